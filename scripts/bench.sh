@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# scripts/bench.sh — `npm run bench`: side-by-side benchmark of this server against the
+# MapServer 8 anchor and the raw PostGIS floor, on the shared anchor data set.
+#
+# Uses the shared benchmark kit in ../shared/bench (SHARED_DIR overrides ../shared):
+#   setup-pg.sh     private PostgreSQL 15 + PostGIS cluster, 127.0.0.1:5433, db "anchor"
+#                   (1M parcels, 208k roads, 500k addresses; first load ~3.5 min)
+#   mapserver.sh    MapServer 8 FastCGI x2 behind nginx on 127.0.0.1:8091
+#   run-workloads.sh / run-floor.sh   the workloads (wrk, curl) and the PostGIS floors (hyperfine)
+#
+# Steps: install missing Debian packages -> cluster up + data load -> build this server,
+# migrate, publish parcels/roads/addresses, start it on 127.0.0.1:$OURS_PORT -> MapServer start
+# -> W1 W2 W3 W6 against MapServer, then against ours (same parameters) -> floors F0 F1 F2 F3 F6a
+# -> bench-results/<timestamp>/summary.md (printed) -> stop our server and MapServer.
+# The anchor PostgreSQL cluster is LEFT RUNNING (data and caches stay warm for the next run;
+# stop it with `BENCH_STOP_PG=1` or `../shared/bench/setup-pg.sh stop`).
+#
+# Environment:
+#   BENCH_QUICK=1        quick mode: DURATION=5 REPEATS=1 WARMUP=2 W6_REPEATS=1, floor RUNS=3 RUNS_BIG=2
+#   DURATION REPEATS WARMUP W6_REPEATS CONC THREADS   override the load parameters (default 20/3/5/3/8/2)
+#   BENCH_TARGETS="mapserver ours"   which servers to measure (default both)
+#   BENCH_FLOOR=0        skip the PostGIS floors
+#   BENCH_WMS=1          also run W4/W5 (WMS GetMap) against MapServer and floors F4/F5
+#                        (ours has no WMS yet: never sent to ours)
+#   BENCH_OGCAPI=0       skip O1 (ours only: OGC API Features /items, W1's bbox, limit=5000)
+#   BENCH_SKIP_INSTALL=1 do not check/install Debian packages
+#   BENCH_NO_BUILD=1     do not (re)build dist/
+#   BENCH_STOP_PG=1      stop the anchor cluster at the end (default: leave it running)
+#   BENCH_OUT=dir        results dir (default bench-results/<timestamp>)
+#   OURS_PORT=8081  OURS_LOG_LEVEL=warn  OURS_DB_URL=postgres://postgres@127.0.0.1:5433/anchor
+#   OURS_RESTART_W6=1    restart our server before each W6 download (like the anchor, so VmHWM is W6's own)
+# Exit status: 0 if every selected target ran, 1 if one could not be measured (summary still written).
+set -euo pipefail
+shopt -u patsub_replacement 2>/dev/null || true
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SHARED_DIR="${SHARED_DIR:-$(dirname "$REPO")/shared}"
+KIT="$SHARED_DIR/bench"
+[ -x "$KIT/run-workloads.sh" ] || { echo "bench: shared kit not found in $KIT (set SHARED_DIR)" >&2; exit 2; }
+
+STAMP="$(date +%Y%m%d-%H%M%S)"
+OUTDIR="${BENCH_OUT:-$REPO/bench-results/$STAMP}"
+mkdir -p "$OUTDIR"
+OUTDIR="$(cd "$OUTDIR" && pwd)"
+RUNDIR=/tmp/sdi-bench            # our server's pid file (so a leftover from an aborted run can be stopped)
+mkdir -p "$RUNDIR"
+# PORT belongs to mapserver.sh (8091) and PG* to the anchor cluster (workloads.env defaults):
+# inherited values would point the kit elsewhere
+unset PORT PGHOST PGPORT PGUSER PGDATABASE PGOPTIONS
+
+OURS_PORT="${OURS_PORT:-8081}"
+OURS_DB_URL="${OURS_DB_URL:-postgres://postgres@127.0.0.1:5433/anchor}"
+OURS_LOG_LEVEL="${OURS_LOG_LEVEL:-warn}"
+OURS_URL="http://127.0.0.1:$OURS_PORT"
+BENCH_TARGETS="${BENCH_TARGETS:-mapserver ours}"
+
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+  : "${DURATION:=5}" "${REPEATS:=1}" "${WARMUP:=2}" "${W6_REPEATS:=1}" "${FLOOR_RUNS:=3}" "${FLOOR_RUNS_BIG:=2}"
+fi
+: "${CONC:=8}" "${THREADS:=2}" "${DURATION:=20}" "${REPEATS:=3}" "${WARMUP:=5}" "${W6_REPEATS:=3}"
+: "${FLOOR_RUNS:=10}" "${FLOOR_RUNS_BIG:=5}"
+export CONC THREADS DURATION REPEATS WARMUP W6_REPEATS
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+has_target() { [[ " $BENCH_TARGETS " == *" $1 "* ]]; }
+T0=$SECONDS
+
+# ------------------------------------------------------------------ cleanup
+OURS_PID=""
+MS_STARTED=0
+POLICY_CREATED=0
+cleanup() {
+  local rc=$?
+  set +e
+  stop_ours
+  if [ "$MS_STARTED" = 1 ]; then "$KIT/mapserver.sh" stop >/dev/null 2>&1 && log "MapServer stopped"; MS_STARTED=0; fi
+  if [ "$POLICY_CREATED" = 1 ]; then rm -f /usr/sbin/policy-rc.d; POLICY_CREATED=0; fi
+  if [ "${BENCH_STOP_PG:-0}" = 1 ]; then "$KIT/setup-pg.sh" stop; fi
+  return $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+stop_ours() {
+  local p="${OURS_PID:-}"
+  [ -n "$p" ] || p="$(cat "$RUNDIR/ours.pid" 2>/dev/null || true)"
+  if alive "$p" && tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q 'dist/src/server.js'; then
+    kill -TERM "$p" 2>/dev/null || true
+    for _ in $(seq 100); do alive "$p" || break; sleep 0.1; done
+    alive "$p" && kill -KILL "$p" 2>/dev/null
+    log "our server stopped (pid $p)"
+  fi
+  rm -f "$RUNDIR/ours.pid"
+  OURS_PID=""
+}
+
+# ------------------------------------------------------------------ 1. packages
+install_packages() {
+  local pkgs=(cgi-mapserver mapserver-bin nginx spawn-fcgi wrk hyperfine postgresql-15-postgis-3 gdal-bin)
+  local missing=() p
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && { log "packages present"; return; }
+  [ "$(id -u)" = 0 ] || { echo "bench: missing packages ${missing[*]} and not root" >&2; exit 2; }
+  log "installing: ${missing[*]}"
+  # no system service (nginx, the Debian postgresql cluster) may start: deny via policy-rc.d
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# temporary, written by scripts/bench.sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d; POLICY_CREATED=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends "${missing[@]}" > "$OUTDIR/apt.log" 2>&1; then
+    apt-get update >> "$OUTDIR/apt.log" 2>&1
+    apt-get install -y --no-install-recommends "${missing[@]}" >> "$OUTDIR/apt.log" 2>&1 ||
+      { tail -20 "$OUTDIR/apt.log" >&2; exit 2; }
+  fi
+  if [ "$POLICY_CREATED" = 1 ]; then rm -f /usr/sbin/policy-rc.d; POLICY_CREATED=0; fi
+}
+if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ]; then install_packages; fi
+
+# ------------------------------------------------------------------ 2. anchor cluster + data
+log "anchor cluster (state in /tmp/anchor-pg)"
+"$KIT/setup-pg.sh" up > "$OUTDIR/setup-pg.log" 2>&1 || { cat "$OUTDIR/setup-pg.log" >&2; exit 2; }
+log "data load (skipped when already loaded; first time ~3.5 min)"
+"$KIT/setup-pg.sh" load >> "$OUTDIR/setup-pg.log" 2>&1 || { tail -30 "$OUTDIR/setup-pg.log" >&2; exit 2; }
+PSQLA=(psql -X -q -tA -h 127.0.0.1 -p 5433 -U postgres -d anchor)
+"${PSQLA[@]}" -c "SELECT string_agg(n || '=' || current_setting(n), ' ') FROM unnest(ARRAY['max_parallel_workers_per_gather',
+   'jit','shared_buffers','work_mem','random_page_cost']) n" > "$OUTDIR/pg-settings.txt"
+"${PSQLA[@]}" -c "SELECT 'postgresql=' || current_setting('server_version') || ' postgis=' || postgis_lib_version()" >> "$OUTDIR/pg-settings.txt"
+"${PSQLA[@]}" -c "SELECT 'rows:parcels=' || (SELECT count(*) FROM parcels) || ',roads=' || (SELECT count(*) FROM roads)
+   || ',addresses=' || (SELECT count(*) FROM addresses)" >> "$OUTDIR/pg-settings.txt"
+
+# ------------------------------------------------------------------ 3a. our server
+OURS_STATUS="not selected"
+ours_cli() { (cd "$REPO" && DATABASE_URL="$OURS_DB_URL" node dist/src/cli.js "$@"); }
+
+start_ours() {
+  OURS_STATUS="failed"
+  cd "$REPO"
+  if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+    if [ ! -f dist/src/server.js ] || [ ! -f dist/src/cli.js ] ||
+       [ -n "$(find src services -name '*.ts' -newer dist/src/server.js -print -quit 2>/dev/null)" ] ||
+       [ tsconfig.json -nt dist/src/server.js ]; then
+      log "building (tsc)"
+      if ! npx --no-install tsc -p tsconfig.json > "$OUTDIR/ours-build.log" 2>&1; then
+        tail -30 "$OUTDIR/ours-build.log" >&2
+        if [ ! -f dist/src/server.js ]; then OURS_STATUS="build failed (see ours-build.log)"; return 1; fi
+        log "WARNING: tsc reported errors; using the emitted dist/ anyway (see ours-build.log)"
+      fi
+    fi
+  fi
+  for f in dist/src/server.js dist/src/cli.js; do
+    [ -f "$f" ] || { OURS_STATUS="$f missing"; return 1; }
+  done
+  log "our store: migrate + publish parcels, roads, addresses in db anchor"
+  if ! ours_cli migrate > "$OUTDIR/ours-publish.log" 2>&1; then
+    cat "$OUTDIR/ours-publish.log" >&2; OURS_STATUS="migrate failed (see ours-publish.log)"; return 1
+  fi
+  local t out
+  for t in parcels roads addresses; do
+    if out=$(ours_cli publish --table "public.$t" --name "$t" --id id --geom geom 2>&1); then
+      echo "$out" >> "$OUTDIR/ours-publish.log"
+    else
+      echo "$out" >> "$OUTDIR/ours-publish.log"
+      # idempotency: a second run finds the layer already registered
+      if echo "$out" | grep -qiE 'already|exists|duplicate'; then
+        log "  $t already published"
+      else
+        echo "$out" | tail -5 >&2
+        log "  WARNING: publish $t failed (its workloads will fail their pre-flight check)"
+      fi
+    fi
+  done
+  stop_ours   # a leftover from an aborted run
+  if ss -ltnH "sport = :$OURS_PORT" | grep -q .; then OURS_STATUS="port $OURS_PORT busy"; return 1; fi
+  log "starting our server on $OURS_URL"
+  DATABASE_URL="$OURS_DB_URL" SDI_DEMO=0 PORT="$OURS_PORT" HOST=127.0.0.1 LOG_LEVEL="$OURS_LOG_LEVEL" \
+    NODE_ENV=production nohup node dist/src/server.js >> "$OUTDIR/ours-server.log" 2>&1 < /dev/null &
+  OURS_PID=$!
+  echo "$OURS_PID" > "$RUNDIR/ours.pid"
+  local code=000
+  for _ in $(seq 150); do
+    alive "$OURS_PID" || break
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$OURS_URL/wfs?SERVICE=WFS&REQUEST=GetCapabilities" || true)
+    [ "$code" != 000 ] && break
+    sleep 0.2
+  done
+  if ! alive "$OURS_PID" || [ "$code" = 000 ]; then
+    tail -20 "$OUTDIR/ours-server.log" >&2
+    OURS_STATUS="server did not start (see ours-server.log)"; stop_ours; return 1
+  fi
+  log "our server up (pid $OURS_PID, GetCapabilities http $code)"
+  OURS_STATUS="ok"
+}
+if has_target ours; then start_ours || log "ours unavailable: $OURS_STATUS"; fi
+cd "$REPO"
+
+# ------------------------------------------------------------------ 3b. MapServer
+if has_target mapserver; then
+  if "$KIT/mapserver.sh" status 2>/dev/null | grep -q '^nginx   pid'; then
+    log "MapServer already running (left running afterwards)"
+  else
+    "$KIT/mapserver.sh" start > "$OUTDIR/mapserver-start.log" 2>&1 || { cat "$OUTDIR/mapserver-start.log" >&2; exit 2; }
+    MS_STARTED=1; log "MapServer started on http://127.0.0.1:8091/wxs"
+  fi
+fi
+
+# ------------------------------------------------------------------ 4. workloads
+MS_STATUS="not selected"
+if has_target mapserver; then
+  wl="W1 W2 W3 W6"; [ "${BENCH_WMS:-0}" = 1 ] && wl="W1 W2 W3 W4 W5 W6"
+  log "MapServer: $wl  (c=$CONC t=$THREADS, ${WARMUP}s warm-up + ${REPEATS} x ${DURATION}s, W6 x $W6_REPEATS)"
+  if env -u RSS_PIDS -u RSS_PIDS_CMD -u TARGET_ENV -u BASE_URL -u WFS_URL -u WMS_URL \
+       LABEL=mapserver WORKLOADS="$wl" OUT="$OUTDIR/mapserver" "$KIT/run-workloads.sh" \
+       > "$OUTDIR/mapserver.log" 2>&1; then
+    MS_STATUS=ok
+  else
+    MS_STATUS="run-workloads failed (see mapserver.log)"; tail -20 "$OUTDIR/mapserver.log" >&2
+  fi
+  grep -E '^   W[0-9]' "$OUTDIR/mapserver.log" || true
+  if [ "$MS_STARTED" = 1 ]; then "$KIT/mapserver.sh" stop >/dev/null 2>&1; MS_STARTED=0; log "MapServer stopped"; fi
+fi
+
+if [ "$OURS_STATUS" = ok ]; then
+  cat > "$OUTDIR/ours-target.env" <<EOF
+# target file for run-workloads.sh, written by scripts/bench.sh
+LABEL=ours
+BASE_URL=$OURS_URL
+WFS_URL=$OURS_URL/wfs
+WMS_URL=$OURS_URL/wms
+PARCELS=sdi:parcels
+ROADS=sdi:roads
+ADDRESSES=sdi:addresses
+FMT_GEOJSON=application%2Fjson
+# O1: OGC API Features, same bbox and row cap as W1
+O1_URL='$OURS_URL/ogcapi/collections/parcels/items?bbox={BBOX_2KM}&bbox-crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F2154&crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F2154&limit=5000&f=json'
+O1_KIND=geojson
+EOF
+  wl="W1 W2 W3 W6"; [ "${BENCH_OGCAPI:-1}" = 1 ] && wl="W1 W2 W3 O1 W6"
+  rss_cmd="cat $RUNDIR/ours.pid"
+  pre_w6=""
+  if [ "${OURS_RESTART_W6:-0}" = 1 ]; then
+    # restart hook for W6 (fresh process: VmHWM is W6's own peak); re-uses this script's start path
+    pre_w6="kill \$(cat $RUNDIR/ours.pid); sleep 1; cd '$REPO' && DATABASE_URL='$OURS_DB_URL' SDI_DEMO=0 PORT=$OURS_PORT HOST=127.0.0.1 LOG_LEVEL=$OURS_LOG_LEVEL NODE_ENV=production nohup node dist/src/server.js >> '$OUTDIR/ours-server.log' 2>&1 < /dev/null & echo \$! > $RUNDIR/ours.pid; for i in \$(seq 100); do curl -s -o /dev/null '$OURS_URL/wfs?SERVICE=WFS&REQUEST=GetCapabilities' && break; sleep 0.1; done"
+  fi
+  log "ours: $wl  (same parameters)"
+  if env -u RSS_PIDS -u BASE_URL -u WFS_URL -u WMS_URL \
+       TARGET_ENV="$OUTDIR/ours-target.env" RSS_PIDS_CMD="$rss_cmd" PRE_W6_CMD="$pre_w6" \
+       WORKLOADS="$wl" OUT="$OUTDIR/ours" "$KIT/run-workloads.sh" > "$OUTDIR/ours.log" 2>&1; then
+    :
+  else
+    OURS_STATUS="run-workloads failed (see ours.log)"; tail -20 "$OUTDIR/ours.log" >&2
+  fi
+  grep -E '^   [WO][0-9]' "$OUTDIR/ours.log" || true
+  OURS_PID="$(cat "$RUNDIR/ours.pid" 2>/dev/null || true)"
+  alive "$OURS_PID" || { [ "$OURS_STATUS" = ok ] && OURS_STATUS="server died during the run (see ours-server.log)"; }
+  stop_ours
+fi
+
+FLOOR_STATUS="skipped"
+if [ "${BENCH_FLOOR:-1}" = 1 ]; then
+  fl="F0 F1 F2 F3 F6a"; [ "${BENCH_WMS:-0}" = 1 ] && fl="F0 F1 F2 F3 F4 F5 F6a"
+  log "PostGIS floors: $fl  (hyperfine $FLOOR_RUNS runs, F6a $FLOOR_RUNS_BIG)"
+  if FLOORS="$fl" RUNS="$FLOOR_RUNS" RUNS_BIG="$FLOOR_RUNS_BIG" OUT="$OUTDIR/floor" \
+       "$KIT/run-floor.sh" > "$OUTDIR/floor.log" 2>&1; then
+    FLOOR_STATUS=ok
+  else
+    FLOOR_STATUS="run-floor failed (see floor.log)"; tail -20 "$OUTDIR/floor.log" >&2
+  fi
+fi
+
+# ------------------------------------------------------------------ 5. summary
+python3 "$REPO/bench/summarize.py" "$OUTDIR" \
+  --mapserver-status "$MS_STATUS" --ours-status "$OURS_STATUS" --floor-status "$FLOOR_STATUS" \
+  --quick "${BENCH_QUICK:-0}" --elapsed "$((SECONDS - T0))"
+log "done in $((SECONDS - T0)) s; results in $OUTDIR"
+[ "${BENCH_STOP_PG:-0}" = 1 ] || log "anchor cluster left running on 127.0.0.1:5433 (stop: $KIT/setup-pg.sh stop)"
+
+rc=0
+if has_target ours && [ "$OURS_STATUS" != ok ]; then rc=1; fi
+if has_target mapserver && [ "$MS_STATUS" != ok ]; then rc=1; fi
+exit $rc

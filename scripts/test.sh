@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run the whole test suite against real PostGIS, GDAL, OWSLib and QGIS. Tests use their own database
+# (<name>_test on the same server) so that a served instance is not disturbed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SETUP_PROFILE=test source "$ROOT/scripts/setup.sh"
+TEST_DATABASE_URL="${TEST_DATABASE_URL:-${DATABASE_URL%/*}/$(basename "${DATABASE_URL%%\?*}")_test}"
+ensure_db "$TEST_DATABASE_URL"
+export TEST_DATABASE_URL
+export SHARED_DIR="${SHARED_DIR:-$(cd "$ROOT/.." && pwd)/shared}"
+cd "$ROOT"
+exec npx vitest run "$@"

@@ -1,0 +1,314 @@
+/**
+ * OGC API – Features Part 1 (core, GeoJSON, OpenAPI 3.0) and Part 2 (crs, bbox-crs, Content-Crs), mounted
+ * at /ogcapi. Shares the feature query path with WFS: plans, SQL compiler, cursor and GeoJSON encoder.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Platform } from '../../../src/platform.js';
+import type { Layer } from '../../../src/catalog/layers.js';
+import { OgcError, invalid, fromDatabaseError } from '../../../src/ogc/errors.js';
+import { problemJson } from '../../../src/ogc/exception-report.js';
+import { publicBaseUrl } from '../../../src/ogc/public-url.js';
+import { Kvp } from '../../../src/ogc/kvp.js';
+import { ANONYMOUS } from '../../../src/access/policy.js';
+import { parseCrs, isYX, crsUri, CRS84_URI, crsRef, type CrsRef } from '../../../src/crs/identifiers.js';
+import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
+import { compileCount, compileSelect } from '../../../src/query/compile.js';
+import { FeatureSession } from '../../../src/query/cursor.js';
+import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
+import type { FeatureQuery } from '../../../src/query/plan.js';
+import type { Filter } from '../../../src/filter/ast.js';
+import type { EncodeTarget } from '../../../src/formats/target.js';
+import { openApiDocument } from './openapi.js';
+
+const CONFORMANCE = [
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
+  'http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs',
+];
+
+const ITEMS_PARAMS = new Set(['limit', 'offset', 'bbox', 'bbox-crs', 'crs', 'datetime', 'f']);
+const GEOJSON = 'application/geo+json';
+
+export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
+  const { platform } = opts;
+  const cfg = platform.config.features;
+  const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config.baseUrl)}${opts.mountPath}`;
+  const visible = async () => (await platform.layers.list()).filter((l) => platform.policy.canList(ANONYMOUS, l));
+  const layerOr404 = async (id: string): Promise<Layer> => {
+    const l = (await visible()).find((x) => x.name === id);
+    if (!l) throw new OgcError('NotFound', `Collection ${id} does not exist`, 'collectionId');
+    return l;
+  };
+  const checkF = (kvp: Kvp) => {
+    const f = kvp.value('f');
+    if (f && !['json', 'geojson', 'application/json', 'application/geo+json'].includes(f.toLowerCase())) throw new OgcError('InvalidParameterValue', `Format f=${f} is not available (json only)`, 'f', 400);
+  };
+  const crsListOf = (l: Layer) => {
+    const native = l.geometry?.srid ?? l.defaultCrs;
+    return [CRS84_URI, ...platform.crs.layerCrs(native, l.otherCrs).map(crsUri)];
+  };
+  const parseCrsParam = (l: Layer, value: string | undefined, locator: string): CrsRef => {
+    if (!value) return crsRef(4326, 'crs84');
+    const ref = parseCrs(value);
+    if (!ref || !crsListOf(l).includes(ref.form === 'crs84' ? CRS84_URI : crsUri(ref.srid))) throw invalid(locator, `CRS ${value.slice(0, 80)} is not supported by collection ${l.name}`);
+    return ref;
+  };
+
+  const collectionDoc = async (req: FastifyRequest, l: Layer) => {
+    const b = base(req);
+    const ext = await layerExtentWgs84(platform.pool, platform.crs, l);
+    return {
+      id: l.name,
+      title: l.title,
+      description: l.abstract,
+      keywords: l.keywords,
+      itemType: 'feature',
+      extent: ext ? { spatial: { bbox: [[ext.minx, ext.miny, ext.maxx, ext.maxy]], crs: CRS84_URI } } : undefined,
+      crs: crsListOf(l),
+      storageCrs: crsUri(l.geometry?.srid ?? l.defaultCrs),
+      links: [
+        { href: `${b}/collections/${l.name}`, rel: 'self', type: 'application/json', title: 'This collection' },
+        { href: `${b}/collections/${l.name}/items`, rel: 'items', type: GEOJSON, title: 'Features' },
+        { href: `${publicBaseUrl(req, platform.config.baseUrl)}/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=${platform.config.namespace.prefix}:${l.name}`, rel: 'describedby', type: 'application/xml', title: 'GML application schema' },
+      ],
+    };
+  };
+
+  const fail = (req: FastifyRequest, reply: FastifyReply, e: unknown) => {
+    const err = e instanceof OgcError ? e : fromDatabaseError(e, 'filter');
+    if (err.status >= 500) req.log.error({ err: e }, 'ogcapi request failed');
+    return reply.status(err.status).type('application/problem+json').send(problemJson(err, req.url));
+  };
+
+  app.get('/', async (req, reply) => {
+    try {
+      checkF(Kvp.fromUrl(req.url));
+      const b = base(req);
+      return reply.type('application/json').send({
+        title: platform.config.service.title,
+        description: platform.config.service.abstract,
+        links: [
+          { href: `${b}/`, rel: 'self', type: 'application/json', title: 'This document' },
+          { href: `${b}/api`, rel: 'service-desc', type: 'application/vnd.oai.openapi+json;version=3.0', title: 'OpenAPI definition' },
+          { href: `${b}/conformance`, rel: 'conformance', type: 'application/json', title: 'Conformance classes' },
+          { href: `${b}/collections`, rel: 'data', type: 'application/json', title: 'Feature collections' },
+        ],
+      });
+    } catch (e) {
+      return fail(req, reply, e);
+    }
+  });
+
+  app.get('/conformance', async (_req, reply) => reply.type('application/json').send({ conformsTo: CONFORMANCE }));
+
+  app.get('/api', async (req, reply) => reply.type('application/vnd.oai.openapi+json;version=3.0').send(openApiDocument(base(req), await visible(), platform.config)));
+
+  app.get('/collections', async (req, reply) => {
+    try {
+      checkF(Kvp.fromUrl(req.url));
+      const b = base(req);
+      const layers = await visible();
+      return reply.type('application/json').send({
+        links: [{ href: `${b}/collections`, rel: 'self', type: 'application/json', title: 'This document' }],
+        crs: [CRS84_URI, ...platform.crs.offered.map(crsUri)],
+        collections: await Promise.all(layers.map((l) => collectionDoc(req, l))),
+      });
+    } catch (e) {
+      return fail(req, reply, e);
+    }
+  });
+
+  app.get<{ Params: { collectionId: string } }>('/collections/:collectionId', async (req, reply) => {
+    try {
+      checkF(Kvp.fromUrl(req.url));
+      return reply.type('application/json').send(await collectionDoc(req, await layerOr404(req.params.collectionId)));
+    } catch (e) {
+      return fail(req, reply, e);
+    }
+  });
+
+  const target = (q: FeatureQuery): EncodeTarget => ({
+    layer: q.layer,
+    prefix: platform.config.namespace.prefix,
+    columns: q.layer.columns,
+    includeGeometry: !!q.layer.geometry,
+    outputCrs: q.outputCrs,
+    // Part 2: coordinates follow the CRS's axis order (lat/lon for EPSG:4326); CRS84 is lon/lat.
+    swapXY: isYX(q.outputCrs),
+    idPrefix: '',
+  });
+
+  app.get<{ Params: { collectionId: string } }>('/collections/:collectionId/items', async (req, reply) => {
+    let session: FeatureSession | undefined;
+    try {
+      const layer = await layerOr404(req.params.collectionId);
+      const kvp = Kvp.fromUrl(req.url);
+      for (const k of kvp.keys()) if (!ITEMS_PARAMS.has(k.toLowerCase())) throw invalid(k.toLowerCase(), `Unknown query parameter '${k.toLowerCase()}'`);
+      checkF(kvp);
+      const limitText = kvp.value('limit');
+      if (limitText !== undefined && !/^\d+$/.test(limitText)) throw invalid('limit', 'limit must be a positive integer');
+      // Out-of-range limits are clamped to the advertised bounds, as Part 1 allows.
+      const limit = Math.max(1, Math.min(limitText ? Number(limitText) : cfg.oapiLimitDefault, cfg.oapiLimitMax));
+      const offsetText = kvp.value('offset');
+      if (offsetText !== undefined && !/^\d+$/.test(offsetText)) throw invalid('offset', 'offset must be a non-negative integer');
+      const offset = offsetText ? Number(offsetText) : 0;
+      if (offset > cfg.maxStartIndex) throw invalid('offset', `offset exceeds the maximum of ${cfg.maxStartIndex}`);
+      const outputCrs = parseCrsParam(layer, kvp.value('crs'), 'crs');
+      const filters: Filter[] = [];
+      const bboxText = kvp.value('bbox');
+      if (bboxText) filters.push(...bboxFilters(bboxText, parseCrsParam(layer, kvp.value('bbox-crs'), 'bbox-crs')));
+      else if (kvp.value('bbox-crs')) parseCrsParam(layer, kvp.value('bbox-crs'), 'bbox-crs');
+      const q: FeatureQuery = {
+        layer,
+        access: platform.policy.decide(ANONYMOUS, layer, 'read'),
+        filter: filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : { kind: 'or', operands: filters },
+        outputCrs,
+        includeGeometry: !!layer.geometry,
+        sortBy: [],
+        offset,
+        limit,
+      };
+      const opts = { crs: platform.crs, locator: 'bbox' };
+      session = await FeatureSession.open(platform.pool, cfg.statementTimeoutMs);
+      const s = session;
+      // One row past the limit tells whether a next page exists without counting.
+      const stmt = compileSelect(q, opts, (params) => geojsonFeatureSql(target(q), params, true), 1);
+      const rows = await s.rows(stmt, Math.min(limit + 1, 2000));
+      const self = `${base(req)}/collections/${layer.name}/items`;
+      const keep = new URLSearchParams();
+      for (const k of ['bbox', 'bbox-crs', 'crs']) if (kvp.value(k)) keep.set(k, kvp.value(k)!);
+      const link = (o: number) => {
+        const p = new URLSearchParams(keep);
+        p.set('limit', String(limit));
+        if (o > 0) p.set('offset', String(o));
+        return `${self}?${p.toString()}`;
+      };
+      let more = false;
+      const capped = async function* (): AsyncGenerator<string[]> {
+        let n = rows.first.length;
+        for await (const b of rows.rest) {
+          n += b.length;
+          yield b;
+        }
+        void n;
+      };
+      // Split the extra row off whichever batch carries it.
+      const all = limitRows([rows.first, capped()], limit, () => (more = true));
+      const first = await all.next();
+      const body = geojsonCollection(
+        {
+          tail: async (n) => {
+            const matched = more ? await s.count(compileCount(q, opts)) : offset + n;
+            const links = [{ href: link(offset), rel: 'self', type: GEOJSON, title: 'This page' }];
+            if (more) links.push({ href: link(offset + limit), rel: 'next', type: GEOJSON, title: 'Next page' });
+            if (offset > 0) links.push({ href: link(Math.max(0, offset - limit)), rel: 'prev', type: GEOJSON, title: 'Previous page' });
+            links.push({ href: `${base(req)}/collections/${layer.name}`, rel: 'collection', type: 'application/json', title: layer.title });
+            return { links, timeStamp: new Date().toISOString(), numberMatched: matched, numberReturned: n };
+          },
+        },
+        first.done ? [] : first.value,
+        (async function* () {
+          for (;;) {
+            const r = await all.next();
+            if (r.done) return;
+            yield r.value;
+          }
+        })(),
+      );
+      const guarded = (async function* () {
+        let ok = false;
+        try {
+          yield* body;
+          ok = true;
+        } finally {
+          await s.close(ok);
+        }
+      })();
+      return reply
+        .type(GEOJSON)
+        .header('Content-Crs', `<${outputCrs.form === 'crs84' ? CRS84_URI : crsUri(outputCrs.srid)}>`)
+        .send(Readable.from(guarded));
+    } catch (e) {
+      await session?.close(false);
+      return fail(req, reply, e);
+    }
+  });
+
+  app.get<{ Params: { collectionId: string; featureId: string } }>('/collections/:collectionId/items/:featureId', async (req, reply) => {
+    let session: FeatureSession | undefined;
+    try {
+      const layer = await layerOr404(req.params.collectionId);
+      const kvp = Kvp.fromUrl(req.url);
+      checkF(kvp);
+      const outputCrs = parseCrsParam(layer, kvp.value('crs'), 'crs');
+      const q: FeatureQuery = {
+        layer,
+        access: platform.policy.decide(ANONYMOUS, layer, 'read'),
+        filter: { kind: 'resourceId', ids: [req.params.featureId] },
+        outputCrs,
+        includeGeometry: !!layer.geometry,
+        sortBy: [],
+        offset: 0,
+        limit: 1,
+      };
+      session = await FeatureSession.open(platform.pool, cfg.statementTimeoutMs);
+      const { first } = await session.rows(compileSelect(q, { crs: platform.crs }, (params) => geojsonFeatureSql(target(q), params, true)), 1);
+      await session.close();
+      if (first.length === 0) throw new OgcError('NotFound', `Feature ${req.params.featureId} does not exist in ${layer.name}`, 'featureId');
+      const feature = JSON.parse(first[0]!) as Record<string, unknown>;
+      const b = base(req);
+      feature.links = [
+        { href: `${b}/collections/${layer.name}/items/${encodeURIComponent(req.params.featureId)}`, rel: 'self', type: GEOJSON },
+        { href: `${b}/collections/${layer.name}`, rel: 'collection', type: 'application/json' },
+      ];
+      return reply
+        .type(GEOJSON)
+        .header('Content-Crs', `<${outputCrs.form === 'crs84' ? CRS84_URI : crsUri(outputCrs.srid)}>`)
+        .send(JSON.stringify(feature));
+    } catch (e) {
+      await session?.close(false);
+      return fail(req, reply, e);
+    }
+  });
+}
+
+/** bbox (4 or 6 numbers) in bbox-crs → BBOX filters; a box crossing the antimeridian becomes two. */
+function bboxFilters(text: string, crs: CrsRef): Filter[] {
+  const n = text.split(',').map((s) => Number(s.trim()));
+  if ((n.length !== 4 && n.length !== 6) || n.some((v) => !Number.isFinite(v))) throw invalid('bbox', 'bbox must be 4 or 6 comma-separated numbers');
+  let [minx, miny, maxx, maxy] = n.length === 4 ? n : [n[0]!, n[1]!, n[3]!, n[4]!];
+  if (isYX(crs)) [minx, miny, maxx, maxy] = [miny!, minx!, maxy!, maxx!];
+  if (miny! > maxy!) throw invalid('bbox', 'bbox lower corner must be below the upper corner');
+  const srid = crs.srid;
+  if (minx! > maxx!) {
+    if (srid !== 4326) throw invalid('bbox', 'bbox lower corner must be left of the upper corner');
+    return [
+      { kind: 'bbox', envelope: { minx: minx!, miny: miny!, maxx: 180, maxy: maxy!, srid } },
+      { kind: 'bbox', envelope: { minx: -180, miny: miny!, maxx: maxx!, maxy: maxy!, srid } },
+    ];
+  }
+  return [{ kind: 'bbox', envelope: { minx: minx!, miny: miny!, maxx: maxx!, maxy: maxy!, srid } }];
+}
+
+/** Yield at most `limit` rows from batches; call onMore if a further row existed. */
+async function* limitRows(sources: [string[], AsyncIterable<string[]>], limit: number, onMore: () => void): AsyncGenerator<string[]> {
+  let left = limit;
+  const take = (b: string[]): string[] => {
+    if (b.length > left) onMore();
+    const out = b.slice(0, left);
+    left -= out.length;
+    return out;
+  };
+  const f = take(sources[0]);
+  if (f.length) yield f;
+  for await (const b of sources[1]) {
+    if (left <= 0) {
+      if (b.length) onMore();
+      continue;
+    }
+    const t = take(b);
+    if (t.length) yield t;
+  }
+}

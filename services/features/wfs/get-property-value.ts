@@ -1,0 +1,66 @@
+/** WFS 2.0 GetPropertyValue: the values of one property of the selected features, as a wfs:ValueCollection. */
+import { Readable } from 'node:stream';
+import { invalid, fromDatabaseError } from '../../../src/ogc/errors.js';
+import { resolveProperty } from '../../../src/query/plan.js';
+import { compileCount, compileSelect } from '../../../src/query/compile.js';
+import { FeatureSession } from '../../../src/query/cursor.js';
+import { columnRef } from '../../../src/filter/compile-sql.js';
+import { coordinateDecimals, geometryExpression } from '../../../src/formats/target.js';
+import { isYX } from '../../../src/crs/identifiers.js';
+import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
+import { planQuery, encodeTarget, type StreamedResponse } from './get-feature.js';
+import type { WfsContext } from './context.js';
+import type { GetPropertyValueRequest } from './request.js';
+
+export async function getPropertyValue(ctx: WfsContext, req: GetPropertyValueRequest): Promise<StreamedResponse> {
+  const cfg = ctx.platform.config.features;
+  const layer = ctx.layers.find((l) => l.name === req.query.typeNames[0]);
+  if (!layer) throw invalid('typeNames', 'Unknown feature type');
+  const column = resolveProperty(layer, req.valueReference.replace(/^.*\//, ''));
+  if (!column) throw invalid('valueReference', `Unknown property '${req.valueReference}' for ${layer.name}`);
+  if (req.startIndex > cfg.maxStartIndex) throw invalid('STARTINDEX', `STARTINDEX exceeds the maximum of ${cfg.maxStartIndex}`);
+  const plan = planQuery(ctx, layer, req.query, req.version);
+  plan.offset = req.startIndex;
+  plan.limit = Math.min(req.count ?? cfg.maxFeatures, cfg.maxFeatures);
+  const isGeom = column === layer.geometry?.column;
+  const session = await FeatureSession.open(ctx.platform.pool, cfg.statementTimeoutMs);
+  try {
+    const opts = { crs: ctx.platform.crs };
+    const matched = await session.count(compileCount(plan, opts));
+    const returned = req.resultType === 'hits' ? 0 : Math.max(0, Math.min(plan.limit, matched - plan.offset));
+    const ns = ctx.platform.config.namespace;
+    const head =
+      XML_DECLARATION +
+      `<wfs:ValueCollection xmlns:wfs="http://www.opengis.net/wfs/2.0" xmlns:gml="http://www.opengis.net/gml/3.2" xmlns:${ns.prefix}="${x(ns.uri)}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
+      `xsi:schemaLocation="http://www.opengis.net/wfs/2.0 http://schemas.opengis.net/wfs/2.0/wfs.xsd http://www.opengis.net/gml/3.2 http://schemas.opengis.net/gml/3.2.1/gml.xsd" ` +
+      `timeStamp="${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}" numberMatched="${matched}" numberReturned="${returned}"`;
+    if (req.resultType === 'hits') {
+      await session.close();
+      return { status: 200, contentType: 'text/xml; charset=utf-8', body: head + '/>\n' };
+    }
+    const t = encodeTarget(ctx, plan, isYX(plan.outputCrs), `${layer.name}.`);
+    const stmt = compileSelect(plan, opts, (params) =>
+      isGeom
+        ? `'<wfs:member>' || COALESCE(ST_AsGML(3, ${geometryExpression(t, params)}, ${coordinateDecimals(plan.outputCrs.srid)}, 5, 'gml', ${params.add(`${layer.name}.`, 'text')} || ${columnRef(layer.idColumn)}::text || '.geom'), '') || '</wfs:member>'`
+        : `'<wfs:member>' || COALESCE(xmlelement(name x, ${columnRef(column)})::text, '<x/>') || '</wfs:member>'`,
+    );
+    const { first, rest } = await session.rows(stmt);
+    // xmlelement gives <x>value</x>: keep only the escaped value.
+    const strip = (s: string) => (isGeom ? s : s.replace(/<x>|<\/x>|<x\/>/g, ''));
+    async function* body(): AsyncGenerator<string> {
+      let ok = false;
+      try {
+        yield head + '>' + first.map(strip).join('');
+        for await (const b of rest) yield b.map(strip).join('');
+        yield '</wfs:ValueCollection>\n';
+        ok = true;
+      } finally {
+        await session.close(ok);
+      }
+    }
+    return { status: 200, contentType: 'text/xml; charset=utf-8', body: Readable.from(body()) };
+  } catch (e) {
+    await session.close(false);
+    throw fromDatabaseError(e);
+  }
+}

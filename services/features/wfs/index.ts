@@ -1,0 +1,88 @@
+/**
+ * The WFS endpoint (GET KVP and POST XML on one URL): reads the request, runs the operation, renders
+ * errors as OWS exception reports with their HTTP status. Mounted at /wfs.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Platform } from '../../../src/platform.js';
+import { Kvp } from '../../../src/ogc/kvp.js';
+import { OgcError } from '../../../src/ogc/errors.js';
+import { owsExceptionReport, serviceExceptionReport } from '../../../src/ogc/exception-report.js';
+import { publicBaseUrl } from '../../../src/ogc/public-url.js';
+import { ANONYMOUS } from '../../../src/access/policy.js';
+import { readWfsKvp } from './kvp-reader.js';
+import { readWfsXml } from './xml-reader.js';
+import { typeNameResolver, type WfsContext } from './context.js';
+import { capabilities } from './capabilities.js';
+import { describeFeatureType } from './describe-feature-type.js';
+import { getFeature } from './get-feature.js';
+import { getPropertyValue } from './get-property-value.js';
+import { listStoredQueries, describeStoredQueries } from './stored-queries.js';
+import type { WfsRequest } from './request.js';
+
+const XML = 'text/xml; charset=utf-8';
+
+export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
+  const { platform } = opts;
+
+  app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply, read: (ctx: WfsContext) => WfsRequest) => {
+    let version = '2.0.0';
+    try {
+      const all = await platform.layers.list();
+      const ctx: WfsContext = {
+        platform,
+        principal: ANONYMOUS,
+        serviceUrl: `${publicBaseUrl(req, platform.config.baseUrl)}${opts.mountPath}`,
+        layers: all.filter((l) => platform.policy.canList(ANONYMOUS, l)),
+      };
+      const request = read(ctx);
+      version = request.version;
+      req.log.info({ wfs: request.op, version }, 'wfs request');
+      switch (request.op) {
+        case 'GetCapabilities':
+          return reply.type(XML).send(await capabilities(ctx, request.version));
+        case 'DescribeFeatureType': {
+          const r = describeFeatureType(ctx, request);
+          return reply.type(r.contentType).send(r.body);
+        }
+        case 'ListStoredQueries':
+          return reply.type(XML).send(listStoredQueries(ctx));
+        case 'DescribeStoredQueries':
+          return reply.type(XML).send(describeStoredQueries(ctx, request.ids));
+        case 'GetFeature': {
+          const r = await getFeature(ctx, request);
+          return reply.status(r.status).type(r.contentType).send(r.body);
+        }
+        case 'GetPropertyValue': {
+          const r = await getPropertyValue(ctx, request);
+          return reply.status(r.status).type(r.contentType).send(r.body);
+        }
+      }
+    } catch (e) {
+      const err = e instanceof OgcError ? e : new OgcError('NoApplicableCode', 'Internal error while processing the request');
+      if (!(e instanceof OgcError) || err.status >= 500) req.log.error({ err: e }, 'wfs request failed');
+      return reply
+        .status(err.status)
+        .type(XML)
+        .send(version === '1.0.0' ? serviceExceptionReport(err) : owsExceptionReport(err, version));
+    }
+  };
+
+  const resolver = (ctx: WfsContext) => typeNameResolver(ctx.layers, platform.config.namespace.uri, platform.config.namespace.prefix);
+
+  app.get('/', (req, reply) => handle(req, reply, (ctx) => readWfsKvp(Kvp.fromUrl(req.url), resolver(ctx))));
+  app.post('/', (req, reply) =>
+    handle(req, reply, (ctx) => {
+      const body = typeof req.body === 'string' ? req.body : '';
+      const ct = String(req.headers['content-type'] ?? '');
+      if (ct.startsWith('application/x-www-form-urlencoded')) return readWfsKvp(new Kvp(body), resolver(ctx));
+      if (!body.trim()) {
+        // POST without a body: parameters may be in the query string (QGIS adds SERVICE=WFS there).
+        return readWfsKvp(Kvp.fromUrl(req.url), resolver(ctx));
+      }
+      return readWfsXml(body, resolver(ctx));
+    }),
+  );
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+}

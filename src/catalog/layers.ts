@@ -1,0 +1,175 @@
+/**
+ * The catalogue of published feature layers: rows of sdi.layers, completed with what PostgreSQL's own
+ * system views say about the bound table (columns, types, geometry type and SRID) — as pg_featureserv does,
+ * but from our registry so that unpublished tables stay invisible.
+ */
+import type { Pool } from '../db/pool.js';
+
+export type ColumnKind = 'string' | 'integer' | 'bigint' | 'number' | 'boolean' | 'date' | 'datetime' | 'time' | 'json' | 'other';
+
+export interface LayerColumn {
+  name: string;
+  /** PostgreSQL type as format_type() prints it (used for casts, comes from the catalogue). */
+  pgType: string;
+  kind: ColumnKind;
+}
+
+export interface LayerGeometry {
+  column: string;
+  srid: number;
+  /** OGC simple-feature type from geometry_columns (POINT, MULTIPOLYGON, … or GEOMETRY). */
+  type: string;
+}
+
+export interface Layer {
+  id: number;
+  name: string;
+  title: string;
+  abstract: string;
+  keywords: string[];
+  schema: string;
+  table: string;
+  idColumn: string;
+  idKind: ColumnKind;
+  geometry?: LayerGeometry;
+  /** Attribute columns (not the id, not the geometry), in table order. */
+  columns: LayerColumn[];
+  defaultCrs: number;
+  otherCrs: number[] | null;
+  metadataRecordId: number | null;
+  updatedAt: Date;
+}
+
+function kindOf(pgType: string): ColumnKind {
+  const t = pgType.toLowerCase();
+  if (/^(smallint|integer)$/.test(t)) return 'integer';
+  if (t === 'bigint') return 'bigint';
+  if (/^(real|double precision|numeric)/.test(t)) return 'number';
+  if (t === 'boolean') return 'boolean';
+  if (t === 'date') return 'date';
+  if (t.startsWith('timestamp')) return 'datetime';
+  if (t.startsWith('time')) return 'time';
+  if (t === 'json' || t === 'jsonb') return 'json';
+  if (/^(text|character varying|character|varchar|uuid|citext|name)/.test(t)) return 'string';
+  return 'other';
+}
+
+interface LayerRow {
+  id: number;
+  name: string;
+  title: string;
+  abstract: string;
+  keywords: string[];
+  table_schema: string;
+  table_name: string;
+  id_column: string;
+  geometry_column: string | null;
+  default_crs: number;
+  other_crs: number[] | null;
+  metadata_record_id: number | null;
+  updated_at: Date;
+}
+
+const LAYERS_SQL = `
+  SELECT id, name, title, abstract, keywords, table_schema, table_name, id_column, geometry_column,
+         default_crs, other_crs, metadata_record_id, updated_at
+    FROM sdi.layers WHERE published AND kind = 'feature' ORDER BY name`;
+
+const COLUMNS_SQL = `
+  SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
+         format_type(a.atttypid, a.atttypmod) AS pg_type, a.attnum
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE a.attnum > 0 AND NOT a.attisdropped
+     AND (n.nspname, c.relname) IN (SELECT table_schema, table_name FROM sdi.layers)
+   ORDER BY n.nspname, c.relname, a.attnum`;
+
+const GEOMETRY_SQL = `
+  SELECT f_table_schema AS schema, f_table_name AS table, f_geometry_column AS column, srid, type
+    FROM geometry_columns
+   WHERE (f_table_schema, f_table_name) IN (SELECT table_schema, table_name FROM sdi.layers)`;
+
+export class LayerCatalog {
+  private layers = new Map<string, Layer>();
+  private loadedAt = 0;
+  private loading: Promise<void> | null = null;
+
+  constructor(
+    private readonly pool: Pool,
+    /** How long a loaded catalogue is trusted before the next request reloads it. */
+    private readonly ttlMs = 10_000,
+  ) {}
+
+  async list(): Promise<Layer[]> {
+    await this.fresh();
+    return [...this.layers.values()];
+  }
+
+  async get(name: string): Promise<Layer | undefined> {
+    await this.fresh();
+    return this.layers.get(name);
+  }
+
+  invalidate(): void {
+    this.loadedAt = 0;
+  }
+
+  private async fresh(): Promise<void> {
+    if (Date.now() - this.loadedAt < this.ttlMs) return;
+    this.loading ??= this.load().finally(() => (this.loading = null));
+    await this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const [layers, columns, geoms] = await Promise.all([
+      this.pool.query<LayerRow>(LAYERS_SQL),
+      this.pool.query<{ schema: string; table: string; name: string; pg_type: string }>(COLUMNS_SQL),
+      this.pool.query<{ schema: string; table: string; column: string; srid: number; type: string }>(GEOMETRY_SQL),
+    ]);
+    const next = new Map<string, Layer>();
+    for (const r of layers.rows) {
+      const cols = columns.rows.filter((c) => c.schema === r.table_schema && c.table === r.table_name);
+      const geomCol = r.geometry_column ?? geoms.rows.find((g) => g.schema === r.table_schema && g.table === r.table_name)?.column;
+      const g = geoms.rows.find((x) => x.schema === r.table_schema && x.table === r.table_name && x.column === geomCol);
+      const idCol = cols.find((c) => c.name === r.id_column);
+      if (!idCol) continue; // table gone or renamed: the layer is not served until fixed
+      next.set(r.name, {
+        id: r.id,
+        name: r.name,
+        title: r.title,
+        abstract: r.abstract,
+        keywords: r.keywords,
+        schema: r.table_schema,
+        table: r.table_name,
+        idColumn: r.id_column,
+        idKind: kindOf(idCol.pg_type),
+        geometry: geomCol ? { column: geomCol, srid: g?.srid || r.default_crs, type: (g?.type ?? 'GEOMETRY').toUpperCase() } : undefined,
+        columns: cols
+          .filter((c) => c.name !== r.id_column && c.name !== geomCol && !/^(geometry|geography)/.test(c.pg_type))
+          .map((c) => ({ name: c.name, pgType: c.pg_type, kind: kindOf(c.pg_type) })),
+        defaultCrs: r.default_crs,
+        otherCrs: r.other_crs,
+        metadataRecordId: r.metadata_record_id,
+        updatedAt: r.updated_at,
+      });
+    }
+    this.layers = next;
+    this.loadedAt = Date.now();
+  }
+}
+
+/** Register (or update) a table as a published layer. Used by the demo loader, the CLI and imports. */
+export async function publishLayer(
+  pool: Pool,
+  l: { name: string; schema: string; table: string; idColumn: string; geometryColumn?: string; title: string; abstract?: string; keywords?: string[]; defaultCrs?: number },
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title, abstract, keywords, default_crs)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 2154))
+     ON CONFLICT (name) DO UPDATE SET table_schema = EXCLUDED.table_schema, table_name = EXCLUDED.table_name,
+       id_column = EXCLUDED.id_column, geometry_column = EXCLUDED.geometry_column, title = EXCLUDED.title,
+       abstract = EXCLUDED.abstract, keywords = EXCLUDED.keywords, default_crs = EXCLUDED.default_crs, updated_at = now()`,
+    [l.name, l.schema, l.table, l.idColumn, l.geometryColumn ?? null, l.title, l.abstract ?? '', l.keywords ?? [], l.defaultCrs ?? null],
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * Command line: `node dist/src/cli.js <command>`.
+ *   migrate                     apply pending SQL migrations
+ *   demo                        load the demo layers (idempotent)
+ *   publish --table schema.table --name NAME [--id COLUMN] [--geom COLUMN] [--title T]
+ *                               publish an existing PostGIS table or view as a feature layer
+ *   import FILE --name NAME [--srid 2154] [--title T]
+ *                               import a vector file (GeoPackage, Shapefile, GeoJSON…) with GDAL and publish it
+ *   layers                      list published layers
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config/index.js';
+import { createPool } from './db/pool.js';
+import { migrate } from './db/migrate.js';
+import { loadDemo } from './demo/load-demo.js';
+import { publishLayer } from './catalog/layers.js';
+import { importVectorFile } from './import/gdal-import.js';
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' } },
+  });
+  const config = loadConfig();
+  const pool = createPool(config.databaseUrl, 2);
+  try {
+    await migrate(pool, (m) => console.log(m));
+    switch (command) {
+      case 'migrate':
+        return 0;
+      case 'demo':
+        await loadDemo(pool, config.databaseUrl, (m) => console.log(m));
+        return 0;
+      case 'publish': {
+        if (!values.table || !values.name) throw new Error('publish needs --table schema.table and --name');
+        const [schema, table] = values.table.includes('.') ? values.table.split('.', 2) : ['public', values.table];
+        await publishLayer(pool, { name: values.name, schema: schema!, table: table!, idColumn: values.id ?? 'id', geometryColumn: values.geom, title: values.title ?? values.name });
+        console.log(`published ${values.table} as ${values.name}`);
+        return 0;
+      }
+      case 'import': {
+        const file = positionals[0];
+        if (!file || !values.name) throw new Error('import needs FILE and --name');
+        const srid = Number(values.srid ?? 2154);
+        const n = await importVectorFile(pool, config.databaseUrl, file, { schema: 'data', table: values.name, srid, overwrite: true });
+        await publishLayer(pool, { name: values.name, schema: 'data', table: values.name, idColumn: 'fid', geometryColumn: 'geom', title: values.title ?? values.name, defaultCrs: srid });
+        console.log(`imported ${n} features into data.${values.name}`);
+        return 0;
+      }
+      case 'layers': {
+        const { rows } = await pool.query('SELECT name, table_schema, table_name, title FROM sdi.layers ORDER BY name');
+        for (const r of rows) console.log(`${r.name}\t${r.table_schema}.${r.table_name}\t${r.title}`);
+        return 0;
+      }
+      default:
+        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] | import FILE --name N | layers');
+        return 2;
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,113 @@
+/**
+ * Platform configuration: defaults, then an optional JSON file (SDI_CONFIG, validated against
+ * schemas/config.schema.json), then environment variables. Read once at start.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { projectPath } from '../paths.js';
+
+export interface ServiceDescription {
+  title: string;
+  abstract: string;
+  keywords: string[];
+  providerName: string;
+  providerSite: string;
+  contactEmail: string;
+  fees: string;
+  accessConstraints: string;
+}
+
+export interface FeatureLimits {
+  maxFeatures: number;
+  statementTimeoutMs: number;
+  maxStartIndex: number;
+  oapiLimitDefault: number;
+  oapiLimitMax: number;
+  offeredCrs: number[];
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  baseUrl?: string;
+  databaseUrl: string;
+  logLevel: string;
+  demo: boolean;
+  namespace: { prefix: string; uri: string };
+  service: ServiceDescription;
+  features: FeatureLimits;
+}
+
+/** The French list: Lambert-93, CC 42–50, WGS 84, Web Mercator, RGF93 geographic, ETRS89, LAEA, overseas UTMs. */
+export const FRENCH_CRS = [
+  2154, 3942, 3943, 3944, 3945, 3946, 3947, 3948, 3949, 3950, 4326, 3857, 4171, 4258, 3035,
+  // Overseas: Antilles (RGAF09 UTM 20N, WGS 84 UTM 20N), Guyane (RGFG95 UTM 22N), Réunion (RGR92 UTM 40S),
+  // Mayotte (RGM04 UTM 38S), Saint-Pierre-et-Miquelon (RGSPM06 UTM 21N)
+  5490, 32620, 2972, 2975, 4471, 4467,
+];
+
+
+function defaults(): Config {
+  return {
+    port: 8080,
+    host: '127.0.0.1',
+    databaseUrl: 'postgres://postgres@127.0.0.1:5432/sdi',
+    logLevel: 'info',
+    demo: true,
+    namespace: { prefix: 'sdi', uri: 'https://sdi.example.org/features' },
+    service: {
+      title: 'Plateforme régionale de données géographiques',
+      abstract: 'Services OGC de la plateforme : données de référence du territoire (limites administratives, communes, EPCI…).',
+      keywords: ['WFS', 'OGC API Features', 'INSPIRE', 'Centre-Val de Loire'],
+      providerName: 'Plateforme régionale',
+      providerSite: 'https://sdi.example.org/',
+      contactEmail: 'contact@sdi.example.org',
+      fees: 'NONE',
+      accessConstraints: 'NONE',
+    },
+    features: {
+      maxFeatures: 1_000_000,
+      statementTimeoutMs: 60_000,
+      maxStartIndex: 100_000_000,
+      oapiLimitDefault: 10,
+      oapiLimitMax: 10_000,
+      offeredCrs: FRENCH_CRS,
+    },
+  };
+}
+
+const schemaPath = () => projectPath('schemas', 'config.schema.json');
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cfg = defaults();
+  if (env.SDI_CONFIG) {
+    const file = JSON.parse(readFileSync(env.SDI_CONFIG, 'utf8')) as Record<string, unknown>;
+    const schema = JSON.parse(readFileSync(schemaPath(), 'utf8')) as object;
+    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+    const validate = ajv.compile(schema);
+    if (!validate(file)) {
+      const msg = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+      throw new Error(`Invalid configuration file ${env.SDI_CONFIG}: ${msg}`);
+    }
+    mergeInto(cfg as unknown as Record<string, unknown>, file);
+  }
+  if (env.PORT) cfg.port = Number(env.PORT);
+  if (env.HOST) cfg.host = env.HOST;
+  if (env.BASE_URL) cfg.baseUrl = env.BASE_URL;
+  if (env.DATABASE_URL) cfg.databaseUrl = env.DATABASE_URL;
+  if (env.LOG_LEVEL) cfg.logLevel = env.LOG_LEVEL;
+  if (env.SDI_DEMO !== undefined) cfg.demo = env.SDI_DEMO !== '0' && env.SDI_DEMO !== 'false';
+  if (env.SDI_MAX_FEATURES) cfg.features.maxFeatures = Number(env.SDI_MAX_FEATURES);
+  if (env.SDI_STATEMENT_TIMEOUT_MS) cfg.features.statementTimeoutMs = Number(env.SDI_STATEMENT_TIMEOUT_MS);
+  if (cfg.baseUrl) cfg.baseUrl = cfg.baseUrl.replace(/\/+$/, '');
+  return cfg;
+}
+
+function mergeInto(target: Record<string, unknown>, src: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(src)) {
+    const t = target[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && t && typeof t === 'object' && !Array.isArray(t)) {
+      mergeInto(t as Record<string, unknown>, v as Record<string, unknown>);
+    } else target[k] = v;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The filter AST shared by every filter language (FES 2.0 / Filter 1.1 / 1.0 XML, CQL2 text, OGC API
+ * simple filters) and compiled to parameterised SQL by `compile-sql.ts`. Readers never produce SQL;
+ * the compiler never sees protocol syntax.
+ */
+
+/** A geometry literal, already in x/y (easting/northing, lon/lat) order, with the SRID it is expressed in. */
+export interface GeometryLiteral {
+  /** GeoJSON geometry object (RFC 7946 shape, but coordinates in `srid`, x first). */
+  geojson: { type: string; coordinates?: unknown; geometries?: unknown[] };
+  /** EPSG code; undefined means "the layer's own CRS" (no srsName on the literal and none implied). */
+  srid?: number;
+}
+
+export interface Envelope {
+  minx: number;
+  miny: number;
+  maxx: number;
+  maxy: number;
+  /** EPSG code; undefined = the layer's CRS. Corners already in x/y order. */
+  srid?: number;
+}
+
+export type Expression =
+  | { kind: 'property'; name: string }
+  | { kind: 'literal'; value: string | number | boolean | null }
+  | { kind: 'function'; name: string; args: Expression[] }
+  | { kind: 'arithmetic'; op: '+' | '-' | '*' | '/'; left: Expression; right: Expression };
+
+export type ComparisonOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
+
+export type SpatialOp =
+  | 'intersects'
+  | 'disjoint'
+  | 'contains'
+  | 'within'
+  | 'touches'
+  | 'crosses'
+  | 'overlaps'
+  | 'equals';
+
+export type Filter =
+  | { kind: 'and'; operands: Filter[] }
+  | { kind: 'or'; operands: Filter[] }
+  | { kind: 'not'; operand: Filter }
+  | { kind: 'compare'; op: ComparisonOp; left: Expression; right: Expression; matchCase: boolean }
+  | {
+      kind: 'like';
+      expr: Expression;
+      /** Pattern already translated to SQL LIKE syntax (% and _ wildcards, backslash escape). */
+      pattern: string;
+      matchCase: boolean;
+    }
+  | { kind: 'isNull'; expr: Expression }
+  | { kind: 'between'; expr: Expression; lower: Expression; upper: Expression }
+  | { kind: 'in'; expr: Expression; values: Expression[] }
+  /** BBOX: property may be omitted (then the layer's default geometry). */
+  | { kind: 'bbox'; property?: string; envelope: Envelope }
+  | { kind: 'spatial'; op: SpatialOp; property?: string; geometry: GeometryLiteral }
+  | {
+      kind: 'distance';
+      op: 'dwithin' | 'beyond';
+      property?: string;
+      geometry: GeometryLiteral;
+      /** Distance converted to metres by the reader (units given in the request). */
+      distanceMetres: number;
+    }
+  | { kind: 'resourceId'; ids: string[] }
+  | { kind: 'include' }
+  | { kind: 'exclude' };
+
+/** Convert a FES/CQL LIKE pattern with custom wildcard characters to a SQL LIKE pattern (escape `\`). */
+export function toSqlLikePattern(pattern: string, wildCard: string, singleChar: string, escapeChar: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (escapeChar && c === escapeChar && i + 1 < pattern.length) {
+      const next = pattern[++i]!;
+      out += next === '%' || next === '_' || next === '\\' ? '\\' + next : next;
+    } else if (c === wildCard) out += '%';
+    else if (c === singleChar) out += '_';
+    else if (c === '%' || c === '_' || c === '\\') out += '\\' + c;
+    else out += c;
+  }
+  return out;
+}

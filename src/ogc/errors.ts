@@ -1,0 +1,69 @@
+/**
+ * One error type for every protocol: services throw OgcError with an OWS exception code and a locator;
+ * each protocol's renderer turns it into its own body (ows:ExceptionReport, ServiceExceptionReport,
+ * application/problem+json). Messages are written for the caller: no SQL, no stack.
+ */
+export type OwsExceptionCode =
+  | 'OperationNotSupported'
+  | 'MissingParameterValue'
+  | 'InvalidParameterValue'
+  | 'VersionNegotiationFailed'
+  | 'InvalidUpdateSequence'
+  | 'OptionNotSupported'
+  | 'NoApplicableCode'
+  | 'OperationParsingFailed'
+  | 'OperationProcessingFailed'
+  | 'NotFound'
+  | 'ResponseCacheExpired'
+  | 'CannotLockAllFeatures'
+  | 'DuplicateStoredQueryIdValue'
+  | 'DuplicateStoredQueryParameterName'
+  | 'Forbidden';
+
+const STATUS: Record<OwsExceptionCode, number> = {
+  OperationNotSupported: 400,
+  MissingParameterValue: 400,
+  InvalidParameterValue: 400,
+  VersionNegotiationFailed: 400,
+  InvalidUpdateSequence: 400,
+  OptionNotSupported: 400,
+  NoApplicableCode: 500,
+  OperationParsingFailed: 400,
+  OperationProcessingFailed: 500,
+  NotFound: 404,
+  ResponseCacheExpired: 410,
+  CannotLockAllFeatures: 400,
+  DuplicateStoredQueryIdValue: 400,
+  DuplicateStoredQueryParameterName: 400,
+  Forbidden: 403,
+};
+
+export class OgcError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: OwsExceptionCode,
+    message: string,
+    readonly locator?: string,
+    status?: number,
+  ) {
+    super(message);
+    this.status = status ?? STATUS[code];
+  }
+}
+
+export const invalid = (locator: string, message: string) => new OgcError('InvalidParameterValue', message, locator);
+export const missing = (locator: string) =>
+  new OgcError('MissingParameterValue', `Parameter ${locator} is required`, locator);
+
+/**
+ * Map a PostgreSQL error to something safe to show. Data-type errors caused by the caller's literals
+ * become 400; timeouts say so; anything else is a 500 with no detail (the log keeps the detail).
+ */
+export function fromDatabaseError(err: unknown, locator = 'FILTER'): OgcError {
+  const code = (err as { code?: string })?.code ?? '';
+  if (err instanceof OgcError) return err;
+  if (code === '57014') return new OgcError('OperationProcessingFailed', 'The request took longer than the configured statement timeout', undefined, 503);
+  if (code.startsWith('22')) return new OgcError('InvalidParameterValue', 'A value in the request does not fit the type of the property it is compared with', locator);
+  if (code === 'XX000' || code.startsWith('42')) return new OgcError('InvalidParameterValue', 'The request could not be evaluated against this feature type', locator);
+  return new OgcError('NoApplicableCode', 'Internal error while processing the request');
+}

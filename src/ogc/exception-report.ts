@@ -1,0 +1,29 @@
+/** Writers for OGC exception documents (OWS 1.1 for WFS 2.0 / 1.1, ServiceExceptionReport for WFS 1.0). */
+import { OgcError } from './errors.js';
+import { xmlEscape, XML_DECLARATION } from '../xml/escape.js';
+
+export function owsExceptionReport(err: OgcError, version = '2.0.0'): string {
+  const locator = err.locator ? ` locator="${xmlEscape(err.locator)}"` : '';
+  return (
+    XML_DECLARATION +
+    `<ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows/1.1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
+    `xsi:schemaLocation="http://www.opengis.net/ows/1.1 http://schemas.opengis.net/ows/1.1.0/owsExceptionReport.xsd" ` +
+    `version="${xmlEscape(version)}" xml:lang="en">` +
+    `<ows:Exception exceptionCode="${err.code}"${locator}><ows:ExceptionText>${xmlEscape(err.message)}</ows:ExceptionText></ows:Exception>` +
+    `</ows:ExceptionReport>\n`
+  );
+}
+
+export function serviceExceptionReport(err: OgcError): string {
+  const locator = err.locator ? ` locator="${xmlEscape(err.locator)}"` : '';
+  return (
+    XML_DECLARATION +
+    `<ServiceExceptionReport version="1.2.0" xmlns="http://www.opengis.net/ogc">` +
+    `<ServiceException code="${err.code}"${locator}>${xmlEscape(err.message)}</ServiceException></ServiceExceptionReport>\n`
+  );
+}
+
+/** RFC 9457 problem details, for the JSON APIs. */
+export function problemJson(err: OgcError, instance?: string): Record<string, unknown> {
+  return { type: `urn:ogc:exception:${err.code}`, title: err.code, status: err.status, detail: err.message, ...(err.locator ? { locator: err.locator } : {}), ...(instance ? { instance } : {}) };
+}

@@ -1,0 +1,59 @@
+/**
+ * OGC KVP parsing: parameter names are case-insensitive, values are `%xx`/`+` decoded.
+ * We parse the raw query string ourselves (not the framework's) so that `+` decoding and repeated keys follow
+ * the OGC rules and so that nothing is lost to a framework's own interpretation.
+ */
+export class Kvp {
+  private readonly map = new Map<string, string>();
+
+  constructor(rawQuery: string) {
+    for (const part of rawQuery.split('&')) {
+      if (!part) continue;
+      const eq = part.indexOf('=');
+      const rawKey = eq < 0 ? part : part.slice(0, eq);
+      const rawValue = eq < 0 ? '' : part.slice(eq + 1);
+      const key = decode(rawKey).toUpperCase();
+      // The first occurrence wins; a repeated key is a client bug we do not try to merge.
+      if (!this.map.has(key)) this.map.set(key, decode(rawValue));
+    }
+  }
+
+  static fromUrl(url: string): Kvp {
+    const q = url.indexOf('?');
+    return new Kvp(q < 0 ? '' : url.slice(q + 1));
+  }
+
+  get(name: string): string | undefined {
+    return this.map.get(name.toUpperCase());
+  }
+
+  /** Non-empty value or undefined. */
+  value(name: string): string | undefined {
+    const v = this.get(name);
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  has(name: string): boolean {
+    return this.map.has(name.toUpperCase());
+  }
+
+  keys(): string[] {
+    return [...this.map.keys()];
+  }
+}
+
+function decode(s: string): string {
+  const plusDecoded = s.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(plusDecoded);
+  } catch {
+    // Malformed %-escapes: keep the text as sent rather than failing the whole request.
+    return plusDecoded;
+  }
+}
+
+/** Split a comma list, trimming and dropping empties. */
+export function list(value: string | undefined): string[] {
+  if (!value) return [];
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}

@@ -1,0 +1,30 @@
+/**
+ * The platform: what every service shares in one process — configuration, the PostGIS pool, the layer
+ * catalogue, the CRS registry and the access policy. Built once; services receive it.
+ */
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from './config/index.js';
+import { createPool, type Pool } from './db/pool.js';
+import { migrate } from './db/migrate.js';
+import { LayerCatalog } from './catalog/layers.js';
+import { CrsRegistry } from './crs/registry.js';
+import { AccessPolicy } from './access/policy.js';
+
+export interface Platform {
+  config: Config;
+  pool: Pool;
+  layers: LayerCatalog;
+  crs: CrsRegistry;
+  policy: AccessPolicy;
+}
+
+export async function createPlatform(config: Config = loadConfig(), log?: Logger): Promise<Platform> {
+  const pool = createPool(config.databaseUrl);
+  await migrate(pool, (m) => log?.info(m));
+  const crs = await CrsRegistry.load(pool, config.features.offeredCrs);
+  return { config, pool, layers: new LayerCatalog(pool), crs, policy: new AccessPolicy() };
+}
+
+export async function closePlatform(p: Platform): Promise<void> {
+  await p.pool.end();
+}

@@ -1,0 +1,71 @@
+/**
+ * Executes compiled feature statements on one connection, inside one read-only REPEATABLE READ transaction
+ * (counts and rows see the same snapshot), with the configured statement timeout, reading rows from a
+ * server-side cursor in batches so memory stays flat whatever the table size.
+ */
+import Cursor from 'pg-cursor';
+import type { Pool, PoolClient } from '../db/pool.js';
+import type { CompiledSql } from '../db/sql.js';
+
+export class FeatureSession {
+  private closed = false;
+
+  private constructor(private readonly client: PoolClient) {}
+
+  static async open(pool: Pool, statementTimeoutMs: number): Promise<FeatureSession> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query("SELECT set_config('statement_timeout', $1, true)", [String(statementTimeoutMs)]);
+    } catch (e) {
+      client.release(true);
+      throw e;
+    }
+    return new FeatureSession(client);
+  }
+
+  async count(q: CompiledSql): Promise<number> {
+    const { rows } = await this.client.query<{ n: number }>(q.text, q.values);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async scalarRows<T = Record<string, unknown>>(q: CompiledSql): Promise<T[]> {
+    return (await this.client.query(q.text, q.values)).rows as T[];
+  }
+
+  /**
+   * Yield batches of first-column values. The first batch is read before the generator is returned to the
+   * caller (by `prefetch`), so that errors in the statement surface before any response byte is sent.
+   */
+  async rows(q: CompiledSql, batchSize = 2000): Promise<{ first: string[]; rest: AsyncGenerator<string[]> }> {
+    const cursor = this.client.query(new Cursor(q.text, q.values, { rowMode: 'array' }));
+    const read = (n: number) => cursor.read(n) as Promise<unknown[][]>;
+    const first = (await read(batchSize)).map((r) => r[0] as string);
+    const done = first.length < batchSize;
+    async function* rest(): AsyncGenerator<string[]> {
+      try {
+        if (done) return;
+        for (;;) {
+          const batch = await read(batchSize);
+          if (batch.length) yield batch.map((r) => r[0] as string);
+          if (batch.length < batchSize) return;
+        }
+      } finally {
+        await cursor.close().catch(() => undefined);
+      }
+    }
+    if (done) await cursor.close().catch(() => undefined);
+    return { first, rest: rest() };
+  }
+
+  async close(ok = true): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.client.query(ok ? 'COMMIT' : 'ROLLBACK');
+      this.client.release();
+    } catch {
+      this.client.release(true);
+    }
+  }
+}

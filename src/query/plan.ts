@@ -1,0 +1,37 @@
+/**
+ * The typed feature query plan: what every protocol (WFS, OGC API Features, WMS GetFeatureInfo, downloads)
+ * reduces a request to. Compiled to SQL by compile.ts, executed by cursor.ts, encoded by src/formats/*.
+ */
+import type { Layer } from '../catalog/layers.js';
+import type { Filter } from '../filter/ast.js';
+import type { CrsRef } from '../crs/identifiers.js';
+import type { AccessDecision } from '../access/policy.js';
+
+export interface SortKey {
+  /** Column name as in the catalogue (already resolved). */
+  column: string;
+  descending: boolean;
+}
+
+export interface FeatureQuery {
+  layer: Layer;
+  /** Access-policy decision for the caller; its restriction is ANDed into every statement. */
+  access: AccessDecision;
+  filter?: Filter;
+  /** Output CRS as the client wrote it. */
+  outputCrs: CrsRef;
+  /** Selected attribute columns (resolved names), in layer order; undefined = all. */
+  properties?: string[];
+  includeGeometry: boolean;
+  sortBy: SortKey[];
+  offset: number;
+  /** null = no limit (the service's own cap is applied before this point). */
+  limit: number | null;
+}
+
+/** Resolve a property name written by a client (prefix stripped, case-insensitive fallback) to a column. */
+export function resolveProperty(layer: Layer, raw: string): string | undefined {
+  const name = raw.includes(':') ? raw.slice(raw.lastIndexOf(':') + 1) : raw;
+  const all = [layer.idColumn, ...layer.columns.map((c) => c.name), ...(layer.geometry ? [layer.geometry.column] : [])];
+  return all.find((c) => c === name) ?? all.find((c) => c.toLowerCase() === name.toLowerCase());
+}

@@ -1,0 +1,61 @@
+/**
+ * Builds the Fastify application: request ids and pino logs, /healthz and /readyz, and the services
+ * mounted under their paths. Each service can also run alone (services/<name>/server.ts).
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Platform } from '../platform.js';
+import { wfsRoutes } from '../../services/features/wfs/index.js';
+import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
+
+export type ServiceName = 'features';
+
+export async function buildApp(platform: Platform, services: ServiceName[] = ['features']): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: platform.config.logLevel },
+    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].length <= 128 ? req.headers['x-request-id'] : randomUUID()),
+    requestIdHeader: false,
+    bodyLimit: 10 * 1024 * 1024,
+    // Query strings are parsed by the OGC KVP reader, not by the framework.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await platform.pool.query('SELECT 1');
+      return { status: 'ready', database: 'ok' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable', database: 'unreachable' });
+    }
+  });
+
+  if (services.includes('features')) {
+    await app.register(wfsRoutes, { prefix: '/wfs', platform, mountPath: '/wfs' });
+    await app.register(ogcApiRoutes, { prefix: '/ogcapi', platform, mountPath: '/ogcapi' });
+  }
+
+  app.get('/', async (req) => {
+    const base = `${req.protocol}://${req.headers.host ?? ''}`;
+    return {
+      title: platform.config.service.title,
+      services: {
+        wfs: `${base}/wfs?SERVICE=WFS&REQUEST=GetCapabilities`,
+        ogcapi: `${base}/ogcapi/`,
+      },
+    };
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).type('application/problem+json').send({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No resource at ${req.url.split('?')[0]}` });
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) req.log.error({ err }, 'unhandled error');
+    reply.status(status).type('application/problem+json').send({ type: 'about:blank', title: status >= 500 ? 'Internal Server Error' : 'Bad Request', status, detail: status >= 500 ? 'Internal error' : (err as Error).message });
+  });
+  return app;
+}

@@ -1,0 +1,26 @@
+/** XML text/attribute escaping for the writers. */
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+export function xmlEscape(value: unknown): string {
+  // Characters not allowed in XML 1.0 are dropped rather than producing an unparseable document.
+  return String(value)
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
+    .replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+}
+
+/** Build an element with escaped text: el('ows:Title', 'Communes & co'). */
+export function el(name: string, text: unknown, attrs?: Record<string, unknown>): string {
+  return `<${name}${attrString(attrs)}>${xmlEscape(text)}</${name}>`;
+}
+
+export function attrString(attrs?: Record<string, unknown>): string {
+  if (!attrs) return '';
+  let s = '';
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null) continue;
+    s += ` ${k}="${xmlEscape(v)}"`;
+  }
+  return s;
+}
+
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';

@@ -1,0 +1,138 @@
+/**
+ * Safe, namespace-aware XML reading shared by every OGC request parser.
+ *
+ * fast-xml-parser does the tokenising; this module turns its ordered output into a small element tree
+ * whose names are resolved to namespace URIs, because OGC clients bind prefixes freely (CITE sends random
+ * `ns42:` prefixes) and only the URI is meaningful.
+ *
+ * Safety: DOCTYPE declarations are refused outright (no entity expansion, no external entities),
+ * and the document size is capped before parsing.
+ */
+import { XMLParser } from 'fast-xml-parser';
+
+export interface XmlElement {
+  /** Local name, without prefix. */
+  name: string;
+  /** Namespace URI the prefix resolves to ('' when none). */
+  ns: string;
+  /** Prefix as written in the document (kept for error messages only). */
+  prefix: string;
+  /** Attributes by local name (namespace dropped, except xmlns declarations which are not kept). */
+  attrs: Record<string, string>;
+  /** Attributes as written (qualified names, without xmlns declarations), for re-serialisation. */
+  rawAttrs: Record<string, string>;
+  children: XmlElement[];
+  /** Concatenated direct text content. */
+  text: string;
+  /** Namespace bindings in scope on this element (prefix → URI; '' is the default namespace). */
+  scope: Record<string, string>;
+}
+
+export class XmlInputError extends Error {}
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  processEntities: true,
+  // Also decodes numeric character references (&#233;), which XML requires and the XML-only mode skips.
+  htmlEntities: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  commentPropName: '#comment',
+});
+
+export const DEFAULT_MAX_XML_BYTES = 10 * 1024 * 1024;
+
+export function parseXml(input: string, maxBytes = DEFAULT_MAX_XML_BYTES): XmlElement {
+  if (Buffer.byteLength(input, 'utf8') > maxBytes) {
+    throw new XmlInputError(`XML document larger than ${maxBytes} bytes`);
+  }
+  if (/<!DOCTYPE/i.test(input) || /<!ENTITY/i.test(input)) {
+    throw new XmlInputError('DOCTYPE and entity declarations are not accepted');
+  }
+  let raw: unknown[];
+  try {
+    raw = parser.parse(input, true) as unknown[];
+  } catch (e) {
+    throw new XmlInputError(`malformed XML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const roots = raw.map((n) => toElement(n as RawNode, {})).filter((e): e is XmlElement => e !== null);
+  if (roots.length !== 1) throw new XmlInputError('XML document must have exactly one root element');
+  return roots[0]!;
+}
+
+type RawNode = Record<string, unknown> & { ':@'?: Record<string, string> };
+
+function toElement(node: RawNode, parentScope: Record<string, string>): XmlElement | null {
+  const key = Object.keys(node).find((k) => k !== ':@');
+  if (!key || key === '#text' || key === '#comment') return null;
+  const rawAttrs = node[':@'] ?? {};
+  const scope = { ...parentScope };
+  const attrs: Record<string, string> = {};
+  const rawAttrsOut: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rawAttrs)) {
+    if (k === 'xmlns') scope[''] = v;
+    else if (k.startsWith('xmlns:')) scope[k.slice(6)] = v;
+  }
+  for (const [k, v] of Object.entries(rawAttrs)) {
+    if (k === 'xmlns' || k.startsWith('xmlns:')) continue;
+    const colon = k.indexOf(':');
+    attrs[colon >= 0 ? k.slice(colon + 1) : k] = v;
+    rawAttrsOut[k] = v;
+  }
+  const colon = key.indexOf(':');
+  const prefix = colon >= 0 ? key.slice(0, colon) : '';
+  const name = colon >= 0 ? key.slice(colon + 1) : key;
+  const el: XmlElement = { name, prefix, ns: scope[prefix] ?? '', attrs, rawAttrs: rawAttrsOut, children: [], text: '', scope };
+  const content = node[key];
+  if (Array.isArray(content)) {
+    for (const c of content as RawNode[]) {
+      if ('#text' in c) el.text += String(c['#text']);
+      else {
+        const child = toElement(c, scope);
+        if (child) el.children.push(child);
+      }
+    }
+  }
+  return el;
+}
+
+/** First child with this local name (any namespace unless given). */
+export function child(el: XmlElement, name: string, ns?: string): XmlElement | undefined {
+  return el.children.find((c) => c.name === name && (ns === undefined || c.ns === ns));
+}
+
+export function children(el: XmlElement, name: string): XmlElement[] {
+  return el.children.filter((c) => c.name === name);
+}
+
+/** Resolve a QName written in text content or an attribute (e.g. `ns1:communes`) against the element's scope. */
+export function resolveQName(el: XmlElement, qname: string): { ns: string; local: string; prefix: string } {
+  const q = qname.trim();
+  const colon = q.indexOf(':');
+  if (colon < 0) return { ns: el.scope[''] ?? '', local: q, prefix: '' };
+  const prefix = q.slice(0, colon);
+  return { ns: el.scope[prefix] ?? '', local: q.slice(colon + 1), prefix };
+}
+
+/** Serialise an element (and its subtree) back to XML, declaring on it every namespace in its scope. */
+export function serializeXml(el: XmlElement): string {
+  const decls = Object.entries(el.scope)
+    .map(([p, uri]) => (p ? ` xmlns:${p}="${escapeAttr(uri)}"` : ` xmlns="${escapeAttr(uri)}"`))
+    .join('');
+  return write(el, decls);
+}
+
+function write(el: XmlElement, decls: string): string {
+  const tag = el.prefix ? `${el.prefix}:${el.name}` : el.name;
+  const attrs = Object.entries(el.rawAttrs).map(([k, v]) => ` ${k}="${escapeAttr(v)}"`).join('');
+  const body = escapeText(el.children.length ? el.text.trim() : el.text) + el.children.map((c) => write(c, '')).join('');
+  return `<${tag}${decls}${attrs}>${body}</${tag}>`;
+}
+
+const escapeText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeAttr = (s: string) => escapeText(s).replace(/"/g, '&quot;');
