@@ -28,7 +28,8 @@
 #   BENCH_STOP_PG=1      stop the anchor cluster at the end (default: leave it running)
 #   BENCH_OUT=dir        results dir (default bench-results/<timestamp>)
 #   OURS_PORT=8081  OURS_LOG_LEVEL=warn  OURS_DB_URL=postgres://postgres@127.0.0.1:5433/anchor
-#   OURS_RESTART_W6=1    restart our server before each W6 download (like the anchor, so VmHWM is W6's own)
+#   OURS_RESTART_W6=0    do not restart our server before each W6 download (default: restart, as the
+#                        kit does for mapserv, so the sampled peak RSS and VmHWM belong to W6 alone)
 # Exit status: 0 if every selected target ran, 1 if one could not be measured (summary still written).
 set -euo pipefail
 shopt -u patsub_replacement 2>/dev/null || true
@@ -42,8 +43,6 @@ STAMP="$(date +%Y%m%d-%H%M%S)"
 OUTDIR="${BENCH_OUT:-$REPO/bench-results/$STAMP}"
 mkdir -p "$OUTDIR"
 OUTDIR="$(cd "$OUTDIR" && pwd)"
-RUNDIR=/tmp/sdi-bench            # our server's pid file (so a leftover from an aborted run can be stopped)
-mkdir -p "$RUNDIR"
 # PORT belongs to mapserver.sh (8091) and PG* to the anchor cluster (workloads.env defaults):
 # inherited values would point the kit elsewhere
 unset PORT PGHOST PGPORT PGUSER PGDATABASE PGOPTIONS
@@ -52,6 +51,7 @@ OURS_PORT="${OURS_PORT:-8081}"
 OURS_DB_URL="${OURS_DB_URL:-postgres://postgres@127.0.0.1:5433/anchor}"
 OURS_LOG_LEVEL="${OURS_LOG_LEVEL:-warn}"
 OURS_URL="http://127.0.0.1:$OURS_PORT"
+export OURS_PORT OURS_DB_URL OURS_LOG_LEVEL OURS_LOG="$OUTDIR/ours-server.log"   # for bench/ours-server.sh
 BENCH_TARGETS="${BENCH_TARGETS:-mapserver ours}"
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -81,20 +81,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
-
-stop_ours() {
-  local p="${OURS_PID:-}"
-  [ -n "$p" ] || p="$(cat "$RUNDIR/ours.pid" 2>/dev/null || true)"
-  if alive "$p" && tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q 'dist/src/server.js'; then
-    kill -TERM "$p" 2>/dev/null || true
-    for _ in $(seq 100); do alive "$p" || break; sleep 0.1; done
-    alive "$p" && kill -KILL "$p" 2>/dev/null
-    log "our server stopped (pid $p)"
-  fi
-  rm -f "$RUNDIR/ours.pid"
-  OURS_PID=""
-}
+stop_ours() { "$REPO/bench/ours-server.sh" stop | sed 's/^/[bench] /' || true; OURS_PID=""; }
 
 # ------------------------------------------------------------------ 1. packages
 install_packages() {
@@ -175,24 +162,9 @@ start_ours() {
     fi
   done
   stop_ours   # a leftover from an aborted run
-  if ss -ltnH "sport = :$OURS_PORT" | grep -q .; then OURS_STATUS="port $OURS_PORT busy"; return 1; fi
   log "starting our server on $OURS_URL"
-  DATABASE_URL="$OURS_DB_URL" SDI_DEMO=0 PORT="$OURS_PORT" HOST=127.0.0.1 LOG_LEVEL="$OURS_LOG_LEVEL" \
-    NODE_ENV=production nohup node dist/src/server.js >> "$OUTDIR/ours-server.log" 2>&1 < /dev/null &
-  OURS_PID=$!
-  echo "$OURS_PID" > "$RUNDIR/ours.pid"
-  local code=000
-  for _ in $(seq 150); do
-    alive "$OURS_PID" || break
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$OURS_URL/wfs?SERVICE=WFS&REQUEST=GetCapabilities" || true)
-    [ "$code" != 000 ] && break
-    sleep 0.2
-  done
-  if ! alive "$OURS_PID" || [ "$code" = 000 ]; then
-    tail -20 "$OUTDIR/ours-server.log" >&2
-    OURS_STATUS="server did not start (see ours-server.log)"; stop_ours; return 1
-  fi
-  log "our server up (pid $OURS_PID, GetCapabilities http $code)"
+  if ! "$REPO/bench/ours-server.sh" start; then OURS_STATUS="server did not start (see ours-server.log)"; return 1; fi
+  OURS_PID="$("$REPO/bench/ours-server.sh" pid)"
   OURS_STATUS="ok"
 }
 if has_target ours; then start_ours || log "ours unavailable: $OURS_STATUS"; fi
@@ -213,14 +185,14 @@ MS_STATUS="not selected"
 if has_target mapserver; then
   wl="W1 W2 W3 W6"; [ "${BENCH_WMS:-0}" = 1 ] && wl="W1 W2 W3 W4 W5 W6"
   log "MapServer: $wl  (c=$CONC t=$THREADS, ${WARMUP}s warm-up + ${REPEATS} x ${DURATION}s, W6 x $W6_REPEATS)"
-  if env -u RSS_PIDS -u RSS_PIDS_CMD -u TARGET_ENV -u BASE_URL -u WFS_URL -u WMS_URL \
-       LABEL=mapserver WORKLOADS="$wl" OUT="$OUTDIR/mapserver" "$KIT/run-workloads.sh" \
-       > "$OUTDIR/mapserver.log" 2>&1; then
-    MS_STATUS=ok
-  else
-    MS_STATUS="run-workloads failed (see mapserver.log)"; tail -20 "$OUTDIR/mapserver.log" >&2
-  fi
-  grep -E '^   W[0-9]' "$OUTDIR/mapserver.log" || true
+  set +e
+  env -u RSS_PIDS -u RSS_PIDS_CMD -u TARGET_ENV -u BASE_URL -u WFS_URL -u WMS_URL \
+    LABEL=mapserver WORKLOADS="$wl" OUT="$OUTDIR/mapserver" "$KIT/run-workloads.sh" 2>&1 |
+    tee "$OUTDIR/mapserver.log" | { grep --line-buffered -E '^   [WO][0-9]' || true; }
+  rc=${PIPESTATUS[0]}
+  set -e
+  if [ "$rc" = 0 ]; then MS_STATUS=ok
+  else MS_STATUS="run-workloads failed (see mapserver.log)"; tail -20 "$OUTDIR/mapserver.log" >&2; fi
   if [ "$MS_STARTED" = 1 ]; then "$KIT/mapserver.sh" stop >/dev/null 2>&1; MS_STARTED=0; log "MapServer stopped"; fi
 fi
 
@@ -240,23 +212,20 @@ O1_URL='$OURS_URL/ogcapi/collections/parcels/items?bbox={BBOX_2KM}&bbox-crs=http
 O1_KIND=geojson
 EOF
   wl="W1 W2 W3 W6"; [ "${BENCH_OGCAPI:-1}" = 1 ] && wl="W1 W2 W3 O1 W6"
-  rss_cmd="cat $RUNDIR/ours.pid"
   pre_w6=""
-  if [ "${OURS_RESTART_W6:-0}" = 1 ]; then
-    # restart hook for W6 (fresh process: VmHWM is W6's own peak); re-uses this script's start path
-    pre_w6="kill \$(cat $RUNDIR/ours.pid); sleep 1; cd '$REPO' && DATABASE_URL='$OURS_DB_URL' SDI_DEMO=0 PORT=$OURS_PORT HOST=127.0.0.1 LOG_LEVEL=$OURS_LOG_LEVEL NODE_ENV=production nohup node dist/src/server.js >> '$OUTDIR/ours-server.log' 2>&1 < /dev/null & echo \$! > $RUNDIR/ours.pid; for i in \$(seq 100); do curl -s -o /dev/null '$OURS_URL/wfs?SERVICE=WFS&REQUEST=GetCapabilities' && break; sleep 0.1; done"
-  fi
+  # like the anchor (mapserv restarted before each W6 run): a fresh process, so peak RSS is W6's own
+  if [ "${OURS_RESTART_W6:-1}" = 1 ]; then pre_w6="$REPO/bench/ours-server.sh restart"; fi
   log "ours: $wl  (same parameters)"
-  if env -u RSS_PIDS -u BASE_URL -u WFS_URL -u WMS_URL \
-       TARGET_ENV="$OUTDIR/ours-target.env" RSS_PIDS_CMD="$rss_cmd" PRE_W6_CMD="$pre_w6" \
-       WORKLOADS="$wl" OUT="$OUTDIR/ours" "$KIT/run-workloads.sh" > "$OUTDIR/ours.log" 2>&1; then
-    :
-  else
-    OURS_STATUS="run-workloads failed (see ours.log)"; tail -20 "$OUTDIR/ours.log" >&2
-  fi
-  grep -E '^   [WO][0-9]' "$OUTDIR/ours.log" || true
-  OURS_PID="$(cat "$RUNDIR/ours.pid" 2>/dev/null || true)"
-  alive "$OURS_PID" || { [ "$OURS_STATUS" = ok ] && OURS_STATUS="server died during the run (see ours-server.log)"; }
+  set +e
+  env -u RSS_PIDS -u BASE_URL -u WFS_URL -u WMS_URL \
+    TARGET_ENV="$OUTDIR/ours-target.env" RSS_PIDS_CMD="$REPO/bench/ours-server.sh pid" PRE_W6_CMD="$pre_w6" \
+    WORKLOADS="$wl" OUT="$OUTDIR/ours" "$KIT/run-workloads.sh" 2>&1 |
+    tee "$OUTDIR/ours.log" | { grep --line-buffered -E '^   [WO][0-9]' || true; }
+  rc=${PIPESTATUS[0]}
+  set -e
+  if [ "$rc" != 0 ]; then OURS_STATUS="run-workloads failed (see ours.log)"; tail -20 "$OUTDIR/ours.log" >&2; fi
+  OURS_PID="$("$REPO/bench/ours-server.sh" pid)"
+  if [ -z "$OURS_PID" ] && [ "$OURS_STATUS" = ok ]; then OURS_STATUS="server died during the run (see ours-server.log)"; fi
   stop_ours
 fi
 

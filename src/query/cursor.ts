@@ -9,6 +9,8 @@ import type { CompiledSql } from '../db/sql.js';
 
 export class FeatureSession {
   private closed = false;
+  /** Cursors not yet read to the end: closed before the transaction ends, or COMMIT would queue behind them. */
+  private readonly open = new Set<Cursor>();
 
   private constructor(private readonly client: PoolClient) {}
 
@@ -39,6 +41,12 @@ export class FeatureSession {
    */
   async rows(q: CompiledSql, batchSize = 2000): Promise<{ first: string[]; rest: AsyncGenerator<string[]> }> {
     const cursor = this.client.query(new Cursor(q.text, q.values, { rowMode: 'array' }));
+    this.open.add(cursor);
+    const open = this.open;
+    const closeCursor = async () => {
+      open.delete(cursor);
+      await cursor.close().catch(() => undefined);
+    };
     const read = (n: number) => cursor.read(n) as Promise<unknown[][]>;
     const first = (await read(batchSize)).map((r) => r[0] as string);
     const done = first.length < batchSize;
@@ -51,16 +59,18 @@ export class FeatureSession {
           if (batch.length < batchSize) return;
         }
       } finally {
-        await cursor.close().catch(() => undefined);
+        await closeCursor();
       }
     }
-    if (done) await cursor.close().catch(() => undefined);
+    if (done) await closeCursor();
     return { first, rest: rest() };
   }
 
   async close(ok = true): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const c of [...this.open]) await c.close().catch(() => undefined);
+    this.open.clear();
     try {
       await this.client.query(ok ? 'COMMIT' : 'ROLLBACK');
       this.client.release();

@@ -43,7 +43,10 @@ export function planQuery(ctx: WfsContext, layer: Layer, q: WfsQuery, version: W
   const outputCrs = outputCrsFor(ctx, layer, q.srsName, version);
   const filters: Filter[] = [];
   if (q.filter) filters.push(q.filter);
-  if (q.bbox) filters.push({ kind: 'bbox', envelope: q.bbox });
+  if (q.bbox) {
+    if (q.bbox.srid !== undefined && !ctx.platform.crs.isKnown(q.bbox.srid)) throw invalid('BBOX', `Unknown CRS EPSG:${q.bbox.srid} in BBOX`);
+    filters.push({ kind: 'bbox', envelope: q.bbox });
+  }
   let properties: string[] | undefined;
   let includeGeometry = !!layer.geometry;
   if (q.propertyNames) {

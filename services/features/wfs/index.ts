@@ -27,7 +27,8 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
   app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
   const handle = async (req: FastifyRequest, reply: FastifyReply, read: (ctx: WfsContext) => WfsRequest) => {
-    let version = '2.0.0';
+    // Known before parsing succeeds, so that a 1.0.0 client gets its own exception format.
+    let version = Kvp.fromUrl(req.url).value('VERSION') === '1.0.0' ? '1.0.0' : '2.0.0';
     try {
       const all = await platform.layers.list();
       const ctx: WfsContext = {

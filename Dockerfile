@@ -1,0 +1,26 @@
+# Multi-stage image: build with the distribution's GDAL headers, run on the same Debian release.
+# Not built in CI (no Docker engine on the development machines); needs an external PostGIS (DATABASE_URL).
+FROM node:20-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libgdal-dev g++ make python3 && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+ENV npm_config_build_from_source=true npm_config_shared_gdal=true
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY services ./services
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libgdal32 gdal-data proj-data && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY migrations ./migrations
+COPY schemas ./schemas
+COPY fixtures ./fixtures
+ENV HOST=0.0.0.0 PORT=8080 NODE_ENV=production
+EXPOSE 8080
+USER node
+CMD ["node", "dist/src/server.js"]

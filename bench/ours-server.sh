@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# bench/ours-server.sh — start / stop our server for the benchmark (used by scripts/bench.sh).
+#
+#   bench/ours-server.sh start     node dist/src/server.js on 127.0.0.1:$OURS_PORT, waits until it answers
+#   bench/ours-server.sh stop      SIGTERM (then SIGKILL after 10 s) the PID in $SDI_BENCH_RUN/ours.pid
+#   bench/ours-server.sh restart   (the W6 hook: a fresh process, so its peak RSS is W6's own)
+#   bench/ours-server.sh pid       print the server PID (for RSS sampling)
+#   bench/ours-server.sh status
+#
+# Environment: OURS_PORT (8081), OURS_DB_URL (postgres://postgres@127.0.0.1:5433/anchor),
+# OURS_LOG_LEVEL (warn), OURS_LOG (log file, default $SDI_BENCH_RUN/ours-server.log),
+# SDI_BENCH_RUN (/tmp/sdi-bench). Stops only the process it started (by its recorded PID).
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN="${SDI_BENCH_RUN:-/tmp/sdi-bench}"
+PIDFILE="$RUN/ours.pid"
+OURS_PORT="${OURS_PORT:-8081}"
+OURS_DB_URL="${OURS_DB_URL:-postgres://postgres@127.0.0.1:5433/anchor}"
+OURS_LOG_LEVEL="${OURS_LOG_LEVEL:-warn}"
+OURS_LOG="${OURS_LOG:-$RUN/ours-server.log}"
+PROBE="http://127.0.0.1:$OURS_PORT/wfs?SERVICE=WFS&REQUEST=GetCapabilities"
+mkdir -p "$RUN"
+
+alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+ours_pid() {  # the recorded PID, if it is still our node server
+  local p; p="$(cat "$PIDFILE" 2>/dev/null || true)"
+  if alive "$p" && tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q 'dist/src/server.js'; then echo "$p"; fi
+}
+
+stop() {
+  local p; p="$(ours_pid)"
+  if [ -n "$p" ]; then
+    kill -TERM "$p" 2>/dev/null || true
+    for _ in $(seq 100); do alive "$p" || break; sleep 0.1; done
+    alive "$p" && kill -KILL "$p" 2>/dev/null
+    for _ in $(seq 20); do alive "$p" || break; sleep 0.1; done
+    echo "our server stopped (pid $p)"
+  fi
+  rm -f "$PIDFILE"
+}
+
+start() {
+  local p code=000
+  p="$(ours_pid)"
+  if [ -n "$p" ]; then echo "our server already running (pid $p)"; return 0; fi
+  [ -f "$REPO/dist/src/server.js" ] || { echo "no $REPO/dist/src/server.js (build first)" >&2; return 1; }
+  if ss -ltnH "sport = :$OURS_PORT" | grep -q .; then echo "port $OURS_PORT busy — refusing" >&2; return 1; fi
+  cd "$REPO"
+  DATABASE_URL="$OURS_DB_URL" SDI_DEMO=0 PORT="$OURS_PORT" HOST=127.0.0.1 LOG_LEVEL="$OURS_LOG_LEVEL" \
+    NODE_ENV=production nohup node dist/src/server.js >> "$OURS_LOG" 2>&1 < /dev/null &
+  p=$!
+  echo "$p" > "$PIDFILE"
+  for _ in $(seq 300); do
+    alive "$p" || break
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$PROBE" || true)
+    [ "$code" != 000 ] && break
+    sleep 0.1
+  done
+  if ! alive "$p" || [ "$code" = 000 ]; then
+    echo "our server did not start; last lines of $OURS_LOG:" >&2; tail -20 "$OURS_LOG" >&2
+    stop >/dev/null; return 1
+  fi
+  echo "our server up: pid $p, http://127.0.0.1:$OURS_PORT (GetCapabilities http $code)"
+}
+
+case "${1:-status}" in
+  start) start ;;
+  stop) stop ;;
+  restart) stop >/dev/null; start ;;
+  pid) ours_pid ;;
+  status) p="$(ours_pid)"; if [ -n "$p" ]; then echo "running pid $p rss $(awk '/VmRSS/{print $2" "$3}' /proc/$p/status)"; else echo "stopped"; fi ;;
+  *) echo "usage: $0 {start|stop|restart|pid|status}" >&2; exit 2 ;;
+esac
