@@ -231,11 +231,19 @@ function toLayerSrid(geomSql: string, srid: number | undefined, ctx: FilterConte
   return `ST_Transform(${dense}, ${layerSrid})`;
 }
 
-export function envelopeSql(e: Envelope, ctx: FilterContext): string {
-  for (const v of [e.minx, e.miny, e.maxx, e.maxy]) {
+export function envelopeSql(input: Envelope, ctx: FilterContext): string {
+  for (const v of [input.minx, input.miny, input.maxx, input.maxy]) {
     if (!Number.isFinite(v)) throw new OgcError('InvalidParameterValue', 'Bounding box coordinates must be numbers', ctx.locator);
   }
-  if (e.minx > e.maxx || e.miny > e.maxy) throw new OgcError('InvalidParameterValue', 'Bounding box lower corner must be below and left of the upper corner', ctx.locator);
+  if (input.minx > input.maxx || input.miny > input.maxy) throw new OgcError('InvalidParameterValue', 'Bounding box lower corner must be below and left of the upper corner', ctx.locator);
+  let e = input;
+  const layerSrid = ctx.layer.geometry!.srid;
+  if (e.srid !== undefined && e.srid !== layerSrid) {
+    checkSrid(e.srid, ctx);
+    const clamped = ctx.crs.clampToAreaOfUse(e, e.srid, layerSrid);
+    if (!clamped) return `ST_SetSRID('POLYGON EMPTY'::geometry, ${layerSrid})`;
+    e = { ...clamped, srid: e.srid };
+  }
   const p = ctx.params;
   const box = `ST_MakeEnvelope(${p.add(e.minx, 'float8')}, ${p.add(e.miny, 'float8')}, ${p.add(e.maxx, 'float8')}, ${p.add(e.maxy, 'float8')})`;
   // Densify before reprojecting so the box's edges follow the curvature (degrees → metres).

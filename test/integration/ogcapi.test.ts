@@ -113,4 +113,12 @@ describe('OGC API Features', () => {
     const r = JSON.parse((await get(api('/collections/communes_points/items?limit=50000'))).body);
     expect(r.numberReturned).toBe(1776);
   });
+
+  it('whole-world and antimeridian-crossing bboxes answer 200 (clipped to the CRS area of use)', async () => {
+    const world = JSON.parse((await get(api('/collections/departements/items?bbox=-180,-90,180,90'))).body);
+    expect(world.numberMatched).toBe(6);
+    const anti = await get(api('/collections/departements/items?bbox=177,65,-177,70'));
+    expect(anti.status).toBe(200);
+    expect(JSON.parse(anti.body).numberReturned).toBe(0);
+  });
 });

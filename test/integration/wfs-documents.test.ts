@@ -137,6 +137,9 @@ describe('GetFeature GML 3.2', () => {
     const urn = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes_points&RESULTTYPE=hits&BBOX=47.8,1.8,48.0,2.0,urn:ogc:def:crs:EPSG::4326'));
     const epsg = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes_points&RESULTTYPE=hits&BBOX=1.8,47.8,2.0,48.0,EPSG:4326'));
     for (const r of [urn, epsg]) expect(Number(/numberMatched="(\d+)"/.exec(r.body)![1])).toBeCloseTo(expected, -1);
+    // QGIS's "whole world" retry: a geographic box larger than Lambert-93's domain still works.
+    const world = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:departements&RESULTTYPE=hits&BBOX=-90,-180,90,180,urn:ogc:def:crs:EPSG::4326'));
+    expect(world.body).toContain('numberMatched="6"');
   });
 
   it('FES 2.0 filters as QGIS sends them (ValueReference first, BBOX folded in) and as CITE sends them (random prefix, Literal first)', async () => {
