@@ -103,12 +103,3 @@ CREATE TABLE sdi.usage_log (
   bytes       bigint
 );
 
--- GML 3.2 requires a document-unique gml:id on every geometry, including the members of a multi-geometry;
--- ST_AsGML repeats the one id it is given. Number the repeats: id, id.1, id.2, …
-CREATE FUNCTION sdi.gml_unique_ids(gml text, id text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT string_agg(CASE WHEN n = 1 THEN part
-                         WHEN n = 2 THEN 'gml:id="' || id || '"' || part
-                         ELSE 'gml:id="' || id || '.' || (n - 2) || '"' || part END, '' ORDER BY n)
-    FROM unnest(string_to_array(gml, 'gml:id="' || id || '"')) WITH ORDINALITY AS t(part, n)
-$$;

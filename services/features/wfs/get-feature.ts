@@ -8,7 +8,7 @@ import { parseCrs, isYX, crsRef, type CrsRef } from '../../../src/crs/identifier
 import { resolveProperty, type FeatureQuery } from '../../../src/query/plan.js';
 import { compileCount, compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
-import { gmlFeatureSql, gmlBareFeatureSql, GML_NS } from '../../../src/formats/gml/feature.js';
+import { gmlFeatureSql, gmlBareFeatureSql, GML_NS, needsGeometryIdNumbering, numberGeometryIds } from '../../../src/formats/gml/feature.js';
 import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
 import { csvHeader, csvRowSql } from '../../../src/formats/csv.js';
 import type { EncodeTarget } from '../../../src/formats/target.js';
@@ -243,6 +243,8 @@ async function* gmlCollection(
   rest: AsyncIterable<string[]>,
 ): AsyncGenerator<string> {
   const typeNames = plans.map((p) => p.layer.name);
+  const renumber = gml === '3.2' && plans.some((p) => p.includeGeometry && needsGeometryIdNumbering(p.layer.geometry?.type));
+  const join = (rows: string[]) => (renumber ? rows.map(numberGeometryIds).join('') : rows.join(''));
   const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   let head = XML_DECLARATION + `<wfs:FeatureCollection ${nsDeclarations(ctx, gml, req.version)} xsi:schemaLocation="${schemaLocation(ctx, req, gml, typeNames)}"`;
   if (req.version === '2.0.0') {
@@ -255,8 +257,8 @@ async function* gmlCollection(
   } else {
     head += `><gml:boundedBy><gml:null>unknown</gml:null></gml:boundedBy>`;
   }
-  yield head + first.join('');
-  for await (const batch of rest) yield batch.join('');
+  yield head + join(first);
+  for await (const batch of rest) yield join(batch);
   yield '</wfs:FeatureCollection>\n';
 }
 
@@ -299,7 +301,7 @@ async function getFeatureById(ctx: WfsContext, req: GetFeatureRequest, format: O
     await session.close();
     if (first.length === 0) throw notFound();
     if (format.kind === 'geojson') return { status: 200, contentType: format.contentType, body: first[0]! + '\n' };
-    return { status: 200, contentType: 'application/gml+xml; version=3.2', body: XML_DECLARATION + first[0]! + '\n' };
+    return { status: 200, contentType: 'application/gml+xml; version=3.2', body: XML_DECLARATION + numberGeometryIds(first[0]!) + '\n' };
   } catch (e) {
     await session.close(false);
     throw fromDatabaseError(e);

@@ -9,6 +9,7 @@ import { coordinateDecimals, geometryExpression } from '../../../src/formats/tar
 import { isYX } from '../../../src/crs/identifiers.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { planQuery, encodeTarget, type StreamedResponse } from './get-feature.js';
+import { numberGeometryIds } from '../../../src/formats/gml/feature.js';
 import type { WfsContext } from './context.js';
 import type { GetPropertyValueRequest } from './request.js';
 
@@ -46,7 +47,7 @@ export async function getPropertyValue(ctx: WfsContext, req: GetPropertyValueReq
     );
     const { first, rest } = await session.rows(stmt);
     // xmlelement gives <x>value</x>: keep only the escaped value.
-    const strip = (s: string) => (isGeom ? s : s.replace(/<x>|<\/x>|<x\/>/g, ''));
+    const strip = (s: string) => (isGeom ? numberGeometryIds(s) : s.replace(/<x>|<\/x>|<x\/>/g, ''));
     async function* body(): AsyncGenerator<string> {
       let ok = false;
       try {

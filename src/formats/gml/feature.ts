@@ -44,9 +44,8 @@ function geometryElement(t: EncodeTarget, params: SqlParams, version: GmlVersion
   const opts = OPT_LONG_CRS | OPT_LINESTRING;
   if (version === '3.2') {
     const gid = `${idText} || '.geom'`;
+    // ST_AsGML repeats this id on the members of multi-geometries: numberGeometryIds() renumbers them.
     gml = `ST_AsGML(3, ${geom}, ${digits}, ${opts}, 'gml', ${gid})`;
-    // Members of multi-geometries need their own gml:id (GML 3.2 makes it mandatory and unique).
-    if (/^(MULTI|GEOMETRY)/.test(g.type)) gml = `sdi.gml_unique_ids(${gml}, ${gid})`;
   } else {
     gml = `ST_AsGML(3, ${geom}, ${digits}, ${opts}, 'gml')`;
   }
@@ -74,4 +73,22 @@ export function gmlBareFeatureSql(t: EncodeTarget, params: SqlParams, nsDecls: s
   const idText = sqlXmlAttr(featureIdText(t, params));
   const geometry = t.includeGeometry && t.layer.geometry ? ` || ${geometryElement(t, params, '3.2', idText)}` : '';
   return `'<${type} ' || ${params.add(nsDecls, 'text')} || ' gml:id="' || ${idText} || '">' || ${propertyElements(t)}${geometry} || '</${type}>'`;
+}
+
+/** Does this layer's GML 3.2 output need numberGeometryIds (multi or generic geometry type)? */
+export function needsGeometryIdNumbering(geometryType: string | undefined): boolean {
+  return !!geometryType && /^(MULTI|GEOMETRY)/.test(geometryType);
+}
+
+const GEOMETRY_ID = / gml:id="([^"]*\.geom)"/g;
+
+/**
+ * GML 3.2 makes gml:id mandatory and document-unique on every geometry, including the members of a
+ * MultiSurface; ST_AsGML writes the one id it is given on each of them. Renumber the repeats of one
+ * feature's text: id, id.1, id.2, … Done here rather than in SQL: a per-row SQL string split cost 4× the
+ * whole query. Attribute values cannot match: their quotes are escaped.
+ */
+export function numberGeometryIds(feature: string): string {
+  let n = -1;
+  return feature.replace(GEOMETRY_ID, (m, id: string) => (++n === 0 ? m : ` gml:id="${id}.${n}"`));
 }
