@@ -186,16 +186,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
         return `${self}?${p.toString()}`;
       };
       let more = false;
-      const capped = async function* (): AsyncGenerator<string[]> {
-        let n = rows.first.length;
-        for await (const b of rows.rest) {
-          n += b.length;
-          yield b;
-        }
-        void n;
-      };
       // Split the extra row off whichever batch carries it.
-      const all = limitRows([rows.first, capped()], limit, () => (more = true));
+      const all = limitRows([rows.first, rows.rest], limit, () => (more = true));
       const first = await all.next();
       const body = geojsonCollection(
         {

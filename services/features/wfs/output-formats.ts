@@ -41,7 +41,7 @@ export function outputFormat(value: string | undefined, version: WfsVersion, loc
   if (!value) return defaultFormat(version);
   const n = norm(value);
   // "text/xml" alone (or "GML3" in 1.0) means the version's own GML.
-  if (n === 'text/xml' || n === 'application/xml' || n === 'application/gml+xml'.replace('+', '')) return defaultFormat(version);
+  if (n === 'text/xml' || n === 'application/xml' || n === norm('application/gml+xml')) return defaultFormat(version);
   for (const [names, f] of TABLE) if (names.some((x) => norm(x) === n)) return f;
   throw invalid(locator, `Output format '${value.slice(0, 80)}' is not supported`);
 }
