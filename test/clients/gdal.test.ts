@@ -61,7 +61,7 @@ interface Run { stdout: string; stderr: string; status: number | null; requests:
 
 /** Run a GDAL utility with debug on; the request URLs are taken from its debug lines. */
 function gdal(cmd: string, args: string[], config: Record<string, string> = {}): Run {
-  const env = { ...process.env, CPL_DEBUG: 'ON', GDAL_HTTP_TIMEOUT: '120', ...config };
+  const env: NodeJS.ProcessEnv = { ...process.env, CPL_DEBUG: 'ON', GDAL_HTTP_TIMEOUT: '120', ...config };
   for (const k of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'GDAL_HTTP_PROXY']) delete env[k];
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, timeout: 600_000 });
   const requests = [...r.stderr.matchAll(/^HTTP: Fetch\((.*)\)$|^VSICURL: Start download for (.*)$/gm)].map((m) => m[1] ?? m[2]);

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseUrl, db } from '../helpers.js';
@@ -54,12 +54,14 @@ async function load(name: string): Promise<void> {
 beforeAll(async () => {
   for (const n of LAYERS) await load(n);
   expect(existsSync(PYTHON), `${PYTHON} (with python3-owslib) must exist`).toBe(true);
-  const out = join(mkdtempSync(join(tmpdir(), 'sdi-owslib-')), 'report.json');
+  const dir = mkdtempSync(join(tmpdir(), 'sdi-owslib-'));
+  const out = join(dir, 'report.json');
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONIOENCODING: 'utf-8' };
   for (const k of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY']) delete env[k];
   await new Promise<void>((resolve) => {
     execFile(PYTHON, [SCRIPT, '--base', baseUrl(), '--out', out], { env, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 }, (err, _o, stderr) => {
       if (existsSync(out)) report = JSON.parse(readFileSync(out, 'utf8'));
+      rmSync(dir, { recursive: true, force: true });
       if (err) runError = `${PYTHON} ${SCRIPT} failed (${err.message}):\n${String(stderr).slice(-4000)}`;
       resolve();
     });

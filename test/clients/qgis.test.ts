@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseUrl, db } from '../helpers.js';
@@ -114,11 +114,16 @@ function runQgis(): Promise<void> {
   return new Promise((resolve) => {
     execFile(
       PYTHON,
-      [SCRIPT, '--base', baseUrl(), '--out', out, '--layers', layers],
+      ['-X', 'faulthandler', SCRIPT, '--base', baseUrl(), '--out', out, '--layers', layers],
       { env, timeout: 900_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
       (err, _stdout, stderr) => {
         if (existsSync(out)) report = JSON.parse(readFileSync(out, 'utf8'));
-        if (err) runError = `${PYTHON} ${SCRIPT} failed (${err.message}):\n${stderr.slice(-4000)}`;
+        rmSync(dir, { recursive: true, force: true });
+        if (err) {
+          const how = err.signal ? `killed by ${err.signal}` : `exit status ${err.code}`;
+          const seen = report?.results?.length ?? 0;
+          runError = `${PYTHON} ${SCRIPT} failed (${how}) after ${seen} layer loads:\n${stderr.replace(/^QObject::connect.*\n/gm, '').slice(-4000)}`;
+        }
         resolve();
       },
     );

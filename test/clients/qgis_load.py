@@ -14,6 +14,7 @@ QGIS cannot be imported, the report says so and the exit status is 2.
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -23,7 +24,12 @@ import traceback
 for k in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy', 'NO_PROXY'):
     os.environ.pop(k, None)
 os.environ['QT_QPA_PLATFORM'] = 'offscreen'
-os.environ.setdefault('XDG_RUNTIME_DIR', tempfile.mkdtemp(prefix='qgis-xdg-'))
+# Everything QGIS and Qt write (profile, HTTP disk cache, runtime dir, shared-memory keys) goes into one
+# directory removed at the end: no state shared between runs, nothing left in ~ or /tmp.
+WORK = tempfile.mkdtemp(prefix='sdi-qgis-run-')
+for var, sub in (('XDG_RUNTIME_DIR', 'runtime'), ('XDG_CACHE_HOME', 'cache'), ('XDG_CONFIG_HOME', 'config'), ('XDG_DATA_HOME', 'data'), ('TMPDIR', 'tmp')):
+    os.makedirs(os.path.join(WORK, sub), mode=0o700)
+    os.environ[var] = os.path.join(WORK, sub)
 
 parser = argparse.ArgumentParser()
 parser.add_argument('--base', required=True, help='server base URL, without trailing slash')
@@ -57,6 +63,7 @@ try:
 except Exception:  # the test must fail, loudly, when QGIS is missing
     write({'error': 'cannot import qgis: ' + traceback.format_exc(), 'python': sys.executable})
     print('cannot import qgis', file=sys.stderr)
+    shutil.rmtree(WORK, ignore_errors=True)
     sys.exit(2)
 
 base = args.base.rstrip('/')
@@ -79,12 +86,17 @@ if args.variants:
     VARIANTS = [v for v in VARIANTS if v[0] in wanted]
 
 # A throw-away profile: no capabilities cache or settings from an earlier run.
-profile = tempfile.mkdtemp(prefix='qgis-profile-')
+profile = os.path.join(WORK, 'profile')
+os.makedirs(profile)
 app = QgsApplication([], False, profile)
 QgsApplication.setPrefixPath('/usr', True)
 QgsApplication.initQgis()
 
 settings = QgsSettings()
+# QGIS keeps an HTTP disk cache (~/.cache by default) and serves WFS capabilities from it for 24 h: use
+# one inside the throw-away profile, so that every request of a run really reaches the server.
+settings.setValue('cache/directory', os.path.join(profile, 'network-cache'))
+settings.setValue('qgis/defaultCapabilitiesExpiry', 0)
 settings.setValue('proxy/proxyEnabled', False)
 settings.setValue('qgis/networkAndProxy/networkTimeout', 120000)
 QNetworkProxyFactory.setUseSystemConfiguration(False)
@@ -144,11 +156,15 @@ def jsonable(v):
     return str(v)
 
 
-def drain(seconds=0.3):
-    end = time.time() + seconds
-    while time.time() < end:
+def drain(max_seconds=10.0):
+    """Deliver the queued signals of the download threads until every request has its outcome."""
+    end = time.time() + max_seconds
+    while True:
         QCoreApplication.processEvents()
+        if all(r['status'] is not None or r['error'] for r in request_log) or time.time() > end:
+            break
         time.sleep(0.02)
+    QCoreApplication.processEvents()
 
 
 def load(variant, provider, uri, name, key):
@@ -160,7 +176,9 @@ def load(variant, provider, uri, name, key):
         layer = QgsVectorLayer(uri, f'{variant}-{name}', provider)
         rec['valid'] = layer.isValid()
         if not layer.isValid():
-            rec['error'] = layer.error().summary()
+            # Calling error() on an invalid WFS/OAPIF layer segfaults in QGIS 3.22: the provider logs the
+            # reason to the message log, which is reported with the requests.
+            rec['error'] = 'layer is not valid'
             return rec
         rec['crs'] = layer.crs().authid()
         rec['featureCount'] = layer.featureCount()
@@ -229,8 +247,10 @@ try:
     for variant, provider, make_uri in VARIANTS:
         for name, key in LAYERS:
             report['results'].append(load(variant, provider, make_uri(name), name, key))
+            write(report)  # after each layer: a crash later still leaves what was seen
             print(f"{variant} {name}: valid={report['results'][-1].get('valid')} n={report['results'][-1].get('iterated')}", file=sys.stderr, flush=True)
 finally:
     write(report)
     QgsApplication.exitQgis()
+    shutil.rmtree(WORK, ignore_errors=True)
 sys.exit(0)

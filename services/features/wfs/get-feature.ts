@@ -220,7 +220,7 @@ function nsDeclarations(ctx: WfsContext, gml: '3.2' | '3.1.1' | '2', version: Wf
 
 function schemaLocation(ctx: WfsContext, req: GetFeatureRequest, gml: '3.2' | '3.1.1' | '2', typeNames: string[]): string {
   const ns = ctx.platform.config.namespace;
-  const dft = `${ctx.serviceUrl}?SERVICE=WFS&VERSION=${req.version}&REQUEST=DescribeFeatureType&TYPENAMES=${typeNames.map((t) => `${ns.prefix}:${t}`).join(',')}${gml === '3.1.1' && req.version === '2.0.0' ? '&OUTPUTFORMAT=text/xml;+subtype=gml/3.1.1' : ''}`;
+  const dft = `${ctx.serviceUrl}?SERVICE=WFS&VERSION=${req.version}&REQUEST=DescribeFeatureType&${req.version === '2.0.0' ? 'TYPENAMES' : 'TYPENAME'}=${typeNames.map((t) => `${ns.prefix}:${t}`).join(',')}${gml === '3.1.1' && req.version === '2.0.0' ? '&OUTPUTFORMAT=text/xml;+subtype=gml/3.1.1' : ''}`;
   const wfs =
     req.version === '2.0.0'
       ? 'http://www.opengis.net/wfs/2.0 http://schemas.opengis.net/wfs/2.0/wfs.xsd'

@@ -73,6 +73,13 @@ export function parseBbox(value: string, locator = 'BBOX'): Envelope {
   return { minx: a, miny: b, maxx: c, maxy: d, srid };
 }
 
+/** PROPERTYNAME=a,b or (a,b)(c); `*` (what OWSLib sends by default) means every property. */
+export function propertyNames(value: string | undefined): string[] | undefined {
+  if (!value) return undefined;
+  const names = list(value.replace(/[()]/g, ','));
+  return names.length === 0 || names.every((n) => n === '*') ? undefined : names.filter((n) => n !== '*');
+}
+
 /** SORTBY=name [ASC|DESC|A|D],… */
 export function parseSortBy(value: string | undefined): { name: string; descending: boolean }[] | undefined {
   if (!value) return undefined;
@@ -181,7 +188,7 @@ export function readWfsKvp(kvp: Kvp, resolveType: TypeNameResolver): WfsRequest 
         filterText,
         bbox: bboxText ? parseBbox(bboxText) : undefined,
         bboxText,
-        propertyNames: kvp.value('PROPERTYNAME') ? list(kvp.value('PROPERTYNAME')!.replace(/[()]/g, '')) : undefined,
+        propertyNames: propertyNames(kvp.value('PROPERTYNAME')),
         sortBy: parseSortBy(kvp.value('SORTBY')),
       };
       if (op === 'GetPropertyValue') {

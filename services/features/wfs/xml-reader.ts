@@ -85,7 +85,7 @@ function readQuery(q: XmlElement, resolver: (el: XmlElement, qname: string, loca
   if (!typeAttr) throw missing('typeNames');
   const typeNames = typeAttr.split(/[\s,]+/).filter(Boolean).map((t) => resolver(q, t.replace(/[()]/g, ''), 'typeNames'));
   const filterEl = child(q, 'Filter');
-  const propertyNames = q.children.filter((c) => c.name === 'PropertyName').map((c) => c.text.trim());
+  const propertyNames = q.children.filter((c) => c.name === 'PropertyName').map((c) => c.text.trim()).filter((n) => n !== '*');
   const sortEl = child(q, 'SortBy');
   const sortBy = sortEl
     ? children(sortEl, 'SortProperty').map((sp) => {
