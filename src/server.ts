@@ -1,11 +1,12 @@
 /**
- * Serve the whole platform in one process: migrations, demo data (unless SDI_DEMO=0), every service
- * mounted under one base URL on PORT (default 8080).
+ * Serve the platform: migrations, demo data (unless SDI_DEMO=0), and the services named in SDI_SERVICES
+ * (comma list; default: all) mounted under one base URL on PORT (default 8080). A service run alone uses
+ * its own entry point (services/<name>/server.ts), which sets SDI_SERVICES and a port of its own.
  */
 import pino from 'pino';
 import { loadConfig } from './config/index.js';
 import { createPlatform, closePlatform } from './platform.js';
-import { buildApp } from './server/app.js';
+import { buildApp, SERVICE_NAMES, type ServiceName } from './server/app.js';
 import { loadDemo } from './demo/load-demo.js';
 
 async function main(): Promise<void> {
@@ -13,7 +14,10 @@ async function main(): Promise<void> {
   const log = pino({ level: config.logLevel });
   const platform = await createPlatform(config, log);
   if (config.demo) await loadDemo(platform.pool, config.databaseUrl, (m) => log.info(m));
-  const app = await buildApp(platform);
+  const wanted = (process.env.SDI_SERVICES ?? SERVICE_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted.filter((s) => !(SERVICE_NAMES as readonly string[]).includes(s));
+  if (unknown.length) throw new Error(`Unknown service(s) in SDI_SERVICES: ${unknown.join(', ')} (known: ${SERVICE_NAMES.join(', ')})`);
+  const app = await buildApp(platform, wanted as ServiceName[]);
   const close = async () => {
     await app.close();
     await closePlatform(platform);

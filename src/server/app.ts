@@ -5,10 +5,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Platform } from '../platform.js';
+import { publicBaseUrl } from '../ogc/public-url.js';
 import { wfsRoutes } from '../../services/features/wfs/index.js';
 import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
 
-export type ServiceName = 'features';
+export const SERVICE_NAMES = ['features'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export async function buildApp(platform: Platform, services: ServiceName[] = ['features']): Promise<FastifyInstance> {
   const app = Fastify({
@@ -39,7 +41,7 @@ export async function buildApp(platform: Platform, services: ServiceName[] = ['f
   }
 
   app.get('/', async (req) => {
-    const base = `${req.protocol}://${req.headers.host ?? ''}`;
+    const base = publicBaseUrl(req, platform.config.baseUrl);
     return {
       title: platform.config.service.title,
       services: {
