@@ -20,6 +20,7 @@ COPY package.json ./
 COPY migrations ./migrations
 COPY schemas ./schemas
 COPY fixtures ./fixtures
+COPY src/crs/facts-probe.mjs ./src/crs/facts-probe.mjs
 ENV HOST=0.0.0.0 PORT=8080 NODE_ENV=production
 EXPOSE 8080
 USER node

@@ -11,7 +11,7 @@
  * This is what QGIS (Honour_EPSG_if_urn), GDAL and GeoServer do, and what CITE checks.
  * Axis order is decided here and only here.
  */
-import { axisIsNorthingFirst } from './axis-order.js';
+import { axisIsNorthingFirst } from './facts.js';
 
 export type CrsForm = 'epsg' | 'urn' | 'uri' | 'gml-srs' | 'crs84';
 

@@ -4,8 +4,7 @@
  * (extents for capabilities). Feature coordinates are always transformed in PostGIS, never here.
  */
 import proj4 from 'proj4';
-import gdal from 'gdal-async';
-import { existsSync } from 'node:fs';
+import { areaOfUse, preloadCrsFacts } from './facts.js';
 import type { Pool } from '../db/pool.js';
 
 export interface Bbox {
@@ -32,6 +31,7 @@ export class CrsRegistry {
       [offered],
     );
     const known = new Set(rows.map((r) => r.srid));
+    await preloadCrsFacts(offered.filter((s) => known.has(s)));
     const defs = new Map<number, { proj4: string; name: string }>();
     for (const r of rows) {
       if (r.proj4text) defs.set(r.srid, { proj4: r.proj4text.trim(), name: /^[A-Z]+CS\["([^"]+)"/.exec(r.srtext ?? '')?.[1] ?? `EPSG:${r.srid}` });
@@ -92,30 +92,3 @@ export class CrsRegistry {
   }
 }
 
-const areas = new Map<number, Bbox | null>();
-
-/** EPSG area of use of a CRS as a lon/lat box, read from PROJ's own database through GDAL's SQLite driver. */
-export function areaOfUse(srid: number): Bbox | null {
-  if (areas.has(srid)) return areas.get(srid)!;
-  let box: Bbox | null = null;
-  try {
-    const dbPath = ['/usr/share/proj/proj.db', ...(process.env.PROJ_DATA ? [`${process.env.PROJ_DATA}/proj.db`] : [])].find((p) => existsSync(p));
-    const ds = gdal.open(dbPath!);
-    const code = String(Math.trunc(srid));
-    const r = ds.executeSQL(
-      `SELECT e.south_lat, e.north_lat, e.west_lon, e.east_lon FROM usage u JOIN extent e ON e.auth_name = u.extent_auth_name AND e.code = u.extent_code
-        WHERE u.object_auth_name = 'EPSG' AND u.object_code = '${code}' AND u.object_table_name IN ('projected_crs', 'geodetic_crs') LIMIT 1`,
-    );
-    const f = r.features.first();
-    if (f) {
-      const v = f.fields.toObject() as { south_lat: number; north_lat: number; west_lon: number; east_lon: number };
-      // Areas crossing the antimeridian (west > east) are not clipped.
-      if (v.west_lon <= v.east_lon) box = { minx: v.west_lon, miny: v.south_lat, maxx: v.east_lon, maxy: v.north_lat };
-    }
-    ds.close();
-  } catch {
-    box = null;
-  }
-  areas.set(srid, box);
-  return box;
-}

@@ -10,7 +10,7 @@ import { SqlParams } from '../db/sql.js';
 import { quoteIdent } from '../db/pool.js';
 import { OgcError } from '../ogc/errors.js';
 import { resolveProperty } from '../query/plan.js';
-import { isGeographic } from '../crs/axis-order.js';
+import { isGeographic } from '../crs/facts.js';
 
 export interface FilterContext {
   layer: Layer;

@@ -3,7 +3,7 @@
  * driver (gdal-async's vectorTranslate, i.e. ogr2ogr in-process): reprojected, with a primary key `fid`,
  * a GiST index and a geometry column `geom`. The demo loader and users' own uploads take this path.
  */
-import gdal from 'gdal-async';
+import type gdalTypes from 'gdal-async';
 import { quoteIdent, type Pool } from '../db/pool.js';
 
 export interface ImportOptions {
@@ -32,7 +32,9 @@ export function gdalPgConnection(databaseUrl: string): string {
 }
 
 export async function importVectorFile(pool: Pool, databaseUrl: string, file: string, o: ImportOptions): Promise<number> {
-  const src: gdal.Dataset = await gdal.openAsync(file, 'r');
+  // Loaded on demand: the serving process only needs GDAL when it imports.
+  const gdal = (await import('gdal-async')).default;
+  const src: gdalTypes.Dataset = await gdal.openAsync(file, 'r');
   try {
     const layerName = o.sourceLayer ?? src.layers.get(0).name;
     const args = [
