@@ -13,6 +13,7 @@ import { loadConfig } from './config/index.js';
 import { createPool } from './db/pool.js';
 import { migrate } from './db/migrate.js';
 import { loadDemo } from './demo/load-demo.js';
+import { loadCatalogueDemo } from './metadata/demo.js';
 import { publishLayer } from './catalog/layers.js';
 import { importVectorFile } from './import/gdal-import.js';
 
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
         return 0;
       case 'demo':
         await loadDemo(pool, config.databaseUrl, (m) => console.log(m));
+        await loadCatalogueDemo(pool, (m) => console.log(m));
         return 0;
       case 'publish': {
         if (!values.table || !values.name) throw new Error('publish needs --table schema.table and --name');

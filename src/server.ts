@@ -8,12 +8,16 @@ import { loadConfig } from './config/index.js';
 import { createPlatform, closePlatform } from './platform.js';
 import { buildApp, SERVICE_NAMES, type ServiceName } from './server/app.js';
 import { loadDemo } from './demo/load-demo.js';
+import { loadCatalogueDemo } from './metadata/demo.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel });
   const platform = await createPlatform(config, log);
-  if (config.demo) await loadDemo(platform.pool, config.databaseUrl, (m) => log.info(m));
+  if (config.demo) {
+    await loadDemo(platform.pool, config.databaseUrl, (m) => log.info(m));
+    await loadCatalogueDemo(platform.pool, (m) => log.info(m));
+  }
   const wanted = (process.env.SDI_SERVICES ?? SERVICE_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = wanted.filter((s) => !(SERVICE_NAMES as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`Unknown service(s) in SDI_SERVICES: ${unknown.join(', ')} (known: ${SERVICE_NAMES.join(', ')})`);

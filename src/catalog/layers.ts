@@ -37,6 +37,8 @@ export interface Layer {
   defaultCrs: number;
   otherCrs: number[] | null;
   metadataRecordId: number | null;
+  /** fileIdentifier of the layer's metadata record (catalogue), for MetadataURL links. */
+  metadataIdentifier: string | null;
   updatedAt: Date;
 }
 
@@ -67,13 +69,15 @@ interface LayerRow {
   default_crs: number;
   other_crs: number[] | null;
   metadata_record_id: number | null;
+  metadata_identifier: string | null;
   updated_at: Date;
 }
 
 const LAYERS_SQL = `
-  SELECT id, name, title, abstract, keywords, table_schema, table_name, id_column, geometry_column,
-         default_crs, other_crs, metadata_record_id, updated_at
-    FROM sdi.layers WHERE published AND kind = 'feature' ORDER BY name`;
+  SELECT l.id, l.name, l.title, l.abstract, l.keywords, l.table_schema, l.table_name, l.id_column, l.geometry_column,
+         l.default_crs, l.other_crs, l.metadata_record_id, m.identifier AS metadata_identifier, l.updated_at
+    FROM sdi.layers l LEFT JOIN sdi.metadata_records m ON m.id = l.metadata_record_id
+   WHERE l.published AND l.kind = 'feature' ORDER BY l.name`;
 
 const COLUMNS_SQL = `
   SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
@@ -151,6 +155,7 @@ export class LayerCatalog {
         defaultCrs: r.default_crs,
         otherCrs: r.other_crs,
         metadataRecordId: r.metadata_record_id,
+        metadataIdentifier: r.metadata_identifier,
         updatedAt: r.updated_at,
       });
     }

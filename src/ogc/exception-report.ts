@@ -27,3 +27,16 @@ export function serviceExceptionReport(err: OgcError): string {
 export function problemJson(err: OgcError, instance?: string): Record<string, unknown> {
   return { type: `urn:ogc:exception:${err.code}`, title: err.code, status: err.status, detail: err.message, ...(err.locator ? { locator: err.locator } : {}), ...(instance ? { instance } : {}) };
 }
+
+/** OWS 1.0.0 (`http://www.opengis.net/ows`) ExceptionReport, as CSW 2.0.2 uses it (report version 1.2.0). */
+export function owsExceptionReport10(err: OgcError, version = '1.2.0'): string {
+  const locator = err.locator ? ` locator="${xmlEscape(err.locator)}"` : '';
+  return (
+    XML_DECLARATION +
+    `<ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
+    `xsi:schemaLocation="http://www.opengis.net/ows http://schemas.opengis.net/ows/1.0.0/owsExceptionReport.xsd" ` +
+    `version="${xmlEscape(version)}" language="en">` +
+    `<ows:Exception exceptionCode="${err.code}"${locator}><ows:ExceptionText>${xmlEscape(err.message)}</ows:ExceptionText></ows:Exception>` +
+    `</ows:ExceptionReport>\n`
+  );
+}

@@ -8,11 +8,12 @@ import type { Platform } from '../platform.js';
 import { publicBaseUrl } from '../ogc/public-url.js';
 import { wfsRoutes } from '../../services/features/wfs/index.js';
 import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
+import { cswRoutes } from '../../services/catalogue/index.js';
 
-export const SERVICE_NAMES = ['features'] as const;
+export const SERVICE_NAMES = ['features', 'catalogue'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-export async function buildApp(platform: Platform, services: ServiceName[] = ['features']): Promise<FastifyInstance> {
+export async function buildApp(platform: Platform, services: readonly ServiceName[] = SERVICE_NAMES): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: platform.config.logLevel },
     genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].length <= 128 ? req.headers['x-request-id'] : randomUUID()),
@@ -39,6 +40,9 @@ export async function buildApp(platform: Platform, services: ServiceName[] = ['f
     await app.register(wfsRoutes, { prefix: '/wfs', platform, mountPath: '/wfs' });
     await app.register(ogcApiRoutes, { prefix: '/ogcapi', platform, mountPath: '/ogcapi' });
   }
+  if (services.includes('catalogue')) {
+    await app.register(cswRoutes, { prefix: '/csw', platform, mountPath: '/csw' });
+  }
 
   app.get('/', async (req) => {
     const base = publicBaseUrl(req, platform.config.baseUrl);
@@ -47,6 +51,7 @@ export async function buildApp(platform: Platform, services: ServiceName[] = ['f
       services: {
         wfs: `${base}/wfs?SERVICE=WFS&REQUEST=GetCapabilities`,
         ogcapi: `${base}/ogcapi/`,
+        csw: `${base}/csw?SERVICE=CSW&REQUEST=GetCapabilities`,
       },
     };
   });

@@ -64,9 +64,9 @@ function crsList(ctx: WfsContext, l: Layer): number[] {
 }
 
 function metadataUrl(ctx: WfsContext, l: Layer, version: WfsVersion): string {
-  if (l.metadataRecordId === null) return '';
+  if (!l.metadataIdentifier) return '';
   const base = ctx.serviceUrl.replace(/\/wfs$/, '/csw');
-  const href = `${base}?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=full&id=${encodeURIComponent(String(l.metadataRecordId))}`;
+  const href = `${base}?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=full&id=${encodeURIComponent(l.metadataIdentifier)}`;
   return version === '2.0.0' ? `<wfs:MetadataURL xlink:href="${x(href)}"/>` : `<wfs:MetadataURL type="TC211" format="text/xml">${x(href)}</wfs:MetadataURL>`;
 }
 

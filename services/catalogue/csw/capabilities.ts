@@ -1,0 +1,186 @@
+/**
+ * CSW 2.0.2 GetCapabilities (OWS 1.0.0), with the ISO AP 1.0 queryable constraints and the INSPIRE
+ * discovery service extended capabilities (TG Discovery Services, scenario 2: the metadata elements in the
+ * capabilities). What the clients read from it (shared/research/csw.md §0.1, §0.12): absolute DCP hrefs
+ * (public URL behind a proxy), outputSchema with gmd, typeNames, CONSTRAINTLANGUAGE FILTER and CQL_TEXT,
+ * SupportedISOQueryables with Language, the ten AdditionalQueryables without prefix, supported/response languages.
+ */
+import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
+import { invalid } from '../../../src/ogc/errors.js';
+import { ADDITIONAL_QUERYABLES, DUBLIN_CORE_QUERYABLES, SUPPORTED_ISO_QUERYABLES } from './queryables.js';
+import { withCatalogueRead, type CswContext } from './context.js';
+import { CSW_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';
+
+export const SUPPORTED_LANGUAGES = ['fre', 'eng'];
+export const DEFAULT_LANGUAGE = 'fre';
+
+const SECTIONS = ['ServiceIdentification', 'ServiceProvider', 'OperationsMetadata', 'Filter_Capabilities'];
+
+const values = (vs: string[]) => vs.map((v) => `<ows:Value>${x(v)}</ows:Value>`).join('');
+const parameter = (name: string, vs: string[]) => `<ows:Parameter name="${name}">${values(vs)}</ows:Parameter>`;
+const constraint = (name: string, vs: string[]) => `<ows:Constraint name="${name}">${values(vs)}</ows:Constraint>`;
+
+function operation(ctx: CswContext, name: string, body: string): string {
+  const href = x(ctx.serviceUrl);
+  return `<ows:Operation name="${name}"><ows:DCP><ows:HTTP><ows:Get xlink:href="${href}"/><ows:Post xlink:href="${href}"/></ows:HTTP></ows:DCP>${body}${constraint('PostEncoding', ['XML'])}</ows:Operation>`;
+}
+
+/** ISO 639-2/B language of the response: the requested one when supported, else the default. */
+export function responseLanguage(requested: string | undefined): string {
+  const r = requested?.trim().toLowerCase();
+  return r && SUPPORTED_LANGUAGES.includes(r) ? r : DEFAULT_LANGUAGE;
+}
+
+export async function capabilities(ctx: CswContext, req: GetCapabilitiesRequest): Promise<string> {
+  const wanted = new Set((req.sections ?? ['All']).map((s) => s.toLowerCase()));
+  const all = wanted.has('all');
+  for (const s of wanted) {
+    if (s !== 'all' && !SECTIONS.some((k) => k.toLowerCase() === s)) {
+      throw invalid('sections', `Unknown section '${s.slice(0, 50)}' (sections: ${SECTIONS.join(', ')})`);
+    }
+  }
+  const has = (s: string) => all || wanted.has(s.toLowerCase());
+  const svc = ctx.platform.config.service;
+  const lang = responseLanguage(req.language);
+  const lastChange = await catalogueDate(ctx);
+
+  let s = XML_DECLARATION;
+  s +=
+    `<csw:Capabilities version="2.0.2" xmlns:csw="${CSW_NS}" xmlns:ows="http://www.opengis.net/ows" xmlns:ogc="http://www.opengis.net/ogc" ` +
+    `xmlns:gml="http://www.opengis.net/gml" xmlns:gmd="${GMD_NS}" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
+    `xmlns:inspire_ds="http://inspire.ec.europa.eu/schemas/inspire_ds/1.0" xmlns:inspire_common="http://inspire.ec.europa.eu/schemas/common/1.0" ` +
+    `xsi:schemaLocation="${CSW_NS} http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd http://inspire.ec.europa.eu/schemas/inspire_ds/1.0 http://inspire.ec.europa.eu/schemas/inspire_ds/1.0/inspire_ds.xsd">`;
+
+  if (has('ServiceIdentification')) {
+    const keywords = [...svc.keywords.filter((k) => !/^(WFS|OGC API Features)$/i.test(k)), 'CSW', 'catalogue', 'infoCatalogueService'];
+    s +=
+      `<ows:ServiceIdentification><ows:Title>${x(svc.title)} — catalogue</ows:Title><ows:Abstract>${x(svc.abstract)}</ows:Abstract>` +
+      `<ows:Keywords>${keywords.map((k) => `<ows:Keyword>${x(k)}</ows:Keyword>`).join('')}</ows:Keywords>` +
+      `<ows:ServiceType>CSW</ows:ServiceType><ows:ServiceTypeVersion>2.0.2</ows:ServiceTypeVersion>` +
+      `<ows:Fees>${x(svc.fees)}</ows:Fees><ows:AccessConstraints>${x(svc.accessConstraints)}</ows:AccessConstraints></ows:ServiceIdentification>`;
+  }
+  if (has('ServiceProvider')) {
+    s +=
+      `<ows:ServiceProvider><ows:ProviderName>${x(svc.providerName)}</ows:ProviderName><ows:ProviderSite xlink:href="${x(svc.providerSite)}"/>` +
+      `<ows:ServiceContact><ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>${x(svc.contactEmail)}</ows:ElectronicMailAddress></ows:Address></ows:ContactInfo><ows:Role>pointOfContact</ows:Role></ows:ServiceContact></ows:ServiceProvider>`;
+  }
+  if (has('OperationsMetadata')) {
+    const schemas = [CSW_NS, GMD_NS];
+    const typeNames = ['csw:Record', 'gmd:MD_Metadata'];
+    s += '<ows:OperationsMetadata>';
+    s += operation(ctx, 'GetCapabilities', parameter('sections', SECTIONS));
+    s += operation(ctx, 'DescribeRecord', parameter('typeName', typeNames) + parameter('outputFormat', ['application/xml']) + parameter('schemaLanguage', ['http://www.w3.org/XML/Schema']));
+    s += operation(
+      ctx,
+      'GetRecords',
+      parameter('resultType', ['hits', 'results', 'validate']) +
+        parameter('outputFormat', ['application/xml']) +
+        parameter('outputSchema', schemas) +
+        parameter('typeNames', typeNames) +
+        parameter('CONSTRAINTLANGUAGE', ['FILTER', 'CQL_TEXT']) +
+        parameter('ElementSetName', ['brief', 'summary', 'full']) +
+        constraint('SupportedISOQueryables', SUPPORTED_ISO_QUERYABLES) +
+        constraint('AdditionalQueryables', ADDITIONAL_QUERYABLES) +
+        constraint('SupportedDublinCoreQueryables', DUBLIN_CORE_QUERYABLES) +
+        constraint('MaxRecordDefault', [String(ctx.limits.maxRecords)]),
+    );
+    s += operation(ctx, 'GetRecordById', parameter('outputSchema', schemas) + parameter('outputFormat', ['application/xml']) + parameter('ElementSetName', ['brief', 'summary', 'full']));
+    s += operation(ctx, 'GetDomain', parameter('ParameterName', DOMAIN_PARAMETERS) + parameter('PropertyName', ['Type', 'TopicCategory', 'Subject', 'Language', 'OrganisationName', 'Format', 'ServiceType', 'KeywordType', 'CRS']));
+    s += parameter('service', ['CSW']) + parameter('version', ['2.0.2']);
+    s += constraint('IsoProfiles', [GMD_NS]);
+    s += inspireExtendedCapabilities(ctx, lang, lastChange);
+    s += '</ows:OperationsMetadata>';
+  }
+  // Required by csw:CapabilitiesType whatever the sections asked.
+  s += FILTER_CAPABILITIES;
+  s += '</csw:Capabilities>\n';
+  return s;
+}
+
+let cachedDate: { value: string; at: number } | undefined;
+
+/** Date of the last change to the catalogue (INSPIRE MetadataDate / DateOfLastRevision), cached a minute. */
+async function catalogueDate(ctx: CswContext): Promise<string> {
+  if (cachedDate && Date.now() - cachedDate.at < 60_000) return cachedDate.value;
+  const value = await withCatalogueRead(ctx, async (c) => {
+    const { rows } = await c.query<{ d: string | null }>(`SELECT to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d FROM sdi.metadata_records`);
+    return rows[0]?.d ?? new Date().toISOString().slice(0, 10);
+  });
+  cachedDate = { value, at: Date.now() };
+  return value;
+}
+
+export const DOMAIN_PARAMETERS = [
+  'GetRecords.resultType',
+  'GetRecords.outputFormat',
+  'GetRecords.outputSchema',
+  'GetRecords.typeNames',
+  'GetRecords.CONSTRAINTLANGUAGE',
+  'GetRecords.ElementSetName',
+  'GetRecordById.outputSchema',
+  'GetRecordById.outputFormat',
+  'GetRecordById.ElementSetName',
+  'DescribeRecord.typeName',
+  'DescribeRecord.outputFormat',
+  'DescribeRecord.schemaLanguage',
+  'GetCapabilities.sections',
+];
+
+function inspireExtendedCapabilities(ctx: CswContext, lang: string, date: string): string {
+  const c = (name: string, body: string) => `<inspire_common:${name}>${body}</inspire_common:${name}>`;
+  const svc = ctx.platform.config.service;
+  const regulation =
+    lang === 'fre'
+      ? {
+          type: 'citationInspireInteroperabilityRegulation_fre',
+          title: 'Règlement (UE) n o 1089/2010 de la Commission du 23 novembre 2010 portant modalités d\'application de la directive 2007/2/CE du Parlement européen et du Conseil en ce qui concerne l\'interopérabilité des séries et des services de données géographiques',
+          uri: 'OJ:L:2010:323:0011:0102:FR:PDF',
+        }
+      : {
+          type: 'citationInspireInteroperabilityRegulation_eng',
+          title: 'COMMISSION REGULATION (EU) No 1089/2010 of 23 November 2010 implementing Directive 2007/2/EC of the European Parliament and of the Council as regards interoperability of spatial data sets and services',
+          uri: 'OJ:L:2010:323:0011:0102:EN:PDF',
+        };
+  return (
+    '<inspire_ds:ExtendedCapabilities>' +
+    c('ResourceLocator', c('URL', x(`${ctx.serviceUrl}?SERVICE=CSW&VERSION=2.0.2&REQUEST=GetCapabilities`)) + c('MediaType', 'application/xml')) +
+    c('ResourceType', 'service') +
+    c('TemporalReference', c('DateOfLastRevision', date)) +
+    c(
+      'Conformity',
+      `<inspire_common:Specification xsi:type="inspire_common:${regulation.type}">` +
+        c('Title', x(regulation.title)) +
+        c('DateOfPublication', '2010-12-08') +
+        c('URI', regulation.uri) +
+        c('ResourceLocator', c('URL', x(`http://eur-lex.europa.eu/LexUriServ/LexUriServ.do?uri=${regulation.uri}`)) + c('MediaType', 'application/pdf')) +
+        '</inspire_common:Specification>' +
+        c('Degree', 'notEvaluated'),
+    ) +
+    c('MetadataPointOfContact', c('OrganisationName', x(svc.providerName)) + c('EmailAddress', x(svc.contactEmail))) +
+    c('MetadataDate', date) +
+    c('SpatialDataServiceType', 'discovery') +
+    `<inspire_common:MandatoryKeyword xsi:type="inspire_common:classificationOfSpatialDataService">${c('KeywordValue', 'infoCatalogueService')}</inspire_common:MandatoryKeyword>` +
+    c(
+      'SupportedLanguages',
+      c('DefaultLanguage', c('Language', DEFAULT_LANGUAGE)) +
+        SUPPORTED_LANGUAGES.filter((l) => l !== DEFAULT_LANGUAGE)
+          .map((l) => c('SupportedLanguage', c('Language', l)))
+          .join(''),
+    ) +
+    c('ResponseLanguage', c('Language', lang)) +
+    '</inspire_ds:ExtendedCapabilities>'
+  );
+}
+
+const SPATIAL_OPERATORS = ['BBOX', 'Equals', 'Disjoint', 'Intersects', 'Touches', 'Crosses', 'Within', 'Contains', 'Overlaps', 'Beyond', 'DWithin'];
+const COMPARISON_OPERATORS = ['EqualTo', 'NotEqualTo', 'LessThan', 'GreaterThan', 'LessThanEqualTo', 'GreaterThanEqualTo', 'Like', 'Between', 'NullCheck'];
+const GEOMETRY_OPERANDS = ['gml:Envelope', 'gml:Point', 'gml:LineString', 'gml:Polygon'];
+
+const FILTER_CAPABILITIES =
+  '<ogc:Filter_Capabilities><ogc:Spatial_Capabilities><ogc:GeometryOperands>' +
+  GEOMETRY_OPERANDS.map((g) => `<ogc:GeometryOperand>${g}</ogc:GeometryOperand>`).join('') +
+  '</ogc:GeometryOperands><ogc:SpatialOperators>' +
+  SPATIAL_OPERATORS.map((o) => `<ogc:SpatialOperator name="${o}"/>`).join('') +
+  '</ogc:SpatialOperators></ogc:Spatial_Capabilities><ogc:Scalar_Capabilities><ogc:LogicalOperators/><ogc:ComparisonOperators>' +
+  COMPARISON_OPERATORS.map((o) => `<ogc:ComparisonOperator>${o}</ogc:ComparisonOperator>`).join('') +
+  '</ogc:ComparisonOperators></ogc:Scalar_Capabilities><ogc:Id_Capabilities><ogc:EID/><ogc:FID/></ogc:Id_Capabilities></ogc:Filter_Capabilities>';

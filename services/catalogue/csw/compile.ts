@@ -1,0 +1,288 @@
+/**
+ * Filter AST (from OGC Filter 1.1 or CQL text) → a parameterised SQL predicate over sdi.metadata_records `r`.
+ *
+ * - csw:AnyText: `=` and LIKE mean "contains" (a LIKE without wildcard included, as MetaSearch sends the
+ *   words as typed): every word must occur, accent- and case-insensitively, with French stemming and prefix
+ *   matching, through the GIN full-text index. A pattern with inner wildcards falls back to an unaccented
+ *   ILIKE over the text.
+ * - Text comparisons honour matchCase; matchCase="false" also ignores accents.
+ * - Multi-valued queryables (keywords, organisations…) match when any value matches.
+ * - BBOX and spatial operators apply to the record footprint (WGS 84); the literal's CRS and axis order were
+ *   resolved by the reader (no srsName: lon/lat); other CRSs are reprojected.
+ */
+import type { ComparisonOp, Envelope, Filter, GeometryLiteral } from '../../../src/filter/ast.js';
+import type { SqlParams } from '../../../src/db/sql.js';
+import type { CrsRegistry } from '../../../src/crs/registry.js';
+import { OgcError } from '../../../src/ogc/errors.js';
+import { findQueryable, type Queryable } from './queryables.js';
+
+export const CONSTRAINT_LOCATOR = 'Constraint';
+
+export interface CompileContext {
+  params: SqlParams;
+  crs: CrsRegistry;
+}
+
+const fail = (message: string): never => {
+  throw new OgcError('InvalidParameterValue', message, CONSTRAINT_LOCATOR);
+};
+
+export function queryable(name: string): Queryable {
+  const q = findQueryable(name);
+  if (!q) return fail(`Unknown queryable '${name}'`);
+  return q;
+}
+
+const SPATIAL_FN = {
+  intersects: 'ST_Intersects',
+  disjoint: 'ST_Disjoint',
+  contains: 'ST_Contains',
+  within: 'ST_Within',
+  touches: 'ST_Touches',
+  crosses: 'ST_Crosses',
+  overlaps: 'ST_Overlaps',
+  equals: 'ST_Equals',
+} as const;
+
+const FLIP: Record<ComparisonOp, ComparisonOp> = { '=': '=', '<>': '<>', '<': '>', '>': '<', '<=': '>=', '>=': '<=' };
+
+export function compileFilter(f: Filter, ctx: CompileContext): string {
+  switch (f.kind) {
+    case 'and':
+    case 'or':
+      if (f.operands.length === 0) return f.kind === 'and' ? 'TRUE' : 'FALSE';
+      return '(' + f.operands.map((o) => compileFilter(o, ctx)).join(f.kind === 'and' ? ' AND ' : ' OR ') + ')';
+    case 'not':
+      return `(NOT coalesce(${compileFilter(f.operand, ctx)}, false))`;
+    case 'include':
+      return 'TRUE';
+    case 'exclude':
+      return 'FALSE';
+    case 'compare': {
+      let { left, right, op } = f;
+      if (left.kind !== 'property' && right.kind === 'property') [left, right, op] = [right, left, FLIP[op]];
+      if (left.kind !== 'property') return fail('A comparison needs a queryable on one side');
+      if (right.kind !== 'literal') return fail('A comparison needs a literal value on one side');
+      return compare(queryable(left.name), op, right.value, f.matchCase, ctx);
+    }
+    case 'like': {
+      if (f.expr.kind !== 'property') return fail('PropertyIsLike needs a queryable');
+      return like(queryable(f.expr.name), f.pattern, f.matchCase, ctx);
+    }
+    case 'isNull': {
+      if (f.expr.kind !== 'property') return fail('PropertyIsNull needs a queryable');
+      const q = queryable(f.expr.name);
+      if (q.kind === 'texts' || q.kind === 'dates' || q.kind === 'integers' || q.kind === 'numbers') return `(cardinality(${q.sql}) = 0)`;
+      if (q.kind === 'text') return `(${q.sql} IS NULL OR ${q.sql} = '')`;
+      if (q.kind === 'anytext') return `(r.anytext = '')`;
+      return `(${q.sql} IS NULL)`;
+    }
+    case 'between': {
+      const e = f.expr;
+      if (e.kind !== 'property' || f.lower.kind !== 'literal' || f.upper.kind !== 'literal') return fail('PropertyIsBetween needs a queryable and two literal bounds');
+      const q = queryable(e.name);
+      return `(${compare(q, '>=', f.lower.value, true, ctx)} AND ${compare(q, '<=', f.upper.value, true, ctx)})`;
+    }
+    case 'in': {
+      if (f.expr.kind !== 'property') return fail('IN needs a queryable');
+      const q = queryable(f.expr.name);
+      if (f.values.length === 0) return 'FALSE';
+      return '(' + f.values.map((v) => (v.kind === 'literal' ? compare(q, '=', v.value, true, ctx) : fail('IN needs literal values'))).join(' OR ') + ')';
+    }
+    case 'bbox': {
+      const col = geometryColumn(f.property);
+      const env = envelopeSql(f.envelope, ctx);
+      return `(${col} && ${env} AND ST_Intersects(${col}, ${env}))`;
+    }
+    case 'spatial': {
+      const col = geometryColumn(f.property);
+      return `coalesce(${SPATIAL_FN[f.op]}(${col}, ${geometrySql(f.geometry, ctx)}), false)`;
+    }
+    case 'distance': {
+      const col = geometryColumn(f.property);
+      if (!Number.isFinite(f.distanceMetres) || f.distanceMetres < 0) return fail('Distance must be a non-negative number');
+      const test = `ST_DWithin(${col}::geography, (${geometrySql(f.geometry, ctx)})::geography, ${ctx.params.add(f.distanceMetres, 'double precision')})`;
+      return f.op === 'dwithin' ? `coalesce(${test}, false)` : `(NOT coalesce(${test}, true))`;
+    }
+    case 'resourceId':
+      return `(r.identifier = ANY(${ctx.params.add(f.ids, 'text[]')}))`;
+  }
+}
+
+function geometryColumn(property: string | undefined): string {
+  if (property === undefined) return 'r.bbox';
+  const q = queryable(property);
+  if (q.kind !== 'geometry') fail(`'${property}' is not a spatial queryable (use ows:BoundingBox)`);
+  return q.sql;
+}
+
+/** Unaccented lower-case form of a text expression (for matchCase="false"). */
+const fold = (sql: string) => `lower(sdi.immutable_unaccent(${sql}))`;
+
+function literalText(v: string | number | boolean | null): string {
+  if (v === null) return fail('A null literal cannot be compared');
+  return String(v);
+}
+
+const DATE_RE = /^\s*\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?\s*$/i;
+
+function typedLiteral(q: Queryable, v: string | number | boolean | null, ctx: CompileContext): string {
+  const t = literalText(v).trim();
+  switch (q.kind) {
+    case 'date':
+    case 'dates':
+    case 'timestamp': {
+      if (!DATE_RE.test(t)) return fail(`'${t.slice(0, 60)}' is not an ISO 8601 date for ${q.name}`);
+      const full = /^\d{4}$/.test(t) ? `${t}-01-01` : /^\d{4}-\d{2}$/.test(t) ? `${t}-01` : t;
+      return ctx.params.add(full, q.kind === 'timestamp' ? 'timestamptz' : 'date');
+    }
+    case 'integers':
+    case 'numbers': {
+      const n = Number(t);
+      if (t === '' || !Number.isFinite(n)) return fail(`'${t.slice(0, 60)}' is not a number for ${q.name}`);
+      return ctx.params.add(n, 'double precision');
+    }
+    case 'boolean': {
+      const b = t.toLowerCase();
+      if (!['true', 'false', '1', '0'].includes(b)) return fail(`'${t.slice(0, 60)}' is not a boolean for ${q.name}`);
+      return ctx.params.add(b === 'true' || b === '1', 'boolean');
+    }
+    default:
+      return ctx.params.add(literalText(v), 'text');
+  }
+}
+
+function compare(q: Queryable, op: ComparisonOp, v: string | number | boolean | null, matchCase: boolean, ctx: CompileContext): string {
+  switch (q.kind) {
+    case 'geometry':
+      return fail(`${q.name} is spatial: use BBOX or a spatial operator`);
+    case 'anytext': {
+      if (op === '=') return anyTextContains(literalText(v), false, ctx);
+      if (op === '<>') return `(NOT ${anyTextContains(literalText(v), false, ctx)})`;
+      return fail(`AnyText supports only equality and LIKE`);
+    }
+    case 'text': {
+      const p = typedLiteral(q, v, ctx);
+      if (matchCase) return `(${q.sql} ${op} ${p})`;
+      return `(${fold(q.sql)} ${op} ${fold(p)})`;
+    }
+    case 'texts': {
+      const p = typedLiteral(q, v, ctx);
+      if (op === '=' && matchCase) return `(${q.sql} @> ARRAY[${p}])`;
+      const test = matchCase ? `v ${op === '<>' ? '=' : op} ${p}` : `${fold('v')} ${op === '<>' ? '=' : op} ${fold(p)}`;
+      const exists = `EXISTS (SELECT 1 FROM unnest(${q.sql}) v WHERE ${test})`;
+      return op === '<>' ? `(NOT ${exists})` : `(${exists})`;
+    }
+    case 'dates':
+    case 'integers':
+    case 'numbers': {
+      const p = typedLiteral(q, v, ctx);
+      const exists = `EXISTS (SELECT 1 FROM unnest(${q.sql}) v WHERE v ${op === '<>' ? '=' : op} ${p})`;
+      return op === '<>' ? `(NOT ${exists})` : `(${exists})`;
+    }
+    default:
+      return `coalesce(${q.sql} ${op} ${typedLiteral(q, v, ctx)}, false)`;
+  }
+}
+
+function like(q: Queryable, pattern: string, matchCase: boolean, ctx: CompileContext): string {
+  switch (q.kind) {
+    case 'geometry':
+      return fail(`${q.name} is spatial: use BBOX or a spatial operator`);
+    case 'anytext':
+      return anyTextLike(pattern, ctx);
+    case 'text': {
+      const p = ctx.params.add(pattern, 'text');
+      return matchCase ? `(${q.sql} LIKE ${p} ESCAPE '\\')` : `(${fold(q.sql)} LIKE ${fold(p)} ESCAPE '\\')`;
+    }
+    case 'texts': {
+      const p = ctx.params.add(pattern, 'text');
+      const test = matchCase ? `v LIKE ${p} ESCAPE '\\'` : `${fold('v')} LIKE ${fold(p)} ESCAPE '\\'`;
+      return `(EXISTS (SELECT 1 FROM unnest(${q.sql}) v WHERE ${test}))`;
+    }
+    default: {
+      const p = ctx.params.add(pattern, 'text');
+      return `coalesce(${q.sql}::text ${matchCase ? 'LIKE' : 'ILIKE'} ${p} ESCAPE '\\', false)`;
+    }
+  }
+}
+
+/**
+ * AnyText "contains" these words: the full-text index (French stems, accents and case ignored; with `prefix`
+ * each word may also be the start of a longer one). Text with no lexeme at all (only stop words) falls back
+ * to an accent-insensitive substring match.
+ */
+function anyTextContains(text: string, prefix: boolean, ctx: CompileContext): string {
+  const t = text.trim();
+  if (t === '') return 'TRUE';
+  const p = ctx.params.add(t, 'text');
+  const q = `sdi.anytext_query(${p}, ${prefix ? 'true' : 'false'})`;
+  const escaped = `replace(replace(replace(${p}, '\\', '\\\\'), '%', '\\%'), '_', '\\_')`;
+  // sdi.anytext_query is IMMUTABLE: with the value known when the statement is planned, the CASE folds away
+  // and the GIN index on anytext_tsv is used.
+  return `(CASE WHEN ${q} IS NULL THEN ${fold('r.anytext')} LIKE '%' || ${fold(escaped)} || '%' ELSE r.anytext_tsv @@ ${q} END)`;
+}
+
+/**
+ * AnyText LIKE is "contains" (pycsw wraps the value in %…%): a pattern with no wildcard ('cadastre', as
+ * MetaSearch sends it) or with wildcards only at its ends ('%cadastre%') goes to the full-text index, each
+ * word matching as a prefix of stems ("cadastre" finds "cadastral"); a pattern with inner wildcards is
+ * matched with an accent-insensitive LIKE over the whole text. AnyText = 'words' matches whole stems.
+ */
+function anyTextLike(sqlPattern: string, ctx: CompileContext): string {
+  let core = sqlPattern;
+  while (core.startsWith('%')) core = core.slice(1);
+  while (core.endsWith('%') && !core.endsWith('\\%')) core = core.slice(0, -1);
+  if (!/(^|[^\\])[%_]/.test(core)) return anyTextContains(core.replace(/\\(.)/g, '$1'), true, ctx);
+  const p = ctx.params.add(`%${core}%`, 'text');
+  return `(${fold('r.anytext')} LIKE ${fold(p)} ESCAPE '\\')`;
+}
+
+const inRange = (e: Envelope) => [e.minx, e.miny, e.maxx, e.maxy].every(Number.isFinite);
+
+export function envelopeSql(e: Envelope, ctx: CompileContext): string {
+  if (!inRange(e)) fail('Bounding box coordinates must be numbers');
+  if (e.miny > e.maxy) fail('Bounding box lower corner must be below the upper corner');
+  const srid = e.srid ?? 4326;
+  const p = ctx.params;
+  if (srid === 4326) {
+    const env = (minx: number, maxx: number) => `ST_MakeEnvelope(${p.add(minx, 'float8')}, ${p.add(e.miny, 'float8')}, ${p.add(maxx, 'float8')}, ${p.add(e.maxy, 'float8')}, 4326)`;
+    // A box whose west edge is east of its east edge crosses the antimeridian.
+    if (e.minx > e.maxx) return `ST_Collect(${env(e.minx, 180)}, ${env(-180, e.maxx)})`;
+    return env(e.minx, e.maxx);
+  }
+  if (e.minx > e.maxx) fail('Bounding box lower corner must be left of the upper corner');
+  if (!ctx.crs.isKnown(srid)) fail(`Unknown CRS EPSG:${srid}`);
+  const span = Math.max(e.maxx - e.minx, e.maxy - e.miny) / 16 || 1;
+  return `ST_Transform(ST_Segmentize(ST_MakeEnvelope(${p.add(e.minx, 'float8')}, ${p.add(e.miny, 'float8')}, ${p.add(e.maxx, 'float8')}, ${p.add(e.maxy, 'float8')}, ${p.add(srid, 'integer')}), ${p.add(span, 'float8')}), 4326)`;
+}
+
+export function geometrySql(g: GeometryLiteral, ctx: CompileContext): string {
+  const srid = g.srid ?? 4326;
+  const geom = `ST_SetSRID(ST_GeomFromGeoJSON(${ctx.params.add(JSON.stringify(g.geojson), 'text')}), ${ctx.params.add(srid, 'integer')})`;
+  if (srid === 4326) return geom;
+  if (!ctx.crs.isKnown(srid)) fail(`Unknown CRS EPSG:${srid}`);
+  return `ST_Transform(${geom}, 4326)`;
+}
+
+/** ORDER BY expression for a sort queryable. */
+export function sortExpression(name: string): string {
+  const q = findQueryable(name);
+  if (!q) throw new OgcError('InvalidParameterValue', `Unknown sort queryable '${name}'`, 'SortBy');
+  switch (q.kind) {
+    case 'anytext':
+      throw new OgcError('InvalidParameterValue', `${q.name} cannot be sorted on`, 'SortBy');
+    case 'geometry':
+      return 'ST_Area(r.bbox)';
+    case 'text':
+      return q.name === 'Identifier' ? 'r.identifier' : `lower(${q.sql})`;
+    case 'texts':
+      return `lower((${q.sql})[1])`;
+    case 'dates':
+    case 'integers':
+    case 'numbers':
+      return `(${q.sql})[1]`;
+    default:
+      return q.sql;
+  }
+}

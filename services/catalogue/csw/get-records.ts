@@ -1,0 +1,121 @@
+/**
+ * GetRecords and GetRecordById.
+ *
+ * Paging is exact and stable: numberOfRecordsMatched comes from a count on the same snapshot as the page,
+ * the order always ends with the unique identifier (so parallel pagers such as geo.data.gouv.fr's and
+ * sequential ones such as udata's neither miss nor repeat a record), and nextRecord is 0 on the last page.
+ * Records are written from stored columns (Dublin Core) or stored ISO text (full document, or the brief and
+ * summary element sets cut when the record was stored): no document is parsed per request.
+ */
+import { SqlParams } from '../../../src/db/sql.js';
+import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
+import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
+import { DC_NAMESPACES, dcElementName, ISO_TOP_ELEMENTS, isoTopElementName, storedRecordColumns, writeDublinCore, writeIso, type StoredRecord } from '../../../src/metadata/writers.js';
+import { compileFilter, sortExpression } from './compile.js';
+import { withCatalogueRead, type CswContext } from './context.js';
+import { CSW_NS, GMD_NS, OUTPUT_SCHEMA_URI, type ElementSet, type GetRecordByIdRequest, type GetRecordsRequest, type OutputSchema } from './request.js';
+
+const SCHEMA_LOCATION = `${CSW_NS} http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd`;
+const ROOT_NS = `${DC_NAMESPACES} xmlns:gmd="${GMD_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"`;
+
+function isoColumn(schema: OutputSchema, set: ElementSet, elementNames?: string[]): 'document' | 'iso_brief' | 'iso_summary' | null {
+  if (schema !== 'gmd') return null;
+  if (elementNames || set === 'full') return 'document';
+  return set === 'brief' ? 'iso_brief' : 'iso_summary';
+}
+
+function checkElementNames(schema: OutputSchema, names: string[] | undefined): void {
+  for (const n of names ?? []) {
+    const ok = schema === 'csw' ? dcElementName(n) !== undefined : ISO_TOP_ELEMENTS.has(isoTopElementName(n));
+    if (!ok) throw new OgcError('InvalidParameterValue', `Unknown ElementName '${n.slice(0, 100)}' for ${OUTPUT_SCHEMA_URI[schema]}`, 'ElementName');
+  }
+}
+
+function writeRecord(row: StoredRecord, schema: OutputSchema, set: ElementSet, elementNames?: string[]): string {
+  return schema === 'csw' ? writeDublinCore(row, set, elementNames) : writeIso(row, set, elementNames);
+}
+
+export interface SearchPage {
+  matched: number;
+  returned: number;
+  nextRecord: number;
+  records: string[];
+}
+
+/** Build the SQL of a GetRecords request (exported for tests and the harvest-side paging logic). */
+export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): { where: string; order: string; params: SqlParams } {
+  const params = new SqlParams();
+  const where = req.constraint ? compileFilter(req.constraint, { params, crs: ctx.platform.crs }) : 'TRUE';
+  const keys = (req.sortBy ?? []).map((k) => `${sortExpression(k.name)} ${k.descending ? 'DESC' : 'ASC'}`);
+  // The identifier is unique: appended last, it makes every order total, hence paging stable.
+  const order = [...keys, 'r.identifier ASC'].join(', ');
+  return { where, order, params };
+}
+
+export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promise<string> {
+  checkElementNames(req.outputSchema, req.elementNames);
+  const { where, order, params } = planGetRecords(ctx, req);
+  if (req.resultType === 'validate') return acknowledgement(req);
+  const page = await withCatalogueRead(ctx, async (c) => {
+    try {
+      const countValues = [...params.values];
+      const { rows: cnt } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM sdi.metadata_records r WHERE ${where}`, countValues);
+      const matched = cnt[0]!.n;
+      let records: string[] = [];
+      if (req.resultType === 'results' && req.maxRecords > 0 && req.startPosition <= matched) {
+        const limit = params.add(req.maxRecords, 'integer');
+        const offset = params.add(req.startPosition - 1, 'integer');
+        const cols = storedRecordColumns(isoColumn(req.outputSchema, req.elementSet, req.elementNames));
+        const { rows } = await c.query<StoredRecord>(`SELECT ${cols} FROM sdi.metadata_records r WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, params.values);
+        records = rows.map((r) => writeRecord(r, req.outputSchema, req.elementSet, req.elementNames));
+      }
+      const returned = records.length;
+      const last = req.startPosition + returned - 1;
+      // CSW: nextRecord is the position of the next record, 0 when none is left.
+      const nextRecord = returned > 0 ? (last < matched ? last + 1 : 0) : req.startPosition <= matched ? req.startPosition : 0;
+      return { matched, returned, nextRecord, records };
+    } catch (e) {
+      throw fromDatabaseError(e, 'Constraint');
+    }
+  });
+  return searchResponse(req, page);
+}
+
+function searchResponse(req: GetRecordsRequest, page: SearchPage): string {
+  const elementSet = req.elementNames ? '' : ` elementSet="${req.elementSet}"`;
+  return (
+    XML_DECLARATION +
+    `<csw:GetRecordsResponse ${ROOT_NS} version="2.0.2" xsi:schemaLocation="${SCHEMA_LOCATION}">` +
+    (req.requestId ? `<csw:RequestId>${x(req.requestId)}</csw:RequestId>` : '') +
+    `<csw:SearchStatus timestamp="${new Date().toISOString()}"/>` +
+    `<csw:SearchResults numberOfRecordsMatched="${page.matched}" numberOfRecordsReturned="${page.returned}" nextRecord="${page.nextRecord}" recordSchema="${OUTPUT_SCHEMA_URI[req.outputSchema]}"${elementSet}>` +
+    page.records.join('') +
+    '</csw:SearchResults></csw:GetRecordsResponse>\n'
+  );
+}
+
+function acknowledgement(req: GetRecordsRequest): string {
+  return (
+    XML_DECLARATION +
+    `<csw:Acknowledgement xmlns:csw="${CSW_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" timeStamp="${new Date().toISOString()}" xsi:schemaLocation="${SCHEMA_LOCATION}">` +
+    `<csw:EchoedRequest>${req.echo}</csw:EchoedRequest>` +
+    (req.requestId ? `<csw:RequestId>${x(req.requestId)}</csw:RequestId>` : '') +
+    '</csw:Acknowledgement>\n'
+  );
+}
+
+/** GetRecordById: records in the order of the ids asked; unknown ids are simply absent (empty response). */
+export async function getRecordById(ctx: CswContext, req: GetRecordByIdRequest): Promise<string> {
+  checkElementNames(req.outputSchema, req.elementNames);
+  const cols = storedRecordColumns(isoColumn(req.outputSchema, req.elementSet, req.elementNames));
+  const rows = await withCatalogueRead(ctx, async (c) => {
+    const { rows } = await c.query<StoredRecord>(`SELECT ${cols} FROM sdi.metadata_records r WHERE r.identifier = ANY($1::text[]) ORDER BY array_position($1::text[], r.identifier)`, [req.ids]);
+    return rows;
+  });
+  return (
+    XML_DECLARATION +
+    `<csw:GetRecordByIdResponse ${ROOT_NS} xsi:schemaLocation="${SCHEMA_LOCATION}">` +
+    rows.map((r) => writeRecord(r, req.outputSchema, req.elementSet, req.elementNames)).join('') +
+    '</csw:GetRecordByIdResponse>\n'
+  );
+}

@@ -1,0 +1,142 @@
+/**
+ * The queryables of the catalogue: Dublin Core (CSW 2.0.2 core), ISO AP 1.0 (SupportedISOQueryables and
+ * AdditionalQueryables) and the aliases real clients send, each bound to a column of sdi.metadata_records.
+ *
+ * Names are matched case-insensitively and without their prefix (udata sends `apiso:type`, the INSPIRE
+ * validator an undeclared `apiso:Language`, GeoNetwork's CQL `the_geom`); an XPath keeps its last step.
+ */
+export type QueryableKind = 'text' | 'texts' | 'date' | 'dates' | 'timestamp' | 'integers' | 'numbers' | 'boolean' | 'geometry' | 'anytext';
+
+export interface Queryable {
+  /** Canonical name (as advertised, without prefix). */
+  name: string;
+  kind: QueryableKind;
+  /** SQL expression over the row alias `r`. Trusted text: never built from a request. */
+  sql: string;
+}
+
+const Q = (name: string, kind: QueryableKind, sql: string): Queryable => ({ name, kind, sql });
+
+const LINK_SCHEMES = `ARRAY(SELECT coalesce(l->>'scheme', l->>'protocol') FROM jsonb_array_elements(r.links) l WHERE coalesce(l->>'scheme', l->>'protocol') IS NOT NULL)`;
+const LINK_URLS = `ARRAY(SELECT l->>'url' FROM jsonb_array_elements(r.links) l)`;
+
+export const QUERYABLES: Queryable[] = [
+  Q('AnyText', 'anytext', 'r.anytext_tsv'),
+  Q('Title', 'text', 'r.title'),
+  Q('AlternateTitle', 'texts', 'r.alternate_titles'),
+  Q('Abstract', 'text', 'r.abstract'),
+  Q('Subject', 'texts', '(r.keywords || r.topic_categories)'),
+  Q('Identifier', 'text', 'r.identifier'),
+  Q('Modified', 'timestamp', 'r.modified'),
+  Q('Type', 'text', 'r.type'),
+  Q('Format', 'texts', 'r.formats'),
+  Q('BoundingBox', 'geometry', 'r.bbox'),
+  Q('CRS', 'texts', 'r.crs'),
+  Q('Creator', 'texts', 'r.creators'),
+  Q('Publisher', 'texts', 'r.publishers'),
+  Q('Contributor', 'texts', 'r.contributors'),
+  Q('Relation', 'text', 'r.parent_identifier'),
+  Q('Rights', 'texts', '(r.use_limitations || r.other_constraints)'),
+  Q('Source', 'text', 'r.lineage'),
+  Q('RevisionDate', 'date', 'r.revision_date'),
+  Q('CreationDate', 'date', 'r.creation_date'),
+  Q('PublicationDate', 'date', 'r.publication_date'),
+  Q('OrganisationName', 'texts', 'r.organisations'),
+  Q('HasSecurityConstraints', 'boolean', 'r.has_security_constraints'),
+  Q('Language', 'text', 'r.language'),
+  Q('ResourceIdentifier', 'texts', 'r.resource_identifier_codes'),
+  Q('ParentIdentifier', 'text', 'r.parent_identifier'),
+  Q('KeywordType', 'texts', 'r.keyword_types'),
+  Q('TopicCategory', 'texts', 'r.topic_categories'),
+  Q('ResourceLanguage', 'texts', 'r.resource_languages'),
+  Q('GeographicDescriptionCode', 'texts', 'r.geographic_description_codes'),
+  Q('Denominator', 'integers', 'r.denominators'),
+  Q('DistanceValue', 'numbers', 'r.distance_values'),
+  Q('DistanceUOM', 'texts', 'r.distance_uoms'),
+  Q('TempExtent_begin', 'timestamp', 'r.temp_extent_begin'),
+  Q('TempExtent_end', 'timestamp', 'r.temp_extent_end'),
+  Q('ServiceType', 'text', 'r.service_type'),
+  Q('ServiceTypeVersion', 'texts', 'r.service_type_versions'),
+  Q('Operation', 'texts', 'r.operations'),
+  Q('OperatesOn', 'texts', 'r.operates_on'),
+  Q('OperatesOnIdentifier', 'texts', 'r.operates_on'),
+  Q('OperatesOnName', 'texts', 'r.operates_on_names'),
+  Q('CouplingType', 'text', 'r.coupling_type'),
+  // INSPIRE additional queryables
+  Q('Degree', 'texts', 'r.degrees'),
+  Q('AccessConstraints', 'texts', 'r.access_constraints'),
+  Q('OtherConstraints', 'texts', 'r.other_constraints'),
+  Q('Classification', 'texts', 'r.classification'),
+  Q('ConditionApplyingToAccessAndUse', 'texts', 'r.use_limitations'),
+  Q('Lineage', 'text', 'r.lineage'),
+  Q('ResponsiblePartyRole', 'texts', 'r.responsible_party_roles'),
+  Q('SpecificationTitle', 'texts', 'r.specification_titles'),
+  Q('SpecificationDate', 'dates', 'r.specification_dates'),
+  Q('SpecificationDateType', 'texts', 'r.specification_date_types'),
+  // Extras (GeoNetwork index names and the like)
+  Q('Keyword', 'texts', 'r.keywords'),
+  Q('Licence', 'texts', 'r.licences'),
+  Q('OnlineResourceType', 'texts', LINK_SCHEMES),
+  Q('OnlineResourceUrl', 'texts', LINK_URLS),
+];
+
+const ALIASES: Record<string, string> = {
+  description: 'abstract',
+  date: 'modified',
+  datestamp: 'modified',
+  fileidentifier: 'identifier',
+  uuid: 'identifier',
+  bbox: 'boundingbox',
+  envelope: 'boundingbox',
+  the_geom: 'boundingbox',
+  geom: 'boundingbox',
+  geometry: 'boundingbox',
+  spatial: 'boundingbox',
+  wgs84boundingbox: 'boundingbox',
+  organizationname: 'organisationname',
+  organisation: 'organisationname',
+  organization: 'organisationname',
+  keywords: 'keyword',
+  license: 'licence',
+  hierarchylevel: 'type',
+  protocol: 'onlineresourcetype',
+  linkprotocol: 'onlineresourcetype',
+  tempextentbegin: 'tempextent_begin',
+  tempextentend: 'tempextent_end',
+  csw_anytext: 'anytext',
+  any: 'anytext',
+};
+
+const BY_NAME = new Map(QUERYABLES.map((q) => [q.name.toLowerCase(), q]));
+
+/** `csw:AnyText`, `apiso:type`, `/csw:Record/dc:title`, `"dc:title"` → the queryable, or undefined. */
+export function findQueryable(name: string): Queryable | undefined {
+  let n = name.trim().replace(/^"|"$/g, '');
+  n = n.split('/').filter(Boolean).pop() ?? n;
+  n = n.replace(/^@/, '').replace(/\[.*$/, '');
+  const colon = n.lastIndexOf(':');
+  if (colon >= 0) n = n.slice(colon + 1);
+  const key = n.toLowerCase();
+  return BY_NAME.get(ALIASES[key] ?? key);
+}
+
+/** What GetCapabilities advertises. ISO names are written without prefix, as GeoNetwork and the INSPIRE validator expect. */
+export const SUPPORTED_ISO_QUERYABLES = [
+  'AnyText', 'Title', 'Abstract', 'Subject', 'Identifier', 'Modified', 'Type', 'Format', 'BoundingBox', 'CRS',
+  'AlternateTitle', 'RevisionDate', 'CreationDate', 'PublicationDate', 'OrganisationName', 'HasSecurityConstraints',
+  'Language', 'ResourceIdentifier', 'ParentIdentifier', 'KeywordType', 'TopicCategory', 'ResourceLanguage',
+  'GeographicDescriptionCode', 'Denominator', 'DistanceValue', 'DistanceUOM', 'TempExtent_begin', 'TempExtent_end',
+  'ServiceType', 'ServiceTypeVersion', 'Operation', 'OperatesOn', 'OperatesOnIdentifier', 'OperatesOnName', 'CouplingType',
+];
+
+export const ADDITIONAL_QUERYABLES = [
+  'Degree', 'AccessConstraints', 'OtherConstraints', 'Classification', 'ConditionApplyingToAccessAndUse', 'Lineage',
+  'ResponsiblePartyRole', 'SpecificationTitle', 'SpecificationDate', 'SpecificationDateType',
+  'Keyword', 'Licence', 'OnlineResourceType', 'OnlineResourceUrl',
+];
+
+export const DUBLIN_CORE_QUERYABLES = [
+  'csw:AnyText', 'dc:title', 'dct:abstract', 'dc:subject', 'dc:identifier', 'dct:modified', 'dc:type', 'dc:format',
+  'dc:creator', 'dc:publisher', 'dc:contributor', 'dc:language', 'dc:relation', 'dc:rights', 'dc:source', 'dc:date',
+  'ows:BoundingBox',
+];

@@ -1,0 +1,78 @@
+/**
+ * The CSW 2.0.2 endpoint (GET KVP, POST XML in its declared encoding, POST form-encoded KVP, on one URL):
+ * reads the request, runs the operation, renders errors as OWS 1.0.0 exception reports with their HTTP
+ * status. Mounted at /csw by src/server/app.ts.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Platform } from '../../src/platform.js';
+import { Kvp } from '../../src/ogc/kvp.js';
+import { OgcError } from '../../src/ogc/errors.js';
+import { owsExceptionReport10 } from '../../src/ogc/exception-report.js';
+import { publicBaseUrl } from '../../src/ogc/public-url.js';
+import { decodeXml } from '../../src/metadata/xml.js';
+import { readCswKvp } from './csw/kvp-reader.js';
+import { readCswXml } from './csw/xml-reader.js';
+import { capabilities } from './csw/capabilities.js';
+import { getRecordById, getRecords } from './csw/get-records.js';
+import { describeRecord, getDomain } from './csw/describe-domain.js';
+import { XML_TYPE, type CswContext, type CswLimits } from './csw/context.js';
+import type { CswRequest } from './csw/request.js';
+
+const BODY_LIMIT = 10 * 1024 * 1024;
+
+export function catalogueLimits(platform: Platform): CswLimits {
+  const env = Number(process.env.SDI_CSW_MAX_RECORDS);
+  return {
+    maxRecords: Number.isSafeInteger(env) && env > 0 ? env : 1000,
+    statementTimeoutMs: platform.config.features.statementTimeoutMs,
+  };
+}
+
+function charsetOf(contentType: string): string | undefined {
+  return /charset\s*=\s*"?([A-Za-z0-9._-]+)/i.exec(contentType)?.[1];
+}
+
+export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
+  const { platform } = opts;
+  const limits = catalogueLimits(platform);
+
+  // Bodies are read as bytes: an XML request is decoded in the encoding it declares (ISO-8859-1 happens).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply, read: () => CswRequest) => {
+    try {
+      const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config.baseUrl)}${opts.mountPath}`, limits };
+      const request = read();
+      req.log.info({ csw: request.op }, 'csw request');
+      switch (request.op) {
+        case 'GetCapabilities':
+          return reply.type(XML_TYPE).send(await capabilities(ctx, request));
+        case 'DescribeRecord':
+          return reply.type(XML_TYPE).send(describeRecord(request));
+        case 'GetRecords':
+          return reply.type(request.outputFormat === 'text/xml' ? 'text/xml; charset=utf-8' : XML_TYPE).send(await getRecords(ctx, request));
+        case 'GetRecordById':
+          return reply.type(request.outputFormat === 'text/xml' ? 'text/xml; charset=utf-8' : XML_TYPE).send(await getRecordById(ctx, request));
+        case 'GetDomain':
+          return reply.type(XML_TYPE).send(await getDomain(ctx, request));
+      }
+    } catch (e) {
+      const err = e instanceof OgcError ? e : new OgcError('NoApplicableCode', 'Internal error while processing the request');
+      if (!(e instanceof OgcError) || err.status >= 500) req.log.error({ err: e }, 'csw request failed');
+      return reply.status(err.status).type(XML_TYPE).send(owsExceptionReport10(err));
+    }
+  };
+
+  app.get('/', (req, reply) => handle(req, reply, () => readCswKvp(Kvp.fromUrl(req.url), limits)));
+  app.post('/', (req, reply) =>
+    handle(req, reply, () => {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const ct = String(req.headers['content-type'] ?? '');
+      if (ct.toLowerCase().startsWith('application/x-www-form-urlencoded')) return readCswKvp(new Kvp(body.toString('latin1')), limits);
+      // POST without a body: the parameters are in the query string.
+      if (body.length === 0 || body.toString('latin1').trim() === '') return readCswKvp(Kvp.fromUrl(req.url), limits);
+      return readCswXml(decodeXml(body, charsetOf(ct)), limits);
+    }),
+  );
+}

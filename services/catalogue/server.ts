@@ -1,0 +1,7 @@
+/**
+ * The catalogue service alone (CSW 2.0.2) on its own port (CATALOGUE_PORT, default 8082), against the same
+ * shared store. `node dist/services/catalogue/server.js`
+ */
+process.env.SDI_SERVICES = 'catalogue';
+process.env.PORT = process.env.CATALOGUE_PORT ?? process.env.PORT ?? '8082';
+await import('../../src/server.js');
