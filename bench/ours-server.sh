@@ -6,6 +6,9 @@
 #   bench/ours-server.sh restart   (the W6 hook: a fresh process, so its peak RSS is W6's own)
 #   bench/ours-server.sh pid       print the server PID (for RSS sampling)
 #   bench/ours-server.sh status
+#   bench/ours-server.sh check     exit 0 if the process is alive and answers GetCapabilities
+#
+# The process runs dist/src/server.js through bench/ours-entry.mjs (own command line, see there).
 #
 # Environment: OURS_PORT (8081), OURS_DB_URL (postgres://postgres@127.0.0.1:5433/anchor),
 # OURS_LOG_LEVEL (warn), OURS_LOG (log file, default $SDI_BENCH_RUN/ours-server.log),
@@ -24,7 +27,7 @@ mkdir -p "$RUN"
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 ours_pid() {  # the recorded PID, if it is still our node server
   local p; p="$(cat "$PIDFILE" 2>/dev/null || true)"
-  if alive "$p" && tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q 'dist/src/server.js'; then echo "$p"; fi
+  if alive "$p" && tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q 'bench/ours-entry.mjs'; then echo "$p"; fi
 }
 
 stop() {
@@ -32,7 +35,10 @@ stop() {
   if [ -n "$p" ]; then
     kill -TERM "$p" 2>/dev/null || true
     for _ in $(seq 100); do alive "$p" || break; sleep 0.1; done
-    alive "$p" && kill -KILL "$p" 2>/dev/null
+    if alive "$p"; then
+      kill -KILL "$p" 2>/dev/null || true
+      echo "[bench] $(date -u +%FT%TZ) pid $p still running 10 s after SIGTERM: SIGKILL" | tee -a "$OURS_LOG" >&2
+    fi
     for _ in $(seq 20); do alive "$p" || break; sleep 0.1; done
     echo "our server stopped (pid $p)"
   fi
@@ -47,7 +53,7 @@ start() {
   if ss -ltnH "sport = :$OURS_PORT" | grep -q .; then echo "port $OURS_PORT busy — refusing" >&2; return 1; fi
   cd "$REPO"
   DATABASE_URL="$OURS_DB_URL" SDI_DEMO=0 PORT="$OURS_PORT" HOST=127.0.0.1 LOG_LEVEL="$OURS_LOG_LEVEL" \
-    NODE_ENV=production nohup node dist/src/server.js >> "$OURS_LOG" 2>&1 < /dev/null &
+    NODE_ENV=production nohup node bench/ours-entry.mjs >> "$OURS_LOG" 2>&1 < /dev/null &
   p=$!
   echo "$p" > "$PIDFILE"
   for _ in $(seq 300); do
@@ -68,6 +74,7 @@ case "${1:-status}" in
   stop) stop ;;
   restart) stop >/dev/null; start ;;
   pid) ours_pid ;;
+  check) [ -n "$(ours_pid)" ] && [ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$PROBE" || true)" != 000 ] ;;
   status) p="$(ours_pid)"; if [ -n "$p" ]; then echo "running pid $p rss $(awk '/VmRSS/{print $2" "$3}' /proc/$p/status)"; else echo "stopped"; fi ;;
   *) echo "usage: $0 {start|stop|restart|pid|status}" >&2; exit 2 ;;
 esac

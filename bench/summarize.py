@@ -52,15 +52,17 @@ def load_run(d):
     if not d or not os.path.isdir(d):
         return res
     rows, checks = [], {}
-    p = os.path.join(d, "results.jsonl")
-    if os.path.exists(p):
-        rows = [json.loads(l) for l in open(p) if l.strip()]
-    p = os.path.join(d, "checks.jsonl")
-    if os.path.exists(p):
-        for l in open(p):
-            if l.strip():
-                c = json.loads(l)
-                checks[c["workload"]] = c
+    # one run-workloads.sh dir, or one sub-dir per workload (how bench.sh runs ours)
+    for sub in [d] + sorted(os.path.join(d, x) for x in os.listdir(d) if os.path.isdir(os.path.join(d, x))):
+        p = os.path.join(sub, "results.jsonl")
+        if os.path.exists(p):
+            rows += [json.loads(l) for l in open(p) if l.strip()]
+        p = os.path.join(sub, "checks.jsonl")
+        if os.path.exists(p):
+            for l in open(p):
+                if l.strip():
+                    c = json.loads(l)
+                    checks[c["workload"]] = c
     for w in set(checks) | {r["workload"] for r in rows}:
         rs = [r for r in rows if r["workload"] == w]
         c = checks.get(w, {})
@@ -114,8 +116,13 @@ def load_floor(d):
 
 
 def meta_of(d):
-    p = os.path.join(d, "meta.json") if d else ""
-    return json.load(open(p)) if p and os.path.exists(p) else {}
+    if not d or not os.path.isdir(d):
+        return {}
+    for sub in [d] + sorted(os.path.join(d, x) for x in os.listdir(d) if os.path.isdir(os.path.join(d, x))):
+        p = os.path.join(sub, "meta.json")
+        if os.path.exists(p):
+            return json.load(open(p))
+    return {}
 
 
 def main():
@@ -126,6 +133,7 @@ def main():
     ap.add_argument("--floor-status", default="?")
     ap.add_argument("--quick", default="0")
     ap.add_argument("--elapsed", default=None)
+    ap.add_argument("--ours-notes", default="")
     a = ap.parse_args()
     od = a.outdir
     ms, ours = load_run(os.path.join(od, "mapserver")), load_run(os.path.join(od, "ours"))
@@ -155,7 +163,7 @@ def main():
              "Floor = the same rows serialised by PostGIS, one warm session (in-session) / one psql per run (hyperfine), single request.\n")
     o.append("| workload | MapServer req/s | p50 ms | p99 ms | ours req/s | p50 ms | p99 ms | ratio req/s | ratio p50 | floor in-session / hyperfine ms | features MS / ours | body bytes MS / ours |")
     o.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|")
-    notes = []
+    notes = [f"- {n.strip()}" for n in a.ours_notes.split(";") if n.strip()]
 
     def cell(e, k, nd=1):
         if e is None:

@@ -216,16 +216,27 @@ EOF
   # like the anchor (mapserv restarted before each W6 run): a fresh process, so peak RSS is W6's own
   if [ "${OURS_RESTART_W6:-1}" = 1 ]; then pre_w6="$REPO/bench/ours-server.sh restart"; fi
   log "ours: $wl  (same parameters)"
-  set +e
-  env -u RSS_PIDS -u BASE_URL -u WFS_URL -u WMS_URL \
-    TARGET_ENV="$OUTDIR/ours-target.env" RSS_PIDS_CMD="$REPO/bench/ours-server.sh pid" PRE_W6_CMD="$pre_w6" \
-    WORKLOADS="$wl" OUT="$OUTDIR/ours" "$KIT/run-workloads.sh" 2>&1 |
-    tee "$OUTDIR/ours.log" | { grep --line-buffered -E '^   [WO][0-9]' || true; }
-  rc=${PIPESTATUS[0]}
-  set -e
-  if [ "$rc" != 0 ]; then OURS_STATUS="run-workloads failed (see ours.log)"; tail -20 "$OUTDIR/ours.log" >&2; fi
-  OURS_PID="$("$REPO/bench/ours-server.sh" pid)"
-  if [ -z "$OURS_PID" ] && [ "$OURS_STATUS" = ok ]; then OURS_STATUS="server died during the run (see ours-server.log)"; fi
+  # one run-workloads.sh call per workload (OUT=ours/<W>), so that a server that died or stopped
+  # answering is noticed, noted and restarted before the next workload
+  OURS_NOTES=""
+  for w in $wl; do
+    if ! "$REPO/bench/ours-server.sh" check; then
+      log "our server is not answering before $w — restarting it (noted in the summary)"
+      OURS_NOTES="${OURS_NOTES}our server was down or not answering before $w and was restarted (see ours-server.log); "
+      "$REPO/bench/ours-server.sh" restart || { OURS_STATUS="server could not be restarted before $w"; break; }
+    fi
+    set +e
+    env -u RSS_PIDS -u BASE_URL -u WFS_URL -u WMS_URL \
+      TARGET_ENV="$OUTDIR/ours-target.env" RSS_PIDS_CMD="$REPO/bench/ours-server.sh pid" PRE_W6_CMD="$pre_w6" \
+      WORKLOADS="$w" OUT="$OUTDIR/ours/$w" "$KIT/run-workloads.sh" 2>&1 |
+      tee -a "$OUTDIR/ours.log" | { grep --line-buffered -E '^   [WO][0-9]' || true; }
+    rc=${PIPESTATUS[0]}
+    set -e
+    if [ "$rc" != 0 ]; then OURS_STATUS="run-workloads failed on $w (see ours.log)"; tail -20 "$OUTDIR/ours.log" >&2; fi
+  done
+  if ! "$REPO/bench/ours-server.sh" check; then
+    OURS_NOTES="${OURS_NOTES}our server was down or not answering at the end of the run (see ours-server.log); "
+  fi
   stop_ours
 fi
 
@@ -244,7 +255,7 @@ fi
 # ------------------------------------------------------------------ 5. summary
 python3 "$REPO/bench/summarize.py" "$OUTDIR" \
   --mapserver-status "$MS_STATUS" --ours-status "$OURS_STATUS" --floor-status "$FLOOR_STATUS" \
-  --quick "${BENCH_QUICK:-0}" --elapsed "$((SECONDS - T0))"
+  --quick "${BENCH_QUICK:-0}" --elapsed "$((SECONDS - T0))" --ours-notes "${OURS_NOTES:-}"
 log "done in $((SECONDS - T0)) s; results in $OUTDIR"
 [ "${BENCH_STOP_PG:-0}" = 1 ] || log "anchor cluster left running on 127.0.0.1:5433 (stop: $KIT/setup-pg.sh stop)"
 

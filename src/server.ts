@@ -22,10 +22,17 @@ async function main(): Promise<void> {
   const unknown = wanted.filter((s) => !(SERVICE_NAMES as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`Unknown service(s) in SDI_SERVICES: ${unknown.join(', ')} (known: ${SERVICE_NAMES.join(', ')})`);
   const app = await buildApp(platform, wanted as ServiceName[]);
-  const close = async () => {
-    await app.close();
-    await closePlatform(platform);
-    process.exit(0);
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    // A second signal while closing must not end the pool twice.
+    closing ??= (async () => {
+      const force = setTimeout(() => process.exit(1), 10_000);
+      force.unref();
+      await app.close().catch(() => undefined);
+      await closePlatform(platform).catch(() => undefined);
+      process.exit(0);
+    })();
+    return closing;
   };
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
