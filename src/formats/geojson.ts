@@ -5,6 +5,7 @@
 import type { SqlParams } from '../db/sql.js';
 import { columnRef } from '../filter/compile-sql.js';
 import { coordinateDecimals, geometryExpression, type EncodeTarget } from './target.js';
+import { rowsToBuffer } from './chunk.js';
 
 const MAX_ARGS_PER_OBJECT = 50; // json_build_object takes at most 100 arguments
 
@@ -34,13 +35,14 @@ export interface GeoJsonCollectionParts {
 }
 
 /** Stream a FeatureCollection: head members, features as they arrive, then tail members. */
-export async function* geojsonCollection(parts: GeoJsonCollectionParts, first: string[], rest: AsyncIterable<string[]>): AsyncGenerator<string> {
+export async function* geojsonCollection(parts: GeoJsonCollectionParts, first: string[], rest: AsyncIterable<string[]>): AsyncGenerator<string | Buffer> {
   let head = '{"type":"FeatureCollection"';
   for (const [k, v] of Object.entries(parts.head ?? {})) head += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
   let n = first.length;
-  yield head + ',"features":[' + first.join(',');
+  yield head + ',"features":[';
+  if (first.length) yield rowsToBuffer(first, ',');
   for await (const batch of rest) {
-    yield (n > 0 ? ',' : '') + batch.join(',');
+    if (batch.length) yield rowsToBuffer(batch, ',', n > 0);
     n += batch.length;
   }
   const tail = await parts.tail(n);

@@ -12,6 +12,7 @@ import { gmlFeatureSql, gmlBareFeatureSql, GML_NS, needsGeometryIdNumbering, num
 import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
 import { csvHeader, csvRowSql } from '../../../src/formats/csv.js';
 import type { EncodeTarget } from '../../../src/formats/target.js';
+import { rowsToBuffer } from '../../../src/formats/chunk.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
@@ -169,7 +170,7 @@ export async function getFeature(ctx: WfsContext, req: GetFeatureRequest): Promi
         yield* r.rest;
       }
     };
-    let body: AsyncGenerator<string>;
+    let body: AsyncGenerator<string | Buffer>;
     if (format.kind === 'gml') {
       body = gmlCollection(ctx, req, format.gml, plans, matched!, returned!, pageSize, first.first, rest());
     } else if (format.kind === 'geojson') {
@@ -190,8 +191,8 @@ export async function getFeature(ctx: WfsContext, req: GetFeatureRequest): Promi
     } else {
       body = (async function* () {
         yield '\uFEFF' + csvHeader(encodeTarget(ctx, plans[0]!, false, idPrefixFor(plans[0]!)));
-        if (first.first.length) yield first.first.join('');
-        for await (const b of rest()) yield b.join('');
+        if (first.first.length) yield rowsToBuffer(first.first);
+        for await (const b of rest()) yield rowsToBuffer(b);
       })();
     }
     return { status: 200, contentType: format.contentType, body: Readable.from(closing(body, session)) };
@@ -202,7 +203,7 @@ export async function getFeature(ctx: WfsContext, req: GetFeatureRequest): Promi
 }
 
 /** Close the session when the body ends, fails, or the client goes away. */
-async function* closing(body: AsyncGenerator<string>, session: FeatureSession): AsyncGenerator<string> {
+async function* closing(body: AsyncGenerator<string | Buffer>, session: FeatureSession): AsyncGenerator<string | Buffer> {
   let ok = false;
   try {
     yield* body;
@@ -241,10 +242,10 @@ async function* gmlCollection(
   pageSize: number,
   first: string[],
   rest: AsyncIterable<string[]>,
-): AsyncGenerator<string> {
+): AsyncGenerator<string | Buffer> {
   const typeNames = plans.map((p) => p.layer.name);
   const renumber = gml === '3.2' && plans.some((p) => p.includeGeometry && needsGeometryIdNumbering(p.layer.geometry?.type));
-  const join = (rows: string[]) => (renumber ? rows.map(numberGeometryIds).join('') : rows.join(''));
+  const join = (rows: string[]) => rowsToBuffer(renumber ? rows.map(numberGeometryIds) : rows);
   const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   let head = XML_DECLARATION + `<wfs:FeatureCollection ${nsDeclarations(ctx, gml, req.version)} xsi:schemaLocation="${schemaLocation(ctx, req, gml, typeNames)}"`;
   if (req.version === '2.0.0') {
@@ -257,7 +258,8 @@ async function* gmlCollection(
   } else {
     head += `><gml:boundedBy><gml:null>unknown</gml:null></gml:boundedBy>`;
   }
-  yield head + join(first);
+  yield head;
+  if (first.length) yield join(first);
   for await (const batch of rest) yield join(batch);
   yield '</wfs:FeatureCollection>\n';
 }

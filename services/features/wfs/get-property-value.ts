@@ -10,6 +10,7 @@ import { isYX } from '../../../src/crs/identifiers.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { planQuery, encodeTarget, type StreamedResponse } from './get-feature.js';
 import { numberGeometryIds } from '../../../src/formats/gml/feature.js';
+import { rowsToBuffer } from '../../../src/formats/chunk.js';
 import type { WfsContext } from './context.js';
 import type { GetPropertyValueRequest } from './request.js';
 
@@ -48,11 +49,12 @@ export async function getPropertyValue(ctx: WfsContext, req: GetPropertyValueReq
     const { first, rest } = await session.rows(stmt);
     // xmlelement gives <x>value</x>: keep only the escaped value.
     const strip = (s: string) => (isGeom ? numberGeometryIds(s) : s.replace(/<x>|<\/x>|<x\/>/g, ''));
-    async function* body(): AsyncGenerator<string> {
+    async function* body(): AsyncGenerator<string | Buffer> {
       let ok = false;
       try {
-        yield head + '>' + first.map(strip).join('');
-        for await (const b of rest) yield b.map(strip).join('');
+        yield head + '>';
+        if (first.length) yield rowsToBuffer(first.map(strip));
+        for await (const b of rest) yield rowsToBuffer(b.map(strip));
         yield '</wfs:ValueCollection>\n';
         ok = true;
       } finally {
