@@ -47,18 +47,25 @@ export class FeatureSession {
       open.delete(cursor);
       await cursor.close().catch(() => undefined);
     };
-    const read = (n: number) => cursor.read(n) as Promise<unknown[][]>;
+    const read = (n: number) => {
+      const p = cursor.read(n) as Promise<unknown[][]>;
+      p.catch(() => undefined); // a read left pending by an early close must not become an unhandled rejection
+      return p;
+    };
     const first = (await read(batchSize)).map((r) => r[0] as string);
     const done = first.length < batchSize;
+    // Ask for the next batch before handing this one over, so PostgreSQL produces rows while Node encodes
+    // and writes the previous ones (a plain read-then-process loop leaves one of the two idle).
+    let pending: Promise<unknown[][]> | null = done ? null : read(batchSize);
     async function* rest(): AsyncGenerator<string[]> {
       try {
-        if (done) return;
-        for (;;) {
-          const batch = await read(batchSize);
+        while (pending) {
+          const batch = await pending;
+          pending = batch.length === batchSize ? read(batchSize) : null;
           if (batch.length) yield batch.map((r) => r[0] as string);
-          if (batch.length < batchSize) return;
         }
       } finally {
+        if (pending) await pending.catch(() => undefined);
         await closeCursor();
       }
     }

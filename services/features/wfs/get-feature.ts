@@ -21,6 +21,9 @@ import { outputFormat, type OutputFormat } from './output-formats.js';
 import type { WfsContext } from './context.js';
 import type { GetFeatureRequest, WfsQuery, WfsVersion } from './request.js';
 
+/** Largest GML page read whole before answering (see gmlBuffered); larger ones are counted first and streamed. */
+const BUFFERED_GML_PAGE = 10_000;
+
 export interface StreamedResponse {
   status: number;
   contentType: string;
@@ -131,7 +134,10 @@ export async function getFeature(ctx: WfsContext, req: GetFeatureRequest): Promi
   const session = await FeatureSession.open(ctx.platform.pool, cfg.statementTimeoutMs);
   try {
     const opts = { crs: ctx.platform.crs };
-    const needCounts = format.kind === 'gml' || plans.length > 1 || req.resultType === 'hits';
+    // A GML page of bounded size is read whole before the header is written: when it is not full, its
+    // length gives numberMatched and the COUNT query is not needed (most bbox requests of a client's view).
+    const gmlBuffered = format.kind === 'gml' && plans.length === 1 && req.resultType === 'results' && pageSize <= BUFFERED_GML_PAGE;
+    const needCounts = (format.kind === 'gml' && !gmlBuffered) || plans.length > 1 || req.resultType === 'hits';
     const counts = needCounts ? await Promise.all(plans.map((p) => session.count(compileCount(p, opts)))) : [];
     const matched = needCounts ? counts.reduce((a, b) => a + b, 0) : undefined;
 
@@ -171,7 +177,13 @@ export async function getFeature(ctx: WfsContext, req: GetFeatureRequest): Promi
       }
     };
     let body: AsyncGenerator<string | Buffer>;
-    if (format.kind === 'gml') {
+    if (format.kind === 'gml' && gmlBuffered) {
+      const page: string[][] = [first.first];
+      for await (const b of rest()) page.push(b);
+      const n = page.reduce((a, b) => a + b.length, 0);
+      const m = n < pageSize && (n > 0 || req.startIndex === 0) ? req.startIndex + n : await session.count(compileCount(plans[0]!, opts));
+      body = gmlCollection(ctx, req, format.gml, plans, m, n, pageSize, page.flat(), (async function* () {})());
+    } else if (format.kind === 'gml') {
       body = gmlCollection(ctx, req, format.gml, plans, matched!, returned!, pageSize, first.first, rest());
     } else if (format.kind === 'geojson') {
       const p0 = plans[0]!;
