@@ -5,6 +5,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SETUP_PROFILE=test source "$ROOT/scripts/setup.sh"
 TEST_DATABASE_URL="${TEST_DATABASE_URL:-${DATABASE_URL%/*}/$(basename "${DATABASE_URL%%\?*}")_test}"
+# Every run starts from an empty test database: migrations and demo data are applied by the server under
+# test, so a run never depends on what an earlier run (or an earlier version of a migration) left behind.
+test_db="${TEST_DATABASE_URL##*/}"
+test_db="${test_db%%\?*}"
+psql "${TEST_DATABASE_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS \"$test_db\" WITH (FORCE)" >/dev/null
 ensure_db "$TEST_DATABASE_URL"
 export TEST_DATABASE_URL
 export SHARED_DIR="${SHARED_DIR:-$(cd "$ROOT/.." && pwd)/shared}"
