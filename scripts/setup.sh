@@ -33,7 +33,7 @@ apt_install() {
 # --- system packages ---------------------------------------------------------------------------
 PKGS=(libgdal-dev gdal-bin postgresql-client)
 if [ "$PROFILE" = test ]; then
-  PKGS+=(python3-owslib python3-qgis qgis-providers libxml2-utils python3-lxml)
+  PKGS+=(python3-owslib python3-qgis qgis-providers libxml2-utils python3-lxml python3-rdflib)
 fi
 apt_install "${PKGS[@]}"
 

@@ -7,6 +7,7 @@
  *   import FILE --name NAME [--srid 2154] [--title T]
  *                               import a vector file (GeoPackage, Shapefile, GeoJSON…) with GDAL and publish it
  *   layers                      list published layers
+ *   records                     write the catalogue records of the published layers and the WFS
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/index.js';
@@ -14,6 +15,7 @@ import { createPool } from './db/pool.js';
 import { migrate } from './db/migrate.js';
 import { loadDemo } from './demo/load-demo.js';
 import { loadCatalogueDemo } from './metadata/demo.js';
+import { syncLayerRecords } from './metadata/layer-records.js';
 import { publishLayer } from './catalog/layers.js';
 import { importVectorFile } from './import/gdal-import.js';
 
@@ -34,11 +36,15 @@ async function main(): Promise<number> {
       case 'demo':
         await loadDemo(pool, config.databaseUrl, (m) => console.log(m));
         await loadCatalogueDemo(pool, (m) => console.log(m));
+        await syncLayerRecords(pool, config);
+        return 0;
+      case 'records':
+        console.log(JSON.stringify(await syncLayerRecords(pool, config)));
         return 0;
       case 'publish': {
         if (!values.table || !values.name) throw new Error('publish needs --table schema.table and --name');
         const [schema, table] = values.table.includes('.') ? values.table.split('.', 2) : ['public', values.table];
-        await publishLayer(pool, { name: values.name, schema: schema!, table: table!, idColumn: values.id ?? 'id', geometryColumn: values.geom, title: values.title ?? values.name });
+        await publishLayer(pool, { name: values.name, schema: schema!, table: table!, idColumn: values.id ?? 'id', geometryColumn: values.geom, title: values.title ?? values.name }, config);
         console.log(`published ${values.table} as ${values.name}`);
         return 0;
       }
@@ -47,7 +53,7 @@ async function main(): Promise<number> {
         if (!file || !values.name) throw new Error('import needs FILE and --name');
         const srid = Number(values.srid ?? 2154);
         const n = await importVectorFile(pool, config.databaseUrl, file, { schema: 'data', table: values.name, srid, overwrite: true });
-        await publishLayer(pool, { name: values.name, schema: 'data', table: values.name, idColumn: 'fid', geometryColumn: 'geom', title: values.title ?? values.name, defaultCrs: srid });
+        await publishLayer(pool, { name: values.name, schema: 'data', table: values.name, idColumn: 'fid', geometryColumn: 'geom', title: values.title ?? values.name, defaultCrs: srid }, config);
         console.log(`imported ${n} features into data.${values.name}`);
         return 0;
       }

@@ -9,6 +9,8 @@ import { createPlatform, closePlatform } from './platform.js';
 import { buildApp, SERVICE_NAMES, type ServiceName } from './server/app.js';
 import { loadDemo } from './demo/load-demo.js';
 import { loadCatalogueDemo } from './metadata/demo.js';
+import { syncLayerRecords } from './metadata/layer-records.js';
+import { startHarvestScheduler, type HarvestScheduler } from './harvest/scheduler.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -18,16 +20,20 @@ async function main(): Promise<void> {
     await loadDemo(platform.pool, config.databaseUrl, (m) => log.info(m));
     await loadCatalogueDemo(platform.pool, (m) => log.info(m));
   }
+  // Every published layer has its dataset record, and the WFS its service record (idempotent).
+  await syncLayerRecords(platform.pool, config);
   const wanted = (process.env.SDI_SERVICES ?? SERVICE_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = wanted.filter((s) => !(SERVICE_NAMES as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`Unknown service(s) in SDI_SERVICES: ${unknown.join(', ')} (known: ${SERVICE_NAMES.join(', ')})`);
   const app = await buildApp(platform, wanted as ServiceName[]);
+  let harvests: HarvestScheduler | undefined;
   let closing: Promise<void> | undefined;
   const close = () => {
     // A second signal while closing must not end the pool twice.
     closing ??= (async () => {
       const force = setTimeout(() => process.exit(1), 10_000);
       force.unref();
+      await harvests?.stop().catch(() => undefined);
       await app.close().catch(() => undefined);
       await closePlatform(platform).catch(() => undefined);
       process.exit(0);
@@ -37,6 +43,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
   await app.listen({ port: config.port, host: config.host });
+  // Scheduled harvests of other catalogues (safe in every process: one advisory lock per source).
+  if (wanted.includes('catalogue') && process.env.SDI_HARVEST !== '0') harvests = startHarvestScheduler(platform.pool, { log: (m) => log.info(m) });
 }
 
 main().catch((e) => {

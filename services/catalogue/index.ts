@@ -17,6 +17,12 @@ import { getRecordById, getRecords } from './csw/get-records.js';
 import { describeRecord, getDomain } from './csw/describe-domain.js';
 import { XML_TYPE, type CswContext, type CswLimits } from './csw/context.js';
 import type { CswRequest } from './csw/request.js';
+import { harvest, readHarvestKvp, readHarvestXml, type HarvestRequest } from './csw/harvest.js';
+import { requireAdmin, WWW_AUTHENTICATE } from './csw/auth.js';
+import { transaction } from './csw/transaction.js';
+
+/** The DCAT catalogue (Hydra-paged dcat:Catalog), the catalogue service's second endpoint: mounted at /dcat. */
+export { dcatRoutes } from './dcat/index.js';
 
 const BODY_LIMIT = 10 * 1024 * 1024;
 
@@ -40,7 +46,7 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
-  const handle = async (req: FastifyRequest, reply: FastifyReply, read: () => CswRequest) => {
+  const handle = async (req: FastifyRequest, reply: FastifyReply, read: () => CswRequest | HarvestRequest) => {
     try {
       const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config.baseUrl)}${opts.mountPath}`, limits };
       const request = read();
@@ -56,23 +62,32 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
           return reply.type(request.outputFormat === 'text/xml' ? 'text/xml; charset=utf-8' : XML_TYPE).send(await getRecordById(ctx, request));
         case 'GetDomain':
           return reply.type(XML_TYPE).send(await getDomain(ctx, request));
+        case 'Transaction':
+          requireAdmin(req, platform);
+          return reply.type(XML_TYPE).send(await transaction(ctx, request));
+        case 'Harvest':
+          requireAdmin(req, platform);
+          return reply.type(XML_TYPE).send(await harvest(ctx, request, (m) => req.log.info(m)));
       }
     } catch (e) {
       const err = e instanceof OgcError ? e : new OgcError('NoApplicableCode', 'Internal error while processing the request');
       if (!(e instanceof OgcError) || err.status >= 500) req.log.error({ err: e }, 'csw request failed');
+      if (err.status === 401) reply.header('www-authenticate', WWW_AUTHENTICATE);
       return reply.status(err.status).type(XML_TYPE).send(owsExceptionReport10(err));
     }
   };
 
-  app.get('/', (req, reply) => handle(req, reply, () => readCswKvp(Kvp.fromUrl(req.url), limits)));
+  const readKvp = (kvp: Kvp) => readHarvestKvp(kvp) ?? readCswKvp(kvp, limits);
+  app.get('/', (req, reply) => handle(req, reply, () => readKvp(Kvp.fromUrl(req.url))));
   app.post('/', (req, reply) =>
     handle(req, reply, () => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const ct = String(req.headers['content-type'] ?? '');
-      if (ct.toLowerCase().startsWith('application/x-www-form-urlencoded')) return readCswKvp(new Kvp(body.toString('latin1')), limits);
+      if (ct.toLowerCase().startsWith('application/x-www-form-urlencoded')) return readKvp(new Kvp(body.toString('latin1')));
       // POST without a body: the parameters are in the query string.
-      if (body.length === 0 || body.toString('latin1').trim() === '') return readCswKvp(Kvp.fromUrl(req.url), limits);
-      return readCswXml(decodeXml(body, charsetOf(ct)), limits);
+      if (body.length === 0 || body.toString('latin1').trim() === '') return readKvp(Kvp.fromUrl(req.url));
+      const text = decodeXml(body, charsetOf(ct));
+      return readHarvestXml(text) ?? readCswXml(text, limits);
     }),
   );
 }

@@ -4,6 +4,8 @@
  * but from our registry so that unpublished tables stay invisible.
  */
 import type { Pool } from '../db/pool.js';
+import { loadConfig, type Config } from '../config/index.js';
+import { syncLayerRecords } from '../metadata/layer-records.js';
 
 export type ColumnKind = 'string' | 'integer' | 'bigint' | 'number' | 'boolean' | 'date' | 'datetime' | 'time' | 'json' | 'other';
 
@@ -164,10 +166,14 @@ export class LayerCatalog {
   }
 }
 
-/** Register (or update) a table as a published layer. Used by the demo loader, the CLI and imports. */
+/**
+ * Register (or update) a table as a published layer, then write its catalogue record and refresh the WFS
+ * service record (src/metadata/layer-records.ts). Used by the demo loader, the CLI and imports.
+ */
 export async function publishLayer(
   pool: Pool,
   l: { name: string; schema: string; table: string; idColumn: string; geometryColumn?: string; title: string; abstract?: string; keywords?: string[]; defaultCrs?: number },
+  config: Config = loadConfig(),
 ): Promise<void> {
   await pool.query(
     `INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title, abstract, keywords, default_crs)
@@ -177,4 +183,5 @@ export async function publishLayer(
        abstract = EXCLUDED.abstract, keywords = EXCLUDED.keywords, default_crs = EXCLUDED.default_crs, updated_at = now()`,
     [l.name, l.schema, l.table, l.idColumn, l.geometryColumn ?? null, l.title, l.abstract ?? '', l.keywords ?? [], l.defaultCrs ?? null],
   );
+  await syncLayerRecords(pool, config);
 }

@@ -36,6 +36,8 @@ export interface Config {
   namespace: { prefix: string; uri: string };
   service: ServiceDescription;
   features: FeatureLimits;
+  /** Shared secret of the administrator (CSW Transaction, Harvest): Bearer token, or the HTTP Basic password. Unset: refused. */
+  adminToken?: string;
 }
 
 /** The French list: Lambert-93, CC 42–50, WGS 84, Web Mercator, RGF93 geographic, ETRS89, LAEA, overseas UTMs. */
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.SDI_DEMO !== undefined) cfg.demo = env.SDI_DEMO !== '0' && env.SDI_DEMO !== 'false';
   if (env.SDI_MAX_FEATURES) cfg.features.maxFeatures = Number(env.SDI_MAX_FEATURES);
   if (env.SDI_STATEMENT_TIMEOUT_MS) cfg.features.statementTimeoutMs = Number(env.SDI_STATEMENT_TIMEOUT_MS);
+  if (env.SDI_ADMIN_TOKEN) cfg.adminToken = env.SDI_ADMIN_TOKEN;
   if (cfg.baseUrl) cfg.baseUrl = cfg.baseUrl.replace(/\/+$/, '');
   return cfg;
 }

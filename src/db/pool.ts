@@ -17,12 +17,15 @@ export function createPool(databaseUrl: string, max = 10): pg.Pool {
   return pool;
 }
 
-/** Run `fn` in a read-only transaction with a statement timeout; always releases the client. */
-export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Run `fn` in a read-only REPEATABLE READ transaction (every statement sees one snapshot) with a statement
+ * timeout and optionally a session time zone; always releases the client.
+ */
+export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, fn: (c: pg.PoolClient) => Promise<T>, opts: { timeZone?: string } = {}): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await client.query("SELECT set_config('statement_timeout', $1, true)", [String(timeoutMs)]);
+    await client.query("SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', COALESCE($2, current_setting('TimeZone')), true)", [String(timeoutMs), opts.timeZone ?? null]);
     const out = await fn(client);
     await client.query('COMMIT');
     return out;

@@ -8,7 +8,7 @@ import type { Platform } from '../platform.js';
 import { publicBaseUrl } from '../ogc/public-url.js';
 import { wfsRoutes } from '../../services/features/wfs/index.js';
 import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
-import { cswRoutes } from '../../services/catalogue/index.js';
+import { cswRoutes, dcatRoutes } from '../../services/catalogue/index.js';
 
 export const SERVICE_NAMES = ['features', 'catalogue'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -42,6 +42,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
   }
   if (services.includes('catalogue')) {
     await app.register(cswRoutes, { prefix: '/csw', platform, mountPath: '/csw' });
+    await app.register(dcatRoutes, { prefix: '/dcat', platform, mountPath: '/dcat' });
   }
 
   app.get('/', async (req) => {
@@ -52,6 +53,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
         wfs: `${base}/wfs?SERVICE=WFS&REQUEST=GetCapabilities`,
         ogcapi: `${base}/ogcapi/`,
         csw: `${base}/csw?SERVICE=CSW&REQUEST=GetCapabilities`,
+        dcat: `${base}/dcat`,
       },
     };
   });

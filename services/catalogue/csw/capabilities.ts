@@ -9,7 +9,8 @@ import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { invalid } from '../../../src/ogc/errors.js';
 import { ADDITIONAL_QUERYABLES, DUBLIN_CORE_QUERYABLES, SUPPORTED_ISO_QUERYABLES } from './queryables.js';
 import { withCatalogueRead, type CswContext } from './context.js';
-import { CSW_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';
+import { CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';
+import { HARVEST_RESOURCE_TYPES } from './harvest.js';
 
 export const SUPPORTED_LANGUAGES = ['fre', 'eng'];
 export const DEFAULT_LANGUAGE = 'fre';
@@ -65,7 +66,7 @@ export async function capabilities(ctx: CswContext, req: GetCapabilitiesRequest)
       `<ows:ServiceContact><ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>${x(svc.contactEmail)}</ows:ElectronicMailAddress></ows:Address></ows:ContactInfo><ows:Role>pointOfContact</ows:Role></ows:ServiceContact></ows:ServiceProvider>`;
   }
   if (has('OperationsMetadata')) {
-    const schemas = [CSW_NS, GMD_NS];
+    const schemas = [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS];
     const typeNames = ['csw:Record', 'gmd:MD_Metadata'];
     s += '<ows:OperationsMetadata>';
     s += operation(ctx, 'GetCapabilities', parameter('sections', SECTIONS));
@@ -86,6 +87,10 @@ export async function capabilities(ctx: CswContext, req: GetCapabilitiesRequest)
     );
     s += operation(ctx, 'GetRecordById', parameter('outputSchema', schemas) + parameter('outputFormat', ['application/xml']) + parameter('ElementSetName', ['brief', 'summary', 'full']));
     s += operation(ctx, 'GetDomain', parameter('ParameterName', DOMAIN_PARAMETERS) + parameter('PropertyName', ['Type', 'TopicCategory', 'Subject', 'Language', 'OrganisationName', 'Format', 'ServiceType', 'KeywordType', 'CRS']));
+    // CSW-T: XML POST only, for the administrator (services/catalogue/csw/transaction.ts).
+    s += `<ows:Operation name="Transaction"><ows:DCP><ows:HTTP><ows:Post xlink:href="${x(ctx.serviceUrl)}"/></ows:HTTP></ows:DCP>${parameter('TransactionSchemas', [CSW_NS, GMD_NS])}${constraint('PostEncoding', ['XML'])}</ows:Operation>`;
+    // Harvest (synchronous, administrator only): services/catalogue/csw/harvest.ts.
+    s += operation(ctx, 'Harvest', parameter('ResourceType', HARVEST_RESOURCE_TYPES) + parameter('ResourceFormat', ['application/xml']));
     s += parameter('service', ['CSW']) + parameter('version', ['2.0.2']);
     s += constraint('IsoProfiles', [GMD_NS]);
     s += inspireExtendedCapabilities(ctx, lang, lastChange);

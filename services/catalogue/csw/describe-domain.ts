@@ -7,7 +7,7 @@ import { OgcError } from '../../../src/ogc/errors.js';
 import { findQueryable } from './queryables.js';
 import { DOMAIN_PARAMETERS } from './capabilities.js';
 import { withCatalogueRead, type CswContext } from './context.js';
-import { CSW_NS, GMD_NS, type DescribeRecordRequest, type GetDomainRequest } from './request.js';
+import { CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type DescribeRecordRequest, type GetDomainRequest } from './request.js';
 
 const SCHEMA_LOCATION = `${CSW_NS} http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd`;
 const XS = 'http://www.w3.org/XML/Schema';
@@ -29,11 +29,11 @@ export function describeRecord(req: DescribeRecordRequest): string {
 const PARAMETER_VALUES: Record<string, string[]> = {
   'getrecords.resulttype': ['hits', 'results', 'validate'],
   'getrecords.outputformat': ['application/xml'],
-  'getrecords.outputschema': [CSW_NS, GMD_NS],
+  'getrecords.outputschema': [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS],
   'getrecords.typenames': ['csw:Record', 'gmd:MD_Metadata'],
   'getrecords.constraintlanguage': ['FILTER', 'CQL_TEXT'],
   'getrecords.elementsetname': ['brief', 'summary', 'full'],
-  'getrecordbyid.outputschema': [CSW_NS, GMD_NS],
+  'getrecordbyid.outputschema': [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS],
   'getrecordbyid.outputformat': ['application/xml'],
   'getrecordbyid.elementsetname': ['brief', 'summary', 'full'],
   'describerecord.typename': ['csw:Record', 'gmd:MD_Metadata'],

@@ -13,7 +13,8 @@ import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { DC_NAMESPACES, dcElementName, ISO_TOP_ELEMENTS, isoTopElementName, storedRecordColumns, writeDublinCore, writeIso, type StoredRecord } from '../../../src/metadata/writers.js';
 import { compileFilter, sortExpression } from './compile.js';
 import { withCatalogueRead, type CswContext } from './context.js';
-import { CSW_NS, GMD_NS, OUTPUT_SCHEMA_URI, type ElementSet, type GetRecordByIdRequest, type GetRecordsRequest, type OutputSchema } from './request.js';
+import { documentGraph, toRdfXml } from '../../../src/metadata/dcat.js';
+import { CSW_NS, GMD_NS, isRdfSchema, OUTPUT_SCHEMA_URI, type ElementSet, type GetRecordByIdRequest, type GetRecordsRequest, type OutputSchema } from './request.js';
 
 const SCHEMA_LOCATION = `${CSW_NS} http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd`;
 const ROOT_NS = `${DC_NAMESPACES} xmlns:gmd="${GMD_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"`;
@@ -25,13 +26,27 @@ function isoColumn(schema: OutputSchema, set: ElementSet, elementNames?: string[
 }
 
 function checkElementNames(schema: OutputSchema, names: string[] | undefined): void {
+  // DCAT output is always the whole graph of the record: ElementName does not apply.
+  if (isRdfSchema(schema)) return;
   for (const n of names ?? []) {
     const ok = schema === 'csw' ? dcElementName(n) !== undefined : ISO_TOP_ELEMENTS.has(isoTopElementName(n));
     if (!ok) throw new OgcError('InvalidParameterValue', `Unknown ElementName '${n.slice(0, 100)}' for ${OUTPUT_SCHEMA_URI[schema]}`, 'ElementName');
   }
 }
 
-function writeRecord(row: StoredRecord, schema: OutputSchema, set: ElementSet, elementNames?: string[]): string {
+/** Rows read for an output schema: the stored record columns, plus the whole document for DCAT. */
+type Row = StoredRecord & { doc?: string };
+
+function selectColumns(schema: OutputSchema, set: ElementSet, elementNames?: string[]): string {
+  return isRdfSchema(schema) ? `${storedRecordColumns(null)}, r.document AS doc` : storedRecordColumns(isoColumn(schema, set, elementNames));
+}
+
+/** The platform's public base URL, from the CSW endpoint's (mounted at /csw): DCAT record URIs hang from it. */
+const platformBase = (ctx: CswContext) => ctx.serviceUrl.replace(/\/csw\/?$/, '');
+
+function writeRecord(ctx: CswContext, row: Row, schema: OutputSchema, set: ElementSet, elementNames?: string[]): string {
+  // udata's csw-dcat harvester parses each child of csw:SearchResults alone: a whole rdf:RDF per record.
+  if (isRdfSchema(schema)) return toRdfXml(documentGraph(row.doc ?? '', { baseUrl: platformBase(ctx) }).graph);
   return schema === 'csw' ? writeDublinCore(row, set, elementNames) : writeIso(row, set, elementNames);
 }
 
@@ -65,9 +80,9 @@ export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promi
       if (req.resultType === 'results' && req.maxRecords > 0 && req.startPosition <= matched) {
         const limit = params.add(req.maxRecords, 'integer');
         const offset = params.add(req.startPosition - 1, 'integer');
-        const cols = storedRecordColumns(isoColumn(req.outputSchema, req.elementSet, req.elementNames));
-        const { rows } = await c.query<StoredRecord>(`SELECT ${cols} FROM sdi.metadata_records r WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, params.values);
-        records = rows.map((r) => writeRecord(r, req.outputSchema, req.elementSet, req.elementNames));
+        const cols = selectColumns(req.outputSchema, req.elementSet, req.elementNames);
+        const { rows } = await c.query<Row>(`SELECT ${cols} FROM sdi.metadata_records r WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, params.values);
+        records = rows.map((r) => writeRecord(ctx, r, req.outputSchema, req.elementSet, req.elementNames));
       }
       const returned = records.length;
       const last = req.startPosition + returned - 1;
@@ -107,15 +122,15 @@ function acknowledgement(req: GetRecordsRequest): string {
 /** GetRecordById: records in the order of the ids asked; unknown ids are simply absent (empty response). */
 export async function getRecordById(ctx: CswContext, req: GetRecordByIdRequest): Promise<string> {
   checkElementNames(req.outputSchema, req.elementNames);
-  const cols = storedRecordColumns(isoColumn(req.outputSchema, req.elementSet, req.elementNames));
+  const cols = selectColumns(req.outputSchema, req.elementSet, req.elementNames);
   const rows = await withCatalogueRead(ctx, async (c) => {
-    const { rows } = await c.query<StoredRecord>(`SELECT ${cols} FROM sdi.metadata_records r WHERE r.identifier = ANY($1::text[]) ORDER BY array_position($1::text[], r.identifier)`, [req.ids]);
+    const { rows } = await c.query<Row>(`SELECT ${cols} FROM sdi.metadata_records r WHERE r.identifier = ANY($1::text[]) ORDER BY array_position($1::text[], r.identifier)`, [req.ids]);
     return rows;
   });
   return (
     XML_DECLARATION +
     `<csw:GetRecordByIdResponse ${ROOT_NS} xsi:schemaLocation="${SCHEMA_LOCATION}">` +
-    rows.map((r) => writeRecord(r, req.outputSchema, req.elementSet, req.elementNames)).join('') +
+    rows.map((r) => writeRecord(ctx, r, req.outputSchema, req.elementSet, req.elementNames)).join('') +
     '</csw:GetRecordByIdResponse>\n'
   );
 }

@@ -17,6 +17,7 @@ import {
   checkVersion,
   CSW_NS,
   OPERATIONS,
+  OUTPUT_SCHEMA_URI,
   parseElementSet,
   parseOutputSchema,
   parseResultType,
@@ -24,6 +25,7 @@ import {
   splitTypeNames,
   unsupportedOperation,
   type CswRequest,
+  type OutputSchema,
   type SortKey,
   type TypeName,
 } from './request.js';
@@ -96,6 +98,7 @@ export function readCswKvp(kvp: Kvp, limits: ReaderLimits): CswRequest {
   if (!request) throw missing('request');
   const op = OPERATIONS.find((o) => o.toLowerCase() === request.toLowerCase());
   if (!op) throw unsupportedOperation(request);
+  if (op === 'Transaction') throw new OgcError('OperationNotSupported', 'Transaction is only available as an XML POST', 'request');
   const namespaces = parseNamespaceParam(kvp.value('NAMESPACE') ?? kvp.value('NAMESPACES'));
   const typeNamesOf = (value: string, locator: string): TypeName[] =>
     splitTypeNames(value).map((q) => {
@@ -181,7 +184,7 @@ export function readCswKvp(kvp: Kvp, limits: ReaderLimits): CswRequest {
   }
 }
 
-const outputSchemaUri = (s: 'csw' | 'gmd') => (s === 'csw' ? CSW_NS : 'http://www.isotc211.org/2005/gmd');
+const outputSchemaUri = (s: OutputSchema) => OUTPUT_SCHEMA_URI[s];
 
 /** application/xml (default) or text/xml; anything else is refused. */
 export function checkOutputFormat(value: string | undefined): string {

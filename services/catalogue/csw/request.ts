@@ -4,16 +4,22 @@
  */
 import type { Filter } from '../../../src/filter/ast.js';
 import { OgcError, invalid } from '../../../src/ogc/errors.js';
+import type { TransactionRequest } from './transaction.js';
 
 export const CSW_NS = 'http://www.opengis.net/cat/csw/2.0.2';
 export const GMD_NS = 'http://www.isotc211.org/2005/gmd';
 export const CSW_VERSION = '2.0.2';
+/** DCAT (udata `csw-dcat`) and GeoDCAT-AP (its `geodcatap` feature): each record a self-contained rdf:RDF. */
+export const DCAT_NS = 'http://www.w3.org/ns/dcat#';
+export const GEODCAT_NS = 'http://data.europa.eu/930/';
 
-export type OutputSchema = 'csw' | 'gmd';
+export type OutputSchema = 'csw' | 'gmd' | 'dcat' | 'geodcat';
 export type ElementSet = 'brief' | 'summary' | 'full';
 export type TypeName = 'csw:Record' | 'gmd:MD_Metadata';
 
-export const OUTPUT_SCHEMA_URI: Record<OutputSchema, string> = { csw: CSW_NS, gmd: GMD_NS };
+export const OUTPUT_SCHEMA_URI: Record<OutputSchema, string> = { csw: CSW_NS, gmd: GMD_NS, dcat: DCAT_NS, geodcat: GEODCAT_NS };
+
+export const isRdfSchema = (s: OutputSchema): s is 'dcat' | 'geodcat' => s === 'dcat' || s === 'geodcat';
 
 export interface SortKey {
   name: string;
@@ -64,11 +70,11 @@ export interface GetDomainRequest {
   propertyNames: string[];
 }
 
-export type CswRequest = GetCapabilitiesRequest | DescribeRecordRequest | GetRecordsRequest | GetRecordByIdRequest | GetDomainRequest;
+export type CswRequest = GetCapabilitiesRequest | DescribeRecordRequest | GetRecordsRequest | GetRecordByIdRequest | GetDomainRequest | TransactionRequest;
 
-export const OPERATIONS = ['GetCapabilities', 'DescribeRecord', 'GetRecords', 'GetRecordById', 'GetDomain'] as const;
+export const OPERATIONS = ['GetCapabilities', 'DescribeRecord', 'GetRecords', 'GetRecordById', 'GetDomain', 'Transaction'] as const;
 /** Operations of the CSW-T / harvest profile that this first version does not offer. */
-export const UNSUPPORTED_OPERATIONS = ['Transaction', 'Harvest', 'UnHarvest', 'GetRepositoryItem'];
+export const UNSUPPORTED_OPERATIONS = ['UnHarvest', 'GetRepositoryItem'];
 
 /** Accepted outputSchema spellings (URIs with or without a trailing slash, and the old aliases). */
 export function parseOutputSchema(value: string | undefined): OutputSchema {
@@ -76,7 +82,9 @@ export function parseOutputSchema(value: string | undefined): OutputSchema {
   const v = value.trim().replace(/\/+$/, '');
   if (v === CSW_NS || v === 'csw:Record' || v === 'http://www.opengis.net/cat/csw') return 'csw';
   if (v === GMD_NS || v === 'csw:IsoRecord' || v === 'gmd:MD_Metadata' || v === 'http://www.isotc211.org/2005/gmd/gmd.xsd') return 'gmd';
-  throw invalid('outputSchema', `outputSchema '${value.slice(0, 200)}' is not supported (supported: ${CSW_NS}, ${GMD_NS})`);
+  if (v === DCAT_NS || v === 'http://www.w3.org/ns/dcat') return 'dcat';
+  if (v === 'http://data.europa.eu/930') return 'geodcat';
+  throw invalid('outputSchema', `outputSchema '${value.slice(0, 200)}' is not supported (supported: ${CSW_NS}, ${GMD_NS}, ${DCAT_NS}, ${GEODCAT_NS})`);
 }
 
 export function parseElementSet(value: string | undefined, dflt: ElementSet, locator = 'ElementSetName'): ElementSet {

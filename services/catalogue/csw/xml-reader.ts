@@ -11,6 +11,7 @@ import { readFesFilter, normalisePropertyName } from '../../../src/filter/fes-re
 import type { Filter } from '../../../src/filter/ast.js';
 import { serialize } from '../../../src/metadata/xml.js';
 import { asConstraintError, checkOutputFormat, parsePositiveInt, readCql, type ReaderLimits } from './kvp-reader.js';
+import { readTransactionXml } from './transaction.js';
 import {
   checkService,
   checkVersion,
@@ -100,6 +101,8 @@ export function readCswXml(body: string, limits: ReaderLimits): CswRequest {
   checkVersion(root.attrs['version']);
 
   switch (op) {
+    case 'Transaction':
+      return readTransactionXml(root);
     case 'DescribeRecord': {
       const names = cswChildren(root, 'TypeName');
       checkOutputFormat(root.attrs['outputFormat']);

@@ -1,0 +1,478 @@
+/**
+ * Coupling the catalogue with the services: one ISO 19139 dataset record per published layer and one service
+ * record for the WFS (srv:SV_ServiceIdentification, operatesOn every dataset), written in the CNIG / INSPIRE
+ * TG 2.0 encodings (shared/research/csw.md §c): resource identifier, reference system, licence and access
+ * limitations as gmx:Anchor, WFS link ending in request=GetCapabilities, a download link (function download).
+ *
+ * `syncLayerRecords` is idempotent: an unchanged layer leaves its record untouched. A record's dateStamp is the
+ * layer's updated_at (editing a layer moves it); when the content changes for another reason (extent,
+ * configuration) the dateStamp moves to now, so harvesters comparing dates see every change.
+ *
+ * Records the platform writes are marked `managed_by` (migration 0003). A layer linked to a record written by
+ * a person (managed_by NULL, e.g. replaced through CSW Transaction) keeps it: it is never overwritten.
+ *
+ * No runtime import of src/catalog/layers.ts (only its types), so publishLayer may call this module.
+ */
+import { createHash } from 'node:crypto';
+import type { Pool } from '../db/pool.js';
+import type { Config } from '../config/index.js';
+import type { Layer } from '../catalog/layers.js';
+import { layerExtent } from '../catalog/extent.js';
+import { xmlEscape as x } from '../xml/escape.js';
+import { parseRecord, upsertRecord } from './store.js';
+
+const GMX = 'http://standards.iso.org/iso/19139/resources/gmxCodelists.xml';
+const NS_DECL =
+  'xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco" xmlns:gmx="http://www.isotc211.org/2005/gmx" ' +
+  'xmlns:srv="http://www.isotc211.org/2005/srv" xmlns:xlink="http://www.w3.org/1999/xlink"';
+
+/** Licence of the platform's data (Licence Ouverte / Etalab 2.0, the licence of the demo data). */
+export const LICENCE = { href: 'https://www.etalab.gouv.fr/licence-ouverte-open-licence', text: 'Licence Ouverte 2.0 (Etalab)' };
+const NO_LIMITATIONS = { href: 'http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/noLimitations', text: "Pas de restriction d'accès public" };
+const WFS_PROTOCOL = { href: 'http://www.opengis.net/def/serviceType/ogc/wfs', text: 'OGC:WFS' };
+const DOWNLOAD_PROFILE = { href: 'http://inspire.ec.europa.eu/metadata-codelist/SpatialDataServiceType/download', text: 'download' };
+const ACCESS_POINT = { href: 'http://inspire.ec.europa.eu/metadata-codelist/OnLineDescriptionCode/accessPoint', text: 'accessPoint' };
+
+// ---------------------------------------------------------------------------------------------- identifiers
+
+/** RFC 4122 version 5 (SHA-1, URL namespace) UUID of a name: stable across runs and installations. */
+export function uuidV5(name: string): string {
+  const ns = Buffer.from('6ba7b8119dad11d180b400c04fd430c8', 'hex'); // the URL namespace
+  const h = createHash('sha1').update(Buffer.concat([ns, Buffer.from(name, 'utf8')])).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const s = h.subarray(0, 16).toString('hex');
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
+}
+
+/** fileIdentifier of a layer's dataset record: derived from the platform namespace and the layer name. */
+export const layerRecordIdentifier = (config: Config, layerName: string) => uuidV5(`${config.namespace.uri.replace(/\/+$/, '')}/layers/${layerName}`);
+/** fileIdentifier of a service's record ('wfs'). */
+export const serviceRecordIdentifier = (config: Config, service = 'wfs') => uuidV5(`${config.namespace.uri.replace(/\/+$/, '')}/services/${service}`);
+
+/** Public base URL written in the records: BASE_URL, else http://HOST:PORT (set BASE_URL in production). */
+export function recordBaseUrl(config: Config): string {
+  if (config.baseUrl) return config.baseUrl.replace(/\/+$/, '');
+  const host = !config.host || config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${config.port}`;
+}
+
+/** The CSW GetRecordById URL of a record (what WFS MetadataURL and the service's operatesOn point to). */
+export function getRecordByIdUrl(cswUrl: string, identifier: string): string {
+  return `${cswUrl}?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=full&id=${encodeURIComponent(identifier)}`;
+}
+
+// ---------------------------------------------------------------------------------------------- XML pieces
+
+const cs = (v: string) => `<gco:CharacterString>${x(v)}</gco:CharacterString>`;
+const anchor = (a: { href: string; text: string }) => `<gmx:Anchor xlink:href="${x(a.href)}">${x(a.text)}</gmx:Anchor>`;
+const codeEl = (el: string, list: string, value: string) => `<gmd:${el} codeList="${GMX}#${list}" codeListValue="${value}">${value}</gmd:${el}>`;
+const dateEl = (date: string, type: string) =>
+  `<gmd:date><gmd:CI_Date><gmd:date><gco:Date>${date}</gco:Date></gmd:date><gmd:dateType>${codeEl('CI_DateTypeCode', 'CI_DateTypeCode', type)}</gmd:dateType></gmd:CI_Date></gmd:date>`;
+const language = '<gmd:LanguageCode codeList="http://www.loc.gov/standards/iso639-2/" codeListValue="fre">fre</gmd:LanguageCode>';
+const utf8 = `<gmd:characterSet>${codeEl('MD_CharacterSetCode', 'MD_CharacterSetCode', 'utf8')}</gmd:characterSet>`;
+
+function party(config: Config, role: string): string {
+  const s = config.service;
+  return (
+    `<gmd:CI_ResponsibleParty><gmd:organisationName>${cs(s.providerName)}</gmd:organisationName>` +
+    `<gmd:contactInfo><gmd:CI_Contact><gmd:address><gmd:CI_Address><gmd:electronicMailAddress>${cs(s.contactEmail)}</gmd:electronicMailAddress></gmd:CI_Address></gmd:address>` +
+    (s.providerSite ? `<gmd:onlineResource><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>${x(s.providerSite)}</gmd:URL></gmd:linkage></gmd:CI_OnlineResource></gmd:onlineResource>` : '') +
+    `</gmd:CI_Contact></gmd:contactInfo><gmd:role>${codeEl('CI_RoleCode', 'CI_RoleCode', role)}</gmd:role></gmd:CI_ResponsibleParty>`
+  );
+}
+
+function bboxEl(b: WgsBox): string {
+  const d = (tag: string, v: number) => `<gmd:${tag}><gco:Decimal>${v.toFixed(2)}</gco:Decimal></gmd:${tag}>`;
+  return (
+    `<gmd:EX_Extent><gmd:geographicElement><gmd:EX_GeographicBoundingBox>` +
+    d('westBoundLongitude', b.west) + d('eastBoundLongitude', b.east) + d('southBoundLatitude', b.south) + d('northBoundLatitude', b.north) +
+    `</gmd:EX_GeographicBoundingBox></gmd:geographicElement></gmd:EX_Extent>`
+  );
+}
+
+function constraints(): string {
+  return (
+    `<gmd:resourceConstraints><gmd:MD_LegalConstraints><gmd:accessConstraints>${codeEl('MD_RestrictionCode', 'MD_RestrictionCode', 'otherRestrictions')}</gmd:accessConstraints>` +
+    `<gmd:otherConstraints>${anchor(NO_LIMITATIONS)}</gmd:otherConstraints></gmd:MD_LegalConstraints></gmd:resourceConstraints>` +
+    `<gmd:resourceConstraints><gmd:MD_LegalConstraints><gmd:useConstraints>${codeEl('MD_RestrictionCode', 'MD_RestrictionCode', 'otherRestrictions')}</gmd:useConstraints>` +
+    `<gmd:otherConstraints>${anchor(LICENCE)}</gmd:otherConstraints></gmd:MD_LegalConstraints></gmd:resourceConstraints>`
+  );
+}
+
+interface Link {
+  url: string;
+  protocol: { href?: string; text: string };
+  profile?: { href: string; text: string };
+  name?: string;
+  description?: { href?: string; text: string };
+  fn?: 'download' | 'information';
+}
+
+function onLine(l: Link): string {
+  const val = (v: { href?: string; text: string }) => (v.href ? anchor(v as { href: string; text: string }) : cs(v.text));
+  return (
+    `<gmd:onLine><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>${x(l.url)}</gmd:URL></gmd:linkage>` +
+    `<gmd:protocol>${val(l.protocol)}</gmd:protocol>` +
+    (l.profile ? `<gmd:applicationProfile>${anchor(l.profile)}</gmd:applicationProfile>` : '') +
+    (l.name ? `<gmd:name>${cs(l.name)}</gmd:name>` : '') +
+    (l.description ? `<gmd:description>${val(l.description)}</gmd:description>` : '') +
+    (l.fn ? `<gmd:function>${codeEl('CI_OnLineFunctionCode', 'CI_OnLineFunctionCode', l.fn)}</gmd:function>` : '') +
+    `</gmd:CI_OnlineResource></gmd:onLine>`
+  );
+}
+
+const INSPIRE_1089 =
+  "Règlement (UE) n° 1089/2010 de la Commission du 23 novembre 2010 portant modalités d'application de la directive 2007/2/CE du Parlement européen et du Conseil en ce qui concerne l'interopérabilité des séries et des services de données géographiques";
+
+function dataQuality(level: 'dataset' | 'service', lineage?: string): string {
+  return (
+    `<gmd:dataQualityInfo><gmd:DQ_DataQuality><gmd:scope><gmd:DQ_Scope><gmd:level>${codeEl('MD_ScopeCode', 'MD_ScopeCode', level)}</gmd:level>` +
+    (level === 'service' ? `<gmd:levelDescription><gmd:MD_ScopeDescription><gmd:other>${cs('service')}</gmd:other></gmd:MD_ScopeDescription></gmd:levelDescription>` : '') +
+    `</gmd:DQ_Scope></gmd:scope>` +
+    `<gmd:report><gmd:DQ_DomainConsistency><gmd:result><gmd:DQ_ConformanceResult><gmd:specification><gmd:CI_Citation>` +
+    `<gmd:title>${anchor({ href: 'http://data.europa.eu/eli/reg/2010/1089', text: INSPIRE_1089 })}</gmd:title>${dateEl('2010-12-08', 'publication')}` +
+    `</gmd:CI_Citation></gmd:specification><gmd:explanation>${cs("Données non harmonisées selon les spécifications INSPIRE")}</gmd:explanation>` +
+    `<gmd:pass><gco:Boolean>false</gco:Boolean></gmd:pass></gmd:DQ_ConformanceResult></gmd:result></gmd:DQ_DomainConsistency></gmd:report>` +
+    (lineage ? `<gmd:lineage><gmd:LI_Lineage><gmd:statement>${cs(lineage)}</gmd:statement></gmd:LI_Lineage></gmd:lineage>` : '') +
+    `</gmd:DQ_DataQuality></gmd:dataQualityInfo>`
+  );
+}
+
+/** ISO topic category and INSPIRE theme guessed from a layer's keywords/title (administrative units only, for now). */
+function classify(l: { title: string; keywords: string[] }): { topic?: string; theme?: { href: string; text: string } } {
+  const text = `${l.title} ${l.keywords.join(' ')}`.toLowerCase();
+  if (/limites? administrative|commune|départ|depart|région|region|canton|arrondissement|epci|intercommunal/.test(text)) {
+    return { topic: 'boundaries', theme: { href: 'http://inspire.ec.europa.eu/theme/au', text: 'Unités administratives' } };
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------- records
+
+export interface WgsBox {
+  west: number;
+  east: number;
+  south: number;
+  north: number;
+}
+
+export interface DatasetRecordInput {
+  identifier: string;
+  layerName: string;
+  title: string;
+  abstract: string;
+  keywords: string[];
+  srid: number;
+  /** dateStamp (ISO date-time, UTC). */
+  dateStamp: string;
+  /** Layer creation date (citation date, YYYY-MM-DD). */
+  created: string;
+  bbox: WgsBox | null;
+}
+
+/** The CNIG-conformant ISO 19139 dataset record of a layer. */
+export function datasetRecordXml(config: Config, d: DatasetRecordInput): string {
+  const base = recordBaseUrl(config);
+  const typeName = `${config.namespace.prefix}:${d.layerName}`;
+  const { topic, theme } = classify(d);
+  const nsUri = config.namespace.uri.replace(/\/+$/, '');
+  const links: Link[] = [
+    {
+      url: `${base}/wfs?service=WFS&version=2.0.0&request=GetCapabilities`,
+      protocol: WFS_PROTOCOL,
+      profile: DOWNLOAD_PROFILE,
+      name: typeName,
+      description: ACCESS_POINT,
+    },
+    {
+      url: `${base}/ogcapi/collections/${encodeURIComponent(d.layerName)}`,
+      protocol: { text: 'OGC API - Features' },
+      name: d.layerName,
+      description: { text: `Collection OGC API – Features ${d.title}` },
+      fn: 'information',
+    },
+    {
+      url: `${base}/ogcapi/collections/${encodeURIComponent(d.layerName)}/items?f=json&limit=${config.features.oapiLimitMax}`,
+      protocol: { text: 'WWW:DOWNLOAD-1.0-http--download' },
+      name: `${d.layerName}.geojson`,
+      description: { text: `Téléchargement GeoJSON (WGS 84), ${config.features.oapiLimitMax} objets par page` },
+      fn: 'download',
+    },
+  ];
+  const crs = d.srid > 0 ? d.srid : 2154;
+  return (
+    `<gmd:MD_Metadata ${NS_DECL}>` +
+    `<gmd:fileIdentifier>${cs(d.identifier)}</gmd:fileIdentifier>` +
+    `<gmd:language>${language}</gmd:language>${utf8}` +
+    `<gmd:hierarchyLevel>${codeEl('MD_ScopeCode', 'MD_ScopeCode', 'dataset')}</gmd:hierarchyLevel>` +
+    `<gmd:contact>${party(config, 'pointOfContact')}</gmd:contact>` +
+    `<gmd:dateStamp><gco:DateTime>${d.dateStamp}</gco:DateTime></gmd:dateStamp>` +
+    `<gmd:metadataStandardName>${cs('ISO 19115')}</gmd:metadataStandardName><gmd:metadataStandardVersion>${cs('2003/Cor 1:2006')}</gmd:metadataStandardVersion>` +
+    `<gmd:referenceSystemInfo><gmd:MD_ReferenceSystem><gmd:referenceSystemIdentifier><gmd:RS_Identifier><gmd:code>` +
+    anchor({ href: `http://www.opengis.net/def/crs/EPSG/0/${crs}`, text: `EPSG:${crs}` }) +
+    `</gmd:code></gmd:RS_Identifier></gmd:referenceSystemIdentifier></gmd:MD_ReferenceSystem></gmd:referenceSystemInfo>` +
+    `<gmd:identificationInfo><gmd:MD_DataIdentification>` +
+    `<gmd:citation><gmd:CI_Citation><gmd:title>${cs(d.title)}</gmd:title>${dateEl(d.created, 'creation')}` +
+    `<gmd:identifier><gmd:RS_Identifier><gmd:code>${cs(d.layerName)}</gmd:code><gmd:codeSpace>${cs(nsUri)}</gmd:codeSpace></gmd:RS_Identifier></gmd:identifier>` +
+    `</gmd:CI_Citation></gmd:citation>` +
+    `<gmd:abstract>${cs(d.abstract || d.title)}</gmd:abstract>` +
+    `<gmd:pointOfContact>${party(config, 'custodian')}</gmd:pointOfContact>` +
+    (theme
+      ? `<gmd:descriptiveKeywords><gmd:MD_Keywords><gmd:keyword>${anchor(theme)}</gmd:keyword><gmd:thesaurusName><gmd:CI_Citation>` +
+        `<gmd:title>${anchor({ href: 'http://www.eionet.europa.eu/gemet/inspire_themes', text: 'GEMET - INSPIRE themes, version 1.0' })}</gmd:title>${dateEl('2008-06-01', 'publication')}` +
+        `</gmd:CI_Citation></gmd:thesaurusName></gmd:MD_Keywords></gmd:descriptiveKeywords>`
+      : '') +
+    (d.keywords.length ? `<gmd:descriptiveKeywords><gmd:MD_Keywords>${d.keywords.map((k) => `<gmd:keyword>${cs(k)}</gmd:keyword>`).join('')}</gmd:MD_Keywords></gmd:descriptiveKeywords>` : '') +
+    constraints() +
+    `<gmd:spatialRepresentationType>${codeEl('MD_SpatialRepresentationTypeCode', 'MD_SpatialRepresentationTypeCode', 'vector')}</gmd:spatialRepresentationType>` +
+    `<gmd:language>${language}</gmd:language>${utf8}` +
+    (topic ? `<gmd:topicCategory><gmd:MD_TopicCategoryCode>${topic}</gmd:MD_TopicCategoryCode></gmd:topicCategory>` : '') +
+    (d.bbox ? `<gmd:extent>${bboxEl(d.bbox)}</gmd:extent>` : '') +
+    `</gmd:MD_DataIdentification></gmd:identificationInfo>` +
+    `<gmd:distributionInfo><gmd:MD_Distribution>` +
+    `<gmd:distributionFormat><gmd:MD_Format><gmd:name>${cs('GML')}</gmd:name><gmd:version>${cs('3.2')}</gmd:version></gmd:MD_Format></gmd:distributionFormat>` +
+    `<gmd:distributionFormat><gmd:MD_Format><gmd:name>${cs('GeoJSON')}</gmd:name><gmd:version>${cs('RFC 7946')}</gmd:version></gmd:MD_Format></gmd:distributionFormat>` +
+    `<gmd:transferOptions><gmd:MD_DigitalTransferOptions>${links.map(onLine).join('')}</gmd:MD_DigitalTransferOptions></gmd:transferOptions>` +
+    `</gmd:MD_Distribution></gmd:distributionInfo>` +
+    dataQuality('dataset', `Couche ${typeName} publiée par ${config.service.providerName} depuis la table PostGIS de la plateforme.`) +
+    `</gmd:MD_Metadata>`
+  );
+}
+
+export interface CoupledDataset {
+  /** fileIdentifier of the dataset record. */
+  identifier: string;
+  /** Resource identifier code and code space of the dataset. */
+  code: string;
+  codeSpace?: string;
+  layerName: string;
+  title: string;
+}
+
+export interface ServiceRecordInput {
+  identifier: string;
+  dateStamp: string;
+  created: string;
+  datasets: CoupledDataset[];
+  bbox: WgsBox | null;
+}
+
+/** The WFS service record: INSPIRE download service, operatesOn every dataset record. */
+export function wfsServiceRecordXml(config: Config, s: ServiceRecordInput): string {
+  const base = recordBaseUrl(config);
+  const wfs = `${base}/wfs`;
+  const csw = `${base}/csw`;
+  const svc = config.service;
+  const op = (name: string, url: string) =>
+    `<srv:containsOperations><srv:SV_OperationMetadata><srv:operationName>${cs(name)}</srv:operationName>` +
+    `<srv:DCP><srv:DCPList codeList="${GMX}#DCPList" codeListValue="WebServices">WebServices</srv:DCPList></srv:DCP>` +
+    `<srv:connectPoint><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>${x(url)}</gmd:URL></gmd:linkage><gmd:protocol>${anchor(WFS_PROTOCOL)}</gmd:protocol></gmd:CI_OnlineResource></srv:connectPoint>` +
+    `</srv:SV_OperationMetadata></srv:containsOperations>`;
+  return (
+    `<gmd:MD_Metadata ${NS_DECL}>` +
+    `<gmd:fileIdentifier>${cs(s.identifier)}</gmd:fileIdentifier>` +
+    `<gmd:language>${language}</gmd:language>${utf8}` +
+    `<gmd:hierarchyLevel>${codeEl('MD_ScopeCode', 'MD_ScopeCode', 'service')}</gmd:hierarchyLevel>` +
+    `<gmd:hierarchyLevelName>${cs('service')}</gmd:hierarchyLevelName>` +
+    `<gmd:contact>${party(config, 'pointOfContact')}</gmd:contact>` +
+    `<gmd:dateStamp><gco:DateTime>${s.dateStamp}</gco:DateTime></gmd:dateStamp>` +
+    `<gmd:metadataStandardName>${cs('ISO 19119')}</gmd:metadataStandardName><gmd:metadataStandardVersion>${cs('2005/PDAM 1')}</gmd:metadataStandardVersion>` +
+    `<gmd:identificationInfo><srv:SV_ServiceIdentification>` +
+    `<gmd:citation><gmd:CI_Citation><gmd:title>${cs(`${svc.title} — service de téléchargement WFS`)}</gmd:title>${dateEl(s.created, 'creation')}</gmd:CI_Citation></gmd:citation>` +
+    `<gmd:abstract>${cs(svc.abstract)}</gmd:abstract>` +
+    `<gmd:pointOfContact>${party(config, 'custodian')}</gmd:pointOfContact>` +
+    `<gmd:descriptiveKeywords><gmd:MD_Keywords><gmd:keyword>${anchor({ href: 'http://inspire.ec.europa.eu/metadata-codelist/SpatialDataServiceCategory/infoFeatureAccessService', text: 'infoFeatureAccessService' })}</gmd:keyword>` +
+    `<gmd:thesaurusName><gmd:CI_Citation><gmd:title>${cs('Classification of spatial data services')}</gmd:title>${dateEl('2008-12-03', 'publication')}</gmd:CI_Citation></gmd:thesaurusName></gmd:MD_Keywords></gmd:descriptiveKeywords>` +
+    (svc.keywords.length ? `<gmd:descriptiveKeywords><gmd:MD_Keywords>${svc.keywords.map((k) => `<gmd:keyword>${cs(k)}</gmd:keyword>`).join('')}</gmd:MD_Keywords></gmd:descriptiveKeywords>` : '') +
+    constraints() +
+    `<srv:serviceType><gco:LocalName>download</gco:LocalName></srv:serviceType>` +
+    `<srv:serviceTypeVersion>${cs('2.0.0')}</srv:serviceTypeVersion><srv:serviceTypeVersion>${cs('1.1.0')}</srv:serviceTypeVersion><srv:serviceTypeVersion>${cs('1.0.0')}</srv:serviceTypeVersion>` +
+    (s.bbox ? `<srv:extent>${bboxEl(s.bbox)}</srv:extent>` : '') +
+    s.datasets
+      .map(
+        (d) =>
+          `<srv:coupledResource><srv:SV_CoupledResource><srv:operationName>${cs('GetFeature')}</srv:operationName>` +
+          `<srv:identifier>${cs(d.codeSpace ? `${d.codeSpace.replace(/\/+$/, '')}/${d.code}` : d.code)}</srv:identifier>` +
+          `<gco:ScopedName>${x(`${config.namespace.prefix}:${d.layerName}`)}</gco:ScopedName></srv:SV_CoupledResource></srv:coupledResource>`,
+      )
+      .join('') +
+    `<srv:couplingType><srv:SV_CouplingType codeList="${GMX}#SV_CouplingType" codeListValue="tight">tight</srv:SV_CouplingType></srv:couplingType>` +
+    op('GetCapabilities', `${wfs}?service=WFS&version=2.0.0&request=GetCapabilities`) +
+    op('DescribeFeatureType', wfs) +
+    op('GetFeature', wfs) +
+    s.datasets.map((d) => `<srv:operatesOn uuidref="${x(d.identifier)}" xlink:href="${x(getRecordByIdUrl(csw, d.identifier))}" xlink:title="${x(d.title)}"/>`).join('') +
+    `</srv:SV_ServiceIdentification></gmd:identificationInfo>` +
+    `<gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions><gmd:MD_DigitalTransferOptions>` +
+    onLine({ url: `${wfs}?service=WFS&version=2.0.0&request=GetCapabilities`, protocol: WFS_PROTOCOL, profile: DOWNLOAD_PROFILE, name: svc.title, description: ACCESS_POINT }) +
+    `</gmd:MD_DigitalTransferOptions></gmd:transferOptions></gmd:MD_Distribution></gmd:distributionInfo>` +
+    dataQuality('service') +
+    `</gmd:MD_Metadata>`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------- sync
+
+export interface SyncReport {
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+  /** Generated records removed because their layer is no longer published. */
+  deleted: string[];
+  /** Layers whose linked record was written by a person (left as it is). */
+  kept: string[];
+  serviceIdentifier: string;
+}
+
+interface LayerRow {
+  id: number;
+  name: string;
+  title: string;
+  abstract: string;
+  keywords: string[];
+  table_schema: string;
+  table_name: string;
+  geometry_column: string | null;
+  default_crs: number;
+  updated_at: Date;
+  created_at: Date;
+  linked_identifier: string | null;
+  linked_managed_by: string | null;
+}
+
+interface StoredRow {
+  id: number;
+  identifier: string;
+  document: string;
+  date_stamp: string | null;
+  modified: Date | null;
+  managed_by: string | null;
+}
+
+/** UTC date-time without fraction: 2026-11-23T19:18:37Z. */
+export const stampOf = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+
+const LOCK_KEY = 727_154_0003;
+
+async function wgsExtent(db: Pool, row: LayerRow, geomColumn: string, srid: number): Promise<WgsBox | null> {
+  try {
+    const layer = { schema: row.table_schema, table: row.table_name, geometry: { column: geomColumn, srid, type: 'GEOMETRY' }, updatedAt: row.updated_at } as unknown as Layer;
+    const b = await layerExtent(db, layer);
+    if (!b) return null;
+    // Reproject the densified envelope (its edges curve in WGS 84), then round outwards to 2 decimals (CNIG).
+    const { rows } = await db.query<{ minx: number; miny: number; maxx: number; maxy: number }>(
+      `SELECT ST_XMin(e) AS minx, ST_YMin(e) AS miny, ST_XMax(e) AS maxx, ST_YMax(e) AS maxy FROM (
+         SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope($1, $2, $3, $4, $5), greatest($3 - $1, $4 - $2, 1e-6) / 32), 4326) AS e) s`,
+      [b.minx, b.miny, b.maxx, b.maxy, srid],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    const down = (v: number) => Math.floor(v * 100) / 100;
+    const up = (v: number) => Math.ceil(v * 100) / 100;
+    return { west: Math.max(-180, down(r.minx)), south: Math.max(-90, down(r.miny)), east: Math.min(180, up(r.maxx)), north: Math.min(90, up(r.maxy)) };
+  } catch {
+    return null; // table gone or unreadable: the record goes without extent
+  }
+}
+
+/**
+ * Write (or refresh) the dataset record of every published feature layer and the WFS service record, link each
+ * layer to its record (sdi.layers.metadata_record_id), and remove the generated records of layers no longer
+ * published. Idempotent; one transaction, serialised between processes.
+ */
+export async function syncLayerRecords(pool: Pool, config: Config): Promise<SyncReport> {
+  const client = await pool.connect();
+  const report: SyncReport = { created: [], updated: [], unchanged: [], deleted: [], kept: [], serviceIdentifier: '' };
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    const { rows: layers } = await client.query<LayerRow>(
+      `SELECT l.id, l.name, l.title, l.abstract, l.keywords, l.table_schema, l.table_name, l.geometry_column, l.default_crs,
+              l.updated_at, l.created_at, m.identifier AS linked_identifier, m.managed_by AS linked_managed_by
+         FROM sdi.layers l LEFT JOIN sdi.metadata_records m ON m.id = l.metadata_record_id
+        WHERE l.published AND l.kind = 'feature' ORDER BY l.name`,
+    );
+    const { rows: geoms } = await client.query<{ schema: string; table: string; column: string; srid: number }>(
+      `SELECT f_table_schema AS schema, f_table_name AS table, f_geometry_column AS column, srid FROM geometry_columns
+        WHERE (f_table_schema, f_table_name) IN (SELECT table_schema, table_name FROM sdi.layers)`,
+    );
+    const stored = async (where: string, v: unknown): Promise<StoredRow | undefined> =>
+      (await client.query<StoredRow>(`SELECT id, identifier, document, date_stamp, modified, managed_by FROM sdi.metadata_records WHERE ${where}`, [v])).rows[0];
+
+    /** Upsert a generated document; the dateStamp rule keeps it idempotent and always moving on change. */
+    const write = async (identifier: string, managedBy: string, stamp: Date, build: (dateStamp: string) => string): Promise<number> => {
+      const old = await stored('identifier = $1', identifier);
+      if (old && old.managed_by === managedBy && old.date_stamp && build(old.date_stamp) === old.document) {
+        report.unchanged.push(identifier);
+        return old.id;
+      }
+      // Stamps are written to the second: compare at that precision.
+      const wanted = Math.floor(stamp.getTime() / 1000) * 1000;
+      const useStamp = old?.modified && old.modified.getTime() >= wanted ? new Date(Math.max(Date.now(), old.modified.getTime() + 1000)) : new Date(wanted);
+      const { id, outcome } = await upsertRecord(client, parseRecord(build(stampOf(useStamp))));
+      await client.query('UPDATE sdi.metadata_records SET managed_by = $2 WHERE id = $1 AND managed_by IS DISTINCT FROM $2', [id, managedBy]);
+      report[outcome === 'created' ? 'created' : outcome === 'updated' ? 'updated' : 'unchanged'].push(identifier);
+      return id;
+    };
+
+    const nsUri = config.namespace.uri.replace(/\/+$/, '');
+    const datasets: CoupledDataset[] = [];
+    const boxes: WgsBox[] = [];
+    for (const l of layers) {
+      // A record written by a person and linked to the layer stays as it is.
+      if (l.linked_identifier && l.linked_managed_by !== `layer:${l.name}`) {
+        report.kept.push(l.name);
+        datasets.push({ identifier: l.linked_identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
+        continue;
+      }
+      const mine = await stored('managed_by = $1', `layer:${l.name}`);
+      const identifier = mine?.identifier ?? layerRecordIdentifier(config, l.name);
+      const clash = mine ? undefined : await stored('identifier = $1', identifier);
+      if (clash && clash.managed_by !== `layer:${l.name}`) {
+        // A person stored a record under this layer's identifier: it is the layer's record.
+        await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, clash.id]);
+        report.kept.push(l.name);
+        datasets.push({ identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
+        continue;
+      }
+      const geomCol = l.geometry_column ?? geoms.find((g) => g.schema === l.table_schema && g.table === l.table_name)?.column;
+      const srid = geoms.find((g) => g.schema === l.table_schema && g.table === l.table_name && g.column === geomCol)?.srid || l.default_crs;
+      // Extents are read on another connection: a failing statement must not abort the sync transaction.
+      const bbox = geomCol ? await wgsExtent(pool, l, geomCol, srid) : null;
+      if (bbox) boxes.push(bbox);
+      const input = { identifier, layerName: l.name, title: l.title, abstract: l.abstract, keywords: l.keywords, srid, created: stampOf(l.created_at).slice(0, 10), bbox };
+      const id = await write(identifier, `layer:${l.name}`, l.updated_at, (dateStamp) => datasetRecordXml(config, { ...input, dateStamp }));
+      await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, id]);
+      datasets.push({ identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
+    }
+
+    // Generated records of layers that are gone or unpublished.
+    const names = layers.map((l) => `layer:${l.name}`);
+    const { rows: gone } = await client.query<{ identifier: string }>(
+      `DELETE FROM sdi.metadata_records WHERE managed_by LIKE 'layer:%' AND NOT (managed_by = ANY($1::text[])) RETURNING identifier`,
+      [names],
+    );
+    report.deleted = gone.map((g) => g.identifier);
+
+    // The WFS service record.
+    const serviceId = (await stored('managed_by = $1', 'service:wfs'))?.identifier ?? serviceRecordIdentifier(config, 'wfs');
+    const clash = await stored('identifier = $1', serviceId);
+    if (!clash || clash.managed_by === 'service:wfs') {
+      const latest = layers.reduce((m, l) => (l.updated_at > m ? l.updated_at : m), new Date(0));
+      const earliest = layers.reduce((m, l) => (l.created_at < m ? l.created_at : m), latest.getTime() ? latest : new Date());
+      const bbox = boxes.length
+        ? { west: Math.min(...boxes.map((b) => b.west)), east: Math.max(...boxes.map((b) => b.east)), south: Math.min(...boxes.map((b) => b.south)), north: Math.max(...boxes.map((b) => b.north)) }
+        : null;
+      const input = { identifier: serviceId, created: stampOf(earliest).slice(0, 10), datasets, bbox };
+      await write(serviceId, 'service:wfs', latest.getTime() ? latest : new Date(), (dateStamp) => wfsServiceRecordXml(config, { ...input, dateStamp }));
+    }
+    report.serviceIdentifier = serviceId;
+    await client.query('COMMIT');
+    return report;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
