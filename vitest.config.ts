@@ -7,6 +7,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 300_000,
+    teardownTimeout: 30_000,
     globalSetup: ['test/global-setup.ts'],
   },
 });

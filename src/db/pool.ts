@@ -11,7 +11,8 @@ pg.types.setTypeParser(20, (v: string) => {
 });
 
 export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: 'sdi' });
+  // A request waits at most 30 s for a connection, then fails (503) instead of hanging.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: 'sdi', connectionTimeoutMillis: 30_000 });
   // An idle client losing its connection must not crash the process.
   pool.on('error', () => undefined);
   return pool;

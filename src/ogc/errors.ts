@@ -63,6 +63,7 @@ export function fromDatabaseError(err: unknown, locator = 'FILTER'): OgcError {
   const code = (err as { code?: string })?.code ?? '';
   if (err instanceof OgcError) return err;
   if (code === '57014') return new OgcError('OperationProcessingFailed', 'The request took longer than the configured statement timeout', undefined, 503);
+  if (/timeout exceeded when trying to connect/.test((err as Error)?.message ?? '')) return new OgcError('OperationProcessingFailed', 'The server is busy: no database connection became free in time', undefined, 503);
   if (code.startsWith('22')) return new OgcError('InvalidParameterValue', 'A value in the request does not fit the type of the property it is compared with', locator);
   if (code === 'XX000' || code.startsWith('42')) return new OgcError('InvalidParameterValue', 'The request could not be evaluated against this feature type', locator);
   return new OgcError('NoApplicableCode', 'Internal error while processing the request');

@@ -173,6 +173,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       const opts = { crs: platform.crs, locator: 'bbox' };
       session = await FeatureSession.open(platform.pool, cfg.statementTimeoutMs);
       const s = session;
+      // Released when the response ends, even if the client leaves before the body is first read.
+      reply.raw.once('close', () => void s.close(false).catch(() => undefined));
       // One row past the limit tells whether a next page exists without counting.
       const stmt = compileSelect(q, opts, (params) => geojsonFeatureSql(target(q), params, true), 1);
       const rows = await s.rows(stmt, Math.min(limit + 1, 2000));

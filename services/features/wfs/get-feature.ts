@@ -29,6 +29,11 @@ export interface StreamedResponse {
   contentType: string;
   body: Readable | string;
   headers?: Record<string, string>;
+  /**
+   * Release what the body holds (the database session) when the response ends for any reason. The body's
+   * own finally blocks do not run if the client goes away before the stream is first read.
+   */
+  release?: () => Promise<void>;
 }
 
 /** The CRS a query's output is in: SRSNAME if given (must be offered), else the layer's own. */
@@ -207,7 +212,7 @@ export async function getFeature(ctx: WfsContext, req: GetFeatureRequest): Promi
         for await (const b of rest()) yield rowsToBuffer(b);
       })();
     }
-    return { status: 200, contentType: format.contentType, body: Readable.from(closing(body, session)) };
+    return { status: 200, contentType: format.contentType, body: Readable.from(closing(body, session)), release: () => session.close(false) };
   } catch (e) {
     await session.close(false);
     throw fromDatabaseError(e);

@@ -61,7 +61,7 @@ export async function getPropertyValue(ctx: WfsContext, req: GetPropertyValueReq
         await session.close(ok);
       }
     }
-    return { status: 200, contentType: 'text/xml; charset=utf-8', body: Readable.from(body()) };
+    return { status: 200, contentType: 'text/xml; charset=utf-8', body: Readable.from(body()), release: () => session.close(false) };
   } catch (e) {
     await session.close(false);
     throw fromDatabaseError(e);

@@ -51,12 +51,10 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
           return reply.type(XML).send(listStoredQueries(ctx));
         case 'DescribeStoredQueries':
           return reply.type(XML).send(describeStoredQueries(ctx, request.ids));
-        case 'GetFeature': {
-          const r = await getFeature(ctx, request);
-          return reply.status(r.status).type(r.contentType).send(r.body);
-        }
+        case 'GetFeature':
         case 'GetPropertyValue': {
-          const r = await getPropertyValue(ctx, request);
+          const r = request.op === 'GetFeature' ? await getFeature(ctx, request) : await getPropertyValue(ctx, request);
+          if (r.release) reply.raw.once('close', () => void r.release!().catch(() => undefined));
           return reply.status(r.status).type(r.contentType).send(r.body);
         }
       }
