@@ -20,7 +20,8 @@ export interface FilterContext {
   locator: string;
 }
 
-const SPATIAL_FN: Record<SpatialOp, string> = {
+/** FES / CQL2 spatial operators → PostGIS predicates (shared with the catalogue's compiler). */
+export const SPATIAL_FN: Record<SpatialOp, string> = {
   intersects: 'ST_Intersects',
   disjoint: 'ST_Disjoint',
   contains: 'ST_Contains',

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { request } from 'node:http';
-import { baseUrl, get, wfsUrl } from '../helpers.js';
+import { baseUrl, get, wfsUrl, db } from '../helpers.js';
 
 /** Drop a request: before any response (-1: while the server is still querying), at the headers (0) or mid-body. */
 function abandon(url: string, afterBytes: number): Promise<void> {
@@ -50,6 +50,13 @@ describe('abandoned responses', () => {
       `${baseUrl()}/ogcapi/collections/communes/items?limit=2000`,
     ];
     for (let i = 0; i < 36; i++) await abandon(urls[i % urls.length]!, [-1, 0, 20_000][i % 3]!);
+    // No transaction left open by an abandoned response (checked a moment later, once the server has seen the closes).
+    let open = -1;
+    for (let t = 0; t < 20 && open !== 0; t++) {
+      await new Promise((r) => setTimeout(r, 250));
+      open = Number((await db().query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction' AND application_name = 'sdi'`)).rows[0].n);
+    }
+    expect(open).toBe(0);
     const started = Date.now();
     const r = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:departements&RESULTTYPE=hits'));
     expect(r.status).toBe(200);

@@ -10,6 +10,7 @@
  * - BBOX and spatial operators apply to the record footprint (WGS 84); the literal's CRS and axis order were
  *   resolved by the reader (no srsName: lon/lat); other CRSs are reprojected.
  */
+import { SPATIAL_FN } from '../../../src/filter/compile-sql.js';
 import type { ComparisonOp, Envelope, Filter, GeometryLiteral } from '../../../src/filter/ast.js';
 import type { SqlParams } from '../../../src/db/sql.js';
 import type { CrsRegistry } from '../../../src/crs/registry.js';
@@ -33,16 +34,6 @@ export function queryable(name: string): Queryable {
   return q;
 }
 
-const SPATIAL_FN = {
-  intersects: 'ST_Intersects',
-  disjoint: 'ST_Disjoint',
-  contains: 'ST_Contains',
-  within: 'ST_Within',
-  touches: 'ST_Touches',
-  crosses: 'ST_Crosses',
-  overlaps: 'ST_Overlaps',
-  equals: 'ST_Equals',
-} as const;
 
 const FLIP: Record<ComparisonOp, ComparisonOp> = { '=': '=', '<>': '<>', '<': '>', '>': '<', '<=': '>=', '>=': '<=' };
 

@@ -11,6 +11,7 @@ import { problemJson } from '../../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { Kvp } from '../../../src/ogc/kvp.js';
 import { ANONYMOUS } from '../../../src/access/policy.js';
+import { releaseWhenResponseCloses } from '../../../src/server/release.js';
 import { parseCrs, isYX, crsUri, CRS84_URI, crsRef, type CrsRef } from '../../../src/crs/identifiers.js';
 import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
 import { compileCount, compileSelect } from '../../../src/query/compile.js';
@@ -174,7 +175,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       session = await FeatureSession.open(platform.pool, cfg.statementTimeoutMs);
       const s = session;
       // Released when the response ends, even if the client leaves before the body is first read.
-      reply.raw.once('close', () => void s.close(false).catch(() => undefined));
+      releaseWhenResponseCloses(reply, () => s.close(false));
       // One row past the limit tells whether a next page exists without counting.
       const stmt = compileSelect(q, opts, (params) => geojsonFeatureSql(target(q), params, true), 1);
       const rows = await s.rows(stmt, Math.min(limit + 1, 2000));

@@ -9,6 +9,7 @@ import { OgcError } from '../../../src/ogc/errors.js';
 import { owsExceptionReport, serviceExceptionReport } from '../../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { ANONYMOUS } from '../../../src/access/policy.js';
+import { releaseWhenResponseCloses } from '../../../src/server/release.js';
 import { readWfsKvp } from './kvp-reader.js';
 import { readWfsXml } from './xml-reader.js';
 import { typeNameResolver, type WfsContext } from './context.js';
@@ -54,7 +55,7 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
         case 'GetFeature':
         case 'GetPropertyValue': {
           const r = request.op === 'GetFeature' ? await getFeature(ctx, request) : await getPropertyValue(ctx, request);
-          if (r.release) reply.raw.once('close', () => void r.release!().catch(() => undefined));
+          if (r.release) releaseWhenResponseCloses(reply, r.release);
           return reply.status(r.status).type(r.contentType).send(r.body);
         }
       }
