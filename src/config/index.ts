@@ -26,6 +26,45 @@ export interface FeatureLimits {
   offeredCrs: number[];
 }
 
+export interface AdminUnitTable {
+  /** schema.table of the reference table (a published layer or not). */
+  table: string;
+  codeColumn: string;
+  nameColumn: string;
+  geometryColumn: string;
+}
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  user?: string;
+  password?: string;
+  from: string;
+}
+
+export interface DownloadSettings {
+  /** Extracts up to these sizes are served directly; above, they become deferred jobs. */
+  directMaxFeatures: number;
+  directMaxBytes: number;
+  /** Hard limits of any extract (direct or deferred). */
+  maxFeatures: number;
+  maxBytes: number;
+  /** Rasters: pixels (width × height × bands) served directly / at most. */
+  rasterDirectMaxPixels: number;
+  rasterMaxPixels: number;
+  /** Where extracts are built and deferred results kept. */
+  workDir: string;
+  /** Lifetime of a deferred result and its signed link, in days (geOrchestra's default: 10). */
+  resultTtlDays: number;
+  /** HMAC secret of result links; unset: a random one is generated once and kept in the database. */
+  linkSecret?: string;
+  /** Job workers run inside the serving process (0 = only separate `cli.js download-worker` processes). */
+  workers: number;
+  smtp?: SmtpSettings;
+  adminUnits: Record<'commune' | 'epci' | 'departement' | 'region', AdminUnitTable>;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -38,6 +77,7 @@ export interface Config {
   features: FeatureLimits;
   /** Shared secret of the administrator (CSW Transaction, Harvest): Bearer token, or the HTTP Basic password. Unset: refused. */
   adminToken?: string;
+  download: DownloadSettings;
 }
 
 /** The French list: Lambert-93, CC 42–50, WGS 84, Web Mercator, RGF93 geographic, ETRS89, LAEA, overseas UTMs. */
@@ -75,6 +115,23 @@ function defaults(): Config {
       oapiLimitMax: 10_000,
       offeredCrs: FRENCH_CRS,
     },
+    download: {
+      directMaxFeatures: 100_000,
+      directMaxBytes: 200 * 1024 * 1024,
+      maxFeatures: 5_000_000,
+      maxBytes: 4 * 1024 * 1024 * 1024,
+      rasterDirectMaxPixels: 25_000_000,
+      rasterMaxPixels: 1_000_000_000,
+      workDir: projectPath('.sdi', 'downloads'),
+      resultTtlDays: 10,
+      workers: 1,
+      adminUnits: {
+        commune: { table: 'data.communes', codeColumn: 'code', nameColumn: 'nom', geometryColumn: 'geom' },
+        epci: { table: 'data.epci', codeColumn: 'siren', nameColumn: 'nom', geometryColumn: 'geom' },
+        departement: { table: 'data.departements', codeColumn: 'code', nameColumn: 'nom', geometryColumn: 'geom' },
+        region: { table: 'data.region', codeColumn: 'code', nameColumn: 'nom', geometryColumn: 'geom' },
+      },
+    },
   };
 }
 
@@ -102,6 +159,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.SDI_MAX_FEATURES) cfg.features.maxFeatures = Number(env.SDI_MAX_FEATURES);
   if (env.SDI_STATEMENT_TIMEOUT_MS) cfg.features.statementTimeoutMs = Number(env.SDI_STATEMENT_TIMEOUT_MS);
   if (env.SDI_ADMIN_TOKEN) cfg.adminToken = env.SDI_ADMIN_TOKEN;
+  const d = cfg.download;
+  if (env.SDI_DOWNLOAD_DIR) d.workDir = env.SDI_DOWNLOAD_DIR;
+  if (env.SDI_DOWNLOAD_DIRECT_MAX_FEATURES) d.directMaxFeatures = Number(env.SDI_DOWNLOAD_DIRECT_MAX_FEATURES);
+  if (env.SDI_DOWNLOAD_MAX_FEATURES) d.maxFeatures = Number(env.SDI_DOWNLOAD_MAX_FEATURES);
+  if (env.SDI_DOWNLOAD_WORKERS) d.workers = Number(env.SDI_DOWNLOAD_WORKERS);
+  if (env.SDI_DOWNLOAD_SECRET) d.linkSecret = env.SDI_DOWNLOAD_SECRET;
+  if (env.SDI_DOWNLOAD_TTL_DAYS) d.resultTtlDays = Number(env.SDI_DOWNLOAD_TTL_DAYS);
+  if (env.SDI_SMTP_HOST) {
+    d.smtp = {
+      host: env.SDI_SMTP_HOST,
+      port: Number(env.SDI_SMTP_PORT ?? 25),
+      secure: env.SDI_SMTP_SECURE === '1' || env.SDI_SMTP_SECURE === 'true',
+      user: env.SDI_SMTP_USER,
+      password: env.SDI_SMTP_PASSWORD,
+      from: env.SDI_SMTP_FROM ?? cfg.service.contactEmail,
+    };
+  }
   if (cfg.baseUrl) cfg.baseUrl = cfg.baseUrl.replace(/\/+$/, '');
   return cfg;
 }

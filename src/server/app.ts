@@ -9,8 +9,9 @@ import { publicBaseUrl } from '../ogc/public-url.js';
 import { wfsRoutes } from '../../services/features/wfs/index.js';
 import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
 import { cswRoutes, dcatRoutes } from '../../services/catalogue/index.js';
+import { downloadRoutes } from '../../services/download/index.js';
 
-export const SERVICE_NAMES = ['features', 'catalogue'] as const;
+export const SERVICE_NAMES = ['features', 'catalogue', 'download'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export async function buildApp(platform: Platform, services: readonly ServiceName[] = SERVICE_NAMES): Promise<FastifyInstance> {
@@ -44,6 +45,9 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
     await app.register(cswRoutes, { prefix: '/csw', platform, mountPath: '/csw' });
     await app.register(dcatRoutes, { prefix: '/dcat', platform, mountPath: '/dcat' });
   }
+  if (services.includes('download')) {
+    await app.register(downloadRoutes, { prefix: '/download', platform, mountPath: '/download' });
+  }
 
   app.get('/', async (req) => {
     const base = publicBaseUrl(req, platform.config.baseUrl);
@@ -54,6 +58,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
         ogcapi: `${base}/ogcapi/`,
         csw: `${base}/csw?SERVICE=CSW&REQUEST=GetCapabilities`,
         dcat: `${base}/dcat`,
+        download: `${base}/download/`,
       },
     };
   });

@@ -1,0 +1,163 @@
+/**
+ * The download service, mounted at /download: estimate, direct extracts (streamed), deferred jobs, result
+ * files, INSPIRE Atom feeds, and the OpenAPI description of it all. Request parsing is in
+ * src/download/request.ts, planning and limits in estimate.ts, file building in extract.ts: the routes only
+ * wire them to HTTP.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Platform } from '../../src/platform.js';
+import { ANONYMOUS } from '../../src/access/policy.js';
+import { publicBaseUrl } from '../../src/ogc/public-url.js';
+import { OgcError, fromDatabaseError } from '../../src/ogc/errors.js';
+import { releaseWhenResponseCloses } from '../../src/server/release.js';
+import { DownloadError, problemDocument } from '../../src/download/errors.js';
+import { requestFromJson, requestFromQuery, type ExtractRequest } from '../../src/download/request.js';
+import { prepareExtract } from '../../src/download/estimate.js';
+import { buildPreparedExtract, isStreamable, openEncodedLayer } from '../../src/download/extract.js';
+import { FORMATS } from '../../src/download/formats.js';
+import { logDownload } from '../../src/download/usage.js';
+import { jobRoutes } from './jobs.js';
+import { atomRoutes } from './atom.js';
+import { downloadOpenApi } from './openapi.js';
+
+export interface DownloadRouteOptions {
+  platform: Platform;
+  mountPath: string;
+}
+
+/** Any error → application/problem+json with the right status; never SQL or a stack. */
+export function sendProblem(req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
+  let err: DownloadError;
+  if (e instanceof DownloadError) err = e;
+  else if (e instanceof OgcError) err = new DownloadError(e.status, e.code === 'InvalidParameterValue' ? 'invalid-parameter' : e.status >= 500 ? 'internal-error' : 'bad-request', e.message, e.locator);
+  else {
+    const o = fromDatabaseError(e);
+    err = new DownloadError(o.status, o.status >= 500 ? 'internal-error' : 'invalid-parameter', o.message);
+  }
+  if (err.status >= 500) req.log.error({ err: e }, 'download request failed');
+  return reply.status(err.status).type('application/problem+json').send(problemDocument(err, req.url));
+}
+
+/** Read the request from the query string (GET) or the JSON body (POST). */
+export function readRequest(req: FastifyRequest): ExtractRequest {
+  if (req.method === 'POST') return requestFromJson(req.body);
+  const q: Record<string, string> = {};
+  const u = new URL(req.url, 'http://x');
+  for (const [k, v] of u.searchParams) q[k] = v;
+  return requestFromQuery(q);
+}
+
+const contentDisposition = (name: string) => `attachment; filename="${name.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+
+export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOptions): Promise<void> {
+  const { platform } = opts;
+  const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config.baseUrl)}${opts.mountPath}`;
+
+  app.get('/', async (req, reply) => {
+    const b = base(req);
+    const layers = (await platform.layers.list()).filter((l) => platform.policy.canList(ANONYMOUS, l));
+    return reply.type('application/json').send({
+      title: `${platform.config.service.title} — téléchargement`,
+      links: [
+        { href: `${b}/api`, rel: 'service-desc', type: 'application/vnd.oai.openapi+json;version=3.0', title: 'OpenAPI definition' },
+        { href: `${b}/estimate`, rel: 'estimate', type: 'application/json', title: 'Estimate an extract (GET with the query of /extract, or POST JSON)' },
+        { href: `${b}/extract`, rel: 'extract', title: 'Direct extract (GET or POST)' },
+        { href: `${b}/jobs`, rel: 'jobs', type: 'application/json', title: 'Deferred extracts (POST JSON)' },
+        { href: `${b}/atom`, rel: 'alternate', type: 'application/atom+xml', title: 'INSPIRE pre-defined download service (Atom)' },
+      ],
+      formats: FORMATS.map((f) => ({ id: f.id, title: f.title, mediaType: f.mediaType, kind: f.kind, zipped: f.multiFile })),
+      crs: platform.crs.offered.map((s) => `EPSG:${s}`),
+      areas: ['bbox (+ bbox-crs)', 'polygon: GeoJSON or WKT (+ polygon-crs)', ...Object.keys(platform.config.download.adminUnits).map((k) => `${k}=<code>`)],
+      limits: {
+        directMaxFeatures: platform.config.download.directMaxFeatures,
+        directMaxBytes: platform.config.download.directMaxBytes,
+        maxFeatures: platform.config.download.maxFeatures,
+        maxBytes: platform.config.download.maxBytes,
+      },
+      layers: layers.map((l) => ({ name: l.name, title: l.title, example: `${b}/extract?layer=${l.name}&format=gpkg&crs=EPSG:2154` })),
+    });
+  });
+
+  app.get('/api', async (req, reply) => reply.type('application/vnd.oai.openapi+json;version=3.0').send(downloadOpenApi(base(req), platform)));
+
+  const estimate = async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      const p = await prepareExtract(platform, readRequest(req), ANONYMOUS);
+      return reply.type('application/json').send(p.estimate);
+    } catch (e) {
+      return sendProblem(req, reply, e);
+    }
+  };
+  app.get('/estimate', estimate);
+  app.post('/estimate', estimate);
+
+  const extract = async (req: FastifyRequest, reply: FastifyReply) => {
+    let workDir: string | undefined;
+    try {
+      const extractReq = readRequest(req);
+      const p = await prepareExtract(platform, extractReq, ANONYMOUS);
+      const est = p.estimate;
+      if (est.mode === 'deferred') {
+        throw new DownloadError(413, 'too-big-for-direct', `This extract holds ${est.features} features (about ${est.bytes} bytes); direct downloads are limited to ${est.limit.name === 'directMaxFeatures' ? `${est.limit.value} features` : `${est.limit.value} ${est.limit.name === 'directMaxBytes' ? 'bytes' : 'pixels'}`}. Ask for a deferred extract: POST the same request as JSON to ${base(req)}/jobs.`, 'layer', { count: est.limit.name === 'directMaxFeatures' ? est.features : est.bytes, limit: est.limit.value, limitName: est.limit.name, jobs: `${base(req)}/jobs`, estimate: est });
+      }
+      if (isStreamable(p)) {
+        const plan = p.vectors[0]!;
+        const fmt = p.format.id as 'geojson' | 'csv';
+        const { session, pieces, count } = await openEncodedLayer(platform, plan, extractReq, fmt, platform.config.features.statementTimeoutMs);
+        let bytes = 0;
+        let finished = false;
+        releaseWhenResponseCloses(reply, async () => {
+          await session.close(finished);
+          if (finished) await logDownload(platform, { operation: 'direct', req: extractReq, areaLabel: p.area?.label, features: count(), bytes }).catch((err) => req.log.warn({ err }, 'usage log failed'));
+        });
+        async function* counted() {
+          for await (const piece of pieces) {
+            bytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length;
+            yield piece;
+          }
+          finished = true;
+        }
+        const { Readable } = await import('node:stream');
+        return reply
+          .type(fmt === 'geojson' ? 'application/geo+json; charset=utf-8' : 'text/csv; charset=utf-8')
+          .header('content-disposition', contentDisposition(`${plan.layer.name}.${p.format.extension}`))
+          .header('x-feature-count-estimate', String(est.features))
+          .send(Readable.from(counted()));
+      }
+      const root = join(platform.config.download.workDir, 'direct');
+      await mkdir(root, { recursive: true });
+      workDir = await mkdtemp(join(root, 'x-'));
+      const ac = new AbortController();
+      req.raw.once('close', () => {
+        if (!reply.raw.headersSent) ac.abort();
+      });
+      const result = await buildPreparedExtract(platform, p, { workDir, signal: ac.signal, requestUrl: `${publicBaseUrl(req, platform.config.baseUrl)}${req.url}` });
+      const dir = workDir;
+      workDir = undefined;
+      releaseWhenResponseCloses(reply, async () => {
+        await rm(dir, { recursive: true, force: true });
+      });
+      reply.raw.once('finish', () => {
+        const features = Object.values(result.features).reduce((s, n) => s + n, 0);
+        void logDownload(platform, { operation: 'direct', req: extractReq, areaLabel: p.area?.label, features, bytes: result.bytes }).catch((err) => req.log.warn({ err }, 'usage log failed'));
+      });
+      return reply
+        .type(result.mediaType)
+        .header('content-length', String(result.bytes))
+        .header('content-disposition', contentDisposition(result.filename))
+        .header('x-feature-count', String(Object.values(result.features).reduce((s, n) => s + n, 0)))
+        .send(createReadStream(result.path));
+    } catch (e) {
+      if (workDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+      return sendProblem(req, reply, e);
+    }
+  };
+  app.get('/extract', extract);
+  app.post('/extract', extract);
+
+  await app.register(jobRoutes, { platform, mountPath: opts.mountPath });
+  await app.register(atomRoutes, { platform, mountPath: opts.mountPath });
+}

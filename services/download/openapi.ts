@@ -1,0 +1,88 @@
+/** OpenAPI 3.0 description of the download service (the request body schema is schemas/download-request.schema.json). */
+import { readFileSync } from 'node:fs';
+import type { Platform } from '../../src/platform.js';
+import { projectPath } from '../../src/paths.js';
+import { FORMATS } from '../../src/download/formats.js';
+
+let requestSchema: Record<string, unknown> | undefined;
+
+export function downloadOpenApi(base: string, platform: Platform): Record<string, unknown> {
+  requestSchema ??= (() => {
+    const s = JSON.parse(readFileSync(projectPath('schemas', 'download-request.schema.json'), 'utf8')) as Record<string, unknown>;
+    delete s.$schema;
+    delete s.$id;
+    return s;
+  })();
+  const q = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }, required = false) => ({ name, in: 'query', required, description, schema });
+  const queryParams = [
+    q('layer', 'Layer name(s), comma-separated', { type: 'string' }, true),
+    q('format', 'Output format', { type: 'string', enum: FORMATS.map((f) => f.id) }, true),
+    q('crs', 'Output CRS (EPSG:code)', { type: 'string', enum: platform.crs.offered.map((s) => `EPSG:${s}`) }),
+    q('bbox', 'minx,miny,maxx,maxy in x/y order of bbox-crs'),
+    q('bbox-crs', 'CRS of bbox (default EPSG:4326, lon/lat)'),
+    q('polygon', 'Polygon as WKT or GeoJSON geometry'),
+    q('polygon-crs', 'CRS of polygon (default EPSG:4326, lon/lat)'),
+    q('commune', 'INSEE code of a commune'),
+    q('epci', 'SIREN of an EPCI'),
+    q('departement', 'Département code'),
+    q('region', 'Région code'),
+    q('clip', 'true: cut at the area (default); false: whole intersecting features', { type: 'boolean' }),
+    q('filter', 'CQL2 text attribute filter'),
+    q('zip', 'Always deliver a zip with metadata and README', { type: 'boolean' }),
+  ];
+  const problem = { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+  const body = { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DownloadRequest' } } } };
+  return {
+    openapi: '3.0.3',
+    info: { title: `${platform.config.service.title} — téléchargement`, version: '1.0.0', description: 'Extracts of published layers in the usual formats, reprojected and clipped to a bbox, a polygon or an administrative unit; small ones served directly, big ones as deferred jobs.' },
+    servers: [{ url: base }],
+    paths: {
+      '/estimate': {
+        get: { summary: 'Estimate an extract', parameters: queryParams, responses: { 200: { description: 'Estimate', content: { 'application/json': { schema: { $ref: '#/components/schemas/Estimate' } } } }, 400: problem, 404: problem, 413: problem, 422: problem } },
+        post: { summary: 'Estimate an extract', requestBody: body, responses: { 200: { description: 'Estimate', content: { 'application/json': { schema: { $ref: '#/components/schemas/Estimate' } } } }, 400: problem, 404: problem, 413: problem, 422: problem } },
+      },
+      '/extract': {
+        get: { summary: 'Direct extract (streamed)', parameters: queryParams, responses: { 200: { description: 'The file (or a zip)', content: Object.fromEntries(FORMATS.map((f) => [f.multiFile ? 'application/zip' : f.mediaType, { schema: { type: 'string', format: 'binary' } }])) }, 400: problem, 404: problem, 413: problem, 422: problem } },
+        post: { summary: 'Direct extract (streamed)', requestBody: body, responses: { 200: { description: 'The file (or a zip)' }, 400: problem, 404: problem, 413: problem, 422: problem } },
+      },
+      '/jobs': {
+        post: { summary: 'Create a deferred extract', requestBody: body, responses: { 202: { description: 'Job accepted; Location gives its status URL', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 400: problem, 404: problem, 413: problem, 422: problem } },
+      },
+      '/jobs/{id}': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        get: { summary: 'Job status, progress and result link', responses: { 200: { description: 'Job', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 404: problem } },
+        delete: { summary: 'Cancel a job', responses: { 200: { description: 'Cancelled' }, 404: problem, 409: problem } },
+      },
+      '/files/{id}': {
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          { name: 'expires', in: 'query', required: true, schema: { type: 'integer' } },
+          { name: 'signature', in: 'query', required: true, schema: { type: 'string' } },
+        ],
+        get: { summary: 'Result of a deferred extract (signed link)', responses: { 200: { description: 'The file' }, 403: problem, 404: problem, 410: problem } },
+      },
+      '/atom': { get: { summary: 'INSPIRE pre-defined download service: top Atom feed', responses: { 200: { description: 'Atom feed', content: { 'application/atom+xml': {} } } } } },
+    },
+    components: {
+      schemas: {
+        DownloadRequest: requestSchema,
+        Estimate: {
+          type: 'object',
+          properties: {
+            layers: { type: 'array', items: { type: 'object', properties: { layer: { type: 'string' }, kind: { type: 'string' }, features: { type: 'integer' }, bytes: { type: 'integer' } } } },
+            features: { type: 'integer' },
+            bytes: { type: 'integer', description: 'Approximate size of the output' },
+            mode: { type: 'string', enum: ['direct', 'deferred'] },
+            limit: { type: 'object', properties: { name: { type: 'string' }, value: { type: 'integer' } } },
+            limits: { type: 'object', additionalProperties: { type: 'integer' } },
+            format: { type: 'string' },
+            crs: { type: 'string' },
+            area: { type: 'string' },
+          },
+        },
+        Job: { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled', 'expired'] }, progress: { type: 'number' }, result: { type: 'object' } } },
+        Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, parameter: { type: 'string' }, count: { type: 'integer' }, limit: { type: 'integer' } } },
+      },
+    },
+  };
+}

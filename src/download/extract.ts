@@ -1,0 +1,325 @@
+/**
+ * Build an extract file for a download request: one file per layer, zipped with each layer's ISO 19139
+ * record and a README (licence, request) when the request is a basket, when the format has several files
+ * (Shapefile, MapInfo TAB) or when asked (zip=true). Used by the direct route (small extracts) and by the
+ * job worker (big ones), so both deliver the same bytes.
+ *
+ * How a layer file is written:
+ *  - GeoJSON and CSV: the feature encoders of the WFS (one text value per feature, built by PostGIS),
+ *    streamed from a server-side cursor into the file;
+ *  - every other format: the extraction statement (area, clip, filter, reprojection: all in SQL, all bound
+ *    parameters) fills an UNLOGGED work table in schema download_work, which GDAL's PostgreSQL driver then
+ *    reads as a plain table (no user text ever reaches GDAL's SQL) and translates, as ogr2ogr would.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type gdalTypes from 'gdal-async';
+import type { Platform } from '../platform.js';
+import type { Principal } from '../access/policy.js';
+import type { ExtractRequest } from './request.js';
+import { prepareExtract, type PreparedExtract } from './estimate.js';
+import type { OutputFormat } from './formats.js';
+import { compileExtract, encodedLayer, type LayerExtractPlan } from './sql.js';
+import { geometryExpression, type EncodeTarget } from '../formats/target.js';
+import { columnRef } from '../filter/compile-sql.js';
+import { quoteIdent } from '../db/pool.js';
+import { gdalPgConnection } from '../import/gdal-import.js';
+import { FeatureSession } from '../query/cursor.js';
+import { geojsonFeatureSql } from '../formats/geojson.js';
+import { csvHeader, csvRowSql } from '../formats/csv.js';
+import { rowsToBuffer } from '../formats/chunk.js';
+import { crsRef } from '../crs/identifiers.js';
+import { DownloadError } from './errors.js';
+import { LICENCE } from '../metadata/layer-records.js';
+
+export interface ExtractOptions {
+  /** A directory of its own for this extract; the result is written in it. Removed by the caller. */
+  workDir: string;
+  principal?: Principal;
+  /** Cancellation (job cancelled, client gone). Checked between layers and between batches. */
+  signal?: AbortSignal;
+  /** Called with a fraction in [0,1] as the work advances. */
+  onProgress?: (fraction: number, message?: string) => void;
+  /** Public URL of the request that produced the extract, written in the README. */
+  requestUrl?: string;
+}
+
+export interface ExtractResult {
+  /** Absolute path of the deliverable (the zip, or the single file). */
+  path: string;
+  /** File name offered to the client (Content-Disposition). */
+  filename: string;
+  mediaType: string;
+  bytes: number;
+  /** Features written per layer. */
+  features: Record<string, number>;
+}
+
+export async function buildExtract(platform: Platform, req: ExtractRequest, opts: ExtractOptions): Promise<ExtractResult> {
+  return buildPreparedExtract(platform, await prepareExtract(platform, req, opts.principal), opts);
+}
+
+/** Is the deliverable a zip (basket, multi-file format, or asked)? */
+export function isZipped(p: PreparedExtract): boolean {
+  return p.req.zip || p.format.multiFile || p.vectors.length + p.rasters.length > 1;
+}
+
+/** The pure streamed case: one layer, GeoJSON or CSV, no zip — the direct route streams it to the client. */
+export function isStreamable(p: PreparedExtract): boolean {
+  return !isZipped(p) && p.vectors.length === 1 && (p.format.id === 'geojson' || p.format.id === 'csv');
+}
+
+export async function buildPreparedExtract(platform: Platform, p: PreparedExtract, opts: ExtractOptions): Promise<ExtractResult> {
+  const { format } = p;
+  const layersDir = join(opts.workDir, 'layers');
+  await mkdir(layersDir, { recursive: true });
+  const features: Record<string, number> = {};
+  const total = p.vectors.length + p.rasters.length;
+  const files: Array<{ path: string; name: string }> = [];
+  let done = 0;
+  const progress = (fraction: number) => opts.onProgress?.(Math.min(0.99, (done + fraction) / total));
+  for (const plan of p.vectors) {
+    checkAborted(opts.signal);
+    const w = await writeVectorLayer(platform, plan, format, p.req, layersDir, opts.signal, progress);
+    features[plan.layer.name] = w.features;
+    files.push(...w.files);
+    done++;
+  }
+  for (const name of p.rasters) {
+    checkAborted(opts.signal);
+    const out = join(layersDir, `${name}.${format.extension}`);
+    const { buildRasterLayer } = await import('./raster-hook.js');
+    await buildRasterLayer(platform, name, p.req, p.area, out, { signal: opts.signal, onProgress: progress });
+    features[name] = 0;
+    files.push({ path: out, name: `${name}.${format.extension}` });
+    done++;
+  }
+  checkAborted(opts.signal);
+  if (!isZipped(p)) {
+    const f = files[0]!;
+    opts.onProgress?.(1);
+    return { path: f.path, filename: f.name, mediaType: format.mediaType, bytes: (await stat(f.path)).size, features };
+  }
+  const extras = await metadataAndReadme(platform, p, features, opts.requestUrl, opts.workDir);
+  const zipName = `${p.req.layers.length === 1 ? p.req.layers[0] : 'extraction'}-${format.id}-epsg${p.req.crs}.zip`;
+  const zipPath = join(opts.workDir, zipName);
+  await zipFiles(zipPath, [...files, ...extras]);
+  opts.onProgress?.(1);
+  return { path: zipPath, filename: zipName, mediaType: 'application/zip', bytes: (await stat(zipPath)).size, features };
+}
+
+function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new DownloadError(499, 'cancelled', 'The extract was cancelled');
+}
+
+/** The encoder target of a layer plan: all attributes, the (clipped) geometry in the output CRS, x/y order. */
+export function encodeTarget(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest): EncodeTarget {
+  return {
+    layer: encodedLayer(plan),
+    prefix: platform.config.namespace.prefix,
+    columns: plan.layer.columns,
+    includeGeometry: Boolean(plan.layer.geometry),
+    outputCrs: crsRef(req.crs, 'epsg'),
+    swapXY: false,
+    idPrefix: '',
+  };
+}
+
+/**
+ * Open a cursor over the layer's features encoded as GeoJSON Features or CSV lines, and return the pieces
+ * of the file in order (head, features, tail). The caller must close the session.
+ */
+export async function openEncodedLayer(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest, format: 'geojson' | 'csv', statementTimeoutMs: number) {
+  const t = encodeTarget(platform, plan, req);
+  const stmt = compileExtract(plan, { crs: platform.crs, locator: 'filter' }, (params) => (format === 'geojson' ? geojsonFeatureSql(t, params, plan.layer.idKind === 'integer' || plan.layer.idKind === 'bigint') : csvRowSql(t, params)));
+  const session = await FeatureSession.open(platform.pool, statementTimeoutMs);
+  try {
+    const { first, rest } = await session.rows(stmt);
+    let count = 0;
+    async function* pieces(): AsyncGenerator<Buffer | string> {
+      if (format === 'geojson') {
+        const crs = req.crs === 4326 ? '' : `,"crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::${req.crs}"}}`;
+        yield `{"type":"FeatureCollection","name":${JSON.stringify(plan.layer.name)}${crs},"features":[\n`;
+        if (first.length) yield rowsToBuffer(first, ',\n');
+        count = first.length;
+        for await (const batch of rest) {
+          if (batch.length) yield rowsToBuffer(batch, ',\n', count > 0);
+          count += batch.length;
+        }
+        yield '\n]}\n';
+      } else {
+        yield '\ufeff' + csvHeader(t);
+        if (first.length) yield rowsToBuffer(first, '');
+        count = first.length;
+        for await (const batch of rest) {
+          if (batch.length) yield rowsToBuffer(batch, '');
+          count += batch.length;
+        }
+      }
+    }
+    return { session, pieces: pieces(), count: () => count };
+  } catch (e) {
+    await session.close(false);
+    throw e;
+  }
+}
+
+async function writeVectorLayer(
+  platform: Platform,
+  plan: LayerExtractPlan,
+  format: OutputFormat,
+  req: ExtractRequest,
+  dir: string,
+  signal: AbortSignal | undefined,
+  progress: (f: number) => void,
+): Promise<{ features: number; files: Array<{ path: string; name: string }> }> {
+  const base = plan.layer.name;
+  if (format.id === 'geojson' || format.id === 'csv') {
+    const path = join(dir, `${base}.${format.extension}`);
+    const { session, pieces, count } = await openEncodedLayer(platform, plan, req, format.id, 0);
+    const out = createWriteStream(path);
+    try {
+      for await (const piece of pieces) {
+        checkAborted(signal);
+        if (!out.write(piece)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'finish');
+      await session.close(true);
+    } catch (e) {
+      out.destroy();
+      await session.close(false);
+      throw e;
+    }
+    progress(1);
+    return { features: count(), files: [{ path, name: `${base}.${format.extension}` }] };
+  }
+  const table = `x_${randomUUID().replace(/-/g, '')}`;
+  const n = await fillWorkTable(platform, plan, req, table, signal);
+  progress(0.4);
+  try {
+    const files = await gdalTranslate(platform, plan, format, req, table, dir, (f) => progress(0.4 + 0.6 * f));
+    return { features: n, files };
+  } finally {
+    await platform.pool.query(`DROP TABLE IF EXISTS download_work.${quoteIdent(table)}`).catch(() => undefined);
+  }
+}
+
+/** Run the extraction statement into download_work.<table>; returns the row count. Cancellable. */
+async function fillWorkTable(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest, table: string, signal?: AbortSignal): Promise<number> {
+  const t = encodeTarget(platform, plan, req);
+  const geomName = plan.layer.geometry?.column ?? 'geom';
+  const stmt = compileExtract(plan, { crs: platform.crs, locator: 'filter' }, (params) => {
+    const cols = [plan.layer.idColumn, ...plan.layer.columns.map((c) => c.name)].map((c) => `${columnRef(c)} AS ${quoteIdent(c)}`);
+    if (plan.layer.geometry) cols.push(`${geometryExpression(t, params)} AS ${quoteIdent(geomName)}`);
+    return cols.join(', ');
+  });
+  const client = await platform.pool.connect();
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const onAbort = () => void platform.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const r = await client.query(`CREATE UNLOGGED TABLE download_work.${quoteIdent(table)} AS ${stmt.text}`, stmt.values);
+    return r.rowCount ?? 0;
+  } catch (e) {
+    if (signal?.aborted) throw new DownloadError(499, 'cancelled', 'The extract was cancelled');
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    client.release();
+  }
+}
+
+const GDAL_GEOMETRY_TYPE: Record<string, string> = {
+  POINT: 'POINT', MULTIPOINT: 'MULTIPOINT', LINESTRING: 'LINESTRING', MULTILINESTRING: 'MULTILINESTRING', POLYGON: 'POLYGON', MULTIPOLYGON: 'MULTIPOLYGON',
+};
+
+async function gdalTranslate(platform: Platform, plan: LayerExtractPlan, format: OutputFormat, req: ExtractRequest, table: string, dir: string, progress: (f: number) => void): Promise<Array<{ path: string; name: string }>> {
+  const gdal = (await import('gdal-async')).default as typeof gdalTypes;
+  const base = plan.layer.name;
+  // Vector driver only: the PostGISRaster driver would claim the PG: name first.
+  const src = await gdal.openAsync(`${gdalPgConnection(platform.config.databaseUrl)} tables='download_work.${table}'`, 'r', ['PostgreSQL']);
+  const out = join(dir, `${base}.${format.extension}`);
+  try {
+    const args = ['-f', format.driver, '-nln', base];
+    if (plan.layer.geometry) {
+      args.push('-a_srs', `EPSG:${req.crs}`);
+      const gt = GDAL_GEOMETRY_TYPE[plan.layer.geometry.type.toUpperCase()];
+      if (gt) args.push('-nlt', gt);
+    }
+    for (const o of format.datasetOptions) args.push('-dsco', o);
+    for (const o of format.layerOptions) args.push('-lco', o);
+    if (format.id === 'gpkg') args.push('-gt', '65536');
+    args.push(`download_work.${table}`);
+    const ds = await gdal.vectorTranslateAsync(out, src, args, { progress_cb: (complete: number) => progress(complete) });
+    ds.close();
+  } finally {
+    src.close();
+  }
+  const { readdir } = await import('node:fs/promises');
+  const names = (await readdir(dir)).filter((f) => f === `${base}.${format.extension}` || f.startsWith(`${base}.`));
+  return names.map((name) => ({ path: join(dir, name), name }));
+}
+
+/** Each layer's ISO 19139 record and a README with the licence, the request and what the files hold. */
+async function metadataAndReadme(platform: Platform, p: PreparedExtract, features: Record<string, number>, requestUrl: string | undefined, workDir: string): Promise<Array<{ path: string; name: string }>> {
+  const out: Array<{ path: string; name: string }> = [];
+  const lines: string[] = [];
+  for (const plan of p.vectors) {
+    const l = plan.layer;
+    if (l.metadataRecordId !== null) {
+      const { rows } = await platform.pool.query<{ document: string }>('SELECT document FROM sdi.metadata_records WHERE id = $1', [l.metadataRecordId]);
+      if (rows[0]) {
+        const path = join(workDir, `${l.name}.metadata.xml`);
+        await writeFile(path, rows[0].document);
+        out.push({ path, name: `metadata/${l.name}.xml` });
+      }
+    }
+    lines.push(`- ${l.name} : ${l.title} — ${features[l.name] ?? 0} objet(s)`);
+  }
+  for (const r of p.rasters) lines.push(`- ${r} : raster`);
+  const readme = [
+    `${platform.config.service.title}`,
+    '',
+    `Extraction produite le ${new Date().toISOString()}`,
+    '',
+    'Couches :',
+    ...lines,
+    '',
+    `Format : ${p.format.title}`,
+    `Système de coordonnées : EPSG:${p.req.crs} (${platform.crs.name(p.req.crs)})`,
+    `Zone d'extraction : ${p.area ? p.area.label : 'couche entière'}${p.area ? (p.req.clip ? ' — géométries découpées à la zone' : ' — objets entiers intersectant la zone') : ''}`,
+    ...(p.req.filter ? [`Filtre attributaire (CQL2) : ${p.req.filter}`] : []),
+    '',
+    `Licence : ${LICENCE.text} — ${LICENCE.href}`,
+    `Producteur : ${platform.config.service.providerName} (${platform.config.service.contactEmail})`,
+    '',
+    'Requête :',
+    requestUrl ?? '(non connue)',
+    JSON.stringify(p.req, null, 2),
+    '',
+    'Les fiches de métadonnées ISO 19139 des couches sont dans le dossier metadata/.',
+    '',
+  ].join('\n');
+  const path = join(workDir, 'README.txt');
+  await writeFile(path, readme);
+  out.push({ path, name: 'README.txt' });
+  return out;
+}
+
+async function zipFiles(zipPath: string, files: Array<{ path: string; name: string }>): Promise<void> {
+  const archiver = (await import('archiver')).default;
+  const zip = archiver('zip', { zlib: { level: 6 } });
+  const out = createWriteStream(zipPath);
+  const done = once(out, 'close');
+  zip.on('warning', (e) => {
+    throw e;
+  });
+  zip.pipe(out);
+  for (const f of files) zip.file(f.path, { name: f.name });
+  await zip.finalize();
+  await done;
+}
