@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
@@ -30,8 +31,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   let log = '';
+  // Downloads of this run in a directory of their own (runs may go side by side); small limits so that the
+  // demo data exercises direct, deferred and over-limit extracts: communes of one département (≤ 400) are
+  // direct, all 1,776 communes are deferred, communes + their points (3,552) are over the limit.
+  const downloadDir = mkdtempSync(join(tmpdir(), 'sdi-test-downloads-'));
   server = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1', SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout!.on('data', (d) => (log += d));
@@ -51,8 +56,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('baseUrl', baseUrl);
   project.provide('databaseUrl', databaseUrl);
   project.provide('serverPid', server.pid!);
+  project.provide('downloadDir', downloadDir);
   return async () => {
     server?.kill('SIGTERM');
+    rmSync(downloadDir, { recursive: true, force: true });
   };
 }
 
@@ -61,5 +68,7 @@ declare module 'vitest' {
     baseUrl: string;
     databaseUrl: string;
     serverPid: number;
+    /** SDI_DOWNLOAD_DIR of the server under test. */
+    downloadDir: string;
   }
 }
