@@ -79,7 +79,11 @@ function clipExpression(layer: Layer, area: string): string {
 function where(p: LayerExtractPlan, params: SqlParams, opts: CompileOptions, area: string | undefined): string {
   const w = whereClause(p.query, params, opts);
   if (!area) return w;
-  const pred = `ST_Intersects(t.${quoteIdent(p.layer.geometry!.column)}, ${area})`;
+  const g = `t.${quoteIdent(p.layer.geometry!.column)}`;
+  let pred = `ST_Intersects(${g}, ${area})`;
+  // A polygon that only touches the area has nothing left once clipped: leave it out of counts too, so the
+  // estimate is the exact number of features of the file.
+  if (p.clip && DIMENSION[p.layer.geometry!.type.toUpperCase()] === 3) pred += ` AND NOT ST_Touches(${g}, ${area})`;
   return w ? `${w} AND ${pred}` : `WHERE ${pred}`;
 }
 
