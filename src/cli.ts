@@ -8,6 +8,10 @@
  *                               import a vector file (GeoPackage, Shapefile, GeoJSON…) with GDAL and publish it
  *   layers                      list published layers
  *   records                     write the catalogue records of the published layers and the WFS
+ *   download-worker [--concurrency N] [--poll-ms MS]
+ *                               run deferred download jobs until SIGTERM/SIGINT (any number of these
+ *                               processes, on any machine sharing the database and the download directory)
+ *   download-janitor            expire deferred results and remove leftovers once (the server does it every 10 min)
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/index.js';
@@ -24,7 +28,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' } },
+    options: { concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' } },
   });
   const config = loadConfig();
   const pool = createPool(config.databaseUrl, 2);
@@ -57,18 +61,52 @@ async function main(): Promise<number> {
         console.log(`imported ${n} features into data.${values.name}`);
         return 0;
       }
+      case 'download-worker':
+        return await downloadWorker(config, Number(values.concurrency ?? 1), values['poll-ms'] ? Number(values['poll-ms']) : undefined);
+      case 'download-janitor': {
+        const { createPlatform, closePlatform } = await import('./platform.js');
+        const { runJanitor } = await import('./download/jobs/janitor.js');
+        const platform = await createPlatform(config);
+        try {
+          console.log(JSON.stringify(await runJanitor(platform, console)));
+        } finally {
+          await closePlatform(platform);
+        }
+        return 0;
+      }
       case 'layers': {
         const { rows } = await pool.query('SELECT name, table_schema, table_name, title FROM sdi.layers ORDER BY name');
         for (const r of rows) console.log(`${r.name}\t${r.table_schema}.${r.table_name}\t${r.title}`);
         return 0;
       }
       default:
-        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] | import FILE --name N | layers');
+        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] | import FILE --name N | layers | download-worker [--concurrency N] | download-janitor');
         return 2;
     }
   } finally {
     await pool.end();
   }
+}
+
+/** Run job workers until a signal; running jobs are then put back in the queue for another worker. */
+async function downloadWorker(config: ReturnType<typeof loadConfig>, concurrency: number, pollMs?: number): Promise<number> {
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
+  const { default: pino } = await import('pino');
+  const { createPlatform, closePlatform } = await import('./platform.js');
+  const { startDownloadWorkers } = await import('./download/jobs/worker.js');
+  const log = pino({ level: config.logLevel });
+  const platform = await createPlatform(config, log);
+  const workers = startDownloadWorkers(platform, concurrency, log, { pollMs });
+  log.info({ concurrency, pid: process.pid }, 'download worker started');
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  const force = setTimeout(() => process.exit(1), 15_000);
+  force.unref();
+  await workers.stop();
+  await closePlatform(platform);
+  return 0;
 }
 
 main().then(

@@ -11,6 +11,8 @@ import { loadDemo } from './demo/load-demo.js';
 import { loadCatalogueDemo } from './metadata/demo.js';
 import { syncLayerRecords } from './metadata/layer-records.js';
 import { startHarvestScheduler, type HarvestScheduler } from './harvest/scheduler.js';
+import { startDownloadWorkers, type DownloadWorkers } from './download/jobs/worker.js';
+import { startJanitor, type Janitor } from './download/jobs/janitor.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -27,6 +29,8 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`Unknown service(s) in SDI_SERVICES: ${unknown.join(', ')} (known: ${SERVICE_NAMES.join(', ')})`);
   const app = await buildApp(platform, wanted as ServiceName[]);
   let harvests: HarvestScheduler | undefined;
+  let jobWorkers: DownloadWorkers | undefined;
+  let janitor: Janitor | undefined;
   let closing: Promise<void> | undefined;
   const close = () => {
     // A second signal while closing must not end the pool twice.
@@ -34,6 +38,9 @@ async function main(): Promise<void> {
       const force = setTimeout(() => process.exit(1), 10_000);
       force.unref();
       await harvests?.stop().catch(() => undefined);
+      janitor?.stop();
+      // Running download jobs go back to the queue for another worker.
+      await jobWorkers?.stop().catch(() => undefined);
       await app.close().catch(() => undefined);
       await closePlatform(platform).catch(() => undefined);
       process.exit(0);
@@ -45,6 +52,11 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   // Scheduled harvests of other catalogues (safe in every process: one advisory lock per source).
   if (wanted.includes('catalogue') && process.env.SDI_HARVEST !== '0') harvests = startHarvestScheduler(platform.pool, { log: (m) => log.info(m) });
+  // Deferred download jobs: workers in this process (others may run `cli.js download-worker`), and the janitor.
+  if (wanted.includes('download')) {
+    if (config.download.workers > 0) jobWorkers = startDownloadWorkers(platform, config.download.workers, log);
+    janitor = startJanitor(platform, log);
+  }
 }
 
 main().catch((e) => {

@@ -1,0 +1,178 @@
+/**
+ * The janitor of deferred downloads, run every few minutes in the serving process (and on demand:
+ * `node dist/src/cli.js download-janitor`). Safe to run in several processes at once. It
+ *  - marks done jobs whose link has expired as 'expired' and deletes their files;
+ *  - deletes result directories no done job owns (cancelled, failed, expired, unknown, or an attempt that
+ *    was not the one that finished) and work directories of attempts that are no longer running;
+ *  - deletes leftover direct-extract work directories (older than a day) and work tables of download_work
+ *    nobody has used since its previous pass (tables of crashed extracts);
+ *  - sends the notifications of finished jobs whose worker died before sending them.
+ */
+import { join } from 'node:path';
+import { readdir, rm, stat } from 'node:fs/promises';
+import type { Platform } from '../../platform.js';
+import { quoteIdent } from '../../db/pool.js';
+import type { JobRow } from './queue.js';
+import { jobsWorkRoot, resultsRoot, type WorkerLog } from './worker.js';
+import { notifyJob } from './notify.js';
+
+export interface JanitorReport {
+  expired: string[];
+  removedDirs: number;
+  droppedTables: number;
+  notified: number;
+}
+
+const DIRECT_MAX_AGE_MS = 24 * 3600 * 1000;
+/** Tables of download_work seen at the previous pass of this process (name → first seen). */
+const seenTables = new Map<string, number>();
+
+export async function runJanitor(platform: Platform, log: WorkerLog): Promise<JanitorReport> {
+  const report: JanitorReport = { expired: [], removedDirs: 0, droppedTables: 0, notified: 0 };
+  const pool = platform.pool;
+  const { rows: expired } = await pool.query<{ id: string }>(
+    `UPDATE sdi.jobs SET state = 'expired', message = 'the result has expired and was deleted', updated_at = now()
+      WHERE state = 'done' AND expires_at <= now() RETURNING id`,
+  );
+  for (const { id } of expired) {
+    await rm(join(resultsRoot(platform), id), { recursive: true, force: true });
+    report.expired.push(id);
+  }
+  // Result directories: keep only results/<id>/<attempt> of done jobs, with that attempt.
+  const results = await readdir(resultsRoot(platform)).catch(() => [] as string[]);
+  if (results.length) {
+    const { rows } = await pool.query<{ id: string; file: string | null }>(
+      "SELECT id::text, result->>'file' AS file FROM sdi.jobs WHERE id::text = ANY($1::text[]) AND state IN ('done', 'running', 'queued')",
+      [results],
+    );
+    const live = new Map(rows.map((r) => [r.id, r.file]));
+    for (const id of results) {
+      if (!live.has(id)) {
+        // Not a job, or a job over: its directory goes (a worker finishing right now re-creates its own).
+        if (await olderThan(join(resultsRoot(platform), id), 60_000)) {
+          await rm(join(resultsRoot(platform), id), { recursive: true, force: true });
+          report.removedDirs++;
+        }
+        continue;
+      }
+      const file = live.get(id);
+      if (!file) continue; // running or queued: its worker manages it
+      const keep = file.split('/')[1];
+      for (const attempt of await readdir(join(resultsRoot(platform), id)).catch(() => [] as string[])) {
+        if (attempt !== keep) {
+          await rm(join(resultsRoot(platform), id, attempt), { recursive: true, force: true });
+          report.removedDirs++;
+        }
+      }
+    }
+  }
+  // Work directories <id>-<attempt> of runs that are over (their worker died or stopped).
+  const work = await readdir(jobsWorkRoot(platform)).catch(() => [] as string[]);
+  if (work.length) {
+    const { rows } = await pool.query<{ id: string; attempts: number }>("SELECT id::text, attempts FROM sdi.jobs WHERE state = 'running'");
+    const runningAttempt = new Map(rows.map((r) => [r.id, r.attempts]));
+    for (const d of work) {
+      const m = /^(.{36})-(\d+)$/.exec(d);
+      if (m && runningAttempt.get(m[1]!) === Number(m[2])) continue;
+      if (await olderThan(join(jobsWorkRoot(platform), d), 60_000)) {
+        await rm(join(jobsWorkRoot(platform), d), { recursive: true, force: true });
+        report.removedDirs++;
+      }
+    }
+  }
+  // Direct extracts clean up after themselves; a crash leaves their directory.
+  const directRoot = join(platform.config.download.workDir, 'direct');
+  for (const d of await readdir(directRoot).catch(() => [] as string[])) {
+    if (await olderThan(join(directRoot, d), DIRECT_MAX_AGE_MS)) {
+      await rm(join(directRoot, d), { recursive: true, force: true });
+      report.removedDirs++;
+    }
+  }
+  report.droppedTables = await dropStaleWorkTables(platform, log);
+  // Notifications a dead worker did not send (finished over a minute ago, never notified).
+  const { rows: unsent } = await pool.query<JobRow>(
+    `SELECT * FROM sdi.jobs WHERE state IN ('done', 'failed') AND notified_at IS NULL AND request ? 'notify'
+        AND finished_at < now() - interval '1 minute' ORDER BY finished_at LIMIT 100`,
+  );
+  for (const j of unsent) {
+    await notifyJob(platform, j, log);
+    report.notified++;
+  }
+  if (report.expired.length || report.removedDirs || report.droppedTables || report.notified) log.info({ ...report, expired: report.expired.length }, 'download janitor');
+  return report;
+}
+
+async function olderThan(path: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs > ms;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Work tables of download_work (filled by an extract, read by GDAL, then dropped) that were already there at
+ * this process's previous pass and that no session is using now are leftovers of a crashed extract.
+ */
+async function dropStaleWorkTables(platform: Platform, log: WorkerLog): Promise<number> {
+  const { rows } = await platform.pool.query<{ name: string; busy: boolean }>(
+    `SELECT c.relname AS name, EXISTS (SELECT 1 FROM pg_locks l WHERE l.relation = c.oid) AS busy
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'download_work' AND c.relkind = 'r'`,
+  );
+  const now = Date.now();
+  const present = new Set(rows.map((r) => r.name));
+  for (const k of [...seenTables.keys()]) if (!present.has(k)) seenTables.delete(k);
+  let dropped = 0;
+  for (const r of rows) {
+    const first = seenTables.get(r.name);
+    if (first === undefined) {
+      seenTables.set(r.name, now);
+      continue;
+    }
+    if (r.busy) continue;
+    const client = await platform.pool.connect();
+    try {
+      await client.query("SET lock_timeout = '100ms'");
+      await client.query(`DROP TABLE IF EXISTS download_work.${quoteIdent(r.name)}`);
+      seenTables.delete(r.name);
+      dropped++;
+    } catch (err) {
+      log.warn({ table: r.name, err: String(err) }, 'could not drop a stale download work table');
+    } finally {
+      await client.query('RESET lock_timeout').catch(() => undefined);
+      client.release();
+    }
+  }
+  return dropped;
+}
+
+export interface Janitor {
+  stop(): void;
+}
+
+/** Run the janitor now and then every `intervalMs` (default 10 minutes, SDI_DOWNLOAD_JANITOR_MS). */
+export function startJanitor(platform: Platform, log: WorkerLog, intervalMs = Number(process.env.SDI_DOWNLOAD_JANITOR_MS ?? 600_000)): Janitor {
+  let busy = false;
+  const pass = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await runJanitor(platform, log);
+    } catch (err) {
+      log.warn({ err: String(err) }, 'download janitor failed');
+    } finally {
+      busy = false;
+    }
+  };
+  const first = setTimeout(() => void pass(), 5_000);
+  const timer = setInterval(() => void pass(), intervalMs);
+  first.unref();
+  timer.unref();
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(timer);
+    },
+  };
+}

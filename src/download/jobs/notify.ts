@@ -1,0 +1,108 @@
+/**
+ * Tell the requester that a deferred job is over: an e-mail (SMTP settings config.download.smtp, sent with
+ * nodemailer) and/or a webhook (POST JSON: id, state, link, expiry…), as the request's `notify` asked.
+ * Sent at most once per job (sdi.jobs.notified_at); failures are logged, never fatal to the job.
+ */
+import nodemailer from 'nodemailer';
+import type { Platform } from '../../platform.js';
+import type { Notification } from '../request.js';
+import { takeNotification, type JobRow } from './queue.js';
+import { resultLink } from './signed-link.js';
+
+export interface NotifyLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+/** The public URL of the download service for a job (the one it was asked through, else BASE_URL). */
+export function serviceBase(platform: Platform, job: Pick<JobRow, 'base_url'>): string {
+  return job.base_url ?? `${platform.config.baseUrl ?? `http://${platform.config.host}:${platform.config.port}`}/download`;
+}
+
+export interface JobMessage {
+  id: string;
+  state: string;
+  status: string;
+  link?: string;
+  expires?: string;
+  filename?: string;
+  bytes?: number;
+  features?: Record<string, number>;
+  error?: string;
+}
+
+export async function jobMessage(platform: Platform, job: JobRow): Promise<JobMessage> {
+  const base = serviceBase(platform, job);
+  const m: JobMessage = { id: job.id, state: job.state, status: `${base}/jobs/${job.id}` };
+  if (job.state === 'done' && job.expires_at) {
+    const l = await resultLink(platform, base, job.id, job.expires_at);
+    m.link = l.href;
+    m.expires = l.expires;
+    const r = job.result ?? {};
+    if (typeof r.filename === 'string') m.filename = r.filename;
+    if (typeof r.bytes === 'number') m.bytes = r.bytes;
+    if (r.features && typeof r.features === 'object') m.features = r.features as Record<string, number>;
+  }
+  if (job.error) m.error = job.error;
+  return m;
+}
+
+/** Send what the job's request asked for; resolves when done (never rejects). */
+export async function notifyJob(platform: Platform, job: JobRow, log: NotifyLog): Promise<void> {
+  const notify = (job.request as { notify?: Notification } | null)?.notify;
+  if (!notify || (!notify.email && !notify.webhook)) return;
+  if (!(await takeNotification(platform.pool, job.id).catch(() => false))) return;
+  const m = await jobMessage(platform, job);
+  const sends: Promise<void>[] = [];
+  if (notify.email) sends.push(sendMail(platform, notify.email, m).then(() => log.info({ job: job.id, to: notify.email }, 'job notification e-mail sent'), (err) => log.warn({ job: job.id, err: String(err) }, 'job notification e-mail failed')));
+  if (notify.webhook) sends.push(postWebhook(notify.webhook, m).then(() => log.info({ job: job.id, url: notify.webhook }, 'job webhook delivered'), (err) => log.warn({ job: job.id, err: String(err) }, 'job webhook failed')));
+  await Promise.all(sends);
+}
+
+async function sendMail(platform: Platform, to: string, m: JobMessage): Promise<void> {
+  const smtp = platform.config.download.smtp;
+  if (!smtp) throw new Error('no SMTP settings (SDI_SMTP_HOST): e-mail not sent');
+  const transport = nodemailer.createTransport({
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 30_000,
+  });
+  const title = platform.config.service.title;
+  const lines =
+    m.state === 'done'
+      ? [
+          'Bonjour,',
+          '',
+          `Votre extraction ${m.id} est prête${m.filename ? ` (${m.filename}, ${m.bytes ?? '?'} octets)` : ''}.`,
+          `Téléchargez-la ici jusqu'au ${m.expires} :`,
+          m.link!,
+          '',
+          `Your extract is ready; download it from the link above until ${m.expires}.`,
+        ]
+      : ['Bonjour,', '', `Votre extraction ${m.id} n'a pas abouti (${m.state})${m.error ? ` : ${m.error}` : ''}.`, `Suivi : ${m.status}`, '', `Your extract did not complete (${m.state}).`];
+  await transport.sendMail({
+    from: smtp.from,
+    to,
+    subject: m.state === 'done' ? `[${title}] Votre extraction est prête` : `[${title}] Votre extraction n'a pas abouti`,
+    text: [...lines, '', '--', title, ''].join('\n'),
+  });
+  transport.close();
+}
+
+async function postWebhook(url: string, m: JobMessage): Promise<void> {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': 'sdi-download-jobs' },
+    body: JSON.stringify(m),
+    signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    redirect: 'manual',
+  });
+  await r.body?.cancel().catch(() => undefined);
+  if (r.status >= 300) throw new Error(`webhook answered HTTP ${r.status}`);
+}

@@ -1,0 +1,360 @@
+/**
+ * Deferred download jobs end to end, through HTTP and real worker processes (`cli.js download-worker`)
+ * against the suite's database: queued → running → done with the signed link, the file opened with ogrinfo,
+ * the e-mail (local SMTP server) and the webhook (local HTTP server) received, tampered and expired links,
+ * cancel (queued and running), a worker killed with SIGKILL in the middle of a job whose job another worker
+ * finishes, and the janitor expiring results.
+ *
+ * To hold a job in the middle deterministically (no sleeps, no timing), the test takes an ACCESS EXCLUSIVE
+ * lock on the layer's table: the worker claims the job and then waits on the lock until the test releases it.
+ */
+import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHmac, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
+import { baseUrl, db, ROOT } from '../helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'sdi-jobs-test-'));
+const mails: Array<{ to: string[]; body: string }> = [];
+const hooks: Array<Record<string, unknown>> = [];
+let smtp: SMTPServer;
+let smtpPort = 0;
+let hookServer: Server;
+let hookUrl = '';
+const workers: Array<{ proc: ChildProcess; log: () => string }> = [];
+
+function startWorker(): { proc: ChildProcess; log: () => string } {
+  let out = '';
+  const proc = spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'download-worker', '--concurrency', '1', '--poll-ms', '300'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: inject('databaseUrl'),
+      SDI_DOWNLOAD_DIR: inject('downloadDir'),
+      SDI_SMTP_HOST: '127.0.0.1',
+      SDI_SMTP_PORT: String(smtpPort),
+      SDI_SMTP_FROM: 'sdi@example.org',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const w = { proc, log: () => out };
+  workers.push(w);
+  return w;
+}
+
+async function stopWorker(w: { proc: ChildProcess }): Promise<void> {
+  if (w.proc.exitCode !== null || w.proc.signalCode !== null) return;
+  const exited = new Promise((r) => w.proc.once('exit', r));
+  w.proc.kill('SIGTERM');
+  await exited;
+}
+
+/** Poll until `check` returns a value (not undefined); fail with `what` after a generous deadline. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; worker logs:\n${workers.map((w) => w.log()).join('\n---\n').slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Status {
+  id: string;
+  state: string;
+  progress: number;
+  attempts: number;
+  started?: string;
+  finished?: string;
+  error?: string;
+  message?: string;
+  result?: { href: string; expires: string; filename: string; mediaType: string; bytes: number; features: number };
+  estimate?: { features: number };
+}
+
+async function status(id: string): Promise<Status> {
+  const r = await fetch(`${baseUrl()}/download/jobs/${id}`);
+  expect(r.status).toBe(200);
+  return (await r.json()) as Status;
+}
+
+async function submit(body: Record<string, unknown>): Promise<{ id: string; location: string; doc: Status }> {
+  const r = await fetch(`${baseUrl()}/download/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await r.text();
+  expect(r.status, text).toBe(202);
+  const doc = JSON.parse(text) as Status;
+  return { id: doc.id, location: r.headers.get('location')!, doc };
+}
+
+/** Hold an ACCESS EXCLUSIVE lock on a table until release() (a job reading it waits meanwhile). */
+async function lockTable(table: string): Promise<{ release: () => Promise<void> }> {
+  const c = new pg.Client({ connectionString: inject('databaseUrl') });
+  await c.connect();
+  await c.query('BEGIN');
+  await c.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+  return {
+    release: async () => {
+      await c.query('COMMIT');
+      await c.end();
+    },
+  };
+}
+
+async function jobRow(id: string): Promise<{ state: string; worker: string | null; attempts: number }> {
+  return (await db().query('SELECT state, worker, attempts FROM sdi.jobs WHERE id = $1', [id])).rows[0];
+}
+
+async function downloadTo(href: string): Promise<{ status: number; path: string; headers: Headers; text?: string }> {
+  const r = await fetch(href);
+  const buf = Buffer.from(await r.arrayBuffer());
+  if (r.status !== 200) return { status: r.status, path: '', headers: r.headers, text: buf.toString('utf8') };
+  const name = /filename="([^"]+)"/.exec(r.headers.get('content-disposition') ?? '')?.[1] ?? 'out';
+  const d = mkdtempSync(join(tmp, 'dl-'));
+  const path = join(d, name);
+  writeFileSync(path, buf);
+  return { status: 200, path, headers: r.headers };
+}
+
+const ogrinfo = (path: string) => execFileSync('ogrinfo', ['-ro', '-so', '-al', path], { encoding: 'utf8' });
+const featureCount = (info: string) => Number(/Feature Count: (\d+)/.exec(info)?.[1]);
+
+async function secret(): Promise<string> {
+  return (await db().query("SELECT value FROM sdi.settings WHERE key = 'download.link_secret'")).rows[0].value;
+}
+const signWith = (s: string, id: string, expires: number) => createHmac('sha256', Buffer.from(s, 'utf8')).update(`${id}.${expires}`).digest('base64url');
+
+let communes = 0;
+
+beforeAll(async () => {
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, cb) {
+      let body = '';
+      stream.on('data', (d: Buffer) => (body += d.toString('utf8')));
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), body });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+  smtpPort = ((smtp as unknown as { server: Server }).server.address() as AddressInfo).port;
+  hookServer = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      hooks.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', () => r()));
+  hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
+  communes = Number((await db().query('SELECT count(*) AS n FROM data.communes')).rows[0].n);
+});
+
+afterAll(async () => {
+  for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGKILL');
+  await new Promise((r) => smtp.close(() => r(undefined)));
+  hookServer.close();
+});
+
+describe('deferred download jobs', () => {
+  let doneId = '';
+  let doneHref = '';
+
+  it('runs end to end: queued, running, progress, done, signed link, download, e-mail and webhook', async () => {
+    const body = { layer: 'communes', format: 'gpkg', crs: 'EPSG:4326', notify: { email: 'someone@example.org', webhook: hookUrl } };
+    const { id, location, doc } = await submit(body);
+    expect(location).toBe(`${baseUrl()}/download/jobs/${id}`);
+    expect(doc).toMatchObject({ state: 'queued', progress: 0, estimate: { features: communes } });
+    // No worker yet: it stays queued.
+    expect((await status(id)).state).toBe('queued');
+
+    const lock = await lockTable('data.communes');
+    const w = startWorker();
+    const seen: Status[] = [];
+    const running = await waitFor('the job to be claimed', async () => {
+      const s = await status(id);
+      seen.push(s);
+      return s.state === 'running' ? s : undefined;
+    });
+    expect(running.attempts).toBe(1);
+    expect(running.started).toBeTruthy();
+    expect((await jobRow(id)).worker).toContain(`:${w.proc.pid}:`);
+    await lock.release();
+    const done = await waitFor('the job to finish', async () => {
+      const s = await status(id);
+      seen.push(s);
+      return ['done', 'failed', 'cancelled'].includes(s.state) ? s : undefined;
+    });
+    expect(done.state, JSON.stringify(done)).toBe('done');
+    // States in order, progress never going back, ending at 1.
+    const order = ['queued', 'running', 'done'];
+    const idx = seen.map((s) => order.indexOf(s.state));
+    expect(idx).toEqual([...idx].sort((a, b) => a - b));
+    const progress = seen.map((s) => s.progress);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(done.progress).toBe(1);
+    expect(done.result).toMatchObject({ features: communes, mediaType: 'application/geopackage+sqlite3' });
+    expect(new Date(done.result!.expires).getTime() - Date.now()).toBeGreaterThan(9.9 * 86_400_000);
+    expect(done.result!.href).toMatch(new RegExp(`^${baseUrl()}/download/files/${id}\\?expires=\\d+&signature=[\\w-]+$`));
+
+    const before = Number((await db().query("SELECT count(*) AS n FROM sdi.usage_log WHERE service = 'download' AND operation = 'job'")).rows[0].n);
+    const dl = await downloadTo(done.result!.href);
+    expect(dl.status, dl.text).toBe(200);
+    expect(dl.headers.get('content-disposition')).toContain('communes.gpkg');
+    const info = ogrinfo(dl.path);
+    expect(featureCount(info)).toBe(communes);
+    expect(info).toContain('ID["EPSG",4326]]');
+    await waitFor('the usage log row', async () => {
+      const n = Number((await db().query("SELECT count(*) AS n FROM sdi.usage_log WHERE service = 'download' AND operation = 'job' AND detail->>'job' = $1", [id])).rows[0].n);
+      return n > 0 ? n : undefined;
+    });
+    expect(Number((await db().query("SELECT count(*) AS n FROM sdi.usage_log WHERE service = 'download' AND operation = 'job'")).rows[0].n)).toBe(before + 1);
+
+    const mail = await waitFor('the e-mail', async () => mails.find((m) => m.body.includes(id)));
+    expect(mail.to).toEqual(['someone@example.org']);
+    // The link is in the body (quoted-printable may fold long lines: unfold them first).
+    expect(mail.body.replace(/=\r?\n/g, '').replace(/=3D/g, '=')).toContain(done.result!.href);
+    const hook = await waitFor('the webhook', async () => hooks.find((h) => h.id === id));
+    expect(hook).toMatchObject({ id, state: 'done', link: done.result!.href, expires: done.result!.expires, bytes: done.result!.bytes });
+
+    doneId = id;
+    doneHref = done.result!.href;
+    await stopWorker(w);
+  });
+
+  it('refuses tampered links (403), expired ones (410) and unknown jobs (404)', async () => {
+    const u = new URL(doneHref);
+    const sig = u.searchParams.get('signature')!;
+    const expires = Number(u.searchParams.get('expires'));
+    const problem = async (href: string) => {
+      const r = await fetch(href);
+      return { status: r.status, type: r.headers.get('content-type') ?? '', body: (await r.json()) as Record<string, unknown> };
+    };
+    const flipped = sig.slice(0, -1) + (sig.endsWith('A') ? 'B' : 'A');
+    for (const href of [
+      `${u.origin}${u.pathname}?expires=${expires}&signature=${flipped}`,
+      `${u.origin}${u.pathname}?expires=${expires + 86_400}&signature=${sig}`,
+      `${u.origin}${u.pathname}?expires=${expires}`,
+      `${u.origin}/download/files/${randomUUID()}?expires=${expires}&signature=${sig}`,
+    ]) {
+      const p = await problem(href);
+      expect(p.status, href).toBe(403);
+      expect(p.type).toContain('application/problem+json');
+      expect(p.body).toMatchObject({ status: 403, type: expect.stringContaining('bad-signature') });
+    }
+    const s = await secret();
+    const past = Math.floor(Date.now() / 1000) - 60;
+    const expired = await problem(`${u.origin}${u.pathname}?expires=${past}&signature=${signWith(s, doneId, past)}`);
+    expect(expired.status).toBe(410);
+    expect(expired.body.detail).toMatch(/expired/);
+    const other = randomUUID();
+    const unknown = await problem(`${u.origin}/download/files/${other}?expires=${expires}&signature=${signWith(s, other, expires)}`);
+    expect(unknown.status).toBe(404);
+    // The genuine link still works.
+    expect((await fetch(doneHref, { method: 'HEAD' })).status).toBe(200);
+    // A finished job cannot be cancelled.
+    const del = await fetch(`${baseUrl()}/download/jobs/${doneId}`, { method: 'DELETE' });
+    expect(del.status).toBe(409);
+    expect(((await fetch(`${baseUrl()}/download/jobs/${randomUUID()}`)).status)).toBe(404);
+    expect(((await fetch(`${baseUrl()}/download/jobs/not-a-uuid`)).status)).toBe(404);
+  });
+
+  it('refuses bad jobs before queueing them: unknown layer, over the limit', async () => {
+    const n = Number((await db().query('SELECT count(*) AS n FROM sdi.jobs')).rows[0].n);
+    const bad = await fetch(`${baseUrl()}/download/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ layer: 'nope', format: 'gpkg' }) });
+    expect(bad.status).toBe(404);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    const big = await fetch(`${baseUrl()}/download/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ layers: ['communes', 'communes_points'], format: 'gpkg' }) });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ limit: 3000 });
+    expect(Number((await db().query('SELECT count(*) AS n FROM sdi.jobs')).rows[0].n)).toBe(n);
+  });
+
+  it('cancels a queued job at once and a running job through its worker', async () => {
+    const q = await submit({ layer: 'communes', format: 'geojson' });
+    const del = await fetch(`${baseUrl()}/download/jobs/${q.id}`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    expect(await del.json()).toMatchObject({ state: 'cancelled' });
+    expect((await status(q.id)).state).toBe('cancelled');
+    expect((await fetch(`${baseUrl()}/download/jobs/${q.id}`, { method: 'DELETE' })).status).toBe(200);
+
+    const r = await submit({ layer: 'communes', format: 'shp', crs: 'EPSG:2154' });
+    const lock = await lockTable('data.communes');
+    const w = startWorker();
+    await waitFor('the job to run', async () => ((await status(r.id)).state === 'running' ? true : undefined));
+    const del2 = await fetch(`${baseUrl()}/download/jobs/${r.id}`, { method: 'DELETE' });
+    expect(del2.status).toBe(200);
+    await lock.release();
+    const end = await waitFor('the cancel', async () => {
+      const s = await status(r.id);
+      return s.state !== 'running' ? s : undefined;
+    });
+    expect(end.state).toBe('cancelled');
+    expect(end.result).toBeUndefined();
+    expect(existsSync(join(inject('downloadDir'), 'results', r.id))).toBe(false);
+    // The worker is free again: a new job runs to the end.
+    const next = await submit({ layer: 'communes', format: 'geojson', crs: 'EPSG:2154' });
+    const s = await waitFor('the next job', async () => {
+      const x = await status(next.id);
+      return x.state === 'done' || x.state === 'failed' ? x : undefined;
+    });
+    expect(s.state).toBe('done');
+    await stopWorker(w);
+  });
+
+  it('a worker killed with SIGKILL in the middle of a job does not lose it: another worker finishes it', async () => {
+    const { id } = await submit({ layer: 'communes', format: 'fgb', crs: 'EPSG:2154' });
+    const lock = await lockTable('data.communes');
+    const a = startWorker();
+    await waitFor('worker A to claim the job', async () => ((await jobRow(id)).worker?.includes(`:${a.proc.pid}:`) ? true : undefined));
+    expect(await jobRow(id)).toMatchObject({ state: 'running', attempts: 1 });
+    const killed = new Promise((r) => a.proc.once('exit', r));
+    a.proc.kill('SIGKILL');
+    await killed;
+    const b = startWorker();
+    await waitFor('worker B to take the job over', async () => ((await jobRow(id)).worker?.includes(`:${b.proc.pid}:`) ? true : undefined));
+    expect(await jobRow(id)).toMatchObject({ state: 'running', attempts: 2 });
+    await lock.release();
+    const done = await waitFor('the job to finish', async () => {
+      const s = await status(id);
+      return s.state !== 'running' ? s : undefined;
+    });
+    expect(done.state, JSON.stringify(done)).toBe('done');
+    expect(done.attempts).toBe(2);
+    const dl = await downloadTo(done.result!.href);
+    expect(dl.status).toBe(200);
+    expect(featureCount(ogrinfo(dl.path))).toBe(communes);
+    await stopWorker(b);
+  });
+
+  it('the janitor expires results: files deleted, link answers 410', async () => {
+    const dir = join(inject('downloadDir'), 'results', doneId);
+    expect(existsSync(dir)).toBe(true);
+    await db().query("UPDATE sdi.jobs SET expires_at = now() - interval '1 second' WHERE id = $1", [doneId]);
+    // The link itself is still within its signed time: the job's expiry decides.
+    expect((await fetch(doneHref)).status).toBe(410);
+    const out = execFileSync(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'download-janitor'], {
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'warn' },
+    });
+    expect(JSON.parse(out.trim().split('\n').pop()!).expired).toContain(doneId);
+    expect(existsSync(dir)).toBe(false);
+    expect((await status(doneId)).state).toBe('expired');
+    const r = await fetch(doneHref);
+    expect(r.status).toBe(410);
+    expect(r.headers.get('content-type')).toContain('application/problem+json');
+  });
+});
