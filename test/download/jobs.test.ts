@@ -15,7 +15,7 @@ import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHmac, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { baseUrl, db, ROOT } from '../helpers.js';
@@ -133,6 +133,17 @@ async function secret(): Promise<string> {
 const signWith = (s: string, id: string, expires: number) => createHmac('sha256', Buffer.from(s, 'utf8')).update(`${id}.${expires}`).digest('base64url');
 
 let communes = 0;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 beforeAll(async () => {
   smtp = new SMTPServer({
@@ -338,6 +349,44 @@ describe('deferred download jobs', () => {
     expect(dl.status).toBe(200);
     expect(featureCount(ogrinfo(dl.path))).toBe(communes);
     await stopWorker(b);
+  });
+
+  it('a server with in-process workers runs jobs; stopped (SIGTERM) mid-job, it puts the job back in the queue', async () => {
+    const { id } = await submit({ layer: 'communes', format: 'kml', crs: 'EPSG:4326' });
+    const lock = await lockTable('data.communes');
+    const start = async () => {
+      const port = await freePort();
+      let out = '';
+      const proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+        env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: String(port), HOST: '127.0.0.1', SDI_SERVICES: 'download', SDI_DEMO: '0', SDI_HARVEST: '0', SDI_DOWNLOAD_WORKERS: '1', SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      proc.stdout!.on('data', (d) => (out += d));
+      proc.stderr!.on('data', (d) => (out += d));
+      workers.push({ proc, log: () => out });
+      return { proc, url: `http://127.0.0.1:${port}` };
+    };
+    const one = await start();
+    await waitFor('the server to claim the job', async () => ((await jobRow(id)).worker?.includes(`:${one.proc.pid}:`) ? true : undefined));
+    const exited = new Promise((r) => one.proc.once('exit', r));
+    one.proc.kill('SIGTERM');
+    // Its build waits on the lock and cannot see the abort: after the grace period the job is requeued.
+    await waitFor('the job to be requeued', async () => ((await jobRow(id)).state === 'queued' ? true : undefined));
+    expect(await jobRow(id)).toMatchObject({ state: 'queued', attempts: 0, worker: null });
+    await lock.release();
+    await exited;
+    const two = await start();
+    const done = await waitFor('the job to finish', async () => {
+      const r = await fetch(`${two.url}/download/jobs/${id}`).catch(() => undefined);
+      const s = r?.ok ? ((await r.json()) as Status) : undefined;
+      return s && s.state !== 'queued' && s.state !== 'running' ? s : undefined;
+    });
+    expect(done.state).toBe('done');
+    // Links are made for the server that is asked.
+    expect(done.result!.href.startsWith(`${two.url}/download/files/${id}?`)).toBe(true);
+    const dl = await downloadTo(done.result!.href);
+    expect(featureCount(ogrinfo(dl.path))).toBe(communes);
+    await stopWorker(two);
   });
 
   it('the janitor expires results: files deleted, link answers 410', async () => {

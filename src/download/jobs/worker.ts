@@ -36,6 +36,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** How often a running job's progress is written and its cancel flag read. */
   progressMs?: number;
+  /** How long stop() waits for running jobs to abort before requeueing them itself. */
+  stopGraceMs?: number;
 }
 
 export interface DownloadWorkers {
@@ -70,7 +72,7 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
       const t = setTimeout(done, ms);
       wakers.add(done);
     });
-  const running = new Map<string, { abort: (why: 'cancel' | 'stop' | 'lost') => void }>();
+  const running = new Map<string, { lease: Lease; abort: (why: 'cancel' | 'stop' | 'lost') => void }>();
 
   // One listening connection per process: new jobs wake idle slots, cancels reach running jobs at once.
   let listener: pg.Client | undefined;
@@ -149,7 +151,7 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
       why ??= w;
       ac.abort();
     };
-    running.set(job.id, { abort });
+    running.set(job.id, { lease, abort });
     setAbort(abort);
     log.info({ job: job.id, attempt: lease.attempt, worker: lease.worker }, 'job started');
     const workDir = join(jobsWorkRoot(platform), `${job.id}-${lease.attempt}`);
@@ -261,7 +263,14 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
       stopping = true;
       for (const r of running.values()) r.abort('stop');
       wakeAll();
-      await Promise.all(slots);
+      // A build waiting inside PostgreSQL (a lock, a long statement) may not see the abort soon: after a
+      // grace period put its job back in the queue from here; the slot's own late writes are then fenced out.
+      const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), opts.stopGraceMs ?? 5_000).unref());
+      if ((await Promise.race([Promise.all(slots), grace])) === 'late') {
+        for (const r of running.values()) await requeue(platform.pool, r.lease, 'requeued: its worker was stopping').catch(() => undefined);
+        await listener?.end().catch(() => undefined);
+        return;
+      }
       await listener?.end().catch(() => undefined);
     },
   };
