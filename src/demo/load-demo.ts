@@ -7,6 +7,7 @@ import { projectPath } from '../paths.js';
 import type { Pool } from '../db/pool.js';
 import { importVectorFile } from '../import/gdal-import.js';
 import { publishLayer } from '../catalog/layers.js';
+import { loadDemoRaster } from './raster-demo.js';
 
 interface DemoLayer {
   name: string;
@@ -47,4 +48,6 @@ export async function loadDemo(pool: Pool, databaseUrl: string, log: (msg: strin
     await importVectorFile(pool, databaseUrl, projectPath('fixtures', 'data', 'cvl-communes-epci.csv'), { schema: 'data', table: 'communes_epci', srid: 2154, overwrite: true });
     log('reference table communes_epci loaded');
   }
+  // The raster layer of the download service: commune population density rasterised at 25 m (GDAL).
+  await loadDemoRaster(pool, databaseUrl, log);
 }

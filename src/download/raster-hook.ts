@@ -1,17 +1,27 @@
 /**
- * Where the vector download path meets raster layers (src/download/raster.ts). Kept apart so that the
- * vector path compiles and runs before raster support is wired.
+ * Where the vector download path meets raster layers (src/download/raster.ts): by layer name, for the
+ * estimate (src/download/estimate.ts) and the extract (src/download/extract.ts). Loaded lazily, so a basket
+ * without raster layers never loads the raster module (nor GDAL).
  */
 import type { Platform } from '../platform.js';
 import type { ExtractRequest } from './request.js';
 import type { ResolvedArea } from './area.js';
 import type { LayerEstimate } from './estimate.js';
 import { DownloadError } from './errors.js';
+import { getRasterLayer, type RasterLayer } from '../catalog/rasters.js';
+import { buildRasterExtract, estimateRaster } from './raster.js';
 
-export async function estimateRasterLayer(_platform: Platform, name: string, _req: ExtractRequest, _area: ResolvedArea | undefined): Promise<LayerEstimate> {
-  throw new DownloadError(501, 'not-implemented', `Raster extracts of ${name} are not available yet`);
+async function rasterLayer(platform: Platform, name: string): Promise<RasterLayer> {
+  const layer = await getRasterLayer(platform.pool, name);
+  if (!layer) throw new DownloadError(404, 'unknown-layer', `Layer '${name.slice(0, 80)}' does not exist`, 'layer');
+  return layer;
 }
 
-export async function buildRasterLayer(_platform: Platform, name: string, _req: ExtractRequest, _area: ResolvedArea | undefined, _outPath: string, _o: { signal?: AbortSignal; onProgress?: (f: number) => void }): Promise<{ bytes: number }> {
-  throw new DownloadError(501, 'not-implemented', `Raster extracts of ${name} are not available yet`);
+export async function estimateRasterLayer(platform: Platform, name: string, req: ExtractRequest, area: ResolvedArea | undefined): Promise<LayerEstimate> {
+  const e = await estimateRaster(platform, await rasterLayer(platform, name), req, area);
+  return { layer: name, kind: 'raster', features: 0, bytes: e.bytes, width: e.width, height: e.height };
+}
+
+export async function buildRasterLayer(platform: Platform, name: string, req: ExtractRequest, area: ResolvedArea | undefined, outPath: string, o: { signal?: AbortSignal; onProgress?: (f: number) => void }): Promise<{ bytes: number }> {
+  return buildRasterExtract(platform, await rasterLayer(platform, name), req, area, outPath, o);
 }
