@@ -34,11 +34,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Downloads of this run in a directory of their own (runs may go side by side); small limits so that the
   // demo data exercises direct, deferred and over-limit extracts: communes of one département (≤ 400) are
   // direct, all 1,776 communes are deferred, communes + their points (3,552) are over the limit.
+  // Rasters (communes_densite, 25 m): a commune is direct (< 4 Mpx), a département deferred, the region (107 Mpx) over the limit.
   // No job workers in the server: job tests start `cli.js download-worker` processes of their own (with the
   // SMTP settings of their test server), and decide when a worker exists, so a job can stay queued.
   const downloadDir = mkdtempSync(join(tmpdir(), 'sdi-test-downloads-'));
   server = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1', SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000', SDI_DOWNLOAD_WORKERS: '0' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1', SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000', SDI_DOWNLOAD_RASTER_DIRECT_MAX_PIXELS: '4000000', SDI_DOWNLOAD_RASTER_MAX_PIXELS: '50000000', SDI_DOWNLOAD_WORKERS: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout!.on('data', (d) => (log += d));
