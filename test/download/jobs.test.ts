@@ -326,6 +326,24 @@ describe('deferred download jobs', () => {
     await stopWorker(w);
   });
 
+  it('a job whose extract cannot be built fails at once with the reason, and says so by webhook', async () => {
+    const { id } = await submit({ layer: 'communes', format: 'gpkg', notify: { webhook: hookUrl } });
+    // The layer goes away between the request and the run (simulated on the stored request).
+    await db().query(`UPDATE sdi.jobs SET request = jsonb_set(request, '{layer}', '"disparue"') WHERE id = $1`, [id]);
+    const w = startWorker();
+    const end = await waitFor('the failure', async () => {
+      const s = await status(id);
+      return s.state !== 'queued' && s.state !== 'running' ? s : undefined;
+    });
+    expect(end).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(end.error).toMatch(/disparue/);
+    expect(end.result).toBeUndefined();
+    const hook = await waitFor('the webhook', async () => hooks.find((h) => h.id === id));
+    expect(hook).toMatchObject({ id, state: 'failed', error: end.error });
+    expect(hook.link).toBeUndefined();
+    await stopWorker(w);
+  });
+
   it('a worker killed with SIGKILL in the middle of a job does not lose it: another worker finishes it', async () => {
     const { id } = await submit({ layer: 'communes', format: 'fgb', crs: 'EPSG:2154' });
     const lock = await lockTable('data.communes');
