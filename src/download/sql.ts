@@ -73,7 +73,9 @@ function clipExpression(layer: Layer, area: string): string {
   let cut = `ST_Intersection(${valid}, ${area})`;
   if (dim) cut = `ST_CollectionExtract(${cut}, ${dim})`;
   if (type.startsWith('MULTI')) cut = `ST_Multi(${cut})`;
-  return `CASE WHEN ST_CoveredBy(${g}, ${area}) THEN ${g} ELSE ${cut} END`;
+  // ST_ContainsProperly(area, g) runs on a prepared area (PostGIS caches it across rows): features well
+  // inside skip the intersection; ST_CoveredBy(g, area) would not be prepared (measured 70× slower).
+  return `CASE WHEN ST_ContainsProperly(${area}, ${g}) THEN ${g} ELSE ${cut} END`;
 }
 
 function where(p: LayerExtractPlan, params: SqlParams, opts: CompileOptions, area: string | undefined): string {
@@ -83,7 +85,9 @@ function where(p: LayerExtractPlan, params: SqlParams, opts: CompileOptions, are
   let pred = `ST_Intersects(${g}, ${area})`;
   // A polygon that only touches the area has nothing left once clipped: leave it out of counts too, so the
   // estimate is the exact number of features of the file.
-  if (p.clip && DIMENSION[p.layer.geometry!.type.toUpperCase()] === 3) pred += ` AND NOT ST_Touches(${g}, ${area})`;
+  // ST_Touches is not prepared (94 s for 194k parcels against a département): only the few features not
+  // properly inside the area reach it.
+  if (p.clip && DIMENSION[p.layer.geometry!.type.toUpperCase()] === 3) pred += ` AND (ST_ContainsProperly(${area}, ${g}) OR NOT ST_Touches(${g}, ${area}))`;
   return w ? `${w} AND ${pred}` : `WHERE ${pred}`;
 }
 
