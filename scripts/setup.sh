@@ -95,7 +95,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "installing npm dependencies (gdal-async builds against the system GDAL: about 2 minutes the first time)"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
-if ! node -e "require('gdal-async')" >/dev/null 2>&1 || ! ldd node_modules/gdal-async/lib/binding/*/gdal.node 2>/dev/null | grep -q '/libgdal.so'; then
+# (grep without -q reads all of ldd's output: with pipefail, grep -q exiting early SIGPIPEs ldd and fails the test at random)
+if ! node -e "require('gdal-async')" >/dev/null 2>&1 || ! ldd node_modules/gdal-async/lib/binding/*/gdal.node 2>/dev/null | grep '/libgdal.so' >/dev/null; then
   say "building gdal-async against the system GDAL"
   (cd node_modules/gdal-async && npx --yes node-gyp rebuild --shared_gdal -j max >/dev/null 2>&1) || npm rebuild gdal-async --build-from-source --shared_gdal >/dev/null
 fi
