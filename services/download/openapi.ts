@@ -28,6 +28,7 @@ export function downloadOpenApi(base: string, platform: Platform): Record<string
     q('region', 'Région code'),
     q('clip', 'true: cut at the area (default); false: whole intersecting features', { type: 'boolean' }),
     q('filter', 'CQL2 text attribute filter'),
+    q('csv-geometry', 'CSV only: wkt (default) or xy columns', { type: 'string', enum: ['wkt', 'xy'] }),
     q('zip', 'Always deliver a zip with metadata and README', { type: 'boolean' }),
   ];
   const problem = { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };

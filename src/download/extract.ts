@@ -134,7 +134,7 @@ export function encodeTarget(platform: Platform, plan: LayerExtractPlan, req: Ex
  */
 export async function openEncodedLayer(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest, format: 'geojson' | 'csv', statementTimeoutMs: number) {
   const t = encodeTarget(platform, plan, req);
-  const stmt = compileExtract(plan, { crs: platform.crs, locator: 'filter' }, (params) => (format === 'geojson' ? geojsonFeatureSql(t, params, plan.layer.idKind === 'integer' || plan.layer.idKind === 'bigint') : csvRowSql(t, params)));
+  const stmt = compileExtract(plan, { crs: platform.crs, locator: 'filter' }, (params) => (format === 'geojson' ? geojsonFeatureSql(t, params, plan.layer.idKind === 'integer' || plan.layer.idKind === 'bigint') : csvRowSql(t, params, req.csvGeometry)));
   const session = await FeatureSession.open(platform.pool, statementTimeoutMs);
   try {
     const { first, rest } = await session.rows(stmt);
@@ -151,7 +151,7 @@ export async function openEncodedLayer(platform: Platform, plan: LayerExtractPla
         }
         yield '\n]}\n';
       } else {
-        yield '\ufeff' + csvHeader(t);
+        yield '\ufeff' + csvHeader(t, req.csvGeometry);
         if (first.length) yield rowsToBuffer(first, '');
         count = first.length;
         for await (const batch of rest) {

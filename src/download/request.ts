@@ -38,6 +38,8 @@ export interface ExtractRequest {
   filter?: string;
   /** Always deliver one zip (layer files + metadata + README), even for one single-file layer. */
   zip: boolean;
+  /** CSV only: geometry as WKT (default) or as x/y columns. */
+  csvGeometry?: 'wkt' | 'xy';
   notify?: Notification;
 }
 
@@ -118,6 +120,7 @@ export function requestFromQuery(q: Record<string, string | undefined>): Extract
     filter: lower.filter,
     'filter-lang': lower['filter-lang'],
     zip: lower.zip,
+    'csv-geometry': lower['csv-geometry'],
   });
 }
 
@@ -144,6 +147,7 @@ export function requestFromJson(body: unknown): ExtractRequest {
     filter: b.filter,
     'filter-lang': b['filter-lang'],
     zip: b.zip,
+    'csv-geometry': b['csv-geometry'] ?? b.csvGeometry,
     notify: b.notify,
   });
 }
@@ -169,6 +173,12 @@ function normalise(src: Record<string, unknown>): ExtractRequest {
     zip: parseBoolean(src.zip, 'zip', false),
   };
   if (typeof src.filter === 'string' && src.filter.trim()) req.filter = src.filter.trim();
+  const cg = src['csv-geometry'];
+  if (cg !== undefined && cg !== '') {
+    if (cg !== 'wkt' && cg !== 'xy') throw BAD('csv-geometry', 'csv-geometry must be wkt or xy');
+    if (format.id !== 'csv') throw BAD('csv-geometry', 'csv-geometry applies to format=csv only');
+    req.csvGeometry = cg;
+  }
   if (notify) req.notify = notify;
   return req;
 }

@@ -94,6 +94,20 @@ describe('every format opens with GDAL, with the right count, CRS and accents', 
     });
   }
 
+  it('CSV with x/y columns (points as they are; polygons by a point on their surface)', async () => {
+    const pts = await download('layer=communes_points&format=csv&crs=EPSG:4326&departement=45&csv-geometry=xy');
+    const info = ogrinfo(pts.path, ['-oo', 'X_POSSIBLE_NAMES=x', '-oo', 'Y_POSSIBLE_NAMES=y', '-oo', 'KEEP_GEOM_COLUMNS=NO']);
+    const { rows } = await db().query(`SELECT count(*)::int AS n FROM data.communes_points p JOIN data.departements d ON ST_Intersects(p.geom, d.geom) WHERE d.code = '45'`);
+    expect(featureCount(info)).toBe(rows[0].n);
+    expect(info).toMatch(/POINT \(1\.9174\d* 47\.8732\d*\)/); // Orléans, lon/lat
+    const polys = await download('layer=communes&format=csv&crs=EPSG:2154&commune=45234&csv-geometry=xy');
+    const text = readFileSync(polys.path, 'utf8');
+    expect(text.split('\r\n')[0]).toBe('\ufeff"fid","code","nom","x","y"');
+    const [x, y] = text.split('\r\n')[1]!.split(',').slice(-2).map(Number);
+    const { rows: inside } = await db().query(`SELECT ST_Contains(geom, ST_SetSRID(ST_MakePoint($1, $2), 2154)) AS ok FROM data.communes WHERE code = '45234'`, [x, y]);
+    expect(inside[0].ok).toBe(true);
+  });
+
   it('the Shapefile .prj is recognised as EPSG:2154 by QGIS', async () => {
     const r = await download('layer=communes&format=shp&crs=EPSG:2154&commune=45234');
     const shp = join(r.path, '..', 'unzipped', 'communes.shp');
@@ -238,6 +252,7 @@ describe('bad input: problem+json with status, parameter and figures; no SQL, no
     { name: 'bad filter', query: `layer=communes&format=gpkg&filter=${encodeURIComponent("nom = = 'x'")}`, status: 400, code: 'invalid-filter', parameter: 'filter' },
     { name: 'filter on an unknown property', query: `layer=communes&format=gpkg&departement=45&filter=${encodeURIComponent("population > 3")}`, status: 400, code: 'invalid-filter', parameter: 'filter' },
     { name: 'raster format on a vector layer', query: 'layer=communes&format=gtiff', status: 400, code: 'format-not-applicable', parameter: 'format' },
+    { name: 'csv-geometry on another format', query: 'layer=communes&format=gpkg&csv-geometry=xy', status: 400, code: 'invalid-parameter', parameter: 'csv-geometry' },
     { name: 'KML in Lambert-93', query: 'layer=communes&format=kml&crs=EPSG:2154', status: 400, code: 'invalid-parameter', parameter: 'crs' },
     { name: 'too big for a direct download: count and limit stated', query: 'layer=communes&format=gpkg', status: 413, code: 'too-big-for-direct', detail: /1776 features.*400 features/, extra: { count: 1776, limit: 400 } },
     { name: 'over the hard limit: count and limit stated', query: 'layers=communes,communes_points&format=gpkg', status: 413, code: 'over-limit', detail: /3552 features; the limit is 3000/, extra: { count: 3552, limit: 3000 } },
