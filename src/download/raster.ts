@@ -3,11 +3,12 @@
  * written as GeoTIFF (tiled, DEFLATE) or Cloud Optimized GeoTIFF by gdal.warp.
  *
  * The output grid is computed here, before GDAL is involved, so that the estimate and the file agree to the
- * pixel: PostGIS intersects the area (or its bbox when clip=false) with the raster's footprint and gives its
- * bounds in the output CRS; the pixel size is the source one when the CRS is the raster's (and the bounds are
- * snapped to the source grid, so no resampling happens), otherwise the one that keeps the number of pixels
- * along the diagonal, as gdalwarp chooses it. gdalwarp then gets -te and -ts explicitly, and, for a clip, the
- * area as a cutline: pixels outside it are nodata (the layer's nodata value).
+ * pixel: PostGIS intersects the area (clip) or the area's bbox in the output CRS (clip=false) with the
+ * raster's footprint, and gives the bounds of that region in the output CRS. The pixel size is the source one
+ * when the CRS is the raster's (bounds snapped to the source grid: no resampling), otherwise the one that
+ * keeps the number of source pixels along the diagonal, as gdalwarp chooses it (square pixels). gdalwarp then
+ * gets -te and -ts explicitly (so -crop_to_cutline is not needed: the bounds already are the cutline's), and,
+ * for a clip, the area as a cutline: pixels outside it are nodata (the layer's nodata value).
  *
  * GDAL is imported lazily (first extract), never when the module is loaded.
  */
@@ -72,22 +73,24 @@ interface GridRow {
 export async function rasterGrid(platform: Platform, layer: RasterLayer, req: ExtractRequest, area: ResolvedArea | undefined): Promise<RasterGrid> {
   const [eminx, eminy, emaxx, emaxy] = layer.extent;
   const clip = Boolean(area && req.clip);
+  // seg(g): g densified (64 segments across its bbox) so that its reprojection follows curved edges.
+  const seg = (g: string) => `ST_Segmentize(${g}, greatest(ST_XMax(${g}) - ST_XMin(${g}), ST_YMax(${g}) - ST_YMin(${g})) / 64 + 1e-9)`;
   const { rows } = await platform.pool.query<GridRow>(
     `WITH e AS (SELECT ST_MakeEnvelope($1::float8, $2::float8, $3::float8, $4::float8, $5::int) AS g),
-          a AS (SELECT CASE WHEN $6::text IS NULL THEN NULL
-                            ELSE ST_Transform(ST_Segmentize(a0, greatest(ST_XMax(a0) - ST_XMin(a0), ST_YMax(a0) - ST_YMin(a0)) / 64 + 1e-9), $5::int) END AS g
-                  FROM (SELECT ST_GeomFromEWKB(decode($6::text, 'hex')) AS a0) s),
-          r AS (SELECT CASE WHEN a.g IS NULL THEN e.g
-                            WHEN $7::boolean THEN ST_Intersection(ST_MakeValid(a.g), e.g)
-                            ELSE ST_Intersection(ST_Envelope(a.g), e.g) END AS g, a.g AS cut
-                  FROM e, a),
-          t AS (SELECT r.*, CASE WHEN ST_IsEmpty(r.g) OR ST_Area(r.g) = 0 THEN NULL
-                                 ELSE ST_Transform(ST_Segmentize(ST_Envelope(r.g), greatest(ST_XMax(r.g) - ST_XMin(r.g), ST_YMax(r.g) - ST_YMin(r.g)) / 64 + 1e-9), $8::int) END AS tg
-                  FROM r)
-     SELECT tg IS NULL AS empty, ST_XMin(g) AS sminx, ST_YMin(g) AS sminy, ST_XMax(g) AS smaxx, ST_YMax(g) AS smaxy,
-            ST_XMin(tg) AS tminx, ST_YMin(tg) AS tminy, ST_XMax(tg) AS tmaxx, ST_YMax(tg) AS tmaxy,
-            CASE WHEN $7::boolean AND tg IS NOT NULL THEN ST_AsGeoJSON(cut, 9) END AS cutline
-       FROM t`,
+          a0 AS (SELECT CASE WHEN $6::text IS NULL THEN NULL ELSE ST_GeomFromEWKB(decode($6::text, 'hex')) END AS g),
+          a AS (SELECT CASE WHEN a0.g IS NULL THEN NULL ELSE ST_Transform(${seg('a0.g')}, $5::int) END AS g FROM a0),
+          -- the region in the output CRS: footprint, area ∩ footprint (clip), or area bbox ∩ footprint (no clip)
+          rt AS (SELECT CASE WHEN a.g IS NULL THEN ST_Transform(${seg('e.g')}, $8::int)
+                             WHEN $7::boolean THEN ST_Transform(ST_Intersection(ST_MakeValid(a.g), e.g), $8::int)
+                             ELSE ST_Intersection(ST_Envelope(ST_Transform(${seg('a0.g')}, $8::int)), ST_Transform(${seg('e.g')}, $8::int)) END AS g
+                   FROM e, a, a0),
+          t AS (SELECT CASE WHEN ST_IsEmpty(rt.g) OR ST_Area(rt.g) = 0 THEN NULL ELSE rt.g END AS g FROM rt),
+          -- the same region back in the raster's CRS: how many source pixels it spans
+          s AS (SELECT CASE WHEN t.g IS NULL THEN NULL ELSE ST_Transform(${seg('t.g')}, $5::int) END AS g FROM t)
+     SELECT t.g IS NULL AS empty, ST_XMin(s.g) AS sminx, ST_YMin(s.g) AS sminy, ST_XMax(s.g) AS smaxx, ST_YMax(s.g) AS smaxy,
+            ST_XMin(t.g) AS tminx, ST_YMin(t.g) AS tminy, ST_XMax(t.g) AS tmaxx, ST_YMax(t.g) AS tmaxy,
+            CASE WHEN $7::boolean AND t.g IS NOT NULL THEN ST_AsGeoJSON(a.g, 9) END AS cutline
+       FROM t, s, a`,
     [eminx, eminy, emaxx, emaxy, layer.srid, area ? area.ewkbHex : null, clip, req.crs],
   );
   const r = rows[0]!;
@@ -98,10 +101,10 @@ export async function rasterGrid(platform: Platform, layer: RasterLayer, req: Ex
   const py = layer.pixelSizeY;
   if (req.crs === layer.srid) {
     // Same CRS: snap outwards to the source grid, keep the source pixel size (no resampling).
-    const minx = eminx + Math.floor((r.sminx - eminx) / px + 1e-9) * px;
-    const maxx = eminx + Math.ceil((r.smaxx - eminx) / px - 1e-9) * px;
-    const maxy = emaxy - Math.floor((emaxy - r.smaxy) / py + 1e-9) * py;
-    const miny = emaxy - Math.ceil((emaxy - r.sminy) / py - 1e-9) * py;
+    const minx = eminx + Math.floor((r.tminx - eminx) / px + 1e-9) * px;
+    const maxx = eminx + Math.ceil((r.tmaxx - eminx) / px - 1e-9) * px;
+    const maxy = emaxy - Math.floor((emaxy - r.tmaxy) / py + 1e-9) * py;
+    const miny = emaxy - Math.ceil((emaxy - r.tminy) / py - 1e-9) * py;
     const width = Math.max(1, Math.round((maxx - minx) / px));
     const height = Math.max(1, Math.round((maxy - miny) / py));
     return { srid: req.crs, bounds: [minx, miny, minx + width * px, maxy], width, height, ...(r.cutline ? { cutline: r.cutline } : {}) };
