@@ -32,6 +32,12 @@ const NO_LIMITATIONS = { href: 'http://inspire.ec.europa.eu/metadata-codelist/Li
 const WFS_PROTOCOL = { href: 'http://www.opengis.net/def/serviceType/ogc/wfs', text: 'OGC:WFS' };
 const DOWNLOAD_PROFILE = { href: 'http://inspire.ec.europa.eu/metadata-codelist/SpatialDataServiceType/download', text: 'download' };
 const ACCESS_POINT = { href: 'http://inspire.ec.europa.eu/metadata-codelist/OnLineDescriptionCode/accessPoint', text: 'accessPoint' };
+/** INSPIRE pre-defined download service (Atom feeds of the download service, services/download/atom.ts). */
+const ATOM_PROTOCOL = { href: 'https://tools.ietf.org/html/rfc4287', text: 'INSPIRE Atom' };
+
+/** URLs of the Atom feeds: the top (service) feed and a layer's dataset feed. */
+export const atomServiceFeedUrl = (base: string) => `${base}/download/atom/service.xml`;
+export const atomDatasetFeedUrl = (base: string, layerName: string) => `${base}/download/atom/${encodeURIComponent(layerName)}.xml`;
 
 // ---------------------------------------------------------------------------------------------- identifiers
 
@@ -199,6 +205,14 @@ export function datasetRecordXml(config: Config, d: DatasetRecordInput): string 
       description: { text: `Téléchargement GeoJSON (WGS 84), ${config.features.oapiLimitMax} objets par page` },
       fn: 'download',
     },
+    {
+      url: atomDatasetFeedUrl(base, d.layerName),
+      protocol: ATOM_PROTOCOL,
+      profile: DOWNLOAD_PROFILE,
+      name: d.layerName,
+      description: { text: `Flux Atom du jeu de données ${d.title} (service de téléchargement simple INSPIRE : fichiers par format et système de coordonnées)` },
+      fn: 'download',
+    },
   ];
   const crs = d.srid > 0 ? d.srid : 2154;
   return (
@@ -305,6 +319,45 @@ export function wfsServiceRecordXml(config: Config, s: ServiceRecordInput): stri
     `</srv:SV_ServiceIdentification></gmd:identificationInfo>` +
     `<gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions><gmd:MD_DigitalTransferOptions>` +
     onLine({ url: `${wfs}?service=WFS&version=2.0.0&request=GetCapabilities`, protocol: WFS_PROTOCOL, profile: DOWNLOAD_PROFILE, name: svc.title, description: ACCESS_POINT }) +
+    `</gmd:MD_DigitalTransferOptions></gmd:transferOptions></gmd:MD_Distribution></gmd:distributionInfo>` +
+    dataQuality('service') +
+    `</gmd:MD_Metadata>`
+  );
+}
+
+/** The INSPIRE pre-defined (Atom) download service record: operatesOn every dataset, resource locator = the top feed. */
+export function atomServiceRecordXml(config: Config, s: ServiceRecordInput): string {
+  const base = recordBaseUrl(config);
+  const feed = atomServiceFeedUrl(base);
+  const csw = `${base}/csw`;
+  const svc = config.service;
+  return (
+    `<gmd:MD_Metadata ${NS_DECL}>` +
+    `<gmd:fileIdentifier>${cs(s.identifier)}</gmd:fileIdentifier>` +
+    `<gmd:language>${language}</gmd:language>${utf8}` +
+    `<gmd:hierarchyLevel>${codeEl('MD_ScopeCode', 'MD_ScopeCode', 'service')}</gmd:hierarchyLevel>` +
+    `<gmd:hierarchyLevelName>${cs('service')}</gmd:hierarchyLevelName>` +
+    `<gmd:contact>${party(config, 'pointOfContact')}</gmd:contact>` +
+    `<gmd:dateStamp><gco:DateTime>${s.dateStamp}</gco:DateTime></gmd:dateStamp>` +
+    `<gmd:metadataStandardName>${cs('ISO 19119')}</gmd:metadataStandardName><gmd:metadataStandardVersion>${cs('2005/PDAM 1')}</gmd:metadataStandardVersion>` +
+    `<gmd:identificationInfo><srv:SV_ServiceIdentification>` +
+    `<gmd:citation><gmd:CI_Citation><gmd:title>${cs(`${svc.title} — service de téléchargement simple (Atom)`)}</gmd:title>${dateEl(s.created, 'creation')}</gmd:CI_Citation></gmd:citation>` +
+    `<gmd:abstract>${cs(`Service de téléchargement simple INSPIRE (flux Atom) : un flux par jeu de données, un fichier par format et système de coordonnées. ${svc.abstract}`)}</gmd:abstract>` +
+    `<gmd:pointOfContact>${party(config, 'custodian')}</gmd:pointOfContact>` +
+    `<gmd:descriptiveKeywords><gmd:MD_Keywords><gmd:keyword>${anchor({ href: 'http://inspire.ec.europa.eu/metadata-codelist/SpatialDataServiceCategory/infoProductAccessService', text: 'infoProductAccessService' })}</gmd:keyword>` +
+    `<gmd:thesaurusName><gmd:CI_Citation><gmd:title>${cs('Classification of spatial data services')}</gmd:title>${dateEl('2008-12-03', 'publication')}</gmd:CI_Citation></gmd:thesaurusName></gmd:MD_Keywords></gmd:descriptiveKeywords>` +
+    constraints() +
+    `<srv:serviceType><gco:LocalName>download</gco:LocalName></srv:serviceType>` +
+    (s.bbox ? `<srv:extent>${bboxEl(s.bbox)}</srv:extent>` : '') +
+    `<srv:couplingType><srv:SV_CouplingType codeList="${GMX}#SV_CouplingType" codeListValue="tight">tight</srv:SV_CouplingType></srv:couplingType>` +
+    `<srv:containsOperations><srv:SV_OperationMetadata><srv:operationName>${cs('Get Download Service Metadata')}</srv:operationName>` +
+    `<srv:DCP><srv:DCPList codeList="${GMX}#DCPList" codeListValue="WebServices">WebServices</srv:DCPList></srv:DCP>` +
+    `<srv:connectPoint><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>${x(feed)}</gmd:URL></gmd:linkage><gmd:protocol>${anchor(ATOM_PROTOCOL)}</gmd:protocol></gmd:CI_OnlineResource></srv:connectPoint>` +
+    `</srv:SV_OperationMetadata></srv:containsOperations>` +
+    s.datasets.map((d) => `<srv:operatesOn uuidref="${x(d.identifier)}" xlink:href="${x(getRecordByIdUrl(csw, d.identifier))}" xlink:title="${x(d.title)}"/>`).join('') +
+    `</srv:SV_ServiceIdentification></gmd:identificationInfo>` +
+    `<gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions><gmd:MD_DigitalTransferOptions>` +
+    onLine({ url: feed, protocol: ATOM_PROTOCOL, profile: DOWNLOAD_PROFILE, name: `${svc.title} — flux Atom`, description: ACCESS_POINT }) +
     `</gmd:MD_DigitalTransferOptions></gmd:transferOptions></gmd:MD_Distribution></gmd:distributionInfo>` +
     dataQuality('service') +
     `</gmd:MD_Metadata>`
@@ -467,6 +520,19 @@ export async function syncLayerRecords(pool: Pool, config: Config): Promise<Sync
       await write(serviceId, 'service:wfs', latest.getTime() ? latest : new Date(), (dateStamp) => wfsServiceRecordXml(config, { ...input, dateStamp }));
     }
     report.serviceIdentifier = serviceId;
+
+    // The INSPIRE pre-defined (Atom) download service record, coupled to the same datasets.
+    const atomId = (await stored('managed_by = $1', 'service:atom'))?.identifier ?? serviceRecordIdentifier(config, 'atom');
+    const atomClash = await stored('identifier = $1', atomId);
+    if (!atomClash || atomClash.managed_by === 'service:atom') {
+      const latest = layers.reduce((m, l) => (l.updated_at > m ? l.updated_at : m), new Date(0));
+      const earliest = layers.reduce((m, l) => (l.created_at < m ? l.created_at : m), latest.getTime() ? latest : new Date());
+      const bbox = boxes.length
+        ? { west: Math.min(...boxes.map((b) => b.west)), east: Math.max(...boxes.map((b) => b.east)), south: Math.min(...boxes.map((b) => b.south)), north: Math.max(...boxes.map((b) => b.north)) }
+        : null;
+      const input = { identifier: atomId, created: stampOf(earliest).slice(0, 10), datasets, bbox };
+      await write(atomId, 'service:atom', latest.getTime() ? latest : new Date(), (dateStamp) => atomServiceRecordXml(config, { ...input, dateStamp }));
+    }
     await client.query('COMMIT');
     return report;
   } catch (e) {

@@ -95,9 +95,13 @@ describe('dataset records of the published layers', () => {
       expect(wfs).toBeDefined();
       expect(unescape(/<gmd:URL>([^<]*)</.exec(wfs!)![1]!)).toBe(`${base}/wfs?service=WFS&version=2.0.0&request=GetCapabilities`);
       expect(wfs).toContain(`<gmd:name><gco:CharacterString>${config.namespace.prefix}:${d.name}</gco:CharacterString></gmd:name>`);
+      // Two download links: the OGC API GeoJSON items and the layer's INSPIRE Atom dataset feed.
       const download = onlines.filter((o) => /CI_OnLineFunctionCode [^>]*codeListValue="download"/.test(o));
-      expect(download.length).toBe(1);
-      expect(unescape(/<gmd:URL>([^<]*)</.exec(download[0]!)![1]!)).toBe(`${base}/ogcapi/collections/${d.name}/items?f=json&limit=${config.features.oapiLimitMax}`);
+      expect(download.map((o) => unescape(/<gmd:URL>([^<]*)</.exec(o)![1]!))).toEqual([
+        `${base}/ogcapi/collections/${d.name}/items?f=json&limit=${config.features.oapiLimitMax}`,
+        `${base}/download/atom/${d.name}.xml`,
+      ]);
+      expect(download[1]).toContain('<gmx:Anchor xlink:href="https://tools.ietf.org/html/rfc4287">INSPIRE Atom</gmx:Anchor>');
       expect(onlines.some((o) => o.includes(`<gmd:URL>${base}/ogcapi/collections/${d.name}</gmd:URL>`))).toBe(true);
     }
   });
@@ -119,7 +123,7 @@ describe('dataset records of the published layers', () => {
       expect(r.covers, d.name).toBe(true);
       const wfs = r.links.find((l: { scheme?: string }) => l.scheme === 'OGC:WFS');
       expect(wfs.url).toMatch(/request=GetCapabilities$/);
-      expect(r.links.filter((l: { function?: string }) => l.function === 'download')).toHaveLength(1);
+      expect(r.links.filter((l: { function?: string }) => l.function === 'download')).toHaveLength(2);
     }
   });
 
