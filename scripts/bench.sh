@@ -22,6 +22,7 @@
 #   BENCH_FLOOR=0        skip the PostGIS floors
 #   BENCH_WMS=1          also run W4/W5 (WMS GetMap) against MapServer and floors F4/F5
 #                        (ours has no WMS yet: never sent to ours)
+#   BENCH_DOWNLOAD=0     skip the download service vs ogr2ogr (bench/download.sh: D1–D4; DOWNLOAD_RUNS, default 3)
 #   BENCH_OGCAPI=0       skip O1 (ours only: OGC API Features /items, W1's bbox, limit=5000)
 #   BENCH_SKIP_INSTALL=1 do not check/install Debian packages
 #   BENCH_NO_BUILD=1     do not (re)build dist/
@@ -252,10 +253,23 @@ if [ "${BENCH_FLOOR:-1}" = 1 ]; then
   fi
 fi
 
+# ------------------------------------------------------------------ 4b. download service vs ogr2ogr
+DOWNLOAD_STATUS="skipped"
+if [ "${BENCH_DOWNLOAD:-1}" = 1 ]; then
+  log "download service vs ogr2ogr (bench/download.sh)"
+  if BENCH_NO_BUILD=1 RUNS="${DOWNLOAD_RUNS:-$([ "${BENCH_QUICK:-0}" = 1 ] && echo 1 || echo 3)}" \
+       bash "$REPO/bench/download.sh" "$OUTDIR/download" > "$OUTDIR/download.log" 2>&1; then
+    DOWNLOAD_STATUS=ok
+  else
+    DOWNLOAD_STATUS="bench/download.sh failed (see download.log)"; tail -20 "$OUTDIR/download.log" >&2
+  fi
+fi
+
 # ------------------------------------------------------------------ 5. summary
 python3 "$REPO/bench/summarize.py" "$OUTDIR" \
   --mapserver-status "$MS_STATUS" --ours-status "$OURS_STATUS" --floor-status "$FLOOR_STATUS" \
   --quick "${BENCH_QUICK:-0}" --elapsed "$((SECONDS - T0))" --ours-notes "${OURS_NOTES:-}"
+if [ -f "$OUTDIR/download/download.md" ]; then echo; cat "$OUTDIR/download/download.md"; else echo "download bench: $DOWNLOAD_STATUS"; fi
 log "done in $((SECONDS - T0)) s; results in $OUTDIR"
 [ "${BENCH_STOP_PG:-0}" = 1 ] || log "anchor cluster left running on 127.0.0.1:5433 (stop: $KIT/setup-pg.sh stop)"
 
