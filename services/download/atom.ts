@@ -1,7 +1,304 @@
 /**
- * INSPIRE pre-defined download service: a top Atom feed and one feed per dataset (being written: issue 4).
+ * INSPIRE pre-defined download service (Technical Guidance for Download Services 3.1, Atom implementation),
+ * as French platforms publish it next to their catalogue:
+ *
+ *  - GET /download/atom, /download/atom/service.xml — the top (download service) feed: one entry per published
+ *    layer (vector and raster) with its INSPIRE identifier (code + namespace, the same as the resource
+ *    identifier of its ISO record), a georss:polygon footprint, one category per CRS, a link to its dataset
+ *    feed and one to its ISO record (CSW GetRecordById); feed links to the service record (describedby), the
+ *    OpenSearch description (search) and the WFS (related, hybrid implementation);
+ *  - GET /download/atom/<layer>.xml — the dataset feed: one entry per (format, CRS) pre-defined file, each
+ *    linking the direct extract URL of the whole layer (/download/extract?layer=…&format=…&crs=EPSG:…);
+ *  - GET /download/atom/opensearch.xml — the OpenSearch description with the INSPIRE templates (Describe
+ *    Spatial Dataset, Get Spatial Dataset per media type, generic search in Atom and HTML) and one example
+ *    query per dataset;
+ *  - GET /download/atom/search — the OpenSearch operations: spatial_dataset_identifier_code (+ namespace) →
+ *    the dataset feed; + crs → a redirect to the file; q → the matching entries of the service feed.
+ *
+ * The files are built on request by the direct extract route, so they always reflect the store; a layer too
+ * big for a direct extract answers with the download service's own 413 (ask a deferred job instead).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
+import type { Layer } from '../../src/catalog/layers.js';
+import { listRasterLayers, getRasterLayer, type RasterLayer } from '../../src/catalog/rasters.js';
+import { layerExtent } from '../../src/catalog/extent.js';
+import { ANONYMOUS } from '../../src/access/policy.js';
+import { publicBaseUrl } from '../../src/ogc/public-url.js';
+import { xmlEscape as x, XML_DECLARATION } from '../../src/xml/escape.js';
+import { parseCrs, crsUri } from '../../src/crs/identifiers.js';
+import { FORMATS, type FormatId, type OutputFormat } from '../../src/download/formats.js';
+import { DownloadError, problemDocument } from '../../src/download/errors.js';
+import { getRecordByIdUrl, serviceRecordIdentifier, LICENCE } from '../../src/metadata/layer-records.js';
 
-export async function atomRoutes(_app: FastifyInstance, _opts: { platform: Platform; mountPath: string }): Promise<void> {}
+const NS_ATOM = 'http://www.w3.org/2005/Atom';
+const NS_GEORSS = 'http://www.georss.org/georss';
+const NS_DLS = 'http://inspire.ec.europa.eu/schemas/inspire_dls/1.0';
+const NS_OS = 'http://a9.com/-/spec/opensearch/1.1/';
+const ATOM_TYPE = 'application/atom+xml';
+const LANG = 'fr';
+
+/** Pre-defined files offered per layer kind (the download service can make more on demand). */
+const ATOM_FORMATS: Record<'vector' | 'raster', FormatId[]> = { vector: ['gpkg', 'shp', 'geojson', 'gml'], raster: ['gtiff', 'cog'] };
+
+/** One dataset of the service: a vector or raster layer, with what the feeds need. */
+interface AtomDataset {
+  kind: 'vector' | 'raster';
+  name: string;
+  title: string;
+  abstract: string;
+  updated: Date;
+  /** WGS 84 [west, south, east, north], if known. */
+  bbox: [number, number, number, number] | null;
+  crs: number[];
+  metadataIdentifier: string | null;
+}
+
+/** Media type of the file the extract route delivers for a format (multi-file formats come zipped). */
+export const deliveredType = (f: OutputFormat) => (f.multiFile ? 'application/zip' : f.mediaType);
+
+const stamp = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+
+export async function atomRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
+  const { platform } = opts;
+  const config = platform.config;
+  const nsUri = config.namespace.uri.replace(/\/+$/, '');
+  const root = (req: FastifyRequest) => publicBaseUrl(req, config.baseUrl);
+  const atomBase = (req: FastifyRequest) => `${root(req)}${opts.mountPath}/atom`;
+
+  async function wgs84(l: Layer): Promise<AtomDataset['bbox']> {
+    if (!l.geometry) return null;
+    const b = await layerExtent(platform.pool, l).catch(() => null);
+    if (!b) return null;
+    const { rows } = await platform.pool.query<{ w: number; s: number; e: number; n: number }>(
+      `SELECT ST_XMin(g) AS w, ST_YMin(g) AS s, ST_XMax(g) AS e, ST_YMax(g) AS n FROM (
+         SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope($1, $2, $3, $4, $5), greatest($3 - $1, $4 - $2, 1e-6) / 32), 4326) AS g) t`,
+      [b.minx, b.miny, b.maxx, b.maxy, l.geometry.srid],
+    );
+    const r = rows[0];
+    return r ? [r.w, r.s, r.e, r.n] : null;
+  }
+
+  const crsFor = (own: number) => [own, 4326, 4258].filter((s, i, a) => a.indexOf(s) === i && (s === own || platform.crs.offered.includes(s)));
+
+  async function fromVector(l: Layer): Promise<AtomDataset> {
+    const own = l.geometry?.srid || l.defaultCrs;
+    return { kind: 'vector', name: l.name, title: l.title, abstract: l.abstract, updated: l.updatedAt, bbox: await wgs84(l), crs: crsFor(own), metadataIdentifier: l.metadataIdentifier };
+  }
+
+  function fromRaster(r: RasterLayer): AtomDataset {
+    return { kind: 'raster', name: r.name, title: r.title, abstract: r.abstract, updated: r.updatedAt, bbox: r.extent4326, crs: crsFor(r.srid), metadataIdentifier: r.metadataIdentifier };
+  }
+
+  async function datasets(): Promise<AtomDataset[]> {
+    const vectors = (await platform.layers.list()).filter((l) => platform.policy.canList(ANONYMOUS, l));
+    const out = await Promise.all(vectors.map(fromVector));
+    for (const r of await listRasterLayers(platform.pool)) out.push(fromRaster(r));
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async function dataset(name: string): Promise<AtomDataset | undefined> {
+    const l = await platform.layers.get(name);
+    if (l && platform.policy.canList(ANONYMOUS, l)) return fromVector(l);
+    const r = await getRasterLayer(platform.pool, name);
+    return r ? fromRaster(r) : undefined;
+  }
+
+  const formatsOf = (d: AtomDataset) => ATOM_FORMATS[d.kind].map((id) => FORMATS.find((f) => f.id === id)!);
+  const recordUrl = (req: FastifyRequest, id: string) => getRecordByIdUrl(`${root(req)}/csw`, id);
+  const extractUrl = (req: FastifyRequest, d: AtomDataset, f: OutputFormat, srid: number) =>
+    `${root(req)}${opts.mountPath}/extract?layer=${encodeURIComponent(d.name)}&format=${f.id}&crs=EPSG:${srid}`;
+
+  const link = (a: Record<string, string | number | undefined>) =>
+    `<link${Object.entries(a)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => ` ${k}="${x(v)}"`)
+      .join('')}/>`;
+  const polygon = (b: AtomDataset['bbox']) =>
+    b ? `<georss:polygon>${[[b[1], b[0]], [b[3], b[0]], [b[3], b[2]], [b[1], b[2]], [b[1], b[0]]].map(([lat, lon]) => `${lat!.toFixed(6)} ${lon!.toFixed(6)}`).join(' ')}</georss:polygon>` : '';
+  const category = (srid: number) => `<category term="${x(crsUri(srid))}" label="${x(`${platform.crs.name(srid)} (EPSG:${srid})`)}"/>`;
+  const feedHead = () => `${XML_DECLARATION}<feed xmlns="${NS_ATOM}" xmlns:georss="${NS_GEORSS}" xmlns:inspire_dls="${NS_DLS}" xml:lang="${LANG}">`;
+  const common = () =>
+    `<rights>${x(`${LICENCE.text} — ${LICENCE.href}`)}</rights>` +
+    `<author><name>${x(config.service.providerName)}</name><email>${x(config.service.contactEmail)}</email></author>`;
+
+  function serviceEntry(req: FastifyRequest, d: AtomDataset): string {
+    const feed = `${atomBase(req)}/${encodeURIComponent(d.name)}.xml`;
+    return (
+      '<entry>' +
+      `<title>${x(d.title)}</title>` +
+      `<inspire_dls:spatial_dataset_identifier_code>${x(d.name)}</inspire_dls:spatial_dataset_identifier_code>` +
+      `<inspire_dls:spatial_dataset_identifier_namespace>${x(nsUri)}</inspire_dls:spatial_dataset_identifier_namespace>` +
+      (d.metadataIdentifier ? link({ href: recordUrl(req, d.metadataIdentifier), rel: 'describedby', type: 'application/xml', title: `Fiche de métadonnées ISO 19139 : ${d.title}` }) : '') +
+      link({ href: feed, rel: 'alternate', type: ATOM_TYPE, hreflang: LANG, title: `Flux Atom du jeu de données ${d.title}` }) +
+      `<id>${x(feed)}</id>` +
+      `<updated>${stamp(d.updated)}</updated>` +
+      (d.abstract ? `<summary>${x(d.abstract)}</summary>` : '') +
+      polygon(d.bbox) +
+      d.crs.map(category).join('') +
+      '</entry>'
+    );
+  }
+
+  /** The top feed, or (search) a feed of some of its entries under another id. */
+  function serviceFeed(req: FastifyRequest, list: AtomDataset[], self?: string): string {
+    const b = atomBase(req);
+    const id = self ?? `${b}/service.xml`;
+    const updated = list.reduce((m, d) => (d.updated > m ? d.updated : m), new Date(0));
+    return (
+      feedHead() +
+      `<title>${x(`${config.service.title} — service de téléchargement simple (INSPIRE Atom)`)}</title>` +
+      `<subtitle>${x(`Jeux de données de ${config.service.providerName} en téléchargement : un flux par jeu de données, un fichier par format et système de coordonnées.`)}</subtitle>` +
+      link({ href: recordUrl(req, serviceRecordIdentifier(config, 'atom')), rel: 'describedby', type: 'application/xml', title: 'Métadonnées du service (ISO 19139)' }) +
+      link({ href: id, rel: 'self', type: ATOM_TYPE, hreflang: LANG, title: 'Ce document' }) +
+      link({ href: `${b}/opensearch.xml`, rel: 'search', type: 'application/opensearchdescription+xml', hreflang: LANG, title: 'Description OpenSearch du service' }) +
+      link({ href: `${root(req)}/wfs?service=WFS&version=2.0.0&request=GetCapabilities`, rel: 'related', type: 'application/xml', title: 'Service WFS (accès direct)' }) +
+      `<id>${x(id)}</id>` +
+      common() +
+      `<updated>${stamp(updated.getTime() ? updated : new Date())}</updated>` +
+      list.map((d) => serviceEntry(req, d)).join('') +
+      '</feed>'
+    );
+  }
+
+  function datasetFeed(req: FastifyRequest, d: AtomDataset): string {
+    const b = atomBase(req);
+    const id = `${b}/${encodeURIComponent(d.name)}.xml`;
+    const entries: string[] = [];
+    for (const f of formatsOf(d)) {
+      for (const srid of d.crs) {
+        if (f.fixedSrid && f.fixedSrid !== srid) continue;
+        const url = extractUrl(req, d, f, srid);
+        entries.push(
+          '<entry>' +
+            `<title>${x(`${d.title} — ${f.title} — ${platform.crs.name(srid)} (EPSG:${srid})`)}</title>` +
+            link({ href: url, rel: 'alternate', type: deliveredType(f), hreflang: LANG, title: `${d.name}.${f.multiFile ? 'zip' : f.extension} (${f.title}, EPSG:${srid})` }) +
+            `<id>${x(url)}</id>` +
+            `<updated>${stamp(d.updated)}</updated>` +
+            `<content type="text">${x(`Jeu de données complet, ${f.title}, ${platform.crs.name(srid)} (EPSG:${srid}), fabriqué à la demande par le service de téléchargement.`)}</content>` +
+            category(srid) +
+            polygon(d.bbox) +
+            '</entry>',
+        );
+      }
+    }
+    const typeDoc = d.kind === 'vector' ? `${root(req)}/ogcapi/collections/${encodeURIComponent(d.name)}` : undefined;
+    return (
+      feedHead() +
+      `<title>${x(`${d.title} — téléchargement`)}</title>` +
+      (d.abstract ? `<subtitle>${x(d.abstract)}</subtitle>` : '') +
+      (d.metadataIdentifier ? link({ href: recordUrl(req, d.metadataIdentifier), rel: 'describedby', type: 'application/xml', title: 'Fiche de métadonnées ISO 19139' }) : '') +
+      (typeDoc ? link({ href: typeDoc, rel: 'describedby', type: 'application/json', title: "Description du type d'objet (local, non harmonisé INSPIRE)" }) : '') +
+      link({ href: id, rel: 'self', type: ATOM_TYPE, hreflang: LANG, title: 'Ce document' }) +
+      link({ href: `${b}/service.xml`, rel: 'up', type: ATOM_TYPE, hreflang: LANG, title: 'Flux du service de téléchargement' }) +
+      `<id>${x(id)}</id>` +
+      common() +
+      `<updated>${stamp(d.updated)}</updated>` +
+      entries.join('') +
+      '</feed>'
+    );
+  }
+
+  function openSearch(req: FastifyRequest, list: AtomDataset[]): string {
+    const b = atomBase(req);
+    const dsParams = 'spatial_dataset_identifier_code={inspire_dls:spatial_dataset_identifier_code?}&spatial_dataset_identifier_namespace={inspire_dls:spatial_dataset_identifier_namespace?}';
+    const url = (type: string, rel: string, template: string) => `<Url type="${x(type)}" rel="${rel}" template="${x(template)}"/>`;
+    const getTypes = new Map<string, FormatId>();
+    for (const k of ['vector', 'raster'] as const) for (const id of ATOM_FORMATS[k]) {
+      const f = FORMATS.find((y) => y.id === id)!;
+      if (!getTypes.has(deliveredType(f))) getTypes.set(deliveredType(f), id);
+    }
+    return (
+      `${XML_DECLARATION}<OpenSearchDescription xmlns="${NS_OS}" xmlns:inspire_dls="${NS_DLS}">` +
+      `<ShortName>${x('Atom SDI')}</ShortName>` +
+      `<Description>${x(`Service de téléchargement simple INSPIRE de ${config.service.providerName} : recherche de jeux de données, description et téléchargement (Describe / Get Spatial Dataset).`)}</Description>` +
+      url('application/opensearchdescription+xml', 'self', `${b}/opensearch.xml`) +
+      url(ATOM_TYPE, 'results', `${b}/search?q={searchTerms?}&language={language?}`) +
+      url('text/html', 'results', `${b}/search?q={searchTerms?}&language={language?}&f=html`) +
+      url(ATOM_TYPE, 'describedby', `${b}/search?${dsParams}&language={language?}`) +
+      [...getTypes].map(([type, id]) => url(type, 'results', `${b}/search?${dsParams}&crs={inspire_dls:crs?}&language={language?}&format=${id}`)).join('') +
+      `<Contact>${x(config.service.contactEmail)}</Contact>` +
+      `<Tags>${x('INSPIRE téléchargement Atom')}</Tags>` +
+      `<LongName>${x(`${config.service.title} — service de téléchargement simple (INSPIRE Atom)`)}</LongName>` +
+      list
+        .map(
+          (d) =>
+            `<Query role="example" inspire_dls:spatial_dataset_identifier_namespace="${x(nsUri)}" inspire_dls:spatial_dataset_identifier_code="${x(d.name)}" ` +
+            `inspire_dls:crs="${x(crsUri(d.crs[0]!))}" language="${LANG}" title="${x(d.title)}" count="1"/>`,
+        )
+        .join('') +
+      `<Developer>${x(config.service.providerName)}</Developer>` +
+      `<Language>${LANG}</Language>` +
+      `<Attribution>${x(`${LICENCE.text} — ${config.service.providerName}`)}</Attribution>` +
+      '<SyndicationRight>open</SyndicationRight><AdultContent>false</AdultContent>' +
+      '<OutputEncoding>UTF-8</OutputEncoding><InputEncoding>UTF-8</InputEncoding>' +
+      '</OpenSearchDescription>'
+    );
+  }
+
+  function html(req: FastifyRequest, list: AtomDataset[], q: string): string {
+    const h = (s: string) => x(s);
+    return (
+      `<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>${h(`Recherche : ${q || 'tous les jeux de données'}`)}</title></head><body>` +
+      `<h1>${h(config.service.title)} — téléchargement</h1><p>${list.length} jeu(x) de données${q ? ` pour « ${h(q)} »` : ''}.</p><ul>` +
+      list
+        .map(
+          (d) =>
+            `<li><a href="${h(`${atomBase(req)}/${encodeURIComponent(d.name)}.xml`)}">${h(d.title)}</a> (${h(d.name)}) : ` +
+            formatsOf(d)
+              .map((f) => `<a href="${h(extractUrl(req, d, f, d.crs[0]!))}">${h(f.title)}</a>`)
+              .join(', ') +
+            '</li>',
+        )
+        .join('') +
+      '</ul></body></html>'
+    );
+  }
+
+  const sendAtom = (reply: FastifyReply, xml: string) => reply.type(`${ATOM_TYPE}; charset=utf-8`).send(xml);
+  const problem = (req: FastifyRequest, reply: FastifyReply, e: DownloadError) => reply.status(e.status).type('application/problem+json').send(problemDocument(e, req.url));
+
+  const top = async (req: FastifyRequest, reply: FastifyReply) => sendAtom(reply, serviceFeed(req, await datasets()));
+  app.get('/atom', top);
+  app.get('/atom/service.xml', top);
+
+  app.get('/atom/opensearch.xml', async (req, reply) => reply.type('application/opensearchdescription+xml; charset=utf-8').send(openSearch(req, await datasets())));
+
+  app.get('/atom/search', async (req, reply) => {
+    const q: Record<string, string> = {};
+    for (const [k, v] of new URL(req.url, 'http://x').searchParams) q[k.toLowerCase()] = v;
+    const code = q.spatial_dataset_identifier_code?.trim();
+    if (code) {
+      const ns = q.spatial_dataset_identifier_namespace?.trim();
+      const d = await dataset(code);
+      if (!d || (ns && ns.replace(/\/+$/, '') !== nsUri)) {
+        return problem(req, reply, new DownloadError(404, 'unknown-dataset', `No dataset '${code.slice(0, 80)}'${ns ? ` in namespace ${ns.slice(0, 120)}` : ''}`, 'spatial_dataset_identifier_code'));
+      }
+      if (!q.crs) return sendAtom(reply, datasetFeed(req, d)); // Describe Spatial Dataset
+      // Get Spatial Dataset: redirect to the file.
+      const ref = /^\d+$/.test(q.crs.trim()) ? { srid: Number(q.crs.trim()) } : parseCrs(q.crs.trim());
+      if (!ref || !d.crs.includes(ref.srid)) {
+        return problem(req, reply, new DownloadError(400, 'unknown-crs', `crs '${q.crs.slice(0, 80)}' is not one of the dataset's (${d.crs.map((s) => `EPSG:${s}`).join(', ')})`, 'crs'));
+      }
+      const formats = formatsOf(d);
+      const f = q.format ? formats.find((y) => y.id === q.format || deliveredType(y) === q.format) : formats[0];
+      if (!f) return problem(req, reply, new DownloadError(400, 'format-not-applicable', `format '${q.format!.slice(0, 40)}' is not offered for ${d.name} (${formats.map((y) => y.id).join(', ')})`, 'format'));
+      return reply.redirect(extractUrl(req, d, f, ref.srid), 302);
+    }
+    const terms = (q.q ?? q.searchterms ?? '').trim().toLowerCase();
+    const all = await datasets();
+    const words = terms.split(/\s+/).filter(Boolean);
+    const hits = all.filter((d) => words.every((w) => `${d.name} ${d.title} ${d.abstract}`.toLowerCase().includes(w)));
+    const accept = String(req.headers.accept ?? '');
+    if (q.f === 'html' || (!q.f && /text\/html/.test(accept) && !/atom/.test(accept))) return reply.type('text/html; charset=utf-8').send(html(req, hits, terms));
+    const self = `${atomBase(req)}/search?q=${encodeURIComponent(terms)}`;
+    return sendAtom(reply, serviceFeed(req, hits, self));
+  });
+
+  app.get<{ Params: { file: string } }>('/atom/:file', async (req, reply) => {
+    const m = /^(.+)\.xml$/.exec(req.params.file);
+    const d = m ? await dataset(m[1]!) : undefined;
+    if (!d) return problem(req, reply, new DownloadError(404, 'unknown-dataset', `No dataset feed '${req.params.file.slice(0, 80)}' (feeds are /atom/<layer>.xml)`, 'layer'));
+    return sendAtom(reply, datasetFeed(req, d));
+  });
+}
