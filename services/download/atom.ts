@@ -15,8 +15,9 @@
  *  - GET /download/atom/search — the OpenSearch operations: spatial_dataset_identifier_code (+ namespace) →
  *    the dataset feed; + crs → a redirect to the file; q → the matching entries of the service feed.
  *
- * The files are built on request by the direct extract route, so they always reflect the store; a layer too
- * big for a direct extract answers with the download service's own 413 (ask a deferred job instead).
+ *  - GET /download/atom/files/<layer>/<format>/<crs> — a pre-defined file: the whole layer, built once per
+ *    version of the layer (src/download/predefined.ts) and then served from disk with its length, whatever its
+ *    size (the direct-download limits do not apply, the hard ones do).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
@@ -29,6 +30,9 @@ import { xmlEscape as x, XML_DECLARATION } from '../../src/xml/escape.js';
 import { parseCrs, crsUri } from '../../src/crs/identifiers.js';
 import { FORMATS, type FormatId, type OutputFormat } from '../../src/download/formats.js';
 import { DownloadError, problemDocument } from '../../src/download/errors.js';
+import { createReadStream } from 'node:fs';
+import { currentPredefined, predefinedFile } from '../../src/download/predefined.js';
+import { sendProblem } from './index.js';
 import { getRecordByIdUrl, serviceRecordIdentifier, LICENCE } from '../../src/metadata/layer-records.js';
 
 const NS_ATOM = 'http://www.w3.org/2005/Atom';
@@ -106,8 +110,9 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
 
   const formatsOf = (d: AtomDataset) => ATOM_FORMATS[d.kind].map((id) => FORMATS.find((f) => f.id === id)!);
   const recordUrl = (req: FastifyRequest, id: string) => getRecordByIdUrl(`${root(req)}/csw`, id);
+  // Pre-defined files: built once per layer version, then served from disk (src/download/predefined.ts).
   const extractUrl = (req: FastifyRequest, d: AtomDataset, f: OutputFormat, srid: number) =>
-    `${root(req)}${opts.mountPath}/extract?layer=${encodeURIComponent(d.name)}&format=${f.id}&crs=EPSG:${srid}`;
+    `${atomBase(req)}/files/${encodeURIComponent(d.name)}/${f.id}/${srid}`;
 
   const link = (a: Record<string, string | number | undefined>) =>
     `<link${Object.entries(a)
@@ -161,7 +166,19 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
     );
   }
 
-  function datasetFeed(req: FastifyRequest, d: AtomDataset): string {
+  /** Sizes of the files already built (the `length` of their links), by format and CRS. */
+  async function builtLengths(d: AtomDataset): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const f of formatsOf(d)) {
+      for (const srid of d.crs) {
+        const b = await currentPredefined(platform, d.name, f.id, srid).catch(() => undefined);
+        if (b) out.set(`${f.id}/${srid}`, b.bytes);
+      }
+    }
+    return out;
+  }
+
+  function datasetFeed(req: FastifyRequest, d: AtomDataset, lengths: Map<string, number> = new Map()): string {
     const b = atomBase(req);
     const id = `${b}/${encodeURIComponent(d.name)}.xml`;
     const entries: string[] = [];
@@ -172,10 +189,10 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
         entries.push(
           '<entry>' +
             `<title>${x(`${d.title} — ${f.title} — ${platform.crs.name(srid)} (EPSG:${srid})`)}</title>` +
-            link({ href: url, rel: 'alternate', type: deliveredType(f), hreflang: LANG, title: `${d.name}.${f.multiFile ? 'zip' : f.extension} (${f.title}, EPSG:${srid})` }) +
+            link({ href: url, rel: 'alternate', type: deliveredType(f), hreflang: LANG, length: lengths.get(`${f.id}/${srid}`), title: `${d.name}.${f.multiFile ? 'zip' : f.extension} (${f.title}, EPSG:${srid})` }) +
             `<id>${x(url)}</id>` +
             `<updated>${stamp(d.updated)}</updated>` +
-            `<content type="text">${x(`Jeu de données complet, ${f.title}, ${platform.crs.name(srid)} (EPSG:${srid}), fabriqué à la demande par le service de téléchargement.`)}</content>` +
+            `<content type="text">${x(`Jeu de données complet, ${f.title}, ${platform.crs.name(srid)} (EPSG:${srid}) : fichier pré-défini, refait quand la couche change.`)}</content>` +
             category(srid) +
             polygon(d.bbox) +
             '</entry>',
@@ -274,7 +291,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
       if (!d || (ns && ns.replace(/\/+$/, '') !== nsUri)) {
         return problem(req, reply, new DownloadError(404, 'unknown-dataset', `No dataset '${code.slice(0, 80)}'${ns ? ` in namespace ${ns.slice(0, 120)}` : ''}`, 'spatial_dataset_identifier_code'));
       }
-      if (!q.crs) return sendAtom(reply, datasetFeed(req, d)); // Describe Spatial Dataset
+      if (!q.crs) return sendAtom(reply, datasetFeed(req, d, await builtLengths(d))); // Describe Spatial Dataset
       // Get Spatial Dataset: redirect to the file.
       const ref = /^\d+$/.test(q.crs.trim()) ? { srid: Number(q.crs.trim()) } : parseCrs(q.crs.trim());
       if (!ref || !d.crs.includes(ref.srid)) {
@@ -299,6 +316,26 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
     const m = /^(.+)\.xml$/.exec(req.params.file);
     const d = m ? await dataset(m[1]!) : undefined;
     if (!d) return problem(req, reply, new DownloadError(404, 'unknown-dataset', `No dataset feed '${req.params.file.slice(0, 80)}' (feeds are /atom/<layer>.xml)`, 'layer'));
-    return sendAtom(reply, datasetFeed(req, d));
+    return sendAtom(reply, datasetFeed(req, d, await builtLengths(d)));
+  });
+
+  // A pre-defined file: the whole layer in one format and CRS offered by its dataset feed.
+  app.get<{ Params: { layer: string; format: string; crs: string } }>('/atom/files/:layer/:format/:crs', async (req, reply) => {
+    try {
+      const d = await dataset(req.params.layer);
+      if (!d) throw new DownloadError(404, 'unknown-dataset', `No dataset '${req.params.layer.slice(0, 80)}'`, 'layer');
+      const f = formatsOf(d).find((y) => y.id === req.params.format);
+      const srid = Number(req.params.crs);
+      if (!f || !d.crs.includes(srid) || (f.fixedSrid && f.fixedSrid !== srid)) throw new DownloadError(404, 'unknown-file', `${d.name} is not offered as ${req.params.format.slice(0, 20)} in EPSG:${req.params.crs.slice(0, 10)} (see its dataset feed)`, 'format');
+      const file = await predefinedFile(platform, d.name, f.id, srid);
+      return reply
+        .type(file.mediaType)
+        .header('content-length', String(file.bytes))
+        .header('last-modified', new Date(file.builtAt).toUTCString())
+        .header('content-disposition', `attachment; filename="${file.filename.replace(/[^\x20-\x7e]|"/g, '_')}"`)
+        .send(createReadStream(file.path));
+    } catch (e) {
+      return sendProblem(req, reply, e);
+    }
   });
 }

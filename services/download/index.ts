@@ -19,6 +19,7 @@ import { prepareExtract } from '../../src/download/estimate.js';
 import { buildPreparedExtract, isStreamable, openEncodedLayer } from '../../src/download/extract.js';
 import { FORMATS } from '../../src/download/formats.js';
 import { logDownload } from '../../src/download/usage.js';
+import { listRasterLayers } from '../../src/catalog/rasters.js';
 import { jobRoutes } from './jobs.js';
 import { atomRoutes } from './atom.js';
 import { downloadOpenApi } from './openapi.js';
@@ -77,7 +78,10 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
         maxFeatures: platform.config.download.maxFeatures,
         maxBytes: platform.config.download.maxBytes,
       },
-      layers: layers.map((l) => ({ name: l.name, title: l.title, example: `${b}/extract?layer=${l.name}&format=gpkg&crs=EPSG:2154` })),
+      layers: [
+        ...layers.map((l) => ({ name: l.name, title: l.title, kind: 'vector', example: `${b}/extract?layer=${l.name}&format=gpkg&crs=EPSG:2154` })),
+        ...(await listRasterLayers(platform.pool)).map((r) => ({ name: r.name, title: r.title, kind: 'raster', example: `${b}/extract?layer=${r.name}&format=gtiff&crs=EPSG:${r.srid}&commune=45234` })),
+      ],
     });
   });
 
@@ -101,7 +105,8 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
       const p = await prepareExtract(platform, extractReq, ANONYMOUS);
       const est = p.estimate;
       if (est.mode === 'deferred') {
-        throw new DownloadError(413, 'too-big-for-direct', `This extract holds ${est.features} features (about ${est.bytes} bytes); direct downloads are limited to ${est.limit.name === 'directMaxFeatures' ? `${est.limit.value} features` : `${est.limit.value} ${est.limit.name === 'directMaxBytes' ? 'bytes' : 'pixels'}`}. Ask for a deferred extract: POST the same request as JSON to ${base(req)}/jobs.`, 'layer', { count: est.limit.name === 'directMaxFeatures' ? est.features : est.bytes, limit: est.limit.value, limitName: est.limit.name, jobs: `${base(req)}/jobs`, estimate: est });
+        const what = { directMaxFeatures: [est.features, 'features'], directMaxBytes: [est.bytes, 'bytes'], rasterDirectMaxPixels: [est.pixels ?? 0, 'pixels'] }[est.limit.name] ?? [est.features, 'features'];
+        throw new DownloadError(413, 'too-big-for-direct', `This extract holds ${what[0]} ${what[1]}; direct downloads are limited to ${est.limit.value} ${what[1]}. Ask for a deferred extract: POST the same request as JSON to ${base(req)}/jobs.`, 'layer', { count: what[0], limit: est.limit.value, limitName: est.limit.name, jobs: `${base(req)}/jobs`, estimate: est });
       }
       if (isStreamable(p)) {
         const plan = p.vectors[0]!;

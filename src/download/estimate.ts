@@ -20,9 +20,10 @@ export interface LayerEstimate {
   kind: 'vector' | 'raster';
   features: number;
   bytes: number;
-  /** Rasters: output size in pixels. */
+  /** Rasters: output size in pixels, and width × height × bands (what the raster limits count). */
   width?: number;
   height?: number;
+  pixels?: number;
 }
 
 export interface Limit {
@@ -32,6 +33,8 @@ export interface Limit {
 
 export interface Estimate {
   layers: LayerEstimate[];
+  /** Raster baskets: total pixels (width × height × bands). */
+  pixels?: number;
   features: number;
   bytes: number;
   mode: 'direct' | 'deferred';
@@ -122,13 +125,14 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
     mode = 'deferred';
     limit = { name: 'directMaxBytes', value: dl.directMaxBytes };
   }
-  const rasterPixels = estimates.filter((e) => e.kind === 'raster').reduce((s, e) => s + (e.width ?? 0) * (e.height ?? 0), 0);
+  const rasterPixels = estimates.filter((e) => e.kind === 'raster').reduce((s, e) => s + (e.pixels ?? (e.width ?? 0) * (e.height ?? 0)), 0);
   if (rasterPixels > dl.rasterDirectMaxPixels) {
     mode = 'deferred';
     limit = { name: 'rasterDirectMaxPixels', value: dl.rasterDirectMaxPixels };
   }
   const estimate: Estimate = {
     layers: estimates,
+    ...(rasterPixels ? { pixels: rasterPixels } : {}),
     features,
     bytes,
     mode,

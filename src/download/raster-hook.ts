@@ -19,7 +19,7 @@ async function rasterLayer(platform: Platform, name: string): Promise<RasterLaye
 
 export async function estimateRasterLayer(platform: Platform, name: string, req: ExtractRequest, area: ResolvedArea | undefined): Promise<LayerEstimate> {
   const e = await estimateRaster(platform, await rasterLayer(platform, name), req, area);
-  return { layer: name, kind: 'raster', features: 0, bytes: e.bytes, width: e.width, height: e.height };
+  return { layer: name, kind: 'raster', features: 0, bytes: e.bytes, width: e.width, height: e.height, pixels: e.pixels };
 }
 
 export async function buildRasterLayer(platform: Platform, name: string, req: ExtractRequest, area: ResolvedArea | undefined, outPath: string, o: { signal?: AbortSignal; onProgress?: (f: number) => void }): Promise<{ bytes: number }> {

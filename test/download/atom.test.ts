@@ -100,6 +100,13 @@ beforeAll(async () => {
   published = rows.map((r) => r.name);
 });
 
+/** A pre-defined file link: /download/atom/files/<layer>/<format>/<epsg>. */
+function predefined(href: string): { layer: string; format: string; crs: string } {
+  const m = /^\/download\/atom\/files\/([^/]+)\/([^/]+)\/(\d+)$/.exec(new URL(href).pathname);
+  expect(m, href).not.toBeNull();
+  return { layer: decodeURIComponent(m![1]!), format: m![2]!, crs: `EPSG:${m![3]}` };
+}
+
 describe('the download service (top) feed', () => {
   it('is a well-formed Atom feed whose id is its URL, with title, rights, updated, author; /download/atom is the same feed', async () => {
     checkFeedHead(top, topUrl);
@@ -197,11 +204,10 @@ describe('dataset feeds', () => {
         expect(dl[0]!.attrs.hreflang).toBe('fr');
         const href = dl[0]!.attrs.href!;
         expect(one(x, 'id').text).toBe(href);
-        const u = new URL(href);
-        expect(u.pathname).toBe('/download/extract');
-        expect(u.searchParams.get('layer')).toBe(one(e, 'spatial_dataset_identifier_code', DLS).text);
-        expect(u.searchParams.get('crs')).toBe(`EPSG:${epsgOfCategory(cats[0]!)}`);
-        const key = `${u.searchParams.get('format')}|${u.searchParams.get('crs')}`;
+        const u = predefined(href);
+        expect(u.layer).toBe(one(e, 'spatial_dataset_identifier_code', DLS).text);
+        expect(u.crs).toBe(`EPSG:${epsgOfCategory(cats[0]!)}`);
+        const key = `${u.format}|${u.crs}`;
         expect(seen.has(key), key).toBe(false);
         seen.add(key);
       }
@@ -241,8 +247,8 @@ describe('dataset feeds', () => {
   it('the raster layer has GeoTIFF and COG files in Lambert-93, WGS 84 and ETRS89', async () => {
     const feed = await fetchFeed(`${baseUrl()}/download/atom/communes_densite.xml`);
     const files = kids(feed, 'entry').map((x) => {
-      const u = new URL(links(x, 'alternate')[0]!.attrs.href!);
-      return `${u.searchParams.get('format')} ${u.searchParams.get('crs')} ${links(x, 'alternate')[0]!.attrs.type}`;
+      const u = predefined(links(x, 'alternate')[0]!.attrs.href!);
+      return `${u.format} ${u.crs} ${links(x, 'alternate')[0]!.attrs.type}`;
     });
     expect(files.sort()).toEqual([
       'cog EPSG:2154 image/tiff; application=geotiff; profile=cloud-optimized',

@@ -375,8 +375,10 @@ describe('deferred download jobs', () => {
     const start = async () => {
       const port = await freePort();
       let out = '';
+      // BASE_URL: a server rewrites the layer records with its public URL at start; these must stay the suite
+      // server's (other tests follow the records' links).
       const proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-        env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: String(port), HOST: '127.0.0.1', SDI_SERVICES: 'download', SDI_DEMO: '0', SDI_HARVEST: '0', SDI_DOWNLOAD_WORKERS: '1', SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'info' },
+        env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: String(port), HOST: '127.0.0.1', SDI_SERVICES: 'download', SDI_DEMO: '0', SDI_HARVEST: '0', SDI_DOWNLOAD_WORKERS: '1', SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'info', BASE_URL: inject('baseUrl') },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       proc.stdout!.on('data', (d) => (out += d));
@@ -400,8 +402,8 @@ describe('deferred download jobs', () => {
       return s && s.state !== 'queued' && s.state !== 'running' ? s : undefined;
     });
     expect(done.state).toBe('done');
-    // Links are made for the server that is asked.
-    expect(done.result!.href.startsWith(`${two.url}/download/files/${id}?`)).toBe(true);
+    // BASE_URL is the suite server's: links name it, and it serves the same store and result directory.
+    expect(done.result!.href.startsWith(`${baseUrl()}/download/files/${id}?`)).toBe(true);
     const dl = await downloadTo(done.result!.href);
     expect(featureCount(ogrinfo(dl.path))).toBe(communes);
     await stopWorker(two);
