@@ -187,6 +187,23 @@ describe('areas', () => {
     expect(JSON.parse(readFileSync(bbox.path, 'utf8')).features.length).toBe(b[0].n);
   });
 
+  it('a WFS GetFeature and a download of the same layer, area and CRS return the same features', async () => {
+    const bbox = '610000,6740000,630000,6760000';
+    const wfs = await (await fetch(`${baseUrl()}/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&BBOX=${bbox},urn:ogc:def:crs:EPSG::2154&SRSNAME=urn:ogc:def:crs:EPSG::2154&OUTPUTFORMAT=application/json`)).json();
+    const r = await download(`layer=communes&format=geojson&crs=EPSG:2154&bbox=${bbox}&bbox-crs=EPSG:2154&clip=false`);
+    const dl = JSON.parse(readFileSync(r.path, 'utf8'));
+    type F = { id: string | number; properties: Record<string, unknown>; geometry: unknown };
+    const byId = (fs: F[]) => new Map(fs.map((f) => [String(f.id).replace(/^communes\./, ''), f]));
+    const a = byId(wfs.features);
+    const b = byId(dl.features);
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    expect(a.size).toBeGreaterThan(20);
+    for (const [id, f] of a) {
+      expect(b.get(id)!.properties).toEqual(f.properties);
+      expect(b.get(id)!.geometry).toEqual(f.geometry);
+    }
+  });
+
   it('a CQL2 attribute filter applies', async () => {
     const r = await download(`layer=communes&format=geojson&departement=45&filter=${encodeURIComponent("nom LIKE 'Saint-%'")}`);
     const fc = JSON.parse(readFileSync(r.path, 'utf8'));
