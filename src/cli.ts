@@ -8,6 +8,9 @@
  *                               import a vector file (GeoPackage, Shapefile, GeoJSON…) with GDAL and publish it
  *   layers                      list published layers
  *   records                     write the catalogue records of the published layers and the WFS
+ *   records-load PATH… [--force] [--batch N] [--workers N] [--connections N]
+ *                               bulk-load ISO 19139 / Dublin Core files (directories are walked) into the catalogue:
+ *                               same extraction and upsert as one by one, parsed in threads, multi-row INSERTs
  *   download-worker [--concurrency N] [--poll-ms MS]
  *                               run deferred download jobs until SIGTERM/SIGINT (any number of these
  *                               processes, on any machine sharing the database and the download directory)
@@ -28,10 +31,10 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' } },
+    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' } },
   });
   const config = loadConfig();
-  const pool = createPool(config.databaseUrl, 2);
+  const pool = createPool(config.databaseUrl, command === 'records-load' ? 4 : 2);
   try {
     await migrate(pool, (m) => console.log(m));
     switch (command) {
@@ -45,6 +48,23 @@ async function main(): Promise<number> {
       case 'records':
         console.log(JSON.stringify(await syncLayerRecords(pool, config)));
         return 0;
+      case 'records-load': {
+        if (positionals.length === 0) throw new Error('records-load needs files or directories');
+        const { bulkLoadRecords } = await import('./metadata/bulk-load.js');
+        const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+        let last = 0;
+        const report = await bulkLoadRecords(pool, positionals, {
+          force: values.force, batchSize: num(values.batch), workers: num(values.workers), connections: num(values.connections),
+          onProgress: (done, total) => {
+            if (done - last >= 10_000 || done === total) {
+              last = done;
+              console.error(`records-load: ${done}/${total}`);
+            }
+          },
+        });
+        console.log(JSON.stringify({ ...report, failed: report.failed.length, failures: report.failed.slice(0, 20) }));
+        return report.failed.length > 0 ? 1 : 0;
+      }
       case 'publish': {
         if (!values.table || !values.name) throw new Error('publish needs --table schema.table and --name');
         const [schema, table] = values.table.includes('.') ? values.table.split('.', 2) : ['public', values.table];

@@ -10,7 +10,7 @@ import { parseXml, XmlInputError } from '../xml/tree.js';
 import { decodeXml, stripXmlDeclaration } from './xml.js';
 import { extractIso, isIsoRoot } from './iso19139.js';
 import { extractDublinCore, isDublinCoreRoot } from './dublin-core.js';
-import { MetadataError, type Box, type MetadataRecord } from './record.js';
+import { emptyRecord, MetadataError, type Box, type MetadataRecord } from './record.js';
 
 export type Db = Pool | PoolClient;
 
@@ -122,25 +122,49 @@ export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
  * is unchanged (after the extraction rules changed).
  */
 export async function upsertRecord(db: Db, r: MetadataRecord, options: { force?: boolean } = {}): Promise<{ id: number; outcome: UpsertOutcome }> {
-  const cols = columns(r);
-  const values: unknown[] = cols.map((c) => c[1]);
-  const placeholders = cols.map((c, i) => `$${i + 1}::${c[2]}`);
-  const b = boxArrays(r.boxes);
-  values.push(b.w, b.s, b.e, b.n);
-  const k = cols.length;
-  const bbox = `(SELECT ST_Multi(ST_CollectionExtract(ST_UnaryUnion(ST_Collect(ST_MakeEnvelope(x.w, x.s, x.e, x.n, 4326))), 3))
-                  FROM unnest($${k + 1}::float8[], $${k + 2}::float8[], $${k + 3}::float8[], $${k + 4}::float8[]) AS x(w, s, e, n))`;
-  const names = [...cols.map((c) => c[0]), 'bbox'];
-  const sql = `INSERT INTO sdi.metadata_records AS m (${names.join(', ')}) VALUES (${[...placeholders, bbox].join(', ')})
-    ON CONFLICT (identifier) DO UPDATE SET ${names.filter((n) => n !== 'identifier').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, updated_at = now()
-    ${options.force ? '' : 'WHERE m.document IS DISTINCT FROM EXCLUDED.document'}
-    RETURNING m.id, (xmax = 0) AS inserted`;
-  const res = await db.query<{ id: number; inserted: boolean }>(sql, values);
+  const res = await db.query<{ id: number; inserted: boolean }>(upsertStatement(1, options.force), recordRowValues(r));
   if (res.rows.length === 0) {
     const { rows } = await db.query<{ id: number }>('SELECT id FROM sdi.metadata_records WHERE identifier = $1', [r.identifier]);
     return { id: rows[0]!.id, outcome: 'unchanged' };
   }
   return { id: res.rows[0]!.id, outcome: res.rows[0]!.inserted ? 'created' : 'updated' };
+}
+
+/** Names and SQL casts of the stored columns, in the order of recordRowValues (the bbox follows them). */
+const COLUMN_SPECS: Array<[string, string]> = columns(parseRecordShape()).map((c) => [c[0], c[2]]);
+/** Parameters one record takes in upsertStatement: its columns, then the four box corner arrays. */
+export const PARAMS_PER_RECORD = COLUMN_SPECS.length + 4;
+
+function parseRecordShape(): MetadataRecord {
+  return emptyRecord('x', 'iso19139', '');
+}
+
+/** The statement parameters of one record (what a worker thread can compute and hand over as plain data). */
+export function recordRowValues(r: MetadataRecord): unknown[] {
+  const b = boxArrays(r.boxes);
+  return [...columns(r).map((c) => c[1]), b.w, b.s, b.e, b.n];
+}
+
+/**
+ * INSERT … ON CONFLICT (identifier) DO UPDATE for `n` records (their recordRowValues concatenated), unchanged
+ * documents left alone unless `force`. RETURNING the rows written (id, inserted). One statement whatever n is,
+ * so the single-record upsert and the bulk loader store exactly the same thing.
+ */
+export function upsertStatement(n: number, force = false): string {
+  const k = COLUMN_SPECS.length;
+  const tuples: string[] = [];
+  for (let row = 0; row < n; row++) {
+    const o = row * PARAMS_PER_RECORD;
+    const placeholders = COLUMN_SPECS.map((c, i) => `$${o + i + 1}::${c[1]}`);
+    const bbox = `(SELECT ST_Multi(ST_CollectionExtract(ST_UnaryUnion(ST_Collect(ST_MakeEnvelope(x.w, x.s, x.e, x.n, 4326))), 3))
+                  FROM unnest($${o + k + 1}::float8[], $${o + k + 2}::float8[], $${o + k + 3}::float8[], $${o + k + 4}::float8[]) AS x(w, s, e, n))`;
+    tuples.push(`(${[...placeholders, bbox].join(', ')})`);
+  }
+  const names = [...COLUMN_SPECS.map((c) => c[0]), 'bbox'];
+  return `INSERT INTO sdi.metadata_records AS m (${names.join(', ')}) VALUES ${tuples.join(',\n')}
+    ON CONFLICT (identifier) DO UPDATE SET ${names.filter((n) => n !== 'identifier').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, updated_at = now()
+    ${force ? '' : 'WHERE m.document IS DISTINCT FROM EXCLUDED.document'}
+    RETURNING m.id, m.identifier, (xmax = 0) AS inserted`;
 }
 
 export interface LoadReport {
