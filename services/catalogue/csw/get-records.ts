@@ -13,6 +13,7 @@ import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { DC_NAMESPACES, dcElementName, ISO_TOP_ELEMENTS, isoTopElementName, storedRecordColumns, writeDublinCore, writeIso, type StoredRecord } from '../../../src/metadata/writers.js';
 import { compileFilter, sortExpression } from './compile.js';
 import { withCatalogueRead, type CswContext } from './context.js';
+import { cachedCount, pageCacheEnabled, queryKey, rememberCount, rememberResume, resumeAfter } from './page-cache.js';
 import { documentGraph, toRdfXml } from '../../../src/metadata/dcat.js';
 import { CSW_NS, GMD_NS, isRdfSchema, OUTPUT_SCHEMA_URI, type ElementSet, type GetRecordByIdRequest, type GetRecordsRequest, type OutputSchema } from './request.js';
 
@@ -58,30 +59,51 @@ export interface SearchPage {
 }
 
 /** Build the SQL of a GetRecords request (exported for tests and the harvest-side paging logic). */
-export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): { where: string; order: string; params: SqlParams } {
+export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): { where: string; order: string; params: SqlParams; identifierOrder: boolean } {
   const params = new SqlParams();
   const where = req.constraint ? compileFilter(req.constraint, { params, crs: ctx.platform.crs }) : 'TRUE';
   const keys = (req.sortBy ?? []).map((k) => `${sortExpression(k.name)} ${k.descending ? 'DESC' : 'ASC'}`);
   // The identifier is unique: appended last, it makes every order total, hence paging stable.
   const order = [...keys, 'r.identifier ASC'].join(', ');
-  return { where, order, params };
+  // Ordered by identifier alone (no SortBy, or SortBy identifier ascending): pages can resume after an identifier.
+  const identifierOrder = keys.every((k) => k === 'r.identifier ASC');
+  return { where, order, params, identifierOrder };
 }
 
 export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promise<string> {
   checkElementNames(req.outputSchema, req.elementNames);
-  const { where, order, params } = planGetRecords(ctx, req);
+  const { where, order, params, identifierOrder } = planGetRecords(ctx, req);
   if (req.resultType === 'validate') return acknowledgement(req);
   const page = await withCatalogueRead(ctx, async (c) => {
     try {
-      const countValues = [...params.values];
-      const { rows: cnt } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM sdi.metadata_records r WHERE ${where}`, countValues);
-      const matched = cnt[0]!.n;
+      // The caches are keyed by the catalogue revision of this very snapshot (see page-cache.ts).
+      let key: string | undefined;
+      if (pageCacheEnabled()) {
+        const { rows: rev } = await c.query<{ revision: string }>('SELECT revision::text AS revision FROM sdi.catalogue_revision');
+        if (rev[0]) key = queryKey(rev[0].revision, where, params.values);
+      }
+      let matched = key === undefined ? undefined : cachedCount(key);
+      if (matched === undefined) {
+        const { rows: cnt } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM sdi.metadata_records r WHERE ${where}`, [...params.values]);
+        matched = cnt[0]!.n;
+        if (key !== undefined) rememberCount(key, matched);
+      }
       let records: string[] = [];
       if (req.resultType === 'results' && req.maxRecords > 0 && req.startPosition <= matched) {
-        const limit = params.add(req.maxRecords, 'integer');
-        const offset = params.add(req.startPosition - 1, 'integer');
         const cols = selectColumns(req.outputSchema, req.elementSet, req.elementNames);
-        const { rows } = await c.query<Row>(`SELECT ${cols} FROM sdi.metadata_records r WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`, params.values);
+        const after = key !== undefined && identifierOrder && req.startPosition > 1 ? resumeAfter(key, req.startPosition) : undefined;
+        let sql: string;
+        if (after !== undefined) {
+          // The previous page of this query, in this state, ended with `after`: seek past it on the identifier index.
+          const a = params.add(after, 'text');
+          sql = `SELECT ${cols} FROM sdi.metadata_records r WHERE (${where}) AND r.identifier > ${a} ORDER BY ${order} LIMIT ${params.add(req.maxRecords, 'integer')}`;
+        } else {
+          const limit = params.add(req.maxRecords, 'integer');
+          const offset = params.add(req.startPosition - 1, 'integer');
+          sql = `SELECT ${cols} FROM sdi.metadata_records r WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
+        }
+        const { rows } = await c.query<Row>(sql, params.values);
+        if (key !== undefined && identifierOrder && rows.length > 0) rememberResume(key, req.startPosition + rows.length, rows[rows.length - 1]!.identifier);
         records = rows.map((r) => writeRecord(ctx, r, req.outputSchema, req.elementSet, req.elementNames));
       }
       const returned = records.length;

@@ -1,0 +1,75 @@
+/**
+ * Caches of GetRecords paging, keyed by the catalogue revision (migrations/0010_catalogue_revision.sql) read
+ * in the request's own snapshot, and by the compiled query (SQL text and parameter values):
+ *
+ * - numberOfRecordsMatched: a count computed once per query and catalogue state. Every GetRecords needs it
+ *   (a harvest asks the same query 4,000 times); it stays exact because any committed change of the records
+ *   changes the revision, hence the key.
+ * - where the next page starts: for queries ordered by identifier alone (no SortBy, or SortBy identifier as
+ *   data.gouv.fr sends it), the identifier of the last record served for startPosition s + returned. The next
+ *   page is then read with `identifier > last … LIMIT n` on the identifier index instead of skipping s rows
+ *   (OFFSET), which makes page 4,000 as cheap as page 1. Same state, same order: the same records.
+ *
+ * Both are small LRU maps in the process (several processes each keep their own); SDI_CSW_PAGE_CACHE=0
+ * disables them (every request then counts and OFFSETs, as before).
+ */
+
+class Lru<V> {
+  private map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(k: string): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+  set(k: string, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+export const pageCacheEnabled = () => process.env.SDI_CSW_PAGE_CACHE !== '0';
+
+const counts = new Lru<number>(2000);
+/** key → (startPosition of the next page → identifier of the record just before it). */
+const resumes = new Lru<Map<number, string>>(200);
+const RESUMES_PER_QUERY = 64;
+
+export function queryKey(revision: string, where: string, values: unknown[]): string {
+  return `${revision}\u0000${where}\u0000${JSON.stringify(values)}`;
+}
+
+export function cachedCount(key: string): number | undefined {
+  return counts.get(key);
+}
+
+export function rememberCount(key: string, n: number): void {
+  counts.set(key, n);
+}
+
+/** The identifier after which the page starting at `startPosition` begins, when a previous page ended there. */
+export function resumeAfter(key: string, startPosition: number): string | undefined {
+  return resumes.get(key)?.get(startPosition);
+}
+
+export function rememberResume(key: string, nextPosition: number, lastIdentifier: string): void {
+  let m = resumes.get(key);
+  if (!m) {
+    m = new Map();
+    resumes.set(key, m);
+  }
+  m.set(nextPosition, lastIdentifier);
+  if (m.size > RESUMES_PER_QUERY) m.delete(m.keys().next().value!);
+}
+
+export function clearPageCaches(): void {
+  counts.clear();
+  resumes.clear();
+}

@@ -1,0 +1,163 @@
+/**
+ * The paging caches (services/catalogue/csw/page-cache.ts) never change an answer: numberOfRecordsMatched
+ * follows every committed write (the catalogue revision moves once per writing transaction, at commit), a
+ * sequential harvest resumed after the last identifier gives exactly the pages OFFSET gives, also when the
+ * catalogue changes between two pages; and the bulk loader (`cli.js records-load`) stores rows identical to
+ * the one-by-one loader's.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { db, ROOT } from '../helpers.js';
+import { CSW, FIXTURES, VARIANT, allIdentifiers, loadFixtures, postCsw, recordIds, searchResults } from './setup.js';
+import { deleteRecord, parseRecord, upsertRecord } from '../../src/metadata/store.js';
+
+const TEMP_IDS = ['0000-page-cache-test-a', 'zzzz-page-cache-test-b'];
+
+beforeAll(async () => {
+  expect((await loadFixtures()).failed).toEqual([]);
+});
+afterAll(async () => {
+  for (const id of TEMP_IDS) await deleteRecord(db(), id);
+});
+
+const revision = async () => Number((await db().query<{ revision: string }>('SELECT revision FROM sdi.catalogue_revision')).rows[0]!.revision);
+
+/** data.gouv.fr's csw-iso-19139 request (apiso:type filter, SortBy apiso:identifier), brief ISO records. */
+const udata = (start: number, n: number) =>
+  `<csw:GetRecords xmlns:csw="${CSW}" xmlns:ogc="http://www.opengis.net/ogc" xmlns:apiso="http://www.opengis.net/cat/csw/apiso/1.0" service="CSW" version="2.0.2" resultType="results" startPosition="${start}" maxRecords="${n}" outputSchema="http://www.isotc211.org/2005/gmd">` +
+  `<csw:Query typeNames="gmd:MD_Metadata" xmlns:gmd="http://www.isotc211.org/2005/gmd"><csw:ElementSetName>brief</csw:ElementSetName><csw:Constraint version="1.1.0"><ogc:Filter><ogc:Or>` +
+  ['dataset', 'nonGeographicDataset', 'series', 'service'].map((t) => `<ogc:PropertyIsEqualTo><ogc:PropertyName>apiso:type</ogc:PropertyName><ogc:Literal>${t}</ogc:Literal></ogc:PropertyIsEqualTo>`).join('') +
+  `</ogc:Or></ogc:Filter></csw:Constraint><ogc:SortBy><ogc:SortProperty><ogc:PropertyName>apiso:identifier</ogc:PropertyName><ogc:SortOrder>ASC</ogc:SortOrder></ogc:SortProperty></ogc:SortBy></csw:Query></csw:GetRecords>`;
+const TYPES = `type IN ('dataset', 'nonGeographicDataset', 'series', 'service')`;
+
+const anyTextHits = async (word: string) => {
+  const r = await postCsw(
+    `<csw:GetRecords xmlns:csw="${CSW}" xmlns:ogc="http://www.opengis.net/ogc" service="CSW" version="2.0.2" resultType="hits"><csw:Query typeNames="csw:Record"><csw:Constraint version="1.1.0"><ogc:Filter><ogc:PropertyIsLike wildCard="%" singleChar="_" escapeChar="\\"><ogc:PropertyName>csw:AnyText</ogc:PropertyName><ogc:Literal>%${word}%</ogc:Literal></ogc:PropertyIsLike></ogc:Filter></csw:Constraint></csw:Query></csw:GetRecords>`,
+  );
+  expect(r.status, r.body.slice(0, 300)).toBe(200);
+  return searchResults(r.body).matched;
+};
+
+/** A copy of a fixture under another identifier (and a word of our own in its title). */
+function variantOf(file: string, identifier: string, word: string) {
+  const text = readFileSync(join(FIXTURES, file), 'utf8');
+  const doc = text
+    .replace(/(<gmd:fileIdentifier>\s*<gco:CharacterString>)[^<]+/, `$1${identifier}`)
+    .replace(/(<gmd:title>\s*<gco:CharacterString>)/, `$1${word} `);
+  return parseRecord(doc);
+}
+const FIXTURE = readdirSync(FIXTURES).filter((f) => f.endsWith('.xml') && f !== VARIANT).sort()[0]!;
+
+describe('catalogue revision', () => {
+  it('moves once per committed writing transaction, not for a rolled-back one, not for reads', async () => {
+    const r0 = await revision();
+    await anyTextHits('cadastre');
+    expect(await revision()).toBe(r0);
+    const c = await db().connect();
+    try {
+      await c.query('BEGIN');
+      await upsertRecord(c, variantOf(FIXTURE, TEMP_IDS[0]!, 'pagecachezebu'));
+      await upsertRecord(c, variantOf(FIXTURE, TEMP_IDS[1]!, 'pagecachezebu'));
+      await c.query('ROLLBACK');
+      expect(await revision()).toBe(r0);
+      await c.query('BEGIN');
+      await upsertRecord(c, variantOf(FIXTURE, TEMP_IDS[0]!, 'pagecachezebu'));
+      await upsertRecord(c, variantOf(FIXTURE, TEMP_IDS[1]!, 'pagecachezebu'));
+      expect(await revision(), 'not before the commit').toBe(r0);
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+    expect(await revision()).toBe(r0 + 1);
+    for (const id of TEMP_IDS) await deleteRecord(db(), id);
+    expect(await revision()).toBe(r0 + 3);
+  });
+});
+
+describe('numberOfRecordsMatched stays exact with the count cache', () => {
+  it('follows inserts, updates and deletes between identical requests', async () => {
+    const base = await anyTextHits('pagecachezebu');
+    expect(base).toBe(0);
+    expect(await anyTextHits('pagecachezebu')).toBe(0);
+    await upsertRecord(db(), variantOf(FIXTURE, TEMP_IDS[0]!, 'pagecachezebu'));
+    expect(await anyTextHits('pagecachezebu')).toBe(1);
+    await upsertRecord(db(), variantOf(FIXTURE, TEMP_IDS[1]!, 'pagecachezebu'));
+    expect(await anyTextHits('pagecachezebu')).toBe(2);
+    // an update that removes the word
+    await upsertRecord(db(), variantOf(FIXTURE, TEMP_IDS[1]!, 'autre'));
+    expect(await anyTextHits('pagecachezebu')).toBe(1);
+    await deleteRecord(db(), TEMP_IDS[0]!);
+    expect(await anyTextHits('pagecachezebu')).toBe(0);
+    await deleteRecord(db(), TEMP_IDS[1]!);
+  });
+});
+
+describe('sequential harvest resumed after the last identifier', () => {
+  const page = async (start: number, n: number) => {
+    const r = await postCsw(udata(start, n));
+    expect(r.status, r.body.slice(0, 300)).toBe(200);
+    return { ...searchResults(r.body), ids: recordIds(r.body) };
+  };
+  /** What OFFSET paging gives in the current state (the reference). */
+  const expectedPage = async (start: number, n: number) => (await allIdentifiers(TYPES)).slice(start - 1, start - 1 + n);
+
+  it('gives the OFFSET pages, twice in a row (second time from the caches)', async () => {
+    const all = await allIdentifiers(TYPES);
+    for (let round = 0; round < 2; round++) {
+      const got: string[] = [];
+      for (let start = 1; start !== 0; ) {
+        const p = await page(start, 3);
+        expect(p.matched).toBe(all.length);
+        expect(p.ids).toEqual(all.slice(start - 1, start + 2));
+        got.push(...p.ids);
+        start = p.next;
+      }
+      expect(got).toEqual(all);
+    }
+  });
+
+  it('a write between two pages: the next page is the OFFSET page of the new state, counts follow', async () => {
+    const p1 = await page(1, 4);
+    const p2 = await page(p1.next, 4);
+    expect(p2.ids).toEqual(await expectedPage(5, 4));
+    // a record sorting first shifts every position by one
+    await upsertRecord(db(), variantOf(FIXTURE, TEMP_IDS[0]!, 'pagecachezebu'));
+    const p3 = await page(p2.next, 4);
+    expect(p3.matched).toBe(p2.matched + 1);
+    expect(p3.ids).toEqual(await expectedPage(9, 4));
+    expect(p3.ids[0]).toBe(p2.ids[3]);
+    await deleteRecord(db(), TEMP_IDS[0]!);
+    const p4 = await page(p3.next, 4);
+    expect(p4.matched).toBe(p2.matched);
+    expect(p4.ids).toEqual(await expectedPage(13, 4));
+  });
+});
+
+describe('bulk loader (cli.js records-load)', () => {
+  const rowsDigest = async () =>
+    (
+      await db().query<{ identifier: string; digest: string }>(
+        `SELECT identifier, md5((to_jsonb(m) - 'id' - 'created_at' - 'updated_at')::text) AS digest FROM sdi.metadata_records m WHERE identifier = ANY($1) ORDER BY identifier`,
+        [fixtureIds],
+      )
+    ).rows;
+  let fixtureIds: string[] = [];
+
+  it('rewrites the fixtures (--force) into rows identical to the one-by-one loader, in parser threads', async () => {
+    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.xml') && f !== VARIANT).map((f) => join(FIXTURES, f));
+    fixtureIds = files.map((f) => parseRecord(readFileSync(f)).identifier);
+    const before = await rowsDigest();
+    expect(before.length).toBe(new Set(fixtureIds).size);
+    const env = { ...process.env, DATABASE_URL: inject('databaseUrl'), LOG_LEVEL: 'warn' };
+    const cli = (args: string[]) => JSON.parse(execFileSync(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'records-load', '--workers', '2', '--batch', '7', ...args, ...files], { env, encoding: 'utf8' }).trim().split('\n').pop()!);
+    const unchanged = cli([]);
+    expect(unchanged).toMatchObject({ files: files.length, created: 0, updated: 0, failed: 0 });
+    expect(unchanged.unchanged).toBe(files.length);
+    const forced = cli(['--force']);
+    expect(forced).toMatchObject({ files: files.length, created: 0, unchanged: 0, failed: 0 });
+    expect(forced.updated).toBe(files.length);
+    expect(await rowsDigest()).toEqual(before);
+  });
+});
