@@ -63,6 +63,20 @@ export function downloadOpenApi(base: string, platform: Platform): Record<string
         get: { summary: 'Result of a deferred extract (signed link)', responses: { 200: { description: 'The file' }, 403: problem, 404: problem, 410: problem } },
       },
       '/atom': { get: { summary: 'INSPIRE pre-defined download service: top Atom feed', responses: { 200: { description: 'Atom feed', content: { 'application/atom+xml': {} } } } } },
+      '/atom/{layer}.xml': {
+        parameters: [{ name: 'layer', in: 'path', required: true, schema: { type: 'string' } }],
+        get: { summary: 'Dataset feed: one entry per pre-defined file (format × CRS)', responses: { 200: { description: 'Atom feed', content: { 'application/atom+xml': {} } }, 404: problem } },
+      },
+      '/atom/files/{layer}/{format}/{epsg}': {
+        parameters: [
+          { name: 'layer', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'format', in: 'path', required: true, schema: { type: 'string', enum: FORMATS.map((f) => f.id) } },
+          { name: 'epsg', in: 'path', required: true, schema: { type: 'integer' } },
+        ],
+        get: { summary: 'Pre-defined file: the whole layer, built once per layer version, served with its length', responses: { 200: { description: 'The file' }, 404: problem, 413: problem } },
+      },
+      '/atom/opensearch.xml': { get: { summary: 'OpenSearch description (INSPIRE templates)', responses: { 200: { description: 'OpenSearch description', content: { 'application/opensearchdescription+xml': {} } } } } },
+      '/atom/search': { get: { summary: 'OpenSearch: Describe / Get Spatial Dataset, free-text search', responses: { 200: { description: 'Atom feed or HTML' }, 302: { description: 'Get Spatial Dataset: the file' }, 400: problem, 404: problem } } },
     },
     components: {
       schemas: {
