@@ -7,6 +7,7 @@
  * Records are written from stored columns (Dublin Core) or stored ISO text (full document, or the brief and
  * summary element sets cut when the record was stored): no document is parsed per request.
  */
+import type { QueryConfig } from 'pg';
 import { SqlParams } from '../../../src/db/sql.js';
 import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
@@ -55,8 +56,14 @@ export interface SearchPage {
   matched: number;
   returned: number;
   nextRecord: number;
-  records: string[];
+  records: Array<string | Buffer>;
 }
+
+/** ISO full without ElementName: each record is its stored document, sent as stored (see storedDocuments). */
+const storedIsoFull = (req: GetRecordsRequest) => req.outputSchema === 'gmd' && req.elementSet === 'full' && !req.elementNames;
+const RAW_COLUMNS = `r.identifier, CASE WHEN r.schema = 'iso19139' THEN r.document END AS document`;
+/** Result columns in binary format handed over as Buffers (text and varchar are their UTF-8 bytes). */
+const RAW_TYPES = { getTypeParser: () => (v: Buffer | string) => v };
 
 /** Build the SQL of a GetRecords request (exported for tests and the harvest-side paging logic). */
 export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): { where: string; order: string; params: SqlParams; identifierOrder: boolean } {
@@ -70,7 +77,7 @@ export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): { where
   return { where, order, params, identifierOrder };
 }
 
-export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promise<string> {
+export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promise<string | Buffer> {
   checkElementNames(req.outputSchema, req.elementNames);
   const { where, order, params, identifierOrder } = planGetRecords(ctx, req);
   if (req.resultType === 'validate') return acknowledgement(req);
@@ -88,9 +95,25 @@ export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promi
         matched = cnt[0]!.n;
         if (key !== undefined) rememberCount(key, matched);
       }
-      let records: string[] = [];
+      let records: Array<string | Buffer> = [];
+      let pageIdentifiers: string[] = [];
+      /** ISO full pages: the stored documents as the bytes PostgreSQL sends, never decoded nor re-encoded. */
+      const storedDocuments = async (c2: typeof c, sql: string, values: unknown[]): Promise<Array<string | Buffer>> => {
+        // `binary` (result format) is a pg Query option its type declarations do not list
+        const config = { text: sql, values, binary: true, types: RAW_TYPES } as unknown as QueryConfig;
+        const { rows } = await c2.query<{ identifier: Buffer; document: Buffer | null }>(config);
+        pageIdentifiers = rows.map((r) => r.identifier.toString('utf8'));
+        const missing = pageIdentifiers.filter((_, i) => rows[i]!.document === null);
+        // Records stored as Dublin Core have no ISO document: their generated one, as on the other paths.
+        const generated = new Map<string, string>();
+        if (missing.length > 0) {
+          const { rows: dc } = await c2.query<Row>(`SELECT ${selectColumns('gmd', 'full')} FROM sdi.metadata_records r WHERE r.identifier = ANY($1::text[])`, [missing]);
+          for (const r of dc) generated.set(r.identifier, writeRecord(ctx, r, 'gmd', 'full'));
+        }
+        return rows.map((r, i) => r.document ?? generated.get(pageIdentifiers[i]!)!);
+      };
       if (req.resultType === 'results' && req.maxRecords > 0 && req.startPosition <= matched) {
-        const cols = selectColumns(req.outputSchema, req.elementSet, req.elementNames);
+        const cols = storedIsoFull(req) ? RAW_COLUMNS : selectColumns(req.outputSchema, req.elementSet, req.elementNames);
         const after = key !== undefined && identifierOrder && req.startPosition > 1 ? resumeAfter(key, req.startPosition) : undefined;
         let sql: string;
         if (after !== undefined) {
@@ -102,9 +125,15 @@ export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promi
           const offset = params.add(req.startPosition - 1, 'integer');
           sql = `SELECT ${cols} FROM sdi.metadata_records r WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
         }
-        const { rows } = await c.query<Row>(sql, params.values);
-        if (key !== undefined && identifierOrder && rows.length > 0) rememberResume(key, req.startPosition + rows.length, rows[rows.length - 1]!.identifier);
-        records = rows.map((r) => writeRecord(ctx, r, req.outputSchema, req.elementSet, req.elementNames));
+        if (storedIsoFull(req)) {
+          records = await storedDocuments(c, sql, params.values);
+          const lastId = records.length > 0 ? pageIdentifiers[pageIdentifiers.length - 1] : undefined;
+          if (key !== undefined && identifierOrder && lastId !== undefined) rememberResume(key, req.startPosition + records.length, lastId);
+        } else {
+          const { rows } = await c.query<Row>(sql, params.values);
+          if (key !== undefined && identifierOrder && rows.length > 0) rememberResume(key, req.startPosition + rows.length, rows[rows.length - 1]!.identifier);
+          records = rows.map((r) => writeRecord(ctx, r, req.outputSchema, req.elementSet, req.elementNames));
+        }
       }
       const returned = records.length;
       const last = req.startPosition + returned - 1;
@@ -118,17 +147,17 @@ export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promi
   return searchResponse(req, page);
 }
 
-function searchResponse(req: GetRecordsRequest, page: SearchPage): string {
+function searchResponse(req: GetRecordsRequest, page: SearchPage): string | Buffer {
   const elementSet = req.elementNames ? '' : ` elementSet="${req.elementSet}"`;
-  return (
+  const head =
     XML_DECLARATION +
     `<csw:GetRecordsResponse ${ROOT_NS} version="2.0.2" xsi:schemaLocation="${SCHEMA_LOCATION}">` +
     (req.requestId ? `<csw:RequestId>${x(req.requestId)}</csw:RequestId>` : '') +
     `<csw:SearchStatus timestamp="${new Date().toISOString()}"/>` +
-    `<csw:SearchResults numberOfRecordsMatched="${page.matched}" numberOfRecordsReturned="${page.returned}" nextRecord="${page.nextRecord}" recordSchema="${OUTPUT_SCHEMA_URI[req.outputSchema]}"${elementSet}>` +
-    page.records.join('') +
-    '</csw:SearchResults></csw:GetRecordsResponse>\n'
-  );
+    `<csw:SearchResults numberOfRecordsMatched="${page.matched}" numberOfRecordsReturned="${page.returned}" nextRecord="${page.nextRecord}" recordSchema="${OUTPUT_SCHEMA_URI[req.outputSchema]}"${elementSet}>`;
+  const tail = '</csw:SearchResults></csw:GetRecordsResponse>\n';
+  if (page.records.every((r) => typeof r === 'string')) return head + page.records.join('') + tail;
+  return Buffer.concat([Buffer.from(head), ...page.records.map((r) => (typeof r === 'string' ? Buffer.from(r) : r)), Buffer.from(tail)]);
 }
 
 function acknowledgement(req: GetRecordsRequest): string {
