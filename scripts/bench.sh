@@ -24,6 +24,9 @@
 #                        (ours has no WMS yet: never sent to ours)
 #   BENCH_DOWNLOAD=0     skip the download service vs ogr2ogr (bench/download.sh: D1–D4; DOWNLOAD_RUNS, default 3)
 #   BENCH_OGCAPI=0       skip O1 (ours only: OGC API Features /items, W1's bbox, limit=5000)
+#   BENCH_CSW=0          skip the CSW section (bench/csw.sh: 100,000 gen-records.py records in their own
+#                        database sdi_csw_bench, loaded once; run-csw.py C1–C5 vs pycsw 2.6.2's figures; CSW_* knobs there)
+#   BENCH_ONLY=csw       only the CSW section (no packages, no anchor data load, no WFS/download workloads)
 #   BENCH_SKIP_INSTALL=1 do not check/install Debian packages
 #   BENCH_NO_BUILD=1     do not (re)build dist/
 #   BENCH_STOP_PG=1      stop the anchor cluster at the end (default: leave it running)
@@ -107,7 +110,27 @@ install_packages() {
   fi
   if [ "$POLICY_CREATED" = 1 ]; then rm -f /usr/sbin/policy-rc.d; POLICY_CREATED=0; fi
 }
-if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ]; then install_packages; fi
+if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ] && [ "${BENCH_ONLY:-}" != csw ]; then install_packages; fi
+
+# ------------------------------------------------------------------ CSW (bench/csw.sh), also alone with BENCH_ONLY=csw
+CSW_STATUS="skipped"
+run_csw() {
+  log "CSW: 100,000 records vs pycsw 2.6.2 (bench/csw.sh; first run generates and loads them, ~3 min)"
+  if [ "${BENCH_NO_BUILD:-0}" != 1 ] && { [ ! -f "$REPO/dist/src/cli.js" ] ||
+       [ -n "$(find "$REPO/src" "$REPO/services" -name '*.ts' -newer "$REPO/dist/src/server.js" -print -quit 2>/dev/null)" ]; }; then
+    log "building (tsc)"
+    (cd "$REPO" && npx --no-install tsc -p tsconfig.json > "$OUTDIR/csw-build.log" 2>&1) || { tail -20 "$OUTDIR/csw-build.log" >&2; }
+  fi
+  if bash "$REPO/bench/csw.sh" "$OUTDIR/csw" 2>&1 | tee "$OUTDIR/csw.log" | grep --line-buffered -E '^\[csw' ; then :; fi
+  if [ -f "$OUTDIR/csw/csw.md" ]; then CSW_STATUS=ok; else CSW_STATUS="bench/csw.sh failed (see csw.log)"; tail -20 "$OUTDIR/csw.log" >&2; fi
+}
+if [ "${BENCH_ONLY:-}" = csw ]; then
+  "$KIT/setup-pg.sh" up > "$OUTDIR/setup-pg.log" 2>&1 || { cat "$OUTDIR/setup-pg.log" >&2; exit 2; }
+  run_csw
+  if [ -f "$OUTDIR/csw/csw.md" ]; then echo; cat "$OUTDIR/csw/csw.md"; fi
+  log "done in $((SECONDS - T0)) s; results in $OUTDIR"
+  [ "$CSW_STATUS" = ok ]; exit $?
+fi
 
 # ------------------------------------------------------------------ 2. anchor cluster + data
 log "anchor cluster (state in /tmp/anchor-pg)"
@@ -265,11 +288,14 @@ if [ "${BENCH_DOWNLOAD:-1}" = 1 ]; then
   fi
 fi
 
+if [ "${BENCH_CSW:-1}" = 1 ]; then run_csw; fi
+
 # ------------------------------------------------------------------ 5. summary
 python3 "$REPO/bench/summarize.py" "$OUTDIR" \
   --mapserver-status "$MS_STATUS" --ours-status "$OURS_STATUS" --floor-status "$FLOOR_STATUS" \
   --quick "${BENCH_QUICK:-0}" --elapsed "$((SECONDS - T0))" --ours-notes "${OURS_NOTES:-}"
 if [ -f "$OUTDIR/download/download.md" ]; then echo; cat "$OUTDIR/download/download.md"; else echo "download bench: $DOWNLOAD_STATUS"; fi
+if [ -f "$OUTDIR/csw/csw.md" ]; then echo; cat "$OUTDIR/csw/csw.md"; else echo "CSW bench: $CSW_STATUS"; fi
 log "done in $((SECONDS - T0)) s; results in $OUTDIR"
 [ "${BENCH_STOP_PG:-0}" = 1 ] || log "anchor cluster left running on 127.0.0.1:5433 (stop: $KIT/setup-pg.sh stop)"
 
