@@ -16,7 +16,7 @@ import { parseRecord, recordRowValues, upsertStatement } from './store.js';
 export interface BulkLoadOptions {
   /** Records per INSERT statement (default 200; at most 1000, PostgreSQL's 65,535 parameters). */
   batchSize?: number;
-  /** Parser threads (default: CPUs − 1, at least 1; 0 parses in this thread). */
+  /** Parser threads (default: one per CPU, the writing thread mostly waits; 0 parses in this thread). */
   workers?: number;
   /** INSERT statements in flight at once, each on its own connection (default 2). */
   connections?: number;
@@ -85,17 +85,27 @@ class ParserPool {
     const w = this.idle.pop() ?? (await new Promise<Worker>((resolve) => this.waiting.push(resolve)));
     try {
       return await new Promise<ParsedBatch>((resolve, reject) => {
-        const onMessage = (m: { ok: true; batch: ParsedBatch } | { ok: false; error: string }) => {
+        const done = () => {
+          w.off('message', onMessage);
           w.off('error', onError);
+          w.off('exit', onExit);
+        };
+        const onMessage = (m: { ok: true; batch: ParsedBatch } | { ok: false; error: string }) => {
+          done();
           if (m.ok) resolve(m.batch);
           else reject(new Error(m.error));
         };
         const onError = (e: Error) => {
-          w.off('message', onMessage);
+          done();
           reject(e);
+        };
+        const onExit = () => {
+          done();
+          reject(new Error('parser thread stopped'));
         };
         w.once('message', onMessage);
         w.once('error', onError);
+        w.once('exit', onExit);
         w.postMessage(files);
       });
     } finally {
@@ -113,7 +123,7 @@ class ParserPool {
 export async function bulkLoadRecords(pool: Pool, paths: string[], options: BulkLoadOptions = {}): Promise<BulkLoadReport> {
   const t0 = performance.now();
   const batchSize = Math.min(1000, Math.max(1, options.batchSize ?? 200));
-  const nWorkers = options.workers ?? Math.max(1, cpus().length - 1);
+  const nWorkers = options.workers ?? Math.max(1, cpus().length);
   const connections = Math.max(1, options.connections ?? 2);
   const files = listRecordFiles(paths);
   const report: BulkLoadReport = { files: files.length, created: 0, updated: 0, unchanged: 0, failed: [], seconds: 0 };
@@ -124,15 +134,26 @@ export async function bulkLoadRecords(pool: Pool, paths: string[], options: Bulk
   const parse = (b: string[]) => (parsers ? parsers.parse(b) : Promise.resolve(parseFiles(b)));
   let done = 0;
   let next = 0;
-  // Each lane takes the next batch, parses it (in a thread), writes it; `connections` lanes, and enough parser
-  // threads to keep them busy, overlap parsing and writing.
+  // Batches are parsed ahead (as many as there are threads and lanes) while the lanes write earlier ones:
+  // parsing and writing overlap, and no thread waits for a lane.
+  const ahead = new Map<number, Promise<ParsedBatch>>();
+  let parsedUpTo = 0;
+  const prefetch = (upTo: number) => {
+    for (; parsedUpTo < batches.length && parsedUpTo <= upTo; parsedUpTo++) {
+      const p = parse(batches[parsedUpTo]!);
+      p.catch(() => undefined); // awaited (and thrown) by its lane
+      ahead.set(parsedUpTo, p);
+    }
+  };
   const lane = async () => {
     const client = await pool.connect();
     try {
       for (;;) {
         const i = next++;
         if (i >= batches.length) return;
-        const parsed = await parse(batches[i]!);
+        prefetch(i + Math.max(1, nWorkers) + connections);
+        const parsed = await ahead.get(i)!;
+        ahead.delete(i);
         report.failed.push(...parsed.failed);
         // One statement cannot upsert an identifier twice: the last file wins, as it would one by one.
         const byId = new Map(parsed.rows.map((r) => [r.identifier, r.values]));
