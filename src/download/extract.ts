@@ -26,6 +26,7 @@ import { compileExtract, encodedLayer, type LayerExtractPlan } from './sql.js';
 import { geometryExpression, type EncodeTarget } from '../formats/target.js';
 import { columnRef } from '../filter/compile-sql.js';
 import { quoteIdent } from '../db/pool.js';
+import type { CompiledSql } from '../db/sql.js';
 import { gdalPgConnection } from '../import/gdal-import.js';
 import { FeatureSession } from '../query/cursor.js';
 import { geojsonFeatureSql } from '../formats/geojson.js';
@@ -197,54 +198,78 @@ async function writeVectorLayer(
     progress(1);
     return { features: count(), files: [{ path, name: `${base}.${format.extension}` }] };
   }
-  const table = `x_${randomUUID().replace(/-/g, '')}`;
-  const n = await fillWorkTable(platform, plan, req, table, signal);
-  progress(0.4);
+  const stmt = extractionStatement(platform, plan, req);
+  const id = randomUUID();
+  // The statement's bound values go to a row of download_work.params (inserted with bound parameters); the SQL
+  // GDAL runs refers to them by this server-made id, so no value from the request is ever part of its text.
+  await platform.pool.query('INSERT INTO download_work.params (id, v) VALUES ($1, $2::jsonb)', [id, JSON.stringify(stmt.values)]);
   try {
-    const files = await gdalTranslate(platform, plan, format, req, table, dir, (f) => progress(0.4 + 0.6 * f));
-    return { features: n, files };
+    const sql = bindFromParamsRow(stmt, id);
+    // A cancel must also stop a statement GDAL is waiting on: its session is found by application_name.
+    const appName = `sdi-extract-${id}`;
+    const onAbort = () => void platform.pool.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [appName]).catch(() => undefined);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await gdalTranslate(platform, plan, format, req, sql, appName, dir, signal, progress);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   } finally {
-    await platform.pool.query(`DROP TABLE IF EXISTS download_work.${quoteIdent(table)}`).catch(() => undefined);
+    await platform.pool.query('DELETE FROM download_work.params WHERE id = $1', [id]).catch(() => undefined);
   }
 }
 
-/** Run the extraction statement into download_work.<table>; returns the row count. Cancellable. */
-async function fillWorkTable(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest, table: string, signal?: AbortSignal): Promise<number> {
+/** The layer's extraction: id, attributes and the (clipped) geometry in the output CRS. */
+function extractionStatement(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest): CompiledSql {
   const t = encodeTarget(platform, plan, req);
   const geomName = plan.layer.geometry?.column ?? 'geom';
-  const stmt = compileExtract(plan, { crs: platform.crs, locator: 'filter' }, (params) => {
+  return compileExtract(plan, { crs: platform.crs, locator: 'filter' }, (params) => {
     const cols = [plan.layer.idColumn, ...plan.layer.columns.map((c) => c.name)].map((c) => `${columnRef(c)} AS ${quoteIdent(c)}`);
     if (plan.layer.geometry) cols.push(`${geometryExpression(t, params)} AS ${quoteIdent(geomName)}`);
     return cols.join(', ');
   });
-  const client = await platform.pool.connect();
-  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  const onAbort = () => void platform.pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const r = await client.query(`CREATE UNLOGGED TABLE download_work.${quoteIdent(table)} AS ${stmt.text}`, stmt.values);
-    return r.rowCount ?? 0;
-  } catch (e) {
-    if (signal?.aborted) throw new DownloadError(499, 'cancelled', 'The extract was cancelled');
-    throw e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    client.release();
-  }
+}
+
+/**
+ * Replace each placeholder $n by a scalar sub-select of the n-th value of the params row (an InitPlan:
+ * evaluated once, usable in index conditions, a constant for PostGIS's prepared-geometry cache). Casts written
+ * by the compiler ($n::type) stay in place; arrays are rebuilt from their JSON elements.
+ */
+export function bindFromParamsRow(stmt: CompiledSql, id: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad params id');
+  return stmt.text.replace(/\$(\d+)/g, (_m, n: string) => {
+    const k = Number(n) - 1;
+    const v = stmt.values[k];
+    if (k < 0 || k >= stmt.values.length) throw new Error(`placeholder $${n} without a value`);
+    return Array.isArray(v)
+      ? `(SELECT ARRAY(SELECT jsonb_array_elements_text(p.v->${k})) FROM download_work.params p WHERE p.id = '${id}')`
+      : `(SELECT p.v->>${k} FROM download_work.params p WHERE p.id = '${id}')`;
+  });
 }
 
 const GDAL_GEOMETRY_TYPE: Record<string, string> = {
   POINT: 'POINT', MULTIPOINT: 'MULTIPOINT', LINESTRING: 'LINESTRING', MULTILINESTRING: 'MULTILINESTRING', POLYGON: 'POLYGON', MULTIPOLYGON: 'MULTIPOLYGON',
 };
 
-async function gdalTranslate(platform: Platform, plan: LayerExtractPlan, format: OutputFormat, req: ExtractRequest, table: string, dir: string, progress: (f: number) => void): Promise<Array<{ path: string; name: string }>> {
+async function gdalTranslate(
+  platform: Platform,
+  plan: LayerExtractPlan,
+  format: OutputFormat,
+  req: ExtractRequest,
+  sql: string,
+  appName: string,
+  dir: string,
+  signal: AbortSignal | undefined,
+  progress: (f: number) => void,
+): Promise<{ features: number; files: Array<{ path: string; name: string }> }> {
   const gdal = (await import('gdal-async')).default as typeof gdalTypes;
   const base = plan.layer.name;
-  // Vector driver only: the PostGISRaster driver would claim the PG: name first.
-  const src = await gdal.openAsync(`${gdalPgConnection(platform.config.databaseUrl)} tables='download_work.${table}'`, 'r', ['PostgreSQL']);
+  // Vector driver only: the PostGISRaster driver would claim the PG: name first. No table listing needed.
+  const src = await gdal.openAsync(`${gdalPgConnection(platform.config.databaseUrl)} application_name='${appName}' tables='sdi.settings'`, 'r', ['PostgreSQL']);
   const out = join(dir, `${base}.${format.extension}`);
+  let features = 0;
   try {
-    const args = ['-f', format.driver, '-nln', base];
+    const args = ['-f', format.driver, '-nln', base, '-sql', sql];
     if (plan.layer.geometry) {
       args.push('-a_srs', `EPSG:${req.crs}`);
       const gt = GDAL_GEOMETRY_TYPE[plan.layer.geometry.type.toUpperCase()];
@@ -253,15 +278,23 @@ async function gdalTranslate(platform: Platform, plan: LayerExtractPlan, format:
     for (const o of format.datasetOptions) args.push('-dsco', o);
     for (const o of format.layerOptions) args.push('-lco', o);
     if (format.id === 'gpkg') args.push('-gt', '65536');
-    args.push(`download_work.${table}`);
-    const ds = await gdal.vectorTranslateAsync(out, src, args, { progress_cb: (complete: number) => progress(complete) });
-    ds.close();
+    // Returning false from the progress callback makes GDAL stop: that is how a cancel reaches it.
+    const ds = await gdal.vectorTranslateAsync(out, src, args, { progress_cb: (complete: number) => (signal?.aborted ? false : progress(complete)) } as never);
+    try {
+      features = ds.layers.count() ? ds.layers.get(0).features.count() : 0;
+    } finally {
+      ds.close();
+    }
+  } catch (e) {
+    if (signal?.aborted) throw new DownloadError(499, 'cancelled', 'The extract was cancelled');
+    throw e;
   } finally {
     src.close();
   }
+  checkAborted(signal);
   const { readdir } = await import('node:fs/promises');
   const names = (await readdir(dir)).filter((f) => f === `${base}.${format.extension}` || f.startsWith(`${base}.`));
-  return names.map((name) => ({ path: join(dir, name), name }));
+  return { features, files: names.map((name) => ({ path: join(dir, name), name })) };
 }
 
 /** Each layer's ISO 19139 record and a README with the licence, the request and what the files hold. */

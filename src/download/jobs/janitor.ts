@@ -118,8 +118,10 @@ async function dropStaleWorkTables(platform: Platform, log: WorkerLog): Promise<
   const { rows } = await platform.pool.query<{ name: string; busy: boolean }>(
     `SELECT c.relname AS name, EXISTS (SELECT 1 FROM pg_locks l WHERE l.relation = c.oid) AS busy
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'download_work' AND c.relkind = 'r'`,
+      WHERE n.nspname = 'download_work' AND c.relkind = 'r' AND c.relname <> 'params'`,
   );
+  // Bound values of extraction statements (download_work.params) outlive their extract only after a crash.
+  await platform.pool.query("DELETE FROM download_work.params WHERE created_at < now() - interval '1 day'");
   const now = Date.now();
   const present = new Set(rows.map((r) => r.name));
   for (const k of [...seenTables.keys()]) if (!present.has(k)) seenTables.delete(k);
