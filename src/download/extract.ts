@@ -237,13 +237,17 @@ function extractionStatement(platform: Platform, plan: LayerExtractPlan, req: Ex
  */
 export function bindFromParamsRow(stmt: CompiledSql, id: string): string {
   if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad params id');
-  return stmt.text.replace(/\$(\d+)/g, (_m, n: string) => {
+  // The cast goes inside the sub-select: outside, it would be evaluated (e.g. a polygon decoded) on every row.
+  const CAST = /^::(double precision|timestamp with time zone|timestamp without time zone|character varying|[a-z_][a-z0-9_]*)(\[\])?/;
+  return stmt.text.replace(/\$(\d+)((?:::[a-z_ ]+(?:\[\])?)?)/g, (_m, n: string, castText: string) => {
     const k = Number(n) - 1;
     const v = stmt.values[k];
     if (k < 0 || k >= stmt.values.length) throw new Error(`placeholder $${n} without a value`);
-    return Array.isArray(v)
-      ? `(SELECT ARRAY(SELECT jsonb_array_elements_text(p.v->${k})) FROM download_work.params p WHERE p.id = '${id}')`
-      : `(SELECT p.v->>${k} FROM download_work.params p WHERE p.id = '${id}')`;
+    const m = CAST.exec(castText);
+    const cast = m ? `::${m[1]}${m[2] ?? ''}` : '';
+    const rest = m ? castText.slice(m[0].length) : castText;
+    const value = Array.isArray(v) ? `ARRAY(SELECT jsonb_array_elements_text(p.v->${k}))` : `(p.v->>${k})`;
+    return `(SELECT ${value}${cast} FROM download_work.params p WHERE p.id = '${id}')${rest}`;
   });
 }
 

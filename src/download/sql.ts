@@ -61,7 +61,8 @@ function areaSql(p: LayerExtractPlan, params: SqlParams): string {
   const a = p.area!;
   const g = params.add(a.ewkbHex, 'geometry');
   const srid = p.layer.geometry!.srid;
-  return a.srid === srid ? g : `ST_Transform(${g}, ${params.add(srid, 'integer')})`;
+  // A scalar sub-select: one evaluation per statement however it is bound (see bindFromParamsRow in extract.ts).
+  return a.srid === srid ? `(SELECT ${g})` : `(SELECT ST_Transform(${g}, ${params.add(srid, 'integer')}))`;
 }
 
 /** Clipped geometry expression over row alias t, given the area expression. */
