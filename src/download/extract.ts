@@ -282,8 +282,11 @@ async function gdalTranslate(
     for (const o of format.datasetOptions) args.push('-dsco', o);
     for (const o of format.layerOptions) args.push('-lco', o);
     if (format.id === 'gpkg') args.push('-gt', '65536');
-    // Returning false from the progress callback makes GDAL stop: that is how a cancel reaches it.
-    const ds = await gdal.vectorTranslateAsync(out, src, args, { progress_cb: (complete: number) => (signal?.aborted ? false : progress(complete)) } as never);
+    // No progress callback: to report progress GDAL first counts the rows of the statement, i.e. runs the whole
+    // extraction twice (measured: 13 s instead of 6 s for a département of parcels). Progress moves per layer; a
+    // cancel reaches GDAL's session through pg_cancel_backend (see the caller).
+    void progress;
+    const ds = await gdal.vectorTranslateAsync(out, src, args);
     try {
       features = ds.layers.count() ? ds.layers.get(0).features.count() : 0;
     } finally {
