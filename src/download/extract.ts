@@ -7,9 +7,10 @@
  * How a layer file is written:
  *  - GeoJSON and CSV: the feature encoders of the WFS (one text value per feature, built by PostGIS),
  *    streamed from a server-side cursor into the file;
- *  - every other format: the extraction statement (area, clip, filter, reprojection: all in SQL, all bound
- *    parameters) fills an UNLOGGED work table in schema download_work, which GDAL's PostgreSQL driver then
- *    reads as a plain table (no user text ever reaches GDAL's SQL) and translates, as ogr2ogr would.
+ *  - every other format: GDAL's PostgreSQL driver runs the extraction statement (area, clip, filter,
+ *    reprojection: all in SQL) and translates its rows, as ogr2ogr would; the statement's bound values sit in
+ *    a download_work.params row that the SQL refers to by a server-made id (bindFromParamsRow), so no text
+ *    from the request ever reaches GDAL's SQL.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
