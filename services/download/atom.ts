@@ -32,7 +32,7 @@ import { FORMATS, type FormatId, type OutputFormat } from '../../src/download/fo
 import { DownloadError, problemDocument } from '../../src/download/errors.js';
 import { createReadStream } from 'node:fs';
 import { currentPredefined, predefinedFile } from '../../src/download/predefined.js';
-import { sendProblem } from './index.js';
+import { contentDisposition, sendProblem } from './http.js';
 import { getRecordByIdUrl, serviceRecordIdentifier, LICENCE } from '../../src/metadata/layer-records.js';
 
 const NS_ATOM = 'http://www.w3.org/2005/Atom';
@@ -332,7 +332,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
         .type(file.mediaType)
         .header('content-length', String(file.bytes))
         .header('last-modified', new Date(file.builtAt).toUTCString())
-        .header('content-disposition', `attachment; filename="${file.filename.replace(/[^\x20-\x7e]|"/g, '_')}"`)
+        .header('content-disposition', contentDisposition(file.filename))
         .send(createReadStream(file.path));
     } catch (e) {
       return sendProblem(req, reply, e);

@@ -11,9 +11,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
 import { ANONYMOUS } from '../../src/access/policy.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
-import { OgcError, fromDatabaseError } from '../../src/ogc/errors.js';
 import { releaseWhenResponseCloses } from '../../src/server/release.js';
-import { DownloadError, problemDocument } from '../../src/download/errors.js';
+import { DownloadError } from '../../src/download/errors.js';
+import { contentDisposition, sendProblem } from './http.js';
 import { requestFromJson, requestFromQuery, type ExtractRequest } from '../../src/download/request.js';
 import { prepareExtract } from '../../src/download/estimate.js';
 import { buildPreparedExtract, isStreamable, openEncodedLayer } from '../../src/download/extract.js';
@@ -29,19 +29,6 @@ export interface DownloadRouteOptions {
   mountPath: string;
 }
 
-/** Any error → application/problem+json with the right status; never SQL or a stack. */
-export function sendProblem(req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
-  let err: DownloadError;
-  if (e instanceof DownloadError) err = e;
-  else if (e instanceof OgcError) err = new DownloadError(e.status, e.code === 'InvalidParameterValue' ? 'invalid-parameter' : e.status >= 500 ? 'internal-error' : 'bad-request', e.message, e.locator);
-  else {
-    const o = fromDatabaseError(e);
-    err = new DownloadError(o.status, o.status >= 500 ? 'internal-error' : 'invalid-parameter', o.message);
-  }
-  if (err.status >= 500) req.log.error({ err: e }, 'download request failed');
-  return reply.status(err.status).type('application/problem+json').send(problemDocument(err, req.url));
-}
-
 /** Read the request from the query string (GET) or the JSON body (POST). */
 export function readRequest(req: FastifyRequest): ExtractRequest {
   if (req.method === 'POST') return requestFromJson(req.body);
@@ -50,8 +37,6 @@ export function readRequest(req: FastifyRequest): ExtractRequest {
   for (const [k, v] of u.searchParams) q[k] = v;
   return requestFromQuery(q);
 }
-
-const contentDisposition = (name: string) => `attachment; filename="${name.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 
 export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOptions): Promise<void> {
   const { platform } = opts;

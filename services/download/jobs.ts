@@ -16,7 +16,7 @@ import type { Platform } from '../../src/platform.js';
 import { ANONYMOUS } from '../../src/access/policy.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { DownloadError } from '../../src/download/errors.js';
-import { sendProblem } from './index.js';
+import { contentDisposition, sendProblem } from './http.js';
 import { requestFromJson } from '../../src/download/request.js';
 import { estimateExtract } from '../../src/download/estimate.js';
 import { logDownload } from '../../src/download/usage.js';
@@ -24,9 +24,7 @@ import { enqueue, getJob, requestCancel, type JobRow } from '../../src/download/
 import { linkSecret, resultLink, verify } from '../../src/download/jobs/signed-link.js';
 import { DOWNLOAD_JOB_KIND, resultsRoot } from '../../src/download/jobs/worker.js';
 
-const contentDisposition = (name: string) => `attachment; filename="${name.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-
-// sendProblem (index.ts) maps DownloadError, OgcError (e.g. a bad CQL2 filter) and database errors alike.
+// sendProblem (http.ts) maps DownloadError, OgcError (e.g. a bad CQL2 filter) and database errors alike.
 const problem = (req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply => sendProblem(req, reply, e);
 
 const notFound = (id: string) => new DownloadError(404, 'unknown-job', `No job '${id.slice(0, 60)}'`, 'id');

@@ -8,13 +8,8 @@ import { resolve } from 'node:path';
 import type gdalTypes from 'gdal-async';
 import type { Pool } from '../db/pool.js';
 
-export interface RasterLayer {
-  id: number;
-  name: string;
-  title: string;
-  abstract: string;
-  keywords: string[];
-  filePath: string;
+/** What GDAL says about a raster file (used to register it). */
+export interface RasterFileInfo {
   srid: number;
   /** Pixel size in CRS units (both positive). */
   pixelSizeX: number;
@@ -27,6 +22,15 @@ export interface RasterLayer {
   nodata: number | null;
   /** Footprint in the raster's CRS: [minx, miny, maxx, maxy]. */
   extent: [number, number, number, number];
+}
+
+export interface RasterLayer extends RasterFileInfo {
+  id: number;
+  name: string;
+  title: string;
+  abstract: string;
+  keywords: string[];
+  filePath: string;
   /** The footprint in WGS 84 lon/lat: [west, south, east, north]. */
   extent4326: [number, number, number, number];
   metadataRecordId: number | null;
@@ -124,18 +128,6 @@ export interface RasterRegistration {
   srid?: number;
 }
 
-/** What GDAL says about a raster file (used to register it). */
-export interface RasterFileInfo {
-  srid: number;
-  pixelSizeX: number;
-  pixelSizeY: number;
-  width: number;
-  height: number;
-  bands: number;
-  dataType: string;
-  nodata: number | null;
-  extent: [number, number, number, number];
-}
 
 export async function readRasterFile(file: string, sridOverride?: number): Promise<RasterFileInfo> {
   const gdal = (await import('gdal-async')).default as typeof gdalTypes;

@@ -11,6 +11,7 @@ import { withReadTransaction } from '../db/pool.js';
 import { fromDatabaseError, OgcError } from '../ogc/errors.js';
 import { FORMATS, type OutputFormat } from './formats.js';
 import { DownloadError } from './errors.js';
+import { getRasterLayer } from '../catalog/rasters.js';
 import type { ExtractRequest } from './request.js';
 import { resolveArea, type ResolvedArea } from './area.js';
 import { compileExtractCount, planLayer, type LayerExtractPlan } from './sql.js';
@@ -75,7 +76,7 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
   for (const name of req.layers) {
     const l = await platform.layers.get(name);
     if (l && platform.policy.canList(principal, l)) layers.push(l);
-    else if (await isRasterLayer(platform, name)) rasters.push(name);
+    else if (await getRasterLayer(platform.pool, name)) rasters.push(name);
     else throw new DownloadError(404, 'unknown-layer', `Layer '${name.slice(0, 80)}' does not exist`, 'layer');
   }
   if (layers.length && format.kind !== 'vector') throw new DownloadError(400, 'format-not-applicable', `${format.title} is a raster format; layer ${layers[0]!.name} is a vector layer`, 'format');
@@ -147,10 +148,4 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
 
 export async function estimateExtract(platform: Platform, req: ExtractRequest, principal: Principal = ANONYMOUS): Promise<Estimate> {
   return (await prepareExtract(platform, req, principal)).estimate;
-}
-
-async function isRasterLayer(platform: Platform, name: string): Promise<boolean> {
-  const { rows } = await platform.pool.query<{ t: string | null }>("SELECT to_regclass('sdi.raster_layers')::text AS t");
-  if (!rows[0]?.t) return false;
-  return (await platform.pool.query('SELECT 1 FROM sdi.raster_layers WHERE name = $1', [name])).rowCount === 1;
 }

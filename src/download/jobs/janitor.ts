@@ -4,14 +4,13 @@
  *  - marks done jobs whose link has expired as 'expired' and deletes their files;
  *  - deletes result directories no done job owns (cancelled, failed, expired, unknown, or an attempt that
  *    was not the one that finished) and work directories of attempts that are no longer running;
- *  - deletes leftover direct-extract work directories (older than a day) and work tables of download_work
+ *  - deletes leftover direct-extract work directories (older than a day) and download_work.params rows of crashed extracts
  *    nobody has used since its previous pass (tables of crashed extracts);
  *  - sends the notifications of finished jobs whose worker died before sending them.
  */
 import { join } from 'node:path';
 import { readdir, rm, stat } from 'node:fs/promises';
 import type { Platform } from '../../platform.js';
-import { quoteIdent } from '../../db/pool.js';
 import type { JobRow } from './queue.js';
 import { jobsWorkRoot, resultsRoot, type WorkerLog } from './worker.js';
 import { notifyJob } from './notify.js';
@@ -19,16 +18,14 @@ import { notifyJob } from './notify.js';
 export interface JanitorReport {
   expired: string[];
   removedDirs: number;
-  droppedTables: number;
+  droppedParams: number;
   notified: number;
 }
 
 const DIRECT_MAX_AGE_MS = 24 * 3600 * 1000;
-/** Tables of download_work seen at the previous pass of this process (name → first seen). */
-const seenTables = new Map<string, number>();
 
 export async function runJanitor(platform: Platform, log: WorkerLog): Promise<JanitorReport> {
-  const report: JanitorReport = { expired: [], removedDirs: 0, droppedTables: 0, notified: 0 };
+  const report: JanitorReport = { expired: [], removedDirs: 0, droppedParams: 0, notified: 0 };
   const pool = platform.pool;
   const { rows: expired } = await pool.query<{ id: string }>(
     `UPDATE sdi.jobs SET state = 'expired', message = 'the result has expired and was deleted', updated_at = now()
@@ -88,7 +85,7 @@ export async function runJanitor(platform: Platform, log: WorkerLog): Promise<Ja
       report.removedDirs++;
     }
   }
-  report.droppedTables = await dropStaleWorkTables(platform, log);
+  report.droppedParams = await deleteStaleParams(platform);
   // Notifications a dead worker did not send (finished over a minute ago, never notified).
   const { rows: unsent } = await pool.query<JobRow>(
     `SELECT * FROM sdi.jobs WHERE state IN ('done', 'failed') AND notified_at IS NULL AND request ? 'notify'
@@ -98,7 +95,7 @@ export async function runJanitor(platform: Platform, log: WorkerLog): Promise<Ja
     await notifyJob(platform, j, log);
     report.notified++;
   }
-  if (report.expired.length || report.removedDirs || report.droppedTables || report.notified) log.info({ ...report, expired: report.expired.length }, 'download janitor');
+  if (report.expired.length || report.removedDirs || report.droppedParams || report.notified) log.info({ ...report, expired: report.expired.length }, 'download janitor');
   return report;
 }
 
@@ -110,43 +107,10 @@ async function olderThan(path: string, ms: number): Promise<boolean> {
   }
 }
 
-/**
- * Work tables of download_work (filled by an extract, read by GDAL, then dropped) that were already there at
- * this process's previous pass and that no session is using now are leftovers of a crashed extract.
- */
-async function dropStaleWorkTables(platform: Platform, log: WorkerLog): Promise<number> {
-  const { rows } = await platform.pool.query<{ name: string; busy: boolean }>(
-    `SELECT c.relname AS name, EXISTS (SELECT 1 FROM pg_locks l WHERE l.relation = c.oid) AS busy
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'download_work' AND c.relkind = 'r' AND c.relname <> 'params'`,
-  );
-  // Bound values of extraction statements (download_work.params) outlive their extract only after a crash.
-  await platform.pool.query("DELETE FROM download_work.params WHERE created_at < now() - interval '1 day'");
-  const now = Date.now();
-  const present = new Set(rows.map((r) => r.name));
-  for (const k of [...seenTables.keys()]) if (!present.has(k)) seenTables.delete(k);
-  let dropped = 0;
-  for (const r of rows) {
-    const first = seenTables.get(r.name);
-    if (first === undefined) {
-      seenTables.set(r.name, now);
-      continue;
-    }
-    if (r.busy) continue;
-    const client = await platform.pool.connect();
-    try {
-      await client.query("SET lock_timeout = '100ms'");
-      await client.query(`DROP TABLE IF EXISTS download_work.${quoteIdent(r.name)}`);
-      seenTables.delete(r.name);
-      dropped++;
-    } catch (err) {
-      log.warn({ table: r.name, err: String(err) }, 'could not drop a stale download work table');
-    } finally {
-      await client.query('RESET lock_timeout').catch(() => undefined);
-      client.release();
-    }
-  }
-  return dropped;
+/** Bound values of extraction statements (download_work.params) outlive their extract only after a crash. */
+async function deleteStaleParams(platform: Platform): Promise<number> {
+  const r = await platform.pool.query("DELETE FROM download_work.params WHERE created_at < now() - interval '1 day'");
+  return r.rowCount ?? 0;
 }
 
 export interface Janitor {

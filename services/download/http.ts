@@ -1,0 +1,20 @@
+/** HTTP pieces shared by the download routes (index.ts, jobs.ts, atom.ts). */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { OgcError, fromDatabaseError } from '../../src/ogc/errors.js';
+import { DownloadError, problemDocument } from '../../src/download/errors.js';
+
+/** Any error → application/problem+json with the right status; never SQL or a stack. */
+export function sendProblem(req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply {
+  let err: DownloadError;
+  if (e instanceof DownloadError) err = e;
+  else if (e instanceof OgcError) err = new DownloadError(e.status, e.code === 'InvalidParameterValue' ? 'invalid-parameter' : e.status >= 500 ? 'internal-error' : 'bad-request', e.message, e.locator);
+  else {
+    const o = fromDatabaseError(e);
+    err = new DownloadError(o.status, o.status >= 500 ? 'internal-error' : 'invalid-parameter', o.message);
+  }
+  if (err.status >= 500) req.log.error({ err: e }, 'download request failed');
+  return reply.status(err.status).type('application/problem+json').send(problemDocument(err, req.url));
+}
+
+/** Content-Disposition of a file: an ASCII fallback name and the UTF-8 one (RFC 6266). */
+export const contentDisposition = (name: string) => `attachment; filename="${name.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
