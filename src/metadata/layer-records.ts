@@ -284,15 +284,7 @@ export function wfsServiceRecordXml(config: Config, s: ServiceRecordInput): stri
     `<srv:connectPoint><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>${x(url)}</gmd:URL></gmd:linkage><gmd:protocol>${anchor(WFS_PROTOCOL)}</gmd:protocol></gmd:CI_OnlineResource></srv:connectPoint>` +
     `</srv:SV_OperationMetadata></srv:containsOperations>`;
   return (
-    `<gmd:MD_Metadata ${NS_DECL}>` +
-    `<gmd:fileIdentifier>${cs(s.identifier)}</gmd:fileIdentifier>` +
-    `<gmd:language>${language}</gmd:language>${utf8}` +
-    `<gmd:hierarchyLevel>${codeEl('MD_ScopeCode', 'MD_ScopeCode', 'service')}</gmd:hierarchyLevel>` +
-    `<gmd:hierarchyLevelName>${cs('service')}</gmd:hierarchyLevelName>` +
-    `<gmd:contact>${party(config, 'pointOfContact')}</gmd:contact>` +
-    `<gmd:dateStamp><gco:DateTime>${s.dateStamp}</gco:DateTime></gmd:dateStamp>` +
-    `<gmd:metadataStandardName>${cs('ISO 19119')}</gmd:metadataStandardName><gmd:metadataStandardVersion>${cs('2005/PDAM 1')}</gmd:metadataStandardVersion>` +
-    `<gmd:identificationInfo><srv:SV_ServiceIdentification>` +
+    serviceRecordHead(config, s) +
     `<gmd:citation><gmd:CI_Citation><gmd:title>${cs(`${svc.title} — service de téléchargement WFS`)}</gmd:title>${dateEl(s.created, 'creation')}</gmd:CI_Citation></gmd:citation>` +
     `<gmd:abstract>${cs(svc.abstract)}</gmd:abstract>` +
     `<gmd:pointOfContact>${party(config, 'custodian')}</gmd:pointOfContact>` +
@@ -325,12 +317,8 @@ export function wfsServiceRecordXml(config: Config, s: ServiceRecordInput): stri
   );
 }
 
-/** The INSPIRE pre-defined (Atom) download service record: operatesOn every dataset, resource locator = the top feed. */
-export function atomServiceRecordXml(config: Config, s: ServiceRecordInput): string {
-  const base = recordBaseUrl(config);
-  const feed = atomServiceFeedUrl(base);
-  const csw = `${base}/csw`;
-  const svc = config.service;
+/** Opening of a service record, up to SV_ServiceIdentification: the same for every service of the platform. */
+function serviceRecordHead(config: Config, s: ServiceRecordInput): string {
   return (
     `<gmd:MD_Metadata ${NS_DECL}>` +
     `<gmd:fileIdentifier>${cs(s.identifier)}</gmd:fileIdentifier>` +
@@ -340,7 +328,18 @@ export function atomServiceRecordXml(config: Config, s: ServiceRecordInput): str
     `<gmd:contact>${party(config, 'pointOfContact')}</gmd:contact>` +
     `<gmd:dateStamp><gco:DateTime>${s.dateStamp}</gco:DateTime></gmd:dateStamp>` +
     `<gmd:metadataStandardName>${cs('ISO 19119')}</gmd:metadataStandardName><gmd:metadataStandardVersion>${cs('2005/PDAM 1')}</gmd:metadataStandardVersion>` +
-    `<gmd:identificationInfo><srv:SV_ServiceIdentification>` +
+    `<gmd:identificationInfo><srv:SV_ServiceIdentification>`
+  );
+}
+
+/** The INSPIRE pre-defined (Atom) download service record: operatesOn every dataset, resource locator = the top feed. */
+export function atomServiceRecordXml(config: Config, s: ServiceRecordInput): string {
+  const base = recordBaseUrl(config);
+  const feed = atomServiceFeedUrl(base);
+  const csw = `${base}/csw`;
+  const svc = config.service;
+  return (
+    serviceRecordHead(config, s) +
     `<gmd:citation><gmd:CI_Citation><gmd:title>${cs(`${svc.title} — service de téléchargement simple (Atom)`)}</gmd:title>${dateEl(s.created, 'creation')}</gmd:CI_Citation></gmd:citation>` +
     `<gmd:abstract>${cs(`Service de téléchargement simple INSPIRE (flux Atom) : un flux par jeu de données, un fichier par format et système de coordonnées. ${svc.abstract}`)}</gmd:abstract>` +
     `<gmd:pointOfContact>${party(config, 'custodian')}</gmd:pointOfContact>` +
