@@ -19,7 +19,7 @@ export interface Platform {
 }
 
 export async function createPlatform(config: Config = loadConfig(), log?: Logger): Promise<Platform> {
-  const pool = createPool(config.databaseUrl);
+  const pool = createPool(config.databaseUrl, 10, config.databaseApplicationName);
   await migrate(pool, (m) => log?.info(m));
   const crs = await CrsRegistry.load(pool, config.features.offeredCrs);
   return { config, pool, layers: new LayerCatalog(pool), crs, policy: new AccessPolicy() };

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
 import { Kvp } from '../../src/ogc/kvp.js';
-import { OgcError } from '../../src/ogc/errors.js';
+import { OgcError, toOgcError } from '../../src/ogc/errors.js';
 import { owsExceptionReport10 } from '../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { decodeXml } from '../../src/metadata/xml.js';
@@ -70,7 +70,7 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
           return reply.type(XML_TYPE).send(await harvest(ctx, request, (m) => req.log.info(m)));
       }
     } catch (e) {
-      const err = e instanceof OgcError ? e : new OgcError('NoApplicableCode', 'Internal error while processing the request');
+      const err = toOgcError(e);
       if (!(e instanceof OgcError) || err.status >= 500) req.log.error({ err: e }, 'csw request failed');
       if (err.status === 401) reply.header('www-authenticate', WWW_AUTHENTICATE);
       return reply.status(err.status).type(XML_TYPE).send(owsExceptionReport10(err));

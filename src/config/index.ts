@@ -70,6 +70,8 @@ export interface Config {
   host: string;
   baseUrl?: string;
   databaseUrl: string;
+  /** application_name of the pool's sessions (pg_stat_activity), so an operator can tell processes apart. */
+  databaseApplicationName: string;
   logLevel: string;
   demo: boolean;
   namespace: { prefix: string; uri: string };
@@ -94,6 +96,7 @@ function defaults(): Config {
     port: 8080,
     host: '127.0.0.1',
     databaseUrl: 'postgres://postgres@127.0.0.1:5432/sdi',
+    databaseApplicationName: 'sdi',
     logLevel: 'info',
     demo: true,
     namespace: { prefix: 'sdi', uri: 'https://sdi.example.org/features' },
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.HOST) cfg.host = env.HOST;
   if (env.BASE_URL) cfg.baseUrl = env.BASE_URL;
   if (env.DATABASE_URL) cfg.databaseUrl = env.DATABASE_URL;
+  if (env.SDI_DB_APPLICATION_NAME) cfg.databaseApplicationName = env.SDI_DB_APPLICATION_NAME;
   if (env.LOG_LEVEL) cfg.logLevel = env.LOG_LEVEL;
   if (env.SDI_DEMO !== undefined) cfg.demo = env.SDI_DEMO !== '0' && env.SDI_DEMO !== 'false';
   if (env.SDI_MAX_FEATURES) cfg.features.maxFeatures = Number(env.SDI_MAX_FEATURES);

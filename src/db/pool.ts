@@ -10,11 +10,19 @@ pg.types.setTypeParser(20, (v: string) => {
   return Number.isSafeInteger(n) ? n : v;
 });
 
-export function createPool(databaseUrl: string, max = 10): pg.Pool {
+export function createPool(databaseUrl: string, max = 10, applicationName = 'sdi'): pg.Pool {
   // A request waits at most 30 s for a connection, then fails (503) instead of hanging.
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: 'sdi', connectionTimeoutMillis: 30_000 });
-  // An idle client losing its connection must not crash the process.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: applicationName, connectionTimeoutMillis: 30_000 });
+  // A client losing its connection must not crash the process. The pool only listens for 'error' on idle
+  // clients; a checked-out client (a cursor session, a transaction, a request waiting for GDAL) whose backend
+  // is terminated (57P01 on a database restart, pg_terminate_backend, idle_in_transaction_session_timeout)
+  // emitted an unhandled 'error' and killed the server with every request in flight. The query in progress
+  // rejects on its own, so the request using the client fails (503, see isDatabaseUnavailable) and the pool
+  // discards the client on release (it is no longer queryable): the pool heals with fresh connections.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return pool;
 }
 

@@ -3,6 +3,8 @@
  * each protocol's renderer turns it into its own body (ows:ExceptionReport, ServiceExceptionReport,
  * application/problem+json). Messages are written for the caller: no SQL, no stack.
  */
+import { isDatabaseUnavailable } from '../db/errors.js';
+
 export type OwsExceptionCode =
   | 'OperationNotSupported'
   | 'MissingParameterValue'
@@ -51,6 +53,16 @@ export class OgcError extends Error {
   }
 }
 
+/** The database is down or restarting: 503 (the app adds Retry-After to every 503). */
+export const databaseUnavailable = () => new OgcError('NoApplicableCode', 'The database is temporarily unavailable; retry in a few seconds', undefined, 503);
+
+/** Any error of a request → an OgcError safe to show: OgcErrors as they are, database outages 503, the rest 500. */
+export function toOgcError(err: unknown): OgcError {
+  if (err instanceof OgcError) return err;
+  if (isDatabaseUnavailable(err)) return databaseUnavailable();
+  return new OgcError('NoApplicableCode', 'Internal error while processing the request');
+}
+
 export const invalid = (locator: string, message: string) => new OgcError('InvalidParameterValue', message, locator);
 export const missing = (locator: string) =>
   new OgcError('MissingParameterValue', `Parameter ${locator} is required`, locator);
@@ -62,6 +74,7 @@ export const missing = (locator: string) =>
 export function fromDatabaseError(err: unknown, locator = 'FILTER'): OgcError {
   const code = (err as { code?: string })?.code ?? '';
   if (err instanceof OgcError) return err;
+  if (isDatabaseUnavailable(err)) return databaseUnavailable();
   if (code === '57014') return new OgcError('OperationProcessingFailed', 'The request took longer than the configured statement timeout', undefined, 503);
   if (/timeout exceeded when trying to connect/.test((err as Error)?.message ?? '')) return new OgcError('OperationProcessingFailed', 'The server is busy: no database connection became free in time', undefined, 503);
   if (code.startsWith('22')) return new OgcError('InvalidParameterValue', 'A value in the request does not fit the type of the property it is compared with', locator);

@@ -9,10 +9,22 @@ import type { CompiledSql } from '../db/sql.js';
 
 export class FeatureSession {
   private closed = false;
+  /** The connection was lost (backend terminated, database restarted): nothing more may be sent on it. */
+  private broken = false;
   /** Cursors not yet read to the end: closed before the transaction ends, or COMMIT would queue behind them. */
   private readonly open = new Set<Cursor>();
+  private readonly onError = () => {
+    this.broken = true;
+  };
 
-  private constructor(private readonly client: PoolClient) {}
+  private constructor(private readonly client: PoolClient) {
+    // pg-cursor's close() waits for a readyForQuery that a dead connection never sends: a session that
+    // closed its cursors after losing its backend hung for ever and kept its pool client, and after a few
+    // such losses (a database restart under load) the pool was empty and every request waited. Once the
+    // connection is gone, nothing is sent on it and the client is destroyed at release.
+    client.on('error', this.onError);
+    client.connection?.once?.('end', this.onError);
+  }
 
   static async open(pool: Pool, statementTimeoutMs: number): Promise<FeatureSession> {
     const client = await pool.connect();
@@ -45,7 +57,7 @@ export class FeatureSession {
     const open = this.open;
     const closeCursor = async () => {
       open.delete(cursor);
-      await cursor.close().catch(() => undefined);
+      if (!this.broken) await cursor.close().catch(() => undefined);
     };
     const read = (n: number) => {
       const p = cursor.read(n) as Promise<unknown[][]>;
@@ -76,13 +88,20 @@ export class FeatureSession {
   async close(ok = true): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const c of [...this.open]) await c.close().catch(() => undefined);
-    this.open.clear();
     try {
+      if (!this.broken) for (const c of [...this.open]) await c.close().catch(() => undefined);
+      this.open.clear();
+      if (this.broken) throw new Error('connection lost');
       await this.client.query(ok ? 'COMMIT' : 'ROLLBACK');
-      this.client.release();
+      this.release(false);
     } catch {
-      this.client.release(true);
+      this.release(true);
     }
+  }
+
+  private release(destroy: boolean): void {
+    this.client.removeListener('error', this.onError);
+    this.client.connection?.removeListener?.('end', this.onError);
+    this.client.release(destroy || this.broken);
   }
 }

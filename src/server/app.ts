@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Platform } from '../platform.js';
 import { publicBaseUrl } from '../ogc/public-url.js';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/errors.js';
 import { wfsRoutes } from '../../services/features/wfs/index.js';
 import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
 import { cswRoutes, dcatRoutes } from '../../services/catalogue/index.js';
@@ -25,6 +26,8 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // Every 503 (database restarting, no free connection, statement timeout) says when to come back.
+    if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -67,9 +70,9 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
     reply.status(404).type('application/problem+json').send({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No resource at ${req.url.split('?')[0]}` });
   });
   app.setErrorHandler((err, req, reply) => {
-    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    const status = isDatabaseUnavailable(err) ? 503 : ((err as { statusCode?: number }).statusCode ?? 500);
     if (status >= 500) req.log.error({ err }, 'unhandled error');
-    reply.status(status).type('application/problem+json').send({ type: 'about:blank', title: status >= 500 ? 'Internal Server Error' : 'Bad Request', status, detail: status >= 500 ? 'Internal error' : (err as Error).message });
+    reply.status(status).type('application/problem+json').send({ type: 'about:blank', title: status === 503 ? 'Service Unavailable' : status >= 500 ? 'Internal Server Error' : 'Bad Request', status, detail: status === 503 ? 'The database is temporarily unavailable; retry in a few seconds' : status >= 500 ? 'Internal error' : (err as Error).message });
   });
   return app;
 }

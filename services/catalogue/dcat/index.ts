@@ -15,6 +15,7 @@
  * Order is the metadata identifier, and each page is read in one snapshot, so a harvest visits every
  * record once. Formats: application/rdf+xml (default), text/turtle, application/ld+json.
  */
+import { isDatabaseUnavailable } from '../../../src/db/errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
@@ -81,6 +82,10 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
 
   const problem = (req: FastifyRequest, reply: FastifyReply, e: unknown) => {
     if (e instanceof HttpProblem) return reply.status(e.status).type('application/problem+json').send({ type: 'about:blank', title: e.status === 406 ? 'Not Acceptable' : e.status === 404 ? 'Not Found' : 'Bad Request', status: e.status, detail: e.message });
+    if (isDatabaseUnavailable(e)) {
+      req.log.warn({ err: e }, 'dcat request failed: database unavailable');
+      return reply.status(503).type('application/problem+json').send({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'The database is temporarily unavailable; retry in a few seconds' });
+    }
     req.log.error({ err: e }, 'dcat request failed');
     return reply.status(500).type('application/problem+json').send({ type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'Internal error' });
   };

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
 import { Kvp } from '../../../src/ogc/kvp.js';
-import { OgcError } from '../../../src/ogc/errors.js';
+import { OgcError, toOgcError } from '../../../src/ogc/errors.js';
 import { owsExceptionReport, serviceExceptionReport } from '../../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { ANONYMOUS } from '../../../src/access/policy.js';
@@ -60,7 +60,7 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
         }
       }
     } catch (e) {
-      const err = e instanceof OgcError ? e : new OgcError('NoApplicableCode', 'Internal error while processing the request');
+      const err = toOgcError(e);
       if (!(e instanceof OgcError) || err.status >= 500) req.log.error({ err: e }, 'wfs request failed');
       return reply
         .status(err.status)
