@@ -9,7 +9,7 @@
  *    streamed from a server-side cursor into the file;
  *  - every other format: GDAL's PostgreSQL driver runs the extraction statement (area, clip, filter,
  *    reprojection: all in SQL) and translates its rows, as ogr2ogr would; the statement's bound values sit in
- *    a download_work.params row that the SQL refers to by a server-made id (bindFromParamsRow), so no text
+ *    a download_work.params row that the SQL reads by typed scalar sub-selects (ParamsRowBinder), so no text
  *    from the request ever reaches GDAL's SQL.
  */
 import { createWriteStream } from 'node:fs';
@@ -28,6 +28,7 @@ import { geometryExpression, type EncodeTarget } from '../formats/target.js';
 import { columnRef } from '../filter/compile-sql.js';
 import { quoteIdent } from '../db/pool.js';
 import type { CompiledSql } from '../db/sql.js';
+import { ParamsRowBinder, type SqlBinder } from '../db/binder.js';
 import { gdalPgConnection } from '../import/gdal-import.js';
 import { FeatureSession } from '../query/cursor.js';
 import { geojsonFeatureSql } from '../formats/geojson.js';
@@ -199,13 +200,14 @@ async function writeVectorLayer(
     progress(1);
     return { features: count(), files: [{ path, name: `${base}.${format.extension}` }] };
   }
-  const stmt = extractionStatement(platform, plan, req);
   const id = randomUUID();
-  // The statement's bound values go to a row of download_work.params (inserted with bound parameters); the SQL
-  // GDAL runs refers to them by this server-made id, so no value from the request is ever part of its text.
-  await platform.pool.query('INSERT INTO download_work.params (id, v) VALUES ($1, $2::jsonb)', [id, JSON.stringify(stmt.values)]);
+  // The statement's values go to a row of download_work.params (inserted with bound parameters); the SQL
+  // GDAL runs reads each one by a typed scalar sub-select of that row (ParamsRowBinder), so no value from the
+  // request is ever part of its text.
+  const binder = new ParamsRowBinder(id);
+  const sql = extractionStatement(platform, plan, req, binder).text;
+  await platform.pool.query('INSERT INTO download_work.params (id, v) VALUES ($1, $2::jsonb)', [id, binder.json()]);
   try {
-    const sql = bindFromParamsRow(stmt, id);
     // A cancel must also stop a statement GDAL is waiting on: its session is found by application_name.
     const appName = `sdi-extract-${id}`;
     const onAbort = () => void platform.pool.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [appName]).catch(() => undefined);
@@ -221,35 +223,14 @@ async function writeVectorLayer(
 }
 
 /** The layer's extraction: id, attributes and the (clipped) geometry in the output CRS. */
-function extractionStatement(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest): CompiledSql {
+function extractionStatement(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest, binder: SqlBinder): CompiledSql {
   const t = encodeTarget(platform, plan, req);
   const geomName = plan.layer.geometry?.column ?? 'geom';
   return compileExtract(plan, { crs: platform.crs, locator: 'filter' }, (params) => {
     const cols = [plan.layer.idColumn, ...plan.layer.columns.map((c) => c.name)].map((c) => `${columnRef(c)} AS ${quoteIdent(c)}`);
     if (plan.layer.geometry) cols.push(`${geometryExpression(t, params)} AS ${quoteIdent(geomName)}`);
     return cols.join(', ');
-  });
-}
-
-/**
- * Replace each placeholder $n by a scalar sub-select of the n-th value of the params row (an InitPlan:
- * evaluated once, usable in index conditions, a constant for PostGIS's prepared-geometry cache). Casts written
- * by the compiler ($n::type) stay in place; arrays are rebuilt from their JSON elements.
- */
-export function bindFromParamsRow(stmt: CompiledSql, id: string): string {
-  if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad params id');
-  // The cast goes inside the sub-select: outside, it would be evaluated (e.g. a polygon decoded) on every row.
-  const CAST = /^::(double precision|timestamp with time zone|timestamp without time zone|character varying|[a-z_][a-z0-9_]*)(\[\])?/;
-  return stmt.text.replace(/\$(\d+)((?:::[a-z_ ]+(?:\[\])?)?)/g, (_m, n: string, castText: string) => {
-    const k = Number(n) - 1;
-    const v = stmt.values[k];
-    if (k < 0 || k >= stmt.values.length) throw new Error(`placeholder $${n} without a value`);
-    const m = CAST.exec(castText);
-    const cast = m ? `::${m[1]}${m[2] ?? ''}` : '';
-    const rest = m ? castText.slice(m[0].length) : castText;
-    const value = Array.isArray(v) ? `ARRAY(SELECT jsonb_array_elements_text(p.v->${k}))` : `(p.v->>${k})`;
-    return `(SELECT ${value}${cast} FROM download_work.params p WHERE p.id = '${id}')${rest}`;
-  });
+  }, binder);
 }
 
 const GDAL_GEOMETRY_TYPE: Record<string, string> = {

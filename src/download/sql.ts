@@ -11,7 +11,7 @@ import type { Principal } from '../access/policy.js';
 import type { FeatureQuery } from '../query/plan.js';
 import type { CompileOptions } from '../query/compile.js';
 import { fromClause, whereClause } from '../query/compile.js';
-import { SqlParams, type CompiledSql } from '../db/sql.js';
+import { PositionalBinder, type SqlParams, type CompiledSql } from '../db/sql.js';
 import { quoteIdent } from '../db/pool.js';
 import { parseCql2Text } from '../filter/cql2-text-reader.js';
 import { crsRef } from '../crs/identifiers.js';
@@ -61,7 +61,7 @@ function areaSql(p: LayerExtractPlan, params: SqlParams): string {
   const a = p.area!;
   const g = params.add(a.ewkbHex, 'geometry');
   const srid = p.layer.geometry!.srid;
-  // A scalar sub-select: one evaluation per statement however it is bound (see bindFromParamsRow in extract.ts).
+  // A scalar sub-select: one evaluation per statement however it is bound (a ParamsRowBinder's values are sub-selects already).
   return a.srid === srid ? `(SELECT ${g})` : `(SELECT ST_Transform(${g}, ${params.add(srid, 'integer')}))`;
 }
 
@@ -102,8 +102,7 @@ export function encodedLayer(p: LayerExtractPlan): Layer {
 }
 
 /** SELECT <selectList> over the layer's extracted rows (row alias t). */
-export function compileExtract(p: LayerExtractPlan, opts: CompileOptions, selectList: (params: SqlParams) => string): CompiledSql {
-  const params = new SqlParams();
+export function compileExtract(p: LayerExtractPlan, opts: CompileOptions, selectList: (params: SqlParams) => string, params: SqlParams = new PositionalBinder()): CompiledSql {
   const area = p.area ? areaSql(p, params) : undefined;
   if (area && p.clip) {
     const inner = `SELECT t.*, ${clipExpression(p.layer, area)} AS ${quoteIdent(CLIPPED)} ${fromClause(p.query)} ${where(p, params, opts, area)}`;
@@ -117,7 +116,7 @@ export function compileExtract(p: LayerExtractPlan, opts: CompileOptions, select
 
 /** Features the extract will hold (intersecting the area and passing the filter; a clip may drop a few that only touch it). */
 export function compileExtractCount(p: LayerExtractPlan, opts: CompileOptions): CompiledSql {
-  const params = new SqlParams();
+  const params = new PositionalBinder();
   const area = p.area ? areaSql(p, params) : undefined;
   return { text: `SELECT count(*)::bigint AS n ${fromClause(p.query)} ${where(p, params, opts, area)}`, values: params.values };
 }

@@ -4,7 +4,7 @@
  */
 import type { CrsRegistry } from '../crs/registry.js';
 import type { FeatureQuery } from './plan.js';
-import { SqlParams, type CompiledSql } from '../db/sql.js';
+import { PositionalBinder, type SqlParams, type CompiledSql } from '../db/sql.js';
 import { quoteIdent } from '../db/pool.js';
 import { compileFilter, columnRef } from '../filter/compile-sql.js';
 
@@ -45,14 +45,14 @@ export function pagingClause(q: FeatureQuery, params: SqlParams, extraRows = 0):
  * a next page exists without counting.
  */
 export function compileSelect(q: FeatureQuery, opts: CompileOptions, selectList: (params: SqlParams) => string, extraRows = 0): CompiledSql {
-  const params = new SqlParams();
+  const params = new PositionalBinder();
   const select = selectList(params);
   const text = `SELECT ${select} ${fromClause(q)} ${whereClause(q, params, opts)} ${orderByClause(q)}${pagingClause(q, params, extraRows)}`;
   return { text, values: params.values };
 }
 
 export function compileCount(q: FeatureQuery, opts: CompileOptions): CompiledSql {
-  const params = new SqlParams();
+  const params = new PositionalBinder();
   const text = `SELECT count(*)::bigint AS n ${fromClause(q)} ${whereClause(q, params, opts)}`;
   return { text, values: params.values };
 }

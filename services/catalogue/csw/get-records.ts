@@ -8,7 +8,7 @@
  * summary element sets cut when the record was stored): no document is parsed per request.
  */
 import type { QueryConfig } from 'pg';
-import { SqlParams } from '../../../src/db/sql.js';
+import { PositionalBinder, type SqlParams } from '../../../src/db/sql.js';
 import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { DC_NAMESPACES, dcElementName, ISO_TOP_ELEMENTS, isoTopElementName, storedRecordColumns, writeDublinCore, writeIso, type StoredRecord } from '../../../src/metadata/writers.js';
@@ -67,7 +67,7 @@ const RAW_TYPES = { getTypeParser: () => (v: Buffer | string) => v };
 
 /** Build the SQL of a GetRecords request (exported for tests and the harvest-side paging logic). */
 export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): { where: string; order: string; params: SqlParams; identifierOrder: boolean } {
-  const params = new SqlParams();
+  const params = new PositionalBinder();
   const where = req.constraint ? compileFilter(req.constraint, { params, crs: ctx.platform.crs }) : 'TRUE';
   const keys = (req.sortBy ?? []).map((k) => `${sortExpression(k.name)} ${k.descending ? 'DESC' : 'ASC'}`);
   // The identifier is unique: appended last, it makes every order total, hence paging stable.

@@ -21,7 +21,7 @@ import { OgcError, fromDatabaseError, invalid, missing } from '../../../src/ogc/
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
-import { SqlParams } from '../../../src/db/sql.js';
+import { PositionalBinder } from '../../../src/db/sql.js';
 import { serialize } from '../../../src/metadata/xml.js';
 import { parseRecord, upsertRecord } from '../../../src/metadata/store.js';
 import { MetadataError, type MetadataRecord } from '../../../src/metadata/record.js';
@@ -140,7 +140,7 @@ export async function transaction(ctx: CswContext, req: TransactionRequest): Pro
         await client.query('UPDATE sdi.metadata_records SET managed_by = NULL WHERE identifier = $1 AND managed_by IS NOT NULL', [r.identifier]);
         updated++;
       } else {
-        const params = new SqlParams();
+        const params = new PositionalBinder();
         const where = compileFilter(a.constraint, { params, crs: ctx.platform.crs });
         try {
           const res = await client.query(`DELETE FROM sdi.metadata_records r WHERE ${where}`, params.values);
