@@ -5,7 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Platform } from '../platform.js';
-import { publicBaseUrl } from '../ogc/public-url.js';
+import { PUBLIC_URL_VARY, publicBaseUrl } from '../ogc/public-url.js';
 import { wfsRoutes } from '../../services/features/wfs/index.js';
 import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
 import { cswRoutes, dcatRoutes } from '../../services/catalogue/index.js';
@@ -25,6 +25,11 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // Public URLs in answers follow the Host and proxy headers unless BASE_URL is set: tell caches so.
+    if (!platform.config.baseUrl) {
+      const prev = reply.getHeader('vary');
+      reply.header('vary', prev ? `${String(prev)}, ${PUBLIC_URL_VARY}` : PUBLIC_URL_VARY);
+    }
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -50,7 +55,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
   }
 
   app.get('/', async (req) => {
-    const base = publicBaseUrl(req, platform.config.baseUrl);
+    const base = publicBaseUrl(req, platform.config);
     return {
       title: platform.config.service.title,
       services: {
