@@ -188,6 +188,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.SDI_OUTBOUND_ALLOW !== undefined) cfg.outboundAllow = list(env.SDI_OUTBOUND_ALLOW);
   if (env.SDI_TRUSTED_PROXIES !== undefined) cfg.trustedProxies = list(env.SDI_TRUSTED_PROXIES);
   if (cfg.baseUrl) cfg.baseUrl = cfg.baseUrl.replace(/\/+$/, '');
+  // Only an absolute http(s) URL is a public base URL (vitest, like Vite, puts BASE_URL=/ in the environment).
+  if (cfg.baseUrl !== undefined && !/^https?:\/\/[^/]/i.test(cfg.baseUrl)) delete cfg.baseUrl;
   return cfg;
 }
 
