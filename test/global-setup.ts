@@ -35,11 +35,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // demo data exercises direct, deferred and over-limit extracts: communes of one département (≤ 400) are
   // direct, all 1,776 communes are deferred, communes + their points (3,552) are over the limit.
   // Rasters (communes_densite, 25 m): a commune is direct (< 4 Mpx), a département deferred, the region (107 Mpx) over the limit.
+  // Proxy headers are believed from 127.0.0.1 only (tests sending X-Forwarded-* from 127.0.0.2 are an untrusted
+  // peer); webhooks may reach 127.0.0.3 only (the jobs test's receiver), so 127.0.0.1 stays refused.
   // No job workers in the server: job tests start `cli.js download-worker` processes of their own (with the
   // SMTP settings of their test server), and decide when a worker exists, so a job can stay queued.
   const downloadDir = mkdtempSync(join(tmpdir(), 'sdi-test-downloads-'));
   server = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1', SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000', SDI_DOWNLOAD_RASTER_DIRECT_MAX_PIXELS: '4000000', SDI_DOWNLOAD_RASTER_MAX_PIXELS: '50000000', SDI_DOWNLOAD_WORKERS: '0' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1', SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000', SDI_DOWNLOAD_RASTER_DIRECT_MAX_PIXELS: '4000000', SDI_DOWNLOAD_RASTER_MAX_PIXELS: '50000000', SDI_DOWNLOAD_WORKERS: '0', SDI_TRUSTED_PROXIES: '127.0.0.1/32', SDI_OUTBOUND_ALLOW: '127.0.0.3/32' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout!.on('data', (d) => (log += d));

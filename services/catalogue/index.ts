@@ -48,7 +48,7 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
 
   const handle = async (req: FastifyRequest, reply: FastifyReply, read: () => CswRequest | HarvestRequest) => {
     try {
-      const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config.baseUrl)}${opts.mountPath}`, limits };
+      const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits };
       const request = read();
       req.log.info({ csw: request.op }, 'csw request');
       switch (request.op) {

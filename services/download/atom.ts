@@ -67,7 +67,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
   const { platform } = opts;
   const config = platform.config;
   const nsUri = config.namespace.uri.replace(/\/+$/, '');
-  const root = (req: FastifyRequest) => publicBaseUrl(req, config.baseUrl);
+  const root = (req: FastifyRequest) => publicBaseUrl(req, config);
   const atomBase = (req: FastifyRequest) => `${root(req)}${opts.mountPath}/atom`;
 
   async function wgs84(l: Layer): Promise<AtomDataset['bbox']> {

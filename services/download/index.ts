@@ -40,7 +40,7 @@ export function readRequest(req: FastifyRequest): ExtractRequest {
 
 export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOptions): Promise<void> {
   const { platform } = opts;
-  const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config.baseUrl)}${opts.mountPath}`;
+  const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config)}${opts.mountPath}`;
 
   app.get('/', async (req, reply) => {
     const b = base(req);
@@ -124,7 +124,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
       req.raw.once('close', () => {
         if (!reply.raw.headersSent) ac.abort();
       });
-      const result = await buildPreparedExtract(platform, p, { workDir, signal: ac.signal, requestUrl: `${publicBaseUrl(req, platform.config.baseUrl)}${req.url}` });
+      const result = await buildPreparedExtract(platform, p, { workDir, signal: ac.signal, requestUrl: `${publicBaseUrl(req, platform.config)}${req.url}` });
       const dir = workDir;
       workDir = undefined;
       releaseWhenResponseCloses(reply, async () => {

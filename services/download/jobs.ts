@@ -22,16 +22,28 @@ import { estimateExtract } from '../../src/download/estimate.js';
 import { logDownload } from '../../src/download/usage.js';
 import { enqueue, getJob, requestCancel, type JobRow } from '../../src/download/jobs/queue.js';
 import { linkSecret, resultLink, verify } from '../../src/download/jobs/signed-link.js';
+import { configuredRoot, webhookPolicy } from '../../src/download/jobs/notify.js';
+import { checkDestination, OutboundError } from '../../src/net/outbound.js';
 import { DOWNLOAD_JOB_KIND, resultsRoot } from '../../src/download/jobs/worker.js';
 
 // sendProblem (http.ts) maps DownloadError, OgcError (e.g. a bad CQL2 filter) and database errors alike.
 const problem = (req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply => sendProblem(req, reply, e);
 
+/** A webhook only to a destination the outbound guard allows (refused now, not at delivery time). */
+async function checkWebhook(platform: Platform, url: string): Promise<void> {
+  try {
+    await checkDestination(url, webhookPolicy(platform));
+  } catch (e) {
+    if (!(e instanceof OutboundError)) throw e;
+    throw new DownloadError(400, 'webhook-not-allowed', `notify.webhook: ${e.message} (only public addresses, or those the platform is configured to allow)`, 'notify.webhook');
+  }
+}
+
 const notFound = (id: string) => new DownloadError(404, 'unknown-job', `No job '${id.slice(0, 60)}'`, 'id');
 
 export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
   const { platform } = opts;
-  const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config.baseUrl)}${opts.mountPath}`;
+  const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config)}${opts.mountPath}`;
 
   /** The status document of a job, as GET /jobs/<id> answers it. */
   async function statusDocument(job: JobRow, b: string): Promise<Record<string, unknown>> {
@@ -63,6 +75,7 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
     try {
       const extractReq = requestFromJson(req.body);
       // Unknown layers, bad areas, over-limit extracts fail here, before anything is queued.
+      if (extractReq.notify?.webhook) await checkWebhook(platform, extractReq.notify.webhook);
       const estimate = await estimateExtract(platform, extractReq, ANONYMOUS);
       const b = base(req);
       const job = await enqueue(platform.pool, {
@@ -70,7 +83,8 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
         kind: DOWNLOAD_JOB_KIND,
         request: req.body,
         principal: ANONYMOUS.login,
-        baseUrl: b,
+        // Links sent later (webhook, e-mail) come from the configuration only, never from this request's headers.
+        baseUrl: `${configuredRoot(platform)}${opts.mountPath}`,
         result: { estimate },
       });
       return reply

@@ -80,6 +80,10 @@ export interface Config {
   /** Shared secret of the administrator (CSW Transaction, Harvest): Bearer token, or the HTTP Basic password. Unset: refused. */
   adminToken?: string;
   download: DownloadSettings;
+  /** Outbound HTTP (webhooks, harvests): networks (CIDR) or host names allowed although private/loopback (SDI_OUTBOUND_ALLOW). */
+  outboundAllow: string[];
+  /** Reverse proxies (CIDR) whose Forwarded / X-Forwarded-* headers are believed (SDI_TRUSTED_PROXIES); default none. */
+  trustedProxies: string[];
 }
 
 /** The French list: Lambert-93, CC 42–50, WGS 84, Web Mercator, RGF93 geographic, ETRS89, LAEA, overseas UTMs. */
@@ -99,6 +103,8 @@ function defaults(): Config {
     databaseApplicationName: 'sdi',
     logLevel: 'info',
     demo: true,
+    outboundAllow: [],
+    trustedProxies: [],
     namespace: { prefix: 'sdi', uri: 'https://sdi.example.org/features' },
     service: {
       title: 'Plateforme régionale de données géographiques',
@@ -182,7 +188,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       from: env.SDI_SMTP_FROM ?? cfg.service.contactEmail,
     };
   }
+  const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+  if (env.SDI_OUTBOUND_ALLOW !== undefined) cfg.outboundAllow = list(env.SDI_OUTBOUND_ALLOW);
+  if (env.SDI_TRUSTED_PROXIES !== undefined) cfg.trustedProxies = list(env.SDI_TRUSTED_PROXIES);
   if (cfg.baseUrl) cfg.baseUrl = cfg.baseUrl.replace(/\/+$/, '');
+  // Only an absolute http(s) URL is a public base URL (vitest, like Vite, puts BASE_URL=/ in the environment).
+  if (cfg.baseUrl !== undefined && !/^https?:\/\/[^/]/i.test(cfg.baseUrl)) delete cfg.baseUrl;
   return cfg;
 }
 

@@ -5,7 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Platform } from '../platform.js';
-import { publicBaseUrl } from '../ogc/public-url.js';
+import { PUBLIC_URL_VARY, publicBaseUrl } from '../ogc/public-url.js';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/errors.js';
 import { wfsRoutes } from '../../services/features/wfs/index.js';
 import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
@@ -28,6 +28,11 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
     reply.header('x-request-id', req.id);
     // Every 503 (database restarting, no free connection, statement timeout) says when to come back.
     if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    // Public URLs in answers follow the Host and proxy headers unless BASE_URL is set: tell caches so.
+    if (!platform.config.baseUrl) {
+      const prev = reply.getHeader('vary');
+      reply.header('vary', prev ? `${String(prev)}, ${PUBLIC_URL_VARY}` : PUBLIC_URL_VARY);
+    }
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -53,7 +58,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
   }
 
   app.get('/', async (req) => {
-    const base = publicBaseUrl(req, platform.config.baseUrl);
+    const base = publicBaseUrl(req, platform.config);
     return {
       title: platform.config.service.title,
       services: {

@@ -39,6 +39,7 @@ function startWorker(): { proc: ChildProcess; log: () => string } {
       SDI_SMTP_HOST: '127.0.0.1',
       SDI_SMTP_PORT: String(smtpPort),
       SDI_SMTP_FROM: 'sdi@example.org',
+      SDI_OUTBOUND_ALLOW: '127.0.0.3/32',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -169,8 +170,9 @@ beforeAll(async () => {
       res.writeHead(204).end();
     });
   });
-  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', () => r()));
-  hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
+  // On 127.0.0.3, the one loopback address the test servers and workers allow webhooks to (SDI_OUTBOUND_ALLOW).
+  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.3', () => r()));
+  hookUrl = `http://127.0.0.3:${(hookServer.address() as AddressInfo).port}/hook`;
   communes = Number((await db().query('SELECT count(*) AS n FROM data.communes')).rows[0].n);
 });
 
@@ -378,7 +380,7 @@ describe('deferred download jobs', () => {
       // BASE_URL: a server rewrites the layer records with its public URL at start; these must stay the suite
       // server's (other tests follow the records' links).
       const proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-        env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: String(port), HOST: '127.0.0.1', SDI_SERVICES: 'download', SDI_DEMO: '0', SDI_HARVEST: '0', SDI_DOWNLOAD_WORKERS: '1', SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'info', BASE_URL: inject('baseUrl') },
+        env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: String(port), HOST: '127.0.0.1', SDI_SERVICES: 'download', SDI_DEMO: '0', SDI_HARVEST: '0', SDI_DOWNLOAD_WORKERS: '1', SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'info', BASE_URL: inject('baseUrl'), SDI_OUTBOUND_ALLOW: '127.0.0.3/32' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       proc.stdout!.on('data', (d) => (out += d));
@@ -417,7 +419,7 @@ describe('deferred download jobs', () => {
     expect((await fetch(doneHref)).status).toBe(410);
     const out = execFileSync(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'download-janitor'], {
       encoding: 'utf8',
-      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'warn' },
+      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'warn', SDI_OUTBOUND_ALLOW: '127.0.0.3/32' },
     });
     expect(JSON.parse(out.trim().split('\n').pop()!).expired).toContain(doneId);
     expect(existsSync(dir)).toBe(false);

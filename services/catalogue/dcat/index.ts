@@ -91,7 +91,7 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
   };
 
   const context = (req: FastifyRequest): { ctx: CswContext; base: string } => {
-    const base = publicBaseUrl(req, platform.config.baseUrl);
+    const base = publicBaseUrl(req, platform.config);
     return { ctx: { platform, serviceUrl: `${base}${opts.mountPath}`, limits }, base };
   };
 

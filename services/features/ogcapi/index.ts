@@ -35,7 +35,7 @@ const GEOJSON = 'application/geo+json';
 export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
   const { platform } = opts;
   const cfg = platform.config.features;
-  const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config.baseUrl)}${opts.mountPath}`;
+  const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config)}${opts.mountPath}`;
   const visible = async () => (await platform.layers.list()).filter((l) => platform.policy.canList(ANONYMOUS, l));
   const layerOr404 = async (id: string): Promise<Layer> => {
     const l = (await visible()).find((x) => x.name === id);
@@ -72,7 +72,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       links: [
         { href: `${b}/collections/${l.name}`, rel: 'self', type: 'application/json', title: 'This collection' },
         { href: `${b}/collections/${l.name}/items`, rel: 'items', type: GEOJSON, title: 'Features' },
-        { href: `${publicBaseUrl(req, platform.config.baseUrl)}/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=${platform.config.namespace.prefix}:${l.name}`, rel: 'describedby', type: 'application/xml', title: 'GML application schema' },
+        { href: `${publicBaseUrl(req, platform.config)}/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=${platform.config.namespace.prefix}:${l.name}`, rel: 'describedby', type: 'application/xml', title: 'GML application schema' },
       ],
     };
   };

@@ -35,7 +35,7 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
       const ctx: WfsContext = {
         platform,
         principal: ANONYMOUS,
-        serviceUrl: `${publicBaseUrl(req, platform.config.baseUrl)}${opts.mountPath}`,
+        serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`,
         layers: all.filter((l) => platform.policy.canList(ANONYMOUS, l)),
       };
       const request = read(ctx);

@@ -8,6 +8,7 @@ import type { Platform } from '../../platform.js';
 import type { Notification } from '../request.js';
 import { takeNotification, type JobRow } from './queue.js';
 import { resultLink } from './signed-link.js';
+import { OutboundError, OutboundPolicy, outboundRequest } from '../../net/outbound.js';
 
 export interface NotifyLog {
   info(obj: object, msg?: string): void;
@@ -16,9 +17,23 @@ export interface NotifyLog {
 
 const WEBHOOK_TIMEOUT_MS = 10_000;
 
-/** The public URL of the download service for a job (the one it was asked through, else BASE_URL). */
+/**
+ * The public root of the platform for links sent out (webhooks, e-mails): BASE_URL, else the server's own
+ * listen address; never anything a request's headers said (X-Forwarded-Host would let anyone aim the signed
+ * link of someone else's job at their own host).
+ */
+export function configuredRoot(platform: Platform): string {
+  return platform.config.baseUrl ?? `http://${platform.config.host}:${platform.config.port}`;
+}
+
+/** The public URL of the download service for a job (stored at submission from configuredRoot). */
 export function serviceBase(platform: Platform, job: Pick<JobRow, 'base_url'>): string {
-  return job.base_url ?? `${platform.config.baseUrl ?? `http://${platform.config.host}:${platform.config.port}`}/download`;
+  return job.base_url ?? `${configuredRoot(platform)}/download`;
+}
+
+/** Where webhooks may go: public addresses, and what SDI_OUTBOUND_ALLOW adds. */
+export function webhookPolicy(platform: Platform): OutboundPolicy {
+  return new OutboundPolicy(platform.config.outboundAllow);
 }
 
 export interface JobMessage {
@@ -57,7 +72,7 @@ export async function notifyJob(platform: Platform, job: JobRow, log: NotifyLog)
   const m = await jobMessage(platform, job);
   const sends: Promise<void>[] = [];
   if (notify.email) sends.push(sendMail(platform, notify.email, m).then(() => log.info({ job: job.id, to: notify.email }, 'job notification e-mail sent'), (err) => log.warn({ job: job.id, err: String(err) }, 'job notification e-mail failed')));
-  if (notify.webhook) sends.push(postWebhook(notify.webhook, m).then(() => log.info({ job: job.id, url: notify.webhook }, 'job webhook delivered'), (err) => log.warn({ job: job.id, err: String(err) }, 'job webhook failed')));
+  if (notify.webhook) sends.push(postWebhook(webhookPolicy(platform), notify.webhook, m).then(() => log.info({ job: job.id, url: notify.webhook }, 'job webhook delivered'), (err) => log.warn({ job: job.id, err: err instanceof OutboundError ? err.detail : String(err) }, 'job webhook failed')));
   await Promise.all(sends);
 }
 
@@ -95,14 +110,12 @@ async function sendMail(platform: Platform, to: string, m: JobMessage): Promise<
   transport.close();
 }
 
-async function postWebhook(url: string, m: JobMessage): Promise<void> {
-  const r = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'sdi-download-jobs' },
-    body: JSON.stringify(m),
-    signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    redirect: 'manual',
-  });
-  await r.body?.cancel().catch(() => undefined);
+async function postWebhook(policy: OutboundPolicy, url: string, m: JobMessage): Promise<void> {
+  // Checked again at delivery: the address behind a name may have changed since the job was accepted.
+  const r = await outboundRequest(
+    url,
+    { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'sdi-download-jobs' }, body: JSON.stringify(m), timeoutMs: WEBHOOK_TIMEOUT_MS, maxBytes: 64 * 1024, maxRedirects: 0 },
+    policy,
+  );
   if (r.status >= 300) throw new Error(`webhook answered HTTP ${r.status}`);
 }
