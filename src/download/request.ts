@@ -45,6 +45,18 @@ export interface ExtractRequest {
 
 const BAD = (locator: string, detail: string) => new DownloadError(400, 'invalid-parameter', detail, locator);
 
+/** Query parameters of GET /download/extract and /download/estimate; any other is refused (issue 13). */
+export const QUERY_PARAMETERS = ['layer', 'layers', 'format', 'f', 'crs', 'bbox', 'bbox-crs', 'polygon', 'polygon-crs', ...ADMIN_UNIT_KINDS, 'clip', 'mode', 'filter', 'filter-lang', 'zip', 'csv-geometry'] as const;
+/** Properties of the JSON body (schemas/download-request.schema.json, additionalProperties: false). */
+export const BODY_PROPERTIES = ['layers', 'layer', 'format', 'crs', 'area', 'clip', 'filter', 'filter-lang', 'csv-geometry', 'csvGeometry', 'zip', 'notify'] as const;
+export const AREA_PROPERTIES = ['bbox', 'polygon', 'crs', ...ADMIN_UNIT_KINDS] as const;
+
+function refuseUnknown(keys: Iterable<string>, known: readonly string[], where: string, prefix = ''): void {
+  for (const k of keys) {
+    if (!known.includes(k)) throw BAD(prefix + k, `Unknown ${where} '${k.slice(0, 40)}' (known: ${known.join(', ')})`);
+  }
+}
+
 function parseSrid(text: unknown, locator: string): number {
   if (typeof text === 'number' && Number.isInteger(text)) return text;
   if (typeof text !== 'string' || !text.trim()) throw BAD(locator, `${locator} must be a CRS identifier such as EPSG:2154`);
@@ -72,6 +84,34 @@ function parseBboxText(v: unknown, locator: string): [number, number, number, nu
   return [a, b, c, d];
 }
 
+/**
+ * Check a GeoJSON Polygon/MultiPolygon (or a Feature holding one) by its fixed shape, without recursion:
+ * deep nesting, non-numeric, null or non-finite coordinates are refused here, before JSON.stringify or
+ * PostGIS see them (issue 13: a 5,000-level nested area overflowed the stack; ["a",47] was accepted).
+ */
+function checkGeoJsonPolygon(v: unknown): { type: string; coordinates: unknown } {
+  let g = v as Record<string, unknown>;
+  if (g.type === 'Feature') {
+    if (!g.geometry || typeof g.geometry !== 'object' || Array.isArray(g.geometry)) throw BAD('polygon', 'polygon: the Feature has no geometry object');
+    g = g.geometry as Record<string, unknown>;
+  }
+  if (g.type !== 'Polygon' && g.type !== 'MultiPolygon') throw BAD('polygon', `polygon must be a GeoJSON Polygon or MultiPolygon (or a Feature holding one), not ${JSON.stringify(String(g.type)).slice(0, 40)}`);
+  const polygons = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
+  if (!Array.isArray(polygons)) throw BAD('polygon', 'polygon.coordinates must be an array');
+  for (const rings of polygons as unknown[]) {
+    if (!Array.isArray(rings) || rings.length === 0) throw BAD('polygon', 'polygon.coordinates: each polygon is a non-empty array of rings');
+    for (const ring of rings) {
+      if (!Array.isArray(ring)) throw BAD('polygon', 'polygon.coordinates: each ring is an array of positions');
+      for (const pos of ring) {
+        if (!Array.isArray(pos) || pos.length < 2 || pos.length > 3 || !pos.every((n) => typeof n === 'number' && Number.isFinite(n))) {
+          throw BAD('polygon', `polygon.coordinates: a position must be 2 or 3 finite numbers, got ${String(JSON.stringify(Array.isArray(pos) ? pos.map((x) => (Array.isArray(x) ? '[…]' : x)) : typeof pos)).slice(0, 60)}`);
+        }
+      }
+    }
+  }
+  return { type: g.type, coordinates: g.coordinates };
+}
+
 function parseArea(src: Record<string, unknown>): AreaSpec | undefined {
   const given = (['bbox', 'polygon', ...ADMIN_UNIT_KINDS] as const).filter((k) => src[k] !== undefined && src[k] !== '');
   if (given.length > 1) throw BAD(given[1]!, `Give one extraction area only (got ${given.join(', ')})`);
@@ -81,7 +121,12 @@ function parseArea(src: Record<string, unknown>): AreaSpec | undefined {
   if (k === 'polygon') {
     const crs = parseSrid(src['polygon-crs'] ?? src.areaCrs ?? 'EPSG:4326', 'polygon-crs');
     const v = src.polygon;
-    if (typeof v === 'object' && v !== null) return { kind: 'polygon', geojson: v as { type: string; coordinates: unknown }, crs };
+    if (v === null) throw BAD('polygon', 'polygon must be a GeoJSON geometry or WKT text, not null');
+    if (typeof v === 'object') {
+      if (Array.isArray(v)) throw BAD('polygon', 'polygon must be a GeoJSON geometry object or WKT text, not an array');
+      return { kind: 'polygon', geojson: checkGeoJsonPolygon(v), crs };
+    }
+    if (typeof v !== 'string') throw BAD('polygon', 'polygon must be a GeoJSON geometry object or WKT text');
     const s = String(v).trim();
     if (s.startsWith('{')) {
       let g: unknown;
@@ -90,7 +135,16 @@ function parseArea(src: Record<string, unknown>): AreaSpec | undefined {
       } catch {
         throw BAD('polygon', 'polygon is neither valid GeoJSON nor WKT');
       }
-      return { kind: 'polygon', geojson: g as { type: string; coordinates: unknown }, crs };
+      if (!g || typeof g !== 'object' || Array.isArray(g)) throw BAD('polygon', 'polygon must be a GeoJSON geometry object');
+      return { kind: 'polygon', geojson: checkGeoJsonPolygon(g), crs };
+    }
+    // EWKT: "SRID=2154;POLYGON(…)" states its own CRS; honour it unless it contradicts the one given.
+    const ewkt = /^SRID=(\d{1,6});\s*(.*)$/is.exec(s);
+    if (ewkt) {
+      const srid = Number(ewkt[1]);
+      const explicit = src['polygon-crs'] ?? src.areaCrs;
+      if (explicit !== undefined && explicit !== '' && srid !== crs) throw BAD('polygon', `polygon says SRID=${srid} but polygon-crs is EPSG:${crs}`);
+      return { kind: 'polygon', wkt: ewkt[2]!, crs: srid };
     }
     return { kind: 'polygon', wkt: s, crs };
   }
@@ -103,6 +157,7 @@ function parseArea(src: Record<string, unknown>): AreaSpec | undefined {
 export function requestFromQuery(q: Record<string, string | undefined>): ExtractRequest {
   const lower: Record<string, string> = {};
   for (const [k, v] of Object.entries(q)) if (v !== undefined) lower[k.toLowerCase()] = v;
+  refuseUnknown(Object.keys(lower), QUERY_PARAMETERS, 'parameter');
   const layers = (lower.layers ?? lower.layer ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   return normalise({
     layers,
@@ -128,8 +183,15 @@ export function requestFromQuery(q: Record<string, string | undefined>): Extract
 export function requestFromJson(body: unknown): ExtractRequest {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw BAD('body', 'The request body must be a JSON object');
   const b = body as Record<string, unknown>;
+  refuseUnknown(Object.keys(b), BODY_PROPERTIES, 'property');
   const area = (b.area ?? {}) as Record<string, unknown>;
-  if (typeof area !== 'object' || Array.isArray(area)) throw BAD('area', 'area must be an object');
+  if (typeof area !== 'object' || area === null || Array.isArray(area)) throw BAD('area', 'area must be an object');
+  refuseUnknown(Object.keys(area), AREA_PROPERTIES, 'area property', 'area.');
+  // JSON has types: the schema's strings and booleans are not guessed from numbers or words.
+  if (b.crs !== undefined && typeof b.crs !== 'string') throw BAD('crs', 'crs must be a string such as "EPSG:2154"');
+  if (area.crs !== undefined && typeof area.crs !== 'string') throw BAD('area.crs', 'area.crs must be a string such as "EPSG:4326"');
+  if (b.clip !== undefined && typeof b.clip !== 'boolean') throw BAD('clip', 'clip must be true or false (a JSON boolean)');
+  if (b.zip !== undefined && typeof b.zip !== 'boolean') throw BAD('zip', 'zip must be true or false (a JSON boolean)');
   const layers = Array.isArray(b.layers) ? b.layers : b.layer !== undefined ? [b.layer] : [];
   return normalise({
     layers: layers.map((x) => (typeof x === 'string' ? x : '')),

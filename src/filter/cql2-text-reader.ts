@@ -49,6 +49,8 @@ const TWO_CHAR_OPS = new Set(['<>', '<=', '>=', '!=']);
 const ONE_CHAR_OPS = new Set(['(', ')', ',', '=', '<', '>', '+', '-', '*', '/', '%', '^']);
 
 const MAX_NESTING = 100;
+/** Cap on boolean operators and predicates in one filter (issue 13: cheap limits before SQL). */
+export const MAX_NODES = 10_000;
 
 function tokenise(text: string): Token[] {
   const out: Token[] = [];
@@ -262,13 +264,40 @@ class Parser {
     return operands.length === 1 ? operands[0]! : { kind: 'and', operands };
   }
 
+  /** Boolean nesting (NOT chains and parenthesised groups) so far; bounded so hostile input gets a 400, not a stack overflow. */
+  private depth = 0;
+  /** Boolean/predicate nodes read so far; bounded so the compiled SQL stays reasonable. */
+  private nodes = 0;
+
+  private enter(pos: number): void {
+    if (++this.depth > MAX_NESTING) throw new Cql2SyntaxError(`boolean expressions nested deeper than ${MAX_NESTING} levels`, pos);
+    if (++this.nodes > MAX_NODES) throw new Cql2SyntaxError(`more than ${MAX_NODES} operators or predicates`, pos);
+  }
+
   private parseNot(): Filter {
-    if (this.acceptKw('NOT')) return { kind: 'not', operand: this.parseNot() };
+    const t = this.peek();
+    if (this.acceptKw('NOT')) {
+      this.enter(t.pos);
+      try {
+        return { kind: 'not', operand: this.parseNot() };
+      } finally {
+        this.depth--;
+      }
+    }
     return this.parseBooleanPrimary();
   }
 
   private parseBooleanPrimary(): Filter {
     const t = this.peek();
+    this.enter(t.pos);
+    try {
+      return this.parseBooleanPrimaryInner(t);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parseBooleanPrimaryInner(t: Token): Filter {
     if (this.isOp('(')) {
       // Either a parenthesised boolean expression or the start of an arithmetic operand: try the former,
       // fall back to the latter, and report whichever attempt got further.

@@ -84,6 +84,7 @@ export function readFesFilter(root: XmlElement, options: FesReadOptions = {}): F
   if (root.name !== 'Filter' || !isFilterEl(root)) {
     fail(`Expected a fes:Filter or ogc:Filter element, found ${qname(root)}`);
   }
+  checkFilterSize(root);
   const reader = new Reader(options);
   const ops = root.children;
   if (ops.length === 0) fail('The Filter element is empty');
@@ -92,6 +93,25 @@ export function readFesFilter(root: XmlElement, options: FesReadOptions = {}): F
   }
   if (ops.length !== 1) fail('A Filter must contain exactly one operator (or only resource identifiers)');
   return reader.readOperator(ops[0]!);
+}
+
+/** Nesting levels of elements below fes:Filter, and elements in all, one filter may hold (issue 13). */
+export const MAX_FILTER_DEPTH = 100;
+export const MAX_FILTER_NODES = 10_000;
+
+/**
+ * Walk the element tree without recursion before reading it: the reader recurses per operator, so a filter
+ * nested thousands of levels deep must be refused here with a 400 rather than overflow the stack.
+ */
+function checkFilterSize(root: XmlElement): void {
+  const stack: Array<[XmlElement, number]> = [[root, 0]];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const [el, depth] = stack.pop()!;
+    if (depth > MAX_FILTER_DEPTH) fail(`The filter is nested deeper than ${MAX_FILTER_DEPTH} levels`);
+    if (++nodes > MAX_FILTER_NODES) fail(`The filter has more than ${MAX_FILTER_NODES} elements`);
+    for (const c of el.children) stack.push([c, depth + 1]);
+  }
 }
 
 /** Parse the XML text of a filter (the KVP FILTER parameter) and read it. */

@@ -5,6 +5,8 @@
  */
 export class Kvp {
   private readonly map = new Map<string, string>();
+  /** Keys sent more than once (upper case); APIs that must refuse repetitions read this. */
+  readonly repeated = new Set<string>();
 
   constructor(rawQuery: string) {
     for (const part of rawQuery.split('&')) {
@@ -15,6 +17,7 @@ export class Kvp {
       const key = decode(rawKey).toUpperCase();
       // The first occurrence wins; a repeated key is a client bug we do not try to merge.
       if (!this.map.has(key)) this.map.set(key, decode(rawValue));
+      else this.repeated.add(key);
     }
   }
 

@@ -418,3 +418,16 @@ describe('CQL2 errors', () => {
     expect(err.message).toMatch(message);
   });
 });
+
+describe('issue 13: depth and size limits (no stack overflow)', () => {
+  test('NOT repeated 5,000 times is an InvalidParameterValue, not a RangeError', () => {
+    expect(() => parseCql2Text('NOT '.repeat(5000) + "nom = 'x'")).toThrow(/nested deeper than 100/);
+  });
+  test('100 NOTs are fine, 101 are refused', () => {
+    expect(parseCql2Text('NOT '.repeat(99) + "nom = 'x'").kind).toBe('not');
+    expect(() => parseCql2Text('NOT '.repeat(101) + "nom = 'x'")).toThrow(/nested deeper/);
+  });
+  test('more than 10,000 predicates are refused', () => {
+    expect(() => parseCql2Text(Array.from({ length: 10_001 }, (_, i) => `a = ${i}`).join(' OR '))).toThrow(/more than 10000/);
+  });
+});

@@ -471,3 +471,29 @@ describe('malformed and refused input', () => {
   test('bad coordinates', () =>
     expectFilterError(fes(`<fes:Intersects><gml:Point><gml:pos>1 two</gml:pos></gml:Point></fes:Intersects>`), /Invalid coordinate "two"/));
 });
+
+describe('issue 13: FES depth and size limits', () => {
+  const eq = '<fes:PropertyIsEqualTo><fes:ValueReference>nom</fes:ValueReference><fes:Literal>x</fes:Literal></fes:PropertyIsEqualTo>';
+  const wrap = (inner: string) => `<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0">${inner}</fes:Filter>`;
+  test('5,000 nested fes:Not are an InvalidParameterValue, not a RangeError', () => {
+    // The XML reader's own nesting bound answers first here; either way an OgcError (400), never a RangeError.
+    expect(() => parseFesFilterText(wrap('<fes:Not>'.repeat(5000) + eq + '</fes:Not>'.repeat(5000)))).toThrow(OgcError);
+  });
+  test('a tree 150 fes:Not deep (built by another reader) is refused by the filter depth limit', () => {
+    const root = parseXml(wrap('<fes:Not>' + eq + '</fes:Not>'));
+    let not = root.children[0]!;
+    const leaf = not.children[0]!;
+    for (let i = 0; i < 150; i++) {
+      const inner = { ...not, children: [leaf] };
+      not.children = [inner];
+      not = inner;
+    }
+    expect(() => readFesFilter(root)).toThrow(/nested deeper than 100/);
+  });
+  test('20 nested fes:Not are read', () => {
+    expect(parseFesFilterText(wrap('<fes:Not>'.repeat(20) + eq + '</fes:Not>'.repeat(20))).kind).toBe('not');
+  });
+  test('more than 10,000 elements are refused', () => {
+    expect(() => parseFesFilterText(wrap('<fes:Or>' + eq.repeat(4000) + '</fes:Or>'))).toThrow(/more than 10000/);
+  });
+});

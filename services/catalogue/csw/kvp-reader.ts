@@ -152,6 +152,8 @@ export function readCswKvp(kvp: Kvp, limits: ReaderLimits): CswRequest {
       const startPosition = parsePositiveInt(kvp.value('STARTPOSITION'), 'startPosition', 1, { min: 1, max: 1_000_000_000 });
       const maxRecords = parsePositiveInt(kvp.value('MAXRECORDS'), 'maxRecords', 10, { min: 0, max: limits.maxRecords });
       const elementNames = kvp.value('ELEMENTNAME') ? list(kvp.value('ELEMENTNAME')) : undefined;
+      // CSW 2.0.2 §10.8.4.9: ElementName and ElementSetName are mutually exclusive.
+      if (elementNames && kvp.value('ELEMENTSETNAME')) throw new OgcError('InvalidParameterValue', 'ElementName and ElementSetName are mutually exclusive (CSW 2.0.2 §10.8.4.9)', 'ElementName');
       const elementSet = parseElementSet(kvp.value('ELEMENTSETNAME'), 'summary');
       if (kvp.value('RESPONSEHANDLER')) throw new OgcError('OptionNotSupported', 'Asynchronous responses (ResponseHandler) are not supported', 'ResponseHandler');
       const constraintText = kvp.value('CONSTRAINT');

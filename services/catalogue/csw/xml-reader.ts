@@ -142,6 +142,8 @@ export function readCswXml(body: string, limits: ReaderLimits): CswRequest {
       const esn = cswChild(query, 'ElementSetName');
       if (esn?.attrs['typeNames']) typeNamesAttr(esn, esn.attrs['typeNames'], 'typeNames');
       const names = cswChildren(query, 'ElementName').map((e) => e.text.trim()).filter(Boolean);
+      // CSW 2.0.2 §10.8.4.9: ElementName and ElementSetName are mutually exclusive.
+      if (esn && names.length > 0) throw new OgcError('InvalidParameterValue', 'ElementName and ElementSetName are mutually exclusive (CSW 2.0.2 §10.8.4.9)', 'ElementName');
       const constraint = readConstraint(cswChild(query, 'Constraint'));
       const sortBy = readSortBy(query.children.find((c) => c.name === 'SortBy' && isOgc(c)));
       return {

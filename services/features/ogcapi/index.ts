@@ -50,6 +50,25 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     const native = l.geometry?.srid ?? l.defaultCrs;
     return [CRS84_URI, ...platform.crs.layerCrs(native, l.otherCrs).map(crsUri)];
   };
+  /**
+   * Parameters the items request refuses rather than ignores (issue 13): repetitions (which `limit` wins?),
+   * `datetime` (no collection declares a temporal property yet, so no value can be honoured), and CRS
+   * values that are not URIs (Part 2 §6.2: crs and bbox-crs are URIs).
+   */
+  const checkStrictParams = (kvp: Kvp, l: Layer) => {
+    for (const k of kvp.repeated) throw invalid(k.toLowerCase(), `Parameter '${k.toLowerCase()}' is given more than once`);
+    if (kvp.has('datetime')) {
+      const v = kvp.get('datetime') ?? '';
+      const instantOrInterval = /^(\.\.|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)(\/(\.\.|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?))?$/;
+      if (!instantOrInterval.test(v.trim())) throw invalid('datetime', 'datetime must be an RFC 3339 instant or interval (e.g. 2024-01-01T00:00:00Z/..)');
+      throw invalid('datetime', `Collection ${l.name} has no temporal property; datetime cannot be applied`);
+    }
+    for (const k of ['crs', 'bbox-crs']) {
+      const v = kvp.value(k);
+      if (v !== undefined && !/^https?:\/\//i.test(v)) throw invalid(k, `${k} must be a CRS URI such as http://www.opengis.net/def/crs/EPSG/0/2154, not '${v.slice(0, 80)}'`);
+    }
+  };
+
   const parseCrsParam = (l: Layer, value: string | undefined, locator: string): CrsRef => {
     if (!value) return crsRef(4326, 'crs84');
     const ref = parseCrs(value);
@@ -146,7 +165,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     try {
       const layer = await layerOr404(req.params.collectionId);
       const kvp = Kvp.fromUrl(req.url);
-      for (const k of kvp.keys()) if (!ITEMS_PARAMS.has(k.toLowerCase())) throw invalid(k.toLowerCase(), `Unknown query parameter '${k.toLowerCase()}'`);
+      for (const k of kvp.keys()) if (!ITEMS_PARAMS.has(k.toLowerCase())) throw invalid(k.toLowerCase(), `Unknown query parameter '${k.toLowerCase()}' (known: ${[...ITEMS_PARAMS].join(', ')})`);
+      checkStrictParams(kvp, layer);
       checkF(kvp);
       const limitText = kvp.value('limit');
       if (limitText !== undefined && !/^\d+$/.test(limitText)) throw invalid('limit', 'limit must be a positive integer');

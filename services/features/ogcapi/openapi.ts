@@ -57,7 +57,7 @@ export function openApiDocument(baseUrl: string, layers: Layer[], config: Config
         bbox: { name: 'bbox', in: 'query', description: 'Bounding box (minx,miny,maxx,maxy), in bbox-crs (default CRS84)', required: false, style: 'form', explode: false, schema: { type: 'array', oneOf: [{ minItems: 4, maxItems: 4 }, { minItems: 6, maxItems: 6 }], items: { type: 'number' } } },
         'bbox-crs': { name: 'bbox-crs', in: 'query', description: 'CRS of bbox (URI)', required: false, style: 'form', explode: false, schema: { type: 'string', format: 'uri' } },
         crs: { name: 'crs', in: 'query', description: 'CRS of the returned geometries (URI)', required: false, style: 'form', explode: false, schema: { type: 'string', format: 'uri' } },
-        datetime: { name: 'datetime', in: 'query', description: 'Temporal filter (no temporal property is published yet: accepted, not applied)', required: false, style: 'form', explode: false, schema: { type: 'string' } },
+        datetime: { name: 'datetime', in: 'query', description: 'Temporal filter (RFC 3339 instant or interval). No collection declares a temporal property yet, so any value is refused with 400 rather than ignored', required: false, style: 'form', explode: false, schema: { type: 'string' } },
         f: { name: 'f', in: 'query', description: 'Output format', required: false, style: 'form', explode: false, schema: { type: 'string', enum: ['json', 'geojson'] } },
         featureId: { name: 'featureId', in: 'path', description: 'Feature identifier', required: true, schema: { type: 'string' } },
       },

@@ -181,6 +181,8 @@ export function readWfsKvp(kvp: Kvp, resolveType: TypeNameResolver): WfsRequest 
         }
       }
       const bboxText = kvp.value('BBOX');
+      // BBOX= with no value is a malformed filter, not "no filter" (issue 13: it returned everything).
+      if (kvp.has('BBOX') && bboxText === undefined) throw invalid('BBOX', 'BBOX has no value (minx,miny,maxx,maxy[,crs])');
       const query: WfsQuery = {
         typeNames,
         srsName: kvp.value('SRSNAME'),
