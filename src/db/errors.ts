@@ -16,7 +16,8 @@ const UNAVAILABLE_SQLSTATE = new Set([
   '08P01',
 ]);
 const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const UNAVAILABLE_MESSAGE = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|terminating connection/i;
+// The last ones are libpq's, as GDAL's PostgreSQL driver reports them.
+const UNAVAILABLE_MESSAGE = /Connection terminated|no connection to the server|server closed the connection unexpectedly|could not connect to server|connection to server at .* failed|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|terminating connection/i;
 
 /** Seconds a client should wait before retrying after a 503. */
 export const RETRY_AFTER_SECONDS = 5;

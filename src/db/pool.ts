@@ -1,5 +1,6 @@
 /** The one PostgreSQL pool of a process. Every service reads the shared PostGIS store through it. */
 import pg from 'pg';
+import { isDatabaseUnavailable } from './errors.js';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -32,6 +33,7 @@ export function createPool(databaseUrl: string, max = 10, applicationName = 'sdi
  */
 export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, fn: (c: pg.PoolClient) => Promise<T>, opts: { timeZone?: string } = {}): Promise<T> {
   const client = await pool.connect();
+  let lost: unknown;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await client.query("SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', COALESCE($2, current_setting('TimeZone')), true)", [String(timeoutMs), opts.timeZone ?? null]);
@@ -39,10 +41,13 @@ export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, f
     await client.query('COMMIT');
     return out;
   } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that is gone is destroyed, not offered to the next request (its 'error' event may come
+    // only later, when the socket ends), and nothing more is sent on it.
+    if (isDatabaseUnavailable(e)) lost = e;
+    else await client.query('ROLLBACK').catch((r: unknown) => (lost = r));
     throw e;
   } finally {
-    client.release();
+    client.release(lost instanceof Error ? lost : lost ? true : undefined);
   }
 }
 

@@ -6,6 +6,10 @@
 import Cursor from 'pg-cursor';
 import type { Pool, PoolClient } from '../db/pool.js';
 import type { CompiledSql } from '../db/sql.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+
+/** Longest wait for PostgreSQL to acknowledge a cursor close or the end of the transaction at release. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 export class FeatureSession {
   private closed = false;
@@ -13,17 +17,45 @@ export class FeatureSession {
   private broken = false;
   /** Cursors not yet read to the end: closed before the transaction ends, or COMMIT would queue behind them. */
   private readonly open = new Set<Cursor>();
-  private readonly onError = () => {
-    this.broken = true;
-  };
+  /** Settles when the connection is lost: every wait on PostgreSQL's answer races it. */
+  private readonly lost: Promise<'lost'>;
+  private markLost!: () => void;
+  private readonly onError = () => this.markLost();
 
   private constructor(private readonly client: PoolClient) {
-    // pg-cursor's close() waits for a readyForQuery that a dead connection never sends: a session that
-    // closed its cursors after losing its backend hung for ever and kept its pool client, and after a few
-    // such losses (a database restart under load) the pool was empty and every request waited. Once the
-    // connection is gone, nothing is sent on it and the client is destroyed at release.
+    this.lost = new Promise((resolve) => {
+      this.markLost = () => {
+        this.broken = true;
+        resolve('lost');
+      };
+    });
+    // pg-cursor's close() waits for a readyForQuery that a dead connection never sends, and the client's
+    // 'error' event comes only when the socket ends, after the FATAL error (57P01) has already failed the
+    // cursor's read: a session closed in between hung for ever and kept its pool client. Under a storm of
+    // terminated backends (issue 13 §1) the pool was then empty and every request, /readyz included, waited.
+    // So: an error of the database-gone kind marks the session lost at once, every wait is raced against
+    // the loss and a timeout, and a lost session's client is destroyed at release without sending anything.
     client.on('error', this.onError);
     client.connection?.once?.('end', this.onError);
+  }
+
+  /** Wait for `p`, unless the connection is lost or PostgreSQL does not answer in time. */
+  private async settle(p: Promise<unknown>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS)));
+    try {
+      const r = await Promise.race([p.then(() => 'ok' as const, (e: unknown) => (this.noteError(e), 'failed' as const)), this.lost, timeout]);
+      if (r === 'timeout') this.broken = true;
+      return r === 'ok';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A statement failed: if the connection is gone with it, stop talking on it now. */
+  private noteError(e: unknown): void {
+    const sev = (e as { severity?: unknown } | null)?.severity;
+    if (isDatabaseUnavailable(e) || sev === 'FATAL' || sev === 'PANIC') this.markLost();
   }
 
   static async open(pool: Pool, statementTimeoutMs: number): Promise<FeatureSession> {
@@ -38,13 +70,18 @@ export class FeatureSession {
     return new FeatureSession(client);
   }
 
+  private watch<T>(p: Promise<T>): Promise<T> {
+    p.catch((e: unknown) => this.noteError(e));
+    return p;
+  }
+
   async count(q: CompiledSql): Promise<number> {
-    const { rows } = await this.client.query<{ n: number }>(q.text, q.values);
+    const { rows } = await this.watch(this.client.query<{ n: number }>(q.text, q.values));
     return Number(rows[0]?.n ?? 0);
   }
 
   async scalarRows<T = Record<string, unknown>>(q: CompiledSql): Promise<T[]> {
-    return (await this.client.query(q.text, q.values)).rows as T[];
+    return (await this.watch(this.client.query(q.text, q.values))).rows as T[];
   }
 
   /**
@@ -57,18 +94,23 @@ export class FeatureSession {
     const open = this.open;
     const closeCursor = async () => {
       open.delete(cursor);
-      if (!this.broken) await cursor.close().catch(() => undefined);
+      if (!this.broken && !cursorSettled(cursor)) await this.settle(cursor.close());
     };
     const read = (n: number) => {
       const p = cursor.read(n) as Promise<unknown[][]>;
-      p.catch(() => undefined); // a read left pending by an early close must not become an unhandled rejection
-      return p;
+      // A read left pending by an early close must not become an unhandled rejection; a failed read whose
+      // connection is gone marks the session lost before anyone tries to close the cursor.
+      p.catch((e: unknown) => this.noteError(e));
+      // pg-cursor does not always settle a read whose connection dies (seen under repeated terminations:
+      // the first read of a fresh cursor never answered): the loss of the connection fails it.
+      return Promise.race([p, this.lost.then(() => Promise.reject(new ConnectionLost()))]);
     };
     const first = (await read(batchSize)).map((r) => r[0] as string);
     const done = first.length < batchSize;
     // Ask for the next batch before handing this one over, so PostgreSQL produces rows while Node encodes
     // and writes the previous ones (a plain read-then-process loop leaves one of the two idle).
     let pending: Promise<unknown[][]> | null = done ? null : read(batchSize);
+    const settle = (p: Promise<unknown>) => this.settle(p);
     async function* rest(): AsyncGenerator<string[]> {
       try {
         while (pending) {
@@ -77,7 +119,7 @@ export class FeatureSession {
           if (batch.length) yield batch.map((r) => r[0] as string);
         }
       } finally {
-        if (pending) await pending.catch(() => undefined);
+        if (pending) await settle(pending);
         await closeCursor();
       }
     }
@@ -89,10 +131,10 @@ export class FeatureSession {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (!this.broken) for (const c of [...this.open]) await c.close().catch(() => undefined);
+      for (const c of [...this.open]) if (!this.broken && !cursorSettled(c)) await this.settle(c.close());
       this.open.clear();
       if (this.broken) throw new Error('connection lost');
-      await this.client.query(ok ? 'COMMIT' : 'ROLLBACK');
+      if (!(await this.settle(this.client.query(ok ? 'COMMIT' : 'ROLLBACK')))) throw new Error('end of transaction failed');
       this.release(false);
     } catch {
       this.release(true);
@@ -104,4 +146,17 @@ export class FeatureSession {
     this.client.connection?.removeListener?.('end', this.onError);
     this.client.release(destroy || this.broken);
   }
+}
+
+/** The session's connection ended under a statement (recognised as a database outage: 503). */
+export class ConnectionLost extends Error {
+  constructor() {
+    super('Connection terminated: the database connection was lost during the statement');
+  }
+}
+
+/** A cursor that failed or was read to its end has nothing to close (pg-cursor would wait for an answer). */
+function cursorSettled(c: Cursor): boolean {
+  const state = (c as unknown as { state?: string }).state;
+  return state === 'done' || state === 'error';
 }
