@@ -10,7 +10,7 @@ export function sendProblem(req: FastifyRequest, reply: FastifyReply, e: unknown
   else if (e instanceof OgcError) err = new DownloadError(e.status, e.code === 'InvalidParameterValue' ? 'invalid-parameter' : e.status >= 500 ? 'internal-error' : 'bad-request', e.message, e.locator);
   else {
     const o = fromDatabaseError(e);
-    err = new DownloadError(o.status, o.status >= 500 ? 'internal-error' : 'invalid-parameter', o.message);
+    err = new DownloadError(o.status, o.status === 503 ? 'unavailable' : o.status >= 500 ? 'internal-error' : 'invalid-parameter', o.message);
   }
   if (err.status >= 500) req.log.error({ err: e }, 'download request failed');
   return reply.status(err.status).type('application/problem+json').send(problemDocument(err, req.url));

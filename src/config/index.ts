@@ -163,7 +163,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.HOST) cfg.host = env.HOST;
   if (env.BASE_URL) cfg.baseUrl = env.BASE_URL;
   if (env.DATABASE_URL) cfg.databaseUrl = env.DATABASE_URL;
-  if (env.SDI_DB_APPLICATION_NAME) cfg.databaseApplicationName = env.SDI_DB_APPLICATION_NAME;
+  // It also names GDAL's sessions (<name>-extract-<uuid>, inside a libpq connection string, at most the 63
+  // characters PostgreSQL keeps): letters, digits, '.', '_' and '-', 18 at most.
+  if (env.SDI_DB_APPLICATION_NAME) {
+    if (!/^[A-Za-z0-9._-]{1,18}$/.test(env.SDI_DB_APPLICATION_NAME)) throw new Error('SDI_DB_APPLICATION_NAME: 1 to 18 letters, digits, ".", "_" or "-"');
+    cfg.databaseApplicationName = env.SDI_DB_APPLICATION_NAME;
+  }
   if (env.LOG_LEVEL) cfg.logLevel = env.LOG_LEVEL;
   if (env.SDI_DEMO !== undefined) cfg.demo = env.SDI_DEMO !== '0' && env.SDI_DEMO !== 'false';
   if (env.SDI_MAX_FEATURES) cfg.features.maxFeatures = Number(env.SDI_MAX_FEATURES);

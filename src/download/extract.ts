@@ -12,6 +12,7 @@
  *    a download_work.params row that the SQL reads by typed scalar sub-selects (ParamsRowBinder), so no text
  *    from the request ever reaches GDAL's SQL.
  */
+import { WORK_OWNER } from './work-owner.js';
 import { createWriteStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -206,10 +207,10 @@ async function writeVectorLayer(
   // request is ever part of its text.
   const binder = new ParamsRowBinder(id);
   const sql = extractionStatement(platform, plan, req, binder).text;
-  await platform.pool.query('INSERT INTO download_work.params (id, v) VALUES ($1, $2::jsonb)', [id, binder.json()]);
+  await platform.pool.query('INSERT INTO download_work.params (id, v, owner) VALUES ($1, $2::jsonb, $3)', [id, binder.json(), WORK_OWNER]);
   try {
     // A cancel must also stop a statement GDAL is waiting on: its session is found by application_name.
-    const appName = `sdi-extract-${id}`;
+    const appName = `${platform.config.databaseApplicationName}-extract-${id}`;
     const onAbort = () => void platform.pool.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [appName]).catch(() => undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -251,7 +252,10 @@ async function gdalTranslate(
   const gdal = (await import('gdal-async')).default as typeof gdalTypes;
   const base = plan.layer.name;
   // Vector driver only: the PostGISRaster driver would claim the PG: name first. No table listing needed.
-  const src = await gdal.openAsync(`${gdalPgConnection(platform.config.databaseUrl)} application_name='${appName}' tables='sdi.settings'`, 'r', ['PostgreSQL']);
+  // The one dataset GDAL opens here is our own database: failing to open it is an outage (503).
+  const src = await gdal.openAsync(`${gdalPgConnection(platform.config.databaseUrl)} application_name='${appName}' tables='sdi.settings'`, 'r', ['PostgreSQL']).catch((e: unknown) => {
+    throw new Error('Connection terminated: the extraction could not open its database session', { cause: e });
+  });
   const out = join(dir, `${base}.${format.extension}`);
   let features = 0;
   try {
@@ -276,6 +280,11 @@ async function gdalTranslate(
     }
   } catch (e) {
     if (signal?.aborted) throw new DownloadError(499, 'cancelled', 'The extract was cancelled');
+    // A source that failed (its session terminated, the database restarted) shows in GDAL's last message
+    // only by chance: "Terminating translation prematurely…", or an error of the output driver that came
+    // after (GPKG: "no such table" when the layer was never created). So ask the session itself: if it no
+    // longer answers, the failure is an outage (503, a job put back in the queue), not a bad request.
+    if (await sessionLost(src)) throw new Error('Connection terminated: the extraction lost its database session', { cause: e });
     throw e;
   } finally {
     src.close();
@@ -284,6 +293,16 @@ async function gdalTranslate(
   const { readdir } = await import('node:fs/promises');
   const names = (await readdir(dir)).filter((f) => f === `${base}.${format.extension}` || f.startsWith(`${base}.`));
   return { features, files: names.map((name) => ({ path: join(dir, name), name })) };
+}
+
+/** Does GDAL's PostgreSQL session still answer? (libpq never reconnects on its own: a lost one stays lost.) */
+async function sessionLost(src: gdalTypes.Dataset): Promise<boolean> {
+  try {
+    const r = await src.executeSQLAsync('SELECT 1 AS ok');
+    return !r || r.features.count() !== 1;
+  } catch {
+    return true;
+  }
 }
 
 /** Each layer's ISO 19139 record and a README with the licence, the request and what the files hold. */
