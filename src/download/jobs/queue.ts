@@ -243,6 +243,21 @@ export async function requeue(pool: Pool, lease: Lease, why: string): Promise<vo
   );
 }
 
+/**
+ * Put a job back in the queue after its attempt failed because the database went away (a restart, a
+ * failover): the attempt counts, so a job that keeps meeting outages ends failed after max_attempts. False
+ * when it has no attempt left (the caller marks it failed). If the database is still down this throws, and
+ * the expired lease brings the job back to the next claim anyway.
+ */
+export async function requeueAfterOutage(pool: Pool, lease: Lease): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `UPDATE sdi.jobs SET state = 'queued', worker = NULL, progress = 0, message = 'requeued: the database was unavailable', updated_at = now()
+      WHERE ${FENCE} AND attempts < max_attempts`,
+    [lease.job.id, lease.worker, lease.attempt],
+  );
+  return rowCount === 1;
+}
+
 /** Mark the notification of a finished job as sent (at most once); false if it already was. */
 export async function takeNotification(pool: Pool, id: string): Promise<boolean> {
   const { rowCount } = await pool.query('UPDATE sdi.jobs SET notified_at = now() WHERE id = $1 AND notified_at IS NULL', [id]);

@@ -22,7 +22,8 @@ import { requestFromJson } from '../request.js';
 import { prepareExtract } from '../estimate.js';
 import { buildPreparedExtract } from '../extract.js';
 import { DownloadError } from '../errors.js';
-import { cancelRequested, claim, finishCancelled, finishDone, finishFailed, reportProgress, requeue, unlock, type JobRow, type Lease } from './queue.js';
+import { isDatabaseUnavailable } from '../../db/errors.js';
+import { cancelRequested, claim, finishCancelled, finishDone, finishFailed, reportProgress, requeue, requeueAfterOutage, unlock, type JobRow, type Lease } from './queue.js';
 import { notifyJob, serviceBase } from './notify.js';
 
 export interface WorkerLog {
@@ -79,11 +80,19 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
   const listen = async (): Promise<void> => {
     if (stopping) return;
     const c = new pg.Client({ connectionString: platform.config.databaseUrl, application_name: 'sdi-download-listener', keepAlive: true });
-    c.on('error', (err) => {
-      log.warn({ err: String(err) }, 'job listener connection lost; polling until it is back');
+    // One reconnection per lost client, whether the loss shows as an 'error' event, a failed connect or both.
+    let retried = false;
+    const retry = () => {
+      if (retried) return;
+      retried = true;
       if (listener === c) listener = undefined;
       setTimeout(() => void listen().catch(() => undefined), pollMs).unref();
+    };
+    c.on('error', (err) => {
+      log.warn({ err: String(err) }, 'job listener connection lost; polling until it is back');
+      retry();
     });
+    c.on('end', retry);
     c.on('notification', (msg) => {
       if (msg.channel === 'sdi_jobs') wakeAll();
       else if (msg.channel === 'sdi_jobs_cancel' && msg.payload) running.get(msg.payload)?.abort('cancel');
@@ -97,7 +106,7 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
     } catch (err) {
       log.warn({ err: String(err) }, 'job listener could not connect; polling');
       await c.end().catch(() => undefined);
-      setTimeout(() => void listen().catch(() => undefined), pollMs).unref();
+      retry();
     }
   };
   void listen();
@@ -233,6 +242,8 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
       } else if (why === 'cancel' || (await cancelRequested(platform.pool, lease).catch(() => false))) {
         closed = await finishCancelled(platform.pool, lease);
         log.info({ job: job.id }, 'job cancelled');
+      } else if (isDatabaseUnavailable(err) && (await requeueAfterOutage(platform.pool, lease).catch(() => true))) {
+        log.warn({ job: job.id, err: String(err) }, 'job put back in the queue (database unavailable)');
       } else if (err instanceof DownloadError) {
         closed = await finishFailed(platform.pool, lease, err.message);
         log.info({ job: job.id, err: err.message }, 'job failed');
