@@ -4,6 +4,7 @@
  * src/download/request.ts, planning and limits in estimate.ts, file building in extract.ts: the routes only
  * wire them to HTTP.
  */
+import { WORK_OWNER } from '../../src/download/work-owner.js';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -119,7 +120,8 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
       }
       const root = join(platform.config.download.workDir, 'direct');
       await mkdir(root, { recursive: true });
-      workDir = await mkdtemp(join(root, 'x-'));
+      // Named after this process, so that the next start removes what a crash left (src/download/work-owner.ts).
+      workDir = await mkdtemp(join(root, `${WORK_OWNER}~`));
       const ac = new AbortController();
       req.raw.once('close', () => {
         if (!reply.raw.headersSent) ac.abort();

@@ -14,6 +14,7 @@ import type { Platform } from '../../platform.js';
 import type { JobRow } from './queue.js';
 import { jobsWorkRoot, resultsRoot, type WorkerLog } from './worker.js';
 import { notifyJob } from './notify.js';
+import { isDeadOwner, ownerOf } from '../work-owner.js';
 
 export interface JanitorReport {
   expired: string[];
@@ -77,7 +78,11 @@ export async function runJanitor(platform: Platform, log: WorkerLog): Promise<Ja
       }
     }
   }
-  // Direct extracts clean up after themselves; a crash leaves their directory.
+  // Direct extracts clean up after themselves; a crash leaves their directory: removed at once when its
+  // process is known dead, else after a day.
+  const dead = await removeDeadOwnersWork(platform);
+  report.removedDirs += dead.dirs;
+  report.droppedParams += dead.params;
   const directRoot = join(platform.config.download.workDir, 'direct');
   for (const d of await readdir(directRoot).catch(() => [] as string[])) {
     if (await olderThan(join(directRoot, d), DIRECT_MAX_AGE_MS)) {
@@ -85,7 +90,7 @@ export async function runJanitor(platform: Platform, log: WorkerLog): Promise<Ja
       report.removedDirs++;
     }
   }
-  report.droppedParams = await deleteStaleParams(platform);
+  report.droppedParams += await deleteStaleParams(platform);
   // Notifications a dead worker did not send (finished over a minute ago, never notified).
   const { rows: unsent } = await pool.query<JobRow>(
     `SELECT * FROM sdi.jobs WHERE state IN ('done', 'failed') AND notified_at IS NULL AND request ? 'notify'
@@ -105,6 +110,26 @@ async function olderThan(path: string, ms: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Direct-extract directories and download_work.params rows of processes of this host that are gone (a crash,
+ * a kill): run at start and by every janitor pass (src/download/work-owner.ts).
+ */
+export async function removeDeadOwnersWork(platform: Platform): Promise<{ dirs: number; params: number }> {
+  let dirs = 0;
+  const directRoot = join(platform.config.download.workDir, 'direct');
+  for (const d of await readdir(directRoot).catch(() => [] as string[])) {
+    const owner = ownerOf(d);
+    if (owner && isDeadOwner(owner)) {
+      await rm(join(directRoot, d), { recursive: true, force: true });
+      dirs++;
+    }
+  }
+  const { rows } = await platform.pool.query<{ owner: string }>('SELECT DISTINCT owner FROM download_work.params WHERE owner IS NOT NULL');
+  const gone = rows.map((r) => r.owner).filter(isDeadOwner);
+  const params = gone.length ? ((await platform.pool.query('DELETE FROM download_work.params WHERE owner = ANY($1::text[])', [gone])).rowCount ?? 0) : 0;
+  return { dirs, params };
 }
 
 /** Bound values of extraction statements (download_work.params) outlive their extract only after a crash. */
@@ -131,6 +156,11 @@ export function startJanitor(platform: Platform, log: WorkerLog, intervalMs = Nu
       busy = false;
     }
   };
+  // What a crashed predecessor left is removed at once; the full pass follows a few seconds after start.
+  void removeDeadOwnersWork(platform).then(
+    (r) => r.dirs + r.params > 0 && log.info(r, 'download work of dead processes removed'),
+    (err) => log.warn({ err: String(err) }, 'download work of dead processes not removed'),
+  );
   const first = setTimeout(() => void pass(), 5_000);
   const timer = setInterval(() => void pass(), intervalMs);
   first.unref();
