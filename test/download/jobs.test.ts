@@ -29,7 +29,7 @@ let hookServer: Server;
 let hookUrl = '';
 const workers: Array<{ proc: ChildProcess; log: () => string }> = [];
 
-function startWorker(): { proc: ChildProcess; log: () => string } {
+function startWorker(extraEnv: Record<string, string> = {}): { proc: ChildProcess; log: () => string } {
   let out = '';
   const proc = spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'download-worker', '--concurrency', '1', '--poll-ms', '300'], {
     env: {
@@ -41,6 +41,7 @@ function startWorker(): { proc: ChildProcess; log: () => string } {
       SDI_SMTP_FROM: 'sdi@example.org',
       SDI_OUTBOUND_ALLOW: '127.0.0.3/32',
       LOG_LEVEL: 'info',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -369,6 +370,36 @@ describe('deferred download jobs', () => {
     expect(dl.status).toBe(200);
     expect(featureCount(ogrinfo(dl.path))).toBe(communes);
     await stopWorker(b);
+  });
+
+  it('a job whose database session is terminated mid-run (issue 13 §1) goes back to the queue, attempt counted, and is finished; the worker lives on', async () => {
+    const { id } = await submit({ layer: 'communes', format: 'gpkg', crs: 'EPSG:2154' });
+    const lock = await lockTable('data.communes');
+    const app = `sdi-jobw-${process.pid}`;
+    const w = startWorker({ SDI_DB_APPLICATION_NAME: app });
+    await waitFor('the worker to claim the job', async () => ((await jobRow(id)).worker?.includes(`:${w.proc.pid}:`) ? true : undefined));
+    // Its extraction waits on the lock; every session of the worker process is terminated (57P01).
+    await waitFor('the extraction to wait on the lock', async () =>
+      Number((await db().query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE $1 AND wait_event_type = 'Lock'", [`${app}%`])).rows[0].n) > 0 ? true : undefined,
+    );
+    await db().query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE $1', [`${app}%`]);
+    // Back in the queue with the attempt counted, claimed again by the same worker (attempt 2), waiting again.
+    await waitFor('the job to be claimed a second time', async () => {
+      const r = await jobRow(id);
+      return r.state === 'running' && r.attempts === 2 ? true : undefined;
+    });
+    expect(w.log()).toContain('job put back in the queue (database unavailable)');
+    await lock.release();
+    const done = await waitFor('the job to finish', async () => {
+      const s = await status(id);
+      return s.state !== 'running' && s.state !== 'queued' ? s : undefined;
+    });
+    expect(done.state, JSON.stringify(done) + w.log().slice(-2000)).toBe('done');
+    expect(done.attempts).toBe(2);
+    expect(w.proc.exitCode).toBe(null);
+    const dl = await downloadTo(done.result!.href);
+    expect(featureCount(ogrinfo(dl.path))).toBe(communes);
+    await stopWorker(w);
   });
 
   it('a server with in-process workers runs jobs; stopped (SIGTERM) mid-job, it puts the job back in the queue', async () => {

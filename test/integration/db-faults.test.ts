@@ -17,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { ROOT, db } from '../helpers.js';
+import { mixedLoad, everyRequestSucceeds, MIXED_REQUESTS } from './fault-load.js';
+import { readdirSync, existsSync } from 'node:fs';
 
 let proc: ChildProcess;
 let base = '';
@@ -51,8 +53,13 @@ afterAll(() => {
   rmSync(downloadDir, { recursive: true, force: true });
 });
 
+/** Terminate the server's sessions: its pool's and GDAL's own (named `<APP>-extract-<uuid>`). */
 async function terminateBackends(): Promise<number> {
-  const { rows } = await db().query(`SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`, [APP]);
+  const { rows } = await db().query(
+    `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+      WHERE (application_name = $1 OR application_name LIKE $1 || '-extract-%') AND pid <> pg_backend_pid()`,
+    [APP],
+  );
   return Number(rows[0].n);
 }
 
@@ -104,4 +111,48 @@ describe('ISO 19142 / OGC API: database connections lost mid-request (issue 13 Â
       expect((await next.text()).length).toBeGreaterThan(10_000);
     }
   });
+
+  it('a storm of terminated backends under 8 clients of every kind of request: only 503s in format or cut streams, then everything works and nothing is left behind', async () => {
+    // Backends killed every 15â€“150 ms for 15 s while 8 clients loop over OGC API items, WFS GetFeature (GML and
+    // GeoJSON), CSW GetRecords, the download estimate, GeoJSON and GeoPackage (GDAL's own session) extracts,
+    // DCAT and capabilities. Before the fix the pool leaked the clients of sessions closed in between a FATAL
+    // error and the socket's end: after such a storm even /readyz waited for ever.
+    let killed = 0;
+    let storming = true;
+    const storm = (async () => {
+      while (storming) {
+        await new Promise((r) => setTimeout(r, 15 + Math.random() * 135));
+        killed += await terminateBackends();
+      }
+    })();
+    const until = new Promise((r) => setTimeout(r, 15_000));
+    const load = mixedLoad(base, 8, until);
+    await until;
+    storming = false;
+    await storm;
+    const report = await load;
+    expect(alive(), log).toBe(true);
+    expect(killed).toBeGreaterThan(20);
+    expect(report.bad, `${JSON.stringify(report.counts)}\n${log.slice(-3000)}`).toEqual([]);
+    // The faults were felt (some requests failed) and the service went on (some succeeded during the storm).
+    const sum = (k: 'ok' | 'unavailable' | 'cut') => Object.values(report.counts).reduce((a, c) => a + c[k], 0);
+    expect(sum('unavailable') + sum('cut')).toBeGreaterThan(0);
+    expect(sum('ok')).toBeGreaterThan(0);
+    // The pool healed: every kind of request succeeds, and /readyz answers at once.
+    expect(await everyRequestSucceeds(base)).toEqual([]);
+    const t0 = Date.now();
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    // No session of the server is left in a transaction, and it holds no more than its pool's size.
+    const { rows } = await db().query(`SELECT state, count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 GROUP BY state`, [APP]);
+    expect(rows.filter((r) => r.state !== 'idle'), JSON.stringify(rows)).toEqual([]);
+    expect(rows.reduce((a, r) => a + r.n, 0)).toBeLessThanOrEqual(10);
+    // Nothing lost or left: no GDAL parameters row, no direct-extract directory once the responses are over.
+    await new Promise((r) => setTimeout(r, 500));
+    const direct = join(downloadDir, 'direct');
+    expect(existsSync(direct) ? readdirSync(direct) : []).toEqual([]);
+    const params = await db().query(`SELECT count(*)::int AS n FROM download_work.params WHERE owner LIKE $1`, [`%~${proc.pid}~%`]);
+    expect(params.rows[0].n).toBe(0);
+    expect(MIXED_REQUESTS.every((r) => report.counts[r.name])).toBe(true);
+  }, 120_000);
 });
