@@ -12,7 +12,7 @@ COPY services ./services
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libgdal32 gdal-data proj-data && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libgdal32 gdal-data proj-data tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -24,4 +24,8 @@ COPY src/crs/facts-probe.mjs ./src/crs/facts-probe.mjs
 ENV HOST=0.0.0.0 PORT=8080 NODE_ENV=production
 EXPOSE 8080
 USER node
+# tini as pid 1: SIGTERM reaches Node (which drains requests, then exits) and children are reaped. The process
+# survives database restarts by itself; restarting it after a crash is the orchestrator's job (README).
+HEALTHCHECK --interval=30s --timeout=5s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/src/server.js"]
