@@ -219,7 +219,21 @@ async function writeVectorLayer(
       signal?.removeEventListener('abort', onAbort);
     }
   } finally {
-    await platform.pool.query('DELETE FROM download_work.params WHERE id = $1', [id]).catch(() => undefined);
+    await dropParamsRow(platform, id);
+  }
+}
+
+/**
+ * The parameters row is deleted when its extract ends; when the database is what ended the extract (a
+ * restart, a terminated session) the delete fails too, and is retried a few times in the background, so that
+ * the row does not wait a day for the janitor (the next process's start removes it if this one dies first).
+ */
+async function dropParamsRow(platform: Platform, id: string, retriesMs: readonly number[] = [1_000, 5_000, 30_000]): Promise<void> {
+  try {
+    await platform.pool.query('DELETE FROM download_work.params WHERE id = $1', [id]);
+  } catch {
+    const [next, ...rest] = retriesMs;
+    if (next !== undefined) setTimeout(() => void dropParamsRow(platform, id, rest), next).unref();
   }
 }
 

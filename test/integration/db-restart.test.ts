@@ -87,7 +87,7 @@ describe('ISO 19142 / OGC API / CSW / download: the database restarted under loa
     expect(await everyRequestSucceeds(base)).toEqual([]);
   }, 60_000);
 
-  it('what a crashed process left (direct-extract folders, download_work.params rows) is removed when the next one starts; a live process's work is kept', async () => {
+  it("what a crashed process left (direct-extract folders, download_work.params rows) is removed when the next one starts; a live process's work is kept", async () => {
     // Tags as src/download/work-owner.ts writes them: <host>~<pid>~<start ms>.
     const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
     const exited = spawnSync(process.execPath, ['-e', '0']).pid; // a pid that no longer runs
