@@ -8,6 +8,7 @@ import type { Platform } from '../platform.js';
 import type { AreaSpec } from './request.js';
 import { DownloadError } from './errors.js';
 import { quoteIdent } from '../db/pool.js';
+import { MAX_GEOMETRY_VERTICES as MAX_VERTICES } from '../query/limits.js';
 
 export interface ResolvedArea {
   spec: AreaSpec;
@@ -22,7 +23,6 @@ export interface ResolvedArea {
   areaM2: number;
 }
 
-const MAX_VERTICES = 100_000;
 
 function checkCrs(platform: Platform, srid: number, locator: string): void {
   if (!platform.crs.isKnown(srid)) throw new DownloadError(400, 'unknown-crs', `EPSG:${srid} is not a CRS this platform knows`, locator);

@@ -4,6 +4,7 @@
  * string (GET, for curl one-liners), normalised to one shape, stored as-is in a deferred job and read back
  * by the worker through the same function.
  */
+import { countPositions, countWktPositions, MAX_GEOMETRY_VERTICES } from '../query/limits.js';
 import { findFormat, type FormatId } from './formats.js';
 import { parseCrs } from '../crs/identifiers.js';
 import { DownloadError } from './errors.js';
@@ -109,7 +110,20 @@ function checkGeoJsonPolygon(v: unknown): { type: string; coordinates: unknown }
       }
     }
   }
+  const vertices = countPositions(g as { coordinates?: unknown });
+  if (vertices > MAX_GEOMETRY_VERTICES) throw tooManyVertices(vertices);
   return { type: g.type, coordinates: g.coordinates };
+}
+
+/** Counted here, before PostGIS builds and validates the polygon (16.8 s for 200,002 vertices, issue 13 §5). */
+function tooManyVertices(n: number): DownloadError {
+  return new DownloadError(400, 'invalid-area', `The polygon has ${n} vertices; the limit is ${MAX_GEOMETRY_VERTICES}`, 'polygon', { count: n, limit: MAX_GEOMETRY_VERTICES });
+}
+
+function checkWktSize(wkt: string): string {
+  const vertices = countWktPositions(wkt);
+  if (vertices > MAX_GEOMETRY_VERTICES) throw tooManyVertices(vertices);
+  return wkt;
 }
 
 function parseArea(src: Record<string, unknown>): AreaSpec | undefined {
@@ -144,9 +158,9 @@ function parseArea(src: Record<string, unknown>): AreaSpec | undefined {
       const srid = Number(ewkt[1]);
       const explicit = src['polygon-crs'] ?? src.areaCrs;
       if (explicit !== undefined && explicit !== '' && srid !== crs) throw BAD('polygon', `polygon says SRID=${srid} but polygon-crs is EPSG:${crs}`);
-      return { kind: 'polygon', wkt: ewkt[2]!, crs: srid };
+      return { kind: 'polygon', wkt: checkWktSize(ewkt[2]!), crs: srid };
     }
-    return { kind: 'polygon', wkt: s, crs };
+    return { kind: 'polygon', wkt: checkWktSize(s), crs };
   }
   const code = String(src[k]).trim();
   if (!/^[0-9A-Za-z]{1,12}$/.test(code)) throw BAD(k, `${k} must be a code (INSEE code, SIREN…), got '${code.slice(0, 40)}'`);

@@ -11,6 +11,7 @@ import { quoteIdent } from '../db/pool.js';
 import { OgcError } from '../ogc/errors.js';
 import { resolveProperty } from '../query/plan.js';
 import { isGeographic } from '../crs/facts.js';
+import { countPositions, MAX_GEOMETRY_VERTICES } from '../query/limits.js';
 
 export interface FilterContext {
   layer: Layer;
@@ -252,6 +253,13 @@ export function envelopeSql(input: Envelope, ctx: FilterContext): string {
   return toLayerSrid(box, e.srid, ctx, span);
 }
 
+/** Refuse a geometry literal over the vertex limit, before PostGIS spends seconds building and testing it. */
+export function checkLiteralSize(g: GeometryLiteral, locator: string): void {
+  const vertices = countPositions(g.geojson);
+  if (vertices > MAX_GEOMETRY_VERTICES) throw new OgcError('InvalidParameterValue', `A geometry in the filter has ${vertices} vertices; the limit is ${MAX_GEOMETRY_VERTICES}`, locator);
+}
+
 export function geometrySql(g: GeometryLiteral, ctx: FilterContext): string {
+  checkLiteralSize(g, ctx.locator);
   return toLayerSrid(`ST_GeomFromGeoJSON(${ctx.params.add(JSON.stringify(g.geojson), 'text')})`, g.srid, ctx);
 }

@@ -10,7 +10,7 @@
  * - BBOX and spatial operators apply to the record footprint (WGS 84); the literal's CRS and axis order were
  *   resolved by the reader (no srsName: lon/lat); other CRSs are reprojected.
  */
-import { SPATIAL_FN } from '../../../src/filter/compile-sql.js';
+import { SPATIAL_FN, checkLiteralSize } from '../../../src/filter/compile-sql.js';
 import type { ComparisonOp, Envelope, Filter, GeometryLiteral } from '../../../src/filter/ast.js';
 import type { SqlParams } from '../../../src/db/sql.js';
 import type { CrsRegistry } from '../../../src/crs/registry.js';
@@ -249,6 +249,7 @@ export function envelopeSql(e: Envelope, ctx: CompileContext): string {
 }
 
 export function geometrySql(g: GeometryLiteral, ctx: CompileContext): string {
+  checkLiteralSize(g, 'Constraint');
   const srid = g.srid ?? 4326;
   const geom = `ST_SetSRID(ST_GeomFromGeoJSON(${ctx.params.add(JSON.stringify(g.geojson), 'text')}), ${ctx.params.add(srid, 'integer')})`;
   if (srid === 4326) return geom;

@@ -3,6 +3,7 @@
  * typeNames separated by spaces or commas and resolved through NAMESPACE=xmlns(p=uri),…; constraints in
  * FILTER (Filter 1.1 XML) or CQL_TEXT (CQL accepted as a synonym).
  */
+import { limitSortKeys } from '../../../src/query/limits.js';
 import { Kvp, list } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
@@ -84,7 +85,7 @@ export function readCql(text: string): Filter {
 /** SORTBY=dc:title:A,dct:modified:D (the order suffix is optional; ASC/DESC also accepted). */
 export function parseSortByKvp(value: string | undefined): SortKey[] | undefined {
   if (!value || !value.trim()) return undefined;
-  return list(value).map((item) => {
+  return limitSortKeys(list(value), 'SortBy').map((item) => {
     const m = /^(.*?)(?::|\s+)(A|D|ASC|DESC)$/i.exec(item.trim());
     const name = (m ? m[1]! : item).trim();
     if (!name) throw invalid('SortBy', `Invalid SortBy item '${item.slice(0, 60)}'`);

@@ -4,6 +4,7 @@
  * GetRecordById, GetDomain. Elements are matched on namespace URI + local name, and also when the client
  * left the CSW namespace undeclared; prefixes in typeNames and property names need not be declared.
  */
+import { limitSortKeys } from '../../../src/query/limits.js';
 import { parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { NS } from '../../../src/xml/namespaces.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
@@ -44,7 +45,7 @@ function typeNamesAttr(el: XmlElement, value: string, locator: string): TypeName
 function readSortBy(el: XmlElement | undefined): SortKey[] | undefined {
   if (!el) return undefined;
   const keys: SortKey[] = [];
-  for (const sp of el.children.filter((c) => c.name === 'SortProperty')) {
+  for (const sp of limitSortKeys(el.children.filter((c) => c.name === 'SortProperty'), 'SortBy')) {
     const pn = sp.children.find((c) => (c.name === 'PropertyName' || c.name === 'ValueReference') && isOgc(c));
     if (!pn || !pn.text.trim()) throw missing('SortBy');
     const order = (sp.children.find((c) => c.name === 'SortOrder')?.text ?? 'ASC').trim().toUpperCase();

@@ -2,6 +2,7 @@
  * WFS KVP (GET) → typed request. Case-insensitive names, WFS 2.0 spellings with their 1.x aliases
  * (TYPENAME, MAXFEATURES, FEATUREID, NAMESPACE), and the lenient forms QGIS, GDAL and OWSLib send.
  */
+import { limitQueries, limitSortKeys } from '../../../src/query/limits.js';
 import { Kvp, list } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { parseCrs, isYX } from '../../../src/crs/identifiers.js';
@@ -83,7 +84,7 @@ export function propertyNames(value: string | undefined): string[] | undefined {
 /** SORTBY=name [ASC|DESC|A|D],… */
 export function parseSortBy(value: string | undefined): { name: string; descending: boolean }[] | undefined {
   if (!value) return undefined;
-  return list(value).map((item) => {
+  return limitSortKeys(list(value), 'SORTBY').map((item) => {
     const [name, dir] = item.split(/\s+/);
     const d = (dir ?? 'ASC').toUpperCase();
     if (!['ASC', 'DESC', 'A', 'D'].includes(d)) throw invalid('SORTBY', `Sort direction must be ASC or DESC, got '${dir}'`);
@@ -119,7 +120,7 @@ export function readWfsKvp(kvp: Kvp, resolveType: TypeNameResolver): WfsRequest 
       if (required) throw missing(locator);
       return [];
     }
-    return list(raw.replace(/[()]/g, '')).map((q) => {
+    return limitQueries(list(raw.replace(/[()]/g, '')), 'TYPENAMES').map((q) => {
       const name = resolveType(q, namespaces);
       if (!name) throw invalid(locator, `Unknown feature type ${q}`);
       return name;

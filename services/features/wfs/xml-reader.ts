@@ -2,6 +2,7 @@
  * WFS XML (POST) → typed request: GetCapabilities, DescribeFeatureType, GetFeature (Query / StoredQuery),
  * GetPropertyValue, ListStoredQueries, DescribeStoredQueries; WFS 2.0 and 1.x element names.
  */
+import { limitQueries, limitSortKeys } from '../../../src/query/limits.js';
 import { parseXml, child, children, resolveQName, serializeXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
@@ -68,6 +69,7 @@ export function readWfsXml(body: string, resolveType: TypeNameResolver, maxBytes
         }
       }
       if (queries.length === 0) throw missing('Query');
+      limitQueries(queries, 'Query');
       if (root.name === 'GetPropertyValue') {
         const valueReference = root.attrs['valueReference'];
         if (!valueReference) throw missing('valueReference');
@@ -88,7 +90,7 @@ function readQuery(q: XmlElement, resolver: (el: XmlElement, qname: string, loca
   const propertyNames = q.children.filter((c) => c.name === 'PropertyName').map((c) => c.text.trim()).filter((n) => n !== '*');
   const sortEl = child(q, 'SortBy');
   const sortBy = sortEl
-    ? children(sortEl, 'SortProperty').map((sp) => {
+    ? limitSortKeys(children(sortEl, 'SortProperty'), 'SortBy').map((sp) => {
         const ref = child(sp, 'ValueReference') ?? child(sp, 'PropertyName');
         if (!ref) throw missing('SortBy');
         const order = (child(sp, 'SortOrder')?.text.trim() ?? 'ASC').toUpperCase();
