@@ -149,3 +149,75 @@ describe('issue 13 pt 6: WFS, OGC API, CSW', () => {
     expectOws(await get(`${baseUrl()}/csw`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }), 'InvalidParameterValue', /ElementName/i);
   });
 });
+
+describe('issue 13 pt 5: cheap limits are checked before any SQL', () => {
+  // A ring of n vertices (closed) around Orléans, in lon/lat.
+  const ring = (n: number) => {
+    const pts: Array<[number, number]> = [];
+    for (let i = 0; i < n - 1; i++) {
+      const a = (2 * Math.PI * i) / (n - 1);
+      pts.push([1.9 + 0.1 * Math.cos(a), 47.9 + 0.1 * Math.sin(a)]);
+    }
+    pts.push(pts[0]!);
+    return pts;
+  };
+  const big = ring(200_002);
+
+  it('download: a GeoJSON polygon of 200,002 vertices → 400 invalid-area with the count and the limit', async () => {
+    const r = await postJson('/download/estimate', JSON.stringify({ layers: ['communes'], format: 'gpkg', area: { polygon: { type: 'Polygon', coordinates: [big] } } }));
+    const p = expectProblem(r, /polygon/);
+    expect(p).toMatchObject({ count: 200_002, limit: 100_000 });
+  });
+
+  it('download: the same polygon as WKT → 400 with the count', async () => {
+    const wkt = `POLYGON((${big.map((p) => `${p[0]} ${p[1]}`).join(',')}))`;
+    const p = expectProblem(await postJson('/download/estimate', JSON.stringify({ layers: ['communes'], format: 'gpkg', area: { polygon: wkt } })), /polygon/);
+    expect(p).toMatchObject({ count: 200_002, limit: 100_000 });
+  });
+
+  it('download: a polygon of 100,000 vertices is within the limit (PostGIS counts the same)', async () => {
+    const r = await postJson('/download/estimate', JSON.stringify({ layers: ['communes'], format: 'gpkg', area: { polygon: { type: 'Polygon', coordinates: [ring(100_000)] } } }));
+    expect(r.status, r.body.slice(0, 300)).toBe(200);
+  });
+
+  it('WFS POST GetFeature whose fes:Intersects polygon has 200,002 vertices → InvalidParameterValue (FES 2.0 §7.8: the literal), no SQL', async () => {
+    const posList = big.map((p) => `${p[1]} ${p[0]}`).join(' ');
+    const body = `<wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" xmlns:fes="http://www.opengis.net/fes/2.0" xmlns:gml="http://www.opengis.net/gml/3.2" service="WFS" version="2.0.0"><wfs:Query typeNames="sdi:communes"><fes:Filter><fes:Intersects><fes:ValueReference>geom</fes:ValueReference><gml:Polygon gml:id="p" srsName="urn:ogc:def:crs:EPSG::4326"><gml:exterior><gml:LinearRing><gml:posList>${posList}</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon></fes:Intersects></fes:Filter></wfs:Query></wfs:GetFeature>`;
+    const r = await get(wfsUrl(''), { method: 'POST', headers: { 'content-type': 'application/xml' }, body });
+    expect(r.status, r.body.slice(0, 300)).toBe(400);
+    expect(r.body).toContain('exceptionCode="InvalidParameterValue"');
+    expect(r.body).toContain('200002 vertices');
+    expect(r.body).not.toMatch(NO_LEAK);
+  });
+
+  it('download CQL2 filter with a 200,002-vertex polygon → 400 naming filter', async () => {
+    const wkt = `POLYGON((${big.map((p) => `${p[0]} ${p[1]}`).join(',')}))`;
+    const r = await postJson('/download/estimate', JSON.stringify({ layers: ['communes'], format: 'gpkg', filter: `S_INTERSECTS(geom, ${wkt})` }));
+    expectProblem(r, /filter/);
+  });
+
+  it('WFS TYPENAMES=sdi:communes repeated 100 times → InvalidParameterValue, locator TYPENAMES (a limit of 20 queries)', async () => {
+    const r = await get(wfsUrl(`SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=${Array(100).fill('sdi:communes').join(',')}`));
+    expectOws(r, 'InvalidParameterValue', /TYPENAMES/);
+    expect(r.body).toContain('the limit is 20');
+  });
+
+  it('WFS POST with 21 wfs:Query elements → InvalidParameterValue, locator Query', async () => {
+    const q = '<wfs:Query typeNames="sdi:communes"/>'.repeat(21);
+    const r = await get(wfsUrl(''), { method: 'POST', headers: { 'content-type': 'application/xml' }, body: `<wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0">${q}</wfs:GetFeature>` });
+    expectOws(r, 'InvalidParameterValue', /Query/);
+  });
+
+  it('WFS SORTBY with 11 keys → InvalidParameterValue, locator SORTBY; 2 keys work', async () => {
+    expectOws(await get(wfsUrl(`SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&COUNT=1&SORTBY=${Array(11).fill('nom').join(',')}`)), 'InvalidParameterValue', /SORTBY/);
+    expect((await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&COUNT=1&SORTBY=nom,code DESC'))).status).toBe(200);
+  });
+
+  it('CSW SortBy with 11 keys (KVP and XML) → InvalidParameterValue, locator SortBy', async () => {
+    const kvp = await get(`${baseUrl()}/csw?SERVICE=CSW&VERSION=2.0.2&REQUEST=GetRecords&typeNames=csw:Record&resultType=results&ElementSetName=brief&SortBy=${Array(11).fill('dc:title:A').join(',')}`);
+    expectOws(kvp, 'InvalidParameterValue', /SortBy/i);
+    const props = '<ogc:SortProperty><ogc:PropertyName>dc:title</ogc:PropertyName></ogc:SortProperty>'.repeat(11);
+    const xml = `<csw:GetRecords xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" xmlns:ogc="http://www.opengis.net/ogc" service="CSW" version="2.0.2" resultType="results"><csw:Query typeNames="csw:Record"><csw:ElementSetName>brief</csw:ElementSetName><ogc:SortBy>${props}</ogc:SortBy></csw:Query></csw:GetRecords>`;
+    expectOws(await get(`${baseUrl()}/csw`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }), 'InvalidParameterValue', /SortBy/i);
+  });
+});
