@@ -71,12 +71,15 @@ function toElement(node: RawNode, parentScope: Record<string, string>): XmlEleme
   const key = Object.keys(node).find((k) => k !== ':@');
   if (!key || key === '#text' || key === '#comment') return null;
   const rawAttrs = node[':@'] ?? {};
-  const scope = { ...parentScope };
+  // Elements without namespace declarations share their parent's scope object (never mutated once built):
+  // a copy per element made large documents' trees several times bigger.
+  let scope = parentScope;
   const attrs: Record<string, string> = {};
   const rawAttrsOut: Record<string, string> = {};
   for (const [k, v] of Object.entries(rawAttrs)) {
-    if (k === 'xmlns') scope[''] = v;
-    else if (k.startsWith('xmlns:')) scope[k.slice(6)] = v;
+    if (k !== 'xmlns' && !k.startsWith('xmlns:')) continue;
+    if (scope === parentScope) scope = { ...parentScope };
+    scope[k === 'xmlns' ? '' : k.slice(6)] = v;
   }
   for (const [k, v] of Object.entries(rawAttrs)) {
     if (k === 'xmlns' || k.startsWith('xmlns:')) continue;
