@@ -46,15 +46,17 @@ export function readHarvestKvp(kvp: Kvp): HarvestRequest | undefined {
 }
 
 /** The Harvest request of an XML body, or undefined when the root is not csw:Harvest (or the XML is bad). */
-export function readHarvestXml(body: string): HarvestRequest | undefined {
-  const head = body.replace(/^\uFEFF?\s*(<\?[^>]*\?>\s*|<!--[\s\S]*?-->\s*)*/, '').slice(0, 300);
-  if (!/^<([\w.-]+:)?Harvest[\s>/]/.test(head)) return undefined;
+export function readHarvestXml(body: string | XmlElement): HarvestRequest | undefined {
   let root: XmlElement;
-  try {
-    root = parseXml(body);
-  } catch {
-    return undefined; // the CSW XML reader reports it
-  }
+  if (typeof body === 'string') {
+    const head = body.replace(/^\uFEFF?\s*(<\?[^>]*\?>\s*|<!--[\s\S]*?-->\s*)*/, '').slice(0, 300);
+    if (!/^<([\w.-]+:)?Harvest[\s>/]/.test(head)) return undefined;
+    try {
+      root = parseXml(body);
+    } catch {
+      return undefined; // the CSW XML reader reports it
+    }
+  } else root = body;
   if (root.name !== 'Harvest' || (root.ns !== CSW_NS && root.ns !== '')) return undefined;
   const text = (name: string) => {
     const el = root.children.find((c) => c.name === name);

@@ -4,6 +4,7 @@
  * GetRecordById, GetDomain. Elements are matched on namespace URI + local name, and also when the client
  * left the CSW namespace undeclared; prefixes in typeNames and property names need not be declared.
  */
+import { XmlBusyError } from '../../../src/xml/parse-pool.js';
 import { limitSortKeys } from '../../../src/query/limits.js';
 import { parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { NS } from '../../../src/xml/namespaces.js';
@@ -76,14 +77,13 @@ function readConstraint(c: XmlElement | undefined): Filter | undefined {
   throw new OgcError('MissingParameterValue', 'csw:Constraint needs an ogc:Filter or a csw:CqlText', 'Constraint');
 }
 
-export function readCswXml(body: string, limits: ReaderLimits): CswRequest {
+/** The request body as text, or already parsed (the service parses large bodies off the event loop). */
+export function readCswXml(body: string | XmlElement, limits: ReaderLimits): CswRequest {
   let root: XmlElement;
   try {
-    root = parseXml(body);
+    root = typeof body === 'string' ? parseXml(body) : body;
   } catch (e) {
-    // OWS 1.0.0 (CSW 2.0.2) has no OperationParsingFailed: NoApplicableCode, as pycsw answers, with a 400.
-    if (e instanceof XmlInputError) throw new OgcError('NoApplicableCode', `Could not parse the request: ${e.message}`, 'request', 400);
-    throw e;
+    throw cswXmlError(e);
   }
   checkService(root.attrs['service']);
   const op = OPERATIONS.find((o) => o === root.name);
@@ -164,4 +164,12 @@ export function readCswXml(body: string, limits: ReaderLimits): CswRequest {
       };
     }
   }
+}
+
+/** A body that could not be parsed, as CSW reports it. */
+export function cswXmlError(e: unknown): unknown {
+  // OWS 1.0.0 (CSW 2.0.2) has no OperationParsingFailed: NoApplicableCode, as pycsw answers, with a 400.
+  if (e instanceof XmlInputError) return new OgcError('NoApplicableCode', `Could not parse the request: ${e.message}`, 'request', 400);
+  if (e instanceof XmlBusyError) return new OgcError('NoApplicableCode', e.message, 'request', 503);
+  return e;
 }

@@ -11,7 +11,8 @@ import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { ANONYMOUS } from '../../../src/access/policy.js';
 import { releaseWhenResponseCloses } from '../../../src/server/release.js';
 import { readWfsKvp } from './kvp-reader.js';
-import { readWfsXml } from './xml-reader.js';
+import { readWfsXml, wfsXmlError } from './xml-reader.js';
+import { parseXmlOffThread } from '../../../src/xml/parse-pool.js';
 import { typeNameResolver, type WfsContext } from './context.js';
 import { capabilities } from './capabilities.js';
 import { describeFeatureType } from './describe-feature-type.js';
@@ -27,7 +28,7 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
 
   app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
-  const handle = async (req: FastifyRequest, reply: FastifyReply, read: (ctx: WfsContext) => WfsRequest) => {
+  const handle = async (req: FastifyRequest, reply: FastifyReply, read: (ctx: WfsContext) => WfsRequest | Promise<WfsRequest>) => {
     // Known before parsing succeeds, so that a 1.0.0 client gets its own exception format.
     let version = Kvp.fromUrl(req.url).value('VERSION') === '1.0.0' ? '1.0.0' : '2.0.0';
     try {
@@ -38,7 +39,7 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
         serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`,
         layers: all.filter((l) => platform.policy.canList(ANONYMOUS, l)),
       };
-      const request = read(ctx);
+      const request = await read(ctx);
       version = request.version;
       req.log.info({ wfs: request.op, version }, 'wfs request');
       switch (request.op) {
@@ -73,7 +74,7 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
 
   app.get('/', (req, reply) => handle(req, reply, (ctx) => readWfsKvp(Kvp.fromUrl(req.url), resolver(ctx))));
   app.post('/', (req, reply) =>
-    handle(req, reply, (ctx) => {
+    handle(req, reply, async (ctx) => {
       const body = typeof req.body === 'string' ? req.body : '';
       const ct = String(req.headers['content-type'] ?? '');
       if (ct.startsWith('application/x-www-form-urlencoded')) return readWfsKvp(new Kvp(body), resolver(ctx));
@@ -81,7 +82,11 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
         // POST without a body: parameters may be in the query string (QGIS adds SERVICE=WFS there).
         return readWfsKvp(Kvp.fromUrl(req.url), resolver(ctx));
       }
-      return readWfsXml(body, resolver(ctx));
+      // Large bodies are parsed on a worker thread (issue 13 §4), small ones inline.
+      const root = await parseXmlOffThread(body).catch((e: unknown) => {
+        throw wfsXmlError(e);
+      });
+      return readWfsXml(root, resolver(ctx));
     }),
   );
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));

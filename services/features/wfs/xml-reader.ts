@@ -3,19 +3,20 @@
  * GetPropertyValue, ListStoredQueries, DescribeStoredQueries; WFS 2.0 and 1.x element names.
  */
 import { limitQueries, limitSortKeys } from '../../../src/query/limits.js';
+import { XmlBusyError } from '../../../src/xml/parse-pool.js';
 import { parseXml, child, children, resolveQName, serializeXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
 import { negotiateVersion, checkVersion, parseNonNegativeInt, type TypeNameResolver } from './kvp-reader.js';
 import { GET_FEATURE_BY_ID, GET_FEATURE_BY_ID_URI, type WfsRequest, type WfsQuery } from './request.js';
 
-export function readWfsXml(body: string, resolveType: TypeNameResolver, maxBytes?: number): WfsRequest {
+/** The request body as text, or already parsed (the service parses large bodies off the event loop). */
+export function readWfsXml(body: string | XmlElement, resolveType: TypeNameResolver, maxBytes?: number): WfsRequest {
   let root: XmlElement;
   try {
-    root = parseXml(body, maxBytes);
+    root = typeof body === 'string' ? parseXml(body, maxBytes) : body;
   } catch (e) {
-    if (e instanceof XmlInputError) throw new OgcError('OperationParsingFailed', e.message, 'request');
-    throw e;
+    throw wfsXmlError(e);
   }
   const service = root.attrs['service'];
   if (service && service.toUpperCase() !== 'WFS') throw invalid('service', `Service ${service} is not WFS`);
@@ -106,4 +107,11 @@ function readQuery(q: XmlElement, resolver: (el: XmlElement, qname: string, loca
     propertyNames: propertyNames.length ? propertyNames : undefined,
     sortBy,
   };
+}
+
+/** A body that could not be parsed, as WFS reports it (OWS 1.1 OperationParsingFailed, 400). */
+export function wfsXmlError(e: unknown): unknown {
+  if (e instanceof XmlInputError) return new OgcError('OperationParsingFailed', e.message, 'request');
+  if (e instanceof XmlBusyError) return new OgcError('OperationProcessingFailed', e.message, 'request', 503);
+  return e;
 }
