@@ -11,7 +11,9 @@ import { owsExceptionReport10 } from '../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { decodeXml } from '../../src/metadata/xml.js';
 import { readCswKvp } from './csw/kvp-reader.js';
-import { readCswXml } from './csw/xml-reader.js';
+import { readCswXml, cswXmlError } from './csw/xml-reader.js';
+import { readCswBody } from './csw/body.js';
+import { parseXmlOffThread } from '../../src/xml/parse-pool.js';
 import { capabilities } from './csw/capabilities.js';
 import { getRecordById, getRecords } from './csw/get-records.js';
 import { describeRecord, getDomain } from './csw/describe-domain.js';
@@ -43,13 +45,28 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
   const limits = catalogueLimits(platform);
 
   // Bodies are read as bytes: an XML request is decoded in the encoding it declares (ISO-8859-1 happens).
+  // The administrator's credential is checked as soon as the root element names Transaction or Harvest.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', (req, payload, done) => {
+    readCswBody(req, payload, BODY_LIMIT, () => requireAdmin(req, platform)).then(
+      (body) => done(null, body),
+      (e: Error) => done(e),
+    );
+  });
+  // Errors raised while the body is read (a refused credential, a body over the limit) in the CSW format.
+  app.setErrorHandler((e, req, reply) => {
+    const err = e instanceof OgcError ? e : toOgcError(e);
+    const status = e instanceof OgcError ? err.status : Number((e as { statusCode?: number }).statusCode) || err.status;
+    if (status >= 500) req.log.error({ err: e }, 'csw request failed');
+    if (status === 401) reply.header('www-authenticate', WWW_AUTHENTICATE);
+    const shown = e instanceof OgcError || status >= 500 ? err : new OgcError('NoApplicableCode', 'The request could not be read', 'request', status);
+    return reply.status(status).type(XML_TYPE).send(owsExceptionReport10(shown));
+  });
 
-  const handle = async (req: FastifyRequest, reply: FastifyReply, read: () => CswRequest | HarvestRequest) => {
+  const handle = async (req: FastifyRequest, reply: FastifyReply, read: () => CswRequest | HarvestRequest | Promise<CswRequest | HarvestRequest>) => {
     try {
       const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits };
-      const request = read();
+      const request = await read();
       req.log.info({ csw: request.op }, 'csw request');
       switch (request.op) {
         case 'GetCapabilities':
@@ -80,14 +97,17 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
   const readKvp = (kvp: Kvp) => readHarvestKvp(kvp) ?? readCswKvp(kvp, limits);
   app.get('/', (req, reply) => handle(req, reply, () => readKvp(Kvp.fromUrl(req.url))));
   app.post('/', (req, reply) =>
-    handle(req, reply, () => {
+    handle(req, reply, async () => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const ct = String(req.headers['content-type'] ?? '');
       if (ct.toLowerCase().startsWith('application/x-www-form-urlencoded')) return readKvp(new Kvp(body.toString('latin1')));
       // POST without a body: the parameters are in the query string.
       if (body.length === 0 || body.toString('latin1').trim() === '') return readKvp(Kvp.fromUrl(req.url));
       const text = decodeXml(body, charsetOf(ct));
-      return readHarvestXml(text) ?? readCswXml(text, limits);
+      const root = await parseXmlOffThread(text).catch((e: unknown) => {
+        throw cswXmlError(e);
+      });
+      return readHarvestXml(root) ?? readCswXml(root, limits);
     }),
   );
 }
