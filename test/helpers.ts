@@ -1,4 +1,5 @@
 /** Shared helpers for integration tests: HTTP, database, XML schema validation with xmllint. */
+import { request as httpRequest } from 'node:http';
 import { inject } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
@@ -83,3 +84,25 @@ export function run(cmd: string, args: string[], env: Record<string, string> = {
 }
 
 export { existsSync };
+
+/** Send the headers of a `total`-byte body and its first `head` bytes, then wait for an answer without sending more. */
+export function answerBeforeBody(url: string, head: string, total: number, headers: Record<string, string> = {}): Promise<{ status: number; body: string; sentBytes: number }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers: { 'content-type': 'application/xml', 'content-length': String(total), ...headers } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body, sentBytes: Buffer.byteLength(head) });
+      });
+    });
+    req.on('error', reject);
+    req.write(head);
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error('no answer before the body was complete'));
+    }, 20_000);
+    req.on('close', () => clearTimeout(timer));
+  });
+}

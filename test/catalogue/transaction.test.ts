@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { baseUrl, db, get, ROOT, storeFingerprint, xmllint } from '../helpers.js';
+import { answerBeforeBody, baseUrl, db, get, ROOT, storeFingerprint, xmllint } from '../helpers.js';
 import { exception, isoRecords } from './setup.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { datasetRecordXml, layerRecordIdentifier, syncLayerRecords } from '../../src/metadata/layer-records.js';
@@ -119,6 +119,27 @@ describe('authentication', () => {
     const all = await post(tx(deleteLike('%')));
     expect(all.status).toBe(401);
     expect(await storeFingerprint()).toEqual(before);
+  });
+
+  it('issue 13 §4: the credential is checked before the body is read: a 9.9 MB anonymous or wrong-token Transaction is refused (401) after its first bytes', async () => {
+    const head = `<?xml version="1.0" encoding="UTF-8"?>\n<csw:Transaction xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2"><csw:Insert>`;
+    for (const headers of [{}, { authorization: 'Bearer not-the-token' }]) {
+      const r = await answerBeforeBody(txUrl, head, 9_900_000, headers);
+      expect(r.status).toBe(401);
+      expect(exception(r.body).code).toBe('NoApplicableCode');
+      expect(r.sentBytes).toBeLessThan(1024);
+    }
+  });
+
+  it('issue 13 §4: a Transaction of over 256 KB (parsed on a worker thread) is applied as a small one is', async () => {
+    const id = `${PREFIX}large`;
+    const body = tx(`<!--${'p'.repeat(300_000)}--><csw:Insert>${iso(id, 'Grand enregistrement')}</csw:Insert>`);
+    expect(body.length).toBeGreaterThan(300_000);
+    const r = await post(body, `Bearer ${TOKEN}`);
+    expect(r.status, r.body.slice(0, 300)).toBe(200);
+    expect(await ids()).toContain(id);
+    const del = await post(tx(deleteLike(id)), `Bearer ${TOKEN}`);
+    expect(del.status, del.body.slice(0, 300)).toBe(200);
   });
 
   it('the suite server has no admin credential: transactions refused (403), nothing changed', async () => {
