@@ -5,9 +5,9 @@
 import { parentPort } from 'node:worker_threads';
 import { parseXml, XmlInputError } from './tree.js';
 
-parentPort?.on('message', (m: { id: number; input: string; maxBytes: number }) => {
+parentPort?.on('message', (m: { id: number; input: string; maxBytes: number; maxElements: number }) => {
   try {
-    parentPort!.postMessage({ id: m.id, root: parseXml(m.input, m.maxBytes) });
+    parentPort!.postMessage({ id: m.id, root: parseXml(m.input, m.maxBytes, m.maxElements) });
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: e instanceof XmlInputError ? e.message : 'the XML parser failed', input: e instanceof XmlInputError });
   }

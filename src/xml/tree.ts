@@ -47,9 +47,17 @@ const parser = new XMLParser({
 
 export const DEFAULT_MAX_XML_BYTES = 10 * 1024 * 1024;
 
-export function parseXml(input: string, maxBytes = DEFAULT_MAX_XML_BYTES): XmlElement {
+export function parseXml(input: string, maxBytes = DEFAULT_MAX_XML_BYTES, maxElements = Infinity): XmlElement {
   if (Buffer.byteLength(input, 'utf8') > maxBytes) {
     throw new XmlInputError(`XML document larger than ${maxBytes} bytes`);
+  }
+  if (Number.isFinite(maxElements)) {
+    // Start tags, counted on the text before any tree is built.
+    let n = 0;
+    for (let i = input.indexOf('<'); i >= 0; i = input.indexOf('<', i + 1)) {
+      const c = input.charCodeAt(i + 1);
+      if (c !== 47 && c !== 33 && c !== 63 && ++n > maxElements) throw new XmlInputError(`XML document with more than ${maxElements} elements`);
+    }
   }
   if (/<!DOCTYPE/i.test(input) || /<!ENTITY/i.test(input)) {
     throw new XmlInputError('DOCTYPE and entity declarations are not accepted');

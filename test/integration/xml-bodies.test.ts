@@ -68,4 +68,15 @@ describe('issue 13 §4: XML bodies', () => {
     expect(ids(large.body)).toEqual(ids(small.body));
     expect(ids(small.body)).toHaveLength(5);
   });
+
+  it('a body of more than 50,000 elements (9.8 MB of <a/>) is refused before any tree is built: OperationParsingFailed 400 (WFS), NoApplicableCode 400 (CSW)', async () => {
+    const inner = '<a b="1">t</a>'.repeat(700_000);
+    const wfs = await get(wfsUrl(''), { method: 'POST', headers: { 'content-type': 'application/xml' }, body: `<wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0">${inner}<wfs:Query typeNames="sdi:communes"/></wfs:GetFeature>` });
+    expect(wfs.status).toBe(400);
+    expect(wfs.body).toContain('exceptionCode="OperationParsingFailed"');
+    expect(wfs.body).toContain('more than 50000 elements');
+    const csw = await get(`${baseUrl()}/csw`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: `<csw:GetRecords xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2">${inner}</csw:GetRecords>` });
+    expect(csw.status).toBe(400);
+    expect(csw.body).toContain('more than 50000 elements');
+  });
 });
