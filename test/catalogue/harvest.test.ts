@@ -8,6 +8,19 @@
  * The fixture records are also local records of the test database (the other catalogue tests load them):
  * the remote holds them under prefixed identifiers, and one is harvested under its own identifier to show
  * that a harvested record never takes over a local one.
+ *
+ * Issue 13 point 8 (harvest as SSRF tool and oracle), against the second instance (SDI_OUTBOUND_ALLOW=127.0.0.3/32):
+ *   POST /csw  <csw:Harvest service="CSW" version="2.0.2"><csw:Source>S</csw:Source><csw:ResourceType>T</csw:ResourceType>…
+ *   with Authorization: Bearer <admin>, T = the CSW and the ISO 19139 resource types, S one of
+ *   http://127.0.0.1:<suite port>/csw, http://127.0.0.1:1/csw, http://10.0.0.1/csw, http://169.254.169.254/latest/meta-data/,
+ *   http://2130706433/, http://0x7f000001/, http://[::ffff:127.0.0.1]/, an allowed server's 302 to 127.0.0.1, to
+ *   169.254.169.254 and to ftp://, and http://127.0.0.3:1/csw (allowed, closed)
+ *   → 502 ExceptionReport NoApplicableCode, locator Source, text exactly
+ *     "Harvest failed: the source could not be reached; nothing was changed" (no ECONNREFUSED, no "bad port"),
+ *     the remote's harvest_sources / harvest_runs / harvest_run_items / harvest_staging / metadata_records unchanged;
+ *   a remote ExceptionReport or a document of the wrong kind → "… did not answer with a CSW document; …", its text
+ *     not echoed, nothing written; the details in the server log;
+ *   an existing scheduled source whose harvest fails → 502 naming the failed run it recorded, nothing else changed.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
