@@ -42,7 +42,7 @@ for t in parcels addresses; do cli publish --table "public.$t" --name "$t" --id 
 
 # --- our server (download service only) ------------------------------------------------------------
 (cd "$REPO"; DATABASE_URL="$DB_URL" SDI_SERVICES=download SDI_DEMO=0 SDI_HARVEST=0 PORT="$PORT_DL" HOST=127.0.0.1 LOG_LEVEL=warn \
-  SDI_DOWNLOAD_DIR="$RUN/downloads" SDI_DOWNLOAD_WORKERS=0 SDI_DOWNLOAD_DIRECT_MAX_FEATURES=2000000 NODE_ENV=production \
+  SDI_DOWNLOAD_DIR="$RUN/downloads" SDI_DOWNLOAD_WORKERS=0 SDI_DOWNLOAD_JOBS_PER_CLIENT=100 SDI_DOWNLOAD_DIRECT_MAX_FEATURES=2000000 NODE_ENV=production \
   nohup node dist/src/server.js > "$RUN/server.log" 2>&1 < /dev/null & echo $! > "$RUN/server.pid")
 SPID="$(cat "$RUN/server.pid")"
 trap 'kill "$SPID" 2>/dev/null || true' EXIT

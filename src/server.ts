@@ -11,6 +11,7 @@ import { loadDemo } from './demo/load-demo.js';
 import { loadCatalogueDemo } from './metadata/demo.js';
 import { syncLayerRecords } from './metadata/layer-records.js';
 import { startHarvestScheduler, type HarvestScheduler } from './harvest/scheduler.js';
+import { OutboundPolicy } from './net/outbound.js';
 import { startDownloadWorkers, type DownloadWorkers } from './download/jobs/worker.js';
 import { startJanitor, type Janitor } from './download/jobs/janitor.js';
 
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', close);
   await app.listen({ port: config.port, host: config.host });
   // Scheduled harvests of other catalogues (safe in every process: one advisory lock per source).
-  if (wanted.includes('catalogue') && process.env.SDI_HARVEST !== '0') harvests = startHarvestScheduler(platform.pool, { log: (m) => log.info(m) });
+  if (wanted.includes('catalogue') && process.env.SDI_HARVEST !== '0') harvests = startHarvestScheduler(platform.pool, { log: (m) => log.info(m), policy: new OutboundPolicy(config.outboundAllow) });
   // Deferred download jobs: workers in this process (others may run `cli.js download-worker`), and the janitor.
   if (wanted.includes('download')) {
     if (config.download.workers > 0) jobWorkers = startDownloadWorkers(platform, config.download.workers, log);

@@ -13,6 +13,7 @@ export function sendProblem(req: FastifyRequest, reply: FastifyReply, e: unknown
     err = new DownloadError(o.status, o.status === 503 ? 'unavailable' : o.status >= 500 ? 'internal-error' : 'invalid-parameter', o.message);
   }
   if (err.status >= 500) req.log.error({ err: e }, 'download request failed');
+  if (err.status === 401) reply.header('www-authenticate', 'Bearer realm="sdi", Basic realm="sdi", charset="UTF-8"');
   return reply.status(err.status).type('application/problem+json').send(problemDocument(err, req.url));
 }
 

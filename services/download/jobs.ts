@@ -1,26 +1,35 @@
 /**
  * Deferred download jobs over HTTP:
  *   POST   /jobs              the JSON request of /extract → 202, Location: /jobs/<id>, the status document
+ *                              and, once, `cancelToken`; 429 over a quota
  *   GET    /jobs/<id>         state, progress, times, counts, the signed result link and its expiry, error
- *   DELETE /jobs/<id>         cancel (queued: at once; running: its worker aborts); 409 once it is over
+ *   DELETE /jobs/<id>         cancel (queued: at once; running: its worker aborts); 409 once it is over;
+ *                              only with the job's token (X-Job-Token) or by its owner / the admin, else 403
  *   GET    /files/<id>?expires=…&signature=…   the result (403 bad signature, 410 expired, 404 unknown)
- * Jobs are anonymous for now: the random id is the capability. The queue, workers and janitor are in
- * src/download/jobs/.
+ *
+ * Quotas (issue 13 point 7): a client — the authenticated principal (the admin token's holder), else the
+ * client address, read with the trusted-proxy rule (src/net/client-address.ts) — has at most
+ * download.jobsPerClient unfinished jobs, and everyone together download.jobsTotal; over either, 429
+ * problem+json with Retry-After, nothing queued. Cancelling needs the secret token handed out once at
+ * creation (stored as its SHA-256, compared in constant time): knowing a job's id (it is in links, logs,
+ * e-mails) is not enough to cancel it. The queue, workers and janitor are in src/download/jobs/.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
-import { ANONYMOUS } from '../../src/access/policy.js';
+import { ADMIN_LOGIN, callerPrincipal, matchesHash, sha256 } from '../../src/access/credentials.js';
+import type { Principal } from '../../src/access/policy.js';
+import { clientAddress } from '../../src/net/client-address.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { DownloadError } from '../../src/download/errors.js';
 import { contentDisposition, sendProblem } from './http.js';
 import { requestFromJson } from '../../src/download/request.js';
 import { estimateExtract } from '../../src/download/estimate.js';
 import { logDownload } from '../../src/download/usage.js';
-import { enqueue, getJob, requestCancel, type JobRow } from '../../src/download/jobs/queue.js';
+import { enqueueWithinQuota, getJob, QuotaExceeded, requestCancel, type JobRow } from '../../src/download/jobs/queue.js';
 import { linkSecret, resultLink, verify } from '../../src/download/jobs/signed-link.js';
 import { configuredRoot, webhookPolicy } from '../../src/download/jobs/notify.js';
 import { checkDestination, OutboundError } from '../../src/net/outbound.js';
@@ -37,6 +46,32 @@ async function checkWebhook(platform: Platform, url: string): Promise<void> {
     if (!(e instanceof OutboundError)) throw e;
     throw new DownloadError(400, 'webhook-not-allowed', `notify.webhook: ${e.message} (only public addresses, or those the platform is configured to allow)`, 'notify.webhook');
   }
+}
+
+/** Retry-After of a refused job (seconds): about how long an extract takes to leave the queue. */
+const QUOTA_RETRY_AFTER_S = 60;
+export const JOB_TOKEN_HEADER = 'x-job-token';
+
+/** The caller, or a 401 problem when it presents a credential that is not valid. */
+function principalOf(req: FastifyRequest, platform: Platform): Principal {
+  const p = callerPrincipal(req, platform);
+  if (p === 'invalid') throw new DownloadError(401, 'invalid-credentials', 'The Authorization header does not hold a valid credential (omit it to ask anonymously)', 'authorization');
+  return p;
+}
+
+function quotaProblem(e: QuotaExceeded): DownloadError {
+  return e.quota === 'per-client'
+    ? new DownloadError(429, 'too-many-jobs-per-client', `You already have ${e.limit} unfinished job(s), the most one client may have; wait for one to finish (or cancel one) and ask again`, undefined, { limit: e.limit })
+    : new DownloadError(429, 'too-many-jobs-total', `The service already holds ${e.limit} unfinished jobs, the most it takes; ask again later`, undefined, { limit: e.limit });
+}
+
+/** May this request cancel this job? Its token, or its owner principal, or the admin (the operator). */
+function mayCancel(req: FastifyRequest, platform: Platform, job: JobRow): boolean {
+  const who = principalOf(req, platform);
+  if (who.login === ADMIN_LOGIN) return true;
+  if (who.login !== undefined && job.principal === who.login) return true;
+  const token = req.headers[JOB_TOKEN_HEADER];
+  return typeof token === 'string' && token.length > 0 && job.cancel_token_hash !== null && matchesHash(token, job.cancel_token_hash);
 }
 
 const notFound = (id: string) => new DownloadError(404, 'unknown-job', `No job '${id.slice(0, 60)}'`, 'id');
@@ -73,26 +108,41 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
 
   app.post('/jobs', async (req, reply) => {
     try {
+      const principal = principalOf(req, platform);
       const extractReq = requestFromJson(req.body);
       // Unknown layers, bad areas, over-limit extracts fail here, before anything is queued.
       if (extractReq.notify?.webhook) await checkWebhook(platform, extractReq.notify.webhook);
-      const estimate = await estimateExtract(platform, extractReq, ANONYMOUS);
+      const estimate = await estimateExtract(platform, extractReq, principal);
       const b = base(req);
-      const job = await enqueue(platform.pool, {
-        id: randomUUID(),
-        kind: DOWNLOAD_JOB_KIND,
-        request: req.body,
-        principal: ANONYMOUS.login,
-        // Links sent later (webhook, e-mail) come from the configuration only, never from this request's headers.
-        baseUrl: `${configuredRoot(platform)}${opts.mountPath}`,
-        result: { estimate },
-      });
+      // 256 random bits: a hash without salt or stretching is enough to keep it secret at rest.
+      const cancelToken = randomBytes(32).toString('base64url');
+      const { jobsPerClient, jobsTotal } = platform.config.download;
+      const job = await enqueueWithinQuota(
+        platform.pool,
+        {
+          id: randomUUID(),
+          kind: DOWNLOAD_JOB_KIND,
+          request: req.body,
+          principal: principal.login,
+          clientIp: clientAddress(req, platform.config.trustedProxies),
+          cancelTokenHash: sha256(cancelToken).toString('hex'),
+          // Links sent later (webhook, e-mail) come from the configuration only, never from this request's headers.
+          baseUrl: `${configuredRoot(platform)}${opts.mountPath}`,
+          result: { estimate },
+        },
+        { perClient: jobsPerClient, total: jobsTotal },
+      );
       return reply
         .status(202)
         .header('location', `${b}/jobs/${job.id}`)
+        .header('cache-control', 'no-store')
         .type('application/json')
-        .send(await statusDocument(job, b));
+        .send({ ...(await statusDocument(job, b)), cancelToken });
     } catch (e) {
+      if (e instanceof QuotaExceeded) {
+        reply.header('retry-after', String(QUOTA_RETRY_AFTER_S));
+        return problem(req, reply, quotaProblem(e));
+      }
       return problem(req, reply, e);
     }
   });
@@ -109,6 +159,11 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
 
   app.delete<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
     try {
+      const found = await getJob(platform.pool, req.params.id);
+      if (!found) throw notFound(req.params.id);
+      if (!mayCancel(req, platform, found)) {
+        throw new DownloadError(403, 'cancel-forbidden', `Cancelling job ${found.id} needs its cancel token (header X-Job-Token, given once in the answer to POST /download/jobs) or its owner's credentials`, 'X-Job-Token');
+      }
       const changed = await requestCancel(platform.pool, req.params.id);
       if (changed) return reply.type('application/json').send(await statusDocument(changed, base(req)));
       const job = await getJob(platform.pool, req.params.id);

@@ -47,12 +47,31 @@ export function downloadOpenApi(base: string, platform: Platform): Record<string
         post: { summary: 'Direct extract (streamed)', requestBody: body, responses: { 200: { description: 'The file (or a zip)' }, 400: problem, 404: problem, 413: problem, 422: problem } },
       },
       '/jobs': {
-        post: { summary: 'Create a deferred extract', requestBody: body, responses: { 202: { description: 'Job accepted; Location gives its status URL', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 400: problem, 404: problem, 413: problem, 422: problem } },
+        post: {
+          summary: 'Create a deferred extract',
+          description:
+            'Anonymous, or as the administrator (Authorization: Bearer <SDI_ADMIN_TOKEN>, or its Basic password). Quotas: a client (its principal when authenticated, else its address as the trusted proxies report it) has at most download.jobsPerClient unfinished jobs, everyone together download.jobsTotal; over either, 429 with Retry-After and nothing queued. The answer holds, this once only, the cancelToken that DELETE needs.',
+          requestBody: body,
+          responses: {
+            202: { description: 'Job accepted; Location gives its status URL', headers: { Location: { schema: { type: 'string' } } }, content: { 'application/json': { schema: { $ref: '#/components/schemas/NewJob' } } } },
+            400: problem,
+            401: { ...problem, description: 'A credential was presented and is not valid' },
+            404: problem,
+            413: problem,
+            422: problem,
+            429: { ...problem, description: 'Over a quota (type …/too-many-jobs-per-client or …/too-many-jobs-total); nothing was queued', headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds' } } },
+          },
+        },
       },
       '/jobs/{id}': {
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
         get: { summary: 'Job status, progress and result link', responses: { 200: { description: 'Job', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 404: problem } },
-        delete: { summary: 'Cancel a job', responses: { 200: { description: 'Cancelled' }, 404: problem, 409: problem } },
+        delete: {
+          summary: 'Cancel a job',
+          description: "Needs the job's cancel token (header X-Job-Token, from the answer to POST /jobs), or the credentials of its owner; the administrator may cancel any job. The id alone is not enough.",
+          parameters: [{ name: 'X-Job-Token', in: 'header', required: false, description: 'The cancelToken of the POST /jobs answer', schema: { type: 'string' } }],
+          responses: { 200: { description: 'Cancelled (or cancelling, when running)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Job' } } } }, 401: problem, 403: { ...problem, description: 'No valid token and not the owner (type …/cancel-forbidden); the job is unchanged' }, 404: problem, 409: problem },
+        },
       },
       '/files/{id}': {
         parameters: [
@@ -117,6 +136,12 @@ export function downloadOpenApi(base: string, platform: Platform): Record<string
             error: { type: 'string', description: 'When failed: the reason' },
             expired: { type: 'boolean' },
           },
+        },
+        NewJob: {
+          allOf: [
+            { $ref: '#/components/schemas/Job' },
+            { type: 'object', required: ['cancelToken'], properties: { cancelToken: { type: 'string', description: 'Secret token to cancel this job (X-Job-Token); given once, stored only as a hash' } } },
+          ],
         },
         Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, parameter: { type: 'string' }, count: { type: 'integer' }, limit: { type: 'integer' } } },
       },

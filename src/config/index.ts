@@ -61,6 +61,10 @@ export interface DownloadSettings {
   linkSecret?: string;
   /** Job workers run inside the serving process (0 = only separate `cli.js download-worker` processes). */
   workers: number;
+  /** Quotas of deferred jobs (issue 13 point 7): unfinished (queued + running) jobs per client (the
+   *  authenticated principal, else the client address) and of everyone together; over them, 429. */
+  jobsPerClient: number;
+  jobsTotal: number;
   smtp?: SmtpSettings;
   adminUnits: Record<'commune' | 'epci' | 'departement' | 'region', AdminUnitTable>;
 }
@@ -134,6 +138,8 @@ function defaults(): Config {
       workDir: projectPath('.sdi', 'downloads'),
       resultTtlDays: 10,
       workers: 1,
+      jobsPerClient: 5,
+      jobsTotal: 200,
       adminUnits: {
         commune: { table: 'data.communes', codeColumn: 'code', nameColumn: 'nom', geometryColumn: 'geom' },
         epci: { table: 'data.epci', codeColumn: 'siren', nameColumn: 'nom', geometryColumn: 'geom' },
@@ -183,6 +189,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.SDI_DOWNLOAD_WORKERS) d.workers = Number(env.SDI_DOWNLOAD_WORKERS);
   if (env.SDI_DOWNLOAD_SECRET) d.linkSecret = env.SDI_DOWNLOAD_SECRET;
   if (env.SDI_DOWNLOAD_TTL_DAYS) d.resultTtlDays = Number(env.SDI_DOWNLOAD_TTL_DAYS);
+  if (env.SDI_DOWNLOAD_JOBS_PER_CLIENT) d.jobsPerClient = Number(env.SDI_DOWNLOAD_JOBS_PER_CLIENT);
+  if (env.SDI_DOWNLOAD_JOBS_TOTAL) d.jobsTotal = Number(env.SDI_DOWNLOAD_JOBS_TOTAL);
+  for (const [name, v] of [['SDI_DOWNLOAD_JOBS_PER_CLIENT', d.jobsPerClient], ['SDI_DOWNLOAD_JOBS_TOTAL', d.jobsTotal]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: a whole number of jobs, at least 1`);
+  }
   if (env.SDI_SMTP_HOST) {
     d.smtp = {
       host: env.SDI_SMTP_HOST,

@@ -123,7 +123,7 @@ export function serviceRecord(text: string, url: string, kind: Kind, now = new D
 export function capabilitiesHarvester(kind: Kind): Harvester {
   return async function* (source, ctx) {
     const url = capabilitiesUrl(source.url, kind);
-    const res = await fetchDocument(url, { timeoutMs: ctx.timeoutMs });
+    const res = await fetchDocument(url, { timeoutMs: ctx.timeoutMs, policy: ctx.policy });
     yield [serviceRecord(res.text, url, kind)];
   };
 }

@@ -110,6 +110,7 @@ export const harvestCsw: Harvester = async function* (source, ctx) {
       body: getRecordsBody({ start, pageSize, schema, modifiedSince: ctx.modifiedSince, sort }),
       headers: { 'content-type': 'application/xml; charset=utf-8' },
       timeoutMs: ctx.timeoutMs,
+      policy: ctx.policy,
       maxBytes: MAX_RESPONSE_BYTES,
     });
     return readGetRecordsResponse(res.text, start);

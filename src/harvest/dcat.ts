@@ -180,7 +180,7 @@ export const harvestDcat: Harvester = async function* (source, ctx) {
     if (visited.has(url)) throw new HarvestError(`${url}: hydra:next leads back to a page already read`);
     if (visited.size >= MAX_PAGES) throw new HarvestError(`more than ${MAX_PAGES} pages`);
     visited.add(url);
-    const res = await fetchDocument(url, { timeoutMs: ctx.timeoutMs, headers: { accept: 'application/rdf+xml, application/xml;q=0.9, application/ld+json;q=0.8' } });
+    const res = await fetchDocument(url, { timeoutMs: ctx.timeoutMs, policy: ctx.policy, headers: { accept: 'application/rdf+xml, application/xml;q=0.9, application/ld+json;q=0.8' } });
     const json = /json/i.test(res.contentType) || /^\s*[[{]/.test(res.text);
     const page = json ? readDcatJsonLdPage(res.text, res.url) : readDcatPage(res.text, res.url);
     ctx.log(`dcat ${url}: ${page.items.length} dataset(s)`);

@@ -1,11 +1,27 @@
 /**
- * HTTP for harvesting: Node's fetch with a timeout, a size cap, and redirects followed by hand (at most 5)
- * so that a redirect can never lead to anything but http(s). Bodies are decoded as XML (declared encoding,
- * then the Content-Type charset) or returned as text.
+ * HTTP for harvesting, through the one guarded outbound client (src/net/outbound.ts): our own DNS
+ * resolution, loopback / link-local / private / mapped / decimal / hex forms refused unless allowed by
+ * SDI_OUTBOUND_ALLOW, every redirect checked again and never to another scheme, a timeout and a size cap.
+ * Bodies are decoded as XML (declared encoding, then the Content-Type charset) or returned as text.
+ *
+ * A HarvestError has two texts: `message`, the detail for the log and the run's record, and `kind`, from
+ * which the caller-facing text is made (harvestFailureText): a remote ECONNREFUSED, "bad port" or the text of
+ * a remote exception report would otherwise tell an administrator's client what lives on internal hosts.
  */
 import { decodeXml } from '../metadata/xml.js';
+import { OutboundError, OutboundPolicy, outboundRequest } from '../net/outbound.js';
 
-export class HarvestError extends Error {}
+export class HarvestError extends Error {
+  constructor(
+    /** The detail (log, sdi.harvest_runs.error). */
+    message: string,
+    /** 'unreachable': the source could not be reached (refused destination, network, timeout, redirect);
+     *  'document': it answered, but not with a document of the expected kind. */
+    readonly kind: 'unreachable' | 'document' = 'document',
+  ) {
+    super(message);
+  }
+}
 
 export const USER_AGENT = 'sdi-backend-harvester/0.1';
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -17,6 +33,8 @@ export interface FetchOptions {
   headers?: Record<string, string>;
   timeoutMs?: number;
   maxBytes?: number;
+  /** Which destinations may be reached; default: public addresses only. */
+  policy?: OutboundPolicy;
 }
 
 export interface FetchedDocument {
@@ -37,70 +55,36 @@ export function checkHttpUrl(value: string, what = 'URL'): URL {
   return u;
 }
 
-async function readCapped(res: Response, maxBytes: number): Promise<Buffer> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) throw new HarvestError(`response larger than ${maxBytes} bytes`);
-  if (!res.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new HarvestError(`response larger than ${maxBytes} bytes`);
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
-}
+const PUBLIC_ONLY = new OutboundPolicy();
 
-/** Fetch a document; any HTTP status other than 2xx, a timeout or a network error is a HarvestError. */
+/** Fetch a document; any HTTP status other than 2xx, a timeout, a refusal or a network error is a HarvestError. */
 export async function fetchDocument(url: string, options: FetchOptions = {}): Promise<FetchedDocument> {
-  let current = checkHttpUrl(url);
-  let method = options.method ?? 'GET';
-  let body = options.body;
+  checkHttpUrl(url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const signal = AbortSignal.timeout(timeoutMs);
-  for (let hop = 0; ; hop++) {
-    let res: Response;
-    try {
-      res = await fetch(current, {
-        method,
-        body,
-        redirect: 'manual',
-        signal,
+  let res;
+  try {
+    res = await outboundRequest(
+      url,
+      {
+        method: options.method ?? 'GET',
+        body: options.body,
+        timeoutMs,
+        maxBytes: options.maxBytes ?? DEFAULT_MAX_BYTES,
         headers: { 'user-agent': USER_AGENT, accept: 'application/xml, text/xml, application/rdf+xml, application/ld+json;q=0.9, */*;q=0.5', ...(options.headers ?? {}) },
-      });
-    } catch (e) {
-      const err = e as Error & { cause?: Error };
-      if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new HarvestError(`${current.href}: no complete answer within ${timeoutMs} ms`);
-      throw new HarvestError(`${current.href}: ${err.cause?.message ?? err.message}`);
-    }
-    if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
-      await res.body?.cancel().catch(() => undefined);
-      if (hop >= 5) throw new HarvestError(`${url}: too many redirects`);
-      current = checkHttpUrl(new URL(res.headers.get('location')!, current).href, 'Redirect target');
-      // 303 turns into a GET; otherwise the method and body are kept (a CSW POST must stay a POST).
-      if (res.status === 303) {
-        method = 'GET';
-        body = undefined;
-      }
-      continue;
-    }
-    let bytes: Buffer;
-    try {
-      bytes = await readCapped(res, options.maxBytes ?? DEFAULT_MAX_BYTES);
-    } catch (e) {
-      if (e instanceof HarvestError) throw new HarvestError(`${current.href}: ${e.message}`);
-      const err = e as Error & { cause?: Error };
-      if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new HarvestError(`${current.href}: no complete answer within ${timeoutMs} ms`);
-      throw new HarvestError(`${current.href}: the connection broke while reading the answer (${err.cause?.message ?? err.message})`);
-    }
-    const contentType = res.headers.get('content-type') ?? '';
-    const charset = /charset\s*=\s*"?([A-Za-z0-9._-]+)/i.exec(contentType)?.[1];
-    const text = /json/i.test(contentType) ? bytes.toString('utf8') : decodeXml(bytes, charset);
-    if (res.status < 200 || res.status >= 300) {
-      // An OWS exception report with a 4xx/5xx status is still worth reading: the caller reports it.
-      if (/ExceptionReport/.test(text.slice(0, 2000))) return { url: current.href, status: res.status, contentType, text };
-      throw new HarvestError(`${current.href}: HTTP ${res.status}`);
-    }
-    return { url: current.href, status: res.status, contentType, text };
+      },
+      options.policy ?? PUBLIC_ONLY,
+    );
+  } catch (e) {
+    if (e instanceof OutboundError) throw new HarvestError(`${url}: ${e.message} (${e.detail})`, e.kind === 'too-large' ? 'document' : 'unreachable');
+    throw e;
   }
+  const contentType = String(res.headers['content-type'] ?? '');
+  const charset = /charset\s*=\s*"?([A-Za-z0-9._-]+)/i.exec(contentType)?.[1];
+  const text = /json/i.test(contentType) ? res.body.toString('utf8') : decodeXml(res.body, charset);
+  if (res.status < 200 || res.status >= 300) {
+    // An OWS exception report with a 4xx/5xx status is still worth reading: the caller reports it.
+    if (/ExceptionReport/.test(text.slice(0, 2000))) return { url: res.url, status: res.status, contentType, text };
+    throw new HarvestError(`${res.url}: HTTP ${res.status}`);
+  }
+  return { url: res.url, status: res.status, contentType, text };
 }

@@ -26,6 +26,6 @@ export function readIsoDocument(text: string, url: string): HarvestItem[] {
 }
 
 export const harvestIso: Harvester = async function* (source, ctx) {
-  const res = await fetchDocument(source.url, { timeoutMs: ctx.timeoutMs });
+  const res = await fetchDocument(source.url, { timeoutMs: ctx.timeoutMs, policy: ctx.policy });
   yield readIsoDocument(res.text, res.url);
 };

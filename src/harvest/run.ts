@@ -19,6 +19,7 @@ import { parseRecord, upsertRecord } from '../metadata/store.js';
 import { MetadataError } from '../metadata/record.js';
 import { getSource, type HarvestSource, type SourceKind } from './sources.js';
 import { HarvestError } from './http.js';
+import { OutboundPolicy } from '../net/outbound.js';
 import { harvestCsw } from './csw.js';
 import { harvestDcat } from './dcat.js';
 import { harvestIso } from './iso.js';
@@ -52,8 +53,10 @@ export interface HarvestReport {
   sourceId: number;
   status: 'succeeded' | 'failed';
   incremental: boolean;
-  /** Why the run failed (nothing was applied). */
+  /** Why the run failed (nothing was applied): the detail, for the log and sdi.harvest_runs.error. */
   error?: string;
+  /** The same, as a remote caller may read it: generic, never a remote's error text (see harvestFailureText). */
+  publicError?: string;
   created: number;
   updated: number;
   unchanged: number;
@@ -71,9 +74,24 @@ export interface RunOptions {
   onlyIfDue?: boolean;
   timeoutMs?: number;
   log?: (msg: string) => void;
+  /** Which destinations the harvest may reach (the platform's SDI_OUTBOUND_ALLOW); default: public addresses only. */
+  policy?: OutboundPolicy;
 }
 
 const shorten = (s: string, n = 2000) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+const KIND_NAMES: Record<SourceKind, string> = { csw: 'a CSW', dcat: 'a DCAT', iso: 'an ISO 19139', wms: 'a WMS capabilities', wfs: 'a WFS capabilities' };
+
+/**
+ * The text a caller of a failed harvest gets: the same for every network cause (refused destination,
+ * connection refused, bad port, timeout, redirect), and never a remote exception report's text, so that the
+ * harvest cannot be used to probe internal hosts (issue 13 point 8). The detail goes to the log and the run row.
+ */
+export function harvestFailureText(e: unknown, kind: SourceKind): string {
+  if (e instanceof HarvestError && e.kind === 'unreachable') return 'the source could not be reached';
+  if (e instanceof HarvestError || e instanceof MetadataError) return `the source did not answer with ${KIND_NAMES[kind]} document`;
+  return 'the harvest could not be completed';
+}
 
 function reasonOf(e: unknown): string {
   if (e instanceof HarvestError || e instanceof MetadataError) return shorten(e.message);
@@ -131,6 +149,7 @@ async function runLocked(db: PoolClient, source: HarvestSource, options: RunOpti
       modifiedSince: incremental ? source.modifiedWatermark!.toISOString() : undefined,
       timeoutMs: options.timeoutMs ?? source.options.timeoutMs ?? 60_000,
       log,
+      policy: options.policy ?? new OutboundPolicy(),
     };
     let seq = 0;
     let maxModified: number | undefined;
@@ -255,6 +274,7 @@ async function runLocked(db: PoolClient, source: HarvestSource, options: RunOpti
     report.items = failures.map((f) => ({ remoteId: f.remoteId, identifier: f.identifier, action: 'failed', reason: f.reason }));
     report.failed = failures.length;
     report.error = error;
+    report.publicError = harvestFailureText(e, source.kind);
     return report;
   }
 }

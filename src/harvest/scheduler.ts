@@ -6,6 +6,7 @@
  * skipped until the next tick.
  */
 import type { Pool } from '../db/pool.js';
+import type { OutboundPolicy } from '../net/outbound.js';
 import { dueSources, saveSource, type SourceInput } from './sources.js';
 import { HARVEST_LOCK_CLASS, HarvestBusyError, runHarvest, type HarvestReport, type RunOptions } from './run.js';
 
@@ -24,7 +25,7 @@ export interface HarvestScheduler {
   stop(): Promise<void>;
 }
 
-export function startHarvestScheduler(pool: Pool, options: { tickMs?: number; log?: (msg: string) => void } = {}): HarvestScheduler {
+export function startHarvestScheduler(pool: Pool, options: { tickMs?: number; log?: (msg: string) => void; policy?: OutboundPolicy } = {}): HarvestScheduler {
   const log = options.log ?? (() => undefined);
   const env = Number(process.env.SDI_HARVEST_TICK_MS);
   const tickMs = options.tickMs ?? (Number.isFinite(env) && env >= 1000 ? env : 60_000);
@@ -39,7 +40,7 @@ export function startHarvestScheduler(pool: Pool, options: { tickMs?: number; lo
         for (const source of await dueSources(pool)) {
           if (stopped) break;
           try {
-            await runHarvest(pool, source.id, { trigger: 'schedule', onlyIfDue: true, log });
+            await runHarvest(pool, source.id, { trigger: 'schedule', onlyIfDue: true, log, policy: options.policy });
           } catch (e) {
             if (e instanceof HarvestBusyError) log(e.message);
             else log(`harvest of source ${source.id} could not run: ${(e as Error).message}`);

@@ -99,6 +99,27 @@ export async function getSource(db: Db, id: number): Promise<HarvestSource | und
   return rows[0] ? toSource(rows[0]) : undefined;
 }
 
+export async function findSource(db: Db, kind: SourceKind, url: string): Promise<HarvestSource | undefined> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM sdi.harvest_sources WHERE kind = $1 AND url = $2`, [kind, url]);
+  return rows[0] ? toSource(rows[0]) : undefined;
+}
+
+/**
+ * Remove a source created by a request whose first harvest failed, with its failed run(s), so that an
+ * answer saying "nothing was changed" is true (issue 13 point 8). Only a source that never succeeded, holds
+ * no record and has no run in progress (another request may have started one meanwhile) goes.
+ */
+export async function deleteFailedNewSource(db: Db, id: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `DELETE FROM sdi.harvest_sources s
+      WHERE s.id = $1 AND s.last_success_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM sdi.metadata_records m WHERE m.source_id = s.id)
+        AND NOT EXISTS (SELECT 1 FROM sdi.harvest_runs r WHERE r.source_id = s.id AND r.status <> 'failed')`,
+    [id],
+  );
+  return rowCount === 1;
+}
+
 export async function listSources(db: Db): Promise<HarvestSource[]> {
   const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM sdi.harvest_sources ORDER BY id`);
   return rows.map(toSource);

@@ -1,5 +1,6 @@
 /** What every source kind produces: pages of items, each a metadata document (or why there is none). */
 import type { HarvestSource } from './sources.js';
+import type { OutboundPolicy } from '../net/outbound.js';
 
 export interface HarvestItem {
   /** The record's id at the source (fileIdentifier, dct:identifier, the URL…); '#n' when it has none. */
@@ -14,6 +15,8 @@ export interface HarvestContext {
   /** Incremental runs only: ask the remote for records modified at or after this instant. */
   modifiedSince?: string;
   timeoutMs: number;
+  /** Destinations the harvest may reach: every fetch goes through src/net/outbound.ts with it. */
+  policy: OutboundPolicy;
   log: (msg: string) => void;
 }
 

@@ -17,7 +17,8 @@ export interface PublicUrlSettings {
 export const PUBLIC_URL_VARY = 'Forwarded, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Port, X-Forwarded-Prefix, Host';
 
 const lists = new WeakMap<readonly string[], NetworkList>();
-function trusted(list: readonly string[] | undefined): NetworkList | undefined {
+/** The configured trusted proxies as a network list (cached per configuration array). */
+export function trusted(list: readonly string[] | undefined): NetworkList | undefined {
   if (!list || list.length === 0) return undefined;
   let l = lists.get(list);
   if (!l) lists.set(list, (l = new NetworkList(list)));

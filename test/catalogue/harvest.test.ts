@@ -8,6 +8,19 @@
  * The fixture records are also local records of the test database (the other catalogue tests load them):
  * the remote holds them under prefixed identifiers, and one is harvested under its own identifier to show
  * that a harvested record never takes over a local one.
+ *
+ * Issue 13 point 8 (harvest as SSRF tool and oracle), against the second instance (SDI_OUTBOUND_ALLOW=127.0.0.3/32):
+ *   POST /csw  <csw:Harvest service="CSW" version="2.0.2"><csw:Source>S</csw:Source><csw:ResourceType>T</csw:ResourceType>…
+ *   with Authorization: Bearer <admin>, T = the CSW and the ISO 19139 resource types, S one of
+ *   http://127.0.0.1:<suite port>/csw, http://127.0.0.1:1/csw, http://10.0.0.1/csw, http://169.254.169.254/latest/meta-data/,
+ *   http://2130706433/, http://0x7f000001/, http://[::ffff:127.0.0.1]/, an allowed server's 302 to 127.0.0.1, to
+ *   169.254.169.254 and to ftp://, and http://127.0.0.3:1/csw (allowed, closed)
+ *   → 502 ExceptionReport NoApplicableCode, locator Source, text exactly
+ *     "Harvest failed: the source could not be reached; nothing was changed" (no ECONNREFUSED, no "bad port"),
+ *     the remote's harvest_sources / harvest_runs / harvest_run_items / harvest_staging / metadata_records unchanged;
+ *   a remote ExceptionReport or a document of the wrong kind → "… did not answer with a CSW document; …", its text
+ *     not echoed, nothing written; the details in the server log;
+ *   an existing scheduled source whose harvest fails → 502 naming the failed run it recorded, nothing else changed.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,10 +35,15 @@ import { parseRecord, upsertRecord } from '../../src/metadata/store.js';
 import { saveSource } from '../../src/harvest/sources.js';
 import { HARVEST_LOCK_CLASS, readRun, runHarvest } from '../../src/harvest/run.js';
 import { HarvestBusyError, startHarvestScheduler } from '../../src/harvest/scheduler.js';
+import { OutboundPolicy } from '../../src/net/outbound.js';
 import { baseUrl, ROOT, xmllint } from '../helpers.js';
 import { FIXTURES, VARIANT, exception, validateApiso } from './setup.js';
 
 const TOKEN = 'harvest-test-token-7f3a';
+// The test's remote servers listen on 127.0.0.3, the one loopback address the harvests may reach (as the
+// suite server's SDI_OUTBOUND_ALLOW): 127.0.0.1 (the suite server) stays refused like any internal host.
+const ALLOWED = new OutboundPolicy(['127.0.0.3/32']);
+const harvestRun = (sourceId: number, options: Parameters<typeof runHarvest>[2] = {}) => runHarvest(local, sourceId, { policy: ALLOWED, ...options });
 const PREFIX = 'harvest-remote-';
 const CSW_NS = 'http://www.opengis.net/cat/csw/2.0.2';
 
@@ -35,6 +53,7 @@ let remoteDbUrl: string;
 let remoteDbName: string;
 let remoteServer: ChildProcess | undefined;
 let remoteBase: string;
+let remoteLog = '';
 let helper: Server;
 let helperBase: string;
 let remoteIds: string[] = [];
@@ -87,17 +106,18 @@ beforeAll(async () => {
 
   // The second instance: migrations at start (postgis, catalogue tables), no demo data.
   const port = await freePort();
-  remoteBase = `http://127.0.0.1:${port}`;
+  remoteBase = `http://127.0.0.3:${port}`;
   let log = '';
   // A partner platform: its own namespace, hence its own service record identifiers.
   const config = join(mkdtempSync(join(tmpdir(), 'sdi-remote-')), 'config.json');
   writeFileSync(config, JSON.stringify({ namespace: { prefix: 'partner', uri: 'https://partner.example.org/features' } }));
   remoteServer = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    env: { ...process.env, DATABASE_URL: remoteDbUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '0', SDI_ADMIN_TOKEN: TOKEN, SDI_CONFIG: config },
+    // LOG_LEVEL info: the details of failed harvests are in the log (checked below), never in the answers.
+    env: { ...process.env, DATABASE_URL: remoteDbUrl, PORT: String(port), HOST: '127.0.0.3', LOG_LEVEL: 'info', SDI_DEMO: '0', SDI_ADMIN_TOKEN: TOKEN, SDI_CONFIG: config, SDI_OUTBOUND_ALLOW: '127.0.0.3/32', SDI_HARVEST: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  remoteServer.stdout!.on('data', (d) => (log += d));
-  remoteServer.stderr!.on('data', (d) => (log += d));
+  remoteServer.stdout!.on('data', (d) => ((log += d), (remoteLog += d)));
+  remoteServer.stderr!.on('data', (d) => ((log += d), (remoteLog += d)));
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (remoteServer.exitCode !== null) throw new Error(`remote server exited: ${log}`);
@@ -162,6 +182,16 @@ beforeAll(async () => {
             `</csw:SearchResults></csw:GetRecordsResponse>`,
         );
       }
+      if (url.startsWith('/redirect/')) {
+        // An allowed server redirecting to wherever the test says (issue 13 point 8: each hop is checked).
+        res.writeHead(302, { location: decodeURIComponent(url.slice('/redirect/'.length)) });
+        return res.end();
+      }
+      if (url === '/exception-csw') {
+        // A remote exception whose text must not be echoed to the caller.
+        res.writeHead(400, { 'content-type': 'application/xml' });
+        return res.end('<ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows" version="1.2.0"><ows:Exception exceptionCode="NoApplicableCode"><ows:ExceptionText>internal secret: db at 10.1.2.3:5432</ows:ExceptionText></ows:Exception></ows:ExceptionReport>');
+      }
       const f = files.get(url);
       if (!f) {
         res.writeHead(404);
@@ -171,8 +201,8 @@ beforeAll(async () => {
       res.end(f.body);
     });
   });
-  await new Promise<void>((r) => helper.listen(0, '127.0.0.1', () => r()));
-  helperBase = `http://127.0.0.1:${(helper.address() as { port: number }).port}`;
+  await new Promise<void>((r) => helper.listen(0, '127.0.0.3', () => r()));
+  helperBase = `http://127.0.0.3:${(helper.address() as { port: number }).port}`;
 });
 
 afterAll(async () => {
@@ -209,7 +239,7 @@ describe('harvesting a second catalogue instance (CSW)', () => {
   it('a harvest whose page 2 is garbage XML leaves the catalogue byte-identical and records a failed run', async () => {
     proxyMode = 'garbage';
     const before = await fingerprint();
-    const report = await runHarvest(local, sourceId);
+    const report = await harvestRun(sourceId);
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/startPosition 6 is not readable XML/);
     expect(await fingerprint()).toEqual(before);
@@ -225,7 +255,7 @@ describe('harvesting a second catalogue instance (CSW)', () => {
   it('a harvest whose remote hangs up after page 1 leaves the catalogue byte-identical and records a failed run', async () => {
     proxyMode = 'hangup';
     const before = await fingerprint();
-    const report = await runHarvest(local, sourceId);
+    const report = await harvestRun(sourceId);
     expect(report.status).toBe('failed');
     expect(report.error).toBeTruthy();
     expect(await fingerprint()).toEqual(before);
@@ -236,7 +266,7 @@ describe('harvesting a second catalogue instance (CSW)', () => {
   it('creates every remote record, page by page, keeping its source and remote id', async () => {
     proxyMode = 'pass';
     proxyBodies.length = 0;
-    const report = await runHarvest(local, sourceId);
+    const report = await harvestRun(sourceId);
     expect(report.error).toBeUndefined();
     expect(report.status).toBe('succeeded');
     expect({ created: report.created, updated: report.updated, unchanged: report.unchanged, failed: report.failed }).toEqual({ created: remoteIds.length, updated: 0, unchanged: 0, failed: 0 });
@@ -258,14 +288,14 @@ describe('harvesting a second catalogue instance (CSW)', () => {
   it('a second run (incremental, then full) finds everything unchanged', async () => {
     proxyBodies.length = 0;
     const before = await fingerprint();
-    const inc = await runHarvest(local, sourceId);
+    const inc = await harvestRun(sourceId);
     expect(inc.status).toBe('succeeded');
     expect(inc.incremental).toBe(true);
     expect(proxyBodies[0]).toMatch(/<ogc:PropertyIsGreaterThanOrEqualTo><ogc:PropertyName>apiso:Modified<\/ogc:PropertyName><ogc:Literal>\d{4}-/);
     expect({ created: inc.created, updated: inc.updated, failed: inc.failed }).toEqual({ created: 0, updated: 0, failed: 0 });
     expect(inc.unchanged).toBeGreaterThanOrEqual(1);
     expect(inc.unchanged).toBeLessThan(remoteIds.length);
-    const full = await runHarvest(local, sourceId, { full: true });
+    const full = await harvestRun(sourceId, { full: true });
     expect({ created: full.created, updated: full.updated, unchanged: full.unchanged, failed: full.failed }).toEqual({ created: 0, updated: 0, unchanged: remoteIds.length, failed: 0 });
     expect(await fingerprint()).toEqual(before);
   });
@@ -280,7 +310,7 @@ describe('harvesting a second catalogue instance (CSW)', () => {
     expect(moved).not.toBe(target.document);
     expect((await upsertRecord(remote, parseRecord(moved))).outcome).toBe('updated');
     const beforeRow = (await harvested(sourceId)).find((r) => r.identifier === target.identifier)!;
-    const report = await runHarvest(local, sourceId);
+    const report = await harvestRun(sourceId);
     expect(report.status).toBe('succeeded');
     expect(report.incremental).toBe(true);
     expect({ created: report.created, updated: report.updated, failed: report.failed }).toEqual({ created: 0, updated: 1, failed: 0 });
@@ -300,7 +330,7 @@ describe('harvesting a second catalogue instance (CSW)', () => {
     await upsertRecord(remote, rec);
     try {
       const before = (await local.query('SELECT document, source_id FROM sdi.metadata_records WHERE identifier = $1', [rec.identifier])).rows[0];
-      const report = await runHarvest(local, sourceId, { full: true });
+      const report = await harvestRun(sourceId, { full: true });
       expect(report.status).toBe('succeeded');
       expect({ created: report.created, updated: report.updated, unchanged: report.unchanged, failed: report.failed }).toEqual({ created: 0, updated: 0, unchanged: remoteIds.length, failed: 1 });
       expect(report.items.find((i) => i.action === 'failed')).toMatchObject({ identifier: rec.identifier, reason: expect.stringMatching(/already a local record/) });
@@ -316,7 +346,7 @@ describe('harvesting a second catalogue instance (CSW)', () => {
     const holder = await local.connect();
     try {
       await holder.query('SELECT pg_advisory_lock($1, $2::int)', [HARVEST_LOCK_CLASS, sourceId]);
-      await expect(runHarvest(local, sourceId)).rejects.toBeInstanceOf(HarvestBusyError);
+      await expect(harvestRun(sourceId)).rejects.toBeInstanceOf(HarvestBusyError);
     } finally {
       await holder.query('SELECT pg_advisory_unlock($1, $2::int)', [HARVEST_LOCK_CLASS, sourceId]);
       holder.release();
@@ -326,7 +356,7 @@ describe('harvesting a second catalogue instance (CSW)', () => {
     await local.query(`INSERT INTO sdi.harvest_staging (run_id, seq, remote_id, document) VALUES ($1, 1, 'x', '<x/>')`, [dead]);
     await saveSource(local, { kind: 'csw', url: `${helperBase}/csw`, scheduleInterval: 'PT1H' });
     await local.query('UPDATE sdi.harvest_sources SET last_run_at = NULL WHERE id = $1', [sourceId]);
-    const scheduler = startHarvestScheduler(local, { tickMs: 3_600_000 });
+    const scheduler = startHarvestScheduler(local, { tickMs: 3_600_000, policy: ALLOWED });
     await scheduler.tick();
     await scheduler.stop();
     const { rows } = await local.query(`SELECT status, trigger FROM sdi.harvest_runs WHERE source_id = $1 ORDER BY id DESC LIMIT 1`, [sourceId]);
@@ -334,7 +364,7 @@ describe('harvesting a second catalogue instance (CSW)', () => {
     expect((await readRun(local, dead))!.error).toMatch(/interrupted/);
     expect((await local.query('SELECT count(*)::int AS n FROM sdi.harvest_staging WHERE run_id = $1', [dead])).rows[0].n).toBe(0);
     // Not due again within the hour.
-    const again = startHarvestScheduler(local, { tickMs: 3_600_000 });
+    const again = startHarvestScheduler(local, { tickMs: 3_600_000, policy: ALLOWED });
     await again.tick();
     await again.stop();
     const n = (await local.query(`SELECT count(*)::int AS n FROM sdi.harvest_runs WHERE source_id = $1 AND trigger = 'schedule'`, [sourceId])).rows[0].n;
@@ -347,7 +377,7 @@ describe('CSW servers that do not page as they should', () => {
   it('a server that always answers nextRecord="0" is still read to the end (numberOfRecordsMatched)', async () => {
     const s = await saveSource(local, { kind: 'csw', url: `${helperBase}/fake-csw`, options: { pageSize: 3 } });
     sourceIds.push(s.id);
-    const report = await runHarvest(local, s.id);
+    const report = await harvestRun(s.id);
     expect(report.error).toBeUndefined();
     expect(report.created).toBe(7);
     expect((await harvested(s.id)).map((r) => r.title)).toEqual(Array.from({ length: 7 }, (_, i) => `Fiche harvest-fake-${String(i).padStart(3, '0')}`));
@@ -357,7 +387,7 @@ describe('CSW servers that do not page as they should', () => {
     const s = await saveSource(local, { kind: 'csw', url: `${helperBase}/nosort-csw`, options: { pageSize: 4 } });
     sourceIds.push(s.id);
     const before = await fingerprint();
-    const report = await runHarvest(local, s.id);
+    const report = await harvestRun(s.id);
     expect(report.error).toBeUndefined();
     // Same records as /fake-csw, already harvested from that source: refused, not taken over.
     expect({ created: report.created, failed: report.failed }).toEqual({ created: 0, failed: 7 });
@@ -369,7 +399,7 @@ describe('CSW servers that do not page as they should', () => {
     const s = await saveSource(local, { kind: 'csw', url: `${helperBase}/stuck-csw`, options: { pageSize: 3 } });
     sourceIds.push(s.id);
     const before = await fingerprint();
-    const report = await runHarvest(local, s.id);
+    const report = await harvestRun(s.id);
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/ignores startPosition/);
     expect(await fingerprint()).toEqual(before);
@@ -432,7 +462,7 @@ describe('harvesting a DCAT feed and capabilities', () => {
     dcatPages(helperBase);
     const s = await saveSource(local, { kind: 'dcat', url: `${helperBase}/dcat/catalog.rdf`, name: 'dcat feed' });
     sourceIds.push(s.id);
-    const report = await runHarvest(local, s.id);
+    const report = await harvestRun(s.id);
     expect(report.error).toBeUndefined();
     expect({ created: report.created, updated: report.updated, unchanged: report.unchanged, failed: report.failed }).toEqual({ created: 3, updated: 0, unchanged: 0, failed: 1 });
     expect(report.items.find((i) => i.action === 'failed')!.reason).toMatch(/without dct:identifier/);
@@ -456,7 +486,7 @@ describe('harvesting a DCAT feed and capabilities', () => {
     expect([air.w, air.n]).toEqual([0.05, 48.94]);
     expect([rows[1].w, rows[1].n]).toEqual([1, 48]);
     expect(rows[2].links).toEqual([expect.objectContaining({ url: 'https://example.org/communes' })]);
-    const again = await runHarvest(local, s.id);
+    const again = await harvestRun(s.id);
     expect({ created: again.created, updated: again.updated, unchanged: again.unchanged, failed: again.failed }).toEqual({ created: 0, updated: 0, unchanged: 3, failed: 1 });
   });
 
@@ -500,7 +530,7 @@ describe('harvesting a DCAT feed and capabilities', () => {
     });
     const s = await saveSource(local, { kind: 'dcat', url: `${helperBase}/dcat/catalog.jsonld`, name: 'dcat json-ld' });
     sourceIds.push(s.id);
-    const report = await runHarvest(local, s.id);
+    const report = await harvestRun(s.id);
     expect(report.error).toBeUndefined();
     expect({ created: report.created, failed: report.failed }).toEqual({ created: 2, failed: 0 });
     const { rows } = await local.query(
@@ -521,7 +551,7 @@ describe('harvesting a DCAT feed and capabilities', () => {
     const titles = new Map((await remote.query('SELECT identifier, title FROM sdi.metadata_records')).rows.map((r) => [r.identifier, r.title]));
     const s = await saveSource(local, { kind: 'dcat', url: `${remoteBase}/dcat?page_size=4`, name: 'second instance DCAT' });
     sourceIds.push(s.id);
-    const report = await runHarvest(local, s.id);
+    const report = await harvestRun(s.id);
     expect(report.error).toBeUndefined();
     expect({ created: report.created, failed: report.failed }).toEqual({ created: titles.size, failed: 0 });
     const rows = (await local.query('SELECT identifier, title, schema FROM sdi.metadata_records WHERE source_id = $1', [s.id])).rows;
@@ -533,7 +563,7 @@ describe('harvesting a DCAT feed and capabilities', () => {
     const json = await saveSource(local, { kind: 'dcat', url: `${remoteBase}/dcat?page_size=5&format=jsonld`, name: 'second instance DCAT (JSON-LD)' });
     sourceIds.push(json.id);
     await local.query('UPDATE sdi.metadata_records SET source_id = $2 WHERE source_id = $1', [s.id, json.id]);
-    const again = await runHarvest(local, json.id);
+    const again = await harvestRun(json.id);
     expect(again.error).toBeUndefined();
     expect({ created: again.created, updated: again.updated, unchanged: again.unchanged, failed: again.failed }).toEqual({ created: 0, updated: 0, unchanged: titles.size, failed: 0 });
   });
@@ -541,7 +571,13 @@ describe('harvesting a DCAT feed and capabilities', () => {
   it('WFS capabilities become one service record, unchanged on the next run', async () => {
     const s = await saveSource(local, { kind: 'wfs', url: `${baseUrl()}/wfs`, name: 'our WFS' });
     sourceIds.push(s.id);
-    const report = await runHarvest(local, s.id);
+    // The suite server listens on 127.0.0.1 only, which the default policy refuses (issue 13 point 8):
+    const refused = await harvestRun(s.id);
+    expect(refused).toMatchObject({ status: 'failed', publicError: 'the source could not be reached' });
+    expect(refused.error).toMatch(/not allowed/);
+    // this run allows it explicitly, as SDI_OUTBOUND_ALLOW=127.0.0.1/32 would.
+    const withSuite = new OutboundPolicy(['127.0.0.3/32', `${new URL(baseUrl()).hostname}/32`]);
+    const report = await harvestRun(s.id, { policy: withSuite });
     expect(report.error).toBeUndefined();
     expect(report.created).toBe(1);
     const { rows } = await local.query('SELECT type, service_type, links, bbox IS NOT NULL AS has_box FROM sdi.metadata_records WHERE source_id = $1', [s.id]);
@@ -549,7 +585,7 @@ describe('harvesting a DCAT feed and capabilities', () => {
     expect(rows[0].type).toBe('service');
     expect(rows[0].service_type).toBe('download');
     expect(rows[0].links[0].scheme).toBe('OGC:WFS');
-    const again = await runHarvest(local, s.id);
+    const again = await harvestRun(s.id, { policy: withSuite });
     expect({ created: again.created, updated: again.updated, unchanged: again.unchanged }).toEqual({ created: 0, updated: 0, unchanged: 1 });
     const doc = (await local.query('SELECT document FROM sdi.metadata_records WHERE source_id = $1', [s.id])).rows[0].document;
     expect(validateApiso(doc).output).toContain('validates');
@@ -569,7 +605,7 @@ describe('harvesting a DCAT feed and capabilities', () => {
     });
     const s = await saveSource(local, { kind: 'wms', url: `${helperBase}/wms`, name: 'a WMS' });
     sourceIds.push(s.id);
-    const report = await runHarvest(local, s.id);
+    const report = await harvestRun(s.id);
     expect(report.error).toBeUndefined();
     expect(report.created).toBe(1);
     const { rows } = await local.query(
@@ -590,6 +626,16 @@ describe('CSW Harvest operation', () => {
   const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(`${remoteBase}/csw`, { method: 'POST', headers: { 'content-type': 'application/xml', ...headers }, body });
   const count = async () => (await remote.query('SELECT count(*)::int AS n FROM sdi.metadata_records')).rows[0].n as number;
+  /** The remote's harvest tables and records: a refused or failed harvest must leave them as they were. */
+  const harvestTables = async () =>
+    (
+      await remote.query(
+        `SELECT (SELECT count(*)::int FROM sdi.harvest_sources) AS sources, (SELECT count(*)::int FROM sdi.harvest_runs) AS runs,
+                (SELECT count(*)::int FROM sdi.harvest_run_items) AS items, (SELECT count(*)::int FROM sdi.harvest_staging) AS staging,
+                (SELECT coalesce(md5(string_agg(m::text, '|' ORDER BY m.id)), '') FROM sdi.metadata_records m) AS records,
+                (SELECT coalesce(md5(string_agg(s::text, '|' ORDER BY s.id)), '') FROM sdi.harvest_sources s) AS source_rows`,
+      )
+    ).rows[0] as { sources: number; runs: number; items: number; staging: number; records: string; source_rows: string };
 
   beforeAll(() => {
     const fixture = readFileSync(join(FIXTURES, 'owslib-geobretagne-cadastre-2018.xml'), 'utf8');
@@ -650,10 +696,96 @@ describe('CSW Harvest operation', () => {
     expect(exception(await file.text())).toMatchObject({ code: 'InvalidParameterValue', locator: 'Source' });
     const missingSource = await post(`<csw:Harvest xmlns:csw="${CSW_NS}" service="CSW" version="2.0.2"><csw:ResourceType>http://www.isotc211.org/2005/gmd</csw:ResourceType></csw:Harvest>`, auth);
     expect(exception(await missingSource.text())).toMatchObject({ code: 'MissingParameterValue', locator: 'Source' });
-    const n = await count();
+    const before = await harvestTables();
     const gone = await post(harvestXml(`${helperBase}/iso/missing.xml`), auth);
     expect(gone.status).toBe(502);
-    expect(exception(await gone.text()).text).toMatch(/HTTP 404/);
-    expect(await count()).toBe(n);
+    expect(exception(await gone.text())).toMatchObject({ code: 'NoApplicableCode', locator: 'Source', text: 'Harvest failed: the source did not answer with an ISO 19139 document; nothing was changed' });
+    expect(await harvestTables()).toEqual(before);
+  });
+
+  // Issue 13 point 8: the harvest is no SSRF tool and no oracle of internal hosts and ports.
+  describe('internal destinations (issue 13 point 8)', () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const REFUSED = 'Harvest failed: the source could not be reached; nothing was changed';
+    const suite = () => new URL(baseUrl());
+
+    it('refuses loopback, private, link-local, decimal, hex and IPv4-mapped sources and redirects to them: same 502, same text, no row', async () => {
+      const sources = [
+        `http://127.0.0.1:${suite().port}/csw`, // an open internal port (the suite server)
+        `http://127.0.0.1:1/csw`, // a closed one: the same answer
+        'http://10.0.0.1/csw',
+        'http://169.254.169.254/latest/meta-data/',
+        'http://2130706433/',
+        'http://0x7f000001/',
+        'http://[::ffff:127.0.0.1]/',
+        `http://[::ffff:127.0.0.1]:${suite().port}/csw`,
+        `${helperBase}/redirect/${encodeURIComponent(`http://127.0.0.1:${suite().port}/csw`)}`,
+        `${helperBase}/redirect/${encodeURIComponent('http://169.254.169.254/latest/meta-data/')}`,
+        `${helperBase}/redirect/${encodeURIComponent('ftp://127.0.0.3/x')}`,
+        'http://127.0.0.3:1/csw', // allowed, but nothing listens: not told apart either
+      ];
+      for (const source of sources) {
+        for (const type of ['http://www.opengis.net/cat/csw/2.0.2', 'http://www.isotc211.org/2005/gmd']) {
+          const before = await harvestTables();
+          const r = await post(harvestXml(source, type), auth);
+          const body = await r.text();
+          expect(r.status, `${source} ${body}`).toBe(502);
+          expect(r.headers.get('content-type')).toMatch(/xml/);
+          expect(exception(body), source).toMatchObject({ code: 'NoApplicableCode', locator: 'Source', text: REFUSED });
+          expect(body).not.toMatch(/ECONNREFUSED|bad port|not allowed|resolves to|redirect/i);
+          expect(await harvestTables(), source).toEqual(before);
+        }
+      }
+      // The same by KVP GET.
+      const before = await harvestTables();
+      const kvp = await fetch(`${remoteBase}/csw?service=CSW&version=2.0.2&request=Harvest&source=${encodeURIComponent('http://0x7f000001/')}&resourceType=http://www.isotc211.org/2005/gmd`, { headers: auth });
+      expect(kvp.status).toBe(502);
+      expect(exception(await kvp.text()).text).toBe(REFUSED);
+      expect(await harvestTables()).toEqual(before);
+      // The details are in the server's log, for the operator.
+      expect(remoteLog).toMatch(/not allowed/);
+      expect(remoteLog).toMatch(/ECONNREFUSED/);
+    });
+
+    it("a remote exception report or a document of the wrong kind: generic text, the remote's text not echoed, no row", async () => {
+      for (const [source, type, text] of [
+        [`${helperBase}/exception-csw`, 'http://www.opengis.net/cat/csw/2.0.2', 'Harvest failed: the source did not answer with a CSW document; nothing was changed'],
+        [`${helperBase}/exception-csw`, 'http://www.isotc211.org/2005/gmd', 'Harvest failed: the source did not answer with an ISO 19139 document; nothing was changed'],
+        [`${helperBase}/dcat/catalog.rdf`, 'http://www.opengis.net/wms', 'Harvest failed: the source did not answer with a WMS capabilities document; nothing was changed'],
+      ] as const) {
+        const before = await harvestTables();
+        const r = await post(harvestXml(source, type), auth);
+        const body = await r.text();
+        expect(r.status, body).toBe(502);
+        expect(exception(body).text).toBe(text);
+        expect(body).not.toMatch(/secret|10\.1\.2\.3|root/);
+        expect(await harvestTables()).toEqual(before);
+      }
+      expect(remoteLog).toMatch(/internal secret/);
+    });
+
+    it('an existing scheduled source whose harvest fails keeps its settings and records the failed run, as the answer says', async () => {
+      const url = `${helperBase}/iso/flaky.xml`;
+      const fixture = readFileSync(join(FIXTURES, 'owslib-geobretagne-cadastre-2018.xml'), 'utf8');
+      files.set('/iso/flaky.xml', { type: 'application/xml', body: fixture.replace(/(<gmd:fileIdentifier>\s*<gco:CharacterString>)[^<]*/, '$1harvest-test-flaky-0001') });
+      const ok = await post(harvestXml(url).replace('</csw:ResourceFormat>', '</csw:ResourceFormat><csw:HarvestInterval>P1D</csw:HarvestInterval>'), auth);
+      expect(ok.status, await ok.text()).toBe(200);
+      const src = (await remote.query(`SELECT id, schedule_interval::text AS i FROM sdi.harvest_sources WHERE kind = 'iso' AND url = $1`, [url])).rows[0];
+      expect(src.i).toBe('1 day');
+      files.delete('/iso/flaky.xml');
+      const before = await harvestTables();
+      const r = await post(harvestXml(url).replace('</csw:ResourceFormat>', '</csw:ResourceFormat><csw:HarvestInterval>PT6H</csw:HarvestInterval>'), auth);
+      const text = exception(await r.text()).text;
+      expect(r.status).toBe(502);
+      const run = (await remote.query(`SELECT id, status FROM sdi.harvest_runs WHERE source_id = $1 ORDER BY id DESC LIMIT 1`, [src.id])).rows[0];
+      expect(run.status).toBe('failed');
+      expect(text).toBe(`Harvest failed: the source did not answer with an ISO 19139 document; the catalogue was not changed; the failed attempt is recorded as harvest run ${run.id} of source ${src.id}`);
+      // Exactly what the answer says: one more (failed) run, same sources (only their last attempt's time
+      // moves, the scheduler's clock), same records.
+      const { source_rows: _b, ...was } = before;
+      const { source_rows: _a, ...now } = await harvestTables();
+      expect(now).toEqual({ ...was, runs: was.runs + 1 });
+      expect((await remote.query('SELECT schedule_interval::text AS i FROM sdi.harvest_sources WHERE id = $1', [src.id])).rows[0].i).toBe('1 day');
+    });
   });
 });

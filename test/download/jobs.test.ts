@@ -2,7 +2,7 @@
  * Deferred download jobs end to end, through HTTP and real worker processes (`cli.js download-worker`)
  * against the suite's database: queued → running → done with the signed link, the file opened with ogrinfo,
  * the e-mail (local SMTP server) and the webhook (local HTTP server) received, tampered and expired links,
- * cancel (queued and running), a worker killed with SIGKILL in the middle of a job whose job another worker
+ * cancel (queued and running, only with the job's cancel token: issue 13 point 7), a worker killed with SIGKILL in the middle of a job whose job another worker
  * finishes, and the janitor expiring results.
  *
  * To hold a job in the middle deterministically (no sleeps, no timing), the test takes an ACCESS EXCLUSIVE
@@ -81,6 +81,7 @@ interface Status {
   message?: string;
   result?: { href: string; expires: string; filename: string; mediaType: string; bytes: number; features: number };
   estimate?: { features: number };
+  cancelToken?: string;
 }
 
 async function status(id: string): Promise<Status> {
@@ -89,12 +90,16 @@ async function status(id: string): Promise<Status> {
   return (await r.json()) as Status;
 }
 
-async function submit(body: Record<string, unknown>): Promise<{ id: string; location: string; doc: Status }> {
+/** DELETE /download/jobs/<id>, with the job's cancel token when given (issue 13 point 7: the id alone is not enough). */
+const cancel = (id: string, token?: string) => fetch(`${baseUrl()}/download/jobs/${id}`, { method: 'DELETE', headers: token === undefined ? {} : { 'x-job-token': token } });
+
+async function submit(body: Record<string, unknown>): Promise<{ id: string; location: string; doc: Status; token: string }> {
   const r = await fetch(`${baseUrl()}/download/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await r.text();
   expect(r.status, text).toBe(202);
   const doc = JSON.parse(text) as Status;
-  return { id: doc.id, location: r.headers.get('location')!, doc };
+  expect(doc.cancelToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  return { id: doc.id, location: r.headers.get('location')!, doc, token: doc.cancelToken! };
 }
 
 /** Hold an ACCESS EXCLUSIVE lock on a table until release() (a job reading it waits meanwhile). */
@@ -186,10 +191,11 @@ afterAll(async () => {
 describe('deferred download jobs', () => {
   let doneId = '';
   let doneHref = '';
+  let doneToken = '';
 
   it('runs end to end: queued, running, progress, done, signed link, download, e-mail and webhook', async () => {
     const body = { layer: 'communes', format: 'gpkg', crs: 'EPSG:4326', notify: { email: 'someone@example.org', webhook: hookUrl } };
-    const { id, location, doc } = await submit(body);
+    const { id, location, doc, token } = await submit(body);
     expect(location).toBe(`${baseUrl()}/download/jobs/${id}`);
     expect(doc).toMatchObject({ state: 'queued', progress: 0, estimate: { features: communes } });
     // No worker yet: it stays queued.
@@ -246,6 +252,7 @@ describe('deferred download jobs', () => {
 
     doneId = id;
     doneHref = done.result!.href;
+    doneToken = token;
     await stopWorker(w);
   });
 
@@ -279,8 +286,8 @@ describe('deferred download jobs', () => {
     expect(unknown.status).toBe(404);
     // The genuine link still works.
     expect((await fetch(doneHref, { method: 'HEAD' })).status).toBe(200);
-    // A finished job cannot be cancelled.
-    const del = await fetch(`${baseUrl()}/download/jobs/${doneId}`, { method: 'DELETE' });
+    // A finished job cannot be cancelled, even with its token.
+    const del = await cancel(doneId, doneToken);
     expect(del.status).toBe(409);
     expect(((await fetch(`${baseUrl()}/download/jobs/${randomUUID()}`)).status)).toBe(404);
     expect(((await fetch(`${baseUrl()}/download/jobs/not-a-uuid`)).status)).toBe(404);
@@ -299,17 +306,27 @@ describe('deferred download jobs', () => {
 
   it('cancels a queued job at once and a running job through its worker', async () => {
     const q = await submit({ layer: 'communes', format: 'geojson' });
-    const del = await fetch(`${baseUrl()}/download/jobs/${q.id}`, { method: 'DELETE' });
+    // Issue 13 point 7: knowing the id is not enough — no token, a wrong one, another job's → 403, job unchanged.
+    const before = (await db().query('SELECT state, cancel_requested, updated_at FROM sdi.jobs WHERE id = $1', [q.id])).rows[0];
+    for (const token of [undefined, 'nope', doneToken]) {
+      const refused = await cancel(q.id, token);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      expect(await refused.json()).toMatchObject({ status: 403, type: expect.stringContaining('cancel-forbidden') });
+    }
+    expect((await db().query('SELECT state, cancel_requested, updated_at FROM sdi.jobs WHERE id = $1', [q.id])).rows[0]).toEqual(before);
+    expect((await status(q.id)).cancelToken).toBeUndefined();
+    const del = await cancel(q.id, q.token);
     expect(del.status).toBe(200);
     expect(await del.json()).toMatchObject({ state: 'cancelled' });
     expect((await status(q.id)).state).toBe('cancelled');
-    expect((await fetch(`${baseUrl()}/download/jobs/${q.id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await cancel(q.id, q.token)).status).toBe(200);
 
     const r = await submit({ layer: 'communes', format: 'shp', crs: 'EPSG:2154' });
     const lock = await lockTable('data.communes');
     const w = startWorker();
     await waitFor('the job to run', async () => ((await status(r.id)).state === 'running' ? true : undefined));
-    const del2 = await fetch(`${baseUrl()}/download/jobs/${r.id}`, { method: 'DELETE' });
+    const del2 = await cancel(r.id, r.token);
     expect(del2.status).toBe(200);
     await lock.release();
     const end = await waitFor('the cancel', async () => {

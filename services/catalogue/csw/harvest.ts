@@ -5,6 +5,14 @@
  * through src/harvest (all or nothing); the answer is a csw:HarvestResponse holding a TransactionResponse
  * (inserted / updated counts, brief records of the new ones). ResponseHandler (asynchronous) is refused.
  *
+ * Outbound requests go through the guarded client (src/net/outbound.ts, SDI_OUTBOUND_ALLOW): internal
+ * destinations are refused before anything is written. A failed harvest answers one generic text per cause
+ * class ("the source could not be reached" / "the source did not answer with a … document", 502), never a
+ * network error or a remote exception text (the detail goes to the log), and its answer is true (issue 13
+ * point 8): a source this request created is removed again with its failed run, so nothing was changed; an
+ * existing source keeps its failed run (its history, as a scheduled run would record it) and the answer
+ * names that run. A new HarvestInterval of an existing source is only saved when the harvest succeeds.
+ *
  * Resource types: a remote CSW (http://www.opengis.net/cat/csw/2.0.2), an ISO 19139 document
  * (http://www.isotc211.org/2005/gmd and the …/schemas/2005/gmd/ spelling GeoNetwork advertises), WMS or WFS
  * capabilities (http://www.opengis.net/wms, http://www.opengis.net/wfs, …/wfs/2.0), and a DCAT feed
@@ -14,7 +22,8 @@ import { parseXml, type XmlElement } from '../../../src/xml/tree.js';
 import type { Kvp } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
-import { saveSource, type SourceKind } from '../../../src/harvest/sources.js';
+import { deleteFailedNewSource, findSource, saveSource, type HarvestSource, type SourceKind } from '../../../src/harvest/sources.js';
+import { checkDestination, OutboundError, OutboundPolicy } from '../../../src/net/outbound.js';
 import { HarvestBusyError, runHarvest } from '../../../src/harvest/run.js';
 import { checkService, checkVersion, CSW_NS } from './request.js';
 import type { CswContext } from './context.js';
@@ -99,6 +108,17 @@ export function resourceKind(resourceType: string): SourceKind {
   throw invalid('ResourceType', `ResourceType '${t.slice(0, 200)}' is not supported (supported: ${HARVEST_RESOURCE_TYPES.join(', ')})`);
 }
 
+/** The interval as PostgreSQL reads it, at least one minute (the table's constraint), checked before any write. */
+async function checkInterval(ctx: CswContext, interval: string): Promise<void> {
+  let ok = false;
+  try {
+    ok = (await ctx.platform.pool.query<{ ok: boolean }>(`SELECT $1::interval >= interval '1 minute' AS ok`, [interval])).rows[0]!.ok;
+  } catch (e) {
+    if (!(e as { code?: string }).code?.startsWith('22')) throw e; // not representable
+  }
+  if (!ok) throw invalid('HarvestInterval', 'HarvestInterval must be at least one minute');
+}
+
 /** Validate, save the source, harvest it now; the csw:HarvestResponse document. */
 export async function harvest(ctx: CswContext, req: HarvestRequest, log: (msg: string) => void = () => undefined): Promise<string> {
   checkService(req.service);
@@ -123,22 +143,33 @@ export async function harvest(ctx: CswContext, req: HarvestRequest, log: (msg: s
     interval = req.harvestInterval.trim();
   }
   const pool = ctx.platform.pool;
-  let source;
+  const policy = new OutboundPolicy(ctx.platform.config.outboundAllow);
+  const failed = (text: string, tail = 'nothing was changed') => new OgcError('NoApplicableCode', `Harvest failed: ${text}; ${tail}`, 'Source', 502);
   try {
-    source = await saveSource(pool, { kind, url: url.href, scheduleInterval: interval });
+    await checkDestination(url, policy);
   } catch (e) {
-    // interval below one minute, or not representable
-    if ((e as { code?: string }).code?.startsWith('22') || (e as { code?: string }).code === '23514') throw invalid('HarvestInterval', 'HarvestInterval must be at least one minute');
-    throw e;
+    if (!(e instanceof OutboundError)) throw e;
+    log(`harvest of ${url.href} refused before any request: ${e.detail}`);
+    throw failed('the source could not be reached');
   }
+  if (interval !== undefined) await checkInterval(ctx, interval);
+  const existing = await findSource(pool, kind, url.href);
+  // A new source is saved with its interval; an existing one keeps its settings until the harvest succeeds.
+  const source: HarvestSource = existing ?? (await saveSource(pool, { kind, url: url.href, scheduleInterval: interval }));
   let report;
   try {
-    report = await runHarvest(pool, source.id, { trigger: 'csw', log });
+    report = await runHarvest(pool, source.id, { trigger: 'csw', log, policy });
   } catch (e) {
     if (e instanceof HarvestBusyError) throw new OgcError('NoApplicableCode', `Source ${url.href} is being harvested by another request; try again later`, 'Source', 409);
+    if (!existing) await deleteFailedNewSource(pool, source.id).catch(() => undefined);
     throw e;
   }
-  if (report.status === 'failed') throw new OgcError('NoApplicableCode', `Harvest of ${url.href} failed, nothing was changed: ${report.error ?? 'unknown error'}`, 'Source', 502);
+  if (report.status === 'failed') {
+    const text = report.publicError ?? 'the harvest could not be completed';
+    if (!existing && (await deleteFailedNewSource(pool, source.id))) throw failed(text);
+    throw failed(text, `the catalogue was not changed; the failed attempt is recorded as harvest run ${report.runId} of source ${source.id}`);
+  }
+  if (existing && interval !== undefined) await saveSource(pool, { kind, url: url.href, scheduleInterval: interval });
   const inserted = report.items.filter((i) => i.action === 'created');
   return (
     XML_DECLARATION +

@@ -48,6 +48,10 @@ export interface JobRow {
   expires_at: Date | null;
   cancel_requested: boolean;
   notified_at: Date | null;
+  /** Address of the client that asked (migration 0012), for the per-client quota of anonymous callers. */
+  client_ip: string | null;
+  /** Hex SHA-256 of the job's secret cancel token (the token itself is never stored). */
+  cancel_token_hash: string | null;
 }
 
 export interface NewJob {
@@ -60,15 +64,71 @@ export interface NewJob {
   maxAttempts?: number;
   /** Shown in the status until a worker takes the job (e.g. the estimate). */
   result?: Record<string, unknown>;
+  clientIp?: string;
+  cancelTokenHash?: string;
 }
 
+const INSERT = `INSERT INTO sdi.jobs (id, kind, state, request, principal, base_url, priority, max_attempts, result, client_ip, cancel_token_hash)
+     VALUES ($1, $2, 'queued', $3::jsonb, $4, $5, $6, $7, $8::jsonb, $9, $10) RETURNING *`;
+const insertParams = (j: NewJob) => [
+  j.id, j.kind, JSON.stringify(j.request), j.principal ?? null, j.baseUrl ?? null, j.priority ?? 0, j.maxAttempts ?? 3,
+  j.result ? JSON.stringify(j.result) : null, j.clientIp ?? null, j.cancelTokenHash ?? null,
+];
+
 export async function enqueue(pool: Pool, j: NewJob): Promise<JobRow> {
-  const { rows } = await pool.query<JobRow>(
-    `INSERT INTO sdi.jobs (id, kind, state, request, principal, base_url, priority, max_attempts, result)
-     VALUES ($1, $2, 'queued', $3::jsonb, $4, $5, $6, $7, $8::jsonb) RETURNING *`,
-    [j.id, j.kind, JSON.stringify(j.request), j.principal ?? null, j.baseUrl ?? null, j.priority ?? 0, j.maxAttempts ?? 3, j.result ? JSON.stringify(j.result) : null],
-  );
+  const { rows } = await pool.query<JobRow>(INSERT, insertParams(j));
   return rows[0]!;
+}
+
+/** Unfinished jobs: the quotas count these. */
+const ACTIVE = `state IN ('queued', 'running')`;
+/** Advisory lock (two keys: class, 0) serialising quota checks with their inserts, across processes. */
+export const JOB_QUOTA_LOCK_CLASS = 727_157;
+
+export interface JobQuota {
+  /** Unfinished jobs of one client: its principal when authenticated, else its address. */
+  perClient: number;
+  /** Unfinished jobs of everyone. */
+  total: number;
+}
+
+export class QuotaExceeded extends Error {
+  constructor(
+    readonly quota: 'per-client' | 'total',
+    readonly limit: number,
+  ) {
+    super(`quota ${quota} (${limit}) reached`);
+  }
+}
+
+/**
+ * Queue a job unless its client already has `perClient` unfinished jobs of this kind or everyone together
+ * `total` (QuotaExceeded; nothing is written). Count and insert happen under one transaction-scoped advisory
+ * lock, so that concurrent requests (from any process) cannot all pass the count before one of them inserts.
+ */
+export async function enqueueWithinQuota(pool: Pool, j: NewJob, quota: JobQuota): Promise<JobRow> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1, 0)', [JOB_QUOTA_LOCK_CLASS]);
+    const { rows: counts } = await client.query<{ mine: number; total: number }>(
+      `SELECT count(*) FILTER (WHERE CASE WHEN $2::text IS NOT NULL THEN principal = $2 ELSE principal IS NULL AND client_ip = $3 END)::int AS mine,
+              count(*)::int AS total
+         FROM sdi.jobs WHERE ${ACTIVE} AND kind = $1`,
+      [j.kind, j.principal ?? null, j.clientIp ?? null],
+    );
+    const { mine, total } = counts[0]!;
+    if (mine >= quota.perClient) throw new QuotaExceeded('per-client', quota.perClient);
+    if (total >= quota.total) throw new QuotaExceeded('total', quota.total);
+    const { rows } = await client.query<JobRow>(INSERT, insertParams(j));
+    await client.query('COMMIT');
+    return rows[0]!;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
 }
 
 export async function getJob(pool: Pool, id: string): Promise<JobRow | undefined> {
