@@ -39,6 +39,11 @@ export class CrsRegistry {
     return new CrsRegistry(known, defs, offered.filter((s) => known.has(s)));
   }
 
+  /** A registry of these codes without proj4 definitions: planners and compilers tested without a database. */
+  static fromCodes(known: number[], offered: number[]): CrsRegistry {
+    return new CrsRegistry(new Set(known), new Map(), offered.filter((s) => known.includes(s)));
+  }
+
   isKnown(srid: number): boolean {
     return this.known.has(srid);
   }

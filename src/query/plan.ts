@@ -1,6 +1,6 @@
 /**
  * The typed feature query plan: what every protocol (WFS, OGC API Features, WMS GetFeatureInfo, downloads)
- * reduces a request to. Compiled to SQL by compile.ts, executed by cursor.ts, encoded by src/formats/*.
+ * reduces a request to, built by planner.ts (planFeatureQuery). Compiled to SQL by compile.ts, executed by cursor.ts, encoded by src/formats/*.
  */
 import type { Layer } from '../catalog/layers.js';
 import type { Filter } from '../filter/ast.js';
@@ -27,6 +27,17 @@ export interface FeatureQuery {
   offset: number;
   /** null = no limit (the service's own cap is applied before this point). */
   limit: number | null;
+  /** Stable order (requested keys, then the id) for paging; false for maps, tiles and whole extracts. */
+  ordered: boolean;
+  /** Only features intersecting this area, clipped to it when `clip`. */
+  area?: QueryArea;
+}
+
+/** An extraction area, bound as EWKB (hex) with its SRID. */
+export interface QueryArea {
+  ewkbHex: string;
+  srid: number;
+  clip: boolean;
 }
 
 /** Resolve a property name written by a client (prefix stripped, case-insensitive fallback) to a column. */

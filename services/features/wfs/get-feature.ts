@@ -5,7 +5,8 @@
 import { Readable } from 'node:stream';
 import { OgcError, invalid, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { parseCrs, isYX, crsRef, type CrsRef } from '../../../src/crs/identifiers.js';
-import { resolveProperty, type FeatureQuery } from '../../../src/query/plan.js';
+import type { FeatureQuery } from '../../../src/query/plan.js';
+import { planFeatureQuery, PlanError, type PlanParam } from '../../../src/query/planner.js';
 import { compileCount, compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { gmlFeatureSql, gmlBareFeatureSql, GML_NS, needsGeometryIdNumbering, numberGeometryIds } from '../../../src/formats/gml/feature.js';
@@ -47,8 +48,15 @@ export function outputCrsFor(ctx: WfsContext, layer: Layer, srsName: string | un
   return ref;
 }
 
+/** Planner errors with WFS's parameter names as locators (a refusal is a 403 NoApplicableCode). */
+const WFS_LOCATORS: Record<PlanParam, string> = { layer: 'typeNames', properties: 'PROPERTYNAME', sortBy: 'SORTBY', crs: 'srsName' };
+
+export function wfsPlanError(e: PlanError): OgcError {
+  if (e.kind === 'forbidden') return new OgcError('NoApplicableCode', e.message, WFS_LOCATORS.layer, 403);
+  return invalid(WFS_LOCATORS[e.param], e.message);
+}
+
 export function planQuery(ctx: WfsContext, layer: Layer, q: WfsQuery, version: WfsVersion): FeatureQuery {
-  const access = ctx.platform.policy.decide(ctx.principal, layer, 'read');
   const outputCrs = outputCrsFor(ctx, layer, q.srsName, version);
   const filters: Filter[] = [];
   if (q.filter) filters.push(q.filter);
@@ -56,33 +64,17 @@ export function planQuery(ctx: WfsContext, layer: Layer, q: WfsQuery, version: W
     if (q.bbox.srid !== undefined && !ctx.platform.crs.isKnown(q.bbox.srid)) throw invalid('BBOX', `Unknown CRS EPSG:${q.bbox.srid} in BBOX`);
     filters.push({ kind: 'bbox', envelope: q.bbox });
   }
-  let properties: string[] | undefined;
-  let includeGeometry = !!layer.geometry;
-  if (q.propertyNames) {
-    const resolved = q.propertyNames.map((p) => {
-      const c = resolveProperty(layer, p);
-      if (!c) throw invalid('PROPERTYNAME', `Unknown property '${p}' for ${layer.name}`);
-      return c;
+  try {
+    return planFeatureQuery(ctx.platform, ctx.principal, layer, {
+      action: 'read',
+      filter: filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : { kind: 'and', operands: filters },
+      outputCrs,
+      properties: q.propertyNames,
+      sortBy: q.sortBy,
     });
-    includeGeometry = !!layer.geometry && resolved.includes(layer.geometry.column);
-    properties = layer.columns.map((c) => c.name).filter((c) => resolved.includes(c));
+  } catch (e) {
+    throw e instanceof PlanError ? wfsPlanError(e) : e;
   }
-  const sortBy = (q.sortBy ?? []).map((s) => {
-    const c = resolveProperty(layer, s.name);
-    if (!c || c === layer.geometry?.column) throw invalid('SORTBY', `Cannot sort on '${s.name}'`);
-    return { column: c, descending: s.descending };
-  });
-  return {
-    layer,
-    access,
-    filter: filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : { kind: 'and', operands: filters },
-    outputCrs,
-    properties,
-    includeGeometry,
-    sortBy,
-    offset: 0,
-    limit: null,
-  };
 }
 
 export function encodeTarget(ctx: WfsContext, q: FeatureQuery, swapXY: boolean, idPrefix: string): EncodeTarget {

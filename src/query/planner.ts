@@ -1,0 +1,93 @@
+/**
+ * The one feature planner: every protocol that reads a layer (WFS GetFeature and GetPropertyValue, OGC API
+ * Features items, downloads, and next WMS GetMap / GetFeatureInfo and tiles) turns its request into a
+ * FeatureQuery here, so that the access policy is asked with the real caller on every path, and properties,
+ * sort keys, CRS, paging and the extraction area are resolved by the same rules (issue 8).
+ *
+ * Errors are protocol-neutral (PlanError: what went wrong and which part of the spec); each adapter maps
+ * them to its own format and parameter names (see WFS_LOCATORS and friends in the adapters).
+ */
+import type { Layer } from '../catalog/layers.js';
+import type { Filter } from '../filter/ast.js';
+import type { CrsRef } from '../crs/identifiers.js';
+import type { CrsRegistry } from '../crs/registry.js';
+import type { AccessPolicy, Principal } from '../access/policy.js';
+import { resolveProperty, type FeatureQuery, type QueryArea } from './plan.js';
+
+/** The part of a request a PlanError is about; adapters name it their own way (PROPERTYNAME, properties…). */
+export type PlanParam = 'layer' | 'properties' | 'sortBy' | 'crs';
+
+export class PlanError extends Error {
+  constructor(
+    readonly kind: 'forbidden' | 'invalid',
+    readonly param: PlanParam,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface FeatureQuerySpec {
+  /** read: WFS / OGC API / maps; download: the download service. */
+  action: 'read' | 'download';
+  filter?: Filter;
+  /** Output CRS as the client wrote it (parsed by the adapter); must be offered for the layer. */
+  outputCrs: CrsRef;
+  /** Property names as written by the client; undefined = every attribute and the geometry. */
+  properties?: string[];
+  sortBy?: Array<{ name: string; descending: boolean }>;
+  offset?: number;
+  /** null or undefined: no limit (the service's cap is applied by the adapter). */
+  limit?: number | null;
+  /** Whether the rows must come in a stable order (paging needs it; maps, tiles and whole extracts do not). */
+  ordered?: boolean;
+  /** Restrict to an area (bound as EWKB), clipping the geometries to it or not. */
+  area?: QueryArea;
+}
+
+export interface PlannerEnv {
+  policy: AccessPolicy;
+  crs: CrsRegistry;
+}
+
+export function planFeatureQuery(env: PlannerEnv, caller: Principal, layer: Layer, spec: FeatureQuerySpec): FeatureQuery {
+  const access = env.policy.decide(caller, layer, spec.action);
+  if (!access.allowed) throw new PlanError('forbidden', 'layer', `You may not ${spec.action === 'download' ? 'download' : 'read'} layer ${layer.name}`);
+  checkOutputCrs(env.crs, layer, spec.outputCrs);
+  let properties: string[] | undefined;
+  let includeGeometry = !!layer.geometry;
+  if (spec.properties) {
+    const resolved = spec.properties.map((p) => {
+      const c = resolveProperty(layer, p);
+      if (!c) throw new PlanError('invalid', 'properties', `Unknown property '${p.slice(0, 80)}' for ${layer.name}`);
+      return c;
+    });
+    includeGeometry = !!layer.geometry && resolved.includes(layer.geometry.column);
+    properties = layer.columns.map((c) => c.name).filter((c) => resolved.includes(c));
+  }
+  const sortBy = (spec.sortBy ?? []).map((s) => {
+    const c = resolveProperty(layer, s.name);
+    if (!c || c === layer.geometry?.column) throw new PlanError('invalid', 'sortBy', `Cannot sort on '${s.name.slice(0, 80)}'`);
+    return { column: c, descending: s.descending };
+  });
+  return {
+    layer,
+    access,
+    filter: spec.filter,
+    outputCrs: spec.outputCrs,
+    properties,
+    includeGeometry,
+    sortBy,
+    offset: spec.offset ?? 0,
+    limit: spec.limit ?? null,
+    ordered: spec.ordered ?? true,
+    area: layer.geometry ? spec.area : undefined,
+  };
+}
+
+/** Features come out in the layer's CRSs or WGS 84 only (every service offers WGS 84). */
+function checkOutputCrs(crs: CrsRegistry, layer: Layer, ref: CrsRef): void {
+  const native = layer.geometry?.srid ?? layer.defaultCrs;
+  if (ref.srid === 4326 || crs.layerCrs(native, layer.otherCrs).includes(ref.srid)) return;
+  throw new PlanError('invalid', 'crs', `CRS EPSG:${ref.srid} is not offered for ${layer.name}`);
+}
