@@ -10,7 +10,7 @@ import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
-import { ANONYMOUS } from '../../src/access/policy.js';
+import { callerOf } from '../../src/server/principal.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { releaseWhenResponseCloses } from '../../src/server/release.js';
 import { DownloadError } from '../../src/download/errors.js';
@@ -45,7 +45,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
 
   app.get('/', async (req, reply) => {
     const b = base(req);
-    const layers = (await platform.layers.list()).filter((l) => platform.policy.canList(ANONYMOUS, l));
+    const layers = (await platform.layers.list()).filter((l) => platform.policy.decide(callerOf(req), l, 'download').allowed);
     return reply.type('application/json').send({
       title: `${platform.config.service.title} — téléchargement`,
       links: [
@@ -66,7 +66,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
       },
       layers: [
         ...layers.map((l) => ({ name: l.name, title: l.title, kind: 'vector', example: `${b}/extract?layer=${l.name}&format=gpkg&crs=EPSG:2154` })),
-        ...(await listRasterLayers(platform.pool)).map((r) => ({ name: r.name, title: r.title, kind: 'raster', example: `${b}/extract?layer=${r.name}&format=gtiff&crs=EPSG:${r.srid}&commune=45234` })),
+        ...(await listRasterLayers(platform.pool)).filter((r) => platform.policy.decideRaster(callerOf(req), r, 'download').allowed).map((r) => ({ name: r.name, title: r.title, kind: 'raster', example: `${b}/extract?layer=${r.name}&format=gtiff&crs=EPSG:${r.srid}&commune=45234` })),
       ],
     });
   });
@@ -75,7 +75,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
 
   const estimate = async (req: FastifyRequest, reply: FastifyReply) => {
     try {
-      const p = await prepareExtract(platform, readRequest(req), ANONYMOUS);
+      const p = await prepareExtract(platform, readRequest(req), callerOf(req));
       return reply.type('application/json').send(p.estimate);
     } catch (e) {
       return sendProblem(req, reply, e);
@@ -88,7 +88,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
     let workDir: string | undefined;
     try {
       const extractReq = readRequest(req);
-      const p = await prepareExtract(platform, extractReq, ANONYMOUS);
+      const p = await prepareExtract(platform, extractReq, callerOf(req));
       const est = p.estimate;
       if (est.mode === 'deferred') {
         const what = { directMaxFeatures: [est.features, 'features'], directMaxBytes: [est.bytes, 'bytes'], rasterDirectMaxPixels: [est.pixels ?? 0, 'pixels'] }[est.limit.name] ?? [est.features, 'features'];

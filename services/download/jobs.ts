@@ -20,8 +20,9 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
-import { ADMIN_LOGIN, callerPrincipal, matchesHash, sha256 } from '../../src/access/credentials.js';
-import type { Principal } from '../../src/access/policy.js';
+import { ADMIN_LOGIN, matchesHash, sha256 } from '../../src/access/credentials.js';
+import { callerOf } from '../../src/server/principal.js';
+import { ANONYMOUS, type Principal } from '../../src/access/policy.js';
 import { clientAddress } from '../../src/net/client-address.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { DownloadError } from '../../src/download/errors.js';
@@ -53,10 +54,23 @@ const QUOTA_RETRY_AFTER_S = 60;
 export const JOB_TOKEN_HEADER = 'x-job-token';
 
 /** The caller, or a 401 problem when it presents a credential that is not valid. */
-function principalOf(req: FastifyRequest, platform: Platform): Principal {
-  const p = callerPrincipal(req, platform);
-  if (p === 'invalid') throw new DownloadError(401, 'invalid-credentials', 'The Authorization header does not hold a valid credential (omit it to ask anonymously)', 'authorization');
-  return p;
+function principalOf(req: FastifyRequest, _platform: Platform): Principal {
+  if (req.credentialRejected) throw new DownloadError(401, 'invalid-credentials', 'The Authorization header does not hold a valid credential (omit it to ask anonymously)', 'authorization');
+  return callerOf(req);
+}
+
+/**
+ * A job's status and its file are the job's layers: the policy is asked again, for the principal that asked
+ * for the job, each time they are read, so that a right withdrawn since (or a lockdown) also stops the links
+ * already sent. The signed link says who may fetch; the policy says whether the data may still go out.
+ */
+async function checkStillPermitted(platform: Platform, job: JobRow): Promise<void> {
+  const owner: Principal = job.principal ? { login: job.principal } : ANONYMOUS;
+  for (const name of requestFromJson(job.request).layers) {
+    const layer = await platform.layers.get(name);
+    const ok = layer ? platform.policy.decide(owner, layer, 'download').allowed : platform.policy.decideRaster(owner, { name }, 'download').allowed;
+    if (!ok) throw new DownloadError(403, 'forbidden', `The data of job ${job.id} may no longer be downloaded`, 'id');
+  }
 }
 
 function quotaProblem(e: QuotaExceeded): DownloadError {
@@ -151,6 +165,7 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
     try {
       const job = await getJob(platform.pool, req.params.id);
       if (!job) throw notFound(req.params.id);
+      await checkStillPermitted(platform, job);
       return reply.type('application/json').header('cache-control', 'no-store').send(await statusDocument(job, base(req)));
     } catch (e) {
       return problem(req, reply, e);
@@ -183,6 +198,7 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
       if (check === 'expired') throw new DownloadError(410, 'link-expired', `This download link expired on ${new Date(Number(req.query.expires) * 1000).toISOString()}; ask for the extract again`, 'expires');
       const job = await getJob(platform.pool, id);
       if (!job) throw notFound(id);
+      await checkStillPermitted(platform, job);
       if (job.state === 'expired' || (job.state === 'done' && job.expires_at && job.expires_at.getTime() <= Date.now())) {
         throw new DownloadError(410, 'link-expired', `The result of job ${id} expired on ${job.expires_at?.toISOString()} and was deleted; ask for the extract again`, 'expires');
       }

@@ -11,6 +11,7 @@ import { wfsRoutes } from '../../services/features/wfs/index.js';
 import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
 import { cswRoutes, dcatRoutes } from '../../services/catalogue/index.js';
 import { downloadRoutes } from '../../services/download/index.js';
+import { registerPrincipal } from './principal.js';
 
 export const SERVICE_NAMES = ['features', 'catalogue', 'download'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -24,6 +25,8 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
     // Query strings are parsed by the OGC KVP reader, not by the framework.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   });
+  // The caller, resolved once per request before any service sees it.
+  registerPrincipal(app, platform);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
     // Every 503 (database restarting, no free connection, statement timeout) says when to come back.

@@ -10,7 +10,7 @@ import { OgcError, invalid, fromDatabaseError } from '../../../src/ogc/errors.js
 import { problemJson } from '../../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { Kvp } from '../../../src/ogc/kvp.js';
-import { ANONYMOUS } from '../../../src/access/policy.js';
+import { callerOf } from '../../../src/server/principal.js';
 import { releaseWhenResponseCloses } from '../../../src/server/release.js';
 import { parseCrs, isYX, crsUri, CRS84_URI, crsRef, type CrsRef } from '../../../src/crs/identifiers.js';
 import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
@@ -18,6 +18,9 @@ import { compileCount, compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
 import type { FeatureQuery } from '../../../src/query/plan.js';
+import { planFeatureQuery, PlanError, type FeatureQuerySpec, type PlanParam } from '../../../src/query/planner.js';
+
+const OGCAPI_PARAMS: Record<PlanParam, string> = { layer: 'collectionId', properties: 'properties', sortBy: 'sortby', crs: 'crs' };
 import type { Filter } from '../../../src/filter/ast.js';
 import type { EncodeTarget } from '../../../src/formats/target.js';
 import { openApiDocument } from './openapi.js';
@@ -36,9 +39,9 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   const { platform } = opts;
   const cfg = platform.config.features;
   const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config)}${opts.mountPath}`;
-  const visible = async () => (await platform.layers.list()).filter((l) => platform.policy.canList(ANONYMOUS, l));
-  const layerOr404 = async (id: string): Promise<Layer> => {
-    const l = (await visible()).find((x) => x.name === id);
+  const visible = async (req: FastifyRequest) => (await platform.layers.list()).filter((l) => platform.policy.canList(callerOf(req), l));
+  const layerOr404 = async (req: FastifyRequest, id: string): Promise<Layer> => {
+    const l = (await visible(req)).find((x) => x.name === id);
     if (!l) throw new OgcError('NotFound', `Collection ${id} does not exist`, 'collectionId');
     return l;
   };
@@ -123,13 +126,13 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
 
   app.get('/conformance', async (_req, reply) => reply.type('application/json').send({ conformsTo: CONFORMANCE }));
 
-  app.get('/api', async (req, reply) => reply.type('application/vnd.oai.openapi+json;version=3.0').send(openApiDocument(base(req), await visible(), platform.config)));
+  app.get('/api', async (req, reply) => reply.type('application/vnd.oai.openapi+json;version=3.0').send(openApiDocument(base(req), await visible(req), platform.config)));
 
   app.get('/collections', async (req, reply) => {
     try {
       checkF(Kvp.fromUrl(req.url));
       const b = base(req);
-      const layers = await visible();
+      const layers = await visible(req);
       return reply.type('application/json').send({
         links: [{ href: `${b}/collections`, rel: 'self', type: 'application/json', title: 'This document' }],
         crs: [CRS84_URI, ...platform.crs.offered.map(crsUri)],
@@ -143,11 +146,22 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   app.get<{ Params: { collectionId: string } }>('/collections/:collectionId', async (req, reply) => {
     try {
       checkF(Kvp.fromUrl(req.url));
-      return reply.type('application/json').send(await collectionDoc(req, await layerOr404(req.params.collectionId)));
+      return reply.type('application/json').send(await collectionDoc(req, await layerOr404(req, req.params.collectionId)));
     } catch (e) {
       return fail(req, reply, e);
     }
   });
+
+  /** The one planner, its errors as problem+json naming OGC API's parameters (a refusal is a 403). */
+  const plan = (req: FastifyRequest, layer: Layer, spec: FeatureQuerySpec): FeatureQuery => {
+    try {
+      return planFeatureQuery(platform, callerOf(req), layer, spec);
+    } catch (e) {
+      if (!(e instanceof PlanError)) throw e;
+      if (e.kind === 'forbidden') throw new OgcError('NoApplicableCode', e.message, 'collectionId', 403);
+      throw invalid(OGCAPI_PARAMS[e.param], e.message);
+    }
+  };
 
   const target = (q: FeatureQuery): EncodeTarget => ({
     layer: q.layer,
@@ -163,7 +177,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   app.get<{ Params: { collectionId: string } }>('/collections/:collectionId/items', async (req, reply) => {
     let session: FeatureSession | undefined;
     try {
-      const layer = await layerOr404(req.params.collectionId);
+      const layer = await layerOr404(req, req.params.collectionId);
       const kvp = Kvp.fromUrl(req.url);
       for (const k of kvp.keys()) if (!ITEMS_PARAMS.has(k.toLowerCase())) throw invalid(k.toLowerCase(), `Unknown query parameter '${k.toLowerCase()}' (known: ${[...ITEMS_PARAMS].join(', ')})`);
       checkStrictParams(kvp, layer);
@@ -181,16 +195,13 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       const bboxText = kvp.value('bbox');
       if (bboxText) filters.push(...bboxFilters(bboxText, parseCrsParam(layer, kvp.value('bbox-crs'), 'bbox-crs')));
       else if (kvp.value('bbox-crs')) parseCrsParam(layer, kvp.value('bbox-crs'), 'bbox-crs');
-      const q: FeatureQuery = {
-        layer,
-        access: platform.policy.decide(ANONYMOUS, layer, 'read'),
+      const q = plan(req, layer, {
+        action: 'read',
         filter: filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : { kind: 'or', operands: filters },
         outputCrs,
-        includeGeometry: !!layer.geometry,
-        sortBy: [],
         offset,
         limit,
-      };
+      });
       const opts = { crs: platform.crs, locator: 'bbox' };
       session = await FeatureSession.open(platform.pool, cfg.statementTimeoutMs);
       const s = session;
@@ -254,20 +265,11 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   app.get<{ Params: { collectionId: string; featureId: string } }>('/collections/:collectionId/items/:featureId', async (req, reply) => {
     let session: FeatureSession | undefined;
     try {
-      const layer = await layerOr404(req.params.collectionId);
+      const layer = await layerOr404(req, req.params.collectionId);
       const kvp = Kvp.fromUrl(req.url);
       checkF(kvp);
       const outputCrs = parseCrsParam(layer, kvp.value('crs'), 'crs');
-      const q: FeatureQuery = {
-        layer,
-        access: platform.policy.decide(ANONYMOUS, layer, 'read'),
-        filter: { kind: 'resourceId', ids: [req.params.featureId] },
-        outputCrs,
-        includeGeometry: !!layer.geometry,
-        sortBy: [],
-        offset: 0,
-        limit: 1,
-      };
+      const q = plan(req, layer, { action: 'read', filter: { kind: 'resourceId', ids: [req.params.featureId] }, outputCrs, limit: 1 });
       session = await FeatureSession.open(platform.pool, cfg.statementTimeoutMs);
       const { first } = await session.rows(compileSelect(q, { crs: platform.crs }, (params) => geojsonFeatureSql(target(q), params, true)), 1);
       await session.close();

@@ -8,7 +8,7 @@ import { Kvp } from '../../../src/ogc/kvp.js';
 import { OgcError, toOgcError } from '../../../src/ogc/errors.js';
 import { owsExceptionReport, serviceExceptionReport } from '../../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
-import { ANONYMOUS } from '../../../src/access/policy.js';
+import { callerOf } from '../../../src/server/principal.js';
 import { releaseWhenResponseCloses } from '../../../src/server/release.js';
 import { readWfsKvp } from './kvp-reader.js';
 import { readWfsXml, wfsXmlError } from './xml-reader.js';
@@ -35,9 +35,9 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
       const all = await platform.layers.list();
       const ctx: WfsContext = {
         platform,
-        principal: ANONYMOUS,
+        principal: callerOf(req),
         serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`,
-        layers: all.filter((l) => platform.policy.canList(ANONYMOUS, l)),
+        layers: all.filter((l) => platform.policy.canList(callerOf(req), l)),
       };
       const request = await read(ctx);
       version = request.version;
