@@ -8,7 +8,7 @@ import { createPool, type Pool } from './db/pool.js';
 import { migrate } from './db/migrate.js';
 import { LayerCatalog } from './catalog/layers.js';
 import { CrsRegistry } from './crs/registry.js';
-import { AccessPolicy } from './access/policy.js';
+import { policyByName, type AccessPolicy } from './access/policy.js';
 
 export interface Platform {
   config: Config;
@@ -22,7 +22,7 @@ export async function createPlatform(config: Config = loadConfig(), log?: Logger
   const pool = createPool(config.databaseUrl, 10, config.databaseApplicationName);
   await migrate(pool, (m) => log?.info(m));
   const crs = await CrsRegistry.load(pool, config.features.offeredCrs);
-  return { config, pool, layers: new LayerCatalog(pool), crs, policy: new AccessPolicy() };
+  return { config, pool, layers: new LayerCatalog(pool), crs, policy: policyByName(config.accessPolicy) };
 }
 
 export async function closePlatform(p: Platform): Promise<void> {

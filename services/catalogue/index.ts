@@ -21,6 +21,8 @@ import { XML_TYPE, type CswContext, type CswLimits } from './csw/context.js';
 import type { CswRequest } from './csw/request.js';
 import { harvest, readHarvestKvp, readHarvestXml, type HarvestRequest } from './csw/harvest.js';
 import { requireAdmin, WWW_AUTHENTICATE } from './csw/auth.js';
+import { mayReadRecords } from '../../src/access/policy.js';
+import { callerOf } from '../../src/server/principal.js';
 import { transaction } from './csw/transaction.js';
 
 /** The DCAT catalogue (Hydra-paged dcat:Catalog), the catalogue service's second endpoint: mounted at /dcat. */
@@ -48,7 +50,7 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
   // The administrator's credential is checked as soon as the root element names Transaction or Harvest.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (req, payload, done) => {
-    readCswBody(req, payload, BODY_LIMIT, () => requireAdmin(req, platform)).then(
+    readCswBody(req, payload, BODY_LIMIT, (root) => requireAdmin(req, platform, root === 'Harvest' ? 'harvest' : 'csw-transaction')).then(
       (body) => done(null, body),
       (e: Error) => done(e),
     );
@@ -67,6 +69,10 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
     try {
       const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits };
       const request = await read();
+      // Record-bearing operations ask the policy with the caller (capabilities and DescribeRecord hold no record).
+      if ((request.op === 'GetRecords' || request.op === 'GetRecordById' || request.op === 'GetDomain') && !mayReadRecords(platform.policy, callerOf(req))) {
+        throw new OgcError('NoApplicableCode', 'You may not read the records of this catalogue', 'request', 403);
+      }
       req.log.info({ csw: request.op }, 'csw request');
       switch (request.op) {
         case 'GetCapabilities':
@@ -80,10 +86,10 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
         case 'GetDomain':
           return reply.type(XML_TYPE).send(await getDomain(ctx, request));
         case 'Transaction':
-          requireAdmin(req, platform);
+          requireAdmin(req, platform, 'csw-transaction');
           return reply.type(XML_TYPE).send(await transaction(ctx, request));
         case 'Harvest':
-          requireAdmin(req, platform);
+          requireAdmin(req, platform, 'harvest');
           return reply.type(XML_TYPE).send(await harvest(ctx, request, (m) => req.log.info(m)));
       }
     } catch (e) {

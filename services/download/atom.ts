@@ -24,7 +24,8 @@ import type { Platform } from '../../src/platform.js';
 import type { Layer } from '../../src/catalog/layers.js';
 import { listRasterLayers, getRasterLayer, type RasterLayer } from '../../src/catalog/rasters.js';
 import { layerExtent } from '../../src/catalog/extent.js';
-import { ANONYMOUS } from '../../src/access/policy.js';
+import type { Principal } from '../../src/access/policy.js';
+import { callerOf } from '../../src/server/principal.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../src/xml/escape.js';
 import { parseCrs, crsUri } from '../../src/crs/identifiers.js';
@@ -94,18 +95,30 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
     return { kind: 'raster', name: r.name, title: r.title, abstract: r.abstract, updated: r.updatedAt, bbox: r.extent4326, crs: crsFor(r.srid), metadataIdentifier: r.metadataIdentifier };
   }
 
-  async function datasets(): Promise<AtomDataset[]> {
-    const vectors = (await platform.layers.list()).filter((l) => platform.policy.canList(ANONYMOUS, l));
+  // Atom is a download service: a dataset is listed, described and served to callers who may download it.
+  async function datasets(caller: Principal): Promise<AtomDataset[]> {
+    const vectors = (await platform.layers.list()).filter((l) => platform.policy.decide(caller, l, 'download').allowed);
     const out = await Promise.all(vectors.map(fromVector));
-    for (const r of await listRasterLayers(platform.pool)) out.push(fromRaster(r));
+    for (const r of await listRasterLayers(platform.pool)) if (platform.policy.decideRaster(caller, r, 'download').allowed) out.push(fromRaster(r));
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async function dataset(name: string): Promise<AtomDataset | undefined> {
+  async function dataset(name: string, caller: Principal): Promise<AtomDataset | undefined> {
     const l = await platform.layers.get(name);
-    if (l && platform.policy.canList(ANONYMOUS, l)) return fromVector(l);
+    if (l) return platform.policy.decide(caller, l, 'download').allowed ? fromVector(l) : undefined;
     const r = await getRasterLayer(platform.pool, name);
-    return r ? fromRaster(r) : undefined;
+    return r && platform.policy.decideRaster(caller, r, 'download').allowed ? fromRaster(r) : undefined;
+  }
+
+  /**
+   * A pre-defined file is the whole layer, built once: served only to callers who may download all of it
+   * (a caller whose right is restricted to a territory gets the extract service instead).
+   */
+  async function wholeLayerAllowed(name: string, caller: Principal): Promise<boolean> {
+    const l = await platform.layers.get(name);
+    if (!l) return true; // rasters: decided by dataset()
+    const d = platform.policy.decide(caller, l, 'download');
+    return d.allowed && d.restriction === undefined;
   }
 
   const formatsOf = (d: AtomDataset) => ATOM_FORMATS[d.kind].map((id) => FORMATS.find((f) => f.id === id)!);
@@ -275,11 +288,11 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
   const sendAtom = (reply: FastifyReply, xml: string) => reply.type(`${ATOM_TYPE}; charset=utf-8`).send(xml);
   const problem = (req: FastifyRequest, reply: FastifyReply, e: DownloadError) => reply.status(e.status).type('application/problem+json').send(problemDocument(e, req.url));
 
-  const top = async (req: FastifyRequest, reply: FastifyReply) => sendAtom(reply, serviceFeed(req, await datasets()));
+  const top = async (req: FastifyRequest, reply: FastifyReply) => sendAtom(reply, serviceFeed(req, await datasets(callerOf(req))));
   app.get('/atom', top);
   app.get('/atom/service.xml', top);
 
-  app.get('/atom/opensearch.xml', async (req, reply) => reply.type('application/opensearchdescription+xml; charset=utf-8').send(openSearch(req, await datasets())));
+  app.get('/atom/opensearch.xml', async (req, reply) => reply.type('application/opensearchdescription+xml; charset=utf-8').send(openSearch(req, await datasets(callerOf(req)))));
 
   app.get('/atom/search', async (req, reply) => {
     const q: Record<string, string> = {};
@@ -287,7 +300,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
     const code = q.spatial_dataset_identifier_code?.trim();
     if (code) {
       const ns = q.spatial_dataset_identifier_namespace?.trim();
-      const d = await dataset(code);
+      const d = await dataset(code, callerOf(req));
       if (!d || (ns && ns.replace(/\/+$/, '') !== nsUri)) {
         return problem(req, reply, new DownloadError(404, 'unknown-dataset', `No dataset '${code.slice(0, 80)}'${ns ? ` in namespace ${ns.slice(0, 120)}` : ''}`, 'spatial_dataset_identifier_code'));
       }
@@ -303,7 +316,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
       return reply.redirect(extractUrl(req, d, f, ref.srid), 302);
     }
     const terms = (q.q ?? q.searchterms ?? '').trim().toLowerCase();
-    const all = await datasets();
+    const all = await datasets(callerOf(req));
     const words = terms.split(/\s+/).filter(Boolean);
     const hits = all.filter((d) => words.every((w) => `${d.name} ${d.title} ${d.abstract}`.toLowerCase().includes(w)));
     const accept = String(req.headers.accept ?? '');
@@ -314,7 +327,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
 
   app.get<{ Params: { file: string } }>('/atom/:file', async (req, reply) => {
     const m = /^(.+)\.xml$/.exec(req.params.file);
-    const d = m ? await dataset(m[1]!) : undefined;
+    const d = m ? await dataset(m[1]!, callerOf(req)) : undefined;
     if (!d) return problem(req, reply, new DownloadError(404, 'unknown-dataset', `No dataset feed '${req.params.file.slice(0, 80)}' (feeds are /atom/<layer>.xml)`, 'layer'));
     return sendAtom(reply, datasetFeed(req, d, await builtLengths(d)));
   });
@@ -322,8 +335,9 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
   // A pre-defined file: the whole layer in one format and CRS offered by its dataset feed.
   app.get<{ Params: { layer: string; format: string; crs: string } }>('/atom/files/:layer/:format/:crs', async (req, reply) => {
     try {
-      const d = await dataset(req.params.layer);
+      const d = await dataset(req.params.layer, callerOf(req));
       if (!d) throw new DownloadError(404, 'unknown-dataset', `No dataset '${req.params.layer.slice(0, 80)}'`, 'layer');
+      if (!(await wholeLayerAllowed(d.name, callerOf(req)))) throw new DownloadError(403, 'forbidden', `You may download only part of ${d.name}: use the extract service`, 'layer');
       const f = formatsOf(d).find((y) => y.id === req.params.format);
       const srid = Number(req.params.crs);
       if (!f || !d.crs.includes(srid) || (f.fixedSrid && f.fixedSrid !== srid)) throw new DownloadError(404, 'unknown-file', `${d.name} is not offered as ${req.params.format.slice(0, 20)} in EPSG:${req.params.crs.slice(0, 10)} (see its dataset feed)`, 'format');

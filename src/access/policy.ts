@@ -1,11 +1,15 @@
 /**
  * The access policy: the single place that decides what a caller may see and that adds the predicate
- * restricting a query (territorial grants will be an ST_Intersects with the grant's territory).
- * Every service asks it before touching a layer; the query compiler ANDs its restriction into every
- * statement it builds (features, counts, property values, downloads).
+ * restricting a query (territorial grants will be an ST_Intersects with the grant's territory). Every
+ * service asks it with the request's principal (src/server/principal.ts) before touching a resource:
+ * feature layers (through the planner, src/query/planner.ts), raster layers, catalogue records (CSW,
+ * DCAT), Atom feeds and files, and the administrative operations (CSW-T, Harvest). The query compiler ANDs
+ * a layer's restriction into every statement it builds (features, counts, property values, downloads).
  *
- * For now every published layer is public to everyone (issue 2); users, groups and grants (sdi.users,
- * sdi.grants) come with the rights issue and must be decided here.
+ * PublicPolicy: every published layer and record is public; administration needs the admin principal.
+ * DenyAllPolicy (SDI_ACCESS_POLICY=deny-all): nothing is served to anyone, a lockdown for maintenance, and
+ * the policy of the route-walk test that proves no path skips the policy. Users, groups and grants
+ * (sdi.users, sdi.grants) come with the rights issue and are decided here.
  */
 import type { Layer } from '../catalog/layers.js';
 import type { SqlParams } from '../db/sql.js';
@@ -15,25 +19,89 @@ export interface Principal {
   login?: string;
 }
 
-export type Action = 'read' | 'download' | 'edit' | 'admin';
+export type Action = 'view' | 'read' | 'download' | 'edit' | 'admin';
 
 export interface AccessDecision {
   allowed: boolean;
-  /** SQL predicate over the layer's row alias restricting what may be returned; undefined = no restriction. */
+  /** SQL predicate over the resource's row alias restricting what may be returned; undefined = no restriction. */
   restriction?: (params: SqlParams, alias: string) => string;
 }
 
+/** A raster layer as the policy sees it. */
+export interface RasterResource {
+  name: string;
+}
+
+/** Administrative operations. */
+export type AdminOperation = 'csw-transaction' | 'harvest' | 'jobs';
+
 export const ANONYMOUS: Principal = {};
 
-export class AccessPolicy {
-  /** May `principal` perform `action` on `layer`, and under which restriction? */
+export const ADMIN_PRINCIPAL_LOGIN = 'admin';
+
+const DENIED: AccessDecision = { allowed: false };
+const ALLOWED: AccessDecision = { allowed: true };
+
+export interface AccessPolicy {
+  /** May `principal` perform `action` on the feature layer, and under which restriction? */
+  decide(principal: Principal, layer: Layer, action: Action): AccessDecision;
+  /** Is the layer listed at all (capabilities, collections, feeds)? */
+  canList(principal: Principal, layer: Layer): boolean;
+  decideRaster(principal: Principal, raster: RasterResource, action: Action): AccessDecision;
+  /** Catalogue records (CSW, DCAT): allowed, with a restriction over sdi.metadata_records when some are hidden. */
+  decideRecords(principal: Principal): AccessDecision;
+  mayAdminister(principal: Principal, operation: AdminOperation): boolean;
+}
+
+export class PublicPolicy implements AccessPolicy {
   decide(_principal: Principal, _layer: Layer, action: Action): AccessDecision {
-    if (action === 'read' || action === 'download') return { allowed: true };
-    return { allowed: false };
+    return action === 'view' || action === 'read' || action === 'download' ? ALLOWED : DENIED;
   }
 
-  /** Is the layer listed at all (capabilities, collections)? */
   canList(principal: Principal, layer: Layer): boolean {
     return this.decide(principal, layer, 'read').allowed;
   }
+
+  decideRaster(_principal: Principal, _raster: RasterResource, action: Action): AccessDecision {
+    return action === 'view' || action === 'read' || action === 'download' ? ALLOWED : DENIED;
+  }
+
+  decideRecords(_principal: Principal): AccessDecision {
+    return ALLOWED;
+  }
+
+  mayAdminister(principal: Principal, _operation: AdminOperation): boolean {
+    return principal.login === ADMIN_PRINCIPAL_LOGIN;
+  }
+}
+
+export class DenyAllPolicy implements AccessPolicy {
+  decide(): AccessDecision {
+    return DENIED;
+  }
+  canList(): boolean {
+    return false;
+  }
+  decideRaster(): AccessDecision {
+    return DENIED;
+  }
+  decideRecords(): AccessDecision {
+    return DENIED;
+  }
+  mayAdminister(): boolean {
+    return false;
+  }
+}
+
+export function policyByName(name: string | undefined): AccessPolicy {
+  return name === 'deny-all' ? new DenyAllPolicy() : new PublicPolicy();
+}
+
+/**
+ * May the caller read the catalogue's records? A restriction over records is not compiled by the catalogue
+ * yet (no policy returns one before the rights issue): it fails closed, so a future grant cannot leak.
+ */
+export function mayReadRecords(policy: AccessPolicy, caller: Principal): boolean {
+  const d = policy.decideRecords(caller);
+  return d.allowed && d.restriction === undefined;
 }

@@ -83,6 +83,8 @@ export interface Config {
   features: FeatureLimits;
   /** Shared secret of the administrator (CSW Transaction, Harvest): Bearer token, or the HTTP Basic password. Unset: refused. */
   adminToken?: string;
+  /** The access policy (SDI_ACCESS_POLICY): public (every published resource to everyone), or deny-all (a lockdown). */
+  accessPolicy: 'public' | 'deny-all';
   download: DownloadSettings;
   /** Outbound HTTP (webhooks, harvests): networks (CIDR) or host names allowed although private/loopback (SDI_OUTBOUND_ALLOW). */
   outboundAllow: string[];
@@ -105,6 +107,7 @@ function defaults(): Config {
     host: '127.0.0.1',
     databaseUrl: 'postgres://postgres@127.0.0.1:5432/sdi',
     databaseApplicationName: 'sdi',
+    accessPolicy: 'public',
     logLevel: 'info',
     demo: true,
     outboundAllow: [],
@@ -174,6 +177,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.SDI_DB_APPLICATION_NAME) {
     if (!/^[A-Za-z0-9._-]{1,18}$/.test(env.SDI_DB_APPLICATION_NAME)) throw new Error('SDI_DB_APPLICATION_NAME: 1 to 18 letters, digits, ".", "_" or "-"');
     cfg.databaseApplicationName = env.SDI_DB_APPLICATION_NAME;
+  }
+  if (env.SDI_ACCESS_POLICY) {
+    if (env.SDI_ACCESS_POLICY !== 'public' && env.SDI_ACCESS_POLICY !== 'deny-all') throw new Error('SDI_ACCESS_POLICY: public or deny-all');
+    cfg.accessPolicy = env.SDI_ACCESS_POLICY;
   }
   if (env.LOG_LEVEL) cfg.logLevel = env.LOG_LEVEL;
   if (env.SDI_DEMO !== undefined) cfg.demo = env.SDI_DEMO !== '0' && env.SDI_DEMO !== 'false';

@@ -75,8 +75,8 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
   const rasters: string[] = [];
   for (const name of req.layers) {
     const l = await platform.layers.get(name);
-    if (l && platform.policy.canList(principal, l)) layers.push(l);
-    else if (await getRasterLayer(platform.pool, name)) rasters.push(name);
+    if (l && platform.policy.decide(principal, l, 'download').allowed) layers.push(l);
+    else if (!l && (await getRasterLayer(platform.pool, name)) && platform.policy.decideRaster(principal, { name }, 'download').allowed) rasters.push(name);
     else throw new DownloadError(404, 'unknown-layer', `Layer '${name.slice(0, 80)}' does not exist`, 'layer');
   }
   if (layers.length && format.kind !== 'vector') throw new DownloadError(400, 'format-not-applicable', `${format.title} is a raster format; layer ${layers[0]!.name} is a vector layer`, 'format');

@@ -7,17 +7,24 @@
 import type { FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
 import { OgcError } from '../../../src/ogc/errors.js';
-import { adminToken, presentedSecret, sameSecret } from '../../../src/access/credentials.js';
+import { adminToken } from '../../../src/access/credentials.js';
+import { callerOf } from '../../../src/server/principal.js';
+import type { AdminOperation } from '../../../src/access/policy.js';
 
 export { presentedSecret } from '../../../src/access/credentials.js';
 
 export const WWW_AUTHENTICATE = 'Bearer realm="sdi", Basic realm="sdi", charset="UTF-8"';
 
-/** Throws an OgcError (401 with no or wrong credentials, 403 when no admin credential is configured). */
-export function requireAdmin(req: FastifyRequest, platform: Platform): void {
-  const token = adminToken(platform);
-  if (!token) throw new OgcError('NoApplicableCode', 'This operation is disabled: no administrator credential is configured (SDI_ADMIN_TOKEN)', 'request', 403);
-  const secret = presentedSecret(req.headers.authorization);
-  if (secret === undefined) throw new OgcError('NoApplicableCode', 'This operation requires authentication (Authorization: Bearer or Basic)', 'request', 401);
-  if (!sameSecret(secret, token)) throw new OgcError('NoApplicableCode', 'Invalid credentials', 'request', 401);
+/**
+ * The caller (resolved by the request hook, src/server/principal.ts) must be one the policy lets administer
+ * `operation`. Throws an OgcError: 403 when no admin credential is configured (the operation is disabled) or
+ * the caller is known and not allowed; 401 with no or a wrong credential.
+ */
+export function requireAdmin(req: FastifyRequest, platform: Platform, operation: AdminOperation): void {
+  if (!adminToken(platform)) throw new OgcError('NoApplicableCode', 'This operation is disabled: no administrator credential is configured (SDI_ADMIN_TOKEN)', 'request', 403);
+  const caller = callerOf(req);
+  if (platform.policy.mayAdminister(caller, operation)) return;
+  if (req.credentialRejected) throw new OgcError('NoApplicableCode', 'Invalid credentials', 'request', 401);
+  if (caller.login === undefined) throw new OgcError('NoApplicableCode', 'This operation requires authentication (Authorization: Bearer or Basic)', 'request', 401);
+  throw new OgcError('NoApplicableCode', 'You may not perform this operation', 'request', 403);
 }

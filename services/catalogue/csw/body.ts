@@ -30,7 +30,7 @@ export function sniffRootName(head: Buffer, complete: boolean): string | null | 
  * Read the body: bytes up to `limit` (413 beyond), and `checkAdmin` called (it throws the 401/403) as soon as
  * the root is an administrative operation.
  */
-export function readCswBody(req: FastifyRequest, payload: Readable, limit: number, checkAdmin: () => void): Promise<Buffer> {
+export function readCswBody(req: FastifyRequest, payload: Readable, limit: number, checkAdmin: (root: string) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) return reject(tooLarge(limit));
@@ -50,7 +50,7 @@ export function readCswBody(req: FastifyRequest, payload: Readable, limit: numbe
       const name = sniffRootName(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), complete);
       if (name === undefined) return;
       sniffed = true;
-      if (name && ADMIN_ROOTS.has(name)) checkAdmin();
+      if (name && ADMIN_ROOTS.has(name)) checkAdmin(name);
     };
     const onData = (c: Buffer) => {
       size += c.length;

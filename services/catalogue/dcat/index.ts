@@ -15,6 +15,8 @@
  * Order is the metadata identifier, and each page is read in one snapshot, so a harvest visits every
  * record once. Formats: application/rdf+xml (default), text/turtle, application/ld+json.
  */
+import { mayReadRecords } from '../../../src/access/policy.js';
+import { callerOf } from '../../../src/server/principal.js';
 import { isDatabaseUnavailable } from '../../../src/db/errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
@@ -81,7 +83,7 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
     reply.header('vary', 'Accept').type(`${RDF_MEDIA_TYPES[format]}; charset=utf-8`).send(serialise(g, format));
 
   const problem = (req: FastifyRequest, reply: FastifyReply, e: unknown) => {
-    if (e instanceof HttpProblem) return reply.status(e.status).type('application/problem+json').send({ type: 'about:blank', title: e.status === 406 ? 'Not Acceptable' : e.status === 404 ? 'Not Found' : 'Bad Request', status: e.status, detail: e.message });
+    if (e instanceof HttpProblem) return reply.status(e.status).type('application/problem+json').send({ type: 'about:blank', title: e.status === 406 ? 'Not Acceptable' : e.status === 404 ? 'Not Found' : e.status === 403 ? 'Forbidden' : 'Bad Request', status: e.status, detail: e.message });
     if (isDatabaseUnavailable(e)) {
       req.log.warn({ err: e }, 'dcat request failed: database unavailable');
       return reply.status(503).type('application/problem+json').send({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'The database is temporarily unavailable; retry in a few seconds' });
@@ -91,6 +93,8 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
   };
 
   const context = (req: FastifyRequest): { ctx: CswContext; base: string } => {
+    // Every DCAT answer is made of records: the policy is asked with the caller first.
+    if (!mayReadRecords(platform.policy, callerOf(req))) throw new HttpProblem(403, 'You may not read the records of this catalogue');
     const base = publicBaseUrl(req, platform.config);
     return { ctx: { platform, serviceUrl: `${base}${opts.mountPath}`, limits }, base };
   };
