@@ -6,7 +6,7 @@
  * framework's own errors (413, 415, invalid JSON, 404, 405, 414/431, 408) in each service's format
  * (src/server/http-errors.ts).
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import { randomUUID } from 'node:crypto';
@@ -131,7 +131,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
 
   // Set before the services are registered: each encapsulated service copies its parent's handlers then.
   // Unknown path, or a known path with another method (405 and Allow), in the format of the path's service.
-  app.setNotFoundHandler((req, reply) => {
+  const notFound = (req: FastifyRequest, reply: FastifyReply) => {
     const allowed = routes.allowed(req.url);
     if (allowed.length > 0 && !allowed.includes(req.method)) {
       if (http.corsOrigins.length > 0) allowed.push('OPTIONS');
@@ -139,6 +139,11 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
     }
     const path = (req.url.split('?')[0] ?? '/').slice(0, 200);
     return sendProblem(req, reply, { status: 404, code: 'NoApplicableCode', slug: 'not-found', detail: `No resource at ${path}` });
+  };
+  app.setNotFoundHandler(notFound);
+  // Answered before the body is read: a 404 or 405 is not turned into a 413 or 400 by what the body holds.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.is404) return notFound(req, reply);
   });
   // Errors raised before or outside a handler's own catch (body parsing, a database outage): the service's format.
   app.setErrorHandler((err, req, reply) => {
