@@ -11,7 +11,7 @@ import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { clientErrorHandler, problemOf, RouteTable, sendProblem } from './http-errors.js';
+import { clientErrorHandler, problemOf, REQUEST_ID_PATTERN, RouteTable, sendProblem } from './http-errors.js';
 import type { Platform } from '../platform.js';
 import { PUBLIC_URL_VARY, publicBaseUrl } from '../ogc/public-url.js';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/errors.js';
@@ -23,8 +23,6 @@ import { downloadRoutes } from '../../services/download/index.js';
 export const SERVICE_NAMES = ['features', 'catalogue', 'download'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-/** A caller's X-Request-Id is kept only if it is this safe (it is echoed in a header and written to logs). */
-export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const BODY_LIMIT = 10 * 1024 * 1024;
 
 /** Headers a browser client may read from a cross-origin answer (beyond the CORS-safelisted ones). */
