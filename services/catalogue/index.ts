@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
-import { Kvp } from '../../src/ogc/kvp.js';
+import { Kvp, refuseRepeatedKeys } from '../../src/ogc/kvp.js';
 import { OgcError, toOgcError } from '../../src/ogc/errors.js';
 import { owsExceptionReport10 } from '../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
@@ -100,7 +100,11 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
     }
   };
 
-  const readKvp = (kvp: Kvp) => readHarvestKvp(kvp) ?? readCswKvp(kvp, limits);
+  // Repeated keys with different values are refused before either reader takes the first (issue 13).
+  const readKvp = (kvp: Kvp) => {
+    refuseRepeatedKeys(kvp, [['TYPENAMES', 'TYPENAME'], ['NAMESPACE', 'NAMESPACES']]);
+    return readHarvestKvp(kvp) ?? readCswKvp(kvp, limits);
+  };
   app.get('/', (req, reply) => handle(req, reply, () => readKvp(Kvp.fromUrl(req.url))));
   app.post('/', (req, reply) =>
     handle(req, reply, async () => {

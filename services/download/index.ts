@@ -14,8 +14,8 @@ import { callerOf } from '../../src/server/principal.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { releaseWhenResponseCloses } from '../../src/server/release.js';
 import { DownloadError } from '../../src/download/errors.js';
-import { contentDisposition, sendProblem } from './http.js';
-import { requestFromJson, requestFromQuery, type ExtractRequest } from '../../src/download/request.js';
+import { contentDisposition, queryOf, sendProblem } from './http.js';
+import { QUERY_PARAMETERS, requestFromJson, requestFromQuery, type ExtractRequest } from '../../src/download/request.js';
 import { prepareExtract } from '../../src/download/estimate.js';
 import { buildPreparedExtract, isStreamable, openEncodedLayer } from '../../src/download/extract.js';
 import { FORMATS } from '../../src/download/formats.js';
@@ -33,10 +33,7 @@ export interface DownloadRouteOptions {
 /** Read the request from the query string (GET) or the JSON body (POST). */
 export function readRequest(req: FastifyRequest): ExtractRequest {
   if (req.method === 'POST') return requestFromJson(req.body);
-  const q: Record<string, string> = {};
-  const u = new URL(req.url, 'http://x');
-  for (const [k, v] of u.searchParams) q[k] = v;
-  return requestFromQuery(q);
+  return requestFromQuery(queryOf(req, QUERY_PARAMETERS));
 }
 
 export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOptions): Promise<void> {

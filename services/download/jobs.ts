@@ -26,7 +26,7 @@ import { ANONYMOUS, type Principal } from '../../src/access/policy.js';
 import { clientAddress } from '../../src/net/client-address.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { DownloadError } from '../../src/download/errors.js';
-import { contentDisposition, sendProblem } from './http.js';
+import { contentDisposition, queryOf, sendProblem } from './http.js';
 import { requestFromJson } from '../../src/download/request.js';
 import { estimateExtract } from '../../src/download/estimate.js';
 import { logDownload } from '../../src/download/usage.js';
@@ -122,6 +122,7 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
 
   app.post('/jobs', async (req, reply) => {
     try {
+      queryOf(req, []);
       const principal = principalOf(req, platform);
       const extractReq = requestFromJson(req.body);
       // Unknown layers, bad areas, over-limit extracts fail here, before anything is queued.
@@ -163,6 +164,7 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
 
   app.get<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
     try {
+      queryOf(req, []);
       const job = await getJob(platform.pool, req.params.id);
       if (!job) throw notFound(req.params.id);
       await checkStillPermitted(platform, job);
@@ -174,6 +176,7 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
 
   app.delete<{ Params: { id: string } }>('/jobs/:id', async (req, reply) => {
     try {
+      queryOf(req, []);
       const found = await getJob(platform.pool, req.params.id);
       if (!found) throw notFound(req.params.id);
       if (!mayCancel(req, platform, found)) {
@@ -193,6 +196,7 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
   app.get<{ Params: { id: string }; Querystring: { expires?: string; signature?: string } }>('/files/:id', async (req, reply) => {
     try {
       const { id } = req.params;
+      queryOf(req, ['expires', 'signature']);
       const check = verify(await linkSecret(platform), id, req.query.expires, req.query.signature);
       if (check === 'bad-signature') throw new DownloadError(403, 'bad-signature', 'This download link is not valid (its signature does not match: it was altered or is incomplete)', 'signature');
       if (check === 'expired') throw new DownloadError(410, 'link-expired', `This download link expired on ${new Date(Number(req.query.expires) * 1000).toISOString()}; ask for the extract again`, 'expires');

@@ -69,6 +69,29 @@ export interface DownloadSettings {
   adminUnits: Record<'commune' | 'epci' | 'departement' | 'region', AdminUnitTable>;
 }
 
+/**
+ * The HTTP server's own limits (issue 13, point 12): how long a client may take to send its headers and its
+ * request, how long an idle keep-alive or silent connection is kept, how many connections at once, and CORS.
+ */
+export interface HttpSettings {
+  /** Whole header block received within this time, else 408 and the connection closed (slowloris). */
+  headersTimeoutMs: number;
+  /** Whole request (headers and body) received within this time. Node applies it to receiving only: a long streamed response is not cut. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this time. */
+  keepAliveTimeoutMs: number;
+  /** A connection with no traffic either way for this long is closed (a client that stopped reading); 0 = never. Must exceed the longest silent processing (statement timeout, direct extract building, synchronous Harvest). */
+  idleTimeoutMs: number;
+  /** Connections above this number are refused at once (0 = no cap). */
+  maxConnections: number;
+  /** Request line + headers, in bytes (Node's maxHeaderSize): above, 414 (long URL) or 431. */
+  maxHeaderBytes: number;
+  /** Origins allowed by CORS: ['*'] (any, without credentials), a list of exact origins, or [] (CORS off). */
+  corsOrigins: string[];
+  /** Access-Control-Allow-Credentials for the listed origins (never with '*'). */
+  corsCredentials: boolean;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -90,6 +113,7 @@ export interface Config {
   outboundAllow: string[];
   /** Reverse proxies (CIDR) whose Forwarded / X-Forwarded-* headers are believed (SDI_TRUSTED_PROXIES); default none. */
   trustedProxies: string[];
+  http: HttpSettings;
 }
 
 /** The French list: Lambert-93, CC 42–50, WGS 84, Web Mercator, RGF93 geographic, ETRS89, LAEA, overseas UTMs. */
@@ -112,6 +136,18 @@ function defaults(): Config {
     demo: true,
     outboundAllow: [],
     trustedProxies: [],
+    http: {
+      headersTimeoutMs: 15_000,
+      requestTimeoutMs: 120_000,
+      // Above the 60 s idle timeout of the usual reverse proxies and load balancers (nginx, AWS ALB), so that
+      // they, not we, close an idle upstream connection (else a request may race our close and fail).
+      keepAliveTimeoutMs: 72_000,
+      idleTimeoutMs: 600_000,
+      maxConnections: 1024,
+      maxHeaderBytes: 32 * 1024,
+      corsOrigins: ['*'],
+      corsCredentials: false,
+    },
     namespace: { prefix: 'sdi', uri: 'https://sdi.example.org/features' },
     service: {
       title: 'Plateforme régionale de données géographiques',
@@ -214,10 +250,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
   if (env.SDI_OUTBOUND_ALLOW !== undefined) cfg.outboundAllow = list(env.SDI_OUTBOUND_ALLOW);
   if (env.SDI_TRUSTED_PROXIES !== undefined) cfg.trustedProxies = list(env.SDI_TRUSTED_PROXIES);
+  const h = cfg.http;
+  const int = (name: string, min: number): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d+$/.test(v.trim()) || Number(v) < min) throw new Error(`${name} must be an integer of at least ${min}, got '${v}'`);
+    return Number(v);
+  };
+  h.headersTimeoutMs = int('SDI_HEADERS_TIMEOUT_MS', 100) ?? h.headersTimeoutMs;
+  h.requestTimeoutMs = int('SDI_REQUEST_TIMEOUT_MS', 0) ?? h.requestTimeoutMs;
+  h.keepAliveTimeoutMs = int('SDI_KEEP_ALIVE_TIMEOUT_MS', 1) ?? h.keepAliveTimeoutMs;
+  h.idleTimeoutMs = int('SDI_IDLE_TIMEOUT_MS', 0) ?? h.idleTimeoutMs;
+  h.maxConnections = int('SDI_MAX_CONNECTIONS', 0) ?? h.maxConnections;
+  h.maxHeaderBytes = int('SDI_MAX_HEADER_BYTES', 1024) ?? h.maxHeaderBytes;
+  if (env.SDI_CORS_ORIGINS !== undefined) h.corsOrigins = env.SDI_CORS_ORIGINS.trim().toLowerCase() === 'none' ? [] : list(env.SDI_CORS_ORIGINS);
+  if (env.SDI_CORS_CREDENTIALS !== undefined) h.corsCredentials = env.SDI_CORS_CREDENTIALS === '1' || env.SDI_CORS_CREDENTIALS === 'true';
+  checkHttp(h);
   if (cfg.baseUrl) cfg.baseUrl = cfg.baseUrl.replace(/\/+$/, '');
   // Only an absolute http(s) URL is a public base URL (vitest, like Vite, puts BASE_URL=/ in the environment).
   if (cfg.baseUrl !== undefined && !/^https?:\/\/[^/]/i.test(cfg.baseUrl)) delete cfg.baseUrl;
   return cfg;
+}
+
+/** Settings Node would refuse, or that would make CORS unsafe, fail at start with a clear message. */
+function checkHttp(h: HttpSettings): void {
+  if (h.requestTimeoutMs > 0 && h.headersTimeoutMs > h.requestTimeoutMs) throw new Error(`The headers timeout (${h.headersTimeoutMs} ms) cannot exceed the request timeout (${h.requestTimeoutMs} ms)`);
+  if (h.corsOrigins.includes('*') && h.corsOrigins.length > 1) throw new Error("CORS origins: '*' cannot be combined with a list of origins");
+  if (h.corsOrigins.includes('*') && h.corsCredentials) throw new Error("CORS: credentials cannot be allowed for every origin ('*'); list the origins (SDI_CORS_ORIGINS)");
+  for (const o of h.corsOrigins) if (o !== '*' && !/^https?:\/\/[^/\s]+$/i.test(o)) throw new Error(`CORS origin '${o}' is not an origin (scheme://host[:port], no path)`);
 }
 
 function mergeInto(target: Record<string, unknown>, src: Record<string, unknown>): void {

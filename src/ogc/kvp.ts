@@ -3,10 +3,14 @@
  * We parse the raw query string ourselves (not the framework's) so that `+` decoding and repeated keys follow
  * the OGC rules and so that nothing is lost to a framework's own interpretation.
  */
+import { invalid } from './errors.js';
+
 export class Kvp {
   private readonly map = new Map<string, string>();
   /** Keys sent more than once (upper case); APIs that must refuse repetitions read this. */
   readonly repeated = new Set<string>();
+  /** Keys sent more than once with different values (upper case): which one is meant cannot be known. */
+  readonly conflicting = new Set<string>();
 
   constructor(rawQuery: string) {
     for (const part of rawQuery.split('&')) {
@@ -16,8 +20,12 @@ export class Kvp {
       const rawValue = eq < 0 ? '' : part.slice(eq + 1);
       const key = decode(rawKey).toUpperCase();
       // The first occurrence wins; a repeated key is a client bug we do not try to merge.
-      if (!this.map.has(key)) this.map.set(key, decode(rawValue));
-      else this.repeated.add(key);
+      const value = decode(rawValue);
+      if (!this.map.has(key)) this.map.set(key, value);
+      else {
+        this.repeated.add(key);
+        if (this.map.get(key) !== value) this.conflicting.add(key);
+      }
     }
   }
 
@@ -42,6 +50,21 @@ export class Kvp {
 
   keys(): string[] {
     return [...this.map.keys()];
+  }
+}
+
+/**
+ * OGC KVP services (WFS, CSW): a parameter given twice with different values (`TYPENAMES=a&TYPENAMES=b`,
+ * `REQUEST=GetFeature&request=GetCapabilities`: names are case-insensitive, OGC 06-121r3 §11.5) or under two
+ * of its aliases with different values (`TYPENAMES=a&TYPENAME=b`) is refused with InvalidParameterValue,
+ * locator the parameter (issue 13). The same value twice is accepted: clients that append their parameters to
+ * a URL already holding some send such repeats, and nothing is ambiguous.
+ */
+export function refuseRepeatedKeys(kvp: Kvp, aliases: readonly (readonly string[])[] = []): void {
+  for (const k of kvp.conflicting) throw invalid(k, `Parameter ${k} is given more than once with different values; give it once`);
+  for (const group of aliases) {
+    const given = group.filter((k) => kvp.has(k));
+    if (given.length > 1 && new Set(given.map((k) => kvp.get(k))).size > 1) throw invalid(given[1]!, `Parameters ${given.join(' and ')} name the same thing with different values; give one`);
   }
 }
 

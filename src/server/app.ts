@@ -1,9 +1,17 @@
 /**
  * Builds the Fastify application: request ids and pino logs, /healthz and /readyz, and the services
  * mounted under their paths. Each service can also run alone (services/<name>/server.ts).
+ * HTTP hardening (issue 13, points 11 and 12): server timeouts and a connection cap, security headers
+ * (@fastify/helmet), CORS by configuration (@fastify/cors), validated request ids, Cache-Control, and the
+ * framework's own errors (413, 415, invalid JSON, 404, 405, 414/431, 408) in each service's format
+ * (src/server/http-errors.ts).
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { clientErrorHandler, problemOf, REQUEST_ID_PATTERN, RouteTable, sendProblem } from './http-errors.js';
 import type { Platform } from '../platform.js';
 import { PUBLIC_URL_VARY, publicBaseUrl } from '../ogc/public-url.js';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/errors.js';
@@ -16,19 +24,109 @@ import { registerPrincipal } from './principal.js';
 export const SERVICE_NAMES = ['features', 'catalogue', 'download'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
+const BODY_LIMIT = 10 * 1024 * 1024;
+
+/** Headers a browser client may read from a cross-origin answer (beyond the CORS-safelisted ones). */
+const EXPOSED_HEADERS = ['Content-Disposition', 'Content-Crs', 'Content-Length', 'Location', 'Retry-After', 'Link', 'X-Request-Id', 'X-Feature-Count', 'X-Feature-Count-Estimate', 'WWW-Authenticate'];
+
+/**
+ * Cache-Control of an answer that did not set its own: errors, writes, admin requests, health and job
+ * status are never stored; other answers depend on the data (layers, records) and are revalidated each time.
+ */
+function cachePolicy(req: FastifyRequest, status: number): string {
+  if (status >= 400) return 'no-store';
+  if (req.method !== 'GET' && req.method !== 'HEAD') return 'no-store';
+  if (req.headers.authorization) return 'private, no-store';
+  const path = req.url.split('?')[0] ?? '';
+  if (path === '/healthz' || path === '/readyz' || path.startsWith('/download/jobs') || path.startsWith('/download/files')) return 'no-store';
+  return 'no-cache';
+}
+
 export async function buildApp(platform: Platform, services: readonly ServiceName[] = SERVICE_NAMES): Promise<FastifyInstance> {
+  const http = platform.config.http;
+  // The URL of the request a socket is serving, for a client error (a timeout) that comes while its body arrives.
+  const socketUrls = new WeakMap<Socket, string>();
+  const routes = new RouteTable();
   const app = Fastify({
     logger: { level: platform.config.logLevel },
-    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].length <= 128 ? req.headers['x-request-id'] : randomUUID()),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    },
     requestIdHeader: false,
-    bodyLimit: 10 * 1024 * 1024,
+    bodyLimit: BODY_LIMIT,
     // Query strings are parsed by the OGC KVP reader, not by the framework.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Timeouts (issue 13, point 12). Node applies headersTimeout and requestTimeout to receiving the request
+    // only (a streamed download is not cut by them); idle (connectionTimeout) is socket inactivity both ways.
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    connectionTimeout: http.idleTimeoutMs,
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      maxHeaderSize: http.maxHeaderBytes,
+      // Node looks for expired requests every 30 s by default: a slowloris would live up to 30 s past the limit.
+      connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(http.headersTimeoutMs / 3))),
+    },
+    clientErrorHandler: clientErrorHandler({
+      maxHeaderBytes: http.maxHeaderBytes,
+      pathOfSocket: (s) => socketUrls.get(s),
+      log: (err) => app.log.debug({ err }, 'client error'),
+    }),
+    // A bad %-escape or an over-long segment in the path, found by the router.
+    frameworkErrors: (err, req, reply) => {
+      reply.header('x-content-type-options', 'nosniff');
+      return sendProblem(req, reply, problemOf(err, req, BODY_LIMIT));
+    },
+  });
+  if (http.maxConnections > 0) app.server.maxConnections = http.maxConnections;
+  // Every route and its methods, for 405 Method Not Allowed with its Allow header, and as a list (routeList)
+  // that the deny-all test walks, so that no route escapes the policy unnoticed.
+  const routeList: Array<{ method: string; url: string }> = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (r) => {
+    routes.add(r.url, r.method);
+    for (const m of [r.method].flat()) routeList.push({ method: String(m).toUpperCase(), url: r.url });
+  });
+
+  // Security headers for APIs (XML, JSON, files; one small HTML search page without script or style).
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+    // Features, records and files are meant to be used from other sites' maps and catalogues.
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    crossOriginEmbedderPolicy: false,
+    // HSTS belongs to the TLS terminator (this process speaks plain HTTP behind it).
+    strictTransportSecurity: false,
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+  });
+  if (http.corsOrigins.length > 0) {
+    const any = http.corsOrigins.includes('*');
+    await app.register(cors, {
+      origin: any ? '*' : http.corsOrigins,
+      credentials: !any && http.corsCredentials,
+      methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
+      allowedHeaders: ['Accept', 'Accept-Language', 'Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: EXPOSED_HEADERS,
+      maxAge: 600,
+      // OPTIONS without Origin (curl, monitoring) gets the same 204 rather than a text/plain 400.
+      strictPreflight: false,
+    });
+  }
+
+  app.addHook('onRequest', async (req) => {
+    if (req.raw.socket) socketUrls.set(req.raw.socket, req.url);
+  });
+  app.addHook('onResponse', async (req) => {
+    if (req.raw.socket) socketUrls.delete(req.raw.socket);
   });
   // The caller, resolved once per request before any service sees it.
   registerPrincipal(app, platform);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (reply.statusCode >= 400) reply.header('cache-control', 'no-store');
+    else if (!reply.hasHeader('cache-control')) reply.header('cache-control', cachePolicy(req, reply.statusCode));
     // Every 503 (database restarting, no free connection, statement timeout) says when to come back.
     if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     // Public URLs in answers follow the Host and proxy headers unless BASE_URL is set: tell caches so.
@@ -38,6 +136,28 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
     }
   });
 
+  // Set before the services are registered: each encapsulated service copies its parent's handlers then.
+  // Unknown path, or a known path with another method (405 and Allow), in the format of the path's service.
+  const notFound = (req: FastifyRequest, reply: FastifyReply) => {
+    const allowed = routes.allowed(req.url);
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
+      if (http.corsOrigins.length > 0) allowed.push('OPTIONS');
+      return sendProblem(req, reply, { status: 405, code: 'OperationNotSupported', slug: 'method-not-allowed', detail: `Method ${req.method} is not allowed here (allowed: ${allowed.join(', ')})` }, { allow: allowed.join(', ') });
+    }
+    const path = (req.url.split('?')[0] ?? '/').slice(0, 200);
+    return sendProblem(req, reply, { status: 404, code: 'NoApplicableCode', slug: 'not-found', detail: `No resource at ${path}` });
+  };
+  app.setNotFoundHandler(notFound);
+  // Answered before the body is read: a 404 or 405 is not turned into a 413 or 400 by what the body holds.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.is404) return notFound(req, reply);
+  });
+  // Errors raised before or outside a handler's own catch (body parsing, a database outage): the service's format.
+  app.setErrorHandler((err, req, reply) => {
+    const p = problemOf(err, req, BODY_LIMIT);
+    if (p.status >= 500 && !isDatabaseUnavailable(err)) req.log.error({ err }, 'unhandled error');
+    return sendProblem(req, reply, p);
+  });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
@@ -74,13 +194,5 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
     };
   });
 
-  app.setNotFoundHandler((req, reply) => {
-    reply.status(404).type('application/problem+json').send({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No resource at ${req.url.split('?')[0]}` });
-  });
-  app.setErrorHandler((err, req, reply) => {
-    const status = isDatabaseUnavailable(err) ? 503 : ((err as { statusCode?: number }).statusCode ?? 500);
-    if (status >= 500) req.log.error({ err }, 'unhandled error');
-    reply.status(status).type('application/problem+json').send({ type: 'about:blank', title: status === 503 ? 'Service Unavailable' : status >= 500 ? 'Internal Server Error' : 'Bad Request', status, detail: status === 503 ? 'The database is temporarily unavailable; retry in a few seconds' : status >= 500 ? 'Internal error' : (err as Error).message });
-  });
   return app;
 }

@@ -33,6 +33,8 @@ const CONFORMANCE = [
 ];
 
 const ITEMS_PARAMS = new Set(['limit', 'offset', 'bbox', 'bbox-crs', 'crs', 'datetime', 'f']);
+const FEATURE_PARAMS = new Set(['crs', 'f']);
+const DOCUMENT_PARAMS = new Set(['f']);
 const GEOJSON = 'application/geo+json';
 
 export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
@@ -49,6 +51,10 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     const f = kvp.value('f');
     if (f && !['json', 'geojson', 'application/json', 'application/geo+json'].includes(f.toLowerCase())) throw new OgcError('InvalidParameterValue', `Format f=${f} is not available (json only)`, 'f', 400);
   };
+  const checkDocumentParams = (kvp: Kvp) => {
+    checkKnownParams(kvp, DOCUMENT_PARAMS);
+    checkF(kvp);
+  };
   const crsListOf = (l: Layer) => {
     const native = l.geometry?.srid ?? l.defaultCrs;
     return [CRS84_URI, ...platform.crs.layerCrs(native, l.otherCrs).map(crsUri)];
@@ -58,18 +64,30 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
    * `datetime` (no collection declares a temporal property yet, so no value can be honoured), and CRS
    * values that are not URIs (Part 2 §6.2: crs and bbox-crs are URIs).
    */
-  const checkStrictParams = (kvp: Kvp, l: Layer) => {
+  /**
+   * Part 1 /req/core/query-param-unknown and /req/core/query-param-invalid: a parameter the operation does not
+   * define, or one given twice (which `limit` wins?), is a 400 naming the known ones (issue 13).
+   */
+  const checkKnownParams = (kvp: Kvp, known: Set<string>) => {
+    for (const k of kvp.keys()) if (!known.has(k.toLowerCase())) throw invalid(k.toLowerCase(), `Unknown query parameter '${k.toLowerCase().slice(0, 40)}' (known: ${[...known].join(', ')})`);
     for (const k of kvp.repeated) throw invalid(k.toLowerCase(), `Parameter '${k.toLowerCase()}' is given more than once`);
+  };
+  /** Part 2 §6.2: crs and bbox-crs are URIs. */
+  const checkCrsUris = (kvp: Kvp) => {
+    for (const k of ['crs', 'bbox-crs']) {
+      const v = kvp.value(k);
+      if (v !== undefined && !/^https?:\/\//i.test(v)) throw invalid(k, `${k} must be a CRS URI such as http://www.opengis.net/def/crs/EPSG/0/2154, not '${v.slice(0, 80)}'`);
+    }
+  };
+  const checkStrictParams = (kvp: Kvp, l: Layer) => {
+    checkKnownParams(kvp, ITEMS_PARAMS);
     if (kvp.has('datetime')) {
       const v = kvp.get('datetime') ?? '';
       const instantOrInterval = /^(\.\.|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)(\/(\.\.|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?))?$/;
       if (!instantOrInterval.test(v.trim())) throw invalid('datetime', 'datetime must be an RFC 3339 instant or interval (e.g. 2024-01-01T00:00:00Z/..)');
       throw invalid('datetime', `Collection ${l.name} has no temporal property; datetime cannot be applied`);
     }
-    for (const k of ['crs', 'bbox-crs']) {
-      const v = kvp.value(k);
-      if (v !== undefined && !/^https?:\/\//i.test(v)) throw invalid(k, `${k} must be a CRS URI such as http://www.opengis.net/def/crs/EPSG/0/2154, not '${v.slice(0, 80)}'`);
-    }
+    checkCrsUris(kvp);
   };
 
   const parseCrsParam = (l: Layer, value: string | undefined, locator: string): CrsRef => {
@@ -107,7 +125,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
 
   app.get('/', async (req, reply) => {
     try {
-      checkF(Kvp.fromUrl(req.url));
+      checkDocumentParams(Kvp.fromUrl(req.url));
       const b = base(req);
       return reply.type('application/json').send({
         title: platform.config.service.title,
@@ -124,13 +142,20 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     }
   });
 
-  app.get('/conformance', async (_req, reply) => reply.type('application/json').send({ conformsTo: CONFORMANCE }));
+  app.get('/conformance', async (req, reply) => {
+    try {
+      checkDocumentParams(Kvp.fromUrl(req.url));
+      return reply.type('application/json').send({ conformsTo: CONFORMANCE });
+    } catch (e) {
+      return fail(req, reply, e);
+    }
+  });
 
   app.get('/api', async (req, reply) => reply.type('application/vnd.oai.openapi+json;version=3.0').send(openApiDocument(base(req), await visible(req), platform.config)));
 
   app.get('/collections', async (req, reply) => {
     try {
-      checkF(Kvp.fromUrl(req.url));
+      checkDocumentParams(Kvp.fromUrl(req.url));
       const b = base(req);
       const layers = await visible(req);
       return reply.type('application/json').send({
@@ -145,7 +170,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
 
   app.get<{ Params: { collectionId: string } }>('/collections/:collectionId', async (req, reply) => {
     try {
-      checkF(Kvp.fromUrl(req.url));
+      checkDocumentParams(Kvp.fromUrl(req.url));
       return reply.type('application/json').send(await collectionDoc(req, await layerOr404(req, req.params.collectionId)));
     } catch (e) {
       return fail(req, reply, e);
@@ -179,7 +204,6 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     try {
       const layer = await layerOr404(req, req.params.collectionId);
       const kvp = Kvp.fromUrl(req.url);
-      for (const k of kvp.keys()) if (!ITEMS_PARAMS.has(k.toLowerCase())) throw invalid(k.toLowerCase(), `Unknown query parameter '${k.toLowerCase()}' (known: ${[...ITEMS_PARAMS].join(', ')})`);
       checkStrictParams(kvp, layer);
       checkF(kvp);
       const limitText = kvp.value('limit');
@@ -267,6 +291,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     try {
       const layer = await layerOr404(req, req.params.collectionId);
       const kvp = Kvp.fromUrl(req.url);
+      checkKnownParams(kvp, FEATURE_PARAMS);
+      checkCrsUris(kvp);
       checkF(kvp);
       const outputCrs = parseCrsParam(layer, kvp.value('crs'), 'crs');
       const q = plan(req, layer, { action: 'read', filter: { kind: 'resourceId', ids: [req.params.featureId] }, outputCrs, limit: 1 });

@@ -3,7 +3,7 @@
  * (TYPENAME, MAXFEATURES, FEATUREID, NAMESPACE), and the lenient forms QGIS, GDAL and OWSLib send.
  */
 import { limitQueries, limitSortKeys } from '../../../src/query/limits.js';
-import { Kvp, list } from '../../../src/ogc/kvp.js';
+import { Kvp, list, refuseRepeatedKeys } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { parseCrs, isYX } from '../../../src/crs/identifiers.js';
 import { parseFesFilterText } from '../../../src/filter/fes-reader.js';
@@ -99,7 +99,11 @@ function parseFilterParam(text: string): Filter {
   return parseFesFilterText(unwrapped);
 }
 
+/** Spellings of one WFS parameter (2.0 and 1.x): both given with different values is ambiguous. */
+export const WFS_ALIASES = [['TYPENAMES', 'TYPENAME'], ['COUNT', 'MAXFEATURES'], ['RESOURCEID', 'FEATUREID'], ['NAMESPACES', 'NAMESPACE']] as const;
+
 export function readWfsKvp(kvp: Kvp, resolveType: TypeNameResolver): WfsRequest {
+  refuseRepeatedKeys(kvp, WFS_ALIASES);
   const service = kvp.value('SERVICE');
   if (service && service.toUpperCase() !== 'WFS') throw invalid('service', `Service ${service} is not WFS`);
   const requestName = kvp.value('REQUEST');
