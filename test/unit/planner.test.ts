@@ -94,7 +94,7 @@ describe('compile: one set of functions for select, count and clipped select', (
 
   it('a paged select: filter bound as a parameter, total order, LIMIT/OFFSET bound', () => {
     const s = compileSelect(base, { crs }, () => 't.gid', 1);
-    expect(s.text).toMatch(/FROM "data"."communes" AS t WHERE .*"nom".* ORDER BY "gid" LIMIT \$\d+::bigint OFFSET \$\d+::bigint/);
+    expect(s.text).toMatch(/FROM "data"."communes" AS t WHERE .*"nom".* ORDER BY t."gid" LIMIT \$\d+::bigint OFFSET \$\d+::bigint/);
     expect(s.text).not.toContain('DROP TABLE');
     expect(s.values).toContain("Orléans'; DROP TABLE x; --");
     expect(s.values).toContain(11); // limit + 1 extra row

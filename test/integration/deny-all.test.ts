@@ -1,0 +1,198 @@
+/**
+ * Issue 8: no path skips the policy. The platform is built in this process on the suite's database with
+ * the deny-all policy (SDI_ACCESS_POLICY=deny-all) and every route Fastify knows is walked, with real names
+ * and ids (the demo layers, a catalogue record, the raster layer, a queued job, a finished job's signed
+ * link): no feature, record or file comes out, and each refusal is in the protocol's own format. The routes
+ * are enumerated from the Fastify instance, so a route added later without a sample here (or without the
+ * policy) fails this test.
+ */
+import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
+import { createHmac, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { ROOT, baseUrl, db } from '../helpers.js';
+
+type Inject = (o: { method: string; url: string; headers?: Record<string, string>; payload?: string }) => Promise<{ statusCode: number; headers: Record<string, unknown>; body: string }>;
+interface App {
+  inject: Inject;
+  ready(): Promise<unknown>;
+  close(): Promise<unknown>;
+  routeList: Array<{ method: string; url: string }>;
+}
+
+let app: App;
+let publicApp: App;
+let platform: { pool: { end(): Promise<void> } };
+let recordId = '';
+let queuedJob = '';
+let doneJob = '';
+let fileLink = '';
+
+const WFS_XML = (inner: string) => `<wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0">${inner}</wfs:GetFeature>`;
+
+beforeAll(async () => {
+  const { loadConfig } = await import(join(ROOT, 'dist/src/config/index.js'));
+  const { createPlatform } = await import(join(ROOT, 'dist/src/platform.js'));
+  const { buildApp } = await import(join(ROOT, 'dist/src/server/app.js'));
+  const config = loadConfig({ ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: baseUrl(), SDI_ACCESS_POLICY: 'deny-all', SDI_DEMO: '0', LOG_LEVEL: 'silent', SDI_DOWNLOAD_DIR: inject('downloadDir'), SDI_ADMIN_TOKEN: 'deny-all-test-admin-token' });
+  expect(config.accessPolicy).toBe('deny-all');
+  platform = await createPlatform(config);
+  app = (await buildApp(platform)) as App;
+  await app.ready();
+  // The control: the same platform with the public policy, to show that the walk does see data when it flows.
+  publicApp = (await buildApp({ ...platform, policy: new (await import(join(ROOT, 'dist/src/access/policy.js'))).PublicPolicy() })) as App;
+  await publicApp.ready();
+
+  recordId = (await db().query<{ identifier: string }>('SELECT identifier FROM sdi.metadata_records ORDER BY identifier LIMIT 1')).rows[0]!.identifier;
+  // A queued job and a finished one with a signed link to its (pretended) file, as the public service made them.
+  queuedJob = randomUUID();
+  doneJob = randomUUID();
+  const request = JSON.stringify({ layers: ['communes'], format: 'gpkg', crs: 2154, clip: false, zip: false });
+  await db().query(
+    `INSERT INTO sdi.jobs (id, kind, state, request, result, expires_at) VALUES
+       ($1, 'download', 'queued', $3::jsonb, NULL, NULL),
+       ($2, 'download', 'done', $3::jsonb, '{"file":"deny-all-test.gpkg","mediaType":"application/geopackage+sqlite3"}'::jsonb, now() + interval '1 day')`,
+    [queuedJob, doneJob, request],
+  );
+  const secret = (await db().query("SELECT value FROM sdi.settings WHERE key = 'download.link_secret'")).rows[0]?.value as string | undefined;
+  const expires = Math.floor(Date.now() / 1000) + 3600;
+  const sig = secret ? createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${doneJob}.${expires}`).digest('base64url') : 'x';
+  fileLink = `/download/files/${doneJob}?expires=${expires}&signature=${sig}`;
+}, 120_000);
+
+afterAll(async () => {
+  await db().query('DELETE FROM sdi.jobs WHERE id = ANY($1::uuid[])', [[queuedJob, doneJob].filter(Boolean)]);
+  await app?.close();
+  await publicApp?.close();
+  await platform?.pool.end();
+});
+
+/** Requests per route (method + path as Fastify declares it). Each must leak nothing. */
+function samples(): Record<string, Array<{ url: string; payload?: string; headers?: Record<string, string> }>> {
+  const post = (url: string, payload: string, type = 'application/xml') => ({ url, payload, headers: { 'content-type': type } });
+  return {
+    'GET /wfs': [
+      { url: '/wfs?SERVICE=WFS&REQUEST=GetCapabilities' },
+      { url: '/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=sdi:communes' },
+      { url: '/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&COUNT=5' },
+      { url: '/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&RESOURCEID=communes.1' },
+      { url: '/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&STOREDQUERY_ID=urn:ogc:def:query:OGC-WFS::GetFeatureById&ID=communes.1' },
+      { url: '/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetPropertyValue&TYPENAMES=sdi:communes&VALUEREFERENCE=nom' },
+      { url: '/wfs?SERVICE=WFS&VERSION=1.0.0&REQUEST=GetFeature&TYPENAME=communes&MAXFEATURES=5' },
+    ],
+    'POST /wfs': [post('/wfs', WFS_XML('<wfs:Query typeNames="sdi:communes"/>')), post('/wfs', 'SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes', 'application/x-www-form-urlencoded')],
+    'GET /ogcapi': [{ url: '/ogcapi/' }],
+    'GET /ogcapi/conformance': [{ url: '/ogcapi/conformance' }],
+    'GET /ogcapi/api': [{ url: '/ogcapi/api' }],
+    'GET /ogcapi/collections': [{ url: '/ogcapi/collections' }],
+    'GET /ogcapi/collections/:collectionId': [{ url: '/ogcapi/collections/communes' }],
+    'GET /ogcapi/collections/:collectionId/items': [{ url: '/ogcapi/collections/communes/items?limit=5' }],
+    'GET /ogcapi/collections/:collectionId/items/:featureId': [{ url: '/ogcapi/collections/communes/items/1' }],
+    'GET /csw': [
+      { url: '/csw?service=CSW&version=2.0.2&request=GetCapabilities' },
+      { url: '/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=results&elementSetName=full' },
+      { url: `/csw?service=CSW&version=2.0.2&request=GetRecordById&id=${encodeURIComponent(recordId)}&elementSetName=full` },
+      { url: '/csw?service=CSW&version=2.0.2&request=GetDomain&PropertyName=dc:title' },
+    ],
+    'POST /csw': [
+      post('/csw', `<csw:GetRecords xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2" resultType="results"><csw:Query typeNames="csw:Record"><csw:ElementSetName>full</csw:ElementSetName></csw:Query></csw:GetRecords>`),
+      // The administrator, even with the right credential, may not write under deny-all.
+      { ...post('/csw', `<csw:Transaction xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2"><csw:Delete><csw:Constraint version="1.1.0"><csw:CqlText>dc:identifier like '%'</csw:CqlText></csw:Constraint></csw:Delete></csw:Transaction>`), headers: { 'content-type': 'application/xml', authorization: 'Bearer deny-all-test-admin-token' } },
+    ],
+    'GET /dcat': [{ url: '/dcat/' }],
+    'GET /dcat/catalog.:ext': [{ url: '/dcat/catalog.jsonld' }, { url: '/dcat/catalog.ttl' }],
+    'GET /dcat/records/:id': [{ url: `/dcat/records/${encodeURIComponent(recordId)}` }],
+    'GET /download': [{ url: '/download/' }],
+    'GET /download/api': [{ url: '/download/api' }],
+    'GET /download/estimate': [{ url: '/download/estimate?layer=communes&format=gpkg' }, { url: '/download/estimate?layer=communes_densite&format=gtiff&commune=45234' }],
+    'POST /download/estimate': [post('/download/estimate', JSON.stringify({ layers: ['communes'], format: 'gpkg' }), 'application/json')],
+    'GET /download/extract': [{ url: '/download/extract?layer=communes&format=geojson&departement=45' }, { url: '/download/extract?layer=communes&format=gpkg&departement=45' }, { url: '/download/extract?layer=communes_densite&format=gtiff&commune=45234' }],
+    'POST /download/extract': [post('/download/extract', JSON.stringify({ layers: ['communes'], format: 'geojson', area: { departement: '45' } }), 'application/json')],
+    'POST /download/jobs': [post('/download/jobs', JSON.stringify({ layers: ['communes'], format: 'gpkg' }), 'application/json')],
+    'GET /download/jobs/:id': [{ url: `/download/jobs/${queuedJob}` }, { url: `/download/jobs/${doneJob}` }],
+    'DELETE /download/jobs/:id': [{ url: `/download/jobs/${queuedJob}` }],
+    'GET /download/files/:id': [{ url: fileLink }],
+    'GET /download/atom': [{ url: '/download/atom' }],
+    'GET /download/atom/service.xml': [{ url: '/download/atom/service.xml' }],
+    'GET /download/atom/opensearch.xml': [{ url: '/download/atom/opensearch.xml' }],
+    'GET /download/atom/search': [{ url: '/download/atom/search?q=communes' }, { url: '/download/atom/search?spatial_dataset_identifier_code=communes' }, { url: '/download/atom/search?spatial_dataset_identifier_code=communes&crs=EPSG:2154' }],
+    'GET /download/atom/:file': [{ url: '/download/atom/communes.xml' }, { url: '/download/atom/communes_densite.xml' }],
+    'GET /download/atom/files/:layer/:format/:crs': [{ url: '/download/atom/files/communes/gpkg/2154' }, { url: '/download/atom/files/communes_densite/gtiff/2154' }],
+    // Service documents without data.
+    'GET /healthz': [{ url: '/healthz' }],
+    'GET /readyz': [{ url: '/readyz' }],
+    'GET /': [{ url: '/' }],
+  };
+}
+
+/**
+ * Data that must never come out. Layer names alone are no test (the service description speaks of
+ * "communes, EPCI"; a search echoes its terms): what is looked for is a layer exposed as a resource, a
+ * feature's values, a record, a feed entry.
+ */
+const leaks = () => [
+  /<(wfs:)?FeatureType>|sdi:communes|sdi:epci/, // WFS capabilities listing a type
+  /"id":\s*"(communes|epci|communes_points|communes_densite)"|\/collections\/(communes|epci)/, // OGC API collections
+  /"name":\s*"(communes|communes_points|communes_densite)"/, // download landing layers ("epci" is also a parameter name)
+  /Orl[ée]ans|Saint-Jean-de-la-Ruelle|"code":\s*"45/, // feature values
+  /<csw:(Brief|Summary)?Record>|<gmd:MD_Metadata|<csw:SearchResults[^>]*numberOfRecordsMatched="[1-9]/, // records
+  /<entry>/, // Atom dataset entries
+  new RegExp(recordId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+];
+
+/** What a refusal must look like in each service. */
+function formatOf(path: string): RegExp {
+  if (path.startsWith('/wfs') || path.startsWith('/csw')) return /xml/;
+  return /json/; // OGC API, DCAT, download: problem+json
+}
+
+/** Every sample through `target`: what leaked, and refusals not in their service's format. */
+async function walk(target: App, take: (method: string, s: { url: string; headers?: Record<string, string> }) => boolean): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [route, list] of Object.entries(samples())) {
+    const method = route.split(' ')[0]!;
+    for (const s of list) {
+      if (!take(method, s)) continue;
+      const r = await target.inject({ method, url: s.url, headers: s.headers, payload: s.payload });
+      const type = String(r.headers['content-type'] ?? '');
+      const where = `${method} ${s.url.slice(0, 100)} → ${r.statusCode} ${type}`;
+      if (r.statusCode >= 500) problems.push(`${where}: server error`);
+      else if (r.statusCode >= 400) {
+        if (!formatOf(s.url).test(type)) problems.push(`${where}: refusal not in the service's format`);
+      } else if (r.statusCode >= 300) {
+        problems.push(`${where}: redirect (to ${String(r.headers.location)})`);
+      } else {
+        // A 200 may only be a document without data: capabilities, landing pages, empty feeds.
+        for (const re of leaks()) if (re.test(r.body)) problems.push(`${where}: body holds ${re} (${r.body.slice(0, 200)})`);
+        if (/geopackage|octet-stream|zip|tiff/.test(type)) problems.push(`${where}: a file came out`);
+      }
+    }
+  }
+  return problems;
+}
+
+describe('issue 8: a deny-all policy, every route walked', () => {
+  it('every route of every service has a sample here (a new route must be added, and must ask the policy)', () => {
+    const known = samples();
+    const routes = app.routeList.filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS').map((r) => `${r.method} ${r.url.replace(/(.)\/$/, '$1')}`);
+    expect(routes.length).toBeGreaterThan(30);
+    expect(routes.filter((r) => !known[r])).toEqual([]);
+  });
+
+  it('no feature, record or file comes out; refusals are in the protocol\'s format', async () => {
+    expect(await walk(app, () => true)).toEqual([]);
+  }, 120_000);
+
+  it('control: with the public policy the same walk (reads only) does see features, records and files', async () => {
+    const seen = await walk(publicApp, (method, s) => method === 'GET' && !s.headers?.authorization);
+    expect(seen.some((p) => p.includes('REQUEST=GetFeature'))).toBe(true);
+    expect(seen.some((p) => p.includes('GetRecords'))).toBe(true);
+    expect(seen.some((p) => p.includes('/ogcapi/collections/communes/items'))).toBe(true);
+    expect(seen.some((p) => p.includes('/download/extract') && p.includes('a file came out'))).toBe(true);
+    expect(seen.length).toBeGreaterThan(15);
+  }, 180_000);
+
+  it('the queued job is not cancelled and no job was queued by the walk', async () => {
+    const { rows } = await db().query<{ state: string; cancel_requested: boolean }>('SELECT state, cancel_requested FROM sdi.jobs WHERE id = $1', [queuedJob]);
+    expect(rows[0]).toMatchObject({ state: 'queued', cancel_requested: false });
+  });
+});
