@@ -1,7 +1,10 @@
 /**
  * The CRS registry: which EPSG codes exist (PostGIS spatial_ref_sys, so every code we accept can be
- * transformed by ST_Transform), which the platform offers, and proj4 for the few transforms done in Node
- * (extents for capabilities). Feature coordinates are always transformed in PostGIS, never here.
+ * transformed by ST_Transform), which the platform offers, and proj4 for the few transforms done in Node:
+ * layer extents for capabilities, and clamping a BBOX to the target CRS's area of use while a filter is
+ * compiled to SQL (synchronously, tolerating points PROJ cannot transform, which ST_Transform would turn
+ * into a failed statement). proj4 is given the offered codes only: for a BBOX in any other CRS the clamp
+ * leaves the box as it is. Feature coordinates are always transformed in PostGIS, never here.
  */
 import proj4 from 'proj4';
 import { areaOfUse, ensureAllCrsFacts, preloadCrsFacts, useCrsCodeCheck } from './facts.js';
