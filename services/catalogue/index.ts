@@ -11,6 +11,7 @@ import { owsExceptionReport10 } from '../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { decodeXml } from '../../src/metadata/xml.js';
 import { readCswKvp } from './csw/kvp-reader.js';
+import { withCrsFacts } from '../../src/crs/facts.js';
 import { readCswXml, cswXmlError } from './csw/xml-reader.js';
 import { readCswBody } from './csw/body.js';
 import { parseXmlOffThread } from '../../src/xml/parse-pool.js';
@@ -100,10 +101,12 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
     }
   };
 
-  // Repeated keys with different values are refused before either reader takes the first (issue 13).
+  // Repeated keys with different values are refused before either reader takes the first (issue 13). Readers
+  // run under withCrsFacts: a CRS first seen in a constraint (a BBOX srsName) is probed without blocking, then
+  // the request is read again (src/crs/facts.ts).
   const readKvp = (kvp: Kvp) => {
     refuseRepeatedKeys(kvp, [['TYPENAMES', 'TYPENAME'], ['NAMESPACE', 'NAMESPACES']]);
-    return readHarvestKvp(kvp) ?? readCswKvp(kvp, limits);
+    return withCrsFacts(() => readHarvestKvp(kvp) ?? readCswKvp(kvp, limits));
   };
   app.get('/', (req, reply) => handle(req, reply, () => readKvp(Kvp.fromUrl(req.url))));
   app.post('/', (req, reply) =>
@@ -117,7 +120,7 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
       const root = await parseXmlOffThread(text).catch((e: unknown) => {
         throw cswXmlError(e);
       });
-      return readHarvestXml(root) ?? readCswXml(root, limits);
+      return withCrsFacts(() => readHarvestXml(root) ?? readCswXml(root, limits));
     }),
   );
 }

@@ -6,6 +6,7 @@
 import type { Pool } from '../db/pool.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { syncLayerRecords } from '../metadata/layer-records.js';
+import { preloadCrsFacts } from '../crs/facts.js';
 
 export type ColumnKind = 'string' | 'integer' | 'bigint' | 'number' | 'boolean' | 'date' | 'datetime' | 'time' | 'json' | 'other';
 
@@ -161,6 +162,11 @@ export class LayerCatalog {
         updatedAt: r.updated_at,
       });
     }
+    // Every layer's own and listed CRSs get their facts now (one child for the new ones, none once loaded),
+    // so that planning and encoding read them synchronously (src/crs/facts.ts). A failed probe is not fatal:
+    // the codes are probed again on demand.
+    const srids = [...next.values()].flatMap((l) => [l.defaultCrs, l.geometry?.srid, ...(l.otherCrs ?? [])]).filter((s): s is number => typeof s === 'number');
+    await preloadCrsFacts(srids).catch(() => undefined);
     this.layers = next;
     this.loadedAt = Date.now();
   }

@@ -1,10 +1,13 @@
 /**
  * The CRS registry: which EPSG codes exist (PostGIS spatial_ref_sys, so every code we accept can be
- * transformed by ST_Transform), which the platform offers, and proj4 for the few transforms done in Node
- * (extents for capabilities). Feature coordinates are always transformed in PostGIS, never here.
+ * transformed by ST_Transform), which the platform offers, and proj4 for the few transforms done in Node:
+ * layer extents for capabilities, and clamping a BBOX to the target CRS's area of use while a filter is
+ * compiled to SQL (synchronously, tolerating points PROJ cannot transform, which ST_Transform would turn
+ * into a failed statement). proj4 is given the offered codes only: for a BBOX in any other CRS the clamp
+ * leaves the box as it is. Feature coordinates are always transformed in PostGIS, never here.
  */
 import proj4 from 'proj4';
-import { areaOfUse, preloadCrsFacts } from './facts.js';
+import { areaOfUse, ensureAllCrsFacts, preloadCrsFacts, useCrsCodeCheck } from './facts.js';
 import type { Pool } from '../db/pool.js';
 
 export interface Bbox {
@@ -31,7 +34,9 @@ export class CrsRegistry {
       [offered],
     );
     const known = new Set(rows.map((r) => r.srid));
-    await preloadCrsFacts(offered.filter((s) => known.has(s)));
+    // Codes PostGIS does not know are never probed (src/crs/facts.ts); 4326 backs CRS84 and area clamping.
+    useCrsCodeCheck((srid) => known.has(srid));
+    await preloadCrsFacts([4326, ...offered].filter((s) => known.has(s)));
     const defs = new Map<number, { proj4: string; name: string }>();
     for (const r of rows) {
       if (r.proj4text) defs.set(r.srid, { proj4: r.proj4text.trim(), name: /^[A-Z]+CS\["([^"]+)"/.exec(r.srtext ?? '')?.[1] ?? `EPSG:${r.srid}` });
@@ -46,6 +51,14 @@ export class CrsRegistry {
 
   isKnown(srid: number): boolean {
     return this.known.has(srid);
+  }
+
+  /**
+   * Load the facts (axis order, area of use…) of the codes a request uses, before anything reads them
+   * synchronously. Codes PostGIS does not know are skipped without a probe: the caller refuses them.
+   */
+  async prepare(srids: Iterable<number | undefined>): Promise<void> {
+    await ensureAllCrsFacts([...srids].filter((s): s is number => s !== undefined && this.known.has(s)));
   }
 
   name(srid: number): string {

@@ -3,6 +3,9 @@ import { parseCql2Text } from '../../src/filter/cql2-text-reader.js';
 import { crsRef, parseCrs } from '../../src/crs/identifiers.js';
 import { OgcError } from '../../src/ogc/errors.js';
 import type { Expression, Filter } from '../../src/filter/ast.js';
+import { preloadTestCrs } from './preload-crs.js';
+
+preloadTestCrs();
 
 const prop = (name: string): Expression => ({ kind: 'property', name });
 const lit = (value: string | number | boolean | null): Expression => ({ kind: 'literal', value });

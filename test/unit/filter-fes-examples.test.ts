@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { parseFesFilterText } from '../../src/filter/fes-reader.js';
 import { OgcError } from '../../src/ogc/errors.js';
 import type { Filter } from '../../src/filter/ast.js';
+import { preloadTestCrs } from './preload-crs.js';
+
+preloadTestCrs();
 
 const EXAMPLES = '/work/shared/schemas-ogc-local/filter/2.0/examples';
 

@@ -9,6 +9,9 @@ import {
 import { parseXml } from '../../src/xml/tree.js';
 import { OgcError } from '../../src/ogc/errors.js';
 import type { Filter } from '../../src/filter/ast.js';
+import { preloadTestCrs } from './preload-crs.js';
+
+preloadTestCrs();
 
 const FES = 'xmlns:fes="http://www.opengis.net/fes/2.0"';
 const OGC = 'xmlns:ogc="http://www.opengis.net/ogc"';

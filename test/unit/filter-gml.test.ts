@@ -2,6 +2,9 @@ import { describe, expect, test } from 'vitest';
 import { readGmlEnvelope, readGmlGeometry } from '../../src/filter/gml-geometry-reader.js';
 import { parseXml, type XmlElement } from '../../src/xml/tree.js';
 import { OgcError } from '../../src/ogc/errors.js';
+import { preloadTestCrs } from './preload-crs.js';
+
+preloadTestCrs();
 
 const GML32 = 'http://www.opengis.net/gml/3.2';
 const GML = 'http://www.opengis.net/gml';

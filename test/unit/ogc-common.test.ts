@@ -9,6 +9,9 @@ import { loadConfig } from '../../src/config/index.js';
 import { parseBbox, parseNamespaces } from '../../services/features/wfs/kvp-reader.js';
 import { outputFormat } from '../../services/features/wfs/output-formats.js';
 import { numberGeometryIds } from '../../src/formats/gml/feature.js';
+import { preloadTestCrs } from './preload-crs.js';
+
+preloadTestCrs();
 
 describe('KVP', () => {
   it('names are case-insensitive, values %xx and + decoded, first occurrence wins', () => {

@@ -13,6 +13,7 @@ import { releaseWhenResponseCloses } from '../../../src/server/release.js';
 import { readWfsKvp } from './kvp-reader.js';
 import { readWfsXml, wfsXmlError } from './xml-reader.js';
 import { parseXmlOffThread } from '../../../src/xml/parse-pool.js';
+import { withCrsFacts } from '../../../src/crs/facts.js';
 import { typeNameResolver, type WfsContext } from './context.js';
 import { capabilities } from './capabilities.js';
 import { describeFeatureType } from './describe-feature-type.js';
@@ -72,21 +73,23 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
 
   const resolver = (ctx: WfsContext) => typeNameResolver(ctx.layers, platform.config.namespace.uri, platform.config.namespace.prefix);
 
-  app.get('/', (req, reply) => handle(req, reply, (ctx) => readWfsKvp(Kvp.fromUrl(req.url), resolver(ctx))));
+  // Readers run under withCrsFacts: a CRS first seen in this request (srsName, BBOX, a filter's geometry) is
+  // probed without blocking, then the request is read again (src/crs/facts.ts).
+  app.get('/', (req, reply) => handle(req, reply, (ctx) => withCrsFacts(() => readWfsKvp(Kvp.fromUrl(req.url), resolver(ctx)))));
   app.post('/', (req, reply) =>
     handle(req, reply, async (ctx) => {
       const body = typeof req.body === 'string' ? req.body : '';
       const ct = String(req.headers['content-type'] ?? '');
-      if (ct.startsWith('application/x-www-form-urlencoded')) return readWfsKvp(new Kvp(body), resolver(ctx));
+      if (ct.startsWith('application/x-www-form-urlencoded')) return withCrsFacts(() => readWfsKvp(new Kvp(body), resolver(ctx)));
       if (!body.trim()) {
         // POST without a body: parameters may be in the query string (QGIS adds SERVICE=WFS there).
-        return readWfsKvp(Kvp.fromUrl(req.url), resolver(ctx));
+        return withCrsFacts(() => readWfsKvp(Kvp.fromUrl(req.url), resolver(ctx)));
       }
       // Large bodies are parsed on a worker thread (issue 13 §4), small ones inline.
       const root = await parseXmlOffThread(body).catch((e: unknown) => {
         throw wfsXmlError(e);
       });
-      return readWfsXml(root, resolver(ctx));
+      return withCrsFacts(() => readWfsXml(root, resolver(ctx)));
     }),
   );
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
