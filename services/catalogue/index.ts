@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
-import { Kvp, refuseRepeatedKeys } from '../../src/ogc/kvp.js';
+import { Kvp, refuseRepeatedKeys, refuseUnknownKeys } from '../../src/ogc/kvp.js';
 import { OgcError, toOgcError } from '../../src/ogc/errors.js';
 import { owsExceptionReport10 } from '../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
@@ -30,6 +30,18 @@ import { transaction } from './csw/transaction.js';
 export { dcatRoutes } from './dcat/index.js';
 
 const BODY_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * The KVP parameters of CSW 2.0.2 (OGC 07-006r1 Tables 47, 50, 52, 57, 59, 63, 66, 79 and §10.12) and of the
+ * Harvest operation; anything else is refused (issue 13). LANGUAGE is the INSPIRE discovery service's.
+ */
+const CSW_PARAMETERS: ReadonlySet<string> = new Set([
+  'SERVICE', 'VERSION', 'REQUEST', 'ACCEPTVERSIONS', 'ACCEPTFORMATS', 'SECTIONS', 'UPDATESEQUENCE', 'LANGUAGE',
+  'NAMESPACE', 'NAMESPACES', 'TYPENAME', 'TYPENAMES', 'OUTPUTFORMAT', 'SCHEMALANGUAGE', 'OUTPUTSCHEMA', 'RESULTTYPE',
+  'REQUESTID', 'STARTPOSITION', 'MAXRECORDS', 'ELEMENTSETNAME', 'ELEMENTNAME', 'CONSTRAINTLANGUAGE', 'CONSTRAINT',
+  'CONSTRAINT_LANGUAGE_VERSION', 'SORTBY', 'DISTRIBUTEDSEARCH', 'HOPCOUNT', 'RESPONSEHANDLER', 'ID', 'PARAMETERNAME',
+  'PROPERTYNAME', 'SOURCE', 'RESOURCETYPE', 'RESOURCEFORMAT', 'HARVESTINTERVAL',
+]);
 
 export function catalogueLimits(platform: Platform): CswLimits {
   const env = Number(process.env.SDI_CSW_MAX_RECORDS);
@@ -106,6 +118,7 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
   // the request is read again (src/crs/facts.ts).
   const readKvp = (kvp: Kvp) => {
     refuseRepeatedKeys(kvp, [['TYPENAMES', 'TYPENAME'], ['NAMESPACE', 'NAMESPACES']]);
+    refuseUnknownKeys(kvp, CSW_PARAMETERS, 'CSW');
     return withCrsFacts(() => readHarvestKvp(kvp) ?? readCswKvp(kvp, limits));
   };
   app.get('/', (req, reply) => handle(req, reply, () => readKvp(Kvp.fromUrl(req.url))));

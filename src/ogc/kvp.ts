@@ -68,6 +68,16 @@ export function refuseRepeatedKeys(kvp: Kvp, aliases: readonly (readonly string[
   }
 }
 
+/**
+ * Unknown parameters are refused, not ignored (a misspelt FILTER or COUNT silently ignored returns the whole
+ * layer): InvalidParameterValue with the parameter as locator and the list of known ones (issue 13).
+ */
+export function refuseUnknownKeys(kvp: Kvp, known: ReadonlySet<string>, service: string): void {
+  for (const k of kvp.keys()) {
+    if (k !== '' && !known.has(k)) throw invalid(k, `Unknown ${service} parameter ${k.slice(0, 60)} (known: ${[...known].sort().join(', ')})`);
+  }
+}
+
 function decode(s: string): string {
   const plusDecoded = s.replace(/\+/g, ' ');
   try {

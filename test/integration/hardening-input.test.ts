@@ -221,3 +221,24 @@ describe('issue 13 pt 5: cheap limits are checked before any SQL', () => {
     expectOws(await get(`${baseUrl()}/csw`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }), 'InvalidParameterValue', /SortBy/i);
   });
 });
+
+describe('issue 13: unknown KVP parameters are refused, not ignored (OGC 06-121r3 §7.4.1: InvalidParameterValue)', () => {
+  it('WFS: a misspelt COUNT (COUNTT=5) → InvalidParameterValue, locator the parameter, the known ones listed', async () => {
+    const r = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&COUNTT=5'));
+    expectOws(r, 'InvalidParameterValue', /^COUNTT$/);
+    expect(r.body).toContain('COUNT, ');
+  });
+
+  it('WFS: FILTER_LANGUAGE other than FES → OptionNotSupported; the FES one is accepted', async () => {
+    const bad = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&COUNT=1&FILTER_LANGUAGE=urn:x:cql'));
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('exceptionCode="OptionNotSupported"');
+    const ok = await get(wfsUrl(`SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&COUNT=1&FILTER_LANGUAGE=${enc('urn:ogc:def:queryLanguage:OGC-FES:Filter')}`));
+    expect(ok.status).toBe(200);
+  });
+
+  it('CSW: a misspelt maxRecords (maxRecord=5) → InvalidParameterValue, locator the parameter', async () => {
+    const r = await get(`${baseUrl()}/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=results&maxRecord=5`);
+    expectOws(r, 'InvalidParameterValue', /^MAXRECORD$/);
+  });
+});

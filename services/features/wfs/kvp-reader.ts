@@ -3,7 +3,7 @@
  * (TYPENAME, MAXFEATURES, FEATUREID, NAMESPACE), and the lenient forms QGIS, GDAL and OWSLib send.
  */
 import { limitQueries, limitSortKeys } from '../../../src/query/limits.js';
-import { Kvp, list, refuseRepeatedKeys } from '../../../src/ogc/kvp.js';
+import { Kvp, list, refuseRepeatedKeys, refuseUnknownKeys } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { parseCrs, isYX } from '../../../src/crs/identifiers.js';
 import { parseFesFilterText } from '../../../src/filter/fes-reader.js';
@@ -102,8 +102,25 @@ function parseFilterParam(text: string): Filter {
 /** Spellings of one WFS parameter (2.0 and 1.x): both given with different values is ambiguous. */
 export const WFS_ALIASES = [['TYPENAMES', 'TYPENAME'], ['COUNT', 'MAXFEATURES'], ['RESOURCEID', 'FEATUREID'], ['NAMESPACES', 'NAMESPACE']] as const;
 
+/**
+ * The KVP parameters of WFS 2.0 (OGC 09-025r2 Tables 3, 5-10, 17-18) and their 1.x spellings. Those we do not
+ * act on are accepted only with their default meaning (FILTER_LANGUAGE = FES 2.0, RESOLVE = none).
+ */
+export const WFS_PARAMETERS: ReadonlySet<string> = new Set([
+  'SERVICE', 'VERSION', 'REQUEST', 'ACCEPTVERSIONS', 'ACCEPTFORMATS', 'ACCEPTLANGUAGES', 'SECTIONS', 'UPDATESEQUENCE',
+  'NAMESPACES', 'NAMESPACE', 'TYPENAMES', 'TYPENAME', 'OUTPUTFORMAT', 'COUNT', 'MAXFEATURES', 'STARTINDEX', 'RESULTTYPE',
+  'SRSNAME', 'PROPERTYNAME', 'FILTER', 'FILTER_LANGUAGE', 'BBOX', 'RESOURCEID', 'FEATUREID', 'SORTBY', 'STOREDQUERY_ID',
+  'ID', 'VALUEREFERENCE', 'RESOLVE', 'RESOLVEDEPTH', 'RESOLVETIMEOUT',
+]);
+const FES_LANGUAGES = ['urn:ogc:def:queryLanguage:OGC-FES:Filter', 'urn:ogc:def:query Language:OGC-FES:Filter'];
+
 export function readWfsKvp(kvp: Kvp, resolveType: TypeNameResolver): WfsRequest {
   refuseRepeatedKeys(kvp, WFS_ALIASES);
+  refuseUnknownKeys(kvp, WFS_PARAMETERS, 'WFS');
+  const language = kvp.value('FILTER_LANGUAGE');
+  if (language && !FES_LANGUAGES.includes(language)) throw new OgcError('OptionNotSupported', `FILTER_LANGUAGE ${language.slice(0, 80)} is not supported (FES 2.0 only)`, 'FILTER_LANGUAGE');
+  const resolve = kvp.value('RESOLVE');
+  if (resolve && resolve.toLowerCase() !== 'none') throw new OgcError('OptionNotSupported', 'Resolution of references (RESOLVE) is not supported', 'RESOLVE');
   const service = kvp.value('SERVICE');
   if (service && service.toUpperCase() !== 'WFS') throw invalid('service', `Service ${service} is not WFS`);
   const requestName = kvp.value('REQUEST');
