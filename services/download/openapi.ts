@@ -35,7 +35,7 @@ export function downloadOpenApi(base: string, platform: Platform): Record<string
   const body = { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DownloadRequest' } } } };
   return {
     openapi: '3.0.3',
-    info: { title: `${platform.config.service.title} — téléchargement`, version: '1.0.0', description: 'Extracts of published layers in the usual formats, reprojected and clipped to a bbox, a polygon or an administrative unit; small ones served directly, big ones as deferred jobs.' },
+    info: { title: `${platform.config.service.title} — téléchargement`, version: '1.0.0', description: 'Extracts of published layers in the usual formats, reprojected and clipped to a bbox, a polygon or an administrative unit; small ones served directly, big ones as deferred jobs. Unknown query parameters and body properties are refused (400 problem+json listing the known ones): the body schema has additionalProperties false at every level.' },
     servers: [{ url: base }],
     paths: {
       '/estimate': {
