@@ -24,7 +24,7 @@
  *   dct:provenance (lineage), dct:conformsTo (reference systems given as URIs).
  */
 import { parseXml, type XmlElement } from '../xml/tree.js';
-import { xmlEscape } from '../xml/escape.js';
+import { xmlEscape, xmlEscapeText } from '../xml/escape.js';
 import { all, anchorHref, codes, value } from './xml.js';
 import { extractIso, isIsoRoot } from './iso19139.js';
 import { extractDublinCore } from './dublin-core.js';
@@ -455,7 +455,7 @@ function bySubject(g: Graph): Map<string, { s: Subject; triples: Triple[] }> {
 }
 
 /** Text content for XML: escape & < > and keep carriage returns (which a parser would otherwise normalise). */
-const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
+const xmlText = (s: string) => xmlEscapeText(s).replace(/\r/g, '&#13;');
 const xmlAttr = (s: string) => xmlEscape(s).replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 
 /**

@@ -4,7 +4,7 @@
  * the namespace declarations of nested elements, and decoding of documents in their declared encoding.
  */
 import type { XmlElement } from '../xml/tree.js';
-import { xmlEscape } from '../xml/escape.js';
+import { xmlEscape, xmlEscapeText } from '../xml/escape.js';
 
 export const MD_NS = {
   gmd: 'http://www.isotc211.org/2005/gmd',
@@ -169,8 +169,7 @@ export function serialize(el: XmlElement, parentScope: Record<string, string> = 
   return `<${tag}${decls}${attrs}>${body}</${tag}>`;
 }
 
-const escapeText = (s: string) =>
-  s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeText = xmlEscapeText;
 
 /**
  * Decode an XML document's bytes: a BOM wins, then the encoding of the XML declaration, then the charset of

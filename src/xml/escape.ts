@@ -8,6 +8,13 @@ export function xmlEscape(value: unknown): string {
     .replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 }
 
+/** Text content: & < > escaped (quotes need none there), characters not allowed in XML 1.0 dropped. */
+export function xmlEscapeText(value: unknown): string {
+  return String(value)
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
+    .replace(/[&<>]/g, (c) => XML_ESCAPES[c]!);
+}
+
 /** Build an element with escaped text: el('ows:Title', 'Communes & co'). */
 export function el(name: string, text: unknown, attrs?: Record<string, unknown>): string {
   return `<${name}${attrString(attrs)}>${xmlEscape(text)}</${name}>`;

@@ -9,6 +9,7 @@
  * and the document size is capped before parsing.
  */
 import { XMLParser } from 'fast-xml-parser';
+import { xmlEscape, xmlEscapeText } from './escape.js';
 
 export interface XmlElement {
   /** Local name, without prefix. */
@@ -145,5 +146,5 @@ function write(el: XmlElement, decls: string): string {
   return `<${tag}${decls}${attrs}>${body}</${tag}>`;
 }
 
-const escapeText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const escapeAttr = (s: string) => escapeText(s).replace(/"/g, '&quot;');
+const escapeText = xmlEscapeText;
+const escapeAttr = xmlEscape;
