@@ -88,6 +88,17 @@ function decode(s: string): string {
   }
 }
 
+/**
+ * NAMESPACES=xmlns(p,uri),xmlns(q,uri2) (WFS 2.0, OGC 09-025r2 §7.6.6.2) or NAMESPACE=xmlns(p=uri) (WFS 1.x,
+ * CSW 2.0.2 §10.8.4.3): prefix → URI ('' for the default namespace). Shared by the WFS and CSW readers.
+ */
+export function parseNamespaces(value: string | undefined): Map<string, string> {
+  const m = new Map<string, string>();
+  if (!value) return m;
+  for (const match of value.matchAll(/xmlns\(\s*([^,=)\s]*)\s*[,=]\s*([^)]*)\)/g)) m.set(match[1] ?? '', (match[2] ?? '').trim());
+  return m;
+}
+
 /** Split a comma list, trimming and dropping empties. */
 export function list(value: string | undefined): string[] {
   if (!value) return [];

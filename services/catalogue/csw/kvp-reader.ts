@@ -4,7 +4,7 @@
  * FILTER (Filter 1.1 XML) or CQL_TEXT (CQL accepted as a synonym).
  */
 import { limitSortKeys } from '../../../src/query/limits.js';
-import { Kvp, list } from '../../../src/ogc/kvp.js';
+import { Kvp, list, parseNamespaces } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
@@ -35,13 +35,8 @@ export interface ReaderLimits {
   maxRecords: number;
 }
 
-/** NAMESPACE=xmlns(csw=http://…),xmlns(gmd=http://…) (also the WFS 2.0 `xmlns(p,uri)` form). */
-export function parseNamespaceParam(value: string | undefined): Map<string, string> {
-  const m = new Map<string, string>();
-  if (!value) return m;
-  for (const match of value.matchAll(/xmlns\(\s*([^,=)\s]*)\s*[,=]\s*([^)]*)\)/g)) m.set(match[1] ?? '', (match[2] ?? '').trim());
-  return m;
-}
+/** The one KVP namespace parser (src/ogc/kvp.ts), under the name the CSW readers use. */
+export const parseNamespaceParam = parseNamespaces;
 
 export function parsePositiveInt(value: string | undefined, locator: string, dflt: number, { min, max }: { min: number; max: number }): number {
   if (value === undefined || value.trim() === '') return dflt;

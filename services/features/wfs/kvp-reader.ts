@@ -3,7 +3,8 @@
  * (TYPENAME, MAXFEATURES, FEATUREID, NAMESPACE), and the lenient forms QGIS, GDAL and OWSLib send.
  */
 import { limitQueries, limitSortKeys } from '../../../src/query/limits.js';
-import { Kvp, list, refuseRepeatedKeys, refuseUnknownKeys } from '../../../src/ogc/kvp.js';
+import { Kvp, list, parseNamespaces, refuseRepeatedKeys, refuseUnknownKeys } from '../../../src/ogc/kvp.js';
+export { parseNamespaces } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { parseCrs, isYX } from '../../../src/crs/identifiers.js';
 import { parseFesFilterText } from '../../../src/filter/fes-reader.js';
@@ -38,14 +39,6 @@ export function checkVersion(v: string | undefined): WfsVersion {
   const hit = SUPPORTED_VERSIONS.find((s) => s === v);
   if (!hit) throw invalid('version', `Version ${v} is not supported (supported: ${SUPPORTED_VERSIONS.join(', ')})`);
   return hit;
-}
-
-/** NAMESPACES=xmlns(p,uri),xmlns(q,uri2) (2.0) or NAMESPACE=xmlns(p=uri) (1.x). */
-export function parseNamespaces(value: string | undefined): Map<string, string> {
-  const m = new Map<string, string>();
-  if (!value) return m;
-  for (const match of value.matchAll(/xmlns\(\s*([^,=)\s]*)\s*[,=]\s*([^)]*)\)/g)) m.set(match[1] ?? '', (match[2] ?? '').trim());
-  return m;
 }
 
 export function parseNonNegativeInt(value: string | undefined, locator: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
