@@ -23,20 +23,20 @@
  *   then 127.0.0.2 may queue one job again (its quota and the total have room)             → 202, then 429
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { freePort } from '../free-port.js';
-import { db, ROOT } from '../helpers.js';
+import { startServerProcess, type ServerProcess } from '../server-process.js';
+import { db } from '../helpers.js';
 
 const TOKEN = 'jobs-quota-admin-token-91c2';
 const PER_CLIENT = 2;
+let server: ServerProcess;
 let proc: ChildProcess;
 let base = '';
-let log = '';
 let total = 0;
 const downloadDir = mkdtempSync(join(tmpdir(), 'sdi-jobs-quota-'));
 const mine: string[] = [];
@@ -98,43 +98,25 @@ beforeAll(async () => {
   // The jobs already unfinished in the database (other test files) count towards the total.
   const active = Number((await db().query(`SELECT count(*) AS n FROM sdi.jobs WHERE state IN ('queued', 'running') AND kind = 'download'`)).rows[0].n);
   total = active + 8;
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: inject('databaseUrl'),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      SDI_SERVICES: 'download',
-      SDI_DEMO: '0',
-      SDI_HARVEST: '0',
-      SDI_DOWNLOAD_WORKERS: '0',
-      SDI_DOWNLOAD_DIR: downloadDir,
-      SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400',
-      SDI_DOWNLOAD_MAX_FEATURES: '3000',
-      SDI_DOWNLOAD_JOBS_PER_CLIENT: String(PER_CLIENT),
-      SDI_DOWNLOAD_JOBS_TOTAL: String(total),
-      SDI_TRUSTED_PROXIES: '127.0.0.1/32',
-      SDI_ADMIN_TOKEN: TOKEN,
-      // The layer records keep the suite server's links.
-      BASE_URL: inject('baseUrl'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  server = await startServerProcess({
+    DATABASE_URL: inject('databaseUrl'),
+    LOG_LEVEL: 'warn',
+    SDI_SERVICES: 'download',
+    SDI_DEMO: '0',
+    SDI_HARVEST: '0',
+    SDI_DOWNLOAD_WORKERS: '0',
+    SDI_DOWNLOAD_DIR: downloadDir,
+    SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400',
+    SDI_DOWNLOAD_MAX_FEATURES: '3000',
+    SDI_DOWNLOAD_JOBS_PER_CLIENT: String(PER_CLIENT),
+    SDI_DOWNLOAD_JOBS_TOTAL: String(total),
+    SDI_TRUSTED_PROXIES: '127.0.0.1/32',
+    SDI_ADMIN_TOKEN: TOKEN,
+    // The layer records keep the suite server's links.
+    BASE_URL: inject('baseUrl'),
   });
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) throw new Error(`server exited: ${log}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    if (i > 600) throw new Error(`server did not start: ${log}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  proc = server.proc;
+  base = server.base;
 });
 
 afterAll(async () => {

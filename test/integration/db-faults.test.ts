@@ -9,44 +9,29 @@
  * database, whose backends are found by their application_name.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { freePort } from '../free-port.js';
+import { startServerProcess, type ServerProcess } from '../server-process.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { ROOT, baseUrl, db } from '../helpers.js';
+import { baseUrl, db } from '../helpers.js';
 import { mixedLoad, everyRequestSucceeds, MIXED_REQUESTS } from './fault-load.js';
 import { readdirSync, existsSync } from 'node:fs';
 
+let server: ServerProcess;
 let proc: ChildProcess;
 let base = '';
-let log = '';
 const downloadDir = mkdtempSync(join(tmpdir(), 'sdi-faults-'));
 // The application_name of the server under test's pool, so the terminations spare every other session.
 const APP = 'sdi-faults';
 
 beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    // BASE_URL: a server rewrites the layer records' links with its public URL at start; they must stay the suite's.
-    env: { ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: baseUrl(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '0', SDI_DB_APPLICATION_NAME: APP, SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_WORKERS: '0', SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) throw new Error(`server exited: ${log}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    if (i > 600) throw new Error(`server did not start: ${log}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  // BASE_URL: a server rewrites the layer records' links with its public URL at start; they must stay the suite's.
+  server = await startServerProcess({ DATABASE_URL: inject('databaseUrl'), BASE_URL: baseUrl(), SDI_DEMO: '0', SDI_DB_APPLICATION_NAME: APP, SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_WORKERS: '0', SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000' });
+  proc = server.proc;
+  base = server.base;
 });
 
 afterAll(() => {
@@ -104,7 +89,7 @@ describe('ISO 19142 / OGC API: database connections lost mid-request (issue 13 Â
       expect(stalled.status).toBe(200);
       expect(await terminateBackends()).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 200));
-      expect(alive(), log).toBe(true);
+      expect(alive(), server.log()).toBe(true);
       const end = await stalled.resume();
       expect(typeof end.complete).toBe('boolean');
       const next = await fetch(`${base}${path}`);
@@ -132,9 +117,9 @@ describe('ISO 19142 / OGC API: database connections lost mid-request (issue 13 Â
     storming = false;
     await storm;
     const report = await load;
-    expect(alive(), log).toBe(true);
+    expect(alive(), server.log()).toBe(true);
     expect(killed).toBeGreaterThan(20);
-    expect(report.bad, `${JSON.stringify(report.counts)}\n${log.slice(-3000)}`).toEqual([]);
+    expect(report.bad, `${JSON.stringify(report.counts)}\n${server.log().slice(-3000)}`).toEqual([]);
     // The faults were felt (some requests failed) and the service went on (some succeeded during the storm).
     const sum = (k: 'ok' | 'unavailable' | 'cut') => Object.values(report.counts).reduce((a, c) => a + c[k], 0);
     expect(sum('unavailable') + sum('cut')).toBeGreaterThan(0);

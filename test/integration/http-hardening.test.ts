@@ -7,14 +7,14 @@
  * file starts with small limits.
  */
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../free-port.js';
-import { ROOT, baseUrl, get, xmllint } from '../helpers.js';
+import { startServerProcess, type ServerProcess } from '../server-process.js';
+import { baseUrl, get, xmllint } from '../helpers.js';
 
 interface Answer {
   status: number;
@@ -322,48 +322,32 @@ describe('strict parameters (issue 13 leftovers)', () => {
 });
 
 describe('timeouts and connection cap on a server with small limits (issue 13 point 12)', () => {
+  let server: ServerProcess;
   let proc: ChildProcess;
   let port = 0;
-  let log = '';
   const downloadDir = mkdtempSync(join(tmpdir(), 'sdi-hardening-'));
   const HEADERS_TIMEOUT = 1000;
   const REQUEST_TIMEOUT = 3000;
   const MAX_CONNECTIONS = 20;
 
   beforeAll(async () => {
-    port = await freePort();
-    proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-      env: {
-        ...process.env,
-        DATABASE_URL: inject('databaseUrl'),
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        SDI_DEMO: '0',
-        SDI_HARVEST: '0',
-        SDI_DB_APPLICATION_NAME: 'sdi-hardening',
-        SDI_DOWNLOAD_DIR: downloadDir,
-        SDI_DOWNLOAD_WORKERS: '0',
-        SDI_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT),
-        SDI_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT),
-        SDI_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
-        SDI_CORS_ORIGINS: 'https://carto.example.fr,https://geo.example.fr',
-        SDI_CORS_CREDENTIALS: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proc.stdout!.on('data', (d) => (log += d));
-    proc.stderr!.on('data', (d) => (log += d));
-    for (let i = 0; ; i++) {
-      if (proc.exitCode !== null) throw new Error(`server exited: ${log}`);
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-      } catch {
-        /* not yet */
-      }
-      if (i > 600) throw new Error(`server did not start: ${log}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // /healthz: the slow-client tests do not need the database to be ready first.
+    server = await startServerProcess({
+      DATABASE_URL: inject('databaseUrl'),
+      LOG_LEVEL: 'warn',
+      SDI_DEMO: '0',
+      SDI_HARVEST: '0',
+      SDI_DB_APPLICATION_NAME: 'sdi-hardening',
+      SDI_DOWNLOAD_DIR: downloadDir,
+      SDI_DOWNLOAD_WORKERS: '0',
+      SDI_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT),
+      SDI_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT),
+      SDI_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+      SDI_CORS_ORIGINS: 'https://carto.example.fr,https://geo.example.fr',
+      SDI_CORS_CREDENTIALS: '1',
+    }, '/healthz');
+    proc = server.proc;
+    port = server.port;
   });
 
   afterAll(() => {

@@ -4,13 +4,13 @@
  * as the postgres user; the cluster listens on a free port of 127.0.0.1 with its socket in its own directory.
  * Shared by test/integration/db-restart.test.ts and test/soak/db-restart.soak.ts.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../free-port.js';
-import { ROOT } from '../helpers.js';
+import { startServerProcess } from '../server-process.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -95,39 +95,16 @@ export interface OwnServer {
 
 /** The compiled server with the demo data on `cluster`'s database `sdi`, ready (/readyz 200). */
 export async function startServer(cluster: OwnCluster, applicationName: string, env: Record<string, string> = {}): Promise<OwnServer> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   const downloadDir = join(cluster.work, 'downloads');
-  let log = '';
-  const proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: cluster.url('sdi'),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      SDI_DEMO: '1',
-      SDI_DB_APPLICATION_NAME: applicationName,
-      SDI_DOWNLOAD_DIR: downloadDir,
-      SDI_DOWNLOAD_WORKERS: '0',
-      SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400',
-      SDI_DOWNLOAD_MAX_FEATURES: '3000',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const s = await startServerProcess({
+    DATABASE_URL: cluster.url('sdi'),
+    SDI_DEMO: '1',
+    SDI_DB_APPLICATION_NAME: applicationName,
+    SDI_DOWNLOAD_DIR: downloadDir,
+    SDI_DOWNLOAD_WORKERS: '0',
+    SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400',
+    SDI_DOWNLOAD_MAX_FEATURES: '3000',
+    ...env,
   });
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  const alive = () => proc.exitCode === null && proc.signalCode === null;
-  for (let i = 0; ; i++) {
-    if (!alive()) throw new Error(`server exited: ${log}`);
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    if (i > 600) throw new Error(`server did not start: ${log}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { proc, base, downloadDir, log: () => log, alive };
+  return { proc: s.proc, base: s.base, downloadDir, log: s.log, alive: s.alive };
 }
