@@ -65,9 +65,7 @@ describe('GetRecords parameters', () => {
     expectException(await kvp('request=DescribeRecord&typeName=csw:Nothing'), 'InvalidParameterValue', 'typeName');
   });
 
-  it('maxRecords above the limit, negative or not a number; startPosition 0', async () => {
-    expectException(await kvp('request=GetRecords&typeNames=csw:Record&maxRecords=100000000'), 'InvalidParameterValue', 'maxRecords');
-    expectException(await postCsw(records('maxRecords="1000001"')), 'InvalidParameterValue', 'maxRecords');
+  it('maxRecords negative or not a number; startPosition 0', async () => {
     expectException(await kvp('request=GetRecords&typeNames=csw:Record&maxRecords=-1'), 'InvalidParameterValue', 'maxRecords');
     expectException(await kvp('request=GetRecords&typeNames=csw:Record&maxRecords=ten'), 'InvalidParameterValue', 'maxRecords');
     expectException(await kvp('request=GetRecords&typeNames=csw:Record&startPosition=0'), 'InvalidParameterValue', 'startPosition');
@@ -127,5 +125,16 @@ describe('other operations', () => {
     expectException(await kvp('request=GetDomain&propertyName=apiso:ShoeSize'), 'InvalidParameterValue', 'PropertyName');
     expectException(await kvp('request=GetDomain&propertyName=csw:AnyText'), 'InvalidParameterValue', 'PropertyName');
     expectException(await get(cswUrl('service=CSW&request=GetCapabilities&sections=Everything')), 'InvalidParameterValue', 'sections');
+  });
+
+  it('issue 12: maxRecords above the server cap (9999, 100000000) is a page of the cap size with a correct nextRecord, not an exception (as pycsw and GeoNetwork)', async () => {
+    for (const r of [await kvp('request=GetRecords&typeNames=csw:Record&resultType=results&maxRecords=100000000'), await postCsw(records('maxRecords="9999"'))]) {
+      expect(r.status, r.body.slice(0, 300)).toBe(200);
+      const m = /numberOfRecordsMatched="(\d+)" numberOfRecordsReturned="(\d+)" nextRecord="(\d+)"/.exec(r.body);
+      expect(m).not.toBeNull();
+      const [matched, returned, next] = [Number(m![1]), Number(m![2]), Number(m![3])];
+      expect(returned).toBe(Math.min(matched, 1000));
+      expect(next).toBe(returned < matched ? returned + 1 : 0);
+    }
   });
 });

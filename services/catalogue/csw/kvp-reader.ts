@@ -146,7 +146,9 @@ export function readCswKvp(kvp: Kvp, limits: ReaderLimits): CswRequest {
       const outputFormat = checkOutputFormat(kvp.value('OUTPUTFORMAT'));
       const resultType = parseResultType(kvp.value('RESULTTYPE'));
       const startPosition = parsePositiveInt(kvp.value('STARTPOSITION'), 'startPosition', 1, { min: 1, max: 1_000_000_000 });
-      const maxRecords = parsePositiveInt(kvp.value('MAXRECORDS'), 'maxRecords', 10, { min: 0, max: limits.maxRecords });
+      // Above the server's cap, a page of the cap's size (with its nextRecord), as pycsw and GeoNetwork answer:
+      // harvesters ask 500, 9999 or more and must not get an exception (issue 12).
+      const maxRecords = Math.min(parsePositiveInt(kvp.value('MAXRECORDS'), 'maxRecords', 10, { min: 0, max: Number.MAX_SAFE_INTEGER }), limits.maxRecords);
       const elementNames = kvp.value('ELEMENTNAME') ? list(kvp.value('ELEMENTNAME')) : undefined;
       // CSW 2.0.2 §10.8.4.9: ElementName and ElementSetName are mutually exclusive.
       if (elementNames && kvp.value('ELEMENTSETNAME')) throw new OgcError('InvalidParameterValue', 'ElementName and ElementSetName are mutually exclusive (CSW 2.0.2 §10.8.4.9)', 'ElementName');

@@ -134,7 +134,8 @@ export function readCswXml(body: string | XmlElement, limits: ReaderLimits): Csw
       const outputFormat = checkOutputFormat(root.attrs['outputFormat']);
       const resultType = parseResultType(root.attrs['resultType']);
       const startPosition = parsePositiveInt(root.attrs['startPosition'], 'startPosition', 1, { min: 1, max: 1_000_000_000 });
-      const maxRecords = parsePositiveInt(root.attrs['maxRecords'], 'maxRecords', 10, { min: 0, max: limits.maxRecords });
+      // Above the server's cap: a page of the cap's size (issue 12; see the KVP reader).
+      const maxRecords = Math.min(parsePositiveInt(root.attrs['maxRecords'], 'maxRecords', 10, { min: 0, max: Number.MAX_SAFE_INTEGER }), limits.maxRecords);
       if (cswChild(root, 'ResponseHandler')) throw new OgcError('OptionNotSupported', 'Asynchronous responses (ResponseHandler) are not supported', 'ResponseHandler');
       const query = cswChild(root, 'Query');
       if (!query) throw missing('Query');
