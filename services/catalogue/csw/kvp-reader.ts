@@ -35,6 +35,13 @@ export interface ReaderLimits {
   maxRecords: number;
 }
 
+/**
+ * A gml:Envelope (or geometry) without srsName in a CSW constraint is in the CSW default CRS,
+ * urn:ogc:def:crs:EPSG::4326, latitude first (CSW 2.0.2 §10.2.5 / ISO AP 1.0 §7.2.6; pycsw and GeoNetwork
+ * read it so, and MetaSearch-style boxes were missed when read longitude first: issue 12).
+ */
+export const CSW_FILTER_OPTIONS = { defaultSrsName: 'urn:ogc:def:crs:EPSG::4326' } as const;
+
 /** The one KVP namespace parser (src/ogc/kvp.ts), under the name the CSW readers use. */
 export const parseNamespaceParam = parseNamespaces;
 
@@ -63,7 +70,7 @@ export function readFilterXml(text: string): { filter: Filter; element: XmlEleme
     throw e;
   }
   try {
-    return { filter: readFesFilter(root), element: root };
+    return { filter: readFesFilter(root, CSW_FILTER_OPTIONS), element: root };
   } catch (e) {
     return asConstraintError(e);
   }

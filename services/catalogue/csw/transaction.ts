@@ -27,7 +27,7 @@ import { parseRecord, upsertRecord } from '../../../src/metadata/store.js';
 import { MetadataError, type MetadataRecord } from '../../../src/metadata/record.js';
 import { storedRecordColumns, writeDublinCore, type StoredRecord } from '../../../src/metadata/writers.js';
 import { compileFilter } from './compile.js';
-import { asConstraintError, readCql } from './kvp-reader.js';
+import { CSW_FILTER_OPTIONS, asConstraintError, readCql } from './kvp-reader.js';
 import type { CswContext } from './context.js';
 import { CSW_NS } from './request.js';
 
@@ -62,7 +62,7 @@ function readDeleteConstraint(c: XmlElement | undefined, locator: string): Filte
   const cql = c.children.find((k) => k.name === 'CqlText' && isCsw(k));
   if (filterEl) {
     try {
-      return readFesFilter(filterEl);
+      return readFesFilter(filterEl, CSW_FILTER_OPTIONS);
     } catch (e) {
       return asConstraintError(e);
     }

@@ -12,7 +12,7 @@ import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { readFesFilter, normalisePropertyName } from '../../../src/filter/fes-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { serialize } from '../../../src/metadata/xml.js';
-import { asConstraintError, checkOutputFormat, parsePositiveInt, readCql, type ReaderLimits } from './kvp-reader.js';
+import { CSW_FILTER_OPTIONS, asConstraintError, checkOutputFormat, parsePositiveInt, readCql, type ReaderLimits } from './kvp-reader.js';
 import { readTransactionXml } from './transaction.js';
 import {
   checkService,
@@ -68,7 +68,7 @@ function readConstraint(c: XmlElement | undefined): Filter | undefined {
   const cql = cswChild(c, 'CqlText');
   if (filterEl) {
     try {
-      return readFesFilter(filterEl);
+      return readFesFilter(filterEl, CSW_FILTER_OPTIONS);
     } catch (e) {
       return asConstraintError(e);
     }
