@@ -2,7 +2,8 @@
  * Layer extents for capabilities and collection documents: ST_EstimatedExtent (statistics, no scan) with
  * an exact ST_Extent fallback for tables never analysed; cached per layer.
  */
-import { quoteIdent, type Pool } from '../db/pool.js';
+import type { Pool } from '../db/pool.js';
+import { quoteIdent } from '../db/identifiers.js';
 import type { Bbox, CrsRegistry } from '../crs/registry.js';
 import type { Layer } from './layers.js';
 
