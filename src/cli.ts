@@ -22,8 +22,7 @@ import { createPool } from './db/pool.js';
 import { migrate } from './db/migrate.js';
 import { loadDemo } from './demo/load-demo.js';
 import { loadCatalogueDemo } from './metadata/demo.js';
-import { syncLayerRecords } from './metadata/layer-records.js';
-import { publishLayer } from './catalog/layers.js';
+import { publishLayer, syncLayerRecords } from './publishing/index.js';
 import { importVectorFile } from './import/gdal-import.js';
 
 async function main(): Promise<number> {

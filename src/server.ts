@@ -9,7 +9,7 @@ import { createPlatform, closePlatform } from './platform.js';
 import { buildApp, SERVICE_NAMES, type ServiceName } from './server/app.js';
 import { loadDemo } from './demo/load-demo.js';
 import { loadCatalogueDemo } from './metadata/demo.js';
-import { syncLayerRecords } from './metadata/layer-records.js';
+import { syncLayerRecords } from './publishing/index.js';
 import { startHarvestScheduler, type HarvestScheduler } from './harvest/scheduler.js';
 import { OutboundPolicy } from './net/outbound.js';
 import { startDownloadWorkers, type DownloadWorkers } from './download/jobs/worker.js';

@@ -14,7 +14,8 @@ import { inject } from 'vitest';
 import { answerBeforeBody, baseUrl, db, get, ROOT, storeFingerprint, xmllint } from '../helpers.js';
 import { exception, isoRecords } from './setup.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { datasetRecordXml, layerRecordIdentifier, syncLayerRecords } from '../../src/metadata/layer-records.js';
+import { datasetRecordXml, layerRecordIdentifier } from '../../src/metadata/layer-records.js';
+import { syncLayerRecords } from '../../src/publishing/index.js';
 
 const TOKEN = 'sdi-test-admin-token-0123456789';
 const CSW_NS = 'http://www.opengis.net/cat/csw/2.0.2';
