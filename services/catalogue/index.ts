@@ -18,7 +18,7 @@ import { parseXmlOffThread } from '../../src/xml/parse-pool.js';
 import { capabilities } from './csw/capabilities.js';
 import { getRecordById, getRecords } from './csw/get-records.js';
 import { describeRecord, getDomain } from './csw/describe-domain.js';
-import { XML_TYPE, type CswContext, type CswLimits } from './csw/context.js';
+import { catalogueLimits, XML_TYPE, type CswContext } from './csw/context.js';
 import type { CswRequest } from './csw/request.js';
 import { harvest, readHarvestKvp, readHarvestXml, type HarvestRequest } from './csw/harvest.js';
 import { requireAdmin, WWW_AUTHENTICATE } from './csw/auth.js';
@@ -42,14 +42,6 @@ const CSW_PARAMETERS: ReadonlySet<string> = new Set([
   'CONSTRAINT_LANGUAGE_VERSION', 'SORTBY', 'DISTRIBUTEDSEARCH', 'HOPCOUNT', 'RESPONSEHANDLER', 'ID', 'PARAMETERNAME',
   'PROPERTYNAME', 'SOURCE', 'RESOURCETYPE', 'RESOURCEFORMAT', 'HARVESTINTERVAL',
 ]);
-
-export function catalogueLimits(platform: Platform): CswLimits {
-  const env = Number(process.env.SDI_CSW_MAX_RECORDS);
-  return {
-    maxRecords: Number.isSafeInteger(env) && env > 0 ? env : 1000,
-    statementTimeoutMs: platform.config.features.statementTimeoutMs,
-  };
-}
 
 function charsetOf(contentType: string): string | undefined {
   return /charset\s*=\s*"?([A-Za-z0-9._-]+)/i.exec(contentType)?.[1];

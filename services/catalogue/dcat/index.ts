@@ -22,8 +22,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { catalogGraph, documentGraph, Graph, RDF_MEDIA_TYPES, serialise, type RdfFormat } from '../../../src/metadata/dcat.js';
-import { withCatalogueRead, type CswContext } from '../csw/context.js';
-import { catalogueLimits } from '../index.js';
+import { catalogueLimits, withCatalogueRead, type CswContext } from '../csw/context.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 
