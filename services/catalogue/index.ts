@@ -1,7 +1,8 @@
 /**
  * The CSW 2.0.2 endpoint (GET KVP, POST XML in its declared encoding, POST form-encoded KVP, on one URL):
  * reads the request, runs the operation, renders errors as OWS 1.0.0 exception reports with their HTTP
- * status. Mounted at /csw by src/server/app.ts.
+ * status. The catalogue service (catalogueService below: /csw and /dcat, and the scheduled harvests of other
+ * catalogues) is mounted by the composition root (app/build-app.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
@@ -25,9 +26,26 @@ import { requireAdmin, WWW_AUTHENTICATE } from './csw/auth.js';
 import { mayReadRecords } from '../../src/access/policy.js';
 import { callerOf } from '../../src/server/principal.js';
 import { transaction } from './csw/transaction.js';
+import type { Service } from '../../src/server/service.js';
+import { startHarvestScheduler } from '../../src/harvest/scheduler.js';
+import { OutboundPolicy } from '../../src/net/outbound.js';
+import { dcatRoutes } from './dcat/index.js';
 
 /** The DCAT catalogue (Hydra-paged dcat:Catalog), the catalogue service's second endpoint: mounted at /dcat. */
-export { dcatRoutes } from './dcat/index.js';
+export { dcatRoutes };
+
+export const catalogueService: Service = {
+  name: 'catalogue',
+  async routes(app, platform) {
+    await app.register(cswRoutes, { prefix: '/csw', platform, mountPath: '/csw' });
+    await app.register(dcatRoutes, { prefix: '/dcat', platform, mountPath: '/dcat' });
+  },
+  // Scheduled harvests of other catalogues (safe in every process: one advisory lock per source); SDI_HARVEST=0: none.
+  start(platform, log) {
+    if (process.env.SDI_HARVEST === '0') return { stop: async () => undefined };
+    return startHarvestScheduler(platform.pool, { log: (m) => log.info(m), policy: new OutboundPolicy(platform.config.outboundAllow) });
+  },
+};
 
 const BODY_LIMIT = 10 * 1024 * 1024;
 

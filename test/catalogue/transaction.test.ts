@@ -62,7 +62,7 @@ beforeAll(async () => {
   txUrl = `http://127.0.0.1:${port}/csw`;
   config = loadConfig({ ...process.env, PORT: new URL(baseUrl()).port, HOST: '127.0.0.1' });
   let log = '';
-  server = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+  server = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
     env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '0', SDI_ADMIN_TOKEN: TOKEN, SDI_SERVICES: 'catalogue' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

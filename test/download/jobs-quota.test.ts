@@ -100,7 +100,7 @@ beforeAll(async () => {
   total = active + 8;
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+  proc = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
     env: {
       ...process.env,
       DATABASE_URL: inject('databaseUrl'),

@@ -30,7 +30,7 @@ const APP = 'sdi-faults';
 beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+  proc = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
     // BASE_URL: a server rewrites the layer records' links with its public URL at start; they must stay the suite's.
     env: { ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: baseUrl(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '0', SDI_DB_APPLICATION_NAME: APP, SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_WORKERS: '0', SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000' },
     stdio: ['ignore', 'pipe', 'pipe'],

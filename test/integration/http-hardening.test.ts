@@ -332,7 +332,7 @@ describe('timeouts and connection cap on a server with small limits (issue 13 po
 
   beforeAll(async () => {
     port = await freePort();
-    proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+    proc = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
       env: {
         ...process.env,
         DATABASE_URL: inject('databaseUrl'),

@@ -99,7 +99,7 @@ export async function startServer(cluster: OwnCluster, applicationName: string, 
   const base = `http://127.0.0.1:${port}`;
   const downloadDir = join(cluster.work, 'downloads');
   let log = '';
-  const proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+  const proc = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
     env: {
       ...process.env,
       DATABASE_URL: cluster.url('sdi'),
