@@ -45,7 +45,7 @@ if [ -z "$(psql_ "$admin_url" -c "SELECT 1 FROM pg_database WHERE datname = '$db
   log "creating database $db_name"
   psql_ "$admin_url" -c "CREATE DATABASE \"$db_name\""
 fi
-cli() { (cd "$REPO" && DATABASE_URL="$DB_URL" LOG_LEVEL=warn node dist/src/cli.js "$@"); }
+cli() { (cd "$REPO" && DATABASE_URL="$DB_URL" LOG_LEVEL=warn node dist/app/cli.js "$@"); }
 cli migrate > "$OUT/migrate.log" 2>&1 || { cat "$OUT/migrate.log" >&2; exit 2; }
 
 # ---------------------------------------------------------------- data (once)

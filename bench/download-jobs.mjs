@@ -5,7 +5,7 @@
  *   DATABASE_URL=… BASE=http://127.0.0.1:8085/download SDI_DOWNLOAD_DIR=<the server's> node bench/download-jobs.mjs
  *
  * The server must run no in-process workers (SDI_DOWNLOAD_WORKERS=0) and share SDI_DOWNLOAD_DIR with the
- * workers started here (`node dist/src/cli.js download-worker`, 2 processes × 1 slot). Jobs: a layer
+ * workers started here (`node dist/app/cli.js download-worker`, 2 processes × 1 slot). Jobs: a layer
  * (JOBS_LAYER, default parcels when published, else communes) over 20 areas that hold features (communes
  * first, then EPCI, then départements), formats cycling gpkg, geojson, shp, fgb, csv. Unless KILL=0, one
  * worker is killed with SIGKILL once a quarter of the jobs are done and a new one started: its job must be
@@ -38,7 +38,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'sdi-bench-jobs-'));
 const procs = [];
 
 function startWorker() {
-  const p = spawn(process.execPath, [join(REPO, 'dist/src/cli.js'), 'download-worker', '--concurrency', '1', '--poll-ms', '500'], {
+  const p = spawn(process.execPath, [join(REPO, 'dist/app/cli.js'), 'download-worker', '--concurrency', '1', '--poll-ms', '500'], {
     env: { ...process.env, DATABASE_URL: DB, SDI_DOWNLOAD_DIR: DIR, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

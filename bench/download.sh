@@ -33,7 +33,7 @@ PSQL=(psql -X -q -At -h 127.0.0.1 -p 5433 -U postgres anchor)
 "$KIT/setup-pg.sh" load >&2
 [ "${BENCH_NO_BUILD:-0}" = 1 ] || (cd "$REPO" && npx tsc -p tsconfig.json)
 
-cli() { (cd "$REPO" && DATABASE_URL="$DB_URL" LOG_LEVEL=warn node dist/src/cli.js "$@"); }
+cli() { (cd "$REPO" && DATABASE_URL="$DB_URL" LOG_LEVEL=warn node dist/app/cli.js "$@"); }
 log "our store in db anchor: migrate, demo reference layers, publish parcels and addresses"
 cli migrate > "$RUN/publish.log" 2>&1
 cli demo >> "$RUN/publish.log" 2>&1
@@ -43,7 +43,7 @@ for t in parcels addresses; do cli publish --table "public.$t" --name "$t" --id 
 # --- our server (download service only) ------------------------------------------------------------
 (cd "$REPO"; DATABASE_URL="$DB_URL" SDI_SERVICES=download SDI_DEMO=0 SDI_HARVEST=0 PORT="$PORT_DL" HOST=127.0.0.1 LOG_LEVEL=warn \
   SDI_DOWNLOAD_DIR="$RUN/downloads" SDI_DOWNLOAD_WORKERS=0 SDI_DOWNLOAD_JOBS_PER_CLIENT=100 SDI_DOWNLOAD_DIRECT_MAX_FEATURES=2000000 NODE_ENV=production \
-  nohup node dist/src/server.js > "$RUN/server.log" 2>&1 < /dev/null & echo $! > "$RUN/server.pid")
+  nohup node dist/app/server.js > "$RUN/server.log" 2>&1 < /dev/null & echo $! > "$RUN/server.pid")
 SPID="$(cat "$RUN/server.pid")"
 trap 'kill "$SPID" 2>/dev/null || true' EXIT
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$PORT_DL/healthz" >/dev/null && break; sleep 0.5; done

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # bench/ours-server.sh — start / stop our server for the benchmark (used by scripts/bench.sh).
 #
-#   bench/ours-server.sh start     node dist/src/server.js on 127.0.0.1:$OURS_PORT, waits until it answers
+#   bench/ours-server.sh start     node dist/app/server.js on 127.0.0.1:$OURS_PORT, waits until it answers
 #   bench/ours-server.sh stop      SIGTERM (then SIGKILL after 10 s) the PID in $SDI_BENCH_RUN/ours.pid
 #   bench/ours-server.sh restart   (the W6 hook: a fresh process, so its peak RSS is W6's own)
 #   bench/ours-server.sh pid       print the server PID (for RSS sampling)
 #   bench/ours-server.sh status
 #   bench/ours-server.sh check     exit 0 if the process is alive and answers GetCapabilities
 #
-# The process runs dist/src/server.js through bench/ours-entry.mjs (own command line, see there).
+# The process runs dist/app/server.js through bench/ours-entry.mjs (own command line, see there).
 #
 # Environment: OURS_PORT (8081), OURS_DB_URL (postgres://postgres@127.0.0.1:5433/anchor),
 # OURS_LOG_LEVEL (warn), OURS_LOG (log file, default $SDI_BENCH_RUN/ours-server.log),
@@ -49,7 +49,7 @@ start() {
   local p code=000
   p="$(ours_pid)"
   if [ -n "$p" ]; then echo "our server already running (pid $p)"; return 0; fi
-  [ -f "$REPO/dist/src/server.js" ] || { echo "no $REPO/dist/src/server.js (build first)" >&2; return 1; }
+  [ -f "$REPO/dist/app/server.js" ] || { echo "no $REPO/dist/app/server.js (build first)" >&2; return 1; }
   if ss -ltnH "sport = :$OURS_PORT" | grep -q .; then echo "port $OURS_PORT busy — refusing" >&2; return 1; fi
   cd "$REPO"
   DATABASE_URL="$OURS_DB_URL" SDI_DEMO=0 PORT="$OURS_PORT" HOST=127.0.0.1 LOG_LEVEL="$OURS_LOG_LEVEL" \

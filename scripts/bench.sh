@@ -116,8 +116,8 @@ if [ "${BENCH_SKIP_INSTALL:-0}" != 1 ] && [ "${BENCH_ONLY:-}" != csw ]; then ins
 CSW_STATUS="skipped"
 run_csw() {
   log "CSW: 100,000 records vs pycsw 2.6.2 (bench/csw.sh; first run generates and loads them, ~3 min)"
-  if [ "${BENCH_NO_BUILD:-0}" != 1 ] && { [ ! -f "$REPO/dist/src/cli.js" ] ||
-       [ -n "$(find "$REPO/src" "$REPO/services" -name '*.ts' -newer "$REPO/dist/src/server.js" -print -quit 2>/dev/null)" ]; }; then
+  if [ "${BENCH_NO_BUILD:-0}" != 1 ] && { [ ! -f "$REPO/dist/app/cli.js" ] ||
+       [ -n "$(find "$REPO/src" "$REPO/services" "$REPO/app" -name '*.ts' -newer "$REPO/dist/app/server.js" -print -quit 2>/dev/null)" ]; }; then
     log "building (tsc)"
     (cd "$REPO" && npx --no-install tsc -p tsconfig.json > "$OUTDIR/csw-build.log" 2>&1) || { tail -20 "$OUTDIR/csw-build.log" >&2; }
   fi
@@ -146,24 +146,24 @@ PSQLA=(psql -X -q -tA -h 127.0.0.1 -p 5433 -U postgres -d anchor)
 
 # ------------------------------------------------------------------ 3a. our server
 OURS_STATUS="not selected"
-ours_cli() { (cd "$REPO" && DATABASE_URL="$OURS_DB_URL" node dist/src/cli.js "$@"); }
+ours_cli() { (cd "$REPO" && DATABASE_URL="$OURS_DB_URL" node dist/app/cli.js "$@"); }
 
 start_ours() {
   OURS_STATUS="failed"
   cd "$REPO"
   if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-    if [ ! -f dist/src/server.js ] || [ ! -f dist/src/cli.js ] ||
-       [ -n "$(find src services -name '*.ts' -newer dist/src/server.js -print -quit 2>/dev/null)" ] ||
-       [ tsconfig.json -nt dist/src/server.js ]; then
+    if [ ! -f dist/app/server.js ] || [ ! -f dist/app/cli.js ] ||
+       [ -n "$(find src services app -name '*.ts' -newer dist/app/server.js -print -quit 2>/dev/null)" ] ||
+       [ tsconfig.json -nt dist/app/server.js ]; then
       log "building (tsc)"
       if ! npx --no-install tsc -p tsconfig.json > "$OUTDIR/ours-build.log" 2>&1; then
         tail -30 "$OUTDIR/ours-build.log" >&2
-        if [ ! -f dist/src/server.js ]; then OURS_STATUS="build failed (see ours-build.log)"; return 1; fi
+        if [ ! -f dist/app/server.js ]; then OURS_STATUS="build failed (see ours-build.log)"; return 1; fi
         log "WARNING: tsc reported errors; using the emitted dist/ anyway (see ours-build.log)"
       fi
     fi
   fi
-  for f in dist/src/server.js dist/src/cli.js; do
+  for f in dist/app/server.js dist/app/cli.js; do
     [ -f "$f" ] || { OURS_STATUS="$f missing"; return 1; }
   done
   log "our store: migrate + publish parcels, roads, addresses in db anchor"

@@ -7,4 +7,4 @@ cd "$ROOT"
 echo "[serve] database: ${DATABASE_URL%%@*}@${DATABASE_URL#*@}" >&2
 echo "[serve] WFS:            http://127.0.0.1:${PORT:-8080}/wfs?SERVICE=WFS&REQUEST=GetCapabilities" >&2
 echo "[serve] OGC API Features: http://127.0.0.1:${PORT:-8080}/ogcapi/" >&2
-exec node dist/src/server.js
+exec node dist/app/server.js

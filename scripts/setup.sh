@@ -102,7 +102,7 @@ if ! node -e "require('gdal-async')" >/dev/null 2>&1 || ! ldd node_modules/gdal-
 fi
 
 # --- build -------------------------------------------------------------------------------------
-if [ ! -f dist/src/server.js ] || [ -n "$(find src services tsconfig.json package.json -newer dist/src/server.js -print -quit)" ]; then
+if [ ! -f dist/app/server.js ] || [ -n "$(find src services app tsconfig.json package.json -newer dist/app/server.js -print -quit)" ]; then
   say "compiling TypeScript"
   npx tsc -p tsconfig.json
 fi

@@ -16,7 +16,7 @@ let server: ChildProcess | undefined;
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const databaseUrl = process.env.TEST_DATABASE_URL;
   if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the suite with `npm test`');
-  if (!existsSync(join(ROOT, 'dist/src/server.js'))) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+  if (!existsSync(join(ROOT, 'dist/app/server.js'))) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   let log = '';
@@ -29,7 +29,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // No job workers in the server: job tests start `cli.js download-worker` processes of their own (with the
   // SMTP settings of their test server), and decide when a worker exists, so a job can stay queued.
   const downloadDir = mkdtempSync(join(tmpdir(), 'sdi-test-downloads-'));
-  server = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+  server = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1', SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000', SDI_DOWNLOAD_RASTER_DIRECT_MAX_PIXELS: '4000000', SDI_DOWNLOAD_RASTER_MAX_PIXELS: '50000000', SDI_DOWNLOAD_WORKERS: '0', SDI_TRUSTED_PROXIES: '127.0.0.1/32', SDI_OUTBOUND_ALLOW: '127.0.0.3/32' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

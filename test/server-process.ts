@@ -18,14 +18,14 @@ export interface ServerProcess {
 }
 
 /**
- * Start `dist/src/server.js` with `env` over the test's environment (PORT and HOST are chosen here) and wait
+ * Start `dist/app/server.js` with `env` over the test's environment (PORT and HOST are chosen here) and wait
  * until `readyPath` answers 2xx (default /readyz; /healthz when the database may be unreachable).
  */
 export async function startServerProcess(env: Record<string, string>, readyPath = '/readyz'): Promise<ServerProcess> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let log = '';
-  const proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+  const proc = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,8 @@
 /**
  * The CSW 2.0.2 endpoint (GET KVP, POST XML in its declared encoding, POST form-encoded KVP, on one URL):
  * reads the request, runs the operation, renders errors as OWS 1.0.0 exception reports with their HTTP
- * status. Mounted at /csw by src/server/app.ts.
+ * status. The catalogue service (catalogueService below: /csw and /dcat, and the scheduled harvests of other
+ * catalogues) is mounted by the composition root (app/build-app.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
@@ -18,16 +19,33 @@ import { parseXmlOffThread } from '../../src/xml/parse-pool.js';
 import { capabilities } from './csw/capabilities.js';
 import { getRecordById, getRecords } from './csw/get-records.js';
 import { describeRecord, getDomain } from './csw/describe-domain.js';
-import { XML_TYPE, type CswContext, type CswLimits } from './csw/context.js';
+import { catalogueLimits, XML_TYPE, type CswContext } from './csw/context.js';
 import type { CswRequest } from './csw/request.js';
 import { harvest, readHarvestKvp, readHarvestXml, type HarvestRequest } from './csw/harvest.js';
 import { requireAdmin, WWW_AUTHENTICATE } from './csw/auth.js';
 import { mayReadRecords } from '../../src/access/policy.js';
 import { callerOf } from '../../src/server/principal.js';
 import { transaction } from './csw/transaction.js';
+import type { Service } from '../../src/server/service.js';
+import { startHarvestScheduler } from '../../src/harvest/scheduler.js';
+import { OutboundPolicy } from '../../src/net/outbound.js';
+import { dcatRoutes } from './dcat/index.js';
 
 /** The DCAT catalogue (Hydra-paged dcat:Catalog), the catalogue service's second endpoint: mounted at /dcat. */
-export { dcatRoutes } from './dcat/index.js';
+export { dcatRoutes };
+
+export const catalogueService: Service = {
+  name: 'catalogue',
+  async routes(app, platform) {
+    await app.register(cswRoutes, { prefix: '/csw', platform, mountPath: '/csw' });
+    await app.register(dcatRoutes, { prefix: '/dcat', platform, mountPath: '/dcat' });
+  },
+  // Scheduled harvests of other catalogues (safe in every process: one advisory lock per source); SDI_HARVEST=0: none.
+  start(platform, log) {
+    if (process.env.SDI_HARVEST === '0') return { stop: async () => undefined };
+    return startHarvestScheduler(platform.pool, { log: (m) => log.info(m), policy: new OutboundPolicy(platform.config.outboundAllow) });
+  },
+};
 
 const BODY_LIMIT = 10 * 1024 * 1024;
 
@@ -42,14 +60,6 @@ const CSW_PARAMETERS: ReadonlySet<string> = new Set([
   'CONSTRAINT_LANGUAGE_VERSION', 'SORTBY', 'DISTRIBUTEDSEARCH', 'HOPCOUNT', 'RESPONSEHANDLER', 'ID', 'PARAMETERNAME',
   'PROPERTYNAME', 'SOURCE', 'RESOURCETYPE', 'RESOURCEFORMAT', 'HARVESTINTERVAL',
 ]);
-
-export function catalogueLimits(platform: Platform): CswLimits {
-  const env = Number(process.env.SDI_CSW_MAX_RECORDS);
-  return {
-    maxRecords: Number.isSafeInteger(env) && env > 0 ? env : 1000,
-    statementTimeoutMs: platform.config.features.statementTimeoutMs,
-  };
-}
 
 function charsetOf(contentType: string): string | undefined {
   return /charset\s*=\s*"?([A-Za-z0-9._-]+)/i.exec(contentType)?.[1];

@@ -24,6 +24,28 @@ import { listRasterLayers } from '../../src/catalog/rasters.js';
 import { jobRoutes } from './jobs.js';
 import { atomRoutes } from './atom.js';
 import { downloadOpenApi } from './openapi.js';
+import type { Service } from '../../src/server/service.js';
+import { startDownloadWorkers, type DownloadWorkers } from '../../src/download/jobs/worker.js';
+import { startJanitor } from '../../src/download/jobs/janitor.js';
+
+export const downloadService: Service = {
+  name: 'download',
+  async routes(app, platform) {
+    await app.register(downloadRoutes, { prefix: '/download', platform, mountPath: '/download' });
+  },
+  // Deferred download jobs: workers in this process (SDI_DOWNLOAD_WORKERS; others may run `app/cli.js
+  // download-worker`), and the janitor. Stopping puts running jobs back in the queue for another worker.
+  start(platform, log) {
+    const workers: DownloadWorkers | undefined = platform.config.download.workers > 0 ? startDownloadWorkers(platform, platform.config.download.workers, log) : undefined;
+    const janitor = startJanitor(platform, log);
+    return {
+      async stop() {
+        janitor.stop();
+        await workers?.stop();
+      },
+    };
+  },
+};
 
 export interface DownloadRouteOptions {
   platform: Platform;

@@ -2,14 +2,18 @@
  * Layer extents for capabilities and collection documents: ST_EstimatedExtent (statistics, no scan) with
  * an exact ST_Extent fallback for tables never analysed; cached per layer.
  */
-import { quoteIdent, type Pool } from '../db/pool.js';
+import type { Pool } from '../db/pool.js';
+import { quoteIdent } from '../db/identifiers.js';
 import type { Bbox, CrsRegistry } from '../crs/registry.js';
 import type { Layer } from './layers.js';
 
 const cache = new Map<string, { at: number; bbox: Bbox | null }>();
 const TTL_MS = 60_000;
 
-export async function layerExtent(pool: Pool, layer: Layer): Promise<Bbox | null> {
+/** What an extent is read from: a published Layer, or a layer's registry row (src/catalog/published.ts). */
+export type ExtentSource = Pick<Layer, 'schema' | 'table' | 'updatedAt'> & { geometry?: { column: string } };
+
+export async function layerExtent(pool: Pool, layer: ExtentSource): Promise<Bbox | null> {
   if (!layer.geometry) return null;
   const key = `${layer.schema}.${layer.table}.${layer.geometry.column}.${layer.updatedAt.getTime()}`;
   const hit = cache.get(key);

@@ -4,8 +4,6 @@
  * but from our registry so that unpublished tables stay invisible.
  */
 import type { Pool } from '../db/pool.js';
-import { loadConfig, type Config } from '../config/index.js';
-import { syncLayerRecords } from '../metadata/layer-records.js';
 import { preloadCrsFacts } from '../crs/facts.js';
 
 export type ColumnKind = 'string' | 'integer' | 'bigint' | 'number' | 'boolean' | 'date' | 'datetime' | 'time' | 'json' | 'other';
@@ -170,24 +168,4 @@ export class LayerCatalog {
     this.layers = next;
     this.loadedAt = Date.now();
   }
-}
-
-/**
- * Register (or update) a table as a published layer, then write its catalogue record and refresh the WFS
- * service record (src/metadata/layer-records.ts). Used by the demo loader, the CLI and imports.
- */
-export async function publishLayer(
-  pool: Pool,
-  l: { name: string; schema: string; table: string; idColumn: string; geometryColumn?: string; title: string; abstract?: string; keywords?: string[]; defaultCrs?: number },
-  config: Config = loadConfig(),
-): Promise<void> {
-  await pool.query(
-    `INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title, abstract, keywords, default_crs)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 2154))
-     ON CONFLICT (name) DO UPDATE SET table_schema = EXCLUDED.table_schema, table_name = EXCLUDED.table_name,
-       id_column = EXCLUDED.id_column, geometry_column = EXCLUDED.geometry_column, title = EXCLUDED.title,
-       abstract = EXCLUDED.abstract, keywords = EXCLUDED.keywords, default_crs = EXCLUDED.default_crs, updated_at = now()`,
-    [l.name, l.schema, l.table, l.idColumn, l.geometryColumn ?? null, l.title, l.abstract ?? '', l.keywords ?? [], l.defaultCrs ?? null],
-  );
-  await syncLayerRecords(pool, config);
 }

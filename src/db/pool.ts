@@ -51,7 +51,3 @@ export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, f
   }
 }
 
-/** Quote an identifier that comes from the database catalogue (never from a request). */
-export function quoteIdent(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
-}

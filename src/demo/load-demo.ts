@@ -6,7 +6,7 @@
 import { projectPath } from '../paths.js';
 import type { Pool } from '../db/pool.js';
 import { importVectorFile } from '../import/gdal-import.js';
-import { publishLayer } from '../catalog/layers.js';
+import { publishLayer } from '../publishing/index.js';
 import { loadDemoRaster } from './raster-demo.js';
 
 interface DemoLayer {

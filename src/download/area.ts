@@ -7,8 +7,8 @@
 import type { Platform } from '../platform.js';
 import type { AreaSpec } from './request.js';
 import { DownloadError } from './errors.js';
-import { quoteIdent } from '../db/pool.js';
-import { MAX_GEOMETRY_VERTICES as MAX_VERTICES } from '../query/limits.js';
+import { quoteIdent } from '../db/identifiers.js';
+import { MAX_GEOMETRY_VERTICES as MAX_VERTICES } from '../ogc/limits.js';
 
 export interface ResolvedArea {
   spec: AreaSpec;

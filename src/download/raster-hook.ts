@@ -6,7 +6,6 @@
 import type { Platform } from '../platform.js';
 import type { ExtractRequest } from './request.js';
 import type { ResolvedArea } from './area.js';
-import type { LayerEstimate } from './estimate.js';
 import { DownloadError } from './errors.js';
 import { getRasterLayer, type RasterLayer } from '../catalog/rasters.js';
 import { buildRasterExtract, estimateRaster } from './raster.js';
@@ -17,7 +16,18 @@ async function rasterLayer(platform: Platform, name: string): Promise<RasterLaye
   return layer;
 }
 
-export async function estimateRasterLayer(platform: Platform, name: string, req: ExtractRequest, area: ResolvedArea | undefined): Promise<LayerEstimate> {
+/** A raster layer's estimate: a LayerEstimate of src/download/estimate.ts (which imports this module lazily). */
+export interface RasterLayerEstimate {
+  layer: string;
+  kind: 'raster';
+  features: 0;
+  bytes: number;
+  width: number;
+  height: number;
+  pixels: number;
+}
+
+export async function estimateRasterLayer(platform: Platform, name: string, req: ExtractRequest, area: ResolvedArea | undefined): Promise<RasterLayerEstimate> {
   const e = await estimateRaster(platform, await rasterLayer(platform, name), req, area);
   return { layer: name, kind: 'raster', features: 0, bytes: e.bytes, width: e.width, height: e.height, pixels: e.pixels };
 }

@@ -4,7 +4,7 @@
  * string (GET, for curl one-liners), normalised to one shape, stored as-is in a deferred job and read back
  * by the worker through the same function.
  */
-import { countPositions, countWktPositions, MAX_GEOMETRY_VERTICES } from '../query/limits.js';
+import { countPositions, countWktPositions, MAX_GEOMETRY_VERTICES } from '../ogc/limits.js';
 import { findFormat, type FormatId } from './formats.js';
 import { parseCrs } from '../crs/identifiers.js';
 import { DownloadError } from './errors.js';

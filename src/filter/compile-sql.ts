@@ -7,11 +7,10 @@ import type { Layer, LayerColumn, ColumnKind } from '../catalog/layers.js';
 import type { CrsRegistry } from '../crs/registry.js';
 import type { Expression, Filter, GeometryLiteral, Envelope, SpatialOp } from './ast.js';
 import { SqlParams } from '../db/sql.js';
-import { quoteIdent } from '../db/pool.js';
+import { columnRef, resolveProperty } from '../db/identifiers.js';
 import { OgcError } from '../ogc/errors.js';
-import { resolveProperty } from '../query/plan.js';
 import { isGeographic } from '../crs/facts.js';
-import { countPositions, MAX_GEOMETRY_VERTICES } from '../query/limits.js';
+import { countPositions, MAX_GEOMETRY_VERTICES } from '../ogc/limits.js';
 
 export interface FilterContext {
   layer: Layer;
@@ -110,10 +109,6 @@ function idPgType(layer: Layer): string {
 
 function arrayCast(kind: ColumnKind, pgType: string): string {
   return kind === 'integer' || kind === 'bigint' ? `${pgType}[]` : 'text[]';
-}
-
-export function columnRef(name: string): string {
-  return `t.${quoteIdent(name)}`;
 }
 
 function column(layer: Layer, name: string): LayerColumn | undefined {

@@ -3,7 +3,7 @@
  * are, other geometries by a point on their surface); one line per row, built in SQL.
  */
 import type { SqlParams } from '../db/sql.js';
-import { columnRef } from '../filter/compile-sql.js';
+import { columnRef } from '../db/identifiers.js';
 import { coordinateDecimals, geometryExpression, type EncodeTarget } from './target.js';
 
 export type CsvGeometry = 'wkt' | 'xy';

@@ -3,7 +3,7 @@
  * ST_AsGeoJSON writes coordinates), concatenated by the collection writer as rows arrive.
  */
 import type { SqlParams } from '../db/sql.js';
-import { columnRef } from '../filter/compile-sql.js';
+import { columnRef } from '../db/identifiers.js';
 import { coordinateDecimals, geometryExpression, type EncodeTarget } from './target.js';
 import { rowsToBuffer } from './chunk.js';
 

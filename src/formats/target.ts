@@ -5,7 +5,7 @@
 import type { Layer, LayerColumn } from '../catalog/layers.js';
 import type { CrsRef } from '../crs/identifiers.js';
 import type { SqlParams } from '../db/sql.js';
-import { columnRef } from '../filter/compile-sql.js';
+import { columnRef } from '../db/identifiers.js';
 import { isGeographic } from '../crs/facts.js';
 
 export interface EncodeTarget {

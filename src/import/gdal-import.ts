@@ -4,7 +4,8 @@
  * a GiST index and a geometry column `geom`. The demo loader and users' own uploads take this path.
  */
 import type gdalTypes from 'gdal-async';
-import { quoteIdent, type Pool } from '../db/pool.js';
+import type { Pool } from '../db/pool.js';
+import { quoteIdent } from '../db/identifiers.js';
 
 export interface ImportOptions {
   /** Target schema and table. */

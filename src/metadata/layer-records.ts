@@ -11,12 +11,13 @@
  * Records the platform writes are marked `managed_by` (migration 0003). A layer linked to a record written by
  * a person (managed_by NULL, e.g. replaced through CSW Transaction) keeps it: it is never overwritten.
  *
- * No runtime import of src/catalog/layers.ts (only its types), so publishLayer may call this module.
+ * The layers come from the caller (src/publishing/, which publishes a layer and syncs the records, reads them in
+ * the sync's transaction): this module reads no layer itself.
  */
 import { createHash } from 'node:crypto';
-import type { Pool } from '../db/pool.js';
+import type { Pool, PoolClient } from '../db/pool.js';
 import type { Config } from '../config/index.js';
-import type { Layer } from '../catalog/layers.js';
+import type { PublishedLayer } from '../catalog/published.js';
 import { layerExtent } from '../catalog/extent.js';
 import { xmlEscape as x } from '../xml/escape.js';
 import { parseRecord, upsertRecord } from './store.js';
@@ -376,22 +377,6 @@ export interface SyncReport {
   serviceIdentifier: string;
 }
 
-interface LayerRow {
-  id: number;
-  name: string;
-  title: string;
-  abstract: string;
-  keywords: string[];
-  table_schema: string;
-  table_name: string;
-  geometry_column: string | null;
-  default_crs: number;
-  updated_at: Date;
-  created_at: Date;
-  linked_identifier: string | null;
-  linked_managed_by: string | null;
-}
-
 interface StoredRow {
   id: number;
   identifier: string;
@@ -404,11 +389,11 @@ interface StoredRow {
 /** UTC date-time without fraction: 2026-11-23T19:18:37Z. */
 export const stampOf = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
-const LOCK_KEY = 727_154_0003;
+/** The advisory lock that serialises syncs between processes (taken by the caller, in the sync's transaction). */
+export const LAYER_RECORDS_LOCK = 727_154_0003;
 
-async function wgsExtent(db: Pool, row: LayerRow, geomColumn: string, srid: number): Promise<WgsBox | null> {
+async function wgsExtent(db: Pool, layer: PublishedLayer, srid: number): Promise<WgsBox | null> {
   try {
-    const layer = { schema: row.table_schema, table: row.table_name, geometry: { column: geomColumn, srid, type: 'GEOMETRY' }, updatedAt: row.updated_at } as unknown as Layer;
     const b = await layerExtent(db, layer);
     if (!b) return null;
     // Reproject the densified envelope (its edges curve in WGS 84), then round outwards to 2 decimals (CNIG).
@@ -428,116 +413,96 @@ async function wgsExtent(db: Pool, row: LayerRow, geomColumn: string, srid: numb
 }
 
 /**
- * Write (or refresh) the dataset record of every published feature layer and the WFS service record, link each
- * layer to its record (sdi.layers.metadata_record_id), and remove the generated records of layers no longer
- * published. Idempotent; one transaction, serialised between processes.
+ * Write (or refresh) the dataset record of every published feature layer given (all of them, by name) and the
+ * WFS and Atom service records, link each layer to its record (sdi.layers.metadata_record_id), and remove the
+ * generated records of layers not given. Idempotent. Runs in the caller's transaction on `client`, which holds
+ * LAYER_RECORDS_LOCK; extents are read through `pool` (a failing statement must not abort the transaction).
  */
-export async function syncLayerRecords(pool: Pool, config: Config): Promise<SyncReport> {
-  const client = await pool.connect();
+export async function writeLayerRecords(client: PoolClient, pool: Pool, config: Config, layers: readonly PublishedLayer[]): Promise<SyncReport> {
   const report: SyncReport = { created: [], updated: [], unchanged: [], deleted: [], kept: [], serviceIdentifier: '' };
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
-    const { rows: layers } = await client.query<LayerRow>(
-      `SELECT l.id, l.name, l.title, l.abstract, l.keywords, l.table_schema, l.table_name, l.geometry_column, l.default_crs,
-              l.updated_at, l.created_at, m.identifier AS linked_identifier, m.managed_by AS linked_managed_by
-         FROM sdi.layers l LEFT JOIN sdi.metadata_records m ON m.id = l.metadata_record_id
-        WHERE l.published AND l.kind = 'feature' ORDER BY l.name`,
-    );
-    const { rows: geoms } = await client.query<{ schema: string; table: string; column: string; srid: number }>(
-      `SELECT f_table_schema AS schema, f_table_name AS table, f_geometry_column AS column, srid FROM geometry_columns
-        WHERE (f_table_schema, f_table_name) IN (SELECT table_schema, table_name FROM sdi.layers)`,
-    );
-    const stored = async (where: string, v: unknown): Promise<StoredRow | undefined> =>
-      (await client.query<StoredRow>(`SELECT id, identifier, document, date_stamp, modified, managed_by FROM sdi.metadata_records WHERE ${where}`, [v])).rows[0];
+  const stored = async (where: string, v: unknown): Promise<StoredRow | undefined> =>
+    (await client.query<StoredRow>(`SELECT id, identifier, document, date_stamp, modified, managed_by FROM sdi.metadata_records WHERE ${where}`, [v])).rows[0];
 
-    /** Upsert a generated document; the dateStamp rule keeps it idempotent and always moving on change. */
-    const write = async (identifier: string, managedBy: string, stamp: Date, build: (dateStamp: string) => string): Promise<number> => {
-      const old = await stored('identifier = $1', identifier);
-      if (old && old.managed_by === managedBy && old.date_stamp && build(old.date_stamp) === old.document) {
-        report.unchanged.push(identifier);
-        return old.id;
-      }
-      // Stamps are written to the second: compare at that precision.
-      const wanted = Math.floor(stamp.getTime() / 1000) * 1000;
-      const useStamp = old?.modified && old.modified.getTime() >= wanted ? new Date(Math.max(Date.now(), old.modified.getTime() + 1000)) : new Date(wanted);
-      const { id, outcome } = await upsertRecord(client, parseRecord(build(stampOf(useStamp))));
-      await client.query('UPDATE sdi.metadata_records SET managed_by = $2 WHERE id = $1 AND managed_by IS DISTINCT FROM $2', [id, managedBy]);
-      report[outcome === 'created' ? 'created' : outcome === 'updated' ? 'updated' : 'unchanged'].push(identifier);
-      return id;
-    };
+  /** Upsert a generated document; the dateStamp rule keeps it idempotent and always moving on change. */
+  const write = async (identifier: string, managedBy: string, stamp: Date, build: (dateStamp: string) => string): Promise<number> => {
+    const old = await stored('identifier = $1', identifier);
+    if (old && old.managed_by === managedBy && old.date_stamp && build(old.date_stamp) === old.document) {
+      report.unchanged.push(identifier);
+      return old.id;
+    }
+    // Stamps are written to the second: compare at that precision.
+    const wanted = Math.floor(stamp.getTime() / 1000) * 1000;
+    const useStamp = old?.modified && old.modified.getTime() >= wanted ? new Date(Math.max(Date.now(), old.modified.getTime() + 1000)) : new Date(wanted);
+    const { id, outcome } = await upsertRecord(client, parseRecord(build(stampOf(useStamp))));
+    await client.query('UPDATE sdi.metadata_records SET managed_by = $2 WHERE id = $1 AND managed_by IS DISTINCT FROM $2', [id, managedBy]);
+    report[outcome === 'created' ? 'created' : outcome === 'updated' ? 'updated' : 'unchanged'].push(identifier);
+    return id;
+  };
 
-    const nsUri = config.namespace.uri.replace(/\/+$/, '');
-    const datasets: CoupledDataset[] = [];
-    const boxes: WgsBox[] = [];
-    for (const l of layers) {
-      // A record written by a person and linked to the layer stays as it is.
-      if (l.linked_identifier && l.linked_managed_by !== `layer:${l.name}`) {
-        report.kept.push(l.name);
-        datasets.push({ identifier: l.linked_identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
-        continue;
-      }
-      const mine = await stored('managed_by = $1', `layer:${l.name}`);
-      const identifier = mine?.identifier ?? layerRecordIdentifier(config, l.name);
-      const clash = mine ? undefined : await stored('identifier = $1', identifier);
-      if (clash && clash.managed_by !== `layer:${l.name}`) {
-        // A person stored a record under this layer's identifier: it is the layer's record.
-        await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, clash.id]);
-        report.kept.push(l.name);
-        datasets.push({ identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
-        continue;
-      }
-      const geomCol = l.geometry_column ?? geoms.find((g) => g.schema === l.table_schema && g.table === l.table_name)?.column;
-      const srid = geoms.find((g) => g.schema === l.table_schema && g.table === l.table_name && g.column === geomCol)?.srid || l.default_crs;
-      // Extents are read on another connection: a failing statement must not abort the sync transaction.
-      const bbox = geomCol ? await wgsExtent(pool, l, geomCol, srid) : null;
-      if (bbox) boxes.push(bbox);
-      const input = { identifier, layerName: l.name, title: l.title, abstract: l.abstract, keywords: l.keywords, srid, created: stampOf(l.created_at).slice(0, 10), bbox };
-      const id = await write(identifier, `layer:${l.name}`, l.updated_at, (dateStamp) => datasetRecordXml(config, { ...input, dateStamp }));
-      await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, id]);
+  const nsUri = config.namespace.uri.replace(/\/+$/, '');
+  const datasets: CoupledDataset[] = [];
+  const boxes: WgsBox[] = [];
+  for (const l of layers) {
+    // A record written by a person and linked to the layer stays as it is.
+    const linked = l.metadataRecordId === null ? undefined : await stored('id = $1', l.metadataRecordId);
+    if (linked && linked.managed_by !== `layer:${l.name}`) {
+      report.kept.push(l.name);
+      datasets.push({ identifier: linked.identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
+      continue;
+    }
+    const mine = await stored('managed_by = $1', `layer:${l.name}`);
+    const identifier = mine?.identifier ?? layerRecordIdentifier(config, l.name);
+    const clash = mine ? undefined : await stored('identifier = $1', identifier);
+    if (clash && clash.managed_by !== `layer:${l.name}`) {
+      // A person stored a record under this layer's identifier: it is the layer's record.
+      await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, clash.id]);
+      report.kept.push(l.name);
       datasets.push({ identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
+      continue;
     }
-
-    // Generated records of layers that are gone or unpublished.
-    const names = layers.map((l) => `layer:${l.name}`);
-    const { rows: gone } = await client.query<{ identifier: string }>(
-      `DELETE FROM sdi.metadata_records WHERE managed_by LIKE 'layer:%' AND NOT (managed_by = ANY($1::text[])) RETURNING identifier`,
-      [names],
-    );
-    report.deleted = gone.map((g) => g.identifier);
-
-    // The WFS service record.
-    const serviceId = (await stored('managed_by = $1', 'service:wfs'))?.identifier ?? serviceRecordIdentifier(config, 'wfs');
-    const clash = await stored('identifier = $1', serviceId);
-    if (!clash || clash.managed_by === 'service:wfs') {
-      const latest = layers.reduce((m, l) => (l.updated_at > m ? l.updated_at : m), new Date(0));
-      const earliest = layers.reduce((m, l) => (l.created_at < m ? l.created_at : m), latest.getTime() ? latest : new Date());
-      const bbox = boxes.length
-        ? { west: Math.min(...boxes.map((b) => b.west)), east: Math.max(...boxes.map((b) => b.east)), south: Math.min(...boxes.map((b) => b.south)), north: Math.max(...boxes.map((b) => b.north)) }
-        : null;
-      const input = { identifier: serviceId, created: stampOf(earliest).slice(0, 10), datasets, bbox };
-      await write(serviceId, 'service:wfs', latest.getTime() ? latest : new Date(), (dateStamp) => wfsServiceRecordXml(config, { ...input, dateStamp }));
-    }
-    report.serviceIdentifier = serviceId;
-
-    // The INSPIRE pre-defined (Atom) download service record, coupled to the same datasets.
-    const atomId = (await stored('managed_by = $1', 'service:atom'))?.identifier ?? serviceRecordIdentifier(config, 'atom');
-    const atomClash = await stored('identifier = $1', atomId);
-    if (!atomClash || atomClash.managed_by === 'service:atom') {
-      const latest = layers.reduce((m, l) => (l.updated_at > m ? l.updated_at : m), new Date(0));
-      const earliest = layers.reduce((m, l) => (l.created_at < m ? l.created_at : m), latest.getTime() ? latest : new Date());
-      const bbox = boxes.length
-        ? { west: Math.min(...boxes.map((b) => b.west)), east: Math.max(...boxes.map((b) => b.east)), south: Math.min(...boxes.map((b) => b.south)), north: Math.max(...boxes.map((b) => b.north)) }
-        : null;
-      const input = { identifier: atomId, created: stampOf(earliest).slice(0, 10), datasets, bbox };
-      await write(atomId, 'service:atom', latest.getTime() ? latest : new Date(), (dateStamp) => atomServiceRecordXml(config, { ...input, dateStamp }));
-    }
-    await client.query('COMMIT');
-    return report;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
+    const srid = l.geometry?.srid ?? l.defaultCrs;
+    // Extents are read on another connection: a failing statement must not abort the sync transaction.
+    const bbox = l.geometry ? await wgsExtent(pool, l, srid) : null;
+    if (bbox) boxes.push(bbox);
+    const input = { identifier, layerName: l.name, title: l.title, abstract: l.abstract, keywords: l.keywords, srid, created: stampOf(l.createdAt).slice(0, 10), bbox };
+    const id = await write(identifier, `layer:${l.name}`, l.updatedAt, (dateStamp) => datasetRecordXml(config, { ...input, dateStamp }));
+    await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, id]);
+    datasets.push({ identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
   }
+
+  // Generated records of layers that are gone or unpublished.
+  const names = layers.map((l) => `layer:${l.name}`);
+  const { rows: gone } = await client.query<{ identifier: string }>(
+    `DELETE FROM sdi.metadata_records WHERE managed_by LIKE 'layer:%' AND NOT (managed_by = ANY($1::text[])) RETURNING identifier`,
+    [names],
+  );
+  report.deleted = gone.map((g) => g.identifier);
+
+  // The WFS service record.
+  const serviceId = (await stored('managed_by = $1', 'service:wfs'))?.identifier ?? serviceRecordIdentifier(config, 'wfs');
+  const clash = await stored('identifier = $1', serviceId);
+  if (!clash || clash.managed_by === 'service:wfs') {
+    const latest = layers.reduce((m, l) => (l.updatedAt > m ? l.updatedAt : m), new Date(0));
+    const earliest = layers.reduce((m, l) => (l.createdAt < m ? l.createdAt : m), latest.getTime() ? latest : new Date());
+    const bbox = boxes.length
+      ? { west: Math.min(...boxes.map((b) => b.west)), east: Math.max(...boxes.map((b) => b.east)), south: Math.min(...boxes.map((b) => b.south)), north: Math.max(...boxes.map((b) => b.north)) }
+      : null;
+    const input = { identifier: serviceId, created: stampOf(earliest).slice(0, 10), datasets, bbox };
+    await write(serviceId, 'service:wfs', latest.getTime() ? latest : new Date(), (dateStamp) => wfsServiceRecordXml(config, { ...input, dateStamp }));
+  }
+  report.serviceIdentifier = serviceId;
+
+  // The INSPIRE pre-defined (Atom) download service record, coupled to the same datasets.
+  const atomId = (await stored('managed_by = $1', 'service:atom'))?.identifier ?? serviceRecordIdentifier(config, 'atom');
+  const atomClash = await stored('identifier = $1', atomId);
+  if (!atomClash || atomClash.managed_by === 'service:atom') {
+    const latest = layers.reduce((m, l) => (l.updatedAt > m ? l.updatedAt : m), new Date(0));
+    const earliest = layers.reduce((m, l) => (l.createdAt < m ? l.createdAt : m), latest.getTime() ? latest : new Date());
+    const bbox = boxes.length
+      ? { west: Math.min(...boxes.map((b) => b.west)), east: Math.max(...boxes.map((b) => b.east)), south: Math.min(...boxes.map((b) => b.south)), north: Math.max(...boxes.map((b) => b.north)) }
+      : null;
+    const input = { identifier: atomId, created: stampOf(earliest).slice(0, 10), datasets, bbox };
+    await write(atomId, 'service:atom', latest.getTime() ? latest : new Date(), (dateStamp) => atomServiceRecordXml(config, { ...input, dateStamp }));
+  }
+  return report;
 }

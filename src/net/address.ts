@@ -67,3 +67,12 @@ export class NetworkList {
     return family !== 0 && this.list.check(a, family === 4 ? 'ipv4' : 'ipv6');
   }
 }
+
+const lists = new WeakMap<readonly string[], NetworkList>();
+/** The configured trusted proxies as a network list (cached per configuration array). */
+export function trusted(list: readonly string[] | undefined): NetworkList | undefined {
+  if (!list || list.length === 0) return undefined;
+  let l = lists.get(list);
+  if (!l) lists.set(list, (l = new NetworkList(list)));
+  return l;
+}

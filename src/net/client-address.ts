@@ -8,8 +8,7 @@
  */
 import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
-import { canonicalAddress } from './address.js';
-import { trusted } from '../ogc/public-url.js';
+import { canonicalAddress, trusted } from './address.js';
 
 /** One hop of a forwarding header: "192.0.2.1", "[2001:db8::1]:4711", "198.51.100.7:80", "\"[::1]\"". */
 function hopAddress(raw: string): string | undefined {

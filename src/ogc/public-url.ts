@@ -7,7 +7,7 @@
  * URLs depend on these headers carry PUBLIC_URL_VARY (set globally by the server).
  */
 import type { FastifyRequest } from 'fastify';
-import { NetworkList } from '../net/address.js';
+import { trusted } from '../net/address.js';
 
 export interface PublicUrlSettings {
   baseUrl?: string;
@@ -15,15 +15,6 @@ export interface PublicUrlSettings {
 }
 
 export const PUBLIC_URL_VARY = 'Forwarded, X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Port, X-Forwarded-Prefix, Host';
-
-const lists = new WeakMap<readonly string[], NetworkList>();
-/** The configured trusted proxies as a network list (cached per configuration array). */
-export function trusted(list: readonly string[] | undefined): NetworkList | undefined {
-  if (!list || list.length === 0) return undefined;
-  let l = lists.get(list);
-  if (!l) lists.set(list, (l = new NetworkList(list)));
-  return l;
-}
 
 const HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 const PROTO = /^https?$/i;

@@ -13,8 +13,8 @@ import type { CrsRegistry } from '../crs/registry.js';
 import type { Layer } from '../catalog/layers.js';
 import type { FeatureQuery } from './plan.js';
 import { PositionalBinder, type SqlParams, type CompiledSql } from '../db/sql.js';
-import { quoteIdent } from '../db/pool.js';
-import { compileFilter, columnRef } from '../filter/compile-sql.js';
+import { columnRef, quoteIdent } from '../db/identifiers.js';
+import { compileFilter } from '../filter/compile-sql.js';
 
 export interface CompileOptions {
   crs: CrsRegistry;

@@ -39,10 +39,3 @@ export interface QueryArea {
   srid: number;
   clip: boolean;
 }
-
-/** Resolve a property name written by a client (prefix stripped, case-insensitive fallback) to a column. */
-export function resolveProperty(layer: Layer, raw: string): string | undefined {
-  const name = raw.includes(':') ? raw.slice(raw.lastIndexOf(':') + 1) : raw;
-  const all = [layer.idColumn, ...layer.columns.map((c) => c.name), ...(layer.geometry ? [layer.geometry.column] : [])];
-  return all.find((c) => c === name) ?? all.find((c) => c.toLowerCase() === name.toLowerCase());
-}

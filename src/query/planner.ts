@@ -12,7 +12,8 @@ import type { Filter } from '../filter/ast.js';
 import type { CrsRef } from '../crs/identifiers.js';
 import type { CrsRegistry } from '../crs/registry.js';
 import type { AccessPolicy, Principal } from '../access/policy.js';
-import { resolveProperty, type FeatureQuery, type QueryArea } from './plan.js';
+import type { FeatureQuery, QueryArea } from './plan.js';
+import { resolveProperty } from '../db/identifiers.js';
 
 /** The part of a request a PlanError is about; adapters name it their own way (PROPERTYNAME, properties…). */
 export type PlanParam = 'layer' | 'properties' | 'sortBy' | 'crs';

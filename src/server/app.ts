@@ -1,6 +1,7 @@
 /**
- * Builds the Fastify application: request ids and pino logs, /healthz and /readyz, and the services
- * mounted under their paths. Each service can also run alone (services/<name>/server.ts).
+ * The Fastify application every service is mounted on: request ids and pino logs, /healthz and /readyz, the
+ * caller's principal, and HTTP errors in each service's format. The composition root (app/build-app.ts) mounts
+ * the services on it (all of them, or one alone).
  * HTTP hardening (issue 13, points 11 and 12): server timeouts and a connection cap, security headers
  * (@fastify/helmet), CORS by configuration (@fastify/cors), validated request ids, Cache-Control, and the
  * framework's own errors (413, 415, invalid JSON, 404, 405, 414/431, 408) in each service's format
@@ -13,16 +14,9 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { clientErrorHandler, problemOf, REQUEST_ID_PATTERN, RouteTable, sendProblem } from './http-errors.js';
 import type { Platform } from '../platform.js';
-import { PUBLIC_URL_VARY, publicBaseUrl } from '../ogc/public-url.js';
+import { PUBLIC_URL_VARY } from '../ogc/public-url.js';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/errors.js';
-import { wfsRoutes } from '../../services/features/wfs/index.js';
-import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
-import { cswRoutes, dcatRoutes } from '../../services/catalogue/index.js';
-import { downloadRoutes } from '../../services/download/index.js';
 import { registerPrincipal } from './principal.js';
-
-export const SERVICE_NAMES = ['features', 'catalogue', 'download'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 const BODY_LIMIT = 10 * 1024 * 1024;
 
@@ -42,7 +36,8 @@ function cachePolicy(req: FastifyRequest, status: number): string {
   return 'no-cache';
 }
 
-export async function buildApp(platform: Platform, services: readonly ServiceName[] = SERVICE_NAMES): Promise<FastifyInstance> {
+/** The application without any service: the composition root registers them next (routes, then its index). */
+export async function createHttpApp(platform: Platform): Promise<FastifyInstance> {
   const http = platform.config.http;
   // The URL of the request a socket is serving, for a client error (a timeout) that comes while its body arrives.
   const socketUrls = new WeakMap<Socket, string>();
@@ -166,32 +161,6 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
     } catch {
       return reply.status(503).send({ status: 'unavailable', database: 'unreachable' });
     }
-  });
-
-  if (services.includes('features')) {
-    await app.register(wfsRoutes, { prefix: '/wfs', platform, mountPath: '/wfs' });
-    await app.register(ogcApiRoutes, { prefix: '/ogcapi', platform, mountPath: '/ogcapi' });
-  }
-  if (services.includes('catalogue')) {
-    await app.register(cswRoutes, { prefix: '/csw', platform, mountPath: '/csw' });
-    await app.register(dcatRoutes, { prefix: '/dcat', platform, mountPath: '/dcat' });
-  }
-  if (services.includes('download')) {
-    await app.register(downloadRoutes, { prefix: '/download', platform, mountPath: '/download' });
-  }
-
-  app.get('/', async (req) => {
-    const base = publicBaseUrl(req, platform.config);
-    return {
-      title: platform.config.service.title,
-      services: {
-        wfs: `${base}/wfs?SERVICE=WFS&REQUEST=GetCapabilities`,
-        ogcapi: `${base}/ogcapi/`,
-        csw: `${base}/csw?SERVICE=CSW&REQUEST=GetCapabilities`,
-        dcat: `${base}/dcat`,
-        download: `${base}/download/`,
-      },
-    };
   });
 
   return app;

@@ -19,7 +19,7 @@ import { DownloadError, problemDocument } from '../download/errors.js';
 /** A caller's X-Request-Id is kept only if it is this safe (it is echoed in a header and written to logs). */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The service a URL belongs to, by its mount path (src/server/app.ts mounts every service at the same path alone or together). */
+/** The service a URL belongs to, by its mount path (app/build-app.ts mounts every service at the same path alone or together). */
 export type ServiceFormat = 'wfs' | 'csw' | 'ogcapi' | 'download' | 'other';
 
 export function serviceOf(url: string): ServiceFormat {

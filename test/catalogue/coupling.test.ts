@@ -9,7 +9,8 @@ import { baseUrl, db, get } from '../helpers.js';
 import { isoRecords, validateApiso, validateCsw } from './setup.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { DEMO_LAYERS } from '../../src/demo/load-demo.js';
-import { LICENCE, layerRecordIdentifier, serviceRecordIdentifier, syncLayerRecords, type SyncReport } from '../../src/metadata/layer-records.js';
+import { LICENCE, layerRecordIdentifier, serviceRecordIdentifier, type SyncReport } from '../../src/metadata/layer-records.js';
+import { syncLayerRecords } from '../../src/publishing/index.js';
 
 let config: Config;
 let first: SyncReport;

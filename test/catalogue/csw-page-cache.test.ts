@@ -151,7 +151,7 @@ describe('bulk loader (cli.js records-load)', () => {
     const before = await rowsDigest();
     expect(before.length).toBe(new Set(fixtureIds).size);
     const env = { ...process.env, DATABASE_URL: inject('databaseUrl'), LOG_LEVEL: 'warn' };
-    const cli = (args: string[]) => JSON.parse(execFileSync(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'records-load', '--workers', '2', '--batch', '7', ...args, ...files], { env, encoding: 'utf8' }).trim().split('\n').pop()!);
+    const cli = (args: string[]) => JSON.parse(execFileSync(process.execPath, [join(ROOT, 'dist/app/cli.js'), 'records-load', '--workers', '2', '--batch', '7', ...args, ...files], { env, encoding: 'utf8' }).trim().split('\n').pop()!);
     const unchanged = cli([]);
     expect(unchanged).toMatchObject({ files: files.length, created: 0, updated: 0, failed: 0 });
     expect(unchanged.unchanged).toBe(files.length);

@@ -1,5 +1,5 @@
 /**
- * Harvesting: a SECOND server instance (dist/src/server.js on another port, its own database
+ * Harvesting: a SECOND server instance (dist/app/server.js on another port, its own database
  * `<test db>_remote_<pid>` holding the shared ISO fixtures) is harvested into the test database through
  * src/harvest (paged CSW GetRecords, incremental by apiso:Modified), then a two-page DCAT RDF/XML feed, WFS
  * capabilities, and the CSW Harvest operation (authenticated) of one ISO document served by a tiny HTTP
@@ -111,7 +111,7 @@ beforeAll(async () => {
   // A partner platform: its own namespace, hence its own service record identifiers.
   const config = join(mkdtempSync(join(tmpdir(), 'sdi-remote-')), 'config.json');
   writeFileSync(config, JSON.stringify({ namespace: { prefix: 'partner', uri: 'https://partner.example.org/features' } }));
-  remoteServer = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+  remoteServer = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
     // LOG_LEVEL info: the details of failed harvests are in the log (checked below), never in the answers.
     env: { ...process.env, DATABASE_URL: remoteDbUrl, PORT: String(port), HOST: '127.0.0.3', LOG_LEVEL: 'info', SDI_DEMO: '0', SDI_ADMIN_TOKEN: TOKEN, SDI_CONFIG: config, SDI_OUTBOUND_ALLOW: '127.0.0.3/32', SDI_HARVEST: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,7 +14,8 @@ import { inject } from 'vitest';
 import { answerBeforeBody, baseUrl, db, get, ROOT, storeFingerprint, xmllint } from '../helpers.js';
 import { exception, isoRecords } from './setup.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { datasetRecordXml, layerRecordIdentifier, syncLayerRecords } from '../../src/metadata/layer-records.js';
+import { datasetRecordXml, layerRecordIdentifier } from '../../src/metadata/layer-records.js';
+import { syncLayerRecords } from '../../src/publishing/index.js';
 
 const TOKEN = 'sdi-test-admin-token-0123456789';
 const CSW_NS = 'http://www.opengis.net/cat/csw/2.0.2';
@@ -61,7 +62,7 @@ beforeAll(async () => {
   txUrl = `http://127.0.0.1:${port}/csw`;
   config = loadConfig({ ...process.env, PORT: new URL(baseUrl()).port, HOST: '127.0.0.1' });
   let log = '';
-  server = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+  server = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
     env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '0', SDI_ADMIN_TOKEN: TOKEN, SDI_SERVICES: 'catalogue' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -31,7 +31,7 @@ const workers: Array<{ proc: ChildProcess; log: () => string }> = [];
 
 function startWorker(extraEnv: Record<string, string> = {}): { proc: ChildProcess; log: () => string } {
   let out = '';
-  const proc = spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'download-worker', '--concurrency', '1', '--poll-ms', '300'], {
+  const proc = spawn(process.execPath, [join(ROOT, 'dist/app/cli.js'), 'download-worker', '--concurrency', '1', '--poll-ms', '300'], {
     env: {
       ...process.env,
       DATABASE_URL: inject('databaseUrl'),
@@ -427,7 +427,7 @@ describe('deferred download jobs', () => {
       let out = '';
       // BASE_URL: a server rewrites the layer records with its public URL at start; these must stay the suite
       // server's (other tests follow the records' links).
-      const proc = spawn(process.execPath, [join(ROOT, 'dist/src/server.js')], {
+      const proc = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
         env: { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: String(port), HOST: '127.0.0.1', SDI_SERVICES: 'download', SDI_DEMO: '0', SDI_HARVEST: '0', SDI_DOWNLOAD_WORKERS: '1', SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'info', BASE_URL: inject('baseUrl'), SDI_OUTBOUND_ALLOW: '127.0.0.3/32' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -465,7 +465,7 @@ describe('deferred download jobs', () => {
     await db().query("UPDATE sdi.jobs SET expires_at = now() - interval '1 second' WHERE id = $1", [doneId]);
     // The link itself is still within its signed time: the job's expiry decides.
     expect((await fetch(doneHref)).status).toBe(410);
-    const out = execFileSync(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'download-janitor'], {
+    const out = execFileSync(process.execPath, [join(ROOT, 'dist/app/cli.js'), 'download-janitor'], {
       encoding: 'utf8',
       env: { ...process.env, DATABASE_URL: inject('databaseUrl'), SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'warn', SDI_OUTBOUND_ALLOW: '127.0.0.3/32' },
     });

@@ -243,7 +243,7 @@ describe('deferred raster job', () => {
     });
     expect(r.status).toBe(202);
     const job = (await r.json()) as { id: string; estimate: { layers: Array<{ width: number; height: number }> } };
-    worker = spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'download-worker', '--concurrency', '1', '--poll-ms', '300'], {
+    worker = spawn(process.execPath, [join(ROOT, 'dist/app/cli.js'), 'download-worker', '--concurrency', '1', '--poll-ms', '300'], {
       env: { ...process.env, DATABASE_URL: inject('databaseUrl'), SDI_DOWNLOAD_DIR: inject('downloadDir'), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -32,7 +32,7 @@ const WFS_XML = (inner: string) => `<wfs:GetFeature xmlns:wfs="http://www.opengi
 beforeAll(async () => {
   const { loadConfig } = await import(join(ROOT, 'dist/src/config/index.js'));
   const { createPlatform } = await import(join(ROOT, 'dist/src/platform.js'));
-  const { buildApp } = await import(join(ROOT, 'dist/src/server/app.js'));
+  const { buildApp } = await import(join(ROOT, 'dist/app/build-app.js'));
   const config = loadConfig({ ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: baseUrl(), SDI_ACCESS_POLICY: 'deny-all', SDI_DEMO: '0', LOG_LEVEL: 'silent', SDI_DOWNLOAD_DIR: inject('downloadDir'), SDI_ADMIN_TOKEN: 'deny-all-test-admin-token' });
   expect(config.accessPolicy).toBe('deny-all');
   platform = await createPlatform(config);

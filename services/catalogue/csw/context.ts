@@ -8,6 +8,15 @@ export interface CswLimits {
   statementTimeoutMs: number;
 }
 
+/** The catalogue service's limits (CSW and DCAT): SDI_CSW_MAX_RECORDS, the features' statement timeout. */
+export function catalogueLimits(platform: Platform): CswLimits {
+  const env = Number(process.env.SDI_CSW_MAX_RECORDS);
+  return {
+    maxRecords: Number.isSafeInteger(env) && env > 0 ? env : 1000,
+    statementTimeoutMs: platform.config.features.statementTimeoutMs,
+  };
+}
+
 export interface CswContext {
   platform: Platform;
   /** Public URL of the CSW endpoint, without query string (capabilities hrefs). */

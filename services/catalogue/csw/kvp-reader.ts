@@ -3,7 +3,7 @@
  * typeNames separated by spaces or commas and resolved through NAMESPACE=xmlns(p=uri),…; constraints in
  * FILTER (Filter 1.1 XML) or CQL_TEXT (CQL accepted as a synonym).
  */
-import { limitSortKeys } from '../../../src/query/limits.js';
+import { limitSortKeys } from '../../../src/ogc/limits.js';
 import { Kvp, list, parseNamespaces } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';

@@ -4,7 +4,7 @@
  */
 import type { Filter } from '../../../src/filter/ast.js';
 import { OgcError, invalid } from '../../../src/ogc/errors.js';
-import type { TransactionRequest } from './transaction.js';
+import type { XmlElement } from '../../../src/xml/tree.js';
 
 export const CSW_NS = 'http://www.opengis.net/cat/csw/2.0.2';
 export const GMD_NS = 'http://www.isotc211.org/2005/gmd';
@@ -20,6 +20,19 @@ export type TypeName = 'csw:Record' | 'gmd:MD_Metadata';
 export const OUTPUT_SCHEMA_URI: Record<OutputSchema, string> = { csw: CSW_NS, gmd: GMD_NS, dcat: DCAT_NS, geodcat: GEODCAT_NS };
 
 export const isRdfSchema = (s: OutputSchema): s is 'dcat' | 'geodcat' => s === 'dcat' || s === 'geodcat';
+
+/** CSW-T (services/catalogue/csw/transaction.ts). Records are kept as elements here and parsed by transaction(), after authentication. */
+export type TransactionAction =
+  | { kind: 'insert'; handle?: string; records: XmlElement[] }
+  | { kind: 'update'; handle?: string; record: XmlElement }
+  | { kind: 'delete'; handle?: string; constraint: Filter };
+
+export interface TransactionRequest {
+  op: 'Transaction';
+  requestId?: string;
+  verboseResponse: boolean;
+  actions: TransactionAction[];
+}
 
 export interface SortKey {
   name: string;

@@ -29,20 +29,7 @@ import { storedRecordColumns, writeDublinCore, type StoredRecord } from '../../.
 import { compileFilter } from './compile.js';
 import { CSW_FILTER_OPTIONS, asConstraintError, readCql } from './kvp-reader.js';
 import type { CswContext } from './context.js';
-import { CSW_NS } from './request.js';
-
-/** Records are kept as elements here and parsed by transaction(), after authentication. */
-export type TransactionAction =
-  | { kind: 'insert'; handle?: string; records: XmlElement[] }
-  | { kind: 'update'; handle?: string; record: XmlElement }
-  | { kind: 'delete'; handle?: string; constraint: Filter };
-
-export interface TransactionRequest {
-  op: 'Transaction';
-  requestId?: string;
-  verboseResponse: boolean;
-  actions: TransactionAction[];
-}
+import { CSW_NS, type TransactionAction, type TransactionRequest } from './request.js';
 
 const isCsw = (el: XmlElement) => el.ns === CSW_NS || el.ns === '';
 

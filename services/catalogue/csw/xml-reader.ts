@@ -5,7 +5,7 @@
  * left the CSW namespace undeclared; prefixes in typeNames and property names need not be declared.
  */
 import { XmlBusyError } from '../../../src/xml/parse-pool.js';
-import { limitSortKeys } from '../../../src/query/limits.js';
+import { limitSortKeys } from '../../../src/ogc/limits.js';
 import { parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { NS } from '../../../src/xml/namespaces.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';

@@ -2,7 +2,7 @@
  * DCAT catalogue for portals that harvest DCAT directly (data.gouv.fr's udata `dcat` backend, CKAN's
  * ckanext-dcat, data.europa.eu): the whole catalogue as one dcat:Catalog, paged with Hydra.
  *
- * Mounted at /dcat by src/server/app.ts (next to /csw; both are the catalogue service):
+ * Mounted at /dcat by the catalogue service (services/catalogue/index.ts, next to /csw):
  *   GET /dcat                    the catalogue, page 1 (`page`, `page_size`; `format=`, or Accept)
  *   GET /dcat/catalog.{rdf,xml,ttl,jsonld,json}   the same with the format in the path (udata guesses the format
  *                                from the URL's extension first, else from the Content-Type of a HEAD)
@@ -22,8 +22,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { catalogGraph, documentGraph, Graph, RDF_MEDIA_TYPES, serialise, type RdfFormat } from '../../../src/metadata/dcat.js';
-import { withCatalogueRead, type CswContext } from '../csw/context.js';
-import { catalogueLimits } from '../index.js';
+import { catalogueLimits, withCatalogueRead, type CswContext } from '../csw/context.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 

@@ -1,10 +1,9 @@
 /** WFS 2.0 GetPropertyValue: the values of one property of the selected features, as a wfs:ValueCollection. */
 import { Readable } from 'node:stream';
 import { invalid, fromDatabaseError } from '../../../src/ogc/errors.js';
-import { resolveProperty } from '../../../src/query/plan.js';
+import { columnRef, resolveProperty } from '../../../src/db/identifiers.js';
 import { compileCount, compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
-import { columnRef } from '../../../src/filter/compile-sql.js';
 import { coordinateDecimals, geometryExpression } from '../../../src/formats/target.js';
 import { isYX } from '../../../src/crs/identifiers.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';

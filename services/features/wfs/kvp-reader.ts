@@ -2,7 +2,7 @@
  * WFS KVP (GET) → typed request. Case-insensitive names, WFS 2.0 spellings with their 1.x aliases
  * (TYPENAME, MAXFEATURES, FEATUREID, NAMESPACE), and the lenient forms QGIS, GDAL and OWSLib send.
  */
-import { limitQueries, limitSortKeys } from '../../../src/query/limits.js';
+import { limitQueries, limitSortKeys } from '../../../src/ogc/limits.js';
 import { Kvp, list, parseNamespaces, refuseRepeatedKeys, refuseUnknownKeys } from '../../../src/ogc/kvp.js';
 export { parseNamespaces } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';

@@ -2,7 +2,7 @@
  * WFS XML (POST) → typed request: GetCapabilities, DescribeFeatureType, GetFeature (Query / StoredQuery),
  * GetPropertyValue, ListStoredQueries, DescribeStoredQueries; WFS 2.0 and 1.x element names.
  */
-import { limitQueries, limitSortKeys } from '../../../src/query/limits.js';
+import { limitQueries, limitSortKeys } from '../../../src/ogc/limits.js';
 import { XmlBusyError } from '../../../src/xml/parse-pool.js';
 import { parseXml, child, children, resolveQName, serializeXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';

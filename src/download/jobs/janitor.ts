@@ -1,6 +1,6 @@
 /**
  * The janitor of deferred downloads, run every few minutes in the serving process (and on demand:
- * `node dist/src/cli.js download-janitor`). Safe to run in several processes at once. It
+ * `node dist/app/cli.js download-janitor`). Safe to run in several processes at once. It
  *  - marks done jobs whose link has expired as 'expired' and deletes their files;
  *  - deletes result directories no done job owns (cancelled, failed, expired, unknown, or an attempt that
  *    was not the one that finished) and work directories of attempts that are no longer running;

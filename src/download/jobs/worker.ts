@@ -4,7 +4,7 @@
  * that dies — process killed, machine gone — frees its job at once for another worker.
  *
  * Slots run in the serving process (config.download.workers) or in separate processes, on this machine or
- * others (`node dist/src/cli.js download-worker --concurrency N`): all they share is the database and the
+ * others (`node dist/app/cli.js download-worker --concurrency N`): all they share is the database and the
  * result directory (config.download.workDir, which must then be shared storage).
  *
  * A run: prepare the extract (layers, area, estimate), build it with the same code as direct downloads

@@ -7,7 +7,7 @@
  *   GML 2    (WFS 1.0)  <gml:featureMember><sdi:t fid="t.1">…</sdi:t></gml:featureMember>
  */
 import type { SqlParams } from '../../db/sql.js';
-import { columnRef } from '../../filter/compile-sql.js';
+import { columnRef } from '../../db/identifiers.js';
 import { coordinateDecimals, featureIdText, geometryExpression, sqlXmlAttr, type EncodeTarget } from '../target.js';
 
 export type GmlVersion = '3.2' | '3.1.1' | '2';

@@ -1,5 +1,5 @@
 /**
- * Command line: `node dist/src/cli.js <command>`.
+ * Command line: `node dist/app/cli.js <command>`.
  *   migrate                     apply pending SQL migrations
  *   demo                        load the demo layers (idempotent)
  *   publish --table schema.table --name NAME [--id COLUMN] [--geom COLUMN] [--title T]
@@ -17,14 +17,13 @@
  *   download-janitor            expire deferred results and remove leftovers once (the server does it every 10 min)
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config/index.js';
-import { createPool } from './db/pool.js';
-import { migrate } from './db/migrate.js';
-import { loadDemo } from './demo/load-demo.js';
-import { loadCatalogueDemo } from './metadata/demo.js';
-import { syncLayerRecords } from './metadata/layer-records.js';
-import { publishLayer } from './catalog/layers.js';
-import { importVectorFile } from './import/gdal-import.js';
+import { loadConfig } from '../src/config/index.js';
+import { createPool } from '../src/db/pool.js';
+import { migrate } from '../src/db/migrate.js';
+import { loadDemo } from '../src/demo/load-demo.js';
+import { loadCatalogueDemo } from '../src/metadata/demo.js';
+import { publishLayer, syncLayerRecords } from '../src/publishing/index.js';
+import { importVectorFile } from '../src/import/gdal-import.js';
 
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
@@ -50,7 +49,7 @@ async function main(): Promise<number> {
         return 0;
       case 'records-load': {
         if (positionals.length === 0) throw new Error('records-load needs files or directories');
-        const { bulkLoadRecords } = await import('./metadata/bulk-load.js');
+        const { bulkLoadRecords } = await import('../src/metadata/bulk-load.js');
         const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
         let last = 0;
         const report = await bulkLoadRecords(pool, positionals, {
@@ -84,8 +83,8 @@ async function main(): Promise<number> {
       case 'download-worker':
         return await downloadWorker(config, Number(values.concurrency ?? 1), values['poll-ms'] ? Number(values['poll-ms']) : undefined);
       case 'download-janitor': {
-        const { createPlatform, closePlatform } = await import('./platform.js');
-        const { runJanitor } = await import('./download/jobs/janitor.js');
+        const { createPlatform, closePlatform } = await import('../src/platform.js');
+        const { runJanitor } = await import('../src/download/jobs/janitor.js');
         const platform = await createPlatform(config);
         try {
           console.log(JSON.stringify(await runJanitor(platform, console)));
@@ -112,8 +111,8 @@ async function main(): Promise<number> {
 async function downloadWorker(config: ReturnType<typeof loadConfig>, concurrency: number, pollMs?: number): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
   const { default: pino } = await import('pino');
-  const { createPlatform, closePlatform } = await import('./platform.js');
-  const { startDownloadWorkers } = await import('./download/jobs/worker.js');
+  const { createPlatform, closePlatform } = await import('../src/platform.js');
+  const { startDownloadWorkers } = await import('../src/download/jobs/worker.js');
   const log = pino({ level: config.logLevel });
   const platform = await createPlatform(config, log);
   const workers = startDownloadWorkers(platform, concurrency, log, { pollMs });
