@@ -12,6 +12,7 @@ import { OgcError } from '../ogc/errors.js';
 import { resolveProperty } from '../query/plan.js';
 import { isGeographic } from '../crs/facts.js';
 import { countPositions, MAX_GEOMETRY_VERTICES } from '../query/limits.js';
+import { temporalSql, DatetimeError } from './temporal.js';
 
 export interface FilterContext {
   layer: Layer;
@@ -85,6 +86,16 @@ export function compileFilter(f: Filter, ctx: FilterContext): string {
       // Geographic layers measure on the spheroid; projected French CRSs are in metres.
       const test = isGeographic(ctx.layer.geometry!.srid) ? `ST_DWithin(${g}::geography, (${lit})::geography, ${d})` : `ST_DWithin(${g}, ${lit}, ${d})`;
       return f.op === 'dwithin' ? test : `(NOT ${test})`;
+    }
+    case 'temporal': {
+      const t = ctx.layer.temporal;
+      if (!t) throw new OgcError('InvalidParameterValue', `Feature type ${ctx.layer.name} has no temporal property`, ctx.locator);
+      try {
+        return temporalSql(f, t, ctx.params);
+      } catch (e) {
+        if (e instanceof DatetimeError) throw new OgcError('InvalidParameterValue', e.message, ctx.locator);
+        throw e;
+      }
     }
     case 'resourceId': {
       const ids = f.ids.map((id) => localId(ctx.layer, id)).filter((id): id is string => id !== undefined);
