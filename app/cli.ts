@@ -2,9 +2,11 @@
  * Command line: `node dist/app/cli.js <command>`.
  *   migrate                     apply pending SQL migrations
  *   demo                        load the demo layers (idempotent)
- *   publish --table schema.table --name NAME [--id COLUMN] [--geom COLUMN] [--title T]
- *                               publish an existing PostGIS table or view as a feature layer
- *   import FILE --name NAME [--srid 2154] [--title T]
+ *   publish --table schema.table --name NAME [--id COLUMN] [--geom COLUMN] [--title T] [--temporal COLUMN [--temporal-end COLUMN]]
+ *                               publish an existing PostGIS table or view as a feature layer; --temporal names
+ *                               the date / timestamp column that OGC API Features `datetime` filters on
+ *                               (--temporal-end: the column ending each feature's interval, NULL = still open)
+ *   import FILE --name NAME [--srid 2154] [--title T] [--temporal COLUMN [--temporal-end COLUMN]]
  *                               import a vector file (GeoPackage, Shapefile, GeoJSON…) with GDAL and publish it
  *   layers                      list published layers
  *   records                     write the catalogue records of the published layers and the WFS
@@ -30,7 +32,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' } },
+    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' } },
   });
   const config = loadConfig();
   const pool = createPool(config.databaseUrl, command === 'records-load' ? 4 : 2);
@@ -67,7 +69,7 @@ async function main(): Promise<number> {
       case 'publish': {
         if (!values.table || !values.name) throw new Error('publish needs --table schema.table and --name');
         const [schema, table] = values.table.includes('.') ? values.table.split('.', 2) : ['public', values.table];
-        await publishLayer(pool, { name: values.name, schema: schema!, table: table!, idColumn: values.id ?? 'id', geometryColumn: values.geom, title: values.title ?? values.name }, config);
+        await publishLayer(pool, { name: values.name, schema: schema!, table: table!, idColumn: values.id ?? 'id', geometryColumn: values.geom, title: values.title ?? values.name, temporalProperty: values.temporal, temporalEndProperty: values['temporal-end'] }, config);
         console.log(`published ${values.table} as ${values.name}`);
         return 0;
       }
@@ -76,7 +78,7 @@ async function main(): Promise<number> {
         if (!file || !values.name) throw new Error('import needs FILE and --name');
         const srid = Number(values.srid ?? 2154);
         const n = await importVectorFile(pool, config.databaseUrl, file, { schema: 'data', table: values.name, srid, overwrite: true });
-        await publishLayer(pool, { name: values.name, schema: 'data', table: values.name, idColumn: 'fid', geometryColumn: 'geom', title: values.title ?? values.name, defaultCrs: srid }, config);
+        await publishLayer(pool, { name: values.name, schema: 'data', table: values.name, idColumn: 'fid', geometryColumn: 'geom', title: values.title ?? values.name, defaultCrs: srid, temporalProperty: values.temporal, temporalEndProperty: values['temporal-end'] }, config);
         console.log(`imported ${n} features into data.${values.name}`);
         return 0;
       }
@@ -99,7 +101,7 @@ async function main(): Promise<number> {
         return 0;
       }
       default:
-        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] | import FILE --name N | layers | download-worker [--concurrency N] | download-janitor');
+        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | import FILE --name N [--temporal C] | layers | download-worker [--concurrency N] | download-janitor');
         return 2;
     }
   } finally {

@@ -5,7 +5,7 @@
 import type { Pool } from '../db/pool.js';
 import { quoteIdent } from '../db/identifiers.js';
 import type { Bbox, CrsRegistry } from '../crs/registry.js';
-import type { Layer } from './layers.js';
+import type { Layer, LayerColumn } from './layers.js';
 
 const cache = new Map<string, { at: number; bbox: Bbox | null }>();
 const TTL_MS = 60_000;
@@ -49,4 +49,40 @@ export async function layerExtentWgs84(pool: Pool, crs: CrsRegistry, layer: Laye
   const w = crs.transformBbox(b, layer.geometry.srid, 4326);
   const r = (v: number) => Math.round(v * 1e6) / 1e6;
   return { minx: r(w.minx), miny: r(w.miny), maxx: r(w.maxx), maxy: r(w.maxy) };
+}
+
+/** ISO 8601 Gregorian calendar: the temporal reference system of OGC API extents. */
+export const GREGORIAN_TRS = 'http://www.opengis.net/def/uom/ISO-8601/0/Gregorian';
+
+const temporalCache = new Map<string, { at: number; interval: [string, string | null] | null }>();
+
+/**
+ * The temporal extent of a layer with a temporal property, as OGC API Features writes it: [first, last] in
+ * UTC (RFC 3339), last null when a feature's interval is still open (declared end property NULL). A date
+ * column's extent runs from the first day's 00:00:00Z to the last day's 23:59:59Z; timestamps without time
+ * zone are read as UTC. min/max in SQL (an index on the column makes it cheap), cached like the bbox.
+ */
+export async function layerTemporalExtent(pool: Pool, layer: Layer): Promise<[string, string | null] | null> {
+  const t = layer.temporal;
+  if (!t) return null;
+  const key = `${layer.schema}.${layer.table}.${t.start.name}.${t.end?.name ?? ''}.${layer.updatedAt.getTime()}`;
+  const hit = temporalCache.get(key);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.interval;
+  const fmt = (expr: string, col: LayerColumn, side: 'first' | 'last') => {
+    if (col.kind === 'date') return `to_char(${expr}, 'YYYY-MM-DD') || '${side === 'first' ? 'T00:00:00Z' : 'T23:59:59Z'}'`;
+    const utc = /with time zone/i.test(col.pgType) ? `(${expr} AT TIME ZONE 'UTC')` : expr;
+    return `to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+  };
+  const s = quoteIdent(t.start.name);
+  const last = t.end ? quoteIdent(t.end.name) : s;
+  const { rows } = await pool.query<{ lo: string | null; hi: string | null; open: boolean | null }>(
+    `SELECT ${fmt(`min(${s})`, t.start, 'first')} AS lo, ${fmt(`max(${last})`, t.end ?? t.start, 'last')} AS hi,
+            ${t.end ? `bool_or(${quoteIdent(t.end.name)} IS NULL AND ${s} IS NOT NULL)` : 'false'} AS open
+       FROM ${quoteIdent(layer.schema)}.${quoteIdent(layer.table)}`,
+  );
+  const r = rows[0];
+  const tidy = (v: string) => v.replace(/\.000000Z$/, 'Z').replace(/(\.\d*?)0+Z$/, '$1Z');
+  const interval: [string, string | null] | null = r?.lo ? [tidy(r.lo), r.open || !r.hi ? null : tidy(r.hi)] : null;
+  temporalCache.set(key, { at: Date.now(), interval });
+  return interval;
 }

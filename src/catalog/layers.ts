@@ -3,7 +3,7 @@
  * system views say about the bound table (columns, types, geometry type and SRID) — as pg_featureserv does,
  * but from our registry so that unpublished tables stay invisible.
  */
-import type { Pool } from '../db/pool.js';
+import type { Pool, PoolClient } from '../db/pool.js';
 import { preloadCrsFacts } from '../crs/facts.js';
 
 export type ColumnKind = 'string' | 'integer' | 'bigint' | 'number' | 'boolean' | 'date' | 'datetime' | 'time' | 'json' | 'other';
@@ -40,10 +40,23 @@ export interface Layer {
   metadataRecordId: number | null;
   /** fileIdentifier of the layer's metadata record (catalogue), for MetadataURL links. */
   metadataIdentifier: string | null;
+  /**
+   * The temporal property (OGC API Features `datetime`): `start` is the feature's instant (or the start of its
+   * interval when `end` is set; a NULL end is an interval still open). Date or timestamp columns only.
+   */
+  temporal?: LayerTemporal;
   updatedAt: Date;
 }
 
-function kindOf(pgType: string): ColumnKind {
+export interface LayerTemporal {
+  start: LayerColumn;
+  end?: LayerColumn;
+}
+
+/** Column kinds a temporal property may have. */
+export const TEMPORAL_KINDS: ColumnKind[] = ['date', 'datetime'];
+
+export function kindOf(pgType: string): ColumnKind {
   const t = pgType.toLowerCase();
   if (/^(smallint|integer)$/.test(t)) return 'integer';
   if (t === 'bigint') return 'bigint';
@@ -71,12 +84,15 @@ interface LayerRow {
   other_crs: number[] | null;
   metadata_record_id: number | null;
   metadata_identifier: string | null;
+  temporal_property: string | null;
+  temporal_end_property: string | null;
   updated_at: Date;
 }
 
 const LAYERS_SQL = `
   SELECT l.id, l.name, l.title, l.abstract, l.keywords, l.table_schema, l.table_name, l.id_column, l.geometry_column,
-         l.default_crs, l.other_crs, l.metadata_record_id, m.identifier AS metadata_identifier, l.updated_at
+         l.default_crs, l.other_crs, l.metadata_record_id, m.identifier AS metadata_identifier,
+         l.temporal_property, l.temporal_end_property, l.updated_at
     FROM sdi.layers l LEFT JOIN sdi.metadata_records m ON m.id = l.metadata_record_id
    WHERE l.published AND l.kind = 'feature' ORDER BY l.name`;
 
@@ -139,6 +155,9 @@ export class LayerCatalog {
       const g = geoms.rows.find((x) => x.schema === r.table_schema && x.table === r.table_name && x.column === geomCol);
       const idCol = cols.find((c) => c.name === r.id_column);
       if (!idCol) continue; // table gone or renamed: the layer is not served until fixed
+      const attributes = cols
+        .filter((c) => c.name !== r.id_column && c.name !== geomCol && !/^(geometry|geography)/.test(c.pg_type))
+        .map((c) => ({ name: c.name, pgType: c.pg_type, kind: kindOf(c.pg_type) }));
       next.set(r.name, {
         id: r.id,
         name: r.name,
@@ -150,13 +169,12 @@ export class LayerCatalog {
         idColumn: r.id_column,
         idKind: kindOf(idCol.pg_type),
         geometry: geomCol ? { column: geomCol, srid: g?.srid || r.default_crs, type: (g?.type ?? 'GEOMETRY').toUpperCase() } : undefined,
-        columns: cols
-          .filter((c) => c.name !== r.id_column && c.name !== geomCol && !/^(geometry|geography)/.test(c.pg_type))
-          .map((c) => ({ name: c.name, pgType: c.pg_type, kind: kindOf(c.pg_type) })),
+        columns: attributes,
         defaultCrs: r.default_crs,
         otherCrs: r.other_crs,
         metadataRecordId: r.metadata_record_id,
         metadataIdentifier: r.metadata_identifier,
+        temporal: temporalOf(attributes, r.temporal_property, r.temporal_end_property),
         updatedAt: r.updated_at,
       });
     }
@@ -168,4 +186,60 @@ export class LayerCatalog {
     this.layers = next;
     this.loadedAt = Date.now();
   }
+}
+
+/**
+ * The declared temporal property, if it still names date / timestamp attribute columns of the table; a
+ * declaration the table no longer fits (column dropped or retyped) is ignored, so `datetime` is refused
+ * rather than applied to the wrong thing.
+ */
+function temporalOf(columns: LayerColumn[], start: string | null, end: string | null): LayerTemporal | undefined {
+  if (!start) return undefined;
+  const find = (n: string) => columns.find((c) => c.name === n && TEMPORAL_KINDS.includes(c.kind));
+  const s = find(start);
+  const e = end ? find(end) : undefined;
+  if (!s || (end && !e)) return undefined;
+  return e ? { start: s, end: e } : { start: s };
+}
+
+export class LayerPublishError extends Error {}
+
+/**
+ * Check that `start` (and `end`) name date or timestamp columns of schema.table; returns the names to store.
+ * Throws LayerPublishError with a message for the publisher otherwise.
+ */
+export async function checkTemporalProperty(pool: Pool | PoolClient, schema: string, table: string, start?: string | null, end?: string | null): Promise<{ start: string | null; end: string | null }> {
+  if (!start) {
+    if (end) throw new LayerPublishError('a temporal end property needs a temporal property (--temporal)');
+    return { start: null, end: null };
+  }
+  const { rows } = await pool.query<{ name: string; pg_type: string }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS pg_type
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($3::text[])`,
+    [schema, table, end ? [start, end] : [start]],
+  );
+  for (const name of end ? [start, end] : [start]) {
+    const col = rows.find((r) => r.name === name);
+    if (!col) throw new LayerPublishError(`${schema}.${table} has no column ${name}`);
+    if (!TEMPORAL_KINDS.includes(kindOf(col.pg_type))) throw new LayerPublishError(`column ${name} of ${schema}.${table} is ${col.pg_type}; a temporal property must be a date or timestamp column`);
+  }
+  if (end === start) throw new LayerPublishError('the temporal end property must differ from the temporal property');
+  return { start, end: end ?? null };
+}
+
+/**
+ * Declare (or clear) the temporal property of a published layer, after checking its columns. Returns whether
+ * anything changed (the layer's updated_at moves then).
+ */
+export async function setLayerTemporal(pool: Pool, name: string, start: string | null, end: string | null = null): Promise<boolean> {
+  const { rows } = await pool.query<{ table_schema: string; table_name: string }>(`SELECT table_schema, table_name FROM sdi.layers WHERE name = $1`, [name]);
+  if (!rows[0]) throw new LayerPublishError(`no layer ${name}`);
+  const t = await checkTemporalProperty(pool, rows[0].table_schema, rows[0].table_name, start, end);
+  const r = await pool.query(
+    `UPDATE sdi.layers SET temporal_property = $2, temporal_end_property = $3, updated_at = now()
+      WHERE name = $1 AND (temporal_property IS DISTINCT FROM $2 OR temporal_end_property IS DISTINCT FROM $3)`,
+    [name, t.start, t.end],
+  );
+  return (r.rowCount ?? 0) > 0;
 }

@@ -5,6 +5,7 @@
  * Publishing a layer with its record is src/publishing/.
  */
 import type { Pool, PoolClient } from '../db/pool.js';
+import { checkTemporalProperty } from './layers.js';
 
 /** What registering a table as a published layer takes. */
 export interface LayerRegistration {
@@ -17,17 +18,22 @@ export interface LayerRegistration {
   abstract?: string;
   keywords?: string[];
   defaultCrs?: number;
+  /** Temporal property (date / timestamp column) and optional interval end; registering without them clears them. */
+  temporalProperty?: string | null;
+  temporalEndProperty?: string | null;
 }
 
 /** Register (or update) a table as a published layer (its row in sdi.layers). */
 export async function registerLayer(db: Pool | PoolClient, l: LayerRegistration): Promise<void> {
+  const temporal = await checkTemporalProperty(db, l.schema, l.table, l.temporalProperty, l.temporalEndProperty);
   await db.query(
-    `INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title, abstract, keywords, default_crs)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 2154))
+    `INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title, abstract, keywords, default_crs, temporal_property, temporal_end_property)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, 2154), $10, $11)
      ON CONFLICT (name) DO UPDATE SET table_schema = EXCLUDED.table_schema, table_name = EXCLUDED.table_name,
        id_column = EXCLUDED.id_column, geometry_column = EXCLUDED.geometry_column, title = EXCLUDED.title,
-       abstract = EXCLUDED.abstract, keywords = EXCLUDED.keywords, default_crs = EXCLUDED.default_crs, updated_at = now()`,
-    [l.name, l.schema, l.table, l.idColumn, l.geometryColumn ?? null, l.title, l.abstract ?? '', l.keywords ?? [], l.defaultCrs ?? null],
+       abstract = EXCLUDED.abstract, keywords = EXCLUDED.keywords, default_crs = EXCLUDED.default_crs,
+       temporal_property = EXCLUDED.temporal_property, temporal_end_property = EXCLUDED.temporal_end_property, updated_at = now()`,
+    [l.name, l.schema, l.table, l.idColumn, l.geometryColumn ?? null, l.title, l.abstract ?? '', l.keywords ?? [], l.defaultCrs ?? null, temporal.start, temporal.end],
   );
 }
 

@@ -39,6 +39,12 @@ export type SpatialOp =
   | 'overlaps'
   | 'equals';
 
+/**
+ * One end of a temporal interval, validated by `src/filter/temporal.ts`: an RFC 3339 full-date (`2018-02-12`,
+ * the whole UTC day) or date-time with its offset (`2018-02-12T23:20:50Z`, `…+01:00`).
+ */
+export type TemporalBound = { date: string } | { instant: string };
+
 export type Filter =
   | { kind: 'and'; operands: Filter[] }
   | { kind: 'or'; operands: Filter[] }
@@ -66,6 +72,11 @@ export type Filter =
       distanceMetres: number;
     }
   | { kind: 'resourceId'; ids: string[] }
+  /**
+   * The layer's declared temporal property intersects [start, end] (both ends included; a missing end is open).
+   * OGC API Features `datetime`; semantics in src/filter/temporal.ts.
+   */
+  | { kind: 'temporal'; start?: TemporalBound; end?: TemporalBound }
   | { kind: 'include' }
   | { kind: 'exclude' };
 

@@ -11,6 +11,7 @@ import { columnRef, resolveProperty } from '../db/identifiers.js';
 import { OgcError } from '../ogc/errors.js';
 import { isGeographic } from '../crs/facts.js';
 import { countPositions, MAX_GEOMETRY_VERTICES } from '../ogc/limits.js';
+import { temporalSql, DatetimeError } from './temporal.js';
 
 export interface FilterContext {
   layer: Layer;
@@ -84,6 +85,16 @@ export function compileFilter(f: Filter, ctx: FilterContext): string {
       // Geographic layers measure on the spheroid; projected French CRSs are in metres.
       const test = isGeographic(ctx.layer.geometry!.srid) ? `ST_DWithin(${g}::geography, (${lit})::geography, ${d})` : `ST_DWithin(${g}, ${lit}, ${d})`;
       return f.op === 'dwithin' ? test : `(NOT ${test})`;
+    }
+    case 'temporal': {
+      const t = ctx.layer.temporal;
+      if (!t) throw new OgcError('InvalidParameterValue', `Feature type ${ctx.layer.name} has no temporal property`, ctx.locator);
+      try {
+        return temporalSql(f, t, ctx.params);
+      } catch (e) {
+        if (e instanceof DatetimeError) throw new OgcError('InvalidParameterValue', e.message, ctx.locator);
+        throw e;
+      }
     }
     case 'resourceId': {
       const ids = f.ids.map((id) => localId(ctx.layer, id)).filter((id): id is string => id !== undefined);

@@ -95,6 +95,8 @@ export function compileFilter(f: Filter, ctx: CompileContext): string {
       const test = `ST_DWithin(${col}::geography, (${geometrySql(f.geometry, ctx)})::geography, ${ctx.params.add(f.distanceMetres, 'double precision')})`;
       return f.op === 'dwithin' ? `coalesce(${test}, false)` : `(NOT coalesce(${test}, true))`;
     }
+    case 'temporal':
+      return fail('temporal filters are not supported by the catalogue');
     case 'resourceId':
       return `(r.identifier = ANY(${ctx.params.add(f.ids, 'text[]')}))`;
   }

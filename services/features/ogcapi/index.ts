@@ -13,7 +13,8 @@ import { Kvp } from '../../../src/ogc/kvp.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { releaseWhenResponseCloses } from '../../../src/server/release.js';
 import { parseCrs, isYX, crsUri, CRS84_URI, crsRef, type CrsRef } from '../../../src/crs/identifiers.js';
-import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
+import { layerExtentWgs84, layerTemporalExtent, GREGORIAN_TRS } from '../../../src/catalog/extent.js';
+import { parseDatetime, DatetimeError } from '../../../src/filter/temporal.js';
 import { compileCount, compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
@@ -60,11 +61,6 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     return [CRS84_URI, ...platform.crs.layerCrs(native, l.otherCrs).map(crsUri)];
   };
   /**
-   * Parameters the items request refuses rather than ignores (issue 13): repetitions (which `limit` wins?),
-   * `datetime` (no collection declares a temporal property yet, so no value can be honoured), and CRS
-   * values that are not URIs (Part 2 §6.2: crs and bbox-crs are URIs).
-   */
-  /**
    * Part 1 /req/core/query-param-unknown and /req/core/query-param-invalid: a parameter the operation does not
    * define, or one given twice (which `limit` wins?), is a 400 naming the known ones (issue 13).
    */
@@ -79,15 +75,25 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       if (v !== undefined && !/^https?:\/\//i.test(v)) throw invalid(k, `${k} must be a CRS URI such as http://www.opengis.net/def/crs/EPSG/0/2154, not '${v.slice(0, 80)}'`);
     }
   };
-  const checkStrictParams = (kvp: Kvp, l: Layer) => {
+  /**
+   * Parameters the items request refuses rather than ignores (issue 13): unknown or repeated ones, CRS values
+   * that are not URIs (Part 2 §6.2), and `datetime` that is not an instant or interval of Part 1 §7.15.4, or on
+   * a collection without a temporal property (never ignored). Returns the temporal filter of a valid datetime.
+   */
+  const checkStrictParams = (kvp: Kvp, l: Layer): Filter | undefined => {
     checkKnownParams(kvp, ITEMS_PARAMS);
+    let temporal: Filter | undefined;
     if (kvp.has('datetime')) {
-      const v = kvp.get('datetime') ?? '';
-      const instantOrInterval = /^(\.\.|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)(\/(\.\.|\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?))?$/;
-      if (!instantOrInterval.test(v.trim())) throw invalid('datetime', 'datetime must be an RFC 3339 instant or interval (e.g. 2024-01-01T00:00:00Z/..)');
-      throw invalid('datetime', `Collection ${l.name} has no temporal property; datetime cannot be applied`);
+      try {
+        temporal = parseDatetime(kvp.get('datetime') ?? '');
+      } catch (e) {
+        if (e instanceof DatetimeError) throw invalid('datetime', `datetime must be an RFC 3339 instant or interval (e.g. 2018-02-12T23:20:50Z, 2018-02-12, 2018-02-12/2018-03-18, ../2018-03-18, 2018-02-12/..): ${e.message}`);
+        throw e;
+      }
+      if (!l.temporal) throw invalid('datetime', `Collection ${l.name} has no temporal property; datetime cannot be applied`);
     }
     checkCrsUris(kvp);
+    return temporal;
   };
 
   const parseCrsParam = (l: Layer, value: string | undefined, locator: string): CrsRef => {
@@ -99,14 +105,19 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
 
   const collectionDoc = async (req: FastifyRequest, l: Layer) => {
     const b = base(req);
-    const ext = await layerExtentWgs84(platform.pool, platform.crs, l);
+    const [ext, time] = await Promise.all([layerExtentWgs84(platform.pool, platform.crs, l), layerTemporalExtent(platform.pool, l)]);
+    const extent = {
+      ...(ext ? { spatial: { bbox: [[ext.minx, ext.miny, ext.maxx, ext.maxy]], crs: CRS84_URI } } : {}),
+      // Part 1 §7.14.5 extent.temporal: [[first, last]] (null = open), Gregorian calendar, UTC.
+      ...(time ? { temporal: { interval: [time], trs: GREGORIAN_TRS } } : {}),
+    };
     return {
       id: l.name,
       title: l.title,
       description: l.abstract,
       keywords: l.keywords,
       itemType: 'feature',
-      extent: ext ? { spatial: { bbox: [[ext.minx, ext.miny, ext.maxx, ext.maxy]], crs: CRS84_URI } } : undefined,
+      extent: ext || time ? extent : undefined,
       crs: crsListOf(l),
       storageCrs: crsUri(l.geometry?.srid ?? l.defaultCrs),
       links: [
@@ -204,7 +215,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     try {
       const layer = await layerOr404(req, req.params.collectionId);
       const kvp = Kvp.fromUrl(req.url);
-      checkStrictParams(kvp, layer);
+      const temporal = checkStrictParams(kvp, layer);
       checkF(kvp);
       const limitText = kvp.value('limit');
       if (limitText !== undefined && !/^\d+$/.test(limitText)) throw invalid('limit', 'limit must be a positive integer');
@@ -219,9 +230,11 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       const bboxText = kvp.value('bbox');
       if (bboxText) filters.push(...bboxFilters(bboxText, parseCrsParam(layer, kvp.value('bbox-crs'), 'bbox-crs')));
       else if (kvp.value('bbox-crs')) parseCrsParam(layer, kvp.value('bbox-crs'), 'bbox-crs');
+      const spatial: Filter | undefined = filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : { kind: 'or', operands: filters };
       const q = plan(req, layer, {
         action: 'read',
-        filter: filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : { kind: 'or', operands: filters },
+        // bbox AND datetime (Part 1 §7.15.3, §7.15.4: each parameter restricts the result).
+        filter: spatial && temporal ? { kind: 'and', operands: [spatial, temporal] } : (spatial ?? temporal),
         outputCrs,
         offset,
         limit,
@@ -236,7 +249,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       const rows = await s.rows(stmt, Math.min(limit + 1, 2000));
       const self = `${base(req)}/collections/${layer.name}/items`;
       const keep = new URLSearchParams();
-      for (const k of ['bbox', 'bbox-crs', 'crs']) if (kvp.value(k)) keep.set(k, kvp.value(k)!);
+      for (const k of ['bbox', 'bbox-crs', 'crs', 'datetime']) if (kvp.value(k)) keep.set(k, kvp.value(k)!);
       const link = (o: number) => {
         const p = new URLSearchParams(keep);
         p.set('limit', String(limit));

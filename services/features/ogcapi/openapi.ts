@@ -30,7 +30,8 @@ export function openApiDocument(baseUrl: string, layers: Layer[], config: Config
         summary: `Features of ${l.title}`,
         operationId: `getFeatures_${l.name}`,
         tags: [tag],
-        parameters: [ref('limit'), ref('offset'), ref('bbox'), ref('bbox-crs'), ref('crs'), ref('datetime'), ref('f')],
+        // datetime only where the collection declares a temporal property (elsewhere it is a 400).
+        parameters: [ref('limit'), ref('offset'), ref('bbox'), ref('bbox-crs'), ref('crs'), ...(l.temporal ? [ref('datetime')] : []), ref('f')],
         responses: { '200': { description: 'Features', ...json({ $ref: '#/components/schemas/featureCollectionGeoJSON' }, 'application/geo+json') }, ...errors },
       },
     };
@@ -57,7 +58,7 @@ export function openApiDocument(baseUrl: string, layers: Layer[], config: Config
         bbox: { name: 'bbox', in: 'query', description: 'Bounding box (minx,miny,maxx,maxy), in bbox-crs (default CRS84)', required: false, style: 'form', explode: false, schema: { type: 'array', oneOf: [{ minItems: 4, maxItems: 4 }, { minItems: 6, maxItems: 6 }], items: { type: 'number' } } },
         'bbox-crs': { name: 'bbox-crs', in: 'query', description: 'CRS of bbox (URI)', required: false, style: 'form', explode: false, schema: { type: 'string', format: 'uri' } },
         crs: { name: 'crs', in: 'query', description: 'CRS of the returned geometries (URI)', required: false, style: 'form', explode: false, schema: { type: 'string', format: 'uri' } },
-        datetime: { name: 'datetime', in: 'query', description: 'Temporal filter (RFC 3339 instant or interval). No collection declares a temporal property yet, so any value is refused with 400 rather than ignored', required: false, style: 'form', explode: false, schema: { type: 'string' } },
+        datetime: { name: 'datetime', in: 'query', description: "Features whose temporal property intersects this instant or interval (OGC API Features Part 1 §7.15.4): an RFC 3339 date-time with offset (2018-02-12T23:20:50Z) or date (2018-02-12: the whole UTC day); an interval start/end, both included, with '..' or nothing for an open end (2018-02-12/.., ../2018-03-18T12:31:12Z, 2018-02-12/). Timestamps without time zone are read as UTC; a date property matches when its UTC day meets the interval. Refused with 400: other values, a start after the end, ../..", required: false, style: 'form', explode: false, schema: { type: 'string' } },
         f: { name: 'f', in: 'query', description: 'Output format', required: false, style: 'form', explode: false, schema: { type: 'string', enum: ['json', 'geojson'] } },
         featureId: { name: 'featureId', in: 'path', description: 'Feature identifier', required: true, schema: { type: 'string' } },
       },
