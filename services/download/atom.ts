@@ -23,7 +23,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
 import type { Layer } from '../../src/catalog/layers.js';
 import { listRasterLayers, getRasterLayer, type RasterLayer } from '../../src/catalog/rasters.js';
-import { layerExtent } from '../../src/catalog/extent.js';
+import { layerExtentWgs84 } from '../../src/catalog/extent.js';
 import type { Principal } from '../../src/access/policy.js';
 import { callerOf } from '../../src/server/principal.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
@@ -73,15 +73,9 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
 
   async function wgs84(l: Layer): Promise<AtomDataset['bbox']> {
     if (!l.geometry) return null;
-    const b = await layerExtent(platform.pool, l).catch(() => null);
-    if (!b) return null;
-    const { rows } = await platform.pool.query<{ w: number; s: number; e: number; n: number }>(
-      `SELECT ST_XMin(g) AS w, ST_YMin(g) AS s, ST_XMax(g) AS e, ST_YMax(g) AS n FROM (
-         SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope($1, $2, $3, $4, $5), greatest($3 - $1, $4 - $2, 1e-6) / 32), 4326) AS g) t`,
-      [b.minx, b.miny, b.maxx, b.maxy, l.geometry.srid],
-    );
-    const r = rows[0];
-    return r ? [r.w, r.s, r.e, r.n] : null;
+    // The one WGS 84 extent, as WFS, OGC API and the catalogue records give it.
+    const r = await layerExtentWgs84(platform.pool, l).catch(() => null);
+    return r ? [r.minx, r.miny, r.maxx, r.maxy] : null;
   }
 
   const crsFor = (own: number) => [own, 4326, 4258].filter((s, i, a) => a.indexOf(s) === i && (s === own || platform.crs.offered.includes(s)));

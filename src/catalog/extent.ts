@@ -4,7 +4,7 @@
  */
 import type { Pool } from '../db/pool.js';
 import { quoteIdent } from '../db/identifiers.js';
-import type { Bbox, CrsRegistry } from '../crs/registry.js';
+import type { Bbox } from '../crs/registry.js';
 import type { Layer, LayerColumn } from './layers.js';
 
 const cache = new Map<string, { at: number; bbox: Bbox | null }>();
@@ -43,12 +43,34 @@ export async function layerExtent(pool: Pool, layer: ExtentSource): Promise<Bbox
   return bbox;
 }
 
-export async function layerExtentWgs84(pool: Pool, crs: CrsRegistry, layer: Layer): Promise<Bbox | null> {
+const wgsCache = new Map<string, { at: number; bbox: Bbox | null }>();
+
+/**
+ * The one WGS 84 extent of a layer (lon/lat), for WFS and OGC API (as is, to 1e-6), the catalogue records
+ * (rounded outwards to 2 decimals, CNIG) and the Atom feeds, so that they all agree (issue 8): the native
+ * extent's envelope densified (32 steps an edge, so that its curved image is enclosed) and transformed by
+ * PostGIS, which knows every CRS of spatial_ref_sys (proj4 in Node knew only the offered ones).
+ */
+export async function layerExtentWgs84(pool: Pool, layer: ExtentSource & { geometry?: { column: string; srid: number } }): Promise<Bbox | null> {
   const b = await layerExtent(pool, layer);
   if (!b || !layer.geometry) return null;
-  const w = crs.transformBbox(b, layer.geometry.srid, 4326);
-  const r = (v: number) => Math.round(v * 1e6) / 1e6;
-  return { minx: r(w.minx), miny: r(w.miny), maxx: r(w.maxx), maxy: r(w.maxy) };
+  const srid = layer.geometry.srid;
+  const key = `${layer.schema}.${layer.table}.${layer.geometry.column}.${srid}.${b.minx},${b.miny},${b.maxx},${b.maxy}`;
+  const hit = wgsCache.get(key);
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.bbox;
+  let w: Bbox | null = b;
+  if (srid !== 4326) {
+    const { rows } = await pool.query<{ minx: number; miny: number; maxx: number; maxy: number }>(
+      `SELECT ST_XMin(e) AS minx, ST_YMin(e) AS miny, ST_XMax(e) AS maxx, ST_YMax(e) AS maxy FROM (
+         SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope($1, $2, $3, $4, $5), greatest($3 - $1, $4 - $2, 1e-6) / 32), 4326) AS e) s`,
+      [b.minx, b.miny, b.maxx, b.maxy, srid],
+    );
+    w = rows[0] ?? null;
+  }
+  const r = (v: number) => Math.round(Number(v) * 1e6) / 1e6;
+  const bbox = w ? { minx: r(w.minx), miny: r(w.miny), maxx: r(w.maxx), maxy: r(w.maxy) } : null;
+  wgsCache.set(key, { at: Date.now(), bbox });
+  return bbox;
 }
 
 /** ISO 8601 Gregorian calendar: the temporal reference system of OGC API extents. */

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from '../db/pool.js';
 import type { Config } from '../config/index.js';
 import type { PublishedLayer } from '../catalog/published.js';
-import { layerExtent } from '../catalog/extent.js';
+import { layerExtentWgs84 } from '../catalog/extent.js';
 import { xmlEscape as x } from '../xml/escape.js';
 import { parseRecord, upsertRecord } from './store.js';
 
@@ -394,15 +394,9 @@ export const LAYER_RECORDS_LOCK = 727_154_0003;
 
 async function wgsExtent(db: Pool, layer: PublishedLayer, srid: number): Promise<WgsBox | null> {
   try {
-    const b = await layerExtent(db, layer);
-    if (!b) return null;
-    // Reproject the densified envelope (its edges curve in WGS 84), then round outwards to 2 decimals (CNIG).
-    const { rows } = await db.query<{ minx: number; miny: number; maxx: number; maxy: number }>(
-      `SELECT ST_XMin(e) AS minx, ST_YMin(e) AS miny, ST_XMax(e) AS maxx, ST_YMax(e) AS maxy FROM (
-         SELECT ST_Transform(ST_Segmentize(ST_MakeEnvelope($1, $2, $3, $4, $5), greatest($3 - $1, $4 - $2, 1e-6) / 32), 4326) AS e) s`,
-      [b.minx, b.miny, b.maxx, b.maxy, srid],
-    );
-    const r = rows[0];
+    // The one WGS 84 extent (src/catalog/extent.ts, as WFS, OGC API and Atom give it), rounded outwards to 2
+    // decimals (CNIG).
+    const r = layer.geometry ? await layerExtentWgs84(db, { ...layer, geometry: { column: layer.geometry.column, srid } }) : null;
     if (!r) return null;
     const down = (v: number) => Math.floor(v * 100) / 100;
     const up = (v: number) => Math.ceil(v * 100) / 100;

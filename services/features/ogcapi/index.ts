@@ -105,7 +105,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
 
   const collectionDoc = async (req: FastifyRequest, l: Layer) => {
     const b = base(req);
-    const [ext, time] = await Promise.all([layerExtentWgs84(platform.pool, platform.crs, l), layerTemporalExtent(platform.pool, l)]);
+    const [ext, time] = await Promise.all([layerExtentWgs84(platform.pool, l), layerTemporalExtent(platform.pool, l)]);
     const extent = {
       ...(ext ? { spatial: { bbox: [[ext.minx, ext.miny, ext.maxx, ext.maxy]], crs: CRS84_URI } } : {}),
       // Part 1 §7.14.5 extent.temporal: [[first, last]] (null = open), Gregorian calendar, UTC.

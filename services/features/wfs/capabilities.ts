@@ -19,7 +19,7 @@ const COMPARISON_OPS = ['PropertyIsEqualTo', 'PropertyIsNotEqualTo', 'PropertyIs
 const GEOMETRY_OPERANDS = ['gml:Envelope', 'gml:Point', 'gml:MultiPoint', 'gml:LineString', 'gml:MultiCurve', 'gml:Curve', 'gml:Polygon', 'gml:MultiSurface', 'gml:Surface', 'gml:LinearRing'];
 
 export async function capabilities(ctx: WfsContext, version: WfsVersion): Promise<string> {
-  const extents = await Promise.all(ctx.layers.map((l) => layerExtentWgs84(ctx.platform.pool, ctx.platform.crs, l)));
+  const extents = await Promise.all(ctx.layers.map((l) => layerExtentWgs84(ctx.platform.pool, l)));
   if (version === '1.0.0') return capabilities10(ctx, extents);
   if (version === '1.1.0') return capabilities11(ctx, extents);
   return capabilities20(ctx, extents);
