@@ -58,7 +58,7 @@ try:
         QgsVectorLayer,
         QgsWkbTypes,
     )
-    from qgis.PyQt.QtCore import QCoreApplication, QVariant  # noqa: E402
+    from qgis.PyQt.QtCore import QCoreApplication, QDate, QDateTime, QTime, Qt, QVariant  # noqa: E402
     from qgis.PyQt.QtNetwork import QNetworkProxy, QNetworkProxyFactory, QNetworkRequest  # noqa: E402
 except Exception:  # the test must fail, loudly, when QGIS is missing
     write({'error': 'cannot import qgis: ' + traceback.format_exc(), 'python': sys.executable})
@@ -146,11 +146,14 @@ def jsonable(v):
     if v is None:
         return None
     if isinstance(v, QVariant):
-        return None if v.isNull() else str(v.value())
+        return None if v.isNull() else jsonable(v.value())
     if isinstance(v, (bool, int, float, str)):
         return v
     if hasattr(v, 'isNull') and v.isNull():
         return None
+    # QDate / QDateTime / QTime: ISO 8601, as PostGIS writes dates ("2022-04-20"), not Qt's "Wed Apr 20 2022".
+    if isinstance(v, (QDate, QDateTime, QTime)):
+        return v.toString(Qt.ISODate)
     if hasattr(v, 'toString'):
         return v.toString()
     return str(v)
