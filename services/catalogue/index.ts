@@ -42,8 +42,8 @@ export const catalogueService: Service = {
   },
   // Scheduled harvests of other catalogues (safe in every process: one advisory lock per source); SDI_HARVEST=0: none.
   start(platform, log) {
-    if (process.env.SDI_HARVEST === '0') return { stop: async () => undefined };
-    return startHarvestScheduler(platform.pool, { log: (m) => log.info(m), policy: new OutboundPolicy(platform.config.outboundAllow) });
+    if (!platform.config.catalogue.harvest) return { stop: async () => undefined };
+    return startHarvestScheduler(platform.pool, { log: (m) => log.info(m), policy: new OutboundPolicy(platform.config.outboundAllow), tickMs: platform.config.catalogue.harvestTickMs });
   },
 };
 

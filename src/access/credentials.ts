@@ -34,7 +34,8 @@ export function presentedSecret(authorization: string | undefined): string | und
   return undefined;
 }
 
-export const adminToken = (platform: Platform): string | undefined => platform.config.adminToken ?? process.env.SDI_ADMIN_TOKEN;
+/** The administrator's secret (SDI_ADMIN_TOKEN or the configuration's adminToken, read by src/config). */
+export const adminToken = (platform: Platform): string | undefined => platform.config.adminToken;
 
 /**
  * Who the caller is: ANONYMOUS without an Authorization header, the admin with the right secret, and

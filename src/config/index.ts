@@ -65,6 +65,12 @@ export interface DownloadSettings {
    *  authenticated principal, else the client address) and of everyone together; over them, 429. */
   jobsPerClient: number;
   jobsTotal: number;
+  /** How often idle job workers look for work when no NOTIFY came (SDI_JOB_POLL_MS). */
+  jobPollMs: number;
+  /** Janitor pass interval (SDI_DOWNLOAD_JANITOR_MS). */
+  janitorIntervalMs: number;
+  /** Age after which a pre-defined Atom file is rebuilt although its layer did not change (SDI_PREDEFINED_MAX_AGE_MS). */
+  predefinedMaxAgeMs: number;
   smtp?: SmtpSettings;
   adminUnits: Record<'commune' | 'epci' | 'departement' | 'region', AdminUnitTable>;
 }
@@ -92,6 +98,16 @@ export interface HttpSettings {
   corsCredentials: boolean;
 }
 
+export interface CatalogueSettings {
+  /** Largest page of CSW GetRecords and DCAT (SDI_CSW_MAX_RECORDS); a larger maxRecords gets a page this size. */
+  maxRecords: number;
+  /** The count and resume caches of GetRecords paging (SDI_CSW_PAGE_CACHE=0 turns them off, for measurements). */
+  pageCache: boolean;
+  /** Scheduled harvests run in this process (SDI_HARVEST=0: none), every tickMs (SDI_HARVEST_TICK_MS, at least 1 s). */
+  harvest: boolean;
+  harvestTickMs: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -109,6 +125,7 @@ export interface Config {
   /** The access policy (SDI_ACCESS_POLICY): public (every published resource to everyone), or deny-all (a lockdown). */
   accessPolicy: 'public' | 'deny-all';
   download: DownloadSettings;
+  catalogue: CatalogueSettings;
   /** Outbound HTTP (webhooks, harvests): networks (CIDR) or host names allowed although private/loopback (SDI_OUTBOUND_ALLOW). */
   outboundAllow: string[];
   /** Reverse proxies (CIDR) whose Forwarded / X-Forwarded-* headers are believed (SDI_TRUSTED_PROXIES); default none. */
@@ -167,6 +184,7 @@ function defaults(): Config {
       oapiLimitMax: 10_000,
       offeredCrs: FRENCH_CRS,
     },
+    catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000 },
     download: {
       directMaxFeatures: 100_000,
       directMaxBytes: 200 * 1024 * 1024,
@@ -179,6 +197,9 @@ function defaults(): Config {
       workers: 1,
       jobsPerClient: 5,
       jobsTotal: 200,
+      jobPollMs: 2000,
+      janitorIntervalMs: 600_000,
+      predefinedMaxAgeMs: 24 * 3600_000,
       adminUnits: {
         commune: { table: 'data.communes', codeColumn: 'code', nameColumn: 'nom', geometryColumn: 'geom' },
         epci: { table: 'data.epci', codeColumn: 'siren', nameColumn: 'nom', geometryColumn: 'geom' },
@@ -237,6 +258,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [name, v] of [['SDI_DOWNLOAD_JOBS_PER_CLIENT', d.jobsPerClient], ['SDI_DOWNLOAD_JOBS_TOTAL', d.jobsTotal]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: a whole number of jobs, at least 1`);
   }
+  const positive = (name: string, min: number): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d+$/.test(v.trim()) || Number(v) < min) throw new Error(`${name} must be an integer of at least ${min}, got '${v}'`);
+    return Number(v);
+  };
+  d.jobPollMs = positive('SDI_JOB_POLL_MS', 50) ?? d.jobPollMs;
+  d.janitorIntervalMs = positive('SDI_DOWNLOAD_JANITOR_MS', 100) ?? d.janitorIntervalMs;
+  d.predefinedMaxAgeMs = positive('SDI_PREDEFINED_MAX_AGE_MS', 0) ?? d.predefinedMaxAgeMs;
+  const c = cfg.catalogue;
+  c.maxRecords = positive('SDI_CSW_MAX_RECORDS', 1) ?? c.maxRecords;
+  c.harvestTickMs = positive('SDI_HARVEST_TICK_MS', 1000) ?? c.harvestTickMs;
+  if (env.SDI_CSW_PAGE_CACHE !== undefined) c.pageCache = env.SDI_CSW_PAGE_CACHE !== '0';
+  if (env.SDI_HARVEST !== undefined) c.harvest = env.SDI_HARVEST !== '0';
   if (env.SDI_SMTP_HOST) {
     d.smtp = {
       host: env.SDI_SMTP_HOST,

@@ -26,7 +26,6 @@ export interface PredefinedFile {
   builtAt: string;
 }
 
-const MAX_AGE_MS = Number(process.env.SDI_PREDEFINED_MAX_AGE_MS ?? 24 * 3600_000);
 const building = new Map<string, Promise<PredefinedFile>>();
 
 async function layerVersion(platform: Platform, name: string): Promise<number> {
@@ -44,7 +43,7 @@ export async function currentPredefined(platform: Platform, layer: string, forma
   const version = await layerVersion(platform, layer);
   try {
     const meta = JSON.parse(await readFile(join(dirOf(platform, layer, format, crs), String(version), 'file.json'), 'utf8')) as PredefinedFile;
-    if (Date.now() - Date.parse(meta.builtAt) > MAX_AGE_MS) return undefined;
+    if (Date.now() - Date.parse(meta.builtAt) > platform.config.download.predefinedMaxAgeMs) return undefined;
     await stat(meta.path);
     return meta;
   } catch {

@@ -27,8 +27,7 @@ export interface HarvestScheduler {
 
 export function startHarvestScheduler(pool: Pool, options: { tickMs?: number; log?: (msg: string) => void; policy?: OutboundPolicy } = {}): HarvestScheduler {
   const log = options.log ?? (() => undefined);
-  const env = Number(process.env.SDI_HARVEST_TICK_MS);
-  const tickMs = options.tickMs ?? (Number.isFinite(env) && env >= 1000 ? env : 60_000);
+  const tickMs = options.tickMs ?? 60_000;
   let running: Promise<void> | undefined;
   let stopped = false;
 

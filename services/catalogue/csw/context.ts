@@ -10,9 +10,8 @@ export interface CswLimits {
 
 /** The catalogue service's limits (CSW and DCAT): SDI_CSW_MAX_RECORDS, the features' statement timeout. */
 export function catalogueLimits(platform: Platform): CswLimits {
-  const env = Number(process.env.SDI_CSW_MAX_RECORDS);
   return {
-    maxRecords: Number.isSafeInteger(env) && env > 0 ? env : 1000,
+    maxRecords: platform.config.catalogue.maxRecords,
     statementTimeoutMs: platform.config.features.statementTimeoutMs,
   };
 }

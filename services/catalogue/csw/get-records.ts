@@ -85,7 +85,7 @@ export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promi
     try {
       // The caches are keyed by the catalogue revision of this very snapshot (see page-cache.ts).
       let key: string | undefined;
-      if (pageCacheEnabled()) {
+      if (pageCacheEnabled(ctx.platform.config)) {
         const { rows: rev } = await c.query<{ revision: string }>('SELECT revision::text AS revision FROM sdi.catalogue_revision');
         if (rev[0]) key = queryKey(rev[0].revision, where, params.values);
       }

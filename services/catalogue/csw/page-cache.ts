@@ -35,7 +35,7 @@ class Lru<V> {
   }
 }
 
-export const pageCacheEnabled = () => process.env.SDI_CSW_PAGE_CACHE !== '0';
+export const pageCacheEnabled = (config: { catalogue: { pageCache: boolean } }) => config.catalogue.pageCache;
 
 const counts = new Lru<number>(2000);
 /** key → (startPosition of the next page → identifier of the record just before it). */

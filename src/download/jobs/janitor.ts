@@ -143,7 +143,7 @@ export interface Janitor {
 }
 
 /** Run the janitor now and then every `intervalMs` (default 10 minutes, SDI_DOWNLOAD_JANITOR_MS). */
-export function startJanitor(platform: Platform, log: WorkerLog, intervalMs = Number(process.env.SDI_DOWNLOAD_JANITOR_MS ?? 600_000)): Janitor {
+export function startJanitor(platform: Platform, log: WorkerLog, intervalMs = platform.config.download.janitorIntervalMs): Janitor {
   let busy = false;
   const pass = async () => {
     if (busy) return;

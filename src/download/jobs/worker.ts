@@ -56,7 +56,7 @@ export const resultsRoot = (platform: Platform) => join(platform.config.download
 export const jobsWorkRoot = (platform: Platform) => join(platform.config.download.workDir, 'jobs');
 
 export function startDownloadWorkers(platform: Platform, n: number, log: WorkerLog, opts: WorkerOptions = {}): DownloadWorkers {
-  const pollMs = opts.pollMs ?? Number(process.env.SDI_JOB_POLL_MS ?? 2000);
+  const pollMs = opts.pollMs ?? platform.config.download.jobPollMs;
   const progressMs = opts.progressMs ?? 500;
   let stopping = false;
   const wakers = new Set<() => void>();
