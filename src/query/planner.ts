@@ -28,8 +28,8 @@ export class PlanError extends Error {
 }
 
 export interface FeatureQuerySpec {
-  /** read: WFS / OGC API / maps; download: the download service. */
-  action: 'read' | 'download';
+  /** read: WFS / OGC API / GetFeatureInfo; view: maps (WMS GetMap, tiles); download: the download service. */
+  action: 'read' | 'view' | 'download';
   filter?: Filter;
   /** Output CRS as the client wrote it (parsed by the adapter); must be offered for the layer. */
   outputCrs: CrsRef;
@@ -52,7 +52,7 @@ export interface PlannerEnv {
 
 export function planFeatureQuery(env: PlannerEnv, caller: Principal, layer: Layer, spec: FeatureQuerySpec): FeatureQuery {
   const access = env.policy.decide(caller, layer, spec.action);
-  if (!access.allowed) throw new PlanError('forbidden', 'layer', `You may not ${spec.action === 'download' ? 'download' : 'read'} layer ${layer.name}`);
+  if (!access.allowed) throw new PlanError('forbidden', 'layer', `You may not ${spec.action} layer ${layer.name}`);
   checkOutputCrs(env.crs, layer, spec.outputCrs);
   let properties: string[] | undefined;
   let includeGeometry = !!layer.geometry;
