@@ -19,9 +19,10 @@ import { wfsRoutes } from '../../services/features/wfs/index.js';
 import { ogcApiRoutes } from '../../services/features/ogcapi/index.js';
 import { cswRoutes, dcatRoutes } from '../../services/catalogue/index.js';
 import { downloadRoutes } from '../../services/download/index.js';
+import { wmsRoutes } from '../../services/maps/index.js';
 import { registerPrincipal } from './principal.js';
 
-export const SERVICE_NAMES = ['features', 'catalogue', 'download'] as const;
+export const SERVICE_NAMES = ['features', 'catalogue', 'download', 'maps'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 const BODY_LIMIT = 10 * 1024 * 1024;
@@ -179,6 +180,9 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
   if (services.includes('download')) {
     await app.register(downloadRoutes, { prefix: '/download', platform, mountPath: '/download' });
   }
+  if (services.includes('maps')) {
+    await app.register(wmsRoutes, { prefix: '/wms', platform, mountPath: '/wms' });
+  }
 
   app.get('/', async (req) => {
     const base = publicBaseUrl(req, platform.config);
@@ -190,6 +194,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
         csw: `${base}/csw?SERVICE=CSW&REQUEST=GetCapabilities`,
         dcat: `${base}/dcat`,
         download: `${base}/download/`,
+        wms: `${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`,
       },
     };
   });
