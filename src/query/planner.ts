@@ -12,7 +12,7 @@ import type { Filter } from '../filter/ast.js';
 import type { CrsRef } from '../crs/identifiers.js';
 import type { CrsRegistry } from '../crs/registry.js';
 import type { AccessPolicy, Principal } from '../access/policy.js';
-import { resolveProperty, type FeatureQuery, type QueryArea } from './plan.js';
+import { resolveProperty, type FeatureQuery, type NearestPoint, type QueryArea } from './plan.js';
 
 /** The part of a request a PlanError is about; adapters name it their own way (PROPERTYNAME, properties…). */
 export type PlanParam = 'layer' | 'properties' | 'sortBy' | 'crs';
@@ -43,6 +43,8 @@ export interface FeatureQuerySpec {
   ordered?: boolean;
   /** Restrict to an area (bound as EWKB), clipping the geometries to it or not. */
   area?: QueryArea;
+  /** Rows nearest this point first (GetFeatureInfo: the feature under the click before its neighbours). */
+  nearest?: NearestPoint;
 }
 
 export interface PlannerEnv {
@@ -82,6 +84,7 @@ export function planFeatureQuery(env: PlannerEnv, caller: Principal, layer: Laye
     limit: spec.limit ?? null,
     ordered: spec.ordered ?? true,
     area: layer.geometry ? spec.area : undefined,
+    nearest: layer.geometry ? spec.nearest : undefined,
   };
 }
 

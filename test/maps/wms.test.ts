@@ -240,6 +240,88 @@ describe('WMS 1.3.0 GetMap', () => {
   });
 });
 
+describe('WMS 1.3.0 GetFeatureInfo', () => {
+  const gfi = (crs: string, box: string, i: number, j: number, format: string, extra = '') =>
+    `SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=communes,communes_points&QUERY_LAYERS=communes&STYLES=&CRS=${crs}&BBOX=${box}&WIDTH=${W}&HEIGHT=${H}&I=${i}&J=${j}&INFO_FORMAT=${encodeURIComponent(format)}${extra}`;
+  const at2154 = (format: string, extra = '') => {
+    const [i, j] = toPixel(box2154, W, H, orleans.x2154, orleans.y2154);
+    return gfi('EPSG:2154', `${box2154.minx},${box2154.miny},${box2154.maxx},${box2154.maxy}`, i, j, format, extra);
+  };
+
+  it('is advertised: layers queryable, the INFO_FORMATs listed', async () => {
+    const caps = (await fetchMap('SERVICE=WMS&REQUEST=GetCapabilities')).text;
+    expect(caps).toMatch(/<GetFeatureInfo><Format>application\/json<\/Format>.*<Format>text\/xml<\/Format>.*<Format>text\/html<\/Format><Format>text\/plain<\/Format>/);
+    expect(caps).toContain('<Layer queryable="1" opaque="0"><Name>communes</Name>');
+  });
+
+  it('returns the commune under the pixel as GeoJSON (EPSG:2154)', async () => {
+    const r = await fetchMap(at2154('application/json'));
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    expect(r.type).toMatch(/^application\/json/);
+    const fc = JSON.parse(r.text);
+    expect(fc.features.map((f: { properties: { code: string } }) => f.properties.code)).toEqual(['45234']);
+    expect(fc.features[0].properties.nom).toBe('Orléans');
+    expect(fc.features[0].geometry.type).toBe('MultiPolygon');
+  });
+
+  it('the same in EPSG:4326 (lat/lon box) and CRS:84; GML 3.1.1 with latitude first in EPSG:4326', async () => {
+    const b = box4326;
+    const [i, j] = toPixel(b, W, H, orleans.lon, orleans.lat);
+    for (const [crs, box] of [['EPSG:4326', `${b.miny},${b.minx},${b.maxy},${b.maxx}`], ['CRS:84', `${b.minx},${b.miny},${b.maxx},${b.maxy}`]]) {
+      const r = await fetchMap(gfi(crs!, box!, i, j, 'application/json'));
+      expect(JSON.parse(r.text).features.map((f: { properties: { code: string } }) => f.properties.code)).toEqual(['45234']);
+    }
+    const xml = await fetchMap(gfi('EPSG:4326', `${b.miny},${b.minx},${b.maxy},${b.maxx}`, i, j, 'text/xml'));
+    expect(xml.status).toBe(200);
+    expect(xml.type).toMatch(/^text\/xml/);
+    expect(xml.text).toContain('<sdi:code>45234</sdi:code>');
+    expect(xml.text).toContain('srsName="urn:ogc:def:crs:EPSG::4326"');
+    const first = Number(/<gml:posList[^>]*>([-\d.]+) /.exec(xml.text)![1]);
+    expect(first).toBeGreaterThan(47); // a latitude
+    expect(first).toBeLessThan(48.5);
+  });
+
+  it('answers text/plain, text/html and application/vnd.ogc.gml', async () => {
+    const t = await fetchMap(at2154('text/plain'));
+    expect(t.type).toMatch(/^text\/plain/);
+    expect(t.text).toContain('nom = Orléans');
+    const h = await fetchMap(at2154('text/html'));
+    expect(h.type).toMatch(/^text\/html/);
+    expect(h.text).toContain('<td>Orléans</td>');
+    const g = await fetchMap(at2154('application/vnd.ogc.gml'));
+    expect(g.type).toMatch(/^application\/vnd\.ogc\.gml/);
+    expect(g.text).toContain('<sdi:nom>Orléans</sdi:nom>');
+  });
+
+  it('finds nothing outside the data; on a point layer the point under the click comes first, BUFFER widens the search', async () => {
+    const out = await fetchMap(gfi('EPSG:2154', `${box2154.minx},${box2154.miny},${box2154.maxx},${box2154.maxy}`, 1, 1, 'application/json'));
+    expect(JSON.parse(out.text).features).toEqual([]);
+    const b = box4326;
+    const [pi, pj] = toPixel(b, W, H, orleans.ptLon, orleans.ptLat);
+    const q = gfi('CRS:84', `${b.minx},${b.miny},${b.maxx},${b.maxy}`, pi, pj, 'application/json').replace('QUERY_LAYERS=communes', 'QUERY_LAYERS=communes_points');
+    const near = JSON.parse((await fetchMap(q)).text);
+    expect(near.features.map((f: { properties: { code: string } }) => f.properties.code)).toContain('45234');
+    // FEATURE_COUNT caps the answer; without it one feature comes.
+    expect(near.features.length).toBe(1);
+    const many = JSON.parse((await fetchMap(`${q}&FEATURE_COUNT=50&BUFFER=40`)).text);
+    expect(many.features.length).toBeGreaterThan(1);
+  });
+
+  const bad: Array<[string, () => string, string, string]> = [
+    ['I outside the image', () => at2154('application/json').replace(/&I=\d+/, `&I=${W}`), 'InvalidPoint', 'I'],
+    ['unknown INFO_FORMAT', () => at2154('application/x-nothing'), 'InvalidFormat', 'INFO_FORMAT'],
+    ['a query layer not in LAYERS', () => at2154('application/json').replace('QUERY_LAYERS=communes', 'QUERY_LAYERS=epci'), 'LayerNotDefined', 'QUERY_LAYERS'],
+  ];
+  for (const [name, query, code, locator] of bad) {
+    it(`${name} → ${code}`, async () => {
+      const r = await fetchMap(query());
+      expect(r.status, r.text.slice(0, 300)).toBe(400);
+      expect(r.text).toContain(`code="${code}" locator="${locator}"`);
+      expect(xmllint(r.text, EXC_XSD).ok).toBe(true);
+    });
+  }
+});
+
 describe('WMS 1.3.0 bad input', () => {
   const valid = () => `LAYERS=communes&${bbox2154()}`;
   const cases: Array<[string, () => string, string, string]> = [

@@ -14,6 +14,7 @@ import type { Layer } from '../../../src/catalog/layers.js';
 import type { ImageFormat } from '../../../src/render/canvas.js';
 import { WmsError } from './errors.js';
 import type { WmsSettings } from './settings.js';
+import { infoFormatOf, FEATURE_INFO_FORMATS, type InfoFormat } from './feature-info-formats.js';
 
 export const WMS_VERSION = '1.3.0';
 
@@ -55,7 +56,31 @@ export interface GetMapRequest extends ImageRequest {
   dpi: number;
 }
 
-export type WmsRequest = { op: 'GetCapabilities'; version: string } | GetMapRequest;
+export interface GetFeatureInfoRequest {
+  op: 'GetFeatureInfo';
+  version: string;
+  layers: Layer[];
+  styles: string[];
+  crs: CrsRef;
+  bbox: Bbox;
+  width: number;
+  height: number;
+  queryLayers: Layer[];
+  infoFormat: InfoFormat;
+  /** INFO_FORMAT as asked (lower case): the answer's media type. */
+  infoMime: string;
+  featureCount: number;
+  /** Column and row of the pixel asked about (0-based, from the top left). */
+  i: number;
+  j: number;
+  /** Search radius in pixels (vendor BUFFER, as GeoServer names it); undefined = the default per geometry kind. */
+  buffer?: number;
+}
+
+export type WmsRequest = { op: 'GetCapabilities'; version: string } | GetMapRequest | GetFeatureInfoRequest;
+
+/** Most features per layer a GetFeatureInfo returns, whatever FEATURE_COUNT asks. */
+export const MAX_FEATURE_COUNT = 100;
 
 export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsPrefix: string): WmsRequest {
   const service = kvp.value('SERVICE');
@@ -70,8 +95,11 @@ export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsP
     case 'getmap':
     case 'map':
       return readGetMap(kvp, layers, settings, nsPrefix);
+    case 'getfeatureinfo':
+    case 'feature_info':
+      return readGetFeatureInfo(kvp, layers, settings, nsPrefix);
     default:
-      throw new WmsError('OperationNotSupported', `Request ${request.slice(0, 40)} is not supported (GetCapabilities, GetMap)`, 'REQUEST');
+      throw new WmsError('OperationNotSupported', `Request ${request.slice(0, 40)} is not supported (GetCapabilities, GetMap, GetFeatureInfo)`, 'REQUEST');
   }
 }
 
@@ -138,14 +166,43 @@ function readGetMap(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: str
   return { op: 'GetMap', version, layers, styles, crs, bbox, exceptions, dpi: readDpi(kvp), ...image };
 }
 
-function readLayers(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string): Layer[] {
-  const names = list(required(kvp, 'LAYERS'));
-  if (names.length === 0) throw new WmsError('MissingParameterValue', 'Parameter LAYERS is required', 'LAYERS');
-  if (names.length > settings.layerLimit) throw new WmsError('InvalidParameterValue', `At most ${settings.layerLimit} layers per request`, 'LAYERS');
+function readGetFeatureInfo(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string): GetFeatureInfoRequest {
+  const version = checkVersion(kvp);
+  const layers = readLayers(kvp, all, settings, nsPrefix);
+  const styles = readStyles(kvp, layers.length);
+  const crs = readCrs(kvp);
+  const bbox = readBbox(kvp, crs);
+  const width = size(kvp, 'WIDTH', settings.maxWidth);
+  const height = size(kvp, 'HEIGHT', settings.maxHeight);
+  const queryLayers = readLayers(kvp, all, settings, nsPrefix, 'QUERY_LAYERS');
+  for (const q of queryLayers) {
+    if (!layers.includes(q)) throw new WmsError('LayerNotDefined', `Query layer ${q.name} is not one of LAYERS`, 'QUERY_LAYERS');
+  }
+  const infoText = required(kvp, 'INFO_FORMAT');
+  const infoFormat = infoFormatOf(infoText);
+  if (!infoFormat) throw new WmsError('InvalidFormat', `INFO_FORMAT ${infoText.slice(0, 60)} is not offered (${FEATURE_INFO_FORMATS.join(', ')})`, 'INFO_FORMAT');
+  const fc = kvp.value('FEATURE_COUNT') ?? '1';
+  if (!/^\d+$/.test(fc) || Number(fc) < 1) throw new WmsError('InvalidParameterValue', 'FEATURE_COUNT must be a positive integer', 'FEATURE_COUNT');
+  const point = (name: 'I' | 'J', max: number) => {
+    const v = required(kvp, name);
+    if (!/^\d+$/.test(v) || Number(v) >= max) throw new WmsError('InvalidPoint', `${name} must be an integer from 0 to ${max - 1}`, name);
+    return Number(v);
+  };
+  const i = point('I', width);
+  const j = point('J', height);
+  const b = kvp.value('BUFFER');
+  if (b !== undefined && (!/^\d+$/.test(b) || Number(b) > 100)) throw new WmsError('InvalidParameterValue', 'BUFFER must be an integer from 0 to 100 (pixels)', 'BUFFER');
+  return { op: 'GetFeatureInfo', version, layers, styles, crs, bbox, width, height, queryLayers, infoFormat, infoMime: infoText.trim().toLowerCase(), featureCount: Math.min(MAX_FEATURE_COUNT, Number(fc)), i, j, buffer: b === undefined ? undefined : Number(b) };
+}
+
+function readLayers(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string, param = 'LAYERS'): Layer[] {
+  const names = list(required(kvp, param));
+  if (names.length === 0) throw new WmsError('MissingParameterValue', `Parameter ${param} is required`, param);
+  if (names.length > settings.layerLimit) throw new WmsError('InvalidParameterValue', `At most ${settings.layerLimit} layers per request`, param);
   return names.map((n) => {
     const local = n.startsWith(`${nsPrefix}:`) ? n.slice(nsPrefix.length + 1) : n;
     const l = all.find((x) => x.name === local && x.geometry);
-    if (!l) throw new WmsError('LayerNotDefined', `Layer ${n.slice(0, 80)} is not defined`, 'LAYERS');
+    if (!l) throw new WmsError('LayerNotDefined', `Layer ${n.slice(0, 80)} is not defined`, param);
     return l;
   });
 }
