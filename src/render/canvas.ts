@@ -7,7 +7,7 @@
  * share an edge, and, rings being oriented one way by PostGIS, the nonzero rule fills holes right.
  */
 import { createCanvas, Path2D, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
-import { decodeTwkb, type PathSink } from './twkb.js';
+import { decodeTwkb, type DrawKind, type PathSink } from './twkb.js';
 import type { MapStyle } from './style.js';
 
 export type ImageFormat = 'png' | 'jpeg';
@@ -71,8 +71,28 @@ export class MapCanvas {
       },
     };
     for (const row of rows) if (row) decodeTwkb(row, sink);
+    this.paint(style, nPolygons ? polygons : null, nLines ? lines : null, nPoints ? points : null);
+  }
+
+  /** Rings or lines of one kind and points, in pixels, drawn with the style (legends). */
+  private drawPaths(style: MapStyle, kind: DrawKind, parts: Array<Array<[number, number]>>, pts: Array<[number, number]>): void {
+    const path = new Path2D();
+    for (const part of parts) {
+      part.forEach(([x, y], k) => (k === 0 ? path.moveTo(x, y) : path.lineTo(x, y)));
+      if (kind === 'polygon') path.closePath();
+    }
+    const points = new Path2D();
+    const r = style.point.radius * this.scale;
+    for (const [x, y] of pts) {
+      points.moveTo(x + r, y);
+      points.arc(x, y, r, 0, Math.PI * 2);
+    }
+    this.paint(style, kind === 'polygon' ? path : null, kind === 'line' ? path : null, pts.length ? points : null);
+  }
+
+  private paint(style: MapStyle, polygons: Path2D | null, lines: Path2D | null, points: Path2D | null): void {
     const ctx = this.ctx;
-    if (nPolygons) {
+    if (polygons) {
       const s = style.polygon;
       if (s.fill) {
         ctx.fillStyle = s.fill;
@@ -84,12 +104,12 @@ export class MapCanvas {
         ctx.stroke(polygons);
       }
     }
-    if (nLines) {
+    if (lines) {
       ctx.strokeStyle = style.line.stroke;
       ctx.lineWidth = style.line.strokeWidth * this.scale;
       ctx.stroke(lines);
     }
-    if (nPoints) {
+    if (points) {
       const s = style.point;
       if (s.fill) {
         ctx.fillStyle = s.fill;
@@ -101,6 +121,22 @@ export class MapCanvas {
         ctx.stroke(points);
       }
     }
+  }
+
+  /** The legend symbol of a style for one kind of geometry, filling the image with a small inset. */
+  drawLegendSymbol(kind: DrawKind, style: MapStyle): void {
+    const w = this.width;
+    const h = this.height;
+    const m = Math.max(1, Math.round(Math.min(w, h) * 0.1));
+    const rows: Array<Array<[number, number]>> =
+      kind === 'polygon'
+        ? [[[m, m], [w - m, m], [w - m, h - m], [m, h - m]]]
+        : kind === 'line'
+          ? [[[m, h - m], [w / 3, m + (h - 2 * m) / 3], [(2 * w) / 3, h - m - (h - 2 * m) / 3], [w - m, m]]]
+          : [];
+    const scale = this.scale;
+    const drawn: MapStyle = kind === 'point' ? { ...style, point: { ...style.point, radius: Math.min(style.point.radius * scale, Math.min(w, h) / 2 - m) / scale } } : style;
+    this.drawPaths(drawn, kind, rows, kind === 'point' ? [[w / 2, h / 2]] : []);
   }
 
   /** A message written on the image (WMS EXCEPTIONS=INIMAGE). */

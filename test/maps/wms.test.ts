@@ -322,6 +322,39 @@ describe('WMS 1.3.0 GetFeatureInfo', () => {
   }
 });
 
+describe('WMS GetLegendGraphic', () => {
+  it('is linked from each style (LegendURL) and draws the style for the geometry kind', async () => {
+    const caps = (await fetchMap('SERVICE=WMS&REQUEST=GetCapabilities')).text;
+    const href = /<Name>communes<\/Name>.*?<LegendURL width="20" height="20"><Format>image\/png<\/Format><OnlineResource xlink:type="simple" xlink:href="([^"]+)"/s.exec(caps)![1]!.replace(/&amp;/g, '&');
+    const polygon = await fetch(href);
+    expect(polygon.status).toBe(200);
+    expect(polygon.headers.get('content-type')).toBe('image/png');
+    const p = await decode(Buffer.from(await polygon.arrayBuffer()));
+    expect([p.width, p.height]).toEqual([20, 20]);
+    expect(pixel(p, 10, 10)[3]).toBeGreaterThan(50); // the fill
+    expect(pixel(p, 0, 0)[3]).toBe(0); // the inset
+    const point = await fetchMap('SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=communes_points&STYLE=&FORMAT=image/png&WIDTH=40&HEIGHT=30');
+    const q = await decode(point.bytes);
+    expect([q.width, q.height]).toEqual([40, 30]);
+    const c = pixel(q, 20, 15);
+    expect(c[3]).toBe(255);
+    expect(c[0]).toBeGreaterThan(c[2] + 80); // orange dot
+    expect(pixel(q, 2, 2)[3]).toBe(0);
+  });
+
+  it('refuses an unknown layer or style and another format', async () => {
+    for (const [q, code] of [
+      ['LAYER=nowhere&FORMAT=image/png', 'LayerNotDefined'],
+      ['LAYER=communes&STYLE=fancy&FORMAT=image/png', 'StyleNotDefined'],
+      ['LAYER=communes&FORMAT=image/gif', 'InvalidFormat'],
+    ]) {
+      const r = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&${q}`);
+      expect(r.status).toBe(400);
+      expect(r.text).toContain(`code="${code}"`);
+    }
+  });
+});
+
 describe('WMS 1.3.0 bad input', () => {
   const valid = () => `LAYERS=communes&${bbox2154()}`;
   const cases: Array<[string, () => string, string, string]> = [

@@ -2,7 +2,7 @@
  * WMS 1.3.0 GetCapabilities (OGC 06-042 §7.2.4), valid against capabilities_1_3_0.xsd: the platform's
  * service description, GetMap and GetFeatureInfo with operation URLs ending in `?` (CITE checks the URL
  * prefix), the exception formats, and a root Layer titled with the platform's title holding one named
- * Layer per published vector layer the caller may view.
+ * Layer per published vector layer the caller may view, its style's LegendURL a GetLegendGraphic request.
  *
  * CRS inheritance: the root lists the CRSs every layer offers (and CRS:84); a layer adds those only it
  * offers. BoundingBox per CRS in that CRS's axis order (EPSG:4326 is lat/lon in 1.3.0, CRS:84 lon/lat),
@@ -16,7 +16,7 @@ import type { Layer } from '../../../src/catalog/layers.js';
 import type { Bbox } from '../../../src/crs/registry.js';
 import { stylesOf } from '../../../src/render/style.js';
 import type { WmsContext } from './context.js';
-import { MAP_FORMATS } from './kvp-reader.js';
+import { LEGEND_SIZE, MAP_FORMATS } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
 
 interface LayerFacts {
@@ -121,7 +121,10 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
     s += f.crs.filter((c) => !common.includes(c)).map((c) => `<CRS>EPSG:${c}</CRS>`).join('');
     if (f.wgs84) s += exGeographic(f.wgs84) + crs84Box(f.wgs84) + f.crs.map((c) => boundingBox(ctx, f, c)).join('');
     s += metadataUrl(ctx, l);
-    for (const st of stylesOf(l.name)) s += `<Style><Name>${x(st.name)}</Name><Title>${x(st.title)}</Title></Style>`;
+    for (const st of stylesOf(l.name)) {
+      const legend = `${url}SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&SLD_VERSION=1.1.0&LAYER=${encodeURIComponent(l.name)}&STYLE=${encodeURIComponent(st.name)}&FORMAT=image/png`;
+      s += `<Style><Name>${x(st.name)}</Name><Title>${x(st.title)}</Title><LegendURL width="${LEGEND_SIZE}" height="${LEGEND_SIZE}"><Format>image/png</Format>${href(legend)}</LegendURL></Style>`;
+    }
     s += '</Layer>';
   }
   s += '</Layer></Capability></WMS_Capabilities>\n';

@@ -16,7 +16,8 @@ import { pixelGeometrySql } from '../../../src/render/sql.js';
 import { styleOf, symbolReach, type MapStyle } from '../../../src/render/style.js';
 import { WmsError } from './errors.js';
 import type { WmsContext } from './context.js';
-import type { GetMapRequest, ImageRequest } from './kvp-reader.js';
+import type { GetLegendGraphicRequest, GetMapRequest, ImageRequest } from './kvp-reader.js';
+import type { DrawKind } from '../../../src/render/twkb.js';
 
 interface LayerStatement {
   sql: CompiledSql;
@@ -77,4 +78,15 @@ export function exceptionImage(img: ImageRequest, message: string | undefined): 
   const canvas = new MapCanvas(img.width, img.height, { color: img.bgcolor, transparent: img.transparent });
   if (message !== undefined) canvas.drawMessage(message);
   return canvas.encode(img.format);
+}
+
+/** GetLegendGraphic: the style's symbol for the layer's kind of geometry (all three for a mixed layer). */
+export function legendGraphic(req: GetLegendGraphicRequest): Promise<Buffer> {
+  const style = styleOf(req.layer.name, req.style);
+  if (!style) throw new WmsError('StyleNotDefined', `Style ${req.style.slice(0, 80)} is not defined for layer ${req.layer.name}`, 'STYLE');
+  const canvas = new MapCanvas(req.width, req.height, { color: '#ffffff', transparent: true });
+  const type = req.layer.geometry!.type.toUpperCase();
+  const kinds: DrawKind[] = type.endsWith('POLYGON') ? ['polygon'] : type.endsWith('LINESTRING') ? ['line'] : type.endsWith('POINT') ? ['point'] : ['polygon', 'line', 'point'];
+  for (const k of kinds) canvas.drawLegendSymbol(k, style);
+  return canvas.encode('png');
 }

@@ -1,5 +1,5 @@
 /**
- * The WMS 1.3.0 endpoint (GET KVP: GetCapabilities, GetMap, GetFeatureInfo), mounted at /wms: reads the request, runs the operation, and answers
+ * The WMS 1.3.0 endpoint (GET KVP: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic), mounted at /wms: reads the request, runs the operation, and answers
  * errors as a ServiceExceptionReport 1.3.0 (text/xml) with their status, or, for GetMap with
  * EXCEPTIONS=INIMAGE / BLANK and a usable image size and format, as an image.
  */
@@ -12,7 +12,7 @@ import { withCrsFacts } from '../../../src/crs/facts.js';
 import { serviceExceptionReport130, toWmsError, XML_EXCEPTION_TYPE } from './errors.js';
 import { imageRequestOf, readWmsKvp } from './kvp-reader.js';
 import { capabilities } from './capabilities.js';
-import { exceptionImage, getMap } from './get-map.js';
+import { exceptionImage, getMap, legendGraphic } from './get-map.js';
 import { getFeatureInfo } from './get-feature-info.js';
 import { wmsSettings } from './settings.js';
 import type { WmsContext } from './context.js';
@@ -35,6 +35,8 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
           return reply.type('text/xml; charset=utf-8').send(await capabilities(ctx));
         case 'GetMap':
           return reply.type(request.mime).send(await getMap(ctx, request));
+        case 'GetLegendGraphic':
+          return reply.type('image/png').send(await legendGraphic(request));
         case 'GetFeatureInfo': {
           const r = await getFeatureInfo(ctx, request);
           return reply.type(r.contentType).send(r.body);

@@ -77,7 +77,19 @@ export interface GetFeatureInfoRequest {
   buffer?: number;
 }
 
-export type WmsRequest = { op: 'GetCapabilities'; version: string } | GetMapRequest | GetFeatureInfoRequest;
+export interface GetLegendGraphicRequest {
+  op: 'GetLegendGraphic';
+  layer: Layer;
+  style: string;
+  width: number;
+  height: number;
+}
+
+export type WmsRequest = { op: 'GetCapabilities'; version: string } | GetMapRequest | GetFeatureInfoRequest | GetLegendGraphicRequest;
+
+/** Legend images: 20×20 by default (what LegendURL advertises), at most this size. */
+export const LEGEND_SIZE = 20;
+const MAX_LEGEND_SIZE = 512;
 
 /** Most features per layer a GetFeatureInfo returns, whatever FEATURE_COUNT asks. */
 export const MAX_FEATURE_COUNT = 100;
@@ -98,8 +110,10 @@ export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsP
     case 'getfeatureinfo':
     case 'feature_info':
       return readGetFeatureInfo(kvp, layers, settings, nsPrefix);
+    case 'getlegendgraphic':
+      return readGetLegendGraphic(kvp, layers, nsPrefix);
     default:
-      throw new WmsError('OperationNotSupported', `Request ${request.slice(0, 40)} is not supported (GetCapabilities, GetMap, GetFeatureInfo)`, 'REQUEST');
+      throw new WmsError('OperationNotSupported', `Request ${request.slice(0, 40)} is not supported (GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic)`, 'REQUEST');
   }
 }
 
@@ -193,6 +207,15 @@ function readGetFeatureInfo(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPre
   const b = kvp.value('BUFFER');
   if (b !== undefined && (!/^\d+$/.test(b) || Number(b) > 100)) throw new WmsError('InvalidParameterValue', 'BUFFER must be an integer from 0 to 100 (pixels)', 'BUFFER');
   return { op: 'GetFeatureInfo', version, layers, styles, crs, bbox, width, height, queryLayers, infoFormat, infoMime: infoText.trim().toLowerCase(), featureCount: Math.min(MAX_FEATURE_COUNT, Number(fc)), i, j, buffer: b === undefined ? undefined : Number(b) };
+}
+
+/** GetLegendGraphic (SLD 1.1 profile of WMS, as QGIS sends it): LAYER, STYLE, FORMAT=image/png, WIDTH, HEIGHT. */
+function readGetLegendGraphic(kvp: Kvp, all: Layer[], nsPrefix: string): GetLegendGraphicRequest {
+  const [layer] = readLayers(kvp, all, { maxWidth: 1, maxHeight: 1, layerLimit: 1 }, nsPrefix, 'LAYER');
+  const format = required(kvp, 'FORMAT');
+  if (format.toLowerCase() !== 'image/png') throw new WmsError('InvalidFormat', `Legends are served as image/png, not ${format.slice(0, 60)}`, 'FORMAT');
+  const dim = (name: 'WIDTH' | 'HEIGHT') => (kvp.value(name) === undefined ? LEGEND_SIZE : size(kvp, name, MAX_LEGEND_SIZE));
+  return { op: 'GetLegendGraphic', layer: layer!, style: kvp.value('STYLE') ?? '', width: dim('WIDTH'), height: dim('HEIGHT') };
 }
 
 function readLayers(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string, param = 'LAYERS'): Layer[] {
