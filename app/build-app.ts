@@ -1,7 +1,7 @@
 /**
  * The composition root's application: the core's Fastify application (src/server/app.ts) with the services
  * named mounted on it, and the index at / listing their endpoints. Each service can also run alone
- * (app/features-server.ts, app/catalogue-server.ts, app/download-server.ts).
+ * (app/features-server.ts, app/catalogue-server.ts, app/download-server.ts, app/maps-server.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Platform } from '../src/platform.js';
@@ -11,10 +11,11 @@ import { publicBaseUrl } from '../src/ogc/public-url.js';
 import { featuresService } from '../services/features/index.js';
 import { catalogueService } from '../services/catalogue/index.js';
 import { downloadService } from '../services/download/index.js';
+import { mapsService } from '../services/maps/index.js';
 
 /** Every service, in mounting (and background work starting) order. */
-export const SERVICES: readonly Service[] = [featuresService, catalogueService, downloadService];
-export const SERVICE_NAMES = ['features', 'catalogue', 'download'] as const;
+export const SERVICES: readonly Service[] = [featuresService, catalogueService, downloadService, mapsService];
+export const SERVICE_NAMES = ['features', 'catalogue', 'download', 'maps'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** The services of these names, in mounting order. */
@@ -34,6 +35,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
         csw: `${base}/csw?SERVICE=CSW&REQUEST=GetCapabilities`,
         dcat: `${base}/dcat`,
         download: `${base}/download/`,
+        wms: `${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`,
       },
     };
   });

@@ -60,10 +60,20 @@ export function whereClause(q: FeatureQuery, params: SqlParams, opts: CompileOpt
   return parts.length ? `WHERE ${parts.join(' AND ')}` : '';
 }
 
-/** Requested sort keys, then the id: a total order, so that pages never overlap or skip. None when unordered. */
-export function orderByClause(q: FeatureQuery): string {
+/**
+ * Requested sort keys, then the id: a total order, so that pages never overlap or skip. None when unordered.
+ * A `nearest` point comes first (distance from the geometry, in the layer's CRS; needs the binder).
+ */
+export function orderByClause(q: FeatureQuery, params?: SqlParams): string {
   if (!q.ordered) return '';
   const keys = q.sortBy.map((k) => `${columnRef(k.column)} ${k.descending ? 'DESC' : 'ASC'}`);
+  if (q.nearest && params) {
+    const n = q.nearest;
+    const srid = q.layer.geometry!.srid;
+    let p = `ST_SetSRID(ST_MakePoint(${params.add(n.x, 'float8')}, ${params.add(n.y, 'float8')}), ${params.add(n.srid, 'integer')})`;
+    if (n.srid !== srid) p = `ST_Transform(${p}, ${params.add(srid, 'integer')})`;
+    keys.unshift(`(t.${quoteIdent(q.layer.geometry!.column)} <-> ${p}) ASC`);
+  }
   if (!q.sortBy.some((k) => k.column === q.layer.idColumn)) keys.push(columnRef(q.layer.idColumn));
   return `ORDER BY ${keys.join(', ')}`;
 }
@@ -108,12 +118,12 @@ export function compileSelect(q: FeatureQuery, opts: CompileOptions, selectList:
   if (area && q.area!.clip) {
     const inner = `SELECT t.*, ${clipExpression(q.layer, area)} AS ${quoteIdent(CLIPPED)} ${fromClause(q)} ${whereClause(q, params, opts, area)}`;
     const select = selectList(params);
-    const text = `SELECT ${select} FROM (${inner}) AS t WHERE NOT ST_IsEmpty(t.${quoteIdent(CLIPPED)}) ${orderByClause(q)}${pagingClause(q, params, extraRows)}`;
+    const text = `SELECT ${select} FROM (${inner}) AS t WHERE NOT ST_IsEmpty(t.${quoteIdent(CLIPPED)}) ${orderByClause(q, params)}${pagingClause(q, params, extraRows)}`;
     return { text, values: params.values };
   }
   const where = whereClause(q, params, opts, area);
   const select = selectList(params);
-  const text = `SELECT ${select} ${fromClause(q)} ${where} ${orderByClause(q)}${pagingClause(q, params, extraRows)}`;
+  const text = `SELECT ${select} ${fromClause(q)} ${where} ${orderByClause(q, params)}${pagingClause(q, params, extraRows)}`;
   return { text, values: params.values };
 }
 

@@ -87,8 +87,10 @@ export class FeatureSession {
   /**
    * Yield batches of first-column values. The first batch is read before the generator is returned to the
    * caller (by `prefetch`), so that errors in the statement surface before any response byte is sent.
+   * Text columns come as strings (the encoders' GML, GeoJSON, CSV); bytea columns as Buffers (the map
+   * renderer's TWKB): `rows<Buffer>(…)`. The values are as node-postgres decodes the column's type.
    */
-  async rows(q: CompiledSql, batchSize = 2000): Promise<{ first: string[]; rest: AsyncGenerator<string[]> }> {
+  async rows<T extends string | Buffer = string>(q: CompiledSql, batchSize = 2000): Promise<{ first: T[]; rest: AsyncGenerator<T[]> }> {
     const cursor = this.client.query(new Cursor(q.text, q.values, { rowMode: 'array' }));
     this.open.add(cursor);
     const open = this.open;
@@ -105,18 +107,18 @@ export class FeatureSession {
       // the first read of a fresh cursor never answered): the loss of the connection fails it.
       return Promise.race([p, this.lost.then(() => Promise.reject(new ConnectionLost()))]);
     };
-    const first = (await read(batchSize)).map((r) => r[0] as string);
+    const first = (await read(batchSize)).map((r) => r[0] as T);
     const done = first.length < batchSize;
     // Ask for the next batch before handing this one over, so PostgreSQL produces rows while Node encodes
     // and writes the previous ones (a plain read-then-process loop leaves one of the two idle).
     let pending: Promise<unknown[][]> | null = done ? null : read(batchSize);
     const settle = (p: Promise<unknown>) => this.settle(p);
-    async function* rest(): AsyncGenerator<string[]> {
+    async function* rest(): AsyncGenerator<T[]> {
       try {
         while (pending) {
           const batch = await pending;
           pending = batch.length === batchSize ? read(batchSize) : null;
-          if (batch.length) yield batch.map((r) => r[0] as string);
+          if (batch.length) yield batch.map((r) => r[0] as T);
         }
       } finally {
         if (pending) await settle(pending);

@@ -31,6 +31,14 @@ export interface FeatureQuery {
   ordered: boolean;
   /** Only features intersecting this area, clipped to it when `clip`. */
   area?: QueryArea;
+  /** Nearest features to this point (x/y in `srid`) first, before the sort keys (WMS GetFeatureInfo). */
+  nearest?: NearestPoint;
+}
+
+export interface NearestPoint {
+  x: number;
+  y: number;
+  srid: number;
 }
 
 /** An extraction area, bound as EWKB (hex) with its SRID. */

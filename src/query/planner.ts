@@ -12,7 +12,7 @@ import type { Filter } from '../filter/ast.js';
 import type { CrsRef } from '../crs/identifiers.js';
 import type { CrsRegistry } from '../crs/registry.js';
 import type { AccessPolicy, Principal } from '../access/policy.js';
-import type { FeatureQuery, QueryArea } from './plan.js';
+import type { FeatureQuery, NearestPoint, QueryArea } from './plan.js';
 import { resolveProperty } from '../db/identifiers.js';
 
 /** The part of a request a PlanError is about; adapters name it their own way (PROPERTYNAME, properties…). */
@@ -29,8 +29,8 @@ export class PlanError extends Error {
 }
 
 export interface FeatureQuerySpec {
-  /** read: WFS / OGC API / maps; download: the download service. */
-  action: 'read' | 'download';
+  /** read: WFS / OGC API / GetFeatureInfo; view: maps (WMS GetMap, tiles); download: the download service. */
+  action: 'read' | 'view' | 'download';
   filter?: Filter;
   /** Output CRS as the client wrote it (parsed by the adapter); must be offered for the layer. */
   outputCrs: CrsRef;
@@ -44,6 +44,8 @@ export interface FeatureQuerySpec {
   ordered?: boolean;
   /** Restrict to an area (bound as EWKB), clipping the geometries to it or not. */
   area?: QueryArea;
+  /** Rows nearest this point first (GetFeatureInfo: the feature under the click before its neighbours). */
+  nearest?: NearestPoint;
 }
 
 export interface PlannerEnv {
@@ -53,7 +55,7 @@ export interface PlannerEnv {
 
 export function planFeatureQuery(env: PlannerEnv, caller: Principal, layer: Layer, spec: FeatureQuerySpec): FeatureQuery {
   const access = env.policy.decide(caller, layer, spec.action);
-  if (!access.allowed) throw new PlanError('forbidden', 'layer', `You may not ${spec.action === 'download' ? 'download' : 'read'} layer ${layer.name}`);
+  if (!access.allowed) throw new PlanError('forbidden', 'layer', `You may not ${spec.action} layer ${layer.name}`);
   checkOutputCrs(env.crs, layer, spec.outputCrs);
   let properties: string[] | undefined;
   let includeGeometry = !!layer.geometry;
@@ -83,6 +85,7 @@ export function planFeatureQuery(env: PlannerEnv, caller: Principal, layer: Laye
     limit: spec.limit ?? null,
     ordered: spec.ordered ?? true,
     area: layer.geometry ? spec.area : undefined,
+    nearest: layer.geometry ? spec.nearest : undefined,
   };
 }
 

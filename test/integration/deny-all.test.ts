@@ -117,6 +117,11 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     'GET /download/atom/search': [{ url: '/download/atom/search?q=communes' }, { url: '/download/atom/search?spatial_dataset_identifier_code=communes' }, { url: '/download/atom/search?spatial_dataset_identifier_code=communes&crs=EPSG:2154' }],
     'GET /download/atom/:file': [{ url: '/download/atom/communes.xml' }, { url: '/download/atom/communes_densite.xml' }],
     'GET /download/atom/files/:layer/:format/:crs': [{ url: '/download/atom/files/communes/gpkg/2154' }, { url: '/download/atom/files/communes_densite/gtiff/2154' }],
+    'GET /wms': [
+      { url: '/wms?SERVICE=WMS&REQUEST=GetCapabilities' },
+      { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png' },
+      { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png&EXCEPTIONS=INIMAGE' },
+    ],
     // Service documents without data.
     'GET /healthz': [{ url: '/healthz' }],
     'GET /readyz': [{ url: '/readyz' }],
@@ -136,12 +141,13 @@ const leaks = () => [
   /Orl[ée]ans|Saint-Jean-de-la-Ruelle|"code":\s*"45/, // feature values
   /<csw:(Brief|Summary)?Record>|<gmd:MD_Metadata|<csw:SearchResults[^>]*numberOfRecordsMatched="[1-9]/, // records
   /<entry>/, // Atom dataset entries
+  /<Name>(communes|epci|communes_points)<\/Name>/, // WMS capabilities listing a layer
   new RegExp(recordId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
 ];
 
 /** What a refusal must look like in each service. */
 function formatOf(path: string): RegExp {
-  if (path.startsWith('/wfs') || path.startsWith('/csw')) return /xml/;
+  if (path.startsWith('/wfs') || path.startsWith('/csw') || path.startsWith('/wms')) return /xml/;
   return /json/; // OGC API, DCAT, download: problem+json
 }
 
@@ -164,6 +170,8 @@ async function walk(target: App, take: (method: string, s: { url: string; header
         // A 200 may only be a document without data: capabilities, landing pages, empty feeds.
         for (const re of leaks()) if (re.test(r.body)) problems.push(`${where}: body holds ${re} (${r.body.slice(0, 200)})`);
         if (/geopackage|octet-stream|zip|tiff/.test(type)) problems.push(`${where}: a file came out`);
+        // A map image with anything drawn on it (an INIMAGE exception is drawn too: it must not be a map of the layer).
+        if (/^image\//.test(type) && !s.url.includes('EXCEPTIONS=INIMAGE')) problems.push(`${where}: a map came out`);
       }
     }
   }

@@ -1,0 +1,12 @@
+/** The map service: WMS 1.3.0 at /wms (next: WMTS, vector tiles, the viewer page; issue 9). No background work. */
+import type { Service } from '../../src/server/service.js';
+import { wmsRoutes } from './wms/index.js';
+
+export { wmsRoutes };
+
+export const mapsService: Service = {
+  name: 'maps',
+  async routes(app, platform) {
+    await app.register(wmsRoutes, { prefix: '/wms', platform, mountPath: '/wms' });
+  },
+};

@@ -1,0 +1,144 @@
+/**
+ * WMS GetFeatureInfo: the features of each query layer under the pixel (I, J) of the map described by
+ * the request, planned by the one planner (action 'read': attributes are data, not a picture) with a
+ * small BBOX filter around the pixel: the pixel itself for polygons, a few pixels for lines and points
+ * (3 by default, plus the point symbol's radius; vendor BUFFER overrides), FEATURE_COUNT per layer, the
+ * nearest to the pixel's centre first.
+ * Answers GeoJSON (geometry in the map CRS, x/y), GML 3.1.1 in a WFS 1.1 FeatureCollection (what QGIS
+ * reads for text/xml and application/vnd.ogc.gml; EPSG:4326 lat/lon, URN srsName), HTML or plain text.
+ */
+import { planFeatureQuery, PlanError } from '../../../src/query/planner.js';
+import { compileSelect } from '../../../src/query/compile.js';
+import { FeatureSession } from '../../../src/query/cursor.js';
+import { fromDatabaseError } from '../../../src/ogc/errors.js';
+import { crsRef, isYX, type CrsRef } from '../../../src/crs/identifiers.js';
+import { geojsonFeatureSql } from '../../../src/formats/geojson.js';
+import { gmlFeatureSql } from '../../../src/formats/gml/feature.js';
+import type { EncodeTarget } from '../../../src/formats/target.js';
+import type { Layer } from '../../../src/catalog/layers.js';
+import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
+import { DEFAULT_STYLE } from '../../../src/render/style.js';
+import { WmsError } from './errors.js';
+import type { WmsContext } from './context.js';
+import type { GetFeatureInfoRequest } from './kvp-reader.js';
+import { INFO_CONTENT_TYPE } from './feature-info-formats.js';
+
+/** Default search radius around the pixel, for lines and points (QGIS's identify uses a few pixels too). */
+export const DEFAULT_TOLERANCE_PIXELS = 3;
+
+function tolerancePixels(layer: Layer, buffer: number | undefined): number {
+  if (buffer !== undefined) return Math.max(0.5, buffer);
+  const type = layer.geometry!.type.toUpperCase();
+  if (type.endsWith('POLYGON')) return 0.5;
+  if (type.endsWith('POINT')) return DEFAULT_TOLERANCE_PIXELS + DEFAULT_STYLE.point.radius;
+  return DEFAULT_TOLERANCE_PIXELS;
+}
+
+interface LayerResult {
+  layer: Layer;
+  rows: string[];
+}
+
+export async function getFeatureInfo(ctx: WmsContext, req: GetFeatureInfoRequest): Promise<{ contentType: string; body: string }> {
+  const { platform } = ctx;
+  const b = req.bbox;
+  const resx = (b.maxx - b.minx) / req.width;
+  const resy = (b.maxy - b.miny) / req.height;
+  const cx = b.minx + (req.i + 0.5) * resx;
+  const cy = b.maxy - (req.j + 0.5) * resy;
+  const gml = req.infoFormat === 'gml';
+  // GML: URN srsName and the EPSG axis order; JSON, HTML, text: x/y as the map.
+  const outputCrs: CrsRef = gml && req.crs.form !== 'crs84' ? crsRef(req.crs.srid, 'urn') : req.crs;
+  const withGeometry = req.infoFormat === 'geojson' || gml;
+  const statements = req.queryLayers.map((layer) => {
+    const tol = tolerancePixels(layer, req.buffer);
+    let q;
+    try {
+      q = planFeatureQuery(platform, ctx.principal, layer, {
+        action: 'read',
+        filter: { kind: 'bbox', envelope: { minx: cx - tol * resx, miny: cy - tol * resy, maxx: cx + tol * resx, maxy: cy + tol * resy, srid: req.crs.srid } },
+        outputCrs,
+        properties: withGeometry ? undefined : layer.columns.map((c) => c.name),
+        limit: req.featureCount,
+        nearest: { x: cx, y: cy, srid: req.crs.srid },
+      });
+    } catch (e) {
+      if (!(e instanceof PlanError)) throw e;
+      if (e.kind === 'forbidden') throw new WmsError('LayerNotQueryable', e.message, 'QUERY_LAYERS', 403);
+      if (e.param === 'crs') throw new WmsError('InvalidCRS', `CRS ${req.crs.text.slice(0, 80)} is not offered for layer ${layer.name}`, 'CRS');
+      throw new WmsError('InvalidParameterValue', e.message, 'QUERY_LAYERS');
+    }
+    const t: EncodeTarget = {
+      layer,
+      prefix: platform.config.namespace.prefix,
+      columns: layer.columns,
+      includeGeometry: q.includeGeometry,
+      outputCrs,
+      swapXY: gml && isYX(outputCrs),
+      idPrefix: `${layer.name}.`,
+    };
+    return { layer, sql: compileSelect(q, { crs: platform.crs, locator: 'BBOX' }, (params) => (gml ? gmlFeatureSql(t, params, '3.1.1') : geojsonFeatureSql(t, params, false))) };
+  });
+  const results: LayerResult[] = [];
+  const session = await FeatureSession.open(platform.pool, platform.config.features.statementTimeoutMs);
+  let ok = false;
+  try {
+    for (const s of statements) {
+      const r = await session.rows(s.sql);
+      const rows = [...r.first];
+      for await (const batch of r.rest) rows.push(...batch);
+      results.push({ layer: s.layer, rows });
+    }
+    ok = true;
+  } catch (e) {
+    throw fromDatabaseError(e, 'BBOX');
+  } finally {
+    await session.close(ok);
+  }
+  const contentType = req.infoMime === 'application/vnd.ogc.gml' ? 'application/vnd.ogc.gml; charset=utf-8' : INFO_CONTENT_TYPE[req.infoFormat];
+  switch (req.infoFormat) {
+    case 'geojson': {
+      const crs = req.crs.srid !== 4326 ? `,"crs":${JSON.stringify({ type: 'name', properties: { name: req.crs.text } })}` : '';
+      return { contentType, body: `{"type":"FeatureCollection"${crs},"features":[${results.flatMap((r) => r.rows).join(',')}]}\n` };
+    }
+    case 'gml': {
+      const ns = platform.config.namespace;
+      const head = `<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs" xmlns:gml="http://www.opengis.net/gml" xmlns:${ns.prefix}="${x(ns.uri)}">`;
+      return { contentType, body: `${XML_DECLARATION}${head}${results.flatMap((r) => r.rows).join('')}</wfs:FeatureCollection>\n` };
+    }
+    case 'html':
+      return { contentType, body: html(results) };
+    case 'text':
+      return { contentType, body: text(results) };
+  }
+}
+
+type Feature = { id: string; properties: Record<string, unknown> };
+const parse = (rows: string[]) => rows.map((r) => JSON.parse(r) as Feature);
+const show = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+function text(results: LayerResult[]): string {
+  let s = '';
+  for (const r of results) {
+    s += `Layer '${r.layer.name}'\n`;
+    for (const f of parse(r.rows)) {
+      s += `  Feature ${f.id}:\n`;
+      for (const [k, v] of Object.entries(f.properties)) s += `    ${k} = ${show(v)}\n`;
+    }
+  }
+  return s || 'no features\n';
+}
+
+function html(results: LayerResult[]): string {
+  let s = '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>GetFeatureInfo</title></head><body>';
+  for (const r of results) {
+    const features = parse(r.rows);
+    s += `<h2>${x(r.layer.title)}</h2>`;
+    if (!features.length) continue;
+    const cols = r.layer.columns.map((c) => c.name);
+    s += `<table><tr><th>id</th>${cols.map((c) => `<th>${x(c)}</th>`).join('')}</tr>`;
+    for (const f of features) s += `<tr><td>${x(f.id)}</td>${cols.map((c) => `<td>${x(show(f.properties[c]))}</td>`).join('')}</tr>`;
+    s += '</table>';
+  }
+  return s + '</body></html>\n';
+}

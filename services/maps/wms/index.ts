@@ -1,0 +1,58 @@
+/**
+ * The WMS 1.3.0 endpoint (GET KVP: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic), mounted at /wms: reads the request, runs the operation, and answers
+ * errors as a ServiceExceptionReport 1.3.0 (text/xml) with their status, or, for GetMap with
+ * EXCEPTIONS=INIMAGE / BLANK and a usable image size and format, as an image.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Platform } from '../../../src/platform.js';
+import { Kvp } from '../../../src/ogc/kvp.js';
+import { publicBaseUrl } from '../../../src/ogc/public-url.js';
+import { callerOf } from '../../../src/server/principal.js';
+import { withCrsFacts } from '../../../src/crs/facts.js';
+import { serviceExceptionReport130, toWmsError, XML_EXCEPTION_TYPE } from './errors.js';
+import { imageRequestOf, readWmsKvp } from './kvp-reader.js';
+import { capabilities } from './capabilities.js';
+import { exceptionImage, getMap, legendGraphic } from './get-map.js';
+import { getFeatureInfo } from './get-feature-info.js';
+import { wmsSettings } from './settings.js';
+import type { WmsContext } from './context.js';
+
+export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
+  const { platform } = opts;
+  const settings = wmsSettings();
+
+  app.get('/', async (req, reply) => {
+    const kvp = Kvp.fromUrl(req.url);
+    try {
+      const caller = callerOf(req);
+      const baseUrl = publicBaseUrl(req, platform.config);
+      const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
+      const ctx: WmsContext = { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers };
+      const request = await withCrsFacts(() => readWmsKvp(kvp, layers, settings, platform.config.namespace.prefix));
+      req.log.info({ wms: request.op }, 'wms request');
+      switch (request.op) {
+        case 'GetCapabilities':
+          return reply.type('text/xml; charset=utf-8').send(await capabilities(ctx));
+        case 'GetMap':
+          return reply.type(request.mime).send(await getMap(ctx, request));
+        case 'GetLegendGraphic':
+          return reply.type('image/png').send(await legendGraphic(request));
+        case 'GetFeatureInfo': {
+          const r = await getFeatureInfo(ctx, request);
+          return reply.type(r.contentType).send(r.body);
+        }
+      }
+    } catch (e) {
+      const err = toWmsError(e);
+      if (err.status >= 500) req.log.error({ err: e }, 'wms request failed');
+      if (/^(get)?map$/i.test(kvp.value('REQUEST') ?? '')) {
+        const img = imageRequestOf(kvp, settings);
+        if (img && img.exceptions !== 'xml') {
+          const body = await exceptionImage(img, img.exceptions === 'inimage' ? `${err.code}: ${err.message}` : undefined);
+          return reply.status(err.status >= 500 ? err.status : 200).type(img.mime).send(body);
+        }
+      }
+      return reply.status(err.status).type(XML_EXCEPTION_TYPE).send(serviceExceptionReport130(err));
+    }
+  });
+}

@@ -1,0 +1,269 @@
+/**
+ * WMS 1.3.0 KVP → typed requests. Parameter names in any case (the Kvp reader upper-cases them), values
+ * `%xx`/`+` decoded; SERVICE may be missing (CITE and some clients leave it out of GetMap; the path says
+ * WMS). Vendor parameters (QGIS's DPI, MAP_RESOLUTION, FORMAT_OPTIONS, TRANSPARENT on JPEG…) are accepted;
+ * unknown ones are ignored, as WMS clients send many. Axis order: in 1.3.0 a CRS `EPSG:n` follows the EPSG
+ * order, so `EPSG:4326` boxes come `minLat,minLon,maxLat,maxLon`; `CRS:84` is lon/lat. Boxes are turned to
+ * x/y order here and nowhere else.
+ */
+import { Kvp, list } from '../../../src/ogc/kvp.js';
+import { parseCrs, type CrsRef } from '../../../src/crs/identifiers.js';
+import { axisIsNorthingFirst } from '../../../src/crs/facts.js';
+import type { Bbox } from '../../../src/crs/registry.js';
+import type { Layer } from '../../../src/catalog/layers.js';
+import type { ImageFormat } from '../../../src/render/canvas.js';
+import { WmsError } from './errors.js';
+import type { WmsSettings } from './settings.js';
+import { infoFormatOf, FEATURE_INFO_FORMATS, type InfoFormat } from './feature-info-formats.js';
+
+export const WMS_VERSION = '1.3.0';
+
+export const MAP_FORMATS: Record<string, ImageFormat> = { 'image/png': 'png', 'image/jpeg': 'jpeg' };
+
+export type ExceptionsMode = 'xml' | 'inimage' | 'blank';
+
+const EXCEPTION_FORMATS: Record<string, ExceptionsMode> = {
+  xml: 'xml',
+  'text/xml': 'xml',
+  'application/vnd.ogc.se_xml': 'xml',
+  inimage: 'inimage',
+  'application/vnd.ogc.se_inimage': 'inimage',
+  blank: 'blank',
+  'application/vnd.ogc.se_blank': 'blank',
+};
+
+export interface ImageRequest {
+  width: number;
+  height: number;
+  format: ImageFormat;
+  mime: string;
+  transparent: boolean;
+  /** `#rrggbb`. */
+  bgcolor: string;
+}
+
+export interface GetMapRequest extends ImageRequest {
+  op: 'GetMap';
+  version: string;
+  layers: Layer[];
+  /** Style names as given ('' = default), one per layer. */
+  styles: string[];
+  crs: CrsRef;
+  /** In the CRS, x/y order. */
+  bbox: Bbox;
+  exceptions: ExceptionsMode;
+  /** Rendering resolution (DPI, MAP_RESOLUTION or FORMAT_OPTIONS=dpi:), 96 by default. */
+  dpi: number;
+}
+
+export interface GetFeatureInfoRequest {
+  op: 'GetFeatureInfo';
+  version: string;
+  layers: Layer[];
+  styles: string[];
+  crs: CrsRef;
+  bbox: Bbox;
+  width: number;
+  height: number;
+  queryLayers: Layer[];
+  infoFormat: InfoFormat;
+  /** INFO_FORMAT as asked (lower case): the answer's media type. */
+  infoMime: string;
+  featureCount: number;
+  /** Column and row of the pixel asked about (0-based, from the top left). */
+  i: number;
+  j: number;
+  /** Search radius in pixels (vendor BUFFER, as GeoServer names it); undefined = the default per geometry kind. */
+  buffer?: number;
+}
+
+export interface GetLegendGraphicRequest {
+  op: 'GetLegendGraphic';
+  layer: Layer;
+  style: string;
+  width: number;
+  height: number;
+}
+
+export type WmsRequest = { op: 'GetCapabilities'; version: string } | GetMapRequest | GetFeatureInfoRequest | GetLegendGraphicRequest;
+
+/** Legend images: 20×20 by default (what LegendURL advertises), at most this size. */
+export const LEGEND_SIZE = 20;
+const MAX_LEGEND_SIZE = 512;
+
+/** Most features per layer a GetFeatureInfo returns, whatever FEATURE_COUNT asks. */
+export const MAX_FEATURE_COUNT = 100;
+
+export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsPrefix: string): WmsRequest {
+  const service = kvp.value('SERVICE');
+  if (service && service.toUpperCase() !== 'WMS') throw new WmsError('InvalidParameterValue', `SERVICE must be WMS, not ${service.slice(0, 40)}`, 'SERVICE');
+  const request = kvp.value('REQUEST');
+  if (!request) throw new WmsError('MissingParameterValue', 'Parameter REQUEST is required', 'REQUEST');
+  switch (request.toLowerCase()) {
+    case 'getcapabilities':
+    case 'capabilities':
+      // Version negotiation (§6.2.4): whatever is asked, 1.3.0 is the only version served.
+      return { op: 'GetCapabilities', version: WMS_VERSION };
+    case 'getmap':
+    case 'map':
+      return readGetMap(kvp, layers, settings, nsPrefix);
+    case 'getfeatureinfo':
+    case 'feature_info':
+      return readGetFeatureInfo(kvp, layers, settings, nsPrefix);
+    case 'getlegendgraphic':
+      return readGetLegendGraphic(kvp, layers, nsPrefix);
+    default:
+      throw new WmsError('OperationNotSupported', `Request ${request.slice(0, 40)} is not supported (GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic)`, 'REQUEST');
+  }
+}
+
+function required(kvp: Kvp, name: string): string {
+  const v = kvp.value(name);
+  if (v === undefined) throw new WmsError('MissingParameterValue', `Parameter ${name} is required`, name);
+  return v;
+}
+
+function checkVersion(kvp: Kvp): string {
+  const v = kvp.value('VERSION');
+  if (v !== undefined && v !== WMS_VERSION) throw new WmsError('InvalidParameterValue', `VERSION ${v.slice(0, 20)} is not supported (1.3.0)`, 'VERSION');
+  return WMS_VERSION;
+}
+
+/**
+ * The parts of an image request that an INIMAGE or BLANK exception needs (size, format, background),
+ * read leniently: undefined when they are not usable, and then the exception is XML.
+ */
+export function imageRequestOf(kvp: Kvp, settings: WmsSettings): (ImageRequest & { exceptions: ExceptionsMode }) | undefined {
+  try {
+    const exceptions = EXCEPTION_FORMATS[(kvp.value('EXCEPTIONS') ?? 'xml').toLowerCase()] ?? 'xml';
+    return { ...readImage(kvp, settings), exceptions };
+  } catch {
+    return undefined;
+  }
+}
+
+function readImage(kvp: Kvp, settings: WmsSettings): ImageRequest {
+  const width = size(kvp, 'WIDTH', settings.maxWidth);
+  const height = size(kvp, 'HEIGHT', settings.maxHeight);
+  const mime = required(kvp, 'FORMAT');
+  const format = MAP_FORMATS[mime.toLowerCase()];
+  if (!format) throw new WmsError('InvalidFormat', `Format ${mime.slice(0, 60)} is not offered (${Object.keys(MAP_FORMATS).join(', ')})`, 'FORMAT');
+  const t = (kvp.value('TRANSPARENT') ?? 'FALSE').toUpperCase();
+  if (t !== 'TRUE' && t !== 'FALSE') throw new WmsError('InvalidParameterValue', 'TRANSPARENT must be TRUE or FALSE', 'TRANSPARENT');
+  const bg = kvp.value('BGCOLOR') ?? '0xFFFFFF';
+  const m = /^0x([0-9a-f]{6})$/i.exec(bg);
+  if (!m) throw new WmsError('InvalidParameterValue', 'BGCOLOR must be 0xRRGGBB', 'BGCOLOR');
+  // JPEG has no alpha: TRANSPARENT (QGIS sends it for every format but JPEG) is ignored there.
+  return { width, height, format, mime: mime.toLowerCase(), transparent: t === 'TRUE' && format === 'png', bgcolor: `#${m[1]!.toLowerCase()}` };
+}
+
+function size(kvp: Kvp, name: 'WIDTH' | 'HEIGHT', max: number): number {
+  const v = required(kvp, name);
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new WmsError('InvalidParameterValue', `${name} must be a positive integer`, name);
+  if (Number(v) > max) throw new WmsError('InvalidParameterValue', `${name} ${v.slice(0, 12)} exceeds the maximum of ${max}`, name);
+  return Number(v);
+}
+
+function readGetMap(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string): GetMapRequest {
+  const version = checkVersion(kvp);
+  const exceptionsText = kvp.value('EXCEPTIONS') ?? 'XML';
+  const exceptions = EXCEPTION_FORMATS[exceptionsText.toLowerCase()];
+  if (!exceptions) throw new WmsError('InvalidParameterValue', `EXCEPTIONS ${exceptionsText.slice(0, 40)} is not offered (XML, INIMAGE, BLANK)`, 'EXCEPTIONS');
+  for (const p of ['SLD', 'SLD_BODY']) {
+    if (kvp.value(p)) throw new WmsError('InvalidParameterValue', `${p} is not supported yet: use the layers' named styles`, p);
+  }
+  const layers = readLayers(kvp, all, settings, nsPrefix);
+  const styles = readStyles(kvp, layers.length);
+  const crs = readCrs(kvp);
+  const bbox = readBbox(kvp, crs);
+  const image = readImage(kvp, settings);
+  return { op: 'GetMap', version, layers, styles, crs, bbox, exceptions, dpi: readDpi(kvp), ...image };
+}
+
+function readGetFeatureInfo(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string): GetFeatureInfoRequest {
+  const version = checkVersion(kvp);
+  const layers = readLayers(kvp, all, settings, nsPrefix);
+  const styles = readStyles(kvp, layers.length);
+  const crs = readCrs(kvp);
+  const bbox = readBbox(kvp, crs);
+  const width = size(kvp, 'WIDTH', settings.maxWidth);
+  const height = size(kvp, 'HEIGHT', settings.maxHeight);
+  const queryLayers = readLayers(kvp, all, settings, nsPrefix, 'QUERY_LAYERS');
+  for (const q of queryLayers) {
+    if (!layers.includes(q)) throw new WmsError('LayerNotDefined', `Query layer ${q.name} is not one of LAYERS`, 'QUERY_LAYERS');
+  }
+  const infoText = required(kvp, 'INFO_FORMAT');
+  const infoFormat = infoFormatOf(infoText);
+  if (!infoFormat) throw new WmsError('InvalidFormat', `INFO_FORMAT ${infoText.slice(0, 60)} is not offered (${FEATURE_INFO_FORMATS.join(', ')})`, 'INFO_FORMAT');
+  const fc = kvp.value('FEATURE_COUNT') ?? '1';
+  if (!/^\d+$/.test(fc) || Number(fc) < 1) throw new WmsError('InvalidParameterValue', 'FEATURE_COUNT must be a positive integer', 'FEATURE_COUNT');
+  const point = (name: 'I' | 'J', max: number) => {
+    const v = required(kvp, name);
+    if (!/^\d+$/.test(v) || Number(v) >= max) throw new WmsError('InvalidPoint', `${name} must be an integer from 0 to ${max - 1}`, name);
+    return Number(v);
+  };
+  const i = point('I', width);
+  const j = point('J', height);
+  const b = kvp.value('BUFFER');
+  if (b !== undefined && (!/^\d+$/.test(b) || Number(b) > 100)) throw new WmsError('InvalidParameterValue', 'BUFFER must be an integer from 0 to 100 (pixels)', 'BUFFER');
+  return { op: 'GetFeatureInfo', version, layers, styles, crs, bbox, width, height, queryLayers, infoFormat, infoMime: infoText.trim().toLowerCase(), featureCount: Math.min(MAX_FEATURE_COUNT, Number(fc)), i, j, buffer: b === undefined ? undefined : Number(b) };
+}
+
+/** GetLegendGraphic (SLD 1.1 profile of WMS, as QGIS sends it): LAYER, STYLE, FORMAT=image/png, WIDTH, HEIGHT. */
+function readGetLegendGraphic(kvp: Kvp, all: Layer[], nsPrefix: string): GetLegendGraphicRequest {
+  const [layer] = readLayers(kvp, all, { maxWidth: 1, maxHeight: 1, layerLimit: 1 }, nsPrefix, 'LAYER');
+  const format = required(kvp, 'FORMAT');
+  if (format.toLowerCase() !== 'image/png') throw new WmsError('InvalidFormat', `Legends are served as image/png, not ${format.slice(0, 60)}`, 'FORMAT');
+  const dim = (name: 'WIDTH' | 'HEIGHT') => (kvp.value(name) === undefined ? LEGEND_SIZE : size(kvp, name, MAX_LEGEND_SIZE));
+  return { op: 'GetLegendGraphic', layer: layer!, style: kvp.value('STYLE') ?? '', width: dim('WIDTH'), height: dim('HEIGHT') };
+}
+
+function readLayers(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string, param = 'LAYERS'): Layer[] {
+  const names = list(required(kvp, param));
+  if (names.length === 0) throw new WmsError('MissingParameterValue', `Parameter ${param} is required`, param);
+  if (names.length > settings.layerLimit) throw new WmsError('InvalidParameterValue', `At most ${settings.layerLimit} layers per request`, param);
+  return names.map((n) => {
+    const local = n.startsWith(`${nsPrefix}:`) ? n.slice(nsPrefix.length + 1) : n;
+    const l = all.find((x) => x.name === local && x.geometry);
+    if (!l) throw new WmsError('LayerNotDefined', `Layer ${n.slice(0, 80)} is not defined`, param);
+    return l;
+  });
+}
+
+function readStyles(kvp: Kvp, n: number): string[] {
+  const raw = kvp.get('STYLES');
+  if (raw === undefined || raw.trim() === '') return new Array<string>(n).fill('');
+  const styles = raw.split(',').map((s) => s.trim());
+  if (styles.length !== n) throw new WmsError('StyleNotDefined', `STYLES has ${styles.length} entries for ${n} layers`, 'STYLES');
+  return styles;
+}
+
+function readCrs(kvp: Kvp): CrsRef {
+  const text = required(kvp, 'CRS');
+  const ref = parseCrs(text);
+  if (!ref) throw new WmsError('InvalidCRS', `CRS ${text.slice(0, 80)} is not supported`, 'CRS');
+  return ref;
+}
+
+/** True when the CRS's axes come northing/latitude first in WMS 1.3.0 (`EPSG:4326` included, not `CRS:84`). */
+export function wmsAxisYX(crs: CrsRef): boolean {
+  return crs.form !== 'crs84' && crs.form !== 'gml-srs' && axisIsNorthingFirst(crs.srid);
+}
+
+function readBbox(kvp: Kvp, crs: CrsRef): Bbox {
+  const text = required(kvp, 'BBOX');
+  const v = text.split(',').map((s) => Number(s.trim()));
+  if (v.length !== 4 || v.some((n) => !Number.isFinite(n))) throw new WmsError('InvalidParameterValue', 'BBOX must be four numbers: minx,miny,maxx,maxy', 'BBOX');
+  const [a, b, c, d] = v as [number, number, number, number];
+  if (a >= c || b >= d) throw new WmsError('InvalidParameterValue', 'BBOX minimum values must be less than its maximum values', 'BBOX');
+  return wmsAxisYX(crs) ? { minx: b, miny: a, maxx: d, maxy: c } : { minx: a, miny: b, maxx: c, maxy: d };
+}
+
+function readDpi(kvp: Kvp): number {
+  const candidates = [kvp.value('DPI'), kvp.value('MAP_RESOLUTION'), /(?:^|;)dpi:(\d+(?:\.\d+)?)/i.exec(kvp.value('FORMAT_OPTIONS') ?? '')?.[1]];
+  for (const c of candidates) {
+    const n = Number(c);
+    if (c !== undefined && Number.isFinite(n) && n > 0) return Math.min(600, Math.max(24, n));
+  }
+  return 96;
+}

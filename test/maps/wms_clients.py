@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""Real WMS clients against the server: QGIS 3.22 headless (its WMS provider, 1.3.0, in EPSG:2154 and
+EPSG:4326) renders the communes layer to PNG files; OWSLib's WebMapService reads the capabilities and
+gets a map. Reports raw facts (JSON): validity, the rendered files with the extent QGIS actually drew,
+the GetMap URLs sent, OWSLib's layer list and bounding boxes. Every judgement is in wms-clients.test.ts.
+
+Usage: /usr/bin/python3 wms_clients.py --base http://127.0.0.1:PORT --out DIR
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+
+for k in ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy', 'NO_PROXY'):
+    os.environ.pop(k, None)
+os.environ['QT_QPA_PLATFORM'] = 'offscreen'
+WORK = tempfile.mkdtemp(prefix='sdi-qgis-wms-')
+for var, sub in (('XDG_RUNTIME_DIR', 'runtime'), ('XDG_CACHE_HOME', 'cache'), ('XDG_CONFIG_HOME', 'config'), ('XDG_DATA_HOME', 'data'), ('TMPDIR', 'tmp')):
+    os.makedirs(os.path.join(WORK, sub), mode=0o700)
+    os.environ[var] = os.path.join(WORK, sub)
+
+parser = argparse.ArgumentParser()
+parser.add_argument('--base', required=True)
+parser.add_argument('--out', required=True, help='directory for report.json and the images')
+args = parser.parse_args()
+URL = args.base + '/wms'
+report = {'qgis': {}, 'owslib': {}}
+
+
+def owslib_part():
+    from owslib.wms import WebMapService
+    wms = WebMapService(URL, version='1.3.0')
+    r = {'version': wms.identification.version, 'title': wms.identification.title, 'layers': sorted(wms.contents.keys())}
+    c = wms.contents['communes']
+    r['communes'] = {'title': c.title, 'crs': list(c.crsOptions), 'wgs84': list(c.boundingBoxWGS84), 'boundingBoxes': [list(b) for b in (c.crs_list or [])], 'styles': sorted(c.styles.keys())}
+    r['getmapFormats'] = wms.getOperationByName('GetMap').formatOptions
+    img = wms.getmap(layers=['communes'], styles=[''], srs='EPSG:2154', bbox=(560000, 6670000, 660000, 6770000), size=(300, 300), format='image/png', transparent=True)
+    data = img.read()
+    path = os.path.join(args.out, 'owslib-2154.png')
+    with open(path, 'wb') as fh:
+        fh.write(data)
+    r['getmap'] = {'url': img.geturl(), 'type': img.info().get('Content-Type'), 'file': path}
+    return r
+
+
+def qgis_part():
+    from qgis.core import QgsApplication, QgsRasterLayer, QgsMapSettings, QgsMapRendererSequentialJob, QgsRectangle, QgsCoordinateReferenceSystem, QgsNetworkAccessManager, QgsNetworkRequestParameters
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
+    app = QgsApplication([], False)
+    app.initQgis()
+    sent = []
+    QgsNetworkAccessManager.instance().requestAboutToBeCreated[QgsNetworkRequestParameters].connect(lambda p: sent.append(p.request().url().toString()))
+    out = {}
+    variants = {
+        # Extents in QGIS's own x/y order (easting/northing, lon/lat).
+        'epsg2154': ('EPSG:2154', QgsRectangle(560000, 6712273, 720000, 6872273)),
+        'epsg4326': ('EPSG:4326', QgsRectangle(1.3, 47.5, 3.2, 49.0)),
+    }
+    for name, (crs, extent) in variants.items():
+        v = {}
+        try:
+            uri = f'contextualWMSLegend=0&crs={crs}&dpiMode=7&featureCount=10&format=image/png&layers=communes&styles=&url={URL}'
+            layer = QgsRasterLayer(uri, 'communes', 'wms')
+            v['valid'] = layer.isValid()
+            v['error'] = layer.error().summary() if not layer.isValid() else ''
+            if layer.isValid():
+                v['crs'] = layer.crs().authid()
+                ms = QgsMapSettings()
+                ms.setLayers([layer])
+                ms.setDestinationCrs(QgsCoordinateReferenceSystem(crs))
+                ms.setExtent(extent)
+                ms.setOutputSize(QSize(400, 400))
+                ms.setBackgroundColor(QColor(255, 255, 255, 0))
+                before = len(sent)
+                job = QgsMapRendererSequentialJob(ms)
+                job.start()
+                job.waitForFinished()
+                app.processEvents()
+                path = os.path.join(args.out, f'qgis-{name}.png')
+                job.renderedImage().save(path, 'PNG')
+                e = ms.visibleExtent()
+                v['file'] = path
+                v['extent'] = [e.xMinimum(), e.yMinimum(), e.xMaximum(), e.yMaximum()]
+                v['size'] = [ms.outputSize().width(), ms.outputSize().height()]
+                v['errors'] = [f'{x.layerID}: {x.message}' for x in job.errors()]
+                v['requests'] = [u for u in sent[before:] if 'GetMap' in u or 'getmap' in u.lower()]
+        except Exception:
+            v['exception'] = traceback.format_exc()
+        out[name] = v
+    app.exitQgis()
+    return out
+
+
+try:
+    report['owslib'] = owslib_part()
+except Exception:
+    report['owslib'] = {'exception': traceback.format_exc()}
+try:
+    report['qgis'] = qgis_part()
+except Exception:
+    report['qgis'] = {'exception': traceback.format_exc()}
+with open(os.path.join(args.out, 'report.json'), 'w', encoding='utf-8') as fh:
+    json.dump(report, fh, ensure_ascii=False)
+shutil.rmtree(WORK, ignore_errors=True)
+sys.exit(0)
