@@ -23,6 +23,20 @@ export function serviceExceptionReport(err: OgcError): string {
   );
 }
 
+/**
+ * WMS 1.3.0 ServiceExceptionReport (OGC 06-042 annex H, exceptions_1_3_0.xsd): the WMS service's writer, and the
+ * framework errors' under /wms. `code` is a WMS code (LayerNotDefined, InvalidCRS…) or an OWS one.
+ */
+export function wmsExceptionReport130(code: string, message: string, locator?: string): string {
+  const loc = locator ? ` locator="${xmlEscape(locator)}"` : '';
+  return (
+    XML_DECLARATION +
+    `<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
+    `xsi:schemaLocation="http://www.opengis.net/ogc http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd">` +
+    `<ServiceException code="${xmlEscape(code)}"${loc}>${xmlEscape(message)}</ServiceException></ServiceExceptionReport>\n`
+  );
+}
+
 /** RFC 9457 problem details, for the JSON APIs. */
 export function problemJson(err: OgcError, instance?: string): Record<string, unknown> {
   return { type: `urn:ogc:exception:${err.code}`, title: err.code, status: err.status, detail: err.message, ...(err.locator ? { locator: err.locator } : {}), ...(instance ? { instance } : {}) };

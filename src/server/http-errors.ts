@@ -11,7 +11,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OgcError, type OwsExceptionCode } from '../ogc/errors.js';
-import { owsExceptionReport, owsExceptionReport10, problemJson, serviceExceptionReport } from '../ogc/exception-report.js';
+import { owsExceptionReport, owsExceptionReport10, problemJson, serviceExceptionReport, wmsExceptionReport130 } from '../ogc/exception-report.js';
 import { Kvp } from '../ogc/kvp.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { DownloadError, problemDocument } from '../download/errors.js';
@@ -20,11 +20,11 @@ import { DownloadError, problemDocument } from '../download/errors.js';
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The service a URL belongs to, by its mount path (app/build-app.ts mounts every service at the same path alone or together). */
-export type ServiceFormat = 'wfs' | 'csw' | 'ogcapi' | 'download' | 'other';
+export type ServiceFormat = 'wfs' | 'csw' | 'wms' | 'ogcapi' | 'download' | 'other';
 
 export function serviceOf(url: string): ServiceFormat {
   const path = url.split('?')[0] ?? '';
-  for (const s of ['wfs', 'csw', 'ogcapi', 'download'] as const) if (path === `/${s}` || path.startsWith(`/${s}/`)) return s;
+  for (const s of ['wfs', 'csw', 'wms', 'ogcapi', 'download'] as const) if (path === `/${s}` || path.startsWith(`/${s}/`)) return s;
   return 'other';
 }
 
@@ -53,6 +53,9 @@ export function renderProblem(url: string, p: HttpProblem): Rendered {
     }
     case 'csw':
       return { contentType: 'application/xml; charset=utf-8', body: owsExceptionReport10(err) };
+    case 'wms':
+      // WMS 1.3.0 has OperationNotSupported and NoApplicableCode of its own (OGC 06-042 annex H).
+      return { contentType: 'text/xml; charset=utf-8', body: wmsExceptionReport130(p.code, p.detail, p.locator) };
     case 'ogcapi':
       return { contentType: 'application/problem+json', body: JSON.stringify(problemJson(err, pathOf(url))) };
     case 'download':

@@ -397,3 +397,20 @@ describe('WMS 1.3.0 bad input', () => {
     expect(pixel(b, W - 1, H - 1)).toEqual([0x12, 0x34, 0x56, 255]);
   });
 });
+
+describe('WMS: errors raised before the handler are WMS exception reports too (issue 13 §11, OGC 06-042 annex H)', () => {
+  it('an unknown path under /wms → 404; a DELETE, or a POST of 11 MB (WMS is GET only: answered before the body is read) → 405: ServiceExceptionReport 1.3.0, text/xml', async () => {
+    for (const [path, init, status] of [
+      ['/wms/nothing', {}, 404],
+      ['/wms', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: 'x'.repeat(11 * 1024 * 1024) }, 405],
+      ['/wms', { method: 'DELETE' }, 405],
+    ] as const) {
+      const r = await fetch(`${baseUrl()}${path}`, init as RequestInit);
+      const text = await r.text();
+      expect(r.status, `${path} ${text.slice(0, 200)}`).toBe(status);
+      expect(r.headers.get('content-type')).toMatch(/^text\/xml/);
+      expect(text).toContain('<ServiceExceptionReport version="1.3.0"');
+      expect(xmllint(text, EXC_XSD).ok).toBe(true);
+    }
+  });
+});

@@ -8,7 +8,7 @@
  * EXCEPTIONS=INIMAGE and BLANK (GetMap only, when the image size is known) are drawn by the GetMap handler.
  */
 import { OgcError, toOgcError } from '../../../src/ogc/errors.js';
-import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
+import { wmsExceptionReport130 } from '../../../src/ogc/exception-report.js';
 
 export type WmsExceptionCode =
   | 'InvalidFormat'
@@ -48,11 +48,5 @@ export function toWmsError(e: unknown): WmsError {
 export const XML_EXCEPTION_TYPE = 'text/xml; charset=utf-8';
 
 export function serviceExceptionReport130(err: WmsError): string {
-  const locator = err.locator ? ` locator="${x(err.locator)}"` : '';
-  return (
-    XML_DECLARATION +
-    `<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
-    `xsi:schemaLocation="http://www.opengis.net/ogc http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd">` +
-    `<ServiceException code="${err.code}"${locator}>${x(err.message)}</ServiceException></ServiceExceptionReport>\n`
-  );
+  return wmsExceptionReport130(err.code, err.message, err.locator);
 }
