@@ -19,7 +19,7 @@ import type { WmsContext } from './context.js';
 
 export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
   const { platform } = opts;
-  const settings = wmsSettings();
+  const settings = wmsSettings(platform.config);
 
   app.get('/', async (req, reply) => {
     const kvp = Kvp.fromUrl(req.url);
