@@ -17,18 +17,17 @@ export class FeatureSession {
   private broken = false;
   /** Cursors not yet read to the end: closed before the transaction ends, or COMMIT would queue behind them. */
   private readonly open = new Set<Cursor>();
-  /** Settles when the connection is lost: every wait on PostgreSQL's answer races it. */
-  private readonly lost: Promise<'lost'>;
-  private markLost!: () => void;
+  /**
+   * Waits on PostgreSQL's answers, each failed at once when the connection is lost (see untilLost). A Set of
+   * callbacks rather than one "lost" promise that every wait races: Promise.race against a promise that never
+   * settles keeps every raced result alive through it (nodejs/node#17469): each batch of rows stayed in memory
+   * for the whole session, and a 500,000-feature GetFeature peaked at 340 MB instead of 127 MB.
+   */
+  private readonly lostListeners = new Set<() => void>();
+  private lost = false;
   private readonly onError = () => this.markLost();
 
   private constructor(private readonly client: PoolClient) {
-    this.lost = new Promise((resolve) => {
-      this.markLost = () => {
-        this.broken = true;
-        resolve('lost');
-      };
-    });
     // pg-cursor's close() waits for a readyForQuery that a dead connection never sends, and the client's
     // 'error' event comes only when the socket ends, after the FATAL error (57P01) has already failed the
     // cursor's read: a session closed in between hung for ever and kept its pool client. Under a storm of
@@ -39,12 +38,40 @@ export class FeatureSession {
     client.connection?.once?.('end', this.onError);
   }
 
+  private markLost(): void {
+    this.broken = true;
+    if (this.lost) return;
+    this.lost = true;
+    for (const f of [...this.lostListeners]) f();
+    this.lostListeners.clear();
+  }
+
+  /** `p`, or a ConnectionLost rejection as soon as the connection is lost; nothing stays attached once it settles. */
+  private untilLost<T>(p: Promise<T>): Promise<T> {
+    if (this.lost) return Promise.reject(new ConnectionLost());
+    return new Promise<T>((resolve, reject) => {
+      const onLost = () => reject(new ConnectionLost());
+      this.lostListeners.add(onLost);
+      p.then(
+        (v) => {
+          this.lostListeners.delete(onLost);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.lostListeners.delete(onLost);
+          reject(e);
+        },
+      );
+    });
+  }
+
   /** Wait for `p`, unless the connection is lost or PostgreSQL does not answer in time. */
   private async settle(p: Promise<unknown>): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS)));
     try {
-      const r = await Promise.race([p.then(() => 'ok' as const, (e: unknown) => (this.noteError(e), 'failed' as const)), this.lost, timeout]);
+      const outcome = this.untilLost(p.then(() => 'ok' as const, (e: unknown) => (this.noteError(e), 'failed' as const))).catch(() => 'lost' as const);
+      const r = await Promise.race([outcome, timeout]);
       if (r === 'timeout') this.broken = true;
       return r === 'ok';
     } finally {
@@ -105,7 +132,7 @@ export class FeatureSession {
       p.catch((e: unknown) => this.noteError(e));
       // pg-cursor does not always settle a read whose connection dies (seen under repeated terminations:
       // the first read of a fresh cursor never answered): the loss of the connection fails it.
-      return Promise.race([p, this.lost.then(() => Promise.reject(new ConnectionLost()))]);
+      return this.untilLost(p);
     };
     const first = (await read(batchSize)).map((r) => r[0] as T);
     const done = first.length < batchSize;
