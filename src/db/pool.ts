@@ -31,11 +31,19 @@ export function createPool(databaseUrl: string, max = 10, applicationName = 'sdi
  * Run `fn` in a read-only REPEATABLE READ transaction (every statement sees one snapshot) with a statement
  * timeout and optionally a session time zone; always releases the client.
  */
-export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, fn: (c: pg.PoolClient) => Promise<T>, opts: { timeZone?: string } = {}): Promise<T> {
+export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, fn: (c: pg.PoolClient) => Promise<T>, opts: { timeZone?: string } = {}, retry = true): Promise<T> {
   const client = await pool.connect();
-  let lost: unknown;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  } catch (e) {
+    client.release(e instanceof Error ? e : true);
+    // A pooled idle connection terminated before the pool heard of it (a database restart): nothing was done
+    // on it yet, so the transaction is opened once more on a fresh one (see FeatureSession.open).
+    if (retry && isDatabaseUnavailable(e)) return withReadTransaction(pool, timeoutMs, fn, opts, false);
+    throw e;
+  }
+  let lost: unknown;
+  try {
     await client.query("SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', COALESCE($2, current_setting('TimeZone')), true)", [String(timeoutMs), opts.timeZone ?? null]);
     const out = await fn(client);
     await client.query('COMMIT');

@@ -85,13 +85,19 @@ export class FeatureSession {
     if (isDatabaseUnavailable(e) || sev === 'FATAL' || sev === 'PANIC') this.markLost();
   }
 
-  static async open(pool: Pool, statementTimeoutMs: number): Promise<FeatureSession> {
+  /**
+   * A session on a pooled connection. An idle connection whose backend was terminated (a database restart)
+   * can be handed out before the pool hears of it: when the very first statement finds it dead, nothing has
+   * been done yet, so the session is opened once more on a fresh connection instead of failing the request.
+   */
+  static async open(pool: Pool, statementTimeoutMs: number, retry = true): Promise<FeatureSession> {
     const client = await pool.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await client.query("SELECT set_config('statement_timeout', $1, true)", [String(statementTimeoutMs)]);
     } catch (e) {
       client.release(true);
+      if (retry && isDatabaseUnavailable(e)) return FeatureSession.open(pool, statementTimeoutMs, false);
       throw e;
     }
     return new FeatureSession(client);
