@@ -5,7 +5,7 @@
  * Publishing a layer with its record is src/publishing/.
  */
 import type { Pool, PoolClient } from '../db/pool.js';
-import { checkTemporalProperty } from './layers.js';
+import { checkTemporalProperty, type Layer } from './layers.js';
 
 /** What registering a table as a published layer takes. */
 export interface LayerRegistration {
@@ -38,20 +38,10 @@ export async function registerLayer(db: Pool | PoolClient, l: LayerRegistration)
 }
 
 /** A published feature layer as its sdi.layers row and geometry_columns say (no check that its table is readable). */
-export interface PublishedLayer {
-  id: number;
-  name: string;
-  title: string;
-  abstract: string;
-  keywords: string[];
-  schema: string;
-  table: string;
+export interface PublishedLayer extends Pick<Layer, 'id' | 'name' | 'title' | 'abstract' | 'keywords' | 'schema' | 'table' | 'defaultCrs' | 'metadataRecordId' | 'updatedAt'> {
   /** The geometry column (the configured one, else the table's first) and its SRID (else the layer's default CRS). */
   geometry?: { column: string; srid: number };
-  defaultCrs: number;
-  metadataRecordId: number | null;
   createdAt: Date;
-  updatedAt: Date;
 }
 
 /** The published feature layers, by name. */

@@ -91,35 +91,22 @@ export class MapCanvas {
   }
 
   private paint(style: MapStyle, polygons: Path2D | null, lines: Path2D | null, points: Path2D | null): void {
+    if (polygons) this.fillAndStroke(polygons, style.polygon);
+    if (lines) this.fillAndStroke(lines, style.line);
+    if (points) this.fillAndStroke(points, style.point);
+  }
+
+  /** Fill (when the symbol has a fill) then outline (when it has a stroke of some width) one path. */
+  private fillAndStroke(path: Path2D, s: { fill?: string | null; stroke?: string | null; strokeWidth: number }): void {
     const ctx = this.ctx;
-    if (polygons) {
-      const s = style.polygon;
-      if (s.fill) {
-        ctx.fillStyle = s.fill;
-        ctx.fill(polygons, 'nonzero');
-      }
-      if (s.stroke && s.strokeWidth > 0) {
-        ctx.strokeStyle = s.stroke;
-        ctx.lineWidth = s.strokeWidth * this.scale;
-        ctx.stroke(polygons);
-      }
+    if (s.fill) {
+      ctx.fillStyle = s.fill;
+      ctx.fill(path, 'nonzero');
     }
-    if (lines) {
-      ctx.strokeStyle = style.line.stroke;
-      ctx.lineWidth = style.line.strokeWidth * this.scale;
-      ctx.stroke(lines);
-    }
-    if (points) {
-      const s = style.point;
-      if (s.fill) {
-        ctx.fillStyle = s.fill;
-        ctx.fill(points, 'nonzero');
-      }
-      if (s.stroke && s.strokeWidth > 0) {
-        ctx.strokeStyle = s.stroke;
-        ctx.lineWidth = s.strokeWidth * this.scale;
-        ctx.stroke(points);
-      }
+    if (s.stroke && s.strokeWidth > 0) {
+      ctx.strokeStyle = s.stroke;
+      ctx.lineWidth = s.strokeWidth * this.scale;
+      ctx.stroke(path);
     }
   }
 
