@@ -17,7 +17,6 @@ import { DownloadError } from './errors.js';
 import type { ExtractRequest } from './request.js';
 import type { ResolvedArea } from './area.js';
 
-export { CLIPPED } from '../query/compile.js';
 
 export interface LayerExtractPlan {
   layer: Layer;

@@ -11,7 +11,6 @@ import { adminToken } from '../../../src/access/credentials.js';
 import { callerOf } from '../../../src/server/principal.js';
 import type { AdminOperation } from '../../../src/access/policy.js';
 
-export { presentedSecret } from '../../../src/access/credentials.js';
 
 export const WWW_AUTHENTICATE = 'Bearer realm="sdi", Basic realm="sdi", charset="UTF-8"';
 
