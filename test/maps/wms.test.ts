@@ -370,6 +370,8 @@ describe('WMS 1.3.0 bad input', () => {
     ['no LAYERS', () => map(`CRS=EPSG:2154&BBOX=600000,6600000,700000,6700000`), 'MissingParameterValue', 'LAYERS'],
     ['another VERSION', () => map(valid()).replace('VERSION=1.3.0', 'VERSION=9.9.9'), 'InvalidParameterValue', 'VERSION'],
     ['unknown REQUEST', () => 'SERVICE=WMS&REQUEST=GetSomething', 'OperationNotSupported', 'REQUEST'],
+    ['unknown parameter (issue 13: refused, not ignored)', () => map(valid()) + '&WIDHT=10', 'InvalidParameterValue', 'WIDHT'],
+    ['a QGIS FILTER (not supported: every feature would be drawn)', () => map(valid()) + '&FILTER=communes:"nom" = \'Orléans\'', 'InvalidParameterValue', 'FILTER'],
   ];
   for (const [name, query, code, locator] of cases) {
     it(`${name} → ${code} (400, text/xml, valid ServiceExceptionReport 1.3.0)`, async () => {

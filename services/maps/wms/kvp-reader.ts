@@ -1,18 +1,20 @@
 /**
  * WMS 1.3.0 KVP → typed requests. Parameter names in any case (the Kvp reader upper-cases them), values
  * `%xx`/`+` decoded; SERVICE may be missing (CITE and some clients leave it out of GetMap; the path says
- * WMS). Vendor parameters (QGIS's DPI, MAP_RESOLUTION, FORMAT_OPTIONS, TRANSPARENT on JPEG…) are accepted;
- * unknown ones are ignored, as WMS clients send many. Axis order: in 1.3.0 a CRS `EPSG:n` follows the EPSG
+ * WMS). The parameters of WMS 1.3.0 and 1.1.1 (OGC 06-042 Tables 8, 9; GetLegendGraphic of SLD 1.1) and the
+ * vendor ones QGIS and MapServer clients send (DPI, MAP_RESOLUTION, FORMAT_OPTIONS, OPACITIES, TILED, BUFFER,
+ * DIM_*) are accepted; any other is refused (InvalidParameterValue, issue 13), and a QGIS FILTER, which would
+ * otherwise be ignored and draw every feature, is refused until it is supported. Axis order: in 1.3.0 a CRS `EPSG:n` follows the EPSG
  * order, so `EPSG:4326` boxes come `minLat,minLon,maxLat,maxLon`; `CRS:84` is lon/lat. Boxes are turned to
  * x/y order here and nowhere else.
  */
-import { Kvp, list } from '../../../src/ogc/kvp.js';
+import { Kvp, list, refuseRepeatedKeys } from '../../../src/ogc/kvp.js';
 import { parseCrs, type CrsRef } from '../../../src/crs/identifiers.js';
 import { axisIsNorthingFirst } from '../../../src/crs/facts.js';
 import type { Bbox } from '../../../src/crs/registry.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import type { ImageFormat } from '../../../src/render/canvas.js';
-import { WmsError } from './errors.js';
+import { WmsError, toWmsError } from './errors.js';
 import type { WmsSettings } from './settings.js';
 import { infoFormatOf, FEATURE_INFO_FORMATS, type InfoFormat } from './feature-info-formats.js';
 
@@ -94,7 +96,23 @@ const MAX_LEGEND_SIZE = 512;
 /** Most features per layer a GetFeatureInfo returns, whatever FEATURE_COUNT asks. */
 export const MAX_FEATURE_COUNT = 100;
 
+export const WMS_PARAMETERS: ReadonlySet<string> = new Set([
+  'SERVICE', 'VERSION', 'WMTVER', 'REQUEST', 'FORMAT', 'UPDATESEQUENCE', 'LAYERS', 'STYLES', 'CRS', 'SRS', 'BBOX', 'WIDTH',
+  'HEIGHT', 'TRANSPARENT', 'BGCOLOR', 'EXCEPTIONS', 'TIME', 'ELEVATION', 'QUERY_LAYERS', 'INFO_FORMAT', 'FEATURE_COUNT',
+  'I', 'J', 'X', 'Y', 'LAYER', 'STYLE', 'SLD', 'SLD_BODY', 'SLD_VERSION', 'RULE', 'SCALE', 'LEGEND_OPTIONS',
+  'DPI', 'MAP_RESOLUTION', 'FORMAT_OPTIONS', 'OPACITIES', 'TILED', 'BUFFER', 'FILTER',
+]);
+
 export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsPrefix: string): WmsRequest {
+  try {
+    refuseRepeatedKeys(kvp, [['CRS', 'SRS'], ['I', 'X'], ['J', 'Y']]);
+  } catch (e) {
+    throw toWmsError(e);
+  }
+  for (const k of kvp.keys()) {
+    if (k !== '' && !WMS_PARAMETERS.has(k) && !k.startsWith('DIM_')) throw new WmsError('InvalidParameterValue', `Unknown WMS parameter ${k.slice(0, 60)} (known: ${[...WMS_PARAMETERS].sort().join(', ')}, DIM_*)`, k);
+  }
+  if (kvp.value('FILTER')) throw new WmsError('InvalidParameterValue', 'FILTER is not supported yet: every feature would be drawn', 'FILTER');
   const service = kvp.value('SERVICE');
   if (service && service.toUpperCase() !== 'WMS') throw new WmsError('InvalidParameterValue', `SERVICE must be WMS, not ${service.slice(0, 40)}`, 'SERVICE');
   const request = kvp.value('REQUEST');
