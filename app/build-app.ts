@@ -12,10 +12,11 @@ import { featuresService } from '../services/features/index.js';
 import { catalogueService } from '../services/catalogue/index.js';
 import { downloadService } from '../services/download/index.js';
 import { mapsService } from '../services/maps/index.js';
+import { adminService } from '../services/admin/index.js';
 
 /** Every service, in mounting (and background work starting) order. */
-export const SERVICES: readonly Service[] = [featuresService, catalogueService, downloadService, mapsService];
-export const SERVICE_NAMES = ['features', 'catalogue', 'download', 'maps'] as const;
+export const SERVICES: readonly Service[] = [featuresService, catalogueService, downloadService, mapsService, adminService];
+export const SERVICE_NAMES = ['features', 'catalogue', 'download', 'maps', 'admin'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** The services of these names, in mounting order. */
@@ -36,6 +37,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
         dcat: `${base}/dcat`,
         download: `${base}/download/`,
         wms: `${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`,
+        admin: `${base}/admin/`,
       },
     };
   });

@@ -33,7 +33,7 @@ export interface RasterResource {
 }
 
 /** Administrative operations. */
-export type AdminOperation = 'csw-transaction' | 'harvest' | 'jobs';
+export type AdminOperation = 'csw-transaction' | 'harvest' | 'jobs' | 'admin-api';
 
 export const ANONYMOUS: Principal = {};
 

@@ -14,7 +14,7 @@ export interface BackgroundWork {
 }
 
 export interface Service {
-  name: 'features' | 'catalogue' | 'download' | 'maps';
+  name: 'features' | 'catalogue' | 'download' | 'maps' | 'admin';
   /** Register the service's endpoints on the application, each at its path (/wfs, /csw, /download, …). */
   routes(app: FastifyInstance, platform: Platform): Promise<void>;
   /** Start the service's background work, once the application listens (none if absent). */

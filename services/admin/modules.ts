@@ -1,0 +1,7 @@
+/**
+ * The modules of the administration API, in mounting order. Each lives in its own file of services/admin/
+ * (layers and metadata, imports, styles, users and rights…) and is added here by one line.
+ */
+import type { AdminModule } from './module.js';
+
+export const ADMIN_MODULES: readonly AdminModule[] = [];
