@@ -3,5 +3,6 @@
  * (layers and metadata, imports, styles, users and rights…) and is added here by one line.
  */
 import type { AdminModule } from './module.js';
+import { stylesModule } from './styles.js';
 
-export const ADMIN_MODULES: readonly AdminModule[] = [];
+export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule];

@@ -124,6 +124,18 @@ export class FeatureSession {
    * renderer's TWKB): `rows<Buffer>(…)`. The values are as node-postgres decodes the column's type.
    */
   async rows<T extends string | Buffer = string>(q: CompiledSql, batchSize = 2000): Promise<{ first: T[]; rest: AsyncGenerator<T[]> }> {
+    return this.stream(q, batchSize, (r) => r[0] as T);
+  }
+
+  /**
+   * Yield batches of whole rows (arrays of column values), read like `rows`: the map renderer's geometry with
+   * the rule and label columns of its style.
+   */
+  async tuples<T extends unknown[]>(q: CompiledSql, batchSize = 2000): Promise<{ first: T[]; rest: AsyncGenerator<T[]> }> {
+    return this.stream(q, batchSize, (r) => r as T);
+  }
+
+  private async stream<T>(q: CompiledSql, batchSize: number, pick: (row: unknown[]) => T): Promise<{ first: T[]; rest: AsyncGenerator<T[]> }> {
     const cursor = this.client.query(new Cursor(q.text, q.values, { rowMode: 'array' }));
     this.open.add(cursor);
     const open = this.open;
@@ -140,7 +152,7 @@ export class FeatureSession {
       // the first read of a fresh cursor never answered): the loss of the connection fails it.
       return this.untilLost(p);
     };
-    const first = (await read(batchSize)).map((r) => r[0] as T);
+    const first = (await read(batchSize)).map(pick);
     const done = first.length < batchSize;
     // Ask for the next batch before handing this one over, so PostgreSQL produces rows while Node encodes
     // and writes the previous ones (a plain read-then-process loop leaves one of the two idle).
@@ -151,7 +163,7 @@ export class FeatureSession {
         while (pending) {
           const batch = await pending;
           pending = batch.length === batchSize ? read(batchSize) : null;
-          if (batch.length) yield batch.map((r) => r[0] as T);
+          if (batch.length) yield batch.map(pick);
         }
       } finally {
         if (pending) await settle(pending);

@@ -1,14 +1,20 @@
 /**
  * Drawing on a Skia canvas (@napi-rs/canvas): the map image, its background, the geometries of a layer
- * batch by batch, and the encoding to PNG or JPEG (done off the main thread by the library).
+ * batch by batch with the rules of its style, the labels on top, legends, and the encoding to PNG or JPEG
+ * (done off the main thread by the library).
  *
- * A batch of rows of one layer is drawn as three paths (polygons, lines, points), each filled and stroked
- * once: far fewer calls than one path per feature, no double-darkened seams where translucent neighbours
- * share an edge, and, rings being oriented one way by PostGIS, the nonzero rule fills holes right.
+ * A batch of rows of one layer is drawn rule by rule: each rule gathers the rows it draws into three paths
+ * (polygons, lines, points), and each symbolizer fills or strokes a path once: far fewer calls than one path
+ * per feature, no double-darkened seams where translucent neighbours share an edge, and, rings being
+ * oriented one way by PostGIS, the nonzero rule fills holes right. Labels are offered to the Labeler
+ * (collision avoidance) and drawn after the last layer.
  */
 import { createCanvas, Path2D, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import { decodeTwkb, type DrawKind, type PathSink } from './twkb.js';
-import type { MapStyle } from './style.js';
+import { cssColor, type Fill, type MarkName, type PointSymbolizer, type StyleRule, type Stroke, type Symbolizer } from './style.js';
+import { labelText, rulesOfRow, type LayerRules } from './layer-rules.js';
+import { Labeler } from './labels.js';
+import { cssFont, registerFonts } from './fonts.js';
 
 export type ImageFormat = 'png' | 'jpeg';
 
@@ -18,9 +24,51 @@ export interface Background {
   transparent: boolean;
 }
 
+/**
+ * One row of a styled map query (src/render/sql.ts pixelSelectList): the TWKB geometry in pixels, the rule
+ * matches, the label texts, and the label point (TWKB) when the rules label.
+ */
+export type MapRow = [geometry: Buffer | null, matches: string, ...rest: Array<string | Buffer | null>];
+
+/** The paths of one rule in one batch. */
+class RulePaths {
+  readonly polygons = new Path2D();
+  readonly lines = new Path2D();
+  readonly points: number[] = [];
+  nPolygons = 0;
+  nLines = 0;
+  readonly sink: PathSink = {
+    point: (x, y) => void this.points.push(x, y),
+    moveTo: (kind, x, y) => {
+      if (kind === 'polygon') {
+        this.polygons.moveTo(x, y);
+        this.nPolygons++;
+      } else {
+        this.lines.moveTo(x, y);
+        this.nLines++;
+      }
+    },
+    lineTo: (kind, x, y) => (kind === 'polygon' ? this.polygons : this.lines).lineTo(x, y),
+    closeRing: () => this.polygons.closePath(),
+  };
+}
+
+/** A sink that keeps only the first point of a geometry (the label point of a point feature). */
+function firstPoint(buf: Uint8Array): [number, number] | undefined {
+  let p: [number, number] | undefined;
+  decodeTwkb(buf, {
+    point: (x, y) => void (p ??= [x, y]),
+    moveTo: (_k, x, y) => void (p ??= [x, y]),
+    lineTo: () => undefined,
+    closeRing: () => undefined,
+  });
+  return p;
+}
+
 export class MapCanvas {
   readonly canvas: Canvas;
   readonly ctx: SKRSContext2D;
+  private labeler: Labeler | undefined;
 
   constructor(
     readonly width: number,
@@ -29,6 +77,7 @@ export class MapCanvas {
     /** Symbol size factor (DPI / 96). */
     readonly scale = 1,
   ) {
+    registerFonts();
     this.canvas = createCanvas(width, height);
     this.ctx = this.canvas.getContext('2d');
     if (!background.transparent) {
@@ -39,96 +88,174 @@ export class MapCanvas {
     this.ctx.lineCap = 'round';
   }
 
-  /** Draw a batch of TWKB geometries (pixel coordinates) of one layer with its style. */
-  drawTwkb(rows: ReadonlyArray<Uint8Array | null>, style: MapStyle): void {
-    const polygons = new Path2D();
-    const lines = new Path2D();
-    const points = new Path2D();
-    let nPolygons = 0;
-    let nLines = 0;
-    let nPoints = 0;
-    const r = style.point.radius * this.scale;
-    const sink: PathSink = {
-      point(x, y) {
-        points.moveTo(x + r, y);
-        points.arc(x, y, r, 0, Math.PI * 2);
-        nPoints++;
-      },
-      moveTo(kind, x, y) {
-        if (kind === 'polygon') {
-          polygons.moveTo(x, y);
-          nPolygons++;
-        } else {
-          lines.moveTo(x, y);
-          nLines++;
+  /** Draw a batch of rows of one layer (pixel coordinates) with the rules of its style in scale. */
+  drawRows(rows: ReadonlyArray<MapRow>, lr: LayerRules): void {
+    const paths = lr.rules.map(() => new RulePaths());
+    const nLabels = lr.labelProperties.length;
+    for (const row of rows) {
+      const geom = row[0];
+      if (!geom) continue;
+      const draws = rulesOfRow(lr, row[1] ?? '');
+      let labelAt: [number, number] | undefined | null = null;
+      for (let i = 0; i < draws.length; i++) {
+        if (!draws[i]) continue;
+        decodeTwkb(geom, paths[i]!.sink);
+        const rule = lr.rules[i]!;
+        for (const s of rule.symbolizers) {
+          if (s.kind !== 'text') continue;
+          const text = labelText(s.label, lr, row.slice(2, 2 + nLabels) as Array<string | null>);
+          if (!text) continue;
+          if (labelAt === null) {
+            const lp = row[2 + nLabels] as Buffer | null | undefined;
+            labelAt = lp ? firstPoint(lp) : firstPoint(geom);
+          }
+          if (labelAt) (this.labeler ??= new Labeler(this.ctx, this.width, this.height, this.scale)).offer(text, labelAt[0], labelAt[1], s);
         }
-      },
-      lineTo(kind, x, y) {
-        (kind === 'polygon' ? polygons : lines).lineTo(x, y);
-      },
-      closeRing() {
-        polygons.closePath();
-      },
-    };
-    for (const row of rows) if (row) decodeTwkb(row, sink);
-    this.paint(style, nPolygons ? polygons : null, nLines ? lines : null, nPoints ? points : null);
+      }
+    }
+    lr.rules.forEach((r, i) => this.paintRule(r, paths[i]!));
   }
 
-  /** Rings or lines of one kind and points, in pixels, drawn with the style (legends). */
-  private drawPaths(style: MapStyle, kind: DrawKind, parts: Array<Array<[number, number]>>, pts: Array<[number, number]>): void {
+  /** Draw the labels placed so far (after the last layer). */
+  drawLabels(): number {
+    const n = this.labeler?.draw() ?? 0;
+    this.labeler = undefined;
+    return n;
+  }
+
+  private paintRule(rule: StyleRule, p: RulePaths): void {
+    for (const s of rule.symbolizers) this.paintSymbolizer(s, p);
+  }
+
+  private paintSymbolizer(s: Symbolizer, p: RulePaths): void {
+    switch (s.kind) {
+      case 'polygon':
+        if (p.nPolygons) this.fillAndStroke(p.polygons, s.fill, s.stroke);
+        break;
+      case 'line':
+        if (p.nLines) this.fillAndStroke(p.lines, null, s.stroke);
+        if (p.nPolygons) this.fillAndStroke(p.polygons, null, s.stroke);
+        break;
+      case 'point':
+        if (p.points.length) this.fillAndStroke(this.marks(s, p.points), s.fill, s.stroke);
+        break;
+      case 'text':
+        break;
+    }
+  }
+
+  /** One path holding the mark of every point. */
+  private marks(s: PointSymbolizer, xy: readonly number[]): Path2D {
     const path = new Path2D();
-    for (const part of parts) {
-      part.forEach(([x, y], k) => (k === 0 ? path.moveTo(x, y) : path.lineTo(x, y)));
-      if (kind === 'polygon') path.closePath();
+    const r = (s.size / 2) * this.scale;
+    const shape = MARK_SHAPES[s.mark];
+    const a = (s.rotation * Math.PI) / 180;
+    const cos = Math.cos(a);
+    const sin = Math.sin(a);
+    for (let k = 0; k < xy.length; k += 2) {
+      const x = xy[k]!;
+      const y = xy[k + 1]!;
+      if (!shape) {
+        path.moveTo(x + r, y);
+        path.arc(x, y, r, 0, Math.PI * 2);
+        path.closePath();
+        continue;
+      }
+      for (const part of shape) {
+        part.forEach(([u, v], n) => {
+          const px = x + r * (u * cos - v * sin);
+          const py = y + r * (u * sin + v * cos);
+          if (n === 0) path.moveTo(px, py);
+          else path.lineTo(px, py);
+        });
+        if (s.mark !== 'cross' && s.mark !== 'x') path.closePath();
+      }
     }
-    const points = new Path2D();
-    const r = style.point.radius * this.scale;
-    for (const [x, y] of pts) {
-      points.moveTo(x + r, y);
-      points.arc(x, y, r, 0, Math.PI * 2);
-    }
-    this.paint(style, kind === 'polygon' ? path : null, kind === 'line' ? path : null, pts.length ? points : null);
-  }
-
-  private paint(style: MapStyle, polygons: Path2D | null, lines: Path2D | null, points: Path2D | null): void {
-    if (polygons) this.fillAndStroke(polygons, style.polygon);
-    if (lines) this.fillAndStroke(lines, style.line);
-    if (points) this.fillAndStroke(points, style.point);
+    return path;
   }
 
   /** Fill (when the symbol has a fill) then outline (when it has a stroke of some width) one path. */
-  private fillAndStroke(path: Path2D, s: { fill?: string | null; stroke?: string | null; strokeWidth: number }): void {
+  private fillAndStroke(path: Path2D, fill: Fill | null, stroke: Stroke | null): void {
     const ctx = this.ctx;
-    if (s.fill) {
-      ctx.fillStyle = s.fill;
+    if (fill && fill.opacity > 0) {
+      ctx.fillStyle = cssColor(fill.color, fill.opacity);
       ctx.fill(path, 'nonzero');
     }
-    if (s.stroke && s.strokeWidth > 0) {
-      ctx.strokeStyle = s.stroke;
-      ctx.lineWidth = s.strokeWidth * this.scale;
+    if (stroke && stroke.width > 0 && stroke.opacity > 0) {
+      ctx.strokeStyle = cssColor(stroke.color, stroke.opacity);
+      ctx.lineWidth = stroke.width * this.scale;
+      ctx.lineJoin = stroke.linejoin ?? 'round';
+      ctx.lineCap = stroke.linecap ?? 'round';
+      ctx.setLineDash(stroke.dasharray?.map((d) => d * this.scale) ?? []);
       ctx.stroke(path);
+      ctx.setLineDash([]);
     }
   }
 
-  /** The legend symbol of a style for one kind of geometry, filling the image with a small inset. */
-  drawLegendSymbol(kind: DrawKind, style: MapStyle): void {
-    const w = this.width;
-    const h = this.height;
+  /**
+   * The legend swatch of a rule in the box (x, y, w, h): a square for polygon symbolizers, a zigzag for lines,
+   * the mark for points, "Abc" for a rule that only labels; each symbolizer of the rule in its order.
+   */
+  drawLegendSwatch(rule: StyleRule, kind: DrawKind | 'mixed', x: number, y: number, w: number, h: number): void {
     const m = Math.max(1, Math.round(Math.min(w, h) * 0.1));
-    const rows: Array<Array<[number, number]>> =
-      kind === 'polygon'
-        ? [[[m, m], [w - m, m], [w - m, h - m], [m, h - m]]]
-        : kind === 'line'
-          ? [[[m, h - m], [w / 3, m + (h - 2 * m) / 3], [(2 * w) / 3, h - m - (h - 2 * m) / 3], [w - m, m]]]
-          : [];
-    const scale = this.scale;
-    const drawn: MapStyle = kind === 'point' ? { ...style, point: { ...style.point, radius: Math.min(style.point.radius * scale, Math.min(w, h) / 2 - m) / scale } } : style;
-    this.drawPaths(drawn, kind, rows, kind === 'point' ? [[w / 2, h / 2]] : []);
+    const p = new RulePaths();
+    const square = () => {
+      p.polygons.moveTo(x + m, y + m);
+      p.polygons.lineTo(x + w - m, y + m);
+      p.polygons.lineTo(x + w - m, y + h - m);
+      p.polygons.lineTo(x + m, y + h - m);
+      p.polygons.closePath();
+      p.nPolygons++;
+    };
+    const zigzag = () => {
+      p.lines.moveTo(x + m, y + h - m);
+      p.lines.lineTo(x + w / 3, y + m + (h - 2 * m) / 3);
+      p.lines.lineTo(x + (2 * w) / 3, y + h - m - (h - 2 * m) / 3);
+      p.lines.lineTo(x + w - m, y + m);
+      p.nLines++;
+    };
+    const kinds = new Set(rule.symbolizers.map((s) => s.kind));
+    if (kinds.has('polygon') || (kind === 'polygon' && kinds.has('line'))) square();
+    else if (kinds.has('line')) zigzag();
+    if (kinds.has('point')) p.points.push(x + w / 2, y + h / 2);
+    for (const s of rule.symbolizers) {
+      if (s.kind === 'point') {
+        // The mark fits the swatch whatever its size.
+        const size = Math.min(s.size, (Math.min(w, h) - 2 * m) / this.scale);
+        this.paintSymbolizer({ ...s, size }, p);
+      } else this.paintSymbolizer(s, p);
+    }
+    if (kinds.size === 1 && kinds.has('text')) {
+      const t = rule.symbolizers[0] as Extract<Symbolizer, { kind: 'text' }>;
+      const ctx = this.ctx;
+      ctx.font = cssFont({ ...t.font, size: Math.min(t.font.size, h * 0.6) }, 1);
+      ctx.fillStyle = cssColor(t.fill.color, t.fill.opacity);
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillText('Abc', x + w / 2, y + h / 2);
+    }
+  }
+
+  /** A line of legend text, left-aligned, vertically centred on y. */
+  drawLegendText(text: string, x: number, y: number, size: number): void {
+    const ctx = this.ctx;
+    ctx.font = `${size}px "DejaVu Sans"`;
+    ctx.fillStyle = '#000000';
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    ctx.fillText(text, x, y);
+  }
+
+  /** Width in pixels of a legend text line. */
+  measureLegendText(text: string, size: number): number {
+    this.ctx.font = `${size}px "DejaVu Sans"`;
+    return this.ctx.measureText(text).width;
   }
 
   /** A message written on the image (WMS EXCEPTIONS=INIMAGE). */
   drawMessage(text: string): void {
     const ctx = this.ctx;
+    ctx.textAlign = 'left';
     const size = Math.max(9, Math.min(14, Math.floor(this.width / 40)));
     ctx.font = `${size}px "DejaVu Sans", sans-serif`;
     ctx.fillStyle = '#b00020';
@@ -152,3 +279,25 @@ export class MapCanvas {
     return format === 'jpeg' ? this.canvas.encode('jpeg', 85) : this.canvas.encode('png');
   }
 }
+
+/** Unit shapes (radius 1, y down) of the well-known marks; the circle is drawn as an arc. */
+const MARK_SHAPES: Record<MarkName, Array<Array<[number, number]>> | null> = {
+  circle: null,
+  square: [[[-1, -1], [1, -1], [1, 1], [-1, 1]]],
+  triangle: [[[0, -1], [0.866, 0.5], [-0.866, 0.5]]],
+  star: [
+    Array.from({ length: 10 }, (_, k): [number, number] => {
+      const r = k % 2 === 0 ? 1 : 0.382;
+      const a = -Math.PI / 2 + (k * Math.PI) / 5;
+      return [r * Math.cos(a), r * Math.sin(a)];
+    }),
+  ],
+  cross: [
+    [[0, -1], [0, 1]],
+    [[-1, 0], [1, 0]],
+  ],
+  x: [
+    [[-0.707, -0.707], [0.707, 0.707]],
+    [[-0.707, 0.707], [0.707, -0.707]],
+  ],
+};

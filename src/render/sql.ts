@@ -10,10 +10,17 @@
  *
  * It goes into compileSelect as the custom select list of a FeatureQuery planned with `ordered: false`, so
  * the bbox predicate, the policy's restriction and any filter come from the one planner and compiler.
+ *
+ * With a style of several rules or labels (`pixelSelectList`), each row also brings which rules' filters
+ * it matches (compiled by the one filter compiler, in PostGIS: one character '1'/'0' per filtered rule), the
+ * label attributes as text (columns the planner resolved from the style's properties), and the label point
+ * (ST_PointOnSurface, in pixels, TWKB).
  */
 import type { Layer } from '../catalog/layers.js';
 import type { SqlParams } from '../db/sql.js';
 import type { CrsRegistry } from '../crs/registry.js';
+import type { Filter } from '../filter/ast.js';
+import { compileFilter } from '../filter/compile-sql.js';
 import { quoteIdent } from '../db/identifiers.js';
 import { bboxInLayerCrs, grownBbox, pixelAffine, type MapGrid } from './grid.js';
 
@@ -29,6 +36,41 @@ export interface PixelGeometryOptions {
   crs: CrsRegistry;
   /** Pixels kept around the image (symbols of features just outside reach into it). */
   margin: number;
+}
+
+/** What a styled map row brings besides its geometry. */
+export interface StyleColumns {
+  /** Filters of the rules that have one, in order: the row's second column is one '1'/'0' per filter. */
+  filters: Filter[];
+  /** Resolved column names of the label attributes: one text column each, after the rule column. */
+  labelColumns: string[];
+  /** Whether to add the label point (TWKB, pixels) as the last column. */
+  labelPoint: boolean;
+  /** Compiler context: filter problems are reported with this locator. */
+  locator: string;
+}
+
+/**
+ * The select list of a styled map row: [TWKB geometry, rule matches ('' when no filter), label texts…,
+ * label point]. The label point of a point is the point itself (the renderer takes it from the geometry).
+ */
+export function pixelSelectList(layer: Layer, grid: MapGrid, params: SqlParams, opts: PixelGeometryOptions, cols: StyleColumns): string {
+  const out = [pixelGeometrySql(layer, grid, params, opts)];
+  const ctx = { layer, crs: opts.crs, params, locator: cols.locator };
+  out.push(cols.filters.length ? `concat(${cols.filters.map((f) => `CASE WHEN ${compileFilter(f, ctx)} THEN '1' ELSE '0' END`).join(', ')})` : `''`);
+  for (const c of cols.labelColumns) out.push(`t.${quoteIdent(c)}::text`);
+  if (cols.labelPoint) out.push(labelPointSql(layer, grid, params));
+  return out.join(', ');
+}
+
+/** `bytea` TWKB of a point on the surface of the geometry (on the line for lines), in pixels: where a label goes. */
+function labelPointSql(layer: Layer, grid: MapGrid, params: SqlParams): string {
+  const geom = layer.geometry!;
+  const f = (v: number) => params.add(v, 'float8');
+  let g = `ST_PointOnSurface(t.${quoteIdent(geom.column)})`;
+  if (grid.srid !== geom.srid) g = `ST_Transform(${g}, ${params.add(grid.srid, 'integer')})`;
+  const t = pixelAffine(grid);
+  return `ST_AsTWKB(ST_Affine(${g}, ${f(t.a)}, 0, 0, ${f(t.e)}, ${f(t.xoff)}, ${f(t.yoff)}), ${PIXEL_DECIMALS})`;
 }
 
 /** `bytea` TWKB of the geometry of row alias t, in pixel coordinates of the grid. */

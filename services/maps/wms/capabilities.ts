@@ -14,7 +14,8 @@ import { layerExtent, layerExtentWgs84 } from '../../../src/catalog/extent.js';
 import { areaOfUse, axisIsNorthingFirst, isGeographic } from '../../../src/crs/facts.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import type { Bbox } from '../../../src/crs/registry.js';
-import { stylesOf } from '../../../src/render/style.js';
+import { StyleStore } from '../../../src/styles/store.js';
+import { legendSize } from '../../../src/render/legend.js';
 import type { WmsContext } from './context.js';
 import { LEGEND_SIZE, MAP_FORMATS } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
@@ -94,6 +95,7 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
       native: await layerExtent(platform.pool, l),
     })),
   );
+  const styles = await new StyleStore(platform.pool).forLayers(ctx.layers);
   const common = facts.length ? facts[0]!.crs.filter((c) => facts.every((f) => f.crs.includes(c))) : platform.crs.offered;
   const url = `${ctx.serviceUrl}?`;
 
@@ -121,9 +123,11 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
     s += f.crs.filter((c) => !common.includes(c)).map((c) => `<CRS>EPSG:${c}</CRS>`).join('');
     if (f.wgs84) s += exGeographic(f.wgs84) + crs84Box(f.wgs84) + f.crs.map((c) => boundingBox(ctx, f, c)).join('');
     s += metadataUrl(ctx, l);
-    for (const st of stylesOf(l.name)) {
+    // Each style the layer offers (its default first), its legend's size as GetLegendGraphic draws it.
+    for (const st of styles.get(l.name) ?? []) {
       const legend = `${url}SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&SLD_VERSION=1.1.0&LAYER=${encodeURIComponent(l.name)}&STYLE=${encodeURIComponent(st.name)}&FORMAT=image/png`;
-      s += `<Style><Name>${x(st.name)}</Name><Title>${x(st.title)}</Title><LegendURL width="${LEGEND_SIZE}" height="${LEGEND_SIZE}"><Format>image/png</Format>${href(legend)}</LegendURL></Style>`;
+      const size = legendSize(st.rules, LEGEND_SIZE, LEGEND_SIZE);
+      s += `<Style><Name>${x(st.name)}</Name><Title>${x(st.title)}</Title>${st.abstract ? `<Abstract>${x(st.abstract)}</Abstract>` : ''}<LegendURL width="${size.width}" height="${size.height}"><Format>image/png</Format>${href(legend)}</LegendURL></Style>`;
     }
     s += '</Layer>';
   }

@@ -17,7 +17,7 @@ import { gmlFeatureSql } from '../../../src/formats/gml/feature.js';
 import type { EncodeTarget } from '../../../src/formats/target.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
-import { DEFAULT_STYLE } from '../../../src/render/style.js';
+import { DEFAULT_POINT_RADIUS } from '../../../src/render/style.js';
 import { WmsError } from './errors.js';
 import type { WmsContext } from './context.js';
 import type { GetFeatureInfoRequest } from './kvp-reader.js';
@@ -30,7 +30,7 @@ function tolerancePixels(layer: Layer, buffer: number | undefined): number {
   if (buffer !== undefined) return Math.max(0.5, buffer);
   const type = layer.geometry!.type.toUpperCase();
   if (type.endsWith('POLYGON')) return 0.5;
-  if (type.endsWith('POINT')) return DEFAULT_TOLERANCE_PIXELS + DEFAULT_STYLE.point.radius;
+  if (type.endsWith('POINT')) return DEFAULT_TOLERANCE_PIXELS + DEFAULT_POINT_RADIUS;
   return DEFAULT_TOLERANCE_PIXELS;
 }
 

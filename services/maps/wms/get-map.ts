@@ -1,75 +1,129 @@
 /**
- * WMS GetMap: each layer is planned by the one planner (action 'view', the map box grown by the symbols'
- * reach as a BBOX filter node, the map CRS as output CRS, geometry only, unordered), compiled with the
- * pixel-grid select list (src/render/sql.ts: simplified, clipped, reprojected, in pixels, TWKB) and read
- * through one FeatureSession (one snapshot for all layers); batches are drawn as they arrive, the first
- * layer at the bottom. A box outside the data reads no rows: an empty (transparent or BGCOLOR) image.
+ * WMS GetMap: each layer's style comes from SLD_BODY or the database (STYLES names, '' = the layer's default);
+ * its rules in scale at the map's scale denominator decide what the layer's query brings. Each layer is then
+ * planned by the one planner (action 'view', the map box grown by the symbols' reach as a BBOX filter node —
+ * ANDed with "some rule draws it" when every rule is filtered —, the map CRS as output CRS, the geometry and
+ * the attributes the rules' filters and labels read as properties, unordered), compiled with the pixel-grid
+ * select list (src/render/sql.ts: simplified, clipped, reprojected, in pixels, TWKB, plus the rule matches
+ * evaluated by the one filter compiler in PostGIS, label texts and points) and read through one FeatureSession
+ * (one snapshot for all layers); batches are drawn as they arrive, the first layer at the bottom, labels last.
+ * A layer with no rule in scale is not queried. A box outside the data reads no rows: an empty image.
  */
 import { planFeatureQuery, PlanError } from '../../../src/query/planner.js';
 import { compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { fromDatabaseError } from '../../../src/ogc/errors.js';
+import { resolveProperty } from '../../../src/db/identifiers.js';
+import { isGeographic } from '../../../src/crs/facts.js';
 import type { CompiledSql } from '../../../src/db/sql.js';
-import { MapCanvas } from '../../../src/render/canvas.js';
+import type { Layer } from '../../../src/catalog/layers.js';
+import type { Filter } from '../../../src/filter/ast.js';
+import { MapCanvas, type MapRow } from '../../../src/render/canvas.js';
 import { grownBbox, type MapGrid } from '../../../src/render/grid.js';
-import { pixelGeometrySql } from '../../../src/render/sql.js';
-import { styleOf, symbolReach, type MapStyle } from '../../../src/render/style.js';
+import { pixelSelectList } from '../../../src/render/sql.js';
+import { geometryKindOf, ruleInScale, scaleDenominator, styleProperties, symbolReach, type MapStyle } from '../../../src/render/style.js';
+import { anyRuleFilter, layerRules, type LayerRules } from '../../../src/render/layer-rules.js';
+import { renderLegend } from '../../../src/render/legend.js';
+import { pickStyle, StyleStore } from '../../../src/styles/store.js';
 import { WmsError } from './errors.js';
 import type { WmsContext } from './context.js';
-import type { GetLegendGraphicRequest, GetMapRequest, ImageRequest } from './kvp-reader.js';
-import type { DrawKind } from '../../../src/render/twkb.js';
+import { layerByName, type GetLegendGraphicRequest, type GetMapRequest, type ImageRequest } from './kvp-reader.js';
 
-interface LayerStatement {
+export interface LayerStatement {
+  layer: Layer;
   sql: CompiledSql;
-  style: MapStyle;
+  rules: LayerRules;
 }
 
-export function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: MapGrid, scale: number): LayerStatement[] {
-  const { platform } = ctx;
+/** The style of each layer of a GetMap: SLD_BODY's for the layers it names, else the stored style STYLES names. */
+export async function mapStyles(ctx: WmsContext, req: Pick<GetMapRequest, 'layers' | 'styles' | 'sld'>): Promise<MapStyle[]> {
+  const stored = await new StyleStore(ctx.platform.pool).forLayers(req.layers);
+  const prefix = ctx.platform.config.namespace.prefix;
   return req.layers.map((layer, i) => {
-    const style = styleOf(layer.name, req.styles[i]);
+    const offered = stored.get(layer.name) ?? [];
+    const fromSld = req.sld?.layers.find((n) => layerByName([layer], n.layer, prefix));
+    if (fromSld) {
+      if (fromSld.styles[0]) return fromSld.styles[0];
+      const named = pickStyle(offered, fromSld.namedStyles[0]);
+      if (!named) throw new WmsError('StyleNotDefined', `Style ${fromSld.namedStyles[0]!.slice(0, 80)} of SLD_BODY is not defined for layer ${layer.name}`, 'SLD_BODY');
+      return named;
+    }
+    const style = pickStyle(offered, req.styles[i]);
     if (!style) throw new WmsError('StyleNotDefined', `Style ${req.styles[i]!.slice(0, 80)} is not defined for layer ${layer.name}`, 'STYLES');
-    const margin = symbolReach(style, scale);
+    return style;
+  });
+}
+
+/** The scale denominator of a map grid (OGC 0.28 mm pixel at 96 DPI; see scaleDenominator). */
+export function gridScale(grid: MapGrid, dpi: number): number {
+  return scaleDenominator((grid.bbox.maxx - grid.bbox.minx) / grid.width, isGeographic(grid.srid), dpi);
+}
+
+const POINT_TYPES = new Set(['POINT', 'MULTIPOINT']);
+
+/** The statements of a GetMap's layers that have a rule in scale (others draw nothing and are not queried). */
+export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: MapGrid, scale: number): Promise<LayerStatement[]> {
+  const { platform } = ctx;
+  const styles = await mapStyles(ctx, req);
+  const denominator = gridScale(grid, req.dpi);
+  const locator = req.sld ? 'SLD_BODY' : 'STYLES';
+  const out: LayerStatement[] = [];
+  req.layers.forEach((layer, i) => {
+    const style = styles[i]!;
+    const rules = layerRules(style, denominator);
+    if (!rules.rules.length) return;
+    const margin = symbolReach(rules.rules, scale);
+    const bbox: Filter = { kind: 'bbox', envelope: { ...grownBbox(grid, margin), srid: grid.srid } };
+    const some = anyRuleFilter(rules);
     let q;
     try {
       q = planFeatureQuery(platform, ctx.principal, layer, {
         action: 'view',
-        filter: { kind: 'bbox', envelope: { ...grownBbox(grid, margin), srid: grid.srid } },
+        filter: some ? { kind: 'and', operands: [bbox, some] } : bbox,
         outputCrs: req.crs,
-        properties: [layer.geometry!.column],
+        properties: [layer.geometry!.column, ...styleProperties(rules.rules)],
         ordered: false,
       });
     } catch (e) {
       if (!(e instanceof PlanError)) throw e;
       if (e.kind === 'forbidden') throw new WmsError('NoApplicableCode', e.message, 'LAYERS', 403);
       if (e.param === 'crs') throw new WmsError('InvalidCRS', `CRS ${req.crs.text.slice(0, 80)} is not offered for layer ${layer.name}`, 'CRS');
+      if (e.param === 'properties') throw new WmsError('InvalidParameterValue', `Style ${style.name} does not fit layer ${layer.name}: ${e.message}`, locator);
       throw new WmsError('InvalidParameterValue', e.message, 'LAYERS');
     }
-    const sql = compileSelect(q, { crs: platform.crs, locator: 'BBOX' }, (params) => pixelGeometrySql(layer, grid, params, { crs: platform.crs, margin }));
-    return { sql, style };
+    const labelColumns = rules.labelProperties.map((p) => resolveProperty(layer, p)!);
+    const labelPoint = rules.hasLabels && !POINT_TYPES.has(layer.geometry!.type.toUpperCase());
+    const sql = compileSelect(q, { crs: platform.crs, locator }, (params) =>
+      pixelSelectList(layer, grid, params, { crs: platform.crs, margin }, { filters: rules.filters, labelColumns, labelPoint, locator }),
+    );
+    out.push({ layer, sql, rules });
   });
+  return out;
 }
 
 export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffer> {
   const { platform } = ctx;
   const scale = req.dpi / 96;
   const grid: MapGrid = { srid: req.crs.srid, bbox: req.bbox, width: req.width, height: req.height };
-  const statements = planMapLayers(ctx, req, grid, scale);
+  const statements = await planMapLayers(ctx, req, grid, scale);
   const canvas = new MapCanvas(req.width, req.height, { color: req.bgcolor, transparent: req.transparent }, scale);
-  const session = await FeatureSession.open(platform.pool, platform.config.features.statementTimeoutMs);
-  let ok = false;
-  try {
-    for (const s of statements) {
-      const rows = await session.rows<Buffer>(s.sql);
-      canvas.drawTwkb(rows.first, s.style);
-      for await (const batch of rows.rest) canvas.drawTwkb(batch, s.style);
+  if (statements.length) {
+    const session = await FeatureSession.open(platform.pool, platform.config.features.statementTimeoutMs);
+    let ok = false;
+    try {
+      for (const s of statements) {
+        const rows = await session.tuples<MapRow>(s.sql);
+        canvas.drawRows(rows.first, s.rules);
+        for await (const batch of rows.rest) canvas.drawRows(batch, s.rules);
+      }
+      ok = true;
+    } catch (e) {
+      throw fromDatabaseError(e, 'BBOX');
+    } finally {
+      await session.close(ok);
     }
-    ok = true;
-  } catch (e) {
-    throw fromDatabaseError(e, 'BBOX');
-  } finally {
-    await session.close(ok);
   }
+  canvas.drawLabels();
   return canvas.encode(req.format);
 }
 
@@ -80,13 +134,16 @@ export function exceptionImage(img: ImageRequest, message: string | undefined): 
   return canvas.encode(img.format);
 }
 
-/** GetLegendGraphic: the style's symbol for the layer's kind of geometry (all three for a mixed layer). */
-export function legendGraphic(req: GetLegendGraphicRequest): Promise<Buffer> {
-  const style = styleOf(req.layer.name, req.style);
+/** GetLegendGraphic: a swatch and title per rule of the style (SCALE: those in scale; RULE: that one alone). */
+export async function legendGraphic(ctx: WmsContext, req: GetLegendGraphicRequest): Promise<Buffer> {
+  const offered = (await new StyleStore(ctx.platform.pool).forLayers([req.layer])).get(req.layer.name) ?? [];
+  const style = pickStyle(offered, req.style);
   if (!style) throw new WmsError('StyleNotDefined', `Style ${req.style.slice(0, 80)} is not defined for layer ${req.layer.name}`, 'STYLE');
-  const canvas = new MapCanvas(req.width, req.height, { color: '#ffffff', transparent: true });
-  const type = req.layer.geometry!.type.toUpperCase();
-  const kinds: DrawKind[] = type.endsWith('POLYGON') ? ['polygon'] : type.endsWith('LINESTRING') ? ['line'] : type.endsWith('POINT') ? ['point'] : ['polygon', 'line', 'point'];
-  for (const k of kinds) canvas.drawLegendSymbol(k, style);
-  return canvas.encode('png');
+  let rules = style.rules.filter((r) => ruleInScale(r, req.scale));
+  if (req.rule !== undefined) {
+    rules = rules.filter((r) => r.name === req.rule);
+    if (!rules.length) throw new WmsError('InvalidParameterValue', `Style ${style.name} has no rule ${req.rule.slice(0, 80)}${req.scale !== undefined ? ' in scale' : ''}`, 'RULE');
+  }
+  const kind = geometryKindOf(req.layer.geometry!.type);
+  return renderLegend(rules, kind, req.width, req.height);
 }

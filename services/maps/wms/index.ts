@@ -17,6 +17,14 @@ import { getFeatureInfo } from './get-feature-info.js';
 import { wmsSettings } from './settings.js';
 import type { WmsContext } from './context.js';
 
+/** A Warning header value (code 299) naming the SLD parts not applied; header-safe (ASCII, quotes escaped), bounded. */
+export function sldWarning(unsupported: readonly string[]): string {
+  let list = unsupported.slice(0, 20).join(', ');
+  if (unsupported.length > 20) list += `, and ${unsupported.length - 20} more`;
+  const text = `SLD parts not supported, not applied: ${list}`.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'").slice(0, 2000);
+  return `299 - "${text}"`;
+}
+
 export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
   const { platform } = opts;
   const settings = wmsSettings(platform.config);
@@ -33,10 +41,15 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
       switch (request.op) {
         case 'GetCapabilities':
           return reply.type('text/xml; charset=utf-8').send(await capabilities(ctx));
-        case 'GetMap':
-          return reply.type(request.mime).send(await getMap(ctx, request));
+        case 'GetMap': {
+          const image = await getMap(ctx, request);
+          // SLD parts the renderer does not read are named to the client (RFC 7234 Warning 299), never dropped silently.
+          const unsupported = request.sld?.unsupported ?? [];
+          if (unsupported.length) reply.header('warning', sldWarning(unsupported));
+          return reply.type(request.mime).send(image);
+        }
         case 'GetLegendGraphic':
-          return reply.type('image/png').send(await legendGraphic(request));
+          return reply.type('image/png').send(await legendGraphic(ctx, request));
         case 'GetFeatureInfo': {
           const r = await getFeatureInfo(ctx, request);
           return reply.type(r.contentType).send(r.body);

@@ -17,6 +17,7 @@ import type { ImageFormat } from '../../../src/render/canvas.js';
 import { WmsError, toWmsError } from './errors.js';
 import type { WmsSettings } from './settings.js';
 import { infoFormatOf, FEATURE_INFO_FORMATS, type InfoFormat } from './feature-info-formats.js';
+import { readSld, SldError, type SldDocument } from '../../../src/styles/sld-reader.js';
 
 export const WMS_VERSION = '1.3.0';
 
@@ -50,6 +51,8 @@ export interface GetMapRequest extends ImageRequest {
   layers: Layer[];
   /** Style names as given ('' = default), one per layer. */
   styles: string[];
+  /** SLD_BODY, read: its user styles override STYLES for the layers it names. */
+  sld?: SldDocument;
   crs: CrsRef;
   /** In the CRS, x/y order. */
   bbox: Bbox;
@@ -83,8 +86,13 @@ export interface GetLegendGraphicRequest {
   op: 'GetLegendGraphic';
   layer: Layer;
   style: string;
+  /** Size of each rule's swatch (WIDTH, HEIGHT: 20 by default). */
   width: number;
   height: number;
+  /** RULE: only this rule's swatch, alone. */
+  rule?: string;
+  /** SCALE: only the rules in scale at this denominator. */
+  scale?: number;
 }
 
 export type WmsRequest = { op: 'GetCapabilities'; version: string } | GetMapRequest | GetFeatureInfoRequest | GetLegendGraphicRequest;
@@ -187,15 +195,15 @@ function readGetMap(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: str
   const exceptionsText = kvp.value('EXCEPTIONS') ?? 'XML';
   const exceptions = EXCEPTION_FORMATS[exceptionsText.toLowerCase()];
   if (!exceptions) throw new WmsError('InvalidParameterValue', `EXCEPTIONS ${exceptionsText.slice(0, 40)} is not offered (XML, INIMAGE, BLANK)`, 'EXCEPTIONS');
-  for (const p of ['SLD', 'SLD_BODY']) {
-    if (kvp.value(p)) throw new WmsError('InvalidParameterValue', `${p} is not supported yet: use the layers' named styles`, p);
-  }
-  const layers = readLayers(kvp, all, settings, nsPrefix);
+  if (kvp.value('SLD')) throw new WmsError('InvalidParameterValue', 'SLD by reference is not supported: send the document itself in SLD_BODY', 'SLD');
+  const sld = readSldBody(kvp);
+  // SLD profile of WMS: with SLD_BODY, LAYERS may be left out; the SLD's named layers are drawn then.
+  const layers = sld && kvp.value('LAYERS') === undefined ? sldLayers(sld, all, settings, nsPrefix) : readLayers(kvp, all, settings, nsPrefix);
   const styles = readStyles(kvp, layers.length);
   const crs = readCrs(kvp);
   const bbox = readBbox(kvp, crs);
   const image = readImage(kvp, settings);
-  return { op: 'GetMap', version, layers, styles, crs, bbox, exceptions, dpi: readDpi(kvp), ...image };
+  return { op: 'GetMap', version, layers, styles, ...(sld ? { sld } : {}), crs, bbox, exceptions, dpi: readDpi(kvp), ...image };
 }
 
 function readGetFeatureInfo(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string): GetFeatureInfoRequest {
@@ -233,7 +241,39 @@ function readGetLegendGraphic(kvp: Kvp, all: Layer[], nsPrefix: string): GetLege
   const format = required(kvp, 'FORMAT');
   if (format.toLowerCase() !== 'image/png') throw new WmsError('InvalidFormat', `Legends are served as image/png, not ${format.slice(0, 60)}`, 'FORMAT');
   const dim = (name: 'WIDTH' | 'HEIGHT') => (kvp.value(name) === undefined ? LEGEND_SIZE : size(kvp, name, MAX_LEGEND_SIZE));
-  return { op: 'GetLegendGraphic', layer: layer!, style: kvp.value('STYLE') ?? '', width: dim('WIDTH'), height: dim('HEIGHT') };
+  const scaleText = kvp.value('SCALE');
+  const scale = scaleText === undefined ? undefined : Number(scaleText);
+  if (scale !== undefined && (!Number.isFinite(scale) || scale <= 0)) throw new WmsError('InvalidParameterValue', 'SCALE must be a positive number (a scale denominator)', 'SCALE');
+  const rule = kvp.value('RULE');
+  return { op: 'GetLegendGraphic', layer: layer!, style: kvp.value('STYLE') ?? '', width: dim('WIDTH'), height: dim('HEIGHT'), ...(rule ? { rule } : {}), ...(scale !== undefined ? { scale } : {}) };
+}
+
+/** SLD_BODY read by the SLD reader (malformed or unreadable: InvalidParameterValue, locator SLD_BODY). */
+function readSldBody(kvp: Kvp): SldDocument | undefined {
+  const text = kvp.value('SLD_BODY');
+  if (!text) return undefined;
+  try {
+    return readSld(text);
+  } catch (e) {
+    if (e instanceof SldError) throw new WmsError('InvalidParameterValue', `SLD_BODY: ${e.message}`, 'SLD_BODY');
+    throw e;
+  }
+}
+
+/** The layers an SLD names, in its order. */
+function sldLayers(sld: SldDocument, all: Layer[], settings: WmsSettings, nsPrefix: string): Layer[] {
+  if (sld.layers.length > settings.layerLimit) throw new WmsError('InvalidParameterValue', `At most ${settings.layerLimit} layers per request`, 'SLD_BODY');
+  return sld.layers.map((n) => {
+    const l = layerByName(all, n.layer, nsPrefix);
+    if (!l) throw new WmsError('LayerNotDefined', `Layer ${n.layer.slice(0, 80)} of SLD_BODY is not defined`, 'SLD_BODY');
+    return l;
+  });
+}
+
+/** A layer by its WMS name (with or without the namespace prefix). */
+export function layerByName(all: readonly Layer[], name: string, nsPrefix: string): Layer | undefined {
+  const local = name.startsWith(`${nsPrefix}:`) ? name.slice(nsPrefix.length + 1) : name;
+  return all.find((x) => x.name === local && x.geometry);
 }
 
 function readLayers(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string, param = 'LAYERS'): Layer[] {
@@ -241,8 +281,7 @@ function readLayers(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: str
   if (names.length === 0) throw new WmsError('MissingParameterValue', `Parameter ${param} is required`, param);
   if (names.length > settings.layerLimit) throw new WmsError('InvalidParameterValue', `At most ${settings.layerLimit} layers per request`, param);
   return names.map((n) => {
-    const local = n.startsWith(`${nsPrefix}:`) ? n.slice(nsPrefix.length + 1) : n;
-    const l = all.find((x) => x.name === local && x.geometry);
+    const l = layerByName(all, n, nsPrefix);
     if (!l) throw new WmsError('LayerNotDefined', `Layer ${n.slice(0, 80)} is not defined`, param);
     return l;
   });
