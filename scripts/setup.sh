@@ -31,7 +31,7 @@ apt_install() {
 }
 
 # --- system packages ---------------------------------------------------------------------------
-PKGS=(libgdal-dev gdal-bin postgresql-client)
+PKGS=(libgdal-dev gdal-bin postgresql-client fonts-dejavu-core)
 if [ "$PROFILE" = test ]; then
   PKGS+=(python3-owslib python3-qgis qgis-providers libxml2-utils python3-lxml python3-rdflib)
 fi

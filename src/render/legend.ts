@@ -14,8 +14,11 @@ const ROW_GAP = 2;
 /** Whether the legend of these rules is a bare swatch (a single rule). */
 const bare = (rules: readonly StyleRule[]) => rules.length <= 1;
 
+/** The rule's title, else its name, else what it labels (a rule of labels only), else its number. */
 function titleOf(r: StyleRule, i: number): string {
-  return r.title || r.name || `${i + 1}`;
+  if (r.title || r.name) return r.title || r.name!;
+  const labels = r.symbolizers.flatMap((s) => (s.kind === 'text' ? s.label.map((p) => ('property' in p ? p.property : p.text)) : []));
+  return labels.length ? labels.join('') : `${i + 1}`;
 }
 
 /** The size of the legend image of these rules with swatches of w × h. */

@@ -91,8 +91,10 @@ export function styleToJson(style: MapStyle): Record<string, unknown> {
     title: style.title,
     ...(style.abstract ? { abstract: style.abstract } : {}),
     rules: style.rules.map((r) => {
-      const { filter, filterText, ...rest } = r;
-      return { ...rest, ...(filterText !== undefined ? { filter: filterText } : filter ? { filterAst: filter } : {}) };
+      const { filter, filterText, symbolizers, ...rest } = r;
+      // Absent fills and strokes are left out, as the JSON form writes them.
+      const sym = symbolizers.map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== null)));
+      return { ...rest, ...(filterText !== undefined ? { filter: filterText } : filter ? { filterAst: filter } : {}), symbolizers: sym };
     }),
   };
 }

@@ -125,6 +125,14 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     // Administration API (issue 10/11): every route refuses a caller the policy does not let administer.
     'GET /admin': [{ url: '/admin/' }, { url: '/admin/', headers: { authorization: 'Bearer wrong' } }],
     'GET /admin/openapi.json': [{ url: '/admin/openapi.json' }],
+    'GET /admin/styles': [{ url: '/admin/styles' }, { url: '/admin/styles', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'GET /admin/styles/:layer': [{ url: '/admin/styles/communes', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'GET /admin/styles/:layer/:name': [{ url: '/admin/styles/communes/x', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'PUT /admin/styles/:layer/:name': [{ ...post('/admin/styles/communes/x', JSON.stringify({ rules: [{ symbolizers: [] }] }), 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
+    'DELETE /admin/styles/:layer/:name': [{ url: '/admin/styles/communes/x', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'PUT /admin/styles/:layer/:name/default': [{ url: '/admin/styles/communes/x/default', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'GET /admin/default-styles/:kind': [{ url: '/admin/default-styles/polygon', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'PUT /admin/default-styles/:kind': [{ ...post('/admin/default-styles/polygon', JSON.stringify({ rules: [{ symbolizers: [] }] }), 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
     // Service documents without data.
     'GET /healthz': [{ url: '/healthz' }],
     'GET /readyz': [{ url: '/readyz' }],

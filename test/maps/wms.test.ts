@@ -6,48 +6,11 @@
  * the WMS exception code, status and format.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { baseUrl, db, xmllint } from '../helpers.js';
+import { decode, fetchMap, pixel, toPixel, type Box } from './image.js';
 
 const CAPS_XSD = 'wms/1.3.0/capabilities_1_3_0.xsd';
 const EXC_XSD = 'wms/1.3.0/exceptions_1_3_0.xsd';
-
-interface Image {
-  width: number;
-  height: number;
-  data: Uint8ClampedArray;
-}
-
-async function fetchMap(query: string): Promise<{ status: number; type: string; bytes: Buffer; text: string }> {
-  const r = await fetch(`${baseUrl()}/wms?${query}`);
-  const bytes = Buffer.from(await r.arrayBuffer());
-  return { status: r.status, type: r.headers.get('content-type') ?? '', bytes, text: bytes.toString('utf8') };
-}
-
-async function decode(bytes: Buffer): Promise<Image> {
-  const img = await loadImage(bytes);
-  const c = createCanvas(img.width, img.height);
-  const ctx = c.getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  return { width: img.width, height: img.height, data: ctx.getImageData(0, 0, img.width, img.height).data };
-}
-
-function pixel(img: Image, i: number, j: number): [number, number, number, number] {
-  const o = (j * img.width + i) * 4;
-  return [img.data[o]!, img.data[o + 1]!, img.data[o + 2]!, img.data[o + 3]!];
-}
-
-interface Box {
-  minx: number;
-  miny: number;
-  maxx: number;
-  maxy: number;
-}
-
-/** Pixel (column, row) of a world point (x/y) in a map of `box` and size w×h. */
-function toPixel(box: Box, w: number, h: number, x: number, y: number): [number, number] {
-  return [Math.floor(((x - box.minx) / (box.maxx - box.minx)) * w), Math.floor(((box.maxy - y) / (box.maxy - box.miny)) * h)];
-}
 
 const W = 500;
 const H = 500;
