@@ -96,20 +96,26 @@ export class MapCanvas {
       const geom = row[0];
       if (!geom) continue;
       const draws = rulesOfRow(lr, row[1] ?? '');
+      // The label point: PostGIS's point on the surface for lines and polygons, the point itself for points.
+      const lp = row[2 + nLabels] as Buffer | null | undefined;
       let labelAt: [number, number] | undefined | null = null;
+      const where = () => (labelAt === null ? (labelAt = lp ? firstPoint(lp) : firstPoint(geom)) : labelAt);
       for (let i = 0; i < draws.length; i++) {
         if (!draws[i]) continue;
-        decodeTwkb(geom, paths[i]!.sink);
+        const p = paths[i]!;
+        const before = p.points.length;
+        decodeTwkb(geom, p.sink);
         const rule = lr.rules[i]!;
         for (const s of rule.symbolizers) {
+          if (s.kind === 'point' && lp && p.points.length === before) {
+            // A mark on a line or polygon goes at its label point (once per rule).
+            const at = where();
+            if (at && p.points.length === before) p.points.push(at[0], at[1]);
+          }
           if (s.kind !== 'text') continue;
           const text = labelText(s.label, lr, row.slice(2, 2 + nLabels) as Array<string | null>);
-          if (!text) continue;
-          if (labelAt === null) {
-            const lp = row[2 + nLabels] as Buffer | null | undefined;
-            labelAt = lp ? firstPoint(lp) : firstPoint(geom);
-          }
-          if (labelAt) (this.labeler ??= new Labeler(this.ctx, this.width, this.height, this.scale)).offer(text, labelAt[0], labelAt[1], s);
+          const at = text ? where() : undefined;
+          if (at) (this.labeler ??= new Labeler(this.ctx, this.width, this.height, this.scale)).offer(text, at[0], at[1], s);
         }
       }
     }

@@ -15,6 +15,8 @@ export interface LayerRules {
   /** Label attribute names, in the order of the row's label columns. */
   labelProperties: string[];
   hasLabels: boolean;
+  /** Some rule has a point symbolizer: on lines and polygons its mark goes at the label point (as GeoServer does). */
+  hasMarks: boolean;
 }
 
 export function layerRules(style: MapStyle, scale: number | undefined): LayerRules {
@@ -30,7 +32,8 @@ export function layerRules(style: MapStyle, scale: number | undefined): LayerRul
       for (const p of s.label) if ('property' in p) labels.add(p.property);
     }
   }
-  return { rules, filterOf, filters, labelProperties: [...labels], hasLabels };
+  const hasMarks = rules.some((r) => r.symbolizers.some((s) => s.kind === 'point'));
+  return { rules, filterOf, filters, labelProperties: [...labels], hasLabels, hasMarks };
 }
 
 /**

@@ -161,6 +161,18 @@ describe('scale-dependent rules and classes', () => {
     expect(near3(at(img, region, tours), '#00ffff')).toBe(true);
   });
 
+  it('SLD 1.0 §11.3: a PointSymbolizer on polygons puts its mark at the point on surface PostGIS computes', async () => {
+    const sld = sld10(
+      `<Rule><ogc:Filter><ogc:PropertyIsEqualTo><ogc:PropertyName>code</ogc:PropertyName><ogc:Literal>45234</ogc:Literal></ogc:PropertyIsEqualTo></ogc:Filter>` +
+        `<PointSymbolizer><Graphic><Mark><WellKnownName>square</WellKnownName><Fill><CssParameter name="fill">#ff00ff</CssParameter></Fill></Mark><Size>16</Size></Graphic></PointSymbolizer></Rule>`,
+    );
+    const r = await getMap(near, { LAYERS: 'communes', SLD_BODY: sld });
+    expect(r.headers.get('warning')).toBeNull();
+    const img = await decode(r.bytes);
+    expect(near3(at(img, near, orleansLabel), '#ff00ff')).toBe(true);
+    expect(at(img, near, { x: orleansLabel.x + 3000, y: orleansLabel.y + 3000 })[3]).toBe(0);
+  });
+
   it('classes coloured by an attribute (pmun_2023), from a JSON style stored by the administrator and chosen by STYLES', async () => {
     const style = {
       title: 'Population municipale',

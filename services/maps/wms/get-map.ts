@@ -92,7 +92,7 @@ export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: M
       throw new WmsError('InvalidParameterValue', e.message, 'LAYERS');
     }
     const labelColumns = rules.labelProperties.map((p) => resolveProperty(layer, p)!);
-    const labelPoint = rules.hasLabels && !POINT_TYPES.has(layer.geometry!.type.toUpperCase());
+    const labelPoint = (rules.hasLabels || rules.hasMarks) && !POINT_TYPES.has(layer.geometry!.type.toUpperCase());
     const sql = compileSelect(q, { crs: platform.crs, locator }, (params) =>
       pixelSelectList(layer, grid, params, { crs: platform.crs, margin }, { filters: rules.filters, labelColumns, labelPoint, locator }),
     );
