@@ -215,6 +215,17 @@ describe('GetLegendGraphic and capabilities', () => {
     expect(far.height).toBe(3 * 20 + 2 * 2);
   });
 
+  it('SLD 1.1 profile: GetLegendGraphic with SLD_BODY draws the legend of the SLD’s style', async () => {
+    const r = await fetchMap(q({ SERVICE: 'WMS', VERSION: '1.3.0', REQUEST: 'GetLegendGraphic', LAYER: 'communes', FORMAT: 'image/png', SLD_BODY: QGIS_SLD }));
+    expect(r.status).toBe(200);
+    const img = await decode(r.bytes);
+    expect(img.height).toBe(86);
+    expect(near3(pixel(img, 10, 54), '#d7191c')).toBe(true);
+    const bad = await fetchMap(q({ SERVICE: 'WMS', VERSION: '1.3.0', REQUEST: 'GetLegendGraphic', LAYER: 'communes', FORMAT: 'image/png', SLD_BODY: '<x' }));
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('locator="SLD_BODY"');
+  });
+
   it('lists each layer’s styles, its default first, with a LegendURL of the legend’s size; valid against the WMS 1.3.0 schema', async () => {
     const caps = (await fetchMap('SERVICE=WMS&REQUEST=GetCapabilities')).text;
     expect(xmllint(caps, 'wms/1.3.0/capabilities_1_3_0.xsd').ok).toBe(true);

@@ -36,7 +36,7 @@ export interface LayerStatement {
 }
 
 /** The style of each layer of a GetMap: SLD_BODY's for the layers it names, else the stored style STYLES names. */
-export async function mapStyles(ctx: WmsContext, req: Pick<GetMapRequest, 'layers' | 'styles' | 'sld'>): Promise<MapStyle[]> {
+export async function mapStyles(ctx: WmsContext, req: Pick<GetMapRequest, 'layers' | 'styles' | 'sld'>, stylesParam = 'STYLES'): Promise<MapStyle[]> {
   const stored = await new StyleStore(ctx.platform.pool).forLayers(req.layers);
   const prefix = ctx.platform.config.namespace.prefix;
   return req.layers.map((layer, i) => {
@@ -49,7 +49,7 @@ export async function mapStyles(ctx: WmsContext, req: Pick<GetMapRequest, 'layer
       return named;
     }
     const style = pickStyle(offered, req.styles[i]);
-    if (!style) throw new WmsError('StyleNotDefined', `Style ${req.styles[i]!.slice(0, 80)} is not defined for layer ${layer.name}`, 'STYLES');
+    if (!style) throw new WmsError('StyleNotDefined', `Style ${req.styles[i]!.slice(0, 80)} is not defined for layer ${layer.name}`, stylesParam);
     return style;
   });
 }
@@ -134,15 +134,13 @@ export function exceptionImage(img: ImageRequest, message: string | undefined): 
   return canvas.encode(img.format);
 }
 
-/** GetLegendGraphic: a swatch and title per rule of the style (SCALE: those in scale; RULE: that one alone). */
+/** GetLegendGraphic: a swatch and title per rule of the style (SLD_BODY's, else STYLE's; SCALE: those in scale; RULE: that one alone). */
 export async function legendGraphic(ctx: WmsContext, req: GetLegendGraphicRequest): Promise<Buffer> {
-  const offered = (await new StyleStore(ctx.platform.pool).forLayers([req.layer])).get(req.layer.name) ?? [];
-  const style = pickStyle(offered, req.style);
-  if (!style) throw new WmsError('StyleNotDefined', `Style ${req.style.slice(0, 80)} is not defined for layer ${req.layer.name}`, 'STYLE');
-  let rules = style.rules.filter((r) => ruleInScale(r, req.scale));
+  const [style] = await mapStyles(ctx, { layers: [req.layer], styles: [req.style], ...(req.sld ? { sld: req.sld } : {}) }, 'STYLE');
+  let rules = style!.rules.filter((r) => ruleInScale(r, req.scale));
   if (req.rule !== undefined) {
     rules = rules.filter((r) => r.name === req.rule);
-    if (!rules.length) throw new WmsError('InvalidParameterValue', `Style ${style.name} has no rule ${req.rule.slice(0, 80)}${req.scale !== undefined ? ' in scale' : ''}`, 'RULE');
+    if (!rules.length) throw new WmsError('InvalidParameterValue', `Style ${style!.name} has no rule ${req.rule.slice(0, 80)}${req.scale !== undefined ? ' in scale' : ''}`, 'RULE');
   }
   const kind = geometryKindOf(req.layer.geometry!.type);
   return renderLegend(rules, kind, req.width, req.height);

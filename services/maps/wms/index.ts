@@ -48,8 +48,11 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
           if (unsupported.length) reply.header('warning', sldWarning(unsupported));
           return reply.type(request.mime).send(image);
         }
-        case 'GetLegendGraphic':
-          return reply.type('image/png').send(await legendGraphic(ctx, request));
+        case 'GetLegendGraphic': {
+          const image = await legendGraphic(ctx, request);
+          if (request.sld?.unsupported.length) reply.header('warning', sldWarning(request.sld.unsupported));
+          return reply.type('image/png').send(image);
+        }
         case 'GetFeatureInfo': {
           const r = await getFeatureInfo(ctx, request);
           return reply.type(r.contentType).send(r.body);

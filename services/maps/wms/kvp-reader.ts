@@ -93,6 +93,8 @@ export interface GetLegendGraphicRequest {
   rule?: string;
   /** SCALE: only the rules in scale at this denominator. */
   scale?: number;
+  /** SLD_BODY: the legend of its user style for LAYER. */
+  sld?: SldDocument;
 }
 
 export type WmsRequest = { op: 'GetCapabilities'; version: string } | GetMapRequest | GetFeatureInfoRequest | GetLegendGraphicRequest;
@@ -245,7 +247,9 @@ function readGetLegendGraphic(kvp: Kvp, all: Layer[], nsPrefix: string): GetLege
   const scale = scaleText === undefined ? undefined : Number(scaleText);
   if (scale !== undefined && (!Number.isFinite(scale) || scale <= 0)) throw new WmsError('InvalidParameterValue', 'SCALE must be a positive number (a scale denominator)', 'SCALE');
   const rule = kvp.value('RULE');
-  return { op: 'GetLegendGraphic', layer: layer!, style: kvp.value('STYLE') ?? '', width: dim('WIDTH'), height: dim('HEIGHT'), ...(rule ? { rule } : {}), ...(scale !== undefined ? { scale } : {}) };
+  if (kvp.value('SLD')) throw new WmsError('InvalidParameterValue', 'SLD by reference is not supported: send the document itself in SLD_BODY', 'SLD');
+  const sld = readSldBody(kvp);
+  return { op: 'GetLegendGraphic', layer: layer!, style: kvp.value('STYLE') ?? '', width: dim('WIDTH'), height: dim('HEIGHT'), ...(rule ? { rule } : {}), ...(scale !== undefined ? { scale } : {}), ...(sld ? { sld } : {}) };
 }
 
 /** SLD_BODY read by the SLD reader (malformed or unreadable: InvalidParameterValue, locator SLD_BODY). */
