@@ -45,6 +45,14 @@ export type SpatialOp =
  */
 export type TemporalBound = { date: string } | { instant: string };
 
+/**
+ * The FES 2.0 temporal operators evaluated on an instant-valued property (a date or timestamp column): those
+ * ISO 19108 defines between an instant and an instant or period. BegunBy, TContains, EndedBy, TOverlaps,
+ * Meets, MetBy and OverlappedBy need a period-valued property and are refused.
+ */
+export const TEMPORAL_OPERATORS = ['After', 'Before', 'TEquals', 'During', 'Begins', 'Ends', 'AnyInteracts'] as const;
+export type TemporalOperator = (typeof TEMPORAL_OPERATORS)[number];
+
 export type Filter =
   | { kind: 'and'; operands: Filter[] }
   | { kind: 'or'; operands: Filter[] }
@@ -77,6 +85,11 @@ export type Filter =
    * OGC API Features `datetime`; semantics in src/filter/temporal.ts.
    */
   | { kind: 'temporal'; start?: TemporalBound; end?: TemporalBound }
+  /**
+   * FES 2.0 §7.9 temporal operator between a date or timestamp property and a gml:TimeInstant (begin = end)
+   * or gml:TimePeriod literal; semantics in src/filter/temporal.ts.
+   */
+  | { kind: 'timeOp'; op: TemporalOperator; property: string; begin: TemporalBound; end: TemporalBound }
   | { kind: 'include' }
   | { kind: 'exclude' };
 

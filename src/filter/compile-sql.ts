@@ -11,7 +11,7 @@ import { columnRef, resolveProperty } from '../db/identifiers.js';
 import { OgcError } from '../ogc/errors.js';
 import { isGeographic } from '../crs/facts.js';
 import { countPositions, MAX_GEOMETRY_VERTICES } from '../ogc/limits.js';
-import { temporalSql, DatetimeError } from './temporal.js';
+import { temporalSql, timeOpSql, DatetimeError } from './temporal.js';
 
 export interface FilterContext {
   layer: Layer;
@@ -91,6 +91,16 @@ export function compileFilter(f: Filter, ctx: FilterContext): string {
       if (!t) throw new OgcError('InvalidParameterValue', `Feature type ${ctx.layer.name} has no temporal property`, ctx.locator);
       try {
         return temporalSql(f, t, ctx.params);
+      } catch (e) {
+        if (e instanceof DatetimeError) throw new OgcError('InvalidParameterValue', e.message, ctx.locator);
+        throw e;
+      }
+    }
+    case 'timeOp': {
+      const col = column(ctx.layer, resolve(f.property, ctx));
+      if (!col || (col.kind !== 'date' && col.kind !== 'datetime')) throw new OgcError('InvalidParameterValue', `Property '${f.property}' of ${ctx.layer.name} is not a date or time property`, ctx.locator);
+      try {
+        return timeOpSql(f, col, ctx.params);
       } catch (e) {
         if (e instanceof DatetimeError) throw new OgcError('InvalidParameterValue', e.message, ctx.locator);
         throw e;

@@ -3,12 +3,15 @@
  * → filter AST. Operators are matched on namespace URI + local name (CITE binds random prefixes);
  * elements with no namespace at all (namespace-less WFS 1.0 KVP filters) are accepted too.
  *
- * Not supported (→ InvalidParameterValue, locator FILTER): temporal operators, extension operators,
+ * Temporal operators (FES 2.0 §7.9) on a date or timestamp property: After, Before, TEquals, During, Begins, Ends,
+ * AnyInteracts with a gml:TimeInstant / gml:TimePeriod operand (or a fes:Literal holding one, or a date text).
+ * Not supported (→ InvalidParameterValue, locator FILTER): the other temporal operators, extension operators,
  * spatial operators whose first operand is a function, Literal values holding XML content (except a GML
  * geometry in a spatial operator), distances in angular units.
  */
-import type { ComparisonOp, Expression, Filter, SpatialOp } from './ast.js';
-import { toSqlLikePattern } from './ast.js';
+import type { ComparisonOp, Expression, Filter, SpatialOp, TemporalBound, TemporalOperator } from './ast.js';
+import { TEMPORAL_OPERATORS, toSqlLikePattern } from './ast.js';
+import { DatetimeError, checkPeriod, parseTimePosition } from './temporal.js';
 import { parseXml, XmlInputError, type XmlElement } from '../xml/tree.js';
 import { NS } from '../xml/namespaces.js';
 import { OgcError } from '../ogc/errors.js';
@@ -274,8 +277,70 @@ class Reader {
     }
     if (name === 'DWithin' || name === 'Beyond') return this.readDistance(el, name === 'DWithin' ? 'dwithin' : 'beyond');
     if (ID_ELEMENTS.has(name)) return { kind: 'resourceId', ids: [this.readId(el)] };
-    if (TEMPORAL.has(name)) fail(`Temporal operator ${name} is not supported`);
+    if ((TEMPORAL_OPERATORS as readonly string[]).includes(name)) return this.readTemporal(el, name as TemporalOperator);
+    if (TEMPORAL.has(name)) fail(`Temporal operator ${name} is not supported (it needs a period-valued property)`);
     return fail(`Unsupported filter operator ${qname(el)}`);
+  }
+
+  /** A temporal operator: a ValueReference and a time literal (gml:TimeInstant, gml:TimePeriod, fes:Literal). */
+  readTemporal(el: XmlElement, op: TemporalOperator): Filter {
+    if (el.children.length !== 2) fail(`${qname(el)} needs a ValueReference and a time literal`);
+    const ref = el.children.find((c) => isFilterEl(c) && (c.name === 'ValueReference' || c.name === 'PropertyName'));
+    const lit = el.children.find((c) => c !== ref);
+    if (!ref || !lit) fail(`${qname(el)} needs a ValueReference and a time literal`);
+    const property = normalisePropertyName(ref!.text);
+    const { begin, end } = this.readTimeLiteral(lit!);
+    if (op === 'TEquals' && begin !== end) fail(`${qname(el)} compares an instant property with a gml:TimeInstant`);
+    return { kind: 'timeOp', op, property, begin, end };
+  }
+
+  readTimeLiteral(el: XmlElement): { begin: TemporalBound; end: TemporalBound } {
+    const position = (text: string, what: string): TemporalBound => {
+      try {
+        return parseTimePosition(text);
+      } catch (e) {
+        if (e instanceof DatetimeError) fail(`Invalid ${what}: ${e.message}`);
+        throw e;
+      }
+    };
+    const instantOf = (inst: XmlElement): TemporalBound => {
+      const tp = inst.children.find((c) => GML_NAMESPACES.has(c.ns) && c.name === 'timePosition');
+      if (!tp) fail('gml:TimeInstant needs a gml:timePosition');
+      return position(tp!.text, 'gml:timePosition');
+    };
+    if (isFilterEl(el) && el.name === 'Literal') {
+      if (el.children.length === 0) {
+        const b = position(el.text, 'time literal');
+        return { begin: b, end: b };
+      }
+      if (el.children.length !== 1) fail('A time Literal holds one gml:TimeInstant or gml:TimePeriod');
+      return this.readTimeLiteral(el.children[0]!);
+    }
+    if (!GML_NAMESPACES.has(el.ns)) fail(`Unsupported time literal ${qname(el)}`);
+    if (el.name === 'TimeInstant') {
+      const b = instantOf(el);
+      return { begin: b, end: b };
+    }
+    if (el.name === 'TimePeriod') {
+      const endOf = (posName: string, wrapName: string): TemporalBound => {
+        const pos = el.children.find((c) => GML_NAMESPACES.has(c.ns) && c.name === posName);
+        if (pos) return position(pos.text, `gml:${posName}`);
+        const wrap = el.children.find((c) => GML_NAMESPACES.has(c.ns) && c.name === wrapName);
+        const inst = wrap?.children.find((c) => GML_NAMESPACES.has(c.ns) && c.name === 'TimeInstant');
+        if (!inst) fail(`gml:TimePeriod needs a gml:${posName} (or gml:${wrapName}/gml:TimeInstant)`);
+        return instantOf(inst!);
+      };
+      const begin = endOf('beginPosition', 'begin');
+      const end = endOf('endPosition', 'end');
+      try {
+        checkPeriod(begin, end);
+      } catch (e) {
+        if (e instanceof DatetimeError) fail(`Invalid gml:TimePeriod: ${e.message}`);
+        throw e;
+      }
+      return { begin, end };
+    }
+    return fail(`Unsupported time literal ${qname(el)} (gml:TimeInstant or gml:TimePeriod expected)`);
   }
 
   readExpression(el: XmlElement): Expression {

@@ -17,7 +17,7 @@
  *   p ≤ end and e ≥ start; a NULL p never matches.
  * Every value is bound as a parameter; only the constant 'UTC' and the casts are written in the statement.
  */
-import type { Filter, TemporalBound } from './ast.js';
+import type { Filter, TemporalBound, TemporalOperator } from './ast.js';
 import type { LayerColumn, LayerTemporal } from '../catalog/layers.js';
 import type { SqlParams } from '../db/sql.js';
 import { quoteIdent } from '../db/identifiers.js';
@@ -129,4 +129,53 @@ export function temporalSql(f: Extract<Filter, { kind: 'temporal' }>, temporal: 
     parts.push(temporal.end ? `(t.${quoteIdent(temporal.end.name)} IS NULL OR ${cond})` : cond);
   }
   return `(${parts.join(' AND ')})`;
+}
+
+/**
+ * A time position of a FES temporal literal (gml:timePosition, gml:beginPosition, a fes:Literal): an RFC 3339
+ * date or date-time; a date-time without offset (allowed by XML Schema's dateTime) is read as UTC.
+ */
+export function parseTimePosition(text: string): TemporalBound {
+  const t = text.trim();
+  const withOffset = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/i.test(t) ? `${/T\d{2}:\d{2}$/i.test(t) ? `${t}:00` : t}Z` : t;
+  return parseBound(withOffset).bound;
+}
+
+/** Check that a period's begin is not after its end. */
+export function checkPeriod(begin: TemporalBound, end: TemporalBound): void {
+  const b = parseBound('date' in begin ? begin.date : begin.instant);
+  const e = parseBound('date' in end ? end.date : end.instant);
+  if (b.first > e.last) throw new DatetimeError('the period begins after it ends');
+}
+
+/**
+ * FES 2.0 §7.9 / ISO 19108 §5.2.3.5 relative positions of a property value v (an instant; a date is its
+ * whole UTC day) and a literal [b, e] (an instant: b = e; a date literal covers its day):
+ * After v > e · Before v < b · TEquals v = b = e · During b < v < e · Begins v = b · Ends v = e ·
+ * AnyInteracts b ≤ v ≤ e. "v > e" is "not (v ≤ the last instant of e)"; NULL values never match.
+ */
+export function timeOpSql(f: Extract<Filter, { kind: 'timeOp' }>, col: LayerColumn, params: SqlParams): string {
+  const begin = checked(f.begin);
+  const end = checked(f.end);
+  const notNull = `t.${quoteIdent(col.name)} IS NOT NULL`;
+  const atOrAfter = (b: TemporalBound) => boundSql(col, b, 'atOrAfter', params);
+  const atOrBefore = (b: TemporalBound) => boundSql(col, b, 'atOrBefore', params);
+  const within = (b: TemporalBound) => `${atOrAfter(b)} AND ${atOrBefore(b)}`;
+  const op: TemporalOperator = f.op;
+  switch (op) {
+    case 'After':
+      return `(${notNull} AND NOT (${atOrBefore(end)}))`;
+    case 'Before':
+      return `(${notNull} AND NOT (${atOrAfter(begin)}))`;
+    case 'TEquals':
+      return `(${within(begin)} AND ${within(end)})`;
+    case 'During':
+      return `(${notNull} AND NOT (${atOrBefore(begin)}) AND NOT (${atOrAfter(end)}))`;
+    case 'Begins':
+      return `(${within(begin)})`;
+    case 'Ends':
+      return `(${within(end)})`;
+    case 'AnyInteracts':
+      return `(${atOrAfter(begin)} AND ${atOrBefore(end)})`;
+  }
 }

@@ -120,6 +120,11 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
   registerPrincipal(app, platform);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // A CORS preflight answered by @fastify/cors says the resource's methods too.
+    if (req.method === 'OPTIONS' && reply.statusCode < 300 && !reply.hasHeader('allow')) {
+      const allowed = routes.allowed(req.url);
+      if (allowed.length > 0) reply.header('allow', [...allowed.filter((m) => m !== 'OPTIONS'), 'OPTIONS'].join(', '));
+    }
     if (reply.statusCode >= 400) reply.header('cache-control', 'no-store');
     else if (!reply.hasHeader('cache-control')) reply.header('cache-control', cachePolicy(req, reply.statusCode));
     // Every 503 (database restarting, no free connection, statement timeout) says when to come back.
@@ -135,6 +140,8 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
   // Unknown path, or a known path with another method (405 and Allow), in the format of the path's service.
   const notFound = (req: FastifyRequest, reply: FastifyReply) => {
     const allowed = routes.allowed(req.url);
+    // RFC 9110 §9.3.7: OPTIONS on a resource says which methods it allows (OGC API Features asks for it too).
+    if (req.method === 'OPTIONS' && allowed.length > 0) return reply.status(204).header('allow', [...allowed, 'OPTIONS'].join(', ')).send();
     if (allowed.length > 0 && !allowed.includes(req.method)) {
       if (http.corsOrigins.length > 0) allowed.push('OPTIONS');
       return sendProblem(req, reply, { status: 405, code: 'OperationNotSupported', slug: 'method-not-allowed', detail: `Method ${req.method} is not allowed here (allowed: ${allowed.join(', ')})` }, { allow: allowed.join(', ') });

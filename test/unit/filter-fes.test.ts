@@ -439,8 +439,12 @@ describe('malformed and refused input', () => {
   test('two operators at the top', () =>
     expectFilterError(fes(`<fes:PropertyIsNull><fes:ValueReference>a</fes:ValueReference></fes:PropertyIsNull><fes:PropertyIsNull><fes:ValueReference>b</fes:ValueReference></fes:PropertyIsNull>`), /exactly one operator/));
   test('unknown operator', () => expectFilterError(fes(`<fes:PropertyIsSimilar/>`), /Unsupported filter operator fes:PropertyIsSimilar/));
-  test('temporal operator', () =>
-    expectFilterError(fes(`<fes:After><fes:ValueReference>d</fes:ValueReference><fes:Literal>2020-01-01</fes:Literal></fes:After>`), /Temporal operator After is not supported/));
+  test('temporal operator that needs a period-valued property', () =>
+    expectFilterError(fes(`<fes:Meets><fes:ValueReference>d</fes:ValueReference><fes:Literal>2020-01-01</fes:Literal></fes:Meets>`), /Temporal operator Meets is not supported/));
+  test('temporal operator read (FES 2.0 §7.9)', () =>
+    expect(parseFesFilterText(fes(`<fes:During><fes:ValueReference>d</fes:ValueReference><gml:TimePeriod><gml:beginPosition>2020-01-01</gml:beginPosition><gml:endPosition>2020-02-01T10:00:00</gml:endPosition></gml:TimePeriod></fes:During>`))).toEqual({
+      kind: 'timeOp', op: 'During', property: 'd', begin: { date: '2020-01-01' }, end: { instant: '2020-02-01T10:00:00Z' },
+    }));
   test('comparison with one operand', () =>
     expectFilterError(fes(`<fes:PropertyIsEqualTo><fes:ValueReference>a</fes:ValueReference></fes:PropertyIsEqualTo>`), /exactly two expressions/));
   test('bad matchCase', () =>

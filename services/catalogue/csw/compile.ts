@@ -96,6 +96,7 @@ export function compileFilter(f: Filter, ctx: CompileContext): string {
       return f.op === 'dwithin' ? `coalesce(${test}, false)` : `(NOT coalesce(${test}, true))`;
     }
     case 'temporal':
+    case 'timeOp':
       return fail('temporal filters are not supported by the catalogue');
     case 'resourceId':
       return `(r.identifier = ANY(${ctx.params.add(f.ids, 'text[]')}))`;

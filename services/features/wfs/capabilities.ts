@@ -13,6 +13,8 @@ import { ADVERTISED } from './output-formats.js';
 import type { WfsContext } from './context.js';
 import type { WfsVersion } from './request.js';
 import { SUPPORTED_VERSIONS } from './request.js';
+import { RESOLVE_VALUES } from './kvp-reader.js';
+import { TEMPORAL_OPERATORS } from '../../../src/filter/ast.js';
 
 const SPATIAL_OPS = ['BBOX', 'Equals', 'Disjoint', 'Intersects', 'Touches', 'Crosses', 'Within', 'Contains', 'Overlaps', 'DWithin', 'Beyond'];
 const COMPARISON_OPS = ['PropertyIsEqualTo', 'PropertyIsNotEqualTo', 'PropertyIsLessThan', 'PropertyIsGreaterThan', 'PropertyIsLessThanOrEqualTo', 'PropertyIsGreaterThanOrEqualTo', 'PropertyIsLike', 'PropertyIsNull', 'PropertyIsNil', 'PropertyIsBetween'];
@@ -81,8 +83,8 @@ function capabilities20(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += '<ows:OperationsMetadata>';
   s += operation(ctx, 'GetCapabilities', { AcceptVersions: SUPPORTED_VERSIONS, AcceptFormats: ['text/xml'], Sections: ['ServiceIdentification', 'ServiceProvider', 'OperationsMetadata', 'FeatureTypeList', 'Filter_Capabilities'] });
   s += operation(ctx, 'DescribeFeatureType', { outputFormat: ['application/gml+xml; version=3.2', 'text/xml; subtype=gml/3.2.1', 'text/xml; subtype=gml/3.1.1'] });
-  s += operation(ctx, 'GetFeature', { outputFormat: formats, resultType: ['results', 'hits'] });
-  s += operation(ctx, 'GetPropertyValue', { resolve: ['none'] });
+  s += operation(ctx, 'GetFeature', { outputFormat: formats, resultType: ['results', 'hits'], resolve: RESOLVE_VALUES });
+  s += operation(ctx, 'GetPropertyValue', { resolve: RESOLVE_VALUES });
   s += operation(ctx, 'ListStoredQueries');
   s += operation(ctx, 'DescribeStoredQueries');
   s += `<ows:Parameter name="version"><ows:AllowedValues><ows:Value>2.0.0</ows:Value><ows:Value>1.1.0</ows:Value><ows:Value>1.0.0</ows:Value></ows:AllowedValues></ows:Parameter>`;
@@ -128,7 +130,7 @@ function capabilities20(ctx: WfsContext, extents: (Bbox | null)[]): string {
     ['ImplementsStandardFilter', 'TRUE'],
     ['ImplementsMinSpatialFilter', 'TRUE'],
     ['ImplementsSpatialFilter', 'TRUE'],
-    ['ImplementsMinTemporalFilter', 'FALSE'],
+    ['ImplementsMinTemporalFilter', 'TRUE'],
     ['ImplementsTemporalFilter', 'FALSE'],
     ['ImplementsVersionNav', 'FALSE'],
     ['ImplementsSorting', 'TRUE'],
@@ -144,6 +146,12 @@ function capabilities20(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += '</fes:ComparisonOperators></fes:Scalar_Capabilities>';
   s += `<fes:Spatial_Capabilities><fes:GeometryOperands>${GEOMETRY_OPERANDS.map((g) => `<fes:GeometryOperand name="${g}"/>`).join('')}</fes:GeometryOperands>`;
   s += `<fes:SpatialOperators>${SPATIAL_OPS.map((o) => `<fes:SpatialOperator name="${o}"/>`).join('')}</fes:SpatialOperators></fes:Spatial_Capabilities>`;
+  // FES 2.0 §7.9, Table 1: During is the minimum temporal filter; the operators below are evaluated on date
+  // and timestamp properties (the rest need period-valued properties, so ImplementsTemporalFilter stays FALSE).
+  s += '<fes:Temporal_Capabilities><fes:TemporalOperands><fes:TemporalOperand name="gml:TimeInstant"/><fes:TemporalOperand name="gml:TimePeriod"/></fes:TemporalOperands>';
+  // AnyInteracts is evaluated but not listed: the FES 2.0.0 schema's TemporalOperatorNameType lacks it (an
+  // erratum: fes:AnyInteracts is an element of temporal.xsd), and the capabilities must validate.
+  s += `<fes:TemporalOperators>${TEMPORAL_OPERATORS.filter((o) => o !== 'AnyInteracts').map((o) => `<fes:TemporalOperator name="${o}"/>`).join('')}</fes:TemporalOperators></fes:Temporal_Capabilities>`;
   s += '</fes:Filter_Capabilities></wfs:WFS_Capabilities>\n';
   return s;
 }

@@ -57,6 +57,7 @@ export function wfsPlanError(e: PlanError): OgcError {
 }
 
 export function planQuery(ctx: WfsContext, layer: Layer, q: WfsQuery, version: WfsVersion): FeatureQuery {
+  if (q.filter) refuseForeignResourceIds(ctx, layer, q.filter);
   const outputCrs = outputCrsFor(ctx, layer, q.srsName, version);
   const filters: Filter[] = [];
   if (q.filter) filters.push(q.filter);
@@ -75,6 +76,29 @@ export function planQuery(ctx: WfsContext, layer: Layer, q: WfsQuery, version: W
   } catch (e) {
     throw e instanceof PlanError ? wfsPlanError(e) : e;
   }
+}
+
+/**
+ * ISO 19142 §7.9.2.4.1 / FES 2.0 §7.11: a resource id that names a feature of another feature type than the
+ * query's is InvalidParameterValue (locator resourceId); an id of the query's type that does not exist stays
+ * an empty result. Ids are `<type>.<local id>` (the gml:id this server writes); a bare id names no type.
+ */
+function refuseForeignResourceIds(ctx: WfsContext, layer: Layer, f: Filter): void {
+  const walk = (n: Filter): void => {
+    if (n.kind === 'resourceId') {
+      for (const id of n.ids) {
+        const dot = id.lastIndexOf('.');
+        if (dot <= 0) continue;
+        const prefix = id.slice(0, dot);
+        const type = prefix.includes(':') ? prefix.slice(prefix.indexOf(':') + 1) : prefix;
+        if (type !== layer.name && ctx.layers.some((l) => l.name === type)) {
+          throw invalid('resourceId', `Resource id ${id.slice(0, 80)} names a feature of type ${type}, not of the query's type ${layer.name}`);
+        }
+      }
+    } else if (n.kind === 'and' || n.kind === 'or') n.operands.forEach(walk);
+    else if (n.kind === 'not') walk(n.operand);
+  };
+  walk(f);
 }
 
 export function encodeTarget(ctx: WfsContext, q: FeatureQuery, swapXY: boolean, idPrefix: string): EncodeTarget {

@@ -22,6 +22,9 @@ import {
 /** Resolves a client type name (any prefix, namespace bindings) to a layer name, or undefined. */
 export type TypeNameResolver = (qname: string, namespaces: Map<string, string>) => string | undefined;
 
+/** Values of the resolve parameter this server supports (advertised on GetFeature and GetPropertyValue). */
+export const RESOLVE_VALUES = ['none', 'local'];
+
 const OPERATIONS = ['GetCapabilities', 'DescribeFeatureType', 'GetFeature', 'GetPropertyValue', 'ListStoredQueries', 'DescribeStoredQueries'] as const;
 
 export function negotiateVersion(acceptVersions: string[]): WfsVersion {
@@ -112,10 +115,14 @@ export function readWfsKvp(kvp: Kvp, resolveType: TypeNameResolver): WfsRequest 
   refuseUnknownKeys(kvp, WFS_PARAMETERS, 'WFS');
   const language = kvp.value('FILTER_LANGUAGE');
   if (language && !FES_LANGUAGES.includes(language)) throw new OgcError('OptionNotSupported', `FILTER_LANGUAGE ${language.slice(0, 80)} is not supported (FES 2.0 only)`, 'FILTER_LANGUAGE');
+  // ISO 19142 §7.6.4: features here hold no references, so resolving `local` ones is done by doing nothing;
+  // remote resolution is not implemented (ImplementsRemoteResolve FALSE).
   const resolve = kvp.value('RESOLVE');
-  if (resolve && resolve.toLowerCase() !== 'none') throw new OgcError('OptionNotSupported', 'Resolution of references (RESOLVE) is not supported', 'RESOLVE');
+  if (resolve && !RESOLVE_VALUES.includes(resolve.toLowerCase())) throw new OgcError('OptionNotSupported', `RESOLVE=${resolve.slice(0, 20)} is not supported (supported: ${RESOLVE_VALUES.join(', ')})`, 'resolve');
+  // OGC 06-121r3 §11.4 / ISO 19142 §7.6.1: SERVICE is mandatory in KVP requests.
   const service = kvp.value('SERVICE');
-  if (service && service.toUpperCase() !== 'WFS') throw invalid('service', `Service ${service} is not WFS`);
+  if (service === undefined) throw missing('service');
+  if (service.toUpperCase() !== 'WFS') throw invalid('service', `Service ${service} is not WFS`);
   const requestName = kvp.value('REQUEST');
   if (!requestName) throw missing('request');
   const op = OPERATIONS.find((o) => o.toLowerCase() === requestName.toLowerCase());

@@ -7,7 +7,7 @@ import { XmlBusyError } from '../../../src/xml/parse-pool.js';
 import { parseXml, child, children, resolveQName, serializeXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
-import { negotiateVersion, checkVersion, parseNonNegativeInt, type TypeNameResolver } from './kvp-reader.js';
+import { negotiateVersion, checkVersion, parseNonNegativeInt, RESOLVE_VALUES, type TypeNameResolver } from './kvp-reader.js';
 import { GET_FEATURE_BY_ID, GET_FEATURE_BY_ID_URI, type WfsRequest, type WfsQuery } from './request.js';
 
 /** The request body as text, or already parsed (the service parses large bodies off the event loop). */
@@ -20,6 +20,8 @@ export function readWfsXml(body: string | XmlElement, resolveType: TypeNameResol
   }
   const service = root.attrs['service'];
   if (service && service.toUpperCase() !== 'WFS') throw invalid('service', `Service ${service} is not WFS`);
+  const resolve = root.attrs['resolve'];
+  if (resolve && !RESOLVE_VALUES.includes(resolve.toLowerCase())) throw new OgcError('OptionNotSupported', `resolve=${resolve.slice(0, 20)} is not supported (supported: ${RESOLVE_VALUES.join(', ')})`, 'resolve');
 
   const resolver = (el: XmlElement, qname: string, locator: string): string => {
     const q = resolveQName(el, qname);
