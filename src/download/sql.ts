@@ -47,7 +47,7 @@ export function planLayer(platform: Platform, layer: Layer, req: ExtractRequest,
       outputCrs: crsRef(req.crs, 'epsg'),
       // A whole extract has no paging: no order to pay for.
       ordered: false,
-      area: area ? { ewkbHex: area.ewkbHex, srid: area.srid, clip: req.clip } : undefined,
+      area: area ? { ewkbHex: area.ewkbHex, srid: area.srid, clip: req.clip, ...(area.spec.kind === 'admin' ? { minShare: platform.config.download.adminMinShare } : {}) } : undefined,
     });
     return { layer, query, area: query.area ? area : undefined, clip: req.clip };
   } catch (e) {

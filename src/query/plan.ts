@@ -46,4 +46,9 @@ export interface QueryArea {
   ewkbHex: string;
   srid: number;
   clip: boolean;
+  /**
+   * Polygon features with less than this share of their area inside are left out (boundary slivers between
+   * reference tables of different origins; set for administrative units). Unset: any intersection counts.
+   */
+  minShare?: number;
 }
