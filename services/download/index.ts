@@ -17,6 +17,7 @@ import { DownloadError } from '../../src/download/errors.js';
 import { contentDisposition, queryOf, sendProblem } from './http.js';
 import { QUERY_PARAMETERS, requestFromJson, requestFromQuery, type ExtractRequest } from '../../src/download/request.js';
 import { prepareExtract } from '../../src/download/estimate.js';
+import { measuredEstimate } from '../../src/download/estimate-sample.js';
 import { buildPreparedExtract, isStreamable, openEncodedLayer } from '../../src/download/extract.js';
 import { FORMATS } from '../../src/download/formats.js';
 import { logDownload } from '../../src/download/usage.js';
@@ -95,7 +96,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
   const estimate = async (req: FastifyRequest, reply: FastifyReply) => {
     try {
       const p = await prepareExtract(platform, readRequest(req), callerOf(req));
-      return reply.type('application/json').send(p.estimate);
+      return reply.type('application/json').send(await measuredEstimate(platform, p));
     } catch (e) {
       return sendProblem(req, reply, e);
     }

@@ -28,7 +28,8 @@ import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { DownloadError } from '../../src/download/errors.js';
 import { contentDisposition, queryOf, sendProblem } from './http.js';
 import { requestFromJson } from '../../src/download/request.js';
-import { estimateExtract } from '../../src/download/estimate.js';
+import { prepareExtract } from '../../src/download/estimate.js';
+import { measuredEstimate } from '../../src/download/estimate-sample.js';
 import { logDownload } from '../../src/download/usage.js';
 import { enqueueWithinQuota, getJob, QuotaExceeded, requestCancel, type JobRow } from '../../src/download/jobs/queue.js';
 import { linkSecret, resultLink, verify } from '../../src/download/jobs/signed-link.js';
@@ -127,7 +128,7 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
       const extractReq = requestFromJson(req.body);
       // Unknown layers, bad areas, over-limit extracts fail here, before anything is queued.
       if (extractReq.notify?.webhook) await checkWebhook(platform, extractReq.notify.webhook);
-      const estimate = await estimateExtract(platform, extractReq, principal);
+      const estimate = await measuredEstimate(platform, await prepareExtract(platform, extractReq, principal));
       const b = base(req);
       // 256 random bits: a hash without salt or stretching is enough to keep it secret at rest.
       const cancelToken = randomBytes(32).toString('base64url');

@@ -68,7 +68,6 @@ async function avgRowBytes(platform: Platform, layer: Layer): Promise<number> {
 
 export async function prepareExtract(platform: Platform, req: ExtractRequest, principal: Principal = ANONYMOUS): Promise<PreparedExtract> {
   const format = FORMATS.find((f) => f.id === req.format)!;
-  const dl = platform.config.download;
   if (!platform.crs.offered.includes(req.crs)) throw new DownloadError(400, 'unknown-crs', `EPSG:${req.crs} is not offered (offered: ${platform.crs.offered.map((s) => `EPSG:${s}`).join(', ')})`, 'crs');
   if (format.fixedSrid && req.crs !== format.fixedSrid) throw new DownloadError(400, 'invalid-parameter', `${format.title} is always in EPSG:${format.fixedSrid}`, 'crs');
   const layers: Layer[] = [];
@@ -114,6 +113,13 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
     throw new DownloadError(422, 'area-outside-data', `The area (${area.label}) holds no feature of ${vectors.map((v) => v.layer.name).join(', ')}`, area.spec.kind === 'admin' ? area.spec.unit : area.spec.kind);
   }
 
+  const estimate = summarise(platform, estimates, format, req, area);
+  return { req, format, area, vectors, rasters, estimate };
+}
+
+/** Totals, hard limits (an error over them) and the direct/deferred decision with the limit that made it. */
+export function summarise(platform: Platform, estimates: LayerEstimate[], format: OutputFormat, req: ExtractRequest, area: ResolvedArea | undefined): Estimate {
+  const dl = platform.config.download;
   const features = estimates.reduce((s, e) => s + e.features, 0);
   const bytes = estimates.reduce((s, e) => s + e.bytes, 0);
   const limits = { directMaxFeatures: dl.directMaxFeatures, directMaxBytes: dl.directMaxBytes, maxFeatures: dl.maxFeatures, maxBytes: dl.maxBytes };
@@ -131,7 +137,7 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
     mode = 'deferred';
     limit = { name: 'rasterDirectMaxPixels', value: dl.rasterDirectMaxPixels };
   }
-  const estimate: Estimate = {
+  return {
     layers: estimates,
     ...(rasterPixels ? { pixels: rasterPixels } : {}),
     features,
@@ -143,9 +149,6 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
     crs: `EPSG:${req.crs}`,
     ...(area ? { area: area.label } : {}),
   };
-  return { req, format, area, vectors, rasters, estimate };
 }
 
-export async function estimateExtract(platform: Platform, req: ExtractRequest, principal: Principal = ANONYMOUS): Promise<Estimate> {
-  return (await prepareExtract(platform, req, principal)).estimate;
-}
+
