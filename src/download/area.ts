@@ -9,6 +9,7 @@ import type { AreaSpec } from './request.js';
 import { DownloadError } from './errors.js';
 import { quoteIdent } from '../db/identifiers.js';
 import { MAX_GEOMETRY_VERTICES as MAX_VERTICES } from '../ogc/limits.js';
+import { areaOfUse } from '../crs/facts.js';
 
 export interface ResolvedArea {
   spec: AreaSpec;
@@ -58,17 +59,61 @@ const DESCRIBE = (g: string) => `
     FROM (SELECT ${g} AS g) s,
          LATERAL (SELECT ST_Transform(ST_Envelope(ST_Segmentize(g, GREATEST(ST_XMax(g) - ST_XMin(g), ST_YMax(g) - ST_YMin(g)) / 32 + 1e-9)), 4326) AS b) e`;
 
+/**
+ * Coordinates that do not fit their CRS are the commonest mistake with areas (Lambert-93 metres sent without
+ * `polygon-crs`, read as degrees; degrees sent with `bbox-crs=EPSG:2154`): they are refused with the figures,
+ * not transformed into nonsense or into PostGIS's "latitude or longitude exceeded limits". The test is the CRS's
+ * EPSG area of use, widened by half its size on every side (an area may reach beyond a projection's
+ * official extent, offshore or over a border, and still be meaningful).
+ */
+async function checkFitsCrs(platform: Platform, box: { xmin: number; ymin: number; xmax: number; ymax: number }, srid: number, locator: string): Promise<void> {
+  await platform.crs.prepare([srid]);
+  const area = areaOfUse(srid);
+  if (!area) return;
+  let a;
+  try {
+    a = srid === 4326 ? area : platform.crs.transformBbox(area, 4326, srid);
+  } catch {
+    return;
+  }
+  const w = srid === 4326 ? 0 : (a.maxx - a.minx) / 2;
+  const h = srid === 4326 ? 0 : (a.maxy - a.miny) / 2;
+  const fits = box.xmin >= a.minx - w && box.xmax <= a.maxx + w && box.ymin >= a.miny - h && box.ymax <= a.maxy + h;
+  if (!fits) {
+    const r = (n: number) => (Math.abs(n) >= 1000 ? Math.round(n) : Math.round(n * 1e4) / 1e4);
+    const crsName = locator.endsWith('-crs') ? locator : `${locator}-crs`;
+    throw new DownloadError(
+      400,
+      'invalid-area',
+      `The ${locator} coordinates (x ${r(box.xmin)} to ${r(box.xmax)}, y ${r(box.ymin)} to ${r(box.ymax)}) do not fit EPSG:${srid} (${platform.crs.name(srid)}: x ${r(a.minx)} to ${r(a.maxx)}, y ${r(a.miny)} to ${r(a.maxy)}). Are they in another CRS? Say which with ${crsName} (e.g. EPSG:2154 for Lambert-93 metres, EPSG:4326 for longitude/latitude).`,
+      locator,
+    );
+  }
+}
+
+/** The x/y extent of a polygon as written (GeoJSON or WKT), without any transformation. */
+async function rawExtent(platform: Platform, spec: Extract<AreaSpec, { kind: 'polygon' }>): Promise<{ xmin: number; ymin: number; xmax: number; ymax: number } | undefined> {
+  const expr = spec.geojson !== undefined ? 'ST_GeomFromGeoJSON($1::text)' : 'ST_GeomFromText($1::text)';
+  const value = spec.geojson !== undefined ? JSON.stringify(spec.geojson) : spec.wkt;
+  const { rows } = await platform.pool.query(`SELECT ST_XMin(g) AS xmin, ST_YMin(g) AS ymin, ST_XMax(g) AS xmax, ST_YMax(g) AS ymax FROM (SELECT ${expr} AS g) s`, [value]);
+  return rows[0] && rows[0].xmin !== null ? rows[0] : undefined;
+}
+
 export async function resolveArea(platform: Platform, spec: AreaSpec): Promise<ResolvedArea> {
   let row: GeometryRow | undefined;
   let label: string;
   try {
     if (spec.kind === 'bbox') {
       checkCrs(platform, spec.crs, 'bbox-crs');
+      const [x0, y0, x1, y1] = spec.bbox;
+      await checkFitsCrs(platform, { xmin: x0, ymin: y0, xmax: x1, ymax: y1 }, spec.crs, 'bbox');
       const [a, b, c, d] = spec.bbox;
       row = (await platform.pool.query<GeometryRow>(DESCRIBE('ST_MakeEnvelope($1::float8, $2::float8, $3::float8, $4::float8, $5::int)'), [a, b, c, d, spec.crs])).rows[0];
       label = `bbox ${spec.bbox.join(',')} (EPSG:${spec.crs})`;
     } else if (spec.kind === 'polygon') {
       checkCrs(platform, spec.crs, 'polygon-crs');
+      const extent = await rawExtent(platform, spec);
+      if (extent) await checkFitsCrs(platform, extent, spec.crs, 'polygon');
       if (spec.geojson !== undefined) {
         const g = spec.geojson as { type?: unknown; geometry?: unknown };
         // A GeoJSON Feature is accepted for its geometry.
