@@ -118,6 +118,7 @@ export async function jobRoutes(app: FastifyInstance, opts: { platform: Platform
     }
     if (job.state === 'expired' && job.expires_at) doc.expired = job.expires_at.toISOString();
     if (job.error) doc.error = job.error;
+    if (job.notification) doc.notification = job.notification;
     return doc;
   }
 

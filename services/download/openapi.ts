@@ -134,6 +134,7 @@ export function downloadOpenApi(base: string, platform: Platform): Record<string
               properties: { href: { type: 'string' }, expires: { type: 'string', format: 'date-time' }, filename: { type: 'string' }, mediaType: { type: 'string' }, bytes: { type: 'integer' }, features: { type: 'integer' }, layers: { type: 'object', additionalProperties: { type: 'integer' } } },
             },
             error: { type: 'string', description: 'When failed: the reason' },
+            notification: { type: 'object', description: 'Outcome of the e-mail and webhook notification of a finished job, per channel: state sent|failed, at, reason', additionalProperties: { type: 'object', properties: { state: { type: 'string', enum: ['sent', 'failed'] }, at: { type: 'string', format: 'date-time' }, reason: { type: 'string' } } } },
             expired: { type: 'boolean' },
           },
         },

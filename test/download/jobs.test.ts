@@ -157,6 +157,15 @@ beforeAll(async () => {
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    // A mailbox the server refuses, as a real one does for an unknown address (issue 12: visible on the job).
+    onRcptTo(address, _session, cb) {
+      if (address.address.startsWith('refused@')) {
+        const err = new Error('5.1.1 No such user') as Error & { responseCode: number };
+        err.responseCode = 550;
+        return cb(err);
+      }
+      cb();
+    },
     onData(stream, session, cb) {
       let body = '';
       stream.on('data', (d: Buffer) => (body += d.toString('utf8')));
@@ -250,9 +259,28 @@ describe('deferred download jobs', () => {
     const hook = await waitFor('the webhook', async () => hooks.find((h) => h.id === id));
     expect(hook).toMatchObject({ id, state: 'done', link: done.result!.href, expires: done.result!.expires, bytes: done.result!.bytes });
 
+    // Issue 12: the notification's outcome is on the job.
+    const notified = await waitFor('the notification outcome', async () => ((await status(id)) as Status & { notification?: Record<string, { state: string }> }).notification);
+    expect(notified).toMatchObject({ email: { state: 'sent' }, webhook: { state: 'sent' } });
+
     doneId = id;
     doneHref = done.result!.href;
     doneToken = token;
+    await stopWorker(w);
+  });
+
+  it('an e-mail the mail server refuses is visible on the job, with a reason and no server detail (issue 12)', async () => {
+    const { id } = await submit({ layer: 'epci', format: 'geojson', notify: { email: 'refused@example.org', webhook: hookUrl } });
+    const w = startWorker();
+    const s = await waitFor('the notification outcome', async () => {
+      const doc = (await status(id)) as Status & { notification?: Record<string, { state: string; reason?: string; at: string }> };
+      return doc.notification ? doc : undefined;
+    });
+    expect(s.state).toBe('done');
+    expect(s.notification!.email).toMatchObject({ state: 'failed', reason: 'the mail server refused the address (SMTP 550)' });
+    expect(Number.isNaN(Date.parse(s.notification!.email!.at))).toBe(false);
+    expect(s.notification!.webhook).toMatchObject({ state: 'sent' });
+    expect(JSON.stringify(s.notification)).not.toMatch(/127\.0\.0\.1|No such user|Error/);
     await stopWorker(w);
   });
 

@@ -70,10 +70,56 @@ export async function notifyJob(platform: Platform, job: JobRow, log: NotifyLog)
   if (!notify || (!notify.email && !notify.webhook)) return;
   if (!(await takeNotification(platform.pool, job.id).catch(() => false))) return;
   const m = await jobMessage(platform, job);
+  const outcome: Record<string, ChannelOutcome> = {};
   const sends: Promise<void>[] = [];
-  if (notify.email) sends.push(sendMail(platform, notify.email, m).then(() => log.info({ job: job.id, to: notify.email }, 'job notification e-mail sent'), (err) => log.warn({ job: job.id, err: String(err) }, 'job notification e-mail failed')));
-  if (notify.webhook) sends.push(postWebhook(webhookPolicy(platform), notify.webhook, m).then(() => log.info({ job: job.id, url: notify.webhook }, 'job webhook delivered'), (err) => log.warn({ job: job.id, err: err instanceof OutboundError ? err.detail : String(err) }, 'job webhook failed')));
+  if (notify.email) {
+    sends.push(
+      sendMail(platform, notify.email, m).then(
+        () => {
+          outcome.email = { state: 'sent', at: new Date().toISOString() };
+          log.info({ job: job.id, to: notify.email }, 'job notification e-mail sent');
+        },
+        (err) => {
+          outcome.email = { state: 'failed', at: new Date().toISOString(), reason: mailFailure(err) };
+          log.warn({ job: job.id, err: String(err) }, 'job notification e-mail failed');
+        },
+      ),
+    );
+  }
+  if (notify.webhook) {
+    sends.push(
+      postWebhook(webhookPolicy(platform), notify.webhook, m).then(
+        () => {
+          outcome.webhook = { state: 'sent', at: new Date().toISOString() };
+          log.info({ job: job.id, url: notify.webhook }, 'job webhook delivered');
+        },
+        (err) => {
+          const reason = err instanceof OutboundError ? err.detail : 'the webhook could not be delivered';
+          outcome.webhook = { state: 'failed', at: new Date().toISOString(), reason };
+          log.warn({ job: job.id, err: err instanceof OutboundError ? err.detail : String(err) }, 'job webhook failed');
+        },
+      ),
+    );
+  }
   await Promise.all(sends);
+  await platform.pool.query('UPDATE sdi.jobs SET notification = $2::jsonb WHERE id = $1', [job.id, JSON.stringify(outcome)]).catch((err) => log.warn({ job: job.id, err: String(err) }, 'notification outcome not recorded'));
+}
+
+/** What the requester may see of a notification (no SMTP host, credentials or server text beyond a reply code). */
+export interface ChannelOutcome {
+  state: 'sent' | 'failed';
+  at: string;
+  reason?: string;
+}
+
+/** A short reason for a failed e-mail, from nodemailer's error codes (EENVELOPE, ECONNECTION, EAUTH…). */
+function mailFailure(err: unknown): string {
+  const e = err as { code?: string; responseCode?: number; message?: string };
+  if (e?.message?.startsWith('no SMTP settings')) return 'the platform has no mail server configured';
+  if (e?.code === 'EENVELOPE') return `the mail server refused the address${e.responseCode ? ` (SMTP ${e.responseCode})` : ''}`;
+  if (e?.code === 'EAUTH') return 'the platform could not sign in to its mail server';
+  if (e?.code === 'ECONNECTION' || e?.code === 'ETIMEDOUT' || e?.code === 'ESOCKET' || e?.code === 'EDNS') return 'the mail server could not be reached';
+  return `the e-mail could not be sent${e?.responseCode ? ` (SMTP ${e.responseCode})` : ''}`;
 }
 
 async function sendMail(platform: Platform, to: string, m: JobMessage): Promise<void> {

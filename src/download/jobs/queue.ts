@@ -48,6 +48,8 @@ export interface JobRow {
   expires_at: Date | null;
   cancel_requested: boolean;
   notified_at: Date | null;
+  /** Outcome per channel of the finished job's notification (migration 0021). */
+  notification: Record<string, { state: string; at: string; reason?: string }> | null;
   /** Address of the client that asked (migration 0012), for the per-client quota of anonymous callers. */
   client_ip: string | null;
   /** Hex SHA-256 of the job's secret cancel token (the token itself is never stored). */
