@@ -30,6 +30,7 @@ export function downloadOpenApi(base: string, platform: Platform): Record<string
     q('filter', 'CQL2 text attribute filter'),
     q('csv-geometry', 'CSV only: wkt (default) or xy columns', { type: 'string', enum: ['wkt', 'xy'] }),
     q('zip', 'Always deliver a zip with metadata and README', { type: 'boolean' }),
+    q('split', 'GeoPackage baskets: one file per layer instead of one GeoPackage with a table per layer (default false)', { type: 'boolean' }),
   ];
   const problem = { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
   const body = { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DownloadRequest' } } } };

@@ -84,11 +84,14 @@ export async function buildPreparedExtract(platform: Platform, p: PreparedExtrac
   const files: Array<{ path: string; name: string }> = [];
   let done = 0;
   const progress = (fraction: number) => opts.onProgress?.(Math.min(0.99, (done + fraction) / total));
+  // A GeoPackage basket is one GeoPackage with a table per layer (what GIS users expect of the format), unless
+  // the request asks for one file per layer (split=true).
+  const shared = format.id === 'gpkg' && p.vectors.length > 1 && !p.req.split ? `extraction.${format.extension}` : undefined;
   for (const plan of p.vectors) {
     checkAborted(opts.signal);
-    const w = await writeVectorLayer(platform, plan, format, p.req, layersDir, opts.signal, progress);
+    const w = await writeVectorLayer(platform, plan, format, p.req, layersDir, opts.signal, progress, shared);
     features[plan.layer.name] = w.features;
-    files.push(...w.files);
+    for (const f of w.files) if (!files.some((x) => x.path === f.path)) files.push(f);
     done++;
   }
   for (const name of p.rasters) {
@@ -178,6 +181,7 @@ async function writeVectorLayer(
   dir: string,
   signal: AbortSignal | undefined,
   progress: (f: number) => void,
+  sharedFile?: string,
 ): Promise<{ features: number; files: Array<{ path: string; name: string }> }> {
   const base = plan.layer.name;
   if (format.id === 'geojson' || format.id === 'csv') {
@@ -213,7 +217,7 @@ async function writeVectorLayer(
     const onAbort = () => void platform.pool.query('SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [appName]).catch(() => undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await gdalTranslate(platform, plan, format, req, sql, appName, dir, signal, progress);
+      return await gdalTranslate(platform, plan, format, req, sql, appName, dir, signal, progress, sharedFile);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -261,6 +265,7 @@ async function gdalTranslate(
   dir: string,
   signal: AbortSignal | undefined,
   progress: (f: number) => void,
+  sharedFile?: string,
 ): Promise<{ features: number; files: Array<{ path: string; name: string }> }> {
   const gdal = (await import('gdal-async')).default as typeof gdalTypes;
   const base = plan.layer.name;
@@ -269,16 +274,19 @@ async function gdalTranslate(
   const src = await gdal.openAsync(`${gdalPgConnection(platform.config.databaseUrl)} application_name='${appName}' tables='sdi.settings'`, 'r', ['PostgreSQL']).catch((e: unknown) => {
     throw new Error('Connection terminated: the extraction could not open its database session', { cause: e });
   });
-  const out = join(dir, `${base}.${format.extension}`);
+  const out = join(dir, sharedFile ?? `${base}.${format.extension}`);
+  const { existsSync } = await import('node:fs');
+  const appending = sharedFile !== undefined && existsSync(out);
   let features = 0;
   try {
-    const args = ['-f', format.driver, '-nln', base, '-sql', sql];
+    // Appending a table to the basket's GeoPackage: -update opens it; the dataset options were given at creation.
+    const args = [...(appending ? ['-update'] : ['-f', format.driver]), '-nln', base, '-sql', sql];
     if (plan.layer.geometry) {
       args.push('-a_srs', `EPSG:${req.crs}`);
       const gt = GDAL_GEOMETRY_TYPE[plan.layer.geometry.type.toUpperCase()];
       if (gt) args.push('-nlt', gt);
     }
-    for (const o of format.datasetOptions) args.push('-dsco', o);
+    if (!appending) for (const o of format.datasetOptions) args.push('-dsco', o);
     for (const o of format.layerOptions) args.push('-lco', o);
     if (format.id === 'gpkg') args.push('-gt', '65536');
     // No progress callback: to report progress GDAL first counts the rows of the statement, i.e. runs the whole
@@ -287,7 +295,7 @@ async function gdalTranslate(
     void progress;
     const ds = await gdal.vectorTranslateAsync(out, src, args);
     try {
-      features = ds.layers.count() ? ds.layers.get(0).features.count() : 0;
+      features = ds.layers.count() ? ds.layers.get(sharedFile ? base : 0).features.count() : 0;
     } finally {
       ds.close();
     }
@@ -303,6 +311,7 @@ async function gdalTranslate(
     src.close();
   }
   checkAborted(signal);
+  if (sharedFile) return { features, files: [{ path: out, name: sharedFile }] };
   const { readdir } = await import('node:fs/promises');
   const names = (await readdir(dir)).filter((f) => f === `${base}.${format.extension}` || f.startsWith(`${base}.`));
   return { features, files: names.map((name) => ({ path: join(dir, name), name })) };

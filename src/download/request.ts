@@ -39,6 +39,8 @@ export interface ExtractRequest {
   filter?: string;
   /** Always deliver one zip (layer files + metadata + README), even for one single-file layer. */
   zip: boolean;
+  /** GeoPackage baskets: one file per layer instead of one GeoPackage holding a table per layer. */
+  split?: boolean;
   /** CSV only: geometry as WKT (default) or as x/y columns. */
   csvGeometry?: 'wkt' | 'xy';
   notify?: Notification;
@@ -47,9 +49,9 @@ export interface ExtractRequest {
 const BAD = (locator: string, detail: string) => new DownloadError(400, 'invalid-parameter', detail, locator);
 
 /** Query parameters of GET /download/extract and /download/estimate; any other is refused (issue 13). */
-export const QUERY_PARAMETERS = ['layer', 'layers', 'format', 'f', 'crs', 'bbox', 'bbox-crs', 'polygon', 'polygon-crs', ...ADMIN_UNIT_KINDS, 'clip', 'mode', 'filter', 'filter-lang', 'zip', 'csv-geometry'] as const;
+export const QUERY_PARAMETERS = ['layer', 'layers', 'format', 'f', 'crs', 'bbox', 'bbox-crs', 'polygon', 'polygon-crs', ...ADMIN_UNIT_KINDS, 'clip', 'mode', 'filter', 'filter-lang', 'zip', 'csv-geometry', 'split'] as const;
 /** Properties of the JSON body (schemas/download-request.schema.json, additionalProperties: false). */
-export const BODY_PROPERTIES = ['layers', 'layer', 'format', 'crs', 'area', 'clip', 'filter', 'filter-lang', 'csv-geometry', 'csvGeometry', 'zip', 'notify'] as const;
+export const BODY_PROPERTIES = ['layers', 'layer', 'format', 'crs', 'area', 'clip', 'filter', 'filter-lang', 'csv-geometry', 'csvGeometry', 'zip', 'split', 'notify'] as const;
 export const AREA_PROPERTIES = ['bbox', 'polygon', 'crs', ...ADMIN_UNIT_KINDS] as const;
 
 function refuseUnknown(keys: Iterable<string>, known: readonly string[], where: string, prefix = ''): void {
@@ -190,6 +192,7 @@ export function requestFromQuery(q: Record<string, string | undefined>): Extract
     'filter-lang': lower['filter-lang'],
     zip: lower.zip,
     'csv-geometry': lower['csv-geometry'],
+    split: lower.split,
   });
 }
 
@@ -206,6 +209,7 @@ export function requestFromJson(body: unknown): ExtractRequest {
   if (area.crs !== undefined && typeof area.crs !== 'string') throw BAD('area.crs', 'area.crs must be a string such as "EPSG:4326"');
   if (b.clip !== undefined && typeof b.clip !== 'boolean') throw BAD('clip', 'clip must be true or false (a JSON boolean)');
   if (b.zip !== undefined && typeof b.zip !== 'boolean') throw BAD('zip', 'zip must be true or false (a JSON boolean)');
+  if (b.split !== undefined && typeof b.split !== 'boolean') throw BAD('split', 'split must be true or false (a JSON boolean)');
   const layers = Array.isArray(b.layers) ? b.layers : b.layer !== undefined ? [b.layer] : [];
   return normalise({
     layers: layers.map((x) => (typeof x === 'string' ? x : '')),
@@ -224,6 +228,7 @@ export function requestFromJson(body: unknown): ExtractRequest {
     'filter-lang': b['filter-lang'],
     zip: b.zip,
     'csv-geometry': b['csv-geometry'] ?? b.csvGeometry,
+    split: b.split,
     notify: b.notify,
   });
 }
@@ -254,6 +259,10 @@ function normalise(src: Record<string, unknown>): ExtractRequest {
     if (cg !== 'wkt' && cg !== 'xy') throw BAD('csv-geometry', 'csv-geometry must be wkt or xy');
     if (format.id !== 'csv') throw BAD('csv-geometry', 'csv-geometry applies to format=csv only');
     req.csvGeometry = cg;
+  }
+  if (parseBoolean(src.split, 'split', false)) {
+    if (format.id !== 'gpkg') throw BAD('split', 'split applies to format=gpkg only (the other formats hold one layer per file)');
+    req.split = true;
   }
   if (notify) req.notify = notify;
   return req;

@@ -211,19 +211,35 @@ describe('areas', () => {
 });
 
 describe('baskets and estimates', () => {
-  it('a basket is one zip: one file per layer, each layer ISO record, a README with the licence and the request', async () => {
+  it('a GeoPackage basket is one zip holding one GeoPackage with a table per layer, each layer ISO record, a README with the licence and the request (issue 12)', async () => {
     const r = await download('layers=communes,epci&format=gpkg&crs=EPSG:2154&departement=45');
     expect(r.status).toBe(200);
     expect(r.type).toBe('application/zip');
     const u = join(r.path, '..', 'unzipped');
-    expect(readdirSync(u).sort()).toEqual(['README.txt', 'communes.gpkg', 'epci.gpkg', 'metadata']);
+    expect(readdirSync(u).sort()).toEqual(['README.txt', 'extraction.gpkg', 'metadata']);
     expect(readdirSync(join(u, 'metadata')).sort()).toEqual(['communes.xml', 'epci.xml']);
     expect(readFileSync(join(u, 'metadata', 'communes.xml'), 'utf8')).toMatch(/gmd:MD_Metadata/);
     const readme = readFileSync(join(u, 'README.txt'), 'utf8');
     expect(readme).toMatch(/Licence Ouverte/);
     expect(readme).toMatch(/departement 45 Loiret/);
     expect(readme).toMatch(/layers=communes,epci&format=gpkg/);
+    const gpkg = join(u, 'extraction.gpkg');
+    const tables = execFileSync('ogrinfo', ['-ro', '-q', gpkg], { encoding: 'utf8' });
+    expect(tables.match(/^\d+: \w+/gm)).toEqual(['1: communes', '2: epci']);
+    const countOf = (table: string) => featureCount(execFileSync('ogrinfo', ['-ro', '-so', gpkg, table], { encoding: 'utf8' }));
+    expect(countOf('communes')).toBe(dept45Communes);
+    expect(countOf('epci')).toBeGreaterThan(5);
+  });
+
+  it('split=true: one GeoPackage per layer; split with another format is refused', async () => {
+    const r = await download('layers=communes,epci&format=gpkg&crs=EPSG:2154&departement=45&split=true');
+    expect(r.status).toBe(200);
+    const u = join(r.path, '..', 'unzipped');
+    expect(readdirSync(u).sort()).toEqual(['README.txt', 'communes.gpkg', 'epci.gpkg', 'metadata']);
     expect(featureCount(ogrinfo(join(u, 'communes.gpkg'), ['-so']))).toBe(dept45Communes);
+    const bad = await fetch(`${baseUrl()}/download/extract?layers=communes,epci&format=shp&split=true`);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).parameter).toBe('split');
   });
 
   it('the estimate states count, size, mode and the limit that applies', async () => {
