@@ -28,10 +28,13 @@ import { downloadOpenApi } from './openapi.js';
 import type { Service } from '../../src/server/service.js';
 import { startDownloadWorkers, type DownloadWorkers } from '../../src/download/jobs/worker.js';
 import { startJanitor } from '../../src/download/jobs/janitor.js';
+import { ensureOwnWorkDir } from '../../src/download/work-dir.js';
 
 export const downloadService: Service = {
   name: 'download',
   async routes(app, platform) {
+    // The directory must be this database's before anything is written in it (src/download/work-dir.ts).
+    await ensureOwnWorkDir(platform);
     await app.register(downloadRoutes, { prefix: '/download', platform, mountPath: '/download' });
   },
   // Deferred download jobs: workers in this process (SDI_DOWNLOAD_WORKERS; others may run `app/cli.js

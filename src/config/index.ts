@@ -3,6 +3,8 @@
  * schemas/config.schema.json), then environment variables. Read once at start.
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { projectPath } from '../paths.js';
 
@@ -203,7 +205,8 @@ function defaults(): Config {
       maxBytes: 4 * 1024 * 1024 * 1024,
       rasterDirectMaxPixels: 25_000_000,
       rasterMaxPixels: 1_000_000_000,
-      workDir: projectPath('.sdi', 'downloads'),
+      // Set after the database is known (defaultDownloadDir): one directory per database, outside the checkout.
+      workDir: '',
       resultTtlDays: 10,
       workers: 1,
       jobsPerClient: 5,
@@ -317,10 +320,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.SDI_CORS_ORIGINS !== undefined) h.corsOrigins = env.SDI_CORS_ORIGINS.trim().toLowerCase() === 'none' ? [] : list(env.SDI_CORS_ORIGINS);
   if (env.SDI_CORS_CREDENTIALS !== undefined) h.corsCredentials = env.SDI_CORS_CREDENTIALS === '1' || env.SDI_CORS_CREDENTIALS === 'true';
   checkHttp(h);
+  if (!d.workDir) d.workDir = defaultDownloadDir(cfg.databaseUrl, env);
   if (cfg.baseUrl) cfg.baseUrl = cfg.baseUrl.replace(/\/+$/, '');
   // Only an absolute http(s) URL is a public base URL (vitest, like Vite, puts BASE_URL=/ in the environment).
   if (cfg.baseUrl !== undefined && !/^https?:\/\/[^/]/i.test(cfg.baseUrl)) delete cfg.baseUrl;
   return cfg;
+}
+
+/**
+ * The default download directory: under the user's state directory ($XDG_STATE_HOME, else ~/.local/state), one
+ * per database (host, port, name), so that two deployments on one machine never share it and a clean checkout
+ * holds no results (issue 12). A directory is also stamped with its database at first use (src/download/work-dir.ts).
+ */
+export function defaultDownloadDir(databaseUrl: string, env: NodeJS.ProcessEnv = process.env): string {
+  let key = 'default';
+  try {
+    const u = new URL(databaseUrl);
+    key = `${u.hostname || 'local'}-${u.port || '5432'}-${decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres'}`;
+  } catch {
+    /* not a URL (a libpq keyword string): one shared default */
+  }
+  const state = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(state, 'sdi', 'downloads', key.replace(/[^A-Za-z0-9._-]/g, '_'));
 }
 
 /** Settings Node would refuse, or that would make CORS unsafe, fail at start with a clear message. */

@@ -11,7 +11,7 @@
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, mkdirSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -503,5 +503,49 @@ describe('deferred download jobs', () => {
     const r = await fetch(doneHref);
     expect(r.status).toBe(410);
     expect(r.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  const janitor = (dir: string) =>
+    execFileSync(process.execPath, [join(ROOT, 'dist/app/cli.js'), 'download-janitor'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), SDI_DOWNLOAD_DIR: dir, LOG_LEVEL: 'warn', SDI_OUTBOUND_ALLOW: '127.0.0.3/32' },
+    });
+
+  it('issue 12: the janitor never deletes a result directory of a job this database does not know', async () => {
+    const foreign = join(inject('downloadDir'), 'results', randomUUID());
+    mkdirSync(join(foreign, '1'), { recursive: true });
+    writeFileSync(join(foreign, '1', 'extract.gpkg'), 'another deployment\'s result');
+    utimesSync(foreign, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const report = JSON.parse(janitor(inject('downloadDir')).trim().split('\n').pop()!);
+    expect(report.foreign).toBeGreaterThanOrEqual(1);
+    expect(existsSync(join(foreign, '1', 'extract.gpkg'))).toBe(true);
+  });
+
+  it('issue 12: a download directory stamped by another database is refused, by the janitor and by a server, with the setting to change', async () => {
+    // The suite's directory was stamped at the server's start with this database's identity.
+    expect(readFileSync(join(inject('downloadDir'), '.sdi-database'), 'utf8')).toMatch(/^\S+\/\S+\n$/);
+    const other = mkdtempSync(join(tmpdir(), 'sdi-other-deployment-'));
+    writeFileSync(join(other, '.sdi-database'), '1234567890/another_database\n');
+    mkdirSync(join(other, 'results', randomUUID()), { recursive: true });
+    let err: unknown;
+    try {
+      janitor(other);
+    } catch (e) {
+      err = e;
+    }
+    expect(String((err as { stderr?: string }).stderr)).toMatch(/belongs to another database \(1234567890\/another_database.*SDI_DOWNLOAD_DIR/);
+    const port = await freePort();
+    const server = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
+      env: { ...process.env, DATABASE_URL: inject('databaseUrl'), SDI_DOWNLOAD_DIR: other, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DOWNLOAD_WORKERS: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    server.stdout!.on('data', (d) => (out += d));
+    server.stderr!.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((resolve) => server.once('exit', (c) => resolve(c)));
+    expect(code).not.toBe(0);
+    expect(out).toMatch(/belongs to another database/);
+    expect(readdirSync(join(other, 'results'))).toHaveLength(1);
   });
 });

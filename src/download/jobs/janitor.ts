@@ -2,8 +2,8 @@
  * The janitor of deferred downloads, run every few minutes in the serving process (and on demand:
  * `node dist/app/cli.js download-janitor`). Safe to run in several processes at once. It
  *  - marks done jobs whose link has expired as 'expired' and deletes their files;
- *  - deletes result directories no done job owns (cancelled, failed, expired, unknown, or an attempt that
- *    was not the one that finished) and work directories of attempts that are no longer running;
+ *  - deletes result directories of jobs that are over (cancelled, failed, expired, or an attempt that was not
+ *    the one that finished); a directory of no job it knows is never deleted (it may be another deployment's) and work directories of attempts that are no longer running;
  *  - deletes leftover direct-extract work directories (older than a day) and download_work.params rows of crashed extracts
  *    nobody has used since its previous pass (tables of crashed extracts);
  *  - sends the notifications of finished jobs whose worker died before sending them.
@@ -15,18 +15,23 @@ import type { JobRow } from './queue.js';
 import { jobsWorkRoot, resultsRoot, type WorkerLog } from './worker.js';
 import { notifyJob } from './notify.js';
 import { isDeadOwner, ownerOf } from '../work-owner.js';
+import { ensureOwnWorkDir } from '../work-dir.js';
 
 export interface JanitorReport {
   expired: string[];
   removedDirs: number;
   droppedParams: number;
   notified: number;
+  /** Result directories of no job of this database, left alone. */
+  foreign: number;
 }
 
 const DIRECT_MAX_AGE_MS = 24 * 3600 * 1000;
 
 export async function runJanitor(platform: Platform, log: WorkerLog): Promise<JanitorReport> {
-  const report: JanitorReport = { expired: [], removedDirs: 0, droppedParams: 0, notified: 0 };
+  const report: JanitorReport = { expired: [], removedDirs: 0, droppedParams: 0, notified: 0, foreign: 0 };
+  // Never clean a directory that another database's jobs live in (it would see them all as unknown).
+  await ensureOwnWorkDir(platform);
   const pool = platform.pool;
   const { rows: expired } = await pool.query<{ id: string }>(
     `UPDATE sdi.jobs SET state = 'expired', message = 'the result has expired and was deleted', updated_at = now()
@@ -39,14 +44,20 @@ export async function runJanitor(platform: Platform, log: WorkerLog): Promise<Ja
   // Result directories: keep only results/<id>/<attempt> of done jobs, with that attempt.
   const results = await readdir(resultsRoot(platform)).catch(() => [] as string[]);
   if (results.length) {
-    const { rows } = await pool.query<{ id: string; file: string | null }>(
-      "SELECT id::text, result->>'file' AS file FROM sdi.jobs WHERE id::text = ANY($1::text[]) AND state IN ('done', 'running', 'queued')",
+    const { rows } = await pool.query<{ id: string; file: string | null; live: boolean }>(
+      "SELECT id::text, result->>'file' AS file, state IN ('done', 'running', 'queued') AS live FROM sdi.jobs WHERE id::text = ANY($1::text[])",
       [results],
     );
-    const live = new Map(rows.map((r) => [r.id, r.file]));
+    const live = new Map(rows.filter((r) => r.live).map((r) => [r.id, r.file]));
+    const known = new Set(rows.map((r) => r.id));
     for (const id of results) {
+      // A directory of no job of this database is not ours to judge (issue 12): left alone, never deleted.
+      if (!known.has(id)) {
+        report.foreign++;
+        continue;
+      }
       if (!live.has(id)) {
-        // Not a job, or a job over: its directory goes (a worker finishing right now re-creates its own).
+        // A job over (cancelled, failed, expired): its directory goes (a worker finishing right now re-creates its own).
         if (await olderThan(join(resultsRoot(platform), id), 60_000)) {
           await rm(join(resultsRoot(platform), id), { recursive: true, force: true });
           report.removedDirs++;

@@ -25,6 +25,7 @@ import { DownloadError } from '../errors.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import { cancelRequested, claim, finishCancelled, finishDone, finishFailed, reportProgress, requeue, requeueAfterOutage, unlock, type JobRow, type Lease } from './queue.js';
 import { notifyJob, serviceBase } from './notify.js';
+import { ensureOwnWorkDir } from '../work-dir.js';
 
 export interface WorkerLog {
   info(obj: object, msg?: string): void;
@@ -133,6 +134,8 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
           await c.connect();
           client = c;
         }
+        // A directory stamped by another database is refused before any job is claimed (src/download/work-dir.ts).
+        await ensureOwnWorkDir(platform);
         const lease = await claim(client, KINDS, name);
         if (!lease) {
           await sleep(pollMs);
