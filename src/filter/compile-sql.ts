@@ -143,7 +143,22 @@ function resolve(name: string, ctx: FilterContext): string {
   return c;
 }
 
+/**
+ * The gml:AbstractFeatureType properties as SQL (see GML_FEATURE_PROPERTIES): `@gml:id` is the feature's gml:id
+ * (`<layer>.<id>`, as the encoders write it); gml:name, gml:description and gml:identifier are not stored, so they
+ * are NULL for every feature (PropertyIsNull on gml:name matches all, a comparison none).
+ */
+function gmlPropertySql(name: string, ctx: FilterContext): string | undefined {
+  if (name === 'gml:id') return `(${ctx.params.add(`${ctx.layer.name}.`, 'text')} || ${columnRef(ctx.layer.idColumn)}::text)`;
+  if (name === 'gml:name' || name === 'gml:description' || name === 'gml:identifier') return 'NULL::text';
+  if (name === 'gml:boundedBy') throw new OgcError('InvalidParameterValue', 'gml:boundedBy can only be used in a spatial operator', ctx.locator);
+  return undefined;
+}
+
+const isGmlProperty = (e: Expression) => e.kind === 'property' && e.name.startsWith('gml:');
+
 function columnOf(e: Expression, ctx: FilterContext): LayerColumn | undefined {
+  if (isGmlProperty(e)) return undefined;
   return e.kind === 'property' ? column(ctx.layer, resolve(e.name, ctx)) : undefined;
 }
 
@@ -152,6 +167,7 @@ function expressionColumn(e: Expression, ctx: FilterContext): LayerColumn | unde
 }
 
 function expressionKind(e: Expression, ctx: FilterContext): ColumnKind | undefined {
+  if (isGmlProperty(e)) return 'string';
   if (e.kind === 'property') {
     const name = resolve(e.name, ctx);
     if (ctx.layer.geometry && name === ctx.layer.geometry.column) throw new OgcError('InvalidParameterValue', `Geometry property '${name}' cannot be compared as a value`, ctx.locator);
@@ -188,7 +204,7 @@ function literalFits(v: string, kind: ColumnKind | undefined): boolean {
 function compileExpression(e: Expression, ctx: FilterContext, kind?: ColumnKind, col?: LayerColumn): string {
   switch (e.kind) {
     case 'property':
-      return columnRef(resolve(e.name, ctx));
+      return gmlPropertySql(e.name, ctx) ?? columnRef(resolve(e.name, ctx));
     case 'literal':
       return literalSql(e.value, ctx, kind, col);
     case 'arithmetic': {
@@ -229,6 +245,8 @@ function literalSql(value: string | number | boolean | null, ctx: FilterContext,
 function geometryColumn(property: string | undefined, ctx: FilterContext): string {
   const g = ctx.layer.geometry;
   if (!g) throw new OgcError('InvalidParameterValue', `Feature type ${ctx.layer.name} has no geometry`, ctx.locator);
+  // gml:boundedBy: the feature's envelope (ISO 19136 §9.3.2), drawn from its geometry.
+  if (property === 'gml:boundedBy') return `ST_Envelope(${columnRef(g.column)})`;
   if (property !== undefined) {
     const name = resolveProperty(ctx.layer, property);
     if (name !== g.column) throw new OgcError('InvalidParameterValue', `'${property}' is not a geometry property of ${ctx.layer.name}`, ctx.locator);

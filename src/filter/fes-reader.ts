@@ -145,11 +145,21 @@ export function parseFesFilterList(text: string, options: FesReadOptions = {}): 
 
 const TRAILING_WS = /^\s+|\s+$/g;
 
+/**
+ * Properties every feature inherits from gml:AbstractFeatureType (ISO 19136 §9.3; WFS 2.0 §7.9.2.4.1 lets
+ * value references name them): kept with their `gml:` prefix so that they never meet a layer's own column of the
+ * same local name. `@gml:id` is the feature's id attribute.
+ */
+export const GML_FEATURE_PROPERTIES = ['gml:id', 'gml:name', 'gml:description', 'gml:identifier', 'gml:boundedBy'] as const;
+const GML_STEP = /^@?gml:(id|name|description|identifier|boundedBy)$/;
+
 /** Property name as written in ValueReference / PropertyName, prefixes and trivial XPath forms removed. */
 export function normalisePropertyName(text: string): string {
   let t = text.replace(TRAILING_WS, '');
   if (t.startsWith('./')) t = t.slice(2);
   else if (t.startsWith('/') && !t.startsWith('//')) t = t.slice(1);
+  const gml = GML_STEP.exec(t);
+  if (gml && (gml[1] === 'id') === t.startsWith('@')) return `gml:${gml[1]}`;
   const steps = t.split('/').map((step) => {
     let s = step.trim();
     if (s.startsWith('@')) s = s.slice(1);

@@ -73,6 +73,53 @@ describe('WFS 2.0 KVP conformance (issue 12)', () => {
   });
 });
 
+describe('properties inherited from gml:AbstractFeatureType (issue 12)', () => {
+  const fes = (body: string) => encodeURIComponent(`<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0" xmlns:gml="http://www.opengis.net/gml/3.2">${body}</fes:Filter>`);
+  const gpv = (ref: string, extra = '') => get(wfsUrl(`SERVICE=WFS&VERSION=2.0.0&REQUEST=GetPropertyValue&TYPENAMES=sdi:communes&VALUEREFERENCE=${encodeURIComponent(ref)}${extra}`));
+
+  it('ISO 19142 §10.2.4.2: GetPropertyValue of @gml:id returns the gml:id of each feature, as GetFeature writes them', async () => {
+    const ids = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&COUNT=3&SORTBY=code'));
+    const featureIds = [...ids.body.matchAll(/<sdi:communes gml:id="([^"]+)"/g)].map((m) => m[1]);
+    expect(featureIds).toHaveLength(3);
+    const r = await gpv('@gml:id', '&COUNT=3&SORTBY=code');
+    expect(r.status, r.body).toBe(200);
+    expect([...r.body.matchAll(/<wfs:member>([^<]+)<\/wfs:member>/g)].map((m) => m[1])).toEqual(featureIds);
+    expect(r.body).toMatch(/numberReturned="3"/);
+  });
+
+  it('ISO 19142 §10.2.4.2: gml:boundedBy is each feature\'s envelope; gml:name has no value (no member)', async () => {
+    const b = await gpv('gml:boundedBy', '&COUNT=2');
+    expect(b.status, b.body).toBe(200);
+    expect((b.body.match(/<wfs:member><gml:Envelope srsName="urn:ogc:def:crs:EPSG::2154"><gml:lowerCorner>[\d. ]+<\/gml:lowerCorner><gml:upperCorner>[\d. ]+<\/gml:upperCorner><\/gml:Envelope><\/wfs:member>/g) ?? [])).toHaveLength(2);
+    const n = await gpv('gml:name', '&COUNT=2');
+    expect(n.status, n.body).toBe(200);
+    expect(n.body).toMatch(/numberReturned="0"/);
+    expect(n.body).not.toContain('<wfs:member>');
+  });
+
+  it('ISO 19142 §10.2.4.2 / the OGC suite: an empty valueReference is InvalidParameterValue (locator valueReference); a missing one MissingParameterValue', async () => {
+    const empty = await gpv('');
+    expect(empty.status).toBe(400);
+    expect(code(empty.body)).toBe('InvalidParameterValue');
+    expect(locator(empty.body)).toBe('valueReference');
+    const missing = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetPropertyValue&TYPENAMES=sdi:communes'));
+    expect(code(missing.body)).toBe('MissingParameterValue');
+  });
+
+  it('FES 2.0 §7.7 on gml:name (never stored): PropertyIsNull matches every feature, PropertyIsEqualTo none; @gml:id compares with the feature id', async () => {
+    const total = Number((await db().query('SELECT count(*) AS n FROM data.communes')).rows[0].n);
+    const hits = (filter: string) => get(wfsUrl(`SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&RESULTTYPE=hits&FILTER=${filter}`));
+    const isNull = await hits(fes('<fes:PropertyIsNull><fes:ValueReference>gml:name</fes:ValueReference></fes:PropertyIsNull>'));
+    expect(isNull.status, isNull.body).toBe(200);
+    expect(isNull.body).toMatch(new RegExp(`numberMatched="${total}"`));
+    const eq = await hits(fes('<fes:PropertyIsEqualTo><fes:ValueReference>gml:name</fes:ValueReference><fes:Literal>Orléans</fes:Literal></fes:PropertyIsEqualTo>'));
+    expect(eq.body).toMatch(/numberMatched="0"/);
+    const { rows } = await db().query("SELECT fid FROM data.communes WHERE code = '45234'");
+    const byId = await hits(fes(`<fes:PropertyIsEqualTo><fes:ValueReference>@gml:id</fes:ValueReference><fes:Literal>communes.${rows[0].fid}</fes:Literal></fes:PropertyIsEqualTo>`));
+    expect(byId.body).toMatch(/numberMatched="1"/);
+  });
+});
+
 async function namespaceUri(): Promise<string> {
   const caps = (await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetCapabilities'))).body;
   return /xmlns:sdi="([^"]+)"/.exec(caps)![1]!;

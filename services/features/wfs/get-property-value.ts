@@ -17,34 +17,43 @@ export async function getPropertyValue(ctx: WfsContext, req: GetPropertyValueReq
   const cfg = ctx.platform.config.features;
   const layer = ctx.layers.find((l) => l.name === req.query.typeNames[0]);
   if (!layer) throw invalid('typeNames', 'Unknown feature type');
-  const column = resolveProperty(layer, req.valueReference.replace(/^.*\//, ''));
-  if (!column) throw invalid('valueReference', `Unknown property '${req.valueReference}' for ${layer.name}`);
+  const lastStep = req.valueReference.trim().replace(/^.*\//, '');
+  // The properties inherited from gml:AbstractFeatureType (ISO 19142 §7.9.2.4.1): @gml:id is the feature's id,
+  // gml:boundedBy its envelope; gml:name, gml:description and gml:identifier are not stored (no value to return).
+  const gml = /^(@gml:id|gml:name|gml:description|gml:identifier|gml:boundedBy)$/.exec(lastStep)?.[1];
+  const column = gml ? undefined : resolveProperty(layer, lastStep);
+  if (!column && !gml) throw invalid('valueReference', `Unknown property '${req.valueReference}' for ${layer.name}`);
+  if (gml === 'gml:boundedBy' && !layer.geometry) throw invalid('valueReference', `${layer.name} has no geometry, hence no gml:boundedBy`);
   if (req.startIndex > cfg.maxStartIndex) throw invalid('STARTINDEX', `STARTINDEX exceeds the maximum of ${cfg.maxStartIndex}`);
   const plan = planQuery(ctx, layer, req.query, req.version);
   plan.offset = req.startIndex;
   plan.limit = Math.min(req.count ?? cfg.maxFeatures, cfg.maxFeatures);
-  const isGeom = column === layer.geometry?.column;
+  const isGeom = column !== undefined && column === layer.geometry?.column;
+  const noValues = gml === 'gml:name' || gml === 'gml:description' || gml === 'gml:identifier';
   const session = await FeatureSession.open(ctx.platform.pool, cfg.statementTimeoutMs);
   try {
     const opts = { crs: ctx.platform.crs };
     const matched = await session.count(compileCount(plan, opts));
-    const returned = req.resultType === 'hits' ? 0 : Math.max(0, Math.min(plan.limit, matched - plan.offset));
+    const returned = req.resultType === 'hits' || noValues ? 0 : Math.max(0, Math.min(plan.limit, matched - plan.offset));
     const ns = ctx.platform.config.namespace;
     const head =
       XML_DECLARATION +
       `<wfs:ValueCollection xmlns:wfs="http://www.opengis.net/wfs/2.0" xmlns:gml="http://www.opengis.net/gml/3.2" xmlns:${ns.prefix}="${x(ns.uri)}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
       `xsi:schemaLocation="http://www.opengis.net/wfs/2.0 http://schemas.opengis.net/wfs/2.0/wfs.xsd http://www.opengis.net/gml/3.2 http://schemas.opengis.net/gml/3.2.1/gml.xsd" ` +
       `timeStamp="${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}" numberMatched="${matched}" numberReturned="${returned}"`;
-    if (req.resultType === 'hits') {
+    if (req.resultType === 'hits' || noValues) {
       await session.close();
       return { status: 200, contentType: 'text/xml; charset=utf-8', body: head + '/>\n' };
     }
     const t = encodeTarget(ctx, plan, isYX(plan.outputCrs), `${layer.name}.`);
-    const stmt = compileSelect(plan, opts, (params) =>
-      isGeom
-        ? `'<wfs:member>' || COALESCE(ST_AsGML(3, ${geometryExpression(t, params)}, ${coordinateDecimals(plan.outputCrs.srid)}, 5, 'gml', ${params.add(`${layer.name}.`, 'text')} || ${columnRef(layer.idColumn)}::text || '.geom'), '') || '</wfs:member>'`
-        : `'<wfs:member>' || COALESCE(xmlelement(name x, ${columnRef(column)})::text, '<x/>') || '</wfs:member>'`,
-    );
+    const stmt = compileSelect(plan, opts, (params) => {
+      if (isGeom) return `'<wfs:member>' || COALESCE(ST_AsGML(3, ${geometryExpression(t, params)}, ${coordinateDecimals(plan.outputCrs.srid)}, 5, 'gml', ${params.add(`${layer.name}.`, 'text')} || ${columnRef(layer.idColumn)}::text || '.geom'), '') || '</wfs:member>'`;
+      // gml:Envelope of the geometry in the output CRS, axes already in the CRS's order by the target (ST_AsGML
+      // options 1: URN srsName, 4: no srsDimension, 32: the box).
+      if (gml === 'gml:boundedBy') return `'<wfs:member>' || COALESCE(ST_AsGML(3, ${geometryExpression(t, params)}, ${coordinateDecimals(plan.outputCrs.srid)}, 37, 'gml'), '') || '</wfs:member>'`;
+      const value = gml === '@gml:id' ? `${params.add(`${layer.name}.`, 'text')} || ${columnRef(layer.idColumn)}::text` : columnRef(column!);
+      return `'<wfs:member>' || COALESCE(xmlelement(name x, ${value})::text, '<x/>') || '</wfs:member>'`;
+    });
     const { first, rest } = await session.rows(stmt);
     // xmlelement gives <x>value</x>: keep only the escaped value.
     const strip = (s: string) => (isGeom ? numberGeometryIds(s) : s.replace(/<x>|<\/x>|<x\/>/g, ''));

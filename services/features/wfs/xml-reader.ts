@@ -75,7 +75,8 @@ export function readWfsXml(body: string | XmlElement, resolveType: TypeNameResol
       limitQueries(queries, 'Query');
       if (root.name === 'GetPropertyValue') {
         const valueReference = root.attrs['valueReference'];
-        if (!valueReference) throw missing('valueReference');
+        if (valueReference === undefined) throw missing('valueReference');
+        if (!valueReference.trim()) throw invalid('valueReference', 'valueReference is empty: name a property of the feature type');
         return { op: 'GetPropertyValue', version, query: queries[0]!, valueReference, count, startIndex, resultType };
       }
       return { op: 'GetFeature', version, queries, count, startIndex, resultType, outputFormat: root.attrs['outputFormat'], byId, storedQueryId };
