@@ -37,6 +37,7 @@ import { rowsToBuffer } from '../formats/chunk.js';
 import { crsRef } from '../crs/identifiers.js';
 import { DownloadError } from './errors.js';
 import { LICENCE } from '../metadata/layer-records.js';
+import { recordDocument } from '../records/repository.js';
 
 export interface ExtractOptions {
   /** A directory of its own for this extract; the result is written in it. Removed by the caller. */
@@ -325,10 +326,10 @@ async function metadataAndReadme(platform: Platform, p: PreparedExtract, feature
   for (const plan of p.vectors) {
     const l = plan.layer;
     if (l.metadataRecordId !== null) {
-      const { rows } = await platform.pool.query<{ document: string }>('SELECT document FROM sdi.metadata_records WHERE id = $1', [l.metadataRecordId]);
-      if (rows[0]) {
+      const document = await recordDocument(platform.pool, { id: l.metadataRecordId });
+      if (document !== undefined) {
         const path = join(workDir, `${l.name}.metadata.xml`);
-        await writeFile(path, rows[0].document);
+        await writeFile(path, document);
         out.push({ path, name: `metadata/${l.name}.xml` });
       }
     }

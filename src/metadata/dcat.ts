@@ -29,7 +29,7 @@ import { all, anchorHref, codes, value } from './xml.js';
 import { extractIso, isIsoRoot } from './iso19139.js';
 import { extractDublinCore } from './dublin-core.js';
 import { stripXmlDeclaration } from './xml.js';
-import type { Box, MetadataRecord, OnlineResource, Party } from './record.js';
+import type { Box, MetadataRecord, OnlineResource, Party } from '../records/record.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Namespaces
