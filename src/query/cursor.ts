@@ -174,6 +174,21 @@ export class FeatureSession {
     return { first, rest: rest() };
   }
 
+  /**
+   * The one stream-closing wrapper of feature responses: yield `body`, then end the session, committed when
+   * the body was written to its end, rolled back when it failed or was abandoned (the client went away and the
+   * stream was destroyed, which returns the generator). Callers still close on errors before streaming starts.
+   */
+  async *closeAfter<T>(body: AsyncIterable<T>): AsyncGenerator<T> {
+    let ok = false;
+    try {
+      yield* body;
+      ok = true;
+    } finally {
+      await this.close(ok);
+    }
+  }
+
   async close(ok = true): Promise<void> {
     if (this.closed) return;
     this.closed = true;
