@@ -103,6 +103,22 @@ export class FeatureSession {
     return new FeatureSession(client);
   }
 
+  /**
+   * A session for `fn` alone (responses read whole before they are written: GetMap, GetFeatureInfo, a feature by
+   * id): committed when `fn` succeeds, rolled back when it throws, released either way.
+   */
+  static async use<T>(pool: Pool, statementTimeoutMs: number, fn: (session: FeatureSession) => Promise<T>): Promise<T> {
+    const session = await FeatureSession.open(pool, statementTimeoutMs);
+    let ok = false;
+    try {
+      const out = await fn(session);
+      ok = true;
+      return out;
+    } finally {
+      await session.close(ok);
+    }
+  }
+
   private watch<T>(p: Promise<T>): Promise<T> {
     p.catch((e: unknown) => this.noteError(e));
     return p;

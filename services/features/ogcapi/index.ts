@@ -283,7 +283,6 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   });
 
   app.get<{ Params: { collectionId: string; featureId: string } }>('/collections/:collectionId/items/:featureId', async (req, reply) => {
-    let session: FeatureSession | undefined;
     try {
       const layer = await layerOr404(req, req.params.collectionId);
       const kvp = Kvp.fromUrl(req.url);
@@ -292,9 +291,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       checkF(kvp);
       const outputCrs = parseCrsParam(layer, kvp.value('crs'), 'crs');
       const q = plan(req, layer, { action: 'read', filter: { kind: 'resourceId', ids: [req.params.featureId] }, outputCrs, limit: 1 });
-      session = await FeatureSession.open(platform.pool, cfg.statementTimeoutMs);
-      const { first } = await session.rows(compileSelect(q, { crs: platform.crs }, (params) => geojsonFeatureSql(target(q), params, true)), 1);
-      await session.close();
+      const stmt = compileSelect(q, { crs: platform.crs }, (params) => geojsonFeatureSql(target(q), params, true));
+      const { first } = await FeatureSession.use(platform.pool, cfg.statementTimeoutMs, (session) => session.rows(stmt, 1));
       if (first.length === 0) throw new OgcError('NotFound', `Feature ${req.params.featureId} does not exist in ${layer.name}`, 'featureId');
       const feature = JSON.parse(first[0]!) as Record<string, unknown>;
       const b = base(req);
@@ -307,7 +305,6 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
         .header('Content-Crs', `<${outputCrs.form === 'crs84' ? CRS84_URI : crsUri(outputCrs.srid)}>`)
         .send(JSON.stringify(feature));
     } catch (e) {
-      await session?.close(false);
       return fail(req, reply, e);
     }
   });

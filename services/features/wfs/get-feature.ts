@@ -305,19 +305,17 @@ async function getFeatureById(ctx: WfsContext, req: GetFeatureRequest, format: O
   if (!layer || localId(layer, id) === undefined) throw notFound();
   const plan = planQuery(ctx, layer, { ...req.queries[0]!, typeNames: [layer.name], filter: { kind: 'resourceId', ids: [id] } }, req.version);
   plan.limit = 1;
-  const session = await FeatureSession.open(ctx.platform.pool, ctx.platform.config.features.statementTimeoutMs);
+  let first: string[];
   try {
     const t = encodeTarget(plan, { prefix: ctx.platform.config.namespace.prefix, idPrefix: `${layer.name}.`, axisOrder: format.kind === 'gml' ? 'crs' : 'xy' });
     const ns = ctx.platform.config.namespace;
     const decls = `xmlns:${ns.prefix}="${x(ns.uri)}" xmlns:gml="http://www.opengis.net/gml/3.2" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="${x(ns.uri)} ${x(`${ctx.serviceUrl}?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=${ns.prefix}:${layer.name}`)} http://www.opengis.net/gml/3.2 http://schemas.opengis.net/gml/3.2.1/gml.xsd"`;
     const stmt = compileSelect(plan, { crs: ctx.platform.crs }, (params) => (format.kind === 'geojson' ? geojsonFeatureSql(t, params, false) : gmlBareFeatureSql(t, params, decls)));
-    const { first } = await session.rows(stmt, 1);
-    await session.close();
-    if (first.length === 0) throw notFound();
-    if (format.kind === 'geojson') return { status: 200, contentType: format.contentType, body: first[0]! + '\n' };
-    return { status: 200, contentType: 'application/gml+xml; version=3.2', body: XML_DECLARATION + numberGeometryIds(first[0]!) + '\n' };
+    first = (await FeatureSession.use(ctx.platform.pool, ctx.platform.config.features.statementTimeoutMs, (session) => session.rows(stmt, 1))).first;
   } catch (e) {
-    await session.close(false);
     throw fromDatabaseError(e);
   }
+  if (first.length === 0) throw notFound();
+  if (format.kind === 'geojson') return { status: 200, contentType: format.contentType, body: first[0]! + '\n' };
+  return { status: 200, contentType: 'application/gml+xml; version=3.2', body: XML_DECLARATION + numberGeometryIds(first[0]!) + '\n' };
 }

@@ -72,20 +72,17 @@ export async function getFeatureInfo(ctx: WmsContext, req: GetFeatureInfoRequest
     return { layer, sql: compileSelect(q, { crs: platform.crs, locator: 'BBOX' }, (params) => (gml ? gmlFeatureSql(t, params, '3.1.1') : geojsonFeatureSql(t, params, false))) };
   });
   const results: LayerResult[] = [];
-  const session = await FeatureSession.open(platform.pool, platform.config.features.statementTimeoutMs);
-  let ok = false;
   try {
-    for (const s of statements) {
-      const r = await session.rows(s.sql);
-      const rows = [...r.first];
-      for await (const batch of r.rest) rows.push(...batch);
-      results.push({ layer: s.layer, rows });
-    }
-    ok = true;
+    await FeatureSession.use(platform.pool, platform.config.features.statementTimeoutMs, async (session) => {
+      for (const s of statements) {
+        const r = await session.rows(s.sql);
+        const rows = [...r.first];
+        for await (const batch of r.rest) rows.push(...batch);
+        results.push({ layer: s.layer, rows });
+      }
+    });
   } catch (e) {
     throw fromDatabaseError(e, 'BBOX');
-  } finally {
-    await session.close(ok);
   }
   const contentType = req.infoMime === 'application/vnd.ogc.gml' ? 'application/vnd.ogc.gml; charset=utf-8' : INFO_CONTENT_TYPE[req.infoFormat];
   switch (req.infoFormat) {
