@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   }
   // Every published layer has its dataset record, and the WFS its service record (idempotent).
   await syncLayerRecords(platform.pool, config);
-  const wanted = (process.env.SDI_SERVICES ?? SERVICE_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = config.services ?? [...SERVICE_NAMES];
   const unknown = wanted.filter((s) => !(SERVICE_NAMES as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`Unknown service(s) in SDI_SERVICES: ${unknown.join(', ')} (known: ${SERVICE_NAMES.join(', ')})`);
   const app = await buildApp(platform, wanted as ServiceName[]);

@@ -48,7 +48,7 @@ export interface AccessPolicy {
   /** Is the layer listed at all (capabilities, collections, feeds)? */
   canList(principal: Principal, layer: Layer): boolean;
   decideRaster(principal: Principal, raster: RasterResource, action: Action): AccessDecision;
-  /** Catalogue records (CSW, DCAT): allowed, with a restriction over sdi.metadata_records when some are hidden. */
+  /** Catalogue records (CSW, DCAT): allowed, with a restriction over the stored records (src/records) when some are hidden. */
   decideRecords(principal: Principal): AccessDecision;
   mayAdminister(principal: Principal, operation: AdminOperation): boolean;
 }

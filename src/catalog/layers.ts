@@ -5,6 +5,7 @@
  */
 import type { Pool, PoolClient } from '../db/pool.js';
 import { preloadCrsFacts } from '../crs/facts.js';
+import { recordIdentifierOf } from '../records/sql.js';
 
 export type ColumnKind = 'string' | 'integer' | 'bigint' | 'number' | 'boolean' | 'date' | 'datetime' | 'time' | 'json' | 'other';
 
@@ -91,9 +92,9 @@ interface LayerRow {
 
 const LAYERS_SQL = `
   SELECT l.id, l.name, l.title, l.abstract, l.keywords, l.table_schema, l.table_name, l.id_column, l.geometry_column,
-         l.default_crs, l.other_crs, l.metadata_record_id, m.identifier AS metadata_identifier,
+         l.default_crs, l.other_crs, l.metadata_record_id, ${recordIdentifierOf('l.metadata_record_id')} AS metadata_identifier,
          l.temporal_property, l.temporal_end_property, l.updated_at
-    FROM sdi.layers l LEFT JOIN sdi.metadata_records m ON m.id = l.metadata_record_id
+    FROM sdi.layers l
    WHERE l.published AND l.kind = 'feature' ORDER BY l.name`;
 
 const COLUMNS_SQL = `

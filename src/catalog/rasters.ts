@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import type gdalTypes from 'gdal-async';
 import type { Pool } from '../db/pool.js';
+import { recordIdentifierOf } from '../records/sql.js';
 
 /** What GDAL says about a raster file (used to register it). */
 export interface RasterFileInfo {
@@ -71,9 +72,8 @@ const SELECT = `
   SELECT r.id, r.name, r.title, r.abstract, r.keywords, r.file_path, r.srid, r.pixel_size_x, r.pixel_size_y, r.width, r.height,
          r.bands, r.data_type, r.nodata, ST_XMin(r.extent) AS minx, ST_YMin(r.extent) AS miny, ST_XMax(r.extent) AS maxx, ST_YMax(r.extent) AS maxy,
          ST_XMin(g.e) AS w, ST_YMin(g.e) AS s, ST_XMax(g.e) AS e, ST_YMax(g.e) AS n,
-         r.metadata_record_id, m.identifier AS metadata_identifier, r.updated_at
+         r.metadata_record_id, ${recordIdentifierOf('r.metadata_record_id')} AS metadata_identifier, r.updated_at
     FROM sdi.raster_layers r
-    LEFT JOIN sdi.metadata_records m ON m.id = r.metadata_record_id
     CROSS JOIN LATERAL (SELECT ST_Transform(ST_Segmentize(r.extent, greatest(ST_XMax(r.extent) - ST_XMin(r.extent), ST_YMax(r.extent) - ST_YMin(r.extent)) / 32), 4326) AS e) g`;
 
 function fromRow(r: Row): RasterLayer {

@@ -143,6 +143,8 @@ export interface Config {
   /** Reverse proxies (CIDR) whose Forwarded / X-Forwarded-* headers are believed (SDI_TRUSTED_PROXIES); default none. */
   trustedProxies: string[];
   http: HttpSettings;
+  /** The services this process serves (SDI_SERVICES, comma-separated names); unset: all of them. */
+  services?: string[];
 }
 
 /** The French list: Lambert-93, CC 42–50, WGS 84, Web Mercator, RGF93 geographic, ETRS89, LAEA, overseas UTMs. */
@@ -304,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
   if (env.SDI_OUTBOUND_ALLOW !== undefined) cfg.outboundAllow = list(env.SDI_OUTBOUND_ALLOW);
   if (env.SDI_TRUSTED_PROXIES !== undefined) cfg.trustedProxies = list(env.SDI_TRUSTED_PROXIES);
+  if (env.SDI_SERVICES !== undefined) cfg.services = list(env.SDI_SERVICES);
   const h = cfg.http;
   const int = (name: string, min: number): number | undefined => {
     const v = env[name];

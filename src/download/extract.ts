@@ -24,19 +24,19 @@ import type { Principal } from '../access/policy.js';
 import type { ExtractRequest } from './request.js';
 import { prepareExtract, type PreparedExtract } from './estimate.js';
 import type { OutputFormat } from './formats.js';
-import { compileExtract, encodedLayer, type LayerExtractPlan } from './sql.js';
-import { geometryExpression, type EncodeTarget } from '../formats/target.js';
+import { compileExtract, type LayerExtractPlan } from './sql.js';
+import { encodeTarget, geometryExpression, type EncodeTarget } from '../formats/target.js';
 import { columnRef, quoteIdent } from '../db/identifiers.js';
 import type { CompiledSql } from '../db/sql.js';
 import { ParamsRowBinder, type SqlBinder } from '../db/binder.js';
 import { gdalPgConnection } from '../import/gdal-import.js';
 import { FeatureSession } from '../query/cursor.js';
-import { geojsonFeatureSql } from '../formats/geojson.js';
+import { geojsonCollection, geojsonFeatureSql } from '../formats/geojson.js';
 import { csvHeader, csvRowSql } from '../formats/csv.js';
 import { rowsToBuffer } from '../formats/chunk.js';
-import { crsRef } from '../crs/identifiers.js';
 import { DownloadError } from './errors.js';
 import { LICENCE } from '../metadata/layer-records.js';
+import { recordDocument } from '../records/repository.js';
 
 export interface ExtractOptions {
   /** A directory of its own for this extract; the result is written in it. Removed by the caller. */
@@ -122,16 +122,8 @@ function checkAborted(signal?: AbortSignal): void {
 }
 
 /** The encoder target of a layer plan: all attributes, the (clipped) geometry in the output CRS, x/y order. */
-export function encodeTarget(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest): EncodeTarget {
-  return {
-    layer: encodedLayer(plan),
-    prefix: platform.config.namespace.prefix,
-    columns: plan.layer.columns,
-    includeGeometry: Boolean(plan.layer.geometry),
-    outputCrs: crsRef(req.crs, 'epsg'),
-    swapXY: false,
-    idPrefix: '',
-  };
+function extractTarget(platform: Platform, plan: LayerExtractPlan): EncodeTarget {
+  return encodeTarget(plan.query, { prefix: platform.config.namespace.prefix, idPrefix: '', axisOrder: 'xy' });
 }
 
 /**
@@ -139,7 +131,7 @@ export function encodeTarget(platform: Platform, plan: LayerExtractPlan, req: Ex
  * of the file in order (head, features, tail). The caller must close the session.
  */
 export async function openEncodedLayer(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest, format: 'geojson' | 'csv', statementTimeoutMs: number) {
-  const t = encodeTarget(platform, plan, req);
+  const t = extractTarget(platform, plan);
   const stmt = compileExtract(plan, { crs: platform.crs, locator: 'filter' }, (params) => (format === 'geojson' ? geojsonFeatureSql(t, params, plan.layer.idKind === 'integer' || plan.layer.idKind === 'bigint') : csvRowSql(t, params, req.csvGeometry)));
   const session = await FeatureSession.open(platform.pool, statementTimeoutMs);
   try {
@@ -147,15 +139,10 @@ export async function openEncodedLayer(platform: Platform, plan: LayerExtractPla
     let count = 0;
     async function* pieces(): AsyncGenerator<Buffer | string> {
       if (format === 'geojson') {
-        const crs = req.crs === 4326 ? '' : `,"crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::${req.crs}"}}`;
-        yield `{"type":"FeatureCollection","name":${JSON.stringify(plan.layer.name)}${crs},"features":[\n`;
-        if (first.length) yield rowsToBuffer(first, ',\n');
-        count = first.length;
-        for await (const batch of rest) {
-          if (batch.length) yield rowsToBuffer(batch, ',\n', count > 0);
-          count += batch.length;
-        }
-        yield '\n]}\n';
+        // The layer name and (GDAL's way, outside WGS 84) the CRS as the legacy crs member.
+        const head: Record<string, unknown> = { name: plan.layer.name };
+        if (req.crs !== 4326) head.crs = { type: 'name', properties: { name: `urn:ogc:def:crs:EPSG::${req.crs}` } };
+        yield* geojsonCollection({ head, layout: 'lines', tail: (n) => ((count = n), {}) }, first, rest);
       } else {
         yield '\ufeff' + csvHeader(t, req.csvGeometry);
         if (first.length) yield rowsToBuffer(first, '');
@@ -242,7 +229,7 @@ async function dropParamsRow(platform: Platform, id: string, retriesMs: readonly
 
 /** The layer's extraction: id, attributes and the (clipped) geometry in the output CRS. */
 function extractionStatement(platform: Platform, plan: LayerExtractPlan, req: ExtractRequest, binder: SqlBinder): CompiledSql {
-  const t = encodeTarget(platform, plan, req);
+  const t = extractTarget(platform, plan);
   const geomName = plan.layer.geometry?.column ?? 'geom';
   return compileExtract(plan, { crs: platform.crs, locator: 'filter' }, (params) => {
     const cols = [plan.layer.idColumn, ...plan.layer.columns.map((c) => c.name)].map((c) => `${columnRef(c)} AS ${quoteIdent(c)}`);
@@ -334,10 +321,10 @@ async function metadataAndReadme(platform: Platform, p: PreparedExtract, feature
   for (const plan of p.vectors) {
     const l = plan.layer;
     if (l.metadataRecordId !== null) {
-      const { rows } = await platform.pool.query<{ document: string }>('SELECT document FROM sdi.metadata_records WHERE id = $1', [l.metadataRecordId]);
-      if (rows[0]) {
+      const document = await recordDocument(platform.pool, { id: l.metadataRecordId });
+      if (document !== undefined) {
         const path = join(workDir, `${l.name}.metadata.xml`);
-        await writeFile(path, rows[0].document);
+        await writeFile(path, document);
         out.push({ path, name: `metadata/${l.name}.xml` });
       }
     }

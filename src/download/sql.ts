@@ -7,7 +7,7 @@ import type { Platform } from '../platform.js';
 import type { Layer } from '../catalog/layers.js';
 import type { Principal } from '../access/policy.js';
 import type { FeatureQuery } from '../query/plan.js';
-import { compileCount, compileSelect, encodedLayer as encodedQueryLayer, type CompileOptions } from '../query/compile.js';
+import { compileCount, compileSelect, type CompileOptions } from '../query/compile.js';
 import { planFeatureQuery, PlanError } from '../query/planner.js';
 import { PositionalBinder, type SqlParams, type CompiledSql } from '../db/sql.js';
 import { parseCql2Text } from '../filter/cql2-text-reader.js';
@@ -53,11 +53,6 @@ export function planLayer(platform: Platform, layer: Layer, req: ExtractRequest,
   } catch (e) {
     throw e instanceof PlanError ? downloadPlanError(e) : e;
   }
-}
-
-/** The layer as the encoders see it (the clipped geometry when clipping). */
-export function encodedLayer(p: LayerExtractPlan): Layer {
-  return encodedQueryLayer(p.query);
 }
 
 /** SELECT <selectList> over the layer's extracted rows (row alias t). */

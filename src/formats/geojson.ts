@@ -32,21 +32,28 @@ export interface GeoJsonCollectionParts {
   head?: Record<string, unknown>;
   /** Members written after the features array, once the count is known. */
   tail: (returned: number) => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** 'lines': one feature per line (files of the download service, easy to split and diff); 'compact' by default. */
+  layout?: 'compact' | 'lines';
 }
 
-/** Stream a FeatureCollection: head members, features as they arrive, then tail members. */
+/**
+ * The one GeoJSON FeatureCollection writer (WFS, OGC API Features, downloads): head members, the features as
+ * the cursor yields them, then the tail members (numberMatched, links…) once the number written is known.
+ */
 export async function* geojsonCollection(parts: GeoJsonCollectionParts, first: string[], rest: AsyncIterable<string[]>): AsyncGenerator<string | Buffer> {
+  const nl = parts.layout === 'lines' ? '\n' : '';
+  const sep = ',' + nl;
   let head = '{"type":"FeatureCollection"';
   for (const [k, v] of Object.entries(parts.head ?? {})) head += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
   let n = first.length;
-  yield head + ',"features":[';
-  if (first.length) yield rowsToBuffer(first, ',');
+  yield head + ',"features":[' + nl;
+  if (first.length) yield rowsToBuffer(first, sep);
   for await (const batch of rest) {
-    if (batch.length) yield rowsToBuffer(batch, ',', n > 0);
+    if (batch.length) yield rowsToBuffer(batch, sep, n > 0);
     n += batch.length;
   }
   const tail = await parts.tail(n);
-  let s = ']';
+  let s = nl + ']';
   for (const [k, v] of Object.entries(tail)) s += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
   yield s + '}\n';
 }

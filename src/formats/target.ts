@@ -3,10 +3,12 @@
  * reprojection, axis swapping and precision are decided once.
  */
 import type { Layer, LayerColumn } from '../catalog/layers.js';
-import type { CrsRef } from '../crs/identifiers.js';
+import { isYX, type CrsRef } from '../crs/identifiers.js';
 import type { SqlParams } from '../db/sql.js';
 import { columnRef } from '../db/identifiers.js';
 import { isGeographic } from '../crs/facts.js';
+import type { FeatureQuery } from '../query/plan.js';
+import { encodedLayer } from '../query/compile.js';
 
 export interface EncodeTarget {
   layer: Layer;
@@ -20,6 +22,35 @@ export interface EncodeTarget {
   swapXY: boolean;
   /** Prefix of feature ids in the output (`communes.` for WFS; '' for OGC API). */
   idPrefix: string;
+}
+
+export interface EncodeOptions {
+  /** Application-schema prefix of the XML formats (config namespace.prefix). */
+  prefix: string;
+  /** Prefix of feature ids: `<layer>.` for WFS and WMS (gml:id must be an NCName), '' for OGC API and downloads. */
+  idPrefix: string;
+  /**
+   * 'crs': coordinates in the axis order of the CRS as the client named it (northing first for a URN/URI of a
+   * lat/lon CRS: WFS 1.1/2.0 GML, OGC API Features Part 2, WMS 1.3.0 GML); 'xy': always easting/longitude first
+   * (GeoJSON as RFC 7946 and WFS 1.0.0 write it, CSV, downloads).
+   */
+  axisOrder: 'crs' | 'xy';
+}
+
+/**
+ * The one place where a plan becomes what the encoders write: the selected columns, whether the geometry goes
+ * out, which geometry column (the clipped one of a clipped extract), the output CRS and the axis order.
+ */
+export function encodeTarget(q: FeatureQuery, o: EncodeOptions): EncodeTarget {
+  return {
+    layer: encodedLayer(q),
+    prefix: o.prefix,
+    columns: q.properties ? q.layer.columns.filter((c) => q.properties!.includes(c.name)) : q.layer.columns,
+    includeGeometry: q.includeGeometry && !!q.layer.geometry,
+    outputCrs: q.outputCrs,
+    swapXY: o.axisOrder === 'crs' && isYX(q.outputCrs),
+    idPrefix: o.idPrefix,
+  };
 }
 
 /** Decimal places: about a millimetre in either degrees or metres. */

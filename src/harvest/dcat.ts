@@ -7,10 +7,10 @@
  * language, licence and access rights, distributions as links (accessURL / downloadURL with their format and
  * title), landing page, and the footprint of dct:spatial (WKT, GeoJSON or a GML envelope) as a WGS 84 box.
  */
-import { parseXml, XmlInputError } from '../xml/tree.js';
 import { xmlEscape as x } from '../xml/escape.js';
 import { fetchDocument, HarvestError } from './http.js';
-import { RdfGraph, readRdfXml, RDF, type RdfNode } from './rdf-xml.js';
+import { RdfGraph, type RdfNode } from './rdf-graph.js';
+import { readRdfXml, rootLocalName } from './rdf-xml.js';
 import { readJsonLd } from './json-ld.js';
 import type { Harvester, HarvestItem } from './types.js';
 
@@ -132,16 +132,20 @@ export function datasetRecord(g: RdfGraph, d: RdfNode): { remoteId: string; docu
 }
 
 /** The datasets of one RDF/XML page and the URL of the next page (Hydra), if any. */
-export function readDcatPage(text: string, url: string): { items: HarvestItem[]; next?: string } {
-  let root;
+export async function readDcatPage(text: string, url: string): Promise<{ items: HarvestItem[]; next?: string }> {
+  // No DTD (entity declarations are a way to blow a document up); an rdf:RDF root; and its end tag, as the
+  // streaming parser does not report elements left open at the end of a cut-off page.
+  if (/<!DOCTYPE/i.test(text.slice(0, 4096))) throw new HarvestError(`${url}: not readable RDF/XML (a DTD is not accepted)`);
+  const root = rootLocalName(text);
+  if (root !== 'RDF') throw new HarvestError(`${url}: not an rdf:RDF document (root ${root ?? 'none'})`);
+  if (!/<\/(?:[A-Za-z_][\w.-]*:)?RDF\s*>\s*$/.test(text.slice(-256))) throw new HarvestError(`${url}: not readable RDF/XML (the document ends before </rdf:RDF>)`);
+  let graph;
   try {
-    root = parseXml(text, 64 * 1024 * 1024);
+    graph = await readRdfXml(text, url);
   } catch (e) {
-    if (e instanceof XmlInputError) throw new HarvestError(`${url}: not readable RDF/XML (${e.message})`);
-    throw e;
+    throw new HarvestError(`${url}: not readable RDF/XML (${(e as Error).message.slice(0, 300)})`);
   }
-  if (!(root.ns === RDF && root.name === 'RDF')) throw new HarvestError(`${url}: not an rdf:RDF document (root ${root.name})`);
-  return pageOfGraph(readRdfXml(root, url), url);
+  return pageOfGraph(graph, url);
 }
 
 /** The datasets of one JSON-LD page and the URL of the next page (Hydra), if any. */
@@ -182,7 +186,7 @@ export const harvestDcat: Harvester = async function* (source, ctx) {
     visited.add(url);
     const res = await fetchDocument(url, { timeoutMs: ctx.timeoutMs, policy: ctx.policy, headers: { accept: 'application/rdf+xml, application/xml;q=0.9, application/ld+json;q=0.8' } });
     const json = /json/i.test(res.contentType) || /^\s*[[{]/.test(res.text);
-    const page = json ? readDcatJsonLdPage(res.text, res.url) : readDcatPage(res.text, res.url);
+    const page = json ? readDcatJsonLdPage(res.text, res.url) : await readDcatPage(res.text, res.url);
     ctx.log(`dcat ${url}: ${page.items.length} dataset(s)`);
     yield page.items;
     url = page.next;

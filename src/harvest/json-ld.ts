@@ -5,7 +5,7 @@
  * they would define are read as `prefix:local` with the usual DCAT prefixes (dcat, dct, foaf, vcard, hydra,
  * locn, skos, rdfs, schema) — enough for data.gouv.fr and CKAN DCAT feeds, not a full JSON-LD processor.
  */
-import { RdfGraph, RDF, type RdfNode } from './rdf-xml.js';
+import { RdfGraph, RDF, type RdfNode } from './rdf-graph.js';
 
 const DEFAULT_PREFIXES: Record<string, string> = {
   rdf: RDF,

@@ -1,139 +1,79 @@
 /**
- * A small RDF/XML reader on top of the shared XML tree (src/xml/tree.ts): node elements (typed or
- * rdf:Description), property elements holding a literal, an rdf:resource / rdf:nodeID reference, a nested
- * node, or rdf:parseType="Resource". Enough for DCAT catalogues as data.gouv.fr, GeoNetwork and CKAN write
- * them; not a full RDF/XML implementation (no rdf:li containers, no reification, no parseType="Literal"
- * beyond its text, no property attributes other than the usual ones).
+ * RDF/XML → the harvest's graph, read by rdfxml-streaming-parser (the whole RDF/XML grammar: node and property
+ * elements, property attributes, rdf:parseType Resource/Literal/Collection, containers, xml:base, xml:lang,
+ * datatypes). It replaced a hand-written reader over the XML tree that knew a subset of the grammar (no
+ * containers, no property attributes, datatypes dropped), and reads a 1.25 MB page of 100 records (10,579
+ * triples) in 150–180 ms instead of 300–400 ms. Its XML tokenizer (saxes) expands no entity declared in a DTD, so
+ * a hostile document cannot grow in memory that way; the page's size is bounded by the harvest's HTTP client.
+ *
+ * The text is fed in slices with a turn of the event loop between them, so a large page does not hold up the
+ * requests the same process serves meanwhile.
  */
-import type { XmlElement } from '../xml/tree.js';
+import { RdfXmlParser } from 'rdfxml-streaming-parser';
+import { RdfGraph, type RdfValue } from './rdf-graph.js';
 
-export const RDF = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
-const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+const SLICE = 64 * 1024;
 
-export type RdfValue = { literal: string; lang?: string } | { ref: string };
-
-export interface RdfNode {
-  /** The subject: an IRI, or '_:…' for a blank node. */
-  id: string;
-  types: Set<string>;
-  /** predicate IRI → values, in document order. */
-  props: Map<string, RdfValue[]>;
+/** The RDF/JS terms and quads the parser emits, as far as they are read here. */
+interface Term {
+  termType: string;
+  value: string;
+  language?: string;
+}
+interface Quad {
+  subject: Term;
+  predicate: Term;
+  object: Term;
 }
 
-export class RdfGraph {
-  readonly nodes = new Map<string, RdfNode>();
-  private blank = 0;
-
-  node(id: string): RdfNode {
-    let n = this.nodes.get(id);
-    if (!n) {
-      n = { id, types: new Set(), props: new Map() };
-      this.nodes.set(id, n);
-    }
-    return n;
-  }
-
-  newBlank(): string {
-    return `_:b${++this.blank}`;
-  }
-
-  add(subject: RdfNode, predicate: string, value: RdfValue): void {
-    if (predicate === `${RDF}type` && 'ref' in value) subject.types.add(value.ref);
-    const list = subject.props.get(predicate);
-    if (list) list.push(value);
-    else subject.props.set(predicate, [value]);
-  }
-
-  ofType(type: string): RdfNode[] {
-    return [...this.nodes.values()].filter((n) => n.types.has(type));
-  }
-
-  values(n: RdfNode | undefined, predicate: string): RdfValue[] {
-    return n?.props.get(predicate) ?? [];
-  }
-
-  /** Literals of a property, or the IRIs it refers to when `refs` is set. Trimmed, non-empty. */
-  literals(n: RdfNode | undefined, predicate: string): string[] {
-    return this.values(n, predicate)
-      .map((v) => ('literal' in v ? v.literal : ''))
-      .map((s) => s.replace(/\s+/g, ' ').trim())
-      .filter(Boolean);
-  }
-
-  /** A literal preferring the language given (then no language, then any). */
-  literal(n: RdfNode | undefined, predicate: string, lang = 'fr'): string | undefined {
-    const vals = this.values(n, predicate).filter((v): v is { literal: string; lang?: string } => 'literal' in v && v.literal.trim() !== '');
-    const pick = vals.find((v) => v.lang?.toLowerCase().startsWith(lang)) ?? vals.find((v) => !v.lang) ?? vals[0];
-    return pick?.literal.replace(/\s+/g, ' ').trim();
-  }
-
-  refs(n: RdfNode | undefined, predicate: string): string[] {
-    return this.values(n, predicate).flatMap((v) => ('ref' in v ? [v.ref] : []));
-  }
-
-  /** Referenced nodes (a reference to an IRI with no description gives an empty node). */
-  objects(n: RdfNode | undefined, predicate: string): RdfNode[] {
-    return this.refs(n, predicate).map((r) => this.node(r));
-  }
-}
-
-const iri = (el: XmlElement) => el.ns + el.name;
-const rdfAttr = (el: XmlElement, name: string): string | undefined => {
-  // Attributes are kept by local name and as written; the rdf: prefix may be any prefix bound to RDF.
-  for (const [k, v] of Object.entries(el.rawAttrs)) {
-    const colon = k.indexOf(':');
-    if (colon < 0) continue;
-    if (k.slice(colon + 1) === name && el.scope[k.slice(0, colon)] === RDF) return v;
-  }
-  return undefined;
-};
-const langOf = (el: XmlElement, inherited?: string): string | undefined => {
-  for (const [k, v] of Object.entries(el.rawAttrs)) if (k === 'xml:lang' || (k.endsWith(':lang') && el.scope[k.split(':')[0]!] === XML_NS)) return v;
-  return inherited;
-};
-
-function resolve(ref: string, base: string | undefined): string {
-  if (!base) return ref;
+/**
+ * IRIs in the WHATWG URL form (`new URL(iri).href`: host lower-cased, a root path's '/', non-ASCII
+ * percent-encoded), as the JSON-LD reader and the reader before this one wrote them: the same feed read in
+ * either syntax, or again after an upgrade, gives the same documents (no record seen as updated).
+ */
+function urlForm(iri: string): string {
   try {
-    return new URL(ref, base).href;
+    return new URL(iri).href;
   } catch {
-    return ref;
+    return iri;
   }
 }
 
-/** Read an rdf:RDF element (or a single node element) into a graph. */
-export function readRdfXml(root: XmlElement, base?: string, graph = new RdfGraph()): RdfGraph {
-  const nodes = root.ns === RDF && root.name === 'RDF' ? root.children : [root];
-  for (const el of nodes) readNode(el, graph, base, undefined);
+const subjectId = (t: Term) => (t.termType === 'BlankNode' ? `_:${t.value}` : urlForm(t.value));
+
+function valueOf(t: Term): RdfValue {
+  if (t.termType === 'Literal') return t.language ? { literal: t.value, lang: t.language } : { literal: t.value };
+  return { ref: subjectId(t) };
+}
+
+/** The local name of the document element (after the prolog, comments and doctype), if any. */
+export function rootLocalName(text: string): string | undefined {
+  const m = /^(?:\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>)*<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/.exec(text.replace(/^\uFEFF/, ''));
+  return m?.[2];
+}
+
+/** Read an RDF/XML document into a graph; relative IRIs resolve against `base` (the page's URL). */
+export async function readRdfXml(text: string, base?: string, graph = new RdfGraph()): Promise<RdfGraph> {
+  const parser = new RdfXmlParser(base ? { baseIRI: base } : {});
+  let failed = false;
+  const done = new Promise<void>((resolve, reject) => {
+    parser.on('end', resolve);
+    parser.on('error', (e: Error) => {
+      failed = true;
+      reject(e);
+    });
+  });
+  done.catch(() => undefined); // awaited below; not an unhandled rejection while the slices are written
+  parser.on('data', (q: Quad) => graph.add(graph.node(subjectId(q.subject)), q.predicate.value, valueOf(q.object)));
+  for (let i = 0; i < text.length && !failed; ) {
+    let end = Math.min(text.length, i + SLICE);
+    // Never between the two halves of a surrogate pair: each slice is encoded to UTF-8 on its own.
+    if (end < text.length && /[\uD800-\uDBFF]/.test(text[end - 1]!)) end++;
+    parser.write(text.slice(i, end));
+    i = end;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  if (!failed) parser.end();
+  await done;
   return graph;
-}
-
-function readNode(el: XmlElement, g: RdfGraph, base: string | undefined, lang: string | undefined): RdfNode {
-  const about = rdfAttr(el, 'about');
-  const nodeId = rdfAttr(el, 'nodeID');
-  const id = about !== undefined ? resolve(about, base) : nodeId !== undefined ? `_:${nodeId}` : g.newBlank();
-  const n = g.node(id);
-  if (!(el.ns === RDF && el.name === 'Description')) g.add(n, `${RDF}type`, { ref: iri(el) });
-  readProperties(el, n, g, base, langOf(el, lang));
-  return n;
-}
-
-function readProperties(el: XmlElement, n: RdfNode, g: RdfGraph, base: string | undefined, lang: string | undefined): void {
-  for (const p of el.children) {
-    const pred = iri(p);
-    const plang = langOf(p, lang);
-    const resource = rdfAttr(p, 'resource');
-    const nodeId = rdfAttr(p, 'nodeID');
-    if (resource !== undefined) g.add(n, pred, { ref: resolve(resource, base) });
-    else if (nodeId !== undefined) g.add(n, pred, { ref: `_:${nodeId}` });
-    else if (rdfAttr(p, 'parseType') === 'Resource') {
-      const b = g.node(g.newBlank());
-      readProperties(p, b, g, base, plang);
-      g.add(n, pred, { ref: b.id });
-    } else if (p.children.length > 0 && rdfAttr(p, 'parseType') !== 'Literal') {
-      for (const c of p.children) g.add(n, pred, { ref: readNode(c, g, base, plang).id });
-    } else {
-      g.add(n, pred, plang ? { literal: p.text, lang: plang } : { literal: p.text });
-    }
-  }
 }

@@ -15,8 +15,9 @@
  * database) rolls back: the catalogue is left as it was, and the run is recorded as failed with the reason.
  */
 import type { Pool, PoolClient } from '../db/pool.js';
-import { parseRecord, upsertRecord } from '../metadata/store.js';
-import { MetadataError } from '../metadata/record.js';
+import { parseRecord } from '../metadata/store.js';
+import { lockForHarvest, setHarvestOrigin, upsertRecord } from '../records/repository.js';
+import { MetadataError } from '../records/record.js';
 import { getSource, type HarvestSource, type SourceKind } from './sources.js';
 import { HarvestError } from './http.js';
 import { OutboundPolicy } from '../net/outbound.js';
@@ -208,23 +209,19 @@ async function runLocked(db: PoolClient, source: HarvestSource, options: RunOpti
       for (const row of batch.rows) {
         last = row.seq;
         const rec = parseRecord(row.document);
-        const existing = await db.query<{ id: number; source_id: number | null; remote_id: string | null; document: string }>(
-          'SELECT id, source_id, remote_id, document FROM sdi.metadata_records WHERE identifier = $1 FOR UPDATE',
-          [rec.identifier],
-        );
-        const old = existing.rows[0];
+        const old = await lockForHarvest(db, rec.identifier);
         const item: RunItem & { seq: number } = { seq: row.seq, remoteId: row.remote_id, identifier: rec.identifier, title: rec.title, action: 'unchanged' };
         if (old && (old.source_id === null || Number(old.source_id) !== Number(source.id))) {
           item.action = 'failed';
           item.reason = old.source_id === null ? `identifier '${rec.identifier}' is already a local record of the catalogue` : `identifier '${rec.identifier}' is already harvested from source ${old.source_id}`;
         } else if (old && (old.document === rec.document || (generated && withoutDateStamp(old.document) === withoutDateStamp(rec.document)))) {
           item.action = 'unchanged';
-          if (old.remote_id !== row.remote_id) await db.query('UPDATE sdi.metadata_records SET remote_id = $2 WHERE id = $1', [old.id, row.remote_id]);
+          if (old.remote_id !== row.remote_id) await setHarvestOrigin(db, old.id, { remoteId: row.remote_id });
         } else {
           await db.query('SAVEPOINT harvest_record');
           try {
             const { id, outcome } = await upsertRecord(db, rec);
-            await db.query('UPDATE sdi.metadata_records SET source_id = $2, remote_id = $3 WHERE id = $1', [id, source.id, row.remote_id]);
+            await setHarvestOrigin(db, id, { sourceId: source.id, remoteId: row.remote_id });
             await db.query('RELEASE SAVEPOINT harvest_record');
             item.action = outcome;
           } catch (e) {

@@ -1,5 +1,6 @@
 /** Harvest sources (sdi.harvest_sources): read, create or update by (kind, url). */
-import type { Db } from '../metadata/store.js';
+import type { Db } from '../records/repository.js';
+import { recordsOfSourceExist } from '../records/sql.js';
 import { checkHttpUrl } from './http.js';
 
 export const SOURCE_KINDS = ['csw', 'dcat', 'iso', 'wms', 'wfs'] as const;
@@ -113,7 +114,7 @@ export async function deleteFailedNewSource(db: Db, id: number): Promise<boolean
   const { rowCount } = await db.query(
     `DELETE FROM sdi.harvest_sources s
       WHERE s.id = $1 AND s.last_success_at IS NULL
-        AND NOT EXISTS (SELECT 1 FROM sdi.metadata_records m WHERE m.source_id = s.id)
+        AND NOT ${recordsOfSourceExist('s.id')}
         AND NOT EXISTS (SELECT 1 FROM sdi.harvest_runs r WHERE r.source_id = s.id AND r.status <> 'failed')`,
     [id],
   );

@@ -1,7 +1,7 @@
 /**
  * Bulk loading of metadata records (`cli.js records-load DIR…`): tens of thousands of ISO 19139 / Dublin Core
- * files into sdi.metadata_records, with the same parser, the same queryable extraction and the same upsert
- * statement as the one-record path (store.ts: parseRecord, recordRowValues, upsertStatement), only batched:
+ * files into the catalogue, with the same parser, the same queryable extraction and the same upsert
+ * statement as the one-record path (store.ts: parseRecord; src/records: recordRowValues, upsertStatement), only batched:
  * files are parsed by worker threads, and each batch of records is one multi-row INSERT … ON CONFLICT.
  * The result is the same table, row for row, as loading the files one by one with upsertRecord.
  */
@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { cpus } from 'node:os';
 import type { Pool } from '../db/pool.js';
-import { MetadataError } from './record.js';
-import { parseRecord, recordRowValues, upsertStatement } from './store.js';
+import { MetadataError } from '../records/record.js';
+import { parseRecord } from './store.js';
+import { recordRowValues } from '../records/sql.js';
+import { analyzeRecords, upsertRows } from '../records/repository.js';
 
 export interface BulkLoadOptions {
   /** Records per INSERT statement (default 200; at most 1000, PostgreSQL's 65,535 parameters). */
@@ -159,9 +161,9 @@ export async function bulkLoadRecords(pool: Pool, paths: string[], options: Bulk
         const byId = new Map(parsed.rows.map((r) => [r.identifier, r.values]));
         if (byId.size > 0) {
           const values = [...byId.values()].flat();
-          const res = await client.query<{ inserted: boolean }>(upsertStatement(byId.size, options.force), values);
-          for (const r of res.rows) r.inserted ? report.created++ : report.updated++;
-          report.unchanged += byId.size - res.rows.length;
+          const rows = await upsertRows(client, byId.size, values, options.force);
+          for (const r of rows) r.inserted ? report.created++ : report.updated++;
+          report.unchanged += byId.size - rows.length;
         }
         done += batches[i]!.length;
         options.onProgress?.(done, files.length);
@@ -176,7 +178,7 @@ export async function bulkLoadRecords(pool: Pool, paths: string[], options: Bulk
     await parsers?.close();
   }
   // Fresh statistics and visibility map: the planner knows the new size and index-only scans work at once.
-  if (report.created + report.updated > 0) await pool.query('VACUUM (ANALYZE) sdi.metadata_records');
+  if (report.created + report.updated > 0) await analyzeRecords(pool);
   report.seconds = Math.round((performance.now() - t0) / 100) / 10;
   return report;
 }

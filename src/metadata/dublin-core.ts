@@ -6,7 +6,7 @@
 import type { XmlElement } from '../xml/tree.js';
 import { isYX, parseCrs } from '../crs/identifiers.js';
 import { allText, MD_NS } from './xml.js';
-import { emptyRecord, linkScheme, MetadataError, normaliseLanguage, toDate, toTimestamp, uniq, type MetadataRecord, type OnlineResource } from './record.js';
+import { emptyRecord, linkScheme, MetadataError, normaliseLanguage, toDate, toTimestamp, uniq, type MetadataRecord, type OnlineResource } from '../records/record.js';
 import { makeBox } from './iso19139.js';
 
 const DC_ROOTS = new Set(['Record', 'SummaryRecord', 'BriefRecord']);

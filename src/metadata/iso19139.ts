@@ -22,7 +22,7 @@ import {
   type OnlineResource,
   type Party,
   type Specification,
-} from './record.js';
+} from '../records/record.js';
 
 export function isIsoRoot(root: XmlElement): boolean {
   return (root.name === 'MD_Metadata' && root.ns === MD_NS.gmd) || (root.name === 'MI_Metadata' && root.ns === MD_NS.gmi);

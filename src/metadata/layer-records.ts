@@ -20,7 +20,8 @@ import type { Config } from '../config/index.js';
 import type { PublishedLayer } from '../catalog/published.js';
 import { layerExtentWgs84 } from '../catalog/extent.js';
 import { xmlEscape as x } from '../xml/escape.js';
-import { parseRecord, upsertRecord } from './store.js';
+import { parseRecord } from './store.js';
+import { deleteLayerRecordsExcept, managedRecord, setManagedBy, upsertRecord } from '../records/repository.js';
 
 const GMX = 'http://standards.iso.org/iso/19139/resources/gmxCodelists.xml';
 const NS_DECL =
@@ -377,15 +378,6 @@ export interface SyncReport {
   serviceIdentifier: string;
 }
 
-interface StoredRow {
-  id: number;
-  identifier: string;
-  document: string;
-  date_stamp: string | null;
-  modified: Date | null;
-  managed_by: string | null;
-}
-
 /** UTC date-time without fraction: 2026-11-23T19:18:37Z. */
 export const stampOf = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -414,12 +406,11 @@ async function wgsExtent(db: Pool, layer: PublishedLayer, srid: number): Promise
  */
 export async function writeLayerRecords(client: PoolClient, pool: Pool, config: Config, layers: readonly PublishedLayer[]): Promise<SyncReport> {
   const report: SyncReport = { created: [], updated: [], unchanged: [], deleted: [], kept: [], serviceIdentifier: '' };
-  const stored = async (where: string, v: unknown): Promise<StoredRow | undefined> =>
-    (await client.query<StoredRow>(`SELECT id, identifier, document, date_stamp, modified, managed_by FROM sdi.metadata_records WHERE ${where}`, [v])).rows[0];
+  const stored = (key: Parameters<typeof managedRecord>[1]) => managedRecord(client, key);
 
   /** Upsert a generated document; the dateStamp rule keeps it idempotent and always moving on change. */
   const write = async (identifier: string, managedBy: string, stamp: Date, build: (dateStamp: string) => string): Promise<number> => {
-    const old = await stored('identifier = $1', identifier);
+    const old = await stored({ identifier });
     if (old && old.managed_by === managedBy && old.date_stamp && build(old.date_stamp) === old.document) {
       report.unchanged.push(identifier);
       return old.id;
@@ -428,7 +419,7 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
     const wanted = Math.floor(stamp.getTime() / 1000) * 1000;
     const useStamp = old?.modified && old.modified.getTime() >= wanted ? new Date(Math.max(Date.now(), old.modified.getTime() + 1000)) : new Date(wanted);
     const { id, outcome } = await upsertRecord(client, parseRecord(build(stampOf(useStamp))));
-    await client.query('UPDATE sdi.metadata_records SET managed_by = $2 WHERE id = $1 AND managed_by IS DISTINCT FROM $2', [id, managedBy]);
+    await setManagedBy(client, { id }, managedBy);
     report[outcome === 'created' ? 'created' : outcome === 'updated' ? 'updated' : 'unchanged'].push(identifier);
     return id;
   };
@@ -438,15 +429,15 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
   const boxes: WgsBox[] = [];
   for (const l of layers) {
     // A record written by a person and linked to the layer stays as it is.
-    const linked = l.metadataRecordId === null ? undefined : await stored('id = $1', l.metadataRecordId);
+    const linked = l.metadataRecordId === null ? undefined : await stored({ id: l.metadataRecordId });
     if (linked && linked.managed_by !== `layer:${l.name}`) {
       report.kept.push(l.name);
       datasets.push({ identifier: linked.identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
       continue;
     }
-    const mine = await stored('managed_by = $1', `layer:${l.name}`);
+    const mine = await stored({ managedBy: `layer:${l.name}` });
     const identifier = mine?.identifier ?? layerRecordIdentifier(config, l.name);
-    const clash = mine ? undefined : await stored('identifier = $1', identifier);
+    const clash = mine ? undefined : await stored({ identifier });
     if (clash && clash.managed_by !== `layer:${l.name}`) {
       // A person stored a record under this layer's identifier: it is the layer's record.
       await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, clash.id]);
@@ -466,15 +457,11 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
 
   // Generated records of layers that are gone or unpublished.
   const names = layers.map((l) => `layer:${l.name}`);
-  const { rows: gone } = await client.query<{ identifier: string }>(
-    `DELETE FROM sdi.metadata_records WHERE managed_by LIKE 'layer:%' AND NOT (managed_by = ANY($1::text[])) RETURNING identifier`,
-    [names],
-  );
-  report.deleted = gone.map((g) => g.identifier);
+  report.deleted = await deleteLayerRecordsExcept(client, names);
 
   // The WFS service record.
-  const serviceId = (await stored('managed_by = $1', 'service:wfs'))?.identifier ?? serviceRecordIdentifier(config, 'wfs');
-  const clash = await stored('identifier = $1', serviceId);
+  const serviceId = (await stored({ managedBy: 'service:wfs' }))?.identifier ?? serviceRecordIdentifier(config, 'wfs');
+  const clash = await stored({ identifier: serviceId });
   if (!clash || clash.managed_by === 'service:wfs') {
     const latest = layers.reduce((m, l) => (l.updatedAt > m ? l.updatedAt : m), new Date(0));
     const earliest = layers.reduce((m, l) => (l.createdAt < m ? l.createdAt : m), latest.getTime() ? latest : new Date());
@@ -487,8 +474,8 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
   report.serviceIdentifier = serviceId;
 
   // The INSPIRE pre-defined (Atom) download service record, coupled to the same datasets.
-  const atomId = (await stored('managed_by = $1', 'service:atom'))?.identifier ?? serviceRecordIdentifier(config, 'atom');
-  const atomClash = await stored('identifier = $1', atomId);
+  const atomId = (await stored({ managedBy: 'service:atom' }))?.identifier ?? serviceRecordIdentifier(config, 'atom');
+  const atomClash = await stored({ identifier: atomId });
   if (!atomClash || atomClash.managed_by === 'service:atom') {
     const latest = layers.reduce((m, l) => (l.updatedAt > m ? l.updatedAt : m), new Date(0));
     const earliest = layers.reduce((m, l) => (l.createdAt < m ? l.createdAt : m), latest.getTime() ? latest : new Date());

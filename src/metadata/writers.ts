@@ -9,7 +9,7 @@
 import { xmlEscape as x } from '../xml/escape.js';
 import { parseXml } from '../xml/tree.js';
 import { isoElements, isoElementSet } from './iso19139.js';
-import type { OnlineResource, Party } from './record.js';
+import type { OnlineResource, Party } from '../records/record.js';
 
 /** The columns the writers read (see STORED_RECORD_COLUMNS). */
 export interface StoredRecord {

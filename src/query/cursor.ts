@@ -103,6 +103,22 @@ export class FeatureSession {
     return new FeatureSession(client);
   }
 
+  /**
+   * A session for `fn` alone (responses read whole before they are written: GetMap, GetFeatureInfo, a feature by
+   * id): committed when `fn` succeeds, rolled back when it throws, released either way.
+   */
+  static async use<T>(pool: Pool, statementTimeoutMs: number, fn: (session: FeatureSession) => Promise<T>): Promise<T> {
+    const session = await FeatureSession.open(pool, statementTimeoutMs);
+    let ok = false;
+    try {
+      const out = await fn(session);
+      ok = true;
+      return out;
+    } finally {
+      await session.close(ok);
+    }
+  }
+
   private watch<T>(p: Promise<T>): Promise<T> {
     p.catch((e: unknown) => this.noteError(e));
     return p;
@@ -172,6 +188,21 @@ export class FeatureSession {
     }
     if (done) await closeCursor();
     return { first, rest: rest() };
+  }
+
+  /**
+   * The one stream-closing wrapper of feature responses: yield `body`, then end the session, committed when
+   * the body was written to its end, rolled back when it failed or was abandoned (the client went away and the
+   * stream was destroyed, which returns the generator). Callers still close on errors before streaming starts.
+   */
+  async *closeAfter<T>(body: AsyncIterable<T>): AsyncGenerator<T> {
+    let ok = false;
+    try {
+      yield* body;
+      ok = true;
+    } finally {
+      await this.close(ok);
+    }
   }
 
   async close(ok = true): Promise<void> {

@@ -11,7 +11,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { db, ROOT } from '../helpers.js';
 import { CSW, FIXTURES, VARIANT, allIdentifiers, loadFixtures, postCsw, recordIds, searchResults } from './setup.js';
-import { deleteRecord, parseRecord, upsertRecord } from '../../src/metadata/store.js';
+import { parseRecord } from '../../src/metadata/store.js';
+import { deleteRecord, upsertRecord } from '../../src/records/repository.js';
 
 const TEMP_IDS = ['0000-page-cache-test-a', 'zzzz-page-cache-test-b'];
 

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { db, get } from '../helpers.js';
-import { parseRecord, upsertRecord } from '../../src/metadata/store.js';
+import { parseRecord } from '../../src/metadata/store.js';
+import { upsertRecord } from '../../src/records/repository.js';
 import { FIXTURES, GMD, VARIANT, cswUrl, fixtureIdentifiers, isoRecords, loadFixtures, validateApiso } from './setup.js';
 
 const file = (name: string) => readFileSync(join(FIXTURES, name));

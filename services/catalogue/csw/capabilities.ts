@@ -9,6 +9,7 @@ import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { invalid } from '../../../src/ogc/errors.js';
 import { ADDITIONAL_QUERYABLES, DUBLIN_CORE_QUERYABLES, SUPPORTED_ISO_QUERYABLES } from './queryables.js';
 import { withCatalogueRead, type CswContext } from './context.js';
+import { catalogueSummary } from '../../../src/records/repository.js';
 import { CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';
 import { HARVEST_RESOURCE_TYPES } from './harvest.js';
 
@@ -107,10 +108,7 @@ let cachedDate: { value: string; at: number } | undefined;
 /** Date of the last change to the catalogue (INSPIRE MetadataDate / DateOfLastRevision), cached a minute. */
 async function catalogueDate(ctx: CswContext): Promise<string> {
   if (cachedDate && Date.now() - cachedDate.at < 60_000) return cachedDate.value;
-  const value = await withCatalogueRead(ctx, async (c) => {
-    const { rows } = await c.query<{ d: string | null }>(`SELECT to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d FROM sdi.metadata_records`);
-    return rows[0]?.d ?? new Date().toISOString().slice(0, 10);
-  });
+  const value = await withCatalogueRead(ctx, async (c) => (await catalogueSummary(c)).modified ?? new Date().toISOString().slice(0, 10));
   cachedDate = { value, at: Date.now() };
   return value;
 }

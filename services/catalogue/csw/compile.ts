@@ -1,5 +1,5 @@
 /**
- * Filter AST (from OGC Filter 1.1 or CQL text) → a parameterised SQL predicate over sdi.metadata_records `r`.
+ * Filter AST (from OGC Filter 1.1 or CQL text) → a parameterised SQL predicate over the stored records `r` (src/records).
  *
  * - csw:AnyText: `=` and LIKE mean "contains" (a LIKE without wildcard included, as MetaSearch sends the
  *   words as typed): every word must occur, accent- and case-insensitively, with French stemming and prefix

@@ -7,6 +7,7 @@ import { OgcError } from '../../../src/ogc/errors.js';
 import { findQueryable } from './queryables.js';
 import { DOMAIN_PARAMETERS } from './capabilities.js';
 import { withCatalogueRead, type CswContext } from './context.js';
+import { domainValues } from '../../../src/records/repository.js';
 import { CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type DescribeRecordRequest, type GetDomainRequest } from './request.js';
 
 const SCHEMA_LOCATION = `${CSW_NS} http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd`;
@@ -58,7 +59,7 @@ export async function getDomain(ctx: CswContext, req: GetDomainRequest): Promise
   for (const name of req.propertyNames) {
     const q = findQueryable(name);
     if (!q) throw new OgcError('InvalidParameterValue', `Unknown queryable '${name.slice(0, 100)}'`, 'PropertyName');
-    let sql: string;
+    let multiValued: boolean;
     switch (q.kind) {
       case 'anytext':
       case 'geometry':
@@ -67,12 +68,12 @@ export async function getDomain(ctx: CswContext, req: GetDomainRequest): Promise
       case 'dates':
       case 'integers':
       case 'numbers':
-        sql = `SELECT DISTINCT v::text AS v FROM sdi.metadata_records r, unnest(${q.sql}) v WHERE v IS NOT NULL ORDER BY 1 LIMIT ${MAX_DOMAIN_VALUES}`;
+        multiValued = true;
         break;
       default:
-        sql = `SELECT DISTINCT (${q.sql})::text AS v FROM sdi.metadata_records r WHERE ${q.sql} IS NOT NULL AND (${q.sql})::text <> '' ORDER BY 1 LIMIT ${MAX_DOMAIN_VALUES}`;
+        multiValued = false;
     }
-    const values = await withCatalogueRead(ctx, async (c) => (await c.query<{ v: string }>(sql)).rows.map((r) => r.v));
+    const values = await withCatalogueRead(ctx, (c) => domainValues(c, q.sql, multiValued, MAX_DOMAIN_VALUES));
     parts.push(`<csw:DomainValues type="csw:Record"><csw:PropertyName>${x(name)}</csw:PropertyName>${listOfValues(values)}</csw:DomainValues>`);
   }
   return XML_DECLARATION + `<csw:GetDomainResponse xmlns:csw="${CSW_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="${SCHEMA_LOCATION}">${parts.join('')}</csw:GetDomainResponse>\n`;

@@ -1,20 +1,20 @@
 /**
  * GetRecords and GetRecordById.
  *
+ * The search itself, its count and its paging caches are the catalogue repository's (src/records/repository.ts).
  * Paging is exact and stable: numberOfRecordsMatched comes from a count on the same snapshot as the page,
  * the order always ends with the unique identifier (so parallel pagers such as geo.data.gouv.fr's and
  * sequential ones such as udata's neither miss nor repeat a record), and nextRecord is 0 on the last page.
  * Records are written from stored columns (Dublin Core) or stored ISO text (full document, or the brief and
  * summary element sets cut when the record was stored): no document is parsed per request.
  */
-import type { QueryConfig } from 'pg';
-import { PositionalBinder, type SqlParams } from '../../../src/db/sql.js';
+import { PositionalBinder } from '../../../src/db/sql.js';
+import { recordsByIdentifiers, searchRecords, type Db, type RecordQuery } from '../../../src/records/repository.js';
 import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { DC_NAMESPACES, dcElementName, ISO_TOP_ELEMENTS, isoTopElementName, storedRecordColumns, writeDublinCore, writeIso, type StoredRecord } from '../../../src/metadata/writers.js';
 import { compileFilter, sortExpression } from './compile.js';
 import { withCatalogueRead, type CswContext } from './context.js';
-import { cachedCount, pageCacheEnabled, queryKey, rememberCount, rememberResume, resumeAfter } from './page-cache.js';
 import { documentGraph, toRdfXml } from '../../../src/metadata/dcat.js';
 import { CSW_NS, GMD_NS, isRdfSchema, OUTPUT_SCHEMA_URI, type ElementSet, type GetRecordByIdRequest, type GetRecordsRequest, type OutputSchema } from './request.js';
 
@@ -62,11 +62,9 @@ export interface SearchPage {
 /** ISO full without ElementName: each record is its stored document, sent as stored (see storedDocuments). */
 const storedIsoFull = (req: GetRecordsRequest) => req.outputSchema === 'gmd' && req.elementSet === 'full' && !req.elementNames;
 const RAW_COLUMNS = `r.identifier, CASE WHEN r.schema = 'iso19139' THEN r.document END AS document`;
-/** Result columns in binary format handed over as Buffers (text and varchar are their UTF-8 bytes). */
-const RAW_TYPES = { getTypeParser: () => (v: Buffer | string) => v };
 
 /** Build the SQL of a GetRecords request (exported for tests and the harvest-side paging logic). */
-export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): { where: string; order: string; params: SqlParams; identifierOrder: boolean } {
+export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): RecordQuery {
   const params = new PositionalBinder();
   const where = req.constraint ? compileFilter(req.constraint, { params, crs: ctx.platform.crs }) : 'TRUE';
   const keys = (req.sortBy ?? []).map((k) => `${sortExpression(k.name)} ${k.descending ? 'DESC' : 'ASC'}`);
@@ -79,62 +77,18 @@ export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): { where
 
 export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promise<string | Buffer> {
   checkElementNames(req.outputSchema, req.elementNames);
-  const { where, order, params, identifierOrder } = planGetRecords(ctx, req);
+  const query = planGetRecords(ctx, req);
   if (req.resultType === 'validate') return acknowledgement(req);
   const page = await withCatalogueRead(ctx, async (c) => {
     try {
-      // The caches are keyed by the catalogue revision of this very snapshot (see page-cache.ts).
-      let key: string | undefined;
-      if (pageCacheEnabled(ctx.platform.config)) {
-        const { rows: rev } = await c.query<{ revision: string }>('SELECT revision::text AS revision FROM sdi.catalogue_revision');
-        if (rev[0]) key = queryKey(rev[0].revision, where, params.values);
-      }
-      let matched = key === undefined ? undefined : cachedCount(key);
-      if (matched === undefined) {
-        const { rows: cnt } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM sdi.metadata_records r WHERE ${where}`, [...params.values]);
-        matched = cnt[0]!.n;
-        if (key !== undefined) rememberCount(key, matched);
-      }
-      let records: Array<string | Buffer> = [];
-      let pageIdentifiers: string[] = [];
-      /** ISO full pages: the stored documents as the bytes PostgreSQL sends, never decoded nor re-encoded. */
-      const storedDocuments = async (c2: typeof c, sql: string, values: unknown[]): Promise<Array<string | Buffer>> => {
-        // `binary` (result format) is a pg Query option its type declarations do not list
-        const config = { text: sql, values, binary: true, types: RAW_TYPES } as unknown as QueryConfig;
-        const { rows } = await c2.query<{ identifier: Buffer; document: Buffer | null }>(config);
-        pageIdentifiers = rows.map((r) => r.identifier.toString('utf8'));
-        const missing = pageIdentifiers.filter((_, i) => rows[i]!.document === null);
-        // Records stored as Dublin Core have no ISO document: their generated one, as on the other paths.
-        const generated = new Map<string, string>();
-        if (missing.length > 0) {
-          const { rows: dc } = await c2.query<Row>(`SELECT ${selectColumns('gmd', 'full')} FROM sdi.metadata_records r WHERE r.identifier = ANY($1::text[])`, [missing]);
-          for (const r of dc) generated.set(r.identifier, writeRecord(ctx, r, 'gmd', 'full'));
-        }
-        return rows.map((r, i) => r.document ?? generated.get(pageIdentifiers[i]!)!);
-      };
-      if (req.resultType === 'results' && req.maxRecords > 0 && req.startPosition <= matched) {
-        const cols = storedIsoFull(req) ? RAW_COLUMNS : selectColumns(req.outputSchema, req.elementSet, req.elementNames);
-        const after = key !== undefined && identifierOrder && req.startPosition > 1 ? resumeAfter(key, req.startPosition) : undefined;
-        let sql: string;
-        if (after !== undefined) {
-          // The previous page of this query, in this state, ended with `after`: seek past it on the identifier index.
-          const a = params.add(after, 'text');
-          sql = `SELECT ${cols} FROM sdi.metadata_records r WHERE (${where}) AND r.identifier > ${a} ORDER BY ${order} LIMIT ${params.add(req.maxRecords, 'integer')}`;
-        } else {
-          const limit = params.add(req.maxRecords, 'integer');
-          const offset = params.add(req.startPosition - 1, 'integer');
-          sql = `SELECT ${cols} FROM sdi.metadata_records r WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
-        }
-        if (storedIsoFull(req)) {
-          records = await storedDocuments(c, sql, params.values);
-          const lastId = records.length > 0 ? pageIdentifiers[pageIdentifiers.length - 1] : undefined;
-          if (key !== undefined && identifierOrder && lastId !== undefined) rememberResume(key, req.startPosition + records.length, lastId);
-        } else {
-          const { rows } = await c.query<Row>(sql, params.values);
-          if (key !== undefined && identifierOrder && rows.length > 0) rememberResume(key, req.startPosition + rows.length, rows[rows.length - 1]!.identifier);
-          records = rows.map((r) => writeRecord(ctx, r, req.outputSchema, req.elementSet, req.elementNames));
-        }
-      }
+      const raw = storedIsoFull(req);
+      const wanted =
+        req.resultType === 'results'
+          ? { startPosition: req.startPosition, maxRecords: req.maxRecords, columns: raw ? RAW_COLUMNS : selectColumns(req.outputSchema, req.elementSet, req.elementNames), raw }
+          : undefined;
+      const found = await searchRecords<Row | RawRow>(c, query, wanted, { cache: ctx.platform.config.catalogue.pageCache });
+      const records = raw ? await storedDocuments(ctx, c, found.rows as RawRow[]) : (found.rows as Row[]).map((r) => writeRecord(ctx, r, req.outputSchema, req.elementSet, req.elementNames));
+      const matched = found.matched;
       const returned = records.length;
       const last = req.startPosition + returned - 1;
       // CSW: nextRecord is the position of the next record, 0 when none is left.
@@ -145,6 +99,21 @@ export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promi
     }
   });
   return searchResponse(req, page);
+}
+
+/** A row of an ISO full page read as bytes: the identifier, and the stored ISO document (null for Dublin Core). */
+type RawRow = { identifier: Buffer; document: Buffer | null };
+
+/** ISO full pages: the stored documents as the bytes PostgreSQL sends, never decoded nor re-encoded. */
+async function storedDocuments(ctx: CswContext, c: Db, rows: RawRow[]): Promise<Array<string | Buffer>> {
+  const ids = rows.map((r) => r.identifier.toString('utf8'));
+  const missing = ids.filter((_, i) => rows[i]!.document === null);
+  // Records stored as Dublin Core have no ISO document: their generated one, as on the other paths.
+  const generated = new Map<string, string>();
+  if (missing.length > 0) {
+    for (const r of await recordsByIdentifiers<Row>(c, selectColumns('gmd', 'full'), missing)) generated.set(r.identifier, writeRecord(ctx, r, 'gmd', 'full'));
+  }
+  return rows.map((r, i) => r.document ?? generated.get(ids[i]!)!);
 }
 
 function searchResponse(req: GetRecordsRequest, page: SearchPage): string | Buffer {
@@ -174,10 +143,7 @@ function acknowledgement(req: GetRecordsRequest): string {
 export async function getRecordById(ctx: CswContext, req: GetRecordByIdRequest): Promise<string> {
   checkElementNames(req.outputSchema, req.elementNames);
   const cols = selectColumns(req.outputSchema, req.elementSet, req.elementNames);
-  const rows = await withCatalogueRead(ctx, async (c) => {
-    const { rows } = await c.query<Row>(`SELECT ${cols} FROM sdi.metadata_records r WHERE r.identifier = ANY($1::text[]) ORDER BY array_position($1::text[], r.identifier)`, [req.ids]);
-    return rows;
-  });
+  const rows = await withCatalogueRead(ctx, (c) => recordsByIdentifiers<Row>(c, cols, req.ids));
   return (
     XML_DECLARATION +
     `<csw:GetRecordByIdResponse ${ROOT_NS} xsi:schemaLocation="${SCHEMA_LOCATION}">` +

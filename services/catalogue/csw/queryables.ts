@@ -1,6 +1,6 @@
 /**
  * The queryables of the catalogue: Dublin Core (CSW 2.0.2 core), ISO AP 1.0 (SupportedISOQueryables and
- * AdditionalQueryables) and the aliases real clients send, each bound to a column of sdi.metadata_records.
+ * AdditionalQueryables) and the aliases real clients send, each bound to a column of the stored records (src/records/sql.ts).
  *
  * Names are matched case-insensitively and without their prefix (udata sends `apiso:type`, the INSPIRE
  * validator an undeclared `apiso:Language`, GeoNetwork's CQL `the_geom`); an XPath keeps its last step.

@@ -23,8 +23,9 @@ import { readFesFilter } from '../../../src/filter/fes-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { PositionalBinder } from '../../../src/db/sql.js';
 import { serialize } from '../../../src/metadata/xml.js';
-import { parseRecord, upsertRecord } from '../../../src/metadata/store.js';
-import { MetadataError, type MetadataRecord } from '../../../src/metadata/record.js';
+import { parseRecord } from '../../../src/metadata/store.js';
+import { deleteMatching, recordExists, recordsByIdentifiers, setManagedBy, upsertRecord } from '../../../src/records/repository.js';
+import { MetadataError, type MetadataRecord } from '../../../src/records/record.js';
 import { storedRecordColumns, writeDublinCore, type StoredRecord } from '../../../src/metadata/writers.js';
 import { compileFilter } from './compile.js';
 import { CSW_FILTER_OPTIONS, asConstraintError, readCql } from './kvp-reader.js';
@@ -107,31 +108,24 @@ export async function transaction(ctx: CswContext, req: TransactionRequest): Pro
         const ids: string[] = [];
         for (const el of a.records) {
           const r = parsed.get(el)!;
-          const exists = await client.query('SELECT 1 FROM sdi.metadata_records WHERE identifier = $1', [r.identifier]);
-          if (exists.rowCount) throw invalid('Insert', `A record with identifier '${r.identifier.slice(0, 200)}' already exists (use Update to replace it)`);
+          if (await recordExists(client, r.identifier)) throw invalid('Insert', `A record with identifier '${r.identifier.slice(0, 200)}' already exists (use Update to replace it)`);
           await upsertRecord(client, r);
           ids.push(r.identifier);
           inserted++;
         }
-        const { rows } = await client.query<StoredRecord>(
-          `SELECT ${storedRecordColumns(null)} FROM sdi.metadata_records r WHERE r.identifier = ANY($1::text[]) ORDER BY array_position($1::text[], r.identifier)`,
-          [ids],
-        );
-        insertResults.push({ handle: a.handle, rows });
+        insertResults.push({ handle: a.handle, rows: await recordsByIdentifiers<StoredRecord>(client, storedRecordColumns(null), ids) });
       } else if (a.kind === 'update') {
         const r = parsed.get(a.record)!;
-        const exists = await client.query('SELECT 1 FROM sdi.metadata_records WHERE identifier = $1', [r.identifier]);
-        if (!exists.rowCount) throw invalid('Update', `No record with identifier '${r.identifier.slice(0, 200)}' to update (use Insert)`);
+        if (!(await recordExists(client, r.identifier))) throw invalid('Update', `No record with identifier '${r.identifier.slice(0, 200)}' to update (use Insert)`);
         await upsertRecord(client, r, { force: true });
         // Hand edits win over the layer sync (see src/metadata/layer-records.ts).
-        await client.query('UPDATE sdi.metadata_records SET managed_by = NULL WHERE identifier = $1 AND managed_by IS NOT NULL', [r.identifier]);
+        await setManagedBy(client, { identifier: r.identifier }, null);
         updated++;
       } else {
         const params = new PositionalBinder();
         const where = compileFilter(a.constraint, { params, crs: ctx.platform.crs });
         try {
-          const res = await client.query(`DELETE FROM sdi.metadata_records r WHERE ${where}`, params.values);
-          deleted += res.rowCount ?? 0;
+          deleted += await deleteMatching(client, where, params);
         } catch (e) {
           throw fromDatabaseError(e, 'Constraint');
         }

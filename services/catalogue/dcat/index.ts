@@ -23,6 +23,7 @@ import type { Platform } from '../../../src/platform.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { catalogGraph, documentGraph, Graph, RDF_MEDIA_TYPES, serialise, type RdfFormat } from '../../../src/metadata/dcat.js';
 import { catalogueLimits, withCatalogueRead, type CswContext } from '../csw/context.js';
+import { catalogueSummary, documentsPage, recordDocument } from '../../../src/records/repository.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 
@@ -110,15 +111,11 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
       const keep = !forced && formatParam ? `&format=${encodeURIComponent(formatParam)}` : '';
       const pageUrl = (n: number) => `${catalogUrl}?page=${n}&page_size=${pageSize}${keep}`;
 
-      const { total, rows, modified } = await withCatalogueRead(ctx, async (c) => {
-        const { rows: cnt } = await c.query<{ n: number; d: string | null }>(`SELECT count(*)::int AS n, to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d FROM sdi.metadata_records`);
-        const { rows } = await c.query<{ document: string }>(`SELECT r.document FROM sdi.metadata_records r ORDER BY r.identifier ASC LIMIT $1 OFFSET $2`, [pageSize, (page - 1) * pageSize]);
-        return { total: cnt[0]!.n, rows, modified: cnt[0]!.d ?? undefined };
-      });
+      const { total, documents, modified } = await withCatalogueRead(ctx, async (c) => ({ ...(await catalogueSummary(c)), documents: await documentsPage(c, pageSize, (page - 1) * pageSize) }));
 
       const g = new Graph();
-      const members = rows.map((r) => {
-        const { resource, record, rec } = documentGraph(r.document, { baseUrl: base }, g);
+      const members = documents.map((document) => {
+        const { resource, record, rec } = documentGraph(document, { baseUrl: base }, g);
         return { resource, record, service: rec.type === 'service' };
       });
       const svc = platform.config.service;
@@ -157,9 +154,9 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
       const format = negotiate(q.get('format') ?? undefined, req.headers.accept);
       const id = (req.params as { id: string }).id;
       const { ctx, base } = context(req);
-      const rows = await withCatalogueRead(ctx, async (c) => (await c.query<{ document: string }>('SELECT document FROM sdi.metadata_records WHERE identifier = $1', [id])).rows);
-      if (!rows[0]) throw new HttpProblem(404, `No record '${id.slice(0, 200)}'`);
-      return send(reply, format, documentGraph(rows[0].document, { baseUrl: base }).graph);
+      const document = await withCatalogueRead(ctx, (c) => recordDocument(c, { identifier: id }));
+      if (document === undefined) throw new HttpProblem(404, `No record '${id.slice(0, 200)}'`);
+      return send(reply, format, documentGraph(document, { baseUrl: base }).graph);
     } catch (e) {
       return problem(req, reply, e);
     }

@@ -23,7 +23,7 @@ import { planFeatureQuery, PlanError, type FeatureQuerySpec, type PlanParam } fr
 
 const OGCAPI_PARAMS: Record<PlanParam, string> = { layer: 'collectionId', properties: 'properties', sortBy: 'sortby', crs: 'crs' };
 import type { Filter } from '../../../src/filter/ast.js';
-import type { EncodeTarget } from '../../../src/formats/target.js';
+import { encodeTarget } from '../../../src/formats/target.js';
 import { openApiDocument } from './openapi.js';
 
 const CONFORMANCE = [
@@ -199,16 +199,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     }
   };
 
-  const target = (q: FeatureQuery): EncodeTarget => ({
-    layer: q.layer,
-    prefix: platform.config.namespace.prefix,
-    columns: q.layer.columns,
-    includeGeometry: !!q.layer.geometry,
-    outputCrs: q.outputCrs,
-    // Part 2: coordinates follow the CRS's axis order (lat/lon for EPSG:4326); CRS84 is lon/lat.
-    swapXY: isYX(q.outputCrs),
-    idPrefix: '',
-  });
+  // Part 2: coordinates follow the CRS's axis order (lat/lon for EPSG:4326); CRS84 is lon/lat.
+  const target = (q: FeatureQuery) => encodeTarget(q, { prefix: platform.config.namespace.prefix, idPrefix: '', axisOrder: 'crs' });
 
   app.get<{ Params: { collectionId: string } }>('/collections/:collectionId/items', async (req, reply) => {
     let session: FeatureSession | undefined;
@@ -280,19 +272,10 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
           }
         })(),
       );
-      const guarded = (async function* () {
-        let ok = false;
-        try {
-          yield* body;
-          ok = true;
-        } finally {
-          await s.close(ok);
-        }
-      })();
       return reply
         .type(GEOJSON)
         .header('Content-Crs', `<${outputCrs.form === 'crs84' ? CRS84_URI : crsUri(outputCrs.srid)}>`)
-        .send(Readable.from(guarded));
+        .send(Readable.from(s.closeAfter(body)));
     } catch (e) {
       await session?.close(false);
       return fail(req, reply, e);
@@ -300,7 +283,6 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   });
 
   app.get<{ Params: { collectionId: string; featureId: string } }>('/collections/:collectionId/items/:featureId', async (req, reply) => {
-    let session: FeatureSession | undefined;
     try {
       const layer = await layerOr404(req, req.params.collectionId);
       const kvp = Kvp.fromUrl(req.url);
@@ -309,9 +291,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       checkF(kvp);
       const outputCrs = parseCrsParam(layer, kvp.value('crs'), 'crs');
       const q = plan(req, layer, { action: 'read', filter: { kind: 'resourceId', ids: [req.params.featureId] }, outputCrs, limit: 1 });
-      session = await FeatureSession.open(platform.pool, cfg.statementTimeoutMs);
-      const { first } = await session.rows(compileSelect(q, { crs: platform.crs }, (params) => geojsonFeatureSql(target(q), params, true)), 1);
-      await session.close();
+      const stmt = compileSelect(q, { crs: platform.crs }, (params) => geojsonFeatureSql(target(q), params, true));
+      const { first } = await FeatureSession.use(platform.pool, cfg.statementTimeoutMs, (session) => session.rows(stmt, 1));
       if (first.length === 0) throw new OgcError('NotFound', `Feature ${req.params.featureId} does not exist in ${layer.name}`, 'featureId');
       const feature = JSON.parse(first[0]!) as Record<string, unknown>;
       const b = base(req);
@@ -324,7 +305,6 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
         .header('Content-Crs', `<${outputCrs.form === 'crs84' ? CRS84_URI : crsUri(outputCrs.srid)}>`)
         .send(JSON.stringify(feature));
     } catch (e) {
-      await session?.close(false);
       return fail(req, reply, e);
     }
   });

@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { OgcError, invalid, fromDatabaseError } from '../../../src/ogc/errors.js';
-import { parseCrs, isYX, crsRef, type CrsRef } from '../../../src/crs/identifiers.js';
+import { parseCrs, crsRef, type CrsRef } from '../../../src/crs/identifiers.js';
 import type { FeatureQuery } from '../../../src/query/plan.js';
 import { planFeatureQuery, PlanError, type PlanParam } from '../../../src/query/planner.js';
 import { compileCount, compileSelect } from '../../../src/query/compile.js';
@@ -12,7 +12,7 @@ import { FeatureSession } from '../../../src/query/cursor.js';
 import { gmlFeatureSql, gmlBareFeatureSql, GML_NS, needsGeometryIdNumbering, numberGeometryIds } from '../../../src/formats/gml/feature.js';
 import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
 import { csvHeader, csvRowSql } from '../../../src/formats/csv.js';
-import type { EncodeTarget } from '../../../src/formats/target.js';
+import { encodeTarget } from '../../../src/formats/target.js';
 import { rowsToBuffer } from '../../../src/formats/chunk.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import type { Layer } from '../../../src/catalog/layers.js';
@@ -101,18 +101,6 @@ function refuseForeignResourceIds(ctx: WfsContext, layer: Layer, f: Filter): voi
   walk(f);
 }
 
-export function encodeTarget(ctx: WfsContext, q: FeatureQuery, swapXY: boolean, idPrefix: string): EncodeTarget {
-  return {
-    layer: q.layer,
-    prefix: ctx.platform.config.namespace.prefix,
-    columns: q.properties ? q.layer.columns.filter((c) => q.properties!.includes(c.name)) : q.layer.columns,
-    includeGeometry: q.includeGeometry,
-    outputCrs: q.outputCrs,
-    swapXY,
-    idPrefix,
-  };
-}
-
 function layerOf(ctx: WfsContext, name: string): Layer {
   const l = ctx.layers.find((x) => x.name === name);
   if (!l) throw invalid('typeNames', `Unknown feature type ${name}`);
@@ -150,7 +138,9 @@ export async function getFeature(ctx: WfsContext, req: GetFeatureRequest): Promi
 
   if (req.byId !== undefined) return getFeatureById(ctx, req, format);
 
-  const swap = format.kind === 'gml' && req.version !== '1.0.0';
+  // GML of WFS 1.1/2.0 follows the axis order of the CRS as named; WFS 1.0.0, GeoJSON and CSV are x/y.
+  const axisOrder = format.kind === 'gml' && req.version !== '1.0.0' ? 'crs' : 'xy';
+  const prefix = ctx.platform.config.namespace.prefix;
   const plans = req.queries.map((q) => planQuery(ctx, layerOf(ctx, q.typeNames[0]!), q, req.version));
   const session = await FeatureSession.open(ctx.platform.pool, cfg.statementTimeoutMs);
   try {
@@ -182,7 +172,7 @@ export async function getFeature(ctx: WfsContext, req: GetFeatureRequest): Promi
 
     const idPrefixFor = (p: FeatureQuery) => `${p.layer.name}.`;
     const statements = plans.map((p) => {
-      const t = encodeTarget(ctx, p, swap && isYX(p.outputCrs), idPrefixFor(p));
+      const t = encodeTarget(p, { prefix, idPrefix: idPrefixFor(p), axisOrder });
       return compileSelect(p, opts, (params) =>
         format.kind === 'gml' ? gmlFeatureSql(t, params, format.gml) : format.kind === 'geojson' ? geojsonFeatureSql(t, params, false) : csvRowSql(t, params),
       );
@@ -223,26 +213,15 @@ export async function getFeature(ctx: WfsContext, req: GetFeatureRequest): Promi
       );
     } else {
       body = (async function* () {
-        yield '\uFEFF' + csvHeader(encodeTarget(ctx, plans[0]!, false, idPrefixFor(plans[0]!)));
+        yield '\uFEFF' + csvHeader(encodeTarget(plans[0]!, { prefix, idPrefix: idPrefixFor(plans[0]!), axisOrder: 'xy' }));
         if (first.first.length) yield rowsToBuffer(first.first);
         for await (const b of rest()) yield rowsToBuffer(b);
       })();
     }
-    return { status: 200, contentType: format.contentType, body: Readable.from(closing(body, session)), release: () => session.close(false) };
+    return { status: 200, contentType: format.contentType, body: Readable.from(session.closeAfter(body)), release: () => session.close(false) };
   } catch (e) {
     await session.close(false);
     throw fromDatabaseError(e);
-  }
-}
-
-/** Close the session when the body ends, fails, or the client goes away. */
-async function* closing(body: AsyncGenerator<string | Buffer>, session: FeatureSession): AsyncGenerator<string | Buffer> {
-  let ok = false;
-  try {
-    yield* body;
-    ok = true;
-  } finally {
-    await session.close(ok);
   }
 }
 
@@ -326,19 +305,17 @@ async function getFeatureById(ctx: WfsContext, req: GetFeatureRequest, format: O
   if (!layer || localId(layer, id) === undefined) throw notFound();
   const plan = planQuery(ctx, layer, { ...req.queries[0]!, typeNames: [layer.name], filter: { kind: 'resourceId', ids: [id] } }, req.version);
   plan.limit = 1;
-  const session = await FeatureSession.open(ctx.platform.pool, ctx.platform.config.features.statementTimeoutMs);
+  let first: string[];
   try {
-    const t = encodeTarget(ctx, plan, format.kind === 'gml' && isYX(plan.outputCrs), `${layer.name}.`);
+    const t = encodeTarget(plan, { prefix: ctx.platform.config.namespace.prefix, idPrefix: `${layer.name}.`, axisOrder: format.kind === 'gml' ? 'crs' : 'xy' });
     const ns = ctx.platform.config.namespace;
     const decls = `xmlns:${ns.prefix}="${x(ns.uri)}" xmlns:gml="http://www.opengis.net/gml/3.2" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="${x(ns.uri)} ${x(`${ctx.serviceUrl}?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=${ns.prefix}:${layer.name}`)} http://www.opengis.net/gml/3.2 http://schemas.opengis.net/gml/3.2.1/gml.xsd"`;
     const stmt = compileSelect(plan, { crs: ctx.platform.crs }, (params) => (format.kind === 'geojson' ? geojsonFeatureSql(t, params, false) : gmlBareFeatureSql(t, params, decls)));
-    const { first } = await session.rows(stmt, 1);
-    await session.close();
-    if (first.length === 0) throw notFound();
-    if (format.kind === 'geojson') return { status: 200, contentType: format.contentType, body: first[0]! + '\n' };
-    return { status: 200, contentType: 'application/gml+xml; version=3.2', body: XML_DECLARATION + numberGeometryIds(first[0]!) + '\n' };
+    first = (await FeatureSession.use(ctx.platform.pool, ctx.platform.config.features.statementTimeoutMs, (session) => session.rows(stmt, 1))).first;
   } catch (e) {
-    await session.close(false);
     throw fromDatabaseError(e);
   }
+  if (first.length === 0) throw notFound();
+  if (format.kind === 'geojson') return { status: 200, contentType: format.contentType, body: first[0]! + '\n' };
+  return { status: 200, contentType: 'application/gml+xml; version=3.2', body: XML_DECLARATION + numberGeometryIds(first[0]!) + '\n' };
 }

@@ -4,10 +4,9 @@ import { invalid, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { columnRef, resolveProperty } from '../../../src/db/identifiers.js';
 import { compileCount, compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
-import { coordinateDecimals, geometryExpression } from '../../../src/formats/target.js';
-import { isYX } from '../../../src/crs/identifiers.js';
+import { coordinateDecimals, encodeTarget, geometryExpression } from '../../../src/formats/target.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
-import { planQuery, encodeTarget, type StreamedResponse } from './get-feature.js';
+import { planQuery, type StreamedResponse } from './get-feature.js';
 import { numberGeometryIds } from '../../../src/formats/gml/feature.js';
 import { rowsToBuffer } from '../../../src/formats/chunk.js';
 import type { WfsContext } from './context.js';
@@ -45,7 +44,7 @@ export async function getPropertyValue(ctx: WfsContext, req: GetPropertyValueReq
       await session.close();
       return { status: 200, contentType: 'text/xml; charset=utf-8', body: head + '/>\n' };
     }
-    const t = encodeTarget(ctx, plan, isYX(plan.outputCrs), `${layer.name}.`);
+    const t = encodeTarget(plan, { prefix: ns.prefix, idPrefix: `${layer.name}.`, axisOrder: 'crs' });
     const stmt = compileSelect(plan, opts, (params) => {
       if (isGeom) return `'<wfs:member>' || COALESCE(ST_AsGML(3, ${geometryExpression(t, params)}, ${coordinateDecimals(plan.outputCrs.srid)}, 5, 'gml', ${params.add(`${layer.name}.`, 'text')} || ${columnRef(layer.idColumn)}::text || '.geom'), '') || '</wfs:member>'`;
       // gml:Envelope of the geometry in the output CRS, axes already in the CRS's order by the target (ST_AsGML
@@ -58,18 +57,12 @@ export async function getPropertyValue(ctx: WfsContext, req: GetPropertyValueReq
     // xmlelement gives <x>value</x>: keep only the escaped value.
     const strip = (s: string) => (isGeom ? numberGeometryIds(s) : s.replace(/<x>|<\/x>|<x\/>/g, ''));
     async function* body(): AsyncGenerator<string | Buffer> {
-      let ok = false;
-      try {
-        yield head + '>';
-        if (first.length) yield rowsToBuffer(first.map(strip));
-        for await (const b of rest) yield rowsToBuffer(b.map(strip));
-        yield '</wfs:ValueCollection>\n';
-        ok = true;
-      } finally {
-        await session.close(ok);
-      }
+      yield head + '>';
+      if (first.length) yield rowsToBuffer(first.map(strip));
+      for await (const b of rest) yield rowsToBuffer(b.map(strip));
+      yield '</wfs:ValueCollection>\n';
     }
-    return { status: 200, contentType: 'text/xml; charset=utf-8', body: Readable.from(body()), release: () => session.close(false) };
+    return { status: 200, contentType: 'text/xml; charset=utf-8', body: Readable.from(session.closeAfter(body())), release: () => session.close(false) };
   } catch (e) {
     await session.close(false);
     throw fromDatabaseError(e);

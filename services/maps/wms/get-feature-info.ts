@@ -11,10 +11,10 @@ import { planFeatureQuery, PlanError } from '../../../src/query/planner.js';
 import { compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { fromDatabaseError } from '../../../src/ogc/errors.js';
-import { crsRef, isYX, type CrsRef } from '../../../src/crs/identifiers.js';
+import { crsRef, type CrsRef } from '../../../src/crs/identifiers.js';
 import { geojsonFeatureSql } from '../../../src/formats/geojson.js';
 import { gmlFeatureSql } from '../../../src/formats/gml/feature.js';
-import type { EncodeTarget } from '../../../src/formats/target.js';
+import { encodeTarget } from '../../../src/formats/target.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { DEFAULT_POINT_RADIUS } from '../../../src/render/style.js';
@@ -68,32 +68,21 @@ export async function getFeatureInfo(ctx: WmsContext, req: GetFeatureInfoRequest
       if (e.param === 'crs') throw new WmsError('InvalidCRS', `CRS ${req.crs.text.slice(0, 80)} is not offered for layer ${layer.name}`, 'CRS');
       throw new WmsError('InvalidParameterValue', e.message, 'QUERY_LAYERS');
     }
-    const t: EncodeTarget = {
-      layer,
-      prefix: platform.config.namespace.prefix,
-      columns: layer.columns,
-      includeGeometry: q.includeGeometry,
-      outputCrs,
-      swapXY: gml && isYX(outputCrs),
-      idPrefix: `${layer.name}.`,
-    };
+    const t = encodeTarget(q, { prefix: platform.config.namespace.prefix, idPrefix: `${layer.name}.`, axisOrder: gml ? 'crs' : 'xy' });
     return { layer, sql: compileSelect(q, { crs: platform.crs, locator: 'BBOX' }, (params) => (gml ? gmlFeatureSql(t, params, '3.1.1') : geojsonFeatureSql(t, params, false))) };
   });
   const results: LayerResult[] = [];
-  const session = await FeatureSession.open(platform.pool, platform.config.features.statementTimeoutMs);
-  let ok = false;
   try {
-    for (const s of statements) {
-      const r = await session.rows(s.sql);
-      const rows = [...r.first];
-      for await (const batch of r.rest) rows.push(...batch);
-      results.push({ layer: s.layer, rows });
-    }
-    ok = true;
+    await FeatureSession.use(platform.pool, platform.config.features.statementTimeoutMs, async (session) => {
+      for (const s of statements) {
+        const r = await session.rows(s.sql);
+        const rows = [...r.first];
+        for await (const batch of r.rest) rows.push(...batch);
+        results.push({ layer: s.layer, rows });
+      }
+    });
   } catch (e) {
     throw fromDatabaseError(e, 'BBOX');
-  } finally {
-    await session.close(ok);
   }
   const contentType = req.infoMime === 'application/vnd.ogc.gml' ? 'application/vnd.ogc.gml; charset=utf-8' : INFO_CONTENT_TYPE[req.infoFormat];
   switch (req.infoFormat) {

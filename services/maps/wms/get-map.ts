@@ -108,19 +108,16 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
   const statements = await planMapLayers(ctx, req, grid, scale);
   const canvas = new MapCanvas(req.width, req.height, { color: req.bgcolor, transparent: req.transparent }, scale);
   if (statements.length) {
-    const session = await FeatureSession.open(platform.pool, platform.config.features.statementTimeoutMs);
-    let ok = false;
     try {
-      for (const s of statements) {
-        const rows = await session.tuples<MapRow>(s.sql);
-        canvas.drawRows(rows.first, s.rules);
-        for await (const batch of rows.rest) canvas.drawRows(batch, s.rules);
-      }
-      ok = true;
+      await FeatureSession.use(platform.pool, platform.config.features.statementTimeoutMs, async (session) => {
+        for (const s of statements) {
+          const rows = await session.tuples<MapRow>(s.sql);
+          canvas.drawRows(rows.first, s.rules);
+          for await (const batch of rows.rest) canvas.drawRows(batch, s.rules);
+        }
+      });
     } catch (e) {
       throw fromDatabaseError(e, 'BBOX');
-    } finally {
-      await session.close(ok);
     }
   }
   canvas.drawLabels();

@@ -1,5 +1,5 @@
 /**
- * Caches of GetRecords paging, keyed by the catalogue revision (migrations/0010_catalogue_revision.sql) read
+ * Caches of catalogue search paging (used by search() in repository.ts, hence by CSW GetRecords), keyed by the catalogue revision (migrations/0010_catalogue_revision.sql) read
  * in the request's own snapshot, and by the compiled query (SQL text and parameter values):
  *
  * - numberOfRecordsMatched: a count computed once per query and catalogue state. Every GetRecords needs it
@@ -34,8 +34,6 @@ class Lru<V> {
     this.map.clear();
   }
 }
-
-export const pageCacheEnabled = (config: { catalogue: { pageCache: boolean } }) => config.catalogue.pageCache;
 
 const counts = new Lru<number>(2000);
 /** key → (startPosition of the next page → identifier of the record just before it). */

@@ -1,0 +1,190 @@
+/**
+ * The statements of the catalogue repository (src/records/repository.ts), as pure functions of their inputs:
+ * the only text in the code base that names sdi.metadata_records (migrations/0002_catalogue.sql). Built here
+ * without a connection, so that they are unit-tested without a server (test/unit/records-sql.test.ts).
+ *
+ * A search predicate (`where`) is compiled by the catalogue's filter compiler over the row alias `r`, its values
+ * bound in a PositionalBinder; this module only appends its own placeholders after them.
+ */
+import type { SqlParams } from '../db/sql.js';
+import { emptyRecord, type Box, type MetadataRecord } from './record.js';
+
+export const RECORDS_TABLE = 'sdi.metadata_records';
+
+// ------------------------------------------------------------------------------------------------ writes
+
+/** Boxes → envelope corner arrays for SQL; antimeridian-crossing boxes split in two, degenerate ones padded. */
+function boxArrays(boxes: Box[]): { w: number[]; s: number[]; e: number[]; n: number[] } {
+  const out = { w: [] as number[], s: [] as number[], e: [] as number[], n: [] as number[] };
+  const push = (w: number, s: number, e: number, n: number) => {
+    const pad = 1e-7;
+    if (e - w < pad) [w, e] = [w - pad, e + pad];
+    if (n - s < pad) [s, n] = [s - pad, n + pad];
+    out.w.push(w);
+    out.s.push(s);
+    out.e.push(e);
+    out.n.push(n);
+  };
+  for (const b of boxes) {
+    if (b.west > b.east) {
+      push(b.west, b.south, 180, b.north);
+      push(-180, b.south, b.east, b.north);
+    } else push(b.west, b.south, b.east, b.north);
+  }
+  return out;
+}
+
+/** Column name → [value, SQL cast]. The bbox is built from the box arrays separately. */
+function columns(r: MetadataRecord): Array<[string, unknown, string]> {
+  return [
+    ['identifier', r.identifier, 'text'],
+    ['schema', r.schema, 'text'],
+    ['document', r.document, 'text'],
+    ['title', r.title, 'text'],
+    ['alternate_titles', r.alternateTitles, 'text[]'],
+    ['abstract', r.abstract, 'text'],
+    ['type', r.type, 'text'],
+    ['keywords', r.keywords, 'text[]'],
+    ['keyword_types', r.keywordTypes, 'text[]'],
+    ['thesauri', r.thesauri, 'text[]'],
+    ['topic_categories', r.topicCategories, 'text[]'],
+    ['formats', r.formats, 'text[]'],
+    ['language', r.language ?? null, 'text'],
+    ['resource_languages', r.resourceLanguages, 'text[]'],
+    ['parent_identifier', r.parentIdentifier ?? null, 'text'],
+    ['date_stamp', r.dateStamp ?? null, 'text'],
+    ['modified', r.modified ?? null, 'timestamptz'],
+    ['creation_date', r.creationDate ?? null, 'date'],
+    ['publication_date', r.publicationDate ?? null, 'date'],
+    ['revision_date', r.revisionDate ?? null, 'date'],
+    ['temp_extent_begin', r.tempExtentBegin ?? null, 'timestamptz'],
+    ['temp_extent_end', r.tempExtentEnd ?? null, 'timestamptz'],
+    ['organisations', r.organisations, 'text[]'],
+    ['creators', r.creators, 'text[]'],
+    ['publishers', r.publishers, 'text[]'],
+    ['contributors', r.contributors, 'text[]'],
+    ['responsible_party_roles', r.responsiblePartyRoles, 'text[]'],
+    ['parties', JSON.stringify(r.parties), 'jsonb'],
+    ['resource_identifiers', JSON.stringify(r.resourceIdentifiers), 'jsonb'],
+    ['resource_identifier_codes', r.resourceIdentifierCodes, 'text[]'],
+    ['crs', r.crs, 'text[]'],
+    ['geographic_description_codes', r.geographicDescriptionCodes, 'text[]'],
+    ['denominators', r.denominators, 'integer[]'],
+    ['distance_values', r.distanceValues, 'double precision[]'],
+    ['distance_uoms', r.distanceUoms, 'text[]'],
+    ['service_type', r.serviceType ?? null, 'text'],
+    ['service_type_versions', r.serviceTypeVersions, 'text[]'],
+    ['coupling_type', r.couplingType ?? null, 'text'],
+    ['operations', r.operations, 'text[]'],
+    ['operates_on', r.operatesOn, 'text[]'],
+    ['operates_on_names', r.operatesOnNames, 'text[]'],
+    ['access_constraints', r.accessConstraints, 'text[]'],
+    ['use_constraints', r.useConstraints, 'text[]'],
+    ['other_constraints', r.otherConstraints, 'text[]'],
+    ['use_limitations', r.useLimitations, 'text[]'],
+    ['classification', r.classification, 'text[]'],
+    ['has_security_constraints', r.hasSecurityConstraints, 'boolean'],
+    ['licences', r.licences, 'text[]'],
+    ['lineage', r.lineage ?? null, 'text'],
+    ['specifications', JSON.stringify(r.specifications), 'jsonb'],
+    ['specification_titles', r.specifications.map((s) => s.title), 'text[]'],
+    ['specification_dates', r.specifications.map((s) => s.date).filter((d): d is string => !!d), 'date[]'],
+    ['specification_date_types', [...new Set(r.specifications.map((s) => s.dateType).filter((d): d is string => !!d))], 'text[]'],
+    ['degrees', [...new Set(r.specifications.map((s) => s.degree))], 'text[]'],
+    ['links', JSON.stringify(r.links), 'jsonb'],
+    ['iso_brief', r.isoBrief ?? null, 'text'],
+    ['iso_summary', r.isoSummary ?? null, 'text'],
+    ['anytext', r.anytext, 'text'],
+  ];
+}
+
+/** Names and SQL casts of the stored columns, in the order of recordRowValues (the bbox follows them). */
+const COLUMN_SPECS: Array<[string, string]> = columns(emptyRecord('x', 'iso19139', '')).map((c) => [c[0], c[2]]);
+/** Parameters one record takes in upsertStatement: its columns, then the four box corner arrays. */
+export const PARAMS_PER_RECORD = COLUMN_SPECS.length + 4;
+
+/** The statement parameters of one record (what a worker thread can compute and hand over as plain data). */
+export function recordRowValues(r: MetadataRecord): unknown[] {
+  const b = boxArrays(r.boxes);
+  return [...columns(r).map((c) => c[1]), b.w, b.s, b.e, b.n];
+}
+
+/**
+ * INSERT … ON CONFLICT (identifier) DO UPDATE for `n` records (their recordRowValues concatenated), unchanged
+ * documents left alone unless `force`. RETURNING the rows written (id, inserted). One statement whatever n is,
+ * so the single-record upsert and the bulk loader store exactly the same thing.
+ */
+export function upsertStatement(n: number, force = false): string {
+  const k = COLUMN_SPECS.length;
+  const tuples: string[] = [];
+  for (let row = 0; row < n; row++) {
+    const o = row * PARAMS_PER_RECORD;
+    const placeholders = COLUMN_SPECS.map((c, i) => `$${o + i + 1}::${c[1]}`);
+    const bbox = `(SELECT ST_Multi(ST_CollectionExtract(ST_UnaryUnion(ST_Collect(ST_MakeEnvelope(x.w, x.s, x.e, x.n, 4326))), 3))
+                  FROM unnest($${o + k + 1}::float8[], $${o + k + 2}::float8[], $${o + k + 3}::float8[], $${o + k + 4}::float8[]) AS x(w, s, e, n))`;
+    tuples.push(`(${[...placeholders, bbox].join(', ')})`);
+  }
+  const names = [...COLUMN_SPECS.map((c) => c[0]), 'bbox'];
+  return `INSERT INTO ${RECORDS_TABLE} AS m (${names.join(', ')}) VALUES ${tuples.join(',\n')}
+    ON CONFLICT (identifier) DO UPDATE SET ${names.filter((n) => n !== 'identifier').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, updated_at = now()
+    ${force ? '' : 'WHERE m.document IS DISTINCT FROM EXCLUDED.document'}
+    RETURNING m.id, m.identifier, (xmax = 0) AS inserted`;
+}
+
+/** Delete the records a compiled predicate over `r` matches. */
+export const deleteWhereSql = (where: string) => `DELETE FROM ${RECORDS_TABLE} r WHERE ${where}`;
+
+// ------------------------------------------------------------------------------------------------- reads
+
+/** The revision counter every committed change of the records moves (migrations/0010_catalogue_revision.sql). */
+export const REVISION_SQL = 'SELECT revision::text AS revision FROM sdi.catalogue_revision';
+
+/** Number of records and the UTC date of the last change (CSW capabilities, DCAT catalogue). */
+export const SUMMARY_SQL = `SELECT count(*)::int AS n, to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d FROM ${RECORDS_TABLE}`;
+
+export const countSql = (where: string) => `SELECT count(*)::int AS n FROM ${RECORDS_TABLE} r WHERE ${where}`;
+
+/** Where a page starts: after `offset` records, or (seek paging) after the record whose identifier is `after`. */
+export type PageStart = { offset: number } | { after: string };
+
+/**
+ * One page of a search, `columns` over the alias `r`. Seeking (`after`) needs an order by identifier alone:
+ * it reads the identifier index from that identifier on instead of skipping `offset` rows.
+ */
+export function pageSql(columns: string, where: string, order: string, params: SqlParams, limit: number, start: PageStart): string {
+  if ('after' in start) {
+    const a = params.add(start.after, 'text');
+    return `SELECT ${columns} FROM ${RECORDS_TABLE} r WHERE (${where}) AND r.identifier > ${a} ORDER BY ${order} LIMIT ${params.add(limit, 'integer')}`;
+  }
+  const l = params.add(limit, 'integer');
+  const o = params.add(start.offset, 'integer');
+  return `SELECT ${columns} FROM ${RECORDS_TABLE} r WHERE ${where} ORDER BY ${order} LIMIT ${l} OFFSET ${o}`;
+}
+
+/** Records by identifier ($1, a text[]), in the order asked; unknown identifiers are absent. */
+export const byIdentifiersSql = (columns: string) =>
+  `SELECT ${columns} FROM ${RECORDS_TABLE} r WHERE r.identifier = ANY($1::text[]) ORDER BY array_position($1::text[], r.identifier)`;
+
+/** The documents of a page of the whole catalogue, by identifier ($1 limit, $2 offset). */
+export const DOCUMENTS_PAGE_SQL = `SELECT r.document FROM ${RECORDS_TABLE} r ORDER BY r.identifier ASC LIMIT $1 OFFSET $2`;
+
+export const documentSql = (key: 'id' | 'identifier') => `SELECT document FROM ${RECORDS_TABLE} WHERE ${key} = $1`;
+
+/**
+ * Distinct non-empty values of a queryable (`expr`: trusted SQL over `r`, never from a request), sorted, at most
+ * `limit`; `multiValued` expressions are arrays whose elements are listed.
+ */
+export function domainValuesSql(expr: string, multiValued: boolean, limit: number): string {
+  if (!Number.isInteger(limit) || limit < 1) throw new Error('domain limit must be a positive integer');
+  return multiValued
+    ? `SELECT DISTINCT v::text AS v FROM ${RECORDS_TABLE} r, unnest(${expr}) v WHERE v IS NOT NULL ORDER BY 1 LIMIT ${limit}`
+    : `SELECT DISTINCT (${expr})::text AS v FROM ${RECORDS_TABLE} r WHERE ${expr} IS NOT NULL AND (${expr})::text <> '' ORDER BY 1 LIMIT ${limit}`;
+}
+
+// ------------------------------------------------------- fragments for the statements of other modules
+
+/** The identifier of the record `idExpr` (an sdi.*.metadata_record_id column) points to, as a scalar sub-select. */
+export const recordIdentifierOf = (idExpr: string) => `(SELECT m.identifier FROM ${RECORDS_TABLE} m WHERE m.id = ${idExpr})`;
+
+/** Whether any record was harvested from the source `sourceExpr`, as an SQL condition. */
+export const recordsOfSourceExist = (sourceExpr: string) => `EXISTS (SELECT 1 FROM ${RECORDS_TABLE} m WHERE m.source_id = ${sourceExpr})`;
