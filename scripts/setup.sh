@@ -106,3 +106,5 @@ if [ ! -f dist/app/server.js ] || [ -n "$(find src services app tsconfig.json pa
   say "compiling TypeScript"
   npx tsc -p tsconfig.json
 fi
+# The map viewer's browser bundle (OpenLayers, esbuild): skipped in milliseconds when up to date.
+node scripts/build-viewer.mjs

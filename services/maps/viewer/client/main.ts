@@ -1,0 +1,167 @@
+/**
+ * The map viewer (/viewer), bundled with OpenLayers by scripts/build-viewer.mjs and served by the platform:
+ * the layer list from the WMS capabilities (with each layer's legend, catalogue record and download), the
+ * shown layers drawn by the chosen display mode (displays.ts), and a click that asks WMS GetFeatureInfo.
+ * Everything it requests is on the page's own origin (the Content-Security-Policy of the page allows nothing
+ * else). The URL's `couches` parameter (comma list of layer names) chooses the shown layers and is kept up to
+ * date, so a view can be shared; without it every layer is shown.
+ * When the map has drawn every shown layer, #carte gets data-etat="pret" (the browser tests wait for it).
+ */
+import 'ol/ol.css';
+import './viewer.css';
+import OlMap from 'ol/Map.js';
+import View from 'ol/View.js';
+import ScaleLine from 'ol/control/ScaleLine.js';
+import { defaults as defaultControls } from 'ol/control/defaults.js';
+import { transformExtent } from 'ol/proj.js';
+import { readWmsCatalogue, type CatalogueLayer } from './catalogue.js';
+import { DISPLAY_MODES, type Display, type DisplayMode } from './displays.js';
+import { FeatureInfo, renderFeatures } from './feature-info.js';
+
+const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+function endpointsOf(el: HTMLElement): Record<string, string> {
+  try {
+    const v = JSON.parse(el.dataset.endpoints ?? '{}') as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Union of the layers' WGS 84 extents, in the view's projection. */
+function extentOf(layers: readonly CatalogueLayer[]): number[] | undefined {
+  const boxes = layers.map((l) => l.extent).filter((e): e is [number, number, number, number] => !!e);
+  if (!boxes.length) return undefined;
+  const u = [Math.min(...boxes.map((b) => b[0])), Math.min(...boxes.map((b) => b[1])), Math.max(...boxes.map((b) => b[2])), Math.max(...boxes.map((b) => b[3]))];
+  return transformExtent(u, 'EPSG:4326', 'EPSG:3857');
+}
+
+function link(href: string, text: string, title: string): HTMLAnchorElement {
+  const a = document.createElement('a');
+  a.href = href;
+  a.textContent = text;
+  a.title = title;
+  a.rel = 'noopener';
+  return a;
+}
+
+async function main(): Promise<void> {
+  const target = byId<HTMLElement>('carte');
+  const status = byId<HTMLElement>('etat');
+  const listEl = byId<HTMLUListElement>('couches');
+  const infoEl = byId<HTMLElement>('infos');
+  const modeEl = byId<HTMLSelectElement>('affichage');
+  const endpoints = endpointsOf(target);
+  const wmsUrl = endpoints.wms;
+  if (!wmsUrl) {
+    status.textContent = 'Aucun service WMS n’est publié sur cette plateforme.';
+    return;
+  }
+
+  let layers: CatalogueLayer[];
+  try {
+    const r = await fetch(`${wmsUrl}?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities`);
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    layers = readWmsCatalogue(await r.text()).layers;
+  } catch (e) {
+    status.textContent = `Impossible de lire les capacités du service WMS (${e instanceof Error ? e.message : String(e)}).`;
+    return;
+  }
+  status.textContent = layers.length ? `${layers.length} couche${layers.length > 1 ? 's' : ''} publiée${layers.length > 1 ? 's' : ''}.` : 'Aucune couche publiée.';
+
+  const asked = new URL(location.href).searchParams.get('couches');
+  const known = new Set(layers.map((l) => l.name));
+  const wanted = asked === null ? [...known] : asked.split(',').filter((n) => known.has(n));
+  const shown = new Set(wanted);
+  const shownInOrder = () => layers.filter((l) => shown.has(l.name)).map((l) => l.name);
+  const titleOf = (name: string) => layers.find((l) => l.name === name)?.title ?? name;
+
+  const view = new View({ center: [0, 0], zoom: 2 });
+  const map = new OlMap({ target, view, controls: defaultControls({ attribution: false }).extend([new ScaleLine({ units: 'metric' })]) });
+  view.fit(extentOf(layers.filter((l) => shown.has(l.name))) ?? extentOf(layers) ?? [-20037508, -20037508, 20037508, 20037508], { padding: [10, 10, 10, 10] });
+
+  // Display modes whose endpoint the platform mounts; WMS first.
+  const modes: DisplayMode[] = DISPLAY_MODES.filter((m) => endpoints[m.endpoint]);
+  let display: Display | undefined;
+  const useMode = (m: DisplayMode) => {
+    if (display) map.removeLayer(display.layer);
+    display = m.create(endpoints[m.endpoint]!);
+    map.addLayer(display.layer);
+    display.show(shownInOrder());
+  };
+  for (const m of modes) modeEl.add(new Option(m.label, m.id));
+  modeEl.disabled = modes.length < 2;
+  modeEl.addEventListener('change', () => {
+    const m = modes.find((x) => x.id === modeEl.value);
+    if (m) useMode(m);
+  });
+  if (modes[0]) useMode(modes[0]);
+
+  const update = () => {
+    target.dataset.etat = 'chargement';
+    display?.show(shownInOrder());
+    const url = new URL(location.href);
+    url.searchParams.set('couches', shownInOrder().join(','));
+    history.replaceState(null, '', url);
+  };
+
+  // The list: the layer drawn on top first, as in a GIS.
+  for (const l of [...layers].reverse()) {
+    const li = document.createElement('li');
+    const label = document.createElement('label');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.value = l.name;
+    box.checked = shown.has(l.name);
+    box.addEventListener('change', () => {
+      if (box.checked) shown.add(l.name);
+      else shown.delete(l.name);
+      update();
+    });
+    label.append(box, ` ${l.title}`);
+    if (l.abstract) label.title = l.abstract;
+    li.append(label);
+    // The legend, the catalogue record and the download, on one line under the title.
+    const details = document.createElement('div');
+    details.className = 'details';
+    if (l.legendUrl) {
+      const img = document.createElement('img');
+      img.src = l.legendUrl;
+      img.alt = `Légende : ${l.title}`;
+      details.append(img);
+    }
+    if (l.metadataUrl) details.append(link(l.metadataUrl, 'Fiche de métadonnées', `Fiche de métadonnées de « ${l.title} » (catalogue CSW)`));
+    if (l.downloadUrl) details.append(link(l.downloadUrl, 'Téléchargement', `Téléchargement de « ${l.title} » (service de téléchargement, flux Atom)`));
+    li.append(details);
+    listEl.append(li);
+  }
+
+  map.on('loadstart', () => (target.dataset.etat = 'chargement'));
+  map.on('rendercomplete', () => (target.dataset.etat = 'pret'));
+
+  const info = new FeatureInfo(wmsUrl);
+  let pending: AbortController | undefined;
+  map.on('singleclick', async (ev) => {
+    const queried = shownInOrder().filter((n) => layers.find((l) => l.name === n)?.queryable);
+    const url = info.url(queried, ev.coordinate, view.getResolution()!, view.getProjection());
+    if (!url) {
+      infoEl.textContent = 'Aucune couche interrogeable n’est affichée.';
+      return;
+    }
+    pending?.abort();
+    pending = new AbortController();
+    infoEl.textContent = 'Interrogation…';
+    infoEl.dataset.etat = 'chargement';
+    try {
+      renderFeatures(infoEl, await info.query(url, pending.signal), titleOf);
+      infoEl.dataset.etat = 'pret';
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') return;
+      infoEl.textContent = `Interrogation impossible (${e instanceof Error ? e.message : String(e)}).`;
+      infoEl.dataset.etat = 'erreur';
+    }
+  });
+}
+
+void main();
