@@ -122,6 +122,11 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
       { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png' },
       { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png&EXCEPTIONS=INIMAGE' },
     ],
+    // The map viewer: a page and its bundle, no data (its map requests go to /wms).
+    'GET /viewer': [{ url: '/viewer' }],
+    'GET /viewer/viewer.js': [{ url: '/viewer/viewer.js' }],
+    'GET /viewer/viewer.css': [{ url: '/viewer/viewer.css' }],
+    'GET /viewer/favicon.svg': [{ url: '/viewer/favicon.svg' }],
     // Administration API (issue 10/11): every route refuses a caller the policy does not let administer.
     'GET /admin': [{ url: '/admin/' }, { url: '/admin/', headers: { authorization: 'Bearer wrong' } }],
     'GET /admin/openapi.json': [{ url: '/admin/openapi.json' }],
