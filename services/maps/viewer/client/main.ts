@@ -81,29 +81,51 @@ async function main(): Promise<void> {
   const map = new OlMap({ target, view, controls: defaultControls({ attribution: false }).extend([new ScaleLine({ units: 'metric' })]) });
   view.fit(extentOf(layers.filter((l) => shown.has(l.name))) ?? extentOf(layers) ?? [-20037508, -20037508, 20037508, 20037508], { padding: [10, 10, 10, 10] });
 
-  // Display modes whose endpoint the platform mounts; WMS first.
+  // Display modes whose endpoint the platform mounts, the default first; `affichage` in the URL picks one.
   const modes: DisplayMode[] = DISPLAY_MODES.filter((m) => endpoints[m.endpoint]);
   let display: Display | undefined;
+  // Shows not yet applied (a mode may first read its capabilities): the map is not ready before they are.
+  let pendingShows = 0;
+  const showLayers = async () => {
+    target.dataset.etat = 'chargement';
+    pendingShows++;
+    try {
+      await display?.show(shownInOrder());
+    } catch (e) {
+      status.textContent = `Affichage impossible (${e instanceof Error ? e.message : String(e)}).`;
+    } finally {
+      pendingShows--;
+      map.render();
+    }
+  };
+  const keepInUrl = (name: string, value: string) => {
+    const url = new URL(location.href);
+    url.searchParams.set(name, value);
+    history.replaceState(null, '', url);
+  };
   const useMode = (m: DisplayMode) => {
     if (display) map.removeLayer(display.layer);
     display = m.create(endpoints[m.endpoint]!);
     map.addLayer(display.layer);
-    display.show(shownInOrder());
+    void showLayers();
   };
   for (const m of modes) modeEl.add(new Option(m.label, m.id));
   modeEl.disabled = modes.length < 2;
   modeEl.addEventListener('change', () => {
     const m = modes.find((x) => x.id === modeEl.value);
-    if (m) useMode(m);
+    if (!m) return;
+    useMode(m);
+    keepInUrl('affichage', m.id);
   });
-  if (modes[0]) useMode(modes[0]);
+  const first = modes.find((m) => m.id === new URL(location.href).searchParams.get('affichage')) ?? modes[0];
+  if (first) {
+    modeEl.value = first.id;
+    useMode(first);
+  }
 
   const update = () => {
-    target.dataset.etat = 'chargement';
-    display?.show(shownInOrder());
-    const url = new URL(location.href);
-    url.searchParams.set('couches', shownInOrder().join(','));
-    history.replaceState(null, '', url);
+    void showLayers();
+    keepInUrl('couches', shownInOrder().join(','));
   };
 
   // The list: the layer drawn on top first, as in a GIS.
@@ -138,7 +160,9 @@ async function main(): Promise<void> {
   }
 
   map.on('loadstart', () => (target.dataset.etat = 'chargement'));
-  map.on('rendercomplete', () => (target.dataset.etat = 'pret'));
+  map.on('rendercomplete', () => {
+    if (pendingShows === 0) target.dataset.etat = 'pret';
+  });
 
   const info = new FeatureInfo(wmsUrl);
   let pending: AbortController | undefined;
