@@ -13,6 +13,8 @@ import { baseUrl, db, get } from '../helpers.js';
 import { decode, fetchMap, pixel, type Image } from './image.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Whether this platform mounts WMTS (issue 9's tiles): the viewer then offers it as a display mode. */
+const WMTS_MOUNTED = (await fetch(`${baseUrl()}/wmts?SERVICE=WMTS&REQUEST=GetCapabilities`)).status === 200;
 const WIDTH = 1200;
 const HEIGHT = 800;
 
@@ -233,6 +235,31 @@ describe('the viewer in headless chromium', () => {
       await v.page.waitForSelector('#carte[data-etat="pret"]');
       const shot = await decode(await v.page.locator('#carte').screenshot());
       expect(countColour(shot, fill)).toBe(0);
+      expect(v.errors).toEqual([]);
+    } finally {
+      await v.page.close();
+    }
+  });
+});
+
+describe.runIf(WMTS_MOUNTED)('the viewer drawing by WMTS, when the platform mounts it', () => {
+  it('offers WMTS, draws the communes from WebMercatorQuad tiles (same fill as by WMS), and feature info still answers', async () => {
+    const fill = await communesFill();
+    const v = await visit('/viewer?couches=communes&affichage=wmts');
+    try {
+      expect(await v.page.$$eval('#affichage option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['wms', 'wmts']);
+      expect(await v.page.inputValue('#affichage')).toBe('wmts');
+      const shot = await decode(await v.page.locator('#carte').screenshot());
+      expect(countColour(shot, fill) / (shot.width * shot.height)).toBeGreaterThan(0.2);
+      // OGC 07-057r7 §10.2: tiles by the RESTful template, in the WebMercatorQuad set; no GetMap.
+      const tiles = v.requests.filter((u) => /\/wmts\/1\.0\.0\/communes\/[^/]+\/WebMercatorQuad\/\d+\/\d+\/\d+\.png$/.test(new URL(u).pathname));
+      expect(tiles.length).toBeGreaterThan(0);
+      expect(v.requests.filter((u) => new URL(u).searchParams.get('REQUEST') === 'GetMap')).toEqual([]);
+      const box = await v.page.locator('#carte').boundingBox();
+      await v.page.locator('#carte').click({ position: { x: box!.width / 2, y: box!.height / 2 } });
+      await v.page.waitForSelector('#infos[data-etat="pret"]');
+      expect(await v.page.locator('#infos table.objet caption').first().textContent()).toBe('Communes');
+      expect(v.foreign).toEqual([]);
       expect(v.errors).toEqual([]);
     } finally {
       await v.page.close();
