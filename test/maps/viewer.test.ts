@@ -250,10 +250,13 @@ describe.runIf(WMTS_MOUNTED)('the viewer drawing by WMTS, when the platform moun
       expect(await v.page.$$eval('#affichage option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['wms', 'wmts']);
       expect(await v.page.inputValue('#affichage')).toBe('wmts');
       const shot = await decode(await v.page.locator('#carte').screenshot());
-      expect(countColour(shot, fill) / (shot.width * shot.height)).toBeGreaterThan(0.2);
-      // OGC 07-057r7 §10.2: tiles by the RESTful template, in the WebMercatorQuad set; no GetMap.
-      const tiles = v.requests.filter((u) => /\/wmts\/1\.0\.0\/communes\/[^/]+\/WebMercatorQuad\/\d+\/\d+\/\d+\.png$/.test(new URL(u).pathname));
+      // Tiles come at the zoom level nearest the view and are resampled to it: outlines are blurred a little wider
+      // than in the WMS image, so a little less of the fill keeps its exact colour.
+      expect(countColour(shot, fill) / (shot.width * shot.height)).toBeGreaterThan(0.15);
+      // GetTile in WebMercatorQuad, KVP (OGC 07-057r7 §7.2.2) or RESTful (§10.2), as the capabilities offer; no GetMap.
+      const tiles = v.requests.filter((u) => /[?&]request=GetTile(&|$)/i.test(u) || /\/wmts\/1\.0\.0\/communes\/[^/]+\/WebMercatorQuad\/\d+\/\d+\/\d+\.png$/.test(new URL(u).pathname));
       expect(tiles.length).toBeGreaterThan(0);
+      for (const t of tiles) expect(t).toMatch(/communes.*WebMercatorQuad/i);
       expect(v.requests.filter((u) => new URL(u).searchParams.get('REQUEST') === 'GetMap')).toEqual([]);
       const box = await v.page.locator('#carte').boundingBox();
       await v.page.locator('#carte').click({ position: { x: box!.width / 2, y: box!.height / 2 } });
