@@ -152,8 +152,8 @@ describe('the viewer in headless chromium', () => {
       expect(await v.page.textContent('#etat')).toBe(`${names.length} couches publiées.`);
       const li = v.page.locator('#couches li', { has: v.page.locator('input[value="communes"]') });
       expect(await li.locator('label').textContent()).toContain('Communes');
-      const record = await li.getByText('Fiche de métadonnées').getAttribute('href');
-      const download = await li.getByText('Téléchargement').getAttribute('href');
+      const record = await li.getByText('Métadonnées', { exact: true }).getAttribute('href');
+      const download = await li.getByText('Télécharger', { exact: true }).getAttribute('href');
       const { rows } = await db().query<{ identifier: string }>(`SELECT r.identifier FROM sdi.layers l JOIN sdi.metadata_records r ON r.id = l.metadata_record_id WHERE l.name = 'communes'`);
       expect(record).toContain(`request=GetRecordById`);
       expect(record).toContain(`id=${rows[0]!.identifier}`);

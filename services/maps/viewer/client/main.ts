@@ -153,8 +153,8 @@ async function main(): Promise<void> {
       img.alt = `Légende : ${l.title}`;
       details.append(img);
     }
-    if (l.metadataUrl) details.append(link(l.metadataUrl, 'Fiche de métadonnées', `Fiche de métadonnées de « ${l.title} » (catalogue CSW)`));
-    if (l.downloadUrl) details.append(link(l.downloadUrl, 'Téléchargement', `Téléchargement de « ${l.title} » (service de téléchargement, flux Atom)`));
+    if (l.metadataUrl) details.append(link(l.metadataUrl, 'Métadonnées', `Fiche de métadonnées de « ${l.title} » (catalogue CSW)`));
+    if (l.downloadUrl) details.append(link(l.downloadUrl, 'Télécharger', `Téléchargement de « ${l.title} » (service de téléchargement, flux Atom)`));
     li.append(details);
     listEl.append(li);
   }
