@@ -117,6 +117,15 @@ describe('the viewer page over HTTP', () => {
     expect(JSON.parse(/data-endpoints="([^"]*)"/.exec(r.body)![1]!.replace(/&quot;/g, '"'))).toMatchObject({ wms: '/wms' });
   });
 
+  it('behind a proxy with a path prefix, the page asks its bundle and the map services under that prefix', async () => {
+    // The suite's server trusts proxy headers from 127.0.0.1 (SDI_TRUSTED_PROXIES).
+    const r = await get(`${baseUrl()}/viewer`, { headers: { 'x-forwarded-prefix': '/sig' } });
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('<script type="module" src="/sig/viewer/viewer.js"></script>');
+    expect(r.body).toContain('<link rel="stylesheet" href="/sig/viewer/viewer.css">');
+    expect(JSON.parse(/data-endpoints="([^"]*)"/.exec(r.body)![1]!.replace(/&quot;/g, '"'))).toMatchObject({ wms: '/sig/wms' });
+  });
+
   it('serves its bundle (OpenLayers inside) with an ETag, and 304 on revalidation (RFC 9110 §13.1.2)', async () => {
     const js = await get(`${baseUrl()}/viewer/viewer.js`);
     expect(js.status).toBe(200);
