@@ -6,7 +6,7 @@
  * and OpenLayers' package.json, this script), so a second run costs a few milliseconds.
  * Run by scripts/setup.sh's build step (npm test, npm start) and by `npm run build`; `--force` rebuilds.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +32,8 @@ const oldest = OUTPUTS.every(existsSync) ? Math.min(...OUTPUTS.map((f) => statSy
 if (!force && oldest > newestInput()) process.exit(0);
 
 const started = Date.now();
+// OpenLayers is BSD 2-Clause: its notice travels with the bundle that holds it.
+const olLicence = readFileSync(join(ROOT, 'node_modules/ol/LICENSE.md'), 'utf8').replace(/\*\//g, '* /').trim();
 // esbuild is loaded only when there is something to build: an up-to-date check stays a few milliseconds.
 const { build } = await import('esbuild');
 await build({
@@ -42,7 +44,8 @@ await build({
   platform: 'browser',
   minify: true,
   sourcemap: false,
-  legalComments: 'linked',
+  legalComments: 'eof',
+  banner: { js: `/*! Map viewer of the platform; bundles OpenLayers (ol ${JSON.parse(readFileSync(join(ROOT, 'node_modules/ol/package.json'), 'utf8')).version}):\n${olLicence}\n*/` },
   outdir: OUT,
   logLevel: 'warning',
 });
