@@ -99,6 +99,11 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
       { ...post('/csw', `<csw:Transaction xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2"><csw:Delete><csw:Constraint version="1.1.0"><csw:CqlText>dc:identifier like '%'</csw:CqlText></csw:Constraint></csw:Delete></csw:Transaction>`), headers: { 'content-type': 'application/xml', authorization: 'Bearer deny-all-test-admin-token' } },
     ],
     'GET /dcat': [{ url: '/dcat/' }],
+    // The map viewer: a page and its bundle, no data (its map requests go to the map services).
+    'GET /viewer': [{ url: '/viewer' }],
+    'GET /viewer/viewer.js': [{ url: '/viewer/viewer.js' }],
+    'GET /viewer/viewer.css': [{ url: '/viewer/viewer.css' }],
+    'GET /viewer/favicon.svg': [{ url: '/viewer/favicon.svg' }],
     'GET /dcat/catalog.:ext': [{ url: '/dcat/catalog.jsonld' }, { url: '/dcat/catalog.ttl' }],
     'GET /dcat/records/:id': [{ url: `/dcat/records/${encodeURIComponent(recordId)}` }],
     'GET /download': [{ url: '/download/' }],
@@ -122,11 +127,6 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
       { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png' },
       { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png&EXCEPTIONS=INIMAGE' },
     ],
-    // The map viewer: a page and its bundle, no data (its map requests go to /wms).
-    'GET /viewer': [{ url: '/viewer' }],
-    'GET /viewer/viewer.js': [{ url: '/viewer/viewer.js' }],
-    'GET /viewer/viewer.css': [{ url: '/viewer/viewer.css' }],
-    'GET /viewer/favicon.svg': [{ url: '/viewer/favicon.svg' }],
     // Administration API (issue 10/11): every route refuses a caller the policy does not let administer.
     'GET /admin': [{ url: '/admin/' }, { url: '/admin/', headers: { authorization: 'Bearer wrong' } }],
     'GET /admin/openapi.json': [{ url: '/admin/openapi.json' }],

@@ -15,6 +15,8 @@ import { decode, fetchMap, pixel, type Image } from './image.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Whether this platform mounts WMTS (issue 9's tiles): the viewer then offers it as a display mode. */
 const WMTS_MOUNTED = (await fetch(`${baseUrl()}/wmts?SERVICE=WMTS&REQUEST=GetCapabilities`)).status === 200;
+/** Whether this platform serves vector tiles with their TileJSON (issue 9's tiles): the viewer then offers them. */
+const TILES_MOUNTED = (await fetch(`${baseUrl()}/tiles/communes/tilejson.json`)).status === 200;
 const WIDTH = 1200;
 const HEIGHT = 800;
 
@@ -256,7 +258,7 @@ describe.runIf(WMTS_MOUNTED)('the viewer drawing by WMTS, when the platform moun
     const fill = await communesFill();
     const v = await visit('/viewer?couches=communes&affichage=wmts');
     try {
-      expect(await v.page.$$eval('#affichage option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['wms', 'wmts']);
+      expect(await v.page.$$eval('#affichage option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('wmts');
       expect(await v.page.inputValue('#affichage')).toBe('wmts');
       const shot = await decode(await v.page.locator('#carte').screenshot());
       // Tiles come at the zoom level nearest the view and are resampled to it: outlines are blurred a little wider
@@ -266,6 +268,32 @@ describe.runIf(WMTS_MOUNTED)('the viewer drawing by WMTS, when the platform moun
       const tiles = v.requests.filter((u) => /[?&]request=GetTile(&|$)/i.test(u) || /\/wmts\/1\.0\.0\/communes\/[^/]+\/WebMercatorQuad\/\d+\/\d+\/\d+\.png$/.test(new URL(u).pathname));
       expect(tiles.length).toBeGreaterThan(0);
       for (const t of tiles) expect(t).toMatch(/communes.*WebMercatorQuad/i);
+      expect(v.requests.filter((u) => new URL(u).searchParams.get('REQUEST') === 'GetMap')).toEqual([]);
+      const box = await v.page.locator('#carte').boundingBox();
+      await v.page.locator('#carte').click({ position: { x: box!.width / 2, y: box!.height / 2 } });
+      await v.page.waitForSelector('#infos[data-etat="pret"]');
+      expect(await v.page.locator('#infos table.objet caption').first().textContent()).toBe('Communes');
+      expect(v.foreign).toEqual([]);
+      expect(v.errors).toEqual([]);
+    } finally {
+      await v.page.close();
+    }
+  });
+});
+
+describe.runIf(TILES_MOUNTED)('the viewer drawing vector tiles, when the platform serves them', () => {
+  it('offers them, draws the communes from their TileJSON template (fill as the default style), and feature info still answers', async () => {
+    const fill = await communesFill();
+    const v = await visit('/viewer?couches=communes&affichage=mvt');
+    try {
+      expect(await v.page.$$eval('#affichage option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toContain('mvt');
+      expect(await v.page.inputValue('#affichage')).toBe('mvt');
+      const shot = await decode(await v.page.locator('#carte').screenshot());
+      // Drawn in the browser with the default polygon style's colours (translucent blue), so the same fill colour.
+      expect(countColour(shot, fill) / (shot.width * shot.height)).toBeGreaterThan(0.15);
+      const paths = v.requests.map((u) => new URL(u).pathname);
+      expect(paths).toContain('/tiles/communes/tilejson.json');
+      expect(paths.filter((p) => /^\/tiles\/communes\/\d+\/\d+\/\d+\.pbf$/.test(p)).length).toBeGreaterThan(0);
       expect(v.requests.filter((u) => new URL(u).searchParams.get('REQUEST') === 'GetMap')).toEqual([]);
       const box = await v.page.locator('#carte').boundingBox();
       await v.page.locator('#carte').click({ position: { x: box!.width / 2, y: box!.height / 2 } });

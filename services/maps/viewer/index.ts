@@ -28,12 +28,14 @@ export const VIEWER_CSP_DIRECTIVES = {
 };
 
 /**
- * Map endpoints the viewer can use, by the key its display modes ask for (client/displays.ts). A key is given
- * to the page only when its route is mounted in this process. WMTS is listed ahead of its display mode.
+ * Map endpoints the viewer can use, by the key its display modes ask for (client/displays.ts): the URL given to
+ * the page, and the route whose presence in this process (hasRoute, as the route is declared) says it is mounted.
  */
-const MAP_ENDPOINTS: Array<{ key: string; path: string }> = [
-  { key: 'wms', path: '/wms' },
-  { key: 'wmts', path: '/wmts' },
+const MAP_ENDPOINTS: Array<{ key: string; path: string; route: string }> = [
+  { key: 'wms', path: '/wms', route: '/wms' },
+  { key: 'wmts', path: '/wmts', route: '/wmts' },
+  // Vector tiles: TileJSON and {z}/{x}/{y}.pbf per layer under /tiles.
+  { key: 'tiles', path: '/tiles', route: '/tiles/:layer/tilejson.json' },
 ];
 
 const ASSETS: Record<string, string> = { 'viewer.js': 'text/javascript; charset=utf-8', 'viewer.css': 'text/css; charset=utf-8' };
@@ -58,7 +60,7 @@ export async function viewerRoutes(app: FastifyInstance, opts: { platform: Platf
     const base = publicBaseUrl(req, platform.config);
     const prefix = new URL(base).pathname.replace(/\/+$/, '');
     const endpoints: Record<string, string> = {};
-    for (const e of MAP_ENDPOINTS) if (app.hasRoute({ method: 'GET', url: e.path })) endpoints[e.key] = `${prefix}${e.path}`;
+    for (const e of MAP_ENDPOINTS) if (app.hasRoute({ method: 'GET', url: e.route })) endpoints[e.key] = `${prefix}${e.path}`;
     return reply.type('text/html; charset=utf-8').send(viewerPage({ title: platform.config.service.title, prefix, endpoints }));
   });
 
