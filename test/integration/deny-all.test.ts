@@ -182,13 +182,15 @@ async function walk(target: App, take: (method: string, s: { url: string; header
         if (!formatOf(s.url).test(type)) problems.push(`${where}: refusal not in the service's format`);
       } else if (r.statusCode >= 300) {
         problems.push(`${where}: redirect (to ${String(r.headers.location)})`);
+      } else if (s.url === '/viewer/favicon.svg') {
+        // The viewer's icon: a fixed SVG of the page (an image, but no map).
+        if (type !== 'image/svg+xml' || r.body.length > 1000) problems.push(`${where}: not the viewer's icon`);
       } else {
         // A 200 may only be a document without data: capabilities, landing pages, empty feeds.
         for (const re of leaks()) if (re.test(r.body)) problems.push(`${where}: body holds ${re} (${r.body.slice(0, 200)})`);
         if (/geopackage|octet-stream|zip|tiff/.test(type)) problems.push(`${where}: a file came out`);
         // A map image with anything drawn on it (an INIMAGE exception is drawn too: it must not be a map of the layer).
-        // (The viewer's icon is a fixed SVG of the page, not a map.)
-        if (/^image\//.test(type) && !s.url.includes('EXCEPTIONS=INIMAGE') && s.url !== '/viewer/favicon.svg') problems.push(`${where}: a map came out`);
+        if (/^image\//.test(type) && !s.url.includes('EXCEPTIONS=INIMAGE')) problems.push(`${where}: a map came out`);
       }
     }
   }

@@ -28,7 +28,7 @@ export const VIEWER_CSP_DIRECTIVES = {
 };
 
 /**
- * Map endpoints the viewer can use, by the key its display modes ask for (client/displays.ts): the URL given to
+ * Endpoints the viewer can use, by the key its display modes ask for (client/displays.ts): the URL given to
  * the page, and the route whose presence in this process (hasRoute, as the route is declared) says it is mounted.
  */
 const MAP_ENDPOINTS: Array<{ key: string; path: string; route: string }> = [
@@ -36,6 +36,8 @@ const MAP_ENDPOINTS: Array<{ key: string; path: string; route: string }> = [
   { key: 'wmts', path: '/wmts', route: '/wmts' },
   // Vector tiles: TileJSON and {z}/{x}/{y}.pbf per layer under /tiles.
   { key: 'tiles', path: '/tiles', route: '/tiles/:layer/tilejson.json' },
+  // Not a map: the download service, whose INSPIRE Atom dataset feed of a layer is the layer's download link.
+  { key: 'download', path: '/download', route: '/download/atom/:file' },
 ];
 
 const ASSETS: Record<string, string> = { 'viewer.js': 'text/javascript; charset=utf-8', 'viewer.css': 'text/css; charset=utf-8' };

@@ -19,7 +19,6 @@ import { legendSize } from '../../../src/render/legend.js';
 import type { WmsContext } from './context.js';
 import { LEGEND_SIZE, MAP_FORMATS } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
-import { atomDatasetFeedUrl } from '../../../src/metadata/layer-records.js';
 
 interface LayerFacts {
   layer: Layer;
@@ -85,14 +84,6 @@ function metadataUrl(ctx: WmsContext, l: Layer): string {
   return `<MetadataURL type="ISO19115:2003"><Format>application/xml</Format>${href(url)}</MetadataURL>`;
 }
 
-/**
- * The layer's data (§7.2.4.6.15 DataURL): its INSPIRE dataset feed on the download service, which lists the
- * layer's files in every format and CRS offered (the viewer's download link; QGIS shows it too).
- */
-function dataUrl(ctx: WmsContext, l: Layer): string {
-  return `<DataURL><Format>application/atom+xml</Format>${href(atomDatasetFeedUrl(ctx.baseUrl, l.name))}</DataURL>`;
-}
-
 export async function capabilities(ctx: WmsContext): Promise<string> {
   const { platform } = ctx;
   const service = platform.config.service;
@@ -131,7 +122,7 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
     s += keywords(l.keywords);
     s += f.crs.filter((c) => !common.includes(c)).map((c) => `<CRS>EPSG:${c}</CRS>`).join('');
     if (f.wgs84) s += exGeographic(f.wgs84) + crs84Box(f.wgs84) + f.crs.map((c) => boundingBox(ctx, f, c)).join('');
-    s += metadataUrl(ctx, l) + dataUrl(ctx, l);
+    s += metadataUrl(ctx, l);
     // Each style the layer offers (its default first), its legend's size as GetLegendGraphic draws it.
     for (const st of styles.get(l.name) ?? []) {
       const legend = `${url}SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&SLD_VERSION=1.1.0&LAYER=${encodeURIComponent(l.name)}&STYLE=${encodeURIComponent(st.name)}&FORMAT=image/png`;

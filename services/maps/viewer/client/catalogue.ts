@@ -1,8 +1,8 @@
 /**
  * The viewer's layer list, read from the WMS 1.3.0 GetCapabilities document (OGC 06-042 §7.2.4) with the
  * OpenLayers parser: every named layer (nested layers flattened, in document order), its title and abstract,
- * its catalogue record (MetadataURL), its download (DataURL: the layer's INSPIRE Atom dataset feed), its legend
- * (the first style's LegendURL), its WGS 84 extent, and whether GetFeatureInfo may be asked of it (queryable).
+ * its catalogue record (MetadataURL), its data (DataURL, when the capabilities give one), its legend (the first
+ * style's LegendURL), its WGS 84 extent, and whether GetFeatureInfo may be asked of it (queryable).
  */
 import WMSCapabilities from 'ol/format/WMSCapabilities.js';
 
@@ -13,7 +13,7 @@ export interface CatalogueLayer {
   queryable: boolean;
   /** The layer's metadata record (CSW GetRecordById), when the capabilities give one. */
   metadataUrl?: string;
-  /** The layer's download (the Atom dataset feed of the download service), when the capabilities give one. */
+  /** The layer's data (DataURL), when the capabilities give one. */
   downloadUrl?: string;
   legendUrl?: string;
   /** [west, south, east, north] in degrees. */

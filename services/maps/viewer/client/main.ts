@@ -128,6 +128,10 @@ async function main(): Promise<void> {
     keepInUrl('couches', shownInOrder().join(','));
   };
 
+  // A layer's download: its DataURL, else its INSPIRE Atom dataset feed on the platform's download service (which
+  // lists the layer's files in each format and CRS).
+  const downloadOf = (l: CatalogueLayer) => l.downloadUrl ?? (endpoints.download ? `${endpoints.download}/atom/${encodeURIComponent(l.name)}.xml` : undefined);
+
   // The list: the layer drawn on top first, as in a GIS.
   for (const l of [...layers].reverse()) {
     const li = document.createElement('li');
@@ -154,7 +158,8 @@ async function main(): Promise<void> {
       details.append(img);
     }
     if (l.metadataUrl) details.append(link(l.metadataUrl, 'Métadonnées', `Fiche de métadonnées de « ${l.title} » (catalogue CSW)`));
-    if (l.downloadUrl) details.append(link(l.downloadUrl, 'Télécharger', `Téléchargement de « ${l.title} » (service de téléchargement, flux Atom)`));
+    const download = downloadOf(l);
+    if (download) details.append(link(download, 'Télécharger', `Téléchargement de « ${l.title} » (service de téléchargement, flux Atom)`));
     li.append(details);
     listEl.append(li);
   }
