@@ -34,11 +34,16 @@ async function visit(path: string): Promise<Visit> {
   const page = await browser.newPage({ viewport: { width: WIDTH, height: HEIGHT } });
   const v: Visit = { page, errors: [], requests: [], foreign: [] };
   const origin = new URL(baseUrl()).origin;
+  // Console errors (a CSP violation is one), uncaught exceptions, failed requests (a request the page itself gave
+  // up, net::ERR_ABORTED, is no failure: a tile or image no longer needed; requests elsewhere are caught below).
   page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') v.errors.push(`${m.type()}: ${m.text()}`);
+    if (m.type() === 'error') v.errors.push(`${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => v.errors.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => v.errors.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('requestfailed', (r) => {
+    const why = r.failure()?.errorText ?? '';
+    if (why !== 'net::ERR_ABORTED' && new URL(r.url()).origin === origin) v.errors.push(`requestfailed: ${r.url()} ${why}`);
+  });
   // Every request of the page goes through here: one to another origin is recorded and never sent.
   await page.route('**/*', (route) => {
     const url = route.request().url();
@@ -225,6 +230,36 @@ describe('the viewer in headless chromium', () => {
       const wms = v.requests.filter((u) => new URL(u).pathname === '/wms').map((u) => new URL(u).searchParams.get('REQUEST'));
       expect(new Set(wms)).toEqual(new Set(['GetCapabilities', 'GetLegendGraphic', 'GetMap', 'GetFeatureInfo']));
       expect(v.errors).toEqual([]);
+    } finally {
+      await v.page.close();
+    }
+  });
+
+  it('the browser enforces the CSP: an inline script or an image from elsewhere is refused, and reported as a console error', async () => {
+    const v = await visit('/viewer?couches=communes');
+    try {
+      expect(v.errors).toEqual([]);
+      const violations = v.page.evaluate(
+        () =>
+          new Promise<string[]>((resolve) => {
+            const seen: string[] = [];
+            document.addEventListener('securitypolicyviolation', (e) => {
+              seen.push(e.effectiveDirective);
+              if (seen.length === 2) resolve(seen);
+            });
+            const s = document.createElement('script');
+            s.textContent = 'document.body.dataset.inline = "ran"';
+            document.body.append(s);
+            const img = document.createElement('img');
+            img.src = 'http://192.0.2.1/x.png';
+            document.body.append(img);
+          }),
+      );
+      expect((await violations).sort()).toEqual(['img-src', 'script-src-elem']);
+      expect(await v.page.evaluate(() => document.body.dataset.inline)).toBeUndefined();
+      expect(v.errors.length).toBeGreaterThan(0);
+      // Refused by the browser before any request: nothing went to 192.0.2.1 (TEST-NET-1).
+      expect(v.foreign).toEqual([]);
     } finally {
       await v.page.close();
     }
