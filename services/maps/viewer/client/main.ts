@@ -17,6 +17,7 @@ import { transformExtent } from 'ol/proj.js';
 import { readWmsCatalogue, type CatalogueLayer } from './catalogue.js';
 import { DISPLAY_MODES, type Display, type DisplayMode } from './displays.js';
 import { FeatureInfo, renderFeatures } from './feature-info.js';
+import { renderLayerList } from './layer-list.js';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -35,15 +36,6 @@ function extentOf(layers: readonly CatalogueLayer[]): number[] | undefined {
   if (!boxes.length) return undefined;
   const u = [Math.min(...boxes.map((b) => b[0])), Math.min(...boxes.map((b) => b[1])), Math.max(...boxes.map((b) => b[2])), Math.max(...boxes.map((b) => b[3]))];
   return transformExtent(u, 'EPSG:4326', 'EPSG:3857');
-}
-
-function link(href: string, text: string, title: string): HTMLAnchorElement {
-  const a = document.createElement('a');
-  a.href = href;
-  a.textContent = text;
-  a.title = title;
-  a.rel = 'noopener';
-  return a;
 }
 
 async function main(): Promise<void> {
@@ -132,37 +124,15 @@ async function main(): Promise<void> {
   // lists the layer's files in each format and CRS).
   const downloadOf = (l: CatalogueLayer) => l.downloadUrl ?? (endpoints.download ? `${endpoints.download}/atom/${encodeURIComponent(l.name)}.xml` : undefined);
 
-  // The list: the layer drawn on top first, as in a GIS.
-  for (const l of [...layers].reverse()) {
-    const li = document.createElement('li');
-    const label = document.createElement('label');
-    const box = document.createElement('input');
-    box.type = 'checkbox';
-    box.value = l.name;
-    box.checked = shown.has(l.name);
-    box.addEventListener('change', () => {
-      if (box.checked) shown.add(l.name);
-      else shown.delete(l.name);
+  renderLayerList(listEl, layers, {
+    shown: (name) => shown.has(name),
+    toggle(name, on) {
+      if (on) shown.add(name);
+      else shown.delete(name);
       update();
-    });
-    label.append(box, ` ${l.title}`);
-    if (l.abstract) label.title = l.abstract;
-    li.append(label);
-    // The legend, the catalogue record and the download, on one line under the title.
-    const details = document.createElement('div');
-    details.className = 'details';
-    if (l.legendUrl) {
-      const img = document.createElement('img');
-      img.src = l.legendUrl;
-      img.alt = `Légende : ${l.title}`;
-      details.append(img);
-    }
-    if (l.metadataUrl) details.append(link(l.metadataUrl, 'Métadonnées', `Fiche de métadonnées de « ${l.title} » (catalogue CSW)`));
-    const download = downloadOf(l);
-    if (download) details.append(link(download, 'Télécharger', `Téléchargement de « ${l.title} » (service de téléchargement, flux Atom)`));
-    li.append(details);
-    listEl.append(li);
-  }
+    },
+    downloadOf,
+  });
 
   map.on('loadstart', () => (target.dataset.etat = 'chargement'));
   map.on('rendercomplete', () => {
