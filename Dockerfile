@@ -10,7 +10,8 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY services ./services
 COPY app ./app
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+COPY scripts/build-viewer.mjs ./scripts/
+RUN npx tsc -p tsconfig.json && node scripts/build-viewer.mjs && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libgdal32 gdal-data proj-data fonts-dejavu-core tini && rm -rf /var/lib/apt/lists/*

@@ -37,6 +37,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
         dcat: `${base}/dcat`,
         download: `${base}/download/`,
         wms: `${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`,
+        viewer: `${base}/viewer`,
         admin: `${base}/admin/`,
       },
     };

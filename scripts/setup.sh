@@ -2,7 +2,7 @@
 # Prepare this machine to serve or test the platform, installing only what is missing, so that a second
 # run takes seconds. Sourced by serve.sh and test.sh; exports DATABASE_URL.
 #   SETUP_PROFILE=serve : PostGIS, GDAL, npm deps, build
-#   SETUP_PROFILE=test  : the same plus the real clients used by the tests (QGIS, OWSLib, xmllint)
+#   SETUP_PROFILE=test  : the same plus the real clients used by the tests (QGIS, OWSLib, xmllint, chromium)
 # Database: DATABASE_URL if set; else the server on 127.0.0.1:5432; else a cluster created here (port 5499).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,7 +33,7 @@ apt_install() {
 # --- system packages ---------------------------------------------------------------------------
 PKGS=(libgdal-dev gdal-bin postgresql-client fonts-dejavu-core)
 if [ "$PROFILE" = test ]; then
-  PKGS+=(python3-owslib python3-qgis qgis-providers libxml2-utils python3-lxml python3-rdflib)
+  PKGS+=(python3-owslib python3-qgis qgis-providers libxml2-utils python3-lxml python3-rdflib chromium)
 fi
 apt_install "${PKGS[@]}"
 
@@ -106,3 +106,5 @@ if [ ! -f dist/app/server.js ] || [ -n "$(find src services app tsconfig.json pa
   say "compiling TypeScript"
   npx tsc -p tsconfig.json
 fi
+# The map viewer's browser bundle (OpenLayers, esbuild): skipped in milliseconds when up to date.
+node scripts/build-viewer.mjs

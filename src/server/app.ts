@@ -85,7 +85,8 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
     for (const m of [r.method].flat()) routeList.push({ method: String(m).toUpperCase(), url: r.url });
   });
 
-  // Security headers for APIs (XML, JSON, files; one small HTML search page without script or style).
+  // Security headers for APIs (XML, JSON, files; one small HTML search page without script or style). The map
+  // viewer page (services/maps/viewer) loosens the CSP for itself only: its own script, style, images, requests.
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
     // Features, records and files are meant to be used from other sites' maps and catalogues.

@@ -99,6 +99,11 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
       { ...post('/csw', `<csw:Transaction xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2"><csw:Delete><csw:Constraint version="1.1.0"><csw:CqlText>dc:identifier like '%'</csw:CqlText></csw:Constraint></csw:Delete></csw:Transaction>`), headers: { 'content-type': 'application/xml', authorization: 'Bearer deny-all-test-admin-token' } },
     ],
     'GET /dcat': [{ url: '/dcat/' }],
+    // The map viewer: a page and its bundle, no data (its map requests go to the map services).
+    'GET /viewer': [{ url: '/viewer' }],
+    'GET /viewer/viewer.js': [{ url: '/viewer/viewer.js' }],
+    'GET /viewer/viewer.css': [{ url: '/viewer/viewer.css' }],
+    'GET /viewer/favicon.svg': [{ url: '/viewer/favicon.svg' }],
     'GET /dcat/catalog.:ext': [{ url: '/dcat/catalog.jsonld' }, { url: '/dcat/catalog.ttl' }],
     'GET /dcat/records/:id': [{ url: `/dcat/records/${encodeURIComponent(recordId)}` }],
     'GET /download': [{ url: '/download/' }],
@@ -177,6 +182,9 @@ async function walk(target: App, take: (method: string, s: { url: string; header
         if (!formatOf(s.url).test(type)) problems.push(`${where}: refusal not in the service's format`);
       } else if (r.statusCode >= 300) {
         problems.push(`${where}: redirect (to ${String(r.headers.location)})`);
+      } else if (s.url === '/viewer/favicon.svg') {
+        // The viewer's icon: a fixed SVG of the page (an image, but no map).
+        if (type !== 'image/svg+xml' || r.body.length > 1000) problems.push(`${where}: not the viewer's icon`);
       } else {
         // A 200 may only be a document without data: capabilities, landing pages, empty feeds.
         for (const re of leaks()) if (re.test(r.body)) problems.push(`${where}: body holds ${re} (${r.body.slice(0, 200)})`);
