@@ -30,7 +30,8 @@ const EXPOSED_HEADERS = ['Content-Disposition', 'Content-Crs', 'Content-Length',
 function cachePolicy(req: FastifyRequest, status: number): string {
   if (status >= 400) return 'no-store';
   if (req.method !== 'GET' && req.method !== 'HEAD') return 'no-store';
-  if (req.headers.authorization) return 'private, no-store';
+  // An authenticated answer (header or access_token parameter) may hold what others may not see.
+  if (req.headers.authorization || req.principal?.login !== undefined) return 'private, no-store';
   const path = req.url.split('?')[0] ?? '';
   if (path === '/healthz' || path === '/readyz' || path.startsWith('/download/jobs') || path.startsWith('/download/files')) return 'no-store';
   return 'no-cache';
@@ -130,6 +131,8 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
     if (reply.statusCode === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', WWW_AUTHENTICATE);
     if (reply.statusCode >= 400) reply.header('cache-control', 'no-store');
     else if (!reply.hasHeader('cache-control')) reply.header('cache-control', cachePolicy(req, reply.statusCode));
+    // A service's own caching (ETag, max-age) never makes an authenticated answer storable by a shared cache (issue 11).
+    else if (req.principal?.login !== undefined && !/private|no-store/.test(String(reply.getHeader('cache-control')))) reply.header('cache-control', `private, ${String(reply.getHeader('cache-control'))}`);
     // Every 503 (database restarting, no free connection, statement timeout) says when to come back.
     if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     // Public URLs in answers follow the Host and proxy headers unless BASE_URL is set: tell caches so.
