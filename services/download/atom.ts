@@ -345,7 +345,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
       const f = formatsOf(d).find((y) => y.id === req.params.format);
       const srid = Number(req.params.crs);
       if (!f || !d.crs.includes(srid) || (f.fixedSrid && f.fixedSrid !== srid)) throw new DownloadError(404, 'unknown-file', `${d.name} is not offered as ${req.params.format.slice(0, 20)} in EPSG:${req.params.crs.slice(0, 10)} (see its dataset feed)`, 'format');
-      const file = await predefinedFile(platform, d.name, f.id, srid);
+      const file = await predefinedFile(platform, d.name, f.id, srid, callerOf(req));
       return reply
         .type(file.mediaType)
         .header('content-length', String(file.bytes))
