@@ -22,8 +22,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
 import { matchesHash, sha256 } from '../../src/access/credentials.js';
 import { getRasterLayer } from '../../src/catalog/rasters.js';
+import { principalOfJobOwner } from '../../src/access/accounts.js';
 import { callerOf } from '../../src/server/principal.js';
-import { ANONYMOUS, type Principal } from '../../src/access/policy.js';
+import type { Principal } from '../../src/access/policy.js';
 import { clientAddress } from '../../src/net/client-address.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { DownloadError } from '../../src/download/errors.js';
@@ -66,7 +67,7 @@ function principalOf(req: FastifyRequest, _platform: Platform): Principal {
  * already sent. The signed link says who may fetch; the policy says whether the data may still go out.
  */
 async function checkStillPermitted(platform: Platform, job: JobRow): Promise<void> {
-  const owner: Principal = job.principal ? { login: job.principal } : ANONYMOUS;
+  const owner: Principal = await principalOfJobOwner(platform.pool, job.principal);
   for (const name of requestFromJson(job.request).layers) {
     const layer = await platform.layers.get(name);
     const raster = layer ? undefined : await getRasterLayer(platform.pool, name);

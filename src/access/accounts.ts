@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from '../db/pool.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import type { Action, Grant, Principal, ResourceKind } from './policy.js';
+import { ADMIN_PRINCIPAL_LOGIN, ANONYMOUS, type Action, type Grant, type Principal, type ResourceKind } from './policy.js';
 
 /** What an API token may be used on: the services, by the name of their family. */
 export const TOKEN_SCOPES = ['features', 'maps', 'download', 'catalogue', 'admin'] as const;
@@ -47,6 +47,18 @@ export async function principalByLogin(pool: Pool, login: string): Promise<Princ
   const { rows } = await pool.query<UserRow>('SELECT id, login, password_hash, is_admin, disabled FROM sdi.users WHERE login = $1', [login]);
   const u = rows[0];
   return u && !u.disabled ? principalOf(pool, u) : undefined;
+}
+
+/**
+ * The principal a deferred job acts for, from the login it was stored with (sdi.jobs.principal): the user with
+ * its grants as they are now (a right withdrawn since stops the job and its links), the environment's
+ * administrator, or anonymous. A disabled or deleted user keeps its login but no grant.
+ */
+export async function principalOfJobOwner(pool: Pool, login: string | null): Promise<Principal> {
+  if (login === null) return ANONYMOUS;
+  const user = await principalByLogin(pool, login);
+  if (user) return user;
+  return login === ADMIN_PRINCIPAL_LOGIN ? { login, admin: true } : { login };
 }
 
 /** Login and password (HTTP Basic). Unknown login, disabled user or wrong password: undefined, in the time of one hash. */

@@ -41,6 +41,7 @@ let platform: { pool: { end(): Promise<void> } };
 /** Codes of the communes intersecting the territory (what the territorial user may get), and of all. */
 let territoryCodes: string[] = [];
 let allCount = 0;
+let record: { id: string; identifier: string };
 
 const send = (method: string, url: string, authorization?: string, payload?: unknown, headers: Record<string, string> = {}) =>
   app.inject({
@@ -70,6 +71,9 @@ beforeAll(async () => {
     await db().query<{ code: string }>(`SELECT c.code FROM data.rights_communes c WHERE ST_Intersects(c.geom, (SELECT ST_Union(geom) FROM data.departements WHERE code = '45')) ORDER BY 1`)
   ).rows.map((r) => r.code);
   allCount = Number((await db().query('SELECT count(*) AS n FROM data.rights_communes')).rows[0].n);
+  // The layer described by a record of the catalogue: that record is hidden with the layer.
+  record = (await db().query<{ id: string; identifier: string }>('SELECT id, identifier FROM sdi.metadata_records ORDER BY identifier LIMIT 1')).rows[0]!;
+  await db().query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE name = $1', [L, record.id]);
 
   const { loadConfig } = await import(join(ROOT, 'dist/src/config/index.js'));
   const { createPlatform } = await import(join(ROOT, 'dist/src/platform.js'));
@@ -332,6 +336,26 @@ describe('issue 11: a territorial grant (département 45) restricts every query 
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toMatch(/problem\+json/);
     expect(Number((await db().query('SELECT count(*) AS n FROM sdi.grants')).rows[0].n)).toBe(before);
+  });
+});
+
+describe('issue 11: catalogue records of restricted layers', () => {
+  it('CSW GetRecords / GetRecordById and DCAT leave out the record of a layer the caller may not view', async () => {
+    const hits = async (auth?: string) => Number(/numberOfRecordsMatched="(\d+)"/.exec((await send('GET', '/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=hits', auth)).body)![1]);
+    const total = Number((await db().query('SELECT count(*) AS n FROM sdi.metadata_records')).rows[0].n);
+    expect(await hits(CALLERS.reader)).toBe(total);
+    expect(await hits(CALLERS.terri)).toBe(total);
+    expect(await hits()).toBe(total - 1);
+    expect(await hits(CALLERS.nogrant)).toBe(total - 1);
+    const byId = `/csw?service=CSW&version=2.0.2&request=GetRecordById&id=${encodeURIComponent(record.identifier)}&elementSetName=brief`;
+    expect((await send('GET', byId)).body).not.toContain(record.identifier);
+    expect((await send('GET', byId, CALLERS.reader)).body).toContain(record.identifier);
+    const dcat = `/dcat/records/${encodeURIComponent(record.identifier)}`;
+    expect((await send('GET', dcat)).statusCode).toBe(404);
+    expect((await send('GET', dcat, CALLERS.reader)).statusCode).toBe(200);
+    // The page cache never hands one caller's count to another: asked again, in the other order.
+    expect(await hits()).toBe(total - 1);
+    expect(await hits(CALLERS.reader)).toBe(total);
   });
 });
 

@@ -67,12 +67,12 @@ export async function getDomain(ctx: CswContext, req: GetDomainRequest): Promise
       case 'dates':
       case 'integers':
       case 'numbers':
-        sql = `SELECT DISTINCT v::text AS v FROM sdi.metadata_records r, unnest(${q.sql}) v WHERE v IS NOT NULL ORDER BY 1 LIMIT ${MAX_DOMAIN_VALUES}`;
+        sql = `SELECT DISTINCT v::text AS v FROM sdi.metadata_records r, unnest(${q.sql}) v WHERE v IS NOT NULL AND NOT (r.id = ANY($1::bigint[])) ORDER BY 1 LIMIT ${MAX_DOMAIN_VALUES}`;
         break;
       default:
-        sql = `SELECT DISTINCT (${q.sql})::text AS v FROM sdi.metadata_records r WHERE ${q.sql} IS NOT NULL AND (${q.sql})::text <> '' ORDER BY 1 LIMIT ${MAX_DOMAIN_VALUES}`;
+        sql = `SELECT DISTINCT (${q.sql})::text AS v FROM sdi.metadata_records r WHERE ${q.sql} IS NOT NULL AND (${q.sql})::text <> '' AND NOT (r.id = ANY($1::bigint[])) ORDER BY 1 LIMIT ${MAX_DOMAIN_VALUES}`;
     }
-    const values = await withCatalogueRead(ctx, async (c) => (await c.query<{ v: string }>(sql)).rows.map((r) => r.v));
+    const values = await withCatalogueRead(ctx, async (c) => (await c.query<{ v: string }>(sql, [[...(ctx.hiddenRecords ?? [])]])).rows.map((r) => r.v));
     parts.push(`<csw:DomainValues type="csw:Record"><csw:PropertyName>${x(name)}</csw:PropertyName>${listOfValues(values)}</csw:DomainValues>`);
   }
   return XML_DECLARATION + `<csw:GetDomainResponse xmlns:csw="${CSW_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="${SCHEMA_LOCATION}">${parts.join('')}</csw:GetDomainResponse>\n`;

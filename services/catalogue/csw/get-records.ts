@@ -7,6 +7,7 @@
  * Records are written from stored columns (Dublin Core) or stored ISO text (full document, or the brief and
  * summary element sets cut when the record was stored): no document is parsed per request.
  */
+import { visibleRecordsSql } from '../../../src/access/records.js';
 import type { QueryConfig } from 'pg';
 import { PositionalBinder, type SqlParams } from '../../../src/db/sql.js';
 import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
@@ -68,7 +69,10 @@ const RAW_TYPES = { getTypeParser: () => (v: Buffer | string) => v };
 /** Build the SQL of a GetRecords request (exported for tests and the harvest-side paging logic). */
 export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): { where: string; order: string; params: SqlParams; identifierOrder: boolean } {
   const params = new PositionalBinder();
-  const where = req.constraint ? compileFilter(req.constraint, { params, crs: ctx.platform.crs }) : 'TRUE';
+  const constraint = req.constraint ? compileFilter(req.constraint, { params, crs: ctx.platform.crs }) : 'TRUE';
+  // Records of restricted resources the caller may not view (issue 11): part of the statement and of the cache key.
+  const visible = visibleRecordsSql(ctx.hiddenRecords ?? [], (v, c) => params.add(v, c));
+  const where = visible ? `(${constraint}) AND ${visible}` : constraint;
   const keys = (req.sortBy ?? []).map((k) => `${sortExpression(k.name)} ${k.descending ? 'DESC' : 'ASC'}`);
   // The identifier is unique: appended last, it makes every order total, hence paging stable.
   const order = [...keys, 'r.identifier ASC'].join(', ');
@@ -175,7 +179,7 @@ export async function getRecordById(ctx: CswContext, req: GetRecordByIdRequest):
   checkElementNames(req.outputSchema, req.elementNames);
   const cols = selectColumns(req.outputSchema, req.elementSet, req.elementNames);
   const rows = await withCatalogueRead(ctx, async (c) => {
-    const { rows } = await c.query<Row>(`SELECT ${cols} FROM sdi.metadata_records r WHERE r.identifier = ANY($1::text[]) ORDER BY array_position($1::text[], r.identifier)`, [req.ids]);
+    const { rows } = await c.query<Row>(`SELECT ${cols} FROM sdi.metadata_records r WHERE r.identifier = ANY($1::text[]) AND NOT (r.id = ANY($2::bigint[])) ORDER BY array_position($1::text[], r.identifier)`, [req.ids, [...(ctx.hiddenRecords ?? [])]]);
     return rows;
   });
   return (
