@@ -10,6 +10,9 @@
  */
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, baseUrl, db } from '../helpers.js';
 import { decode, pixel, toPixel } from '../maps/image.js';
@@ -337,6 +340,45 @@ describe('issue 11: a territorial grant (département 45) restricts every query 
     expect(bad.headers['content-type']).toMatch(/problem\+json/);
     expect(Number((await db().query('SELECT count(*) AS n FROM sdi.grants')).rows[0].n)).toBe(before);
   });
+});
+
+describe('issue 11: QGIS headless with Basic auth (an authcfg of its authentication database)', () => {
+  it('loads the restricted layer through WFS 2.0 and WMS 1.3.0 and gets only the territory; without the authcfg, nothing', async () => {
+    // The suite's server (another process, same database) sees the new layer once its catalogue reloads.
+    const auth = { authorization: CALLERS.terri! };
+    for (let i = 0; i < 60 && !(await (await fetch(`${baseUrl()}/wfs?SERVICE=WFS&REQUEST=GetCapabilities`, { headers: auth })).text()).includes(L); i++) await new Promise((r) => setTimeout(r, 500));
+    const pt = async (where: string) =>
+      (await db().query<{ x: number; y: number }>(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(c.geom) AS p FROM data.rights_communes c WHERE ${where} ORDER BY c.code LIMIT 1) s`)).rows[0]!;
+    const inside = await pt(`c.code = '45234'`);
+    const outside = await pt(`c.code LIKE '41%' AND NOT ST_Intersects(c.geom, (SELECT ST_Union(geom) FROM data.departements WHERE code = '45'))`);
+    const box = [Math.min(inside.x, outside.x) - 5000, Math.min(inside.y, outside.y) - 5000, Math.max(inside.x, outside.x) + 5000, Math.max(inside.y, outside.y) + 5000];
+    const dir = mkdtempSync(join(tmpdir(), 'sdi-qgis-rights-'));
+    const out = join(dir, 'report.json');
+    try {
+      await new Promise<void>((resolve, reject) =>
+        execFile(
+          process.env.QGIS_PYTHON ?? '/usr/bin/python3',
+          [join(import.meta.dirname, 'qgis_rights.py'), '--base', baseUrl(), '--layer', L, '--user', 'rt_terri', '--password', PW, '--out', out, '--bbox', box.join(','), '--points', [inside.x, inside.y, outside.x, outside.y].join(',')],
+          { timeout: 240_000 },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+      const r = JSON.parse(readFileSync(out, 'utf8'));
+      expect(r.error).toBeUndefined();
+      expect(r.wfsAuth.valid).toBe(true);
+      expect(r.wfsAuth.codes).toEqual(territoryCodes);
+      expect(r.wfsNoAuth.valid).toBe(false);
+      expect(r.wmsAuth.valid).toBe(true);
+      expect(r.wmsAuth.first[3]).toBeGreaterThan(0);
+      expect(r.wmsAuth.second[3]).toBe(0);
+      expect(r.wmsNoAuth.valid).toBe(false);
+      // The credential travelled in the Authorization header, never in a URL.
+      expect((r.wmsAuth.requests as string[]).some((u) => u.includes('REQUEST=GetMap'))).toBe(true);
+      expect((r.wmsAuth.requests as string[]).filter((u) => u.includes(PW) || /access_token/i.test(u))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
 
 describe('issue 11: catalogue records of restricted layers', () => {
