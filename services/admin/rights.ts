@@ -66,6 +66,13 @@ function tableRef(qualified: string): string {
 async function rightsRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   const db = platform.pool;
   const changed = () => forgetVerifiedCredentials();
+  // Audit trail (issue 11, until an audit table exists): every write to the rights, who made it, and its outcome,
+  // as one structured log line (`audit: "rights"`); refused credentials are logged by the principal hook.
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+    if (!/^\/admin\/(users|groups|tokens|grants|access)(\/|$)/.test(req.url)) return;
+    req.log.info({ audit: 'rights', by: req.principal?.login ?? null, method: req.method, path: req.url.split('?')[0], status: reply.statusCode }, 'rights changed');
+  });
   const userId = async (login: string): Promise<string> => {
     const r = await db.query<{ id: string }>('SELECT id FROM sdi.users WHERE login = $1', [login]);
     if (!r.rows[0]) throw new AdminError(404, 'not-found', `No user ${login.slice(0, 80)}`, 'login');
