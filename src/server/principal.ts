@@ -21,6 +21,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
     credentialRejected: boolean;
+    /** The access_token the caller was authenticated with, when it came in the URL: documents whose links the client
+     *  follows without adding it (WMS GetFeatureInfo and legend URLs, as QGIS does) carry it on (GeoServer's authkey does so too). */
+    urlAccessToken?: string;
   }
 }
 
@@ -79,6 +82,7 @@ export function registerPrincipal(app: FastifyInstance, platform: Platform): voi
   const authenticator = new Authenticator(platform.pool, platform.config.adminToken);
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('credentialRejected', false);
+  app.decorateRequest('urlAccessToken', undefined);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     req.principal = ANONYMOUS;
     let urlToken: string | undefined;
@@ -104,6 +108,8 @@ export function registerPrincipal(app: FastifyInstance, platform: Platform): voi
       return sendProblem(req, reply, { status: 403, code: 'NoApplicableCode', slug: 'insufficient-scope', detail: `This token is not valid for this service (scope '${scope}' needed)`, locator: 'Authorization' }, { 'www-authenticate': `Bearer realm="sdi", error="insufficient_scope", scope="${scope}"` });
     }
     req.principal = auth.principal;
+    // A URL token is the credential only when no Authorization header came (see credentialOf).
+    if (urlToken && req.headers.authorization === undefined) req.urlAccessToken = urlToken;
   });
 }
 

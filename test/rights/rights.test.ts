@@ -446,6 +446,16 @@ describe('issue 11: credentials', () => {
     expect(map.statusCode).toBe(200);
     expect(map.headers['content-type']).toBe('image/png');
     expect(map.headers['cache-control']).toMatch(/private/);
+    // QGIS follows the capabilities' URLs for legends and GetFeatureInfo without adding the token: they carry it.
+    const wmsCaps = await send('GET', `/wms?SERVICE=WMS&REQUEST=GetCapabilities&access_token=${encodeURIComponent(t.token)}`);
+    const legend = new RegExp(`xlink:href="([^"]*REQUEST=GetLegendGraphic[^"]*LAYER=${L}[^"]*)"`).exec(wmsCaps.body)?.[1]?.replace(/&amp;/g, '&');
+    expect(legend).toContain(`access_token=${encodeURIComponent(t.token)}`);
+    const fetched = await send('GET', legend!.slice(baseUrl().length));
+    expect(fetched.statusCode).toBe(200);
+    expect(fetched.headers['content-type']).toBe('image/png');
+    expect(wmsCaps.headers['cache-control']).toMatch(/private, no-store/);
+    // With the header, the document holds no secret.
+    expect((await send('GET', '/wms?SERVICE=WMS&REQUEST=GetCapabilities', `Bearer ${t.token}`)).body).not.toContain('access_token');
     // Two tokens in the URL: which one would be a guess.
     expect((await send('GET', `${caps}&access_token=${t.token}&access_token=${t.token}`)).statusCode).toBe(401);
     const list = JSON.parse((await admin('GET', '/users/rt_reader/tokens')).body).tokens;

@@ -38,7 +38,7 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
       const caller = callerOf(req);
       const baseUrl = publicBaseUrl(req, platform.config);
       const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
-      const ctx: WmsContext = { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers };
+      const ctx: WmsContext = { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, urlToken: req.urlAccessToken };
       refuseHiddenLayers(kvp, (await platform.layers.list()).filter((l) => !layers.includes(l)), caller, platform.config.namespace.prefix);
       const request = await withCrsFacts(() => readWmsKvp(kvp, layers, settings, platform.config.namespace.prefix));
       req.log.info({ wms: request.op }, 'wms request');
