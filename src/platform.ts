@@ -9,6 +9,8 @@ import { migrate } from './db/migrate.js';
 import { LayerCatalog } from './catalog/layers.js';
 import { CrsRegistry } from './crs/registry.js';
 import { policyByName, type AccessPolicy } from './access/policy.js';
+import { GrantPolicy } from './access/grant-policy.js';
+import { ensureFirstAdministrator } from './access/accounts.js';
 
 export interface Platform {
   config: Config;
@@ -22,7 +24,17 @@ export async function createPlatform(config: Config = loadConfig(), log?: Logger
   const pool = createPool(config.databaseUrl, 10, config.databaseApplicationName);
   await migrate(pool, (m) => log?.info(m));
   const crs = await CrsRegistry.load(pool, config.features.offeredCrs);
-  return { config, pool, layers: new LayerCatalog(pool), crs, policy: policyByName(config.accessPolicy) };
+  if (config.firstAdmin && (await ensureFirstAdministrator(pool, config.firstAdmin.login, config.firstAdmin.password))) log?.info({ login: config.firstAdmin.login }, 'first administrator created');
+  return { config, pool, layers: new LayerCatalog(pool), crs, policy: choosePolicy(config) };
+}
+
+/**
+ * SDI_ACCESS_POLICY. auto (the default) is the grants policy: public resources need no grant, so with no user
+ * and no restricted layer it serves exactly what the public policy serves, and the first user or restricted
+ * layer made through the admin API takes effect without a restart. `public` ignores the restricted flags.
+ */
+function choosePolicy(config: Config): AccessPolicy {
+  return config.accessPolicy === 'grants' || config.accessPolicy === 'auto' ? new GrantPolicy() : policyByName(config.accessPolicy);
 }
 
 export async function closePlatform(p: Platform): Promise<void> {

@@ -21,7 +21,7 @@ export function requireAdministrator(req: import('fastify').FastifyRequest, plat
   if (platform.policy.mayAdminister(caller, 'admin-api')) return;
   if (req.credentialRejected) throw new AdminError(401, 'unauthorized', 'Invalid credentials');
   if (caller.login === undefined) {
-    if (!adminToken(platform)) throw new AdminError(403, 'forbidden', 'The administration API is disabled: no administrator credential is configured (SDI_ADMIN_TOKEN)');
+    if (!adminToken(platform) && !platform.config.firstAdmin) throw new AdminError(403, 'forbidden', 'The administration API is disabled: no administrator credential is configured (SDI_ADMIN_TOKEN)');
     throw new AdminError(401, 'unauthorized', 'This API requires authentication (Authorization: Bearer or Basic)');
   }
   throw new AdminError(403, 'forbidden', 'You may not administer this platform');

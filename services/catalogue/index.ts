@@ -24,6 +24,7 @@ import type { CswRequest } from './csw/request.js';
 import { harvest, readHarvestKvp, readHarvestXml, type HarvestRequest } from './csw/harvest.js';
 import { requireAdmin, WWW_AUTHENTICATE } from './csw/auth.js';
 import { mayReadRecords } from '../../src/access/policy.js';
+import { hiddenRecordIds } from '../../src/access/records.js';
 import { callerOf } from '../../src/server/principal.js';
 import { transaction } from './csw/transaction.js';
 import type { Service } from '../../src/server/service.js';
@@ -90,7 +91,7 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
 
   const handle = async (req: FastifyRequest, reply: FastifyReply, read: () => CswRequest | HarvestRequest | Promise<CswRequest | HarvestRequest>) => {
     try {
-      const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits };
+      const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits, hiddenRecords: await hiddenRecordIds(platform, callerOf(req)) };
       const request = await read();
       // Record-bearing operations ask the policy with the caller (capabilities and DescribeRecord hold no record).
       if ((request.op === 'GetRecords' || request.op === 'GetRecordById' || request.op === 'GetDomain') && !mayReadRecords(platform.policy, callerOf(req))) {

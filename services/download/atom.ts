@@ -25,6 +25,7 @@ import type { Layer } from '../../src/catalog/layers.js';
 import { listRasterLayers, getRasterLayer, type RasterLayer } from '../../src/catalog/rasters.js';
 import { layerExtentWgs84 } from '../../src/catalog/extent.js';
 import type { Principal } from '../../src/access/policy.js';
+import { refusalStatus } from '../../src/query/planner.js';
 import { callerOf } from '../../src/server/principal.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../src/xml/escape.js';
@@ -103,6 +104,13 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
     const r = await getRasterLayer(platform.pool, name);
     return r && platform.policy.decideRaster(caller, r, 'download').allowed ? fromRaster(r) : undefined;
   }
+
+  /** A restricted dataset named by a caller who may not download it: 401 (anonymous) or 403 (issue 11), not 404. */
+  const exists = async (name: string) => !!(await platform.layers.get(name)) || !!(await getRasterLayer(platform.pool, name));
+  const refused = (name: string, caller: Principal) => {
+    const status = refusalStatus(caller);
+    return new DownloadError(status, status === 401 ? 'unauthorized' : 'forbidden', `You may not download ${name.slice(0, 80)}`, 'layer');
+  };
 
   /**
    * A pre-defined file is the whole layer, built once: served only to callers who may download all of it
@@ -322,6 +330,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
   app.get<{ Params: { file: string } }>('/atom/:file', async (req, reply) => {
     const m = /^(.+)\.xml$/.exec(req.params.file);
     const d = m ? await dataset(m[1]!, callerOf(req)) : undefined;
+    if (!d && m && (await exists(m[1]!))) return problem(req, reply, refused(m[1]!, callerOf(req)));
     if (!d) return problem(req, reply, new DownloadError(404, 'unknown-dataset', `No dataset feed '${req.params.file.slice(0, 80)}' (feeds are /atom/<layer>.xml)`, 'layer'));
     return sendAtom(reply, datasetFeed(req, d, await builtLengths(d)));
   });
@@ -330,12 +339,13 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
   app.get<{ Params: { layer: string; format: string; crs: string } }>('/atom/files/:layer/:format/:crs', async (req, reply) => {
     try {
       const d = await dataset(req.params.layer, callerOf(req));
+      if (!d && (await exists(req.params.layer))) throw refused(req.params.layer, callerOf(req));
       if (!d) throw new DownloadError(404, 'unknown-dataset', `No dataset '${req.params.layer.slice(0, 80)}'`, 'layer');
       if (!(await wholeLayerAllowed(d.name, callerOf(req)))) throw new DownloadError(403, 'forbidden', `You may download only part of ${d.name}: use the extract service`, 'layer');
       const f = formatsOf(d).find((y) => y.id === req.params.format);
       const srid = Number(req.params.crs);
       if (!f || !d.crs.includes(srid) || (f.fixedSrid && f.fixedSrid !== srid)) throw new DownloadError(404, 'unknown-file', `${d.name} is not offered as ${req.params.format.slice(0, 20)} in EPSG:${req.params.crs.slice(0, 10)} (see its dataset feed)`, 'format');
-      const file = await predefinedFile(platform, d.name, f.id, srid);
+      const file = await predefinedFile(platform, d.name, f.id, srid, callerOf(req));
       return reply
         .type(file.mediaType)
         .header('content-length', String(file.bytes))

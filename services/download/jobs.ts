@@ -20,9 +20,11 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
-import { ADMIN_LOGIN, matchesHash, sha256 } from '../../src/access/credentials.js';
+import { matchesHash, sha256 } from '../../src/access/credentials.js';
+import { getRasterLayer } from '../../src/catalog/rasters.js';
+import { principalOfJobOwner } from '../../src/access/accounts.js';
 import { callerOf } from '../../src/server/principal.js';
-import { ANONYMOUS, type Principal } from '../../src/access/policy.js';
+import type { Principal } from '../../src/access/policy.js';
 import { clientAddress } from '../../src/net/client-address.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { DownloadError } from '../../src/download/errors.js';
@@ -66,10 +68,15 @@ function principalOf(req: FastifyRequest, _platform: Platform): Principal {
  * already sent. The signed link says who may fetch; the policy says whether the data may still go out.
  */
 async function checkStillPermitted(platform: Platform, job: JobRow): Promise<void> {
-  const owner: Principal = job.principal ? { login: job.principal } : ANONYMOUS;
+  const owner: Principal = await principalOfJobOwner(platform.pool, job.principal);
   for (const name of requestFromJson(job.request).layers) {
     const layer = await platform.layers.get(name);
-    const ok = layer ? platform.policy.decide(owner, layer, 'download').allowed : platform.policy.decideRaster(owner, { name }, 'download').allowed;
+    const raster = layer ? undefined : await getRasterLayer(platform.pool, name);
+    // A layer gone since holds nothing to protect: asked as a public raster (allowed but under a lockdown), so that
+    // the owner still sees why its job failed.
+    const ok = layer
+      ? platform.policy.decide(owner, layer, 'download').allowed
+      : platform.policy.decideRaster(owner, raster ?? { name, public: true }, 'download').allowed;
     if (!ok) throw new DownloadError(403, 'forbidden', `The data of job ${job.id} may no longer be downloaded`, 'id');
   }
 }
@@ -83,7 +90,7 @@ function quotaProblem(e: QuotaExceeded): DownloadError {
 /** May this request cancel this job? Its token, or its owner principal, or the admin (the operator). */
 function mayCancel(req: FastifyRequest, platform: Platform, job: JobRow): boolean {
   const who = principalOf(req, platform);
-  if (who.login === ADMIN_LOGIN) return true;
+  if (who.admin === true) return true;
   if (who.login !== undefined && job.principal === who.login) return true;
   const token = req.headers[JOB_TOKEN_HEADER];
   return typeof token === 'string' && token.length > 0 && job.cancel_token_hash !== null && matchesHash(token, job.cancel_token_hash);

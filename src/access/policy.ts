@@ -8,8 +8,8 @@
  *
  * PublicPolicy: every published layer and record is public; administration needs the admin principal.
  * DenyAllPolicy (SDI_ACCESS_POLICY=deny-all): nothing is served to anyone, a lockdown for maintenance, and
- * the policy of the route-walk test that proves no path skips the policy. Users, groups and grants
- * (sdi.users, sdi.grants) come with the rights issue and are decided here.
+ * the policy of the route-walk test that proves no path skips the policy. GrantPolicy (src/access/grant-policy.ts,
+ * SDI_ACCESS_POLICY=grants, the default once users exist): users, groups and grants (issue 11).
  */
 import type { Layer } from '../catalog/layers.js';
 import type { SqlParams } from '../db/sql.js';
@@ -17,9 +17,25 @@ import type { SqlParams } from '../db/sql.js';
 export interface Principal {
   /** Login, or undefined for an anonymous caller. */
   login?: string;
+  /** An administrator (the environment's admin token, or a user with is_admin): every right. */
+  admin?: boolean;
+  /** The user's grants and those of its groups, as loaded when the credential was verified. */
+  grants?: readonly Grant[];
 }
 
 export type Action = 'view' | 'read' | 'download' | 'edit' | 'admin';
+
+export type ResourceKind = 'layer' | 'raster' | 'dataset' | 'record';
+
+/** One row of sdi.grants as the policy needs it (the territory itself stays in the database). */
+export interface Grant {
+  id: number;
+  kind: ResourceKind;
+  /** Name of the layer, raster layer or dataset, or identifier of the record. */
+  name: string;
+  action: Action;
+  territorial: boolean;
+}
 
 export interface AccessDecision {
   allowed: boolean;
@@ -30,6 +46,8 @@ export interface AccessDecision {
 /** A raster layer as the policy sees it. */
 export interface RasterResource {
   name: string;
+  /** false: restricted (needs a grant); undefined: unknown, taken as restricted by GrantPolicy. */
+  public?: boolean;
 }
 
 /** Administrative operations. */
@@ -71,7 +89,7 @@ export class PublicPolicy implements AccessPolicy {
   }
 
   mayAdminister(principal: Principal, _operation: AdminOperation): boolean {
-    return principal.login === ADMIN_PRINCIPAL_LOGIN;
+    return principal.admin === true;
   }
 }
 
@@ -93,6 +111,7 @@ export class DenyAllPolicy implements AccessPolicy {
   }
 }
 
+/** The policies a name selects; 'grants' lives in its own module (src/access/grant-policy.ts, chosen by src/platform.ts). */
 export function policyByName(name: string | undefined): AccessPolicy {
   return name === 'deny-all' ? new DenyAllPolicy() : new PublicPolicy();
 }

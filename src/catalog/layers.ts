@@ -47,6 +47,10 @@ export interface Layer {
    */
   temporal?: LayerTemporal;
   updatedAt: Date;
+  /** false: restricted, served only to holders of a grant (issue 11); undefined or true: public. */
+  public?: boolean;
+  /** Name of the layer's dataset, if any (a grant on a dataset covers its layers). */
+  dataset?: string;
 }
 
 export interface LayerTemporal {
@@ -88,13 +92,16 @@ interface LayerRow {
   temporal_property: string | null;
   temporal_end_property: string | null;
   updated_at: Date;
+  public: boolean;
+  dataset_name: string | null;
 }
 
 const LAYERS_SQL = `
   SELECT l.id, l.name, l.title, l.abstract, l.keywords, l.table_schema, l.table_name, l.id_column, l.geometry_column,
          l.default_crs, l.other_crs, l.metadata_record_id, ${recordIdentifierOf('l.metadata_record_id')} AS metadata_identifier,
-         l.temporal_property, l.temporal_end_property, l.updated_at
+         l.temporal_property, l.temporal_end_property, l.updated_at, l.public, d.name AS dataset_name
     FROM sdi.layers l
+    LEFT JOIN sdi.datasets d ON d.id = l.dataset_id
    WHERE l.published AND l.kind = 'feature' ORDER BY l.name`;
 
 const COLUMNS_SQL = `
@@ -177,6 +184,8 @@ export class LayerCatalog {
         metadataIdentifier: r.metadata_identifier,
         temporal: temporalOf(attributes, r.temporal_property, r.temporal_end_property),
         updatedAt: r.updated_at,
+        public: r.public,
+        dataset: r.dataset_name ?? undefined,
       });
     }
     // Every layer's own and listed CRSs get their facts now (one child for the new ones, none once loaded),

@@ -38,6 +38,8 @@ export interface RasterLayer extends RasterFileInfo {
   /** fileIdentifier of the linked metadata record, if any. */
   metadataIdentifier: string | null;
   updatedAt: Date;
+  /** false: restricted (issue 11). */
+  public: boolean;
 }
 
 interface Row {
@@ -66,13 +68,14 @@ interface Row {
   metadata_record_id: string | null;
   metadata_identifier: string | null;
   updated_at: Date;
+  public: boolean;
 }
 
 const SELECT = `
   SELECT r.id, r.name, r.title, r.abstract, r.keywords, r.file_path, r.srid, r.pixel_size_x, r.pixel_size_y, r.width, r.height,
          r.bands, r.data_type, r.nodata, ST_XMin(r.extent) AS minx, ST_YMin(r.extent) AS miny, ST_XMax(r.extent) AS maxx, ST_YMax(r.extent) AS maxy,
          ST_XMin(g.e) AS w, ST_YMin(g.e) AS s, ST_XMax(g.e) AS e, ST_YMax(g.e) AS n,
-         r.metadata_record_id, ${recordIdentifierOf('r.metadata_record_id')} AS metadata_identifier, r.updated_at
+         r.metadata_record_id, ${recordIdentifierOf('r.metadata_record_id')} AS metadata_identifier, r.updated_at, r.public
     FROM sdi.raster_layers r
     CROSS JOIN LATERAL (SELECT ST_Transform(ST_Segmentize(r.extent, greatest(ST_XMax(r.extent) - ST_XMin(r.extent), ST_YMax(r.extent) - ST_YMin(r.extent)) / 32), 4326) AS e) g`;
 
@@ -97,6 +100,7 @@ function fromRow(r: Row): RasterLayer {
     metadataRecordId: r.metadata_record_id === null ? null : Number(r.metadata_record_id),
     metadataIdentifier: r.metadata_identifier,
     updatedAt: r.updated_at,
+    public: r.public,
   };
 }
 

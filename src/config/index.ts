@@ -132,8 +132,11 @@ export interface Config {
   features: FeatureLimits;
   /** Shared secret of the administrator (CSW Transaction, Harvest): Bearer token, or the HTTP Basic password. Unset: refused. */
   adminToken?: string;
-  /** The access policy (SDI_ACCESS_POLICY): public (every published resource to everyone), or deny-all (a lockdown). */
-  accessPolicy: 'public' | 'deny-all';
+  /** The access policy (SDI_ACCESS_POLICY): public (every published resource to everyone), deny-all (a lockdown),
+   *  grants (users, groups and grants, issue 11), or auto (the default: grants once a user exists, else public). */
+  accessPolicy: 'public' | 'deny-all' | 'grants' | 'auto';
+  /** The first administrator, created at start when absent (SDI_ADMIN_LOGIN / SDI_ADMIN_PASSWORD). */
+  firstAdmin?: { login: string; password: string };
   download: DownloadSettings;
   catalogue: CatalogueSettings;
   /** WMS limits: pixels (SDI_WMS_MAX_WIDTH / SDI_WMS_MAX_HEIGHT, advertised as MaxWidth / MaxHeight) and layers per GetMap (SDI_WMS_LAYER_LIMIT). */
@@ -162,7 +165,7 @@ function defaults(): Config {
     host: '127.0.0.1',
     databaseUrl: 'postgres://postgres@127.0.0.1:5432/sdi',
     databaseApplicationName: 'sdi',
-    accessPolicy: 'public',
+    accessPolicy: 'auto',
     logLevel: 'info',
     demo: true,
     outboundAllow: [],
@@ -253,14 +256,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cfg.databaseApplicationName = env.SDI_DB_APPLICATION_NAME;
   }
   if (env.SDI_ACCESS_POLICY) {
-    if (env.SDI_ACCESS_POLICY !== 'public' && env.SDI_ACCESS_POLICY !== 'deny-all') throw new Error('SDI_ACCESS_POLICY: public or deny-all');
-    cfg.accessPolicy = env.SDI_ACCESS_POLICY;
+    if (!['public', 'deny-all', 'grants', 'auto'].includes(env.SDI_ACCESS_POLICY)) throw new Error('SDI_ACCESS_POLICY: public, deny-all, grants or auto');
+    cfg.accessPolicy = env.SDI_ACCESS_POLICY as Config['accessPolicy'];
   }
   if (env.LOG_LEVEL) cfg.logLevel = env.LOG_LEVEL;
   if (env.SDI_DEMO !== undefined) cfg.demo = env.SDI_DEMO !== '0' && env.SDI_DEMO !== 'false';
   if (env.SDI_MAX_FEATURES) cfg.features.maxFeatures = Number(env.SDI_MAX_FEATURES);
   if (env.SDI_STATEMENT_TIMEOUT_MS) cfg.features.statementTimeoutMs = Number(env.SDI_STATEMENT_TIMEOUT_MS);
   if (env.SDI_ADMIN_TOKEN) cfg.adminToken = env.SDI_ADMIN_TOKEN;
+  if (env.SDI_ADMIN_LOGIN || env.SDI_ADMIN_PASSWORD) {
+    if (!env.SDI_ADMIN_LOGIN || !env.SDI_ADMIN_PASSWORD) throw new Error('SDI_ADMIN_LOGIN and SDI_ADMIN_PASSWORD go together');
+    if (env.SDI_ADMIN_PASSWORD.length < 12) throw new Error('SDI_ADMIN_PASSWORD: at least 12 characters');
+    cfg.firstAdmin = { login: env.SDI_ADMIN_LOGIN, password: env.SDI_ADMIN_PASSWORD };
+  }
   const d = cfg.download;
   if (env.SDI_DOWNLOAD_DIR) d.workDir = env.SDI_DOWNLOAD_DIR;
   if (env.SDI_DOWNLOAD_DIRECT_MAX_FEATURES) d.directMaxFeatures = Number(env.SDI_DOWNLOAD_DIRECT_MAX_FEATURES);

@@ -4,6 +4,7 @@
  * deferred job, and which limit decides it with its value. Over the hard limits the caller gets an error
  * that states the count and the limit (users' main complaint about download modules is opaque limits).
  */
+import { refusalStatus } from '../query/planner.js';
 import type { Platform } from '../platform.js';
 import type { Layer } from '../catalog/layers.js';
 import { ANONYMOUS, type Principal } from '../access/policy.js';
@@ -72,11 +73,22 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
   if (format.fixedSrid && req.crs !== format.fixedSrid) throw new DownloadError(400, 'invalid-parameter', `${format.title} is always in EPSG:${format.fixedSrid}`, 'crs');
   const layers: Layer[] = [];
   const rasters: string[] = [];
+  // A layer the caller may not download: 401 (anonymous) or 403 (issue 11); one that does not exist: 404.
+  const refused = (name: string) => {
+    const status = refusalStatus(principal);
+    return new DownloadError(status, status === 401 ? 'unauthorized' : 'forbidden', `You may not download layer ${name.slice(0, 80)}`, 'layer');
+  };
   for (const name of req.layers) {
     const l = await platform.layers.get(name);
-    if (l && platform.policy.decide(principal, l, 'download').allowed) layers.push(l);
-    else if (!l && (await getRasterLayer(platform.pool, name)) && platform.policy.decideRaster(principal, { name }, 'download').allowed) rasters.push(name);
-    else throw new DownloadError(404, 'unknown-layer', `Layer '${name.slice(0, 80)}' does not exist`, 'layer');
+    if (l) {
+      if (!platform.policy.decide(principal, l, 'download').allowed) throw refused(name);
+      layers.push(l);
+      continue;
+    }
+    const r = await getRasterLayer(platform.pool, name);
+    if (!r) throw new DownloadError(404, 'unknown-layer', `Layer '${name.slice(0, 80)}' does not exist`, 'layer');
+    if (!platform.policy.decideRaster(principal, r, 'download').allowed) throw refused(name);
+    rasters.push(name);
   }
   if (layers.length && format.kind !== 'vector') throw new DownloadError(400, 'format-not-applicable', `${format.title} is a raster format; layer ${layers[0]!.name} is a vector layer`, 'format');
   if (rasters.length && format.kind !== 'raster') throw new DownloadError(400, 'format-not-applicable', `${format.title} is a vector format; layer ${rasters[0]} is a raster layer (use gtiff or cog)`, 'format');

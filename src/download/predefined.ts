@@ -14,6 +14,7 @@ import type { Platform } from '../platform.js';
 import type { ExtractRequest } from './request.js';
 import type { FormatId } from './formats.js';
 import { prepareExtract } from './estimate.js';
+import { ANONYMOUS, type Principal } from '../access/policy.js';
 import { buildPreparedExtract } from './extract.js';
 import { getRasterLayer } from '../catalog/rasters.js';
 import { DownloadError } from './errors.js';
@@ -51,19 +52,24 @@ export async function currentPredefined(platform: Platform, layer: string, forma
   }
 }
 
-export async function predefinedFile(platform: Platform, layer: string, format: FormatId, crs: number): Promise<PredefinedFile> {
+/**
+ * The whole layer as a file. `principal` is the caller whose request builds it when it is not built yet: the
+ * caller must be one the policy lets download the whole layer (checked by the Atom route before), so that what
+ * is built is the whole layer whoever asks first (issue 11).
+ */
+export async function predefinedFile(platform: Platform, layer: string, format: FormatId, crs: number, principal: Principal = ANONYMOUS): Promise<PredefinedFile> {
   const ready = await currentPredefined(platform, layer, format, crs);
   if (ready) return ready;
   const key = `${layer}/${format}/${crs}`;
   let p = building.get(key);
   if (!p) {
-    p = build(platform, layer, format, crs).finally(() => building.delete(key));
+    p = build(platform, layer, format, crs, principal).finally(() => building.delete(key));
     building.set(key, p);
   }
   return p;
 }
 
-async function build(platform: Platform, layer: string, format: FormatId, crs: number): Promise<PredefinedFile> {
+async function build(platform: Platform, layer: string, format: FormatId, crs: number, principal: Principal): Promise<PredefinedFile> {
   const client = await platform.pool.connect();
   try {
     await client.query("SELECT pg_advisory_lock(hashtext('sdi.predefined'), hashtext($1))", [`${layer}/${format}/${crs}`]);
@@ -72,7 +78,7 @@ async function build(platform: Platform, layer: string, format: FormatId, crs: n
     if (ready) return ready;
     const version = await layerVersion(platform, layer);
     const req: ExtractRequest = { layers: [layer], format, crs, clip: true, zip: false };
-    const prepared = await prepareExtract(platform, req);
+    const prepared = await prepareExtract(platform, req, principal);
     const root = dirOf(platform, layer, format, crs);
     await mkdir(root, { recursive: true });
     const work = await mkdtemp(join(root, 'build-'));

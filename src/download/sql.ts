@@ -27,7 +27,7 @@ export interface LayerExtractPlan {
 
 /** A refusal or a bad value of the planner, as the download service says it. */
 export function downloadPlanError(e: PlanError): DownloadError {
-  if (e.kind === 'forbidden') return new DownloadError(403, 'forbidden', e.message, 'layer');
+  if (e.kind === 'forbidden') return new DownloadError(e.status, e.status === 401 ? 'unauthorized' : 'forbidden', e.message, 'layer');
   return new DownloadError(400, 'invalid-parameter', e.message, e.param === 'crs' ? 'crs' : e.param === 'layer' ? 'layer' : e.param);
 }
 

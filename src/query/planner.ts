@@ -23,10 +23,15 @@ export class PlanError extends Error {
     readonly kind: 'forbidden' | 'invalid',
     readonly param: PlanParam,
     message: string,
+    /** HTTP status of a refusal: 401 for an anonymous caller (a credential may open it), 403 otherwise. */
+    readonly status: 400 | 401 | 403 = kind === 'forbidden' ? 403 : 400,
   ) {
     super(message);
   }
 }
+
+/** The status of a refusal to this caller: 401 when anonymous (RFC 9110 §15.5.2: credentials may help), else 403. */
+export const refusalStatus = (caller: Principal): 401 | 403 => (caller.login === undefined ? 401 : 403);
 
 export interface FeatureQuerySpec {
   /** read: WFS / OGC API / GetFeatureInfo; view: maps (WMS GetMap, tiles); download: the download service. */
@@ -55,7 +60,7 @@ export interface PlannerEnv {
 
 export function planFeatureQuery(env: PlannerEnv, caller: Principal, layer: Layer, spec: FeatureQuerySpec): FeatureQuery {
   const access = env.policy.decide(caller, layer, spec.action);
-  if (!access.allowed) throw new PlanError('forbidden', 'layer', `You may not ${spec.action} layer ${layer.name}`);
+  if (!access.allowed) throw new PlanError('forbidden', 'layer', `You may not ${spec.action} layer ${layer.name}`, refusalStatus(caller));
   checkOutputCrs(env.crs, layer, spec.outputCrs);
   let properties: string[] | undefined;
   let includeGeometry = !!layer.geometry;

@@ -84,13 +84,14 @@ export async function searchRecords<R extends { identifier: string | Buffer }>(d
 }
 
 /** Records by identifier, in the order of `identifiers`; unknown identifiers are absent. */
-export async function recordsByIdentifiers<R>(db: Db, columns: string, identifiers: readonly string[]): Promise<R[]> {
-  return (await db.query<R & Record<string, unknown>>(byIdentifiersSql(columns), [identifiers])).rows;
+/** `hidden`: ids of records the caller may not see (restricted resources), left out of every read below. */
+export async function recordsByIdentifiers<R>(db: Db, columns: string, identifiers: readonly string[], hidden: readonly (number | string)[] = []): Promise<R[]> {
+  return (await db.query<R & Record<string, unknown>>(byIdentifiersSql(columns), [identifiers, hidden])).rows;
 }
 
 /** Distinct stored values of a queryable expression (trusted SQL over `r`), at most `limit`. */
-export async function domainValues(db: Db, expr: string, multiValued: boolean, limit: number): Promise<string[]> {
-  return (await db.query<{ v: string }>(domainValuesSql(expr, multiValued, limit))).rows.map((r) => r.v);
+export async function domainValues(db: Db, expr: string, multiValued: boolean, limit: number, hidden: readonly (number | string)[] = []): Promise<string[]> {
+  return (await db.query<{ v: string }>(domainValuesSql(expr, multiValued, limit), [hidden])).rows.map((r) => r.v);
 }
 
 // -------------------------------------------------------------------------------------- whole catalogue
@@ -101,19 +102,19 @@ export async function catalogueRevision(db: Db): Promise<string | undefined> {
 }
 
 /** Number of records and UTC date (YYYY-MM-DD) of the last change, undefined when the catalogue is empty. */
-export async function catalogueSummary(db: Db): Promise<{ total: number; modified: string | undefined }> {
-  const { rows } = await db.query<{ n: number; d: string | null }>(SUMMARY_SQL);
+export async function catalogueSummary(db: Db, hidden: readonly (number | string)[] = []): Promise<{ total: number; modified: string | undefined }> {
+  const { rows } = await db.query<{ n: number; d: string | null }>(SUMMARY_SQL, [hidden]);
   return { total: rows[0]!.n, modified: rows[0]!.d ?? undefined };
 }
 
 /** Stored documents of the whole catalogue, by identifier, one page. */
-export async function documentsPage(db: Db, limit: number, offset: number): Promise<string[]> {
-  return (await db.query<{ document: string }>(DOCUMENTS_PAGE_SQL, [limit, offset])).rows.map((r) => r.document);
+export async function documentsPage(db: Db, limit: number, offset: number, hidden: readonly (number | string)[] = []): Promise<string[]> {
+  return (await db.query<{ document: string }>(DOCUMENTS_PAGE_SQL, [limit, offset, hidden])).rows.map((r) => r.document);
 }
 
 /** The stored document of one record, by its identifier or its row id. */
-export async function recordDocument(db: Db, key: { identifier: string } | { id: number }): Promise<string | undefined> {
-  const { rows } = 'id' in key ? await db.query<{ document: string }>(documentSql('id'), [key.id]) : await db.query<{ document: string }>(documentSql('identifier'), [key.identifier]);
+export async function recordDocument(db: Db, key: { identifier: string } | { id: number }, hidden: readonly (number | string)[] = []): Promise<string | undefined> {
+  const { rows } = 'id' in key ? await db.query<{ document: string }>(documentSql('id'), [key.id, hidden]) : await db.query<{ document: string }>(documentSql('identifier'), [key.identifier, hidden]);
   return rows[0]?.document;
 }
 

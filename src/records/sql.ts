@@ -140,7 +140,10 @@ export const deleteWhereSql = (where: string) => `DELETE FROM ${RECORDS_TABLE} r
 export const REVISION_SQL = 'SELECT revision::text AS revision FROM sdi.catalogue_revision';
 
 /** Number of records and the UTC date of the last change (CSW capabilities, DCAT catalogue). */
-export const SUMMARY_SQL = `SELECT count(*)::int AS n, to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d FROM ${RECORDS_TABLE}`;
+/** Records whose ids are in the bigint[] parameter `$n` are hidden from the caller (restricted resources, issue 11). */
+const notHidden = (n: number) => `NOT (r.id = ANY($${n}::bigint[]))`;
+
+export const SUMMARY_SQL = `SELECT count(*)::int AS n, to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d FROM ${RECORDS_TABLE} r WHERE ${notHidden(1)}`;
 
 export const countSql = (where: string) => `SELECT count(*)::int AS n FROM ${RECORDS_TABLE} r WHERE ${where}`;
 
@@ -163,22 +166,23 @@ export function pageSql(columns: string, where: string, order: string, params: S
 
 /** Records by identifier ($1, a text[]), in the order asked; unknown identifiers are absent. */
 export const byIdentifiersSql = (columns: string) =>
-  `SELECT ${columns} FROM ${RECORDS_TABLE} r WHERE r.identifier = ANY($1::text[]) ORDER BY array_position($1::text[], r.identifier)`;
+  `SELECT ${columns} FROM ${RECORDS_TABLE} r WHERE r.identifier = ANY($1::text[]) AND ${notHidden(2)} ORDER BY array_position($1::text[], r.identifier)`;
 
 /** The documents of a page of the whole catalogue, by identifier ($1 limit, $2 offset). */
-export const DOCUMENTS_PAGE_SQL = `SELECT r.document FROM ${RECORDS_TABLE} r ORDER BY r.identifier ASC LIMIT $1 OFFSET $2`;
+export const DOCUMENTS_PAGE_SQL = `SELECT r.document FROM ${RECORDS_TABLE} r WHERE ${notHidden(3)} ORDER BY r.identifier ASC LIMIT $1 OFFSET $2`;
 
-export const documentSql = (key: 'id' | 'identifier') => `SELECT document FROM ${RECORDS_TABLE} WHERE ${key} = $1`;
+export const documentSql = (key: 'id' | 'identifier') => `SELECT document FROM ${RECORDS_TABLE} r WHERE r.${key} = $1 AND ${notHidden(2)}`;
 
 /**
  * Distinct non-empty values of a queryable (`expr`: trusted SQL over `r`, never from a request), sorted, at most
  * `limit`; `multiValued` expressions are arrays whose elements are listed.
  */
+/** Distinct values of a queryable; records whose ids are in $1 (bigint[], hidden from the caller) are left out. */
 export function domainValuesSql(expr: string, multiValued: boolean, limit: number): string {
   if (!Number.isInteger(limit) || limit < 1) throw new Error('domain limit must be a positive integer');
   return multiValued
-    ? `SELECT DISTINCT v::text AS v FROM ${RECORDS_TABLE} r, unnest(${expr}) v WHERE v IS NOT NULL ORDER BY 1 LIMIT ${limit}`
-    : `SELECT DISTINCT (${expr})::text AS v FROM ${RECORDS_TABLE} r WHERE ${expr} IS NOT NULL AND (${expr})::text <> '' ORDER BY 1 LIMIT ${limit}`;
+    ? `SELECT DISTINCT v::text AS v FROM ${RECORDS_TABLE} r, unnest(${expr}) v WHERE v IS NOT NULL AND ${notHidden(1)} ORDER BY 1 LIMIT ${limit}`
+    : `SELECT DISTINCT (${expr})::text AS v FROM ${RECORDS_TABLE} r WHERE ${expr} IS NOT NULL AND (${expr})::text <> '' AND ${notHidden(1)} ORDER BY 1 LIMIT ${limit}`;
 }
 
 // ------------------------------------------------------- fragments for the statements of other modules

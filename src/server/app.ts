@@ -16,7 +16,7 @@ import { clientErrorHandler, problemOf, REQUEST_ID_PATTERN, RouteTable, sendProb
 import type { Platform } from '../platform.js';
 import { PUBLIC_URL_VARY } from '../ogc/public-url.js';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/errors.js';
-import { registerPrincipal } from './principal.js';
+import { registerPrincipal, withoutAccessToken, WWW_AUTHENTICATE } from './principal.js';
 
 const BODY_LIMIT = 10 * 1024 * 1024;
 
@@ -30,7 +30,8 @@ const EXPOSED_HEADERS = ['Content-Disposition', 'Content-Crs', 'Content-Length',
 function cachePolicy(req: FastifyRequest, status: number): string {
   if (status >= 400) return 'no-store';
   if (req.method !== 'GET' && req.method !== 'HEAD') return 'no-store';
-  if (req.headers.authorization) return 'private, no-store';
+  // An authenticated answer (header or access_token parameter) may hold what others may not see.
+  if (req.headers.authorization || req.principal?.login !== undefined) return 'private, no-store';
   const path = req.url.split('?')[0] ?? '';
   if (path === '/healthz' || path === '/readyz' || path.startsWith('/download/jobs') || path.startsWith('/download/files')) return 'no-store';
   return 'no-cache';
@@ -43,7 +44,8 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
   const socketUrls = new WeakMap<Socket, string>();
   const routes = new RouteTable();
   const app = Fastify({
-    logger: { level: platform.config.logLevel },
+    // The request line is logged without its access_token (a credential, issue 11).
+    logger: { level: platform.config.logLevel, serializers: { req: (r: FastifyRequest) => ({ method: r.method, url: withoutAccessToken(r.url).url, host: r.host, remoteAddress: r.ip, remotePort: r.socket?.remotePort }) } },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
@@ -126,8 +128,12 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
       const allowed = routes.allowed(req.url);
       if (allowed.length > 0) reply.header('allow', [...allowed.filter((m) => m !== 'OPTIONS'), 'OPTIONS'].join(', '));
     }
+    // Every 401, whichever service or policy refused, says how to authenticate (RFC 9110 §11.6.1).
+    if (reply.statusCode === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', WWW_AUTHENTICATE);
     if (reply.statusCode >= 400) reply.header('cache-control', 'no-store');
     else if (!reply.hasHeader('cache-control')) reply.header('cache-control', cachePolicy(req, reply.statusCode));
+    // A service's own caching (ETag, max-age) never makes an authenticated answer storable by a shared cache (issue 11).
+    else if (req.principal?.login !== undefined && !/private|no-store/.test(String(reply.getHeader('cache-control')))) reply.header('cache-control', `private, ${String(reply.getHeader('cache-control'))}`);
     // Every 503 (database restarting, no free connection, statement timeout) says when to come back.
     if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     // Public URLs in answers follow the Host and proxy headers unless BASE_URL is set: tell caches so.

@@ -1,29 +1,115 @@
 /**
- * The caller on every request (issue 8): an onRequest hook resolves the principal once, from the request's
- * credentials (src/access/credentials.ts), before any service sees the request; services, background jobs
- * and feeds read it with callerOf(req) and pass it to the planner and the policy. A credential that is
- * presented but not valid leaves the caller anonymous and is remembered (credentialRejected) so that
- * operations needing one answer 401 rather than 403. The rights issue adds users, tokens and URL tokens here.
+ * The caller on every request (issues 8 and 11): an onRequest hook resolves the principal once, from the
+ * request's credential (src/access/authenticate.ts: HTTP Basic, a bearer token, or an `access_token` URL
+ * parameter), before any service sees the request; services, background jobs and feeds read it with
+ * callerOf(req) and pass it to the planner and the policy.
+ *
+ * The `access_token` parameter is taken out of the URL here, before any protocol reads its parameters (so that
+ * the OGC readers' unknown-parameter checks never see it, and it is never echoed in a document or a log line).
+ * A credential that is presented but not valid is refused at once: 401 in the format of the URL's service, with
+ * a WWW-Authenticate challenge (RFC 9110 §11.6.1, RFC 6750 §3); a token used outside its scopes: 403
+ * (insufficient_scope, RFC 6750 §3.1). No body is read first.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../platform.js';
 import { ANONYMOUS, type Principal } from '../access/policy.js';
-import { callerPrincipal } from '../access/credentials.js';
+import { Authenticator, credentialOf } from '../access/authenticate.js';
+import type { TokenScope } from '../access/accounts.js';
+import { sendProblem, serviceOf } from './http-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
     credentialRejected: boolean;
+    /** The access_token the caller was authenticated with, when it came in the URL: documents whose links the client
+     *  follows without adding it (WMS GetFeatureInfo and legend URLs, as QGIS does) carry it on (GeoServer's authkey does so too). */
+    urlAccessToken?: string;
   }
 }
 
+export const WWW_AUTHENTICATE = 'Basic realm="sdi", charset="UTF-8", Bearer realm="sdi"';
+
+/** The token scope a URL needs: its service's family; undefined for the service documents (/, /healthz). */
+export function scopeOf(url: string): TokenScope | undefined {
+  const path = url.split('?')[0] ?? '';
+  if (path === '/admin' || path.startsWith('/admin/')) return 'admin';
+  if (path === '/dcat' || path.startsWith('/dcat/')) return 'catalogue';
+  switch (serviceOf(url)) {
+    case 'wfs':
+    case 'ogcapi':
+      return 'features';
+    case 'wms':
+      return 'maps';
+    case 'download':
+      return 'download';
+    case 'csw':
+      return 'catalogue';
+    default:
+      return undefined;
+  }
+}
+
+const ACCESS_TOKEN = /^access_token$/i;
+
+/** The URL without its access_token parameter(s), and their values. */
+export function withoutAccessToken(url: string): { url: string; tokens: string[] } {
+  const q = url.indexOf('?');
+  if (q < 0) return { url, tokens: [] };
+  const tokens: string[] = [];
+  const kept = url
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => {
+      const eq = pair.indexOf('=');
+      let name = eq < 0 ? pair : pair.slice(0, eq);
+      try {
+        name = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        return true;
+      }
+      if (!ACCESS_TOKEN.test(name)) return true;
+      try {
+        tokens.push(eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' ')));
+      } catch {
+        tokens.push('');
+      }
+      return false;
+    });
+  return { url: kept.length ? `${url.slice(0, q)}?${kept.join('&')}` : url.slice(0, q), tokens };
+}
+
 export function registerPrincipal(app: FastifyInstance, platform: Platform): void {
+  const authenticator = new Authenticator(platform.pool, platform.config.adminToken);
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('credentialRejected', false);
-  app.addHook('onRequest', async (req) => {
-    const p = callerPrincipal(req, platform);
-    req.principal = p === 'invalid' ? ANONYMOUS : p;
-    req.credentialRejected = p === 'invalid';
+  app.decorateRequest('urlAccessToken', undefined);
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    req.principal = ANONYMOUS;
+    let urlToken: string | undefined;
+    if (/access_token/i.test(req.raw.url ?? '')) {
+      const { url, tokens } = withoutAccessToken(req.raw.url ?? '/');
+      req.raw.url = url;
+      const query = req.query as Record<string, unknown> | undefined;
+      if (query && typeof query === 'object') for (const k of Object.keys(query)) if (ACCESS_TOKEN.test(k)) delete query[k];
+      // Two tokens, or a token with a header too: which one counts would be a guess.
+      urlToken = tokens.length === 1 && req.headers.authorization === undefined ? tokens[0] : tokens.length ? '' : undefined;
+    }
+    const credential = credentialOf(req.headers.authorization, urlToken);
+    if (credential === undefined) return;
+    const auth = credential === 'malformed' ? undefined : await authenticator.authenticate(credential);
+    if (!auth) {
+      req.credentialRejected = true;
+      req.log.info({ auth: 'refused', scheme: credential === 'malformed' ? 'malformed' : credential.kind }, 'credential refused');
+      return sendProblem(req, reply, { status: 401, code: 'NoApplicableCode', slug: 'invalid-credentials', detail: 'The credential presented is not valid (wrong login or password, or an unknown, expired or revoked token)', locator: 'Authorization' }, { 'www-authenticate': WWW_AUTHENTICATE });
+    }
+    const scope = scopeOf(req.url);
+    if (auth.scopes && scope && !auth.scopes.includes(scope)) {
+      req.log.info({ auth: 'out-of-scope', login: auth.principal.login, scope }, 'token used outside its scopes');
+      return sendProblem(req, reply, { status: 403, code: 'NoApplicableCode', slug: 'insufficient-scope', detail: `This token is not valid for this service (scope '${scope}' needed)`, locator: 'Authorization' }, { 'www-authenticate': `Bearer realm="sdi", error="insufficient_scope", scope="${scope}"` });
+    }
+    req.principal = auth.principal;
+    // A URL token is the credential only when no Authorization header came (see credentialOf).
+    if (urlToken && req.headers.authorization === undefined) req.urlAccessToken = urlToken;
   });
 }
 

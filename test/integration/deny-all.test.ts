@@ -10,6 +10,7 @@ import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ROOT, baseUrl, db } from '../helpers.js';
+import { adminRights } from '../rights/admin-routes.js';
 
 type Inject = (o: { method: string; url: string; headers?: Record<string, string>; payload?: string }) => Promise<{ statusCode: number; headers: Record<string, unknown>; body: string }>;
 interface App {
@@ -138,6 +139,8 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     'PUT /admin/styles/:layer/:name/default': [{ url: '/admin/styles/communes/x/default', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     'GET /admin/default-styles/:kind': [{ url: '/admin/default-styles/polygon', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     'PUT /admin/default-styles/:kind': [{ ...post('/admin/default-styles/polygon', JSON.stringify({ rules: [{ symbolizers: [] }] }), 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
+    // Rights (issue 11): users, groups, tokens, grants, the public flag of layers; the admin may not, under deny-all.
+    ...adminRights('Bearer deny-all-test-admin-token'),
     // Service documents without data.
     'GET /healthz': [{ url: '/healthz' }],
     'GET /readyz': [{ url: '/readyz' }],

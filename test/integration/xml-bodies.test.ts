@@ -20,11 +20,15 @@ describe('issue 13 §4: XML bodies', () => {
     expect(r.sentBytes).toBeLessThan(1024);
   });
 
-  it('a csw:Harvest (default namespace) is refused the same way', async () => {
+  it('a csw:Harvest (default namespace) is refused the same way; with a wrong credential, 401 (issue 11: a wrong credential is refused on every route)', async () => {
     const head = '<Harvest xmlns="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2"><Source>';
+    const anonymous = await answerBeforeBody(`${baseUrl()}/csw`, head, 5_000_000);
+    expect(anonymous.status).toBe(403);
+    expect(anonymous.body).toContain('ExceptionReport');
     const r = await answerBeforeBody(`${baseUrl()}/csw`, head, 5_000_000, { authorization: 'Bearer wrong' });
-    expect(r.status).toBe(403);
+    expect(r.status).toBe(401);
     expect(r.body).toContain('ExceptionReport');
+    expect(r.sentBytes).toBeLessThan(1024);
   });
 
   it('a body declaring more than 10 MB is refused at once with 413 in the CSW format', async () => {

@@ -20,9 +20,10 @@ export const WWW_AUTHENTICATE = 'Bearer realm="sdi", Basic realm="sdi", charset=
  * the caller is known and not allowed; 401 with no or a wrong credential.
  */
 export function requireAdmin(req: FastifyRequest, platform: Platform, operation: AdminOperation): void {
-  if (!adminToken(platform)) throw new OgcError('NoApplicableCode', 'This operation is disabled: no administrator credential is configured (SDI_ADMIN_TOKEN)', 'request', 403);
   const caller = callerOf(req);
+  // An administrator user (issue 11) may, whatever the environment holds.
   if (platform.policy.mayAdminister(caller, operation)) return;
+  if (!adminToken(platform) && !platform.config.firstAdmin) throw new OgcError('NoApplicableCode', 'This operation is disabled: no administrator credential is configured (SDI_ADMIN_TOKEN)', 'request', 403);
   if (req.credentialRejected) throw new OgcError('NoApplicableCode', 'Invalid credentials', 'request', 401);
   if (caller.login === undefined) throw new OgcError('NoApplicableCode', 'This operation requires authentication (Authorization: Bearer or Basic)', 'request', 401);
   throw new OgcError('NoApplicableCode', 'You may not perform this operation', 'request', 403);

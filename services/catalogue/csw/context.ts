@@ -21,6 +21,8 @@ export interface CswContext {
   /** Public URL of the CSW endpoint, without query string (capabilities hrefs). */
   serviceUrl: string;
   limits: CswLimits;
+  /** Records of resources this caller may not view (src/access/records.ts): left out of every answer. */
+  hiddenRecords?: readonly string[];
 }
 
 export const XML_TYPE = 'application/xml; charset=utf-8';

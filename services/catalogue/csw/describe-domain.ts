@@ -73,7 +73,7 @@ export async function getDomain(ctx: CswContext, req: GetDomainRequest): Promise
       default:
         multiValued = false;
     }
-    const values = await withCatalogueRead(ctx, (c) => domainValues(c, q.sql, multiValued, MAX_DOMAIN_VALUES));
+    const values = await withCatalogueRead(ctx, (c) => domainValues(c, q.sql, multiValued, MAX_DOMAIN_VALUES, [...(ctx.hiddenRecords ?? [])]));
     parts.push(`<csw:DomainValues type="csw:Record"><csw:PropertyName>${x(name)}</csw:PropertyName>${listOfValues(values)}</csw:DomainValues>`);
   }
   return XML_DECLARATION + `<csw:GetDomainResponse xmlns:csw="${CSW_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="${SCHEMA_LOCATION}">${parts.join('')}</csw:GetDomainResponse>\n`;

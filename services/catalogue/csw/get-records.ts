@@ -10,6 +10,7 @@
  */
 import { PositionalBinder } from '../../../src/db/sql.js';
 import { recordsByIdentifiers, searchRecords, type Db, type RecordQuery } from '../../../src/records/repository.js';
+import { visibleRecordsSql } from '../../../src/access/records.js';
 import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { DC_NAMESPACES, dcElementName, ISO_TOP_ELEMENTS, isoTopElementName, storedRecordColumns, writeDublinCore, writeIso, type StoredRecord } from '../../../src/metadata/writers.js';
@@ -66,7 +67,10 @@ const RAW_COLUMNS = `r.identifier, CASE WHEN r.schema = 'iso19139' THEN r.docume
 /** Build the SQL of a GetRecords request (exported for tests and the harvest-side paging logic). */
 export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): RecordQuery {
   const params = new PositionalBinder();
-  const where = req.constraint ? compileFilter(req.constraint, { params, crs: ctx.platform.crs }) : 'TRUE';
+  const constraint = req.constraint ? compileFilter(req.constraint, { params, crs: ctx.platform.crs }) : 'TRUE';
+  // Records of restricted resources the caller may not view (issue 11): part of the statement and of the cache key.
+  const visible = visibleRecordsSql(ctx.hiddenRecords ?? [], (v, c) => params.add(v, c));
+  const where = visible ? `(${constraint}) AND ${visible}` : constraint;
   const keys = (req.sortBy ?? []).map((k) => `${sortExpression(k.name)} ${k.descending ? 'DESC' : 'ASC'}`);
   // The identifier is unique: appended last, it makes every order total, hence paging stable.
   const order = [...keys, 'r.identifier ASC'].join(', ');
@@ -143,7 +147,7 @@ function acknowledgement(req: GetRecordsRequest): string {
 export async function getRecordById(ctx: CswContext, req: GetRecordByIdRequest): Promise<string> {
   checkElementNames(req.outputSchema, req.elementNames);
   const cols = selectColumns(req.outputSchema, req.elementSet, req.elementNames);
-  const rows = await withCatalogueRead(ctx, (c) => recordsByIdentifiers<Row>(c, cols, req.ids));
+  const rows = await withCatalogueRead(ctx, (c) => recordsByIdentifiers<Row>(c, cols, req.ids, [...(ctx.hiddenRecords ?? [])]));
   return (
     XML_DECLARATION +
     `<csw:GetRecordByIdResponse ${ROOT_NS} xsi:schemaLocation="${SCHEMA_LOCATION}">` +

@@ -16,6 +16,7 @@
  * record once. Formats: application/rdf+xml (default), text/turtle, application/ld+json.
  */
 import { mayReadRecords } from '../../../src/access/policy.js';
+import { hiddenRecordIds } from '../../../src/access/records.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { isDatabaseUnavailable } from '../../../src/db/errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -92,11 +93,13 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
     return reply.status(500).type('application/problem+json').send({ type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'Internal error' });
   };
 
-  const context = (req: FastifyRequest): { ctx: CswContext; base: string } => {
+  const context = async (req: FastifyRequest): Promise<{ ctx: CswContext; base: string; hidden: string[] }> => {
     // Every DCAT answer is made of records: the policy is asked with the caller first.
     if (!mayReadRecords(platform.policy, callerOf(req))) throw new HttpProblem(403, 'You may not read the records of this catalogue');
     const base = publicBaseUrl(req, platform.config);
-    return { ctx: { platform, serviceUrl: `${base}${opts.mountPath}`, limits }, base };
+    // Records of restricted resources this caller may not view are left out (issue 11).
+    const hidden = await hiddenRecordIds(platform, callerOf(req));
+    return { ctx: { platform, serviceUrl: `${base}${opts.mountPath}`, limits, hiddenRecords: hidden }, base, hidden };
   };
 
   const catalogue = async (req: FastifyRequest, reply: FastifyReply, path: string, forced?: RdfFormat) => {
@@ -106,12 +109,12 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
       const format = forced ?? negotiate(formatParam, req.headers.accept);
       const page = intParam(q.get('page'), 'page', 1, 10_000_000);
       const pageSize = intParam(q.get('page_size'), 'page_size', DEFAULT_PAGE_SIZE, limits.maxRecords);
-      const { ctx, base } = context(req);
+      const { ctx, base, hidden } = await context(req);
       const catalogUrl = `${base}${opts.mountPath}${path}`;
       const keep = !forced && formatParam ? `&format=${encodeURIComponent(formatParam)}` : '';
       const pageUrl = (n: number) => `${catalogUrl}?page=${n}&page_size=${pageSize}${keep}`;
 
-      const { total, documents, modified } = await withCatalogueRead(ctx, async (c) => ({ ...(await catalogueSummary(c)), documents: await documentsPage(c, pageSize, (page - 1) * pageSize) }));
+      const { total, documents, modified } = await withCatalogueRead(ctx, async (c) => ({ ...(await catalogueSummary(c, hidden)), documents: await documentsPage(c, pageSize, (page - 1) * pageSize, hidden) }));
 
       const g = new Graph();
       const members = documents.map((document) => {
@@ -153,8 +156,8 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
       const q = new URL(req.url, 'http://x').searchParams;
       const format = negotiate(q.get('format') ?? undefined, req.headers.accept);
       const id = (req.params as { id: string }).id;
-      const { ctx, base } = context(req);
-      const document = await withCatalogueRead(ctx, (c) => recordDocument(c, { identifier: id }));
+      const { ctx, base, hidden } = await context(req);
+      const document = await withCatalogueRead(ctx, (c) => recordDocument(c, { identifier: id }, hidden));
       if (document === undefined) throw new HttpProblem(404, `No record '${id.slice(0, 200)}'`);
       return send(reply, format, documentGraph(document, { baseUrl: base }).graph);
     } catch (e) {

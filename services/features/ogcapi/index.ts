@@ -19,7 +19,7 @@ import { compileCount, compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
 import type { FeatureQuery } from '../../../src/query/plan.js';
-import { planFeatureQuery, PlanError, type FeatureQuerySpec, type PlanParam } from '../../../src/query/planner.js';
+import { planFeatureQuery, PlanError, refusalStatus, type FeatureQuerySpec, type PlanParam } from '../../../src/query/planner.js';
 
 const OGCAPI_PARAMS: Record<PlanParam, string> = { layer: 'collectionId', properties: 'properties', sortBy: 'sortby', crs: 'crs' };
 import type { Filter } from '../../../src/filter/ast.js';
@@ -45,6 +45,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   const visible = async (req: FastifyRequest) => (await platform.layers.list()).filter((l) => platform.policy.canList(callerOf(req), l));
   const layerOr404 = async (req: FastifyRequest, id: string): Promise<Layer> => {
     const l = (await visible(req)).find((x) => x.name === id);
+    // A restricted collection the caller may not see: 401 (anonymous) or 403 (issue 11).
+    if (!l && (await platform.layers.get(id))) throw new OgcError('NoApplicableCode', `You may not read collection ${id}`, 'collectionId', refusalStatus(callerOf(req)));
     if (!l) throw new OgcError('NotFound', `Collection ${id} does not exist`, 'collectionId');
     return l;
   };
@@ -194,7 +196,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       return planFeatureQuery(platform, callerOf(req), layer, spec);
     } catch (e) {
       if (!(e instanceof PlanError)) throw e;
-      if (e.kind === 'forbidden') throw new OgcError('NoApplicableCode', e.message, 'collectionId', 403);
+      if (e.kind === 'forbidden') throw new OgcError('NoApplicableCode', e.message, 'collectionId', e.status);
       throw invalid(OGCAPI_PARAMS[e.param], e.message);
     }
   };

@@ -11,13 +11,15 @@ export interface WfsContext {
   serviceUrl: string;
   /** Layers this caller may see. */
   layers: Layer[];
+  /** Published layers this caller may not see (restricted, issue 11): naming one is refused with 401 / 403, not 'unknown'. */
+  hidden?: Set<string>;
 }
 
 /**
  * Type names: `sdi:communes`, `communes`, or any prefix bound (NAMESPACES / xmlns) to our namespace URI.
  * A prefix bound to another namespace does not match.
  */
-export function typeNameResolver(layers: Layer[], nsUri: string, ourPrefix: string): TypeNameResolver {
+export function typeNameResolver(layers: Layer[], nsUri: string, ourPrefix: string, refuse?: (name: string) => Error | undefined): TypeNameResolver {
   const names = new Set(layers.map((l) => l.name));
   return (qname, namespaces) => {
     const colon = qname.indexOf(':');
@@ -26,6 +28,9 @@ export function typeNameResolver(layers: Layer[], nsUri: string, ourPrefix: stri
     const bound = namespaces.get(prefix);
     if (bound && bound !== nsUri) return undefined;
     if (prefix && !bound && prefix !== ourPrefix && namespaces.size > 0 && ![...namespaces.values()].includes(nsUri)) return undefined;
-    return names.has(local) ? local : undefined;
+    if (names.has(local)) return local;
+    const refusal = refuse?.(local);
+    if (refusal) throw refusal;
+    return undefined;
   };
 }

@@ -52,7 +52,7 @@ export function outputCrsFor(ctx: WfsContext, layer: Layer, srsName: string | un
 const WFS_LOCATORS: Record<PlanParam, string> = { layer: 'typeNames', properties: 'PROPERTYNAME', sortBy: 'SORTBY', crs: 'srsName' };
 
 export function wfsPlanError(e: PlanError): OgcError {
-  if (e.kind === 'forbidden') return new OgcError('NoApplicableCode', e.message, WFS_LOCATORS.layer, 403);
+  if (e.kind === 'forbidden') return new OgcError('NoApplicableCode', e.message, WFS_LOCATORS.layer, e.status);
   return invalid(WFS_LOCATORS[e.param], e.message);
 }
 

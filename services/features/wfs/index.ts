@@ -21,6 +21,7 @@ import { getFeature } from './get-feature.js';
 import { getPropertyValue } from './get-property-value.js';
 import { listStoredQueries, describeStoredQueries } from './stored-queries.js';
 import type { WfsRequest } from './request.js';
+import { refusalStatus } from '../../../src/query/planner.js';
 
 const XML = 'text/xml; charset=utf-8';
 
@@ -40,6 +41,7 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
         serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`,
         layers: all.filter((l) => platform.policy.canList(callerOf(req), l)),
       };
+      ctx.hidden = new Set(all.filter((l) => !ctx.layers.includes(l)).map((l) => l.name));
       const request = await read(ctx);
       version = request.version;
       req.log.info({ wfs: request.op, version }, 'wfs request');
@@ -71,7 +73,9 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
     }
   };
 
-  const resolver = (ctx: WfsContext) => typeNameResolver(ctx.layers, platform.config.namespace.uri, platform.config.namespace.prefix);
+  // A restricted layer named by a caller who may not see it: 401 (anonymous) or 403, in the WFS format.
+  const refuse = (ctx: WfsContext) => (name: string) => (ctx.hidden?.has(name) ? new OgcError('NoApplicableCode', `You may not read layer ${name}`, 'typeNames', refusalStatus(ctx.principal)) : undefined);
+  const resolver = (ctx: WfsContext) => typeNameResolver(ctx.layers, platform.config.namespace.uri, platform.config.namespace.prefix, refuse(ctx));
 
   // Readers run under withCrsFacts: a CRS first seen in this request (srsName, BBOX, a filter's geometry) is
   // probed without blocking, then the request is read again (src/crs/facts.ts).

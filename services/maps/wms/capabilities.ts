@@ -97,7 +97,9 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
   );
   const styles = await new StyleStore(platform.pool).forLayers(ctx.layers);
   const common = facts.length ? facts[0]!.crs.filter((c) => facts.every((f) => f.crs.includes(c))) : platform.crs.offered;
-  const url = `${ctx.serviceUrl}?`;
+  // A caller authenticated by an access_token in the URL gets it in the URLs it will follow (GetMap, GetFeatureInfo,
+  // legends): QGIS takes them from here and cannot add a header (issue 11). The answer is private, never cached.
+  const url = `${ctx.serviceUrl}?${ctx.urlToken ? `access_token=${encodeURIComponent(ctx.urlToken)}&` : ''}`;
 
   let s = XML_DECLARATION;
   s += `<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd">`;

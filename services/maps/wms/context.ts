@@ -12,6 +12,8 @@ export interface WmsContext {
   baseUrl: string;
   /** Public URL of the WMS endpoint, without query string. */
   serviceUrl: string;
+  /** The access_token of the request's URL, carried on in the capabilities' operation and legend URLs (issue 11). */
+  urlToken?: string;
   /** Vector layers this caller may see and view, in catalogue order. */
   layers: Layer[];
 }

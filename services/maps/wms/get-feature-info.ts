@@ -64,7 +64,7 @@ export async function getFeatureInfo(ctx: WmsContext, req: GetFeatureInfoRequest
       });
     } catch (e) {
       if (!(e instanceof PlanError)) throw e;
-      if (e.kind === 'forbidden') throw new WmsError('LayerNotQueryable', e.message, 'QUERY_LAYERS', 403);
+      if (e.kind === 'forbidden') throw new WmsError('LayerNotQueryable', e.message, 'QUERY_LAYERS', e.status);
       if (e.param === 'crs') throw new WmsError('InvalidCRS', `CRS ${req.crs.text.slice(0, 80)} is not offered for layer ${layer.name}`, 'CRS');
       throw new WmsError('InvalidParameterValue', e.message, 'QUERY_LAYERS');
     }

@@ -86,7 +86,7 @@ export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: M
       });
     } catch (e) {
       if (!(e instanceof PlanError)) throw e;
-      if (e.kind === 'forbidden') throw new WmsError('NoApplicableCode', e.message, 'LAYERS', 403);
+      if (e.kind === 'forbidden') throw new WmsError('NoApplicableCode', e.message, 'LAYERS', e.status);
       if (e.param === 'crs') throw new WmsError('InvalidCRS', `CRS ${req.crs.text.slice(0, 80)} is not offered for layer ${layer.name}`, 'CRS');
       if (e.param === 'properties') throw new WmsError('InvalidParameterValue', `Style ${style.name} does not fit layer ${layer.name}: ${e.message}`, locator);
       throw new WmsError('InvalidParameterValue', e.message, 'LAYERS');

@@ -9,13 +9,16 @@ import { Kvp } from '../../../src/ogc/kvp.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { withCrsFacts } from '../../../src/crs/facts.js';
-import { serviceExceptionReport130, toWmsError, XML_EXCEPTION_TYPE } from './errors.js';
+import { serviceExceptionReport130, toWmsError, WmsError, XML_EXCEPTION_TYPE } from './errors.js';
 import { imageRequestOf, readWmsKvp } from './kvp-reader.js';
 import { capabilities } from './capabilities.js';
 import { exceptionImage, getMap, legendGraphic } from './get-map.js';
 import { getFeatureInfo } from './get-feature-info.js';
 import { wmsSettings } from './settings.js';
 import type { WmsContext } from './context.js';
+import type { Layer } from '../../../src/catalog/layers.js';
+import type { Principal } from '../../../src/access/policy.js';
+import { refusalStatus } from '../../../src/query/planner.js';
 
 /** A Warning header value (code 299) naming the SLD parts not applied; header-safe (ASCII, quotes escaped), bounded. */
 export function sldWarning(unsupported: readonly string[]): string {
@@ -35,7 +38,8 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
       const caller = callerOf(req);
       const baseUrl = publicBaseUrl(req, platform.config);
       const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
-      const ctx: WmsContext = { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers };
+      const ctx: WmsContext = { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, urlToken: req.urlAccessToken };
+      refuseHiddenLayers(kvp, (await platform.layers.list()).filter((l) => !layers.includes(l)), caller, platform.config.namespace.prefix);
       const request = await withCrsFacts(() => readWmsKvp(kvp, layers, settings, platform.config.namespace.prefix));
       req.log.info({ wms: request.op }, 'wms request');
       switch (request.op) {
@@ -71,4 +75,18 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
       return reply.status(err.status).type(XML_EXCEPTION_TYPE).send(serviceExceptionReport130(err));
     }
   });
+}
+
+/**
+ * A restricted layer named (LAYERS, QUERY_LAYERS, LAYER) by a caller who may not view it: 401 (anonymous) or 403
+ * (issue 11), rather than LayerNotDefined, so that a client knows to send credentials.
+ */
+function refuseHiddenLayers(kvp: Kvp, hidden: Layer[], caller: Principal, prefix: string): void {
+  if (hidden.length === 0) return;
+  for (const param of ['LAYERS', 'QUERY_LAYERS', 'LAYER']) {
+    for (const n of (kvp.value(param) ?? '').split(',')) {
+      const local = n.startsWith(`${prefix}:`) ? n.slice(prefix.length + 1) : n;
+      if (hidden.some((l) => l.name === local)) throw new WmsError('NoApplicableCode', `You may not view layer ${local}`, param, refusalStatus(caller));
+    }
+  }
 }

@@ -20,6 +20,7 @@ import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import type { Platform } from '../../platform.js';
 import { requestFromJson } from '../request.js';
 import { prepareExtract } from '../estimate.js';
+import { principalOfJobOwner } from '../../access/accounts.js';
 import { buildPreparedExtract } from '../extract.js';
 import { DownloadError } from '../errors.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
@@ -200,13 +201,15 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
       await removeOtherAttempts(job.id, lease.attempt);
       await mkdir(workDir, { recursive: true });
       const req = requestFromJson(job.request);
-      const p = await prepareExtract(platform, req, job.principal ? { login: job.principal } : undefined);
+      // The owner with its grants as they are now (a territorial grant restricts the job's extract too).
+      const owner = await principalOfJobOwner(platform.pool, job.principal);
+      const p = await prepareExtract(platform, req, owner);
       if (ac.signal.aborted) throw new DownloadError(499, 'cancelled', 'The extract was cancelled');
       setProgress(0.02, `extracting ${p.estimate.features} feature(s)`);
       const base = serviceBase(platform, job);
       const built = await buildPreparedExtract(platform, p, {
         workDir,
-        principal: job.principal ? { login: job.principal } : undefined,
+        principal: owner,
         signal: ac.signal,
         onProgress: (f) => setProgress(0.02 + 0.96 * Math.max(0, Math.min(1, f))),
         requestUrl: `${base}/jobs/${job.id}`,

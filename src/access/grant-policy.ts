@@ -1,0 +1,76 @@
+/**
+ * GrantPolicy (issue 11): public resources need no grant; a restricted one (sdi.layers.public = false,
+ * sdi.raster_layers.public = false) needs a grant of the action, or of an action that implies it, to the caller
+ * or one of its groups, on the resource itself or on its dataset. A grant limited to a territory yields the SQL
+ * predicate the compiler ANDs into every statement on the layer (WFS, OGC API, GetMap, GetFeatureInfo,
+ * downloads): the feature's geometry intersects the union of the caller's territories for that action, read
+ * from sdi.grants by grant id (bound parameters; a scalar sub-select, so evaluated once per statement and usable
+ * by the spatial index). A grant without territory wins over territorial ones.
+ *
+ * Decisions are synchronous: the caller's grants come with its principal (src/access/accounts.ts), loaded when
+ * its credential is verified; the layer's public flag comes with the layer catalogue.
+ */
+import type { Layer } from '../catalog/layers.js';
+import { quoteIdent } from '../db/identifiers.js';
+import type { SqlParams } from '../db/sql.js';
+import type { AccessDecision, AccessPolicy, Action, AdminOperation, Grant, Principal, RasterResource, ResourceKind } from './policy.js';
+
+/** Which granted actions cover an asked one: download and edit imply read, read implies view, admin implies all. */
+const IMPLIED_BY: Record<Action, readonly Action[]> = {
+  view: ['view', 'read', 'download', 'edit', 'admin'],
+  read: ['read', 'download', 'edit', 'admin'],
+  download: ['download', 'admin'],
+  edit: ['edit', 'admin'],
+  admin: ['admin'],
+};
+
+const PUBLIC_ACTIONS: readonly Action[] = ['view', 'read', 'download'];
+const ALLOWED: AccessDecision = { allowed: true };
+const DENIED: AccessDecision = { allowed: false };
+
+/** The caller's grants on any of `resources` covering `action`. */
+export function grantsFor(principal: Principal, resources: Array<{ kind: ResourceKind; name: string | undefined }>, action: Action): Grant[] {
+  const covering = IMPLIED_BY[action];
+  return (principal.grants ?? []).filter((g) => covering.includes(g.action) && resources.some((r) => r.name !== undefined && r.kind === g.kind && r.name === g.name));
+}
+
+/** `alias.geom` intersects the union of the territories of these grants, in the layer's SRID. */
+export function territoryPredicate(grantIds: number[], geometryColumn: string, srid: number): (params: SqlParams, alias: string) => string {
+  return (params, alias) => {
+    const ids = params.add(grantIds.map(String), 'bigint[]');
+    const s = params.add(srid, 'integer');
+    return `ST_Intersects(${alias}.${quoteIdent(geometryColumn)}, (SELECT ST_Transform(ST_Union(g.territory), ${s}) FROM sdi.grants g WHERE g.id = ANY(${ids})))`;
+  };
+}
+
+export class GrantPolicy implements AccessPolicy {
+  decide(principal: Principal, layer: Layer, action: Action): AccessDecision {
+    if (principal.admin) return ALLOWED;
+    if (layer.public !== false && PUBLIC_ACTIONS.includes(action)) return ALLOWED;
+    const grants = grantsFor(principal, [{ kind: 'layer', name: layer.name }, { kind: 'dataset', name: layer.dataset }], action);
+    if (grants.length === 0) return DENIED;
+    if (grants.some((g) => !g.territorial)) return ALLOWED;
+    // A territory restricts geometries: a layer without one cannot be cut to it.
+    if (!layer.geometry) return DENIED;
+    return { allowed: true, restriction: territoryPredicate(grants.map((g) => g.id), layer.geometry.column, layer.geometry.srid) };
+  }
+
+  canList(principal: Principal, layer: Layer): boolean {
+    return this.decide(principal, layer, 'view').allowed;
+  }
+
+  decideRaster(principal: Principal, raster: RasterResource, action: Action): AccessDecision {
+    if (principal.admin) return ALLOWED;
+    if (raster.public === true && PUBLIC_ACTIONS.includes(action)) return ALLOWED;
+    // Pixels are not cut to a territory (yet): only a grant without territory opens a restricted raster.
+    return grantsFor(principal, [{ kind: 'raster', name: raster.name }], action).some((g) => !g.territorial) ? ALLOWED : DENIED;
+  }
+
+  decideRecords(_principal: Principal): AccessDecision {
+    return ALLOWED;
+  }
+
+  mayAdminister(principal: Principal, _operation: AdminOperation): boolean {
+    return principal.admin === true;
+  }
+}
