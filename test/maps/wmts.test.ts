@@ -143,7 +143,8 @@ describe('WMTS with real clients: OWSLib and GDAL', () => {
       win[set] = [x - 20000, y + 20000, x + 20000, y - 20000];
     }
     owsTile = tileOf('LAMB93_10cm', 11, ...orleans.LAMB93_10cm);
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONIOENCODING: 'utf-8' };
+    // GDAL's WMS driver caches tiles under ./gdalwmscache unless told otherwise: in this run's directory.
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONIOENCODING: 'utf-8', GDAL_DEFAULT_WMS_CACHE_PATH: join(dir, 'gdalwmscache') };
     for (const k of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY']) delete env[k];
     const args = [join(import.meta.dirname, 'wmts_clients.py'), '--base', baseUrl(), '--out', dir, '--tile', `LAMB93_10cm,11,${owsTile.row},${owsTile.col}`];
     for (const set of Object.keys(SETS) as SetId[]) args.push('--window', `${set}:${win[set].join(',')}`);
