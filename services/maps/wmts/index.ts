@@ -2,7 +2,8 @@
  * The WMTS 1.0.0 endpoint, mounted at /wmts: KVP (GET /wmts?SERVICE=WMTS&REQUEST=…) and RESTful (GET
  * /wmts/1.0.0/WMTSCapabilities.xml, GET /wmts/1.0.0/{layer}/{style}/{set}/{matrix}/{row}/{col}.{png|jpeg},
  * OGC 07-057r7 §10). Errors are OWS 1.1 ExceptionReports (errors.ts). Tiles come from the WMS renderer
- * (get-tile.ts), with the layer list, styles and the caller of a WMS request.
+ * (get-tile.ts), with the layer list, styles and the caller of a WMS request, through the disk cache
+ * (cached-tile.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
@@ -17,7 +18,7 @@ import type { WmsContext } from '../wms/context.js';
 import { toWmtsError, WmtsError, wmtsExceptionReport, WMTS_EXCEPTION_TYPE } from './errors.js';
 import { readTile, readWmtsKvp, WMTS_VERSION, type GetTileRequest } from './request.js';
 import { wmtsCapabilities } from './capabilities.js';
-import { renderTile } from './get-tile.js';
+import { cachedTile, tileCacheOf } from './cached-tile.js';
 
 /** The WMS renderer's errors in WMTS terms: an unknown style is InvalidParameterValue on STYLE (Table 28). */
 function fromWms(e: unknown): unknown {
@@ -46,10 +47,15 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
     return reply.status(err.status).type(WMTS_EXCEPTION_TYPE).send(wmtsExceptionReport(err));
   }
 
+  const cache = tileCacheOf({ platform });
+
   async function tile(ctx: WmsContext, reply: FastifyReply, request: GetTileRequest) {
     try {
-      const image = await renderTile(ctx, request);
-      return reply.type(request.mime).send(image);
+      const t = await cachedTile(ctx, cache, request);
+      // Which way the tile came (tests and operators read it); a tile drawn for a restricted caller stays private.
+      reply.header('x-tile-cache', t.cache);
+      reply.header('cache-control', t.cache === 'bypass' ? 'private, max-age=0' : 'public, max-age=60');
+      return reply.type(request.mime).send(t.bytes);
     } catch (e) {
       if (e instanceof PlanError && e.kind === 'forbidden') throw new WmtsError('NoApplicableCode', e.message, 'LAYER', 403);
       throw e;

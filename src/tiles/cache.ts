@@ -1,0 +1,69 @@
+/**
+ * The tile cache on disk (SDI_TILE_CACHE_DIR), shared by the processes of one deployment: a tile is a file at
+ * `<dir>/<layer>/<revision>/<matrix set>/<matrix>/<row>/<col>.<ext>`, written to a temporary file of its own
+ * and renamed into place (rename is atomic on one file system), so a reader sees a whole tile or none, and
+ * two processes drawing the same tile both succeed. The revision (src/tiles/revision.ts) changes with the
+ * layer's data, publication and style: a change makes the older tiles unreachable; `prune` removes them.
+ */
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+export interface TileAddress {
+  layer: string;
+  revision: string;
+  set: string;
+  matrix: string;
+  row: number;
+  col: number;
+  ext: string;
+}
+
+/** A path segment from a name (layer and set names are identifiers; anything else is escaped). */
+const seg = (s: string) => encodeURIComponent(s).replace(/^\.+/, (m) => '%2E'.repeat(m.length));
+
+export class TileCache {
+  constructor(readonly dir: string) {}
+
+  path(a: TileAddress): string {
+    return join(this.dir, seg(a.layer), seg(a.revision), seg(a.set), seg(a.matrix), String(a.row), `${a.col}.${seg(a.ext)}`);
+  }
+
+  async get(a: TileAddress): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.path(a));
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put(a: TileAddress, bytes: Buffer): Promise<void> {
+    const file = this.path(a);
+    const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    await mkdir(join(file, '..'), { recursive: true });
+    try {
+      await writeFile(tmp, bytes);
+      await rename(tmp, file);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  /** Remove a layer's tiles of every revision but `keep`. */
+  async prune(layer: string, keep: string): Promise<number> {
+    let removed = 0;
+    let revisions: string[];
+    try {
+      revisions = await readdir(join(this.dir, seg(layer)));
+    } catch {
+      return 0;
+    }
+    for (const r of revisions) {
+      if (r === seg(keep)) continue;
+      await rm(join(this.dir, seg(layer), r), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+}
