@@ -130,8 +130,20 @@ describe('WMTS GetTile', () => {
   });
 });
 
-describe('WMTS with real clients: OWSLib and GDAL', () => {
+interface QgisWmts {
+  valid: boolean;
+  error: string;
+  crs: string;
+  file: string;
+  extent: number[];
+  center: number[];
+  errors: string[];
+  exception?: string;
+}
+
+describe('WMTS with real clients: OWSLib, GDAL and QGIS', () => {
   let report: { owslib: Record<string, unknown> & { exception?: string; file: string }; gdal: Record<string, { rc: number; stderr: string; file: string }> };
+  let qgis: Record<SetId, QgisWmts> & { exception?: string };
   const win: Record<SetId, number[]> = { WebMercatorQuad: [], LAMB93_10cm: [] };
   let owsTile: ReturnType<typeof tileOf>;
 
@@ -152,7 +164,30 @@ describe('WMTS with real clients: OWSLib and GDAL', () => {
       execFile(PYTHON, args, { env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 }, (err, o, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(o))),
     );
     report = JSON.parse(stdout);
+    const q = await new Promise<string>((resolve, reject) =>
+      execFile(PYTHON, [join(import.meta.dirname, 'wmts_qgis.py'), '--base', baseUrl(), '--out', dir, '--center', orleans.LAMB93_10cm.join(',')], { env: { ...env, QT_QPA_PLATFORM: 'offscreen' }, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 }, (err, o, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(o),
+      ),
+    );
+    qgis = JSON.parse(q);
   });
+
+  for (const set of Object.keys(SETS) as SetId[]) {
+    it(`QGIS 3.22 loads the layer from the WMTS capabilities in ${set} and draws Orléans at the centre of its map`, async () => {
+      expect(qgis.exception).toBeUndefined();
+      const v = qgis[set];
+      expect(v.exception).toBeUndefined();
+      expect(v.valid, v.error).toBe(true);
+      expect(v.crs).toBe(`EPSG:${SETS[set].srid}`);
+      expect(v.errors).toEqual([]);
+      const img = await decode(readFileSync(v.file));
+      const [cx, cy] = v.center as [number, number];
+      const e = v.extent;
+      const i = Math.floor(((cx - e[0]!) / (e[2]! - e[0]!)) * img.width);
+      const j = Math.floor(((e[3]! - cy) / (e[3]! - e[1]!)) * img.height);
+      expect(pixel(img, i, j)[3]).toBeGreaterThan(50);
+    });
+  }
 
   it('OWSLib reads the capabilities (layers, both sets, the Lambert-93 grid) and gets a tile showing Orléans', async () => {
     const o = report.owslib;
