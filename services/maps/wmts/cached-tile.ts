@@ -3,12 +3,12 @@
  * every request, hit or miss: a refusal is a 403 whatever the cache holds. Only an unrestricted answer is
  * cached or served from the cache (a restricted one, e.g. a territorial grant, depends on the caller, which
  * the key does not hold), and only for a layer whose data changes are tracked (src/tiles/revision.ts). The
- * key's revision is read before drawing, so a concurrent change never leaves an old tile under a new key.
+ * key's revision is read before drawing, so a concurrent change never leaves an old tile under a new key. An
+ * unknown style is never cached: the drawing refuses it before anything is written.
  */
 import type { Layer } from '../../../src/catalog/layers.js';
 import { TileCache } from '../../../src/tiles/cache.js';
 import { layerRevision } from '../../../src/tiles/revision.js';
-import { mapStyles } from '../wms/get-map.js';
 import type { WmsContext } from '../wms/context.js';
 import { WmtsError } from './errors.js';
 import { renderTile } from './get-tile.js';
@@ -31,8 +31,7 @@ function decide(ctx: WmsContext, layer: Layer): { cacheable: boolean } {
 export async function cachedTile(ctx: WmsContext, cache: TileCache | undefined, req: GetTileRequest): Promise<{ bytes: Buffer; cache: CacheOutcome }> {
   const { cacheable } = decide(ctx, req.layer);
   if (!cache || !cacheable) return { bytes: await renderTile(ctx, req), cache: 'bypass' };
-  const [style] = await mapStyles(ctx, { layers: [req.layer], styles: [req.style] });
-  const revision = await layerRevision(ctx.platform.pool, req.layer, style!);
+  const revision = await layerRevision(ctx.platform.pool, req.layer, req.style);
   if (!revision) return { bytes: await renderTile(ctx, req), cache: 'bypass' };
   const address = { layer: req.layer.name, revision, set: req.set.id, matrix: req.matrix.id, row: req.row, col: req.col, ext: TILE_FORMATS[req.mime]!.ext };
   const hit = await cache.get(address);

@@ -70,8 +70,8 @@ export async function seedTiles(platform: Platform, o: SeedOptions, progress: (d
 
   const ctx: WmsContext = { platform, principal: ANONYMOUS, settings: wmsSettings(platform.config), baseUrl: '', serviceUrl: '', layers: [layer] };
   const style = o.style ?? '';
-  const [resolved] = await mapStyles(ctx, { layers: [layer], styles: [style] });
-  const revision = await layerRevision(platform.pool, layer, resolved!);
+  await mapStyles(ctx, { layers: [layer], styles: [style] }); // an unknown style is refused here, before any work
+  const revision = await layerRevision(platform.pool, layer, style);
   if (!revision) throw new Error(`Layer ${layer.name} is not a table whose changes can be tracked: its tiles are not cached`);
   const pruned = await cache.prune(layer.name, revision);
 
