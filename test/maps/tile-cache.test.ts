@@ -93,6 +93,42 @@ describe('WMTS tile cache', () => {
   });
 });
 
+describe('HTTP revalidation and vector tiles through the cache', () => {
+  it('a cached WMTS tile has an ETag; If-None-Match with it is 304 (RFC 9110 §13.1.2), with another 200', async () => {
+    const url = `${baseUrl()}/wmts/1.0.0/communes/default/LAMB93_10cm/${Z}/${tile.row}/${tile.col}.png`;
+    const a = await fetch(url);
+    await a.arrayBuffer();
+    const etag = a.headers.get('etag');
+    expect(etag).toMatch(/^"[0-9a-f]{20}"$/);
+    const b = await fetch(url, { headers: { 'if-none-match': etag! } });
+    expect(b.status).toBe(304);
+    expect((await b.arrayBuffer()).byteLength).toBe(0);
+    const c = await fetch(url, { headers: { 'if-none-match': '"0123456789abcdef0123"' } });
+    expect(c.status).toBe(200);
+    expect(c.headers.get('content-type')).toBe('image/png');
+  });
+
+  it('vector tiles: miss then hit with the same bytes; a data change invalidates them and their ETag', async () => {
+    const url = `${baseUrl()}/tiles/communes/9/258/178.pbf`;
+    const a = await fetch(url);
+    const bytesA = Buffer.from(await a.arrayBuffer());
+    expect(a.status).toBe(200);
+    expect(a.headers.get('x-tile-cache')).toBe('miss');
+    const b = await fetch(url);
+    expect(b.headers.get('x-tile-cache')).toBe('hit');
+    expect(Buffer.from(await b.arrayBuffer()).equals(bytesA)).toBe(true);
+    const etag = b.headers.get('etag')!;
+    expect((await fetch(url, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    // A statement on the table (no visible change): new revision, new ETag, drawn again.
+    await db().query(`UPDATE data.communes SET nom = nom WHERE code = '45234'`);
+    const c = await fetch(url, { headers: { 'if-none-match': etag } });
+    expect(c.status).toBe(200);
+    expect(c.headers.get('x-tile-cache')).toBe('miss');
+    expect(c.headers.get('etag')).not.toBe(etag);
+    expect(Buffer.from(await c.arrayBuffer()).equals(bytesA)).toBe(true);
+  });
+});
+
 describe('cli.js seed-tiles', () => {
   it('seeds the tiles of a layer over its extent for a range of levels; requests then hit the cache', async () => {
     const r = await cli(['seed-tiles', '--layer', 'departements', '--matrix-set', 'WebMercatorQuad', '--zoom', '5-8']);

@@ -7,8 +7,10 @@
  * - a plain /tiles/{layer}/{z}/{x}/{y}.pbf URL, described by /tiles/{layer}/tilejson.json (TileJSON 3.0.0).
  *
  * Collections are the layers the caller may list and view (the same as WMS and WMTS); every tile is planned
- * with the caller (the policy's restriction in its SQL). A tile no feature reaches is 204 No Content
- * (OGC 20-057 §7.1, Permission 3). Errors are problem+json; unknown query parameters are refused.
+ * with the caller (the policy's restriction in its SQL). Tiles the same for everyone go through the disk tile
+ * cache (src/tiles/through-cache.ts: keyed by the layer's revision, ETag, 304), as `<layer>/<revision>/mvt/…`. A tile
+ * no feature reaches is 204 No Content (OGC 20-057 §7.1, Permission 3). Errors are problem+json; unknown query
+ * parameters are refused.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
@@ -19,7 +21,9 @@ import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
 import { TILE_MATRIX_SETS, matrixSetById } from '../../../src/tiles/matrix-sets.js';
-import { MVT_TYPE, vectorTile } from './mvt.js';
+import { checkTile, MVT_TYPE, vectorTile } from './mvt.js';
+import { TileCache } from '../../../src/tiles/cache.js';
+import { throughCache } from '../../../src/tiles/through-cache.js';
 import { tileJson, tileMatrixSetDocument, tilesetList, tilesetMetadata } from './documents.js';
 
 function fail(req: FastifyRequest, reply: FastifyReply, e: unknown) {
@@ -49,19 +53,31 @@ async function visibleLayer(platform: Platform, req: FastifyRequest, name: strin
   return layer;
 }
 
-async function sendTile(platform: Platform, req: FastifyRequest, reply: FastifyReply, layer: Layer, z: number, x: number, y: number) {
+async function sendTile(platform: Platform, cache: TileCache | undefined, req: FastifyRequest, reply: FastifyReply, layer: Layer, z: number, x: number, y: number) {
   const caller = callerOf(req);
-  const bytes = await vectorTile(platform, caller, layer, z, x, y);
-  // A tile drawn under a restriction depends on the caller: shared caches must not keep it.
-  const shared = platform.policy.decide(caller, layer, 'view').restriction === undefined;
-  reply.header('cache-control', shared ? 'public, max-age=60' : 'private, max-age=0');
-  if (!bytes.length) return reply.status(204).send();
-  return reply.type(MVT_TYPE).send(bytes);
+  checkTile(z, x, y);
+  // A tile drawn under a restriction depends on the caller: neither our cache nor shared ones may keep it.
+  const cacheable = platform.policy.decide(caller, layer, 'view').restriction === undefined;
+  const address = { set: 'mvt', matrix: String(z), row: y, col: x, ext: 'pbf' };
+  const t = await throughCache(platform.pool, cache, { layer, style: '', cacheable, address, ifNoneMatch: req.headers['if-none-match'] }, () => vectorTile(platform, caller, layer, z, x, y));
+  reply.header('x-tile-cache', t.cache);
+  reply.header('cache-control', t.cache === 'bypass' ? 'private, max-age=0' : 'public, max-age=60');
+  if (t.etag) reply.header('etag', t.etag);
+  if (t.notModified) return reply.status(304).send();
+  if (!t.bytes.length) return reply.status(204).send();
+  return reply.type(MVT_TYPE).send(t.bytes);
+}
+
+/** The disk cache of the WMTS tiles: vector tiles go beside them, in a `mvt` "matrix set" of each layer revision. */
+function mvtCache(platform: Platform): TileCache | undefined {
+  const dir = platform.config.maps.tileCacheDir;
+  return dir ? new TileCache(dir) : undefined;
 }
 
 /** OGC API – Tiles, registered with the /ogcapi prefix. */
 export async function ogcApiTilesRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
   const { platform } = opts;
+  const cache = mvtCache(platform);
   const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config)}${opts.mountPath}`;
 
   app.get('/tileMatrixSets', async (req, reply) => {
@@ -123,7 +139,7 @@ export async function ogcApiTilesRoutes(app: FastifyInstance, opts: { platform: 
         const p = req.params;
         const layer = await visibleLayer(platform, req, p.collectionId);
         onlyWebMercatorQuad(p.tileMatrixSetId);
-        return await sendTile(platform, req, reply, layer, index(p.tileMatrix, 'tileMatrix'), index(p.tileCol, 'tileCol'), index(p.tileRow, 'tileRow'));
+        return await sendTile(platform, cache, req, reply, layer, index(p.tileMatrix, 'tileMatrix'), index(p.tileCol, 'tileCol'), index(p.tileRow, 'tileRow'));
       } catch (e) {
         return fail(req, reply, e);
       }
@@ -134,6 +150,7 @@ export async function ogcApiTilesRoutes(app: FastifyInstance, opts: { platform: 
 /** The plain tile URL and its TileJSON, registered with the /tiles prefix. */
 export async function plainTilesRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
   const { platform } = opts;
+  const cache = mvtCache(platform);
 
   app.get<{ Params: { layer: string } }>('/:layer/tilejson.json', async (req, reply) => {
     try {
@@ -152,7 +169,7 @@ export async function plainTilesRoutes(app: FastifyInstance, opts: { platform: P
       const m = /^(\d{1,9})\.(pbf|mvt)$/.exec(req.params.file);
       if (!m) throw new OgcError('NotFound', 'A tile is {z}/{x}/{y}.pbf', 'y');
       const layer = await visibleLayer(platform, req, req.params.layer);
-      return await sendTile(platform, req, reply, layer, index(req.params.z, 'z'), index(req.params.x, 'x'), Number(m[1]));
+      return await sendTile(platform, cache, req, reply, layer, index(req.params.z, 'z'), index(req.params.x, 'x'), Number(m[1]));
     } catch (e) {
       return fail(req, reply, e);
     }

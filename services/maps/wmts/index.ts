@@ -49,12 +49,14 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
 
   const cache = tileCacheOf({ platform });
 
-  async function tile(ctx: WmsContext, reply: FastifyReply, request: GetTileRequest) {
+  async function tile(ctx: WmsContext, req: FastifyRequest, reply: FastifyReply, request: GetTileRequest) {
     try {
-      const t = await cachedTile(ctx, cache, request);
+      const t = await cachedTile(ctx, cache, request, req.headers['if-none-match']);
       // Which way the tile came (tests and operators read it); a tile drawn for a restricted caller stays private.
       reply.header('x-tile-cache', t.cache);
       reply.header('cache-control', t.cache === 'bypass' ? 'private, max-age=0' : 'public, max-age=60');
+      if (t.etag) reply.header('etag', t.etag);
+      if (t.notModified) return reply.status(304).send();
       return reply.type(request.mime).send(t.bytes);
     } catch (e) {
       if (e instanceof PlanError && e.kind === 'forbidden') throw new WmtsError('NoApplicableCode', e.message, 'LAYER', 403);
@@ -67,7 +69,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
       const ctx = await context(req);
       const request = await withCrsFacts(() => readWmtsKvp(Kvp.fromUrl(req.url), ctx.layers, platform.config.namespace.prefix));
       if (request.op === 'GetCapabilities') return reply.type('application/xml; charset=utf-8').send(await wmtsCapabilities(ctx));
-      return await tile(ctx, reply, request);
+      return await tile(ctx, req, reply, request);
     } catch (e) {
       return fail(req, reply, e);
     }
@@ -91,7 +93,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
         const ctx = await context(req);
         const p = req.params;
         const request = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: m[2], set: p.set, matrix: p.matrix, row: p.row, col: m[1]! });
-        return await tile(ctx, reply, request);
+        return await tile(ctx, req, reply, request);
       } catch (e) {
         return fail(req, reply, e);
       }

@@ -13,7 +13,8 @@ import { matrixSetById, tileRange, TILE_MATRIX_SETS } from '../../../src/tiles/m
 import { wmsSettings } from '../wms/settings.js';
 import { mapStyles } from '../wms/get-map.js';
 import type { WmsContext } from '../wms/context.js';
-import { cachedTile, tileCacheOf, type CacheOutcome } from './cached-tile.js';
+import { cachedTile, tileCacheOf } from './cached-tile.js';
+import type { CacheOutcome } from '../../../src/tiles/through-cache.js';
 import { TILE_FORMATS } from './request.js';
 
 export interface SeedOptions {

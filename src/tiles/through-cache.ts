@@ -1,0 +1,46 @@
+/**
+ * A tile through the disk cache, for any kind of tile (WMTS images, vector tiles). The caller has asked the
+ * policy already and says whether the answer is the same for everyone (`cacheable`: no restriction); only
+ * such answers are cached, served from the cache, or given an ETag. The revision (revision.ts) is read
+ * before drawing, so a change committed meanwhile is drawn under the older key, never the reverse.
+ *
+ * ETag: the revision (the URL names the rest of the tile), so a client revalidating with If-None-Match gets
+ * a 304 after one small query, without the file being read.
+ */
+import type { Pool } from '../db/pool.js';
+import type { Layer } from '../catalog/layers.js';
+import type { TileAddress, TileCache } from './cache.js';
+import { layerRevision } from './revision.js';
+
+export type CacheOutcome = 'hit' | 'miss' | 'bypass';
+
+export interface CachedTile {
+  bytes: Buffer;
+  cache: CacheOutcome;
+  etag?: string;
+  /** If-None-Match named this ETag: answer 304 (bytes is empty). */
+  notModified?: boolean;
+}
+
+export interface CacheRequest {
+  layer: Layer;
+  /** Style name ('' = default): part of the key. */
+  style: string;
+  cacheable: boolean;
+  address: Omit<TileAddress, 'layer' | 'revision'>;
+  ifNoneMatch?: string;
+}
+
+export async function throughCache(pool: Pool, cache: TileCache | undefined, r: CacheRequest, draw: () => Promise<Buffer>): Promise<CachedTile> {
+  if (!cache || !r.cacheable) return { bytes: await draw(), cache: 'bypass' };
+  const revision = await layerRevision(pool, r.layer, r.style);
+  if (!revision) return { bytes: await draw(), cache: 'bypass' };
+  const etag = `"${revision}"`;
+  if (r.ifNoneMatch && r.ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return { bytes: Buffer.alloc(0), cache: 'hit', etag, notModified: true };
+  const address: TileAddress = { ...r.address, layer: r.layer.name, revision };
+  const hit = await cache.get(address);
+  if (hit) return { bytes: hit, cache: 'hit', etag };
+  const bytes = await draw();
+  await cache.put(address, bytes);
+  return { bytes, cache: 'miss', etag };
+}
