@@ -141,6 +141,43 @@ interface QgisWmts {
   exception?: string;
 }
 
+describe('WMTS GetFeatureInfo (§7.3)', () => {
+  const gfi = (set: SetId, z: number, t: ReturnType<typeof tileOf>, format: string, extra = '') =>
+    kvpTile(set, z, t.row, t.col).replace('REQUEST=GetTile', 'REQUEST=GetFeatureInfo') + `&I=${t.i}&J=${t.j}&INFOFORMAT=${encodeURIComponent(format)}${extra}`;
+
+  it('is advertised (operation and InfoFormat) and answers the commune under the pixel, as the WMS would', async () => {
+    const caps = (await fetchWmts('?SERVICE=WMTS&REQUEST=GetCapabilities')).text;
+    expect(caps).toContain('<ows:Operation name="GetFeatureInfo">');
+    expect(caps).toContain('<InfoFormat>application/json</InfoFormat>');
+    for (const set of Object.keys(SETS) as SetId[]) {
+      const t = tileOf(set, 12, ...orleans[set]);
+      const r = await fetchWmts(gfi(set, 12, t, 'application/json'));
+      expect(r.status, r.text).toBe(200);
+      expect(r.type).toMatch(/^application\/json/);
+      const doc = JSON.parse(r.text);
+      expect(doc.features[0].properties).toMatchObject({ code: '45234', nom: 'Orléans' });
+      const html = await fetchWmts(gfi(set, 12, t, 'text/html'));
+      expect(html.type).toMatch(/^text\/html/);
+      expect(html.text).toContain('Orléans');
+    }
+  });
+
+  it('bad input: a pixel outside the tile is PointIJOutOfRange, an unknown INFOFORMAT InvalidParameterValue, I on GetTile refused', async () => {
+    const t = tileOf('WebMercatorQuad', 12, ...orleans.WebMercatorQuad);
+    const cases: Array<[string, string, string]> = [
+      [gfi('WebMercatorQuad', 12, { ...t, i: 256 }, 'application/json'), 'PointIJOutOfRange', 'I'],
+      [gfi('WebMercatorQuad', 12, t, 'image/png'), 'InvalidParameterValue', 'INFOFORMAT'],
+      [kvpTile('WebMercatorQuad', 12, t.row, t.col, '&I=3'), 'InvalidParameterValue', 'I'],
+    ];
+    for (const [path, code, locator] of cases) {
+      const r = await fetchWmts(path);
+      expect(r.status, r.text).toBe(400);
+      expect(r.text).toContain(`exceptionCode="${code}" locator="${locator}"`);
+      expect(xmllint(r.text, EXC_XSD).output).toContain('validates');
+    }
+  });
+});
+
 describe('WMTS with real clients: OWSLib, GDAL and QGIS', () => {
   let report: { owslib: Record<string, unknown> & { exception?: string; file: string }; gdal: Record<string, { rc: number; stderr: string; file: string }> };
   let qgis: Record<SetId, QgisWmts> & { exception?: string };
@@ -230,6 +267,7 @@ describe('WMTS bad input (Table 28, OWS 1.1 ExceptionReport)', () => {
     ['missing TILECOL', kvpTile('WebMercatorQuad', 2, 0, 0).replace('&TILECOL=0', ''), 400, 'MissingParameterValue', 'TILECOL'],
     ['unknown parameter', kvpTile('WebMercatorQuad', 0, 0, 0, '&BBOX=1,2,3,4'), 400, 'InvalidParameterValue', 'BBOX'],
     ['unknown request', '?SERVICE=WMTS&REQUEST=GetMap', 400, 'OperationNotSupported', 'REQUEST'],
+    ['wrong version', kvpTile('WebMercatorQuad', 0, 0, 0).replace('VERSION=1.0.0', 'VERSION=2.0.0'), 400, 'InvalidParameterValue', 'VERSION'],
     ['wrong service', '?SERVICE=WMS&REQUEST=GetCapabilities', 400, 'InvalidParameterValue', 'SERVICE'],
     ['REST row out of range', '/1.0.0/communes/default/WebMercatorQuad/1/0/9.png', 400, 'TileOutOfRange', 'TILECOL'],
     ['REST unknown extension', '/1.0.0/communes/default/WebMercatorQuad/1/0/0.gif', 400, 'InvalidParameterValue', 'FORMAT'],

@@ -1,9 +1,9 @@
 /**
  * WMTS 1.0.0 GetCapabilities (OGC 07-057r7 §7.1.1.2), valid against wmtsGetCapabilities_response.xsd:
  * ServiceIdentification and ServiceProvider from the platform's description; OperationsMetadata with the KVP
- * endpoint (ending in `?`, GetEncoding KVP); one Layer per published vector layer the caller may view, with
+ * endpoint (ending in `?`, GetEncoding KVP: GetCapabilities, GetTile, GetFeatureInfo); one Layer per published vector layer the caller may view, with
  * its WGS84BoundingBox (GDAL and QGIS take the layer's extent from it), its stored styles (the default first,
- * isDefault), PNG and JPEG, a link to each tile matrix set, and the RESTful ResourceURL template of each format
+ * isDefault), PNG and JPEG, the GetFeatureInfo formats (InfoFormat), a link to each tile matrix set, and the RESTful ResourceURL template of each format
  * (§10.2); then the tile matrix sets (src/tiles/matrix-sets.ts).
  *
  * No TileMatrixSetLimits: the official XSD types MaxTileRow/MaxTileCol as xs:positiveInteger, so the limits of
@@ -17,6 +17,7 @@ import type { Platform } from '../../../src/platform.js';
 import { StyleStore } from '../../../src/styles/store.js';
 import { TILE_MATRIX_SETS, TILE_SIZE, matrixSetBbox, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
 import { TILE_FORMATS, WMTS_VERSION } from './request.js';
+import { FEATURE_INFO_FORMATS } from '../wms/feature-info-formats.js';
 
 export interface WmtsCapabilitiesContext {
   platform: Platform;
@@ -66,7 +67,7 @@ export async function wmtsCapabilities(ctx: WmtsCapabilitiesContext): Promise<st
   if (service.keywords.length) s += `<ows:Keywords>${service.keywords.map((k) => `<ows:Keyword>${x(k)}</ows:Keyword>`).join('')}</ows:Keywords>`;
   s += `<ows:ServiceType>OGC WMTS</ows:ServiceType><ows:ServiceTypeVersion>${WMTS_VERSION}</ows:ServiceTypeVersion><ows:Fees>${x(service.fees)}</ows:Fees><ows:AccessConstraints>${x(service.accessConstraints)}</ows:AccessConstraints></ows:ServiceIdentification>`;
   s += `<ows:ServiceProvider><ows:ProviderName>${x(service.providerName)}</ows:ProviderName><ows:ProviderSite xlink:href="${x(service.providerSite)}"/><ows:ServiceContact><ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>${x(service.contactEmail)}</ows:ElectronicMailAddress></ows:Address></ows:ContactInfo></ows:ServiceContact></ows:ServiceProvider>`;
-  s += `<ows:OperationsMetadata>${operation('GetCapabilities', url)}${operation('GetTile', url)}</ows:OperationsMetadata>`;
+  s += `<ows:OperationsMetadata>${operation('GetCapabilities', url)}${operation('GetTile', url)}${operation('GetFeatureInfo', url)}</ows:OperationsMetadata>`;
   s += '<Contents>';
   for (const l of ctx.layers) {
     const wgs84 = await layerExtentWgs84(platform.pool, l);
@@ -79,6 +80,7 @@ export async function wmtsCapabilities(ctx: WmtsCapabilitiesContext): Promise<st
       s += `<Style isDefault="${i === 0}"><ows:Title>${x(st.title)}</ows:Title><ows:Identifier>${x(st.name)}</ows:Identifier></Style>`;
     });
     s += Object.keys(TILE_FORMATS).map((f) => `<Format>${f}</Format>`).join('');
+    s += FEATURE_INFO_FORMATS.map((f) => `<InfoFormat>${f}</InfoFormat>`).join('');
     for (const set of TILE_MATRIX_SETS) s += `<TileMatrixSetLink><TileMatrixSet>${set.id}</TileMatrixSet></TileMatrixSetLink>`;
     for (const [mime, f] of Object.entries(TILE_FORMATS)) s += `<ResourceURL format="${mime}" resourceType="tile" template="${x(restTemplate(ctx.serviceUrl, l.name, f.ext))}"/>`;
     s += '</Layer>';

@@ -1,13 +1,14 @@
 /**
  * WMTS 1.0.0 exceptions (OGC 07-057r7 §7.1.1.3, §8.3 Table 28): an OWS 1.1 `ows:ExceptionReport` (version
- * 1.0.0) with the OWS codes and WMTS's own TileOutOfRange, the parameter as locator. HTTP status as OWS 1.1
+ * 1.0.0) with the OWS codes and WMTS's own TileOutOfRange and PointIJOutOfRange (Table 30), the parameter as
+ * locator. HTTP status as OWS 1.1
  * §8.6 and WMTS Table 28 give it: 400 for the client's errors (TileOutOfRange included), 403 for a refusal,
  * 404 for a REST resource that does not exist (GDAL and QGIS treat a 404 tile as empty), 500/503 for ours.
  */
 import { toOgcError } from '../../../src/ogc/errors.js';
 import { xmlEscape, XML_DECLARATION } from '../../../src/xml/escape.js';
 
-export type WmtsExceptionCode = 'OperationNotSupported' | 'MissingParameterValue' | 'InvalidParameterValue' | 'TileOutOfRange' | 'VersionNegotiationFailed' | 'InvalidUpdateSequence' | 'NoApplicableCode';
+export type WmtsExceptionCode = 'OperationNotSupported' | 'MissingParameterValue' | 'InvalidParameterValue' | 'TileOutOfRange' | 'PointIJOutOfRange' | 'VersionNegotiationFailed' | 'InvalidUpdateSequence' | 'NoApplicableCode';
 
 export class WmtsError extends Error {
   constructor(

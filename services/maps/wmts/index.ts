@@ -19,6 +19,7 @@ import { toWmtsError, WmtsError, wmtsExceptionReport, WMTS_EXCEPTION_TYPE } from
 import { readTile, readWmtsKvp, WMTS_VERSION, type GetTileRequest } from './request.js';
 import { wmtsCapabilities } from './capabilities.js';
 import { cachedTile, tileCacheOf } from './cached-tile.js';
+import { tileFeatureInfo } from './get-tile.js';
 
 /** The WMS renderer's errors in WMTS terms: an unknown style is InvalidParameterValue on STYLE (Table 28). */
 function fromWms(e: unknown): unknown {
@@ -26,6 +27,8 @@ function fromWms(e: unknown): unknown {
   if (e.code === 'StyleNotDefined') return new WmtsError('InvalidParameterValue', e.message, 'STYLE');
   if (e.status === 403) return new WmtsError('NoApplicableCode', e.message, 'LAYER', 403);
   if (e.code === 'InvalidCRS') return new WmtsError('InvalidParameterValue', e.message, 'TILEMATRIXSET');
+  if (e.code === 'InvalidPoint') return new WmtsError('PointIJOutOfRange', e.message, e.locator);
+  if (e.code === 'LayerNotQueryable') return new WmtsError('InvalidParameterValue', e.message, 'LAYER');
   if (e.code === 'MissingParameterValue' || e.code === 'InvalidParameterValue' || e.code === 'OperationNotSupported') return new WmtsError(e.code, e.message, e.locator, e.status);
   return new WmtsError('NoApplicableCode', e.message, undefined, e.status);
 }
@@ -69,6 +72,10 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
       const ctx = await context(req);
       const request = await withCrsFacts(() => readWmtsKvp(Kvp.fromUrl(req.url), ctx.layers, platform.config.namespace.prefix));
       if (request.op === 'GetCapabilities') return reply.type('application/xml; charset=utf-8').send(await wmtsCapabilities(ctx));
+      if (request.op === 'GetFeatureInfo') {
+        const r = await tileFeatureInfo(ctx, request);
+        return reply.type(r.contentType).send(r.body);
+      }
       return await tile(ctx, req, reply, request);
     } catch (e) {
       return fail(req, reply, e);

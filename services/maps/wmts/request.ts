@@ -1,5 +1,5 @@
 /**
- * WMTS 1.0.0 requests, KVP (OGC 07-057r7 §7.1.1.1 Table 10, §7.2.2.1 Table 18) and RESTful (§10.2: the
+ * WMTS 1.0.0 requests, KVP (OGC 07-057r7 §7.1.1.1 Table 10, §7.2.2.1 Table 18, §7.3.2.1 Table 26) and RESTful (§10.2: the
  * ResourceURL template of the capabilities), into one typed GetTile request. Parameter names in any case,
  * values as given (identifiers are case-sensitive, §7.2.2.1); unknown parameters refused
  * (InvalidParameterValue, issue 13); a row, column or matrix outside the set is TileOutOfRange (Table 28).
@@ -7,7 +7,8 @@
 import { Kvp, refuseRepeatedKeys } from '../../../src/ogc/kvp.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import type { ImageFormat } from '../../../src/render/canvas.js';
-import { matrixSetById, TILE_MATRIX_SETS, type TileMatrix, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
+import { matrixSetById, TILE_MATRIX_SETS, TILE_SIZE, type TileMatrix, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
+import { FEATURE_INFO_FORMATS, infoFormatOf, type InfoFormat } from '../wms/feature-info-formats.js';
 import { layerByName } from '../wms/kvp-reader.js';
 import { WmtsError, toWmtsError } from './errors.js';
 
@@ -32,11 +33,38 @@ export interface GetTileRequest {
   col: number;
 }
 
-export type WmtsRequest = { op: 'GetCapabilities' } | GetTileRequest;
+/** GetFeatureInfo (§7.3): a tile, the pixel (I, J) in it, and the answer's format. */
+export interface TileFeatureInfoRequest {
+  op: 'GetFeatureInfo';
+  tile: GetTileRequest;
+  i: number;
+  j: number;
+  infoFormat: InfoFormat;
+  infoMime: string;
+}
+
+export type WmtsRequest = { op: 'GetCapabilities' } | GetTileRequest | TileFeatureInfoRequest;
 
 const CAPABILITIES_PARAMETERS = ['SERVICE', 'REQUEST', 'VERSION', 'ACCEPTVERSIONS', 'SECTIONS', 'UPDATESEQUENCE', 'ACCEPTFORMATS', 'ACCEPTLANGUAGES'];
 const GETTILE_PARAMETERS = ['SERVICE', 'REQUEST', 'VERSION', 'LAYER', 'STYLE', 'FORMAT', 'TILEMATRIXSET', 'TILEMATRIX', 'TILEROW', 'TILECOL'];
 export const WMTS_PARAMETERS: ReadonlySet<string> = new Set([...CAPABILITIES_PARAMETERS, ...GETTILE_PARAMETERS, 'I', 'J', 'INFOFORMAT']);
+
+function tileParams(kvp: Kvp): TileParams {
+  return {
+    layer: required(kvp, 'LAYER'),
+    style: kvp.value('STYLE') ?? '',
+    format: required(kvp, 'FORMAT'),
+    set: required(kvp, 'TILEMATRIXSET'),
+    matrix: required(kvp, 'TILEMATRIX'),
+    row: required(kvp, 'TILEROW'),
+    col: required(kvp, 'TILECOL'),
+  };
+}
+
+function checkVersion(kvp: Kvp): void {
+  const version = required(kvp, 'VERSION');
+  if (version !== WMTS_VERSION) throw new WmtsError('InvalidParameterValue', `VERSION must be ${WMTS_VERSION}`, 'VERSION');
+}
 
 function required(kvp: Kvp, name: string): string {
   const v = kvp.value(name);
@@ -63,23 +91,27 @@ export function readWmtsKvp(kvp: Kvp, layers: readonly Layer[], nsPrefix: string
       if (accept && !accept.split(',').map((v) => v.trim()).includes(WMTS_VERSION)) throw new WmtsError('VersionNegotiationFailed', `Only WMTS ${WMTS_VERSION} is served`, 'AcceptVersions');
       return { op: 'GetCapabilities' };
     }
-    case 'GetTile': {
-      const version = required(kvp, 'VERSION');
-      if (version !== WMTS_VERSION) throw new WmtsError('InvalidParameterValue', `VERSION must be ${WMTS_VERSION}`, 'VERSION');
-      return readTile(layers, nsPrefix, {
-        layer: required(kvp, 'LAYER'),
-        style: kvp.value('STYLE') ?? '',
-        format: required(kvp, 'FORMAT'),
-        set: required(kvp, 'TILEMATRIXSET'),
-        matrix: required(kvp, 'TILEMATRIX'),
-        row: required(kvp, 'TILEROW'),
-        col: required(kvp, 'TILECOL'),
-      });
+    case 'GetTile':
+      checkVersion(kvp);
+      for (const k of ['I', 'J', 'INFOFORMAT']) if (kvp.has(k)) throw new WmtsError('InvalidParameterValue', `${k} belongs to GetFeatureInfo, not GetTile`, k);
+      return readTile(layers, nsPrefix, tileParams(kvp));
+    case 'GetFeatureInfo': {
+      checkVersion(kvp);
+      const tile = readTile(layers, nsPrefix, tileParams(kvp));
+      const infoMime = required(kvp, 'INFOFORMAT');
+      const infoFormat = infoFormatOf(infoMime);
+      if (!infoFormat) throw new WmtsError('InvalidParameterValue', `INFOFORMAT ${infoMime.slice(0, 60)} is not offered (${FEATURE_INFO_FORMATS.join(', ')})`, 'INFOFORMAT');
+      // Table 30: I and J inside the tile, else PointIJOutOfRange.
+      const point = (name: 'I' | 'J') => {
+        const v = required(kvp, name);
+        if (!/^\d{1,9}$/.test(v)) throw new WmtsError('InvalidParameterValue', `${name} must be a non-negative integer`, name);
+        if (Number(v) >= TILE_SIZE) throw new WmtsError('PointIJOutOfRange', `${name} must be from 0 to ${TILE_SIZE - 1}`, name);
+        return Number(v);
+      };
+      return { op: 'GetFeatureInfo', tile, i: point('I'), j: point('J'), infoFormat, infoMime: infoMime.trim().toLowerCase() };
     }
-    case 'GetFeatureInfo':
-      throw new WmtsError('OperationNotSupported', 'GetFeatureInfo is not offered by this WMTS: use the WMS GetFeatureInfo', 'REQUEST');
     default:
-      throw new WmtsError('OperationNotSupported', `Request ${request.slice(0, 40)} is not supported (GetCapabilities, GetTile)`, 'REQUEST');
+      throw new WmtsError('OperationNotSupported', `Request ${request.slice(0, 40)} is not supported (GetCapabilities, GetTile, GetFeatureInfo)`, 'REQUEST');
   }
 }
 
