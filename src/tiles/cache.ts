@@ -1,6 +1,6 @@
 /**
  * The tile cache on disk (SDI_TILE_CACHE_DIR), shared by the processes of one deployment: a tile is a file at
- * `<dir>/<layer>/<revision>/<matrix set>/<matrix>/<row>/<col>.<ext>`, written to a temporary file of its own
+ * `<dir>/<layer>/<revision>/<style>/<matrix set>/<matrix>/<row>/<col>.<ext>`, written to a temporary file of its own
  * and renamed into place (rename is atomic on one file system), so a reader sees a whole tile or none, and
  * two processes drawing the same tile both succeed. The revision (src/tiles/revision.ts) changes with the
  * layer's data, publication and style: a change makes the older tiles unreachable; `prune` removes them.
@@ -8,10 +8,13 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { DEFAULT_STYLE_NAME } from '../render/style.js';
 
 export interface TileAddress {
   layer: string;
   revision: string;
+  /** Style name ('' = the layer's default). */
+  style: string;
   set: string;
   matrix: string;
   row: number;
@@ -26,7 +29,9 @@ export class TileCache {
   constructor(readonly dir: string) {}
 
   path(a: TileAddress): string {
-    return join(this.dir, seg(a.layer), seg(a.revision), seg(a.set), seg(a.matrix), String(a.row), `${a.col}.${seg(a.ext)}`);
+    // The default style under its own name, whichever way it was asked for ('' or 'default').
+    const style = !a.style || a.style.toLowerCase() === DEFAULT_STYLE_NAME ? DEFAULT_STYLE_NAME : a.style;
+    return join(this.dir, seg(a.layer), seg(a.revision), seg(style), seg(a.set), seg(a.matrix), String(a.row), `${a.col}.${seg(a.ext)}`);
   }
 
   async get(a: TileAddress): Promise<Buffer | undefined> {
@@ -50,7 +55,7 @@ export class TileCache {
     }
   }
 
-  /** Remove a layer's tiles of every revision but `keep`. */
+  /** Remove a layer's tiles of every revision but `keep` (all its styles stay). */
   async prune(layer: string, keep: string): Promise<number> {
     let removed = 0;
     let revisions: string[];

@@ -7,7 +7,7 @@
  * - its data: sdi.data_revisions.changed_at, stamped by a statement-level trigger on the layer's table
  *   (migration 0016) that this module puts there the first time a tile of the layer is asked for;
  * - its styles: an MD5 of the layer's style rows and of the defaults per kind of geometry (any change of a
- *   document, title, name or default flag changes it), with the style name the tile asks for.
+ *   document, title, name or default flag changes it; the style a tile is drawn with is a part of its address).
  *
  * A layer whose table cannot carry the trigger (a view, a foreign table, no privilege) has no revision:
  * its tiles are drawn every time, never cached.
@@ -16,7 +16,6 @@ import { createHash } from 'node:crypto';
 import type { Pool } from '../db/pool.js';
 import type { Layer } from '../catalog/layers.js';
 import { quoteIdent } from '../db/identifiers.js';
-import { DEFAULT_STYLE_NAME } from '../render/style.js';
 
 const TRIGGER = 'sdi_data_revision';
 
@@ -41,22 +40,29 @@ const REVISION_SQL = `
    WHERE n.nspname = $1 AND c.relname = $2`;
 
 async function installTrigger(pool: Pool, layer: Layer): Promise<boolean> {
+  const client = await pool.connect();
   try {
-    await pool.query(
+    // The trigger needs a lock that waits for the table's writers: a request does not wait long for it.
+    await client.query('BEGIN');
+    await client.query("SET LOCAL lock_timeout = '2s'");
+    await client.query(
       `CREATE OR REPLACE TRIGGER ${TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${quoteIdent(layer.schema)}.${quoteIdent(layer.table)} FOR EACH STATEMENT EXECUTE FUNCTION sdi.note_data_change()`,
     );
+    await client.query('COMMIT');
     return true;
   } catch {
-    return false; // no privilege on the table: not cached
+    await client.query('ROLLBACK').catch(() => undefined);
+    return false; // no privilege on the table, or its writers held it: not cached (asked again next time)
+  } finally {
+    client.release();
   }
 }
 
 /**
- * The revision part of a cached tile's key for a layer drawn with the style named `style` ('' = its default),
- * or undefined when the layer cannot be cached. Read before the tile is drawn: a change committed meanwhile
+ * The revision part of a cached tile's key for a layer, or undefined when the layer cannot be cached. Read before the tile is drawn: a change committed meanwhile
  * is then drawn under the older key, which is no longer asked for, never an old drawing under the newer key.
  */
-export async function layerRevision(pool: Pool, layer: Layer, style: string): Promise<string | undefined> {
+export async function layerRevision(pool: Pool, layer: Layer): Promise<string | undefined> {
   const read = async () => (await pool.query<Row>(REVISION_SQL, [layer.schema, layer.table, layer.name])).rows[0];
   let r = await read();
   if (!r || (r.relkind !== 'r' && r.relkind !== 'p')) return undefined;
@@ -65,6 +71,5 @@ export async function layerRevision(pool: Pool, layer: Layer, style: string): Pr
     r = await read();
     if (!r?.tracked) return undefined;
   }
-  const name = !style || style.toLowerCase() === DEFAULT_STYLE_NAME ? '' : style;
-  return createHash('sha256').update(`${r.relid}|${r.published}|${r.data ?? '-'}|${r.styles ?? '-'}|${name}`).digest('hex').slice(0, 20);
+  return createHash('sha256').update(`${r.relid}|${r.published}|${r.data ?? '-'}|${r.styles ?? '-'}`).digest('hex').slice(0, 20);
 }

@@ -4,7 +4,7 @@
  * such answers are cached, served from the cache, or given an ETag. The revision (revision.ts) is read
  * before drawing, so a change committed meanwhile is drawn under the older key, never the reverse.
  *
- * ETag: the revision (the URL names the rest of the tile), so a client revalidating with If-None-Match gets
+ * ETag: the revision (the URL names the rest of the tile: style, matrix, row, column, format), so a client revalidating with If-None-Match gets
  * a 304 after one small query, without the file being read.
  */
 import type { Pool } from '../db/pool.js';
@@ -27,17 +27,17 @@ export interface CacheRequest {
   /** Style name ('' = default): part of the key. */
   style: string;
   cacheable: boolean;
-  address: Omit<TileAddress, 'layer' | 'revision'>;
+  address: Omit<TileAddress, 'layer' | 'revision' | 'style'>;
   ifNoneMatch?: string;
 }
 
 export async function throughCache(pool: Pool, cache: TileCache | undefined, r: CacheRequest, draw: () => Promise<Buffer>): Promise<CachedTile> {
   if (!cache || !r.cacheable) return { bytes: await draw(), cache: 'bypass' };
-  const revision = await layerRevision(pool, r.layer, r.style);
+  const revision = await layerRevision(pool, r.layer);
   if (!revision) return { bytes: await draw(), cache: 'bypass' };
   const etag = `"${revision}"`;
   if (r.ifNoneMatch && r.ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return { bytes: Buffer.alloc(0), cache: 'hit', etag, notModified: true };
-  const address: TileAddress = { ...r.address, layer: r.layer.name, revision };
+  const address: TileAddress = { ...r.address, layer: r.layer.name, revision, style: r.style };
   const hit = await cache.get(address);
   if (hit) return { bytes: hit, cache: 'hit', etag };
   const bytes = await draw();

@@ -52,8 +52,9 @@ describe('WMTS tile cache', () => {
     expect(b.cache).toBe('hit');
     expect(b.bytes.equals(a.bytes)).toBe(true);
     const layerDir = join(inject('tileCacheDir'), 'communes');
-    const [revision] = readdirSync(layerDir);
-    expect(existsSync(join(layerDir, revision!, 'LAMB93_10cm', String(Z), String(tile.row), `${tile.col}.png`))).toBe(true);
+    // <layer>/<revision>/<style>/<set>/<matrix>/<row>/<col>.png, under the current revision.
+    const files = readdirSync(layerDir).map((rev) => join(layerDir, rev, 'default', 'LAMB93_10cm', String(Z), String(tile.row), `${tile.col}.png`));
+    expect(files.filter((f) => existsSync(f))).toHaveLength(1);
   });
 
   it('a change of the data invalidates it: Orléans shrunk to a corner is no longer drawn there, restored it is again', async () => {
@@ -144,7 +145,11 @@ describe('cli.js seed-tiles', () => {
     const row = Math.floor(((1 - Math.log(Math.tan((lat * Math.PI) / 180) + 1 / Math.cos((lat * Math.PI) / 180)) / Math.PI) / 2) * n);
     expect((await getTile(row, col, 8, 'WebMercatorQuad', 'departements')).cache).toBe('hit');
     const again = await cli(['seed-tiles', '--layer', 'departements', '--matrix-set', 'WebMercatorQuad', '--zoom', '5-8']);
-    expect(JSON.parse(again.stdout.trim().split('\n').pop()!)).toMatchObject({ tiles: report.tiles, drawn: 0, alreadyCached: report.tiles });
+    expect(JSON.parse(again.stdout.trim().split('\n').pop()!)).toMatchObject({ tiles: report.tiles, drawn: 0, alreadyCached: report.tiles, pruned: 0 });
+    // Another format of the same layer: seeded beside, the PNG tiles of the same revision are kept.
+    const jpeg = await cli(['seed-tiles', '--layer', 'departements', '--matrix-set', 'WebMercatorQuad', '--zoom', '5-6', '--format', 'jpeg']);
+    expect(JSON.parse(jpeg.stdout.trim().split('\n').pop()!)).toMatchObject({ pruned: 0 });
+    expect((await getTile(row, col, 8, 'WebMercatorQuad', 'departements')).cache).toBe('hit');
   });
 
   it('refuses an unknown matrix set, a bad level range and a bad box', async () => {

@@ -2,7 +2,8 @@
  * Seeding the tile cache (`cli.js seed-tiles`): every tile of a layer's style in a matrix set over a range of
  * levels and a box (CRS:84 lon/lat; the layer's extent by default), drawn and cached by the same path as a
  * request (cached-tile.ts) as the anonymous caller, so that only what anyone may see is seeded. Tiles already
- * cached at the current revision are left as they are; older revisions of the layer are pruned first.
+ * cached at the current revision are left as they are; older revisions of the layer (all styles) are pruned
+ * first.
  */
 import { ANONYMOUS } from '../../../src/access/policy.js';
 import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
@@ -72,7 +73,7 @@ export async function seedTiles(platform: Platform, o: SeedOptions, progress: (d
   const ctx: WmsContext = { platform, principal: ANONYMOUS, settings: wmsSettings(platform.config), baseUrl: '', serviceUrl: '', layers: [layer] };
   const style = o.style ?? '';
   await mapStyles(ctx, { layers: [layer], styles: [style] }); // an unknown style is refused here, before any work
-  const revision = await layerRevision(platform.pool, layer, style);
+  const revision = await layerRevision(platform.pool, layer);
   if (!revision) throw new Error(`Layer ${layer.name} is not a table whose changes can be tracked: its tiles are not cached`);
   const pruned = await cache.prune(layer.name, revision);
 
