@@ -3,7 +3,8 @@
  * `<dir>/<layer>/<revision>/<style>/<matrix set>/<matrix>/<row>/<col>.<ext>`, written to a temporary file of its own
  * and renamed into place (rename is atomic on one file system), so a reader sees a whole tile or none, and
  * two processes drawing the same tile both succeed. The revision (src/tiles/revision.ts) changes with the
- * layer's data, publication and style: a change makes the older tiles unreachable; `prune` removes them.
+ * layer's data, publication and styles: a change makes the older tiles unreachable, and `retire` removes them
+ * (the first new tile drawn after a change does it, in the background; seeding does it first).
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -55,20 +56,42 @@ export class TileCache {
     }
   }
 
-  /** Remove a layer's tiles of every revision but `keep` (all its styles stay). */
-  async prune(layer: string, keep: string): Promise<number> {
-    let removed = 0;
-    let revisions: string[];
+  /**
+   * Retire a layer's tiles of every revision but `keep` (all its styles stay): each older revision directory is
+   * renamed out of the way at once (atomic), then removed; `wait` = false leaves the removal to the background.
+   * A process still drawing under an older revision may write a few tiles back there: the next retirement
+   * takes them. Returns how many revisions were retired.
+   */
+  async retire(layer: string, keep: string, wait = true): Promise<number> {
+    const dir = join(this.dir, seg(layer));
+    let entries: string[];
     try {
-      revisions = await readdir(join(this.dir, seg(layer)));
+      entries = await readdir(dir);
     } catch {
       return 0;
     }
-    for (const r of revisions) {
-      if (r === seg(keep)) continue;
-      await rm(join(this.dir, seg(layer), r), { recursive: true, force: true });
-      removed++;
+    const trash: string[] = [];
+    let retired = 0;
+    for (const e of entries) {
+      if (e === seg(keep)) continue;
+      if (e.startsWith(TRASH)) {
+        trash.push(join(dir, e)); // left over by an interrupted removal
+        continue;
+      }
+      const t = join(dir, `${TRASH}${process.pid}-${randomBytes(6).toString('hex')}`);
+      try {
+        await rename(join(dir, e), t);
+      } catch {
+        continue; // another process retired it first
+      }
+      trash.push(t);
+      retired++;
     }
-    return removed;
+    const removal = Promise.all(trash.map((t) => rm(t, { recursive: true, force: true }).catch(() => undefined)));
+    if (wait) await removal;
+    return retired;
   }
 }
+
+/** Prefix of a retired revision directory, being removed. */
+const TRASH = '.retired-';

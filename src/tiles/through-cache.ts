@@ -31,6 +31,18 @@ export interface CacheRequest {
   ifNoneMatch?: string;
 }
 
+/** Layer revisions this process has already retired the older ones of (bounded: cleared when large). */
+const retiredUpTo = new Set<string>();
+
+/** After the first tile drawn under a new revision, the older revisions are moved away and removed in the background. */
+async function retireOlder(cache: TileCache, layer: string, revision: string): Promise<void> {
+  const key = `${layer}\u0000${revision}`;
+  if (retiredUpTo.has(key)) return;
+  if (retiredUpTo.size > 10_000) retiredUpTo.clear();
+  retiredUpTo.add(key);
+  await cache.retire(layer, revision, false);
+}
+
 export async function throughCache(pool: Pool, cache: TileCache | undefined, r: CacheRequest, draw: () => Promise<Buffer>): Promise<CachedTile> {
   if (!cache || !r.cacheable) return { bytes: await draw(), cache: 'bypass' };
   const revision = await layerRevision(pool, r.layer);
@@ -42,5 +54,6 @@ export async function throughCache(pool: Pool, cache: TileCache | undefined, r: 
   if (hit) return { bytes: hit, cache: 'hit', etag };
   const bytes = await draw();
   await cache.put(address, bytes);
+  await retireOlder(cache, r.layer.name, revision);
   return { bytes, cache: 'miss', etag };
 }

@@ -63,11 +63,18 @@ describe('WMTS tile cache', () => {
     // read it, and PostgreSQL's statistics may be taken meanwhile), the pixel at its centre empties.
     const { rows } = await db().query(`SELECT encode(ST_AsEWKB(geom), 'hex') AS g FROM data.communes WHERE code = '45234'`);
     const original = rows[0].g as string;
+    const layerDir = join(inject('tileCacheDir'), 'communes');
+    const revisions = () => readdirSync(layerDir).filter((e) => !e.startsWith('.retired-'));
+    const before = revisions();
     await db().query(`UPDATE data.communes SET geom = ST_Multi(ST_MakeEnvelope(ST_XMin(geom), ST_YMin(geom), ST_XMin(geom) + 10, ST_YMin(geom) + 10, ST_SRID(geom))) WHERE code = '45234'`);
     try {
       const shrunk = await getTile();
       expect(shrunk.cache).toBe('miss');
       expect(pixel(await decode(shrunk.bytes), tile.i, tile.j)[3]).toBe(0);
+      // The first tile of the new revision retired the older ones (moved away before the answer, removed after).
+      const after = revisions();
+      expect(after).toHaveLength(1);
+      expect(before).not.toContain(after[0]);
     } finally {
       await db().query(`UPDATE data.communes SET geom = ST_GeomFromEWKB(decode($1, 'hex')) WHERE code = '45234'`, [original]);
     }

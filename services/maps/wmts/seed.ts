@@ -75,7 +75,7 @@ export async function seedTiles(platform: Platform, o: SeedOptions, progress: (d
   await mapStyles(ctx, { layers: [layer], styles: [style] }); // an unknown style is refused here, before any work
   const revision = await layerRevision(platform.pool, layer);
   if (!revision) throw new Error(`Layer ${layer.name} is not a table whose changes can be tracked: its tiles are not cached`);
-  const pruned = await cache.prune(layer.name, revision);
+  const pruned = await cache.retire(layer.name, revision);
 
   const jobs: Array<{ z: number; row: number; col: number }> = [];
   for (let z = z0; z <= z1; z++) {
