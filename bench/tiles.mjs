@@ -33,4 +33,5 @@ const mvt9 = [];
 for (let x = 257; x < 261; x++) for (let y = 177; y < 181; y++) mvt9.push(`${base}/tiles/${layer}/9/${x}/${y}.pbf`);
 await run('WMTS PNG, cache misses (first drawing)', l93, l93.length);
 await run('WMTS PNG, cached (hits)', l93, 2000);
-await run('MVT level 9 (~50 km), not cached', mvt9, 200);
+await run('MVT level 9 (~50 km), first drawing', mvt9, mvt9.length);
+await run('MVT level 9 (~50 km), cached', mvt9, 500);
