@@ -17,6 +17,9 @@
  *                               run deferred download jobs until SIGTERM/SIGINT (any number of these
  *                               processes, on any machine sharing the database and the download directory)
  *   download-janitor            expire deferred results and remove leftovers once (the server does it every 10 min)
+ *   seed-tiles --layer NAME --matrix-set WebMercatorQuad|LAMB93_10cm --zoom 0-12 [--bbox minLon,minLat,maxLon,maxLat]
+ *              [--style S] [--format png|jpeg] [--concurrency N]
+ *                               draw a layer's WMTS tiles into the tile cache (SDI_TILE_CACHE_DIR), as anyone sees them
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/index.js';
@@ -32,7 +35,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' } },
+    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' }, layer: { type: 'string' }, 'matrix-set': { type: 'string' }, zoom: { type: 'string' }, bbox: { type: 'string' }, style: { type: 'string' }, format: { type: 'string' } },
   });
   const config = loadConfig();
   const pool = createPool(config.databaseUrl, command === 'records-load' ? 4 : 2);
@@ -95,13 +98,36 @@ async function main(): Promise<number> {
         }
         return 0;
       }
+      case 'seed-tiles': {
+        if (!values.layer || !values['matrix-set'] || !values.zoom) throw new Error('seed-tiles needs --layer, --matrix-set and --zoom');
+        const { createPlatform, closePlatform } = await import('../src/platform.js');
+        const { seedTiles } = await import('../services/maps/wmts/seed.js');
+        const platform = await createPlatform(config);
+        try {
+          let last = 0;
+          const report = await seedTiles(
+            platform,
+            { layer: values.layer, matrixSet: values['matrix-set'], zoom: values.zoom, bbox: values.bbox, style: values.style, format: values.format, concurrency: values.concurrency ? Number(values.concurrency) : undefined },
+            (done, total) => {
+              if (done - last >= 500 || done === total) {
+                last = done;
+                console.error(`seed-tiles: ${done}/${total}`);
+              }
+            },
+          );
+          console.log(JSON.stringify(report));
+        } finally {
+          await closePlatform(platform);
+        }
+        return 0;
+      }
       case 'layers': {
         const { rows } = await pool.query('SELECT name, table_schema, table_name, title FROM sdi.layers ORDER BY name');
         for (const r of rows) console.log(`${r.name}\t${r.table_schema}.${r.table_name}\t${r.title}`);
         return 0;
       }
       default:
-        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | import FILE --name N [--temporal C] | layers | download-worker [--concurrency N] | download-janitor');
+        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | import FILE --name N [--temporal C] | layers | download-worker [--concurrency N] | download-janitor | seed-tiles --layer N --matrix-set S --zoom A-B [--bbox ...]');
         return 2;
     }
   } finally {

@@ -29,8 +29,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // No job workers in the server: job tests start `cli.js download-worker` processes of their own (with the
   // SMTP settings of their test server), and decide when a worker exists, so a job can stay queued.
   const downloadDir = mkdtempSync(join(tmpdir(), 'sdi-test-downloads-'));
+  // The tile cache of this run (WMTS), in a directory of its own too.
+  const tileCacheDir = mkdtempSync(join(tmpdir(), 'sdi-test-tiles-'));
   server = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1', SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000', SDI_DOWNLOAD_RASTER_DIRECT_MAX_PIXELS: '4000000', SDI_DOWNLOAD_RASTER_MAX_PIXELS: '50000000', SDI_DOWNLOAD_WORKERS: '0', SDI_TRUSTED_PROXIES: '127.0.0.1/32', SDI_OUTBOUND_ALLOW: '127.0.0.3/32' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1', SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000', SDI_DOWNLOAD_RASTER_DIRECT_MAX_PIXELS: '4000000', SDI_DOWNLOAD_RASTER_MAX_PIXELS: '50000000', SDI_DOWNLOAD_WORKERS: '0', SDI_TRUSTED_PROXIES: '127.0.0.1/32', SDI_OUTBOUND_ALLOW: '127.0.0.3/32', SDI_TILE_CACHE_DIR: tileCacheDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout!.on('data', (d) => (log += d));
@@ -51,9 +53,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('databaseUrl', databaseUrl);
   project.provide('serverPid', server.pid!);
   project.provide('downloadDir', downloadDir);
+  project.provide('tileCacheDir', tileCacheDir);
   return async () => {
     server?.kill('SIGTERM');
     rmSync(downloadDir, { recursive: true, force: true });
+    rmSync(tileCacheDir, { recursive: true, force: true });
   };
 }
 
@@ -64,5 +68,7 @@ declare module 'vitest' {
     serverPid: number;
     /** SDI_DOWNLOAD_DIR of the server under test. */
     downloadDir: string;
+    /** SDI_TILE_CACHE_DIR of the server under test. */
+    tileCacheDir: string;
   }
 }

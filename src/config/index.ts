@@ -140,7 +140,13 @@ export interface Config {
   download: DownloadSettings;
   catalogue: CatalogueSettings;
   /** WMS limits: pixels (SDI_WMS_MAX_WIDTH / SDI_WMS_MAX_HEIGHT, advertised as MaxWidth / MaxHeight) and layers per GetMap (SDI_WMS_LAYER_LIMIT). */
-  maps: { maxWidth: number; maxHeight: number; layerLimit: number };
+  maps: {
+    maxWidth: number;
+    maxHeight: number;
+    layerLimit: number;
+    /** Directory of the tile cache shared by the deployment's processes (SDI_TILE_CACHE_DIR; '' = no cache). */
+    tileCacheDir: string | null;
+  };
   /** Outbound HTTP (webhooks, harvests): networks (CIDR) or host names allowed although private/loopback (SDI_OUTBOUND_ALLOW). */
   outboundAllow: string[];
   /** Reverse proxies (CIDR) whose Forwarded / X-Forwarded-* headers are believed (SDI_TRUSTED_PROXIES); default none. */
@@ -202,7 +208,7 @@ function defaults(): Config {
       offeredCrs: FRENCH_CRS,
     },
     catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000 },
-    maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50 },
+    maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50, tileCacheDir: projectPath('.sdi', 'tiles') },
     download: {
       directMaxFeatures: 100_000,
       directMaxBytes: 200 * 1024 * 1024,
@@ -299,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   cfg.maps.maxWidth = positive('SDI_WMS_MAX_WIDTH', 1) ?? cfg.maps.maxWidth;
   cfg.maps.maxHeight = positive('SDI_WMS_MAX_HEIGHT', 1) ?? cfg.maps.maxHeight;
   cfg.maps.layerLimit = positive('SDI_WMS_LAYER_LIMIT', 1) ?? cfg.maps.layerLimit;
+  if (env.SDI_TILE_CACHE_DIR !== undefined) cfg.maps.tileCacheDir = env.SDI_TILE_CACHE_DIR.trim() || null;
   if (env.SDI_CSW_PAGE_CACHE !== undefined) c.pageCache = env.SDI_CSW_PAGE_CACHE !== '0';
   if (env.SDI_HARVEST !== undefined) c.harvest = env.SDI_HARVEST !== '0';
   if (env.SDI_SMTP_HOST) {

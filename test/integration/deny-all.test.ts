@@ -34,7 +34,7 @@ beforeAll(async () => {
   const { loadConfig } = await import(join(ROOT, 'dist/src/config/index.js'));
   const { createPlatform } = await import(join(ROOT, 'dist/src/platform.js'));
   const { buildApp } = await import(join(ROOT, 'dist/app/build-app.js'));
-  const config = loadConfig({ ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: baseUrl(), SDI_ACCESS_POLICY: 'deny-all', SDI_DEMO: '0', LOG_LEVEL: 'silent', SDI_DOWNLOAD_DIR: inject('downloadDir'), SDI_ADMIN_TOKEN: 'deny-all-test-admin-token' });
+  const config = loadConfig({ ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: baseUrl(), SDI_ACCESS_POLICY: 'deny-all', SDI_DEMO: '0', LOG_LEVEL: 'silent', SDI_DOWNLOAD_DIR: inject('downloadDir'), SDI_TILE_CACHE_DIR: inject('tileCacheDir'), SDI_ADMIN_TOKEN: 'deny-all-test-admin-token' });
   expect(config.accessPolicy).toBe('deny-all');
   platform = await createPlatform(config);
   app = (await buildApp(platform)) as App;
@@ -128,6 +128,20 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
       { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png' },
       { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png&EXCEPTIONS=INIMAGE' },
     ],
+    // Tiles (issue 9): WMTS and vector tiles ask the same policy.
+    'GET /wmts': [
+      { url: '/wmts?SERVICE=WMTS&REQUEST=GetCapabilities' },
+      { url: '/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=communes&STYLE=default&FORMAT=image/png&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=8&TILEROW=89&TILECOL=129' },
+    ],
+    'GET /wmts/1.0.0/WMTSCapabilities.xml': [{ url: '/wmts/1.0.0/WMTSCapabilities.xml' }],
+    'GET /wmts/1.0.0/:layer/:style/:set/:matrix/:row/:file': [{ url: '/wmts/1.0.0/communes/default/LAMB93_10cm/8/36/6.png' }],
+    'GET /ogcapi/tileMatrixSets': [{ url: '/ogcapi/tileMatrixSets' }],
+    'GET /ogcapi/tileMatrixSets/:tileMatrixSetId': [{ url: '/ogcapi/tileMatrixSets/WebMercatorQuad' }],
+    'GET /ogcapi/collections/:collectionId/tiles': [{ url: '/ogcapi/collections/communes/tiles' }],
+    'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId': [{ url: '/ogcapi/collections/communes/tiles/WebMercatorQuad' }],
+    'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId/:tileMatrix/:tileRow/:tileCol': [{ url: '/ogcapi/collections/communes/tiles/WebMercatorQuad/8/89/129' }],
+    'GET /tiles/:layer/tilejson.json': [{ url: '/tiles/communes/tilejson.json' }],
+    'GET /tiles/:layer/:z/:x/:file': [{ url: '/tiles/communes/8/129/89.pbf' }],
     // Administration API (issue 10/11): every route refuses a caller the policy does not let administer.
     'GET /admin': [{ url: '/admin/' }, { url: '/admin/', headers: { authorization: 'Bearer wrong' } }],
     'GET /admin/openapi.json': [{ url: '/admin/openapi.json' }],
@@ -161,12 +175,14 @@ const leaks = () => [
   /<csw:(Brief|Summary)?Record>|<gmd:MD_Metadata|<csw:SearchResults[^>]*numberOfRecordsMatched="[1-9]/, // records
   /<entry>/, // Atom dataset entries
   /<Name>(communes|epci|communes_points)<\/Name>/, // WMS capabilities listing a layer
+  /<ows:Identifier>(communes|epci|communes_points)<\/ows:Identifier>/, // WMTS capabilities listing a layer
+  /"id":\s*"communes"|"tilejson"/, // vector tileset metadata, TileJSON
   new RegExp(recordId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
 ];
 
 /** What a refusal must look like in each service. */
 function formatOf(path: string): RegExp {
-  if (path.startsWith('/wfs') || path.startsWith('/csw') || path.startsWith('/wms')) return /xml/;
+  if (path.startsWith('/wfs') || path.startsWith('/csw') || path.startsWith('/wms') || path.startsWith('/wmts')) return /xml/;
   return /json/; // OGC API, DCAT, download: problem+json
 }
 
@@ -194,6 +210,7 @@ async function walk(target: App, take: (method: string, s: { url: string; header
         if (/geopackage|octet-stream|zip|tiff/.test(type)) problems.push(`${where}: a file came out`);
         // A map image with anything drawn on it (an INIMAGE exception is drawn too: it must not be a map of the layer).
         if (/^image\//.test(type) && !s.url.includes('EXCEPTIONS=INIMAGE')) problems.push(`${where}: a map came out`);
+        if (/vnd\.mapbox-vector-tile/.test(type)) problems.push(`${where}: a vector tile came out`);
       }
     }
   }
@@ -218,6 +235,8 @@ describe('issue 8: a deny-all policy, every route walked', () => {
     expect(seen.some((p) => p.includes('GetRecords'))).toBe(true);
     expect(seen.some((p) => p.includes('/ogcapi/collections/communes/items'))).toBe(true);
     expect(seen.some((p) => p.includes('/download/extract') && p.includes('a file came out'))).toBe(true);
+    expect(seen.some((p) => p.includes('/wmts/1.0.0/communes') && p.includes('a map came out'))).toBe(true);
+    expect(seen.some((p) => p.includes('/tiles/communes/8/129/89.pbf') && p.includes('a vector tile came out'))).toBe(true);
     expect(seen.length).toBeGreaterThan(15);
   }, 180_000);
 

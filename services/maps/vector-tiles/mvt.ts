@@ -1,0 +1,60 @@
+/**
+ * A vector tile of a layer: planned by the one planner (action 'view', the caller's policy and restriction,
+ * the tile's box grown by the MVT buffer as a BBOX filter in EPSG:3857), compiled with the MVT select list
+ * (src/render/mvt-sql.ts) and aggregated by ST_AsMVT in PostGIS, read in one read-only snapshot.
+ */
+import { planFeatureQuery, PlanError } from '../../../src/query/planner.js';
+import { compileSelect } from '../../../src/query/compile.js';
+import { FeatureSession } from '../../../src/query/cursor.js';
+import { PositionalBinder } from '../../../src/db/sql.js';
+import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
+import { parseCrs } from '../../../src/crs/identifiers.js';
+import type { Layer } from '../../../src/catalog/layers.js';
+import type { Platform } from '../../../src/platform.js';
+import type { Principal } from '../../../src/access/policy.js';
+import { matrixSetById, tileBbox } from '../../../src/tiles/matrix-sets.js';
+import { MVT_BUFFER, MVT_EXTENT, mvtSelectList, mvtStatement } from '../../../src/render/mvt-sql.js';
+
+export const MVT_TYPE = 'application/vnd.mapbox-vector-tile';
+export const WEB_MERCATOR_QUAD = matrixSetById('WebMercatorQuad')!;
+
+/** The tile (level z, column x, row y of WebMercatorQuad), or 404 when it is outside the matrix set. */
+export function checkTile(z: number, x: number, y: number): void {
+  const m = WEB_MERCATOR_QUAD.matrices[z];
+  if (!m || x >= m.matrixWidth || y >= m.matrixHeight) throw new OgcError('NotFound', `Tile ${z}/${x}/${y} is outside WebMercatorQuad (levels 0 to ${WEB_MERCATOR_QUAD.matrices.length - 1}, 2^z tiles a side)`, 'tileMatrix');
+}
+
+export async function vectorTile(platform: Platform, caller: Principal, layer: Layer, z: number, x: number, y: number): Promise<Buffer> {
+  checkTile(z, x, y);
+  const m = WEB_MERCATOR_QUAD.matrices[z]!;
+  const b = tileBbox(WEB_MERCATOR_QUAD, m, y, x);
+  // The buffer's share of the tile, as ST_AsMVTGeom keeps it.
+  const grow = ((b.maxx - b.minx) * MVT_BUFFER) / MVT_EXTENT;
+  let q;
+  try {
+    q = planFeatureQuery(platform, caller, layer, {
+      action: 'view',
+      filter: { kind: 'bbox', envelope: { minx: b.minx - grow, miny: b.miny - grow, maxx: b.maxx + grow, maxy: b.maxy + grow, srid: 3857 } },
+      outputCrs: parseCrs('EPSG:3857')!,
+      ordered: false,
+    });
+  } catch (e) {
+    if (e instanceof PlanError) throw new OgcError(e.kind === 'forbidden' ? 'Forbidden' : 'InvalidParameterValue', e.message, 'collectionId');
+    throw e;
+  }
+  const params = new PositionalBinder();
+  const rows = compileSelect(q, { crs: platform.crs, locator: 'tile' }, (p) => mvtSelectList(layer, z, x, y, p), 0, params);
+  const sql = mvtStatement(layer, rows, params);
+  const session = await FeatureSession.open(platform.pool, platform.config.features.statementTimeoutMs);
+  let ok = false;
+  try {
+    const [row] = await session.scalarRows<{ mvt: Buffer | null }>(sql);
+    ok = true;
+    return row?.mvt ?? Buffer.alloc(0);
+  } catch (e) {
+    throw fromDatabaseError(e, 'tile');
+  } finally {
+    await session.close(ok);
+  }
+}
+

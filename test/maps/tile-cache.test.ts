@@ -1,0 +1,173 @@
+/**
+ * Issue 9, tiles: the WMTS tile cache on disk (SDI_TILE_CACHE_DIR of the server under test). A tile is drawn
+ * once and then served from the cache; a change of the layer's data (a statement on its table: the trigger of
+ * migration 0016) or of its style makes the cached tile unreachable, and the next request draws the change;
+ * concurrent requests for the same new tile all get the whole tile (atomic rename); `cli.js seed-tiles` fills
+ * the cache for a box and levels, and refuses bad options.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { baseUrl, db, ROOT } from '../helpers.js';
+import { decode, pixel } from './image.js';
+
+// Level 13: no other test asks for these tiles, so the first request is the first drawing.
+const Z = 13;
+let tile: { row: number; col: number; i: number; j: number };
+
+async function getTile(row = tile.row, col = tile.col, z = Z, set = 'LAMB93_10cm', layer = 'communes') {
+  const r = await fetch(`${baseUrl()}/wmts/1.0.0/${layer}/default/${set}/${z}/${row}/${col}.png`);
+  const bytes = Buffer.from(await r.arrayBuffer());
+  return { status: r.status, cache: r.headers.get('x-tile-cache'), bytes };
+}
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(process.execPath, [join(ROOT, 'dist/app/cli.js'), ...args], { env: { ...process.env, DATABASE_URL: inject('databaseUrl'), SDI_TILE_CACHE_DIR: inject('tileCacheDir'), LOG_LEVEL: 'warn' }, timeout: 120_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+beforeAll(async () => {
+  // The LAMB93_10cm level-13 tile (25.6 m cells) holding Orléans' inscribed-circle centre, and that pixel.
+  const { rows } = await db().query(`SELECT ST_X(c) AS x, ST_Y(c) AS y FROM (SELECT (ST_MaximumInscribedCircle(geom)).center AS c FROM data.communes WHERE code = '45234') s`);
+  const span = 0.1 * 2 ** (21 - Z) * 256;
+  const fx = +rows[0].x / span;
+  const fy = (12_000_000 - +rows[0].y) / span;
+  tile = { col: Math.floor(fx), row: Math.floor(fy), i: Math.floor((fx - Math.floor(fx)) * 256), j: Math.floor((fy - Math.floor(fy)) * 256) };
+});
+
+afterAll(async () => {
+  await db().query(`UPDATE sdi.styles SET title = 'Style par défaut' WHERE geometry_kind = 'polygon'`);
+});
+
+describe('WMTS tile cache', () => {
+  it('draws a tile once (miss), then serves the same bytes from a file of the cache (hit)', async () => {
+    const a = await getTile();
+    expect(a.status).toBe(200);
+    expect(a.cache).toBe('miss');
+    const b = await getTile();
+    expect(b.cache).toBe('hit');
+    expect(b.bytes.equals(a.bytes)).toBe(true);
+    const layerDir = join(inject('tileCacheDir'), 'communes');
+    // <layer>/<revision>/<style>/<set>/<matrix>/<row>/<col>.png, under the current revision.
+    const files = readdirSync(layerDir).map((rev) => join(layerDir, rev, 'default', 'LAMB93_10cm', String(Z), String(tile.row), `${tile.col}.png`));
+    expect(files.filter((f) => existsSync(f))).toHaveLength(1);
+  });
+
+  it('a change of the data invalidates it: Orléans shrunk to a corner is no longer drawn there, restored it is again', async () => {
+    expect((await getTile()).cache).toBe('hit');
+    // Shrunk to a 10 m square at its own south-west corner: the layer's extent does not change (other tests
+    // read it, and PostgreSQL's statistics may be taken meanwhile), the pixel at its centre empties.
+    const { rows } = await db().query(`SELECT encode(ST_AsEWKB(geom), 'hex') AS g FROM data.communes WHERE code = '45234'`);
+    const original = rows[0].g as string;
+    const layerDir = join(inject('tileCacheDir'), 'communes');
+    const revisions = () => readdirSync(layerDir).filter((e) => !e.startsWith('.retired-'));
+    const before = revisions();
+    await db().query(`UPDATE data.communes SET geom = ST_Multi(ST_MakeEnvelope(ST_XMin(geom), ST_YMin(geom), ST_XMin(geom) + 10, ST_YMin(geom) + 10, ST_SRID(geom))) WHERE code = '45234'`);
+    try {
+      const shrunk = await getTile();
+      expect(shrunk.cache).toBe('miss');
+      expect(pixel(await decode(shrunk.bytes), tile.i, tile.j)[3]).toBe(0);
+      // The first tile of the new revision retired the older ones (moved away before the answer, removed after).
+      const after = revisions();
+      expect(after).toHaveLength(1);
+      expect(before).not.toContain(after[0]);
+    } finally {
+      await db().query(`UPDATE data.communes SET geom = ST_GeomFromEWKB(decode($1, 'hex')) WHERE code = '45234'`, [original]);
+    }
+    const back = await getTile();
+    expect(back.cache).toBe('miss');
+    expect(pixel(await decode(back.bytes), tile.i, tile.j)[3]).toBeGreaterThan(50);
+    expect((await getTile()).cache).toBe('hit');
+  });
+
+  it('a change of the style invalidates it (even one made in SQL without touching updated_at)', async () => {
+    expect((await getTile()).cache).toBe('hit');
+    await db().query(`UPDATE sdi.styles SET title = 'Style par défaut (modifié)' WHERE geometry_kind = 'polygon'`);
+    expect((await getTile()).cache).toBe('miss');
+    expect((await getTile()).cache).toBe('hit');
+  });
+
+  it('concurrent requests for a tile not cached yet all get the whole tile', async () => {
+    const all = await Promise.all(Array.from({ length: 8 }, () => getTile(tile.row + 1, tile.col)));
+    for (const r of all) {
+      expect(r.status).toBe(200);
+      expect(r.bytes.equals(all[0]!.bytes)).toBe(true);
+    }
+    expect((await getTile(tile.row + 1, tile.col)).cache).toBe('hit');
+  });
+});
+
+describe('HTTP revalidation and vector tiles through the cache', () => {
+  it('a cached WMTS tile has an ETag; If-None-Match with it is 304 (RFC 9110 §13.1.2), with another 200', async () => {
+    const url = `${baseUrl()}/wmts/1.0.0/communes/default/LAMB93_10cm/${Z}/${tile.row}/${tile.col}.png`;
+    const a = await fetch(url);
+    await a.arrayBuffer();
+    const etag = a.headers.get('etag');
+    expect(etag).toMatch(/^"[0-9a-f]{20}"$/);
+    const b = await fetch(url, { headers: { 'if-none-match': etag! } });
+    expect(b.status).toBe(304);
+    expect((await b.arrayBuffer()).byteLength).toBe(0);
+    const c = await fetch(url, { headers: { 'if-none-match': '"0123456789abcdef0123"' } });
+    expect(c.status).toBe(200);
+    expect(c.headers.get('content-type')).toBe('image/png');
+  });
+
+  it('vector tiles: miss then hit with the same bytes; a data change invalidates them and their ETag', async () => {
+    const url = `${baseUrl()}/tiles/communes/9/258/178.pbf`;
+    const a = await fetch(url);
+    const bytesA = Buffer.from(await a.arrayBuffer());
+    expect(a.status).toBe(200);
+    expect(a.headers.get('x-tile-cache')).toBe('miss');
+    const b = await fetch(url);
+    expect(b.headers.get('x-tile-cache')).toBe('hit');
+    expect(Buffer.from(await b.arrayBuffer()).equals(bytesA)).toBe(true);
+    const etag = b.headers.get('etag')!;
+    expect((await fetch(url, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    // A statement on the table (no visible change): new revision, new ETag, drawn again.
+    await db().query(`UPDATE data.communes SET nom = nom WHERE code = '45234'`);
+    const c = await fetch(url, { headers: { 'if-none-match': etag } });
+    expect(c.status).toBe(200);
+    expect(c.headers.get('x-tile-cache')).toBe('miss');
+    expect(c.headers.get('etag')).not.toBe(etag);
+    expect(Buffer.from(await c.arrayBuffer()).equals(bytesA)).toBe(true);
+  });
+});
+
+describe('cli.js seed-tiles', () => {
+  it('seeds the tiles of a layer over its extent for a range of levels; requests then hit the cache', async () => {
+    const r = await cli(['seed-tiles', '--layer', 'departements', '--matrix-set', 'WebMercatorQuad', '--zoom', '5-8']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(report.tiles).toBeGreaterThan(4);
+    expect(report.drawn + report.alreadyCached).toBe(report.tiles);
+    // The Loiret at level 8 of WebMercatorQuad: tile x = floor((lon + 180) / 360 · 2^8), y from the latitude.
+    const lon = 2.2;
+    const lat = 47.9;
+    const n = 2 ** 8;
+    const col = Math.floor(((lon + 180) / 360) * n);
+    const row = Math.floor(((1 - Math.log(Math.tan((lat * Math.PI) / 180) + 1 / Math.cos((lat * Math.PI) / 180)) / Math.PI) / 2) * n);
+    expect((await getTile(row, col, 8, 'WebMercatorQuad', 'departements')).cache).toBe('hit');
+    const again = await cli(['seed-tiles', '--layer', 'departements', '--matrix-set', 'WebMercatorQuad', '--zoom', '5-8']);
+    expect(JSON.parse(again.stdout.trim().split('\n').pop()!)).toMatchObject({ tiles: report.tiles, drawn: 0, alreadyCached: report.tiles, pruned: 0 });
+    // Another format of the same layer: seeded beside, the PNG tiles of the same revision are kept.
+    const jpeg = await cli(['seed-tiles', '--layer', 'departements', '--matrix-set', 'WebMercatorQuad', '--zoom', '5-6', '--format', 'jpeg']);
+    expect(JSON.parse(jpeg.stdout.trim().split('\n').pop()!)).toMatchObject({ pruned: 0 });
+    expect((await getTile(row, col, 8, 'WebMercatorQuad', 'departements')).cache).toBe('hit');
+  });
+
+  it('refuses an unknown matrix set, a bad level range and a bad box', async () => {
+    for (const [args, message] of [
+      [['--matrix-set', 'EPSG:4326', '--zoom', '0-2'], /--matrix-set: one of WebMercatorQuad, LAMB93_10cm/],
+      [['--matrix-set', 'WebMercatorQuad', '--zoom', '3-1'], /--zoom/],
+      [['--matrix-set', 'WebMercatorQuad', '--zoom', '0-2', '--bbox', '3,47,1,48'], /--bbox/],
+    ] as const) {
+      const r = await cli(['seed-tiles', '--layer', 'departements', ...args]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * Issue 9, tiles: Mapbox Vector Tiles from ST_AsMVT through the planner, at the OGC API – Tiles 1.0 address
+ * (OGC 20-057: tileset list §7.4, tileset metadata §7.5, tile §7.6, tile matrix sets per 2D-TMS 2.0) and at
+ * the plain {z}/{x}/{y}.pbf URL with its TileJSON 3.0.0 document. The tiles are read by GDAL's MVT driver
+ * (ogrinfo): the communes of the tile are there with their attributes, Orléans among them; an empty tile is
+ * 204; bad input is problem+json with the right status.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { baseUrl, db } from '../helpers.js';
+
+const MVT = 'application/vnd.mapbox-vector-tile';
+/** The level-8 WebMercatorQuad tile holding Orléans (x 129, y 89). */
+const Z = 8;
+let X = 0;
+let Y = 0;
+
+async function get(path: string) {
+  const r = await fetch(`${baseUrl()}${path}`);
+  const bytes = Buffer.from(await r.arrayBuffer());
+  return { status: r.status, type: r.headers.get('content-type') ?? '', bytes, text: bytes.toString('utf8') };
+}
+
+/** ogrinfo (GDAL's MVT driver) on a tile saved as …/z/x/y.pbf, the layout the driver georeferences. */
+function ogrinfo(bytes: Buffer, z: number, x: number, y: number, ...args: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sdi-mvt-'));
+  mkdirSync(join(dir, String(z), String(x)), { recursive: true });
+  const file = join(dir, String(z), String(x), `${y}.pbf`);
+  writeFileSync(file, bytes);
+  return execFileSync('ogrinfo', ['-ro', '-al', ...args, file], { encoding: 'utf8' });
+}
+
+beforeAll(async () => {
+  const { rows } = await db().query(`SELECT ST_X(c) AS x, ST_Y(c) AS y FROM (SELECT ST_Transform((ST_MaximumInscribedCircle(geom)).center, 4326) AS c FROM data.communes WHERE code = '45234') s`);
+  const n = 2 ** Z;
+  const lat = (+rows[0].y * Math.PI) / 180;
+  X = Math.floor(((+rows[0].x + 180) / 360) * n);
+  Y = Math.floor(((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2) * n);
+});
+
+describe('OGC API – Tiles: vector tilesets of a collection', () => {
+  it('lists one vector tileset in WebMercatorQuad (§7.4), with its metadata and tiling scheme links', async () => {
+    const r = await get('/ogcapi/collections/communes/tiles');
+    expect(r.status).toBe(200);
+    const doc = JSON.parse(r.text);
+    expect(doc.tilesets).toHaveLength(1);
+    expect(doc.tilesets[0]).toMatchObject({ dataType: 'vector', crs: 'http://www.opengis.net/def/crs/EPSG/0/3857', tileMatrixSetURI: 'http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad' });
+    const rels = doc.tilesets[0].links.map((l: { rel: string }) => l.rel);
+    expect(rels).toEqual(['self', 'http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme']);
+  });
+
+  it('describes the tileset (§7.5): the tile template, the layer and its properties; the template gives the tile', async () => {
+    const doc = JSON.parse((await get('/ogcapi/collections/communes/tiles/WebMercatorQuad')).text);
+    expect(doc.dataType).toBe('vector');
+    expect(doc.layers[0]).toMatchObject({ id: 'communes', dataType: 'vector', geometryDimension: 2, minTileMatrix: '0', maxTileMatrix: '20' });
+    expect(doc.layers[0].propertiesSchema.properties).toMatchObject({ code: { type: 'string' }, nom: { type: 'string' } });
+    expect(doc.boundingBox.crs).toBe('http://www.opengis.net/def/crs/OGC/1.3/CRS84');
+    const item = doc.links.find((l: { rel: string }) => l.rel === 'item');
+    expect(item).toMatchObject({ type: MVT, templated: true });
+    const url = item.href.replace('{tileMatrix}', Z).replace('{tileRow}', Y).replace('{tileCol}', X);
+    const t = await fetch(url);
+    expect(t.status).toBe(200);
+    expect(t.headers.get('content-type')).toBe(MVT);
+    const plain = await get(`/tiles/communes/${Z}/${X}/${Y}.pbf`);
+    expect(Buffer.from(await t.arrayBuffer()).equals(plain.bytes)).toBe(true);
+    // The tiling scheme it links to (2D-TMS 2.0 JSON).
+    const tms = JSON.parse((await get('/ogcapi/tileMatrixSets/WebMercatorQuad')).text);
+    expect(tms.tileMatrices).toHaveLength(21);
+    expect(tms.tileMatrices[0].scaleDenominator).toBeCloseTo(559082264.0287178, 3);
+    expect(tms.tileMatrices[0].pointOfOrigin).toEqual([-20037508.3427892, 20037508.3427892]);
+    const l93 = JSON.parse((await get('/ogcapi/tileMatrixSets/LAMB93_10cm')).text);
+    expect(l93.tileMatrices[21]).toMatchObject({ cellSize: 0.1, pointOfOrigin: [0, 12000000], matrixWidth: 50400, matrixHeight: 420409 });
+  });
+});
+
+describe('vector tiles read by GDAL (ogrinfo, MVT driver)', () => {
+  it('the tile holds the communes that reach it, with their attributes; Orléans among them', async () => {
+    const r = await get(`/tiles/communes/${Z}/${X}/${Y}.pbf`);
+    expect(r.status).toBe(200);
+    expect(r.type).toBe(MVT);
+    const summary = ogrinfo(r.bytes, Z, X, Y, '-so');
+    expect(summary).toMatch(/Layer name: communes/);
+    const count = Number(/Feature Count: (\d+)/.exec(summary)![1]);
+    // Between the communes meeting the tile and those meeting it grown by the 64/4096 buffer.
+    const { rows } = await db().query(
+      `WITH e AS (SELECT ST_TileEnvelope($1, $2, $3) AS t)
+       SELECT count(*) FILTER (WHERE ST_Intersects(ST_Transform(c.geom, 3857), e.t)) AS inside,
+              count(*) FILTER (WHERE ST_Intersects(ST_Transform(c.geom, 3857), ST_Expand(e.t, (ST_XMax(e.t) - ST_XMin(e.t)) * 64 / 4096))) AS buffered
+         FROM data.communes c, e`,
+      [Z, X, Y],
+    );
+    expect(count).toBeGreaterThanOrEqual(Number(rows[0].inside));
+    expect(count).toBeLessThanOrEqual(Number(rows[0].buffered));
+    expect(Number(rows[0].inside)).toBeGreaterThan(100);
+    const orleans = ogrinfo(r.bytes, Z, X, Y, '-where', "code = '45234'");
+    expect(orleans).toContain('nom (String) = Orléans');
+    expect(orleans).toMatch(/MULTIPOLYGON|POLYGON/);
+  });
+
+  it('TileJSON 3.0.0 describes the plain URL; its template gives the same tile', async () => {
+    const r = await get('/tiles/communes/tilejson.json');
+    expect(r.status).toBe(200);
+    const doc = JSON.parse(r.text);
+    expect(doc).toMatchObject({ tilejson: '3.0.0', scheme: 'xyz', minzoom: 0, maxzoom: 20 });
+    expect(doc.vector_layers[0]).toMatchObject({ id: 'communes', fields: { code: 'String', nom: 'String' } });
+    expect(doc.bounds[0]).toBeLessThan(doc.bounds[2]);
+    const t = await fetch(doc.tiles[0].replace('{z}', Z).replace('{x}', X).replace('{y}', Y));
+    expect(t.status).toBe(200);
+    expect(Buffer.from(await t.arrayBuffer()).equals((await get(`/tiles/communes/${Z}/${X}/${Y}.pbf`)).bytes)).toBe(true);
+  });
+
+  it('a point layer: its points in the tile', async () => {
+    const r = await get(`/tiles/communes_points/${Z}/${X}/${Y}.pbf`);
+    expect(r.status).toBe(200);
+    expect(ogrinfo(r.bytes, Z, X, Y, '-so')).toMatch(/Geometry: (Multi )?Point/);
+  });
+
+  it('a tile no feature reaches is 204 No Content (OGC 20-057 §7.6, Permission 3)', async () => {
+    const r = await get('/tiles/communes/8/0/0.pbf');
+    expect(r.status).toBe(204);
+    expect(r.bytes.length).toBe(0);
+  });
+});
+
+describe('vector tiles: bad input (problem+json)', () => {
+  const cases: Array<[string, string, number]> = [
+    ['unknown collection', '/ogcapi/collections/nope/tiles', 404],
+    ['unknown layer (plain URL)', '/tiles/nope/8/129/89.pbf', 404],
+    ['unknown tile matrix set', '/ogcapi/collections/communes/tiles/LAMB93_10cm', 404],
+    ['level out of range', '/ogcapi/collections/communes/tiles/WebMercatorQuad/25/0/0', 404],
+    ['column out of range', '/tiles/communes/2/4/0.pbf', 404],
+    ['not a number', '/ogcapi/collections/communes/tiles/WebMercatorQuad/8/x/1', 400],
+    ['not a .pbf', '/tiles/communes/8/129/89.png', 404],
+    ['unknown parameter', `/tiles/communes/8/129/89.pbf?filter=x`, 400],
+    ['unknown f', '/ogcapi/collections/communes/tiles?f=html', 400],
+  ];
+  for (const [name, path, status] of cases) {
+    it(`${name}: ${status}`, async () => {
+      const r = await get(path);
+      expect(r.status, r.text).toBe(status);
+      expect(r.type).toMatch(/^application\/problem\+json/);
+      const p = JSON.parse(r.text);
+      expect(p.status).toBe(status);
+      expect(r.text).not.toMatch(/SELECT|\.js:/);
+    });
+  }
+});
