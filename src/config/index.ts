@@ -208,7 +208,7 @@ function defaults(): Config {
       offeredCrs: FRENCH_CRS,
     },
     catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000 },
-    maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50, tileCacheDir: projectPath('.sdi', 'tiles') },
+    maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50, tileCacheDir: '' },
     download: {
       directMaxFeatures: 100_000,
       directMaxBytes: 200 * 1024 * 1024,
@@ -339,6 +339,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.SDI_CORS_CREDENTIALS !== undefined) h.corsCredentials = env.SDI_CORS_CREDENTIALS === '1' || env.SDI_CORS_CREDENTIALS === 'true';
   checkHttp(h);
   if (!d.workDir) d.workDir = defaultDownloadDir(cfg.databaseUrl, env);
+  // The tile cache likewise: one per database (a tile is keyed by its layer's revision in that database only).
+  if (cfg.maps.tileCacheDir === '') cfg.maps.tileCacheDir = join(stateDir(env), 'sdi', 'tiles', databaseKey(cfg.databaseUrl));
   if (cfg.baseUrl) cfg.baseUrl = cfg.baseUrl.replace(/\/+$/, '');
   // Only an absolute http(s) URL is a public base URL (vitest, like Vite, puts BASE_URL=/ in the environment).
   if (cfg.baseUrl !== undefined && !/^https?:\/\/[^/]/i.test(cfg.baseUrl)) delete cfg.baseUrl;
@@ -351,6 +353,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * holds no results (issue 12). A directory is also stamped with its database at first use (src/download/work-dir.ts).
  */
 export function defaultDownloadDir(databaseUrl: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'sdi', 'downloads', databaseKey(databaseUrl));
+}
+
+const stateDir = (env: NodeJS.ProcessEnv) => env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+
+/** `<host>-<port>-<database>` of a connection URL, safe as a directory name. */
+function databaseKey(databaseUrl: string): string {
   let key = 'default';
   try {
     const u = new URL(databaseUrl);
@@ -358,8 +367,7 @@ export function defaultDownloadDir(databaseUrl: string, env: NodeJS.ProcessEnv =
   } catch {
     /* not a URL (a libpq keyword string): one shared default */
   }
-  const state = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(state, 'sdi', 'downloads', key.replace(/[^A-Za-z0-9._-]/g, '_'));
+  return key.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 /** Settings Node would refuse, or that would make CORS unsafe, fail at start with a clear message. */
