@@ -4,5 +4,6 @@
  */
 import type { AdminModule } from './module.js';
 import { stylesModule } from './styles.js';
+import { layersModule } from './layers.js';
 
-export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule];
+export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, layersModule];
