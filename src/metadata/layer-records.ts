@@ -20,7 +20,10 @@ import type { Config } from '../config/index.js';
 import type { PublishedLayer } from '../catalog/published.js';
 import { layerExtentWgs84 } from '../catalog/extent.js';
 import { xmlEscape as x } from '../xml/escape.js';
+import { quoteIdent } from '../db/identifiers.js';
 import { parseRecord, upsertRecord } from './store.js';
+import { INSPIRE_THEMES, inspireThemeUri, type Party } from './layer-metadata.js';
+import { followFacts, recordTitleAbstract } from './record-follow.js';
 
 const GMX = 'http://standards.iso.org/iso/19139/resources/gmxCodelists.xml';
 const NS_DECL =
@@ -57,7 +60,7 @@ export const layerRecordIdentifier = (config: Config, layerName: string) => uuid
 /** fileIdentifier of a service's record ('wfs'). */
 export const serviceRecordIdentifier = (config: Config, service = 'wfs') => uuidV5(`${config.namespace.uri.replace(/\/+$/, '')}/services/${service}`);
 
-/** Public base URL written in the records: BASE_URL, else http://HOST:PORT (set BASE_URL in production). */
+/** Public base URL of this process: BASE_URL, else http://HOST:PORT (set BASE_URL in production). See recordsBase for what records get. */
 export function recordBaseUrl(config: Config): string {
   if (config.baseUrl) return config.baseUrl.replace(/\/+$/, '');
   const host = !config.host || config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -89,6 +92,20 @@ function party(config: Config, role: string): string {
   );
 }
 
+/** A party an administrator set on a layer (producer: originator; contact: pointOfContact). */
+function layerParty(p: Party, role: string): string {
+  return (
+    `<gmd:CI_ResponsibleParty>${p.individual ? `<gmd:individualName>${cs(p.individual)}</gmd:individualName>` : ''}<gmd:organisationName>${cs(p.organisation)}</gmd:organisationName>` +
+    (p.email || p.url
+      ? `<gmd:contactInfo><gmd:CI_Contact>` +
+        (p.email ? `<gmd:address><gmd:CI_Address><gmd:electronicMailAddress>${cs(p.email)}</gmd:electronicMailAddress></gmd:CI_Address></gmd:address>` : '') +
+        (p.url ? `<gmd:onlineResource><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>${x(p.url)}</gmd:URL></gmd:linkage></gmd:CI_OnlineResource></gmd:onlineResource>` : '') +
+        `</gmd:CI_Contact></gmd:contactInfo>`
+      : '') +
+    `<gmd:role>${codeEl('CI_RoleCode', 'CI_RoleCode', role)}</gmd:role></gmd:CI_ResponsibleParty>`
+  );
+}
+
 function bboxEl(b: WgsBox): string {
   const d = (tag: string, v: number) => `<gmd:${tag}><gco:Decimal>${v.toFixed(2)}</gco:Decimal></gmd:${tag}>`;
   return (
@@ -98,16 +115,22 @@ function bboxEl(b: WgsBox): string {
   );
 }
 
-function constraints(): string {
+/** A licence given as a URL is written as an anchor to it; a name as text; none: the platform's (Etalab 2.0). */
+function licenceEl(licence?: string | null): string {
+  if (!licence) return anchor(LICENCE);
+  return /^https?:\/\//.test(licence) ? anchor({ href: licence, text: licence }) : cs(licence);
+}
+
+function constraints(licence?: string | null): string {
   return (
     `<gmd:resourceConstraints><gmd:MD_LegalConstraints><gmd:accessConstraints>${codeEl('MD_RestrictionCode', 'MD_RestrictionCode', 'otherRestrictions')}</gmd:accessConstraints>` +
     `<gmd:otherConstraints>${anchor(NO_LIMITATIONS)}</gmd:otherConstraints></gmd:MD_LegalConstraints></gmd:resourceConstraints>` +
     `<gmd:resourceConstraints><gmd:MD_LegalConstraints><gmd:useConstraints>${codeEl('MD_RestrictionCode', 'MD_RestrictionCode', 'otherRestrictions')}</gmd:useConstraints>` +
-    `<gmd:otherConstraints>${anchor(LICENCE)}</gmd:otherConstraints></gmd:MD_LegalConstraints></gmd:resourceConstraints>`
+    `<gmd:otherConstraints>${licenceEl(licence)}</gmd:otherConstraints></gmd:MD_LegalConstraints></gmd:resourceConstraints>`
   );
 }
 
-interface Link {
+export interface Link {
   url: string;
   protocol: { href?: string; text: string };
   profile?: { href: string; text: string };
@@ -176,15 +199,42 @@ export interface DatasetRecordInput {
   /** Layer creation date (citation date, YYYY-MM-DD). */
   created: string;
   bbox: WgsBox | null;
+  /** What the administrator set (migration 0017); absent: guessed from the keywords (topic, theme), the platform's (licence, contact). */
+  topicCategories?: string[];
+  inspireThemes?: string[];
+  licence?: string | null;
+  producer?: Party | null;
+  contact?: Party | null;
+  /** Facts of the data: last change of the layer (citation revision date, YYYY-MM-DD), feature count, attributes. */
+  revised?: string;
+  count?: number | null;
+  attributes?: Array<{ name: string; type: string; alias?: string }>;
+  /** 'vector' (default) or 'grid' (raster layers). */
+  representation?: 'vector' | 'grid';
+  /** Links of the distribution instead of the vector services' (raster layers). */
+  links?: Link[];
+  /** Distribution formats instead of GML and GeoJSON. */
+  formats?: Array<{ name: string; version: string }>;
+}
+
+/** The facts of a layer's data, as a sentence of the record's supplementalInformation. */
+function factsText(d: DatasetRecordInput): string {
+  const parts: string[] = [];
+  if (typeof d.count === 'number') parts.push(`Nombre d’objets : ${d.count}.`);
+  if (d.attributes?.length) parts.push(`Attributs : ${d.attributes.map((a) => `${a.name} (${a.type}${a.alias ? `, « ${a.alias} »` : ''})`).join(', ')}.`);
+  return parts.join(' ');
 }
 
 /** The CNIG-conformant ISO 19139 dataset record of a layer. */
 export function datasetRecordXml(config: Config, d: DatasetRecordInput): string {
   const base = recordBaseUrl(config);
   const typeName = `${config.namespace.prefix}:${d.layerName}`;
-  const { topic, theme } = classify(d);
+  const guessed = classify(d);
+  const topics = d.topicCategories?.length ? d.topicCategories : guessed.topic ? [guessed.topic] : [];
+  const themes = d.inspireThemes?.length ? d.inspireThemes.map((c) => ({ href: inspireThemeUri(c), text: INSPIRE_THEMES[c] ?? c })) : guessed.theme ? [guessed.theme] : [];
+  const facts = factsText(d);
   const nsUri = config.namespace.uri.replace(/\/+$/, '');
-  const links: Link[] = [
+  const links: Link[] = d.links ?? [
     {
       url: `${base}/wfs?service=WFS&version=2.0.0&request=GetCapabilities`,
       protocol: WFS_PROTOCOL,
@@ -228,26 +278,30 @@ export function datasetRecordXml(config: Config, d: DatasetRecordInput): string 
     anchor({ href: `http://www.opengis.net/def/crs/EPSG/0/${crs}`, text: `EPSG:${crs}` }) +
     `</gmd:code></gmd:RS_Identifier></gmd:referenceSystemIdentifier></gmd:MD_ReferenceSystem></gmd:referenceSystemInfo>` +
     `<gmd:identificationInfo><gmd:MD_DataIdentification>` +
-    `<gmd:citation><gmd:CI_Citation><gmd:title>${cs(d.title)}</gmd:title>${dateEl(d.created, 'creation')}` +
+    `<gmd:citation><gmd:CI_Citation><gmd:title>${cs(d.title)}</gmd:title>${dateEl(d.created, 'creation')}${d.revised && d.revised !== d.created ? dateEl(d.revised, 'revision') : ''}` +
     `<gmd:identifier><gmd:RS_Identifier><gmd:code>${cs(d.layerName)}</gmd:code><gmd:codeSpace>${cs(nsUri)}</gmd:codeSpace></gmd:RS_Identifier></gmd:identifier>` +
     `</gmd:CI_Citation></gmd:citation>` +
     `<gmd:abstract>${cs(d.abstract || d.title)}</gmd:abstract>` +
     `<gmd:pointOfContact>${party(config, 'custodian')}</gmd:pointOfContact>` +
-    (theme
-      ? `<gmd:descriptiveKeywords><gmd:MD_Keywords><gmd:keyword>${anchor(theme)}</gmd:keyword><gmd:thesaurusName><gmd:CI_Citation>` +
+    (d.producer ? `<gmd:pointOfContact>${layerParty(d.producer, 'originator')}</gmd:pointOfContact>` : '') +
+    (d.contact ? `<gmd:pointOfContact>${layerParty(d.contact, 'pointOfContact')}</gmd:pointOfContact>` : '') +
+    (themes.length
+      ? `<gmd:descriptiveKeywords><gmd:MD_Keywords>${themes.map((t) => `<gmd:keyword>${anchor(t)}</gmd:keyword>`).join('')}<gmd:thesaurusName><gmd:CI_Citation>` +
         `<gmd:title>${anchor({ href: 'http://www.eionet.europa.eu/gemet/inspire_themes', text: 'GEMET - INSPIRE themes, version 1.0' })}</gmd:title>${dateEl('2008-06-01', 'publication')}` +
         `</gmd:CI_Citation></gmd:thesaurusName></gmd:MD_Keywords></gmd:descriptiveKeywords>`
       : '') +
     (d.keywords.length ? `<gmd:descriptiveKeywords><gmd:MD_Keywords>${d.keywords.map((k) => `<gmd:keyword>${cs(k)}</gmd:keyword>`).join('')}</gmd:MD_Keywords></gmd:descriptiveKeywords>` : '') +
-    constraints() +
-    `<gmd:spatialRepresentationType>${codeEl('MD_SpatialRepresentationTypeCode', 'MD_SpatialRepresentationTypeCode', 'vector')}</gmd:spatialRepresentationType>` +
+    constraints(d.licence) +
+    `<gmd:spatialRepresentationType>${codeEl('MD_SpatialRepresentationTypeCode', 'MD_SpatialRepresentationTypeCode', d.representation ?? 'vector')}</gmd:spatialRepresentationType>` +
     `<gmd:language>${language}</gmd:language>${utf8}` +
-    (topic ? `<gmd:topicCategory><gmd:MD_TopicCategoryCode>${topic}</gmd:MD_TopicCategoryCode></gmd:topicCategory>` : '') +
+    topics.map((t) => `<gmd:topicCategory><gmd:MD_TopicCategoryCode>${x(t)}</gmd:MD_TopicCategoryCode></gmd:topicCategory>`).join('') +
     (d.bbox ? `<gmd:extent>${bboxEl(d.bbox)}</gmd:extent>` : '') +
+    (facts ? `<gmd:supplementalInformation>${cs(facts)}</gmd:supplementalInformation>` : '') +
     `</gmd:MD_DataIdentification></gmd:identificationInfo>` +
     `<gmd:distributionInfo><gmd:MD_Distribution>` +
-    `<gmd:distributionFormat><gmd:MD_Format><gmd:name>${cs('GML')}</gmd:name><gmd:version>${cs('3.2')}</gmd:version></gmd:MD_Format></gmd:distributionFormat>` +
-    `<gmd:distributionFormat><gmd:MD_Format><gmd:name>${cs('GeoJSON')}</gmd:name><gmd:version>${cs('RFC 7946')}</gmd:version></gmd:MD_Format></gmd:distributionFormat>` +
+    (d.formats ?? [{ name: 'GML', version: '3.2' }, { name: 'GeoJSON', version: 'RFC 7946' }])
+      .map((f) => `<gmd:distributionFormat><gmd:MD_Format><gmd:name>${cs(f.name)}</gmd:name><gmd:version>${cs(f.version)}</gmd:version></gmd:MD_Format></gmd:distributionFormat>`)
+      .join('') +
     `<gmd:transferOptions><gmd:MD_DigitalTransferOptions>${links.map(onLine).join('')}</gmd:MD_DigitalTransferOptions></gmd:transferOptions>` +
     `</gmd:MD_Distribution></gmd:distributionInfo>` +
     dataQuality('dataset', `Couche ${typeName} publiée par ${config.service.providerName} depuis la table PostGIS de la plateforme.`) +
@@ -372,8 +426,10 @@ export interface SyncReport {
   unchanged: string[];
   /** Generated records removed because their layer is no longer published. */
   deleted: string[];
-  /** Layers whose linked record was written by a person (left as it is). */
+  /** Layers whose linked record was written by a person and is frozen, or is not ISO (left as it is). */
   kept: string[];
+  /** Layers whose person-written record was brought up to the layer's facts (extent, links, title, abstract). */
+  followed: string[];
   serviceIdentifier: string;
 }
 
@@ -412,8 +468,11 @@ async function wgsExtent(db: Pool, layer: PublishedLayer, srid: number): Promise
  * generated records of layers not given. Idempotent. Runs in the caller's transaction on `client`, which holds
  * LAYER_RECORDS_LOCK; extents are read through `pool` (a failing statement must not abort the transaction).
  */
-export async function writeLayerRecords(client: PoolClient, pool: Pool, config: Config, layers: readonly PublishedLayer[]): Promise<SyncReport> {
-  const report: SyncReport = { created: [], updated: [], unchanged: [], deleted: [], kept: [], serviceIdentifier: '' };
+export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn: Config, layers: readonly PublishedLayer[]): Promise<SyncReport> {
+  const report: SyncReport = { created: [], updated: [], unchanged: [], deleted: [], kept: [], followed: [], serviceIdentifier: '' };
+  // The links are written with the configured public URL; a process without one (a CLI command, a second
+  // server) keeps the base the records already have instead of writing its own address into every record.
+  const config: Config = { ...configIn, baseUrl: await recordsBase(client, configIn) };
   const stored = async (where: string, v: unknown): Promise<StoredRow | undefined> =>
     (await client.query<StoredRow>(`SELECT id, identifier, document, date_stamp, modified, managed_by FROM sdi.metadata_records WHERE ${where}`, [v])).rows[0];
 
@@ -440,8 +499,10 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
     // A record written by a person and linked to the layer stays as it is.
     const linked = l.metadataRecordId === null ? undefined : await stored('id = $1', l.metadataRecordId);
     if (linked && linked.managed_by !== `layer:${l.name}`) {
-      report.kept.push(l.name);
-      datasets.push({ identifier: linked.identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
+      const bbox = l.geometry ? await wgsExtent(pool, l, l.geometry.srid) : null;
+      if (bbox) boxes.push(bbox);
+      const title = await followPersonRecord(client, config, l, linked, bbox, report);
+      datasets.push({ identifier: linked.identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title });
       continue;
     }
     const mine = await stored('managed_by = $1', `layer:${l.name}`);
@@ -458,7 +519,11 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
     // Extents are read on another connection: a failing statement must not abort the sync transaction.
     const bbox = l.geometry ? await wgsExtent(pool, l, srid) : null;
     if (bbox) boxes.push(bbox);
-    const input = { identifier, layerName: l.name, title: l.title, abstract: l.abstract, keywords: l.keywords, srid, created: stampOf(l.createdAt).slice(0, 10), bbox };
+    const input: Omit<DatasetRecordInput, 'dateStamp'> = {
+      identifier, layerName: l.name, title: l.title, abstract: l.abstract, keywords: l.keywords, srid, created: stampOf(l.createdAt).slice(0, 10), bbox,
+      topicCategories: l.topicCategories, inspireThemes: l.inspireThemes, licence: l.licence, producer: l.producer, contact: l.contact,
+      revised: stampOf(l.updatedAt).slice(0, 10), ...(await layerFacts(pool, l)),
+    };
     const id = await write(identifier, `layer:${l.name}`, l.updatedAt, (dateStamp) => datasetRecordXml(config, { ...input, dateStamp }));
     await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, id]);
     datasets.push({ identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
@@ -499,4 +564,69 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
     await write(atomId, 'service:atom', latest.getTime() ? latest : new Date(), (dateStamp) => atomServiceRecordXml(config, { ...input, dateStamp }));
   }
   return report;
+}
+
+/**
+ * The public base URL records are written with: the configured one (BASE_URL), else the base the WFS service
+ * record already has (what a configured server wrote), else this process's own address (a first start).
+ */
+async function recordsBase(client: PoolClient, config: Config): Promise<string> {
+  if (config.baseUrl) return config.baseUrl.replace(/\/+$/, '');
+  const { rows } = await client.query<{ links: Array<{ url?: string }> }>(`SELECT links FROM sdi.metadata_records WHERE managed_by = 'service:wfs'`);
+  for (const l of rows[0]?.links ?? []) {
+    const m = /^(https?:\/\/[^?#]+?)\/wfs\?/.exec(l.url ?? '');
+    if (m) return m[1]!;
+  }
+  return recordBaseUrl(config);
+}
+
+/** Count and attributes of a layer's table (a table that cannot be read gives none). */
+async function layerFacts(pool: Pool, l: PublishedLayer): Promise<{ count: number | null; attributes: Array<{ name: string; type: string; alias?: string }> }> {
+  try {
+    const { rows: cols } = await pool.query<{ name: string; type: string }>(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+      [l.schema, l.table],
+    );
+    const attributes = cols
+      .filter((c) => c.name !== l.idColumn && c.name !== l.geometry?.column && !/^(geometry|geography)/.test(c.type))
+      .map((c) => ({ name: c.name, type: c.type, ...(l.attributeAliases[c.name] ? { alias: l.attributeAliases[c.name] } : {}) }));
+    const { rows } = await pool.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${quoteIdent(l.schema)}.${quoteIdent(l.table)}`);
+    return { count: Number(rows[0]!.n), attributes };
+  } catch {
+    return { count: null, attributes: [] };
+  }
+}
+
+/**
+ * A layer's record written by a person (CSW-T Update, an ISO file) follows the layer's facts unless frozen
+ * (src/metadata/record-follow.ts). Title and abstract go the way of the last change: a record edited after the
+ * layer gives them to the layer (WFS, OGC API show them), a layer edited after its record gives them to it.
+ * Returns the title the services record of the coupling should name.
+ */
+async function followPersonRecord(client: PoolClient, config: Config, l: PublishedLayer, linked: StoredRow, bbox: WgsBox | null, report: SyncReport): Promise<string> {
+  if (l.recordFrozen || !/MD_Metadata|MI_Metadata/.test(linked.document.slice(0, 400))) {
+    report.kept.push(l.name);
+    return l.title;
+  }
+  const { rows } = await client.query<{ updated_at: Date }>('SELECT updated_at FROM sdi.metadata_records WHERE id = $1', [linked.id]);
+  const recordNewer = rows[0]!.updated_at > l.updatedAt;
+  let title = l.title;
+  if (recordNewer) {
+    const r = recordTitleAbstract(linked.document);
+    if (r.title) {
+      title = r.title;
+      await client.query(
+        `UPDATE sdi.layers SET title = $2, abstract = $3, updated_at = now() WHERE id = $1 AND (title IS DISTINCT FROM $2 OR abstract IS DISTINCT FROM $3)`,
+        [l.id, r.title, r.abstract || l.abstract],
+      );
+    }
+  }
+  const next = followFacts(linked.document, { bbox, base: config.baseUrl!, ...(recordNewer ? {} : { title: l.title, abstract: l.abstract }) }, stampOf(new Date()));
+  if (next !== linked.document) {
+    await upsertRecord(client, parseRecord(next));
+    report.followed.push(l.name);
+  } else report.kept.push(l.name);
+  return title;
 }

@@ -24,6 +24,7 @@ import type { Filter } from '../../../src/filter/ast.js';
 import { PositionalBinder } from '../../../src/db/sql.js';
 import { serialize } from '../../../src/metadata/xml.js';
 import { parseRecord, upsertRecord } from '../../../src/metadata/store.js';
+import { syncLayerRecords } from '../../../src/publishing/index.js';
 import { MetadataError, type MetadataRecord } from '../../../src/metadata/record.js';
 import { storedRecordColumns, writeDublinCore, type StoredRecord } from '../../../src/metadata/writers.js';
 import { compileFilter } from './compile.js';
@@ -144,6 +145,9 @@ export async function transaction(ctx: CswContext, req: TransactionRequest): Pro
   } finally {
     client.release();
   }
+  // A layer's record edited here keeps following its layer, and its title and abstract reach the layer (issue
+  // 10): the layer records are synced now rather than at the next start. A failure does not undo the transaction.
+  if (inserted + updated + deleted > 0) await syncLayerRecords(ctx.platform.pool, ctx.platform.config).catch(() => undefined);
   return (
     XML_DECLARATION +
     `<csw:TransactionResponse xmlns:csw="${CSW_NS}" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dct="http://purl.org/dc/terms/" xmlns:ows="http://www.opengis.net/ows" ` +
