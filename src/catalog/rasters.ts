@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type gdalTypes from 'gdal-async';
-import type { Pool } from '../db/pool.js';
+import type { Pool, PoolClient } from '../db/pool.js';
 
 /** What GDAL says about a raster file (used to register it). */
 export interface RasterFileInfo {
@@ -101,7 +101,7 @@ function fromRow(r: Row): RasterLayer {
 }
 
 /** Published raster layers, by name. An install without migration 0006 has none. */
-export async function listRasterLayers(pool: Pool): Promise<RasterLayer[]> {
+export async function listRasterLayers(pool: Pool | PoolClient): Promise<RasterLayer[]> {
   if (!(await hasTable(pool))) return [];
   const { rows } = await pool.query<Row>(`${SELECT} WHERE r.published ORDER BY r.name`);
   return rows.map(fromRow);
@@ -113,7 +113,7 @@ export async function getRasterLayer(pool: Pool, name: string): Promise<RasterLa
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
-async function hasTable(pool: Pool): Promise<boolean> {
+async function hasTable(pool: Pool | PoolClient): Promise<boolean> {
   const { rows } = await pool.query<{ t: string | null }>("SELECT to_regclass('sdi.raster_layers')::text AS t");
   return Boolean(rows[0]?.t);
 }

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from '../db/pool.js';
 import type { Config } from '../config/index.js';
 import type { PublishedLayer } from '../catalog/published.js';
+import type { RasterLayer } from '../catalog/rasters.js';
 import { layerExtentWgs84 } from '../catalog/extent.js';
 import { xmlEscape as x } from '../xml/escape.js';
 import { quoteIdent } from '../db/identifiers.js';
@@ -86,7 +87,8 @@ function party(config: Config, role: string): string {
   const s = config.service;
   return (
     `<gmd:CI_ResponsibleParty><gmd:organisationName>${cs(s.providerName)}</gmd:organisationName>` +
-    `<gmd:contactInfo><gmd:CI_Contact><gmd:address><gmd:CI_Address><gmd:electronicMailAddress>${cs(s.contactEmail)}</gmd:electronicMailAddress></gmd:CI_Address></gmd:address>` +
+    `<gmd:contactInfo><gmd:CI_Contact>` +
+    (s.contactEmail ? `<gmd:address><gmd:CI_Address><gmd:electronicMailAddress>${cs(s.contactEmail)}</gmd:electronicMailAddress></gmd:CI_Address></gmd:address>` : '') +
     (s.providerSite ? `<gmd:onlineResource><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>${x(s.providerSite)}</gmd:URL></gmd:linkage></gmd:CI_OnlineResource></gmd:onlineResource>` : '') +
     `</gmd:CI_Contact></gmd:contactInfo><gmd:role>${codeEl('CI_RoleCode', 'CI_RoleCode', role)}</gmd:role></gmd:CI_ResponsibleParty>`
   );
@@ -209,6 +211,10 @@ export interface DatasetRecordInput {
   revised?: string;
   count?: number | null;
   attributes?: Array<{ name: string; type: string; alias?: string }>;
+  /** Lineage statement instead of the vector layers' one. */
+  lineage?: string;
+  /** A sentence of facts of its own (raster size and bands). */
+  extraFacts?: string;
   /** 'vector' (default) or 'grid' (raster layers). */
   representation?: 'vector' | 'grid';
   /** Links of the distribution instead of the vector services' (raster layers). */
@@ -221,6 +227,7 @@ export interface DatasetRecordInput {
 function factsText(d: DatasetRecordInput): string {
   const parts: string[] = [];
   if (typeof d.count === 'number') parts.push(`Nombre d’objets : ${d.count}.`);
+  if (d.extraFacts) parts.push(d.extraFacts);
   if (d.attributes?.length) parts.push(`Attributs : ${d.attributes.map((a) => `${a.name} (${a.type}${a.alias ? `, « ${a.alias} »` : ''})`).join(', ')}.`);
   return parts.join(' ');
 }
@@ -304,7 +311,7 @@ export function datasetRecordXml(config: Config, d: DatasetRecordInput): string 
       .join('') +
     `<gmd:transferOptions><gmd:MD_DigitalTransferOptions>${links.map(onLine).join('')}</gmd:MD_DigitalTransferOptions></gmd:transferOptions>` +
     `</gmd:MD_Distribution></gmd:distributionInfo>` +
-    dataQuality('dataset', `Couche ${typeName} publiée par ${config.service.providerName} depuis la table PostGIS de la plateforme.`) +
+    dataQuality('dataset', d.lineage ?? `Couche ${typeName} publiée par ${config.service.providerName} depuis la table PostGIS de la plateforme.`) +
     `</gmd:MD_Metadata>`
   );
 }
@@ -468,11 +475,14 @@ async function wgsExtent(db: Pool, layer: PublishedLayer, srid: number): Promise
  * generated records of layers not given. Idempotent. Runs in the caller's transaction on `client`, which holds
  * LAYER_RECORDS_LOCK; extents are read through `pool` (a failing statement must not abort the transaction).
  */
-export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn: Config, layers: readonly PublishedLayer[]): Promise<SyncReport> {
+export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn: Config, layers: readonly PublishedLayer[], rasters: readonly RasterLayer[] = []): Promise<SyncReport> {
   const report: SyncReport = { created: [], updated: [], unchanged: [], deleted: [], kept: [], followed: [], serviceIdentifier: '' };
   // The links are written with the configured public URL; a process without one (a CLI command, a second
   // server) keeps the base the records already have instead of writing its own address into every record.
-  const config: Config = { ...configIn, baseUrl: await recordsBase(client, configIn) };
+  const base = await recordsBase(client, configIn);
+  // A provider site left unconfigured (src/config): the records' public base URL.
+  const site = configIn.service.providerSite || `${base}/`;
+  const config: Config = { ...configIn, baseUrl: base, service: { ...configIn.service, providerSite: site } };
   const stored = async (where: string, v: unknown): Promise<StoredRow | undefined> =>
     (await client.query<StoredRow>(`SELECT id, identifier, document, date_stamp, modified, managed_by FROM sdi.metadata_records WHERE ${where}`, [v])).rows[0];
 
@@ -529,8 +539,48 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn
     datasets.push({ identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
   }
 
+  // Raster layers: a dataset record each (grid representation, GeoTIFF / COG through the Atom feeds), coupled
+  // with the Atom download service only (the WFS does not serve them).
+  const atomDatasets = [...datasets];
+  const vectorBoxes = [...boxes];
+  for (const r of rasters) {
+    const linked = r.metadataRecordId === null ? undefined : await stored('id = $1', r.metadataRecordId);
+    const title = r.title;
+    if (linked && linked.managed_by !== `layer:${r.name}`) {
+      report.kept.push(r.name);
+      atomDatasets.push({ identifier: linked.identifier, code: r.name, codeSpace: nsUri, layerName: r.name, title });
+      continue;
+    }
+    const identifier = (await stored('managed_by = $1', `layer:${r.name}`))?.identifier ?? layerRecordIdentifier(config, r.name);
+    const clash = await stored('identifier = $1', identifier);
+    if (clash && clash.managed_by !== `layer:${r.name}`) {
+      await client.query('UPDATE sdi.raster_layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [r.id, clash.id]);
+      report.kept.push(r.name);
+      atomDatasets.push({ identifier, code: r.name, codeSpace: nsUri, layerName: r.name, title });
+      continue;
+    }
+    const [w, s, e, n] = r.extent4326;
+    const bbox = { west: Math.max(-180, Math.floor(w * 100) / 100), south: Math.max(-90, Math.floor(s * 100) / 100), east: Math.min(180, Math.ceil(e * 100) / 100), north: Math.min(90, Math.ceil(n * 100) / 100) };
+    boxes.push(bbox);
+    const base = config.baseUrl!;
+    const input: Omit<DatasetRecordInput, 'dateStamp'> = {
+      identifier, layerName: r.name, title, abstract: r.abstract, keywords: r.keywords, srid: r.srid, created: stampOf(r.updatedAt).slice(0, 10), bbox,
+      revised: stampOf(r.updatedAt).slice(0, 10), representation: 'grid',
+      lineage: `Raster ${r.name} publié par ${config.service.providerName} depuis un fichier GeoTIFF de la plateforme.`,
+      formats: [{ name: 'GeoTIFF', version: '1.1' }, { name: 'COG', version: '1.0' }],
+      links: [{
+        url: atomDatasetFeedUrl(base, r.name), protocol: ATOM_PROTOCOL, profile: DOWNLOAD_PROFILE, name: r.name,
+        description: { text: `Flux Atom du jeu de données ${r.title} (GeoTIFF, COG ; service de téléchargement simple INSPIRE)` }, fn: 'download',
+      }],
+      extraFacts: `Raster de ${r.width} × ${r.height} pixels, ${r.bands} bande${r.bands > 1 ? 's' : ''} ${r.dataType}, pixel de ${r.pixelSizeX} × ${r.pixelSizeY} (unités de EPSG:${r.srid})${r.nodata === null ? '' : `, valeur nulle ${r.nodata}`}.`,
+    };
+    const id = await write(identifier, `layer:${r.name}`, r.updatedAt, (dateStamp) => datasetRecordXml(config, { ...input, dateStamp }));
+    await client.query('UPDATE sdi.raster_layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [r.id, id]);
+    atomDatasets.push({ identifier, code: r.name, codeSpace: nsUri, layerName: r.name, title });
+  }
+
   // Generated records of layers that are gone or unpublished.
-  const names = layers.map((l) => `layer:${l.name}`);
+  const names = [...layers, ...rasters].map((l) => `layer:${l.name}`);
   const { rows: gone } = await client.query<{ identifier: string }>(
     `DELETE FROM sdi.metadata_records WHERE managed_by LIKE 'layer:%' AND NOT (managed_by = ANY($1::text[])) RETURNING identifier`,
     [names],
@@ -543,8 +593,8 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn
   if (!clash || clash.managed_by === 'service:wfs') {
     const latest = layers.reduce((m, l) => (l.updatedAt > m ? l.updatedAt : m), new Date(0));
     const earliest = layers.reduce((m, l) => (l.createdAt < m ? l.createdAt : m), latest.getTime() ? latest : new Date());
-    const bbox = boxes.length
-      ? { west: Math.min(...boxes.map((b) => b.west)), east: Math.max(...boxes.map((b) => b.east)), south: Math.min(...boxes.map((b) => b.south)), north: Math.max(...boxes.map((b) => b.north)) }
+    const bbox = vectorBoxes.length
+      ? { west: Math.min(...vectorBoxes.map((b) => b.west)), east: Math.max(...vectorBoxes.map((b) => b.east)), south: Math.min(...vectorBoxes.map((b) => b.south)), north: Math.max(...vectorBoxes.map((b) => b.north)) }
       : null;
     const input = { identifier: serviceId, created: stampOf(earliest).slice(0, 10), datasets, bbox };
     await write(serviceId, 'service:wfs', latest.getTime() ? latest : new Date(), (dateStamp) => wfsServiceRecordXml(config, { ...input, dateStamp }));
@@ -560,7 +610,7 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn
     const bbox = boxes.length
       ? { west: Math.min(...boxes.map((b) => b.west)), east: Math.max(...boxes.map((b) => b.east)), south: Math.min(...boxes.map((b) => b.south)), north: Math.max(...boxes.map((b) => b.north)) }
       : null;
-    const input = { identifier: atomId, created: stampOf(earliest).slice(0, 10), datasets, bbox };
+    const input = { identifier: atomId, created: stampOf(earliest).slice(0, 10), datasets: atomDatasets, bbox };
     await write(atomId, 'service:atom', latest.getTime() ? latest : new Date(), (dateStamp) => atomServiceRecordXml(config, { ...input, dateStamp }));
   }
   return report;

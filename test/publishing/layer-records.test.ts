@@ -76,6 +76,23 @@ describe('the generated record', () => {
     expect(doc).not.toContain(admin.base);
   });
 
+  it('a raster layer gets its record too (grid, GeoTIFF / COG through its Atom feed), coupled with the Atom service', async () => {
+    const { rows } = await db().query<{ name: string; identifier: string }>(
+      `SELECT r.name, m.identifier FROM sdi.raster_layers r JOIN sdi.metadata_records m ON m.id = r.metadata_record_id WHERE r.published ORDER BY r.name LIMIT 1`);
+    expect(rows.length).toBe(1);
+    const r = await get(`${baseUrl()}/csw?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=full&id=${rows[0]!.identifier}`);
+    const doc = isoRecords(r.body)[0]!;
+    const v = validateApiso(doc);
+    expect(v.ok, v.output).toBe(true);
+    expect(doc).toContain('codeListValue="grid"');
+    expect(doc).toContain(`<gmd:URL>${baseUrl()}/download/atom/${rows[0]!.name}.xml</gmd:URL>`);
+    expect(doc).toMatch(/Raster de \d+ × \d+ pixels/);
+    const atom = await db().query(`SELECT operates_on FROM sdi.metadata_records WHERE managed_by = 'service:atom'`);
+    expect(atom.rows[0].operates_on).toContain(rows[0]!.identifier);
+    // The feed links the record back.
+    expect((await get(`${baseUrl()}/download/atom/${rows[0]!.name}.xml`)).body).toContain(rows[0]!.identifier);
+  });
+
   it('a CLI run without BASE_URL rewrites no record (the defect of issue 10: every link moved to its address)', async () => {
     const before = await managedDocuments();
     const env = { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: '1', HOST: '127.0.0.9' };
@@ -95,7 +112,7 @@ describe('a record edited through CSW-T', () => {
     const edited = generated
       .replace(/<gmd:abstract><gco:CharacterString>[^<]*</, '<gmd:abstract><gco:CharacterString>Résumé rédigé par le producteur<')
       .replace(/<gmd:westBoundLongitude><gco:Decimal>[^<]+</, '<gmd:westBoundLongitude><gco:Decimal>-5.00<')
-      .replaceAll(`${baseUrl()}/`, 'http://old-host.invalid:8080/');
+      .replace(/(<gmd:URL>)[^<]*?(\/(wfs|ogcapi|download)[^<]*<\/gmd:URL>)/g, '$1http://old-host.invalid:8080$2');
     const r = await get(`${admin.base}/csw`, { method: 'POST', headers: { ...auth, 'content-type': 'application/xml' }, body: tx(`<csw:Update>${edited}</csw:Update>`) });
     expect(r.body).toContain('<csw:totalUpdated>1</csw:totalUpdated>');
     const doc = await record();
