@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
 import {
-  deleteLayer, getAdminLayer, LayerAdminError, listAdminLayers, publishTable, setLayerPublished, updateLayerMetadata,
+  deleteLayer, getAdminLayer, getLayerRecord, LayerAdminError, listAdminLayers, publishTable, putLayerRecord, resetLayerRecord, setLayerPublished, updateLayerMetadata,
   type LayerMetadataInput, type PublishInput,
 } from '../../src/publishing/layer-admin.js';
 import { INSPIRE_THEMES, TOPIC_CATEGORIES } from '../../src/metadata/layer-metadata.js';
@@ -33,8 +33,14 @@ function onlyQuery(req: FastifyRequest, allowed: string[]): Record<string, strin
   return q;
 }
 
+const XML_TYPES = ['application/xml', 'text/xml'];
+const MAX_RECORD_BYTES = 5 * 1024 * 1024;
+
 async function layerRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   const { pool, config } = platform;
+  // Record bodies as text (a parser another module registered for the same types is used as it is).
+  const missing = XML_TYPES.filter((t) => !app.hasContentTypeParser(t));
+  if (missing.length) app.addContentTypeParser(missing, { parseAs: 'string', bodyLimit: MAX_RECORD_BYTES }, (_req, body, done) => done(null, body));
   const run = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -79,6 +85,26 @@ async function layerRoutes(app: FastifyInstance, platform: Platform): Promise<vo
   app.post<{ Params: NameParams }>('/layers/:name/unpublish', async (req) => {
     onlyQuery(req, []);
     return run(() => setLayerPublished(pool, config, req.params.name, false));
+  });
+
+  // The layer's ISO 19139 record: read it, replace it by a person's (it keeps following the layer's facts
+  // unless recordFrozen), or give the layer back its generated record.
+  const recordReply = (reply: import('fastify').FastifyReply, r: { identifier: string; document: string; generated: boolean; frozen: boolean }) =>
+    reply.type('application/xml; charset=utf-8').header('x-record-identifier', r.identifier).header('x-record-generated', String(r.generated)).send(r.document);
+  app.get<{ Params: NameParams }>('/layers/:name/record', async (req, reply) => {
+    onlyQuery(req, []);
+    return recordReply(reply, await run(() => getLayerRecord(pool, req.params.name)));
+  });
+  app.put<{ Params: NameParams }>('/layers/:name/record', async (req, reply) => {
+    onlyQuery(req, []);
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!XML_TYPES.includes(type)) throw new AdminError(415, 'unsupported-media-type', 'Send the record as application/xml', 'body');
+    const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : String(req.body ?? '');
+    return recordReply(reply, await run(() => putLayerRecord(pool, config, req.params.name, body)));
+  });
+  app.delete<{ Params: NameParams }>('/layers/:name/record', async (req, reply) => {
+    onlyQuery(req, []);
+    return recordReply(reply, await run(() => resetLayerRecord(pool, config, req.params.name)));
   });
 
   app.delete<{ Params: NameParams }>('/layers/:name', async (req) => {
@@ -139,6 +165,16 @@ export const layersModule: AdminModule = {
           parameters: [{ name: 'dropTable', in: 'query', schema: { type: 'boolean', default: false } }],
           responses: { '200': { description: '{name, table, tableDropped}' }, ...problem },
         },
+      },
+      '/layers/{name}/record': {
+        parameters: [nameParam],
+        get: { tags: ['layers'], summary: "The layer's ISO 19139 record (X-Record-Generated: false when a person wrote it)", responses: { '200': { description: 'ISO 19139', content: { 'application/xml': {} } }, ...problem } },
+        put: {
+          tags: ['layers'], summary: "Replace the layer's record (same fileIdentifier); it keeps following the layer's facts unless recordFrozen",
+          requestBody: { required: true, content: { 'application/xml': { schema: { type: 'string' } } } },
+          responses: { '200': { description: 'The record as stored', content: { 'application/xml': {} } }, ...problem },
+        },
+        delete: { tags: ['layers'], summary: 'Give the layer back its generated record', responses: { '200': { description: 'The generated record', content: { 'application/xml': {} } }, ...problem } },
       },
       '/layers/{name}/publish': { parameters: [nameParam], post: { tags: ['layers'], summary: 'Publish again (checked)', responses: layerJson('The layer') } },
       '/layers/{name}/unpublish': { parameters: [nameParam], post: { tags: ['layers'], summary: 'Withdraw from every service; its record is withdrawn', responses: layerJson('The layer') } },

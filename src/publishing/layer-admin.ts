@@ -11,6 +11,8 @@ import { quoteIdent } from '../db/identifiers.js';
 import { checkTemporalProperty, kindOf, LayerPublishError } from '../catalog/layers.js';
 import { syncLayerRecords } from './index.js';
 import { INSPIRE_THEMES, TOPIC_CATEGORIES, type Party } from '../metadata/layer-metadata.js';
+import { parseRecord, upsertRecord } from '../metadata/store.js';
+import { MetadataError } from '../metadata/record.js';
 
 /** A refusal with the field at fault; status 400 (malformed), 404 (unknown), 409 (conflict) or 422 (does not fit the data). */
 export class LayerAdminError extends Error {
@@ -387,4 +389,49 @@ export async function deleteLayer(pool: Pool, config: Config, name: string, opts
   });
   await syncLayerRecords(pool, config);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------- the layer's record
+
+/** The ISO 19139 record of a published layer as the catalogue serves it, and whether a person wrote it. */
+export async function getLayerRecord(db: Pool | PoolClient, name: string): Promise<{ identifier: string; document: string; generated: boolean; frozen: boolean }> {
+  const { rows } = await db.query<{ identifier: string | null; document: string | null; managed_by: string | null; record_frozen: boolean }>(
+    `SELECT m.identifier, m.document, m.managed_by, l.record_frozen FROM sdi.layers l LEFT JOIN sdi.metadata_records m ON m.id = l.metadata_record_id
+      WHERE l.name = $1 AND l.kind = 'feature'`, [name]);
+  if (!rows[0]) throw new LayerAdminError(404, 'not-found', `No layer ${name.slice(0, 80)}`, 'name');
+  if (!rows[0].identifier) throw new LayerAdminError(404, 'no-record', `Layer ${name.slice(0, 80)} has no record (it is not published)`, 'name');
+  return { identifier: rows[0].identifier, document: rows[0].document!, generated: rows[0].managed_by !== null, frozen: rows[0].record_frozen };
+}
+
+/**
+ * Replace a layer's record by an ISO 19139 document written by a person (the API's equivalent of a CSW-T
+ * Update): its fileIdentifier must be the layer's record's. It then keeps following the layer's facts unless the
+ * layer's record is frozen (recordFrozen), and its title and abstract become the layer's.
+ */
+export async function putLayerRecord(pool: Pool, config: Config, name: string, xml: string): Promise<{ identifier: string; document: string; generated: boolean; frozen: boolean }> {
+  const current = await getLayerRecord(pool, name);
+  let record;
+  try {
+    record = parseRecord(xml);
+  } catch (e) {
+    if (e instanceof MetadataError) throw new LayerAdminError(400, 'invalid-record', e.message.slice(0, 300), 'body');
+    throw e;
+  }
+  if (record.schema !== 'iso19139') throw new LayerAdminError(422, 'invalid-record', 'A layer record is an ISO 19139 document (gmd:MD_Metadata)', 'body');
+  if (record.identifier !== current.identifier) throw new LayerAdminError(422, 'wrong-identifier', `The record's fileIdentifier must be the layer's: ${current.identifier}`, 'body');
+  await inTransaction(pool, async (c) => {
+    await upsertRecord(c, record, { force: true });
+    // Hand edits win over the generated record (as a CSW-T Update does).
+    await c.query('UPDATE sdi.metadata_records SET managed_by = NULL WHERE identifier = $1', [record.identifier]);
+  });
+  await syncLayerRecords(pool, config);
+  return getLayerRecord(pool, name);
+}
+
+/** Give a layer back its generated record (the person's one is removed). */
+export async function resetLayerRecord(pool: Pool, config: Config, name: string): Promise<{ identifier: string; document: string; generated: boolean; frozen: boolean }> {
+  const current = await getLayerRecord(pool, name);
+  if (!current.generated) await pool.query('DELETE FROM sdi.metadata_records WHERE identifier = $1 AND managed_by IS NULL', [current.identifier]);
+  await syncLayerRecords(pool, config);
+  return getLayerRecord(pool, name);
 }

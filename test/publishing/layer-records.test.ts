@@ -147,3 +147,33 @@ describe('a record edited through CSW-T', () => {
     expect(await record()).toBe(frozen);
   });
 });
+
+describe('a record edited through the admin API', () => {
+  const put = (xml: string, type = 'application/xml') => get(`${admin.base}/admin/layers/lr_sites/record`, { method: 'PUT', headers: { ...auth, 'content-type': type }, body: xml });
+
+  it('PUT replaces it (same fileIdentifier), it follows the layer; DELETE gives back the generated one', async () => {
+    expect((await api('/layers/lr_sites', 'PATCH', { recordFrozen: false })).status).toBe(200);
+    const current = await api('/layers/lr_sites/record');
+    expect(current.status).toBe(200);
+    expect(current.type).toContain('application/xml');
+    const edited = current.body
+      .replace(/<gmd:abstract><gco:CharacterString>[^<]*</, '<gmd:abstract><gco:CharacterString>Résumé saisi dans l’administration<')
+      .replace(/<gmd:northBoundLatitude><gco:Decimal>[^<]+</, '<gmd:northBoundLatitude><gco:Decimal>10.00<');
+    const r = await put(edited);
+    expect(r.status, r.body).toBe(200);
+    expect(r.headers.get('x-record-generated')).toBe('false');
+    expect(r.body).toContain('Résumé saisi dans l’administration');
+    expect(bbox(r.body)[3]).toBeGreaterThan(50); // followed: Lille is in the data
+    expect(await record()).toBe(r.body);
+    expect(JSON.parse((await get(`${baseUrl()}/ogcapi/collections/lr_sites?f=json`)).body).description).toBe('Résumé saisi dans l’administration');
+
+    expect((await put(edited.replace(identifier, 'another-identifier'))).status).toBe(422);
+    expect((await put('<gmd:MD_Metadata')).status).toBe(400);
+    expect((await put(edited, 'text/plain')).status).toBe(415);
+
+    const back = await api('/layers/lr_sites/record', 'DELETE');
+    expect(back.status, back.body).toBe(200);
+    expect(back.headers.get('x-record-generated')).toBe('true');
+    expect(back.body).toContain('Résumé saisi dans l’administration'); // the layer kept the abstract it took
+  });
+});
