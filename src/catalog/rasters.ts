@@ -36,6 +36,13 @@ export interface RasterLayer extends RasterFileInfo {
   metadataRecordId: number | null;
   /** fileIdentifier of the linked metadata record, if any. */
   metadataIdentifier: string | null;
+  /** Descriptive metadata an administrator sets (migration 0017), written into the layer's record. */
+  topicCategories: string[];
+  inspireThemes: string[];
+  licence: string | null;
+  producer: { organisation: string; individual?: string; email?: string; url?: string } | null;
+  contact: { organisation: string; individual?: string; email?: string; url?: string } | null;
+  createdAt: Date;
   updatedAt: Date;
 }
 
@@ -64,6 +71,12 @@ interface Row {
   n: number;
   metadata_record_id: string | null;
   metadata_identifier: string | null;
+  topic_categories: string[];
+  inspire_themes: string[];
+  licence: string | null;
+  producer: RasterLayer['producer'];
+  contact: RasterLayer['contact'];
+  created_at: Date;
   updated_at: Date;
 }
 
@@ -71,7 +84,8 @@ const SELECT = `
   SELECT r.id, r.name, r.title, r.abstract, r.keywords, r.file_path, r.srid, r.pixel_size_x, r.pixel_size_y, r.width, r.height,
          r.bands, r.data_type, r.nodata, ST_XMin(r.extent) AS minx, ST_YMin(r.extent) AS miny, ST_XMax(r.extent) AS maxx, ST_YMax(r.extent) AS maxy,
          ST_XMin(g.e) AS w, ST_YMin(g.e) AS s, ST_XMax(g.e) AS e, ST_YMax(g.e) AS n,
-         r.metadata_record_id, m.identifier AS metadata_identifier, r.updated_at
+         r.metadata_record_id, m.identifier AS metadata_identifier, r.topic_categories, r.inspire_themes, r.licence, r.producer, r.contact,
+         r.created_at, r.updated_at
     FROM sdi.raster_layers r
     LEFT JOIN sdi.metadata_records m ON m.id = r.metadata_record_id
     CROSS JOIN LATERAL (SELECT ST_Transform(ST_Segmentize(r.extent, greatest(ST_XMax(r.extent) - ST_XMin(r.extent), ST_YMax(r.extent) - ST_YMin(r.extent)) / 32), 4326) AS e) g`;
@@ -96,6 +110,12 @@ function fromRow(r: Row): RasterLayer {
     extent4326: [r.w, r.s, r.e, r.n],
     metadataRecordId: r.metadata_record_id === null ? null : Number(r.metadata_record_id),
     metadataIdentifier: r.metadata_identifier,
+    topicCategories: r.topic_categories ?? [],
+    inspireThemes: r.inspire_themes ?? [],
+    licence: r.licence ?? null,
+    producer: r.producer ?? null,
+    contact: r.contact ?? null,
+    createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
 }

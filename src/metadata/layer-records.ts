@@ -564,7 +564,8 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn
     boxes.push(bbox);
     const base = config.baseUrl!;
     const input: Omit<DatasetRecordInput, 'dateStamp'> = {
-      identifier, layerName: r.name, title, abstract: r.abstract, keywords: r.keywords, srid: r.srid, created: stampOf(r.updatedAt).slice(0, 10), bbox,
+      identifier, layerName: r.name, title, abstract: r.abstract, keywords: r.keywords, srid: r.srid, created: stampOf(r.createdAt).slice(0, 10), bbox,
+      topicCategories: r.topicCategories, inspireThemes: r.inspireThemes, licence: r.licence, producer: r.producer, contact: r.contact,
       revised: stampOf(r.updatedAt).slice(0, 10), representation: 'grid',
       lineage: `Raster ${r.name} publié par ${config.service.providerName} depuis un fichier GeoTIFF de la plateforme.`,
       formats: [{ name: 'GeoTIFF', version: '1.1' }, { name: 'COG', version: '1.0' }],

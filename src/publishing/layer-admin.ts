@@ -101,14 +101,65 @@ function fromRow(r: any): AdminLayer {
   };
 }
 
-export async function listAdminLayers(db: Pool | PoolClient): Promise<AdminLayer[]> {
-  return (await db.query(`${SELECT} ORDER BY l.name`)).rows.map(fromRow);
+/** A raster layer as the administrator sees it (sdi.raster_layers, migration 0006): its file's facts are read-only. */
+export interface AdminRasterLayer {
+  name: string;
+  kind: 'raster';
+  published: boolean;
+  file: string;
+  srid: number;
+  width: number;
+  height: number;
+  bands: number;
+  title: string;
+  abstract: string;
+  keywords: string[];
+  topicCategories: string[];
+  inspireThemes: string[];
+  licence: string | null;
+  producer: Party | null;
+  contact: Party | null;
+  metadataIdentifier: string | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
-export async function getAdminLayer(db: Pool | PoolClient, name: string): Promise<AdminLayer> {
+const RASTER_SELECT = `
+  SELECT r.name, r.published, r.file_path, r.srid, r.width, r.height, r.bands, r.title, r.abstract, r.keywords, r.topic_categories,
+         r.inspire_themes, r.licence, r.producer, r.contact, m.identifier AS metadata_identifier, r.created_at, r.updated_at
+    FROM sdi.raster_layers r LEFT JOIN sdi.metadata_records m ON m.id = r.metadata_record_id`;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function fromRasterRow(r: any): AdminRasterLayer {
+  return {
+    name: r.name, kind: 'raster', published: r.published, file: r.file_path, srid: r.srid, width: r.width, height: r.height, bands: r.bands,
+    title: r.title, abstract: r.abstract, keywords: r.keywords, topicCategories: r.topic_categories, inspireThemes: r.inspire_themes,
+    licence: r.licence, producer: r.producer, contact: r.contact, metadataIdentifier: r.metadata_identifier,
+    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/** Every layer, vector then raster, published or not. */
+export async function listAdminLayers(db: Pool | PoolClient): Promise<Array<AdminLayer | AdminRasterLayer>> {
+  const vectors = (await db.query(`${SELECT} ORDER BY l.name`)).rows.map(fromRow);
+  const rasters = (await db.query(`${RASTER_SELECT} ORDER BY r.name`)).rows.map(fromRasterRow);
+  return [...vectors, ...rasters];
+}
+
+export async function getAdminLayer(db: Pool | PoolClient, name: string): Promise<AdminLayer | AdminRasterLayer> {
   const r = (await db.query(`${SELECT} AND l.name = $1`, [name])).rows[0];
-  if (!r) throw new LayerAdminError(404, 'not-found', `No layer ${name.slice(0, 80)}`, 'name');
-  return fromRow(r);
+  if (r) return fromRow(r);
+  const raster = (await db.query(`${RASTER_SELECT} WHERE r.name = $1`, [name])).rows[0];
+  if (!raster) throw new LayerAdminError(404, 'not-found', `No layer ${name.slice(0, 80)}`, 'name');
+  return fromRasterRow(raster);
+}
+
+/** What a raster layer's PATCH may set (its grid, CRS and columns come from the file). */
+const RASTER_FIELDS = ['title', 'abstract', 'keywords', 'topicCategories', 'inspireThemes', 'licence', 'producer', 'contact'];
+
+async function isRaster(db: Pool | PoolClient, name: string): Promise<boolean> {
+  const vector = (await db.query(`SELECT 1 FROM sdi.layers WHERE name = $1`, [name])).rowCount;
+  return !vector && Boolean((await db.query(`SELECT 1 FROM sdi.raster_layers WHERE name = $1`, [name])).rowCount);
 }
 
 // ---------------------------------------------------------------------------------------------- checks
@@ -284,7 +335,23 @@ const update = async (c: PoolClient, name: string, set: Record<string, unknown>)
 // ---------------------------------------------------------------------------------------------- operations
 
 /** Edit a layer's metadata (a PATCH: members absent are left as they are). */
-export async function updateLayerMetadata(pool: Pool, config: Config, name: string, patch: LayerMetadataInput): Promise<AdminLayer> {
+export async function updateLayerMetadata(pool: Pool, config: Config, name: string, patch: LayerMetadataInput): Promise<AdminLayer | AdminRasterLayer> {
+  if (await isRaster(pool, name)) {
+    refuseUnknown(patch as Record<string, unknown>, RASTER_FIELDS);
+    await inTransaction(pool, async (c) => {
+      const noTable: TableFacts = { kind: 'table', columns: new Map(), geometries: [] };
+      const set = await metadataColumns(c, '', '', noTable, '', null, patch);
+      const cols = Object.keys(set);
+      if (!cols.length) return;
+      const json = (k: string) => k === 'producer' || k === 'contact';
+      await c.query(
+        `UPDATE sdi.raster_layers SET ${cols.map((k, i) => `${quoteIdent(k)} = $${i + 2}${json(k) ? '::jsonb' : ''}`).join(', ')}, updated_at = now() WHERE name = $1`,
+        [name, ...cols.map((k) => (json(k) && set[k] !== null ? JSON.stringify(set[k]) : set[k]))],
+      );
+    });
+    await syncLayerRecords(pool, config);
+    return getAdminLayer(pool, name);
+  }
   refuseUnknown(patch as Record<string, unknown>, METADATA_FIELDS);
   await inTransaction(pool, async (c) => {
     const row = (await c.query<{ table_schema: string; table_name: string; id_column: string; geometry_column: string | null }>(
@@ -341,14 +408,19 @@ export async function publishTable(pool: Pool, config: Config, input: PublishInp
     await update(c, name, await metadataColumns(c, schema, table, facts, idColumn, geom, { ...metadata, idColumn: undefined, title }));
   });
   await syncLayerRecords(pool, config);
-  return getAdminLayer(pool, name);
+  return (await getAdminLayer(pool, name)) as AdminLayer;
 }
 
 /**
  * Withdraw a layer from every service (published = false; its generated record is removed from the catalogue),
  * or publish it again after checking that its table still fits (geometry, id column).
  */
-export async function setLayerPublished(pool: Pool, config: Config, name: string, published: boolean): Promise<AdminLayer> {
+export async function setLayerPublished(pool: Pool, config: Config, name: string, published: boolean): Promise<AdminLayer | AdminRasterLayer> {
+  if (await isRaster(pool, name)) {
+    await pool.query(`UPDATE sdi.raster_layers SET published = $2, updated_at = now() WHERE name = $1 AND published IS DISTINCT FROM $2`, [name, published]);
+    await syncLayerRecords(pool, config);
+    return getAdminLayer(pool, name);
+  }
   await inTransaction(pool, async (c) => {
     const row = (await c.query<{ table_schema: string; table_name: string; id_column: string; geometry_column: string | null }>(
       `SELECT table_schema, table_name, id_column, geometry_column FROM sdi.layers WHERE name = $1 AND kind = 'feature' FOR UPDATE`, [name])).rows[0];
@@ -367,7 +439,14 @@ export async function setLayerPublished(pool: Pool, config: Config, name: string
 }
 
 /** Delete a layer (its styles go with it, its generated record is withdrawn); its table is dropped on request. */
-export async function deleteLayer(pool: Pool, config: Config, name: string, opts: { dropTable?: boolean } = {}): Promise<{ name: string; table: string; tableDropped: boolean }> {
+export async function deleteLayer(pool: Pool, config: Config, name: string, opts: { dropTable?: boolean } = {}): Promise<{ name: string; table?: string; file?: string; tableDropped: boolean }> {
+  if (await isRaster(pool, name)) {
+    // The file stays where it is: the platform did not make it.
+    if (opts.dropTable) throw new LayerAdminError(400, 'invalid-parameter', `${name} is a raster layer: it has no table to drop (its file is kept)`, 'dropTable');
+    const { rows } = await pool.query<{ file_path: string }>(`DELETE FROM sdi.raster_layers WHERE name = $1 RETURNING file_path`, [name]);
+    await syncLayerRecords(pool, config);
+    return { name, file: rows[0]!.file_path, tableDropped: false };
+  }
   const out = await inTransaction(pool, async (c) => {
     const row = (await c.query<{ table_schema: string; table_name: string }>(`DELETE FROM sdi.layers WHERE name = $1 AND kind = 'feature' RETURNING table_schema, table_name`, [name])).rows[0];
     if (!row) throw new LayerAdminError(404, 'not-found', `No layer ${name.slice(0, 80)}`, 'name');

@@ -177,3 +177,32 @@ describe('a record edited through the admin API', () => {
     expect(back.body).toContain('Résumé saisi dans l’administration'); // the layer kept the abstract it took
   });
 });
+
+describe('raster layers in the admin API', () => {
+  it('lists, edits the metadata of (into its record), unpublishes and publishes again a raster layer', async () => {
+    const { rows } = await db().query<{ name: string; abstract: string }>(`SELECT name, abstract FROM sdi.raster_layers WHERE published ORDER BY name LIMIT 1`);
+    const name = rows[0]!.name;
+    const layers = JSON.parse((await api('/layers')).body).layers as Array<{ name: string; kind: string }>;
+    expect(layers.find((l) => l.name === name)).toMatchObject({ kind: 'raster' });
+    try {
+      expect((await api(`/layers/${name}`, 'PATCH', { idColumn: 'fid' })).status).toBe(400);
+      const r = await api(`/layers/${name}`, 'PATCH', { abstract: 'Densité de population, grille de 25 m.', topicCategories: ['society'], inspireThemes: ['pd'] });
+      expect(r.status, r.body).toBe(200);
+      const { metadataIdentifier } = JSON.parse(r.body);
+      const doc = isoRecords((await get(`${baseUrl()}/csw?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=full&id=${metadataIdentifier}`)).body)[0]!;
+      expect(doc).toContain('Densité de population, grille de 25 m.');
+      expect(doc).toContain('<gmd:MD_TopicCategoryCode>society</gmd:MD_TopicCategoryCode>');
+      expect(doc).toContain('http://inspire.ec.europa.eu/theme/pd');
+
+      expect(JSON.parse((await api(`/layers/${name}/unpublish`, 'POST')).body)).toMatchObject({ published: false, metadataIdentifier: null });
+      expect((await get(`${baseUrl()}/download/atom/${name}.xml`)).status).toBe(404);
+      expect((await db().query(`SELECT 1 FROM sdi.metadata_records WHERE identifier = $1`, [metadataIdentifier])).rowCount).toBe(0);
+      expect(JSON.parse((await api(`/layers/${name}/publish`, 'POST')).body)).toMatchObject({ published: true, metadataIdentifier });
+      expect((await get(`${baseUrl()}/download/atom/${name}.xml`)).status).toBe(200);
+      expect((await api(`/layers/${name}?dropTable=true`, 'DELETE')).status).toBe(400);
+    } finally {
+      await api(`/layers/${name}/publish`, 'POST');
+      await api(`/layers/${name}`, 'PATCH', { abstract: rows[0]!.abstract, topicCategories: [], inspireThemes: [] });
+    }
+  });
+});
