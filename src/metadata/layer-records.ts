@@ -479,10 +479,7 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn
   const report: SyncReport = { created: [], updated: [], unchanged: [], deleted: [], kept: [], followed: [], serviceIdentifier: '' };
   // The links are written with the configured public URL; a process without one (a CLI command, a second
   // server) keeps the base the records already have instead of writing its own address into every record.
-  const base = await recordsBase(client, configIn);
-  // A provider site left unconfigured (src/config): the records' public base URL.
-  const site = configIn.service.providerSite || `${base}/`;
-  const config: Config = { ...configIn, baseUrl: base, service: { ...configIn.service, providerSite: site } };
+  const config = await recordsConfig(client, configIn);
   const stored = async (where: string, v: unknown): Promise<StoredRow | undefined> =>
     (await client.query<StoredRow>(`SELECT id, identifier, document, date_stamp, modified, managed_by FROM sdi.metadata_records WHERE ${where}`, [v])).rows[0];
 
@@ -621,14 +618,39 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn
  * The public base URL records are written with: the configured one (BASE_URL), else the base the WFS service
  * record already has (what a configured server wrote), else this process's own address (a first start).
  */
-async function recordsBase(client: PoolClient, config: Config): Promise<string> {
+async function recordsBase(config: Config, stored: { links: Array<{ url?: string }> } | undefined): Promise<string> {
   if (config.baseUrl) return config.baseUrl.replace(/\/+$/, '');
-  const { rows } = await client.query<{ links: Array<{ url?: string }> }>(`SELECT links FROM sdi.metadata_records WHERE managed_by = 'service:wfs'`);
-  for (const l of rows[0]?.links ?? []) {
+  for (const l of stored?.links ?? []) {
     const m = /^(https?:\/\/[^?#]+?)\/wfs\?/.exec(l.url ?? '');
     if (m) return m[1]!;
   }
   return recordBaseUrl(config);
+}
+
+/**
+ * The configuration records are written with. What this process does not configure (public URL, contact e-mail,
+ * provider site) is taken from the WFS service record the platform wrote before, so that a CLI command or a
+ * second server started without them changes no record; a first start without them writes its own address and
+ * no e-mail.
+ */
+async function recordsConfig(client: PoolClient, config: Config): Promise<Config> {
+  const { rows } = await client.query<{ links: Array<{ url?: string }>; parties: Array<{ email?: string; role?: string }>; document: string }>(
+    `SELECT links, parties, document FROM sdi.metadata_records WHERE managed_by = 'service:wfs'`);
+  const stored = rows[0];
+  const base = await recordsBase(config, stored);
+  const contact = stored ? /<gmd:contact>([\s\S]*?)<\/gmd:contact>/.exec(stored.document)?.[1] ?? '' : '';
+  const storedEmail = /<gmd:electronicMailAddress><gco:CharacterString>([^<]+)</.exec(contact)?.[1];
+  const storedSite = /<gmd:onlineResource><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>([^<]+)</.exec(contact)?.[1];
+  const unescape = (v: string) => v.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return {
+    ...config,
+    baseUrl: base,
+    service: {
+      ...config.service,
+      contactEmail: config.service.contactEmail || (storedEmail ? unescape(storedEmail) : ''),
+      providerSite: config.service.providerSite || (storedSite ? unescape(storedSite) : `${base}/`),
+    },
+  };
 }
 
 /** Count and attributes of a layer's table (a table that cannot be read gives none). */

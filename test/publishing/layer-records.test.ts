@@ -93,10 +93,11 @@ describe('the generated record', () => {
     expect((await get(`${baseUrl()}/download/atom/${rows[0]!.name}.xml`)).body).toContain(rows[0]!.identifier);
   });
 
-  it('a CLI run without BASE_URL rewrites no record (the defect of issue 10: every link moved to its address)', async () => {
+  it('a CLI run without BASE_URL nor identity settings rewrites no record (the defect of issue 10: every link moved to its address)', async () => {
     const before = await managedDocuments();
     const env = { ...process.env, DATABASE_URL: inject('databaseUrl'), PORT: '1', HOST: '127.0.0.9' };
-    delete env.BASE_URL;
+    // Nor does one without the platform's identity (the run's processes have SDI_CONTACT_EMAIL, SDI_PROVIDER_SITE).
+    for (const k of ['BASE_URL', 'SDI_CONTACT_EMAIL', 'SDI_PROVIDER_SITE']) delete env[k];
     const out = spawnSync(process.execPath, [join(ROOT, 'dist/app/cli.js'), 'records'], { env, encoding: 'utf8' });
     expect(out.status, out.stderr).toBe(0);
     expect(await managedDocuments()).toEqual(before);
