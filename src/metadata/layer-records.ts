@@ -210,6 +210,7 @@ export interface DatasetRecordInput {
   /** Facts of the data: last change of the layer (citation revision date, YYYY-MM-DD), feature count, attributes. */
   revised?: string;
   count?: number | null;
+  countApproximate?: boolean;
   attributes?: Array<{ name: string; type: string; alias?: string }>;
   /** Lineage statement instead of the vector layers' one. */
   lineage?: string;
@@ -226,7 +227,7 @@ export interface DatasetRecordInput {
 /** The facts of a layer's data, as a sentence of the record's supplementalInformation. */
 function factsText(d: DatasetRecordInput): string {
   const parts: string[] = [];
-  if (typeof d.count === 'number') parts.push(`Nombre d’objets : ${d.count}.`);
+  if (typeof d.count === 'number') parts.push(`Nombre d’objets : ${d.countApproximate ? 'environ ' : ''}${d.count}.`);
   if (d.extraFacts) parts.push(d.extraFacts);
   if (d.attributes?.length) parts.push(`Attributs : ${d.attributes.map((a) => `${a.name} (${a.type}${a.alias ? `, « ${a.alias} »` : ''})`).join(', ')}.`);
   return parts.join(' ');
@@ -526,10 +527,18 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn
     // Extents are read on another connection: a failing statement must not abort the sync transaction.
     const bbox = l.geometry ? await wgsExtent(pool, l, srid) : null;
     if (bbox) boxes.push(bbox);
+    const facts = await layerFacts(pool, l);
+    if (!facts && mine) {
+      // The table cannot be read now (locked while replaced, or gone): its record stays as it is.
+      report.unchanged.push(identifier);
+      await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, mine.id]);
+      datasets.push({ identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
+      continue;
+    }
     const input: Omit<DatasetRecordInput, 'dateStamp'> = {
       identifier, layerName: l.name, title: l.title, abstract: l.abstract, keywords: l.keywords, srid, created: stampOf(l.createdAt).slice(0, 10), bbox,
       topicCategories: l.topicCategories, inspireThemes: l.inspireThemes, licence: l.licence, producer: l.producer, contact: l.contact,
-      revised: stampOf(l.updatedAt).slice(0, 10), ...(await layerFacts(pool, l)),
+      revised: stampOf(l.updatedAt).slice(0, 10), ...(facts ?? { count: null, attributes: [] }),
     };
     const id = await write(identifier, `layer:${l.name}`, l.updatedAt, (dateStamp) => datasetRecordXml(config, { ...input, dateStamp }));
     await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, id]);
@@ -653,22 +662,49 @@ async function recordsConfig(client: PoolClient, config: Config): Promise<Config
   };
 }
 
-/** Count and attributes of a layer's table (a table that cannot be read gives none). */
-async function layerFacts(pool: Pool, l: PublishedLayer): Promise<{ count: number | null; attributes: Array<{ name: string; type: string; alias?: string }> }> {
+/** Tables estimated above this many rows are counted from the statistics (no scan at every sync). */
+const EXACT_COUNT_MAX = 200_000;
+
+/**
+ * Count and attributes of a layer's table, read without waiting: under a lock (a table being replaced or
+ * altered) or an error, undefined (the layer's record is then left as it is, not rewritten without facts).
+ * Large tables give their count from the statistics, rounded to three figures.
+ */
+async function layerFacts(pool: Pool, l: PublishedLayer): Promise<{ count: number | null; countApproximate: boolean; attributes: Array<{ name: string; type: string; alias?: string }> } | undefined> {
+  const c = await pool.connect();
   try {
-    const { rows: cols } = await pool.query<{ name: string; type: string }>(
+    await c.query('BEGIN');
+    await c.query("SET LOCAL lock_timeout = '500ms'; SET LOCAL statement_timeout = '20s'");
+    const { rows: cols } = await c.query<{ name: string; type: string }>(
       `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
       [l.schema, l.table],
     );
     const attributes = cols
-      .filter((c) => c.name !== l.idColumn && c.name !== l.geometry?.column && !/^(geometry|geography)/.test(c.type))
-      .map((c) => ({ name: c.name, type: c.type, ...(l.attributeAliases[c.name] ? { alias: l.attributeAliases[c.name] } : {}) }));
-    const { rows } = await pool.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${quoteIdent(l.schema)}.${quoteIdent(l.table)}`);
-    return { count: Number(rows[0]!.n), attributes };
+      .filter((x) => x.name !== l.idColumn && x.name !== l.geometry?.column && !/^(geometry|geography)/.test(x.type))
+      .map((x) => ({ name: x.name, type: x.type, ...(l.attributeAliases[x.name] ? { alias: l.attributeAliases[x.name] } : {}) }));
+    const { rows: est } = await c.query<{ n: number | null }>(
+      `SELECT c.reltuples::float8 AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'm')`,
+      [l.schema, l.table],
+    );
+    const estimate = est[0]?.n ?? -1;
+    let count: number;
+    let countApproximate = false;
+    if (estimate >= EXACT_COUNT_MAX) {
+      const digits = Math.floor(Math.log10(estimate)) - 2;
+      count = Math.round(estimate / 10 ** digits) * 10 ** digits;
+      countApproximate = true;
+    } else {
+      count = Number((await c.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${quoteIdent(l.schema)}.${quoteIdent(l.table)}`)).rows[0]!.n);
+    }
+    await c.query('COMMIT');
+    return { count, countApproximate, attributes };
   } catch {
-    return { count: null, attributes: [] };
+    await c.query('ROLLBACK').catch(() => undefined);
+    return undefined;
+  } finally {
+    c.release();
   }
 }
 
