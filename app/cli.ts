@@ -5,7 +5,12 @@
  *   publish --table schema.table --name NAME [--id COLUMN] [--geom COLUMN] [--title T] [--temporal COLUMN [--temporal-end COLUMN]]
  *                               publish an existing PostGIS table or view as a feature layer; --temporal names
  *                               the date / timestamp column that OGC API Features `datetime` filters on
- *                               (--temporal-end: the column ending each feature's interval, NULL = still open)
+ *                               (--temporal-end: the column ending each feature's interval, NULL = still open);
+ *                               checked as the admin API does: geometry present, id column unique and not NULL
+ *                               (without --id: the table's single-column primary key)
+ *   unpublish --name NAME       withdraw a layer from every service (its record is withdrawn)
+ *   delete --name NAME [--drop-table]
+ *                               delete a layer (its record withdrawn), dropping its table on request
  *   import FILE --name NAME [--srid 2154] [--title T] [--temporal COLUMN [--temporal-end COLUMN]]
  *                               import a vector file (GeoPackage, Shapefile, GeoJSON…) with GDAL and publish it
  *   layers                      list published layers
@@ -29,13 +34,14 @@ import { loadDemo } from '../src/demo/load-demo.js';
 import { loadCatalogueDemo } from '../src/metadata/demo.js';
 import { publishLayer, syncLayerRecords } from '../src/publishing/index.js';
 import { importVectorFile } from '../src/import/gdal-import.js';
+import { deleteLayer, publishTable, setLayerPublished } from '../src/publishing/layer-admin.js';
 
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' }, layer: { type: 'string' }, 'matrix-set': { type: 'string' }, zoom: { type: 'string' }, bbox: { type: 'string' }, style: { type: 'string' }, format: { type: 'string' } },
+    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' }, layer: { type: 'string' }, 'matrix-set': { type: 'string' }, zoom: { type: 'string' }, bbox: { type: 'string' }, style: { type: 'string' }, format: { type: 'string' }, 'drop-table': { type: 'boolean' } },
   });
   const config = loadConfig();
   const pool = createPool(config.databaseUrl, command === 'records-load' ? 4 : 2);
@@ -72,8 +78,20 @@ async function main(): Promise<number> {
       case 'publish': {
         if (!values.table || !values.name) throw new Error('publish needs --table schema.table and --name');
         const [schema, table] = values.table.includes('.') ? values.table.split('.', 2) : ['public', values.table];
-        await publishLayer(pool, { name: values.name, schema: schema!, table: table!, idColumn: values.id ?? 'id', geometryColumn: values.geom, title: values.title ?? values.name, temporalProperty: values.temporal, temporalEndProperty: values['temporal-end'] }, config);
-        console.log(`published ${values.table} as ${values.name}`);
+        const l = await publishTable(pool, config, { name: values.name, schema: schema!, table: table!, idColumn: values.id, geometryColumn: values.geom, title: values.title, temporalProperty: values.temporal, temporalEndProperty: values['temporal-end'] });
+        console.log(`published ${l.table} as ${l.name} (id column ${l.idColumn}, geometry ${l.geometryColumn})`);
+        return 0;
+      }
+      case 'unpublish': {
+        if (!values.name) throw new Error('unpublish needs --name');
+        await setLayerPublished(pool, config, values.name, false);
+        console.log(`unpublished ${values.name}`);
+        return 0;
+      }
+      case 'delete': {
+        if (!values.name) throw new Error('delete needs --name');
+        const r = await deleteLayer(pool, config, values.name, { dropTable: values['drop-table'] });
+        console.log(`deleted layer ${r.name}${r.tableDropped ? ` and table ${r.table}` : ` (table ${r.table} kept)`}`);
         return 0;
       }
       case 'import': {
@@ -127,7 +145,7 @@ async function main(): Promise<number> {
         return 0;
       }
       default:
-        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | import FILE --name N [--temporal C] | layers | download-worker [--concurrency N] | download-janitor | seed-tiles --layer N --matrix-set S --zoom A-B [--bbox ...]');
+        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | unpublish --name N | delete --name N [--drop-table] | import FILE --name N [--temporal C] | layers | download-worker [--concurrency N] | download-janitor | seed-tiles --layer N --matrix-set S --zoom A-B [--bbox ...]');
         return 2;
     }
   } finally {

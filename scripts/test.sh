@@ -12,6 +12,10 @@ test_db="${test_db%%\?*}"
 psql "${TEST_DATABASE_URL%/*}/postgres" -qc "DROP DATABASE IF EXISTS \"$test_db\" WITH (FORCE)" >/dev/null
 ensure_db "$TEST_DATABASE_URL"
 export TEST_DATABASE_URL
+# The platform's identity (issue 10: no placeholder is served): every process of a run (the suite's server, the
+# servers and CLI commands tests start) gets the same, so none rewrites the records with another.
+export SDI_CONTACT_EMAIL="${SDI_CONTACT_EMAIL:-donnees@plateforme.test}"
+export SDI_PROVIDER_SITE="${SDI_PROVIDER_SITE:-https://plateforme.test/}"
 export SHARED_DIR="${SHARED_DIR:-$(cd "$ROOT/.." && pwd)/shared}"
 cd "$ROOT"
 exec npx vitest run "$@"

@@ -5,5 +5,6 @@
 import type { AdminModule } from './module.js';
 import { stylesModule } from './styles.js';
 import { rightsModule } from './rights.js';
+import { layersModule } from './layers.js';
 
-export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, rightsModule];
+export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, rightsModule, layersModule];

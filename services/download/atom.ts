@@ -140,7 +140,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
   const feedHead = () => `${XML_DECLARATION}<feed xmlns="${NS_ATOM}" xmlns:georss="${NS_GEORSS}" xmlns:inspire_dls="${NS_DLS}" xml:lang="${LANG}">`;
   const common = () =>
     `<rights>${x(`${LICENCE.text} — ${LICENCE.href}`)}</rights>` +
-    `<author><name>${x(config.service.providerName)}</name><email>${x(config.service.contactEmail)}</email></author>`;
+    `<author><name>${x(config.service.providerName)}</name>${config.service.contactEmail ? `<email>${x(config.service.contactEmail)}</email>` : ''}</author>`;
 
   function serviceEntry(req: FastifyRequest, d: AtomDataset): string {
     const feed = `${atomBase(req)}/${encodeURIComponent(d.name)}.xml`;
@@ -249,7 +249,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
       url('text/html', 'results', `${b}/search?q={searchTerms?}&language={language?}&f=html`) +
       url(ATOM_TYPE, 'describedby', `${b}/search?${dsParams}&language={language?}`) +
       [...getTypes].map(([type, id]) => url(type, 'results', `${b}/search?${dsParams}&crs={inspire_dls:crs?}&language={language?}&format=${id}`)).join('') +
-      `<Contact>${x(config.service.contactEmail)}</Contact>` +
+      (config.service.contactEmail ? `<Contact>${x(config.service.contactEmail)}</Contact>` : '') +
       `<Tags>${x('INSPIRE téléchargement Atom')}</Tags>` +
       `<LongName>${x(`${config.service.title} — service de téléchargement simple (INSPIRE Atom)`)}</LongName>` +
       list

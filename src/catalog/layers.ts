@@ -119,15 +119,24 @@ const GEOMETRY_SQL = `
     FROM geometry_columns
    WHERE (f_table_schema, f_table_name) IN (SELECT table_schema, table_name FROM sdi.layers)`;
 
+/**
+ * The serving catalogue, cached per process. Every request compares the cache with the registry's revision
+ * (sdi.layers_revision, bumped by a trigger on every change of sdi.layers, migration 0017): a change committed
+ * by any process (admin API, CLI, import) is served by every process from its next request on. Concurrent
+ * requests share one revision check. The TTL only bounds how long changes made outside the registry (a column
+ * added to a layer's table) take to show.
+ */
 export class LayerCatalog {
   private layers = new Map<string, Layer>();
   private loadedAt = 0;
+  private revision: string | null = null;
   private loading: Promise<void> | null = null;
+  private checking: Promise<string | null> | null = null;
 
   constructor(
     private readonly pool: Pool,
-    /** How long a loaded catalogue is trusted before the next request reloads it. */
-    private readonly ttlMs = 10_000,
+    /** How long a loaded catalogue is trusted, whatever the revision, before the next request reloads it. */
+    private readonly ttlMs = 60_000,
   ) {}
 
   async list(): Promise<Layer[]> {
@@ -145,12 +154,31 @@ export class LayerCatalog {
   }
 
   private async fresh(): Promise<void> {
-    if (Date.now() - this.loadedAt < this.ttlMs) return;
+    if (this.loading) return this.loading;
+    if (this.loadedAt && Date.now() - this.loadedAt < this.ttlMs) {
+      let current: string | null;
+      try {
+        this.checking ??= this.readRevision().finally(() => (this.checking = null));
+        current = await this.checking;
+      } catch (e) {
+        // Database unreachable: nothing can have been written; serve what is loaded (reads fail on their own).
+        if (this.layers.size) return;
+        throw e;
+      }
+      if (current === this.revision) return;
+    }
     this.loading ??= this.load().finally(() => (this.loading = null));
     await this.loading;
   }
 
+  private async readRevision(): Promise<string | null> {
+    const { rows } = await this.pool.query<{ revision: string }>('SELECT revision::text AS revision FROM sdi.layers_revision');
+    return rows[0]?.revision ?? null;
+  }
+
   private async load(): Promise<void> {
+    // The revision first: a change committed during the load makes the next request load again.
+    const revision = await this.readRevision();
     const [layers, columns, geoms] = await Promise.all([
       this.pool.query<LayerRow>(LAYERS_SQL),
       this.pool.query<{ schema: string; table: string; name: string; pg_type: string }>(COLUMNS_SQL),
@@ -194,6 +222,7 @@ export class LayerCatalog {
     const srids = [...next.values()].flatMap((l) => [l.defaultCrs, l.geometry?.srid, ...(l.otherCrs ?? [])]).filter((s): s is number => typeof s === 'number');
     await preloadCrsFacts(srids).catch(() => undefined);
     this.layers = next;
+    this.revision = revision;
     this.loadedAt = Date.now();
   }
 }

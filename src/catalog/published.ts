@@ -42,6 +42,16 @@ export interface PublishedLayer extends Pick<Layer, 'id' | 'name' | 'title' | 'a
   /** The geometry column (the configured one, else the table's first) and its SRID (else the layer's default CRS). */
   geometry?: { column: string; srid: number };
   createdAt: Date;
+  /** The descriptive metadata an administrator sets (migration 0017), written into the layer's record. */
+  idColumn: string;
+  topicCategories: string[];
+  inspireThemes: string[];
+  licence: string | null;
+  producer: { organisation: string; individual?: string; email?: string; url?: string } | null;
+  contact: { organisation: string; individual?: string; email?: string; url?: string } | null;
+  attributeAliases: Record<string, string>;
+  /** A record edited by a person no longer follows the layer's facts. */
+  recordFrozen: boolean;
 }
 
 /** The published feature layers, by name. */
@@ -49,9 +59,12 @@ export async function readPublishedLayers(db: Pool | PoolClient): Promise<Publis
   const { rows: layers } = await db.query<{
     id: number; name: string; title: string; abstract: string; keywords: string[]; table_schema: string; table_name: string;
     geometry_column: string | null; default_crs: number; metadata_record_id: number | null; updated_at: Date; created_at: Date;
+    id_column: string; topic_categories: string[]; inspire_themes: string[]; licence: string | null; producer: PublishedLayer['producer'];
+    contact: PublishedLayer['contact']; attribute_aliases: Record<string, string> | null; record_frozen: boolean;
   }>(
     `SELECT l.id, l.name, l.title, l.abstract, l.keywords, l.table_schema, l.table_name, l.geometry_column, l.default_crs,
-            l.metadata_record_id, l.updated_at, l.created_at
+            l.metadata_record_id, l.updated_at, l.created_at, l.id_column, l.topic_categories, l.inspire_themes, l.licence,
+            l.producer, l.contact, l.attribute_aliases, l.record_frozen
        FROM sdi.layers l
       WHERE l.published AND l.kind = 'feature' ORDER BY l.name`,
   );
@@ -66,6 +79,8 @@ export async function readPublishedLayers(db: Pool | PoolClient): Promise<Publis
       id: l.id, name: l.name, title: l.title, abstract: l.abstract, keywords: l.keywords, schema: l.table_schema, table: l.table_name,
       geometry: column ? { column, srid } : undefined,
       defaultCrs: l.default_crs, metadataRecordId: l.metadata_record_id, createdAt: l.created_at, updatedAt: l.updated_at,
+      idColumn: l.id_column, topicCategories: l.topic_categories, inspireThemes: l.inspire_themes, licence: l.licence, producer: l.producer,
+      contact: l.contact, attributeAliases: l.attribute_aliases ?? {}, recordFrozen: l.record_frozen,
     };
   });
 }

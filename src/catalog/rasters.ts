@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type gdalTypes from 'gdal-async';
-import type { Pool } from '../db/pool.js';
+import type { Pool, PoolClient } from '../db/pool.js';
 import { recordIdentifierOf } from '../records/sql.js';
 
 /** What GDAL says about a raster file (used to register it). */
@@ -37,6 +37,13 @@ export interface RasterLayer extends RasterFileInfo {
   metadataRecordId: number | null;
   /** fileIdentifier of the linked metadata record, if any. */
   metadataIdentifier: string | null;
+  /** Descriptive metadata an administrator sets (migration 0017), written into the layer's record. */
+  topicCategories: string[];
+  inspireThemes: string[];
+  licence: string | null;
+  producer: { organisation: string; individual?: string; email?: string; url?: string } | null;
+  contact: { organisation: string; individual?: string; email?: string; url?: string } | null;
+  createdAt: Date;
   updatedAt: Date;
   /** false: restricted (issue 11). */
   public: boolean;
@@ -67,6 +74,12 @@ interface Row {
   n: number;
   metadata_record_id: string | null;
   metadata_identifier: string | null;
+  topic_categories: string[];
+  inspire_themes: string[];
+  licence: string | null;
+  producer: RasterLayer['producer'];
+  contact: RasterLayer['contact'];
+  created_at: Date;
   updated_at: Date;
   public: boolean;
 }
@@ -75,7 +88,8 @@ const SELECT = `
   SELECT r.id, r.name, r.title, r.abstract, r.keywords, r.file_path, r.srid, r.pixel_size_x, r.pixel_size_y, r.width, r.height,
          r.bands, r.data_type, r.nodata, ST_XMin(r.extent) AS minx, ST_YMin(r.extent) AS miny, ST_XMax(r.extent) AS maxx, ST_YMax(r.extent) AS maxy,
          ST_XMin(g.e) AS w, ST_YMin(g.e) AS s, ST_XMax(g.e) AS e, ST_YMax(g.e) AS n,
-         r.metadata_record_id, ${recordIdentifierOf('r.metadata_record_id')} AS metadata_identifier, r.updated_at, r.public
+         r.metadata_record_id, ${recordIdentifierOf('r.metadata_record_id')} AS metadata_identifier, r.topic_categories, r.inspire_themes, r.licence, r.producer, r.contact,
+         r.created_at, r.updated_at, r.public
     FROM sdi.raster_layers r
     CROSS JOIN LATERAL (SELECT ST_Transform(ST_Segmentize(r.extent, greatest(ST_XMax(r.extent) - ST_XMin(r.extent), ST_YMax(r.extent) - ST_YMin(r.extent)) / 32), 4326) AS e) g`;
 
@@ -99,13 +113,19 @@ function fromRow(r: Row): RasterLayer {
     extent4326: [r.w, r.s, r.e, r.n],
     metadataRecordId: r.metadata_record_id === null ? null : Number(r.metadata_record_id),
     metadataIdentifier: r.metadata_identifier,
+    topicCategories: r.topic_categories ?? [],
+    inspireThemes: r.inspire_themes ?? [],
+    licence: r.licence ?? null,
+    producer: r.producer ?? null,
+    contact: r.contact ?? null,
+    createdAt: r.created_at,
     updatedAt: r.updated_at,
     public: r.public,
   };
 }
 
 /** Published raster layers, by name. An install without migration 0006 has none. */
-export async function listRasterLayers(pool: Pool): Promise<RasterLayer[]> {
+export async function listRasterLayers(pool: Pool | PoolClient): Promise<RasterLayer[]> {
   if (!(await hasTable(pool))) return [];
   const { rows } = await pool.query<Row>(`${SELECT} WHERE r.published ORDER BY r.name`);
   return rows.map(fromRow);
@@ -117,7 +137,7 @@ export async function getRasterLayer(pool: Pool, name: string): Promise<RasterLa
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
-async function hasTable(pool: Pool): Promise<boolean> {
+async function hasTable(pool: Pool | PoolClient): Promise<boolean> {
   const { rows } = await pool.query<{ t: string | null }>("SELECT to_regclass('sdi.raster_layers')::text AS t");
   return Boolean(rows[0]?.t);
 }

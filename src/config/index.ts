@@ -194,8 +194,11 @@ function defaults(): Config {
       abstract: 'Services OGC de la plateforme : données de référence du territoire (limites administratives, communes, EPCI…).',
       keywords: ['WFS', 'OGC API Features', 'INSPIRE', 'Centre-Val de Loire'],
       providerName: 'Plateforme régionale',
-      providerSite: 'https://sdi.example.org/',
-      contactEmail: 'contact@sdi.example.org',
+      // The platform's identity comes from configuration (SDI_PROVIDER_*, SDI_CONTACT_EMAIL, or the file): no
+      // placeholder address is served. Unset, the site and the e-mail address are left out where they are
+      // optional (OWS ServiceProvider, OpenAPI contact) and the records name the public base URL as the site.
+      providerSite: '',
+      contactEmail: '',
       fees: 'NONE',
       accessConstraints: 'NONE',
     },
@@ -266,6 +269,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cfg.accessPolicy = env.SDI_ACCESS_POLICY as Config['accessPolicy'];
   }
   if (env.LOG_LEVEL) cfg.logLevel = env.LOG_LEVEL;
+  // The platform's identity (issue 10): who publishes, where, and how to reach them.
+  if (env.SDI_PROVIDER_NAME) cfg.service.providerName = env.SDI_PROVIDER_NAME;
+  if (env.SDI_PROVIDER_SITE) cfg.service.providerSite = env.SDI_PROVIDER_SITE;
+  if (env.SDI_CONTACT_EMAIL) cfg.service.contactEmail = env.SDI_CONTACT_EMAIL;
+  if (env.SDI_SERVICE_TITLE) cfg.service.title = env.SDI_SERVICE_TITLE;
+  if (env.SDI_NAMESPACE_URI) cfg.namespace.uri = env.SDI_NAMESPACE_URI;
+  if (env.SDI_NAMESPACE_PREFIX) cfg.namespace.prefix = env.SDI_NAMESPACE_PREFIX;
+  if (cfg.service.contactEmail && !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(cfg.service.contactEmail)) throw new Error(`SDI_CONTACT_EMAIL: '${cfg.service.contactEmail}' is not an e-mail address`);
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(cfg.namespace.prefix)) throw new Error(`SDI_NAMESPACE_PREFIX: '${cfg.namespace.prefix}' is not an XML name prefix`);
   if (env.SDI_DEMO !== undefined) cfg.demo = env.SDI_DEMO !== '0' && env.SDI_DEMO !== 'false';
   if (env.SDI_MAX_FEATURES) cfg.features.maxFeatures = Number(env.SDI_MAX_FEATURES);
   if (env.SDI_STATEMENT_TIMEOUT_MS) cfg.features.statementTimeoutMs = Number(env.SDI_STATEMENT_TIMEOUT_MS);
@@ -315,7 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secure: env.SDI_SMTP_SECURE === '1' || env.SDI_SMTP_SECURE === 'true',
       user: env.SDI_SMTP_USER,
       password: env.SDI_SMTP_PASSWORD,
-      from: env.SDI_SMTP_FROM ?? cfg.service.contactEmail,
+      from: env.SDI_SMTP_FROM ?? (cfg.service.contactEmail || 'sdi@localhost'),
     };
   }
   const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);

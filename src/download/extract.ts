@@ -345,7 +345,7 @@ async function metadataAndReadme(platform: Platform, p: PreparedExtract, feature
     ...(p.req.filter ? [`Filtre attributaire (CQL2) : ${p.req.filter}`] : []),
     '',
     `Licence : ${LICENCE.text} — ${LICENCE.href}`,
-    `Producteur : ${platform.config.service.providerName} (${platform.config.service.contactEmail})`,
+    `Producteur : ${platform.config.service.providerName}${platform.config.service.contactEmail ? ` (${platform.config.service.contactEmail})` : ''}`,
     '',
     'Requête :',
     requestUrl ?? '(non connue)',

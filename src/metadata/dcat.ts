@@ -609,7 +609,7 @@ export function catalogGraph(g: Graph, desc: CatalogDescription, members: Array<
   g.type(c, `${hydra}Collection`);
   g.text(c, `${dct}title`, desc.title, 'fr');
   g.text(c, `${dct}description`, desc.description, 'fr');
-  g.link(c, `${foaf}homepage`, desc.homepage);
+  if (desc.homepage) g.link(c, `${foaf}homepage`, desc.homepage);
   g.link(c, `${dct}language`, euLanguage('fre'));
   for (const k of desc.keywords) g.text(c, `${dcat}keyword`, k, 'fr');
   const pub = g.bnode();

@@ -1,14 +1,13 @@
 /**
- * Demo catalogue records: the BSD-licensed ISO 19139 records of fixtures/metadata (see its SOURCES.md).
- * Idempotent: records whose document is unchanged are left alone, so a second start loses nothing.
+ * Demo catalogue records. The demo catalogue holds the records of the demo data only (issue 10): those are
+ * the layers' own records, written by the layer sync (src/metadata/layer-records.ts). The foreign OWSLib
+ * records (Bavaria, Brittany, Portugal, Canada) are test fixtures: the catalogue tests load them themselves
+ * from ../shared/fixtures/metadata/iso19139 (test/catalogue/setup.ts). Kept as a step of the demo start so
+ * that records of demo data without a layer (none today) have their place.
  */
-import { projectPath } from '../paths.js';
 import type { Pool } from '../db/pool.js';
-import { loadRecordsFromDirectory, type LoadReport } from './store.js';
+import type { LoadReport } from './store.js';
 
-export async function loadCatalogueDemo(pool: Pool, log: (msg: string) => void = () => undefined): Promise<LoadReport> {
-  const report = await loadRecordsFromDirectory(pool, projectPath('fixtures', 'metadata'));
-  if (report.created.length || report.updated.length) log(`demo catalogue: ${report.created.length} records created, ${report.updated.length} updated`);
-  for (const f of report.failed) log(`demo catalogue: ${f.file} not loaded: ${f.reason}`);
-  return report;
+export async function loadCatalogueDemo(_pool: Pool, _log: (msg: string) => void = () => undefined): Promise<LoadReport> {
+  return { created: [], updated: [], unchanged: [], failed: [] };
 }

@@ -18,10 +18,17 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from '../db/pool.js';
 import type { Config } from '../config/index.js';
 import type { PublishedLayer } from '../catalog/published.js';
+import type { RasterLayer } from '../catalog/rasters.js';
 import { layerExtentWgs84 } from '../catalog/extent.js';
 import { xmlEscape as x } from '../xml/escape.js';
+import { quoteIdent } from '../db/identifiers.js';
 import { parseRecord } from './store.js';
-import { deleteLayerRecordsExcept, managedRecord, setManagedBy, upsertRecord } from '../records/repository.js';
+import { deleteLayerRecordsExcept, managedRecord, setManagedBy, upsertRecord, type ManagedRecord } from '../records/repository.js';
+
+/** A stored record as the sync reads it. */
+type StoredRow = ManagedRecord;
+import { INSPIRE_THEMES, inspireThemeUri, type Party } from './layer-metadata.js';
+import { followFacts, recordTitleAbstract } from './record-follow.js';
 
 const GMX = 'http://standards.iso.org/iso/19139/resources/gmxCodelists.xml';
 const NS_DECL =
@@ -58,7 +65,7 @@ export const layerRecordIdentifier = (config: Config, layerName: string) => uuid
 /** fileIdentifier of a service's record ('wfs'). */
 export const serviceRecordIdentifier = (config: Config, service = 'wfs') => uuidV5(`${config.namespace.uri.replace(/\/+$/, '')}/services/${service}`);
 
-/** Public base URL written in the records: BASE_URL, else http://HOST:PORT (set BASE_URL in production). */
+/** Public base URL of this process: BASE_URL, else http://HOST:PORT (set BASE_URL in production). See recordsBase for what records get. */
 export function recordBaseUrl(config: Config): string {
   if (config.baseUrl) return config.baseUrl.replace(/\/+$/, '');
   const host = !config.host || config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -84,9 +91,24 @@ function party(config: Config, role: string): string {
   const s = config.service;
   return (
     `<gmd:CI_ResponsibleParty><gmd:organisationName>${cs(s.providerName)}</gmd:organisationName>` +
-    `<gmd:contactInfo><gmd:CI_Contact><gmd:address><gmd:CI_Address><gmd:electronicMailAddress>${cs(s.contactEmail)}</gmd:electronicMailAddress></gmd:CI_Address></gmd:address>` +
+    `<gmd:contactInfo><gmd:CI_Contact>` +
+    (s.contactEmail ? `<gmd:address><gmd:CI_Address><gmd:electronicMailAddress>${cs(s.contactEmail)}</gmd:electronicMailAddress></gmd:CI_Address></gmd:address>` : '') +
     (s.providerSite ? `<gmd:onlineResource><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>${x(s.providerSite)}</gmd:URL></gmd:linkage></gmd:CI_OnlineResource></gmd:onlineResource>` : '') +
     `</gmd:CI_Contact></gmd:contactInfo><gmd:role>${codeEl('CI_RoleCode', 'CI_RoleCode', role)}</gmd:role></gmd:CI_ResponsibleParty>`
+  );
+}
+
+/** A party an administrator set on a layer (producer: originator; contact: pointOfContact). */
+function layerParty(p: Party, role: string): string {
+  return (
+    `<gmd:CI_ResponsibleParty>${p.individual ? `<gmd:individualName>${cs(p.individual)}</gmd:individualName>` : ''}<gmd:organisationName>${cs(p.organisation)}</gmd:organisationName>` +
+    (p.email || p.url
+      ? `<gmd:contactInfo><gmd:CI_Contact>` +
+        (p.email ? `<gmd:address><gmd:CI_Address><gmd:electronicMailAddress>${cs(p.email)}</gmd:electronicMailAddress></gmd:CI_Address></gmd:address>` : '') +
+        (p.url ? `<gmd:onlineResource><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>${x(p.url)}</gmd:URL></gmd:linkage></gmd:CI_OnlineResource></gmd:onlineResource>` : '') +
+        `</gmd:CI_Contact></gmd:contactInfo>`
+      : '') +
+    `<gmd:role>${codeEl('CI_RoleCode', 'CI_RoleCode', role)}</gmd:role></gmd:CI_ResponsibleParty>`
   );
 }
 
@@ -99,16 +121,22 @@ function bboxEl(b: WgsBox): string {
   );
 }
 
-function constraints(): string {
+/** A licence given as a URL is written as an anchor to it; a name as text; none: the platform's (Etalab 2.0). */
+function licenceEl(licence?: string | null): string {
+  if (!licence) return anchor(LICENCE);
+  return /^https?:\/\//.test(licence) ? anchor({ href: licence, text: licence }) : cs(licence);
+}
+
+function constraints(licence?: string | null): string {
   return (
     `<gmd:resourceConstraints><gmd:MD_LegalConstraints><gmd:accessConstraints>${codeEl('MD_RestrictionCode', 'MD_RestrictionCode', 'otherRestrictions')}</gmd:accessConstraints>` +
     `<gmd:otherConstraints>${anchor(NO_LIMITATIONS)}</gmd:otherConstraints></gmd:MD_LegalConstraints></gmd:resourceConstraints>` +
     `<gmd:resourceConstraints><gmd:MD_LegalConstraints><gmd:useConstraints>${codeEl('MD_RestrictionCode', 'MD_RestrictionCode', 'otherRestrictions')}</gmd:useConstraints>` +
-    `<gmd:otherConstraints>${anchor(LICENCE)}</gmd:otherConstraints></gmd:MD_LegalConstraints></gmd:resourceConstraints>`
+    `<gmd:otherConstraints>${licenceEl(licence)}</gmd:otherConstraints></gmd:MD_LegalConstraints></gmd:resourceConstraints>`
   );
 }
 
-interface Link {
+export interface Link {
   url: string;
   protocol: { href?: string; text: string };
   profile?: { href: string; text: string };
@@ -177,15 +205,48 @@ export interface DatasetRecordInput {
   /** Layer creation date (citation date, YYYY-MM-DD). */
   created: string;
   bbox: WgsBox | null;
+  /** What the administrator set (migration 0017); absent: guessed from the keywords (topic, theme), the platform's (licence, contact). */
+  topicCategories?: string[];
+  inspireThemes?: string[];
+  licence?: string | null;
+  producer?: Party | null;
+  contact?: Party | null;
+  /** Facts of the data: last change of the layer (citation revision date, YYYY-MM-DD), feature count, attributes. */
+  revised?: string;
+  count?: number | null;
+  countApproximate?: boolean;
+  attributes?: Array<{ name: string; type: string; alias?: string }>;
+  /** Lineage statement instead of the vector layers' one. */
+  lineage?: string;
+  /** A sentence of facts of its own (raster size and bands). */
+  extraFacts?: string;
+  /** 'vector' (default) or 'grid' (raster layers). */
+  representation?: 'vector' | 'grid';
+  /** Links of the distribution instead of the vector services' (raster layers). */
+  links?: Link[];
+  /** Distribution formats instead of GML and GeoJSON. */
+  formats?: Array<{ name: string; version: string }>;
+}
+
+/** The facts of a layer's data, as a sentence of the record's supplementalInformation. */
+function factsText(d: DatasetRecordInput): string {
+  const parts: string[] = [];
+  if (typeof d.count === 'number') parts.push(`Nombre d’objets : ${d.countApproximate ? 'environ ' : ''}${d.count}.`);
+  if (d.extraFacts) parts.push(d.extraFacts);
+  if (d.attributes?.length) parts.push(`Attributs : ${d.attributes.map((a) => `${a.name} (${a.type}${a.alias ? `, « ${a.alias} »` : ''})`).join(', ')}.`);
+  return parts.join(' ');
 }
 
 /** The CNIG-conformant ISO 19139 dataset record of a layer. */
 export function datasetRecordXml(config: Config, d: DatasetRecordInput): string {
   const base = recordBaseUrl(config);
   const typeName = `${config.namespace.prefix}:${d.layerName}`;
-  const { topic, theme } = classify(d);
+  const guessed = classify(d);
+  const topics = d.topicCategories?.length ? d.topicCategories : guessed.topic ? [guessed.topic] : [];
+  const themes = d.inspireThemes?.length ? d.inspireThemes.map((c) => ({ href: inspireThemeUri(c), text: INSPIRE_THEMES[c] ?? c })) : guessed.theme ? [guessed.theme] : [];
+  const facts = factsText(d);
   const nsUri = config.namespace.uri.replace(/\/+$/, '');
-  const links: Link[] = [
+  const links: Link[] = d.links ?? [
     {
       url: `${base}/wfs?service=WFS&version=2.0.0&request=GetCapabilities`,
       protocol: WFS_PROTOCOL,
@@ -229,29 +290,33 @@ export function datasetRecordXml(config: Config, d: DatasetRecordInput): string 
     anchor({ href: `http://www.opengis.net/def/crs/EPSG/0/${crs}`, text: `EPSG:${crs}` }) +
     `</gmd:code></gmd:RS_Identifier></gmd:referenceSystemIdentifier></gmd:MD_ReferenceSystem></gmd:referenceSystemInfo>` +
     `<gmd:identificationInfo><gmd:MD_DataIdentification>` +
-    `<gmd:citation><gmd:CI_Citation><gmd:title>${cs(d.title)}</gmd:title>${dateEl(d.created, 'creation')}` +
+    `<gmd:citation><gmd:CI_Citation><gmd:title>${cs(d.title)}</gmd:title>${dateEl(d.created, 'creation')}${d.revised && d.revised !== d.created ? dateEl(d.revised, 'revision') : ''}` +
     `<gmd:identifier><gmd:RS_Identifier><gmd:code>${cs(d.layerName)}</gmd:code><gmd:codeSpace>${cs(nsUri)}</gmd:codeSpace></gmd:RS_Identifier></gmd:identifier>` +
     `</gmd:CI_Citation></gmd:citation>` +
     `<gmd:abstract>${cs(d.abstract || d.title)}</gmd:abstract>` +
     `<gmd:pointOfContact>${party(config, 'custodian')}</gmd:pointOfContact>` +
-    (theme
-      ? `<gmd:descriptiveKeywords><gmd:MD_Keywords><gmd:keyword>${anchor(theme)}</gmd:keyword><gmd:thesaurusName><gmd:CI_Citation>` +
+    (d.producer ? `<gmd:pointOfContact>${layerParty(d.producer, 'originator')}</gmd:pointOfContact>` : '') +
+    (d.contact ? `<gmd:pointOfContact>${layerParty(d.contact, 'pointOfContact')}</gmd:pointOfContact>` : '') +
+    (themes.length
+      ? `<gmd:descriptiveKeywords><gmd:MD_Keywords>${themes.map((t) => `<gmd:keyword>${anchor(t)}</gmd:keyword>`).join('')}<gmd:thesaurusName><gmd:CI_Citation>` +
         `<gmd:title>${anchor({ href: 'http://www.eionet.europa.eu/gemet/inspire_themes', text: 'GEMET - INSPIRE themes, version 1.0' })}</gmd:title>${dateEl('2008-06-01', 'publication')}` +
         `</gmd:CI_Citation></gmd:thesaurusName></gmd:MD_Keywords></gmd:descriptiveKeywords>`
       : '') +
     (d.keywords.length ? `<gmd:descriptiveKeywords><gmd:MD_Keywords>${d.keywords.map((k) => `<gmd:keyword>${cs(k)}</gmd:keyword>`).join('')}</gmd:MD_Keywords></gmd:descriptiveKeywords>` : '') +
-    constraints() +
-    `<gmd:spatialRepresentationType>${codeEl('MD_SpatialRepresentationTypeCode', 'MD_SpatialRepresentationTypeCode', 'vector')}</gmd:spatialRepresentationType>` +
+    constraints(d.licence) +
+    `<gmd:spatialRepresentationType>${codeEl('MD_SpatialRepresentationTypeCode', 'MD_SpatialRepresentationTypeCode', d.representation ?? 'vector')}</gmd:spatialRepresentationType>` +
     `<gmd:language>${language}</gmd:language>${utf8}` +
-    (topic ? `<gmd:topicCategory><gmd:MD_TopicCategoryCode>${topic}</gmd:MD_TopicCategoryCode></gmd:topicCategory>` : '') +
+    topics.map((t) => `<gmd:topicCategory><gmd:MD_TopicCategoryCode>${x(t)}</gmd:MD_TopicCategoryCode></gmd:topicCategory>`).join('') +
     (d.bbox ? `<gmd:extent>${bboxEl(d.bbox)}</gmd:extent>` : '') +
+    (facts ? `<gmd:supplementalInformation>${cs(facts)}</gmd:supplementalInformation>` : '') +
     `</gmd:MD_DataIdentification></gmd:identificationInfo>` +
     `<gmd:distributionInfo><gmd:MD_Distribution>` +
-    `<gmd:distributionFormat><gmd:MD_Format><gmd:name>${cs('GML')}</gmd:name><gmd:version>${cs('3.2')}</gmd:version></gmd:MD_Format></gmd:distributionFormat>` +
-    `<gmd:distributionFormat><gmd:MD_Format><gmd:name>${cs('GeoJSON')}</gmd:name><gmd:version>${cs('RFC 7946')}</gmd:version></gmd:MD_Format></gmd:distributionFormat>` +
+    (d.formats ?? [{ name: 'GML', version: '3.2' }, { name: 'GeoJSON', version: 'RFC 7946' }])
+      .map((f) => `<gmd:distributionFormat><gmd:MD_Format><gmd:name>${cs(f.name)}</gmd:name><gmd:version>${cs(f.version)}</gmd:version></gmd:MD_Format></gmd:distributionFormat>`)
+      .join('') +
     `<gmd:transferOptions><gmd:MD_DigitalTransferOptions>${links.map(onLine).join('')}</gmd:MD_DigitalTransferOptions></gmd:transferOptions>` +
     `</gmd:MD_Distribution></gmd:distributionInfo>` +
-    dataQuality('dataset', `Couche ${typeName} publiée par ${config.service.providerName} depuis la table PostGIS de la plateforme.`) +
+    dataQuality('dataset', d.lineage ?? `Couche ${typeName} publiée par ${config.service.providerName} depuis la table PostGIS de la plateforme.`) +
     `</gmd:MD_Metadata>`
   );
 }
@@ -373,8 +438,10 @@ export interface SyncReport {
   unchanged: string[];
   /** Generated records removed because their layer is no longer published. */
   deleted: string[];
-  /** Layers whose linked record was written by a person (left as it is). */
+  /** Layers whose linked record was written by a person and is frozen, or is not ISO (left as it is). */
   kept: string[];
+  /** Layers whose person-written record was brought up to the layer's facts (extent, links, title, abstract). */
+  followed: string[];
   serviceIdentifier: string;
 }
 
@@ -404,9 +471,12 @@ async function wgsExtent(db: Pool, layer: PublishedLayer, srid: number): Promise
  * generated records of layers not given. Idempotent. Runs in the caller's transaction on `client`, which holds
  * LAYER_RECORDS_LOCK; extents are read through `pool` (a failing statement must not abort the transaction).
  */
-export async function writeLayerRecords(client: PoolClient, pool: Pool, config: Config, layers: readonly PublishedLayer[]): Promise<SyncReport> {
-  const report: SyncReport = { created: [], updated: [], unchanged: [], deleted: [], kept: [], serviceIdentifier: '' };
-  const stored = (key: Parameters<typeof managedRecord>[1]) => managedRecord(client, key);
+export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn: Config, layers: readonly PublishedLayer[], rasters: readonly RasterLayer[] = []): Promise<SyncReport> {
+  const report: SyncReport = { created: [], updated: [], unchanged: [], deleted: [], kept: [], followed: [], serviceIdentifier: '' };
+  // The links are written with the configured public URL; a process without one (a CLI command, a second
+  // server) keeps the base the records already have instead of writing its own address into every record.
+  const config = await recordsConfig(client, configIn);
+  const stored = (key: Parameters<typeof managedRecord>[1]): Promise<StoredRow | undefined> => managedRecord(client, key);
 
   /** Upsert a generated document; the dateStamp rule keeps it idempotent and always moving on change. */
   const write = async (identifier: string, managedBy: string, stamp: Date, build: (dateStamp: string) => string): Promise<number> => {
@@ -431,8 +501,10 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
     // A record written by a person and linked to the layer stays as it is.
     const linked = l.metadataRecordId === null ? undefined : await stored({ id: l.metadataRecordId });
     if (linked && linked.managed_by !== `layer:${l.name}`) {
-      report.kept.push(l.name);
-      datasets.push({ identifier: linked.identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
+      const bbox = l.geometry ? await wgsExtent(pool, l, l.geometry.srid) : null;
+      if (bbox) boxes.push(bbox);
+      const title = await followPersonRecord(client, config, l, linked, bbox, report);
+      datasets.push({ identifier: linked.identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title });
       continue;
     }
     const mine = await stored({ managedBy: `layer:${l.name}` });
@@ -449,14 +521,67 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
     // Extents are read on another connection: a failing statement must not abort the sync transaction.
     const bbox = l.geometry ? await wgsExtent(pool, l, srid) : null;
     if (bbox) boxes.push(bbox);
-    const input = { identifier, layerName: l.name, title: l.title, abstract: l.abstract, keywords: l.keywords, srid, created: stampOf(l.createdAt).slice(0, 10), bbox };
+    const facts = await layerFacts(pool, l);
+    if (!facts && mine) {
+      // The table cannot be read now (locked while replaced, or gone): its record stays as it is.
+      report.unchanged.push(identifier);
+      await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, mine.id]);
+      datasets.push({ identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
+      continue;
+    }
+    const input: Omit<DatasetRecordInput, 'dateStamp'> = {
+      identifier, layerName: l.name, title: l.title, abstract: l.abstract, keywords: l.keywords, srid, created: stampOf(l.createdAt).slice(0, 10), bbox,
+      topicCategories: l.topicCategories, inspireThemes: l.inspireThemes, licence: l.licence, producer: l.producer, contact: l.contact,
+      revised: stampOf(l.updatedAt).slice(0, 10), ...(facts ?? { count: null, attributes: [] }),
+    };
     const id = await write(identifier, `layer:${l.name}`, l.updatedAt, (dateStamp) => datasetRecordXml(config, { ...input, dateStamp }));
     await client.query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [l.id, id]);
     datasets.push({ identifier, code: l.name, codeSpace: nsUri, layerName: l.name, title: l.title });
   }
 
+  // Raster layers: a dataset record each (grid representation, GeoTIFF / COG through the Atom feeds), coupled
+  // with the Atom download service only (the WFS does not serve them).
+  const atomDatasets = [...datasets];
+  const vectorBoxes = [...boxes];
+  for (const r of rasters) {
+    const linked = r.metadataRecordId === null ? undefined : await stored({ id: r.metadataRecordId });
+    const title = r.title;
+    if (linked && linked.managed_by !== `layer:${r.name}`) {
+      report.kept.push(r.name);
+      atomDatasets.push({ identifier: linked.identifier, code: r.name, codeSpace: nsUri, layerName: r.name, title });
+      continue;
+    }
+    const identifier = (await stored({ managedBy: `layer:${r.name}` }))?.identifier ?? layerRecordIdentifier(config, r.name);
+    const clash = await stored({ identifier });
+    if (clash && clash.managed_by !== `layer:${r.name}`) {
+      await client.query('UPDATE sdi.raster_layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [r.id, clash.id]);
+      report.kept.push(r.name);
+      atomDatasets.push({ identifier, code: r.name, codeSpace: nsUri, layerName: r.name, title });
+      continue;
+    }
+    const [w, s, e, n] = r.extent4326;
+    const bbox = { west: Math.max(-180, Math.floor(w * 100) / 100), south: Math.max(-90, Math.floor(s * 100) / 100), east: Math.min(180, Math.ceil(e * 100) / 100), north: Math.min(90, Math.ceil(n * 100) / 100) };
+    boxes.push(bbox);
+    const base = config.baseUrl!;
+    const input: Omit<DatasetRecordInput, 'dateStamp'> = {
+      identifier, layerName: r.name, title, abstract: r.abstract, keywords: r.keywords, srid: r.srid, created: stampOf(r.createdAt).slice(0, 10), bbox,
+      topicCategories: r.topicCategories, inspireThemes: r.inspireThemes, licence: r.licence, producer: r.producer, contact: r.contact,
+      revised: stampOf(r.updatedAt).slice(0, 10), representation: 'grid',
+      lineage: `Raster ${r.name} publié par ${config.service.providerName} depuis un fichier GeoTIFF de la plateforme.`,
+      formats: [{ name: 'GeoTIFF', version: '1.1' }, { name: 'COG', version: '1.0' }],
+      links: [{
+        url: atomDatasetFeedUrl(base, r.name), protocol: ATOM_PROTOCOL, profile: DOWNLOAD_PROFILE, name: r.name,
+        description: { text: `Flux Atom du jeu de données ${r.title} (GeoTIFF, COG ; service de téléchargement simple INSPIRE)` }, fn: 'download',
+      }],
+      extraFacts: `Raster de ${r.width} × ${r.height} pixels, ${r.bands} bande${r.bands > 1 ? 's' : ''} ${r.dataType}, pixel de ${r.pixelSizeX} × ${r.pixelSizeY} (unités de EPSG:${r.srid})${r.nodata === null ? '' : `, valeur nulle ${r.nodata}`}.`,
+    };
+    const id = await write(identifier, `layer:${r.name}`, r.updatedAt, (dateStamp) => datasetRecordXml(config, { ...input, dateStamp }));
+    await client.query('UPDATE sdi.raster_layers SET metadata_record_id = $2 WHERE id = $1 AND metadata_record_id IS DISTINCT FROM $2', [r.id, id]);
+    atomDatasets.push({ identifier, code: r.name, codeSpace: nsUri, layerName: r.name, title });
+  }
+
   // Generated records of layers that are gone or unpublished.
-  const names = layers.map((l) => `layer:${l.name}`);
+  const names = [...layers, ...rasters].map((l) => `layer:${l.name}`);
   report.deleted = await deleteLayerRecordsExcept(client, names);
 
   // The WFS service record.
@@ -465,8 +590,8 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
   if (!clash || clash.managed_by === 'service:wfs') {
     const latest = layers.reduce((m, l) => (l.updatedAt > m ? l.updatedAt : m), new Date(0));
     const earliest = layers.reduce((m, l) => (l.createdAt < m ? l.createdAt : m), latest.getTime() ? latest : new Date());
-    const bbox = boxes.length
-      ? { west: Math.min(...boxes.map((b) => b.west)), east: Math.max(...boxes.map((b) => b.east)), south: Math.min(...boxes.map((b) => b.south)), north: Math.max(...boxes.map((b) => b.north)) }
+    const bbox = vectorBoxes.length
+      ? { west: Math.min(...vectorBoxes.map((b) => b.west)), east: Math.max(...vectorBoxes.map((b) => b.east)), south: Math.min(...vectorBoxes.map((b) => b.south)), north: Math.max(...vectorBoxes.map((b) => b.north)) }
       : null;
     const input = { identifier: serviceId, created: stampOf(earliest).slice(0, 10), datasets, bbox };
     await write(serviceId, 'service:wfs', latest.getTime() ? latest : new Date(), (dateStamp) => wfsServiceRecordXml(config, { ...input, dateStamp }));
@@ -482,8 +607,125 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, config: 
     const bbox = boxes.length
       ? { west: Math.min(...boxes.map((b) => b.west)), east: Math.max(...boxes.map((b) => b.east)), south: Math.min(...boxes.map((b) => b.south)), north: Math.max(...boxes.map((b) => b.north)) }
       : null;
-    const input = { identifier: atomId, created: stampOf(earliest).slice(0, 10), datasets, bbox };
+    const input = { identifier: atomId, created: stampOf(earliest).slice(0, 10), datasets: atomDatasets, bbox };
     await write(atomId, 'service:atom', latest.getTime() ? latest : new Date(), (dateStamp) => atomServiceRecordXml(config, { ...input, dateStamp }));
   }
   return report;
+}
+
+/**
+ * The public base URL records are written with: the configured one (BASE_URL), else the base the WFS service
+ * record already has (what a configured server wrote), else this process's own address (a first start).
+ */
+async function recordsBase(config: Config, stored: { links: Array<{ url?: string }> } | undefined): Promise<string> {
+  if (config.baseUrl) return config.baseUrl.replace(/\/+$/, '');
+  for (const l of stored?.links ?? []) {
+    const m = /^(https?:\/\/[^?#]+?)\/wfs\?/.exec(l.url ?? '');
+    if (m) return m[1]!;
+  }
+  return recordBaseUrl(config);
+}
+
+/**
+ * The configuration records are written with. What this process does not configure (public URL, contact e-mail,
+ * provider site) is taken from the WFS service record the platform wrote before, so that a CLI command or a
+ * second server started without them changes no record; a first start without them writes its own address and
+ * no e-mail.
+ */
+async function recordsConfig(client: PoolClient, config: Config): Promise<Config> {
+  const { rows } = await client.query<{ links: Array<{ url?: string }>; parties: Array<{ email?: string; role?: string }>; document: string }>(
+    `SELECT links, parties, document FROM sdi.metadata_records WHERE managed_by = 'service:wfs'`);
+  const stored = rows[0];
+  const base = await recordsBase(config, stored);
+  const contact = stored ? /<gmd:contact>([\s\S]*?)<\/gmd:contact>/.exec(stored.document)?.[1] ?? '' : '';
+  const storedEmail = /<gmd:electronicMailAddress><gco:CharacterString>([^<]+)</.exec(contact)?.[1];
+  const storedSite = /<gmd:onlineResource><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>([^<]+)</.exec(contact)?.[1];
+  const unescape = (v: string) => v.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return {
+    ...config,
+    baseUrl: base,
+    service: {
+      ...config.service,
+      contactEmail: config.service.contactEmail || (storedEmail ? unescape(storedEmail) : ''),
+      providerSite: config.service.providerSite || (storedSite ? unescape(storedSite) : `${base}/`),
+    },
+  };
+}
+
+/** Tables estimated above this many rows are counted from the statistics (no scan at every sync). */
+const EXACT_COUNT_MAX = 200_000;
+
+/**
+ * Count and attributes of a layer's table, read without waiting: under a lock (a table being replaced or
+ * altered) or an error, undefined (the layer's record is then left as it is, not rewritten without facts).
+ * Large tables give their count from the statistics, rounded to three figures.
+ */
+async function layerFacts(pool: Pool, l: PublishedLayer): Promise<{ count: number | null; countApproximate: boolean; attributes: Array<{ name: string; type: string; alias?: string }> } | undefined> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query("SET LOCAL lock_timeout = '500ms'; SET LOCAL statement_timeout = '20s'");
+    const { rows: cols } = await c.query<{ name: string; type: string }>(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+      [l.schema, l.table],
+    );
+    const attributes = cols
+      .filter((x) => x.name !== l.idColumn && x.name !== l.geometry?.column && !/^(geometry|geography)/.test(x.type))
+      .map((x) => ({ name: x.name, type: x.type, ...(l.attributeAliases[x.name] ? { alias: l.attributeAliases[x.name] } : {}) }));
+    const { rows: est } = await c.query<{ n: number | null }>(
+      `SELECT c.reltuples::float8 AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'm')`,
+      [l.schema, l.table],
+    );
+    const estimate = est[0]?.n ?? -1;
+    let count: number;
+    let countApproximate = false;
+    if (estimate >= EXACT_COUNT_MAX) {
+      const digits = Math.floor(Math.log10(estimate)) - 2;
+      count = Math.round(estimate / 10 ** digits) * 10 ** digits;
+      countApproximate = true;
+    } else {
+      count = Number((await c.query<{ n: string }>(`SELECT count(*)::bigint AS n FROM ${quoteIdent(l.schema)}.${quoteIdent(l.table)}`)).rows[0]!.n);
+    }
+    await c.query('COMMIT');
+    return { count, countApproximate, attributes };
+  } catch {
+    await c.query('ROLLBACK').catch(() => undefined);
+    return undefined;
+  } finally {
+    c.release();
+  }
+}
+
+/**
+ * A layer's record written by a person (CSW-T Update, an ISO file) follows the layer's facts unless frozen
+ * (src/metadata/record-follow.ts). Title and abstract go the way of the last change: a record edited after the
+ * layer gives them to the layer (WFS, OGC API show them), a layer edited after its record gives them to it.
+ * Returns the title the services record of the coupling should name.
+ */
+async function followPersonRecord(client: PoolClient, config: Config, l: PublishedLayer, linked: StoredRow, bbox: WgsBox | null, report: SyncReport): Promise<string> {
+  if (l.recordFrozen || !/MD_Metadata|MI_Metadata/.test(linked.document.slice(0, 400))) {
+    report.kept.push(l.name);
+    return l.title;
+  }
+  const { rows } = await client.query<{ updated_at: Date }>('SELECT updated_at FROM sdi.metadata_records WHERE id = $1', [linked.id]);
+  const recordNewer = rows[0]!.updated_at > l.updatedAt;
+  let title = l.title;
+  if (recordNewer) {
+    const r = recordTitleAbstract(linked.document);
+    if (r.title) {
+      title = r.title;
+      await client.query(
+        `UPDATE sdi.layers SET title = $2, abstract = $3, updated_at = now() WHERE id = $1 AND (title IS DISTINCT FROM $2 OR abstract IS DISTINCT FROM $3)`,
+        [l.id, r.title, r.abstract || l.abstract],
+      );
+    }
+  }
+  const next = followFacts(linked.document, { bbox, base: config.baseUrl!, ...(recordNewer ? {} : { title: l.title, abstract: l.abstract }) }, stampOf(new Date()));
+  if (next !== linked.document) {
+    await upsertRecord(client, parseRecord(next));
+    report.followed.push(l.name);
+  } else report.kept.push(l.name);
+  return title;
 }

@@ -6,6 +6,7 @@
 import type { Pool } from '../db/pool.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { readPublishedLayers, registerLayer, type LayerRegistration } from '../catalog/published.js';
+import { listRasterLayers } from '../catalog/rasters.js';
 import { LAYER_RECORDS_LOCK, writeLayerRecords, type SyncReport } from '../metadata/layer-records.js';
 
 export type { SyncReport };
@@ -20,7 +21,7 @@ export async function publishLayer(pool: Pool, l: LayerRegistration, config: Con
 }
 
 /**
- * Write (or refresh) the dataset record of every published feature layer and the service records, link each
+ * Write (or refresh) the dataset record of every published feature and raster layer and the service records, link each
  * layer to its record, and remove the generated records of layers no longer published (src/metadata/layer-records.ts).
  * Idempotent; one transaction, serialised between processes: the layers are read in it, under the lock.
  */
@@ -30,7 +31,8 @@ export async function syncLayerRecords(pool: Pool, config: Config): Promise<Sync
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [LAYER_RECORDS_LOCK]);
     const layers = await readPublishedLayers(client);
-    const report = await writeLayerRecords(client, pool, config, layers);
+    const rasters = await listRasterLayers(client);
+    const report = await writeLayerRecords(client, pool, config, layers, rasters);
     await client.query('COMMIT');
     return report;
   } catch (e) {

@@ -155,6 +155,17 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     'PUT /admin/default-styles/:kind': [{ ...post('/admin/default-styles/polygon', JSON.stringify({ rules: [{ symbolizers: [] }] }), 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
     // Rights (issue 11): users, groups, tokens, grants, the public flag of layers; the admin may not, under deny-all.
     ...adminRights('Bearer deny-all-test-admin-token'),
+    // Layers (issue 10): reading the registry is administering too.
+    'GET /admin/layers': [{ url: '/admin/layers', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'POST /admin/layers': [{ ...post('/admin/layers', JSON.stringify({ name: 'x', table: 'data.communes' }), 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
+    'GET /admin/layers/:name': [{ url: '/admin/layers/communes', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'PATCH /admin/layers/:name': [{ ...post('/admin/layers/communes', JSON.stringify({ title: 'x' }), 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
+    'DELETE /admin/layers/:name': [{ url: '/admin/layers/communes?dropTable=true', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'POST /admin/layers/:name/publish': [{ url: '/admin/layers/communes/publish', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'POST /admin/layers/:name/unpublish': [{ url: '/admin/layers/communes/unpublish', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'GET /admin/layers/:name/record': [{ url: '/admin/layers/communes/record', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'PUT /admin/layers/:name/record': [{ ...post('/admin/layers/communes/record', '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd"/>'), headers: { 'content-type': 'application/xml', authorization: 'Bearer deny-all-test-admin-token' } }],
+    'DELETE /admin/layers/:name/record': [{ url: '/admin/layers/communes/record', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     // Service documents without data.
     'GET /healthz': [{ url: '/healthz' }],
     'GET /readyz': [{ url: '/readyz' }],

@@ -63,7 +63,7 @@ export async function capabilities(ctx: CswContext, req: GetCapabilitiesRequest)
   }
   if (has('ServiceProvider')) {
     s +=
-      `<ows:ServiceProvider><ows:ProviderName>${x(svc.providerName)}</ows:ProviderName><ows:ProviderSite xlink:href="${x(svc.providerSite)}"/>` +
+      `<ows:ServiceProvider><ows:ProviderName>${x(svc.providerName)}</ows:ProviderName>${svc.providerSite ? `<ows:ProviderSite xlink:href="${x(svc.providerSite)}"/>` : ''}` +
       `<ows:ServiceContact><ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>${x(svc.contactEmail)}</ows:ElectronicMailAddress></ows:Address></ows:ContactInfo><ows:Role>pointOfContact</ows:Role></ows:ServiceContact></ows:ServiceProvider>`;
   }
   if (has('OperationsMetadata')) {

@@ -26,6 +26,7 @@ import { serialize } from '../../../src/metadata/xml.js';
 import { parseRecord } from '../../../src/metadata/store.js';
 import { deleteMatching, recordExists, recordsByIdentifiers, setManagedBy, upsertRecord } from '../../../src/records/repository.js';
 import { MetadataError, type MetadataRecord } from '../../../src/records/record.js';
+import { syncLayerRecords } from '../../../src/publishing/index.js';
 import { storedRecordColumns, writeDublinCore, type StoredRecord } from '../../../src/metadata/writers.js';
 import { compileFilter } from './compile.js';
 import { CSW_FILTER_OPTIONS, asConstraintError, readCql } from './kvp-reader.js';
@@ -138,6 +139,9 @@ export async function transaction(ctx: CswContext, req: TransactionRequest): Pro
   } finally {
     client.release();
   }
+  // A layer's record edited here keeps following its layer, and its title and abstract reach the layer (issue
+  // 10): the layer records are synced now rather than at the next start. A failure does not undo the transaction.
+  if (inserted + updated + deleted > 0) await syncLayerRecords(ctx.platform.pool, ctx.platform.config).catch(() => undefined);
   return (
     XML_DECLARATION +
     `<csw:TransactionResponse xmlns:csw="${CSW_NS}" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dct="http://purl.org/dc/terms/" xmlns:ows="http://www.opengis.net/ows" ` +

@@ -47,7 +47,7 @@ export function openApiDocument(baseUrl: string, layers: Layer[], config: Config
   }
   return {
     openapi: '3.0.3',
-    info: { title: config.service.title, description: config.service.abstract, version: '1.0.0', contact: { name: config.service.providerName, email: config.service.contactEmail, url: config.service.providerSite }, license: { name: 'Licence Ouverte / Open Licence 2.0', url: 'https://www.etalab.gouv.fr/licence-ouverte-open-licence' } },
+    info: { title: config.service.title, description: config.service.abstract, version: '1.0.0', contact: { name: config.service.providerName, ...(config.service.contactEmail ? { email: config.service.contactEmail } : {}), ...(config.service.providerSite ? { url: config.service.providerSite } : {}) }, license: { name: 'Licence Ouverte / Open Licence 2.0', url: 'https://www.etalab.gouv.fr/licence-ouverte-open-licence' } },
     servers: [{ url: baseUrl }],
     tags: [{ name: 'Capabilities' }, ...layers.map((l) => ({ name: l.name, description: l.title }))],
     paths,

@@ -43,7 +43,7 @@ function serviceIdentification(ctx: WfsContext, versions: string[]): string {
 function serviceProvider(ctx: WfsContext): string {
   const s = ctx.platform.config.service;
   return (
-    `<ows:ServiceProvider><ows:ProviderName>${x(s.providerName)}</ows:ProviderName><ows:ProviderSite xlink:href="${x(s.providerSite)}"/>` +
+    `<ows:ServiceProvider><ows:ProviderName>${x(s.providerName)}</ows:ProviderName>${s.providerSite ? `<ows:ProviderSite xlink:href="${x(s.providerSite)}"/>` : ''}` +
     `<ows:ServiceContact><ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>${x(s.contactEmail)}</ows:ElectronicMailAddress></ows:Address></ows:ContactInfo></ows:ServiceContact></ows:ServiceProvider>`
   );
 }
