@@ -38,8 +38,8 @@ describe('search statements', () => {
   });
 
   it('domain values: array queryables unnested, scalar ones non-empty, a bounded list', () => {
-    expect(domainValuesSql('r.keywords', true, 1000)).toBe('SELECT DISTINCT v::text AS v FROM sdi.metadata_records r, unnest(r.keywords) v WHERE v IS NOT NULL ORDER BY 1 LIMIT 1000');
-    expect(domainValuesSql('r.type', false, 5)).toBe(`SELECT DISTINCT (r.type)::text AS v FROM sdi.metadata_records r WHERE r.type IS NOT NULL AND (r.type)::text <> '' ORDER BY 1 LIMIT 5`);
+    expect(domainValuesSql('r.keywords', true, 1000)).toBe('SELECT DISTINCT v::text AS v FROM sdi.metadata_records r, unnest(r.keywords) v WHERE v IS NOT NULL AND NOT (r.id = ANY($1::bigint[])) ORDER BY 1 LIMIT 1000');
+    expect(domainValuesSql('r.type', false, 5)).toBe(`SELECT DISTINCT (r.type)::text AS v FROM sdi.metadata_records r WHERE r.type IS NOT NULL AND (r.type)::text <> '' AND NOT (r.id = ANY($1::bigint[])) ORDER BY 1 LIMIT 5`);
     expect(() => domainValuesSql('r.type', false, 0)).toThrow();
   });
 
