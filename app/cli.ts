@@ -6,8 +6,14 @@
  *                               publish an existing PostGIS table or view as a feature layer; --temporal names
  *                               the date / timestamp column that OGC API Features `datetime` filters on
  *                               (--temporal-end: the column ending each feature's interval, NULL = still open)
- *   import FILE --name NAME [--srid 2154] [--title T] [--temporal COLUMN [--temporal-end COLUMN]]
- *                               import a vector file (GeoPackage, Shapefile, GeoJSON…) with GDAL and publish it
+ *   import FILE… [--name NAME] [--title T] [--mode replace|append] [--srid 2154] [--source-crs EPSG:2154|IGNF:LAMB93]
+ *          [--encoding latin1] [--x COL --y COL | --wkt COL] [--layer L]… [--extent-check warn|error|off]
+ *          [--temporal COLUMN [--temporal-end COLUMN]]
+ *                               import files GDAL reads (GeoPackage, Shapefile or its zip, GeoJSON, CSV, GML, KML,
+ *                               MapInfo, FlatGeobuf, DXF…) and publish their layers: the function behind
+ *                               POST /admin/imports (src/publishing/import.ts); prints the report as JSON
+ *   rollback --name NAME [--version N]
+ *                               put back a kept version of an imported layer (default: the latest)
  *   layers                      list published layers
  *   records                     write the catalogue records of the published layers and the WFS
  *   records-load PATH… [--force] [--batch N] [--workers N] [--connections N]
@@ -25,14 +31,13 @@ import { migrate } from '../src/db/migrate.js';
 import { loadDemo } from '../src/demo/load-demo.js';
 import { loadCatalogueDemo } from '../src/metadata/demo.js';
 import { publishLayer, syncLayerRecords } from '../src/publishing/index.js';
-import { importVectorFile } from '../src/import/gdal-import.js';
 
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' } },
+    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' }, mode: { type: 'string' }, 'source-crs': { type: 'string' }, encoding: { type: 'string' }, x: { type: 'string' }, y: { type: 'string' }, wkt: { type: 'string' }, layer: { type: 'string', multiple: true }, 'extent-check': { type: 'string' }, version: { type: 'string' } },
   });
   const config = loadConfig();
   const pool = createPool(config.databaseUrl, command === 'records-load' ? 4 : 2);
@@ -74,12 +79,25 @@ async function main(): Promise<number> {
         return 0;
       }
       case 'import': {
-        const file = positionals[0];
-        if (!file || !values.name) throw new Error('import needs FILE and --name');
-        const srid = Number(values.srid ?? 2154);
-        const n = await importVectorFile(pool, config.databaseUrl, file, { schema: 'data', table: values.name, srid, overwrite: true });
-        await publishLayer(pool, { name: values.name, schema: 'data', table: values.name, idColumn: 'fid', geometryColumn: 'geom', title: values.title ?? values.name, defaultCrs: srid, temporalProperty: values.temporal, temporalEndProperty: values['temporal-end'] }, config);
-        console.log(`imported ${n} features into data.${values.name}`);
+        if (positionals.length === 0) throw new Error('import needs files');
+        const { importFiles } = await import('../src/publishing/import.js');
+        const mode = values.mode ?? 'replace';
+        if (mode !== 'replace' && mode !== 'append') throw new Error('--mode is replace or append');
+        const check = values['extent-check'] ?? 'warn';
+        if (check !== 'warn' && check !== 'error' && check !== 'off') throw new Error('--extent-check is warn, error or off');
+        const report = await importFiles(pool, config, {
+          files: positionals, name: values.name, title: values.title, mode, srid: values.srid ? Number(values.srid) : undefined,
+          sourceCrs: values['source-crs'], encoding: values.encoding, xColumn: values.x, yColumn: values.y, wktColumn: values.wkt,
+          layers: values.layer, extentCheck: check, temporalProperty: values.temporal, temporalEndProperty: values['temporal-end'],
+          onProgress: (m) => console.error(`import: ${m}`),
+        });
+        console.log(JSON.stringify(report, null, 2));
+        return 0;
+      }
+      case 'rollback': {
+        if (!values.name) throw new Error('rollback needs --name');
+        const { rollbackImport } = await import('../src/publishing/import.js');
+        console.log(JSON.stringify(await rollbackImport(pool, config, values.name, values.version ? Number(values.version) : undefined)));
         return 0;
       }
       case 'download-worker':
@@ -101,7 +119,7 @@ async function main(): Promise<number> {
         return 0;
       }
       default:
-        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | import FILE --name N [--temporal C] | layers | download-worker [--concurrency N] | download-janitor');
+        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | import FILE… [--name N] [--mode replace|append] [--source-crs C] [--encoding E] [--x C --y C | --wkt C] | rollback --name N [--version V] | layers | download-worker [--concurrency N] | download-janitor');
         return 2;
     }
   } finally {

@@ -1,0 +1,134 @@
+/**
+ * Loading one source layer into a staging table (schema sdi_import) and checking it there, before anything
+ * published is touched: GDAL's PostgreSQL driver in-process (ogr2ogr's vectorTranslate; new tables are written
+ * with COPY), reprojected to the target CRS, geometries made valid (-makevalid); then, in SQL, the geometry type
+ * normalised (one type per layer: the multi type when single and multi rows mix, collections from repairs
+ * reduced to their main kind), the extent compared with the platform's territory, the GiST index built.
+ * A staging table that fails a check is dropped by the caller; nothing else exists yet.
+ */
+import type gdalTypes from 'gdal-async';
+import type { Pool } from '../db/pool.js';
+import { quoteIdent } from '../db/identifiers.js';
+import { gdalPgConnection } from './gdal-import.js';
+
+export const STAGING_SCHEMA = 'sdi_import';
+
+export class CheckError extends Error {}
+
+export interface StagingLoad {
+  table: string;
+  layerName: string;
+  targetSrid: number;
+  /** Assign this EPSG code to the source (overrides or completes the file's own CRS). */
+  sourceEpsg?: number;
+}
+
+export async function loadIntoStaging(databaseUrl: string, ds: gdalTypes.Dataset, o: StagingLoad): Promise<void> {
+  const gdal = (await import('gdal-async')).default;
+  const args = [
+    '-f', 'PostgreSQL',
+    '-nln', `${STAGING_SCHEMA}.${o.table}`,
+    '-lco', 'GEOMETRY_NAME=geom',
+    '-lco', 'FID=fid',
+    '-lco', 'SPATIAL_INDEX=NONE', // built once after the load (faster than maintained row by row)
+    '-lco', 'LAUNDER=YES',
+    '-lco', 'PRECISION=NO',
+    '-nlt', 'GEOMETRY', // one generic column while loading: files mix Polygon and MultiPolygon; normalised below
+    '-gt', '65536',
+    '-t_srs', `EPSG:${o.targetSrid}`,
+    ...(o.sourceEpsg ? ['-s_srs', `EPSG:${o.sourceEpsg}`] : []),
+    '-makevalid',
+    o.layerName,
+  ];
+  const out = await gdal.vectorTranslateAsync(gdalPgConnection(databaseUrl), ds, args);
+  out.close();
+}
+
+export interface StagingFacts {
+  count: number;
+  nullGeometries: number;
+  geometryType: string;
+  /** Extent in the target CRS: [minx, miny, maxx, maxy]. */
+  extent: [number, number, number, number] | null;
+  warnings: string[];
+}
+
+const FAMILY_DIM: Record<string, number> = { POINT: 1, LINESTRING: 2, POLYGON: 3 };
+
+/** Normalise the geometry column of a staging table and gather its facts; refuse a layer with nothing to publish. */
+export async function checkStaging(pool: Pool, table: string, srid: number): Promise<StagingFacts> {
+  const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
+  const warnings: string[] = [];
+  const { rows } = await pool.query<{ n: number; nulls: number; types: string[] | null }>(
+    `SELECT count(*)::int AS n, count(*) FILTER (WHERE geom IS NULL OR ST_IsEmpty(geom))::int AS nulls,
+            array_agg(DISTINCT GeometryType(geom)) FILTER (WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)) AS types FROM ${t}`,
+  );
+  const { n, nulls } = rows[0]!;
+  if (n === 0) throw new CheckError('The layer has no features');
+  if (nulls === n) throw new CheckError('No feature of the layer has a geometry');
+  if (nulls > 0) warnings.push(`${nulls} of ${n} features have no geometry`);
+  const types = rows[0]!.types ?? [];
+  // Families present, repairs' collections counted by what they hold.
+  const families = new Set(types.map((x) => x.replace(/^MULTI/, '')).filter((x) => x !== 'GEOMETRYCOLLECTION'));
+  let geometryType = 'GEOMETRY';
+  if (families.size === 1) {
+    const family = [...families][0]!;
+    const dim = FAMILY_DIM[family];
+    if (dim) {
+      const multi = types.some((x) => x.startsWith('MULTI') || x === 'GEOMETRYCOLLECTION');
+      geometryType = multi ? `MULTI${family}` : family;
+      const pgType = { POINT: 'Point', LINESTRING: 'LineString', POLYGON: 'Polygon' }[family as 'POINT'];
+      const expr = types.includes('GEOMETRYCOLLECTION') ? `ST_CollectionExtract(geom, ${dim})` : 'geom';
+      await pool.query(
+        `ALTER TABLE ${t} ALTER COLUMN geom TYPE geometry(${multi ? `Multi${pgType}` : pgType}, ${Number(srid)}) USING ${multi ? `ST_Multi(${expr})` : expr}`,
+      );
+    }
+  } else if (families.size > 1) warnings.push(`The layer mixes geometry kinds (${[...families].join(', ').toLowerCase()}): published as a generic geometry column`);
+  if (geometryType === 'GEOMETRY') await pool.query(`ALTER TABLE ${t} ALTER COLUMN geom TYPE geometry(Geometry, ${Number(srid)}) USING geom`);
+  const e = await pool.query<{ minx: number | null; miny: number; maxx: number; maxy: number }>(
+    `SELECT ST_XMin(b) AS minx, ST_YMin(b) AS miny, ST_XMax(b) AS maxx, ST_YMax(b) AS maxy FROM (SELECT ST_Extent(geom) AS b FROM ${t}) s`,
+  );
+  const x = e.rows[0]!;
+  const extent: StagingFacts['extent'] = x.minx === null ? null : [x.minx, x.miny, x.maxx, x.maxy];
+  return { count: n, nullGeometries: nulls, geometryType, extent, warnings };
+}
+
+/** Spatial index, statistics: what a published table has. Named after the staging table, unique in any schema. */
+export async function finishStaging(pool: Pool, table: string): Promise<void> {
+  const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
+  await pool.query(`CREATE INDEX ${quoteIdent(`${table}_geom_idx`)} ON ${t} USING gist (geom)`);
+  await pool.query(`ANALYZE ${t}`);
+}
+
+export async function dropStaging(pool: Pool, table: string): Promise<void> {
+  await pool.query(`DROP TABLE IF EXISTS ${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`);
+}
+
+export interface TerritoryCheck {
+  /** Features (with a geometry) whose box lies outside the territory's box, enlarged by 10 %. */
+  outside: number;
+  total: number;
+  territory: [number, number, number, number];
+}
+
+/**
+ * The layer against the platform's territory (the extent of the region reference table), in the target CRS.
+ * Undefined when the territory is unknown (no such table).
+ */
+export async function checkTerritory(pool: Pool, table: string, srid: number, territoryTable: string): Promise<TerritoryCheck | undefined> {
+  const [schema, name] = territoryTable.includes('.') ? territoryTable.split('.', 2) : ['public', territoryTable];
+  const exists = await pool.query(`SELECT 1 FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2 AND f_geometry_column = 'geom'`, [schema, name]);
+  if (exists.rowCount === 0) return undefined;
+  const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
+  const { rows } = await pool.query<{ outside: number; total: number; minx: number; miny: number; maxx: number; maxy: number }>(
+    `WITH terr AS (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, Find_SRID($2, $3, 'geom')), $1::int) AS b FROM ${quoteIdent(schema!)}.${quoteIdent(name!)}),
+          wide AS (SELECT b, ST_Expand(b, greatest(ST_XMax(b) - ST_XMin(b), ST_YMax(b) - ST_YMin(b)) * 0.1) AS w FROM terr)
+     SELECT count(*) FILTER (WHERE NOT (s.geom @ wide.w))::int AS outside, count(*)::int AS total,
+            ST_XMin(wide.b) AS minx, ST_YMin(wide.b) AS miny, ST_XMax(wide.b) AS maxx, ST_YMax(wide.b) AS maxy
+       FROM ${t} s, wide WHERE s.geom IS NOT NULL GROUP BY wide.b`,
+    [srid, schema, name],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return { outside: r.outside, total: r.total, territory: [r.minx, r.miny, r.maxx, r.maxy] };
+}
