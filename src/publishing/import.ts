@@ -104,7 +104,7 @@ function asImportError(e: unknown): unknown {
 }
 
 /** The source CRS of a layer: the parameter, the file's, or WGS 84 for coordinates that can only be degrees. */
-async function sourceCrsOf(layer: gdalTypes.Layer, file: string, given: string | undefined, warnings: string[]): Promise<SourceCrs> {
+async function sourceCrsOf(layer: gdalTypes.Layer, file: string, given: string | undefined, warnings: string[], platformSrid?: number): Promise<SourceCrs> {
   if (given) return { epsg: crsFromParameter(given), source: 'parameter' };
   if (layer.srs) {
     const id = await identifyEpsg(layer.srs);
@@ -121,8 +121,13 @@ async function sourceCrsOf(layer: gdalTypes.Layer, file: string, given: string |
     warnings.push('The file declares no CRS; its coordinates are longitudes and latitudes, read as WGS 84 (EPSG:4326)');
     return { epsg: 4326, source: 'assumed' };
   }
-  const what = /\.shp$/i.test(file) ? 'a .prj file' : 'a CRS';
-  throw new CrsError(`${basename(file)} (layer ${layer.name}) has no ${what} and its coordinates are not longitudes/latitudes: give the source CRS (source_crs=EPSG:2154, IGNF:LAMB93…)`);
+  if (/\.csv$/i.test(file) && platformSrid !== undefined) {
+    // A CSV of projected x/y: the platform's own CRS is the usual one; the territory check tells when it is not.
+    warnings.push(`The file declares no CRS; its coordinates were read in the platform's CRS (EPSG:${platformSrid}); give source_crs= if they are not`);
+    return { epsg: platformSrid, source: 'assumed' };
+  }
+  const what = /\.shp$/i.test(file) ? 'no .prj file' : 'no declared CRS';
+  throw new CrsError(`${basename(file)} (layer ${layer.name}) has ${what} and its coordinates are not longitudes/latitudes: give the source CRS (source_crs=EPSG:2154, IGNF:LAMB93…)`);
 }
 
 export async function importFiles(pool: Pool, config: Config, r: ImportRequest, settings: ImportSettings = importSettings()): Promise<ImportReport> {
@@ -161,7 +166,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
         const hint = p.opened.format === 'CSV' ? ': name its coordinate columns (x_column and y_column) or its WKT column (wkt_column)' : '';
         throw new ImportError(`The layer ${p.layer.name} of ${basename(p.file)} has no geometry (columns: ${columns || 'none'})${hint}; nothing was published`, 'invalid', p.opened.format === 'CSV' ? 'x_column' : undefined);
       }
-      const sourceCrs = await sourceCrsOf(p.layer, p.file, r.sourceCrs, warnings);
+      const sourceCrs = await sourceCrsOf(p.layer, p.file, r.sourceCrs, warnings, srid);
       const staging = `s_${randomBytes(6).toString('hex')}`;
       staged.push(staging);
       progress(`loading ${basename(p.file)}:${p.layer.name} into ${staging}`);
