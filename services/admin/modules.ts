@@ -4,5 +4,6 @@
  */
 import type { AdminModule } from './module.js';
 import { stylesModule } from './styles.js';
+import { importsModule } from './imports.js';
 
-export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule];
+export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, importsModule];
