@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { basename, dirname, extname, join, normalize, sep } from 'node:path';
 import type gdalTypes from 'gdal-async';
 import yauzl from 'yauzl';
-import { encodingFromParameter, shapefileEncoding, textFileEncoding, type DetectedEncoding } from './encoding.js';
+import { EncodingError, encodingFromParameter, shapefileEncoding, textFileEncoding, type DetectedEncoding } from './encoding.js';
 
 export class SourceError extends Error {}
 
@@ -122,7 +122,7 @@ export async function openSource(file: string, o: OpenOptions, workDir: string):
     const dataset = await gdal.openAsync(file, 'r');
     return { dataset, format: dataset.driver.description };
   } catch (e) {
-    if (e instanceof SourceError) throw e;
+    if (e instanceof SourceError || e instanceof EncodingError) throw e;
     throw new SourceError(`GDAL cannot read ${basename(file)}: ${(e as Error).message}`);
   }
 }

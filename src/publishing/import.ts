@@ -14,7 +14,7 @@ import type gdalTypes from 'gdal-async';
 import type { Pool } from '../db/pool.js';
 import type { Config } from '../config/index.js';
 import { safeName, NameError } from '../import/names.js';
-import { EncodingError, type DetectedEncoding } from '../import/encoding.js';
+import { EncodingError, encodingFromParameter, type DetectedEncoding } from '../import/encoding.js';
 import { crsFromParameter, identifyEpsg, CrsError, type SourceCrs } from '../import/crs.js';
 import { findDatasets, openSource, SourceError, type OpenedSource } from '../import/source.js';
 import { checkStaging, checkTerritory, dropStaging, finishStaging, loadIntoStaging, CheckError } from '../import/staging.js';
@@ -139,6 +139,9 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
   const opened: OpenedSource[] = [];
   const staged: string[] = [];
   try {
+    // Overrides checked before any work.
+    if (r.encoding) encodingFromParameter(r.encoding);
+    if (r.sourceCrs) crsFromParameter(r.sourceCrs);
     const datasets = await findDatasets(r.files, workDir, settings.maxBytes);
     const plans: Planned[] = [];
     for (const file of datasets) {
@@ -177,7 +180,13 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
         const hint = /byte sequence|encoding|UTF-?8/i.test(msg) ? ' (the attribute encoding looks wrong: give encoding=)' : /transform|reproject|projection/i.test(msg) ? ' (check the source CRS: source_crs=)' : '';
         throw new ImportError(`GDAL could not load the layer ${p.layer.name} of ${basename(p.file)}: ${msg.split('\n')[0]!.slice(0, 300)}${hint}`, 'invalid');
       }
-      const facts = await checkStaging(pool, staging, srid);
+      let facts;
+      try {
+        facts = await checkStaging(pool, staging, srid);
+      } catch (e) {
+        if (!(e instanceof CheckError)) throw e;
+        throw new ImportError(`The layer ${p.layer.name} of ${basename(p.file)}: ${e.message} (a corrupt or truncated file?); nothing was published`, 'invalid');
+      }
       warnings.push(...facts.warnings);
       if (r.extentCheck !== 'off') {
         const t = await checkTerritory(pool, staging, srid, config.download.adminUnits.region.table);
