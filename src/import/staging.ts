@@ -6,6 +6,7 @@
  * reduced to their main kind), the extent compared with the platform's territory, the GiST index built.
  * A staging table that fails a check is dropped by the caller; nothing else exists yet.
  */
+import { randomBytes } from 'node:crypto';
 import type gdalTypes from 'gdal-async';
 import type { Pool } from '../db/pool.js';
 import { quoteIdent } from '../db/identifiers.js';
@@ -98,6 +99,22 @@ export async function finishStaging(pool: Pool, table: string): Promise<void> {
   const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
   await pool.query(`CREATE INDEX ${quoteIdent(`${table}_geom_idx`)} ON ${t} USING gist (geom)`);
   await pool.query(`ANALYZE ${t}`);
+}
+
+/** A new staging table name: its creation time in it, so that leftovers of a crashed process can be told by age. */
+export function stagingName(now = Date.now()): string {
+  return `s_${Math.floor(now / 1000).toString(36)}_${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * Drop staging tables left by a process that died during an import (a failure drops its own at once): those
+ * older than `maxAgeMs` by their name. Run at the start of each import.
+ */
+export async function dropStaleStaging(pool: Pool, maxAgeMs = 24 * 3600_000, now = Date.now()): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 AND tablename ~ '^s_[0-9a-z]+_[0-9a-f]+$'`, [STAGING_SCHEMA]);
+  const stale = rows.map((r) => r.name).filter((n) => now - parseInt(n.split('_')[1]!, 36) * 1000 > maxAgeMs);
+  for (const n of stale) await dropStaging(pool, n);
+  return stale;
 }
 
 export async function dropStaging(pool: Pool, table: string): Promise<void> {

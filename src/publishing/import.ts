@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type gdalTypes from 'gdal-async';
 import type { Pool } from '../db/pool.js';
 import type { Config } from '../config/index.js';
@@ -17,7 +16,7 @@ import { safeName, NameError } from '../import/names.js';
 import { EncodingError, encodingFromParameter, type DetectedEncoding } from '../import/encoding.js';
 import { crsFromParameter, identifyEpsg, CrsError, type SourceCrs } from '../import/crs.js';
 import { findDatasets, openSource, SourceError, type OpenedSource } from '../import/source.js';
-import { checkStaging, checkTerritory, dropStaging, finishStaging, loadIntoStaging, CheckError } from '../import/staging.js';
+import { checkStaging, checkTerritory, dropStaging, dropStaleStaging, finishStaging, loadIntoStaging, stagingName, CheckError } from '../import/staging.js';
 import { swapIntoPlace, rollbackLayer, ConflictError, NotFoundError } from '../import/versions.js';
 import { importSettings, type ImportSettings } from '../import/settings.js';
 import { syncLayerRecords } from './index.js';
@@ -142,6 +141,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
     // Overrides checked before any work.
     if (r.encoding) encodingFromParameter(r.encoding);
     if (r.sourceCrs) crsFromParameter(r.sourceCrs);
+    await dropStaleStaging(pool).catch(() => undefined);
     const datasets = await findDatasets(r.files, workDir, settings.maxBytes);
     const plans: Planned[] = [];
     for (const file of datasets) {
@@ -170,7 +170,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
         throw new ImportError(`The layer ${p.layer.name} of ${basename(p.file)} has no geometry (columns: ${columns || 'none'})${hint}; nothing was published`, 'invalid', p.opened.format === 'CSV' ? 'x_column' : undefined);
       }
       const sourceCrs = await sourceCrsOf(p.layer, p.file, r.sourceCrs, warnings, srid);
-      const staging = `s_${randomBytes(6).toString('hex')}`;
+      const staging = stagingName();
       staged.push(staging);
       progress(`loading ${basename(p.file)}:${p.layer.name} into ${staging}`);
       try {
