@@ -184,6 +184,33 @@ describe('POST /admin/imports', () => {
     expect(r.body.layers[0].warnings.join()).toMatch(/1 of 1 features lie outside the platform's territory/);
   });
 
+  it('QGIS 3.22 headless loads an imported layer (WFS 2.0.0 and OGC API Features), accents intact', () => {
+    const out = join(dir, 'qgis.json');
+    const env: NodeJS.ProcessEnv = { ...process.env, QT_QPA_PLATFORM: 'offscreen', PYTHONIOENCODING: 'utf-8' };
+    execFileSync('/usr/bin/python3', [join(ROOT, 'test/clients/qgis_load.py'), '--base', admin.base, '--out', out, '--layers', 'zones_activite:nom', '--variants', 'wfs-2.0.0,oapif'], { env, timeout: 300_000, stdio: 'ignore' });
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(report.error).toBeUndefined();
+    expect(report.results).toHaveLength(2);
+    for (const r of report.results) {
+      expect(r.valid, `${r.variant}: ${r.error ?? ''}`).toBe(true);
+      expect(r.iterated).toBe(3);
+      expect(r.geometryProblems).toEqual([]);
+      expect(JSON.stringify(r.features)).toContain('Orléans Hôtel de Ville');
+    }
+  });
+
+  it('drops staging tables a crashed import left (older than a day), not those of imports under way', async () => {
+    const old = `s_${Math.floor((Date.now() - 2 * 86_400_000) / 1000).toString(36)}_0badc0ffee`;
+    const fresh = `s_${Math.floor(Date.now() / 1000).toString(36)}_0000c0ffee`;
+    for (const t of [old, fresh]) await db().query(`CREATE TABLE sdi_import.${t} (fid int)`);
+    const f = join(dir, 'stale.csv');
+    writeFileSync(f, 'nom,lon,lat\nA,1.9,47.9\n');
+    expect((await upload([f], { name: 'imp_stale' })).status).toBe(201);
+    const left = await db().query(`SELECT tablename FROM pg_tables WHERE schemaname = 'sdi_import' ORDER BY 1`);
+    expect(left.rows.map((r) => r.tablename)).toEqual([fresh]);
+    await db().query(`DROP TABLE sdi_import.${fresh}`);
+  });
+
   it('the CLI imports through the same function (CSV x/y with named columns, Latin-1)', () => {
     const f = join(dir, 'abris.csv');
     writeFileSync(f, Buffer.from('num;libellé;coord_e;coord_n\n1;Abri vélo gare;619800;6701200\n2;Abri vélo Hôtel;619900;6701300\n', 'latin1'));
