@@ -133,6 +133,10 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     'PUT /admin/styles/:layer/:name/default': [{ url: '/admin/styles/communes/x/default', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     'GET /admin/default-styles/:kind': [{ url: '/admin/default-styles/polygon', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     'PUT /admin/default-styles/:kind': [{ ...post('/admin/default-styles/polygon', JSON.stringify({ rules: [{ symbolizers: [] }] }), 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
+    // Imports (issue 10): refused before the body is read or a file touched.
+    'POST /admin/imports': [{ ...post('/admin/imports', JSON.stringify({ url: 'https://example.org/x.gpkg' }), 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
+    'GET /admin/layer-versions/:layer': [{ url: '/admin/layer-versions/communes', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'POST /admin/layer-versions/:layer/rollback': [{ ...post('/admin/layer-versions/communes/rollback', '{}', 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
     // Service documents without data.
     'GET /healthz': [{ url: '/healthz' }],
     'GET /readyz': [{ url: '/readyz' }],
