@@ -81,6 +81,7 @@ async function main(): Promise<number> {
       case 'import': {
         if (positionals.length === 0) throw new Error('import needs files');
         const { importFiles } = await import('../src/publishing/import.js');
+        const started = performance.now();
         const mode = values.mode ?? 'replace';
         if (mode !== 'replace' && mode !== 'append') throw new Error('--mode is replace or append');
         const check = values['extent-check'] ?? 'warn';
@@ -89,7 +90,7 @@ async function main(): Promise<number> {
           files: positionals, name: values.name, title: values.title, mode, srid: values.srid ? Number(values.srid) : undefined,
           sourceCrs: values['source-crs'], encoding: values.encoding, xColumn: values.x, yColumn: values.y, wktColumn: values.wkt,
           layers: values.layer, extentCheck: check, temporalProperty: values.temporal, temporalEndProperty: values['temporal-end'],
-          onProgress: (m) => console.error(`import: ${m}`),
+          onProgress: (m) => console.error(`import ${((performance.now() - started) / 1000).toFixed(1)} s: ${m}`),
         });
         console.log(JSON.stringify(report, null, 2));
         return 0;

@@ -22,6 +22,11 @@ export interface StagingLoad {
   targetSrid: number;
   /** Assign this EPSG code to the source (overrides or completes the file's own CRS). */
   sourceEpsg?: number;
+  /**
+   * Load into a column of the layer's declared type (no retyping afterwards) rather than a generic one; for
+   * formats whose declared type holds (GeoPackage, FlatGeobuf…), not Shapefile (Polygon layers hold multipolygons).
+   */
+  declaredType?: boolean;
 }
 
 export async function loadIntoStaging(databaseUrl: string, ds: gdalTypes.Dataset, o: StagingLoad): Promise<void> {
@@ -34,7 +39,8 @@ export async function loadIntoStaging(databaseUrl: string, ds: gdalTypes.Dataset
     '-lco', 'SPATIAL_INDEX=NONE', // built once after the load (faster than maintained row by row)
     '-lco', 'LAUNDER=YES',
     '-lco', 'PRECISION=NO',
-    '-nlt', 'GEOMETRY', // one generic column while loading: files mix Polygon and MultiPolygon; normalised below
+    // One generic column while loading, unless the declared type holds: files mix Polygon and MultiPolygon; normalised below.
+    ...(o.declaredType ? [] : ['-nlt', 'GEOMETRY']),
     '-gt', '65536',
     '-t_srs', `EPSG:${o.targetSrid}`,
     ...(o.sourceEpsg ? ['-s_srs', `EPSG:${o.sourceEpsg}`] : []),
@@ -56,40 +62,61 @@ export interface StagingFacts {
 
 const FAMILY_DIM: Record<string, number> = { POINT: 1, LINESTRING: 2, POLYGON: 3 };
 
-/** Normalise the geometry column of a staging table and gather its facts; refuse a layer with nothing to publish. */
+/** The geometry types present, as bits (a bit_or: no sort of a million type names as DISTINCT would do). */
+const GEOMETRY_TYPES = ['POINT', 'MULTIPOINT', 'LINESTRING', 'MULTILINESTRING', 'POLYGON', 'MULTIPOLYGON', 'GEOMETRYCOLLECTION'];
+const TYPE_BITS_SQL = `bit_or(CASE WHEN geom IS NULL OR ST_IsEmpty(geom) THEN 0 ELSE CASE GeometryType(geom) ${GEOMETRY_TYPES.map((t, i) => `WHEN '${t}' THEN ${1 << i} WHEN '${t}M' THEN ${1 << i}`).join(' ')} ELSE ${1 << 7} END END)`;
+
+/**
+ * Normalise the geometry column of a staging table and gather its facts (one scan); refuse a layer with nothing
+ * to publish. The column is retyped (a table rewrite) only when the loaded type is not already the right one.
+ */
 export async function checkStaging(pool: Pool, table: string, srid: number): Promise<StagingFacts> {
   const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
   const warnings: string[] = [];
-  const { rows } = await pool.query<{ n: number; nulls: number; types: string[] | null }>(
-    `SELECT count(*)::int AS n, count(*) FILTER (WHERE geom IS NULL OR ST_IsEmpty(geom))::int AS nulls,
-            array_agg(DISTINCT GeometryType(geom)) FILTER (WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)) AS types FROM ${t}`,
+  const { rows } = await pool.query<{ n: number; nulls: number; type_bits: number | null; zm: number | null; minx: number | null; miny: number; maxx: number; maxy: number }>(
+    `SELECT n, nulls, type_bits, zm, ST_XMin(b) AS minx, ST_YMin(b) AS miny, ST_XMax(b) AS maxx, ST_YMax(b) AS maxy FROM (
+       SELECT count(*)::int AS n, count(*) FILTER (WHERE geom IS NULL OR ST_IsEmpty(geom))::int AS nulls,
+              ${TYPE_BITS_SQL} AS type_bits,
+              max(ST_Zmflag(geom))::int AS zm, ST_Extent(geom) AS b FROM ${t}) s`,
   );
   const { n, nulls } = rows[0]!;
   if (n === 0) throw new CheckError('The layer has no features');
   if (nulls === n) throw new CheckError('No feature of the layer has a geometry');
   if (nulls > 0) warnings.push(`${nulls} of ${n} features have no geometry`);
-  const types = rows[0]!.types ?? [];
+  const bits = rows[0]!.type_bits ?? 0;
+  const types = GEOMETRY_TYPES.filter((_, i) => bits & (1 << i));
+  // Z kept (PCRS, DXF); M dropped (no client of ours reads it).
+  const zm = rows[0]!.zm ?? 0;
+  if (zm === 1 || zm === 3) warnings.push('M values were dropped');
+  const hasZ = zm >= 2;
   // Families present, repairs' collections counted by what they hold.
   const families = new Set(types.map((x) => x.replace(/^MULTI/, '')).filter((x) => x !== 'GEOMETRYCOLLECTION'));
+  if (bits & (1 << 7)) families.add('CURVE OR SURFACE'); // curves, TINs…: kept as they are, in a generic column
   let geometryType = 'GEOMETRY';
+  let pgType = 'Geometry';
+  let expr = 'geom';
   if (families.size === 1) {
     const family = [...families][0]!;
     const dim = FAMILY_DIM[family];
     if (dim) {
       const multi = types.some((x) => x.startsWith('MULTI') || x === 'GEOMETRYCOLLECTION');
       geometryType = multi ? `MULTI${family}` : family;
-      const pgType = { POINT: 'Point', LINESTRING: 'LineString', POLYGON: 'Polygon' }[family as 'POINT'];
-      const expr = types.includes('GEOMETRYCOLLECTION') ? `ST_CollectionExtract(geom, ${dim})` : 'geom';
-      await pool.query(
-        `ALTER TABLE ${t} ALTER COLUMN geom TYPE geometry(${multi ? `Multi${pgType}` : pgType}, ${Number(srid)}) USING ${multi ? `ST_Multi(${expr})` : expr}`,
-      );
+      pgType = `${multi ? 'Multi' : ''}${{ POINT: 'Point', LINESTRING: 'LineString', POLYGON: 'Polygon' }[family as 'POINT']}`;
+      if (types.includes('GEOMETRYCOLLECTION')) expr = `ST_CollectionExtract(${expr}, ${dim})`;
+      if (multi) expr = `ST_Multi(${expr})`;
     }
   } else if (families.size > 1) warnings.push(`The layer mixes geometry kinds (${[...families].join(', ').toLowerCase()}): published as a generic geometry column`);
-  if (geometryType === 'GEOMETRY') await pool.query(`ALTER TABLE ${t} ALTER COLUMN geom TYPE geometry(Geometry, ${Number(srid)}) USING geom`);
-  const e = await pool.query<{ minx: number | null; miny: number; maxx: number; maxy: number }>(
-    `SELECT ST_XMin(b) AS minx, ST_YMin(b) AS miny, ST_XMax(b) AS maxx, ST_YMax(b) AS maxy FROM (SELECT ST_Extent(geom) AS b FROM ${t}) s`,
+  const current = await pool.query<{ type: string; coord_dimension: number }>(
+    `SELECT type, coord_dimension FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2 AND f_geometry_column = 'geom'`,
+    [STAGING_SCHEMA, table],
   );
-  const x = e.rows[0]!;
+  const c = current.rows[0];
+  const fits = c && c.type.toUpperCase() === geometryType && c.coord_dimension === (hasZ ? 3 : 2) && zm !== 1 && zm !== 3 && expr === 'geom';
+  if (!fits) {
+    expr = hasZ ? `ST_Force3DZ(${expr})` : `ST_Force2D(${expr})`;
+    await pool.query(`ALTER TABLE ${t} ALTER COLUMN geom TYPE geometry(${pgType}${hasZ ? 'Z' : ''}, ${Number(srid)}) USING ${expr}`);
+  }
+  const x = rows[0]!;
   const extent: StagingFacts['extent'] = x.minx === null ? null : [x.minx, x.miny, x.maxx, x.maxy];
   return { count: n, nullGeometries: nulls, geometryType, extent, warnings };
 }
@@ -124,6 +151,7 @@ export async function dropStaging(pool: Pool, table: string): Promise<void> {
 export interface TerritoryCheck {
   /** Features (with a geometry) whose box lies outside the territory's box, enlarged by 10 %. */
   outside: number;
+  /** Features with a geometry (-1: not counted, the layer's extent being inside). */
   total: number;
   territory: [number, number, number, number];
 }
@@ -132,11 +160,22 @@ export interface TerritoryCheck {
  * The layer against the platform's territory (the extent of the region reference table), in the target CRS.
  * Undefined when the territory is unknown (no such table).
  */
-export async function checkTerritory(pool: Pool, table: string, srid: number, territoryTable: string): Promise<TerritoryCheck | undefined> {
+export async function checkTerritory(pool: Pool, table: string, srid: number, territoryTable: string, extent?: [number, number, number, number] | null): Promise<TerritoryCheck | undefined> {
   const [schema, name] = territoryTable.includes('.') ? territoryTable.split('.', 2) : ['public', territoryTable];
   const exists = await pool.query(`SELECT 1 FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2 AND f_geometry_column = 'geom'`, [schema, name]);
   if (exists.rowCount === 0) return undefined;
   const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
+  if (extent) {
+    // The layer's extent inside the (enlarged) territory: no feature is outside, no scan needed.
+    const inside = await pool.query<{ inside: boolean; minx: number; miny: number; maxx: number; maxy: number }>(
+      `WITH terr AS (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, Find_SRID($2, $3, 'geom')), $1::int) AS b FROM ${quoteIdent(schema!)}.${quoteIdent(name!)})
+       SELECT ST_MakeEnvelope($4, $5, $6, $7, $1::int) @ ST_Expand(b, greatest(ST_XMax(b) - ST_XMin(b), ST_YMax(b) - ST_YMin(b)) * 0.1) AS inside,
+              ST_XMin(b) AS minx, ST_YMin(b) AS miny, ST_XMax(b) AS maxx, ST_YMax(b) AS maxy FROM terr`,
+      [srid, schema, name, ...extent],
+    );
+    const i = inside.rows[0];
+    if (i?.inside) return { outside: 0, total: -1, territory: [i.minx, i.miny, i.maxx, i.maxy] };
+  }
   const { rows } = await pool.query<{ outside: number; total: number; minx: number; miny: number; maxx: number; maxy: number }>(
     `WITH terr AS (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, Find_SRID($2, $3, 'geom')), $1::int) AS b FROM ${quoteIdent(schema!)}.${quoteIdent(name!)}),
           wide AS (SELECT b, ST_Expand(b, greatest(ST_XMax(b) - ST_XMin(b), ST_YMax(b) - ST_YMin(b)) * 0.1) AS w FROM terr)

@@ -88,6 +88,9 @@ interface Planned {
   title: string;
 }
 
+/** OGR geometry types (wkbPoint … wkbMultiPolygon) a format may be trusted to hold to. */
+const TRUSTED_TYPES = new Set([1, 2, 3, 4, 5, 6]);
+
 /** Coordinates that can only be longitude/latitude. */
 const inLonLat = (e: gdalTypes.Envelope) => e.minX >= -180 && e.maxX <= 180 && e.minY >= -90 && e.maxY <= 90;
 
@@ -173,13 +176,25 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
       const staging = stagingName();
       staged.push(staging);
       progress(`loading ${basename(p.file)}:${p.layer.name} into ${staging}`);
+      const load = (declaredType: boolean) => loadIntoStaging(config.databaseUrl, p.opened.dataset, { table: staging, layerName: p.layer.name, targetSrid: srid, sourceEpsg: sourceCrs.epsg, declaredType });
       try {
-        await loadIntoStaging(config.databaseUrl, p.opened.dataset, { table: staging, layerName: p.layer.name, targetSrid: srid, sourceEpsg: sourceCrs.epsg });
+        // The declared type first where formats keep to it (no retyping rewrite afterwards); a row of another
+        // type (or a repair that made one) fails that load: then again into a generic column.
+        const declared = TRUSTED_TYPES.has(p.layer.geomType & ~gdal.wkb25DBit) && !['ESRI Shapefile', 'CSV'].includes(p.opened.format);
+        if (declared) {
+          try {
+            await load(true);
+          } catch {
+            await dropStaging(pool, staging);
+            await load(false);
+          }
+        } else await load(false);
       } catch (e) {
         const msg = (e as Error).message;
         const hint = /byte sequence|encoding|UTF-?8/i.test(msg) ? ' (the attribute encoding looks wrong: give encoding=)' : /transform|reproject|projection/i.test(msg) ? ' (check the source CRS: source_crs=)' : '';
         throw new ImportError(`GDAL could not load the layer ${p.layer.name} of ${basename(p.file)}: ${msg.split('\n')[0]!.slice(0, 300)}${hint}`, 'invalid');
       }
+      progress(`checking ${staging}`);
       let facts;
       try {
         facts = await checkStaging(pool, staging, srid);
@@ -188,8 +203,9 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
         throw new ImportError(`The layer ${p.layer.name} of ${basename(p.file)}: ${e.message} (a corrupt or truncated file?); nothing was published`, 'invalid');
       }
       warnings.push(...facts.warnings);
+      progress(`territory check of ${staging}`);
       if (r.extentCheck !== 'off') {
-        const t = await checkTerritory(pool, staging, srid, config.download.adminUnits.region.table);
+        const t = await checkTerritory(pool, staging, srid, config.download.adminUnits.region.table, facts.extent);
         if (t && t.outside > 0) {
           const box = (b: number[]) => `[${b.map((x) => Math.round(x)).join(', ')}]`;
           const text = `${t.outside} of ${t.total} features lie outside the platform's territory: data extent ${box(facts.extent!)}, territory ${box(t.territory)} (EPSG:${srid}); check the source CRS (source_crs=)`;
@@ -197,6 +213,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
           warnings.push(text);
         }
       }
+      progress(`indexing ${staging}`);
       await finishStaging(pool, staging);
       results.push({
         layer: p.target, title: p.title, table: '', file: basename(p.file), sourceLayer: p.layer.name, format: p.opened.format,
@@ -217,7 +234,9 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
       res.keptVersion = s.keptVersion;
       res.count = s.count;
     });
+    progress('writing the catalogue records');
     await syncLayerRecords(pool, config);
+    progress('done');
     return { mode, layers: results };
   } catch (e) {
     throw asImportError(e);
