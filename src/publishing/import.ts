@@ -170,7 +170,8 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
       if (p.layer.geomType === gdal.wkbNone) {
         const columns = p.layer.fields.getNames().slice(0, 20).join(', ');
         const hint = p.opened.format === 'CSV' ? ': name its coordinate columns (x_column and y_column) or its WKT column (wkt_column)' : '';
-        throw new ImportError(`The layer ${p.layer.name} of ${basename(p.file)} has no geometry (columns: ${columns || 'none'})${hint}; nothing was published`, 'invalid', p.opened.format === 'CSV' ? 'x_column' : undefined);
+        const others = plans.length > 1 ? `; import the other layers alone with layers=${plans.filter((x) => x !== p).map((x) => x.layer.name).join(',')}` : '';
+        throw new ImportError(`The layer ${p.layer.name} of ${basename(p.file)} has no geometry (columns: ${columns || 'none'})${hint}; nothing was published${others}`, 'invalid', p.opened.format === 'CSV' ? 'x_column' : plans.length > 1 ? 'layers' : undefined);
       }
       const sourceCrs = await sourceCrsOf(p.layer, p.file, r.sourceCrs, warnings, srid);
       const staging = stagingName();
@@ -235,7 +236,12 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
       res.count = s.count;
     });
     progress('writing the catalogue records');
-    await syncLayerRecords(pool, config);
+    try {
+      await syncLayerRecords(pool, config);
+    } catch (e) {
+      // The layers are published (committed); only their records lag: said, not turned into a failed import.
+      for (const res of results) res.warnings.push(`The catalogue records could not be refreshed (${(e as Error).message.slice(0, 200)}); run cli.js records`);
+    }
     progress('done');
     return { mode, layers: results };
   } catch (e) {

@@ -341,3 +341,35 @@ describe('replace, append, versions and rollback', () => {
     expect(await getFeature('imp_zip')).toContain('Zéro');
   });
 });
+
+describe('formats GDAL reads', () => {
+  /** Two features with accents near Orléans, in WGS 84, written by GDAL's own driver for the format. */
+  function write(driver: string, file: string, opts: string[] = [], layerName = 'lieux'): string {
+    const ds = gdal.drivers.get(driver).create(file, 0, 0, 0, gdal.GDT_Byte, opts);
+    const l = ds.layers.create(layerName, gdal.SpatialReference.fromEPSG(4326), gdal.wkbPoint);
+    l.fields.add(new gdal.FieldDefn('nom', gdal.OFTString));
+    for (const [n, x] of [['Cathédrale Sainte-Croix', 1.909], ['Hôtel Groslot', 1.905]] as const) {
+      const f = new gdal.Feature(l);
+      f.fields.set('nom', n);
+      f.setGeometry(gdal.Geometry.fromWKT(`POINT(${x} 47.902)`));
+      l.features.add(f);
+    }
+    ds.close();
+    return file;
+  }
+
+  for (const [driver, ext] of [['GeoJSON', 'geojson'], ['FlatGeobuf', 'fgb'], ['KML', 'kml'], ['GML', 'gml'], ['MapInfo File', 'tab']] as const) {
+    it(`${driver}: EPSG:4326 identified, two points in Lambert-93, accents intact`, async () => {
+      const folder = join(dir, `fmt-${ext}`);
+      mkdirSync(folder, { recursive: true });
+      const main = write(driver, join(folder, `lieux.${ext}`));
+      const files = [main, ...(ext === 'tab' ? ['dat', 'map', 'id'].map((e) => join(folder, `lieux.${e}`)) : []), ...(ext === 'gml' ? [join(folder, 'lieux.xsd')] : [])];
+      const r = await upload(files, { name: `imp_fmt_${ext}` });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      expect(r.body.layers).toHaveLength(1);
+      expect(r.body.layers[0]).toMatchObject({ layer: `imp_fmt_${ext}`, count: 2, srid: 2154, sourceCrs: { epsg: 4326 } });
+      expect(['POINT', 'MULTIPOINT']).toContain(r.body.layers[0].geometryType);
+      expect(await getFeature(`imp_fmt_${ext}`)).toContain('Cathédrale Sainte-Croix');
+    });
+  }
+});
