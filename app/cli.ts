@@ -19,8 +19,8 @@
  *   records-load PATH… [--force] [--batch N] [--workers N] [--connections N]
  *                               bulk-load ISO 19139 / Dublin Core files (directories are walked) into the catalogue:
  *                               same extraction and upsert as one by one, parsed in threads, multi-row INSERTs
- *   download-worker [--concurrency N] [--poll-ms MS]
- *                               run deferred download jobs until SIGTERM/SIGINT (any number of these
+ *   download-worker [--concurrency N] [--poll-ms MS] [--kinds download,import]
+ *                               run deferred download jobs and import jobs until SIGTERM/SIGINT (any number of these
  *                               processes, on any machine sharing the database and the download directory)
  *   download-janitor            expire deferred results and remove leftovers once (the server does it every 10 min)
  */
@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' }, mode: { type: 'string' }, 'source-crs': { type: 'string' }, encoding: { type: 'string' }, x: { type: 'string' }, y: { type: 'string' }, wkt: { type: 'string' }, layer: { type: 'string', multiple: true }, 'extent-check': { type: 'string' }, version: { type: 'string' } },
+    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' }, mode: { type: 'string' }, 'source-crs': { type: 'string' }, encoding: { type: 'string' }, x: { type: 'string' }, y: { type: 'string' }, wkt: { type: 'string' }, layer: { type: 'string', multiple: true }, kinds: { type: 'string' }, 'extent-check': { type: 'string' }, version: { type: 'string' } },
   });
   const config = loadConfig();
   const pool = createPool(config.databaseUrl, command === 'records-load' ? 4 : 2);
@@ -102,7 +102,7 @@ async function main(): Promise<number> {
         return 0;
       }
       case 'download-worker':
-        return await downloadWorker(config, Number(values.concurrency ?? 1), values['poll-ms'] ? Number(values['poll-ms']) : undefined);
+        return await downloadWorker(config, Number(values.concurrency ?? 1), values['poll-ms'] ? Number(values['poll-ms']) : undefined, values.kinds?.split(',').map((k) => k.trim()).filter(Boolean));
       case 'download-janitor': {
         const { createPlatform, closePlatform } = await import('../src/platform.js');
         const { runJanitor } = await import('../src/download/jobs/janitor.js');
@@ -129,14 +129,15 @@ async function main(): Promise<number> {
 }
 
 /** Run job workers until a signal; running jobs are then put back in the queue for another worker. */
-async function downloadWorker(config: ReturnType<typeof loadConfig>, concurrency: number, pollMs?: number): Promise<number> {
+async function downloadWorker(config: ReturnType<typeof loadConfig>, concurrency: number, pollMs?: number, kinds?: string[]): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
   const { default: pino } = await import('pino');
   const { createPlatform, closePlatform } = await import('../src/platform.js');
   const { startDownloadWorkers } = await import('../src/download/jobs/worker.js');
   const log = pino({ level: config.logLevel });
   const platform = await createPlatform(config, log);
-  const workers = startDownloadWorkers(platform, concurrency, log, { pollMs });
+  const { IMPORT_JOB_KIND, runImportJob } = await import('../src/publishing/import-job.js');
+  const workers = startDownloadWorkers(platform, concurrency, log, { pollMs, handlers: { [IMPORT_JOB_KIND]: runImportJob }, kinds });
   log.info({ concurrency, pid: process.pid }, 'download worker started');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

@@ -15,12 +15,16 @@ import multipart from '@fastify/multipart';
 import type { Platform } from '../../src/platform.js';
 import { importFiles, rollbackImport, listVersions, ImportError, type ImportRequest } from '../../src/publishing/import.js';
 import { importSettings } from '../../src/import/settings.js';
+import { IMPORT_JOB_KIND, queueImport } from '../../src/publishing/import-job.js';
+import { getJob, isUuid, requestCancel, type JobRow } from '../../src/download/jobs/queue.js';
+import { callerOf } from '../../src/server/principal.js';
+import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { OutboundError, OutboundPolicy, outboundRequest } from '../../src/net/outbound.js';
 import { AdminError } from './problem.js';
 import type { AdminModule } from './module.js';
 
 /** Form fields (and JSON members) of POST /imports, with the ImportRequest member each sets. */
-const FIELDS = ['url', 'name', 'title', 'mode', 'encoding', 'source_crs', 'srid', 'x_column', 'y_column', 'wkt_column', 'layers', 'extent_check', 'temporal', 'temporal_end'] as const;
+const FIELDS = ['async', 'url', 'name', 'title', 'mode', 'encoding', 'source_crs', 'srid', 'x_column', 'y_column', 'wkt_column', 'layers', 'extent_check', 'temporal', 'temporal_end'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** A file name safe on disk that keeps what GDAL needs: the base name (a Shapefile's parts share it) and the extension. */
@@ -92,6 +96,16 @@ async function download(platform: Platform, url: string, dir: string): Promise<s
   }
 }
 
+/** An import job as its status shows it: state, progress, the report once done, the reason once failed. */
+function jobStatus(job: JobRow, href: string): Record<string, unknown> {
+  return {
+    id: job.id, href, state: job.state, progress: job.progress, message: job.message,
+    ...(job.state === 'done' ? { report: job.result } : {}),
+    ...(job.error ? { error: job.error } : {}),
+    created: job.created_at.toISOString(), updated: job.updated_at.toISOString(),
+  };
+}
+
 function asAdminError(e: unknown): unknown {
   if (!(e instanceof ImportError)) return e;
   if (e.kind === 'conflict') return new AdminError(409, 'conflict', e.message, e.parameter);
@@ -120,6 +134,14 @@ async function importRoutes(app: FastifyInstance, platform: Platform): Promise<v
       if (url) files = [await download(platform, url, dir)];
       if (files.length === 0) throw new AdminError(400, 'invalid-parameter', 'No file: send one or more file parts, or a url', 'file');
       const request = toRequest(fields, files);
+      const async = fields.async?.[0];
+      if (async !== undefined && async !== 'true' && async !== 'false') throw new AdminError(400, 'invalid-parameter', 'async is true or false', 'async');
+      if (async === 'true') {
+        const { files: _files, ...options } = request;
+        const job = await queueImport(platform, dir, options, callerOf(req).login);
+        const href = `${publicBaseUrl(req, platform.config)}/admin/imports/${job.id}`;
+        return reply.status(202).header('location', href).send(jobStatus(job, href));
+      }
       const report = await importFiles(platform.pool, platform.config, { ...request, onProgress: (m) => req.log.info({ import: m }) }, settings);
       platform.layers.invalidate();
       return reply.status(201).send(report);
@@ -128,6 +150,21 @@ async function importRoutes(app: FastifyInstance, platform: Platform): Promise<v
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  const importJob = async (id: string): Promise<JobRow> => {
+    const job = isUuid(id) ? await getJob(platform.pool, id) : undefined;
+    if (!job || job.kind !== IMPORT_JOB_KIND) throw new AdminError(404, 'not-found', `No import job ${id.slice(0, 60)}`, 'id');
+    return job;
+  };
+  app.get<{ Params: { id: string } }>('/imports/:id', async (req) => {
+    const job = await importJob(req.params.id);
+    return jobStatus(job, `${publicBaseUrl(req, platform.config)}/admin/imports/${job.id}`);
+  });
+  app.delete<{ Params: { id: string } }>('/imports/:id', async (req, reply) => {
+    await importJob(req.params.id);
+    const job = (await requestCancel(platform.pool, req.params.id)) ?? (await importJob(req.params.id));
+    return reply.status(202).send(jobStatus(job, `${publicBaseUrl(req, platform.config)}/admin/imports/${job.id}`));
   });
 
   app.get<{ Params: { layer: string } }>('/layer-versions/:layer', async (req) => {
@@ -174,12 +211,17 @@ export const importsModule: AdminModule = {
           },
           responses: {
             '201': { description: 'The layers imported and published', content: { 'application/json': { schema: { $ref: '#/components/schemas/ImportReport' } } } },
+            '202': { description: 'async=true: the import is queued as a job (Location: its status)' },
             '409': PROBLEM,
             '413': PROBLEM,
             '422': PROBLEM,
             default: PROBLEM,
           },
         },
+      },
+      '/imports/{id}': {
+        get: { tags: ['imports'], summary: 'Status of an import job (async=true): state, progress, the report once done', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }], responses: { '200': { description: 'The job' }, '404': PROBLEM, default: PROBLEM } },
+        delete: { tags: ['imports'], summary: 'Cancel an import job (nothing is published when it stops before the swap)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }], responses: { '202': { description: 'Cancel requested' }, '404': PROBLEM, default: PROBLEM } },
       },
       '/layer-versions/{layer}': {
         get: { tags: ['imports'], summary: 'Versions of a layer kept by imports', parameters: [LAYER_PARAM], responses: { '200': { description: 'The versions, latest first' }, default: PROBLEM } },
@@ -200,6 +242,7 @@ export const importsModule: AdminModule = {
         additionalProperties: false,
         properties: {
           file: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'One or more files (parts of any field name)' },
+          async: { type: 'boolean', default: false, description: 'Run as a job on the download queue (workers of the download service or cli.js download-worker); 202 with the job' },
           url: { type: 'string', format: 'uri', description: 'Instead of files: fetched by the platform (public addresses only, unless SDI_OUTBOUND_ALLOW)' },
           name: { type: 'string', description: 'Layer name as you write it: made a lower-case ASCII identifier, kept as the title' },
           title: { type: 'string' },

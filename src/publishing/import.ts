@@ -54,6 +54,8 @@ export interface ImportRequest {
   /** The territory check: a warning (default), an error, or none. */
   extentCheck?: 'warn' | 'error' | 'off';
   onProgress?: (message: string) => void;
+  /** Cancels the import between steps (a job's cancel): nothing is published then. */
+  signal?: AbortSignal;
 }
 
 export interface ImportedLayer {
@@ -173,6 +175,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
         const others = plans.length > 1 ? `; import the other layers alone with layers=${plans.filter((x) => x !== p).map((x) => x.layer.name).join(',')}` : '';
         throw new ImportError(`The layer ${p.layer.name} of ${basename(p.file)} has no geometry (columns: ${columns || 'none'})${hint}; nothing was published${others}`, 'invalid', p.opened.format === 'CSV' ? 'x_column' : plans.length > 1 ? 'layers' : undefined);
       }
+      if (r.signal?.aborted) throw new ImportError('The import was cancelled; nothing was published', 'invalid');
       const sourceCrs = await sourceCrsOf(p.layer, p.file, r.sourceCrs, warnings, srid);
       const staging = stagingName();
       staged.push(staging);
@@ -222,6 +225,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
         created: false, warnings,
       });
     }
+    if (r.signal?.aborted) throw new ImportError('The import was cancelled; nothing was published', 'invalid');
     progress('swapping into place');
     const swapped = await swapIntoPlace(
       pool,
