@@ -4,9 +4,9 @@
  * options its format needs: a Shapefile with the detected encoding, a CSV transcoded to UTF-8 and told its
  * geometry columns (x/y, lon/lat, WKT, or the ones named).
  */
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { basename, dirname, extname, join, normalize, sep } from 'node:path';
+import { basename, dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import type gdalTypes from 'gdal-async';
 import yauzl from 'yauzl';
 import { EncodingError, encodingFromParameter, shapefileEncoding, textFileEncoding, type DetectedEncoding } from './encoding.js';
@@ -116,7 +116,8 @@ export async function openSource(file: string, o: OpenOptions, workDir: string):
         if (!o.xColumn || !o.yColumn) throw new SourceError('Give both x_column and y_column');
         options.push(`X_POSSIBLE_NAMES=${o.xColumn}`, `Y_POSSIBLE_NAMES=${o.yColumn}`);
       } else options.push(`GEOM_POSSIBLE_NAMES=${WKT_NAMES.join(',')}`, `X_POSSIBLE_NAMES=${X_NAMES.join(',')}`, `Y_POSSIBLE_NAMES=${Y_NAMES.join(',')}`);
-      const dataset = gdal.drivers.get('CSV').open(utf8, 'r', options);
+      const typed = await keepLeadingZeros(gdal, utf8, workDir);
+      const dataset = gdal.drivers.get('CSV').open(typed, 'r', options);
       return { dataset, encoding, format: 'CSV' };
     }
     const dataset = await gdal.openAsync(file, 'r');
@@ -125,6 +126,44 @@ export async function openSource(file: string, o: OpenOptions, workDir: string):
     if (e instanceof SourceError || e instanceof EncodingError) throw e;
     throw new SourceError(`GDAL cannot read ${basename(file)}: ${(e as Error).message}`);
   }
+}
+
+const CSVT: Record<string, string> = { integer: 'Integer', integer64: 'Integer64', real: 'Real', string: 'String', date: 'Date', datetime: 'DateTime', time: 'Time' };
+
+/**
+ * GDAL's CSV type detection reads `01001` (an INSEE code, a postcode) as the integer 1001. Columns it types as
+ * numbers are read again as text; when one holds a number with a leading zero, a .csvt (GDAL's column types
+ * file) makes it a string, beside a link to the CSV in the work folder. Returns the path to open.
+ */
+async function keepLeadingZeros(gdal: typeof gdalTypes, file: string, workDir: string): Promise<string> {
+  const detect = (auto: boolean) => gdal.drivers.get('CSV').open(file, 'r', [`AUTODETECT_TYPE=${auto ? 'YES' : 'NO'}`, 'KEEP_GEOM_COLUMNS=YES', 'HEADERS=YES', 'GEOM_POSSIBLE_NAMES=', 'X_POSSIBLE_NAMES=', 'Y_POSSIBLE_NAMES=']);
+  const typedDs = detect(true);
+  const fields = typedDs.layers.get(0).fields.map((f) => ({ name: f.name, type: f.type }));
+  typedDs.close();
+  const numeric = fields.filter((f) => f.type === 'integer' || f.type === 'integer64' || f.type === 'real').map((f) => f.name);
+  if (numeric.length === 0) return file;
+  const zero = new Set<string>();
+  const notNumber = new Set<string>();
+  const textDs = detect(false);
+  try {
+    for (const feature of textDs.layers.get(0).features) {
+      for (const name of numeric) {
+        const v = String(feature.fields.get(name) ?? '').trim();
+        if (/^[+-]?0\d/.test(v)) zero.add(name);
+        else if (v !== '' && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) notNumber.add(name); // true/false
+      }
+    }
+  } finally {
+    textDs.close();
+  }
+  if (zero.size === 0) return file;
+  const folder = join(workDir, 'csvt');
+  mkdirSync(folder, { recursive: true });
+  const link = join(folder, basename(file));
+  symlinkSync(resolve(file), link);
+  const types = fields.map((f) => (zero.has(f.name) ? 'String' : notNumber.has(f.name) && f.type === 'integer' ? 'Integer(Boolean)' : (CSVT[f.type] ?? 'String')));
+  writeFileSync(link.replace(/\.csv$/i, '.csvt'), types.map((t) => `"${t}"`).join(','));
+  return link;
 }
 
 /** A UTF-8 copy of a text file, streamed. */

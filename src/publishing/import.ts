@@ -8,7 +8,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type gdalTypes from 'gdal-async';
 import type { Pool } from '../db/pool.js';
 import type { Config } from '../config/index.js';
@@ -147,7 +147,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
     if (r.encoding) encodingFromParameter(r.encoding);
     if (r.sourceCrs) crsFromParameter(r.sourceCrs);
     await dropStaleStaging(pool).catch(() => undefined);
-    const datasets = await findDatasets(r.files, workDir, settings.maxBytes);
+    const datasets = await findDatasets(r.files.map((f) => resolve(f)), workDir, settings.maxBytes);
     const plans: Planned[] = [];
     for (const file of datasets) {
       const o = await openSource(file, { encoding: r.encoding, xColumn: r.xColumn, yColumn: r.yColumn, wktColumn: r.wktColumn }, workDir);

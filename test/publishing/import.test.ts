@@ -224,6 +224,15 @@ describe('POST /admin/imports', () => {
     const report = JSON.parse(out);
     expect(report.layers[0]).toMatchObject({ layer: 'abris_velo', title: 'Abris-Vélo', count: 2, geometryType: 'POINT', encoding: { name: 'iso-8859-1' } });
   });
+
+  it('CSV codes with a leading zero (INSEE 01001, postcodes) stay text; other numbers and booleans keep their types', async () => {
+    const f = join(dir, 'communes-codes.csv');
+    writeFileSync(f, 'insee,nom,population,littoral,lon,lat\n01001,L\'Abergement-Clémenciat,832,false,4.92,46.15\n45234,Orléans,116617,true,1.909,47.902\n');
+    const r = await upload([f], { name: 'imp_codes' });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const rows = await db().query(`SELECT insee, population, littoral FROM data.imp_codes ORDER BY fid`);
+    expect(rows.rows).toEqual([{ insee: '01001', population: 832, littoral: false }, { insee: '45234', population: 116617, littoral: true }]);
+  });
 });
 
 describe('failed imports leave the published layer, its record and its features as they were', () => {
