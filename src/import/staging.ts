@@ -73,11 +73,20 @@ const TYPE_BITS_SQL = `bit_or(CASE WHEN geom IS NULL OR ST_IsEmpty(geom) THEN 0 
 export async function checkStaging(pool: Pool, table: string, srid: number): Promise<StagingFacts> {
   const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
   const warnings: string[] = [];
+  const current = await pool.query<{ type: string; coord_dimension: number }>(
+    `SELECT type, coord_dimension FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2 AND f_geometry_column = 'geom'`,
+    [STAGING_SCHEMA, table],
+  );
+  const c = current.rows[0];
+  // A column of one type (loaded with the declared type): PostGIS held every row to it, so the type and the
+  // dimensions are the column's; the scan only counts and measures.
+  const typedBit = c ? GEOMETRY_TYPES.indexOf(c.type.toUpperCase()) : -1;
+  const typeSql = typedBit >= 0 ? `CASE WHEN bool_or(geom IS NOT NULL) THEN ${1 << typedBit} ELSE 0 END` : TYPE_BITS_SQL;
+  const zmSql = typedBit >= 0 ? String(c!.coord_dimension === 4 ? 3 : c!.coord_dimension === 3 ? 2 : 0) : 'max(ST_Zmflag(geom))::int';
   const { rows } = await pool.query<{ n: number; nulls: number; type_bits: number | null; zm: number | null; minx: number | null; miny: number; maxx: number; maxy: number }>(
     `SELECT n, nulls, type_bits, zm, ST_XMin(b) AS minx, ST_YMin(b) AS miny, ST_XMax(b) AS maxx, ST_YMax(b) AS maxy FROM (
-       SELECT count(*)::int AS n, count(*) FILTER (WHERE geom IS NULL OR ST_IsEmpty(geom))::int AS nulls,
-              ${TYPE_BITS_SQL} AS type_bits,
-              max(ST_Zmflag(geom))::int AS zm, ST_Extent(geom) AS b FROM ${t}) s`,
+       SELECT count(*)::int AS n, count(*) FILTER (WHERE geom IS NULL${typedBit >= 0 ? '' : ' OR ST_IsEmpty(geom)'})::int AS nulls,
+              ${typeSql} AS type_bits, ${zmSql} AS zm, ST_Extent(geom) AS b FROM ${t}) s`,
   );
   const { n, nulls } = rows[0]!;
   if (n === 0) throw new CheckError('The layer has no features');
@@ -106,11 +115,6 @@ export async function checkStaging(pool: Pool, table: string, srid: number): Pro
       if (multi) expr = `ST_Multi(${expr})`;
     }
   } else if (families.size > 1) warnings.push(`The layer mixes geometry kinds (${[...families].join(', ').toLowerCase()}): published as a generic geometry column`);
-  const current = await pool.query<{ type: string; coord_dimension: number }>(
-    `SELECT type, coord_dimension FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2 AND f_geometry_column = 'geom'`,
-    [STAGING_SCHEMA, table],
-  );
-  const c = current.rows[0];
   const fits = c && c.type.toUpperCase() === geometryType && c.coord_dimension === (hasZ ? 3 : 2) && zm !== 1 && zm !== 3 && expr === 'geom';
   if (!fits) {
     expr = hasZ ? `ST_Force3DZ(${expr})` : `ST_Force2D(${expr})`;
