@@ -225,6 +225,22 @@ describe('POST /admin/imports', () => {
     expect(report.layers[0]).toMatchObject({ layer: 'abris_velo', title: 'Abris-Vélo', count: 2, geometryType: 'POINT', encoding: { name: 'iso-8859-1' } });
   });
 
+  it('the CLI refuses a CSV without geometry with the reason and exit status 1, creating nothing', async () => {
+    const f = join(dir, 'cli-nogeom.csv');
+    writeFileSync(f, 'code,nom\n1,a\n');
+    const before = await db().query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema IN ('data', 'sdi_import')`);
+    let failure: { status?: number; stderr?: string } = {};
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'dist/app/cli.js'), 'import', f, '--name', 'imp_cli_nogeom'], { env: { ...process.env, DATABASE_URL: inject('databaseUrl') }, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      failure = e as typeof failure;
+    }
+    expect(failure.status).toBe(1);
+    expect(failure.stderr).toMatch(/has no geometry \(columns: code, nom\).*x_column/);
+    const after = await db().query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema IN ('data', 'sdi_import')`);
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
   it('CSV codes with a leading zero (INSEE 01001, postcodes) stay text; other numbers and booleans keep their types', async () => {
     const f = join(dir, 'communes-codes.csv');
     writeFileSync(f, 'insee,nom,population,littoral,lon,lat\n01001,L\'Abergement-Clémenciat,832,false,4.92,46.15\n45234,Orléans,116617,true,1.909,47.902\n');
