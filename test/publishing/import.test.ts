@@ -81,13 +81,33 @@ async function snapshot(layer: string) {
   return { row: row.rows[0]?.j, record: rec.rows[0], features: await getFeature(layer), tables: tables.rows.map((r) => r.t) };
 }
 
+let startedAt: Date;
+
 beforeAll(async () => {
+  startedAt = (await db().query<{ now: Date }>('SELECT now()')).rows[0]!.now;
   dir = mkdtempSync(join(tmpdir(), 'sdi-import-test-'));
   downloadDir = mkdtempSync(join(tmpdir(), 'sdi-import-test-jobs-'));
   admin = await startServerProcess({ DATABASE_URL: inject('databaseUrl'), SDI_DEMO: '0', SDI_ADMIN_TOKEN: TOKEN, SDI_SERVICES: 'features,catalogue,admin', SDI_IMPORT_KEEP_VERSIONS: '2', SDI_DOWNLOAD_DIR: downloadDir });
 }, 120_000);
 
+/**
+ * The store as this file found it, for the files after it: the layers it created, their tables, kept versions,
+ * import jobs, then the records of layers no longer published removed (cli.js records: the same sync).
+ */
+async function removeWhatThisFileCreated(since: Date): Promise<void> {
+  const { rows } = await db().query<{ name: string; s: string; t: string }>(`SELECT name, table_schema AS s, table_name AS t FROM sdi.layers WHERE created_at >= $1`, [since]);
+  for (const r of rows) {
+    await db().query('DELETE FROM sdi.layers WHERE name = $1', [r.name]);
+    await db().query(`DROP TABLE IF EXISTS "${r.s}"."${r.t}"`);
+  }
+  const v = await db().query<{ table_name: string }>('DELETE FROM sdi.layer_versions RETURNING table_name');
+  for (const r of v.rows) await db().query(`DROP TABLE IF EXISTS sdi_versions."${r.table_name}"`);
+  await db().query(`DELETE FROM sdi.jobs WHERE kind = 'import'`);
+  execFileSync(process.execPath, [join(ROOT, 'dist/app/cli.js'), 'records'], { env: { ...process.env, DATABASE_URL: inject('databaseUrl') }, stdio: 'ignore' });
+}
+
 afterAll(async () => {
+  if (startedAt) await removeWhatThisFileCreated(startedAt);
   admin?.stop();
   rmSync(dir, { recursive: true, force: true });
   rmSync(downloadDir, { recursive: true, force: true });
