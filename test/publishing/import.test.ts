@@ -313,6 +313,18 @@ describe('failed imports leave the published layer, its record and its features 
     await refused(files, {}, /no \.prj file.*source_crs=/, 'source_crs');
   });
 
+  it('a name whose table exists but is not that layer\'s (a reference table): 409, the table untouched', async () => {
+    const f = join(dir, 'clash.csv');
+    writeFileSync(f, 'nom,lon,lat\nA,1.9,47.9\n');
+    const count = async () => (await db().query('SELECT count(*)::int AS n FROM data.communes_epci')).rows[0].n;
+    const n = await count();
+    const r = await upload([f], { name: 'Communes-EPCI' });
+    expect(r.status, JSON.stringify(r.body)).toBe(409);
+    expect(r.body.detail).toMatch(/data\.communes_epci already exists and is not the table of a layer named communes_epci/);
+    expect(await count()).toBe(n);
+    expect(await snapshot('imp_guard')).toEqual(before);
+  });
+
   it('an unknown source CRS or encoding, an unknown field', async () => {
     const files = latin1Shapefile(join(dir, 'bad'), 'guard', ['a']);
     await refused(files, { source_crs: 'IGNF:NOWHERE' }, /IGNF:NOWHERE/, 'source_crs');
