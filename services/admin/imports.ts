@@ -15,7 +15,7 @@ import multipart from '@fastify/multipart';
 import type { Platform } from '../../src/platform.js';
 import { importFiles, rollbackImport, listVersions, ImportError, type ImportRequest } from '../../src/publishing/import.js';
 import { importSettings } from '../../src/import/settings.js';
-import { IMPORT_JOB_KIND, queueImport } from '../../src/publishing/import-job.js';
+import { IMPORT_JOB_KIND, discardQueuedImport, queueImport } from '../../src/publishing/import-job.js';
 import { getJob, isUuid, requestCancel, type JobRow } from '../../src/download/jobs/queue.js';
 import { callerOf } from '../../src/server/principal.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
@@ -164,6 +164,7 @@ async function importRoutes(app: FastifyInstance, platform: Platform): Promise<v
   app.delete<{ Params: { id: string } }>('/imports/:id', async (req, reply) => {
     await importJob(req.params.id);
     const job = (await requestCancel(platform.pool, req.params.id)) ?? (await importJob(req.params.id));
+    discardQueuedImport(platform, job);
     return reply.status(202).send(jobStatus(job, `${publicBaseUrl(req, platform.config)}/admin/imports/${job.id}`));
   });
 

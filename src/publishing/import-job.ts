@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Platform } from '../platform.js';
-import { enqueue, type JobRow } from '../download/jobs/queue.js';
+import { enqueue, getJob, type JobRow } from '../download/jobs/queue.js';
 import { JobFailure, type JobContext } from '../download/jobs/worker.js';
 import { importFiles, ImportError, type ImportRequest } from './import.js';
 
@@ -63,7 +63,13 @@ export async function runImportJob(platform: Platform, job: JobRow, ctx: JobCont
     }
     throw e;
   } finally {
-    // Kept when the job may run again (its worker stopped, the database was away) or was cancelled.
-    if (finished) rmSync(dir, { recursive: true, force: true });
+    // Kept when the job may run again (its worker stopped, the database was away); gone once it ended or was cancelled.
+    const cancelled = ctx.signal.aborted && (await getJob(platform.pool, job.id).catch(() => undefined))?.cancel_requested === true;
+    if (finished || cancelled) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Remove the uploaded files of an import job cancelled before a worker took it. */
+export function discardQueuedImport(platform: Platform, job: JobRow): void {
+  if (job.kind === IMPORT_JOB_KIND && job.state === 'cancelled' && /^[0-9a-f-]{36}$/.test(job.id)) rmSync(join(importUploadsRoot(platform), job.id), { recursive: true, force: true });
 }

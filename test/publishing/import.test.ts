@@ -11,7 +11,7 @@
  *    table, title and record.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import gdal from 'gdal-async';
@@ -469,5 +469,16 @@ describe('long imports as jobs on the download queue (async=true)', () => {
     } finally {
       worker.kill('SIGTERM');
     }
+  });
+
+  it('a queued import cancelled (DELETE) before a worker took it: cancelled, its upload removed, nothing published', async () => {
+    const r = await upload(latin1Shapefile(join(dir, 'job2'), 'imp_job_cancelled', ['x']), { async: 'true' });
+    expect(r.status).toBe(202);
+    expect(existsSync(join(downloadDir, 'imports', r.body.id))).toBe(true);
+    const d = await fetch(r.body.href, { method: 'DELETE', headers: auth });
+    expect(d.status).toBe(202);
+    expect((await d.json()).state).toBe('cancelled');
+    expect(existsSync(join(downloadDir, 'imports', r.body.id))).toBe(false);
+    expect((await db().query(`SELECT 1 FROM sdi.layers WHERE name = 'imp_job_cancelled'`)).rowCount).toBe(0);
   });
 });
