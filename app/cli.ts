@@ -11,15 +11,21 @@
  *   unpublish --name NAME       withdraw a layer from every service (its record is withdrawn)
  *   delete --name NAME [--drop-table]
  *                               delete a layer (its record withdrawn), dropping its table on request
- *   import FILE --name NAME [--srid 2154] [--title T] [--temporal COLUMN [--temporal-end COLUMN]]
- *                               import a vector file (GeoPackage, Shapefile, GeoJSON…) with GDAL and publish it
+ *   import FILE… [--name NAME] [--title T] [--mode replace|append] [--srid 2154] [--source-crs EPSG:2154|IGNF:LAMB93]
+ *          [--encoding latin1] [--x COL --y COL | --wkt COL] [--layer L]… [--extent-check warn|error|off]
+ *          [--temporal COLUMN [--temporal-end COLUMN]]
+ *                               import files GDAL reads (GeoPackage, Shapefile or its zip, GeoJSON, CSV, GML, KML,
+ *                               MapInfo, FlatGeobuf, DXF…) and publish their layers: the function behind
+ *                               POST /admin/imports (src/publishing/import.ts); prints the report as JSON
+ *   rollback --name NAME [--version N]
+ *                               put back a kept version of an imported layer (default: the latest)
  *   layers                      list published layers
  *   records                     write the catalogue records of the published layers and the WFS
  *   records-load PATH… [--force] [--batch N] [--workers N] [--connections N]
  *                               bulk-load ISO 19139 / Dublin Core files (directories are walked) into the catalogue:
  *                               same extraction and upsert as one by one, parsed in threads, multi-row INSERTs
- *   download-worker [--concurrency N] [--poll-ms MS]
- *                               run deferred download jobs until SIGTERM/SIGINT (any number of these
+ *   download-worker [--concurrency N] [--poll-ms MS] [--kinds download,import]
+ *                               run deferred download jobs and import jobs until SIGTERM/SIGINT (any number of these
  *                               processes, on any machine sharing the database and the download directory)
  *   download-janitor            expire deferred results and remove leftovers once (the server does it every 10 min)
  *   seed-tiles --layer NAME --matrix-set WebMercatorQuad|LAMB93_10cm --zoom 0-12 [--bbox minLon,minLat,maxLon,maxLat]
@@ -32,8 +38,7 @@ import { createPool } from '../src/db/pool.js';
 import { migrate } from '../src/db/migrate.js';
 import { loadDemo } from '../src/demo/load-demo.js';
 import { loadCatalogueDemo } from '../src/metadata/demo.js';
-import { publishLayer, syncLayerRecords } from '../src/publishing/index.js';
-import { importVectorFile } from '../src/import/gdal-import.js';
+import { syncLayerRecords } from '../src/publishing/index.js';
 import { deleteLayer, publishTable, setLayerPublished } from '../src/publishing/layer-admin.js';
 
 async function main(): Promise<number> {
@@ -41,7 +46,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' }, layer: { type: 'string' }, 'matrix-set': { type: 'string' }, zoom: { type: 'string' }, bbox: { type: 'string' }, style: { type: 'string' }, format: { type: 'string' }, 'drop-table': { type: 'boolean' } },
+    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' }, layer: { type: 'string', multiple: true }, 'matrix-set': { type: 'string' }, zoom: { type: 'string' }, bbox: { type: 'string' }, style: { type: 'string' }, format: { type: 'string' }, 'drop-table': { type: 'boolean' }, mode: { type: 'string' }, 'source-crs': { type: 'string' }, encoding: { type: 'string' }, x: { type: 'string' }, y: { type: 'string' }, wkt: { type: 'string' }, kinds: { type: 'string' }, 'extent-check': { type: 'string' }, version: { type: 'string' } },
   });
   const config = loadConfig();
   const pool = createPool(config.databaseUrl, command === 'records-load' ? 4 : 2);
@@ -95,16 +100,30 @@ async function main(): Promise<number> {
         return 0;
       }
       case 'import': {
-        const file = positionals[0];
-        if (!file || !values.name) throw new Error('import needs FILE and --name');
-        const srid = Number(values.srid ?? 2154);
-        const n = await importVectorFile(pool, config.databaseUrl, file, { schema: 'data', table: values.name, srid, overwrite: true });
-        await publishLayer(pool, { name: values.name, schema: 'data', table: values.name, idColumn: 'fid', geometryColumn: 'geom', title: values.title ?? values.name, defaultCrs: srid, temporalProperty: values.temporal, temporalEndProperty: values['temporal-end'] }, config);
-        console.log(`imported ${n} features into data.${values.name}`);
+        if (positionals.length === 0) throw new Error('import needs files');
+        const { importFiles } = await import('../src/publishing/import.js');
+        const started = performance.now();
+        const mode = values.mode ?? 'replace';
+        if (mode !== 'replace' && mode !== 'append') throw new Error('--mode is replace or append');
+        const check = values['extent-check'] ?? 'warn';
+        if (check !== 'warn' && check !== 'error' && check !== 'off') throw new Error('--extent-check is warn, error or off');
+        const report = await importFiles(pool, config, {
+          files: positionals, name: values.name, title: values.title, mode, srid: values.srid ? Number(values.srid) : undefined,
+          sourceCrs: values['source-crs'], encoding: values.encoding, xColumn: values.x, yColumn: values.y, wktColumn: values.wkt,
+          layers: values.layer, extentCheck: check, temporalProperty: values.temporal, temporalEndProperty: values['temporal-end'],
+          onProgress: (m) => console.error(`import ${((performance.now() - started) / 1000).toFixed(1)} s: ${m}`),
+        });
+        console.log(JSON.stringify(report, null, 2));
+        return 0;
+      }
+      case 'rollback': {
+        if (!values.name) throw new Error('rollback needs --name');
+        const { rollbackImport } = await import('../src/publishing/import.js');
+        console.log(JSON.stringify(await rollbackImport(pool, config, values.name, values.version ? Number(values.version) : undefined)));
         return 0;
       }
       case 'download-worker':
-        return await downloadWorker(config, Number(values.concurrency ?? 1), values['poll-ms'] ? Number(values['poll-ms']) : undefined);
+        return await downloadWorker(config, Number(values.concurrency ?? 1), values['poll-ms'] ? Number(values['poll-ms']) : undefined, values.kinds?.split(',').map((k) => k.trim()).filter(Boolean));
       case 'download-janitor': {
         const { createPlatform, closePlatform } = await import('../src/platform.js');
         const { runJanitor } = await import('../src/download/jobs/janitor.js');
@@ -125,7 +144,7 @@ async function main(): Promise<number> {
           let last = 0;
           const report = await seedTiles(
             platform,
-            { layer: values.layer, matrixSet: values['matrix-set'], zoom: values.zoom, bbox: values.bbox, style: values.style, format: values.format, concurrency: values.concurrency ? Number(values.concurrency) : undefined },
+            { layer: values.layer?.[0], matrixSet: values['matrix-set'], zoom: values.zoom, bbox: values.bbox, style: values.style, format: values.format, concurrency: values.concurrency ? Number(values.concurrency) : undefined },
             (done, total) => {
               if (done - last >= 500 || done === total) {
                 last = done;
@@ -145,7 +164,7 @@ async function main(): Promise<number> {
         return 0;
       }
       default:
-        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | unpublish --name N | delete --name N [--drop-table] | import FILE --name N [--temporal C] | layers | download-worker [--concurrency N] | download-janitor | seed-tiles --layer N --matrix-set S --zoom A-B [--bbox ...]');
+        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | unpublish --name N | delete --name N [--drop-table] | import FILE… [--name N] [--mode replace|append] [--source-crs C] [--encoding E] [--x C --y C | --wkt C] | rollback --name N [--version V] | layers | download-worker [--concurrency N] | download-janitor | seed-tiles --layer N --matrix-set S --zoom A-B [--bbox ...]');
         return 2;
     }
   } finally {
@@ -154,14 +173,15 @@ async function main(): Promise<number> {
 }
 
 /** Run job workers until a signal; running jobs are then put back in the queue for another worker. */
-async function downloadWorker(config: ReturnType<typeof loadConfig>, concurrency: number, pollMs?: number): Promise<number> {
+async function downloadWorker(config: ReturnType<typeof loadConfig>, concurrency: number, pollMs?: number, kinds?: string[]): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
   const { default: pino } = await import('pino');
   const { createPlatform, closePlatform } = await import('../src/platform.js');
   const { startDownloadWorkers } = await import('../src/download/jobs/worker.js');
   const log = pino({ level: config.logLevel });
   const platform = await createPlatform(config, log);
-  const workers = startDownloadWorkers(platform, concurrency, log, { pollMs });
+  const { IMPORT_JOB_KIND, runImportJob } = await import('../src/publishing/import-job.js');
+  const workers = startDownloadWorkers(platform, concurrency, log, { pollMs, handlers: { [IMPORT_JOB_KIND]: runImportJob }, kinds });
   log.info({ concurrency, pid: process.pid }, 'download worker started');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

@@ -23,6 +23,7 @@
 #   BENCH_WMS=1          also run W4/W5 (WMS GetMap) against MapServer and floors F4/F5
 #                        (ours has no WMS yet: never sent to ours)
 #   BENCH_DOWNLOAD=0     skip the download service vs ogr2ogr (bench/download.sh: D1–D4; DOWNLOAD_RUNS, default 3)
+#   BENCH_IMPORT=0       skip the import of the 1M-parcel GeoPackage vs ogr2ogr -f PostgreSQL (bench/import.sh; IMPORT_RUNS, default 3)
 #   BENCH_OGCAPI=0       skip O1 (ours only: OGC API Features /items, W1's bbox, limit=5000)
 #   BENCH_CSW=0          skip the CSW section (bench/csw.sh: 100,000 gen-records.py records in their own
 #                        database sdi_csw_bench, loaded once; run-csw.py C1–C5 vs pycsw 2.6.2's figures; CSW_* knobs there)
@@ -288,6 +289,18 @@ if [ "${BENCH_DOWNLOAD:-1}" = 1 ]; then
   fi
 fi
 
+# ------------------------------------------------------------------ 4c. import vs ogr2ogr -f PostgreSQL
+IMPORT_STATUS="skipped"
+if [ "${BENCH_IMPORT:-1}" = 1 ]; then
+  log "import vs ogr2ogr (bench/import.sh)"
+  if BENCH_NO_BUILD=1 RUNS="${IMPORT_RUNS:-$([ "${BENCH_QUICK:-0}" = 1 ] && echo 1 || echo 3)}" \
+       bash "$REPO/bench/import.sh" "$OUTDIR/import" > "$OUTDIR/import.log" 2>&1; then
+    IMPORT_STATUS=ok
+  else
+    IMPORT_STATUS="bench/import.sh failed (see import.log)"; tail -20 "$OUTDIR/import.log" >&2
+  fi
+fi
+
 if [ "${BENCH_CSW:-1}" = 1 ]; then run_csw; fi
 
 # ------------------------------------------------------------------ 5. summary
@@ -296,6 +309,7 @@ python3 "$REPO/bench/summarize.py" "$OUTDIR" \
   --quick "${BENCH_QUICK:-0}" --elapsed "$((SECONDS - T0))" --ours-notes "${OURS_NOTES:-}"
 if [ -f "$OUTDIR/download/download.md" ]; then echo; cat "$OUTDIR/download/download.md"; else echo "download bench: $DOWNLOAD_STATUS"; fi
 if [ -f "$OUTDIR/csw/csw.md" ]; then echo; cat "$OUTDIR/csw/csw.md"; else echo "CSW bench: $CSW_STATUS"; fi
+if [ -f "$OUTDIR/import/import.md" ]; then echo; cat "$OUTDIR/import/import.md"; else echo "import bench: $IMPORT_STATUS"; fi
 log "done in $((SECONDS - T0)) s; results in $OUTDIR"
 [ "${BENCH_STOP_PG:-0}" = 1 ] || log "anchor cluster left running on 127.0.0.1:5433 (stop: $KIT/setup-pg.sh stop)"
 

@@ -6,5 +6,6 @@ import type { AdminModule } from './module.js';
 import { stylesModule } from './styles.js';
 import { rightsModule } from './rights.js';
 import { layersModule } from './layers.js';
+import { importsModule } from './imports.js';
 
-export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, rightsModule, layersModule];
+export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, rightsModule, layersModule, importsModule];

@@ -29,6 +29,7 @@ import type { Service } from '../../src/server/service.js';
 import { startDownloadWorkers, type DownloadWorkers } from '../../src/download/jobs/worker.js';
 import { startJanitor } from '../../src/download/jobs/janitor.js';
 import { ensureOwnWorkDir } from '../../src/download/work-dir.js';
+import { IMPORT_JOB_KIND, runImportJob } from '../../src/publishing/import-job.js';
 
 export const downloadService: Service = {
   name: 'download',
@@ -40,7 +41,7 @@ export const downloadService: Service = {
   // Deferred download jobs: workers in this process (SDI_DOWNLOAD_WORKERS; others may run `app/cli.js
   // download-worker`), and the janitor. Stopping puts running jobs back in the queue for another worker.
   start(platform, log) {
-    const workers: DownloadWorkers | undefined = platform.config.download.workers > 0 ? startDownloadWorkers(platform, platform.config.download.workers, log) : undefined;
+    const workers: DownloadWorkers | undefined = platform.config.download.workers > 0 ? startDownloadWorkers(platform, platform.config.download.workers, log, { handlers: { [IMPORT_JOB_KIND]: runImportJob } }) : undefined;
     const janitor = startJanitor(platform, log);
     return {
       async stop() {

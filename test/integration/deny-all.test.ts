@@ -166,6 +166,12 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     'GET /admin/layers/:name/record': [{ url: '/admin/layers/communes/record', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     'PUT /admin/layers/:name/record': [{ ...post('/admin/layers/communes/record', '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd"/>'), headers: { 'content-type': 'application/xml', authorization: 'Bearer deny-all-test-admin-token' } }],
     'DELETE /admin/layers/:name/record': [{ url: '/admin/layers/communes/record', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    // Imports (issue 10): refused before the body is read or a file touched.
+    'POST /admin/imports': [{ ...post('/admin/imports', JSON.stringify({ url: 'https://example.org/x.gpkg' }), 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
+    'GET /admin/imports/:id': [{ url: '/admin/imports/00000000-0000-4000-8000-000000000000', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'DELETE /admin/imports/:id': [{ url: '/admin/imports/00000000-0000-4000-8000-000000000000', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'GET /admin/layer-versions/:layer': [{ url: '/admin/layer-versions/communes', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
+    'POST /admin/layer-versions/:layer/rollback': [{ ...post('/admin/layer-versions/communes/rollback', '{}', 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
     // Service documents without data.
     'GET /healthz': [{ url: '/healthz' }],
     'GET /readyz': [{ url: '/readyz' }],

@@ -41,7 +41,23 @@ export interface WorkerOptions {
   progressMs?: number;
   /** How long stop() waits for running jobs to abort before requeueing them itself. */
   stopGraceMs?: number;
+  /** Jobs of other kinds these workers run (e.g. 'import', src/publishing/import-job.ts), by kind. */
+  handlers?: Record<string, JobHandler>;
+  /** Claim only jobs of these kinds (default: downloads and every kind of `handlers`). */
+  kinds?: string[];
 }
+
+/** A job failing for a reason its requester should read (the message is shown in the job's status). */
+export class JobFailure extends Error {}
+
+export interface JobContext {
+  /** Aborted when the job is cancelled, its worker stops or loses the job. */
+  signal: AbortSignal;
+  setProgress(fraction: number, message?: string): void;
+}
+
+/** Runs a job of another kind than downloads: its result (shown in the status), or a JobFailure. */
+export type JobHandler = (platform: Platform, job: JobRow, ctx: JobContext) => Promise<Record<string, unknown>>;
 
 export interface DownloadWorkers {
   /** Abort running jobs, put them back in the queue, close the connections. */
@@ -51,7 +67,6 @@ export interface DownloadWorkers {
 }
 
 export const DOWNLOAD_JOB_KIND = 'download';
-const KINDS = [DOWNLOAD_JOB_KIND];
 
 /** Where results and work directories of jobs live. */
 export const resultsRoot = (platform: Platform) => join(platform.config.download.workDir, 'results');
@@ -59,6 +74,7 @@ export const jobsWorkRoot = (platform: Platform) => join(platform.config.downloa
 
 export function startDownloadWorkers(platform: Platform, n: number, log: WorkerLog, opts: WorkerOptions = {}): DownloadWorkers {
   const pollMs = opts.pollMs ?? platform.config.download.jobPollMs;
+  const KINDS = opts.kinds ?? [DOWNLOAD_JOB_KIND, ...Object.keys(opts.handlers ?? {})];
   const progressMs = opts.progressMs ?? 500;
   let stopping = false;
   const wakers = new Set<() => void>();
@@ -200,6 +216,16 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
     try {
       await removeOtherAttempts(job.id, lease.attempt);
       await mkdir(workDir, { recursive: true });
+      const handler = job.kind === DOWNLOAD_JOB_KIND ? undefined : opts.handlers?.[job.kind];
+      if (job.kind !== DOWNLOAD_JOB_KIND) {
+        if (!handler) throw new JobFailure(`No worker here runs jobs of kind ${job.kind}`);
+        const result = await handler(platform, job, { signal: ac.signal, setProgress });
+        clearInterval(timer);
+        const finished = await finishDone(platform.pool, lease, result, Math.round(platform.config.download.resultTtlDays * 86_400));
+        if (!finished && (await cancelRequested(platform.pool, lease))) await finishCancelled(platform.pool, lease);
+        log.info({ job: job.id, kind: job.kind }, finished ? 'job done' : 'job result discarded (cancelled or taken over)');
+        return;
+      }
       const req = requestFromJson(job.request);
       // The owner with its grants as they are now (a territorial grant restricts the job's extract too).
       const owner = await principalOfJobOwner(platform.pool, job.principal);
@@ -250,6 +276,9 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
         log.info({ job: job.id }, 'job cancelled');
       } else if (isDatabaseUnavailable(err) && (await requeueAfterOutage(platform.pool, lease).catch(() => true))) {
         log.warn({ job: job.id, err: String(err) }, 'job put back in the queue (database unavailable)');
+      } else if (err instanceof JobFailure) {
+        closed = await finishFailed(platform.pool, lease, err.message);
+        log.info({ job: job.id, err: err.message }, 'job failed');
       } else if (err instanceof DownloadError) {
         closed = await finishFailed(platform.pool, lease, err.message);
         log.info({ job: job.id, err: err.message }, 'job failed');
@@ -257,7 +286,7 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
         log.error({ job: job.id, err: err instanceof Error ? err.stack : String(err) }, 'job failed (internal error)');
         closed = await finishFailed(platform.pool, lease, 'The extract could not be built (internal error); the operators have the details in their logs');
       }
-      if (closed?.state === 'failed') await notifyJob(platform, closed, log);
+      if (closed?.state === 'failed' && job.kind === DOWNLOAD_JOB_KIND) await notifyJob(platform, closed, log);
     } finally {
       clearInterval(timer);
       running.delete(job.id);

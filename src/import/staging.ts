@@ -1,0 +1,194 @@
+/**
+ * Loading one source layer into a staging table (schema sdi_import) and checking it there, before anything
+ * published is touched: GDAL's PostgreSQL driver in-process (ogr2ogr's vectorTranslate; new tables are written
+ * with COPY), reprojected to the target CRS, geometries made valid (-makevalid); then, in SQL, the geometry type
+ * normalised (one type per layer: the multi type when single and multi rows mix, collections from repairs
+ * reduced to their main kind), the extent compared with the platform's territory, the GiST index built.
+ * A staging table that fails a check is dropped by the caller; nothing else exists yet.
+ */
+import { randomBytes } from 'node:crypto';
+import type gdalTypes from 'gdal-async';
+import type { Pool } from '../db/pool.js';
+import { quoteIdent } from '../db/identifiers.js';
+import { gdalPgConnection } from './gdal-import.js';
+
+export const STAGING_SCHEMA = 'sdi_import';
+
+export class CheckError extends Error {}
+
+export interface StagingLoad {
+  table: string;
+  layerName: string;
+  targetSrid: number;
+  /** Assign this EPSG code to the source (overrides or completes the file's own CRS). */
+  sourceEpsg?: number;
+  /**
+   * Load into a column of the layer's declared type (no retyping afterwards) rather than a generic one; for
+   * formats whose declared type holds (GeoPackage, FlatGeobuf…), not Shapefile (Polygon layers hold multipolygons).
+   */
+  declaredType?: boolean;
+}
+
+export async function loadIntoStaging(databaseUrl: string, ds: gdalTypes.Dataset, o: StagingLoad): Promise<void> {
+  const gdal = (await import('gdal-async')).default;
+  const args = [
+    '-f', 'PostgreSQL',
+    '-nln', `${STAGING_SCHEMA}.${o.table}`,
+    '-lco', 'GEOMETRY_NAME=geom',
+    '-lco', 'FID=fid',
+    '-lco', 'SPATIAL_INDEX=NONE', // built once after the load (faster than maintained row by row)
+    '-lco', 'LAUNDER=YES',
+    '-lco', 'PRECISION=NO',
+    // One generic column while loading, unless the declared type holds: files mix Polygon and MultiPolygon; normalised below.
+    ...(o.declaredType ? [] : ['-nlt', 'GEOMETRY']),
+    '-gt', '65536',
+    '-t_srs', `EPSG:${o.targetSrid}`,
+    ...(o.sourceEpsg ? ['-s_srs', `EPSG:${o.sourceEpsg}`] : []),
+    '-makevalid',
+    o.layerName,
+  ];
+  const out = await gdal.vectorTranslateAsync(gdalPgConnection(databaseUrl), ds, args);
+  out.close();
+}
+
+export interface StagingFacts {
+  count: number;
+  nullGeometries: number;
+  geometryType: string;
+  /** Extent in the target CRS: [minx, miny, maxx, maxy]. */
+  extent: [number, number, number, number] | null;
+  warnings: string[];
+}
+
+const FAMILY_DIM: Record<string, number> = { POINT: 1, LINESTRING: 2, POLYGON: 3 };
+
+/** The geometry types present, as bits (a bit_or: no sort of a million type names as DISTINCT would do). */
+const GEOMETRY_TYPES = ['POINT', 'MULTIPOINT', 'LINESTRING', 'MULTILINESTRING', 'POLYGON', 'MULTIPOLYGON', 'GEOMETRYCOLLECTION'];
+const TYPE_BITS_SQL = `bit_or(CASE WHEN geom IS NULL OR ST_IsEmpty(geom) THEN 0 ELSE CASE GeometryType(geom) ${GEOMETRY_TYPES.map((t, i) => `WHEN '${t}' THEN ${1 << i} WHEN '${t}M' THEN ${1 << i}`).join(' ')} ELSE ${1 << 7} END END)`;
+
+/**
+ * Normalise the geometry column of a staging table and gather its facts (one scan); refuse a layer with nothing
+ * to publish. The column is retyped (a table rewrite) only when the loaded type is not already the right one.
+ */
+export async function checkStaging(pool: Pool, table: string, srid: number): Promise<StagingFacts> {
+  const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
+  const warnings: string[] = [];
+  const current = await pool.query<{ type: string; coord_dimension: number }>(
+    `SELECT type, coord_dimension FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2 AND f_geometry_column = 'geom'`,
+    [STAGING_SCHEMA, table],
+  );
+  const c = current.rows[0];
+  // A column of one type (loaded with the declared type): PostGIS held every row to it, so the type and the
+  // dimensions are the column's; the scan only counts and measures.
+  const typedBit = c ? GEOMETRY_TYPES.indexOf(c.type.toUpperCase()) : -1;
+  const typeSql = typedBit >= 0 ? `CASE WHEN bool_or(geom IS NOT NULL) THEN ${1 << typedBit} ELSE 0 END` : TYPE_BITS_SQL;
+  const zmSql = typedBit >= 0 ? String(c!.coord_dimension === 4 ? 3 : c!.coord_dimension === 3 ? 2 : 0) : 'max(ST_Zmflag(geom))::int';
+  const { rows } = await pool.query<{ n: number; nulls: number; type_bits: number | null; zm: number | null; minx: number | null; miny: number; maxx: number; maxy: number }>(
+    `SELECT n, nulls, type_bits, zm, ST_XMin(b) AS minx, ST_YMin(b) AS miny, ST_XMax(b) AS maxx, ST_YMax(b) AS maxy FROM (
+       SELECT count(*)::int AS n, count(*) FILTER (WHERE geom IS NULL${typedBit >= 0 ? '' : ' OR ST_IsEmpty(geom)'})::int AS nulls,
+              ${typeSql} AS type_bits, ${zmSql} AS zm, ST_Extent(geom) AS b FROM ${t}) s`,
+  );
+  const { n, nulls } = rows[0]!;
+  if (n === 0) throw new CheckError('The layer has no features');
+  if (nulls === n) throw new CheckError('No feature of the layer has a geometry');
+  if (nulls > 0) warnings.push(`${nulls} of ${n} features have no geometry`);
+  const bits = rows[0]!.type_bits ?? 0;
+  const types = GEOMETRY_TYPES.filter((_, i) => bits & (1 << i));
+  // Z kept (PCRS, DXF); M dropped (no client of ours reads it).
+  const zm = rows[0]!.zm ?? 0;
+  if (zm === 1 || zm === 3) warnings.push('M values were dropped');
+  const hasZ = zm >= 2;
+  // Families present, repairs' collections counted by what they hold.
+  const families = new Set(types.map((x) => x.replace(/^MULTI/, '')).filter((x) => x !== 'GEOMETRYCOLLECTION'));
+  if (bits & (1 << 7)) families.add('CURVE OR SURFACE'); // curves, TINs…: kept as they are, in a generic column
+  let geometryType = 'GEOMETRY';
+  let pgType = 'Geometry';
+  let expr = 'geom';
+  if (families.size === 1) {
+    const family = [...families][0]!;
+    const dim = FAMILY_DIM[family];
+    if (dim) {
+      const multi = types.some((x) => x.startsWith('MULTI') || x === 'GEOMETRYCOLLECTION');
+      geometryType = multi ? `MULTI${family}` : family;
+      pgType = `${multi ? 'Multi' : ''}${{ POINT: 'Point', LINESTRING: 'LineString', POLYGON: 'Polygon' }[family as 'POINT']}`;
+      if (types.includes('GEOMETRYCOLLECTION')) expr = `ST_CollectionExtract(${expr}, ${dim})`;
+      if (multi) expr = `ST_Multi(${expr})`;
+    }
+  } else if (families.size > 1) warnings.push(`The layer mixes geometry kinds (${[...families].join(', ').toLowerCase()}): published as a generic geometry column`);
+  const fits = c && c.type.toUpperCase() === geometryType && c.coord_dimension === (hasZ ? 3 : 2) && zm !== 1 && zm !== 3 && expr === 'geom';
+  if (!fits) {
+    expr = hasZ ? `ST_Force3DZ(${expr})` : `ST_Force2D(${expr})`;
+    await pool.query(`ALTER TABLE ${t} ALTER COLUMN geom TYPE geometry(${pgType}${hasZ ? 'Z' : ''}, ${Number(srid)}) USING ${expr}`);
+  }
+  const x = rows[0]!;
+  const extent: StagingFacts['extent'] = x.minx === null ? null : [x.minx, x.miny, x.maxx, x.maxy];
+  return { count: n, nullGeometries: nulls, geometryType, extent, warnings };
+}
+
+/** Spatial index, statistics: what a published table has. Named after the staging table, unique in any schema. */
+export async function finishStaging(pool: Pool, table: string): Promise<void> {
+  const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
+  await pool.query(`CREATE INDEX ${quoteIdent(`${table}_geom_idx`)} ON ${t} USING gist (geom)`);
+  await pool.query(`ANALYZE ${t}`);
+}
+
+/** A new staging table name: its creation time in it, so that leftovers of a crashed process can be told by age. */
+export function stagingName(now = Date.now()): string {
+  return `s_${Math.floor(now / 1000).toString(36)}_${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * Drop staging tables left by a process that died during an import (a failure drops its own at once): those
+ * older than `maxAgeMs` by their name. Run at the start of each import.
+ */
+export async function dropStaleStaging(pool: Pool, maxAgeMs = 24 * 3600_000, now = Date.now()): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 AND tablename ~ '^s_[0-9a-z]+_[0-9a-f]+$'`, [STAGING_SCHEMA]);
+  const stale = rows.map((r) => r.name).filter((n) => now - parseInt(n.split('_')[1]!, 36) * 1000 > maxAgeMs);
+  for (const n of stale) await dropStaging(pool, n);
+  return stale;
+}
+
+export async function dropStaging(pool: Pool, table: string): Promise<void> {
+  await pool.query(`DROP TABLE IF EXISTS ${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`);
+}
+
+export interface TerritoryCheck {
+  /** Features (with a geometry) whose box lies outside the territory's box, enlarged by 10 %. */
+  outside: number;
+  /** Features with a geometry (-1: not counted, the layer's extent being inside). */
+  total: number;
+  territory: [number, number, number, number];
+}
+
+/**
+ * The layer against the platform's territory (the extent of the region reference table), in the target CRS.
+ * Undefined when the territory is unknown (no such table).
+ */
+export async function checkTerritory(pool: Pool, table: string, srid: number, territoryTable: string, extent?: [number, number, number, number] | null): Promise<TerritoryCheck | undefined> {
+  const [schema, name] = territoryTable.includes('.') ? territoryTable.split('.', 2) : ['public', territoryTable];
+  const exists = await pool.query(`SELECT 1 FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2 AND f_geometry_column = 'geom'`, [schema, name]);
+  if (exists.rowCount === 0) return undefined;
+  const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
+  if (extent) {
+    // The layer's extent inside the (enlarged) territory: no feature is outside, no scan needed.
+    const inside = await pool.query<{ inside: boolean; minx: number; miny: number; maxx: number; maxy: number }>(
+      `WITH terr AS (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, Find_SRID($2, $3, 'geom')), $1::int) AS b FROM ${quoteIdent(schema!)}.${quoteIdent(name!)})
+       SELECT ST_MakeEnvelope($4, $5, $6, $7, $1::int) @ ST_Expand(b, greatest(ST_XMax(b) - ST_XMin(b), ST_YMax(b) - ST_YMin(b)) * 0.1) AS inside,
+              ST_XMin(b) AS minx, ST_YMin(b) AS miny, ST_XMax(b) AS maxx, ST_YMax(b) AS maxy FROM terr`,
+      [srid, schema, name, ...extent],
+    );
+    const i = inside.rows[0];
+    if (i?.inside) return { outside: 0, total: -1, territory: [i.minx, i.miny, i.maxx, i.maxy] };
+  }
+  const { rows } = await pool.query<{ outside: number; total: number; minx: number; miny: number; maxx: number; maxy: number }>(
+    `WITH terr AS (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, Find_SRID($2, $3, 'geom')), $1::int) AS b FROM ${quoteIdent(schema!)}.${quoteIdent(name!)}),
+          wide AS (SELECT b, ST_Expand(b, greatest(ST_XMax(b) - ST_XMin(b), ST_YMax(b) - ST_YMin(b)) * 0.1) AS w FROM terr)
+     SELECT count(*) FILTER (WHERE NOT (s.geom @ wide.w))::int AS outside, count(*)::int AS total,
+            ST_XMin(wide.b) AS minx, ST_YMin(wide.b) AS miny, ST_XMax(wide.b) AS maxx, ST_YMax(wide.b) AS maxy
+       FROM ${t} s, wide WHERE s.geom IS NOT NULL GROUP BY wide.b`,
+    [srid, schema, name],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return { outside: r.outside, total: r.total, territory: [r.minx, r.miny, r.maxx, r.maxy] };
+}
