@@ -10,9 +10,9 @@
  * no count — when nextRecord is 0. A server that answers the same page whatever startPosition says is
  * detected and fails the run instead of looping.
  */
-import { parseXml, XmlInputError, type XmlElement } from '../xml/tree.js';
+import { serializeXml, parseXml, XmlInputError, type XmlElement } from '../xml/tree.js';
 import { xmlEscape as x } from '../xml/escape.js';
-import { MD_NS, serialize, valueAt } from '../metadata/xml.js';
+import { MD_NS, valueAt } from '../metadata/xml.js';
 import { fetchDocument, HarvestError } from './http.js';
 import type { Harvester, HarvestItem } from './types.js';
 
@@ -91,7 +91,7 @@ export function readGetRecordsResponse(text: string, start: number): CswPage {
   const items: HarvestItem[] = [];
   results.children.forEach((el, i) => {
     const id = recordElementId(el);
-    items.push({ remoteId: id || `#${start + i}`, document: serialize(el) });
+    items.push({ remoteId: id || `#${start + i}`, document: serializeXml(el) });
   });
   return { matched: intAttr(results, 'numberOfRecordsMatched'), returned: items.length, nextRecord: intAttr(results, 'nextRecord'), items };
 }

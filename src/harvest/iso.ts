@@ -2,8 +2,7 @@
  * A single ISO 19139 (or Dublin Core) document at a URL; a CSW GetRecordByIdResponse wrapping records is
  * unwrapped. One page, one item per record.
  */
-import { parseXml, XmlInputError } from '../xml/tree.js';
-import { serialize } from '../metadata/xml.js';
+import { serializeXml, parseXml, XmlInputError } from '../xml/tree.js';
 import { stripXmlDeclaration } from '../metadata/xml.js';
 import { fetchDocument, HarvestError } from './http.js';
 import { exceptionReportText, recordElementId } from './csw.js';
@@ -20,7 +19,7 @@ export function readIsoDocument(text: string, url: string): HarvestItem[] {
   const exc = exceptionReportText(root);
   if (exc) throw new HarvestError(`${url}: exception report: ${exc}`);
   if (root.name === 'GetRecordByIdResponse') {
-    return root.children.map((el, i) => ({ remoteId: recordElementId(el) || `${url}#${i + 1}`, document: serialize(el) }));
+    return root.children.map((el, i) => ({ remoteId: recordElementId(el) || `${url}#${i + 1}`, document: serializeXml(el) }));
   }
   return [{ remoteId: recordElementId(root) || url, document: stripXmlDeclaration(text) }];
 }

@@ -7,8 +7,8 @@
  * Also cuts the ISO "brief" and "summary" element sets out of the document. Only optional elements are
  * removed (in document order), so a record that is schema-valid stays schema-valid.
  */
-import type { XmlElement } from '../xml/tree.js';
-import { all, allText, anchorHref, code, codes, first, MD_NS, serialize, value, valueAt, values } from './xml.js';
+import { serializeXml, type XmlElement } from '../xml/tree.js';
+import { all, allText, anchorHref, code, codes, first, MD_NS, value, valueAt, values } from './xml.js';
 import {
   emptyRecord,
   linkScheme,
@@ -351,7 +351,7 @@ function prune(el: XmlElement, keep: Keep): XmlElement {
 }
 
 function cut(root: XmlElement, keep: Keep): string {
-  return serialize(prune(root, keep));
+  return serializeXml(prune(root, keep));
 }
 
 /** Cut an element set out of a stored ISO document (also used when only ElementName children are wanted). */

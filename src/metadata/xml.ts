@@ -1,10 +1,9 @@
 /**
  * Small helpers over the shared XML tree (src/xml/tree.ts) for metadata documents: namespace-aware paths,
- * ISO 19139 value reading (gco:CharacterString, gmx:Anchor, code lists), a faithful serialiser that keeps
- * the namespace declarations of nested elements, and decoding of documents in their declared encoding.
+ * ISO 19139 value reading (gco:CharacterString, gmx:Anchor, code lists) and decoding of documents in their
+ * declared encoding (the serialiser is the shared one, serializeXml in src/xml/tree.ts).
  */
 import type { XmlElement } from '../xml/tree.js';
-import { xmlEscape, xmlEscapeText } from '../xml/escape.js';
 
 export const MD_NS = {
   gmd: 'http://www.isotc211.org/2005/gmd',
@@ -148,28 +147,6 @@ export function allText(el: XmlElement): string {
   return clean(parts.join(' '));
 }
 
-/**
- * Serialise an element (and subtree), declaring on each element exactly the namespace bindings it adds to
- * or changes from its parent's (the root declares everything in its scope). Comments and processing
- * instructions are not kept by the parser and so are not written.
- */
-export function serialize(el: XmlElement, parentScope: Record<string, string> = {}): string {
-  let decls = '';
-  for (const [p, uri] of Object.entries(el.scope)) {
-    if (parentScope[p] === uri) continue;
-    decls += p ? ` xmlns:${p}="${xmlEscape(uri)}"` : ` xmlns="${xmlEscape(uri)}"`;
-  }
-  const tag = el.prefix ? `${el.prefix}:${el.name}` : el.name;
-  let attrs = '';
-  for (const [k, v] of Object.entries(el.rawAttrs)) attrs += ` ${k}="${xmlEscape(v)}"`;
-  const text = el.children.length ? el.text.trim() : el.text;
-  if (!text && el.children.length === 0) return `<${tag}${decls}${attrs}/>`;
-  let body = text ? escapeText(text) : '';
-  for (const c of el.children) body += serialize(c, el.scope);
-  return `<${tag}${decls}${attrs}>${body}</${tag}>`;
-}
-
-const escapeText = xmlEscapeText;
 
 /**
  * Decode an XML document's bytes: a BOM wins, then the encoding of the XML declaration, then the charset of

@@ -131,20 +131,24 @@ export function resolveQName(el: XmlElement, qname: string): { ns: string; local
   return { ns: el.scope[prefix] ?? '', local: q.slice(colon + 1), prefix };
 }
 
-/** Serialise an element (and its subtree) back to XML, declaring on it every namespace in its scope. */
-export function serializeXml(el: XmlElement): string {
-  const decls = Object.entries(el.scope)
-    .map(([p, uri]) => (p ? ` xmlns:${p}="${escapeAttr(uri)}"` : ` xmlns="${escapeAttr(uri)}"`))
-    .join('');
-  return write(el, decls);
-}
-
-function write(el: XmlElement, decls: string): string {
+/**
+ * The one serialiser of a parsed tree back to XML (WFS filters kept as text, CSW echoes and constraints, stored
+ * and harvested metadata documents): each element declares exactly the namespace bindings it adds to or changes
+ * from its parent's (the root declares everything in its scope, so the result stands alone); empty elements are
+ * written self-closed. Comments and processing instructions are not kept by the parser and so are not written.
+ */
+export function serializeXml(el: XmlElement, parentScope: Record<string, string> = {}): string {
+  let decls = '';
+  for (const [p, uri] of Object.entries(el.scope)) {
+    if (parentScope[p] === uri) continue;
+    decls += p ? ` xmlns:${p}="${xmlEscape(uri)}"` : ` xmlns="${xmlEscape(uri)}"`;
+  }
   const tag = el.prefix ? `${el.prefix}:${el.name}` : el.name;
-  const attrs = Object.entries(el.rawAttrs).map(([k, v]) => ` ${k}="${escapeAttr(v)}"`).join('');
-  const body = escapeText(el.children.length ? el.text.trim() : el.text) + el.children.map((c) => write(c, '')).join('');
+  let attrs = '';
+  for (const [k, v] of Object.entries(el.rawAttrs)) attrs += ` ${k}="${xmlEscape(v)}"`;
+  const text = el.children.length ? el.text.trim() : el.text;
+  if (!text && el.children.length === 0) return `<${tag}${decls}${attrs}/>`;
+  let body = text ? xmlEscapeText(text) : '';
+  for (const c of el.children) body += serializeXml(c, el.scope);
   return `<${tag}${decls}${attrs}>${body}</${tag}>`;
 }
-
-const escapeText = xmlEscapeText;
-const escapeAttr = xmlEscape;

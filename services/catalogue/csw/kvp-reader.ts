@@ -6,12 +6,11 @@
 import { limitSortKeys } from '../../../src/ogc/limits.js';
 import { Kvp, list, parseNamespaces } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
-import { parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
+import { serializeXml, parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
 import { parseCql2Text } from '../../../src/filter/cql2-text-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { xmlEscape as x } from '../../../src/xml/escape.js';
-import { serialize } from '../../../src/metadata/xml.js';
 import { CONSTRAINT_LOCATOR } from './compile.js';
 import {
   checkService,
@@ -170,7 +169,7 @@ export function readCswKvp(kvp: Kvp, limits: ReaderLimits): CswRequest {
         if (language === 'FILTER') {
           const { filter, element } = readFilterXml(constraintText);
           constraint = filter;
-          constraintEcho = `<csw:Constraint version="1.1.0">${serialize(element)}</csw:Constraint>`;
+          constraintEcho = `<csw:Constraint version="1.1.0">${serializeXml(element)}</csw:Constraint>`;
         } else if (language === 'CQL_TEXT' || language === 'CQL') {
           constraint = readCql(constraintText);
           constraintEcho = `<csw:Constraint version="1.1.0"><csw:CqlText>${x(constraintText)}</csw:CqlText></csw:Constraint>`;

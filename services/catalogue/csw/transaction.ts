@@ -16,13 +16,12 @@
  * A platform-generated record (layer or service record, managed_by set) replaced through Update becomes a
  * hand-maintained record: the layer sync (src/metadata/layer-records.ts) no longer overwrites it.
  */
-import type { XmlElement } from '../../../src/xml/tree.js';
+import { serializeXml, type XmlElement } from '../../../src/xml/tree.js';
 import { OgcError, fromDatabaseError, invalid, missing } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { PositionalBinder } from '../../../src/db/sql.js';
-import { serialize } from '../../../src/metadata/xml.js';
 import { parseRecord } from '../../../src/metadata/store.js';
 import { deleteMatching, recordExists, recordsByIdentifiers, setManagedBy, upsertRecord } from '../../../src/records/repository.js';
 import { MetadataError, type MetadataRecord } from '../../../src/records/record.js';
@@ -37,8 +36,8 @@ const isCsw = (el: XmlElement) => el.ns === CSW_NS || el.ns === '';
 
 function readRecord(el: XmlElement, locator: string): MetadataRecord {
   try {
-    // serialize() declares on the root every namespace in scope: the record stands alone.
-    return parseRecord(serialize(el));
+    // serializeXml() declares on the root every namespace in scope: the record stands alone.
+    return parseRecord(serializeXml(el));
   } catch (e) {
     if (e instanceof MetadataError) throw invalid(locator, `Invalid record: ${e.message}`);
     throw e;

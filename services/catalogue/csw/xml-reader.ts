@@ -6,12 +6,11 @@
  */
 import { XmlBusyError } from '../../../src/xml/parse-pool.js';
 import { limitSortKeys } from '../../../src/ogc/limits.js';
-import { parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
+import { serializeXml, parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { NS } from '../../../src/xml/namespaces.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { readFesFilter, normalisePropertyName } from '../../../src/filter/fes-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
-import { serialize } from '../../../src/metadata/xml.js';
 import { CSW_FILTER_OPTIONS, asConstraintError, checkOutputFormat, parsePositiveInt, readCql, type ReaderLimits } from './kvp-reader.js';
 import { readTransactionXml } from './transaction.js';
 import {
@@ -161,7 +160,7 @@ export function readCswXml(body: string | XmlElement, limits: ReaderLimits): Csw
         constraint,
         sortBy,
         requestId: root.attrs['requestId'],
-        echo: serialize(root),
+        echo: serializeXml(root),
       };
     }
   }
