@@ -74,7 +74,7 @@ describe('WMS 1.3.0 GetCapabilities', () => {
     const hrefs = [...caps.matchAll(/<Get><OnlineResource xlink:type="simple" xlink:href="([^"]+)"\/><\/Get>/g)].map((m) => m[1]!);
     expect(hrefs.length).toBeGreaterThanOrEqual(2);
     for (const h of hrefs) expect(h).toBe(`${baseUrl()}/wms?`);
-    expect(caps).toMatch(/<GetMap><Format>image\/png<\/Format><Format>image\/jpeg<\/Format>/);
+    expect(caps).toMatch(/<GetMap><Format>image\/png<\/Format><Format>image\/jpeg<\/Format><Format>image\/png; mode=8bit<\/Format><Format>image\/png8<\/Format>/);
     expect(caps).toContain('<Exception><Format>XML</Format><Format>INIMAGE</Format><Format>BLANK</Format></Exception>');
     expect(caps).toMatch(/<MaxWidth>\d+<\/MaxWidth><MaxHeight>\d+<\/MaxHeight>/);
   });
@@ -152,6 +152,26 @@ describe('WMS 1.3.0 GetMap', () => {
     expect(Math.min(corner[0], corner[1], corner[2])).toBeGreaterThan(240); // white
     const ins = pixel(ji, i, j);
     expect(ins[2] - ins[0]).toBeGreaterThan(30); // bluish
+  });
+
+  it('PNG8 (image/png; mode=8bit, image/png8): an 8-bit palette PNG with alpha, Orléans painted, the outside transparent', async () => {
+    for (const format of ['image/png;+mode=8bit', 'image/png8']) {
+      const r = await fetchMap(map(`LAYERS=communes,communes_points&${bbox2154()}`).replace('image/png', format));
+      expect(r.status, r.text.slice(0, 300)).toBe(200);
+      expect(r.type).toBe('image/png');
+      // PNG IHDR: bit depth ≤ 8 and colour type 3 (indexed), with a tRNS chunk (the palette's alpha).
+      expect(r.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+      expect(r.bytes[24]).toBeLessThanOrEqual(8);
+      expect(r.bytes[25]).toBe(3);
+      expect(r.bytes.includes(Buffer.from('tRNS'))).toBe(true);
+      const img = await decode(r.bytes);
+      const [i, j] = toPixel(box2154, W, H, orleans.x2154, orleans.y2154);
+      expect(pixel(img, i, j)[3]).toBeGreaterThan(50);
+      expect(pixel(img, 2, 2)[3]).toBe(0);
+    }
+    // Opaque PNG8 keeps BGCOLOR exactly (a flat colour is one palette entry).
+    const opaque = await fetchMap(map(`LAYERS=communes&${bbox2154()}`).replace('image/png', 'image/png8').replace('TRANSPARENT=TRUE', 'TRANSPARENT=FALSE&BGCOLOR=0x00FF00'));
+    expect(pixel(await decode(opaque.bytes), 2, 2)).toEqual([0, 255, 0, 255]);
   });
 
   it('gives the same image in EPSG:4326 (lat/lon box) and CRS:84 (lon/lat box), with Orléans where it should be', async () => {

@@ -17,10 +17,10 @@ import type { Bbox } from '../../../src/crs/registry.js';
 import { StyleStore } from '../../../src/styles/store.js';
 import { legendSize } from '../../../src/render/legend.js';
 import type { WmsContext } from './context.js';
-import { LEGEND_SIZE, MAP_FORMATS } from './kvp-reader.js';
+import { LEGEND_SIZE, MAP_FORMAT_LIST } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
 
-interface LayerFacts {
+export interface LayerFacts {
   layer: Layer;
   crs: number[];
   wgs84: Bbox | null;
@@ -45,24 +45,30 @@ function exGeographic(b: Bbox): string {
   );
 }
 
-function round(v: number, geographic: boolean): number {
+export function round(v: number, geographic: boolean): number {
   const f = geographic ? 1e6 : 1e2;
   return Math.round(v * f) / f;
 }
 
-/** `<BoundingBox>` in the CRS's own axis order, or '' when the CRS's area of use does not cover the layer. */
-function boundingBox(ctx: WmsContext, f: LayerFacts, srid: number): string {
-  if (!f.native || !f.wgs84 || !f.layer.geometry) return '';
+/** The layer's box in a CRS (x/y), or undefined when the CRS's area of use does not cover the layer. */
+export function layerBoxIn(ctx: WmsContext, f: LayerFacts, srid: number): Bbox | undefined {
+  if (!f.native || !f.wgs84 || !f.layer.geometry) return undefined;
   const area = areaOfUse(srid);
   const w = f.wgs84;
-  if (area && (w.minx < area.minx - 1e-6 || w.maxx > area.maxx + 1e-6 || w.miny < area.miny - 1e-6 || w.maxy > area.maxy + 1e-6)) return '';
+  if (area && (w.minx < area.minx - 1e-6 || w.maxx > area.maxx + 1e-6 || w.miny < area.miny - 1e-6 || w.maxy > area.maxy + 1e-6)) return undefined;
   let b: Bbox;
   try {
     b = srid === 4326 ? w : ctx.platform.crs.transformBbox(f.native, f.layer.geometry.srid, srid);
   } catch {
-    return '';
+    return undefined;
   }
-  if (![b.minx, b.miny, b.maxx, b.maxy].every(Number.isFinite)) return '';
+  return [b.minx, b.miny, b.maxx, b.maxy].every(Number.isFinite) ? b : undefined;
+}
+
+/** `<BoundingBox>` in the CRS's own axis order, or '' when the CRS's area of use does not cover the layer. */
+function boundingBox(ctx: WmsContext, f: LayerFacts, srid: number): string {
+  const b = layerBoxIn(ctx, f, srid);
+  if (!b) return '';
   const g = isGeographic(srid);
   const [minx, miny, maxx, maxy] = axisIsNorthingFirst(srid) ? [b.miny, b.minx, b.maxy, b.maxx] : [b.minx, b.miny, b.maxx, b.maxy];
   return `<BoundingBox CRS="EPSG:${srid}" minx="${round(minx, g)}" miny="${round(miny, g)}" maxx="${round(maxx, g)}" maxy="${round(maxy, g)}"/>`;
@@ -72,21 +78,31 @@ function crs84Box(b: Bbox): string {
   return `<BoundingBox CRS="CRS:84" minx="${b.minx}" miny="${b.miny}" maxx="${b.maxx}" maxy="${b.maxy}"/>`;
 }
 
-function union(boxes: Array<Bbox | null>): Bbox | null {
+export function union(boxes: Array<Bbox | null>): Bbox | null {
   const bs = boxes.filter((b): b is Bbox => !!b);
   if (!bs.length) return null;
   return { minx: Math.min(...bs.map((b) => b.minx)), miny: Math.min(...bs.map((b) => b.miny)), maxx: Math.max(...bs.map((b) => b.maxx)), maxy: Math.max(...bs.map((b) => b.maxy)) };
 }
 
-function metadataUrl(ctx: WmsContext, l: Layer): string {
-  if (!l.metadataIdentifier) return '';
-  const url = `${ctx.baseUrl}/csw?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=full&id=${encodeURIComponent(l.metadataIdentifier)}`;
-  return `<MetadataURL type="ISO19115:2003"><Format>application/xml</Format>${href(url)}</MetadataURL>`;
+/** The catalogue record of a layer (CSW GetRecordById, ISO 19139), or undefined when it has none. */
+export function metadataRecordUrl(ctx: WmsContext, l: Layer): string | undefined {
+  if (!l.metadataIdentifier) return undefined;
+  return `${ctx.baseUrl}/csw?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=full&id=${encodeURIComponent(l.metadataIdentifier)}`;
 }
 
-export async function capabilities(ctx: WmsContext): Promise<string> {
+function metadataUrl(ctx: WmsContext, l: Layer): string {
+  const url = metadataRecordUrl(ctx, l);
+  return url ? `<MetadataURL type="ISO19115:2003"><Format>application/xml</Format>${href(url)}</MetadataURL>` : '';
+}
+
+/** The GetLegendGraphic request a style's LegendURL names. */
+export function legendHref(operationUrl: string, version: string, layer: string, style: string): string {
+  return `${operationUrl}SERVICE=WMS&VERSION=${version}&REQUEST=GetLegendGraphic&SLD_VERSION=1.1.0&LAYER=${encodeURIComponent(layer)}&STYLE=${encodeURIComponent(style)}&FORMAT=image/png`;
+}
+
+/** What both capabilities versions list: each layer's CRSs and boxes, the styles, the CRSs common to all layers. */
+export async function capabilitiesFacts(ctx: WmsContext): Promise<{ facts: LayerFacts[]; styles: Awaited<ReturnType<StyleStore['forLayers']>>; common: number[] }> {
   const { platform } = ctx;
-  const service = platform.config.service;
   const facts: LayerFacts[] = await Promise.all(
     ctx.layers.map(async (l) => ({
       layer: l,
@@ -97,6 +113,12 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
   );
   const styles = await new StyleStore(platform.pool).forLayers(ctx.layers);
   const common = facts.length ? facts[0]!.crs.filter((c) => facts.every((f) => f.crs.includes(c))) : platform.crs.offered;
+  return { facts, styles, common };
+}
+
+export async function capabilities(ctx: WmsContext): Promise<string> {
+  const service = ctx.platform.config.service;
+  const { facts, styles, common } = await capabilitiesFacts(ctx);
   const url = `${ctx.serviceUrl}?`;
 
   let s = XML_DECLARATION;
@@ -107,7 +129,7 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
   s += `<LayerLimit>${ctx.settings.layerLimit}</LayerLimit><MaxWidth>${ctx.settings.maxWidth}</MaxWidth><MaxHeight>${ctx.settings.maxHeight}</MaxHeight></Service>`;
   s += '<Capability><Request>';
   s += operation('GetCapabilities', ['text/xml'], url);
-  s += operation('GetMap', Object.keys(MAP_FORMATS), url);
+  s += operation('GetMap', MAP_FORMAT_LIST.map((f) => f[0]), url);
   if (FEATURE_INFO_FORMATS.length) s += operation('GetFeatureInfo', FEATURE_INFO_FORMATS, url);
   s += '</Request><Exception><Format>XML</Format><Format>INIMAGE</Format><Format>BLANK</Format></Exception>';
 
@@ -125,7 +147,7 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
     s += metadataUrl(ctx, l);
     // Each style the layer offers (its default first), its legend's size as GetLegendGraphic draws it.
     for (const st of styles.get(l.name) ?? []) {
-      const legend = `${url}SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&SLD_VERSION=1.1.0&LAYER=${encodeURIComponent(l.name)}&STYLE=${encodeURIComponent(st.name)}&FORMAT=image/png`;
+      const legend = legendHref(url, '1.3.0', l.name, st.name);
       const size = legendSize(st.rules, LEGEND_SIZE, LEGEND_SIZE);
       s += `<Style><Name>${x(st.name)}</Name><Title>${x(st.title)}</Title>${st.abstract ? `<Abstract>${x(st.abstract)}</Abstract>` : ''}<LegendURL width="${size.width}" height="${size.height}"><Format>image/png</Format>${href(legend)}</LegendURL></Style>`;
     }

@@ -5,7 +5,8 @@
  * (3 by default, plus the point symbol's radius; vendor BUFFER overrides), FEATURE_COUNT per layer, the
  * nearest to the pixel's centre first.
  * Answers GeoJSON (geometry in the map CRS, x/y), GML 3.1.1 in a WFS 1.1 FeatureCollection (what QGIS
- * reads for text/xml and application/vnd.ogc.gml; EPSG:4326 lat/lon, URN srsName), HTML or plain text.
+ * reads for text/xml and application/vnd.ogc.gml; EPSG:4326 lat/lon, URN srsName; in 1.1.1 `EPSG:n`, x/y),
+ * HTML or plain text.
  */
 import { planFeatureQuery, PlanError } from '../../../src/query/planner.js';
 import { compileSelect } from '../../../src/query/compile.js';
@@ -47,8 +48,9 @@ export async function getFeatureInfo(ctx: WmsContext, req: GetFeatureInfoRequest
   const cx = b.minx + (req.i + 0.5) * resx;
   const cy = b.maxy - (req.j + 0.5) * resy;
   const gml = req.infoFormat === 'gml';
-  // GML: URN srsName and the EPSG axis order; JSON, HTML, text: x/y as the map.
-  const outputCrs: CrsRef = gml && req.crs.form !== 'crs84' ? crsRef(req.crs.srid, 'urn') : req.crs;
+  // GML: in 1.3.0 a URN srsName and the EPSG axis order; in 1.1.1 `EPSG:n` and x/y (EPSG:4326 lon/lat, as
+  // the map's SRS); JSON, HTML, text: x/y as the map.
+  const outputCrs: CrsRef = gml && req.crs.form !== 'crs84' ? crsRef(req.crs.srid, req.version === '1.1.1' ? 'epsg' : 'urn') : req.crs;
   const withGeometry = req.infoFormat === 'geojson' || gml;
   const statements = req.queryLayers.map((layer) => {
     const tol = tolerancePixels(layer, req.buffer);

@@ -1,6 +1,6 @@
 /**
- * The WMS 1.3.0 endpoint (GET KVP: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic), mounted at /wms: reads the request, runs the operation, and answers
- * errors as a ServiceExceptionReport 1.3.0 (text/xml) with their status, or, for GetMap with
+ * The WMS 1.3.0 and 1.1.1 endpoint (GET KVP: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic), mounted at /wms: reads the request, runs the operation, and answers
+ * errors as a ServiceExceptionReport 1.3.0 (text/xml) or, to a 1.1.1 request, 1.1.1 (application/vnd.ogc.se_xml), with their status, or, for GetMap with
  * EXCEPTIONS=INIMAGE / BLANK and a usable image size and format, as an image.
  */
 import type { FastifyInstance } from 'fastify';
@@ -9,9 +9,10 @@ import { Kvp } from '../../../src/ogc/kvp.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { withCrsFacts } from '../../../src/crs/facts.js';
-import { serviceExceptionReport130, toWmsError, XML_EXCEPTION_TYPE } from './errors.js';
-import { imageRequestOf, readWmsKvp } from './kvp-reader.js';
+import { serviceExceptionReport111, serviceExceptionReport130, toWmsError, XML_EXCEPTION_TYPE, XML_EXCEPTION_TYPE_111 } from './errors.js';
+import { imageRequestOf, readWmsKvp, requestVersion } from './kvp-reader.js';
 import { capabilities } from './capabilities.js';
+import { capabilities111, CAPABILITIES_111_TYPE } from './capabilities-111.js';
 import { exceptionImage, getMap, legendGraphic } from './get-map.js';
 import { getFeatureInfo } from './get-feature-info.js';
 import { wmsSettings } from './settings.js';
@@ -40,6 +41,7 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
       req.log.info({ wms: request.op }, 'wms request');
       switch (request.op) {
         case 'GetCapabilities':
+          if (request.version === '1.1.1') return reply.type(CAPABILITIES_111_TYPE).send(await capabilities111(ctx));
           return reply.type('text/xml; charset=utf-8').send(await capabilities(ctx));
         case 'GetMap': {
           const image = await getMap(ctx, request);
@@ -68,6 +70,7 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
           return reply.status(err.status >= 500 ? err.status : 200).type(img.mime).send(body);
         }
       }
+      if (requestVersion(kvp) === '1.1.1') return reply.status(err.status).type(XML_EXCEPTION_TYPE_111).send(serviceExceptionReport111(err));
       return reply.status(err.status).type(XML_EXCEPTION_TYPE).send(serviceExceptionReport130(err));
     }
   });
