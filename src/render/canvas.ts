@@ -124,6 +124,17 @@ export class MapCanvas {
     lr.rules.forEach((r, i) => this.paintRule(r, paths[i]!));
   }
 
+  /** Draw an image of the map's size (RGBA, row by row: a raster layer) over what is drawn so far. */
+  drawPixels(rgba: Uint8ClampedArray): void {
+    const layer = createCanvas(this.width, this.height);
+    const lctx = layer.getContext('2d');
+    const img = lctx.createImageData(this.width, this.height);
+    img.data.set(rgba);
+    lctx.putImageData(img, 0, 0);
+    // drawImage composes (source-over), where putImageData on the map would replace what lies below.
+    this.ctx.drawImage(layer, 0, 0);
+  }
+
   /** Draw the labels placed so far (after the last layer). */
   drawLabels(): number {
     const n = this.labeler?.draw() ?? 0;

@@ -134,7 +134,7 @@ describe('OWSLib WebMapService 1.3.0', () => {
     expect(o.exception).toBeUndefined();
     expect(o.version).toBe('1.3.0');
     expect(o.title).toBe('Plateforme régionale de données géographiques');
-    const { rows } = await db().query(`SELECT name FROM sdi.layers WHERE published AND kind = 'feature' ORDER BY name`);
+    const { rows } = await db().query(`SELECT name FROM (SELECT name FROM sdi.layers WHERE published AND kind = 'feature' UNION ALL SELECT name FROM sdi.raster_layers WHERE published) l ORDER BY name`);
     expect(o.layers).toEqual(rows.map((r) => r.name));
     expect(o.communes.title).toBe('Communes');
     for (const c of ['EPSG:2154', 'EPSG:4326', 'EPSG:3857', 'CRS:84']) expect(o.communes.crs).toContain(c);
@@ -161,7 +161,7 @@ describe('OWSLib WebMapService 1.1.1', () => {
     const o = report.owslib111;
     expect(o.exception).toBeUndefined();
     expect(o.version).toBe('1.1.1');
-    const { rows } = await db().query(`SELECT name FROM sdi.layers WHERE published AND kind = 'feature' ORDER BY name`);
+    const { rows } = await db().query(`SELECT name FROM (SELECT name FROM sdi.layers WHERE published AND kind = 'feature' UNION ALL SELECT name FROM sdi.raster_layers WHERE published) l ORDER BY name`);
     expect(o.layers).toEqual(rows.map((r) => r.name));
     for (const c of ['EPSG:2154', 'EPSG:4326', 'EPSG:3857']) expect(o.crs).toContain(c);
     expect(o.wgs84[0]).toBeLessThan(o.wgs84[2]!);

@@ -61,8 +61,10 @@ describe('WMS 1.3.0 GetCapabilities', () => {
     expect(v.ok).toBe(true);
   });
 
-  it('has the platform title on the root layer and one queryable-flagged named layer per published vector layer', async () => {
-    const { rows } = await db().query(`SELECT name, title FROM sdi.layers WHERE published AND kind = 'feature' ORDER BY name`);
+  it('has the platform title on the root layer and one queryable-flagged named layer per published vector layer, then the raster layers', async () => {
+    const { rows } = await db().query(
+      `SELECT name, title FROM (SELECT name, title, 0 AS k FROM sdi.layers WHERE published AND kind = 'feature' UNION ALL SELECT name, title, 1 FROM sdi.raster_layers WHERE published) l ORDER BY k, name`,
+    );
     const root = /<Capability>.*?<Layer><Title>([^<]*)<\/Title>/s.exec(caps)![1];
     expect(root).toBe('Plateforme régionale de données géographiques');
     const named = [...caps.matchAll(/<Layer queryable="[01]"[^>]*><Name>([^<]+)<\/Name><Title>([^<]*)<\/Title>/g)].map((m) => [m[1], m[2]]);

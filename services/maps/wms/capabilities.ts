@@ -13,6 +13,7 @@ import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { layerExtent, layerExtentWgs84 } from '../../../src/catalog/extent.js';
 import { areaOfUse, axisIsNorthingFirst, isGeographic } from '../../../src/crs/facts.js';
 import type { Layer } from '../../../src/catalog/layers.js';
+import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import type { Bbox } from '../../../src/crs/registry.js';
 import { StyleStore } from '../../../src/styles/store.js';
 import { legendSize } from '../../../src/render/legend.js';
@@ -50,15 +51,37 @@ export function round(v: number, geographic: boolean): number {
   return Math.round(v * f) / f;
 }
 
+/** A raster layer as the capabilities list it: its CRSs (the offered ones; GDAL warps to each) and boxes. */
+export interface RasterFacts {
+  raster: RasterLayer;
+  crs: number[];
+  wgs84: Bbox;
+  native: Bbox;
+}
+
+export function rasterFacts(ctx: WmsContext): RasterFacts[] {
+  return ctx.rasters.map((r) => {
+    const [minx, miny, maxx, maxy] = r.extent;
+    const [w, s, e, n] = r.extent4326;
+    return { raster: r, crs: ctx.platform.crs.layerCrs(r.srid, null), wgs84: { minx: w, miny: s, maxx: e, maxy: n }, native: { minx, miny, maxx, maxy } };
+  });
+}
+
 /** The layer's box in a CRS (x/y), or undefined when the CRS's area of use does not cover the layer. */
 export function layerBoxIn(ctx: WmsContext, f: LayerFacts, srid: number): Bbox | undefined {
-  if (!f.native || !f.wgs84 || !f.layer.geometry) return undefined;
+  if (!f.layer.geometry) return undefined;
+  return boxIn(ctx, f.native, f.layer.geometry.srid, f.wgs84, srid);
+}
+
+/** A box (native CRS, and WGS 84) in another CRS, or undefined when that CRS's area of use does not cover it. */
+export function boxIn(ctx: WmsContext, native: Bbox | null, nativeSrid: number, wgs84: Bbox | null, srid: number): Bbox | undefined {
+  if (!native || !wgs84) return undefined;
   const area = areaOfUse(srid);
-  const w = f.wgs84;
+  const w = wgs84;
   if (area && (w.minx < area.minx - 1e-6 || w.maxx > area.maxx + 1e-6 || w.miny < area.miny - 1e-6 || w.maxy > area.maxy + 1e-6)) return undefined;
   let b: Bbox;
   try {
-    b = srid === 4326 ? w : ctx.platform.crs.transformBbox(f.native, f.layer.geometry.srid, srid);
+    b = srid === 4326 ? w : srid === nativeSrid ? native : ctx.platform.crs.transformBbox(native, nativeSrid, srid);
   } catch {
     return undefined;
   }
@@ -66,8 +89,8 @@ export function layerBoxIn(ctx: WmsContext, f: LayerFacts, srid: number): Bbox |
 }
 
 /** `<BoundingBox>` in the CRS's own axis order, or '' when the CRS's area of use does not cover the layer. */
-function boundingBox(ctx: WmsContext, f: LayerFacts, srid: number): string {
-  const b = layerBoxIn(ctx, f, srid);
+function boundingBox(ctx: WmsContext, f: LayerFacts | RasterFacts, srid: number): string {
+  const b = 'layer' in f ? layerBoxIn(ctx, f, srid) : boxIn(ctx, f.native, f.raster.srid, f.wgs84, srid);
   if (!b) return '';
   const g = isGeographic(srid);
   const [minx, miny, maxx, maxy] = axisIsNorthingFirst(srid) ? [b.miny, b.minx, b.maxy, b.maxx] : [b.minx, b.miny, b.maxx, b.maxy];
@@ -85,12 +108,12 @@ export function union(boxes: Array<Bbox | null>): Bbox | null {
 }
 
 /** The catalogue record of a layer (CSW GetRecordById, ISO 19139), or undefined when it has none. */
-export function metadataRecordUrl(ctx: WmsContext, l: Layer): string | undefined {
+export function metadataRecordUrl(ctx: WmsContext, l: Pick<Layer, 'metadataIdentifier'>): string | undefined {
   if (!l.metadataIdentifier) return undefined;
   return `${ctx.baseUrl}/csw?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=full&id=${encodeURIComponent(l.metadataIdentifier)}`;
 }
 
-function metadataUrl(ctx: WmsContext, l: Layer): string {
+function metadataUrl(ctx: WmsContext, l: Pick<Layer, 'metadataIdentifier'>): string {
   const url = metadataRecordUrl(ctx, l);
   return url ? `<MetadataURL type="ISO19115:2003"><Format>application/xml</Format>${href(url)}</MetadataURL>` : '';
 }
@@ -133,7 +156,7 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
   if (FEATURE_INFO_FORMATS.length) s += operation('GetFeatureInfo', FEATURE_INFO_FORMATS, url);
   s += '</Request><Exception><Format>XML</Format><Format>INIMAGE</Format><Format>BLANK</Format></Exception>';
 
-  const rootWgs84 = union(facts.map((f) => f.wgs84));
+  const rootWgs84 = union([...facts.map((f) => f.wgs84), ...rasterFacts(ctx).map((f) => f.wgs84)]);
   s += `<Layer><Title>${x(service.title)}</Title><Abstract>${x(service.abstract)}</Abstract>${keywords(service.keywords)}`;
   s += common.map((c) => `<CRS>EPSG:${c}</CRS>`).join('') + '<CRS>CRS:84</CRS>';
   if (rootWgs84) s += exGeographic(rootWgs84) + crs84Box(rootWgs84);
@@ -152,6 +175,17 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
       s += `<Style><Name>${x(st.name)}</Name><Title>${x(st.title)}</Title>${st.abstract ? `<Abstract>${x(st.abstract)}</Abstract>` : ''}<LegendURL width="${size.width}" height="${size.height}"><Format>image/png</Format>${href(legend)}</LegendURL></Style>`;
     }
     s += '</Layer>';
+  }
+  // Raster layers: drawn with their ramp (one style, no legend yet), not queryable.
+  for (const f of rasterFacts(ctx)) {
+    const r = f.raster;
+    s += `<Layer queryable="0" opaque="0"><Name>${x(r.name)}</Name><Title>${x(r.title)}</Title>`;
+    if (r.abstract) s += `<Abstract>${x(r.abstract)}</Abstract>`;
+    s += keywords(r.keywords);
+    s += f.crs.filter((c) => !common.includes(c)).map((c) => `<CRS>EPSG:${c}</CRS>`).join('');
+    s += exGeographic(f.wgs84) + crs84Box(f.wgs84) + f.crs.map((c) => boundingBox(ctx, f, c)).join('');
+    s += metadataUrl(ctx, r);
+    s += '<Style><Name>default</Name><Title>Rampe de couleurs (échelle logarithmique)</Title></Style></Layer>';
   }
   s += '</Layer></Capability></WMS_Capabilities>\n';
   return s;

@@ -9,6 +9,7 @@ import { Kvp } from '../../../src/ogc/kvp.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { withCrsFacts } from '../../../src/crs/facts.js';
+import { listRasterLayers } from '../../../src/catalog/rasters.js';
 import { serviceExceptionReport111, serviceExceptionReport130, toWmsError, XML_EXCEPTION_TYPE, XML_EXCEPTION_TYPE_111 } from './errors.js';
 import { imageRequestOf, readWmsKvp, requestVersion } from './kvp-reader.js';
 import { capabilities } from './capabilities.js';
@@ -36,8 +37,9 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
       const caller = callerOf(req);
       const baseUrl = publicBaseUrl(req, platform.config);
       const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
-      const ctx: WmsContext = { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers };
-      const request = await withCrsFacts(() => readWmsKvp(kvp, layers, settings, platform.config.namespace.prefix));
+      const rasters = (await listRasterLayers(platform.pool)).filter((r) => platform.policy.decideRaster(caller, r, 'view').allowed);
+      const ctx: WmsContext = { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters };
+      const request = await withCrsFacts(() => readWmsKvp(kvp, layers, settings, platform.config.namespace.prefix, rasters));
       req.log.info({ wms: request.op }, 'wms request');
       switch (request.op) {
         case 'GetCapabilities':

@@ -13,6 +13,7 @@ import { parseCrs, type CrsRef } from '../../../src/crs/identifiers.js';
 import { axisIsNorthingFirst } from '../../../src/crs/facts.js';
 import type { Bbox } from '../../../src/crs/registry.js';
 import type { Layer } from '../../../src/catalog/layers.js';
+import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import type { ImageFormat } from '../../../src/render/canvas.js';
 import { WmsError, toWmsError } from './errors.js';
 import type { WmsSettings } from './settings.js';
@@ -87,12 +88,18 @@ export interface ImageRequest {
   bgcolor: string;
 }
 
+/** One entry of LAYERS in drawing order: a vector layer (its index in `layers`) or a raster layer. */
+export type MapItem = { vector: number } | { raster: RasterLayer };
+
 export interface GetMapRequest extends ImageRequest {
   op: 'GetMap';
   version: WmsVersion;
+  /** The vector layers among LAYERS, in their order. */
   layers: Layer[];
-  /** Style names as given ('' = default), one per layer. */
+  /** Style names as given ('' = default), one per vector layer. */
   styles: string[];
+  /** LAYERS in drawing order, the first at the bottom (raster layers included). */
+  order: MapItem[];
   /** SLD_BODY, read: its user styles override STYLES for the layers it names. */
   sld?: SldDocument;
   crs: CrsRef;
@@ -155,7 +162,7 @@ export const WMS_PARAMETERS: ReadonlySet<string> = new Set([
   'DPI', 'MAP_RESOLUTION', 'FORMAT_OPTIONS', 'OPACITIES', 'TILED', 'BUFFER', 'FILTER',
 ]);
 
-export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsPrefix: string): WmsRequest {
+export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsPrefix: string, rasters: readonly RasterLayer[] = []): WmsRequest {
   try {
     refuseRepeatedKeys(kvp, [['CRS', 'SRS'], ['I', 'X'], ['J', 'Y']]);
   } catch (e) {
@@ -177,10 +184,10 @@ export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsP
       return { op: 'GetCapabilities', version: requestVersion(kvp) };
     case 'getmap':
     case 'map':
-      return readGetMap(kvp, layers, settings, nsPrefix);
+      return readGetMap(kvp, layers, settings, nsPrefix, rasters);
     case 'getfeatureinfo':
     case 'feature_info':
-      return readGetFeatureInfo(kvp, layers, settings, nsPrefix);
+      return readGetFeatureInfo(kvp, layers, settings, nsPrefix, rasters);
     case 'getlegendgraphic':
       return readGetLegendGraphic(kvp, layers, nsPrefix);
     default:
@@ -242,7 +249,7 @@ function size(kvp: Kvp, name: 'WIDTH' | 'HEIGHT', max: number): number {
   return Number(v);
 }
 
-function readGetMap(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string): GetMapRequest {
+function readGetMap(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string, rasters: readonly RasterLayer[]): GetMapRequest {
   const version = checkVersion(kvp);
   const exceptionsText = kvp.value('EXCEPTIONS') ?? 'XML';
   const exceptions = EXCEPTION_FORMATS[exceptionsText.toLowerCase()];
@@ -250,18 +257,25 @@ function readGetMap(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: str
   if (kvp.value('SLD')) throw new WmsError('InvalidParameterValue', 'SLD by reference is not supported: send the document itself in SLD_BODY', 'SLD');
   const sld = readSldBody(kvp);
   // SLD profile of WMS: with SLD_BODY, LAYERS may be left out; the SLD's named layers are drawn then.
-  const layers = sld && kvp.value('LAYERS') === undefined ? sldLayers(sld, all, settings, nsPrefix) : readLayers(kvp, all, settings, nsPrefix);
-  const styles = readStyles(kvp, layers.length);
+  let named: { layers: Layer[]; styles: string[]; order: MapItem[] };
+  if (sld && kvp.value('LAYERS') === undefined) {
+    const layers = sldLayers(sld, all, settings, nsPrefix);
+    named = { layers, styles: readStyles(kvp, layers.length), order: layers.map((_, i) => ({ vector: i })) };
+  } else named = readMapLayers(kvp, all, rasters, settings, nsPrefix);
+  const { layers, styles, order } = named;
   const crs = readCrs(kvp, version);
   const bbox = readBbox(kvp, crs, version);
   const image = readImage(kvp, settings);
-  return { op: 'GetMap', version, layers, styles, ...(sld ? { sld } : {}), crs, bbox, exceptions, dpi: readDpi(kvp), ...image };
+  return { op: 'GetMap', version, layers, styles, order, ...(sld ? { sld } : {}), crs, bbox, exceptions, dpi: readDpi(kvp), ...image };
 }
 
-function readGetFeatureInfo(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string): GetFeatureInfoRequest {
+function readGetFeatureInfo(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string, rasters: readonly RasterLayer[]): GetFeatureInfoRequest {
   const version = checkVersion(kvp);
-  const layers = readLayers(kvp, all, settings, nsPrefix);
-  const styles = readStyles(kvp, layers.length);
+  const { layers, styles } = readMapLayers(kvp, all, rasters, settings, nsPrefix);
+  // Raster layers are drawn, not queried (their capabilities say queryable="0").
+  for (const n of list(kvp.value('QUERY_LAYERS') ?? '')) {
+    if (rasterByName(rasters, n, nsPrefix)) throw new WmsError('LayerNotQueryable', `Layer ${n.slice(0, 80)} is a raster layer: it cannot be queried`, 'QUERY_LAYERS');
+  }
   const crs = readCrs(kvp, version);
   const bbox = readBbox(kvp, crs, version);
   const width = size(kvp, 'WIDTH', settings.maxWidth);
@@ -329,6 +343,41 @@ function sldLayers(sld: SldDocument, all: Layer[], settings: WmsSettings, nsPref
 export function layerByName(all: readonly Layer[], name: string, nsPrefix: string): Layer | undefined {
   const local = name.startsWith(`${nsPrefix}:`) ? name.slice(nsPrefix.length + 1) : name;
   return all.find((x) => x.name === local && x.geometry);
+}
+
+/** A raster layer by its WMS name (with or without the namespace prefix). */
+export function rasterByName(rasters: readonly RasterLayer[], name: string, nsPrefix: string): RasterLayer | undefined {
+  const local = name.startsWith(`${nsPrefix}:`) ? name.slice(nsPrefix.length + 1) : name;
+  return rasters.find((r) => r.name === local);
+}
+
+/**
+ * LAYERS and STYLES of GetMap and GetFeatureInfo: vector and raster layers in drawing order. A raster layer
+ * has one style, its ramp: STYLES '' or `default` for it.
+ */
+function readMapLayers(kvp: Kvp, all: Layer[], rasters: readonly RasterLayer[], settings: WmsSettings, nsPrefix: string): { layers: Layer[]; styles: string[]; order: MapItem[] } {
+  const names = list(required(kvp, 'LAYERS'));
+  if (names.length === 0) throw new WmsError('MissingParameterValue', 'Parameter LAYERS is required', 'LAYERS');
+  if (names.length > settings.layerLimit) throw new WmsError('InvalidParameterValue', `At most ${settings.layerLimit} layers per request`, 'LAYERS');
+  const allStyles = readStyles(kvp, names.length);
+  const layers: Layer[] = [];
+  const styles: string[] = [];
+  const order: MapItem[] = [];
+  names.forEach((n, i) => {
+    const l = layerByName(all, n, nsPrefix);
+    if (l) {
+      order.push({ vector: layers.length });
+      layers.push(l);
+      styles.push(allStyles[i]!);
+      return;
+    }
+    const r = rasterByName(rasters, n, nsPrefix);
+    if (!r) throw new WmsError('LayerNotDefined', `Layer ${n.slice(0, 80)} is not defined`, 'LAYERS');
+    const st = allStyles[i]!;
+    if (st !== '' && st !== 'default') throw new WmsError('StyleNotDefined', `Style ${st.slice(0, 80)} is not defined for layer ${r.name}`, 'STYLES');
+    order.push({ raster: r });
+  });
+  return { layers, styles, order };
 }
 
 function readLayers(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string, param = 'LAYERS'): Layer[] {

@@ -1,0 +1,120 @@
+/**
+ * Issue 9: raster layers in WMS. The demo raster communes_densite (population density of the communes,
+ * Int16, 25 m, Lambert-93, no data outside the region) is listed in both capabilities versions (not
+ * queryable) and drawn by GetMap: warped by GDAL into the map grid (reprojected to EPSG:4326, CRS:84,
+ * 3857; resampled), coloured on a log ramp from pale yellow to dark red. Pixels are checked against PostGIS:
+ * Orléans (the densest large commune) is dark red, the least dense commune pale yellow, outside the region
+ * nothing is drawn; the same map in EPSG:4326 (1.3.0, lat/lon), CRS:84 and 1.1.1 SRS=EPSG:4326 (lon/lat)
+ * is the same image; LAYERS order is drawing order with vector layers.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { db, xmllint } from '../helpers.js';
+import { decode, fetchMap, pixel, toPixel, type Box } from './image.js';
+
+const W = 400;
+const H = 400;
+const L93: Box = { minx: 480000, miny: 6580000, maxx: 720000, maxy: 6880000 };
+const GEO: Box = { minx: -0.6, miny: 46.0, maxx: 3.6, maxy: 49.2 };
+/** Inscribed-circle centres (2154 and lon/lat) of Orléans and of the least dense commune of some size. */
+let dense: { x: number; y: number; lon: number; lat: number };
+let sparse: { x: number; y: number; lon: number; lat: number; code: string };
+
+beforeAll(async () => {
+  const q = (where: string) =>
+    db().query(
+      `WITH c AS (SELECT c.code, (ST_MaximumInscribedCircle(c.geom)).center AS p, p.pmun_2023 / (ST_Area(c.geom) / 1e6) AS d
+                    FROM data.communes c JOIN data.communes_points p ON p.code = c.code WHERE ${where})
+       SELECT code, ST_X(p) AS x, ST_Y(p) AS y, ST_X(ST_Transform(p, 4326)) AS lon, ST_Y(ST_Transform(p, 4326)) AS lat FROM c ORDER BY d LIMIT 1`,
+    );
+  const o = (await q(`c.code = '45234'`)).rows[0];
+  dense = { x: +o.x, y: +o.y, lon: +o.lon, lat: +o.lat };
+  // Sparse: the lowest density among communes wide enough to hold several map pixels.
+  const s = (await q(`ST_Area(c.geom) > 40e6 AND p.pmun_2023 > 0`)).rows[0];
+  sparse = { x: +s.x, y: +s.y, lon: +s.lon, lat: +s.lat, code: s.code };
+});
+
+const map = (extra: string) => `SERVICE=WMS&REQUEST=GetMap&STYLES=&WIDTH=${W}&HEIGHT=${H}&FORMAT=image/png&TRANSPARENT=TRUE&${extra}`;
+
+describe('raster layers in the capabilities', () => {
+  it('1.3.0: communes_densite listed, not queryable, with its boxes; the document still valid against the schema', async () => {
+    const caps = (await fetchMap('SERVICE=WMS&REQUEST=GetCapabilities')).text;
+    const layer = /<Layer queryable="0" opaque="0"><Name>communes_densite<\/Name>.*?<\/Layer>/s.exec(caps)?.[0];
+    expect(layer).toBeDefined();
+    expect(layer).toContain('<Title>Densité de population des communes (raster 25 m)</Title>');
+    expect(layer).toMatch(/<BoundingBox CRS="EPSG:2154" minx="4\d{5}/);
+    expect(layer).toContain('<Style><Name>default</Name>');
+    const v = xmllint(caps, 'wms/1.3.0/capabilities_1_3_0.xsd');
+    expect(v.ok, v.output).toBe(true);
+  });
+
+  it('1.1.1: listed with its LatLonBoundingBox', async () => {
+    const caps = (await fetchMap('SERVICE=WMS&VERSION=1.1.1&REQUEST=GetCapabilities')).text;
+    expect(caps).toMatch(/<Layer queryable="0" opaque="0"><Name>communes_densite<\/Name>.*?<LatLonBoundingBox minx="-?0\.\d+" miny="46\.\d+"/s);
+  });
+});
+
+describe('raster layers in GetMap', () => {
+  it('EPSG:2154, opaque on white: Orléans dark red, the sparse commune pale yellow, outside the region white', async () => {
+    const r = await fetchMap(map(`VERSION=1.3.0&LAYERS=communes_densite&CRS=EPSG:2154&BBOX=${L93.minx},${L93.miny},${L93.maxx},${L93.maxy}`).replace('TRANSPARENT=TRUE', 'TRANSPARENT=FALSE'));
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    const img = await decode(r.bytes);
+    const [di, dj] = toPixel(L93, W, H, dense.x, dense.y);
+    const d = pixel(img, di, dj);
+    expect(d[0], `Orléans ${d}`).toBeGreaterThan(180); // red…
+    expect(d[1], `Orléans ${d}`).toBeLessThan(110); // …not yellow
+    const [si, sj] = toPixel(L93, W, H, sparse.x, sparse.y);
+    const s = pixel(img, si, sj);
+    expect(s[1], `commune ${sparse.code} ${s}`).toBeGreaterThan(170); // yellow: much green
+    expect(s[0]).toBeGreaterThan(200);
+    expect(pixel(img, 2, 2)).toEqual([255, 255, 255, 255]);
+  });
+
+  it('the same image in EPSG:4326 (1.3.0, lat/lon box), CRS:84 and 1.1.1 SRS=EPSG:4326 (lon/lat box), Orléans where it should be', async () => {
+    const b = GEO;
+    const a = await fetchMap(map(`VERSION=1.3.0&LAYERS=communes_densite&CRS=EPSG:4326&BBOX=${b.miny},${b.minx},${b.maxy},${b.maxx}`));
+    const c = await fetchMap(map(`VERSION=1.3.0&LAYERS=communes_densite&CRS=CRS:84&BBOX=${b.minx},${b.miny},${b.maxx},${b.maxy}`));
+    const e = await fetchMap(map(`VERSION=1.1.1&LAYERS=communes_densite&SRS=EPSG:4326&BBOX=${b.minx},${b.miny},${b.maxx},${b.maxy}`));
+    for (const x of [a, c, e]) expect(x.status, x.text.slice(0, 300)).toBe(200);
+    const ia = await decode(a.bytes);
+    expect(Buffer.from(ia.data).equals(Buffer.from((await decode(c.bytes)).data))).toBe(true);
+    expect(Buffer.from(ia.data).equals(Buffer.from((await decode(e.bytes)).data))).toBe(true);
+    const [i, j] = toPixel(b, W, H, dense.lon, dense.lat);
+    expect(pixel(ia, i, j)[3]).toBeGreaterThan(150);
+    expect(pixel(ia, i, j)[1]).toBeLessThan(110);
+    expect(pixel(ia, 2, 2)[3]).toBe(0);
+  });
+
+  it('EPSG:3857 up close (a 4 km box, finer than 25 m pixels: nearest, no blur): Orléans dark red across the box centre', async () => {
+    const { rows } = await db().query(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), 2154), 3857) AS p) s`, [dense.x, dense.y]);
+    const [x, y] = [+rows[0].x, +rows[0].y];
+    const b = { minx: x - 2000, miny: y - 2000, maxx: x + 2000, maxy: y + 2000 };
+    const r = await fetchMap(map(`VERSION=1.3.0&LAYERS=communes_densite&CRS=EPSG:3857&BBOX=${b.minx},${b.miny},${b.maxx},${b.maxy}`));
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    const img = await decode(r.bytes);
+    const c = pixel(img, W / 2, H / 2);
+    expect(c[3]).toBeGreaterThan(150);
+    expect(c[1]).toBeLessThan(110);
+  });
+
+  it('LAYERS order is drawing order: the raster over the départements, or under them', async () => {
+    const box = `CRS=EPSG:2154&BBOX=${L93.minx},${L93.miny},${L93.maxx},${L93.maxy}`;
+    const over = await decode((await fetchMap(map(`VERSION=1.3.0&LAYERS=departements,communes_densite&STYLES=,&${box}`).replace('STYLES=&', ''))).bytes);
+    const under = await decode((await fetchMap(map(`VERSION=1.3.0&LAYERS=communes_densite,departements&STYLES=,&${box}`).replace('STYLES=&', ''))).bytes);
+    const [i, j] = toPixel(L93, W, H, dense.x, dense.y);
+    // The départements' translucent blue on top makes the pixel bluer than the raster on top does.
+    expect(pixel(under, i, j)[2]).toBeGreaterThan(pixel(over, i, j)[2] + 20);
+  });
+
+  it('bad input: another style → StyleNotDefined; a raster in QUERY_LAYERS → LayerNotQueryable; a CRS it is not offered in → InvalidCRS', async () => {
+    const box = `CRS=EPSG:2154&BBOX=${L93.minx},${L93.miny},${L93.maxx},${L93.maxy}`;
+    const style = await fetchMap(map(`VERSION=1.3.0&LAYERS=communes_densite&${box}`).replace('STYLES=&', 'STYLES=fancy&'));
+    expect(style.status).toBe(400);
+    expect(style.text).toContain('code="StyleNotDefined"');
+    const gfi = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=communes_densite&QUERY_LAYERS=communes_densite&STYLES=&${box}&WIDTH=${W}&HEIGHT=${H}&I=10&J=10&INFO_FORMAT=application/json`);
+    expect(gfi.status).toBe(400);
+    expect(gfi.text).toContain('code="LayerNotQueryable"');
+    const crs = await fetchMap(map(`VERSION=1.3.0&LAYERS=communes_densite&CRS=EPSG:32631&BBOX=300000,5100000,400000,5200000`));
+    expect(crs.status).toBe(400);
+    expect(crs.text).toContain('code="InvalidCRS"');
+  });
+});
