@@ -7,7 +7,8 @@
  * CRS inheritance: the root lists the CRSs every layer offers (and CRS:84); a layer adds those only it
  * offers. BoundingBox per CRS in that CRS's axis order (EPSG:4326 is lat/lon in 1.3.0, CRS:84 lon/lat),
  * written only where the CRS's area of use covers the layer. Elements are unprefixed in the WMS default
- * namespace: QGIS parses capabilities without namespace processing.
+ * namespace: QGIS parses capabilities without namespace processing. The INSPIRE view service extended
+ * capabilities (inspire.ts) follow the Exception element.
  */
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { layerExtent, layerExtentWgs84 } from '../../../src/catalog/extent.js';
@@ -20,6 +21,7 @@ import { legendSize } from '../../../src/render/legend.js';
 import type { WmsContext } from './context.js';
 import { LEGEND_SIZE, MAP_FORMAT_LIST } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
+import { INSPIRE_COMMON_NS, INSPIRE_VS_NS, INSPIRE_VS_XSD, inspireViewExtendedCapabilities, WMS_DEFAULT_LANGUAGE } from './inspire.js';
 
 export interface LayerFacts {
   layer: Layer;
@@ -139,13 +141,13 @@ export async function capabilitiesFacts(ctx: WmsContext): Promise<{ facts: Layer
   return { facts, styles, common };
 }
 
-export async function capabilities(ctx: WmsContext): Promise<string> {
+export async function capabilities(ctx: WmsContext, language = WMS_DEFAULT_LANGUAGE): Promise<string> {
   const service = ctx.platform.config.service;
   const { facts, styles, common } = await capabilitiesFacts(ctx);
   const url = `${ctx.serviceUrl}?`;
 
   let s = XML_DECLARATION;
-  s += `<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd">`;
+  s += `<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:inspire_vs="${INSPIRE_VS_NS}" xmlns:inspire_common="${INSPIRE_COMMON_NS}" xsi:schemaLocation="http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd ${INSPIRE_VS_NS} ${INSPIRE_VS_XSD}">`;
   s += `<Service><Name>WMS</Name><Title>${x(service.title)}</Title><Abstract>${x(service.abstract)}</Abstract>${keywords(service.keywords)}${href(ctx.serviceUrl)}`;
   s += `<ContactInformation><ContactElectronicMailAddress>${x(service.contactEmail)}</ContactElectronicMailAddress></ContactInformation>`;
   s += `<Fees>${x(service.fees)}</Fees><AccessConstraints>${x(service.accessConstraints)}</AccessConstraints>`;
@@ -155,6 +157,7 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
   s += operation('GetMap', MAP_FORMAT_LIST.map((f) => f[0]), url);
   if (FEATURE_INFO_FORMATS.length) s += operation('GetFeatureInfo', FEATURE_INFO_FORMATS, url);
   s += '</Request><Exception><Format>XML</Format><Format>INIMAGE</Format><Format>BLANK</Format></Exception>';
+  s += inspireViewExtendedCapabilities(ctx, language);
 
   const rootWgs84 = union([...facts.map((f) => f.wgs84), ...rasterFacts(ctx).map((f) => f.wgs84)]);
   s += `<Layer><Title>${x(service.title)}</Title><Abstract>${x(service.abstract)}</Abstract>${keywords(service.keywords)}`;

@@ -44,7 +44,7 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
       switch (request.op) {
         case 'GetCapabilities':
           if (request.version === '1.1.1') return reply.type(CAPABILITIES_111_TYPE).send(await capabilities111(ctx));
-          return reply.type('text/xml; charset=utf-8').send(await capabilities(ctx));
+          return reply.type('text/xml; charset=utf-8').send(await capabilities(ctx, request.language));
         case 'GetMap': {
           const image = await getMap(ctx, request);
           // SLD parts the renderer does not read are named to the client (RFC 7234 Warning 299), never dropped silently.

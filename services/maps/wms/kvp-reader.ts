@@ -19,6 +19,7 @@ import { WmsError, toWmsError } from './errors.js';
 import type { WmsSettings } from './settings.js';
 import { infoFormatOf, FEATURE_INFO_FORMATS, type InfoFormat } from './feature-info-formats.js';
 import { readSld, SldError, type SldDocument } from '../../../src/styles/sld-reader.js';
+import { wmsResponseLanguage } from './inspire.js';
 
 export const WMS_VERSION = '1.3.0';
 
@@ -146,7 +147,7 @@ export interface GetLegendGraphicRequest {
   sld?: SldDocument;
 }
 
-export type WmsRequest = { op: 'GetCapabilities'; version: WmsVersion } | GetMapRequest | GetFeatureInfoRequest | GetLegendGraphicRequest;
+export type WmsRequest = { op: 'GetCapabilities'; version: WmsVersion; language: string } | GetMapRequest | GetFeatureInfoRequest | GetLegendGraphicRequest;
 
 /** Legend images: 20×20 by default (what LegendURL advertises), at most this size. */
 export const LEGEND_SIZE = 20;
@@ -160,6 +161,8 @@ export const WMS_PARAMETERS: ReadonlySet<string> = new Set([
   'HEIGHT', 'TRANSPARENT', 'BGCOLOR', 'EXCEPTIONS', 'TIME', 'ELEVATION', 'QUERY_LAYERS', 'INFO_FORMAT', 'FEATURE_COUNT',
   'I', 'J', 'X', 'Y', 'LAYER', 'STYLE', 'SLD', 'SLD_BODY', 'SLD_VERSION', 'RULE', 'SCALE', 'LEGEND_OPTIONS',
   'DPI', 'MAP_RESOLUTION', 'FORMAT_OPTIONS', 'OPACITIES', 'TILED', 'BUFFER', 'FILTER',
+  // INSPIRE TG View Services: the capabilities' language.
+  'LANGUAGE',
 ]);
 
 export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsPrefix: string, rasters: readonly RasterLayer[] = []): WmsRequest {
@@ -181,7 +184,7 @@ export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsP
     case 'capabilities':
       // Version negotiation (WMS 1.3.0 §6.2.4): none or 1.3.0 and above → 1.3.0; below → 1.1.1, the highest
       // lower version served (and the lowest: a request for 1.0.0 gets it too).
-      return { op: 'GetCapabilities', version: requestVersion(kvp) };
+      return { op: 'GetCapabilities', version: requestVersion(kvp), language: wmsResponseLanguage(kvp.value('LANGUAGE')) };
     case 'getmap':
     case 'map':
       return readGetMap(kvp, layers, settings, nsPrefix, rasters);
