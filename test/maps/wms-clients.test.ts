@@ -95,8 +95,8 @@ beforeAll(async () => {
 }, 320_000);
 
 describe('QGIS 3.22 WMS provider', () => {
-  for (const [variant, srid] of [['epsg2154', 2154], ['epsg4326', 4326], ['v111_epsg4326', 4326]] as const) {
-    it(`${variant}: loads the layer and renders the communes where they are`, async () => {
+  for (const [variant, srid] of [['epsg2154', 2154], ['epsg4326', 4326], ['v111_epsg4326', 4326], ['raster_epsg3857', 3857]] as const) {
+    it(`${variant}: loads the layer and renders the communes (or the density raster) where they are`, async () => {
       expect(report.qgis.exception).toBeUndefined();
       const v = report.qgis[variant]!;
       expect(v.exception).toBeUndefined();

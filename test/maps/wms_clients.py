@@ -85,13 +85,16 @@ def qgis_part():
         # A 1.1.1 connection: the capabilities URL asks for 1.1.1 (QGIS appends SERVICE and REQUEST to it),
         # and QGIS then speaks the version the capabilities carry.
         'v111_epsg4326': ('EPSG:4326', QgsRectangle(1.3, 47.5, 3.2, 49.0)),
+        # The raster layer (warped by GDAL on the server) in Web Mercator.
+        'raster_epsg3857': ('EPSG:3857', QgsRectangle(100000, 5950000, 400000, 6250000)),
     }
     for name, (crs, extent) in variants.items():
         v = {}
         try:
             url = f'{URL}?VERSION=1.1.1' if name.startswith('v111') else URL
-            uri = f'contextualWMSLegend=0&crs={crs}&dpiMode=7&featureCount=10&format=image/png&layers=communes&styles=&url={url}'
-            layer = QgsRasterLayer(uri, 'communes', 'wms')
+            layer_name = 'communes_densite' if name.startswith('raster') else 'communes'
+            uri = f'contextualWMSLegend=0&crs={crs}&dpiMode=7&featureCount=10&format=image/png&layers={layer_name}&styles=&url={url}'
+            layer = QgsRasterLayer(uri, layer_name, 'wms')
             v['valid'] = layer.isValid()
             v['error'] = layer.error().summary() if not layer.isValid() else ''
             if layer.isValid():
