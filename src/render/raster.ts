@@ -5,11 +5,22 @@
  * covers less than one (classes stay crisp up close), reading the file's overviews when it has them (a COG).
  * Only the map's grid of values comes into Node; the band is then coloured by a ramp and drawn like any layer.
  *
+ * A file without overviews (the demo raster: a plain tiled GeoTIFF) would have every pixel of the map's area
+ * read and averaged for a zoomed-out map (seconds for a region). The first such request starts, in the
+ * background, a VRT over the file with external overviews (1/4, 1/16, 1/64, AVERAGE) in
+ * `.sdi/cache/raster-overviews/` (one per file version, shared by the processes of the deployment); the
+ * requests after it warp from the VRT, whose overviews GDAL picks. A COG or a file with overviews is read as is.
+ *
  * The ramp (no raster styles yet): yellow → orange → dark red over the band's range on a log scale (ln(1+v)),
  * because the data it was made for (densities) is very skewed; no-data and values below the minimum are
  * transparent. The band's statistics are GDAL's approximate ones, computed once per file version.
  */
 import type gdalTypes from 'gdal-async';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { projectPath } from '../paths.js';
 import type { MapGrid } from './grid.js';
 
 /** What the renderer needs of a raster layer (src/catalog/rasters.ts RasterLayer has it). */
@@ -40,13 +51,80 @@ export function resamplingFor(sourcePixel: number, mapPixel: number): 'average' 
   return mapPixel > sourcePixel ? 'average' : 'nearest';
 }
 
+/** Where the overview VRTs are kept. */
+export const OVERVIEW_CACHE_DIR = projectPath('.sdi', 'cache', 'raster-overviews');
+export const OVERVIEW_FACTORS = [4, 16, 64];
+
+const building = new Map<string, Promise<void>>();
+const hasOwnOverviews = new Map<string, boolean>();
+
+/** The overview VRT of a file version (it may not exist yet). */
+export function overviewVrtPath(r: RasterSource): string {
+  const key = createHash('sha1').update(`${r.filePath}@${r.updatedAt.getTime()}`).digest('hex').slice(0, 16);
+  return join(OVERVIEW_CACHE_DIR, `${key}.vrt`);
+}
+
+async function buildOverviewVrt(r: RasterSource, vrt: string): Promise<void> {
+  const g = await gdal();
+  await mkdir(OVERVIEW_CACHE_DIR, { recursive: true });
+  const tmp = `${vrt}.${process.pid}.${Date.now()}.tmp.vrt`;
+  try {
+    (await g.buildVRTAsync(tmp, [r.filePath])).close();
+    const ds = await g.openAsync(tmp);
+    try {
+      await ds.buildOverviewsAsync('AVERAGE', OVERVIEW_FACTORS);
+    } finally {
+      ds.close();
+    }
+    // The overviews first, then the VRT: a VRT that exists always has its overviews beside it.
+    await rename(`${tmp}.ovr`, `${vrt}.ovr`);
+    await rename(tmp, vrt);
+  } finally {
+    await rm(tmp, { force: true });
+    await rm(`${tmp}.ovr`, { force: true });
+  }
+}
+
+/**
+ * The dataset to warp from: the file itself when it has overviews or the map is not zoomed out (its pixel
+ * under 4 of the file's); else the overview VRT when built, and meanwhile the file, the build started.
+ */
+async function sourceFor(r: RasterSource, zoomFactor: number, open: (path: string) => Promise<gdalTypes.Dataset>): Promise<gdalTypes.Dataset> {
+  const src = await open(r.filePath);
+  if (zoomFactor < OVERVIEW_FACTORS[0]!) return src;
+  let own = hasOwnOverviews.get(r.filePath);
+  if (own === undefined) {
+    own = src.bands.get(1).overviews.count() > 0;
+    hasOwnOverviews.set(r.filePath, own);
+  }
+  if (own) return src;
+  const vrt = overviewVrtPath(r);
+  if (existsSync(vrt)) {
+    src.close();
+    return open(vrt);
+  }
+  if (!building.has(vrt)) {
+    const job = buildOverviewVrt(r, vrt)
+      .catch(() => undefined) // no overviews: maps stay right, only slower; the next request tries again
+      .finally(() => building.delete(vrt));
+    building.set(vrt, job);
+  }
+  return src;
+}
+
+/** Wait for the overview builds under way (tests, shutdown). */
+export async function overviewBuilds(): Promise<void> {
+  await Promise.all(building.values());
+}
+
 /**
  * Warp the band 1 of a raster into the grid. `mapPixelInSourceUnits` (the map pixel's size measured in the
  * file's CRS) chooses the resampling.
  */
 export async function warpToGrid(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number): Promise<WarpedBand> {
   const g = await gdal();
-  const src = await g.openAsync(r.filePath);
+  const zoom = mapPixelInSourceUnits / Math.min(r.pixelSizeX, r.pixelSizeY);
+  const src = await sourceFor(r, zoom, (path) => g.openAsync(path));
   try {
     const nodata = r.nodata ?? -9999;
     const b = grid.bbox;
