@@ -55,6 +55,30 @@ describe('raster layers in the capabilities', () => {
   });
 });
 
+describe('raster layers in GetLegendGraphic', () => {
+  it('the LegendURL of the raster style draws its ramp (dark red at the top, pale yellow at the bottom) with the values beside it, at the advertised size', async () => {
+    const caps = (await fetchMap('SERVICE=WMS&REQUEST=GetCapabilities')).text;
+    const m = /<Name>communes_densite<\/Name>.*?<LegendURL width="(\d+)" height="(\d+)"><Format>image\/png<\/Format><OnlineResource xlink:type="simple" xlink:href="([^"]+)"/s.exec(caps);
+    expect(m).not.toBeNull();
+    const r = await fetch(m![3]!.replace(/&amp;/g, '&'));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('image/png');
+    const img = await decode(Buffer.from(await r.arrayBuffer()));
+    expect([img.width, img.height]).toEqual([Number(m![1]), Number(m![2])]);
+    const top = pixel(img, 10, 1);
+    const bottom = pixel(img, 10, img.height - 2);
+    expect(top[1]).toBeLessThan(40); // (189, 0, 38)
+    expect(bottom[1]).toBeGreaterThan(230); // (255, 255, 178)
+    // The values: dark text pixels right of the ramp.
+    let text = 0;
+    for (let x = 24; x < img.width; x++) for (let y = 0; y < img.height; y++) if (pixel(img, x, y)[3] > 128) text++;
+    expect(text).toBeGreaterThan(20);
+    const bad = await fetchMap('SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=communes_densite&STYLE=fancy&FORMAT=image/png');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('code="StyleNotDefined"');
+  });
+});
+
 describe('raster layers in GetMap', () => {
   it('EPSG:2154, opaque on white: Orléans dark red, the sparse commune pale yellow, outside the region white', async () => {
     const r = await fetchMap(map(`VERSION=1.3.0&LAYERS=communes_densite&CRS=EPSG:2154&BBOX=${L93.minx},${L93.miny},${L93.maxx},${L93.maxy}`).replace('TRANSPARENT=TRUE', 'TRANSPARENT=FALSE'));

@@ -18,7 +18,7 @@ import { legendSize } from '../../../src/render/legend.js';
 import type { WmsContext } from './context.js';
 import { LEGEND_SIZE, MAP_FORMAT_LIST } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
-import { boxIn, capabilitiesFacts, layerBoxIn, legendHref, metadataRecordUrl, rasterFacts, round, union } from './capabilities.js';
+import { boxIn, capabilitiesFacts, layerBoxIn, legendHref, metadataRecordUrl, RAMP_TITLE, rasterFacts, rasterLegendUrl, round, union } from './capabilities.js';
 
 export const CAPABILITIES_111_TYPE = 'application/vnd.ogc.wms_xml; charset=utf-8';
 
@@ -58,7 +58,8 @@ export async function capabilities111(ctx: WmsContext): Promise<string> {
   // SLD_BODY with user styles for named layers is read on GetMap (SLD 1.0 / SE 1.1, styles.test.ts).
   s += '<UserDefinedSymbolization SupportSLD="1" UserLayer="0" UserStyle="1" RemoteWFS="0"/>';
 
-  const rootWgs84 = union([...facts.map((f) => f.wgs84), ...rasterFacts(ctx).map((f) => f.wgs84)]);
+  const rasters = await rasterFacts(ctx);
+  const rootWgs84 = union([...facts.map((f) => f.wgs84), ...rasters.map((f) => f.wgs84)]);
   s += `<Layer><Title>${x(service.title)}</Title><Abstract>${x(service.abstract)}</Abstract>${keywords(service.keywords)}`;
   s += common.map((c) => `<SRS>EPSG:${c}</SRS>`).join('');
   if (rootWgs84) s += latLonBox(rootWgs84);
@@ -85,7 +86,7 @@ export async function capabilities111(ctx: WmsContext): Promise<string> {
     }
     s += '</Layer>';
   }
-  for (const f of rasterFacts(ctx)) {
+  for (const f of rasters) {
     const r = f.raster;
     s += `<Layer queryable="0" opaque="0"><Name>${x(r.name)}</Name><Title>${x(r.title)}</Title>`;
     if (r.abstract) s += `<Abstract>${x(r.abstract)}</Abstract>`;
@@ -99,7 +100,7 @@ export async function capabilities111(ctx: WmsContext): Promise<string> {
     }
     const record = metadataRecordUrl(ctx, r);
     if (record) s += `<MetadataURL type="TC211"><Format>application/xml</Format>${href(record)}</MetadataURL>`;
-    s += '<Style><Name>default</Name><Title>Rampe de couleurs (échelle logarithmique)</Title></Style></Layer>';
+    s += `<Style><Name>default</Name><Title>${RAMP_TITLE}</Title>${rasterLegendUrl(url, '1.1.1', f, href)}</Style></Layer>`;
   }
   s += '</Layer></Capability></WMT_MS_Capabilities>\n';
   return s;

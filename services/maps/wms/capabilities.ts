@@ -17,7 +17,8 @@ import type { Layer } from '../../../src/catalog/layers.js';
 import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import type { Bbox } from '../../../src/crs/registry.js';
 import { StyleStore } from '../../../src/styles/store.js';
-import { legendSize } from '../../../src/render/legend.js';
+import { legendSize, rampLegendSize } from '../../../src/render/legend.js';
+import { bandRange } from '../../../src/render/raster.js';
 import type { WmsContext } from './context.js';
 import { LEGEND_SIZE, MAP_FORMAT_LIST } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
@@ -59,14 +60,32 @@ export interface RasterFacts {
   crs: number[];
   wgs84: Bbox;
   native: Bbox;
+  legend: { width: number; height: number } | undefined;
 }
 
-export function rasterFacts(ctx: WmsContext): RasterFacts[] {
-  return ctx.rasters.map((r) => {
-    const [minx, miny, maxx, maxy] = r.extent;
-    const [w, s, e, n] = r.extent4326;
-    return { raster: r, crs: ctx.platform.crs.layerCrs(r.srid, null), wgs84: { minx: w, miny: s, maxx: e, maxy: n }, native: { minx, miny, maxx, maxy } };
-  });
+export async function rasterFacts(ctx: WmsContext): Promise<RasterFacts[]> {
+  return Promise.all(
+    ctx.rasters.map(async (r) => {
+      const [minx, miny, maxx, maxy] = r.extent;
+      const [w, s, e, n] = r.extent4326;
+      // The legend's size depends on the band's range (its values are written beside the ramp).
+      let legend: { width: number; height: number } | undefined;
+      try {
+        legend = rampLegendSize(await bandRange(r), LEGEND_SIZE, LEGEND_SIZE);
+      } catch {
+        legend = undefined; // an unreadable file: listed without a legend; its maps answer the error
+      }
+      return { raster: r, crs: ctx.platform.crs.layerCrs(r.srid, null), wgs84: { minx: w, miny: s, maxx: e, maxy: n }, native: { minx, miny, maxx, maxy }, legend };
+    }),
+  );
+}
+
+export const RAMP_TITLE = 'Rampe de couleurs (échelle logarithmique)';
+
+/** The LegendURL of a raster layer's style (its ramp legend), '' when its size is unknown. */
+export function rasterLegendUrl(operationUrl: string, version: string, f: RasterFacts, href: (url: string) => string): string {
+  if (!f.legend) return '';
+  return `<LegendURL width="${f.legend.width}" height="${f.legend.height}"><Format>image/png</Format>${href(legendHref(operationUrl, version, f.raster.name, 'default'))}</LegendURL>`;
 }
 
 /** The layer's box in a CRS (x/y), or undefined when the CRS's area of use does not cover the layer. */
@@ -159,7 +178,8 @@ export async function capabilities(ctx: WmsContext, language = WMS_DEFAULT_LANGU
   s += '</Request><Exception><Format>XML</Format><Format>INIMAGE</Format><Format>BLANK</Format></Exception>';
   s += inspireViewExtendedCapabilities(ctx, language);
 
-  const rootWgs84 = union([...facts.map((f) => f.wgs84), ...rasterFacts(ctx).map((f) => f.wgs84)]);
+  const rasters = await rasterFacts(ctx);
+  const rootWgs84 = union([...facts.map((f) => f.wgs84), ...rasters.map((f) => f.wgs84)]);
   s += `<Layer><Title>${x(service.title)}</Title><Abstract>${x(service.abstract)}</Abstract>${keywords(service.keywords)}`;
   s += common.map((c) => `<CRS>EPSG:${c}</CRS>`).join('') + '<CRS>CRS:84</CRS>';
   if (rootWgs84) s += exGeographic(rootWgs84) + crs84Box(rootWgs84);
@@ -180,7 +200,7 @@ export async function capabilities(ctx: WmsContext, language = WMS_DEFAULT_LANGU
     s += '</Layer>';
   }
   // Raster layers: drawn with their ramp (one style, no legend yet), not queryable.
-  for (const f of rasterFacts(ctx)) {
+  for (const f of rasters) {
     const r = f.raster;
     s += `<Layer queryable="0" opaque="0"><Name>${x(r.name)}</Name><Title>${x(r.title)}</Title>`;
     if (r.abstract) s += `<Abstract>${x(r.abstract)}</Abstract>`;
@@ -188,7 +208,7 @@ export async function capabilities(ctx: WmsContext, language = WMS_DEFAULT_LANGU
     s += f.crs.filter((c) => !common.includes(c)).map((c) => `<CRS>EPSG:${c}</CRS>`).join('');
     s += exGeographic(f.wgs84) + crs84Box(f.wgs84) + f.crs.map((c) => boundingBox(ctx, f, c)).join('');
     s += metadataUrl(ctx, r);
-    s += '<Style><Name>default</Name><Title>Rampe de couleurs (échelle logarithmique)</Title></Style></Layer>';
+    s += `<Style><Name>default</Name><Title>${RAMP_TITLE}</Title>${rasterLegendUrl(url, '1.3.0', f, href)}</Style></Layer>`;
   }
   s += '</Layer></Capability></WMS_Capabilities>\n';
   return s;

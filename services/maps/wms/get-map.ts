@@ -23,13 +23,13 @@ import { grownBbox, type MapGrid } from '../../../src/render/grid.js';
 import { pixelSelectList } from '../../../src/render/sql.js';
 import { geometryKindOf, ruleInScale, scaleDenominator, styleProperties, symbolReach, type MapStyle } from '../../../src/render/style.js';
 import { anyRuleFilter, layerRules, type LayerRules } from '../../../src/render/layer-rules.js';
-import { renderLegend } from '../../../src/render/legend.js';
+import { renderLegend, renderRampLegend } from '../../../src/render/legend.js';
 import { bandRange, colourise, warpToGrid } from '../../../src/render/raster.js';
 import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import { pickStyle, StyleStore } from '../../../src/styles/store.js';
 import { WmsError } from './errors.js';
 import type { WmsContext } from './context.js';
-import { layerByName, type GetLegendGraphicRequest, type GetMapRequest, type ImageRequest } from './kvp-reader.js';
+import { layerByName, type GetLegendGraphicRequest, type GetMapRequest, type GetRasterLegendRequest, type ImageRequest } from './kvp-reader.js';
 
 export interface LayerStatement {
   /** Index of the layer in the request's (vector) layers. */
@@ -171,6 +171,11 @@ export function exceptionImage(img: ImageRequest, message: string | undefined): 
   const canvas = new MapCanvas(img.width, img.height, { color: img.bgcolor, transparent: img.transparent });
   if (message !== undefined) canvas.drawMessage(message);
   return canvas.encode(img.format);
+}
+
+/** GetLegendGraphic of a raster layer: its ramp over the band's range. */
+export async function rasterLegendGraphic(req: GetRasterLegendRequest): Promise<Buffer> {
+  return renderRampLegend(await bandRange(req.raster), req.width, req.height);
 }
 
 /** GetLegendGraphic: a swatch and title per rule of the style (SLD_BODY's, else STYLE's; SCALE: those in scale; RULE: that one alone). */

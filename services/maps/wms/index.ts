@@ -14,7 +14,7 @@ import { serviceExceptionReport111, serviceExceptionReport130, toWmsError, XML_E
 import { imageRequestOf, readWmsKvp, requestVersion } from './kvp-reader.js';
 import { capabilities } from './capabilities.js';
 import { capabilities111, CAPABILITIES_111_TYPE } from './capabilities-111.js';
-import { exceptionImage, getMap, legendGraphic } from './get-map.js';
+import { exceptionImage, getMap, legendGraphic, rasterLegendGraphic } from './get-map.js';
 import { getFeatureInfo } from './get-feature-info.js';
 import { wmsSettings } from './settings.js';
 import type { WmsContext } from './context.js';
@@ -53,6 +53,7 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
           return reply.type(request.mime).send(image);
         }
         case 'GetLegendGraphic': {
+          if (request.raster) return reply.type('image/png').send(await rasterLegendGraphic(request));
           const image = await legendGraphic(ctx, request);
           if (request.sld?.unsupported.length) reply.header('warning', sldWarning(request.sld.unsupported));
           return reply.type('image/png').send(image);

@@ -135,6 +135,7 @@ export interface GetFeatureInfoRequest {
 export interface GetLegendGraphicRequest {
   op: 'GetLegendGraphic';
   layer: Layer;
+  raster?: undefined;
   style: string;
   /** Size of each rule's swatch (WIDTH, HEIGHT: 20 by default). */
   width: number;
@@ -147,7 +148,15 @@ export interface GetLegendGraphicRequest {
   sld?: SldDocument;
 }
 
-export type WmsRequest = { op: 'GetCapabilities'; version: WmsVersion; language: string } | GetMapRequest | GetFeatureInfoRequest | GetLegendGraphicRequest;
+/** GetLegendGraphic of a raster layer: its ramp, WIDTH wide (20 by default) and 5 × HEIGHT tall. */
+export interface GetRasterLegendRequest {
+  op: 'GetLegendGraphic';
+  raster: RasterLayer;
+  width: number;
+  height: number;
+}
+
+export type WmsRequest = { op: 'GetCapabilities'; version: WmsVersion; language: string } | GetMapRequest | GetFeatureInfoRequest | GetLegendGraphicRequest | GetRasterLegendRequest;
 
 /** Legend images: 20×20 by default (what LegendURL advertises), at most this size. */
 export const LEGEND_SIZE = 20;
@@ -192,7 +201,7 @@ export function readWmsKvp(kvp: Kvp, layers: Layer[], settings: WmsSettings, nsP
     case 'feature_info':
       return readGetFeatureInfo(kvp, layers, settings, nsPrefix, rasters);
     case 'getlegendgraphic':
-      return readGetLegendGraphic(kvp, layers, nsPrefix);
+      return readGetLegendGraphic(kvp, layers, nsPrefix, rasters);
     default:
       throw new WmsError('OperationNotSupported', `Request ${request.slice(0, 40)} is not supported (GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic)`, 'REQUEST');
   }
@@ -306,11 +315,19 @@ function readGetFeatureInfo(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPre
 }
 
 /** GetLegendGraphic (SLD 1.1 profile of WMS, as QGIS sends it): LAYER, STYLE, FORMAT=image/png, WIDTH, HEIGHT. */
-function readGetLegendGraphic(kvp: Kvp, all: Layer[], nsPrefix: string): GetLegendGraphicRequest {
+function readGetLegendGraphic(kvp: Kvp, all: Layer[], nsPrefix: string, rasters: readonly RasterLayer[]): GetLegendGraphicRequest | GetRasterLegendRequest {
+  const dim = (name: 'WIDTH' | 'HEIGHT') => (kvp.value(name) === undefined ? LEGEND_SIZE : size(kvp, name, MAX_LEGEND_SIZE));
+  const raster = rasterByName(rasters, required(kvp, 'LAYER'), nsPrefix);
+  if (raster) {
+    const format = required(kvp, 'FORMAT');
+    if (format.toLowerCase() !== 'image/png') throw new WmsError('InvalidFormat', `Legends are served as image/png, not ${format.slice(0, 60)}`, 'FORMAT');
+    const style = kvp.value('STYLE') ?? '';
+    if (style !== '' && style !== 'default') throw new WmsError('StyleNotDefined', `Style ${style.slice(0, 80)} is not defined for layer ${raster.name}`, 'STYLE');
+    return { op: 'GetLegendGraphic', raster, width: dim('WIDTH'), height: dim('HEIGHT') };
+  }
   const [layer] = readLayers(kvp, all, { maxWidth: 1, maxHeight: 1, layerLimit: 1 }, nsPrefix, 'LAYER');
   const format = required(kvp, 'FORMAT');
   if (format.toLowerCase() !== 'image/png') throw new WmsError('InvalidFormat', `Legends are served as image/png, not ${format.slice(0, 60)}`, 'FORMAT');
-  const dim = (name: 'WIDTH' | 'HEIGHT') => (kvp.value(name) === undefined ? LEGEND_SIZE : size(kvp, name, MAX_LEGEND_SIZE));
   const scaleText = kvp.value('SCALE');
   const scale = scaleText === undefined ? undefined : Number(scaleText);
   if (scale !== undefined && (!Number.isFinite(scale) || scale <= 0)) throw new WmsError('InvalidParameterValue', 'SCALE must be a positive number (a scale denominator)', 'SCALE');
