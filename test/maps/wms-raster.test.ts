@@ -38,9 +38,9 @@ beforeAll(async () => {
 const map = (extra: string) => `SERVICE=WMS&REQUEST=GetMap&STYLES=&WIDTH=${W}&HEIGHT=${H}&FORMAT=image/png&TRANSPARENT=TRUE&${extra}`;
 
 describe('raster layers in the capabilities', () => {
-  it('1.3.0: communes_densite listed, not queryable, with its boxes; the document still valid against the schema', async () => {
+  it('1.3.0: communes_densite listed, queryable, with its boxes; the document still valid against the schema', async () => {
     const caps = (await fetchMap('SERVICE=WMS&REQUEST=GetCapabilities')).text;
-    const layer = /<Layer queryable="0" opaque="0"><Name>communes_densite<\/Name>.*?<\/Layer>/s.exec(caps)?.[0];
+    const layer = /<Layer queryable="1" opaque="0"><Name>communes_densite<\/Name>.*?<\/Layer>/s.exec(caps)?.[0];
     expect(layer).toBeDefined();
     expect(layer).toContain('<Title>Densité de population des communes (raster 25 m)</Title>');
     expect(layer).toMatch(/<BoundingBox CRS="EPSG:2154" minx="4\d{5}/);
@@ -51,7 +51,43 @@ describe('raster layers in the capabilities', () => {
 
   it('1.1.1: listed with its LatLonBoundingBox', async () => {
     const caps = (await fetchMap('SERVICE=WMS&VERSION=1.1.1&REQUEST=GetCapabilities')).text;
-    expect(caps).toMatch(/<Layer queryable="0" opaque="0"><Name>communes_densite<\/Name>.*?<LatLonBoundingBox minx="-?0\.\d+" miny="46\.\d+"/s);
+    expect(caps).toMatch(/<Layer queryable="1" opaque="0"><Name>communes_densite<\/Name>.*?<LatLonBoundingBox minx="-?0\.\d+" miny="46\.\d+"/s);
+  });
+});
+
+describe('raster layers in GetFeatureInfo', () => {
+  const gfi = (fmt: string, i: number, j: number, layers = 'communes_densite', extra = '') =>
+    `SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=${layers}&QUERY_LAYERS=${layers}&STYLES=&CRS=EPSG:2154&BBOX=${L93.minx},${L93.miny},${L93.maxx},${L93.maxy}&WIDTH=${W}&HEIGHT=${H}&I=${i}&J=${j}&INFO_FORMAT=${encodeURIComponent(fmt)}${extra}`;
+
+  it('answers the value under the pixel: the density PostGIS computes for the sparse commune, in each format; nothing outside the region', async () => {
+    const [si, sj] = toPixel(L93, W, H, sparse.x, sparse.y);
+    const { rows } = await db().query(
+      `SELECT round(p.pmun_2023 / (ST_Area(c.geom) / 1e6))::int AS d FROM data.communes c JOIN data.communes_points p ON p.code = c.code WHERE c.code = $1`,
+      [sparse.code],
+    );
+    const expected = Number(rows[0].d);
+    // Up close (a 2 km box around the commune's centre), nearest resampling: exactly the rasterised value.
+    const box = `${sparse.x - 1000},${sparse.y - 1000},${sparse.x + 1000},${sparse.y + 1000}`;
+    const near = (fmt: string) => gfi(fmt, W / 2, H / 2).replace(/BBOX=[^&]+/, `BBOX=${box}`);
+    const json = await fetchMap(near('application/json'));
+    expect(json.status, json.text.slice(0, 300)).toBe(200);
+    const fc = JSON.parse(json.text);
+    expect(fc.features.map((f: { id: string; properties: { value: number } }) => [f.id, f.properties.value])).toEqual([['communes_densite.pixel', expected]]);
+    expect((await fetchMap(near('text/plain'))).text).toContain(`value = ${expected}`);
+    expect((await fetchMap(near('text/html'))).text).toContain(`<td>${expected}</td>`);
+    expect((await fetchMap(near('application/vnd.ogc.gml'))).text).toContain(`<sdi:value>${expected}</sdi:value>`);
+    // Zoomed out, the value is the map pixel's average: near the commune's own.
+    const far = JSON.parse((await fetchMap(gfi('application/json', si, sj))).text);
+    expect(far.features).toHaveLength(1);
+    const outside = JSON.parse((await fetchMap(gfi('application/json', 1, 1))).text);
+    expect(outside.features).toEqual([]);
+  });
+
+  it('with a vector layer: the commune first, then the raster value', async () => {
+    const [di, dj] = toPixel(L93, W, H, dense.x, dense.y);
+    const fc = JSON.parse((await fetchMap(gfi('application/json', di, dj, 'communes,communes_densite'))).text);
+    expect(fc.features.map((f: { id: string }) => f.id.split('.')[0])).toEqual(['communes', 'communes_densite']);
+    expect(fc.features[1].properties.value).toBeGreaterThan(1000);
   });
 });
 
@@ -132,14 +168,11 @@ describe('raster layers in GetMap', () => {
     expect(pixel(under, i, j)[2]).toBeGreaterThan(pixel(over, i, j)[2] + 20);
   });
 
-  it('bad input: another style → StyleNotDefined; a raster in QUERY_LAYERS → LayerNotQueryable; a CRS it is not offered in → InvalidCRS', async () => {
+  it('bad input: another style → StyleNotDefined; a CRS it is not offered in → InvalidCRS', async () => {
     const box = `CRS=EPSG:2154&BBOX=${L93.minx},${L93.miny},${L93.maxx},${L93.maxy}`;
     const style = await fetchMap(map(`VERSION=1.3.0&LAYERS=communes_densite&${box}`).replace('STYLES=&', 'STYLES=fancy&'));
     expect(style.status).toBe(400);
     expect(style.text).toContain('code="StyleNotDefined"');
-    const gfi = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=communes_densite&QUERY_LAYERS=communes_densite&STYLES=&${box}&WIDTH=${W}&HEIGHT=${H}&I=10&J=10&INFO_FORMAT=application/json`);
-    expect(gfi.status).toBe(400);
-    expect(gfi.text).toContain('code="LayerNotQueryable"');
     const crs = await fetchMap(map(`VERSION=1.3.0&LAYERS=communes_densite&CRS=EPSG:32631&BBOX=300000,5100000,400000,5200000`));
     expect(crs.status).toBe(400);
     expect(crs.text).toContain('code="InvalidCRS"');

@@ -88,7 +88,7 @@ export async function capabilities111(ctx: WmsContext): Promise<string> {
   }
   for (const f of rasters) {
     const r = f.raster;
-    s += `<Layer queryable="0" opaque="0"><Name>${x(r.name)}</Name><Title>${x(r.title)}</Title>`;
+    s += `<Layer queryable="${FEATURE_INFO_FORMATS.length ? 1 : 0}" opaque="0"><Name>${x(r.name)}</Name><Title>${x(r.title)}</Title>`;
     if (r.abstract) s += `<Abstract>${x(r.abstract)}</Abstract>`;
     s += keywords(r.keywords);
     s += f.crs.filter((c) => !common.includes(c)).map((c) => `<SRS>EPSG:${c}</SRS>`).join('');

@@ -199,10 +199,10 @@ export async function capabilities(ctx: WmsContext, language = WMS_DEFAULT_LANGU
     }
     s += '</Layer>';
   }
-  // Raster layers: drawn with their ramp (one style, no legend yet), not queryable.
+  // Raster layers: drawn with their ramp (one style and its legend), queryable (their value at the pixel).
   for (const f of rasters) {
     const r = f.raster;
-    s += `<Layer queryable="0" opaque="0"><Name>${x(r.name)}</Name><Title>${x(r.title)}</Title>`;
+    s += `<Layer queryable="${FEATURE_INFO_FORMATS.length ? 1 : 0}" opaque="0"><Name>${x(r.name)}</Name><Title>${x(r.title)}</Title>`;
     if (r.abstract) s += `<Abstract>${x(r.abstract)}</Abstract>`;
     s += keywords(r.keywords);
     s += f.crs.filter((c) => !common.includes(c)).map((c) => `<CRS>EPSG:${c}</CRS>`).join('');

@@ -113,17 +113,20 @@ function checkRasterCrs(ctx: WmsContext, r: RasterLayer, req: GetMapRequest): vo
   if (!ctx.platform.crs.layerCrs(r.srid, null).includes(req.crs.srid)) throw new WmsError('InvalidCRS', `CRS ${req.crs.text.slice(0, 80)} is not offered for layer ${r.name}`, 'CRS');
 }
 
-async function drawRaster(ctx: WmsContext, r: RasterLayer, grid: MapGrid, canvas: MapCanvas): Promise<void> {
-  // The map pixel measured in the raster's CRS decides the resampling (average when zoomed out).
-  let mapPixel = Infinity;
+/** The size of a map pixel measured in a raster's CRS (it decides the resampling; Infinity when not computable). */
+export function mapPixelIn(ctx: WmsContext, grid: MapGrid, srid: number): number {
   try {
-    const b = grid.srid === r.srid ? grid.bbox : ctx.platform.crs.transformBbox(grid.bbox, grid.srid, r.srid);
-    mapPixel = Math.min((b.maxx - b.minx) / grid.width, (b.maxy - b.miny) / grid.height);
+    const b = grid.srid === srid ? grid.bbox : ctx.platform.crs.transformBbox(grid.bbox, grid.srid, srid);
+    const p = Math.min((b.maxx - b.minx) / grid.width, (b.maxy - b.miny) / grid.height);
+    return Number.isFinite(p) ? p : Infinity;
   } catch {
-    /* outside the raster CRS's area: average */
+    return Infinity; // outside the raster CRS's area: average
   }
+}
+
+async function drawRaster(ctx: WmsContext, r: RasterLayer, grid: MapGrid, canvas: MapCanvas): Promise<void> {
   try {
-    const band = await warpToGrid(r, grid, Number.isFinite(mapPixel) ? mapPixel : Infinity);
+    const band = await warpToGrid(r, grid, mapPixelIn(ctx, grid, r.srid));
     canvas.drawPixels(colourise(band, await bandRange(r)));
   } catch (e) {
     // The client gets no GDAL text (paths, driver messages); the log gets it as the cause.

@@ -121,6 +121,8 @@ export interface GetFeatureInfoRequest {
   width: number;
   height: number;
   queryLayers: Layer[];
+  /** Raster layers among QUERY_LAYERS: their value at the pixel. */
+  queryRasters: RasterLayer[];
   infoFormat: InfoFormat;
   /** INFO_FORMAT as asked (lower case): the answer's media type. */
   infoMime: string;
@@ -283,18 +285,24 @@ function readGetMap(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: str
 
 function readGetFeatureInfo(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string, rasters: readonly RasterLayer[]): GetFeatureInfoRequest {
   const version = checkVersion(kvp);
-  const { layers, styles } = readMapLayers(kvp, all, rasters, settings, nsPrefix);
-  // Raster layers are drawn, not queried (their capabilities say queryable="0").
-  for (const n of list(kvp.value('QUERY_LAYERS') ?? '')) {
-    if (rasterByName(rasters, n, nsPrefix)) throw new WmsError('LayerNotQueryable', `Layer ${n.slice(0, 80)} is a raster layer: it cannot be queried`, 'QUERY_LAYERS');
-  }
+  const { layers, styles, order } = readMapLayers(kvp, all, rasters, settings, nsPrefix);
   const crs = readCrs(kvp, version);
   const bbox = readBbox(kvp, crs, version);
   const width = size(kvp, 'WIDTH', settings.maxWidth);
   const height = size(kvp, 'HEIGHT', settings.maxHeight);
-  const queryLayers = readLayers(kvp, all, settings, nsPrefix, 'QUERY_LAYERS');
-  for (const q of queryLayers) {
-    if (!layers.includes(q)) throw new WmsError('LayerNotDefined', `Query layer ${q.name} is not one of LAYERS`, 'QUERY_LAYERS');
+  // QUERY_LAYERS: vector layers (their features) and raster layers (their value), each one of LAYERS.
+  const queryNames = list(required(kvp, 'QUERY_LAYERS'));
+  if (queryNames.length === 0) throw new WmsError('MissingParameterValue', 'Parameter QUERY_LAYERS is required', 'QUERY_LAYERS');
+  if (queryNames.length > settings.layerLimit) throw new WmsError('InvalidParameterValue', `At most ${settings.layerLimit} layers per request`, 'QUERY_LAYERS');
+  const queryLayers: Layer[] = [];
+  const queryRasters: RasterLayer[] = [];
+  for (const n of queryNames) {
+    const l = layerByName(all, n, nsPrefix);
+    const r = l ? undefined : rasterByName(rasters, n, nsPrefix);
+    if (!l && !r) throw new WmsError('LayerNotDefined', `Layer ${n.slice(0, 80)} is not defined`, 'QUERY_LAYERS');
+    if (l ? !layers.includes(l) : !order.some((o) => 'raster' in o && o.raster === r)) throw new WmsError('LayerNotDefined', `Query layer ${n.slice(0, 80)} is not one of LAYERS`, 'QUERY_LAYERS');
+    if (l) queryLayers.push(l);
+    else queryRasters.push(r!);
   }
   const infoText = required(kvp, 'INFO_FORMAT');
   const infoFormat = infoFormatOf(infoText);
@@ -311,7 +319,7 @@ function readGetFeatureInfo(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPre
   const j = point(version === '1.1.1' ? 'Y' : 'J', height);
   const b = kvp.value('BUFFER');
   if (b !== undefined && (!/^\d+$/.test(b) || Number(b) > 100)) throw new WmsError('InvalidParameterValue', 'BUFFER must be an integer from 0 to 100 (pixels)', 'BUFFER');
-  return { op: 'GetFeatureInfo', version, layers, styles, crs, bbox, width, height, queryLayers, infoFormat, infoMime: infoText.trim().toLowerCase(), featureCount: Math.min(MAX_FEATURE_COUNT, Number(fc)), i, j, buffer: b === undefined ? undefined : Number(b) };
+  return { op: 'GetFeatureInfo', version, layers, styles, crs, bbox, width, height, queryLayers, queryRasters, infoFormat, infoMime: infoText.trim().toLowerCase(), featureCount: Math.min(MAX_FEATURE_COUNT, Number(fc)), i, j, buffer: b === undefined ? undefined : Number(b) };
 }
 
 /** GetLegendGraphic (SLD 1.1 profile of WMS, as QGIS sends it): LAYER, STYLE, FORMAT=image/png, WIDTH, HEIGHT. */
