@@ -216,6 +216,23 @@ describe('WMS 1.3.0 GetMap', () => {
     expect(p[0]).toBeGreaterThan(p[2] + 80);
   });
 
+  it('DPI, MAP_RESOLUTION and FORMAT_OPTIONS=dpi: (QGIS sends all three) give the same image; at 192 DPI symbols are twice as big', async () => {
+    // A 20 km box around Orléans: dots far apart, none overlapping.
+    const q = map(`LAYERS=communes_points&CRS=EPSG:2154&BBOX=${orleans.x2154 - 10000},${orleans.y2154 - 10000},${orleans.x2154 + 10000},${orleans.y2154 + 10000}`);
+    const at96 = await decode((await fetchMap(q)).bytes);
+    const images = [];
+    for (const p of ['DPI=192', 'MAP_RESOLUTION=192', 'FORMAT_OPTIONS=dpi:192', 'DPI=192&MAP_RESOLUTION=192&FORMAT_OPTIONS=dpi:192']) {
+      const r = await fetchMap(`${q}&${p}`);
+      expect(r.status, r.text.slice(0, 300)).toBe(200);
+      images.push(await decode(r.bytes));
+    }
+    for (const img of images.slice(1)) expect(Buffer.from(img.data).equals(Buffer.from(images[0]!.data))).toBe(true);
+    const painted = (img: { data: Uint8ClampedArray }) => img.data.filter((v, k) => k % 4 === 3 && v > 128).length;
+    // Dots of twice the diameter: about four times the area.
+    expect(painted(at96)).toBeGreaterThan(0);
+    expect(painted(images[0]!)).toBeGreaterThan(3 * painted(at96));
+  });
+
   it('answers a box outside the data with an empty transparent image', async () => {
     const r = await fetchMap(map('LAYERS=communes,communes_points&CRS=EPSG:2154&BBOX=100000,6000000,200000,6100000'));
     expect(r.status).toBe(200);
