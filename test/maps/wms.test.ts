@@ -204,6 +204,16 @@ describe('WMS 1.3.0 GetMap', () => {
     expect(pixel(img, 2, 2)[3]).toBe(0);
   });
 
+  it('renders in a conic conformal zone (EPSG:3948, CC48, which holds Orléans) with Orléans where it should be', async () => {
+    const { rows } = await db().query(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), 2154), 3948) AS p) s`, [orleans.x2154, orleans.y2154]);
+    const [x, y] = [+rows[0].x, +rows[0].y];
+    const b = { minx: x - 30000, miny: y - 30000, maxx: x + 30000, maxy: y + 30000 };
+    const r = await fetchMap(map(`LAYERS=communes&CRS=EPSG:3948&BBOX=${b.minx},${b.miny},${b.maxx},${b.maxy}`));
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    const img = await decode(r.bytes);
+    expect(pixel(img, W / 2, H / 2)[3]).toBeGreaterThan(50);
+  });
+
   it('draws several layers in order, the last on top (points over polygons)', async () => {
     const b = box4326;
     const r = await fetchMap(map(`LAYERS=departements,communes_points&STYLES=,default&CRS=CRS:84&BBOX=${b.minx},${b.miny},${b.maxx},${b.maxy}`).replace('STYLES=&', ''));
