@@ -31,7 +31,13 @@ export interface RasterSource {
   pixelSizeY: number;
   nodata: number | null;
   updatedAt: Date;
+  bands: number;
+  /** GDAL data type of band 1. */
+  dataType: string;
 }
+
+/** Imagery (an orthophoto, a scanned map): 3 or 4 Byte bands, drawn in their own colours, not on the ramp. */
+export const isImagery = (r: Pick<RasterSource, 'bands' | 'dataType'>): boolean => r.bands >= 3 && r.dataType === 'Byte';
 
 /** The warped band: one value per map pixel, row by row from the top left; NaN where there is no data. */
 export interface WarpedBand {
@@ -122,11 +128,44 @@ export async function overviewBuilds(): Promise<void> {
  * file's CRS) chooses the resampling.
  */
 export async function warpToGrid(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number): Promise<WarpedBand> {
+  const nodata = r.nodata ?? -9999;
+  return warped(r, grid, mapPixelInSourceUnits, ['-ot', 'Float32', ...(r.nodata === null ? [] : ['-srcnodata', String(r.nodata)]), '-dstnodata', String(nodata)], async (out) => {
+    const values = new Float32Array(grid.width * grid.height);
+    await out.bands.get(1).pixels.readAsync(0, 0, grid.width, grid.height, values);
+    for (let k = 0; k < values.length; k++) if (values[k] === nodata) values[k] = NaN;
+    return { width: grid.width, height: grid.height, values };
+  });
+}
+
+/**
+ * Imagery warped into the grid as RGBA: its first three bands, and as alpha its own alpha band or, without
+ * one, the alpha gdalwarp writes (-dstalpha: 0 outside the image and on its no-data).
+ */
+export async function warpImagery(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number): Promise<Uint8ClampedArray> {
+  const g = await gdal();
+  const probe = await g.openAsync(r.filePath);
+  const hasAlpha = probe.bands.count() >= 4 && probe.bands.get(probe.bands.count()).colorInterpretation === 'Alpha';
+  probe.close();
+  const args = ['-ot', 'Byte', ...(hasAlpha ? [] : ['-dstalpha']), ...(r.nodata === null ? [] : ['-srcnodata', String(r.nodata)])];
+  return warped(r, grid, mapPixelInSourceUnits, args, async (out) => {
+    const n = grid.width * grid.height;
+    const rgba = new Uint8ClampedArray(n * 4);
+    const plane = new Uint8Array(n);
+    const count = out.bands.count();
+    for (const [band, offset] of [[1, 0], [2, 1], [3, 2], [count, 3]] as const) {
+      await out.bands.get(band).pixels.readAsync(0, 0, grid.width, grid.height, plane);
+      for (let p = 0; p < n; p++) rgba[p * 4 + offset] = plane[p]!;
+    }
+    return rgba;
+  });
+}
+
+/** gdalwarp of the raster (or its overview VRT) into the grid, in memory, and a read of the result. */
+async function warped<T>(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number, args: string[], read: (out: gdalTypes.Dataset) => Promise<T>): Promise<T> {
   const g = await gdal();
   const zoom = mapPixelInSourceUnits / Math.min(r.pixelSizeX, r.pixelSizeY);
   const src = await sourceFor(r, zoom, (path) => g.openAsync(path));
   try {
-    const nodata = r.nodata ?? -9999;
     const b = grid.bbox;
     // MEM ignores the name, but warp needs one.
     const out = await g.warpAsync('map', null, [src], [
@@ -135,15 +174,10 @@ export async function warpToGrid(r: RasterSource, grid: MapGrid, mapPixelInSourc
       '-te', String(b.minx), String(b.miny), String(b.maxx), String(b.maxy),
       '-ts', String(grid.width), String(grid.height),
       '-r', resamplingFor(Math.min(r.pixelSizeX, r.pixelSizeY), mapPixelInSourceUnits),
-      '-ot', 'Float32',
-      ...(r.nodata === null ? [] : ['-srcnodata', String(r.nodata)]),
-      '-dstnodata', String(nodata),
+      ...args,
     ]);
     try {
-      const values = new Float32Array(grid.width * grid.height);
-      await out.bands.get(1).pixels.readAsync(0, 0, grid.width, grid.height, values);
-      for (let k = 0; k < values.length; k++) if (values[k] === nodata) values[k] = NaN;
-      return { width: grid.width, height: grid.height, values };
+      return await read(out);
     } finally {
       out.close();
     }

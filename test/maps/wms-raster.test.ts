@@ -9,7 +9,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { db, ROOT } from '../helpers.js';
 import { decode, fetchMap, pixel, toPixel, validateWmsCapabilities, type Box } from './image.js';
@@ -198,5 +199,57 @@ describe('raster layers in GetMap', () => {
       expect(pixel(img, si, sj)[1]).toBeGreaterThan(170);
       expect(pixel(img, 2, 2)[3]).toBe(0);
     }
+  });
+});
+
+describe('imagery (3 Byte bands) is drawn in its own colours', () => {
+  const NAME = 'test_wms_rgb';
+  let dir = '';
+  /** The image's box (EPSG:2154): 10 km square at Orléans, red in its west half, blue in its east half. */
+  let box: Box;
+
+  beforeAll(async () => {
+    const gdal = (await import('gdal-async')).default;
+    dir = mkdtempSync(join(tmpdir(), 'sdi-rgb-'));
+    const file = join(dir, 'rgb.tif');
+    box = { minx: Math.round(dense.x) - 5000, miny: Math.round(dense.y) - 5000, maxx: Math.round(dense.x) + 5000, maxy: Math.round(dense.y) + 5000 };
+    const ds = gdal.open(file, 'w', 'GTiff', 100, 100, 3, 'Byte');
+    ds.srs = gdal.SpatialReference.fromEPSG(2154);
+    ds.geoTransform = [box.minx, 100, 0, box.maxy, 0, -100];
+    for (const [band, west, east] of [[1, 255, 0], [2, 0, 0], [3, 0, 255]] as const) {
+      const plane = new Uint8Array(100 * 100);
+      for (let k = 0; k < plane.length; k++) plane[k] = k % 100 < 50 ? west : east;
+      ds.bands.get(band).pixels.write(0, 0, 100, 100, plane);
+    }
+    ds.close();
+    const { registerRasterLayer } = await import(join(ROOT, 'dist/src/catalog/rasters.js'));
+    await registerRasterLayer(db(), { name: NAME, title: 'Test RGB', file, srid: 2154 });
+    return async () => {
+      await db().query('DELETE FROM sdi.raster_layers WHERE name = $1', [NAME]);
+      rmSync(dir, { recursive: true, force: true });
+    };
+  });
+
+  it('EPSG:3857: red in the west half, blue in the east half, transparent around it; listed without a ramp legend', async () => {
+    const { rows } = await db().query(
+      `SELECT ST_XMin(e) AS minx, ST_YMin(e) AS miny, ST_XMax(e) AS maxx, ST_YMax(e) AS maxy FROM (SELECT ST_Transform(ST_MakeEnvelope($1, $2, $3, $4, 2154), 3857) AS e) s`,
+      [box.minx, box.miny, box.maxx, box.maxy],
+    );
+    const e = rows[0];
+    // The map: the image's box in 3857 grown by a quarter on each side.
+    const dx = (e.maxx - e.minx) / 4;
+    const dy = (e.maxy - e.miny) / 4;
+    const m = { minx: +e.minx - dx, miny: +e.miny - dy, maxx: +e.maxx + dx, maxy: +e.maxy + dy };
+    const r = await fetchMap(map(`VERSION=1.3.0&LAYERS=${NAME}&CRS=EPSG:3857&BBOX=${m.minx},${m.miny},${m.maxx},${m.maxy}`));
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    const img = await decode(r.bytes);
+    const west = pixel(img, Math.round(W * 0.35), H / 2);
+    const east = pixel(img, Math.round(W * 0.65), H / 2);
+    expect(west).toEqual([255, 0, 0, 255]);
+    expect(east).toEqual([0, 0, 255, 255]);
+    expect(pixel(img, 3, 3)[3]).toBe(0);
+    const caps = (await fetchMap('SERVICE=WMS&REQUEST=GetCapabilities')).text;
+    const layer = new RegExp(`<Name>${NAME}</Name>.*?</Layer>`, 's').exec(caps)![0];
+    expect(layer).not.toContain('<LegendURL');
   });
 });

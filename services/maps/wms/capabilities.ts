@@ -18,7 +18,7 @@ import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import type { Bbox } from '../../../src/crs/registry.js';
 import { StyleStore } from '../../../src/styles/store.js';
 import { legendSize, rampLegendSize } from '../../../src/render/legend.js';
-import { bandRange } from '../../../src/render/raster.js';
+import { bandRange, isImagery } from '../../../src/render/raster.js';
 import type { WmsContext } from './context.js';
 import { LEGEND_SIZE, MAP_FORMAT_LIST } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
@@ -71,7 +71,8 @@ export async function rasterFacts(ctx: WmsContext): Promise<RasterFacts[]> {
       // The legend's size depends on the band's range (its values are written beside the ramp).
       let legend: { width: number; height: number } | undefined;
       try {
-        legend = rampLegendSize(await bandRange(r), LEGEND_SIZE, LEGEND_SIZE);
+        // Imagery is drawn in its own colours: no ramp, no legend.
+        legend = isImagery(r) ? undefined : rampLegendSize(await bandRange(r), LEGEND_SIZE, LEGEND_SIZE);
       } catch {
         legend = undefined; // an unreadable file: listed without a legend; its maps answer the error
       }

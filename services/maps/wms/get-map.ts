@@ -24,7 +24,7 @@ import { pixelSelectList } from '../../../src/render/sql.js';
 import { geometryKindOf, ruleInScale, scaleDenominator, styleProperties, symbolReach, type MapStyle } from '../../../src/render/style.js';
 import { anyRuleFilter, layerRules, type LayerRules } from '../../../src/render/layer-rules.js';
 import { renderLegend, renderRampLegend } from '../../../src/render/legend.js';
-import { bandRange, colourise, warpToGrid } from '../../../src/render/raster.js';
+import { bandRange, colourise, isImagery, warpImagery, warpToGrid } from '../../../src/render/raster.js';
 import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import { pickStyle, StyleStore } from '../../../src/styles/store.js';
 import { WmsError } from './errors.js';
@@ -126,8 +126,9 @@ export function mapPixelIn(ctx: WmsContext, grid: MapGrid, srid: number): number
 
 async function drawRaster(ctx: WmsContext, r: RasterLayer, grid: MapGrid, canvas: MapCanvas): Promise<void> {
   try {
-    const band = await warpToGrid(r, grid, mapPixelIn(ctx, grid, r.srid));
-    canvas.drawPixels(colourise(band, await bandRange(r)));
+    const mapPixel = mapPixelIn(ctx, grid, r.srid);
+    if (isImagery(r)) canvas.drawPixels(await warpImagery(r, grid, mapPixel));
+    else canvas.drawPixels(colourise(await warpToGrid(r, grid, mapPixel), await bandRange(r)));
   } catch (e) {
     // The client gets no GDAL text (paths, driver messages); the log gets it as the cause.
     throw Object.assign(new WmsError('NoApplicableCode', `Raster layer ${r.name} could not be read`, 'LAYERS', 500), { cause: e });
@@ -178,6 +179,7 @@ export function exceptionImage(img: ImageRequest, message: string | undefined): 
 
 /** GetLegendGraphic of a raster layer: its ramp over the band's range. */
 export async function rasterLegendGraphic(req: GetRasterLegendRequest): Promise<Buffer> {
+  if (isImagery(req.raster)) throw new WmsError('InvalidParameterValue', `Layer ${req.raster.name} is imagery, drawn in its own colours: it has no legend`, 'LAYER');
   return renderRampLegend(await bandRange(req.raster), req.width, req.height);
 }
 
