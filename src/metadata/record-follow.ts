@@ -6,7 +6,8 @@
  */
 import { parseXml } from '../xml/tree.js';
 import type { XmlElement } from '../xml/tree.js';
-import { all, first, serialize, value } from './xml.js';
+import { all, first, value } from './xml.js';
+import { serializeXml as serialize } from '../xml/tree.js';
 
 export interface FollowedFacts {
   bbox: { west: number; east: number; south: number; north: number } | null;

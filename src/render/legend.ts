@@ -6,6 +6,7 @@
 import { MapCanvas } from './canvas.js';
 import type { DrawKind } from './twkb.js';
 import type { StyleRule } from './style.js';
+import { rampColour } from './raster.js';
 
 const FONT_SIZE = 12;
 const GAP = 4;
@@ -38,5 +39,39 @@ export function renderLegend(rules: readonly StyleRule[], kind: DrawKind | 'mixe
     canvas.drawLegendSwatch(r, kind, 0, y, w, h);
     if (!bare(rules)) canvas.drawLegendText(titleOf(r, i), w + GAP, y + h / 2, FONT_SIZE);
   });
+  return canvas.encode('png');
+}
+
+/** Height of a raster ramp legend, in swatch heights. */
+const RAMP_ROWS = 5;
+
+/** The values written beside a ramp legend (top to bottom): the maximum, the log-scale middle, the minimum. */
+function rampLabels(range: { min: number; max: number }): string[] {
+  const mid = range.min + Math.expm1(Math.log1p(range.max - range.min) / 2);
+  const fmt = (v: number) => (range.max - range.min >= 10 ? String(Math.round(v)) : v.toPrecision(3));
+  return [fmt(range.max), fmt(mid), fmt(range.min)];
+}
+
+/** The size of a raster layer's legend: its ramp, w wide and 5 h tall, and the values beside it. */
+export function rampLegendSize(range: { min: number; max: number }, w: number, h: number): { width: number; height: number } {
+  const probe = new MapCanvas(1, 1, { color: '#ffffff', transparent: true });
+  const text = Math.max(...rampLabels(range).map((t) => probe.measureLegendText(t, FONT_SIZE)));
+  return { width: Math.ceil(w + GAP + text + GAP), height: Math.max(RAMP_ROWS * h, 3 * FONT_SIZE + 6) };
+}
+
+/** The legend (PNG) of a raster layer drawn on the log ramp of src/render/raster.ts: the ramp, maximum at the top. */
+export function renderRampLegend(range: { min: number; max: number }, w: number, h: number): Promise<Buffer> {
+  const size = rampLegendSize(range, w, h);
+  const canvas = new MapCanvas(size.width, size.height, { color: '#ffffff', transparent: true });
+  const ctx = canvas.ctx;
+  for (let y = 0; y < size.height; y++) {
+    const [r, g, b] = rampColour(1 - y / Math.max(1, size.height - 1));
+    ctx.fillStyle = `rgb(${r},${g},${b})`;
+    ctx.fillRect(0, y, w, 1);
+  }
+  const [top, mid, bottom] = rampLabels(range);
+  canvas.drawLegendText(top!, w + GAP, FONT_SIZE / 2 + 1, FONT_SIZE);
+  canvas.drawLegendText(mid!, w + GAP, size.height / 2, FONT_SIZE);
+  canvas.drawLegendText(bottom!, w + GAP, size.height - FONT_SIZE / 2 - 1, FONT_SIZE);
   return canvas.encode('png');
 }

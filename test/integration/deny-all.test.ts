@@ -127,6 +127,9 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
       { url: '/wms?SERVICE=WMS&REQUEST=GetCapabilities' },
       { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png' },
       { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png&EXCEPTIONS=INIMAGE' },
+      { url: '/wms?SERVICE=WMS&VERSION=1.1.1&REQUEST=GetCapabilities' },
+      { url: '/wms?VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes_densite&STYLES=&CRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png' },
+      { url: '/wms?VERSION=1.1.1&REQUEST=GetMap&LAYERS=communes_densite&STYLES=&SRS=EPSG:2154&BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64&FORMAT=image/png8' },
     ],
     // Tiles (issue 9): WMTS and vector tiles ask the same policy.
     'GET /wmts': [
@@ -191,7 +194,7 @@ const leaks = () => [
   /Orl[ée]ans|Saint-Jean-de-la-Ruelle|"code":\s*"45/, // feature values
   /<csw:(Brief|Summary)?Record>|<gmd:MD_Metadata|<csw:SearchResults[^>]*numberOfRecordsMatched="[1-9]/, // records
   /<entry>/, // Atom dataset entries
-  /<Name>(communes|epci|communes_points)<\/Name>/, // WMS capabilities listing a layer
+    /<Name>(communes|epci|communes_points|communes_densite)<\/Name>/, // WMS capabilities listing a layer (vector or raster)
   /<ows:Identifier>(communes|epci|communes_points)<\/ows:Identifier>/, // WMTS capabilities listing a layer
   /"id":\s*"communes"|"tilejson"/, // vector tileset metadata, TileJSON
   new RegExp(recordId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { db, ROOT, xmllint } from '../helpers.js';
 import { startServerProcess, type ServerProcess } from '../server-process.js';
-import { decode, fetchMap, pixel, toPixel, type Box, type Image } from './image.js';
+import { decode, fetchMap, pixel, toPixel, validateWmsCapabilities, type Box, type Image } from './image.js';
 
 const QGIS_SLD = readFileSync(join(ROOT, 'fixtures', 'styles', 'communes-qgis.sld'), 'utf8');
 const TOKEN = 'sdi-styles-test-admin-token-0123456789';
@@ -228,7 +228,7 @@ describe('GetLegendGraphic and capabilities', () => {
 
   it('lists each layer’s styles, its default first, with a LegendURL of the legend’s size; valid against the WMS 1.3.0 schema', async () => {
     const caps = (await fetchMap('SERVICE=WMS&REQUEST=GetCapabilities')).text;
-    expect(xmllint(caps, 'wms/1.3.0/capabilities_1_3_0.xsd').ok).toBe(true);
+    expect(validateWmsCapabilities(caps).ok).toBe(true);
     const communes = /<Layer queryable="[01]"[^>]*><Name>communes<\/Name>.*?<\/Layer>/s.exec(caps)![0];
     const styles = [...communes.matchAll(/<Style><Name>([^<]+)<\/Name>.*?<LegendURL width="(\d+)" height="(\d+)">/g)].map((m) => [m[1], +m[2]!, +m[3]!]);
     expect(styles[0]).toEqual(['default', 20, 20]);

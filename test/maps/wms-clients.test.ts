@@ -30,6 +30,18 @@ interface QgisVariant {
 }
 interface Report {
   qgis: Record<string, QgisVariant> & { exception?: string };
+  owslib111: {
+    exception?: string;
+    version: string;
+    layers: string[];
+    wgs84: number[];
+    crs: string[];
+    styles: Record<string, string>;
+    getmapFormats: string[];
+    getmap: { url: string; type: string; file: string };
+    featureinfo: { url: string; body: string };
+    serviceException: string | null;
+  };
   owslib: {
     exception?: string;
     version: string;
@@ -83,8 +95,8 @@ beforeAll(async () => {
 }, 320_000);
 
 describe('QGIS 3.22 WMS provider', () => {
-  for (const [variant, srid] of [['epsg2154', 2154], ['epsg4326', 4326]] as const) {
-    it(`${variant}: loads the layer and renders the communes where they are`, async () => {
+  for (const [variant, srid] of [['epsg2154', 2154], ['epsg4326', 4326], ['v111_epsg4326', 4326], ['raster_epsg3857', 3857]] as const) {
+    it(`${variant}: loads the layer and renders the communes (or the density raster) where they are`, async () => {
       expect(report.qgis.exception).toBeUndefined();
       const v = report.qgis[variant]!;
       expect(v.exception).toBeUndefined();
@@ -92,8 +104,15 @@ describe('QGIS 3.22 WMS provider', () => {
       expect(v.crs).toBe(`EPSG:${srid}`);
       expect(v.errors).toEqual([]);
       expect(v.requests.length).toBeGreaterThan(0);
-      const bbox = new URL(v.requests[0]!).searchParams.get('BBOX')!.split(',').map(Number);
-      if (srid === 4326) {
+      const sent = new URL(v.requests[0]!).searchParams;
+      const bbox = sent.get('BBOX')!.split(',').map(Number);
+      if (variant.startsWith('v111')) {
+        // WMS 1.1.1 (OGC 01-068r3 §6.5.6): SRS, and EPSG:4326 boxes longitude first.
+        expect(sent.get('VERSION')).toBe('1.1.1');
+        expect(sent.get('SRS')).toBe('EPSG:4326');
+        expect(bbox[0]).toBeLessThan(10);
+        expect(bbox[1]).toBeGreaterThan(40);
+      } else if (srid === 4326) {
         // WMS 1.3.0 and EPSG:4326: QGIS sends latitude first.
         expect(bbox[0]).toBeGreaterThan(40);
         expect(bbox[1]).toBeLessThan(10);
@@ -115,12 +134,12 @@ describe('OWSLib WebMapService 1.3.0', () => {
     expect(o.exception).toBeUndefined();
     expect(o.version).toBe('1.3.0');
     expect(o.title).toBe('Plateforme régionale de données géographiques');
-    const { rows } = await db().query(`SELECT name FROM sdi.layers WHERE published AND kind = 'feature' ORDER BY name`);
+    const { rows } = await db().query(`SELECT name FROM (SELECT name FROM sdi.layers WHERE published AND kind = 'feature' UNION ALL SELECT name FROM sdi.raster_layers WHERE published) l ORDER BY name`);
     expect(o.layers).toEqual(rows.map((r) => r.name));
     expect(o.communes.title).toBe('Communes');
     for (const c of ['EPSG:2154', 'EPSG:4326', 'EPSG:3857', 'CRS:84']) expect(o.communes.crs).toContain(c);
     expect(o.communes.styles).toEqual(['default']);
-    expect(o.getmapFormats).toEqual(['image/png', 'image/jpeg']);
+    expect(o.getmapFormats).toEqual(['image/png', 'image/jpeg', 'image/png; mode=8bit', 'image/png8']);
     // OWSLib turns 1.3.0 EPSG:4326 boxes back to lon/lat: equal to the geographic box only if we wrote lat/lon.
     const b4326 = o.communes.boundingBoxes.find((b) => b[4] === 'EPSG:4326')!;
     expect(b4326.slice(0, 4)).toEqual(o.communes.wgs84);
@@ -134,5 +153,45 @@ describe('OWSLib WebMapService 1.3.0', () => {
     const o = await positions(2154, extent);
     const [i, j] = toPixel(extent, img.width, img.height, o.x, o.y);
     expect(img.alpha(i, j)).toBeGreaterThan(50);
+  });
+});
+
+describe('OWSLib WebMapService 1.1.1', () => {
+  it('reads the 1.1.1 capabilities: layers, SRS list, LatLonBoundingBox, the 1.1.1 LegendURL', async () => {
+    const o = report.owslib111;
+    expect(o.exception).toBeUndefined();
+    expect(o.version).toBe('1.1.1');
+    const { rows } = await db().query(`SELECT name FROM (SELECT name FROM sdi.layers WHERE published AND kind = 'feature' UNION ALL SELECT name FROM sdi.raster_layers WHERE published) l ORDER BY name`);
+    expect(o.layers).toEqual(rows.map((r) => r.name));
+    for (const c of ['EPSG:2154', 'EPSG:4326', 'EPSG:3857']) expect(o.crs).toContain(c);
+    expect(o.wgs84[0]).toBeLessThan(o.wgs84[2]!);
+    expect(o.wgs84[1]).toBeGreaterThan(46); // lon/lat: the second number is the southern latitude
+    expect(o.styles.default).toContain('VERSION=1.1.1&REQUEST=GetLegendGraphic');
+    expect(o.getmapFormats).toContain('image/png; mode=8bit');
+  });
+
+  it('gets a map with SRS=EPSG:4326 and a lon/lat box, Orléans painted', async () => {
+    const g = report.owslib111.getmap;
+    expect(g.url).toContain('version=1.1.1');
+    expect(g.type).toBe('image/png');
+    const img = await pixels(g.file);
+    const extent = [1.3, 47.5, 3.2, 49.0];
+    const o = await positions(4326, extent);
+    const [i, j] = toPixel(extent, img.width, img.height, o.x, o.y);
+    expect(img.alpha(i, j)).toBeGreaterThan(50);
+    expect(img.alpha(img.width - 2, 1)).toBe(0);
+  });
+
+  it('GetFeatureInfo with X/Y returns the commune under the pixel; a bad layer raises its ServiceException (application/vnd.ogc.se_xml)', async () => {
+    const f = report.owslib111.featureinfo;
+    expect(f.url).toMatch(/[?&]x=150&y=150|[?&]X=150&Y=150/i);
+    const extent = [560000, 6670000, 660000, 6770000];
+    const { rows } = await db().query(
+      `SELECT code FROM data.communes WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint($1, $2), 2154))`,
+      [extent[0]! + (150.5 / 300) * (extent[2]! - extent[0]!), extent[3]! - (150.5 / 300) * (extent[3]! - extent[1]!)],
+    );
+    const fc = JSON.parse(f.body) as { features: Array<{ properties: { code: string } }> };
+    expect(fc.features.map((x) => x.properties.code)).toEqual(rows.map((r) => r.code));
+    expect(report.owslib111.serviceException).toContain('code="LayerNotDefined"');
   });
 });

@@ -7,9 +7,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { baseUrl, db, xmllint } from '../helpers.js';
-import { decode, fetchMap, pixel, toPixel, type Box } from './image.js';
+import { decode, fetchMap, pixel, toPixel, validateWmsCapabilities, type Box } from './image.js';
 
-const CAPS_XSD = 'wms/1.3.0/capabilities_1_3_0.xsd';
 const EXC_XSD = 'wms/1.3.0/exceptions_1_3_0.xsd';
 
 const W = 500;
@@ -56,13 +55,15 @@ describe('WMS 1.3.0 GetCapabilities', () => {
   });
 
   it('is valid against the WMS 1.3.0 schema', () => {
-    const v = xmllint(caps, CAPS_XSD);
+    const v = validateWmsCapabilities(caps);
     expect(v.output).toContain('validates');
     expect(v.ok).toBe(true);
   });
 
-  it('has the platform title on the root layer and one queryable-flagged named layer per published vector layer', async () => {
-    const { rows } = await db().query(`SELECT name, title FROM sdi.layers WHERE published AND kind = 'feature' ORDER BY name`);
+  it('has the platform title on the root layer and one queryable-flagged named layer per published vector layer, then the raster layers', async () => {
+    const { rows } = await db().query(
+      `SELECT name, title FROM (SELECT name, title, 0 AS k FROM sdi.layers WHERE published AND kind = 'feature' UNION ALL SELECT name, title, 1 FROM sdi.raster_layers WHERE published) l ORDER BY k, name`,
+    );
     const root = /<Capability>.*?<Layer><Title>([^<]*)<\/Title>/s.exec(caps)![1];
     expect(root).toBe('Plateforme régionale de données géographiques');
     const named = [...caps.matchAll(/<Layer queryable="[01]"[^>]*><Name>([^<]+)<\/Name><Title>([^<]*)<\/Title>/g)].map((m) => [m[1], m[2]]);
@@ -74,7 +75,7 @@ describe('WMS 1.3.0 GetCapabilities', () => {
     const hrefs = [...caps.matchAll(/<Get><OnlineResource xlink:type="simple" xlink:href="([^"]+)"\/><\/Get>/g)].map((m) => m[1]!);
     expect(hrefs.length).toBeGreaterThanOrEqual(2);
     for (const h of hrefs) expect(h).toBe(`${baseUrl()}/wms?`);
-    expect(caps).toMatch(/<GetMap><Format>image\/png<\/Format><Format>image\/jpeg<\/Format>/);
+    expect(caps).toMatch(/<GetMap><Format>image\/png<\/Format><Format>image\/jpeg<\/Format><Format>image\/png; mode=8bit<\/Format><Format>image\/png8<\/Format>/);
     expect(caps).toContain('<Exception><Format>XML</Format><Format>INIMAGE</Format><Format>BLANK</Format></Exception>');
     expect(caps).toMatch(/<MaxWidth>\d+<\/MaxWidth><MaxHeight>\d+<\/MaxHeight>/);
   });
@@ -154,6 +155,26 @@ describe('WMS 1.3.0 GetMap', () => {
     expect(ins[2] - ins[0]).toBeGreaterThan(30); // bluish
   });
 
+  it('PNG8 (image/png; mode=8bit, image/png8): an 8-bit palette PNG with alpha, Orléans painted, the outside transparent', async () => {
+    for (const format of ['image/png;+mode=8bit', 'image/png8']) {
+      const r = await fetchMap(map(`LAYERS=communes,communes_points&${bbox2154()}`).replace('image/png', format));
+      expect(r.status, r.text.slice(0, 300)).toBe(200);
+      expect(r.type).toBe('image/png');
+      // PNG IHDR: bit depth ≤ 8 and colour type 3 (indexed), with a tRNS chunk (the palette's alpha).
+      expect(r.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+      expect(r.bytes[24]).toBeLessThanOrEqual(8);
+      expect(r.bytes[25]).toBe(3);
+      expect(r.bytes.includes(Buffer.from('tRNS'))).toBe(true);
+      const img = await decode(r.bytes);
+      const [i, j] = toPixel(box2154, W, H, orleans.x2154, orleans.y2154);
+      expect(pixel(img, i, j)[3]).toBeGreaterThan(50);
+      expect(pixel(img, 2, 2)[3]).toBe(0);
+    }
+    // Opaque PNG8 keeps BGCOLOR exactly (a flat colour is one palette entry).
+    const opaque = await fetchMap(map(`LAYERS=communes&${bbox2154()}`).replace('image/png', 'image/png8').replace('TRANSPARENT=TRUE', 'TRANSPARENT=FALSE&BGCOLOR=0x00FF00'));
+    expect(pixel(await decode(opaque.bytes), 2, 2)).toEqual([0, 255, 0, 255]);
+  });
+
   it('gives the same image in EPSG:4326 (lat/lon box) and CRS:84 (lon/lat box), with Orléans where it should be', async () => {
     const b = box4326;
     const lat = await fetchMap(map(`LAYERS=communes&CRS=EPSG:4326&BBOX=${b.miny},${b.minx},${b.maxy},${b.maxx}`));
@@ -183,6 +204,16 @@ describe('WMS 1.3.0 GetMap', () => {
     expect(pixel(img, 2, 2)[3]).toBe(0);
   });
 
+  it('renders in a conic conformal zone (EPSG:3948, CC48, which holds Orléans) with Orléans where it should be', async () => {
+    const { rows } = await db().query(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), 2154), 3948) AS p) s`, [orleans.x2154, orleans.y2154]);
+    const [x, y] = [+rows[0].x, +rows[0].y];
+    const b = { minx: x - 30000, miny: y - 30000, maxx: x + 30000, maxy: y + 30000 };
+    const r = await fetchMap(map(`LAYERS=communes&CRS=EPSG:3948&BBOX=${b.minx},${b.miny},${b.maxx},${b.maxy}`));
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    const img = await decode(r.bytes);
+    expect(pixel(img, W / 2, H / 2)[3]).toBeGreaterThan(50);
+  });
+
   it('draws several layers in order, the last on top (points over polygons)', async () => {
     const b = box4326;
     const r = await fetchMap(map(`LAYERS=departements,communes_points&STYLES=,default&CRS=CRS:84&BBOX=${b.minx},${b.miny},${b.maxx},${b.maxy}`).replace('STYLES=&', ''));
@@ -193,6 +224,23 @@ describe('WMS 1.3.0 GetMap', () => {
     // The orange dot of the point layer, not the translucent blue of the département under it.
     expect(p[3]).toBe(255);
     expect(p[0]).toBeGreaterThan(p[2] + 80);
+  });
+
+  it('DPI, MAP_RESOLUTION and FORMAT_OPTIONS=dpi: (QGIS sends all three) give the same image; at 192 DPI symbols are twice as big', async () => {
+    // A 20 km box around Orléans: dots far apart, none overlapping.
+    const q = map(`LAYERS=communes_points&CRS=EPSG:2154&BBOX=${orleans.x2154 - 10000},${orleans.y2154 - 10000},${orleans.x2154 + 10000},${orleans.y2154 + 10000}`);
+    const at96 = await decode((await fetchMap(q)).bytes);
+    const images = [];
+    for (const p of ['DPI=192', 'MAP_RESOLUTION=192', 'FORMAT_OPTIONS=dpi:192', 'DPI=192&MAP_RESOLUTION=192&FORMAT_OPTIONS=dpi:192']) {
+      const r = await fetchMap(`${q}&${p}`);
+      expect(r.status, r.text.slice(0, 300)).toBe(200);
+      images.push(await decode(r.bytes));
+    }
+    for (const img of images.slice(1)) expect(Buffer.from(img.data).equals(Buffer.from(images[0]!.data))).toBe(true);
+    const painted = (img: { data: Uint8ClampedArray }) => img.data.filter((v, k) => k % 4 === 3 && v > 128).length;
+    // Dots of twice the diameter: about four times the area.
+    expect(painted(at96)).toBeGreaterThan(0);
+    expect(painted(images[0]!)).toBeGreaterThan(3 * painted(at96));
   });
 
   it('answers a box outside the data with an empty transparent image', async () => {

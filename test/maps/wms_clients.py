@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Real WMS clients against the server: QGIS 3.22 headless (its WMS provider, 1.3.0, in EPSG:2154 and
-EPSG:4326) renders the communes layer to PNG files; OWSLib's WebMapService reads the capabilities and
-gets a map. Reports raw facts (JSON): validity, the rendered files with the extent QGIS actually drew,
+"""Real WMS clients against the server: QGIS 3.22 headless (its WMS provider, 1.3.0 in EPSG:2154 and
+EPSG:4326, 1.1.1 in EPSG:4326) renders the communes layer to PNG files; OWSLib's WebMapService reads the capabilities and
+gets a map, in 1.3.0 and in 1.1.1 (map, feature info, exception). Reports raw facts (JSON): validity, the rendered files with the extent QGIS actually drew,
 the GetMap URLs sent, OWSLib's layer list and bounding boxes. Every judgement is in wms-clients.test.ts.
 
 Usage: /usr/bin/python3 wms_clients.py --base http://127.0.0.1:PORT --out DIR
@@ -27,7 +27,7 @@ parser.add_argument('--base', required=True)
 parser.add_argument('--out', required=True, help='directory for report.json and the images')
 args = parser.parse_args()
 URL = args.base + '/wms'
-report = {'qgis': {}, 'owslib': {}}
+report = {'qgis': {}, 'owslib': {}, 'owslib111': {}}
 
 
 def owslib_part():
@@ -46,6 +46,29 @@ def owslib_part():
     return r
 
 
+def owslib111_part():
+    from owslib.wms import WebMapService
+    from owslib.util import ServiceException
+    wms = WebMapService(URL, version='1.1.1')
+    c = wms.contents['communes']
+    r = {'version': wms.identification.version, 'layers': sorted(wms.contents.keys()), 'wgs84': list(c.boundingBoxWGS84), 'crs': list(c.crsOptions),
+         'styles': {k: v.get('legend') for k, v in c.styles.items()}, 'getmapFormats': wms.getOperationByName('GetMap').formatOptions}
+    # SRS=EPSG:4326 in 1.1.1: the box is lon/lat.
+    img = wms.getmap(layers=['communes'], styles=[''], srs='EPSG:4326', bbox=(1.3, 47.5, 3.2, 49.0), size=(300, 300), format='image/png', transparent=True)
+    path = os.path.join(args.out, 'owslib-111-4326.png')
+    with open(path, 'wb') as fh:
+        fh.write(img.read())
+    r['getmap'] = {'url': img.geturl(), 'type': img.info().get('Content-Type'), 'file': path}
+    info = wms.getfeatureinfo(layers=['communes'], query_layers=['communes'], styles=[''], srs='EPSG:2154', bbox=(560000, 6670000, 660000, 6770000), size=(300, 300), info_format='application/json', xy=(150, 150), feature_count=3)
+    r['featureinfo'] = {'url': info.geturl(), 'body': info.read().decode('utf-8')}
+    try:
+        wms.getmap(layers=['nowhere'], styles=[''], srs='EPSG:4326', bbox=(1.3, 47.5, 3.2, 49.0), size=(300, 300), format='image/png')
+        r['serviceException'] = None
+    except ServiceException as e:
+        r['serviceException'] = str(e)
+    return r
+
+
 def qgis_part():
     from qgis.core import QgsApplication, QgsRasterLayer, QgsMapSettings, QgsMapRendererSequentialJob, QgsRectangle, QgsCoordinateReferenceSystem, QgsNetworkAccessManager, QgsNetworkRequestParameters
     from qgis.PyQt.QtCore import QSize
@@ -59,12 +82,19 @@ def qgis_part():
         # Extents in QGIS's own x/y order (easting/northing, lon/lat).
         'epsg2154': ('EPSG:2154', QgsRectangle(560000, 6712273, 720000, 6872273)),
         'epsg4326': ('EPSG:4326', QgsRectangle(1.3, 47.5, 3.2, 49.0)),
+        # A 1.1.1 connection: the capabilities URL asks for 1.1.1 (QGIS appends SERVICE and REQUEST to it),
+        # and QGIS then speaks the version the capabilities carry.
+        'v111_epsg4326': ('EPSG:4326', QgsRectangle(1.3, 47.5, 3.2, 49.0)),
+        # The raster layer (warped by GDAL on the server) in Web Mercator.
+        'raster_epsg3857': ('EPSG:3857', QgsRectangle(100000, 5950000, 400000, 6250000)),
     }
     for name, (crs, extent) in variants.items():
         v = {}
         try:
-            uri = f'contextualWMSLegend=0&crs={crs}&dpiMode=7&featureCount=10&format=image/png&layers=communes&styles=&url={URL}'
-            layer = QgsRasterLayer(uri, 'communes', 'wms')
+            url = f'{URL}?VERSION=1.1.1' if name.startswith('v111') else URL
+            layer_name = 'communes_densite' if name.startswith('raster') else 'communes'
+            uri = f'contextualWMSLegend=0&crs={crs}&dpiMode=7&featureCount=10&format=image/png&layers={layer_name}&styles=&url={url}'
+            layer = QgsRasterLayer(uri, layer_name, 'wms')
             v['valid'] = layer.isValid()
             v['error'] = layer.error().summary() if not layer.isValid() else ''
             if layer.isValid():
@@ -99,6 +129,10 @@ try:
     report['owslib'] = owslib_part()
 except Exception:
     report['owslib'] = {'exception': traceback.format_exc()}
+try:
+    report['owslib111'] = owslib111_part()
+except Exception:
+    report['owslib111'] = {'exception': traceback.format_exc()}
 try:
     report['qgis'] = qgis_part()
 except Exception:

@@ -7,20 +7,24 @@
  * CRS inheritance: the root lists the CRSs every layer offers (and CRS:84); a layer adds those only it
  * offers. BoundingBox per CRS in that CRS's axis order (EPSG:4326 is lat/lon in 1.3.0, CRS:84 lon/lat),
  * written only where the CRS's area of use covers the layer. Elements are unprefixed in the WMS default
- * namespace: QGIS parses capabilities without namespace processing.
+ * namespace: QGIS parses capabilities without namespace processing. The INSPIRE view service extended
+ * capabilities (inspire.ts) follow the Exception element.
  */
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { layerExtent, layerExtentWgs84 } from '../../../src/catalog/extent.js';
 import { areaOfUse, axisIsNorthingFirst, isGeographic } from '../../../src/crs/facts.js';
 import type { Layer } from '../../../src/catalog/layers.js';
+import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import type { Bbox } from '../../../src/crs/registry.js';
 import { StyleStore } from '../../../src/styles/store.js';
-import { legendSize } from '../../../src/render/legend.js';
+import { legendSize, rampLegendSize } from '../../../src/render/legend.js';
+import { bandRange, isImagery } from '../../../src/render/raster.js';
 import type { WmsContext } from './context.js';
-import { LEGEND_SIZE, MAP_FORMATS } from './kvp-reader.js';
+import { LEGEND_SIZE, MAP_FORMAT_LIST } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
+import { INSPIRE_COMMON_NS, INSPIRE_VS_NS, INSPIRE_VS_XSD, inspireViewExtendedCapabilities, WMS_DEFAULT_LANGUAGE } from './inspire.js';
 
-interface LayerFacts {
+export interface LayerFacts {
   layer: Layer;
   crs: number[];
   wgs84: Bbox | null;
@@ -45,24 +49,71 @@ function exGeographic(b: Bbox): string {
   );
 }
 
-function round(v: number, geographic: boolean): number {
+export function round(v: number, geographic: boolean): number {
   const f = geographic ? 1e6 : 1e2;
   return Math.round(v * f) / f;
 }
 
-/** `<BoundingBox>` in the CRS's own axis order, or '' when the CRS's area of use does not cover the layer. */
-function boundingBox(ctx: WmsContext, f: LayerFacts, srid: number): string {
-  if (!f.native || !f.wgs84 || !f.layer.geometry) return '';
+/** A raster layer as the capabilities list it: its CRSs (the offered ones; GDAL warps to each) and boxes. */
+export interface RasterFacts {
+  raster: RasterLayer;
+  crs: number[];
+  wgs84: Bbox;
+  native: Bbox;
+  legend: { width: number; height: number } | undefined;
+}
+
+export async function rasterFacts(ctx: WmsContext): Promise<RasterFacts[]> {
+  return Promise.all(
+    ctx.rasters.map(async (r) => {
+      const [minx, miny, maxx, maxy] = r.extent;
+      const [w, s, e, n] = r.extent4326;
+      // The legend's size depends on the band's range (its values are written beside the ramp).
+      let legend: { width: number; height: number } | undefined;
+      try {
+        // Imagery is drawn in its own colours: no ramp, no legend.
+        legend = isImagery(r) ? undefined : rampLegendSize(await bandRange(r), LEGEND_SIZE, LEGEND_SIZE);
+      } catch {
+        legend = undefined; // an unreadable file: listed without a legend; its maps answer the error
+      }
+      return { raster: r, crs: ctx.platform.crs.layerCrs(r.srid, null), wgs84: { minx: w, miny: s, maxx: e, maxy: n }, native: { minx, miny, maxx, maxy }, legend };
+    }),
+  );
+}
+
+export const RAMP_TITLE = 'Rampe de couleurs (échelle logarithmique)';
+
+/** The LegendURL of a raster layer's style (its ramp legend), '' when its size is unknown. */
+export function rasterLegendUrl(operationUrl: string, version: string, f: RasterFacts, href: (url: string) => string): string {
+  if (!f.legend) return '';
+  return `<LegendURL width="${f.legend.width}" height="${f.legend.height}"><Format>image/png</Format>${href(legendHref(operationUrl, version, f.raster.name, 'default'))}</LegendURL>`;
+}
+
+/** The layer's box in a CRS (x/y), or undefined when the CRS's area of use does not cover the layer. */
+export function layerBoxIn(ctx: WmsContext, f: LayerFacts, srid: number): Bbox | undefined {
+  if (!f.layer.geometry) return undefined;
+  return boxIn(ctx, f.native, f.layer.geometry.srid, f.wgs84, srid);
+}
+
+/** A box (native CRS, and WGS 84) in another CRS, or undefined when that CRS's area of use does not cover it. */
+export function boxIn(ctx: WmsContext, native: Bbox | null, nativeSrid: number, wgs84: Bbox | null, srid: number): Bbox | undefined {
+  if (!native || !wgs84) return undefined;
   const area = areaOfUse(srid);
-  const w = f.wgs84;
-  if (area && (w.minx < area.minx - 1e-6 || w.maxx > area.maxx + 1e-6 || w.miny < area.miny - 1e-6 || w.maxy > area.maxy + 1e-6)) return '';
+  const w = wgs84;
+  if (area && (w.minx < area.minx - 1e-6 || w.maxx > area.maxx + 1e-6 || w.miny < area.miny - 1e-6 || w.maxy > area.maxy + 1e-6)) return undefined;
   let b: Bbox;
   try {
-    b = srid === 4326 ? w : ctx.platform.crs.transformBbox(f.native, f.layer.geometry.srid, srid);
+    b = srid === 4326 ? w : srid === nativeSrid ? native : ctx.platform.crs.transformBbox(native, nativeSrid, srid);
   } catch {
-    return '';
+    return undefined;
   }
-  if (![b.minx, b.miny, b.maxx, b.maxy].every(Number.isFinite)) return '';
+  return [b.minx, b.miny, b.maxx, b.maxy].every(Number.isFinite) ? b : undefined;
+}
+
+/** `<BoundingBox>` in the CRS's own axis order, or '' when the CRS's area of use does not cover the layer. */
+function boundingBox(ctx: WmsContext, f: LayerFacts | RasterFacts, srid: number): string {
+  const b = 'layer' in f ? layerBoxIn(ctx, f, srid) : boxIn(ctx, f.native, f.raster.srid, f.wgs84, srid);
+  if (!b) return '';
   const g = isGeographic(srid);
   const [minx, miny, maxx, maxy] = axisIsNorthingFirst(srid) ? [b.miny, b.minx, b.maxy, b.maxx] : [b.minx, b.miny, b.maxx, b.maxy];
   return `<BoundingBox CRS="EPSG:${srid}" minx="${round(minx, g)}" miny="${round(miny, g)}" maxx="${round(maxx, g)}" maxy="${round(maxy, g)}"/>`;
@@ -72,21 +123,31 @@ function crs84Box(b: Bbox): string {
   return `<BoundingBox CRS="CRS:84" minx="${b.minx}" miny="${b.miny}" maxx="${b.maxx}" maxy="${b.maxy}"/>`;
 }
 
-function union(boxes: Array<Bbox | null>): Bbox | null {
+export function union(boxes: Array<Bbox | null>): Bbox | null {
   const bs = boxes.filter((b): b is Bbox => !!b);
   if (!bs.length) return null;
   return { minx: Math.min(...bs.map((b) => b.minx)), miny: Math.min(...bs.map((b) => b.miny)), maxx: Math.max(...bs.map((b) => b.maxx)), maxy: Math.max(...bs.map((b) => b.maxy)) };
 }
 
-function metadataUrl(ctx: WmsContext, l: Layer): string {
-  if (!l.metadataIdentifier) return '';
-  const url = `${ctx.baseUrl}/csw?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=full&id=${encodeURIComponent(l.metadataIdentifier)}`;
-  return `<MetadataURL type="ISO19115:2003"><Format>application/xml</Format>${href(url)}</MetadataURL>`;
+/** The catalogue record of a layer (CSW GetRecordById, ISO 19139), or undefined when it has none. */
+export function metadataRecordUrl(ctx: WmsContext, l: Pick<Layer, 'metadataIdentifier'>): string | undefined {
+  if (!l.metadataIdentifier) return undefined;
+  return `${ctx.baseUrl}/csw?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=http://www.isotc211.org/2005/gmd&elementSetName=full&id=${encodeURIComponent(l.metadataIdentifier)}`;
 }
 
-export async function capabilities(ctx: WmsContext): Promise<string> {
+function metadataUrl(ctx: WmsContext, l: Pick<Layer, 'metadataIdentifier'>): string {
+  const url = metadataRecordUrl(ctx, l);
+  return url ? `<MetadataURL type="ISO19115:2003"><Format>application/xml</Format>${href(url)}</MetadataURL>` : '';
+}
+
+/** The GetLegendGraphic request a style's LegendURL names. */
+export function legendHref(operationUrl: string, version: string, layer: string, style: string): string {
+  return `${operationUrl}SERVICE=WMS&VERSION=${version}&REQUEST=GetLegendGraphic&SLD_VERSION=1.1.0&LAYER=${encodeURIComponent(layer)}&STYLE=${encodeURIComponent(style)}&FORMAT=image/png`;
+}
+
+/** What both capabilities versions list: each layer's CRSs and boxes, the styles, the CRSs common to all layers. */
+export async function capabilitiesFacts(ctx: WmsContext): Promise<{ facts: LayerFacts[]; styles: Awaited<ReturnType<StyleStore['forLayers']>>; common: number[] }> {
   const { platform } = ctx;
-  const service = platform.config.service;
   const facts: LayerFacts[] = await Promise.all(
     ctx.layers.map(async (l) => ({
       layer: l,
@@ -97,23 +158,31 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
   );
   const styles = await new StyleStore(platform.pool).forLayers(ctx.layers);
   const common = facts.length ? facts[0]!.crs.filter((c) => facts.every((f) => f.crs.includes(c))) : platform.crs.offered;
+  return { facts, styles, common };
+}
+
+export async function capabilities(ctx: WmsContext, language = WMS_DEFAULT_LANGUAGE): Promise<string> {
+  const service = ctx.platform.config.service;
+  const { facts, styles, common } = await capabilitiesFacts(ctx);
   // A caller authenticated by an access_token in the URL gets it in the URLs it will follow (GetMap, GetFeatureInfo,
   // legends): QGIS takes them from here and cannot add a header (issue 11). The answer is private, never cached.
   const url = `${ctx.serviceUrl}?${ctx.urlToken ? `access_token=${encodeURIComponent(ctx.urlToken)}&` : ''}`;
 
   let s = XML_DECLARATION;
-  s += `<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd">`;
+  s += `<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:inspire_vs="${INSPIRE_VS_NS}" xmlns:inspire_common="${INSPIRE_COMMON_NS}" xsi:schemaLocation="http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd ${INSPIRE_VS_NS} ${INSPIRE_VS_XSD}">`;
   s += `<Service><Name>WMS</Name><Title>${x(service.title)}</Title><Abstract>${x(service.abstract)}</Abstract>${keywords(service.keywords)}${href(ctx.serviceUrl)}`;
   s += `<ContactInformation><ContactElectronicMailAddress>${x(service.contactEmail)}</ContactElectronicMailAddress></ContactInformation>`;
   s += `<Fees>${x(service.fees)}</Fees><AccessConstraints>${x(service.accessConstraints)}</AccessConstraints>`;
   s += `<LayerLimit>${ctx.settings.layerLimit}</LayerLimit><MaxWidth>${ctx.settings.maxWidth}</MaxWidth><MaxHeight>${ctx.settings.maxHeight}</MaxHeight></Service>`;
   s += '<Capability><Request>';
   s += operation('GetCapabilities', ['text/xml'], url);
-  s += operation('GetMap', Object.keys(MAP_FORMATS), url);
+  s += operation('GetMap', MAP_FORMAT_LIST.map((f) => f[0]), url);
   if (FEATURE_INFO_FORMATS.length) s += operation('GetFeatureInfo', FEATURE_INFO_FORMATS, url);
   s += '</Request><Exception><Format>XML</Format><Format>INIMAGE</Format><Format>BLANK</Format></Exception>';
+  s += inspireViewExtendedCapabilities(ctx, language);
 
-  const rootWgs84 = union(facts.map((f) => f.wgs84));
+  const rasters = await rasterFacts(ctx);
+  const rootWgs84 = union([...facts.map((f) => f.wgs84), ...rasters.map((f) => f.wgs84)]);
   s += `<Layer><Title>${x(service.title)}</Title><Abstract>${x(service.abstract)}</Abstract>${keywords(service.keywords)}`;
   s += common.map((c) => `<CRS>EPSG:${c}</CRS>`).join('') + '<CRS>CRS:84</CRS>';
   if (rootWgs84) s += exGeographic(rootWgs84) + crs84Box(rootWgs84);
@@ -127,11 +196,22 @@ export async function capabilities(ctx: WmsContext): Promise<string> {
     s += metadataUrl(ctx, l);
     // Each style the layer offers (its default first), its legend's size as GetLegendGraphic draws it.
     for (const st of styles.get(l.name) ?? []) {
-      const legend = `${url}SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&SLD_VERSION=1.1.0&LAYER=${encodeURIComponent(l.name)}&STYLE=${encodeURIComponent(st.name)}&FORMAT=image/png`;
+      const legend = legendHref(url, '1.3.0', l.name, st.name);
       const size = legendSize(st.rules, LEGEND_SIZE, LEGEND_SIZE);
       s += `<Style><Name>${x(st.name)}</Name><Title>${x(st.title)}</Title>${st.abstract ? `<Abstract>${x(st.abstract)}</Abstract>` : ''}<LegendURL width="${size.width}" height="${size.height}"><Format>image/png</Format>${href(legend)}</LegendURL></Style>`;
     }
     s += '</Layer>';
+  }
+  // Raster layers: drawn with their ramp (one style and its legend), queryable (their value at the pixel).
+  for (const f of rasters) {
+    const r = f.raster;
+    s += `<Layer queryable="${FEATURE_INFO_FORMATS.length ? 1 : 0}" opaque="0"><Name>${x(r.name)}</Name><Title>${x(r.title)}</Title>`;
+    if (r.abstract) s += `<Abstract>${x(r.abstract)}</Abstract>`;
+    s += keywords(r.keywords);
+    s += f.crs.filter((c) => !common.includes(c)).map((c) => `<CRS>EPSG:${c}</CRS>`).join('');
+    s += exGeographic(f.wgs84) + crs84Box(f.wgs84) + f.crs.map((c) => boundingBox(ctx, f, c)).join('');
+    s += metadataUrl(ctx, r);
+    s += `<Style><Name>default</Name><Title>${RAMP_TITLE}</Title>${rasterLegendUrl(url, '1.3.0', f, href)}</Style></Layer>`;
   }
   s += '</Layer></Capability></WMS_Capabilities>\n';
   return s;

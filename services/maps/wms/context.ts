@@ -2,6 +2,7 @@
 import type { Platform } from '../../../src/platform.js';
 import type { Principal } from '../../../src/access/policy.js';
 import type { Layer } from '../../../src/catalog/layers.js';
+import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import type { WmsSettings } from './settings.js';
 
 export interface WmsContext {
@@ -16,4 +17,6 @@ export interface WmsContext {
   urlToken?: string;
   /** Vector layers this caller may see and view, in catalogue order. */
   layers: Layer[];
+  /** Raster layers this caller may view (access policy, decideRaster 'view'), by name. */
+  rasters: RasterLayer[];
 }

@@ -5,7 +5,9 @@
  * (3 by default, plus the point symbol's radius; vendor BUFFER overrides), FEATURE_COUNT per layer, the
  * nearest to the pixel's centre first.
  * Answers GeoJSON (geometry in the map CRS, x/y), GML 3.1.1 in a WFS 1.1 FeatureCollection (what QGIS
- * reads for text/xml and application/vnd.ogc.gml; EPSG:4326 lat/lon, URN srsName), HTML or plain text.
+ * reads for text/xml and application/vnd.ogc.gml; EPSG:4326 lat/lon, URN srsName; in 1.1.1 `EPSG:n`, x/y),
+ * HTML or plain text. Raster layers in QUERY_LAYERS answer their value at the pixel (rasterResult), after
+ * the vector layers, if the access policy lets the caller read them.
  */
 import { planFeatureQuery, PlanError } from '../../../src/query/planner.js';
 import { compileSelect } from '../../../src/query/compile.js';
@@ -22,6 +24,10 @@ import { WmsError } from './errors.js';
 import type { WmsContext } from './context.js';
 import type { GetFeatureInfoRequest } from './kvp-reader.js';
 import { INFO_CONTENT_TYPE } from './feature-info-formats.js';
+import { mapPixelIn } from './get-map.js';
+import { warpToGrid } from '../../../src/render/raster.js';
+import type { MapGrid } from '../../../src/render/grid.js';
+import type { RasterLayer } from '../../../src/catalog/rasters.js';
 
 /** Default search radius around the pixel, for lines and points (QGIS's identify uses a few pixels too). */
 export const DEFAULT_TOLERANCE_PIXELS = 3;
@@ -35,8 +41,35 @@ function tolerancePixels(layer: Layer, buffer: number | undefined): number {
 }
 
 interface LayerResult {
-  layer: Layer;
+  layer: Pick<Layer, 'name' | 'title'> & { columns: ReadonlyArray<{ name: string }> };
   rows: string[];
+}
+
+/**
+ * A raster layer's answer: its value at the pixel as the map shows it (GDAL warps the clicked pixel alone,
+ * with the map's resampling), as one feature with a `value` property (and, in GeoJSON, the pixel's centre as
+ * its point); no feature where the raster has no data.
+ */
+async function rasterResult(ctx: WmsContext, req: GetFeatureInfoRequest, r: RasterLayer, cx: number, cy: number, gml: boolean): Promise<LayerResult> {
+  if (!ctx.platform.policy.decideRaster(ctx.principal, r, 'read').allowed) throw new WmsError('LayerNotQueryable', `Layer ${r.name} may not be queried`, 'QUERY_LAYERS', 403);
+  const b = req.bbox;
+  const resx = (b.maxx - b.minx) / req.width;
+  const resy = (b.maxy - b.miny) / req.height;
+  const pixelGrid: MapGrid = { srid: req.crs.srid, bbox: { minx: cx - resx / 2, miny: cy - resy / 2, maxx: cx + resx / 2, maxy: cy + resy / 2 }, width: 1, height: 1 };
+  let value: number;
+  try {
+    value = (await warpToGrid(r, pixelGrid, mapPixelIn(ctx, pixelGrid, r.srid))).values[0]!;
+  } catch (e) {
+    throw Object.assign(new WmsError('NoApplicableCode', `Raster layer ${r.name} could not be read`, 'QUERY_LAYERS', 500), { cause: e });
+  }
+  const layer = { name: r.name, title: r.title, columns: [{ name: 'value' }] };
+  if (Number.isNaN(value)) return { layer, rows: [] };
+  const id = `${r.name}.pixel`;
+  if (gml) {
+    const p = ctx.platform.config.namespace.prefix;
+    return { layer, rows: [`<gml:featureMember><${p}:${r.name} gml:id="${x(id)}"><${p}:value>${value}</${p}:value></${p}:${r.name}></gml:featureMember>`] };
+  }
+  return { layer, rows: [JSON.stringify({ type: 'Feature', id, geometry: { type: 'Point', coordinates: [cx, cy] }, properties: { value } })] };
 }
 
 export async function getFeatureInfo(ctx: WmsContext, req: GetFeatureInfoRequest): Promise<{ contentType: string; body: string }> {
@@ -47,8 +80,9 @@ export async function getFeatureInfo(ctx: WmsContext, req: GetFeatureInfoRequest
   const cx = b.minx + (req.i + 0.5) * resx;
   const cy = b.maxy - (req.j + 0.5) * resy;
   const gml = req.infoFormat === 'gml';
-  // GML: URN srsName and the EPSG axis order; JSON, HTML, text: x/y as the map.
-  const outputCrs: CrsRef = gml && req.crs.form !== 'crs84' ? crsRef(req.crs.srid, 'urn') : req.crs;
+  // GML: in 1.3.0 a URN srsName and the EPSG axis order; in 1.1.1 `EPSG:n` and x/y (EPSG:4326 lon/lat, as
+  // the map's SRS); JSON, HTML, text: x/y as the map.
+  const outputCrs: CrsRef = gml && req.crs.form !== 'crs84' ? crsRef(req.crs.srid, req.version === '1.1.1' ? 'epsg' : 'urn') : req.crs;
   const withGeometry = req.infoFormat === 'geojson' || gml;
   const statements = req.queryLayers.map((layer) => {
     const tol = tolerancePixels(layer, req.buffer);
@@ -84,6 +118,8 @@ export async function getFeatureInfo(ctx: WmsContext, req: GetFeatureInfoRequest
   } catch (e) {
     throw fromDatabaseError(e, 'BBOX');
   }
+  // Raster layers after the vector ones.
+  for (const r of req.queryRasters) results.push(await rasterResult(ctx, req, r, cx, cy, gml));
   const contentType = req.infoMime === 'application/vnd.ogc.gml' ? 'application/vnd.ogc.gml; charset=utf-8' : INFO_CONTENT_TYPE[req.infoFormat];
   switch (req.infoFormat) {
     case 'geojson': {

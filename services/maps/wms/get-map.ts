@@ -23,13 +23,17 @@ import { grownBbox, type MapGrid } from '../../../src/render/grid.js';
 import { pixelSelectList } from '../../../src/render/sql.js';
 import { geometryKindOf, ruleInScale, scaleDenominator, styleProperties, symbolReach, type MapStyle } from '../../../src/render/style.js';
 import { anyRuleFilter, layerRules, type LayerRules } from '../../../src/render/layer-rules.js';
-import { renderLegend } from '../../../src/render/legend.js';
+import { renderLegend, renderRampLegend } from '../../../src/render/legend.js';
+import { bandRange, colourise, isImagery, warpImagery, warpToGrid } from '../../../src/render/raster.js';
+import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import { pickStyle, StyleStore } from '../../../src/styles/store.js';
 import { WmsError } from './errors.js';
 import type { WmsContext } from './context.js';
-import { layerByName, type GetLegendGraphicRequest, type GetMapRequest, type ImageRequest } from './kvp-reader.js';
+import { layerByName, type GetLegendGraphicRequest, type GetMapRequest, type GetRasterLegendRequest, type ImageRequest } from './kvp-reader.js';
 
 export interface LayerStatement {
+  /** Index of the layer in the request's (vector) layers. */
+  index: number;
   layer: Layer;
   sql: CompiledSql;
   rules: LayerRules;
@@ -96,28 +100,70 @@ export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: M
     const sql = compileSelect(q, { crs: platform.crs, locator }, (params) =>
       pixelSelectList(layer, grid, params, { crs: platform.crs, margin }, { filters: rules.filters, labelColumns, labelPoint, locator }),
     );
-    out.push({ layer, sql, rules });
+    out.push({ index: i, layer, sql, rules });
   });
   return out;
+}
+
+/**
+ * A raster layer of the map: its CRS check (InvalidCRS when the map CRS is not one it is offered in, as for
+ * vector layers), then src/render/raster.ts warps it into the grid through GDAL and colours it.
+ */
+function checkRasterCrs(ctx: WmsContext, r: RasterLayer, req: GetMapRequest): void {
+  if (!ctx.platform.crs.layerCrs(r.srid, null).includes(req.crs.srid)) throw new WmsError('InvalidCRS', `CRS ${req.crs.text.slice(0, 80)} is not offered for layer ${r.name}`, 'CRS');
+}
+
+/** The size of a map pixel measured in a raster's CRS (it decides the resampling; Infinity when not computable). */
+export function mapPixelIn(ctx: WmsContext, grid: MapGrid, srid: number): number {
+  try {
+    const b = grid.srid === srid ? grid.bbox : ctx.platform.crs.transformBbox(grid.bbox, grid.srid, srid);
+    const p = Math.min((b.maxx - b.minx) / grid.width, (b.maxy - b.miny) / grid.height);
+    return Number.isFinite(p) ? p : Infinity;
+  } catch {
+    return Infinity; // outside the raster CRS's area: average
+  }
+}
+
+async function drawRaster(ctx: WmsContext, r: RasterLayer, grid: MapGrid, canvas: MapCanvas): Promise<void> {
+  try {
+    const mapPixel = mapPixelIn(ctx, grid, r.srid);
+    if (isImagery(r)) canvas.drawPixels(await warpImagery(r, grid, mapPixel));
+    else canvas.drawPixels(colourise(await warpToGrid(r, grid, mapPixel), await bandRange(r)));
+  } catch (e) {
+    // The client gets no GDAL text (paths, driver messages); the log gets it as the cause.
+    throw Object.assign(new WmsError('NoApplicableCode', `Raster layer ${r.name} could not be read`, 'LAYERS', 500), { cause: e });
+  }
 }
 
 export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffer> {
   const { platform } = ctx;
   const scale = req.dpi / 96;
   const grid: MapGrid = { srid: req.crs.srid, bbox: req.bbox, width: req.width, height: req.height };
-  const statements = await planMapLayers(ctx, req, grid, scale);
+  for (const item of req.order) if ('raster' in item) checkRasterCrs(ctx, item.raster, req);
+  const statements = new Map((await planMapLayers(ctx, req, grid, scale)).map((s) => [s.index, s]));
   const canvas = new MapCanvas(req.width, req.height, { color: req.bgcolor, transparent: req.transparent }, scale);
-  if (statements.length) {
+  // Layers in LAYERS order, the first at the bottom: vector layers streamed from one session, rasters warped.
+  const session = statements.size ? await FeatureSession.open(platform.pool, platform.config.features.statementTimeoutMs) : undefined;
+  {
+    let ok = false;
     try {
-      await FeatureSession.use(platform.pool, platform.config.features.statementTimeoutMs, async (session) => {
-        for (const s of statements) {
-          const rows = await session.tuples<MapRow>(s.sql);
-          canvas.drawRows(rows.first, s.rules);
-          for await (const batch of rows.rest) canvas.drawRows(batch, s.rules);
+      for (const item of req.order) {
+        if ('raster' in item) {
+          await drawRaster(ctx, item.raster, grid, canvas);
+          continue;
         }
-      });
+        const s = statements.get(item.vector);
+        if (!s || !session) continue;
+        const rows = await session.tuples<MapRow>(s.sql);
+        canvas.drawRows(rows.first, s.rules);
+        for await (const batch of rows.rest) canvas.drawRows(batch, s.rules);
+      }
+      ok = true;
     } catch (e) {
+      if (e instanceof WmsError) throw e;
       throw fromDatabaseError(e, 'BBOX');
+    } finally {
+      await session?.close(ok);
     }
   }
   canvas.drawLabels();
@@ -129,6 +175,12 @@ export function exceptionImage(img: ImageRequest, message: string | undefined): 
   const canvas = new MapCanvas(img.width, img.height, { color: img.bgcolor, transparent: img.transparent });
   if (message !== undefined) canvas.drawMessage(message);
   return canvas.encode(img.format);
+}
+
+/** GetLegendGraphic of a raster layer: its ramp over the band's range. */
+export async function rasterLegendGraphic(req: GetRasterLegendRequest): Promise<Buffer> {
+  if (isImagery(req.raster)) throw new WmsError('InvalidParameterValue', `Layer ${req.raster.name} is imagery, drawn in its own colours: it has no legend`, 'LAYER');
+  return renderRampLegend(await bandRange(req.raster), req.width, req.height);
 }
 
 /** GetLegendGraphic: a swatch and title per rule of the style (SLD_BODY's, else STYLE's; SCALE: those in scale; RULE: that one alone). */

@@ -1,6 +1,6 @@
 /**
- * The WMS 1.3.0 endpoint (GET KVP: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic), mounted at /wms: reads the request, runs the operation, and answers
- * errors as a ServiceExceptionReport 1.3.0 (text/xml) with their status, or, for GetMap with
+ * The WMS 1.3.0 and 1.1.1 endpoint (GET KVP: GetCapabilities, GetMap, GetFeatureInfo, GetLegendGraphic), mounted at /wms: reads the request, runs the operation, and answers
+ * errors as a ServiceExceptionReport 1.3.0 (text/xml) or, to a 1.1.1 request, 1.1.1 (application/vnd.ogc.se_xml), with their status, or, for GetMap with
  * EXCEPTIONS=INIMAGE / BLANK and a usable image size and format, as an image.
  */
 import type { FastifyInstance } from 'fastify';
@@ -9,10 +9,12 @@ import { Kvp } from '../../../src/ogc/kvp.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { withCrsFacts } from '../../../src/crs/facts.js';
-import { serviceExceptionReport130, toWmsError, WmsError, XML_EXCEPTION_TYPE } from './errors.js';
-import { imageRequestOf, readWmsKvp } from './kvp-reader.js';
+import { listRasterLayers } from '../../../src/catalog/rasters.js';
+import { serviceExceptionReport111, serviceExceptionReport130, toWmsError, WmsError, XML_EXCEPTION_TYPE, XML_EXCEPTION_TYPE_111 } from './errors.js';
+import { imageRequestOf, readWmsKvp, requestVersion } from './kvp-reader.js';
 import { capabilities } from './capabilities.js';
-import { exceptionImage, getMap, legendGraphic } from './get-map.js';
+import { capabilities111, CAPABILITIES_111_TYPE } from './capabilities-111.js';
+import { exceptionImage, getMap, legendGraphic, rasterLegendGraphic } from './get-map.js';
 import { getFeatureInfo } from './get-feature-info.js';
 import { wmsSettings } from './settings.js';
 import type { WmsContext } from './context.js';
@@ -38,13 +40,15 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
       const caller = callerOf(req);
       const baseUrl = publicBaseUrl(req, platform.config);
       const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
-      const ctx: WmsContext = { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, urlToken: req.urlAccessToken };
+      const rasters = (await listRasterLayers(platform.pool)).filter((r) => platform.policy.decideRaster(caller, r, 'view').allowed);
+      const ctx: WmsContext = { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters, urlToken: req.urlAccessToken };
       refuseHiddenLayers(kvp, (await platform.layers.list()).filter((l) => !layers.includes(l)), caller, platform.config.namespace.prefix);
-      const request = await withCrsFacts(() => readWmsKvp(kvp, layers, settings, platform.config.namespace.prefix));
+      const request = await withCrsFacts(() => readWmsKvp(kvp, layers, settings, platform.config.namespace.prefix, rasters));
       req.log.info({ wms: request.op }, 'wms request');
       switch (request.op) {
         case 'GetCapabilities':
-          return reply.type('text/xml; charset=utf-8').send(await capabilities(ctx));
+          if (request.version === '1.1.1') return reply.type(CAPABILITIES_111_TYPE).send(await capabilities111(ctx));
+          return reply.type('text/xml; charset=utf-8').send(await capabilities(ctx, request.language));
         case 'GetMap': {
           const image = await getMap(ctx, request);
           // SLD parts the renderer does not read are named to the client (RFC 7234 Warning 299), never dropped silently.
@@ -53,6 +57,7 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
           return reply.type(request.mime).send(image);
         }
         case 'GetLegendGraphic': {
+          if (request.raster) return reply.type('image/png').send(await rasterLegendGraphic(request));
           const image = await legendGraphic(ctx, request);
           if (request.sld?.unsupported.length) reply.header('warning', sldWarning(request.sld.unsupported));
           return reply.type('image/png').send(image);
@@ -72,6 +77,7 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
           return reply.status(err.status >= 500 ? err.status : 200).type(img.mime).send(body);
         }
       }
+      if (requestVersion(kvp) === '1.1.1') return reply.status(err.status).type(XML_EXCEPTION_TYPE_111).send(serviceExceptionReport111(err));
       return reply.status(err.status).type(XML_EXCEPTION_TYPE).send(serviceExceptionReport130(err));
     }
   });

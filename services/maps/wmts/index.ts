@@ -41,7 +41,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
     const caller = callerOf(req);
     const baseUrl = publicBaseUrl(req, platform.config);
     const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
-    return { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers };
+    return { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters: [] };
   }
 
   function fail(req: FastifyRequest, reply: FastifyReply, e: unknown) {

@@ -70,7 +70,7 @@ export async function seedTiles(platform: Platform, o: SeedOptions, progress: (d
   if (!lonLat) throw new Error(`Layer ${layer.name} has no extent: give --bbox`);
   const box = platform.crs.transformBbox(lonLat, 4326, set.srid);
 
-  const ctx: WmsContext = { platform, principal: ANONYMOUS, settings: wmsSettings(platform.config), baseUrl: '', serviceUrl: '', layers: [layer] };
+  const ctx: WmsContext = { platform, principal: ANONYMOUS, settings: wmsSettings(platform.config), baseUrl: '', serviceUrl: '', layers: [layer], rasters: [] };
   const style = o.style ?? '';
   await mapStyles(ctx, { layers: [layer], styles: [style] }); // an unknown style is refused here, before any work
   const revision = await layerRevision(platform.pool, layer);

@@ -1,0 +1,247 @@
+/**
+ * Raster layers on a map. GDAL (gdal-async's gdalwarp, off the main thread) warps the file into the map's
+ * pixel grid: reprojected to the map CRS (`-te` in x/y order, whatever the CRS's axis order), resampled
+ * with `average` when a map pixel covers several of the file's (a zoomed-out map) and `nearest` when it
+ * covers less than one (classes stay crisp up close), reading the file's overviews when it has them (a COG).
+ * Only the map's grid of values comes into Node; the band is then coloured by a ramp and drawn like any layer.
+ *
+ * A file without overviews (the demo raster: a plain tiled GeoTIFF) would have every pixel of the map's area
+ * read and averaged for a zoomed-out map (seconds for a region). The first such request starts, in the
+ * background, a VRT over the file with external overviews (1/4, 1/16, 1/64, AVERAGE) in
+ * `.sdi/cache/raster-overviews/` (one per file version, shared by the processes of the deployment); the
+ * requests after it warp from the VRT, whose overviews GDAL picks. A COG or a file with overviews is read as is.
+ *
+ * The ramp (no raster styles yet): yellow → orange → dark red over the band's range on a log scale (ln(1+v)),
+ * because the data it was made for (densities) is very skewed; no-data and values below the minimum are
+ * transparent. The band's statistics are GDAL's approximate ones, computed once per file version.
+ */
+import type gdalTypes from 'gdal-async';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { projectPath } from '../paths.js';
+import type { MapGrid } from './grid.js';
+
+/** What the renderer needs of a raster layer (src/catalog/rasters.ts RasterLayer has it). */
+export interface RasterSource {
+  filePath: string;
+  srid: number;
+  pixelSizeX: number;
+  pixelSizeY: number;
+  nodata: number | null;
+  updatedAt: Date;
+  bands: number;
+  /** GDAL data type of band 1. */
+  dataType: string;
+}
+
+/** Imagery (an orthophoto, a scanned map): 3 or 4 Byte bands, drawn in their own colours, not on the ramp. */
+export const isImagery = (r: Pick<RasterSource, 'bands' | 'dataType'>): boolean => r.bands >= 3 && r.dataType === 'Byte';
+
+/** The warped band: one value per map pixel, row by row from the top left; NaN where there is no data. */
+export interface WarpedBand {
+  width: number;
+  height: number;
+  values: Float32Array;
+}
+
+let gdalModule: typeof gdalTypes | undefined;
+async function gdal(): Promise<typeof gdalTypes> {
+  gdalModule ??= (await import('gdal-async')).default as typeof gdalTypes;
+  return gdalModule;
+}
+
+/** Resampling for a map pixel of `mapPixel` in the file's CRS units, its own pixels being `sourcePixel`. */
+export function resamplingFor(sourcePixel: number, mapPixel: number): 'average' | 'nearest' {
+  return mapPixel > sourcePixel ? 'average' : 'nearest';
+}
+
+/** Where the overview VRTs are kept. */
+export const OVERVIEW_CACHE_DIR = projectPath('.sdi', 'cache', 'raster-overviews');
+export const OVERVIEW_FACTORS = [4, 16, 64];
+
+const building = new Map<string, Promise<void>>();
+const hasOwnOverviews = new Map<string, boolean>();
+
+/** The overview VRT of a file version (it may not exist yet). */
+export function overviewVrtPath(r: RasterSource): string {
+  const key = createHash('sha1').update(`${r.filePath}@${r.updatedAt.getTime()}`).digest('hex').slice(0, 16);
+  return join(OVERVIEW_CACHE_DIR, `${key}.vrt`);
+}
+
+async function buildOverviewVrt(r: RasterSource, vrt: string): Promise<void> {
+  const g = await gdal();
+  await mkdir(OVERVIEW_CACHE_DIR, { recursive: true });
+  const tmp = `${vrt}.${process.pid}.${Date.now()}.tmp.vrt`;
+  try {
+    (await g.buildVRTAsync(tmp, [r.filePath])).close();
+    const ds = await g.openAsync(tmp);
+    try {
+      await ds.buildOverviewsAsync('AVERAGE', OVERVIEW_FACTORS);
+    } finally {
+      ds.close();
+    }
+    // The overviews first, then the VRT: a VRT that exists always has its overviews beside it.
+    await rename(`${tmp}.ovr`, `${vrt}.ovr`);
+    await rename(tmp, vrt);
+  } finally {
+    await rm(tmp, { force: true });
+    await rm(`${tmp}.ovr`, { force: true });
+  }
+}
+
+/**
+ * The dataset to warp from: the file itself when it has overviews or the map is not zoomed out (its pixel
+ * under 4 of the file's); else the overview VRT when built, and meanwhile the file, the build started.
+ */
+async function sourceFor(r: RasterSource, zoomFactor: number, open: (path: string) => Promise<gdalTypes.Dataset>): Promise<gdalTypes.Dataset> {
+  const src = await open(r.filePath);
+  if (zoomFactor < OVERVIEW_FACTORS[0]!) return src;
+  let own = hasOwnOverviews.get(r.filePath);
+  if (own === undefined) {
+    own = src.bands.get(1).overviews.count() > 0;
+    hasOwnOverviews.set(r.filePath, own);
+  }
+  if (own) return src;
+  const vrt = overviewVrtPath(r);
+  if (existsSync(vrt)) {
+    src.close();
+    return open(vrt);
+  }
+  if (!building.has(vrt)) {
+    const job = buildOverviewVrt(r, vrt)
+      .catch(() => undefined) // no overviews: maps stay right, only slower; the next request tries again
+      .finally(() => building.delete(vrt));
+    building.set(vrt, job);
+  }
+  return src;
+}
+
+/** Wait for the overview builds under way (tests, shutdown). */
+export async function overviewBuilds(): Promise<void> {
+  await Promise.all(building.values());
+}
+
+/**
+ * Warp the band 1 of a raster into the grid. `mapPixelInSourceUnits` (the map pixel's size measured in the
+ * file's CRS) chooses the resampling.
+ */
+export async function warpToGrid(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number): Promise<WarpedBand> {
+  const nodata = r.nodata ?? -9999;
+  return warped(r, grid, mapPixelInSourceUnits, ['-ot', 'Float32', ...(r.nodata === null ? [] : ['-srcnodata', String(r.nodata)]), '-dstnodata', String(nodata)], async (out) => {
+    const values = new Float32Array(grid.width * grid.height);
+    await out.bands.get(1).pixels.readAsync(0, 0, grid.width, grid.height, values);
+    for (let k = 0; k < values.length; k++) if (values[k] === nodata) values[k] = NaN;
+    return { width: grid.width, height: grid.height, values };
+  });
+}
+
+/**
+ * Imagery warped into the grid as RGBA: its first three bands, and as alpha its own alpha band or, without
+ * one, the alpha gdalwarp writes (-dstalpha: 0 outside the image and on its no-data).
+ */
+export async function warpImagery(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number): Promise<Uint8ClampedArray> {
+  const g = await gdal();
+  const probe = await g.openAsync(r.filePath);
+  const hasAlpha = probe.bands.count() >= 4 && probe.bands.get(probe.bands.count()).colorInterpretation === 'Alpha';
+  probe.close();
+  const args = ['-ot', 'Byte', ...(hasAlpha ? [] : ['-dstalpha']), ...(r.nodata === null ? [] : ['-srcnodata', String(r.nodata)])];
+  return warped(r, grid, mapPixelInSourceUnits, args, async (out) => {
+    const n = grid.width * grid.height;
+    const rgba = new Uint8ClampedArray(n * 4);
+    const plane = new Uint8Array(n);
+    const count = out.bands.count();
+    for (const [band, offset] of [[1, 0], [2, 1], [3, 2], [count, 3]] as const) {
+      await out.bands.get(band).pixels.readAsync(0, 0, grid.width, grid.height, plane);
+      for (let p = 0; p < n; p++) rgba[p * 4 + offset] = plane[p]!;
+    }
+    return rgba;
+  });
+}
+
+/** gdalwarp of the raster (or its overview VRT) into the grid, in memory, and a read of the result. */
+async function warped<T>(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number, args: string[], read: (out: gdalTypes.Dataset) => Promise<T>): Promise<T> {
+  const g = await gdal();
+  const zoom = mapPixelInSourceUnits / Math.min(r.pixelSizeX, r.pixelSizeY);
+  const src = await sourceFor(r, zoom, (path) => g.openAsync(path));
+  try {
+    const b = grid.bbox;
+    // MEM ignores the name, but warp needs one.
+    const out = await g.warpAsync('map', null, [src], [
+      '-of', 'MEM',
+      '-t_srs', `EPSG:${grid.srid}`,
+      '-te', String(b.minx), String(b.miny), String(b.maxx), String(b.maxy),
+      '-ts', String(grid.width), String(grid.height),
+      '-r', resamplingFor(Math.min(r.pixelSizeX, r.pixelSizeY), mapPixelInSourceUnits),
+      ...args,
+    ]);
+    try {
+      return await read(out);
+    } finally {
+      out.close();
+    }
+  } finally {
+    src.close();
+  }
+}
+
+const statsCache = new Map<string, { min: number; max: number }>();
+
+/** The band's range (GDAL's approximate statistics), cached per file and version. */
+export async function bandRange(r: RasterSource): Promise<{ min: number; max: number }> {
+  const key = `${r.filePath}@${r.updatedAt.getTime()}`;
+  const hit = statsCache.get(key);
+  if (hit) return hit;
+  const g = await gdal();
+  const ds = await g.openAsync(r.filePath);
+  try {
+    const s = ds.bands.get(1).getStatistics(true, true) as { min: number; max: number };
+    const range = { min: s.min, max: s.max > s.min ? s.max : s.min + 1 };
+    if (statsCache.size > 64) statsCache.clear();
+    statsCache.set(key, range);
+    return range;
+  } finally {
+    ds.close();
+  }
+}
+
+/** The ramp's stops (t from 0 to 1): ColorBrewer YlOrRd. */
+export const RAMP: ReadonlyArray<[number, number, number]> = [
+  [255, 255, 178],
+  [254, 204, 92],
+  [253, 141, 60],
+  [240, 59, 32],
+  [189, 0, 38],
+];
+
+/** The ramp's colour at t in [0, 1]. */
+export function rampColour(t: number): [number, number, number] {
+  const x = Math.min(1, Math.max(0, t)) * (RAMP.length - 1);
+  const k = Math.min(RAMP.length - 2, Math.floor(x));
+  const f = x - k;
+  const a = RAMP[k]!;
+  const c = RAMP[k + 1]!;
+  return [Math.round(a[0] + (c[0] - a[0]) * f), Math.round(a[1] + (c[1] - a[1]) * f), Math.round(a[2] + (c[2] - a[2]) * f)];
+}
+
+/** RGBA pixels of a warped band on the log ramp over `range`; no data and values below the range are transparent. */
+export function colourise(band: WarpedBand, range: { min: number; max: number }, opacity = 0.8): Uint8ClampedArray {
+  const rgba = new Uint8ClampedArray(band.width * band.height * 4);
+  const lo = range.min;
+  const span = Math.log1p(range.max - lo);
+  const alpha = Math.round(255 * opacity);
+  // A lookup table of 256 colours: one log per pixel, no per-pixel interpolation.
+  const lut = Array.from({ length: 256 }, (_, k) => rampColour(k / 255));
+  for (let p = 0; p < band.values.length; p++) {
+    const v = band.values[p]!;
+    if (Number.isNaN(v) || v < lo) continue;
+    const c = lut[Math.min(255, Math.round((Math.log1p(v - lo) / span) * 255))]!;
+    const o = p * 4;
+    rgba[o] = c[0];
+    rgba[o + 1] = c[1];
+    rgba[o + 2] = c[2];
+    rgba[o + 3] = alpha;
+  }
+  return rgba;
+}
