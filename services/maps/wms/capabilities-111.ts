@@ -40,7 +40,7 @@ function latLonBox(b: Bbox): string {
 export async function capabilities111(ctx: WmsContext): Promise<string> {
   const service = ctx.platform.config.service;
   const { facts, styles, common } = await capabilitiesFacts(ctx);
-  const url = `${ctx.serviceUrl}?`;
+  const url = `${ctx.serviceUrl}?${ctx.urlToken ? `access_token=${encodeURIComponent(ctx.urlToken)}&` : ''}`; // issue 11: a URL token is carried on (QGIS)
 
   let s = XML_DECLARATION;
   s += '<!DOCTYPE WMT_MS_Capabilities SYSTEM "http://schemas.opengis.net/wms/1.1.1/WMS_MS_Capabilities.dtd">';
