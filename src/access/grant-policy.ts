@@ -39,7 +39,7 @@ export function territoryPredicate(grantIds: number[], geometryColumn: string, s
   return (params, alias) => {
     const ids = params.add(grantIds.map(String), 'bigint[]');
     const s = params.add(srid, 'integer');
-    return `ST_Intersects(${alias}.${quoteIdent(geometryColumn)}, (SELECT ST_Transform(ST_Union(g.territory), ${s}) FROM sdi.grants g WHERE g.id = ANY(${ids})))`;
+    return `ST_Intersects(${alias}.${quoteIdent(geometryColumn)}, (SELECT ST_Transform(ST_Union(g.territory), ${s}) FROM sdi.grants g WHERE g.id = ANY(${ids}::bigint[])))`;
   };
 }
 

@@ -192,6 +192,41 @@ function samples(auth: string): Record<string, Sample[]> {
     'PUT /admin/styles/:layer/:name/default': [get(`/admin/styles/${L}/x/default`, 'admin')],
     'GET /admin/default-styles/:kind': [get('/admin/default-styles/polygon', 'admin')],
     'PUT /admin/default-styles/:kind': [post('/admin/default-styles/polygon', 'admin', style)],
+    // Map viewer (static page and bundle: the layers come from the capabilities at run time).
+    'GET /viewer': [get('/viewer', 'other')],
+    'GET /viewer/favicon.svg': [get('/viewer/favicon.svg', 'other')],
+    'GET /viewer/viewer.js': [get('/viewer/viewer.js', 'other')],
+    'GET /viewer/viewer.css': [get('/viewer/viewer.css', 'other')],
+    // Tiles: WMTS and vector tiles ask the same policy (a territorial tile is drawn for its holder, never cached).
+    'GET /wmts': [
+      get('/wmts?SERVICE=WMTS&REQUEST=GetCapabilities', 'list'),
+      get(`/wmts?SERVICE=WMTS&VERSION=1.0.0&REQUEST=GetTile&LAYER=${L}&STYLE=default&TILEMATRIXSET=LAMB93_10cm&TILEMATRIX=8&TILEROW=36&TILECOL=6&FORMAT=image/png`, 'data'),
+    ],
+    'GET /wmts/1.0.0/WMTSCapabilities.xml': [get('/wmts/1.0.0/WMTSCapabilities.xml', 'list')],
+    'GET /wmts/1.0.0/:layer/:style/:set/:matrix/:row/:file': [get(`/wmts/1.0.0/${L}/default/LAMB93_10cm/8/36/6.png`, 'data')],
+    'GET /ogcapi/tileMatrixSets': [get('/ogcapi/tileMatrixSets', 'other')],
+    'GET /ogcapi/tileMatrixSets/:tileMatrixSetId': [get('/ogcapi/tileMatrixSets/WebMercatorQuad', 'other')],
+    'GET /ogcapi/collections/:collectionId/tiles': [get(`/ogcapi/collections/${L}/tiles`, 'data')],
+    'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId': [get(`/ogcapi/collections/${L}/tiles/WebMercatorQuad`, 'data')],
+    'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId/:tileMatrix/:tileRow/:tileCol': [get(`/ogcapi/collections/${L}/tiles/WebMercatorQuad/8/89/129`, 'data')],
+    'GET /tiles/:layer/tilejson.json': [get(`/tiles/${L}/tilejson.json`, 'data')],
+    'GET /tiles/:layer/:z/:x/:file': [get(`/tiles/${L}/8/129/89.pbf`, 'data')],
+    // Layer administration and imports (issue 10): administrators only.
+    'GET /admin/layers': [get('/admin/layers', 'admin')],
+    'POST /admin/layers': [post('/admin/layers', 'admin', JSON.stringify({ name: 'x', table: 'data.communes' }))],
+    'GET /admin/layers/:name': [get(`/admin/layers/${L}`, 'admin')],
+    'PATCH /admin/layers/:name': [post(`/admin/layers/${L}`, 'admin', JSON.stringify({ title: 'x' }))],
+    'POST /admin/layers/:name/publish': [post(`/admin/layers/${L}/publish`, 'admin', '{}')],
+    'POST /admin/layers/:name/unpublish': [post(`/admin/layers/${L}/unpublish`, 'admin', '{}')],
+    'GET /admin/layers/:name/record': [get(`/admin/layers/${L}/record`, 'admin')],
+    'PUT /admin/layers/:name/record': [post(`/admin/layers/${L}/record`, 'admin', '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd"/>', 'application/xml')],
+    'DELETE /admin/layers/:name/record': [get(`/admin/layers/${L}/record`, 'admin')],
+    'DELETE /admin/layers/:name': [get(`/admin/layers/${L}`, 'admin')],
+    'POST /admin/imports': [post('/admin/imports', 'admin', JSON.stringify({ url: 'https://example.org/x.gpkg' }))],
+    'GET /admin/imports/:id': [get('/admin/imports/00000000-0000-4000-8000-000000000000', 'admin')],
+    'DELETE /admin/imports/:id': [get('/admin/imports/00000000-0000-4000-8000-000000000000', 'admin')],
+    'GET /admin/layer-versions/:layer': [get(`/admin/layer-versions/${L}`, 'admin')],
+    'POST /admin/layer-versions/:layer/rollback': [post(`/admin/layer-versions/${L}/rollback`, 'admin', '{}')],
     ...adminSamples,
     'GET /healthz': [get('/healthz', 'other')],
     'GET /readyz': [get('/readyz', 'other')],
@@ -200,7 +235,7 @@ function samples(auth: string): Record<string, Sample[]> {
 }
 
 /** What a refusal must look like in each service. */
-const formatOf = (path: string) => (path.startsWith('/wfs') || path.startsWith('/csw') || path.startsWith('/wms') ? /xml/ : /json/);
+const formatOf = (path: string) => (path.startsWith('/wfs') || path.startsWith('/csw') || path.startsWith('/wms') || path.startsWith('/wmts') ? /xml/ : /json/);
 
 async function walk(caller: Caller): Promise<string[]> {
   const auth = CALLERS[caller];

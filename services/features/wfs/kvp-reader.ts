@@ -217,9 +217,9 @@ export function readWfsKvp(kvp: Kvp, resolveType: TypeNameResolver): WfsRequest 
       };
       if (op === 'GetPropertyValue') {
         const valueReference = kvp.value('VALUEREFERENCE');
-        if (valueReference === undefined) throw missing('valueReference');
+        if (valueReference === undefined && !kvp.has('VALUEREFERENCE')) throw missing('valueReference');
         // Present but empty: a value that names nothing (ISO 19142 §10.2.4.2; the OGC suite expects InvalidParameterValue).
-        if (!valueReference.trim()) throw invalid('valueReference', 'valueReference is empty: name a property of the feature type');
+        if (valueReference === undefined || !valueReference.trim()) throw invalid('valueReference', 'valueReference is empty: name a property of the feature type');
         return { op, version, query, valueReference, count, startIndex, resultType };
       }
       const queries = byId ? [query] : typeNames.map((t) => ({ ...query, typeNames: [t] }));
