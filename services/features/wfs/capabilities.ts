@@ -57,6 +57,18 @@ function operation(ctx: WfsContext, name: string, params: Record<string, string[
 
 const constraint = (name: string, value: string, ns = 'ows') => `<${ns}:Constraint name="${name}"><ows:NoValues/><ows:DefaultValue>${value}</ows:DefaultValue></${ns}:Constraint>`;
 
+/** Whether the caller may edit one of the layers it sees: Transaction is advertised to it only then (issue 11). */
+function mayEdit(ctx: WfsContext): boolean {
+  return ctx.layers.some((l) => ctx.platform.policy.decide(ctx.principal, l, 'edit').allowed);
+}
+
+/** Transaction is an XML-only operation: POST only. */
+function transactionOperation(ctx: WfsContext, params: Record<string, string[]>): string {
+  let s = `<ows:Operation name="Transaction"><ows:DCP><ows:HTTP><ows:Post xlink:href="${x(ctx.serviceUrl)}"/></ows:HTTP></ows:DCP>`;
+  for (const [k, v] of Object.entries(params)) s += `<ows:Parameter name="${k}"><ows:AllowedValues>${v.map((e) => `<ows:Value>${x(e)}</ows:Value>`).join('')}</ows:AllowedValues></ows:Parameter>`;
+  return s + '</ows:Operation>';
+}
+
 function bbox(b: Bbox | null): string {
   return b ? `<ows:WGS84BoundingBox><ows:LowerCorner>${b.minx} ${b.miny}</ows:LowerCorner><ows:UpperCorner>${b.maxx} ${b.maxy}</ows:UpperCorner></ows:WGS84BoundingBox>` : '';
 }
@@ -87,10 +99,12 @@ function capabilities20(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += operation(ctx, 'GetPropertyValue', { resolve: RESOLVE_VALUES });
   s += operation(ctx, 'ListStoredQueries');
   s += operation(ctx, 'DescribeStoredQueries');
+  const editable = mayEdit(ctx);
+  if (editable) s += transactionOperation(ctx, { inputFormat: ['application/gml+xml; version=3.2', 'text/xml; subtype=gml/3.1.1'], releaseAction: ['ALL'] });
   s += `<ows:Parameter name="version"><ows:AllowedValues><ows:Value>2.0.0</ows:Value><ows:Value>1.1.0</ows:Value><ows:Value>1.0.0</ows:Value></ows:AllowedValues></ows:Parameter>`;
   const wfsConstraints: Array<[string, string]> = [
     ['ImplementsBasicWFS', 'TRUE'],
-    ['ImplementsTransactionalWFS', 'FALSE'],
+    ['ImplementsTransactionalWFS', editable ? 'TRUE' : 'FALSE'],
     ['ImplementsLockingWFS', 'FALSE'],
     ['KVPEncoding', 'TRUE'],
     ['XMLEncoding', 'TRUE'],
@@ -166,12 +180,15 @@ function capabilities11(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += operation(ctx, 'GetCapabilities', { AcceptVersions: SUPPORTED_VERSIONS });
   s += operation(ctx, 'DescribeFeatureType', { outputFormat: ['text/xml; subtype=gml/3.1.1'] });
   s += operation(ctx, 'GetFeature', { resultType: ['results', 'hits'], outputFormat: formats });
+  if (mayEdit(ctx)) s += transactionOperation(ctx, { inputFormat: ['text/xml; subtype=gml/3.1.1'], idgen: ['GenerateNew'] });
   s += `<ows:Constraint name="DefaultMaxFeatures"><ows:Value>${ctx.platform.config.features.maxFeatures}</ows:Value></ows:Constraint>`;
   s += '</ows:OperationsMetadata><wfs:FeatureTypeList><wfs:Operations><wfs:Operation>Query</wfs:Operation></wfs:Operations>';
   ctx.layers.forEach((l, i) => {
     const crs = crsList(ctx, l);
     s += `<wfs:FeatureType xmlns:${ns.prefix}="${x(ns.uri)}"><wfs:Name>${ns.prefix}:${x(l.name)}</wfs:Name><wfs:Title>${x(l.title)}</wfs:Title><wfs:Abstract>${x(l.abstract)}</wfs:Abstract>${keywords(l.keywords)}`;
     s += `<wfs:DefaultSRS>${crsUrn(crs[0]!)}</wfs:DefaultSRS>${crs.slice(1).map((c) => `<wfs:OtherSRS>${crsUrn(c)}</wfs:OtherSRS>`).join('')}`;
+    // WFS 1.1.0 §13.3.2: a type's own Operations replace the global list; QGIS reads them to enable editing.
+    if (ctx.platform.policy.decide(ctx.principal, l, 'edit').allowed) s += '<wfs:Operations>' + ['Query', 'Insert', 'Update', 'Delete'].map((o) => `<wfs:Operation>${o}</wfs:Operation>`).join('') + '</wfs:Operations>';
     s += `<wfs:OutputFormats>${formats.map((f) => `<wfs:Format>${x(f)}</wfs:Format>`).join('')}</wfs:OutputFormats>`;
     s += bbox(extents[i] ?? null) + metadataUrl(ctx, l, '1.1.0') + '</wfs:FeatureType>';
   });

@@ -3,6 +3,7 @@
  * Nothing here touches the database.
  */
 import type { Filter, Envelope } from '../../../src/filter/ast.js';
+import type { TransactionRequest } from './transaction.js';
 
 export type WfsVersion = '2.0.0' | '1.1.0' | '1.0.0';
 export const SUPPORTED_VERSIONS: WfsVersion[] = ['2.0.0', '1.1.0', '1.0.0'];
@@ -76,7 +77,8 @@ export type WfsRequest =
   | GetFeatureRequest
   | GetPropertyValueRequest
   | ListStoredQueriesRequest
-  | DescribeStoredQueriesRequest;
+  | DescribeStoredQueriesRequest
+  | TransactionRequest;
 
 export const GET_FEATURE_BY_ID = 'urn:ogc:def:query:OGC-WFS::GetFeatureById';
 /** WFS 2.0.2 spells the stored query id as an http URI; CITE may use either. */
