@@ -62,10 +62,13 @@ function mayEdit(ctx: WfsContext): boolean {
   return ctx.layers.some((l) => ctx.platform.policy.decide(ctx.principal, l, 'edit').allowed);
 }
 
-/** Transaction is an XML-only operation: POST only. */
-function transactionOperation(ctx: WfsContext, params: Record<string, string[]>): string {
+/** Transaction is an XML-only operation: POST only. OWS 1.0 (WFS 1.1.0) lists a parameter's values without AllowedValues. */
+function transactionOperation(ctx: WfsContext, params: Record<string, string[]>, ows11 = true): string {
   let s = `<ows:Operation name="Transaction"><ows:DCP><ows:HTTP><ows:Post xlink:href="${x(ctx.serviceUrl)}"/></ows:HTTP></ows:DCP>`;
-  for (const [k, v] of Object.entries(params)) s += `<ows:Parameter name="${k}"><ows:AllowedValues>${v.map((e) => `<ows:Value>${x(e)}</ows:Value>`).join('')}</ows:AllowedValues></ows:Parameter>`;
+  for (const [k, v] of Object.entries(params)) {
+    const values = v.map((e) => `<ows:Value>${x(e)}</ows:Value>`).join('');
+    s += `<ows:Parameter name="${k}">${ows11 ? `<ows:AllowedValues>${values}</ows:AllowedValues>` : values}</ows:Parameter>`;
+  }
   return s + '</ows:Operation>';
 }
 
@@ -180,7 +183,7 @@ function capabilities11(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += operation(ctx, 'GetCapabilities', { AcceptVersions: SUPPORTED_VERSIONS });
   s += operation(ctx, 'DescribeFeatureType', { outputFormat: ['text/xml; subtype=gml/3.1.1'] });
   s += operation(ctx, 'GetFeature', { resultType: ['results', 'hits'], outputFormat: formats });
-  if (mayEdit(ctx)) s += transactionOperation(ctx, { inputFormat: ['text/xml; subtype=gml/3.1.1'], idgen: ['GenerateNew'] });
+  if (mayEdit(ctx)) s += transactionOperation(ctx, { inputFormat: ['text/xml; subtype=gml/3.1.1'], idgen: ['GenerateNew'] }, false);
   s += `<ows:Constraint name="DefaultMaxFeatures"><ows:Value>${ctx.platform.config.features.maxFeatures}</ows:Value></ows:Constraint>`;
   s += '</ows:OperationsMetadata><wfs:FeatureTypeList><wfs:Operations><wfs:Operation>Query</wfs:Operation></wfs:Operations>';
   ctx.layers.forEach((l, i) => {
