@@ -229,3 +229,86 @@ describe('issue 11 editing: WFS-T Transaction', () => {
     expect(await snapshot()).toEqual(before);
   });
 });
+
+describe('issue 11 editing: OGC API Features Part 4 (OGC 20-002)', () => {
+  const items = `/ogcapi/collections/${L}/items`;
+  const json = (o: unknown) => JSON.stringify(o);
+  /** A small square around Orléans in CRS84 (lon/lat), inside the département 45. */
+  const orleans = { type: 'Polygon', coordinates: [[[1.909, 47.902], [1.91, 47.902], [1.91, 47.903], [1.909, 47.903], [1.909, 47.902]]] };
+  /** The same square near Paris, outside it. */
+  const paris = { type: 'Polygon', coordinates: [[[2.35, 48.85], [2.351, 48.85], [2.351, 48.851], [2.35, 48.851], [2.35, 48.85]]] };
+
+  it('conformance declares Part 4 to a caller who may edit only', async () => {
+    const anon = JSON.parse((await send('GET', '/ogcapi/conformance', undefined)).body);
+    expect(anon.conformsTo.join(' ')).not.toContain('ogcapi-features-4');
+    const editor = JSON.parse((await send('GET', '/ogcapi/conformance', EDITOR)).body);
+    expect(editor.conformsTo).toContain('http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete');
+  });
+
+  it('POST creates (201 + Location, §7.2.2), PATCH merges (RFC 7396), PUT replaces, DELETE removes (204); a second DELETE is 404', async () => {
+    const before = await updatedAt();
+    const post = await send('POST', items, EDITOR, json({ type: 'Feature', properties: { code: '45998', nom: 'Par OGC API', population: 7 }, geometry: orleans }), 'application/geo+json');
+    expect(post.statusCode, post.body).toBe(201);
+    const location = String(post.headers['location']);
+    expect(location).toMatch(new RegExp(`/ogcapi/collections/${L}/items/\\d+$`));
+    const fid = Number(location.split('/').pop());
+    const created = await row(fid);
+    expect(created).toMatchObject({ code: '45998', nom: 'Par OGC API', population: 7, srid: 2154 });
+    expect(created.g).toMatch(/^MULTIPOLYGON/);
+    expect(await updatedAt()).not.toBe(before);
+    // The created feature is served at its Location.
+    expect((await send('GET', `${items}/${fid}`, undefined)).statusCode).toBe(200);
+
+    const patch = await send('PATCH', `${items}/${fid}`, EDITOR, json({ properties: { population: null, nom: 'Patchée' } }), 'application/merge-patch+json');
+    expect(patch.statusCode, patch.body).toBe(204);
+    expect(await row(fid)).toMatchObject({ code: '45998', nom: 'Patchée', population: null });
+    expect((await row(fid)).g).toBe(created.g);
+
+    const put = await send('PUT', `${items}/${fid}`, EDITOR, json({ type: 'Feature', properties: { nom: 'Remplacée' }, geometry: orleans }), 'application/geo+json');
+    expect(put.statusCode, put.body).toBe(204);
+    expect(await row(fid)).toMatchObject({ code: null, nom: 'Remplacée', population: null });
+
+    expect((await send('DELETE', `${items}/${fid}`, EDITOR)).statusCode).toBe(204);
+    expect(await row(fid)).toBeUndefined();
+    const again = await send('DELETE', `${items}/${fid}`, EDITOR);
+    expect(again.statusCode).toBe(404);
+    expect(String(again.headers['content-type'])).toContain('application/problem+json');
+  });
+
+  it('refused to anonymous (401) and to a user without the grant (403) as problem+json; nothing changes', async () => {
+    const before = await snapshot();
+    const body = json({ type: 'Feature', properties: { nom: 'Pirate' }, geometry: orleans });
+    const anon = await send('POST', items, undefined, body, 'application/geo+json');
+    expect(anon.statusCode).toBe(401);
+    expect(String(anon.headers['content-type'])).toContain('application/problem+json');
+    const nogrant = await send('DELETE', `${items}/${inside[0]}`, NOGRANT);
+    expect(nogrant.statusCode).toBe(403);
+    expect(String(nogrant.headers['content-type'])).toContain('application/problem+json');
+    expect((await send('PATCH', `${items}/${inside[0]}`, NOGRANT, json({ properties: { nom: 'x' } }), 'application/merge-patch+json')).statusCode).toBe(403);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('a territorial editor: inside is accepted; a feature outside, or a geometry leaving the territory, is 403 and nothing changes', async () => {
+    const ok = await send('PATCH', `${items}/${inside[4]}`, TERRI, json({ properties: { population: 45 } }), 'application/merge-patch+json');
+    expect(ok.statusCode, ok.body).toBe(204);
+    expect((await row(inside[4]!)).population).toBe(45);
+    const before = await snapshot();
+    expect((await send('DELETE', `${items}/${outside[3]}`, TERRI)).statusCode).toBe(403);
+    expect((await send('PATCH', `${items}/${outside[3]}`, TERRI, json({ properties: { nom: 'x' } }), 'application/merge-patch+json')).statusCode).toBe(403);
+    expect((await send('POST', items, TERRI, json({ type: 'Feature', properties: { nom: 'Paris' }, geometry: paris }), 'application/geo+json')).statusCode).toBe(403);
+    expect((await send('PATCH', `${items}/${inside[4]}`, TERRI, json({ geometry: paris }), 'application/merge-patch+json')).statusCode).toBe(403);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('validation: a Point for a MULTIPOLYGON layer, an unknown property, bad JSON, a value of the wrong kind are 400 problem+json', async () => {
+    const before = await snapshot();
+    const point = await send('POST', items, EDITOR, json({ type: 'Feature', properties: { nom: 'P' }, geometry: { type: 'Point', coordinates: [1.9, 47.9] } }), 'application/geo+json');
+    expect(point.statusCode).toBe(400);
+    expect(String(point.headers['content-type'])).toContain('application/problem+json');
+    expect(point.body).toContain('MULTIPOLYGON');
+    expect((await send('POST', items, EDITOR, json({ type: 'Feature', properties: { nom: 'P', owner: 'x' }, geometry: orleans }), 'application/geo+json')).statusCode).toBe(400);
+    expect((await send('POST', items, EDITOR, '{"type": "Feature",', 'application/geo+json')).statusCode).toBe(400);
+    expect((await send('PATCH', `${items}/${inside[4]}`, EDITOR, json({ properties: { population: 'beaucoup' } }), 'application/merge-patch+json')).statusCode).toBe(400);
+    expect(await snapshot()).toEqual(before);
+  });
+});
