@@ -3,7 +3,7 @@
  * Nothing here touches the database.
  */
 import type { Filter, Envelope } from '../../../src/filter/ast.js';
-import type { TransactionRequest } from './transaction.js';
+import type { EditOperation } from '../../../src/edit/apply.js';
 
 export type WfsVersion = '2.0.0' | '1.1.0' | '1.0.0';
 export const SUPPORTED_VERSIONS: WfsVersion[] = ['2.0.0', '1.1.0', '1.0.0'];
@@ -69,6 +69,13 @@ export interface DescribeStoredQueriesRequest {
   op: 'DescribeStoredQueries';
   version: WfsVersion;
   ids: string[];
+}
+
+/** WFS-T Transaction (services/features/wfs/transaction.ts reads it; src/edit applies it). */
+export interface TransactionRequest {
+  op: 'Transaction';
+  version: WfsVersion;
+  operations: EditOperation[];
 }
 
 export type WfsRequest =

@@ -20,13 +20,7 @@ import { xmlEscape } from '../../../src/xml/escape.js';
 import { NS } from '../../../src/xml/namespaces.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { checkVersion, type TypeNameResolver } from './kvp-reader.js';
-import type { WfsVersion } from './request.js';
-
-export interface TransactionRequest {
-  op: 'Transaction';
-  version: WfsVersion;
-  operations: EditOperation[];
-}
+import type { TransactionRequest, WfsVersion } from './request.js';
 
 /** Edit operations in one request: bounded, like queries (a QGIS session sends one Update per feature). */
 export const MAX_TRANSACTION_ACTIONS = 10_000;
