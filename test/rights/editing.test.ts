@@ -6,6 +6,9 @@
  * served by a platform built in this process with the grants policy; the changes are read back from PostGIS.
  */
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, baseUrl, db, xmllint } from '../helpers.js';
 
@@ -179,6 +182,18 @@ describe('issue 11 editing: WFS-T Transaction', () => {
     expect((await row(inside[3]!)).population).toBe(4321);
   });
 
+  it('the WFS 1.0.0 Transaction QGIS 3.22 really sends (GML 2 coordinates): a WFS_TransactionResponse valid against WFS-transaction.xsd (WFS 1.0.0 §12.3)', async () => {
+    const ring = (await squareNear(inside[3]!)).split(' ').reduce<string[]>((acc, v, i, a) => (i % 2 ? acc : [...acc, `${v},${a[i + 1]}`]), []).join(' ');
+    const xml = `<Transaction xmlns="http://www.opengis.net/wfs" version="1.0.0" service="WFS" xmlns:sdi="${nsUri}" xmlns:gml="http://www.opengis.net/gml"><Insert xmlns="http://www.opengis.net/wfs"><${L} xmlns="${nsUri}"><code>45888</code><nom>WFS 1.0</nom><geom><gml:MultiPolygon srsName="urn:ogc:def:crs:EPSG::2154"><gml:polygonMember><gml:Polygon><gml:outerBoundaryIs><gml:LinearRing><gml:coordinates cs="," ts=" ">${ring}</gml:coordinates></gml:LinearRing></gml:outerBoundaryIs></gml:Polygon></gml:polygonMember></gml:MultiPolygon></geom></${L}></Insert></Transaction>`;
+    const r = await send('POST', '/wfs?SERVICE=WFS', EDITOR, xml, 'text/xml');
+    expect(r.statusCode, r.body).toBe(200);
+    const v = xmllint(r.body, 'wfs/1.0.0/WFS-transaction.xsd');
+    expect(v.ok, v.output).toBe(true);
+    expect(r.body).toContain('<wfs:SUCCESS/>');
+    const fid = Number(/<ogc:FeatureId fid="edit_communes\.(\d+)"\/>/.exec(r.body)![1]);
+    expect(await row(fid)).toMatchObject({ code: '45888', nom: 'WFS 1.0', srid: 2154 });
+  });
+
   it('refused to an anonymous caller (401) and to a user without the edit grant (403), in the WFS format; nothing changes', async () => {
     const before = await snapshot();
     const body = wfs20(update20(inside[0]!, 'Pirate') + delete20(outside[0]!));
@@ -311,4 +326,38 @@ describe('issue 11 editing: OGC API Features Part 4 (OGC 20-002)', () => {
     expect((await send('PATCH', `${items}/${inside[4]}`, EDITOR, json({ properties: { population: 'beaucoup' } }), 'application/merge-patch+json')).statusCode).toBe(400);
     expect(await snapshot()).toEqual(before);
   });
+});
+
+describe('issue 11 editing: QGIS headless (python3-qgis, Basic authcfg) edits through WFS-T', () => {
+  it('changes an attribute and adds a feature inside the territory (in PostGIS after); a change outside is refused and nothing changes', async () => {
+    const code = async (fid: number) => (await row(fid)).code as string;
+    const insideCode = await code(inside[4]!);
+    const outsideCode = await code(outside[4]!);
+    const outsideBefore = await row(outside[4]!);
+    const { x, y } = (await db().query(`SELECT ST_X(c) AS x, ST_Y(c) AS y FROM (SELECT ST_PointOnSurface(geom) AS c FROM data.${L} WHERE fid = $1) s`, [inside[4]])).rows[0];
+    const dir = mkdtempSync(join(tmpdir(), 'sdi-qgis-edit-'));
+    const out = join(dir, 'report.json');
+    try {
+      await new Promise<void>((resolve, reject) =>
+        execFile(
+          process.env.QGIS_PYTHON ?? '/usr/bin/python3',
+          [join(import.meta.dirname, 'qgis_edit.py'), '--base', baseUrl(), '--layer', L, '--user', 'ed_terri', '--password', PW, '--inside', insideCode, '--outside', outsideCode, '--point', `${x},${y}`, '--out', out],
+          { timeout: 240_000 },
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+      const r = JSON.parse(readFileSync(out, 'utf8'));
+      expect(r.error).toBeUndefined();
+      expect(r).toMatchObject({ valid: true, canEdit: true, foundInside: true, foundOutside: true });
+      expect(r.update.ok, JSON.stringify({ ...r.update, posted: r.posted, log: r.log })).toBe(true);
+      expect((await row(inside[4]!)).nom).toBe('Edité par QGIS');
+      expect(r.insert.ok, JSON.stringify(r.insert)).toBe(true);
+      const added = (await db().query(`SELECT nom, ST_Intersects(geom, ST_SetSRID(ST_MakePoint($1, $2), 2154)) AS here FROM data.${L} WHERE code = '45777'`, [x, y])).rows;
+      expect(added).toEqual([{ nom: 'Ajoutée par QGIS', here: true }]);
+      expect(r.outside.ok).toBe(false);
+      expect(await row(outside[4]!)).toEqual(outsideBefore);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

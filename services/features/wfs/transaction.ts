@@ -6,7 +6,10 @@
  * (root {http://www.opengis.net/wfs}Transaction version="1.1.0", ogc:Filter/ogc:FeatureId/@fid, GML 3.1
  * geometries, Update wfs:Property/wfs:Name) and reads back wfs:TransactionSummary/totalInserted… and
  * wfs:InsertResults//ogc:FeatureId/@fid, so a 1.1.0 request gets a 1.1.0 answer (as GeoServer does).
- * WFS 2.0 requests use wfs:ValueReference and fes:ResourceId and get fes:ResourceId/@rid back.
+ * WFS 2.0 requests use wfs:ValueReference and fes:ResourceId and get fes:ResourceId/@rid back. QGIS 3.22
+ * (the version installed here) sends version="1.0.0" with GML 2 geometries even to a 2.0 server, and reads a
+ * WFS 1.0.0 WFS_TransactionResponse (TransactionResult/Status/SUCCESS, InsertResult/ogc:FeatureId/@fid):
+ * the same elements, so 1.0.0 is read the same way and answered in its own form.
  *
  * Insert, Update and Delete are supported; Replace and Native are refused (OperationNotSupported). An Update
  * without a filter (which would change every feature of the type) is refused: a filter is required.
@@ -27,7 +30,6 @@ export const MAX_TRANSACTION_ACTIONS = 10_000;
 
 export function readTransaction(root: XmlElement, resolveType: TypeNameResolver, layers: Layer[]): TransactionRequest {
   const version = checkVersion(root.attrs['version'] ?? (root.ns === NS.wfs ? '1.1.0' : '2.0.0'));
-  if (version === '1.0.0') throw new OgcError('OperationNotSupported', 'Transaction is offered in WFS 1.1.0 and 2.0.0', 'version');
   const layerOf = (el: XmlElement, qname: string | undefined, locator: string): Layer => {
     if (!qname) throw missing('typeName');
     const q = resolveQName(el, qname);
@@ -115,6 +117,12 @@ function scalarOf(el: XmlElement): EditValue {
 export function transactionResponse(version: WfsVersion, outcome: EditOutcome): string {
   const decl = '<?xml version="1.0" encoding="UTF-8"?>\n';
   const rid = (id: string, layer: string) => xmlEscape(`${layer}.${id}`);
+  if (version === '1.0.0') {
+    // WFS 1.0.0 §12.3 (WFS-transaction.xsd WFS_TransactionResponseType): InsertResult*, then TransactionResult.
+    let s = `${decl}<wfs:WFS_TransactionResponse version="1.0.0" xmlns:wfs="${NS.wfs}" xmlns:ogc="${NS.ogc}">`;
+    if (outcome.inserted.length) s += `<wfs:InsertResult>${outcome.inserted.map((f) => `<ogc:FeatureId fid="${rid(f.id, f.layer)}"/>`).join('')}</wfs:InsertResult>`;
+    return s + '<wfs:TransactionResult><wfs:Status><wfs:SUCCESS/></wfs:Status></wfs:TransactionResult></wfs:WFS_TransactionResponse>\n';
+  }
   if (version === '1.1.0') {
     let s = `${decl}<wfs:TransactionResponse version="1.1.0" xmlns:wfs="${NS.wfs}" xmlns:ogc="${NS.ogc}">`;
     s += `<wfs:TransactionSummary><wfs:totalInserted>${outcome.inserted.length}</wfs:totalInserted><wfs:totalUpdated>${outcome.updated.length}</wfs:totalUpdated><wfs:totalDeleted>${outcome.deleted.length}</wfs:totalDeleted></wfs:TransactionSummary>`;
