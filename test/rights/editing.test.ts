@@ -258,6 +258,13 @@ describe('issue 11 editing: OGC API Features Part 4 (OGC 20-002)', () => {
     expect(anon.conformsTo.join(' ')).not.toContain('ogcapi-features-4');
     const editor = JSON.parse((await send('GET', '/ogcapi/conformance', EDITOR)).body);
     expect(editor.conformsTo).toContain('http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete');
+    // The OpenAPI document declares the Part 4 operations of the collections the caller may edit only.
+    const api = (auth?: string) => send('GET', '/ogcapi/api', auth).then((r) => JSON.parse(r.body).paths);
+    expect((await api())[`/collections/${L}/items`].post).toBeUndefined();
+    const paths = await api(EDITOR);
+    expect(paths[`/collections/${L}/items`].post.operationId).toBe(`createFeature_${L}`);
+    expect(Object.keys(paths[`/collections/${L}/items/{featureId}`]).sort()).toEqual(['delete', 'get', 'patch', 'put']);
+    expect(paths['/collections/communes/items'].post).toBeUndefined();
   });
 
   it('POST creates (201 + Location, §7.2.2), PATCH merges (RFC 7396), PUT replaces, DELETE removes (204); a second DELETE is 404', async () => {

@@ -167,7 +167,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     }
   });
 
-  app.get('/api', async (req, reply) => reply.type('application/vnd.oai.openapi+json;version=3.0').send(openApiDocument(base(req), await visible(req), platform.config)));
+  app.get('/api', async (req, reply) => reply.type('application/vnd.oai.openapi+json;version=3.0').send(openApiDocument(base(req), await visible(req), platform.config, (l) => platform.policy.decide(callerOf(req), l, 'edit').allowed)));
 
   app.get('/collections', async (req, reply) => {
     try {
