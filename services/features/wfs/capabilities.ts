@@ -215,11 +215,14 @@ function capabilities10(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += `<WFS_Capabilities version="1.0.0" xmlns="http://www.opengis.net/wfs" xmlns:ogc="http://www.opengis.net/ogc" xmlns:${ns.prefix}="${x(ns.uri)}">`;
   s += `<Service><Name>WFS</Name><Title>${x(svc.title)}</Title><Abstract>${x(svc.abstract)}</Abstract><Keywords>${x(svc.keywords.join(', '))}</Keywords><OnlineResource>${x(ctx.serviceUrl)}</OnlineResource><Fees>${x(svc.fees)}</Fees><AccessConstraints>${x(svc.accessConstraints)}</AccessConstraints></Service>`;
   s += `<Capability><Request><GetCapabilities>${dcp}</GetCapabilities><DescribeFeatureType><SchemaDescriptionLanguage><XMLSCHEMA/></SchemaDescriptionLanguage>${dcp}</DescribeFeatureType>`;
+  // Transaction (POST only) to a caller who may edit, with the editable types' own Operations (WFS 1.0.0 §13.2.3).
+  if (mayEdit(ctx)) s += `<Transaction><DCPType><HTTP><Post onlineResource="${x(ctx.serviceUrl)}"/></HTTP></DCPType></Transaction>`;
   s += `<GetFeature><ResultFormat><GML2/><GML3/></ResultFormat>${dcp}</GetFeature></Request></Capability>`;
   s += '<FeatureTypeList><Operations><Query/></Operations>';
   ctx.layers.forEach((l, i) => {
     const b = extents[i];
     s += `<FeatureType><Name>${ns.prefix}:${x(l.name)}</Name><Title>${x(l.title)}</Title><Abstract>${x(l.abstract)}</Abstract><Keywords>${x(l.keywords.join(', '))}</Keywords><SRS>EPSG:${l.geometry?.srid ?? l.defaultCrs}</SRS>`;
+    if (ctx.platform.policy.decide(ctx.principal, l, 'edit').allowed) s += '<Operations><Query/><Insert/><Update/><Delete/></Operations>';
     if (b) s += `<LatLongBoundingBox minx="${b.minx}" miny="${b.miny}" maxx="${b.maxx}" maxy="${b.maxy}"/>`;
     s += '</FeatureType>';
   });
