@@ -241,3 +241,12 @@ function editError(e: unknown, loc: EditLocators): unknown {
   if (code.startsWith('22') || code === 'XX000') return new OgcError('InvalidParameterValue', 'A value does not fit the type of its property, or the geometry could not be read', loc.property);
   return fromDatabaseError(e, loc.filter);
 }
+
+/**
+ * The audit line of an edit (issue 11, until an audit table exists, as services/admin/rights.ts does): who
+ * changed which features of which layers, as one structured log line `audit: "edit"`.
+ */
+export function editAudit(caller: Principal, protocol: string, outcome: EditOutcome): Record<string, unknown> {
+  const ids = (list: EditedFeature[]) => list.slice(0, 100).map((f) => `${f.layer}.${f.id}`);
+  return { audit: 'edit', by: caller.login ?? null, protocol, inserted: ids(outcome.inserted), updated: ids(outcome.updated), deleted: ids(outcome.deleted) };
+}

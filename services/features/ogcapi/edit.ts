@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import type { GeometryLiteral } from '../../../src/filter/ast.js';
-import { applyEdits, type EditLocators, type EditOperation, type EditValue, type FeatureValues } from '../../../src/edit/apply.js';
+import { applyEdits, editAudit, type EditLocators, type EditOperation, type EditValue, type FeatureValues } from '../../../src/edit/apply.js';
 import { OgcError, invalid } from '../../../src/ogc/errors.js';
 import { Kvp } from '../../../src/ogc/kvp.js';
 import { callerOf } from '../../../src/server/principal.js';
@@ -40,8 +40,12 @@ export function registerEditRoutes(app: FastifyInstance, env: EditRoutesEnv): vo
   // Part 4 bodies: GeoJSON and JSON Merge Patch, read as text and parsed here so that bad JSON is a problem+json 400.
   app.addContentTypeParser(['application/geo+json', 'application/merge-patch+json'], { parseAs: 'string', bodyLimit: 10 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
-  const run = async (req: FastifyRequest, ops: EditOperation[]) =>
-    applyEdits({ pool: platform.pool, policy: platform.policy, crs: platform.crs, statementTimeoutMs: platform.config.features.statementTimeoutMs }, callerOf(req), ops, LOCATORS);
+  const run = async (req: FastifyRequest, ops: EditOperation[]) => {
+    const env = { pool: platform.pool, policy: platform.policy, crs: platform.crs, statementTimeoutMs: platform.config.features.statementTimeoutMs };
+    const outcome = await applyEdits(env, callerOf(req), ops, LOCATORS);
+    req.log.info(editAudit(callerOf(req), 'ogcapi', outcome), 'features edited');
+    return outcome;
+  };
   const noParams = (req: FastifyRequest) => {
     for (const k of Kvp.fromUrl(req.url).keys()) throw invalid(k.toLowerCase(), `Unknown query parameter '${k.slice(0, 40)}'`);
   };

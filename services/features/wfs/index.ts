@@ -23,7 +23,7 @@ import { listStoredQueries, describeStoredQueries } from './stored-queries.js';
 import type { WfsRequest } from './request.js';
 import { refusalStatus } from '../../../src/query/planner.js';
 import { readTransaction, transactionResponse } from './transaction.js';
-import { applyEdits } from '../../../src/edit/apply.js';
+import { applyEdits, editAudit } from '../../../src/edit/apply.js';
 
 const XML = 'text/xml; charset=utf-8';
 
@@ -67,7 +67,7 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
         case 'Transaction': {
           const env = { pool: platform.pool, policy: platform.policy, crs: platform.crs, statementTimeoutMs: platform.config.features.statementTimeoutMs };
           const outcome = await applyEdits(env, ctx.principal, request.operations, { layer: 'typeName', property: 'Property', geometry: 'Geometry', filter: 'Filter' });
-          req.log.info({ wfs: 'Transaction', login: ctx.principal.login, inserted: outcome.inserted.length, updated: outcome.updated.length, deleted: outcome.deleted.length }, 'wfs edit');
+          req.log.info(editAudit(ctx.principal, 'wfs', outcome), 'features edited');
           return reply.type(XML).send(transactionResponse(request.version, outcome));
         }
       }
