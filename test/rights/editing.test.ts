@@ -142,6 +142,11 @@ describe('issue 11 editing: WFS-T Transaction', () => {
 
   it('WFS 2.0 Insert, Update and Delete in one transaction; the TransactionResponse is valid (WFS 2.0 §15.3); the layer revision moves', async () => {
     const before = await updatedAt();
+    // The tile cache's revision of the layer (src/tiles/revision.ts): a cached tile's key changes with the edit.
+    const { layerRevision } = await import(join(ROOT, 'dist/src/tiles/revision.js'));
+    const tileRevision = async () => layerRevision((platform as unknown as { pool: unknown }).pool, await (platform as unknown as { layers: { get(n: string): Promise<unknown> } }).layers.get(L));
+    const tilesBefore = await tileRevision();
+    expect(tilesBefore).toBeTruthy();
     const body = wfs20(insert20(await squareNear(inside[0]!)) + update20(inside[1]!, 'Renommée') + delete20(inside[2]!));
     const r = await send('POST', '/wfs', EDITOR, body);
     expect(r.statusCode, r.body).toBe(200);
@@ -155,6 +160,7 @@ describe('issue 11 editing: WFS-T Transaction', () => {
     expect(await row(inside[1]!)).toMatchObject({ nom: 'Renommée', population: null });
     expect(await row(inside[2]!)).toBeUndefined();
     expect(await updatedAt()).not.toBe(before);
+    expect(await tileRevision()).not.toBe(tilesBefore);
     // The edit is visible through the read path at once.
     const read = await send('GET', `/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&RESOURCEID=${L}.${inside[1]}`, undefined);
     expect(read.body).toContain('Renommée');
