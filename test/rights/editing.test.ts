@@ -312,6 +312,24 @@ describe('issue 11 editing: OGC API Features Part 4 (OGC 20-002)', () => {
     expect(String(again.headers['content-type'])).toContain('application/problem+json');
   });
 
+  it('Content-Crs (Part 2 §6.5 / Part 4): EPSG:4326 coordinates are read lat/lon, EPSG:2154 as is; a CRS the collection does not offer is 400', async () => {
+    const latlon = { type: 'Polygon', coordinates: orleans.coordinates.map((r) => r.map(([x, y]) => [y, x])) };
+    const post = (geometry: unknown, crs: string) => app.inject({ method: 'POST', url: items, headers: { authorization: EDITOR, 'content-type': 'application/geo+json', 'content-crs': crs }, payload: json({ type: 'Feature', properties: { nom: 'CRS' }, geometry }) });
+    const a = await post(latlon, '<http://www.opengis.net/def/crs/EPSG/0/4326>');
+    expect(a.statusCode, a.body).toBe(201);
+    const fid = Number(String(a.headers['location']).split('/').pop());
+    const { x, y } = (await db().query(`SELECT ST_X(ST_Centroid(geom)) AS x, ST_Y(ST_Centroid(geom)) AS y FROM data.${L} WHERE fid = $1`, [fid])).rows[0];
+    expect(Math.abs(x - 619_000)).toBeLessThan(3_000);
+    expect(Math.abs(y - 6_755_000)).toBeLessThan(3_000);
+    const square = { type: 'Polygon', coordinates: [[[x - 10, y - 10], [x + 10, y - 10], [x + 10, y + 10], [x - 10, y + 10], [x - 10, y - 10]]] };
+    const b = await post(square, '<http://www.opengis.net/def/crs/EPSG/0/2154>');
+    expect(b.statusCode, b.body).toBe(201);
+    const bad = await post(square, '<http://www.opengis.net/def/crs/EPSG/0/32631>');
+    expect(bad.statusCode).toBe(400);
+    expect(String(bad.headers['content-type'])).toContain('application/problem+json');
+    for (const r of [a, b]) expect((await send('DELETE', new URL(String(r.headers['location'])).pathname, EDITOR)).statusCode).toBe(204);
+  });
+
   it('refused to anonymous (401) and to a user without the grant (403) as problem+json; nothing changes', async () => {
     const before = await snapshot();
     const body = json({ type: 'Feature', properties: { nom: 'Pirate' }, geometry: orleans });
