@@ -88,6 +88,10 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     'GET /ogcapi/collections/:collectionId': [{ url: '/ogcapi/collections/communes' }],
     'GET /ogcapi/collections/:collectionId/items': [{ url: '/ogcapi/collections/communes/items?limit=5' }],
     'GET /ogcapi/collections/:collectionId/items/:featureId': [{ url: '/ogcapi/collections/communes/items/1' }],
+    'POST /ogcapi/collections/:collectionId/items': [post('/ogcapi/collections/communes/items', JSON.stringify({ type: 'Feature', properties: { nom: 'x' }, geometry: null }), 'application/geo+json')],
+    'PUT /ogcapi/collections/:collectionId/items/:featureId': [post('/ogcapi/collections/communes/items/1', JSON.stringify({ type: 'Feature', properties: { nom: 'x' }, geometry: null }), 'application/geo+json')],
+    'PATCH /ogcapi/collections/:collectionId/items/:featureId': [post('/ogcapi/collections/communes/items/1', JSON.stringify({ properties: { nom: 'x' } }), 'application/merge-patch+json')],
+    'DELETE /ogcapi/collections/:collectionId/items/:featureId': [{ url: '/ogcapi/collections/communes/items/1' }],
     'GET /csw': [
       { url: '/csw?service=CSW&version=2.0.2&request=GetCapabilities' },
       { url: '/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=results&elementSetName=full' },

@@ -122,8 +122,9 @@ afterAll(async () => {
  *  whole — the whole layer at once (Atom pre-defined file): as data, but 403 for the territorial user too;
  *  admin — the administration API: 401 anonymous, 403 for every one of these (none is an administrator);
  *  other — no data of the layer: never a server error, never the layer's name in a 2xx to anonymous or nogrant.
+ *  edit  — changes the layer (OGC API Features Part 4): 401 anonymous, 403 for every one of these (none holds edit).
  */
-type Kind = 'list' | 'data' | 'whole' | 'admin' | 'other';
+type Kind = 'list' | 'data' | 'whole' | 'admin' | 'other' | 'edit';
 interface Sample {
   url: string;
   kind: Kind;
@@ -155,6 +156,10 @@ function samples(auth: string): Record<string, Sample[]> {
     'GET /ogcapi/collections/:collectionId': [get(`/ogcapi/collections/${L}`, 'data')],
     'GET /ogcapi/collections/:collectionId/items': [get(`/ogcapi/collections/${L}/items?limit=5`, 'data')],
     'GET /ogcapi/collections/:collectionId/items/:featureId': [get(`/ogcapi/collections/${L}/items/1`, 'other')],
+    'POST /ogcapi/collections/:collectionId/items': [post(`/ogcapi/collections/${L}/items`, 'edit', JSON.stringify({ type: 'Feature', properties: { nom: 'x' }, geometry: null }), 'application/geo+json')],
+    'PUT /ogcapi/collections/:collectionId/items/:featureId': [post(`/ogcapi/collections/${L}/items/1`, 'edit', JSON.stringify({ type: 'Feature', properties: { nom: 'x' }, geometry: null }), 'application/geo+json')],
+    'PATCH /ogcapi/collections/:collectionId/items/:featureId': [post(`/ogcapi/collections/${L}/items/1`, 'edit', JSON.stringify({ properties: { nom: 'x' } }), 'application/merge-patch+json')],
+    'DELETE /ogcapi/collections/:collectionId/items/:featureId': [get(`/ogcapi/collections/${L}/items/1`, 'edit')],
     'GET /csw': [get('/csw?service=CSW&version=2.0.2&request=GetCapabilities', 'other'), get('/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=results&elementSetName=brief', 'other')],
     'POST /csw': [post('/csw', 'other', `<csw:GetRecords xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2" resultType="hits"><csw:Query typeNames="csw:Record"><csw:ElementSetName>brief</csw:ElementSetName></csw:Query></csw:GetRecords>`, 'application/xml')],
     'GET /dcat': [get('/dcat/', 'other')],
@@ -265,6 +270,7 @@ async function walk(caller: Caller): Promise<string[]> {
           } else if (r.statusCode !== (granted ? 403 : expect401or403)) problems.push(`${where}: expected ${granted ? 403 : expect401or403}`);
           break;
         case 'admin':
+        case 'edit':
           if (r.statusCode !== expect401or403) problems.push(`${where}: expected ${expect401or403}`);
           break;
         case 'other':

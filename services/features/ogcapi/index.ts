@@ -25,6 +25,7 @@ const OGCAPI_PARAMS: Record<PlanParam, string> = { layer: 'collectionId', proper
 import type { Filter } from '../../../src/filter/ast.js';
 import { encodeTarget } from '../../../src/formats/target.js';
 import { openApiDocument } from './openapi.js';
+import { registerEditRoutes, EDIT_CONFORMANCE } from './edit.js';
 
 const CONFORMANCE = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
@@ -158,13 +159,15 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   app.get('/conformance', async (req, reply) => {
     try {
       checkDocumentParams(Kvp.fromUrl(req.url));
-      return reply.type('application/json').send({ conformsTo: CONFORMANCE });
+      // Part 4 (editing) is declared to callers who may edit a collection only (issue 11).
+      const editor = (await visible(req)).some((l) => platform.policy.decide(callerOf(req), l, 'edit').allowed);
+      return reply.type('application/json').send({ conformsTo: editor ? [...CONFORMANCE, ...EDIT_CONFORMANCE] : CONFORMANCE });
     } catch (e) {
       return fail(req, reply, e);
     }
   });
 
-  app.get('/api', async (req, reply) => reply.type('application/vnd.oai.openapi+json;version=3.0').send(openApiDocument(base(req), await visible(req), platform.config)));
+  app.get('/api', async (req, reply) => reply.type('application/vnd.oai.openapi+json;version=3.0').send(openApiDocument(base(req), await visible(req), platform.config, (l) => platform.policy.decide(callerOf(req), l, 'edit').allowed)));
 
   app.get('/collections', async (req, reply) => {
     try {
@@ -310,6 +313,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       return fail(req, reply, e);
     }
   });
+
+  registerEditRoutes(app, { platform, base, layerOr404, crsListOf, fail });
 }
 
 /** bbox (4 or 6 numbers) in bbox-crs → BBOX filters; a box crossing the antimeridian becomes two. */

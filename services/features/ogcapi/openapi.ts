@@ -6,7 +6,8 @@
 import type { Layer } from '../../../src/catalog/layers.js';
 import type { Config } from '../../../src/config/index.js';
 
-export function openApiDocument(baseUrl: string, layers: Layer[], config: Config): Record<string, unknown> {
+/** `editable`: the collections this caller may edit; their Part 4 operations (POST, PUT, PATCH, DELETE) are declared (issue 11). */
+export function openApiDocument(baseUrl: string, layers: Layer[], config: Config, editable: (l: Layer) => boolean = () => false): Record<string, unknown> {
   const f = config.features;
   const ref = (name: string) => ({ $ref: `#/components/parameters/${name}` });
   const json = (schema: Record<string, unknown>, type = 'application/json') => ({ content: { [type]: { schema } } });
@@ -44,6 +45,7 @@ export function openApiDocument(baseUrl: string, layers: Layer[], config: Config
         responses: { '200': { description: 'Feature', ...json({ type: 'object' }, 'application/geo+json') }, ...errors },
       },
     };
+    if (editable(l)) addEditOperations(paths, l, json, errors, ref);
   }
   return {
     openapi: '3.0.3',
@@ -72,4 +74,30 @@ export function openApiDocument(baseUrl: string, layers: Layer[], config: Config
       },
     },
   };
+}
+
+/** OGC API Features Part 4 (OGC 20-002): create, replace, update, delete, for a collection the caller may edit. */
+function addEditOperations(
+  paths: Record<string, unknown>,
+  l: Layer,
+  json: (schema: Record<string, unknown>, type?: string) => Record<string, unknown>,
+  errors: Record<string, unknown>,
+  ref: (name: string) => Record<string, unknown>,
+): void {
+  const feature = { type: 'object', required: ['type'], properties: { type: { type: 'string', enum: ['Feature'] }, geometry: { type: 'object', nullable: true }, properties: { type: 'object', nullable: true } } };
+  const body = (type: string) => ({ required: true, content: { [type]: { schema: feature } } });
+  const refused = { '401': { description: 'No credential' }, '403': { description: 'No edit right, or outside the territory' } };
+  const contentCrs = { name: 'Content-Crs', in: 'header', required: false, description: 'CRS of the geometry (URI in angle brackets); CRS84 when absent', schema: { type: 'string' } };
+  (paths[`/collections/${l.name}/items`] as Record<string, unknown>).post = {
+    summary: `Add a feature to ${l.title}`,
+    operationId: `createFeature_${l.name}`,
+    tags: [l.name],
+    parameters: [contentCrs],
+    requestBody: body('application/geo+json'),
+    responses: { '201': { description: 'Created; Location names the new feature' }, ...errors, ...refused },
+  };
+  const one = paths[`/collections/${l.name}/items/{featureId}`] as Record<string, unknown>;
+  one.put = { summary: `Replace a feature of ${l.title}`, operationId: `replaceFeature_${l.name}`, tags: [l.name], parameters: [ref('featureId'), contentCrs], requestBody: body('application/geo+json'), responses: { '204': { description: 'Replaced' }, ...errors, ...refused } };
+  one.patch = { summary: `Update a feature of ${l.title} (JSON Merge Patch)`, operationId: `updateFeature_${l.name}`, tags: [l.name], parameters: [ref('featureId'), contentCrs], requestBody: { required: true, ...json({ type: 'object' }, 'application/merge-patch+json') }, responses: { '204': { description: 'Updated' }, ...errors, ...refused } };
+  one.delete = { summary: `Delete a feature of ${l.title}`, operationId: `deleteFeature_${l.name}`, tags: [l.name], parameters: [ref('featureId')], responses: { '204': { description: 'Deleted' }, ...errors, ...refused } };
 }

@@ -57,6 +57,21 @@ function operation(ctx: WfsContext, name: string, params: Record<string, string[
 
 const constraint = (name: string, value: string, ns = 'ows') => `<${ns}:Constraint name="${name}"><ows:NoValues/><ows:DefaultValue>${value}</ows:DefaultValue></${ns}:Constraint>`;
 
+/** Whether the caller may edit one of the layers it sees: Transaction is advertised to it only then (issue 11). */
+function mayEdit(ctx: WfsContext): boolean {
+  return ctx.layers.some((l) => ctx.platform.policy.decide(ctx.principal, l, 'edit').allowed);
+}
+
+/** Transaction is an XML-only operation: POST only. OWS 1.0 (WFS 1.1.0) lists a parameter's values without AllowedValues. */
+function transactionOperation(ctx: WfsContext, params: Record<string, string[]>, ows11 = true): string {
+  let s = `<ows:Operation name="Transaction"><ows:DCP><ows:HTTP><ows:Post xlink:href="${x(ctx.serviceUrl)}"/></ows:HTTP></ows:DCP>`;
+  for (const [k, v] of Object.entries(params)) {
+    const values = v.map((e) => `<ows:Value>${x(e)}</ows:Value>`).join('');
+    s += `<ows:Parameter name="${k}">${ows11 ? `<ows:AllowedValues>${values}</ows:AllowedValues>` : values}</ows:Parameter>`;
+  }
+  return s + '</ows:Operation>';
+}
+
 function bbox(b: Bbox | null): string {
   return b ? `<ows:WGS84BoundingBox><ows:LowerCorner>${b.minx} ${b.miny}</ows:LowerCorner><ows:UpperCorner>${b.maxx} ${b.maxy}</ows:UpperCorner></ows:WGS84BoundingBox>` : '';
 }
@@ -87,10 +102,12 @@ function capabilities20(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += operation(ctx, 'GetPropertyValue', { resolve: RESOLVE_VALUES });
   s += operation(ctx, 'ListStoredQueries');
   s += operation(ctx, 'DescribeStoredQueries');
+  const editable = mayEdit(ctx);
+  if (editable) s += transactionOperation(ctx, { inputFormat: ['application/gml+xml; version=3.2', 'text/xml; subtype=gml/3.1.1'], releaseAction: ['ALL'] });
   s += `<ows:Parameter name="version"><ows:AllowedValues><ows:Value>2.0.0</ows:Value><ows:Value>1.1.0</ows:Value><ows:Value>1.0.0</ows:Value></ows:AllowedValues></ows:Parameter>`;
   const wfsConstraints: Array<[string, string]> = [
     ['ImplementsBasicWFS', 'TRUE'],
-    ['ImplementsTransactionalWFS', 'FALSE'],
+    ['ImplementsTransactionalWFS', editable ? 'TRUE' : 'FALSE'],
     ['ImplementsLockingWFS', 'FALSE'],
     ['KVPEncoding', 'TRUE'],
     ['XMLEncoding', 'TRUE'],
@@ -166,12 +183,15 @@ function capabilities11(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += operation(ctx, 'GetCapabilities', { AcceptVersions: SUPPORTED_VERSIONS });
   s += operation(ctx, 'DescribeFeatureType', { outputFormat: ['text/xml; subtype=gml/3.1.1'] });
   s += operation(ctx, 'GetFeature', { resultType: ['results', 'hits'], outputFormat: formats });
+  if (mayEdit(ctx)) s += transactionOperation(ctx, { inputFormat: ['text/xml; subtype=gml/3.1.1'], idgen: ['GenerateNew'] }, false);
   s += `<ows:Constraint name="DefaultMaxFeatures"><ows:Value>${ctx.platform.config.features.maxFeatures}</ows:Value></ows:Constraint>`;
   s += '</ows:OperationsMetadata><wfs:FeatureTypeList><wfs:Operations><wfs:Operation>Query</wfs:Operation></wfs:Operations>';
   ctx.layers.forEach((l, i) => {
     const crs = crsList(ctx, l);
     s += `<wfs:FeatureType xmlns:${ns.prefix}="${x(ns.uri)}"><wfs:Name>${ns.prefix}:${x(l.name)}</wfs:Name><wfs:Title>${x(l.title)}</wfs:Title><wfs:Abstract>${x(l.abstract)}</wfs:Abstract>${keywords(l.keywords)}`;
     s += `<wfs:DefaultSRS>${crsUrn(crs[0]!)}</wfs:DefaultSRS>${crs.slice(1).map((c) => `<wfs:OtherSRS>${crsUrn(c)}</wfs:OtherSRS>`).join('')}`;
+    // WFS 1.1.0 §13.3.2: a type's own Operations replace the global list; QGIS reads them to enable editing.
+    if (ctx.platform.policy.decide(ctx.principal, l, 'edit').allowed) s += '<wfs:Operations>' + ['Query', 'Insert', 'Update', 'Delete'].map((o) => `<wfs:Operation>${o}</wfs:Operation>`).join('') + '</wfs:Operations>';
     s += `<wfs:OutputFormats>${formats.map((f) => `<wfs:Format>${x(f)}</wfs:Format>`).join('')}</wfs:OutputFormats>`;
     s += bbox(extents[i] ?? null) + metadataUrl(ctx, l, '1.1.0') + '</wfs:FeatureType>';
   });
@@ -195,11 +215,14 @@ function capabilities10(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += `<WFS_Capabilities version="1.0.0" xmlns="http://www.opengis.net/wfs" xmlns:ogc="http://www.opengis.net/ogc" xmlns:${ns.prefix}="${x(ns.uri)}">`;
   s += `<Service><Name>WFS</Name><Title>${x(svc.title)}</Title><Abstract>${x(svc.abstract)}</Abstract><Keywords>${x(svc.keywords.join(', '))}</Keywords><OnlineResource>${x(ctx.serviceUrl)}</OnlineResource><Fees>${x(svc.fees)}</Fees><AccessConstraints>${x(svc.accessConstraints)}</AccessConstraints></Service>`;
   s += `<Capability><Request><GetCapabilities>${dcp}</GetCapabilities><DescribeFeatureType><SchemaDescriptionLanguage><XMLSCHEMA/></SchemaDescriptionLanguage>${dcp}</DescribeFeatureType>`;
+  // Transaction (POST only) to a caller who may edit, with the editable types' own Operations (WFS 1.0.0 §13.2.3).
+  if (mayEdit(ctx)) s += `<Transaction><DCPType><HTTP><Post onlineResource="${x(ctx.serviceUrl)}"/></HTTP></DCPType></Transaction>`;
   s += `<GetFeature><ResultFormat><GML2/><GML3/></ResultFormat>${dcp}</GetFeature></Request></Capability>`;
   s += '<FeatureTypeList><Operations><Query/></Operations>';
   ctx.layers.forEach((l, i) => {
     const b = extents[i];
     s += `<FeatureType><Name>${ns.prefix}:${x(l.name)}</Name><Title>${x(l.title)}</Title><Abstract>${x(l.abstract)}</Abstract><Keywords>${x(l.keywords.join(', '))}</Keywords><SRS>EPSG:${l.geometry?.srid ?? l.defaultCrs}</SRS>`;
+    if (ctx.platform.policy.decide(ctx.principal, l, 'edit').allowed) s += '<Operations><Query/><Insert/><Update/><Delete/></Operations>';
     if (b) s += `<LatLongBoundingBox minx="${b.minx}" miny="${b.miny}" maxx="${b.maxx}" maxy="${b.maxy}"/>`;
     s += '</FeatureType>';
   });

@@ -22,6 +22,8 @@ import { getPropertyValue } from './get-property-value.js';
 import { listStoredQueries, describeStoredQueries } from './stored-queries.js';
 import type { WfsRequest } from './request.js';
 import { refusalStatus } from '../../../src/query/planner.js';
+import { readTransaction, transactionResponse } from './transaction.js';
+import { applyEdits, editAudit } from '../../../src/edit/apply.js';
 
 const XML = 'text/xml; charset=utf-8';
 
@@ -62,6 +64,12 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
           if (r.release) releaseWhenResponseCloses(reply, r.release);
           return reply.status(r.status).type(r.contentType).send(r.body);
         }
+        case 'Transaction': {
+          const env = { pool: platform.pool, policy: platform.policy, crs: platform.crs, statementTimeoutMs: platform.config.features.statementTimeoutMs };
+          const outcome = await applyEdits(env, ctx.principal, request.operations, { layer: 'typeName', property: 'Property', geometry: 'Geometry', filter: 'Filter' });
+          req.log.info(editAudit(ctx.principal, 'wfs', outcome), 'features edited');
+          return reply.type(XML).send(transactionResponse(request.version, outcome));
+        }
       }
     } catch (e) {
       const err = toOgcError(e);
@@ -93,6 +101,7 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
       const root = await parseXmlOffThread(body).catch((e: unknown) => {
         throw wfsXmlError(e);
       });
+      if (root.name === 'Transaction') return withCrsFacts(() => readTransaction(root, resolver(ctx), ctx.layers));
       return withCrsFacts(() => readWfsXml(root, resolver(ctx)));
     }),
   );

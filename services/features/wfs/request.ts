@@ -3,6 +3,7 @@
  * Nothing here touches the database.
  */
 import type { Filter, Envelope } from '../../../src/filter/ast.js';
+import type { EditOperation } from '../../../src/edit/apply.js';
 
 export type WfsVersion = '2.0.0' | '1.1.0' | '1.0.0';
 export const SUPPORTED_VERSIONS: WfsVersion[] = ['2.0.0', '1.1.0', '1.0.0'];
@@ -70,13 +71,21 @@ export interface DescribeStoredQueriesRequest {
   ids: string[];
 }
 
+/** WFS-T Transaction (services/features/wfs/transaction.ts reads it; src/edit applies it). */
+export interface TransactionRequest {
+  op: 'Transaction';
+  version: WfsVersion;
+  operations: EditOperation[];
+}
+
 export type WfsRequest =
   | GetCapabilitiesRequest
   | DescribeFeatureTypeRequest
   | GetFeatureRequest
   | GetPropertyValueRequest
   | ListStoredQueriesRequest
-  | DescribeStoredQueriesRequest;
+  | DescribeStoredQueriesRequest
+  | TransactionRequest;
 
 export const GET_FEATURE_BY_ID = 'urn:ogc:def:query:OGC-WFS::GetFeatureById';
 /** WFS 2.0.2 spells the stored query id as an http URI; CITE may use either. */
