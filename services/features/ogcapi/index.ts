@@ -33,6 +33,22 @@ const CONFORMANCE = [
   'http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs',
 ];
 
+/**
+ * OGC API – Tiles 1.0 (OGC 20-057) conformance classes, declared when the maps service (services/maps/vector-tiles)
+ * serves the collections' vector tilesets under this same /ogcapi: core, tileset (§7.4), tilesets-list (§7.5),
+ * geodata-tilesets (§7.6: /collections/{id}/tiles) and the Mapbox Vector Tiles encoding (§7.11).
+ */
+const TILES_CONFORMANCE = [
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt',
+];
+/** Link relations of OGC 20-057 §6.2 (the ones GDAL's OGCAPI driver looks for). */
+const REL_TILESETS_VECTOR = 'http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector';
+const REL_TILING_SCHEMES = 'http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes';
+
 const ITEMS_PARAMS = new Set(['limit', 'offset', 'bbox', 'bbox-crs', 'crs', 'datetime', 'f']);
 const FEATURE_PARAMS = new Set(['crs', 'f']);
 const DOCUMENT_PARAMS = new Set(['f']);
@@ -42,6 +58,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   const { platform } = opts;
   const cfg = platform.config.features;
   const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config)}${opts.mountPath}`;
+  // The vector tiles are served under the same mount path by the maps service when this process runs it.
+  const tiles = !platform.config.services || platform.config.services.includes('maps');
   const visible = async (req: FastifyRequest) => (await platform.layers.list()).filter((l) => platform.policy.canList(callerOf(req), l));
   const layerOr404 = async (req: FastifyRequest, id: string): Promise<Layer> => {
     const l = (await visible(req)).find((x) => x.name === id);
@@ -126,6 +144,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
         { href: `${b}/collections/${l.name}`, rel: 'self', type: 'application/json', title: 'This collection' },
         { href: `${b}/collections/${l.name}/items`, rel: 'items', type: GEOJSON, title: 'Features' },
         { href: `${publicBaseUrl(req, platform.config)}/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=${platform.config.namespace.prefix}:${l.name}`, rel: 'describedby', type: 'application/gml+xml; version=3.2', title: 'GML application schema (WFS 2.0 DescribeFeatureType)' },
+        ...(tiles && l.geometry ? [{ href: `${b}/collections/${l.name}/tiles`, rel: REL_TILESETS_VECTOR, type: 'application/json', title: 'Vector tilesets (OGC API – Tiles)' }] : []),
       ],
     };
   };
@@ -148,6 +167,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
           { href: `${b}/api`, rel: 'service-desc', type: 'application/vnd.oai.openapi+json;version=3.0', title: 'OpenAPI definition' },
           { href: `${b}/conformance`, rel: 'conformance', type: 'application/json', title: 'Conformance classes' },
           { href: `${b}/collections`, rel: 'data', type: 'application/json', title: 'Feature collections' },
+          ...(tiles ? [{ href: `${b}/tileMatrixSets`, rel: REL_TILING_SCHEMES, type: 'application/json', title: 'Tile matrix sets (OGC API – Tiles)' }] : []),
         ],
       });
     } catch (e) {
@@ -158,7 +178,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   app.get('/conformance', async (req, reply) => {
     try {
       checkDocumentParams(Kvp.fromUrl(req.url));
-      return reply.type('application/json').send({ conformsTo: CONFORMANCE });
+      return reply.type('application/json').send({ conformsTo: tiles ? [...CONFORMANCE, ...TILES_CONFORMANCE] : CONFORMANCE });
     } catch (e) {
       return fail(req, reply, e);
     }
