@@ -16,6 +16,7 @@ import { parseCrs, isYX, crsUri, CRS84_URI, crsRef, type CrsRef } from '../../..
 import { layerExtentWgs84, layerTemporalExtent, GREGORIAN_TRS } from '../../../src/catalog/extent.js';
 import { parseDatetime, DatetimeError } from '../../../src/filter/temporal.js';
 import { compileCount, compileSelect } from '../../../src/query/compile.js';
+import { featureCounter } from '../../../src/usage/context.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
 import type { FeatureQuery } from '../../../src/query/plan.js';
@@ -271,8 +272,12 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
         return `${self}?${p.toString()}`;
       };
       let more = false;
-      // Split the extra row off whichever batch carries it.
-      const all = limitRows([rows.first, rows.rest], limit, () => (more = true));
+      // Split the extra row off whichever batch carries it (read, not delivered: not a feature of the statistics).
+      const countFeatures = featureCounter();
+      const all = limitRows([rows.first, rows.rest], limit, () => {
+        more = true;
+        countFeatures(-1);
+      });
       const first = await all.next();
       const body = geojsonCollection(
         {
