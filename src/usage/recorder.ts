@@ -31,6 +31,8 @@ export class UsageRecorder {
   private flushing: Promise<void> = Promise.resolve();
   private readonly maxRows: number;
   private readonly maxBuffered: number;
+  /** Rows refused since the last flush because the buffer was full: reported once per flush, not per row. */
+  private dropped = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -44,7 +46,7 @@ export class UsageRecorder {
 
   record(row: UsageRow): void {
     if (this.buffer.length >= this.maxBuffered) {
-      this.opts.onError?.(new Error('usage buffer full'), 1);
+      this.dropped++;
       return;
     }
     this.buffer.push(row);
@@ -54,6 +56,10 @@ export class UsageRecorder {
   /** Write what is buffered (one INSERT per `maxRows` rows); resolves when written or dropped. */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
+      if (this.dropped) {
+        this.opts.onError?.(new Error('usage buffer full'), this.dropped);
+        this.dropped = 0;
+      }
       while (this.buffer.length) {
         const rows = this.buffer.splice(0, this.maxRows);
         try {
