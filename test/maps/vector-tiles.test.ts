@@ -157,16 +157,22 @@ describe('OGC API – Tiles discovered from the OGC API landing page, conformanc
     const landing = JSON.parse((await get('/ogcapi/')).text);
     const schemes = landing.links.find((l: { rel: string }) => l.rel === 'http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes');
     expect(schemes?.href).toMatch(/\/ogcapi\/tileMatrixSets$/);
-    const coll = JSON.parse((await get('/ogcapi/collections/communes')).text);
-    const tiles = coll.links.find((l: { rel: string }) => l.rel === 'http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector');
+    const all = JSON.parse((await get('/ogcapi/collections')).text);
+    const listed = all.collections.find((c: { id: string }) => c.id === 'communes');
+    const tiles = listed.links.find((l: { rel: string }) => l.rel === 'http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector');
     expect(tiles).toMatchObject({ type: 'application/json' });
     expect(tiles.href).toMatch(/\/ogcapi\/collections\/communes\/tiles$/);
     const list = await fetch(tiles.href);
     expect(list.status).toBe(200);
     expect((await list.json()).tilesets[0].dataType).toBe('vector');
-    const all = JSON.parse((await get('/ogcapi/collections')).text);
-    const listed = all.collections.find((c: { id: string }) => c.id === 'communes');
-    expect(listed.links.map((l: { rel: string }) => l.rel)).toContain('http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector');
+  });
+
+  it('GDAL 3.6 (ogrinfo OGCAPI:…) still opens a collection, through its items: the single collection document leaves the tilesets link out', () => {
+    const out = execFileSync('ogrinfo', ['-ro', '-so', `OGCAPI:${baseUrl()}/ogcapi/collections/communes`, 'communes'], { encoding: 'utf8' });
+    expect(out).toMatch(/Feature Count: \d+/);
+    expect(out).toMatch(/Multi Polygon/);
+    // Every collection of the list is a subdataset GDAL can open.
+    expect(execFileSync('ogrinfo', ['-ro', '-so', `OGCAPI:${baseUrl()}/ogcapi/collections`], { encoding: 'utf8' })).toMatch(/SUBDATASET_\d+_NAME=OGCAPI:.*\/collections\/communes/);
   });
 
   it('the tile matrix set carries the 2D-TMS 1.0 members GDAL 3.6 reads beside the 2.0 ones: GDAL tiles a COG with it', async () => {

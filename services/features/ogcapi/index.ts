@@ -124,7 +124,13 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     return ref;
   };
 
-  const collectionDoc = async (req: FastifyRequest, l: Layer) => {
+  /**
+   * `listed`: the entry of /collections. Only there is the vector tilesets link given: GDAL 3.6's OGCAPI driver,
+   * opening /collections/{id}, prefers a tilesets link to the items, then fails to open the vector tiles (no layer
+   * comes out; see README) without falling back to the items, so with the link there `ogrinfo OGCAPI:…/collections/{id}`
+   * stopped working. OGC 20-057 §7.6 wants the link in both documents: put it back when GDAL reads the tiles.
+   */
+  const collectionDoc = async (req: FastifyRequest, l: Layer, listed = false) => {
     const b = base(req);
     const [ext, time] = await Promise.all([layerExtentWgs84(platform.pool, l), layerTemporalExtent(platform.pool, l)]);
     const extent = {
@@ -145,7 +151,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
         { href: `${b}/collections/${l.name}`, rel: 'self', type: 'application/json', title: 'This collection' },
         { href: `${b}/collections/${l.name}/items`, rel: 'items', type: GEOJSON, title: 'Features' },
         { href: `${publicBaseUrl(req, platform.config)}/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=${platform.config.namespace.prefix}:${l.name}`, rel: 'describedby', type: 'application/gml+xml; version=3.2', title: 'GML application schema (WFS 2.0 DescribeFeatureType)' },
-        ...(tiles && l.geometry ? [{ href: `${b}/collections/${l.name}/tiles`, rel: REL_TILESETS_VECTOR, type: 'application/json', title: 'Vector tilesets (OGC API – Tiles)' }] : []),
+        ...(tiles && listed && l.geometry ? [{ href: `${b}/collections/${l.name}/tiles`, rel: REL_TILESETS_VECTOR, type: 'application/json', title: 'Vector tilesets (OGC API – Tiles)' }] : []),
       ],
     };
   };
@@ -195,7 +201,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       return reply.type('application/json').send({
         links: [{ href: `${b}/collections`, rel: 'self', type: 'application/json', title: 'This document' }],
         crs: [CRS84_URI, ...platform.crs.offered.map(crsUri)],
-        collections: await Promise.all(layers.map((l) => collectionDoc(req, l))),
+        collections: await Promise.all(layers.map((l) => collectionDoc(req, l, true))),
       });
     } catch (e) {
       return fail(req, reply, e);
