@@ -8,6 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../server-process.js';
 import { classifyRequest } from '../../src/usage/classify.js';
+import { UsageRecorder } from '../../src/usage/recorder.js';
+import { db } from '../helpers.js';
+import type { Pool } from '../../src/db/pool.js';
 
 const TOKEN = 'sdi-usage-test-admin-token-0123456789';
 const admin = { authorization: `Bearer ${TOKEN}` };
@@ -110,5 +113,23 @@ describe('GET /admin/usage', () => {
     const api = await (await fetch(`${srv.base}/admin/openapi.json`, { headers: admin })).json();
     expect(api.paths['/usage'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['from', 'to', 'service', 'layer', 'principal', 'format']);
     expect(api.components.schemas.UsageReport).toBeDefined();
+  });
+});
+
+describe('the recorder writes in batches', () => {
+  it('1 200 rows recorded: three multi-row INSERTs of at most 500 rows, every row stored; nothing written on the request path', async () => {
+    const pool = db();
+    const statements: number[] = [];
+    // The real pool, its INSERTs counted (the rows go to PostgreSQL).
+    const counting = { query: (text: string, values: unknown[][]) => (statements.push((values[0] as unknown[]).length), pool.query(text, values)) } as unknown as Pool;
+    const rec = new UsageRecorder(counting, { maxRows: 500, intervalMs: 60_000 });
+    const marker = `batch-test-${process.pid}`;
+    for (let i = 0; i < 1200; i++) rec.record({ at: new Date(), service: marker, operation: 'GetFeature', layer: 'communes', principal: null, features: 1, bytes: 10, status: 200 });
+    // record() only buffers; reaching 500 rows schedules a write, which sends what waits in batches of at most 500.
+    await rec.close();
+    expect(statements).toEqual([500, 500, 200]);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n, sum(features)::int AS f FROM sdi.usage_log WHERE service = $1`, [marker]);
+    expect(rows[0]).toEqual({ n: 1200, f: 1200 });
+    await pool.query('DELETE FROM sdi.usage_log WHERE service = $1', [marker]);
   });
 });
