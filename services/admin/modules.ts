@@ -7,5 +7,6 @@ import { stylesModule } from './styles.js';
 import { rightsModule } from './rights.js';
 import { layersModule } from './layers.js';
 import { importsModule } from './imports.js';
+import { usageModule } from './usage.js';
 
-export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, rightsModule, layersModule, importsModule];
+export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, rightsModule, layersModule, importsModule, usageModule];

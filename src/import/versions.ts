@@ -9,6 +9,7 @@
 import type { Pool, PoolClient } from '../db/pool.js';
 import { quoteIdent } from '../db/identifiers.js';
 import { registerLayer } from '../catalog/published.js';
+import { checkFeatureTable } from '../catalog/layer-checks.js';
 import { STAGING_SCHEMA, CheckError } from './staging.js';
 
 export const VERSIONS_SCHEMA = 'sdi_versions';
@@ -198,12 +199,14 @@ async function swapOne(c: PoolClient, o: SwapRequest): Promise<SwapResult> {
     }
     const columns = await columnsOf(c, schema, table);
     const keepTemporal = (col: string | null | undefined) => (col && columns.includes(col) ? col : null);
+    // The checks of every publication (src/catalog/layer-checks.ts, as POST /admin/layers): a failure rolls the swap back.
+    const checked = await checkFeatureTable(c, schema, table, o.mode === 'append' ? (layer!.geometry_column ?? undefined) : 'geom', o.mode === 'append' ? layer!.id_column : 'fid');
     await registerLayer(c, {
       name: o.layerName,
       schema,
       table,
-      idColumn: o.mode === 'append' ? layer!.id_column : 'fid',
-      geometryColumn: o.mode === 'append' ? (layer!.geometry_column ?? undefined) : 'geom',
+      idColumn: checked.idColumn,
+      geometryColumn: checked.geometryColumn,
       title: o.title ?? layer?.title ?? o.defaultTitle,
       abstract: layer?.abstract,
       keywords: layer?.keywords,

@@ -20,6 +20,7 @@ import { checkStaging, checkTerritory, dropStaging, dropStaleStaging, finishStag
 import { swapIntoPlace, rollbackLayer, ConflictError, NotFoundError } from '../import/versions.js';
 import { importSettings, type ImportSettings } from '../import/settings.js';
 import { syncLayerRecords } from './index.js';
+import { LayerAdminError } from '../catalog/layer-checks.js';
 
 export class ImportError extends Error {
   constructor(
@@ -104,6 +105,7 @@ function asImportError(e: unknown): unknown {
   if (e instanceof SourceError || e instanceof CheckError) return new ImportError(e.message, 'invalid');
   if (e instanceof ConflictError) return new ImportError(e.message, 'conflict');
   if (e instanceof NotFoundError) return new ImportError(e.message, 'not-found');
+  if (e instanceof LayerAdminError) return new ImportError(e.message, e.status === 409 ? 'conflict' : e.status === 404 ? 'not-found' : 'invalid', e.field);
   return e;
 }
 

@@ -3,6 +3,7 @@
  * (counts and rows see the same snapshot), with the configured statement timeout, reading rows from a
  * server-side cursor in batches so memory stays flat whatever the table size.
  */
+import { featureCounter } from '../usage/context.js';
 import Cursor from 'pg-cursor';
 import type { Pool, PoolClient } from '../db/pool.js';
 import type { CompiledSql } from '../db/sql.js';
@@ -168,7 +169,9 @@ export class FeatureSession {
       // the first read of a fresh cursor never answered): the loss of the connection fails it.
       return this.untilLost(p);
     };
+    const countFeatures = featureCounter();
     const first = (await read(batchSize)).map(pick);
+    countFeatures(first.length);
     const done = first.length < batchSize;
     // Ask for the next batch before handing this one over, so PostgreSQL produces rows while Node encodes
     // and writes the previous ones (a plain read-then-process loop leaves one of the two idle).
@@ -179,6 +182,7 @@ export class FeatureSession {
         while (pending) {
           const batch = await pending;
           pending = batch.length === batchSize ? read(batchSize) : null;
+          countFeatures(batch.length);
           if (batch.length) yield batch.map(pick);
         }
       } finally {

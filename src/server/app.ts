@@ -7,6 +7,7 @@
  * framework's own errors (413, 415, invalid JSON, 404, 405, 414/431, 408) in each service's format
  * (src/server/http-errors.ts).
  */
+import { registerUsage } from '../usage/hook.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
@@ -121,6 +122,8 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
   });
   // The caller, resolved once per request before any service sees it.
   registerPrincipal(app, platform);
+  // Usage statistics of the protocol requests, written in batches (src/usage/hook.ts).
+  registerUsage(app, platform.pool);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
     // A CORS preflight answered by @fastify/cors says the resource's methods too.

@@ -148,3 +148,44 @@ describe('vector tiles: bad input (problem+json)', () => {
     });
   }
 });
+
+describe('OGC API – Tiles discovered from the OGC API landing page, conformance and collections', () => {
+  it('lists the Tiles conformance classes (OGC 20-057 Annex A) and links each collection to its vector tilesets (§6.2, rel tilesets-vector)', async () => {
+    const conf = JSON.parse((await get('/ogcapi/conformance')).text).conformsTo as string[];
+    for (const c of ['core', 'tileset', 'tilesets-list', 'geodata-tilesets', 'mvt']) expect(conf).toContain(`http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/${c}`);
+    expect(conf).toContain('http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core');
+    const landing = JSON.parse((await get('/ogcapi/')).text);
+    const schemes = landing.links.find((l: { rel: string }) => l.rel === 'http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes');
+    expect(schemes?.href).toMatch(/\/ogcapi\/tileMatrixSets$/);
+    const all = JSON.parse((await get('/ogcapi/collections')).text);
+    const listed = all.collections.find((c: { id: string }) => c.id === 'communes');
+    const tiles = listed.links.find((l: { rel: string }) => l.rel === 'http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector');
+    expect(tiles).toMatchObject({ type: 'application/json' });
+    expect(tiles.href).toMatch(/\/ogcapi\/collections\/communes\/tiles$/);
+    const list = await fetch(tiles.href);
+    expect(list.status).toBe(200);
+    expect((await list.json()).tilesets[0].dataType).toBe('vector');
+  });
+
+  it('GDAL 3.6 (ogrinfo OGCAPI:…) still opens a collection, through its items: the single collection document leaves the tilesets link out', () => {
+    const out = execFileSync('ogrinfo', ['-ro', '-so', `OGCAPI:${baseUrl()}/ogcapi/collections/communes`, 'communes'], { encoding: 'utf8' });
+    expect(out).toMatch(/Feature Count: \d+/);
+    expect(out).toMatch(/Multi Polygon/);
+    // Every collection of the list is a subdataset GDAL can open.
+    expect(execFileSync('ogrinfo', ['-ro', '-so', `OGCAPI:${baseUrl()}/ogcapi/collections`], { encoding: 'utf8' })).toMatch(/SUBDATASET_\d+_NAME=OGCAPI:.*\/collections\/communes/);
+  });
+
+  it('the tile matrix set carries the 2D-TMS 1.0 members GDAL 3.6 reads beside the 2.0 ones: GDAL tiles a COG with it', async () => {
+    const text = (await get('/ogcapi/tileMatrixSets/WebMercatorQuad')).text;
+    const tms = JSON.parse(text);
+    expect(tms).toMatchObject({ type: 'TileMatrixSetType', identifier: 'WebMercatorQuad', supportedCRS: 'http://www.opengis.net/def/crs/EPSG/0/3857' });
+    expect(tms.tileMatrices[3]).toMatchObject({ identifier: '3', id: '3', topLeftCorner: [-20037508.3427892, 20037508.3427892] });
+    // GDAL's own parser of tile matrix sets (gcore/tilematrixset.cpp, the one its OGCAPI driver uses), run by the COG driver.
+    const dir = mkdtempSync(join(tmpdir(), 'sdi-tms-'));
+    writeFileSync(join(dir, 'tms.json'), text);
+    execFileSync('gdal_create', ['-of', 'GTiff', '-outsize', '16', '16', '-bands', '1', '-a_srs', 'EPSG:3857', '-a_ullr', '0', '5000', '5000', '0', join(dir, 'in.tif')]);
+    const out = execFileSync('gdal_translate', ['-of', 'COG', '-co', `TILING_SCHEME=${join(dir, 'tms.json')}`, join(dir, 'in.tif'), join(dir, 'out.tif')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).not.toMatch(/ERROR/);
+    expect(execFileSync('gdalinfo', [join(dir, 'out.tif')], { encoding: 'utf8' })).toMatch(/Pseudo-Mercator|3857/);
+  });
+});

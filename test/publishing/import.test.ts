@@ -482,3 +482,38 @@ describe('long imports as jobs on the download queue (async=true)', () => {
     expect((await db().query(`SELECT 1 FROM sdi.layers WHERE name = 'imp_job_cancelled'`)).rowCount).toBe(0);
   });
 });
+
+describe('imports publish through the checks of POST /admin/layers (one publishing path)', () => {
+  it('an append that would repeat the values of a layer\'s id column is refused like POST /admin/layers refuses it, nothing changed', async () => {
+    await db().query(`DROP TABLE IF EXISTS data.imp_ref_codes`);
+    await db().query(`CREATE TABLE data.imp_ref_codes (fid serial, code text NOT NULL, nom text, geom geometry(Point, 2154))`);
+    await db().query(`INSERT INTO data.imp_ref_codes (code, nom, geom) VALUES ('A', 'Mairie', ST_SetSRID(ST_MakePoint(619500, 6700500), 2154)), ('B', 'École', ST_SetSRID(ST_MakePoint(620500, 6701500), 2154))`);
+    const pub = await fetch(`${admin.base}/admin/layers`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'imp_ref_codes', table: 'data.imp_ref_codes', idColumn: 'code' }) });
+    expect(pub.status, await pub.clone().text()).toBe(201);
+    const before = await snapshot('imp_ref_codes');
+    const f = join(dir, 'codes.csv');
+    writeFileSync(f, 'code;nom;x;y\nA;Gymnase;621000;6702000\n');
+    const r = await upload([f], { name: 'imp_ref_codes', mode: 'append', source_crs: 'EPSG:2154' });
+    expect(r.status, JSON.stringify(r.body)).toBe(422);
+    // The same reason and field as POST /admin/layers on such a table (test/publishing/layer-admin.test.ts).
+    expect(r.body.detail).toMatch(/Column code of data\.imp_ref_codes has 1 repeated values: an id column is unique/);
+    expect(r.body.parameter).toBe('idColumn');
+    expect(await snapshot('imp_ref_codes')).toEqual(before);
+    expect((await db().query('SELECT count(*)::int AS n FROM data.imp_ref_codes')).rows[0].n).toBe(2);
+  });
+
+  it('a new layer is served at once by another server process (the layers revision moved in the import\'s transaction)', async () => {
+    const rev = async () => Number((await db().query('SELECT revision FROM sdi.layers_revision')).rows[0].revision);
+    const other = `${inject('baseUrl')}/ogcapi/collections/imp_revision`;
+    expect((await get(other)).status).toBe(404);
+    const before = await rev();
+    const f = join(dir, 'revision.csv');
+    writeFileSync(f, 'nom;x;y\nMairie;619500;6700500\n');
+    const r = await upload([f], { name: 'imp_revision', source_crs: 'EPSG:2154' });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(await rev()).toBeGreaterThan(before);
+    const served = await get(other, { headers: { accept: 'application/json' } });
+    expect(served.status, served.body.slice(0, 300)).toBe(200);
+    expect(JSON.parse(served.body).id).toBe('imp_revision');
+  });
+});

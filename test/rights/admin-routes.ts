@@ -25,5 +25,6 @@ export function adminRights(authorization: string): Record<string, Array<{ url: 
     'PUT /admin/access/layers/:name': [j('/admin/access/layers/communes', { public: true })],
     'GET /admin/access/rasters/:name': [{ url: '/admin/access/rasters/communes_densite', headers: h }],
     'PUT /admin/access/rasters/:name': [j('/admin/access/rasters/communes_densite', { public: true })],
+    'GET /admin/usage': [{ url: '/admin/usage?format=csv', headers: h }],
   };
 }

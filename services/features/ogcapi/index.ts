@@ -16,6 +16,7 @@ import { parseCrs, isYX, crsUri, CRS84_URI, crsRef, type CrsRef } from '../../..
 import { layerExtentWgs84, layerTemporalExtent, GREGORIAN_TRS } from '../../../src/catalog/extent.js';
 import { parseDatetime, DatetimeError } from '../../../src/filter/temporal.js';
 import { compileCount, compileSelect } from '../../../src/query/compile.js';
+import { featureCounter } from '../../../src/usage/context.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
 import type { FeatureQuery } from '../../../src/query/plan.js';
@@ -34,6 +35,22 @@ const CONFORMANCE = [
   'http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs',
 ];
 
+/**
+ * OGC API – Tiles 1.0 (OGC 20-057) conformance classes, declared when the maps service (services/maps/vector-tiles)
+ * serves the collections' vector tilesets under this same /ogcapi: core, tileset (§7.4), tilesets-list (§7.5),
+ * geodata-tilesets (§7.6: /collections/{id}/tiles) and the Mapbox Vector Tiles encoding (§7.11).
+ */
+const TILES_CONFORMANCE = [
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets',
+  'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt',
+];
+/** Link relations of OGC 20-057 §6.2 (the ones GDAL's OGCAPI driver looks for). */
+const REL_TILESETS_VECTOR = 'http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector';
+const REL_TILING_SCHEMES = 'http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes';
+
 const ITEMS_PARAMS = new Set(['limit', 'offset', 'bbox', 'bbox-crs', 'crs', 'datetime', 'f']);
 const FEATURE_PARAMS = new Set(['crs', 'f']);
 const DOCUMENT_PARAMS = new Set(['f']);
@@ -43,6 +60,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   const { platform } = opts;
   const cfg = platform.config.features;
   const base = (req: FastifyRequest) => `${publicBaseUrl(req, platform.config)}${opts.mountPath}`;
+  // The vector tiles are served under the same mount path by the maps service when this process runs it.
+  const tiles = !platform.config.services || platform.config.services.includes('maps');
   const visible = async (req: FastifyRequest) => (await platform.layers.list()).filter((l) => platform.policy.canList(callerOf(req), l));
   const layerOr404 = async (req: FastifyRequest, id: string): Promise<Layer> => {
     const l = (await visible(req)).find((x) => x.name === id);
@@ -106,7 +125,13 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     return ref;
   };
 
-  const collectionDoc = async (req: FastifyRequest, l: Layer) => {
+  /**
+   * `listed`: the entry of /collections. Only there is the vector tilesets link given: GDAL 3.6's OGCAPI driver,
+   * opening /collections/{id}, prefers a tilesets link to the items, then fails to open the vector tiles (no layer
+   * comes out; see README) without falling back to the items, so with the link there `ogrinfo OGCAPI:…/collections/{id}`
+   * stopped working. OGC 20-057 §7.6 wants the link in both documents: put it back when GDAL reads the tiles.
+   */
+  const collectionDoc = async (req: FastifyRequest, l: Layer, listed = false) => {
     const b = base(req);
     const [ext, time] = await Promise.all([layerExtentWgs84(platform.pool, l), layerTemporalExtent(platform.pool, l)]);
     const extent = {
@@ -127,6 +152,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
         { href: `${b}/collections/${l.name}`, rel: 'self', type: 'application/json', title: 'This collection' },
         { href: `${b}/collections/${l.name}/items`, rel: 'items', type: GEOJSON, title: 'Features' },
         { href: `${publicBaseUrl(req, platform.config)}/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=${platform.config.namespace.prefix}:${l.name}`, rel: 'describedby', type: 'application/gml+xml; version=3.2', title: 'GML application schema (WFS 2.0 DescribeFeatureType)' },
+        ...(tiles && listed && l.geometry ? [{ href: `${b}/collections/${l.name}/tiles`, rel: REL_TILESETS_VECTOR, type: 'application/json', title: 'Vector tilesets (OGC API – Tiles)' }] : []),
       ],
     };
   };
@@ -149,6 +175,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
           { href: `${b}/api`, rel: 'service-desc', type: 'application/vnd.oai.openapi+json;version=3.0', title: 'OpenAPI definition' },
           { href: `${b}/conformance`, rel: 'conformance', type: 'application/json', title: 'Conformance classes' },
           { href: `${b}/collections`, rel: 'data', type: 'application/json', title: 'Feature collections' },
+          ...(tiles ? [{ href: `${b}/tileMatrixSets`, rel: REL_TILING_SCHEMES, type: 'application/json', title: 'Tile matrix sets (OGC API – Tiles)' }] : []),
         ],
       });
     } catch (e) {
@@ -161,7 +188,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       checkDocumentParams(Kvp.fromUrl(req.url));
       // Part 4 (editing) is declared to callers who may edit a collection only (issue 11).
       const editor = (await visible(req)).some((l) => platform.policy.decide(callerOf(req), l, 'edit').allowed);
-      return reply.type('application/json').send({ conformsTo: editor ? [...CONFORMANCE, ...EDIT_CONFORMANCE] : CONFORMANCE });
+      return reply.type('application/json').send({ conformsTo: [...CONFORMANCE, ...(tiles ? TILES_CONFORMANCE : []), ...(editor ? EDIT_CONFORMANCE : [])] });
     } catch (e) {
       return fail(req, reply, e);
     }
@@ -177,7 +204,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       return reply.type('application/json').send({
         links: [{ href: `${b}/collections`, rel: 'self', type: 'application/json', title: 'This document' }],
         crs: [CRS84_URI, ...platform.crs.offered.map(crsUri)],
-        collections: await Promise.all(layers.map((l) => collectionDoc(req, l))),
+        collections: await Promise.all(layers.map((l) => collectionDoc(req, l, true))),
       });
     } catch (e) {
       return fail(req, reply, e);
@@ -254,8 +281,12 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
         return `${self}?${p.toString()}`;
       };
       let more = false;
-      // Split the extra row off whichever batch carries it.
-      const all = limitRows([rows.first, rows.rest], limit, () => (more = true));
+      // Split the extra row off whichever batch carries it (read, not delivered: not a feature of the statistics).
+      const countFeatures = featureCounter();
+      const all = limitRows([rows.first, rows.rest], limit, () => {
+        more = true;
+        countFeatures(-1);
+      });
       const first = await all.next();
       const body = geojsonCollection(
         {

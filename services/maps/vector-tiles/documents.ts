@@ -6,14 +6,24 @@
  */
 import type { Layer, LayerColumn } from '../../../src/catalog/layers.js';
 import type { Bbox } from '../../../src/crs/registry.js';
-import { TILE_SIZE, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
+import { matrixSetBbox, TILE_SIZE, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
 import { MVT_TYPE, WEB_MERCATOR_QUAD } from './mvt.js';
 
 export const REL_TILING_SCHEME = 'http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme';
 const MAX_ZOOM = WEB_MERCATOR_QUAD.matrices.length - 1;
 
+/**
+ * A tile matrix set in the 2D-TMS 2.0 JSON encoding, with the 1.0 (OGC 17-083r2) members beside it
+ * (type, identifier, supportedCRS, boundingBox; per matrix identifier, topLeftCorner): GDAL 3.6's OGCAPI driver
+ * reads only those (gcore/tilematrixset.cpp), and 2.0 readers ignore members they do not know.
+ */
 export function tileMatrixSetDocument(set: TileMatrixSet, base: string): Record<string, unknown> {
+  const b = matrixSetBbox(set);
   return {
+    type: 'TileMatrixSetType',
+    identifier: set.id,
+    supportedCRS: set.crsUri,
+    boundingBox: { type: 'BoundingBoxType', crs: set.crsUri, lowerCorner: [b.minx, b.miny], upperCorner: [b.maxx, b.maxy] },
     id: set.id,
     title: set.title,
     ...(set.uri ? { uri: set.uri } : {}),
@@ -22,6 +32,9 @@ export function tileMatrixSetDocument(set: TileMatrixSet, base: string): Record<
     ...(set.wellKnownScaleSet ? { wellKnownScaleSet: 'http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible' } : {}),
     links: [{ rel: 'self', type: 'application/json', href: `${base}/tileMatrixSets/${set.id}` }],
     tileMatrices: set.matrices.map((m) => ({
+      type: 'TileMatrixType',
+      identifier: m.id,
+      topLeftCorner: set.origin,
       id: m.id,
       scaleDenominator: m.scaleDenominator,
       cellSize: m.cellSize,
