@@ -23,7 +23,7 @@ import { layerExtentWgs84 } from '../catalog/extent.js';
 import { xmlEscape as x } from '../xml/escape.js';
 import { quoteIdent } from '../db/identifiers.js';
 import { parseRecord } from './store.js';
-import { deleteLayerRecordsExcept, managedRecord, setManagedBy, upsertRecord, type ManagedRecord } from '../records/repository.js';
+import { deleteLayerRecordsExcept, managedRecord, managedRecordFacts, recordUpdatedAt, setManagedBy, upsertRecord, type ManagedRecord } from '../records/repository.js';
 
 /** A stored record as the sync reads it. */
 type StoredRow = ManagedRecord;
@@ -633,9 +633,7 @@ async function recordsBase(config: Config, stored: { links: Array<{ url?: string
  * no e-mail.
  */
 async function recordsConfig(client: PoolClient, config: Config): Promise<Config> {
-  const { rows } = await client.query<{ links: Array<{ url?: string }>; parties: Array<{ email?: string; role?: string }>; document: string }>(
-    `SELECT links, parties, document FROM sdi.metadata_records WHERE managed_by = 'service:wfs'`);
-  const stored = rows[0];
+  const stored = await managedRecordFacts(client, 'service:wfs');
   const base = await recordsBase(config, stored);
   const contact = stored ? /<gmd:contact>([\s\S]*?)<\/gmd:contact>/.exec(stored.document)?.[1] ?? '' : '';
   const storedEmail = /<gmd:electronicMailAddress><gco:CharacterString>([^<]+)</.exec(contact)?.[1];
@@ -709,8 +707,7 @@ async function followPersonRecord(client: PoolClient, config: Config, l: Publish
     report.kept.push(l.name);
     return l.title;
   }
-  const { rows } = await client.query<{ updated_at: Date }>('SELECT updated_at FROM sdi.metadata_records WHERE id = $1', [linked.id]);
-  const recordNewer = rows[0]!.updated_at > l.updatedAt;
+  const recordNewer = ((await recordUpdatedAt(client, linked.id)) ?? new Date(0)) > l.updatedAt;
   let title = l.title;
   if (recordNewer) {
     const r = recordTitleAbstract(linked.document);

@@ -13,7 +13,7 @@ import { checkFeatureTable, checkIdColumn, LayerAdminError, tableFacts, type Tab
 import { syncLayerRecords } from './index.js';
 import { INSPIRE_THEMES, TOPIC_CATEGORIES, type Party } from '../metadata/layer-metadata.js';
 import { parseRecord } from '../metadata/store.js';
-import { upsertRecord } from '../records/repository.js';
+import { deleteHandRecord, recordColumnOf, setManagedBy, upsertRecord } from '../records/repository.js';
 import { MetadataError } from '../records/record.js';
 
 export { LayerAdminError };
@@ -77,8 +77,8 @@ const EMAIL = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/;
 const SELECT = `
   SELECT l.name, l.published, l.table_schema, l.table_name, l.id_column, l.geometry_column, l.title, l.abstract, l.keywords,
          l.topic_categories, l.inspire_themes, l.licence, l.producer, l.contact, l.default_crs, l.other_crs, l.attribute_aliases,
-         l.temporal_property, l.temporal_end_property, l.record_frozen, m.identifier AS metadata_identifier, l.created_at, l.updated_at
-    FROM sdi.layers l LEFT JOIN sdi.metadata_records m ON m.id = l.metadata_record_id
+         l.temporal_property, l.temporal_end_property, l.record_frozen, ${recordColumnOf('l.metadata_record_id', 'identifier')} AS metadata_identifier, l.created_at, l.updated_at
+    FROM sdi.layers l
    WHERE l.kind = 'feature'`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -118,8 +118,8 @@ export interface AdminRasterLayer {
 
 const RASTER_SELECT = `
   SELECT r.name, r.published, r.file_path, r.srid, r.width, r.height, r.bands, r.title, r.abstract, r.keywords, r.topic_categories,
-         r.inspire_themes, r.licence, r.producer, r.contact, m.identifier AS metadata_identifier, r.created_at, r.updated_at
-    FROM sdi.raster_layers r LEFT JOIN sdi.metadata_records m ON m.id = r.metadata_record_id`;
+         r.inspire_themes, r.licence, r.producer, r.contact, ${recordColumnOf('r.metadata_record_id', 'identifier')} AS metadata_identifier, r.created_at, r.updated_at
+    FROM sdi.raster_layers r`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function fromRasterRow(r: any): AdminRasterLayer {
@@ -406,8 +406,9 @@ export async function deleteLayer(pool: Pool, config: Config, name: string, opts
 /** The ISO 19139 record of a published layer as the catalogue serves it, and whether a person wrote it. */
 export async function getLayerRecord(db: Pool | PoolClient, name: string): Promise<{ identifier: string; document: string; generated: boolean; frozen: boolean }> {
   const { rows } = await db.query<{ identifier: string | null; document: string | null; managed_by: string | null; record_frozen: boolean }>(
-    `SELECT m.identifier, m.document, m.managed_by, l.record_frozen FROM sdi.layers l LEFT JOIN sdi.metadata_records m ON m.id = l.metadata_record_id
-      WHERE l.name = $1 AND l.kind = 'feature'`, [name]);
+    `SELECT ${recordColumnOf('l.metadata_record_id', 'identifier')} AS identifier, ${recordColumnOf('l.metadata_record_id', 'document')} AS document,
+            ${recordColumnOf('l.metadata_record_id', 'managed_by')} AS managed_by, l.record_frozen
+       FROM sdi.layers l WHERE l.name = $1 AND l.kind = 'feature'`, [name]);
   if (!rows[0]) throw new LayerAdminError(404, 'not-found', `No layer ${name.slice(0, 80)}`, 'name');
   if (!rows[0].identifier) throw new LayerAdminError(404, 'no-record', `Layer ${name.slice(0, 80)} has no record (it is not published)`, 'name');
   return { identifier: rows[0].identifier, document: rows[0].document!, generated: rows[0].managed_by !== null, frozen: rows[0].record_frozen };
@@ -432,7 +433,7 @@ export async function putLayerRecord(pool: Pool, config: Config, name: string, x
   await inTransaction(pool, async (c) => {
     await upsertRecord(c, record, { force: true });
     // Hand edits win over the generated record (as a CSW-T Update does).
-    await c.query('UPDATE sdi.metadata_records SET managed_by = NULL WHERE identifier = $1', [record.identifier]);
+    await setManagedBy(c, { identifier: record.identifier }, null);
   });
   await syncLayerRecords(pool, config);
   return getLayerRecord(pool, name);
@@ -441,7 +442,7 @@ export async function putLayerRecord(pool: Pool, config: Config, name: string, x
 /** Give a layer back its generated record (the person's one is removed). */
 export async function resetLayerRecord(pool: Pool, config: Config, name: string): Promise<{ identifier: string; document: string; generated: boolean; frozen: boolean }> {
   const current = await getLayerRecord(pool, name);
-  if (!current.generated) await pool.query('DELETE FROM sdi.metadata_records WHERE identifier = $1 AND managed_by IS NULL', [current.identifier]);
+  if (!current.generated) await deleteHandRecord(pool, current.identifier);
   await syncLayerRecords(pool, config);
   return getLayerRecord(pool, name);
 }
