@@ -14,7 +14,7 @@ import { visibleRecordsSql } from '../../../src/access/records.js';
 import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { DC_NAMESPACES, dcElementName, ISO_TOP_ELEMENTS, isoTopElementName, storedRecordColumns, writeDublinCore, writeIso, type StoredRecord } from '../../../src/metadata/writers.js';
-import { compileFilter, sortExpression } from './compile.js';
+import { compileFilter, sortItem } from './compile.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { documentGraph, toRdfXml } from '../../../src/metadata/dcat.js';
 import { CSW_NS, GMD_NS, isRdfSchema, OUTPUT_SCHEMA_URI, type ElementSet, type GetRecordByIdRequest, type GetRecordsRequest, type OutputSchema } from './request.js';
@@ -71,7 +71,7 @@ export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): RecordQ
   // Records of restricted resources the caller may not view (issue 11): part of the statement and of the cache key.
   const visible = visibleRecordsSql(ctx.hiddenRecords ?? [], (v, c) => params.add(v, c));
   const where = visible ? `(${constraint}) AND ${visible}` : constraint;
-  const keys = (req.sortBy ?? []).map((k) => `${sortExpression(k.name)} ${k.descending ? 'DESC' : 'ASC'}`);
+  const keys = (req.sortBy ?? []).map((k) => sortItem(k.name, k.descending));
   // The identifier is unique: appended last, it makes every order total, hence paging stable.
   const order = [...keys, 'r.identifier ASC'].join(', ');
   // Ordered by identifier alone (no SortBy, or SortBy identifier ascending): pages can resume after an identifier.

@@ -8,6 +8,7 @@ import { Kvp, list, parseNamespaces } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { serializeXml, parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
+import { checkFilterNamespaces } from './filter-namespaces.js';
 import { parseCql2Text } from '../../../src/filter/cql2-text-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { xmlEscape as x } from '../../../src/xml/escape.js';
@@ -68,6 +69,7 @@ export function readFilterXml(text: string): { filter: Filter; element: XmlEleme
     if (e instanceof XmlInputError) throw new OgcError('InvalidParameterValue', `Invalid constraint: ${e.message}`, CONSTRAINT_LOCATOR);
     throw e;
   }
+  checkFilterNamespaces(root, CONSTRAINT_LOCATOR);
   try {
     return { filter: readFesFilter(root, CSW_FILTER_OPTIONS), element: root };
   } catch (e) {

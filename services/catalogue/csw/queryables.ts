@@ -13,9 +13,22 @@ export interface Queryable {
   kind: QueryableKind;
   /** SQL expression over the row alias `r`. Trusted text: never built from a request. */
   sql: string;
+  /**
+   * More values of a single-valued (`text`) queryable, a text[] expression: the elements of a Dublin Core record
+   * as written (`dc:type` http://purl.org/dc/dcmitype/Image beside the stored `image`). Any of them may match.
+   */
+  extra?: string;
 }
 
-const Q = (name: string, kind: QueryableKind, sql: string): Queryable => ({ name, kind, sql });
+const Q = (name: string, kind: QueryableKind, sql: string, extra?: string): Queryable => (extra ? { name, kind, sql, extra } : { name, kind, sql });
+
+/**
+ * Every value of a Dublin Core element of a stored csw:Record, whitespace-normalised (CSW 2.0.2 §10.8.4.11: a
+ * predicate on a repeated element is true when one of its values makes it true). Read from the document, so
+ * that only the rare queries on these elements pay for it; other schemas give `otherwise`.
+ */
+const dcValues = (element: 'dc:relation' | 'dc:type' | 'dct:spatial', otherwise: string) =>
+  `(CASE WHEN r.schema = 'dublincore' THEN ARRAY(SELECT x.v FROM XMLTABLE(XMLNAMESPACES('http://purl.org/dc/elements/1.1/' AS dc, 'http://purl.org/dc/terms/' AS dct), '/*/${element}' PASSING XMLPARSE(DOCUMENT r.document) COLUMNS v text PATH 'normalize-space(.)') x WHERE x.v <> '') ELSE ${otherwise} END)`;
 
 const LINK_SCHEMES = `ARRAY(SELECT coalesce(l->>'scheme', l->>'protocol') FROM jsonb_array_elements(r.links) l WHERE coalesce(l->>'scheme', l->>'protocol') IS NOT NULL)`;
 const LINK_URLS = `ARRAY(SELECT l->>'url' FROM jsonb_array_elements(r.links) l)`;
@@ -28,14 +41,18 @@ export const QUERYABLES: Queryable[] = [
   Q('Subject', 'texts', '(r.keywords || r.topic_categories)'),
   Q('Identifier', 'text', 'r.identifier'),
   Q('Modified', 'timestamp', 'r.modified'),
-  Q('Type', 'text', 'r.type'),
+  Q('Type', 'text', 'r.type', dcValues('dc:type', `'{}'::text[]`)),
   Q('Format', 'texts', 'r.formats'),
   Q('BoundingBox', 'geometry', 'r.bbox'),
   Q('CRS', 'texts', 'r.crs'),
   Q('Creator', 'texts', 'r.creators'),
   Q('Publisher', 'texts', 'r.publishers'),
   Q('Contributor', 'texts', 'r.contributors'),
-  Q('Relation', 'text', 'r.parent_identifier'),
+  // dc:relation of a Dublin Core record (repeatable), the parent identifier of an ISO one (ISO AP 1.0 Table 10).
+  Q('Relation', 'texts', dcValues('dc:relation', 'array_remove(ARRAY[r.parent_identifier], NULL)')),
+  // dct:spatial of a Dublin Core record as written (place names, a box as text); for ISO, its CRS and geographic
+  // description codes. A text queryable: the footprint is ows:BoundingBox (BBOX on dct:spatial is refused).
+  Q('Spatial', 'texts', dcValues('dct:spatial', '(r.crs || r.geographic_description_codes)')),
   Q('Rights', 'texts', '(r.use_limitations || r.other_constraints)'),
   Q('Source', 'text', 'r.lineage'),
   Q('RevisionDate', 'date', 'r.revision_date'),
@@ -91,7 +108,7 @@ const ALIASES: Record<string, string> = {
   the_geom: 'boundingbox',
   geom: 'boundingbox',
   geometry: 'boundingbox',
-  spatial: 'boundingbox',
+  alternative: 'alternatetitle',
   wgs84boundingbox: 'boundingbox',
   organizationname: 'organisationname',
   organisation: 'organisationname',

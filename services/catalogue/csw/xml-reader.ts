@@ -13,6 +13,7 @@ import { readFesFilter, normalisePropertyName } from '../../../src/filter/fes-re
 import type { Filter } from '../../../src/filter/ast.js';
 import { CSW_FILTER_OPTIONS, asConstraintError, checkOutputFormat, parsePositiveInt, readCql, type ReaderLimits } from './kvp-reader.js';
 import { readTransactionXml } from './transaction.js';
+import { checkFilterNamespaces } from './filter-namespaces.js';
 import {
   checkService,
   checkVersion,
@@ -66,6 +67,7 @@ function readConstraint(c: XmlElement | undefined): Filter | undefined {
   const filterEl = c.children.find((k) => k.name === 'Filter');
   const cql = cswChild(c, 'CqlText');
   if (filterEl) {
+    checkFilterNamespaces(filterEl, 'Constraint');
     try {
       return readFesFilter(filterEl, CSW_FILTER_OPTIONS);
     } catch (e) {

@@ -1,0 +1,196 @@
+/**
+ * CSW 2.0.2 conformance of GetRecords queries on the Dublin Core queryables (issue 12), on a catalogue of this
+ * suite's own (own database and server, see own-catalogue.ts) holding only the csw:Record documents below, so
+ * that every expected answer is known exactly. Clauses: OGC 07-006r1 (CSW 2.0.2), OGC 04-095 (Filter 1.1).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { get } from '../helpers.js';
+import { CSW, exception, recordIds, validateCsw } from './setup.js';
+import { startOwnCatalogue, type OwnCatalogue } from './own-catalogue.js';
+
+const DC = 'http://purl.org/dc/elements/1.1/';
+const DCT = 'http://purl.org/dc/terms/';
+const OWS = 'http://www.opengis.net/ows';
+
+const record = (body: string) => `<csw:Record xmlns:csw="${CSW}" xmlns:dc="${DC}" xmlns:dct="${DCT}" xmlns:ows="${OWS}">${body}</csw:Record>`;
+
+const RECORDS = [
+  record(
+    '<dc:identifier>conf-1</dc:identifier><dc:title>Réseau hydrographique</dc:title><dc:type>http://purl.org/dc/dcmitype/Image</dc:type>' +
+      '<dc:subject>eau</dc:subject><dc:subject>rivière</dc:subject><dc:format>GeoJSON</dc:format><dc:format>Shapefile</dc:format>' +
+      '<dc:relation>conf-2</dc:relation><dc:relation>urn:example:parent</dc:relation><dct:modified>2024-01-01</dct:modified>' +
+      '<dct:spatial>Somme</dct:spatial><dct:spatial>Picardie</dct:spatial>' +
+      '<ows:BoundingBox crs="urn:ogc:def:crs:EPSG::4326"><ows:LowerCorner>49.7 1.5</ows:LowerCorner><ows:UpperCorner>50.2 2.5</ows:UpperCorner></ows:BoundingBox>',
+  ),
+  record(
+    '<dc:identifier>conf-2</dc:identifier><dc:title>Routes</dc:title><dc:type>dataset</dc:type><dc:subject>transport</dc:subject>' +
+      '<dc:format>GML</dc:format><dc:relation>conf-1</dc:relation><dct:modified>2025-06-01</dct:modified><dct:spatial>Amiens</dct:spatial>',
+  ),
+  record('<dc:identifier>conf-3</dc:identifier><dc:title>100% bio_logique</dc:title><dc:type>dataset</dc:type><dc:subject>agriculture</dc:subject>'),
+  record(
+    '<dc:identifier>conf-4</dc:identifier><dc:title>Zones humides</dc:title><dc:type>service</dc:type><dc:subject>EAU</dc:subject>' +
+      '<dct:modified>2023-03-03</dct:modified>',
+  ),
+];
+const OURS = ['conf-1', 'conf-2', 'conf-3', 'conf-4'];
+
+let cat: OwnCatalogue;
+
+beforeAll(async () => {
+  cat = await startOwnCatalogue('cswconf', RECORDS);
+  // Only these records, besides the platform's own service records (if any).
+  const held = await cat.identifiers();
+  for (const id of OURS) expect(held).toContain(id);
+});
+
+afterAll(async () => {
+  await cat?.close();
+});
+
+const getRecords = (filter: string, query = '') =>
+  `<csw:GetRecords xmlns:csw="${CSW}" xmlns:ogc="http://www.opengis.net/ogc" xmlns:gml="http://www.opengis.net/gml" service="CSW" version="2.0.2" resultType="results" maxRecords="100">` +
+  `<csw:Query typeNames="csw:Record"><csw:ElementSetName>brief</csw:ElementSetName>` +
+  (filter ? `<csw:Constraint version="1.1.0"><ogc:Filter>${filter}</ogc:Filter></csw:Constraint>` : '') +
+  `${query}</csw:Query></csw:GetRecords>`;
+
+const post = (xml: string) => get(`${cat.base}/csw`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
+
+const prop = (name: string) => `<ogc:PropertyName>${name}</ogc:PropertyName>`;
+const lit = (v: string) => `<ogc:Literal>${v}</ogc:Literal>`;
+const eq = (name: string, v: string, attrs = '') => `<ogc:PropertyIsEqualTo${attrs}>${prop(name)}${lit(v)}</ogc:PropertyIsEqualTo>`;
+const ne = (name: string, v: string, attrs = '') => `<ogc:PropertyIsNotEqualTo${attrs}>${prop(name)}${lit(v)}</ogc:PropertyIsNotEqualTo>`;
+
+/** Our records the filter selects, in the order of the answer. */
+async function found(filter: string, query = ''): Promise<string[]> {
+  const r = await post(getRecords(filter, query));
+  expect(r.status, r.body.slice(0, 600)).toBe(200);
+  return recordIds(r.body).filter((id) => OURS.includes(id));
+}
+const sorted = async (filter: string) => (await found(filter)).sort();
+
+async function refused(filter: string): Promise<{ status: number; code: string | null; locator: string | null }> {
+  const r = await post(getRecords(filter));
+  const { code, locator } = exception(r.body);
+  return { status: r.status, code, locator };
+}
+
+describe('Dublin Core queryables: repeated elements (CSW 2.0.2 §10.8.4.11, a predicate holds when one value satisfies it)', () => {
+  it('dc:subject and dc:format match any of their values', async () => {
+    expect(await sorted(eq('dc:subject', 'rivière'))).toEqual(['conf-1']);
+    expect(await sorted(eq('dc:format', 'Shapefile'))).toEqual(['conf-1']);
+    expect(await sorted(eq('dc:format', 'GeoJSON'))).toEqual(['conf-1']);
+  });
+
+  it('dc:relation holds every relation of a Dublin Core record', async () => {
+    expect(await sorted(eq('dc:relation', 'urn:example:parent'))).toEqual(['conf-1']);
+    expect(await sorted(eq('dc:relation', 'conf-2'))).toEqual(['conf-1']);
+    expect(await sorted(eq('dc:relation', 'conf-1'))).toEqual(['conf-2']);
+  });
+
+  it('dc:type matches the value as written (a DCMI Type URI) as well as its short form', async () => {
+    expect(await sorted(eq('dc:type', 'http://purl.org/dc/dcmitype/Image'))).toEqual(['conf-1']);
+    expect(await sorted(eq('dc:type', 'image'))).toEqual(['conf-1']);
+    expect(await sorted(eq('dc:type', 'dataset'))).toEqual(['conf-2', 'conf-3']);
+  });
+
+  it('dct:spatial is the text of the record\'s dct:spatial elements', async () => {
+    expect(await sorted(eq('dct:spatial', 'Picardie'))).toEqual(['conf-1']);
+    expect(await sorted(`<ogc:PropertyIsLike wildCard="%" singleChar="_" escapeChar="\\">${prop('dct:spatial')}${lit('Ami%')}</ogc:PropertyIsLike>`)).toEqual(['conf-2']);
+  });
+});
+
+describe('Filter 1.1 operators (OGC 04-095)', () => {
+  it('PropertyIsLike uses the request\'s own wildCard, singleChar and escapeChar (§11.3)', async () => {
+    const like = (pattern: string) => `<ogc:PropertyIsLike wildCard="*" singleChar="." escapeChar="!">${prop('dc:title')}${lit(pattern)}</ogc:PropertyIsLike>`;
+    expect(await sorted(like('R.utes'))).toEqual(['conf-2']);
+    expect(await sorted(like('*humides'))).toEqual(['conf-4']);
+    // % and _ are ordinary characters here; ! escapes the wildcard.
+    expect(await sorted(like('100% bio_*'))).toEqual(['conf-3']);
+    expect(await sorted(like('R_utes'))).toEqual([]);
+    expect(await sorted(like('100%*'))).toEqual(['conf-3']);
+    expect(await sorted(like('Routes!*'))).toEqual([]);
+    expect(await sorted(like('Route.!.'))).toEqual([]);
+  });
+
+  it('matchCase="false" ignores case, on single and repeated elements (§11.3)', async () => {
+    expect(await sorted(eq('dc:title', 'ROUTES'))).toEqual([]);
+    expect(await sorted(eq('dc:title', 'ROUTES', ' matchCase="false"'))).toEqual(['conf-2']);
+    expect(await sorted(eq('dc:subject', 'eau'))).toEqual(['conf-1']);
+    expect(await sorted(eq('dc:subject', 'eau', ' matchCase="false"'))).toEqual(['conf-1', 'conf-4']);
+    const like = `<ogc:PropertyIsLike wildCard="%" singleChar="_" escapeChar="\\" matchCase="false">${prop('dc:title')}${lit('zones%')}</ogc:PropertyIsLike>`;
+    expect(await sorted(like)).toEqual(['conf-4']);
+  });
+
+  it('PropertyIsNotEqualTo: no value of the element is equal (§11.3)', async () => {
+    expect(await sorted(ne('dc:type', 'dataset'))).toEqual(['conf-1', 'conf-4']);
+    expect(await sorted(ne('dc:type', 'http://purl.org/dc/dcmitype/Image'))).toEqual(['conf-2', 'conf-3', 'conf-4']);
+    expect(await sorted(ne('dc:subject', 'eau'))).toEqual(['conf-2', 'conf-3', 'conf-4']);
+  });
+
+  it('Not, And and Or nest (§11.4)', async () => {
+    const f =
+      `<ogc:Or><ogc:And>${eq('dc:subject', 'eau', ' matchCase="false"')}<ogc:Not>${eq('dc:type', 'service')}</ogc:Not></ogc:And>` +
+      `<ogc:Not><ogc:Or>${eq('dc:type', 'service')}${eq('dc:type', 'image')}<ogc:PropertyIsLike wildCard="%" singleChar="_" escapeChar="\\">${prop('dc:title')}${lit('100%')}</ogc:PropertyIsLike></ogc:Or></ogc:Not></ogc:Or>`;
+    expect(await sorted(f)).toEqual(['conf-1', 'conf-2']);
+  });
+
+  it('filter functions upper, lower, length, trim, ltrim, rtrim in comparisons and PropertyIsLike (§12)', async () => {
+    const fn = (name: string, arg: string) => `<ogc:Function name="${name}">${arg}</ogc:Function>`;
+    const cmp = (op: string, left: string, v: string) => `<ogc:${op}>${left}${lit(v)}</ogc:${op}>`;
+    expect(await sorted(cmp('PropertyIsEqualTo', fn('upper', prop('dc:title')), 'ROUTES'))).toEqual(['conf-2']);
+    expect(await sorted(cmp('PropertyIsEqualTo', fn('lower', prop('dc:subject')), 'eau'))).toEqual(['conf-1', 'conf-4']);
+    expect(await sorted(cmp('PropertyIsEqualTo', fn('length', prop('dc:title')), '6'))).toEqual(['conf-2']);
+    expect(await sorted(cmp('PropertyIsGreaterThan', fn('length', fn('trim', prop('dc:title'))), '15'))).toEqual(['conf-1', 'conf-3']);
+    expect(await sorted(cmp('PropertyIsEqualTo', fn('ltrim', fn('rtrim', prop('dc:format'))), 'GML'))).toEqual(['conf-2']);
+    expect(await sorted(`<ogc:PropertyIsLike wildCard="%" singleChar="_" escapeChar="\\">${fn('UPPER', prop('dc:title'))}${lit('ZONES%')}</ogc:PropertyIsLike>`)).toEqual(['conf-4']);
+    // The literal may come first.
+    expect(await sorted(`<ogc:PropertyIsEqualTo>${lit('routes')}${fn('lower', prop('dc:title'))}</ogc:PropertyIsEqualTo>`)).toEqual(['conf-2']);
+  });
+
+  it('functions in CQL_TEXT too', async () => {
+    const q = encodeURIComponent(`upper(dc:title) = 'ROUTES'`);
+    const r = await get(`${cat.base}/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=results&elementSetName=brief&constraintLanguage=CQL_TEXT&constraint_language_version=1.1.0&constraint=${q}`);
+    expect(r.status, r.body.slice(0, 500)).toBe(200);
+    expect(recordIds(r.body).filter((id) => OURS.includes(id))).toEqual(['conf-2']);
+  });
+});
+
+describe('SortBy (CSW 2.0.2 §10.8.4.12)', () => {
+  it('records without a value come after the others, in a DESC as in an ASC sort', async () => {
+    const sortBy = (order: string) => `<ogc:SortBy><ogc:SortProperty>${prop('dct:modified')}<ogc:SortOrder>${order}</ogc:SortOrder></ogc:SortProperty></ogc:SortBy>`;
+    expect(await found('', sortBy('DESC'))).toEqual(['conf-2', 'conf-1', 'conf-4', 'conf-3']);
+    expect(await found('', sortBy('ASC'))).toEqual(['conf-4', 'conf-1', 'conf-2', 'conf-3']);
+    const r = await post(getRecords('', sortBy('DESC')));
+    const v = validateCsw(r.body);
+    expect(v.ok, v.output).toBe(true);
+  });
+});
+
+describe('Refused filters (CSW 2.0.2 §10.3.7 exception codes)', () => {
+  const bbox = (name: string) => `<ogc:BBOX>${prop(name)}<gml:Envelope><gml:lowerCorner>49 1</gml:lowerCorner><gml:upperCorner>51 3</gml:upperCorner></gml:Envelope></ogc:BBOX>`;
+
+  it('the spatial queryable answers BBOX; a BBOX on a property that is not spatial is InvalidParameterValue', async () => {
+    expect(await sorted(bbox('ows:BoundingBox'))).toEqual(['conf-1']);
+    for (const name of ['dc:title', 'dct:spatial', 'dc:subject']) {
+      expect(await refused(bbox(name)), name).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'Constraint' });
+    }
+  });
+
+  it('a filter element in a namespace other than Filter Encoding or GML is NoApplicableCode', async () => {
+    const foreign = `<x:PropertyIsEqualTo xmlns:x="urn:example:not-a-filter">${prop('dc:title')}${lit('Routes')}</x:PropertyIsEqualTo>`;
+    expect(await refused(foreign)).toEqual({ status: 400, code: 'NoApplicableCode', locator: 'Constraint' });
+    const whole = getRecords('').replace('</csw:Query>', `<csw:Constraint version="1.1.0"><x:Filter xmlns:x="urn:example:other">${eq('dc:title', 'Routes')}</x:Filter></csw:Constraint></csw:Query>`);
+    const r = await post(whole);
+    expect({ status: r.status, ...exception(r.body) }).toMatchObject({ status: 400, code: 'NoApplicableCode', locator: 'Constraint' });
+    // The same in a GET request's CONSTRAINT.
+    const kvp = encodeURIComponent(`<ogc:Filter xmlns:ogc="http://www.opengis.net/ogc"><y:Foo xmlns:y="urn:example:y"/></ogc:Filter>`);
+    const g = await get(`${cat.base}/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&constraintLanguage=FILTER&constraint_language_version=1.1.0&constraint=${kvp}`);
+    expect({ status: g.status, ...exception(g.body) }).toMatchObject({ status: 400, code: 'NoApplicableCode', locator: 'Constraint' });
+  });
+
+  it('an unknown function is NoApplicableCode; a known one with the wrong arity InvalidParameterValue', async () => {
+    const call = (name: string, args: string) => `<ogc:PropertyIsEqualTo><ogc:Function name="${name}">${args}</ogc:Function>${lit('x')}</ogc:PropertyIsEqualTo>`;
+    expect(await refused(call('soundex', prop('dc:title')))).toEqual({ status: 400, code: 'NoApplicableCode', locator: 'Constraint' });
+    expect(await refused(call('upper', prop('dc:title') + prop('dc:subject')))).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'Constraint' });
+  });
+});
