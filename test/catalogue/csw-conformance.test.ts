@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get } from '../helpers.js';
-import { CSW, exception, recordIds, validateCsw } from './setup.js';
+import { CSW, exception, recordIds, validateCapabilities, validateCsw } from './setup.js';
 import { startOwnCatalogue, type OwnCatalogue } from './own-catalogue.js';
 
 const DC = 'http://purl.org/dc/elements/1.1/';
@@ -26,7 +26,7 @@ const RECORDS = [
     '<dc:identifier>conf-2</dc:identifier><dc:title>Routes</dc:title><dc:type>dataset</dc:type><dc:subject>transport</dc:subject>' +
       '<dc:format>GML</dc:format><dc:relation>conf-1</dc:relation><dct:modified>2025-06-01</dct:modified><dct:spatial>Amiens</dct:spatial>',
   ),
-  record('<dc:identifier>conf-3</dc:identifier><dc:title>100% bio_logique</dc:title><dc:type>dataset</dc:type><dc:subject>agriculture</dc:subject>'),
+  record('<dc:identifier>conf-3</dc:identifier><dc:title>100% bio_logique</dc:title><dct:alternative>Agriculture biologique</dct:alternative><dc:type>dataset</dc:type><dc:subject>agriculture</dc:subject>'),
   record(
     '<dc:identifier>conf-4</dc:identifier><dc:title>Zones humides</dc:title><dc:type>service</dc:type><dc:subject>EAU</dc:subject>' +
       '<dct:modified>2023-03-03</dct:modified>',
@@ -192,5 +192,103 @@ describe('Refused filters (CSW 2.0.2 §10.3.7 exception codes)', () => {
     const call = (name: string, args: string) => `<ogc:PropertyIsEqualTo><ogc:Function name="${name}">${args}</ogc:Function>${lit('x')}</ogc:PropertyIsEqualTo>`;
     expect(await refused(call('soundex', prop('dc:title')))).toEqual({ status: 400, code: 'NoApplicableCode', locator: 'Constraint' });
     expect(await refused(call('upper', prop('dc:title') + prop('dc:subject')))).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'Constraint' });
+  });
+});
+
+describe('GetCapabilities (CSW 2.0.2 §10.5, ISO AP 1.0 §7.2.4, Filter 1.1 §13)', () => {
+  let caps = '';
+  const values = (name: string, kind = 'Constraint', within = caps) =>
+    [...(new RegExp(`<ows:${kind} name="${name}">([\\s\\S]*?)</ows:${kind}>`).exec(within)?.[1] ?? '').matchAll(/<ows:Value>([^<]*)<\/ows:Value>/g)].map((m) => m[1]!);
+  const operation = (name: string) => new RegExp(`<ows:Operation name="${name}">([\\s\\S]*?)</ows:Operation>`).exec(caps)?.[1] ?? '';
+
+  beforeAll(async () => {
+    const r = await get(`${cat.base}/csw?service=CSW&version=2.0.2&request=GetCapabilities`);
+    expect(r.status).toBe(200);
+    caps = r.body;
+    const v = validateCapabilities(caps);
+    expect(v.ok, v.output).toBe(true);
+  });
+
+  it('names the ISO AP queryables with their apiso: prefix, and repeats bare the names the INSPIRE validator compares', () => {
+    const supported = values('SupportedISOQueryables');
+    for (const q of ['apiso:Subject', 'apiso:Title', 'apiso:Abstract', 'apiso:AnyText', 'apiso:Format', 'apiso:Identifier', 'apiso:Modified', 'apiso:Type', 'apiso:BoundingBox', 'apiso:CRS', 'apiso:AlternateTitle', 'apiso:RevisionDate', 'apiso:CreationDate', 'apiso:PublicationDate', 'apiso:OrganisationName', 'apiso:HasSecurityConstraints', 'apiso:Language', 'apiso:ResourceIdentifier', 'apiso:ParentIdentifier', 'apiso:KeywordType', 'apiso:TopicCategory', 'apiso:ResourceLanguage', 'apiso:GeographicDescriptionCode', 'apiso:Denominator', 'apiso:DistanceValue', 'apiso:DistanceUOM', 'apiso:TempExtent_begin', 'apiso:TempExtent_end', 'apiso:ServiceType', 'apiso:ServiceTypeVersion', 'apiso:Operation', 'apiso:OperatesOn', 'apiso:OperatesOnIdentifier', 'apiso:OperatesOnName', 'apiso:CouplingType']) {
+      expect(supported).toContain(q);
+    }
+    expect(supported.filter((q) => !q.startsWith('apiso:'))).toEqual(['Language']);
+    const additional = values('AdditionalQueryables');
+    const ten = ['Degree', 'AccessConstraints', 'OtherConstraints', 'Classification', 'ConditionApplyingToAccessAndUse', 'Lineage', 'ResponsiblePartyRole', 'SpecificationTitle', 'SpecificationDate', 'SpecificationDateType'];
+    for (const q of ten) expect(additional).toContain(`apiso:${q}`);
+    expect(additional.filter((q) => !q.startsWith('apiso:'))).toEqual(ten);
+  });
+
+  it('lists the Dublin Core queryables, dct:alternative and dct:spatial included', () => {
+    const dc = values('SupportedDublinCoreQueryables');
+    for (const q of ['csw:AnyText', 'dc:title', 'dct:alternative', 'dct:abstract', 'dc:subject', 'dc:identifier', 'dct:modified', 'dc:type', 'dc:format', 'dc:relation', 'dct:spatial', 'ows:BoundingBox']) expect(dc).toContain(q);
+  });
+
+  it('every advertised queryable can be used in a filter', async () => {
+    const all = [...values('SupportedISOQueryables'), ...values('AdditionalQueryables'), ...values('SupportedDublinCoreQueryables')];
+    expect(all.length).toBeGreaterThan(60);
+    for (const q of all) {
+      const r = await post(getRecords(`<ogc:PropertyIsNull>${prop(q)}</ogc:PropertyIsNull>`));
+      expect(r.status, `${q}: ${r.body.slice(0, 300)}`).toBe(200);
+    }
+    expect(await sorted(eq('dct:alternative', 'Agriculture biologique'))).toEqual(['conf-3']);
+    expect(await sorted(eq('apiso:AlternateTitle', 'Agriculture biologique'))).toEqual(['conf-3']);
+  });
+
+  it('advertises the filter functions with their arity, and each is usable (Filter 1.1 §12, filterCapabilities.xsd)', async () => {
+    const fns = [...caps.matchAll(/<ogc:FunctionName nArgs="(\d+)">([^<]+)<\/ogc:FunctionName>/g)].map((m) => [m[2], m[1]]);
+    expect(Object.fromEntries(fns)).toEqual({ upper: '1', lower: '1', length: '1', trim: '1', ltrim: '1', rtrim: '1' });
+    for (const [name] of fns) {
+      const r = await post(getRecords(`<ogc:PropertyIsNotEqualTo><ogc:Function name="${name}">${prop('dc:title')}</ogc:Function>${lit('0')}</ogc:PropertyIsNotEqualTo>`));
+      expect(r.status, `${name}: ${r.body.slice(0, 300)}`).toBe(200);
+    }
+  });
+
+  it('GetDomain answers every ParameterName the capabilities advertise, in OperationName.ParameterName form (§10.7)', async () => {
+    const names = values('ParameterName', 'Parameter', operation('GetDomain'));
+    for (const n of ['GetRecords.resultType', 'GetRecords.outputSchema', 'GetRecords.typeNames', 'GetRecords.CONSTRAINTLANGUAGE', 'GetRecordById.ElementSetName', 'DescribeRecord.typeName', 'Transaction.TransactionSchemas', 'Harvest.ResourceType']) {
+      expect(names).toContain(n);
+    }
+    for (const n of names) {
+      expect(n).toMatch(/^[A-Za-z]+\.[A-Za-z]+$/);
+      const r = await get(`${cat.base}/csw?service=CSW&version=2.0.2&request=GetDomain&parameterName=${n}`);
+      expect(r.status, n).toBe(200);
+      const v = validateCsw(r.body);
+      expect(v.ok, v.output).toBe(true);
+      // The values GetDomain lists are those the capabilities advertise for the operation's parameter.
+      const [op, param] = n.split('.') as [string, string];
+      const advertised = values(param, 'Parameter', operation(op));
+      const listed = [...r.body.matchAll(/<csw:Value>([^<]*)<\/csw:Value>/g)].map((m) => m[1]);
+      expect(listed, n).toEqual(advertised);
+    }
+  });
+});
+
+describe('DescribeRecord (CSW 2.0.2 §10.6)', () => {
+  const describeRecord = (query: string) => get(`${cat.base}/csw?service=CSW&version=2.0.2&request=DescribeRecord${query}`);
+
+  it('gives one schema component per supported type name, all of them without TypeName', async () => {
+    for (const [query, namespaces] of [
+      ['', [CSW, 'http://www.isotc211.org/2005/gmd']],
+      ['&typeName=csw:Record', [CSW]],
+      ['&typeName=gmd:MD_Metadata&namespace=xmlns(gmd=http://www.isotc211.org/2005/gmd)', ['http://www.isotc211.org/2005/gmd']],
+    ] as const) {
+      const r = await describeRecord(query);
+      expect(r.status, query).toBe(200);
+      const v = validateCsw(r.body);
+      expect(v.ok, v.output).toBe(true);
+      expect([...r.body.matchAll(/<csw:SchemaComponent [^>]*targetNamespace="([^"]+)"/g)].map((m) => m[1])).toEqual([...namespaces]);
+    }
+  });
+
+  it('refuses an unknown type name and a schema language other than XML Schema', async () => {
+    const unknown = await describeRecord('&typeName=csw:Nothing');
+    expect({ status: unknown.status, code: exception(unknown.body).code, locator: exception(unknown.body).locator }).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'typeName' });
+    const lang = await describeRecord('&schemaLanguage=http://www.w3.org/TR/xmlschema-1/RELAXNG');
+    expect({ status: lang.status, code: exception(lang.body).code, locator: exception(lang.body).locator }).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'schemaLanguage' });
+    const post_ = await post(`<csw:DescribeRecord xmlns:csw="${CSW}" service="CSW" version="2.0.2" schemaLanguage="RELAXNG"><csw:TypeName>csw:Record</csw:TypeName></csw:DescribeRecord>`);
+    expect(exception(post_.body).code).toBe('InvalidParameterValue');
   });
 });

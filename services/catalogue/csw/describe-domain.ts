@@ -6,6 +6,7 @@ import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { OgcError } from '../../../src/ogc/errors.js';
 import { findQueryable } from './queryables.js';
 import { DOMAIN_PARAMETERS } from './capabilities.js';
+import { HARVEST_RESOURCE_TYPES } from './harvest.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { domainValues } from '../../../src/records/repository.js';
 import { CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type DescribeRecordRequest, type GetDomainRequest } from './request.js';
@@ -41,6 +42,9 @@ const PARAMETER_VALUES: Record<string, string[]> = {
   'describerecord.outputformat': ['application/xml'],
   'describerecord.schemalanguage': [XS],
   'getcapabilities.sections': ['ServiceIdentification', 'ServiceProvider', 'OperationsMetadata', 'Filter_Capabilities'],
+  'transaction.transactionschemas': [CSW_NS, GMD_NS],
+  'harvest.resourcetype': HARVEST_RESOURCE_TYPES,
+  'harvest.resourceformat': ['application/xml'],
 };
 // Keep the advertised list and the answers in step.
 for (const p of DOMAIN_PARAMETERS) if (!PARAMETER_VALUES[p.toLowerCase()]) throw new Error(`GetDomain parameter ${p} has no values`);

@@ -55,6 +55,13 @@ export function parsePositiveInt(value: string | undefined, locator: string, dfl
   return n;
 }
 
+/** DescribeRecord schemaLanguage (CSW 2.0.2 §10.6.4.4): XML Schema only, under any of its usual names. */
+export function checkSchemaLanguage(lang: string | undefined): void {
+  if (lang && !/^(XMLSCHEMA|http:\/\/www\.w3\.org\/XML\/Schema|http:\/\/www\.w3\.org\/2001\/XMLSchema)$/i.test(lang.trim())) {
+    throw invalid('schemaLanguage', `schemaLanguage '${lang.slice(0, 80)}' is not supported (http://www.w3.org/XML/Schema)`);
+  }
+}
+
 /** Re-locate reader errors (FILTER / filter) on the CSW parameter. */
 export function asConstraintError(e: unknown): never {
   if (e instanceof OgcError) throw new OgcError(e.code, e.message, CONSTRAINT_LOCATOR, e.status);
@@ -125,8 +132,7 @@ export function readCswKvp(kvp: Kvp, limits: ReaderLimits): CswRequest {
     case 'DescribeRecord': {
       const tn = kvp.value('TYPENAME') ?? kvp.value('TYPENAMES');
       checkOutputFormat(kvp.value('OUTPUTFORMAT'));
-      const lang = kvp.value('SCHEMALANGUAGE');
-      if (lang && !/^(XMLSCHEMA|http:\/\/www\.w3\.org\/XML\/Schema|http:\/\/www\.w3\.org\/2001\/XMLSchema)$/i.test(lang)) throw invalid('schemaLanguage', `schemaLanguage '${lang.slice(0, 80)}' is not supported`);
+      checkSchemaLanguage(kvp.value('SCHEMALANGUAGE'));
       return { op, typeNames: tn ? typeNamesOf(tn, 'typeName') : ['csw:Record', 'gmd:MD_Metadata'] };
     }
     case 'GetRecordById': {

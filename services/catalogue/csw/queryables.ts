@@ -137,7 +137,7 @@ export function findQueryable(name: string): Queryable | undefined {
   return BY_NAME.get(ALIASES[key] ?? key);
 }
 
-/** What GetCapabilities advertises. ISO names are written without prefix, as GeoNetwork and the INSPIRE validator expect. */
+/** The ISO AP 1.0 queryables (§7.2.4, Table 6/7), advertised with their `apiso:` prefix (see ISO_QUERYABLE_NAMES). */
 export const SUPPORTED_ISO_QUERYABLES = [
   'AnyText', 'Title', 'Abstract', 'Subject', 'Identifier', 'Modified', 'Type', 'Format', 'BoundingBox', 'CRS',
   'AlternateTitle', 'RevisionDate', 'CreationDate', 'PublicationDate', 'OrganisationName', 'HasSecurityConstraints',
@@ -152,8 +152,25 @@ export const ADDITIONAL_QUERYABLES = [
   'Keyword', 'Licence', 'OnlineResourceType', 'OnlineResourceUrl',
 ];
 
+/** CSW 2.0.2 Table 6 (core queryables) and the other Dublin Core elements of csw:Record (record.xsd) searched. */
 export const DUBLIN_CORE_QUERYABLES = [
-  'csw:AnyText', 'dc:title', 'dct:abstract', 'dc:subject', 'dc:identifier', 'dct:modified', 'dc:type', 'dc:format',
+  'csw:AnyText', 'dc:title', 'dct:alternative', 'dct:abstract', 'dc:subject', 'dc:identifier', 'dct:modified', 'dc:type', 'dc:format',
   'dc:creator', 'dc:publisher', 'dc:contributor', 'dc:language', 'dc:relation', 'dc:rights', 'dc:source', 'dc:date',
-  'ows:BoundingBox',
+  'dct:spatial', 'ows:BoundingBox',
 ];
+
+/**
+ * The ISO queryables as GetCapabilities lists them: every name with its `apiso:` prefix (ISO AP 1.0 §7.2.4, the
+ * INSPIRE TG Discovery 3.1 examples, pycsw), then, once more without prefix, the names the INSPIRE validator
+ * compares exactly as bare strings (`Language` among the supported ones, the ten INSPIRE additional
+ * queryables): shared/research/csw.md §0.12. Requests may name them either way (findQueryable ignores prefixes).
+ */
+export const INSPIRE_BARE_SUPPORTED = ['Language'];
+export const INSPIRE_BARE_ADDITIONAL = [
+  'Degree', 'AccessConstraints', 'OtherConstraints', 'Classification', 'ConditionApplyingToAccessAndUse', 'Lineage',
+  'ResponsiblePartyRole', 'SpecificationTitle', 'SpecificationDate', 'SpecificationDateType',
+];
+export const ISO_QUERYABLE_NAMES = {
+  supported: [...SUPPORTED_ISO_QUERYABLES.map((n) => `apiso:${n}`), ...INSPIRE_BARE_SUPPORTED],
+  additional: [...ADDITIONAL_QUERYABLES.map((n) => `apiso:${n}`), ...INSPIRE_BARE_ADDITIONAL],
+};
