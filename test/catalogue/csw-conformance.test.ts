@@ -26,13 +26,16 @@ const RECORDS = [
     '<dc:identifier>conf-2</dc:identifier><dc:title>Routes</dc:title><dc:type>dataset</dc:type><dc:subject>transport</dc:subject>' +
       '<dc:format>GML</dc:format><dc:relation>conf-1</dc:relation><dct:modified>2025-06-01</dct:modified><dct:spatial>Amiens</dct:spatial>',
   ),
+  record('<dc:identifier>conf-5</dc:identifier><dc:title>Photo aérienne</dc:title><dc:type>http://purl.org/dc/dcmitype/StillImage</dc:type><dc:date>2020-05-04</dc:date>' +
+    '<dc:relation>conf-1</dc:relation><dc:relation>http://example.org/related</dc:relation><dct:spatial>Somme</dct:spatial><dc:rights>CC-BY</dc:rights>' +
+    '<ows:WGS84BoundingBox><ows:LowerCorner>1.5 49.7</ows:LowerCorner><ows:UpperCorner>2.5 50.2</ows:UpperCorner></ows:WGS84BoundingBox>'),
   record('<dc:identifier>conf-3</dc:identifier><dc:title>100% bio_logique</dc:title><dct:alternative>Agriculture biologique</dct:alternative><dc:type>dataset</dc:type><dc:subject>agriculture</dc:subject>'),
   record(
     '<dc:identifier>conf-4</dc:identifier><dc:title>Zones humides</dc:title><dc:type>service</dc:type><dc:subject>EAU</dc:subject>' +
       '<dct:modified>2023-03-03</dct:modified>',
   ),
 ];
-const OURS = ['conf-1', 'conf-2', 'conf-3', 'conf-4'];
+const OURS = ['conf-1', 'conf-2', 'conf-3', 'conf-4', 'conf-5'];
 
 let cat: OwnCatalogue;
 
@@ -84,7 +87,7 @@ describe('Dublin Core queryables: repeated elements (CSW 2.0.2 §10.8.4.11, a pr
   it('dc:relation holds every relation of a Dublin Core record', async () => {
     expect(await sorted(eq('dc:relation', 'urn:example:parent'))).toEqual(['conf-1']);
     expect(await sorted(eq('dc:relation', 'conf-2'))).toEqual(['conf-1']);
-    expect(await sorted(eq('dc:relation', 'conf-1'))).toEqual(['conf-2']);
+    expect(await sorted(eq('dc:relation', 'conf-1'))).toEqual(['conf-2', 'conf-5']);
   });
 
   it('dc:type matches the value as written (a DCMI Type URI) as well as its short form', async () => {
@@ -122,16 +125,16 @@ describe('Filter 1.1 operators (OGC 04-095)', () => {
   });
 
   it('PropertyIsNotEqualTo: no value of the element is equal (§11.3)', async () => {
-    expect(await sorted(ne('dc:type', 'dataset'))).toEqual(['conf-1', 'conf-4']);
-    expect(await sorted(ne('dc:type', 'http://purl.org/dc/dcmitype/Image'))).toEqual(['conf-2', 'conf-3', 'conf-4']);
-    expect(await sorted(ne('dc:subject', 'eau'))).toEqual(['conf-2', 'conf-3', 'conf-4']);
+    expect(await sorted(ne('dc:type', 'dataset'))).toEqual(['conf-1', 'conf-4', 'conf-5']);
+    expect(await sorted(ne('dc:type', 'http://purl.org/dc/dcmitype/Image'))).toEqual(['conf-2', 'conf-3', 'conf-4', 'conf-5']);
+    expect(await sorted(ne('dc:subject', 'eau'))).toEqual(['conf-2', 'conf-3', 'conf-4', 'conf-5']);
   });
 
   it('Not, And and Or nest (§11.4)', async () => {
     const f =
       `<ogc:Or><ogc:And>${eq('dc:subject', 'eau', ' matchCase="false"')}<ogc:Not>${eq('dc:type', 'service')}</ogc:Not></ogc:And>` +
       `<ogc:Not><ogc:Or>${eq('dc:type', 'service')}${eq('dc:type', 'image')}<ogc:PropertyIsLike wildCard="%" singleChar="_" escapeChar="\\">${prop('dc:title')}${lit('100%')}</ogc:PropertyIsLike></ogc:Or></ogc:Not></ogc:Or>`;
-    expect(await sorted(f)).toEqual(['conf-1', 'conf-2']);
+    expect(await sorted(f)).toEqual(['conf-1', 'conf-2', 'conf-5']);
   });
 
   it('filter functions upper, lower, length, trim, ltrim, rtrim in comparisons and PropertyIsLike (§12)', async () => {
@@ -158,8 +161,8 @@ describe('Filter 1.1 operators (OGC 04-095)', () => {
 describe('SortBy (CSW 2.0.2 §10.8.4.12)', () => {
   it('records without a value come after the others, in a DESC as in an ASC sort', async () => {
     const sortBy = (order: string) => `<ogc:SortBy><ogc:SortProperty>${prop('dct:modified')}<ogc:SortOrder>${order}</ogc:SortOrder></ogc:SortProperty></ogc:SortBy>`;
-    expect(await found('', sortBy('DESC'))).toEqual(['conf-2', 'conf-1', 'conf-4', 'conf-3']);
-    expect(await found('', sortBy('ASC'))).toEqual(['conf-4', 'conf-1', 'conf-2', 'conf-3']);
+    expect(await found('', sortBy('DESC'))).toEqual(['conf-2', 'conf-1', 'conf-4', 'conf-5', 'conf-3']);
+    expect(await found('', sortBy('ASC'))).toEqual(['conf-5', 'conf-4', 'conf-1', 'conf-2', 'conf-3']);
     const r = await post(getRecords('', sortBy('DESC')));
     const v = validateCsw(r.body);
     expect(v.ok, v.output).toBe(true);
@@ -170,7 +173,7 @@ describe('Refused filters (CSW 2.0.2 §10.3.7 exception codes)', () => {
   const bbox = (name: string) => `<ogc:BBOX>${prop(name)}<gml:Envelope><gml:lowerCorner>49 1</gml:lowerCorner><gml:upperCorner>51 3</gml:upperCorner></gml:Envelope></ogc:BBOX>`;
 
   it('the spatial queryable answers BBOX; a BBOX on a property that is not spatial is InvalidParameterValue', async () => {
-    expect(await sorted(bbox('ows:BoundingBox'))).toEqual(['conf-1']);
+    expect(await sorted(bbox('ows:BoundingBox'))).toEqual(['conf-1', 'conf-5']);
     for (const name of ['dc:title', 'dct:spatial', 'dc:subject']) {
       expect(await refused(bbox(name)), name).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'Constraint' });
     }
@@ -290,5 +293,50 @@ describe('DescribeRecord (CSW 2.0.2 §10.6)', () => {
     expect({ status: lang.status, code: exception(lang.body).code, locator: exception(lang.body).locator }).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'schemaLanguage' });
     const post_ = await post(`<csw:DescribeRecord xmlns:csw="${CSW}" service="CSW" version="2.0.2" schemaLanguage="RELAXNG"><csw:TypeName>csw:Record</csw:TypeName></csw:DescribeRecord>`);
     expect(exception(post_.body).code).toBe('InvalidParameterValue');
+  });
+});
+
+describe('Dublin Core records served as they are stored (CSW 2.0.2 §10.2.4.2 element sets, record.xsd)', () => {
+  const byId = (id: string, extra: string) => get(`${cat.base}/csw?service=CSW&version=2.0.2&request=GetRecordById&id=${id}${extra}`);
+  /** The record element of a GetRecordById response, and its children as written. */
+  const recordOf = (body: string) => /<csw:GetRecordByIdResponse[^>]*>([\s\S]*)<\/csw:GetRecordByIdResponse>/.exec(body)![1]!;
+  const children = (xml: string) => [...xml.replace(/^<csw:\w+[^>]*>|<\/csw:\w+>$/g, '').matchAll(/<((?:dc|dct|ows):\w+)[\s\S]*?<\/\1>/g)].map((m) => m[0]);
+  const storedChildren = (i: number) => children(RECORDS[i]!);
+
+  it('full: the stored csw:Record, every element unchanged and nothing added (dc:type URI, dc:date, dc:relation, dct:spatial)', async () => {
+    for (const [i, id] of [[0, 'conf-1'], [1, 'conf-2'], [2, 'conf-5'], [3, 'conf-3']] as const) {
+      const r = await byId(id, '&elementSetName=full');
+      expect(r.status).toBe(200);
+      const v = validateCsw(r.body);
+      expect(v.ok, v.output).toBe(true);
+      expect(storedChildren(i).length).toBeGreaterThanOrEqual(4);
+      expect(children(recordOf(r.body)), id).toEqual(storedChildren(i));
+    }
+    const five = recordOf((await byId('conf-5', '&elementSetName=full')).body);
+    expect(five).toContain('<dc:type>http://purl.org/dc/dcmitype/StillImage</dc:type>');
+    expect(five).toContain('<dc:date>2020-05-04</dc:date>');
+    expect(five).not.toContain('dct:modified');
+  });
+
+  it('brief and summary: the stored elements of the element set, in the schema order', async () => {
+    const brief = await byId('conf-5', '&elementSetName=brief');
+    expect(validateCsw(brief.body).ok, validateCsw(brief.body).output).toBe(true);
+    expect(recordOf(brief.body)).toBe(
+      '<csw:BriefRecord><dc:identifier>conf-5</dc:identifier><dc:title>Photo aérienne</dc:title><dc:type>http://purl.org/dc/dcmitype/StillImage</dc:type>' +
+        '<ows:WGS84BoundingBox><ows:LowerCorner>1.5 49.7</ows:LowerCorner><ows:UpperCorner>2.5 50.2</ows:UpperCorner></ows:WGS84BoundingBox></csw:BriefRecord>',
+    );
+    const summary = await byId('conf-1', '&elementSetName=summary');
+    expect(validateCsw(summary.body).ok, validateCsw(summary.body).output).toBe(true);
+    expect(children(recordOf(summary.body)).map((c) => /^<([\w:]+)/.exec(c)![1])).toEqual([
+      'dc:identifier', 'dc:title', 'dc:type', 'dc:subject', 'dc:subject', 'dc:format', 'dc:format', 'dc:relation', 'dc:relation', 'dct:modified', 'dct:spatial', 'dct:spatial', 'ows:BoundingBox',
+    ]);
+    expect(recordOf(summary.body)).toContain('<dc:type>http://purl.org/dc/dcmitype/Image</dc:type>');
+  });
+
+  it('ElementName: the stored elements of those names (and the identifier)', async () => {
+    const r = await post(getRecords(eq('dc:identifier', 'conf-5')).replace('<csw:ElementSetName>brief</csw:ElementSetName>', '<csw:ElementName>dc:relation</csw:ElementName><csw:ElementName>dc:date</csw:ElementName>'));
+    expect(r.status, r.body.slice(0, 400)).toBe(200);
+    expect(validateCsw(r.body).ok, validateCsw(r.body).output).toBe(true);
+    expect(r.body).toContain('<csw:Record><dc:identifier>conf-5</dc:identifier><dc:date>2020-05-04</dc:date><dc:relation>conf-1</dc:relation><dc:relation>http://example.org/related</dc:relation></csw:Record>');
   });
 });
