@@ -4,7 +4,10 @@
  * that every expected answer is known exactly. Clauses: OGC 07-006r1 (CSW 2.0.2), OGC 04-095 (Filter 1.1).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get } from '../helpers.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { get, xmllint } from '../helpers.js';
 import { CSW, exception, recordIds, validateCapabilities, validateCsw } from './setup.js';
 import { startOwnCatalogue, type OwnCatalogue } from './own-catalogue.js';
 
@@ -338,5 +341,50 @@ describe('Dublin Core records served as they are stored (CSW 2.0.2 §10.2.4.2 el
     expect(r.status, r.body.slice(0, 400)).toBe(200);
     expect(validateCsw(r.body).ok, validateCsw(r.body).output).toBe(true);
     expect(r.body).toContain('<csw:Record><dc:identifier>conf-5</dc:identifier><dc:date>2020-05-04</dc:date><dc:relation>conf-1</dc:relation><dc:relation>http://example.org/related</dc:relation></csw:Record>');
+  });
+});
+
+describe('Atom output (outputSchema=http://www.w3.org/2005/Atom, RFC 4287)', () => {
+  const ATOM = 'http://www.w3.org/2005/Atom';
+  /** Atom has no official XML Schema: an open atom:entry lets the CSW envelope be validated strictly around it. */
+  const validateWithAtom = (xml: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sdi-atom-'));
+    writeFileSync(join(dir, 'atom.xsd'), `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="${ATOM}" elementFormDefault="qualified"><xs:element name="entry"><xs:complexType><xs:sequence><xs:any processContents="skip" minOccurs="0" maxOccurs="unbounded" namespace="##any"/></xs:sequence><xs:anyAttribute processContents="skip"/></xs:complexType></xs:element></xs:schema>`);
+    return xmllint(xml, 'csw/2.0.2/CSW-discovery.xsd', [{ ns: ATOM, xsd: join(dir, 'atom.xsd') }]);
+  };
+  const entries = (xml: string) => [...xml.matchAll(/<atom:entry\b[\s\S]*?<\/atom:entry>/g)].map((m) => m[0]);
+
+  it('GetRecords: one atom:entry per record with the required id, title and updated, links and the GeoRSS box', async () => {
+    const r = await post(getRecords(eq('dc:identifier', 'conf-1')).replace('resultType="results"', `resultType="results" outputSchema="${ATOM}"`));
+    expect(r.status, r.body.slice(0, 400)).toBe(200);
+    const v = validateWithAtom(r.body);
+    expect(v.ok, v.output).toBe(true);
+    expect(r.body).toContain(`recordSchema="${ATOM}"`);
+    const [e, ...more] = entries(r.body);
+    expect(more).toEqual([]);
+    // RFC 4287 §4.1.2: exactly one atom:id (an IRI), atom:title and atom:updated (RFC 3339).
+    const id = /<atom:id>([^<]+)<\/atom:id>/.exec(e!)![1]!;
+    expect(id).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/csw\?service=CSW&amp;version=2\.0\.2&amp;request=GetRecordById&amp;.*id=conf-1$/);
+    expect(e).toContain('<dc:identifier>conf-1</dc:identifier>');
+    expect(e).toContain('<atom:title>Réseau hydrographique</atom:title>');
+    expect(e).toContain('<atom:updated>2024-01-01T00:00:00Z</atom:updated>');
+    expect(e).toContain('<atom:category term="rivière"/>');
+    expect(e).toContain('<georss:box>49.7 1.5 50.2 2.5</georss:box>');
+    // The alternate link answers: the record itself.
+    const alternate = /<atom:link rel="alternate" type="application\/xml" href="([^"]+)"\/>/.exec(e!)![1]!.replace(/&amp;/g, '&');
+    const g = await get(alternate);
+    expect(g.status).toBe(200);
+    expect(g.body).toContain('conf-1');
+  });
+
+  it('GetRecordById in Atom; ElementName does not apply to it', async () => {
+    const r = await get(`${cat.base}/csw?service=CSW&version=2.0.2&request=GetRecordById&id=conf-3,conf-4&outputSchema=${encodeURIComponent(ATOM)}`);
+    expect(r.status).toBe(200);
+    const v = validateWithAtom(r.body);
+    expect(v.ok, v.output).toBe(true);
+    const es = entries(r.body);
+    expect(es.map((e) => /<dc:identifier>([^<]+)</.exec(e)![1])).toEqual(['conf-3', 'conf-4']);
+    // No date at all: atom:updated is still there (required), the epoch.
+    expect(es[0]).toContain('<atom:updated>1970-01-01T00:00:00Z</atom:updated>');
   });
 });

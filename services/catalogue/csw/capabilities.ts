@@ -12,7 +12,7 @@ import { DUBLIN_CORE_QUERYABLES, ISO_QUERYABLE_NAMES } from './queryables.js';
 import { FILTER_FUNCTIONS } from './functions.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { catalogueSummary } from '../../../src/records/repository.js';
-import { CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';
+import { ATOM_NS, CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';
 import { HARVEST_RESOURCE_TYPES } from './harvest.js';
 
 export const SUPPORTED_LANGUAGES = ['fre', 'eng'];
@@ -69,7 +69,7 @@ export async function capabilities(ctx: CswContext, req: GetCapabilitiesRequest)
       `<ows:ServiceContact><ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>${x(svc.contactEmail)}</ows:ElectronicMailAddress></ows:Address></ows:ContactInfo><ows:Role>pointOfContact</ows:Role></ows:ServiceContact></ows:ServiceProvider>`;
   }
   if (has('OperationsMetadata')) {
-    const schemas = [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS];
+    const schemas = [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS, ATOM_NS];
     const typeNames = ['csw:Record', 'gmd:MD_Metadata'];
     s += '<ows:OperationsMetadata>';
     s += operation(ctx, 'GetCapabilities', parameter('sections', SECTIONS));

@@ -13,6 +13,7 @@ import { recordsByIdentifiers, searchRecords, type Db, type RecordQuery } from '
 import { visibleRecordsSql } from '../../../src/access/records.js';
 import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
+import { writeAtomEntry } from '../../../src/metadata/atom.js';
 import { DC_NAMESPACES, dcElementName, ISO_TOP_ELEMENTS, isoTopElementName, storedRecordColumns, writeDublinCore, writeIso, type StoredRecord } from '../../../src/metadata/writers.js';
 import { compileFilter, sortItem } from './compile.js';
 import { withCatalogueRead, type CswContext } from './context.js';
@@ -29,8 +30,8 @@ function isoColumn(schema: OutputSchema, set: ElementSet, elementNames?: string[
 }
 
 function checkElementNames(schema: OutputSchema, names: string[] | undefined): void {
-  // DCAT output is always the whole graph of the record: ElementName does not apply.
-  if (isRdfSchema(schema)) return;
+  // DCAT output is always the whole graph of the record, Atom always the whole entry: ElementName does not apply.
+  if (isRdfSchema(schema) || schema === 'atom') return;
   for (const n of names ?? []) {
     const ok = schema === 'csw' ? dcElementName(n) !== undefined : ISO_TOP_ELEMENTS.has(isoTopElementName(n));
     if (!ok) throw new OgcError('InvalidParameterValue', `Unknown ElementName '${n.slice(0, 100)}' for ${OUTPUT_SCHEMA_URI[schema]}`, 'ElementName');
@@ -50,6 +51,7 @@ const platformBase = (ctx: CswContext) => ctx.serviceUrl.replace(/\/csw\/?$/, ''
 function writeRecord(ctx: CswContext, row: Row, schema: OutputSchema, set: ElementSet, elementNames?: string[]): string {
   // udata's csw-dcat harvester parses each child of csw:SearchResults alone: a whole rdf:RDF per record.
   if (isRdfSchema(schema)) return toRdfXml(documentGraph(row.doc ?? '', { baseUrl: platformBase(ctx) }).graph);
+  if (schema === 'atom') return writeAtomEntry(row, (id) => `${ctx.serviceUrl}?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=${encodeURIComponent(GMD_NS)}&elementSetName=full&id=${encodeURIComponent(id)}`);
   return schema === 'csw' ? writeDublinCore(row, set, elementNames) : writeIso(row, set, elementNames);
 }
 
