@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { get, xmllint } from '../helpers.js';
 import { CSW, exception, recordIds, validateCapabilities, validateCsw } from './setup.js';
 import { startOwnCatalogue, type OwnCatalogue } from './own-catalogue.js';
+import { execFileSync } from 'node:child_process';
 
 const DC = 'http://purl.org/dc/elements/1.1/';
 const DCT = 'http://purl.org/dc/terms/';
@@ -386,5 +387,51 @@ describe('Atom output (outputSchema=http://www.w3.org/2005/Atom, RFC 4287)', () 
     expect(es.map((e) => /<dc:identifier>([^<]+)</.exec(e)![1])).toEqual(['conf-3', 'conf-4']);
     // No date at all: atom:updated is still there (required), the epoch.
     expect(es[0]).toContain('<atom:updated>1970-01-01T00:00:00Z</atom:updated>');
+  });
+});
+
+describe('OpenSearch 1.1 description and Atom feed (issue 12)', () => {
+  const dcIds = (xml: string) => [...xml.matchAll(/<dc:identifier>([^<]+)<\/dc:identifier>/g)].map((m) => m[1]!);
+
+  it('the description names an Atom search URL template with searchTerms, geo:box, startIndex and count', async () => {
+    const r = await get(`${cat.base}/csw/opensearch`);
+    expect(r.status).toBe(200);
+    expect(r.type).toMatch(/^application\/opensearchdescription\+xml/);
+    expect(r.body).toContain('<OpenSearchDescription xmlns="http://a9.com/-/spec/opensearch/1.1/"');
+    const template = /<Url type="application\/atom\+xml" rel="results" template="([^"]+)"\/>/.exec(r.body)![1]!.replace(/&amp;/g, '&');
+    expect(template).toBe(`${cat.base}/csw/opensearch/search?q={searchTerms}&bbox={geo:box?}&startIndex={startIndex?}&count={count?}`);
+  });
+
+  it('a search answers an Atom feed with the CSW count, entries and a next link that pages through the results', async () => {
+    const words = await get(`${cat.base}/csw/opensearch/search?q=humides`);
+    expect(words.status, words.body.slice(0, 300)).toBe(200);
+    expect(words.type).toMatch(/^application\/atom\+xml/);
+    expect(words.body).toContain('<opensearch:totalResults>1</opensearch:totalResults>');
+    // Well-formed, namespaces declared (xmllint exits non-zero otherwise).
+    execFileSync('xmllint', ['--noout', '--nonet', '-'], { input: words.body });
+    expect(words.body).toMatch(/^<\?xml[^>]*\?>\s*<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom" xmlns:opensearch="http:\/\/a9\.com\/-\/spec\/opensearch\/1\.1\/"><id>/);
+    expect(dcIds(words.body)).toEqual(['conf-4']);
+
+    const first = await get(`${cat.base}/csw/opensearch/search?q=&bbox=1,49,3,51&count=1`);
+    expect(first.status).toBe(200);
+    const total = Number(/<opensearch:totalResults>(\d+)</.exec(first.body)![1]);
+    const seen = dcIds(first.body);
+    let next = /<link rel="next" type="application\/atom\+xml" href="([^"]+)"\/>/.exec(first.body)?.[1];
+    while (next) {
+      const page = await get(next.replace(/&amp;/g, '&'));
+      expect(page.status).toBe(200);
+      seen.push(...dcIds(page.body));
+      next = /<link rel="next" type="application\/atom\+xml" href="([^"]+)"\/>/.exec(page.body)?.[1];
+    }
+    expect(seen).toHaveLength(total);
+    expect(seen.filter((id) => OURS.includes(id)).sort()).toEqual(['conf-1', 'conf-5']);
+  });
+
+  it('refuses an unknown parameter and a malformed bbox with an exception report', async () => {
+    for (const q of ['q=x&foo=1', 'bbox=1,2,3']) {
+      const r = await get(`${cat.base}/csw/opensearch/search?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(exception(r.body).code).toBe('InvalidParameterValue');
+    }
   });
 });

@@ -83,9 +83,18 @@ export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): RecordQ
 
 export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promise<string | Buffer> {
   checkElementNames(req.outputSchema, req.elementNames);
+  if (req.resultType === 'validate') {
+    planGetRecords(ctx, req);
+    return acknowledgement(req);
+  }
+  return searchResponse(req, await recordsPage(ctx, req));
+}
+
+/** The page a GetRecords request selects, each record written in its output schema (also the OpenSearch feed's). */
+export async function recordsPage(ctx: CswContext, req: GetRecordsRequest): Promise<SearchPage> {
+  checkElementNames(req.outputSchema, req.elementNames);
   const query = planGetRecords(ctx, req);
-  if (req.resultType === 'validate') return acknowledgement(req);
-  const page = await withCatalogueRead(ctx, async (c) => {
+  return withCatalogueRead(ctx, async (c) => {
     try {
       const raw = storedIsoFull(req);
       const wanted =
@@ -104,7 +113,6 @@ export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promi
       throw fromDatabaseError(e, 'Constraint');
     }
   });
-  return searchResponse(req, page);
 }
 
 /** A row of an ISO full page read as bytes: the identifier, and the stored ISO document (null for Dublin Core). */
