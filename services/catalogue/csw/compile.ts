@@ -219,6 +219,13 @@ function compare(q: Queryable, op: ComparisonOp, v: string | number | boolean | 
       const p = typedLiteral(q, v, ctx);
       const test = (e: string, o: ComparisonOp) => (matchCase ? `(${e} ${o} ${p})` : `(${fold(e)} ${o} ${fold(p)})`);
       if (!q.extra) return test(q.sql, op);
+      if (op === '=' && matchCase && q.normalise) {
+        // Only records whose column holds the literal's normal form can hold the literal itself: the column's index
+        // answers, and the documents of those candidates alone are read.
+        const normal = q.normalise(literalText(v).trim());
+        if (normal === literalText(v).trim()) return test(q.sql, op);
+        return `(${test(q.sql, op)} OR (${q.sql} = ${ctx.params.add(normal, 'text')} AND EXISTS (SELECT 1 FROM unnest(${q.extra}) v WHERE ${test('v', op)})))`;
+      }
       // Either the stored value or one of the record's own values (`extra`); <> is "no value is equal".
       const any = (o: ComparisonOp) => `(${test(q.sql, o)} OR EXISTS (SELECT 1 FROM unnest(${q.extra}) v WHERE ${test('v', o)}))`;
       return op === '<>' ? `(NOT coalesce(${any('=')}, false))` : any(op);
