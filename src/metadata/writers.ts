@@ -239,6 +239,11 @@ const BOXES = new Set(['ows:BoundingBox', 'ows:WGS84BoundingBox']);
  * Undefined when the document cannot be read (the caller then writes the record from its columns).
  */
 function storedDublinCore(document: string, set: ElementSetName, elementNames: string[] | undefined, ns: string): string | undefined {
+  // Full, stored as a csw:Record: the stored text itself (it declares its namespaces), without parsing it.
+  if (set === 'full' && !elementNames) {
+    const start = /^\s*<(?:([\w.-]+):)?Record[\s>][^>]*>/.exec(document);
+    if (start && start[0].includes(`xmlns${start[1] ? `:${start[1]}` : ''}="${RESPONSE_SCOPE['csw']}"`)) return document.trim();
+  }
   let root: XmlElement;
   try {
     root = parseXml(document);
