@@ -27,6 +27,7 @@ import { mayReadRecords } from '../../src/access/policy.js';
 import { hiddenRecordIds } from '../../src/access/records.js';
 import { callerOf } from '../../src/server/principal.js';
 import { transaction } from './csw/transaction.js';
+import { ATOM_TYPE, OPENSEARCH_DESCRIPTION_TYPE, openSearchDescription, openSearchFeed, readOpenSearch } from './csw/opensearch.js';
 import type { Service } from '../../src/server/service.js';
 import { startHarvestScheduler } from '../../src/harvest/scheduler.js';
 import { OutboundPolicy } from '../../src/net/outbound.js';
@@ -133,6 +134,23 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
     return withCrsFacts(() => readHarvestKvp(kvp) ?? readCswKvp(kvp, limits));
   };
   app.get('/', (req, reply) => handle(req, reply, () => readKvp(Kvp.fromUrl(req.url))));
+  // OpenSearch (issue 12): the description, and its search answering an Atom feed through the GetRecords code.
+  const openSearch = async (req: FastifyRequest, reply: FastifyReply, search: boolean) => {
+    try {
+      const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits, hiddenRecords: await hiddenRecordIds(platform, callerOf(req)) };
+      if (!search) return reply.type(`${OPENSEARCH_DESCRIPTION_TYPE}; charset=utf-8`).send(openSearchDescription(ctx));
+      const request = readOpenSearch(Kvp.fromUrl(req.url), limits.maxRecords);
+      if (!mayReadRecords(platform.policy, callerOf(req))) throw new OgcError('NoApplicableCode', 'You may not read the records of this catalogue', 'request', 403);
+      const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+      return reply.type(`${ATOM_TYPE}; charset=utf-8`).send(await openSearchFeed(ctx, request, `${ctx.serviceUrl}/opensearch/search${query}`));
+    } catch (e) {
+      const err = toOgcError(e);
+      if (!(e instanceof OgcError) || err.status >= 500) req.log.error({ err: e }, 'opensearch request failed');
+      return reply.status(err.status).type(XML_TYPE).send(owsExceptionReport10(err));
+    }
+  };
+  app.get('/opensearch', (req, reply) => openSearch(req, reply, false));
+  app.get('/opensearch/search', (req, reply) => openSearch(req, reply, true));
   app.post('/', (req, reply) =>
     handle(req, reply, async () => {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

@@ -18,7 +18,7 @@ export function isDublinCoreRoot(root: XmlElement): boolean {
 const text = (e: XmlElement) => e.text.replace(/\s+/g, ' ').trim();
 
 /** DCMI type vocabulary URIs and capitalised names → the ISO-like lower-case values used for dc:type. */
-function normaliseType(t: string): string {
+export function normaliseType(t: string): string {
   const last = t.split(/[/#]/).pop() ?? t;
   const map: Record<string, string> = { dataset: 'dataset', service: 'service', series: 'series', collection: 'series', software: 'software', text: 'document', image: 'image' };
   return map[last.toLowerCase()] ?? t;

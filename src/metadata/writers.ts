@@ -7,7 +7,7 @@
  * "Add WMS/WFS". The bounding box is `ows:BoundingBox crs="urn:ogc:def:crs:EPSG::4326"` in lat/lon order.
  */
 import { xmlEscape as x } from '../xml/escape.js';
-import { parseXml } from '../xml/tree.js';
+import { parseXml, serializeXml, type XmlElement } from '../xml/tree.js';
 import { isoElements, isoElementSet } from './iso19139.js';
 import type { OnlineResource, Party } from '../records/record.js';
 
@@ -45,6 +45,8 @@ export interface StoredRecord {
   maxy: number | null;
   /** The ISO text asked for (document, iso_brief or iso_summary), when the output is ISO. */
   iso: string | null;
+  /** The stored document of a record stored as Dublin Core (null for ISO records): served as it is. */
+  dc_document?: string | null;
 }
 
 /** SQL select list over alias `r` for StoredRecord; `isoColumn` is document, iso_brief, iso_summary or NULL. */
@@ -54,7 +56,8 @@ export function storedRecordColumns(isoColumn: 'document' | 'iso_brief' | 'iso_s
     r.revision_date::text AS revision_date, r.creators, r.publishers, r.contributors, r.use_limitations, r.other_constraints, r.licences,
     r.lineage, r.crs, r.links, r.parties, r.resource_identifiers,
     ST_XMin(r.bbox) AS minx, ST_YMin(r.bbox) AS miny, ST_XMax(r.bbox) AS maxx, ST_YMax(r.bbox) AS maxy,
-    ${isoColumn ? `CASE WHEN r.schema = 'iso19139' THEN r.${isoColumn} END` : 'NULL::text'} AS iso`;
+    ${isoColumn ? `CASE WHEN r.schema = 'iso19139' THEN r.${isoColumn} END` : 'NULL::text'} AS iso,
+    CASE WHEN r.schema = 'dublincore' THEN r.document END AS dc_document`;
 }
 
 export type ElementSetName = 'brief' | 'summary' | 'full';
@@ -124,6 +127,8 @@ export function dcElementName(name: string): string | undefined {
 
 export function writeDublinCore(r: StoredRecord, set: ElementSetName, elementNames?: string[], declareNamespaces = false): string {
   const ns = declareNamespaces ? ` ${DC_NAMESPACES}` : '';
+  const stored = r.schema === 'dublincore' && r.dc_document ? storedDublinCore(r.dc_document, set, elementNames, ns) : undefined;
+  if (stored !== undefined) return stored;
   const els = new Map(dcElements(r));
   if (elementNames) {
     const wanted = new Set(elementNames.map((n) => dcElementName(n)).filter((n): n is string => !!n));
@@ -215,4 +220,84 @@ export function isoFromDublinCore(r: StoredRecord): string {
     (links ? `<gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions><gmd:MD_DigitalTransferOptions>${links}</gmd:MD_DigitalTransferOptions></gmd:transferOptions></gmd:MD_Distribution></gmd:distributionInfo>` : '') +
     `</gmd:MD_Metadata>`
   );
+}
+
+const DC_PREFIXES: Record<string, string> = {
+  'http://purl.org/dc/elements/1.1/': 'dc',
+  'http://purl.org/dc/terms/': 'dct',
+  'http://www.opengis.net/ows': 'ows',
+};
+/** The bindings of DC_NAMESPACES, which every CSW response root declares: stored elements using them need none. */
+const RESPONSE_SCOPE: Record<string, string> = { csw: 'http://www.opengis.net/cat/csw/2.0.2', ...Object.fromEntries(Object.entries(DC_PREFIXES).map(([uri, p]) => [p, uri])) };
+const BOXES = new Set(['ows:BoundingBox', 'ows:WGS84BoundingBox']);
+
+/**
+ * A record stored as Dublin Core, served as it was written (issue 12): `dc:type` as a DCMI URI, `dc:date`,
+ * every `dc:relation` and `dct:spatial`…, nothing added. Full: the stored csw:Record itself. Brief and summary:
+ * the stored elements the element-set tables name (CSW 2.0.2 §10.2.4.2, record.xsd BriefRecordType and
+ * SummaryRecordType, in their order). ElementName: the stored elements of those names, in document order.
+ * Undefined when the document cannot be read (the caller then writes the record from its columns).
+ */
+function storedDublinCore(document: string, set: ElementSetName, elementNames: string[] | undefined, ns: string): string | undefined {
+  // Full, stored as a csw:Record: the stored text itself (it declares its namespaces), without parsing it.
+  if (set === 'full' && !elementNames) {
+    const start = /^\s*<(?:([\w.-]+):)?Record[\s>][^>]*>/.exec(document);
+    if (start && start[0].includes(`xmlns${start[1] ? `:${start[1]}` : ''}="${RESPONSE_SCOPE['csw']}"`)) return document.trim();
+  }
+  let root: XmlElement;
+  try {
+    root = parseXml(document);
+  } catch {
+    return undefined;
+  }
+  const qname = (c: XmlElement) => (DC_PREFIXES[c.ns] ? `${DC_PREFIXES[c.ns]}:${c.name}` : undefined);
+  const kids = root.children.map((c) => [qname(c), c] as const);
+  const write = (c: XmlElement) => serializeXml(c, ns ? {} : outerScope(c));
+  const pick = (name: string, max = Infinity) => kids.filter(([k]) => k === name || (name === 'ows:BoundingBox' && k !== undefined && BOXES.has(k))).slice(0, max).map(([, c]) => write(c)).join('');
+  if (elementNames) {
+    const present = new Set(kids.map(([k]) => k));
+    const wanted = new Set<string>(['dc:identifier']);
+    for (const n of elementNames) {
+      const last = n.trim().split('/').filter(Boolean).pop() ?? '';
+      const colon = last.indexOf(':');
+      const prefix = colon >= 0 ? last.slice(0, colon).toLowerCase() : '';
+      const local = last.slice(colon + 1);
+      // The element as named (dc:date stays dc:date), else its usual equivalent (date → dct:modified).
+      const prefixes = ['dc', 'dct', 'ows'].includes(prefix) ? [prefix] : ['dc', 'dct', 'ows'];
+      const exact = [...present].find((q) => q !== undefined && prefixes.some((p) => q.toLowerCase() === `${p}:${local.toLowerCase()}`));
+      const alias = dcElementName(n);
+      if (exact) wanted.add(exact);
+      else if (alias) wanted.add(alias);
+      if (wanted.has('ows:BoundingBox')) wanted.add('ows:WGS84BoundingBox');
+    }
+    return `<csw:Record${ns}>${kids.filter(([k]) => k !== undefined && wanted.has(k)).map(([, c]) => write(c)).join('')}</csw:Record>`;
+  }
+  const title = pick('dc:title') || '<dc:title/>';
+  if (set === 'brief') return `<csw:BriefRecord${ns}>${pick('dc:identifier')}${title}${pick('dc:type', 1)}${pick('ows:BoundingBox')}</csw:BriefRecord>`;
+  if (set === 'summary') {
+    const rest = ['dc:subject', 'dc:format', 'dc:relation', 'dct:modified', 'dct:abstract', 'dct:spatial', 'ows:BoundingBox'].map((k) => pick(k)).join('');
+    return `<csw:SummaryRecord${ns}>${pick('dc:identifier')}${title}${pick('dc:type', 1)}${rest}</csw:SummaryRecord>`;
+  }
+  // A stored csw:Record is the full record itself; an oai_dc:dc or a stored brief/summary gets the csw:Record root.
+  if (root.name === 'Record' && root.ns === RESPONSE_SCOPE['csw']) return write(root);
+  return `<csw:Record${ns}>${kids.filter(([k]) => k !== undefined).map(([, c]) => write(c)).join('')}</csw:Record>`;
+}
+
+/**
+ * The bindings to treat as declared around a stored element put into a response: the response root's, and those
+ * of the element's scope that it and its descendants do not use (inherited from the stored document, or from
+ * the Transaction that carried it). The element then declares only what it uses and the response lacks.
+ */
+function outerScope(el: XmlElement): Record<string, string> {
+  const used = new Set<string>();
+  const stack = [el];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    used.add(e.prefix);
+    for (const k of Object.keys(e.rawAttrs)) if (k.includes(':')) used.add(k.slice(0, k.indexOf(':')));
+    stack.push(...e.children);
+  }
+  const outer: Record<string, string> = { ...RESPONSE_SCOPE };
+  for (const [p, uri] of Object.entries(el.scope)) if (!used.has(p)) outer[p] = uri;
+  return outer;
 }

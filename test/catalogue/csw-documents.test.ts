@@ -56,7 +56,7 @@ describe('GetCapabilities', () => {
     }
     const getRecords = /<ows:Operation name="GetRecords">([\s\S]*?)<\/ows:Operation>/.exec(r.body)![1]!;
     const values = (name: string, kind = 'Parameter') => [...(new RegExp(`<ows:${kind} name="${name}">([\\s\\S]*?)</ows:${kind}>`).exec(getRecords)?.[1] ?? '').matchAll(/<ows:Value>([^<]*)<\/ows:Value>/g)].map((m) => m[1]);
-    expect(values('outputSchema')).toEqual([CSW, GMD, 'http://www.w3.org/ns/dcat#', 'http://data.europa.eu/930/']);
+    expect(values('outputSchema')).toEqual([CSW, GMD, 'http://www.w3.org/ns/dcat#', 'http://data.europa.eu/930/', 'http://www.w3.org/2005/Atom']);
     expect(values('typeNames')).toEqual(['csw:Record', 'gmd:MD_Metadata']);
     expect(values('CONSTRAINTLANGUAGE')).toEqual(['FILTER', 'CQL_TEXT']);
     expect(values('SupportedISOQueryables', 'Constraint')).toContain('Language');

@@ -103,6 +103,8 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
       // The administrator, even with the right credential, may not write under deny-all.
       { ...post('/csw', `<csw:Transaction xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2"><csw:Delete><csw:Constraint version="1.1.0"><csw:CqlText>dc:identifier like '%'</csw:CqlText></csw:Constraint></csw:Delete></csw:Transaction>`), headers: { 'content-type': 'application/xml', authorization: 'Bearer deny-all-test-admin-token' } },
     ],
+    'GET /csw/opensearch': [{ url: '/csw/opensearch' }],
+    'GET /csw/opensearch/search': [{ url: '/csw/opensearch/search?q=communes' }, { url: '/csw/opensearch/search?q=&bbox=1,47,3,49' }],
     'GET /dcat': [{ url: '/dcat/' }],
     // The map viewer: a page and its bundle, no data (its map requests go to the map services).
     'GET /viewer': [{ url: '/viewer' }],

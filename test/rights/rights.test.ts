@@ -162,6 +162,9 @@ function samples(auth: string): Record<string, Sample[]> {
     'DELETE /ogcapi/collections/:collectionId/items/:featureId': [get(`/ogcapi/collections/${L}/items/1`, 'edit')],
     'GET /csw': [get('/csw?service=CSW&version=2.0.2&request=GetCapabilities', 'other'), get('/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=results&elementSetName=brief', 'other')],
     'POST /csw': [post('/csw', 'other', `<csw:GetRecords xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2" resultType="hits"><csw:Query typeNames="csw:Record"><csw:ElementSetName>brief</csw:ElementSetName></csw:Query></csw:GetRecords>`, 'application/xml')],
+    'GET /csw/opensearch': [get('/csw/opensearch', 'other')],
+    // Not searched by the layer's name: the feed echoes its query (its id and self link).
+    'GET /csw/opensearch/search': [get('/csw/opensearch/search?q=restreint', 'other'), get('/csw/opensearch/search?bbox=1,47,3,49', 'other')],
     'GET /dcat': [get('/dcat/', 'other')],
     'GET /dcat/catalog.:ext': [get('/dcat/catalog.jsonld', 'other')],
     'GET /dcat/records/:id': [get('/dcat/records/none', 'other')],

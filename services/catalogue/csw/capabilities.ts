@@ -3,14 +3,16 @@
  * discovery service extended capabilities (TG Discovery Services, scenario 2: the metadata elements in the
  * capabilities). What the clients read from it (shared/research/csw.md §0.1, §0.12): absolute DCP hrefs
  * (public URL behind a proxy), outputSchema with gmd, typeNames, CONSTRAINTLANGUAGE FILTER and CQL_TEXT,
- * SupportedISOQueryables with Language, the ten AdditionalQueryables without prefix, supported/response languages.
+ * SupportedISOQueryables and AdditionalQueryables (apiso: names, and the bare names the INSPIRE validator compares),
+ * supported/response languages, the filter functions with their arity.
  */
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { invalid } from '../../../src/ogc/errors.js';
-import { ADDITIONAL_QUERYABLES, DUBLIN_CORE_QUERYABLES, SUPPORTED_ISO_QUERYABLES } from './queryables.js';
+import { DUBLIN_CORE_QUERYABLES, ISO_QUERYABLE_NAMES } from './queryables.js';
+import { FILTER_FUNCTIONS } from './functions.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { catalogueSummary } from '../../../src/records/repository.js';
-import { CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';
+import { ATOM_NS, CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';
 import { HARVEST_RESOURCE_TYPES } from './harvest.js';
 
 export const SUPPORTED_LANGUAGES = ['fre', 'eng'];
@@ -67,7 +69,7 @@ export async function capabilities(ctx: CswContext, req: GetCapabilitiesRequest)
       `<ows:ServiceContact><ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>${x(svc.contactEmail)}</ows:ElectronicMailAddress></ows:Address></ows:ContactInfo><ows:Role>pointOfContact</ows:Role></ows:ServiceContact></ows:ServiceProvider>`;
   }
   if (has('OperationsMetadata')) {
-    const schemas = [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS];
+    const schemas = [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS, ATOM_NS];
     const typeNames = ['csw:Record', 'gmd:MD_Metadata'];
     s += '<ows:OperationsMetadata>';
     s += operation(ctx, 'GetCapabilities', parameter('sections', SECTIONS));
@@ -81,8 +83,8 @@ export async function capabilities(ctx: CswContext, req: GetCapabilitiesRequest)
         parameter('typeNames', typeNames) +
         parameter('CONSTRAINTLANGUAGE', ['FILTER', 'CQL_TEXT']) +
         parameter('ElementSetName', ['brief', 'summary', 'full']) +
-        constraint('SupportedISOQueryables', SUPPORTED_ISO_QUERYABLES) +
-        constraint('AdditionalQueryables', ADDITIONAL_QUERYABLES) +
+        constraint('SupportedISOQueryables', ISO_QUERYABLE_NAMES.supported) +
+        constraint('AdditionalQueryables', ISO_QUERYABLE_NAMES.additional) +
         constraint('SupportedDublinCoreQueryables', DUBLIN_CORE_QUERYABLES) +
         constraint('MaxRecordDefault', [String(ctx.limits.maxRecords)]),
     );
@@ -127,6 +129,9 @@ export const DOMAIN_PARAMETERS = [
   'DescribeRecord.outputFormat',
   'DescribeRecord.schemaLanguage',
   'GetCapabilities.sections',
+  'Transaction.TransactionSchemas',
+  'Harvest.ResourceType',
+  'Harvest.ResourceFormat',
 ];
 
 function inspireExtendedCapabilities(ctx: CswContext, lang: string, date: string): string {
@@ -186,4 +191,8 @@ const FILTER_CAPABILITIES =
   SPATIAL_OPERATORS.map((o) => `<ogc:SpatialOperator name="${o}"/>`).join('') +
   '</ogc:SpatialOperators></ogc:Spatial_Capabilities><ogc:Scalar_Capabilities><ogc:LogicalOperators/><ogc:ComparisonOperators>' +
   COMPARISON_OPERATORS.map((o) => `<ogc:ComparisonOperator>${o}</ogc:ComparisonOperator>`).join('') +
-  '</ogc:ComparisonOperators></ogc:Scalar_Capabilities><ogc:Id_Capabilities><ogc:EID/><ogc:FID/></ogc:Id_Capabilities></ogc:Filter_Capabilities>';
+  '</ogc:ComparisonOperators>' +
+  // Filter 1.1 §12 / filterCapabilities.xsd: the functions evaluated in filters (services/catalogue/csw/functions.ts).
+  '<ogc:ArithmeticOperators><ogc:Functions><ogc:FunctionNames>' +
+  FILTER_FUNCTIONS.map((f) => `<ogc:FunctionName nArgs="${f.arity}">${f.name}</ogc:FunctionName>`).join('') +
+  '</ogc:FunctionNames></ogc:Functions></ogc:ArithmeticOperators></ogc:Scalar_Capabilities><ogc:Id_Capabilities><ogc:EID/><ogc:FID/></ogc:Id_Capabilities></ogc:Filter_Capabilities>';

@@ -11,11 +11,12 @@
  *   resolved by the reader (no srsName: lon/lat); other CRSs are reprojected.
  */
 import { SPATIAL_FN, checkLiteralSize } from '../../../src/filter/compile-sql.js';
-import type { ComparisonOp, Envelope, Filter, GeometryLiteral } from '../../../src/filter/ast.js';
+import type { ComparisonOp, Envelope, Expression, Filter, GeometryLiteral } from '../../../src/filter/ast.js';
 import type { SqlParams } from '../../../src/db/sql.js';
 import type { CrsRegistry } from '../../../src/crs/registry.js';
 import { OgcError } from '../../../src/ogc/errors.js';
 import { findQueryable, type Queryable } from './queryables.js';
+import { filterFunction, type FilterFunction } from './functions.js';
 
 export const CONSTRAINT_LOCATOR = 'Constraint';
 
@@ -35,6 +36,61 @@ export function queryable(name: string): Queryable {
 }
 
 
+/** A queryable, possibly under filter functions (upper(dc:title)…): the functions innermost first. */
+interface ValueExpression {
+  q: Queryable;
+  functions: FilterFunction[];
+}
+
+const isValue = (e: Expression) => e.kind === 'property' || e.kind === 'function';
+
+function valueOf(e: Expression): ValueExpression {
+  if (e.kind === 'property') return { q: queryable(e.name), functions: [] };
+  if (e.kind !== 'function') return fail('A function argument must be a queryable or a function');
+  const fn = filterFunction(e.name, e.args.length, CONSTRAINT_LOCATOR);
+  const inner = valueOf(e.args[0]!);
+  if (inner.q.kind === 'geometry' || inner.q.kind === 'anytext') fail(`${fn.name} does not apply to ${inner.q.name}`);
+  if (inner.functions.at(-1)?.returns === 'number') fail(`${fn.name} takes a string argument`);
+  return { q: inner.q, functions: [...inner.functions, fn] };
+}
+
+const SCALAR_TEXT = new Set(['text']);
+const ARRAYS = new Set(['texts', 'dates', 'integers', 'numbers']);
+
+/**
+ * A predicate `test` on the value of a function expression, true when one of the queryable's values passes it
+ * (CSW 2.0.2 §10.8.4.11 for repeated elements). `negated`: no value passes it (PropertyIsNotEqualTo).
+ */
+function onFunctionValues(v: ValueExpression, test: (value: string) => string, negated: boolean): string {
+  const apply = (e: string) => v.functions.reduce((acc, f) => f.sql(acc), SCALAR_TEXT.has(v.q.kind) || v.q.kind === 'texts' ? e : `(${e})::text`);
+  let any: string;
+  if (ARRAYS.has(v.q.kind)) any = `EXISTS (SELECT 1 FROM unnest(${v.q.sql}) v WHERE ${test(apply('v'))})`;
+  else {
+    any = `coalesce(${test(apply(v.q.sql))}, false)`;
+    if (v.q.extra) any = `(${any} OR EXISTS (SELECT 1 FROM unnest(${v.q.extra}) v WHERE ${test(apply('v'))}))`;
+  }
+  return negated ? `(NOT ${any})` : `(${any})`;
+}
+
+function compareFunction(v: ValueExpression, op: ComparisonOp, literal: string | number | boolean | null, matchCase: boolean, ctx: CompileContext): string {
+  const t = literalText(literal).trim();
+  if (v.functions.at(-1)!.returns === 'number') {
+    const n = Number(t);
+    if (t === '' || !Number.isFinite(n)) return fail(`'${t.slice(0, 60)}' is not a number for ${v.functions.at(-1)!.name}`);
+    const p = ctx.params.add(n, 'double precision');
+    return onFunctionValues(v, (e) => `${e} ${op === '<>' ? '=' : op} ${p}`, op === '<>');
+  }
+  const p = ctx.params.add(literalText(literal), 'text');
+  const o = op === '<>' ? '=' : op;
+  return onFunctionValues(v, (e) => (matchCase ? `${e} ${o} ${p}` : `${fold(e)} ${o} ${fold(p)}`), op === '<>');
+}
+
+function likeFunction(v: ValueExpression, pattern: string, matchCase: boolean, ctx: CompileContext): string {
+  if (v.functions.at(-1)!.returns === 'number') return fail(`PropertyIsLike needs a string, ${v.functions.at(-1)!.name} is a number`);
+  const p = ctx.params.add(pattern, 'text');
+  return onFunctionValues(v, (e) => (matchCase ? `${e} LIKE ${p} ESCAPE '\\'` : `${fold(e)} LIKE ${fold(p)} ESCAPE '\\'`), false);
+}
+
 const FLIP: Record<ComparisonOp, ComparisonOp> = { '=': '=', '<>': '<>', '<': '>', '>': '<', '<=': '>=', '>=': '<=' };
 
 export function compileFilter(f: Filter, ctx: CompileContext): string {
@@ -51,14 +107,18 @@ export function compileFilter(f: Filter, ctx: CompileContext): string {
       return 'FALSE';
     case 'compare': {
       let { left, right, op } = f;
-      if (left.kind !== 'property' && right.kind === 'property') [left, right, op] = [right, left, FLIP[op]];
-      if (left.kind !== 'property') return fail('A comparison needs a queryable on one side');
+      if (!isValue(left) && isValue(right)) [left, right, op] = [right, left, FLIP[op]];
+      if (!isValue(left)) return fail('A comparison needs a queryable on one side');
       if (right.kind !== 'literal') return fail('A comparison needs a literal value on one side');
-      return compare(queryable(left.name), op, right.value, f.matchCase, ctx);
+      const fn = valueOf(left);
+      if (fn.functions.length) return compareFunction(fn, op, right.value, f.matchCase, ctx);
+      return compare(fn.q, op, right.value, f.matchCase, ctx);
     }
     case 'like': {
-      if (f.expr.kind !== 'property') return fail('PropertyIsLike needs a queryable');
-      return like(queryable(f.expr.name), f.pattern, f.matchCase, ctx);
+      if (!isValue(f.expr)) return fail('PropertyIsLike needs a queryable');
+      const fn = valueOf(f.expr);
+      if (fn.functions.length) return likeFunction(fn, f.pattern, f.matchCase, ctx);
+      return like(fn.q, f.pattern, f.matchCase, ctx);
     }
     case 'isNull': {
       if (f.expr.kind !== 'property') return fail('PropertyIsNull needs a queryable');
@@ -157,8 +217,18 @@ function compare(q: Queryable, op: ComparisonOp, v: string | number | boolean | 
     }
     case 'text': {
       const p = typedLiteral(q, v, ctx);
-      if (matchCase) return `(${q.sql} ${op} ${p})`;
-      return `(${fold(q.sql)} ${op} ${fold(p)})`;
+      const test = (e: string, o: ComparisonOp) => (matchCase ? `(${e} ${o} ${p})` : `(${fold(e)} ${o} ${fold(p)})`);
+      if (!q.extra) return test(q.sql, op);
+      if (op === '=' && matchCase && q.normalise) {
+        // Only records whose column holds the literal's normal form can hold the literal itself: the column's index
+        // answers, and the documents of those candidates alone are read.
+        const normal = q.normalise(literalText(v).trim());
+        if (normal === literalText(v).trim()) return test(q.sql, op);
+        return `(${test(q.sql, op)} OR (${q.sql} = ${ctx.params.add(normal, 'text')} AND EXISTS (SELECT 1 FROM unnest(${q.extra}) v WHERE ${test('v', op)})))`;
+      }
+      // Either the stored value or one of the record's own values (`extra`); <> is "no value is equal".
+      const any = (o: ComparisonOp) => `(${test(q.sql, o)} OR EXISTS (SELECT 1 FROM unnest(${q.extra}) v WHERE ${test('v', o)}))`;
+      return op === '<>' ? `(NOT coalesce(${any('=')}, false))` : any(op);
     }
     case 'texts': {
       const p = typedLiteral(q, v, ctx);
@@ -187,7 +257,9 @@ function like(q: Queryable, pattern: string, matchCase: boolean, ctx: CompileCon
       return anyTextLike(pattern, ctx);
     case 'text': {
       const p = ctx.params.add(pattern, 'text');
-      return matchCase ? `(${q.sql} LIKE ${p} ESCAPE '\\')` : `(${fold(q.sql)} LIKE ${fold(p)} ESCAPE '\\')`;
+      const test = (e: string) => (matchCase ? `(${e} LIKE ${p} ESCAPE '\\')` : `(${fold(e)} LIKE ${fold(p)} ESCAPE '\\')`);
+      if (!q.extra) return test(q.sql);
+      return `(${test(q.sql)} OR EXISTS (SELECT 1 FROM unnest(${q.extra}) v WHERE ${test('v')}))`;
     }
     case 'texts': {
       const p = ctx.params.add(pattern, 'text');
@@ -260,10 +332,21 @@ export function geometrySql(g: GeometryLiteral, ctx: CompileContext): string {
   return `ST_Transform(${geom}, 4326)`;
 }
 
-/** ORDER BY expression for a sort queryable. */
-export function sortExpression(name: string): string {
+/** Columns that are never NULL: sorted without NULLS LAST, so that their indexes serve both directions. */
+const NOT_NULL = new Set(['r.title', 'r.abstract', 'r.type', 'r.identifier', 'r.has_security_constraints']);
+
+/**
+ * ORDER BY item for a sort key. Records without a value come after the others in both directions (issue 12;
+ * PostgreSQL puts NULLs first in a DESC order unless told): an empty array sorts as NULL.
+ */
+export function sortItem(name: string, descending: boolean): string {
   const q = findQueryable(name);
   if (!q) throw new OgcError('InvalidParameterValue', `Unknown sort queryable '${name}'`, 'SortBy');
+  if (!descending) return `${sortExpression(q)} ASC`;
+  return NOT_NULL.has(q.sql) ? `${sortExpression(q)} DESC` : `${sortExpression(q)} DESC NULLS LAST`;
+}
+
+function sortExpression(q: Queryable): string {
   switch (q.kind) {
     case 'anytext':
       throw new OgcError('InvalidParameterValue', `${q.name} cannot be sorted on`, 'SortBy');

@@ -6,9 +6,10 @@ import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { OgcError } from '../../../src/ogc/errors.js';
 import { findQueryable } from './queryables.js';
 import { DOMAIN_PARAMETERS } from './capabilities.js';
+import { HARVEST_RESOURCE_TYPES } from './harvest.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { domainValues } from '../../../src/records/repository.js';
-import { CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type DescribeRecordRequest, type GetDomainRequest } from './request.js';
+import { ATOM_NS, CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type DescribeRecordRequest, type GetDomainRequest } from './request.js';
 
 const SCHEMA_LOCATION = `${CSW_NS} http://schemas.opengis.net/csw/2.0.2/CSW-discovery.xsd`;
 const XS = 'http://www.w3.org/XML/Schema';
@@ -30,17 +31,20 @@ export function describeRecord(req: DescribeRecordRequest): string {
 const PARAMETER_VALUES: Record<string, string[]> = {
   'getrecords.resulttype': ['hits', 'results', 'validate'],
   'getrecords.outputformat': ['application/xml'],
-  'getrecords.outputschema': [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS],
+  'getrecords.outputschema': [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS, ATOM_NS],
   'getrecords.typenames': ['csw:Record', 'gmd:MD_Metadata'],
   'getrecords.constraintlanguage': ['FILTER', 'CQL_TEXT'],
   'getrecords.elementsetname': ['brief', 'summary', 'full'],
-  'getrecordbyid.outputschema': [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS],
+  'getrecordbyid.outputschema': [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS, ATOM_NS],
   'getrecordbyid.outputformat': ['application/xml'],
   'getrecordbyid.elementsetname': ['brief', 'summary', 'full'],
   'describerecord.typename': ['csw:Record', 'gmd:MD_Metadata'],
   'describerecord.outputformat': ['application/xml'],
   'describerecord.schemalanguage': [XS],
   'getcapabilities.sections': ['ServiceIdentification', 'ServiceProvider', 'OperationsMetadata', 'Filter_Capabilities'],
+  'transaction.transactionschemas': [CSW_NS, GMD_NS],
+  'harvest.resourcetype': HARVEST_RESOURCE_TYPES,
+  'harvest.resourceformat': ['application/xml'],
 };
 // Keep the advertised list and the answers in step.
 for (const p of DOMAIN_PARAMETERS) if (!PARAMETER_VALUES[p.toLowerCase()]) throw new Error(`GetDomain parameter ${p} has no values`);

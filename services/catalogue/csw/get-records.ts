@@ -13,8 +13,9 @@ import { recordsByIdentifiers, searchRecords, type Db, type RecordQuery } from '
 import { visibleRecordsSql } from '../../../src/access/records.js';
 import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
+import { writeAtomEntry } from '../../../src/metadata/atom.js';
 import { DC_NAMESPACES, dcElementName, ISO_TOP_ELEMENTS, isoTopElementName, storedRecordColumns, writeDublinCore, writeIso, type StoredRecord } from '../../../src/metadata/writers.js';
-import { compileFilter, sortExpression } from './compile.js';
+import { compileFilter, sortItem } from './compile.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { documentGraph, toRdfXml } from '../../../src/metadata/dcat.js';
 import { CSW_NS, GMD_NS, isRdfSchema, OUTPUT_SCHEMA_URI, type ElementSet, type GetRecordByIdRequest, type GetRecordsRequest, type OutputSchema } from './request.js';
@@ -29,8 +30,8 @@ function isoColumn(schema: OutputSchema, set: ElementSet, elementNames?: string[
 }
 
 function checkElementNames(schema: OutputSchema, names: string[] | undefined): void {
-  // DCAT output is always the whole graph of the record: ElementName does not apply.
-  if (isRdfSchema(schema)) return;
+  // DCAT output is always the whole graph of the record, Atom always the whole entry: ElementName does not apply.
+  if (isRdfSchema(schema) || schema === 'atom') return;
   for (const n of names ?? []) {
     const ok = schema === 'csw' ? dcElementName(n) !== undefined : ISO_TOP_ELEMENTS.has(isoTopElementName(n));
     if (!ok) throw new OgcError('InvalidParameterValue', `Unknown ElementName '${n.slice(0, 100)}' for ${OUTPUT_SCHEMA_URI[schema]}`, 'ElementName');
@@ -50,6 +51,7 @@ const platformBase = (ctx: CswContext) => ctx.serviceUrl.replace(/\/csw\/?$/, ''
 function writeRecord(ctx: CswContext, row: Row, schema: OutputSchema, set: ElementSet, elementNames?: string[]): string {
   // udata's csw-dcat harvester parses each child of csw:SearchResults alone: a whole rdf:RDF per record.
   if (isRdfSchema(schema)) return toRdfXml(documentGraph(row.doc ?? '', { baseUrl: platformBase(ctx) }).graph);
+  if (schema === 'atom') return writeAtomEntry(row, (id) => `${ctx.serviceUrl}?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=${encodeURIComponent(GMD_NS)}&elementSetName=full&id=${encodeURIComponent(id)}`);
   return schema === 'csw' ? writeDublinCore(row, set, elementNames) : writeIso(row, set, elementNames);
 }
 
@@ -71,7 +73,7 @@ export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): RecordQ
   // Records of restricted resources the caller may not view (issue 11): part of the statement and of the cache key.
   const visible = visibleRecordsSql(ctx.hiddenRecords ?? [], (v, c) => params.add(v, c));
   const where = visible ? `(${constraint}) AND ${visible}` : constraint;
-  const keys = (req.sortBy ?? []).map((k) => `${sortExpression(k.name)} ${k.descending ? 'DESC' : 'ASC'}`);
+  const keys = (req.sortBy ?? []).map((k) => sortItem(k.name, k.descending));
   // The identifier is unique: appended last, it makes every order total, hence paging stable.
   const order = [...keys, 'r.identifier ASC'].join(', ');
   // Ordered by identifier alone (no SortBy, or SortBy identifier ascending): pages can resume after an identifier.
@@ -81,9 +83,18 @@ export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): RecordQ
 
 export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promise<string | Buffer> {
   checkElementNames(req.outputSchema, req.elementNames);
+  if (req.resultType === 'validate') {
+    planGetRecords(ctx, req);
+    return acknowledgement(req);
+  }
+  return searchResponse(req, await recordsPage(ctx, req));
+}
+
+/** The page a GetRecords request selects, each record written in its output schema (also the OpenSearch feed's). */
+export async function recordsPage(ctx: CswContext, req: GetRecordsRequest): Promise<SearchPage> {
+  checkElementNames(req.outputSchema, req.elementNames);
   const query = planGetRecords(ctx, req);
-  if (req.resultType === 'validate') return acknowledgement(req);
-  const page = await withCatalogueRead(ctx, async (c) => {
+  return withCatalogueRead(ctx, async (c) => {
     try {
       const raw = storedIsoFull(req);
       const wanted =
@@ -102,7 +113,6 @@ export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promi
       throw fromDatabaseError(e, 'Constraint');
     }
   });
-  return searchResponse(req, page);
 }
 
 /** A row of an ISO full page read as bytes: the identifier, and the stored ISO document (null for Dublin Core). */

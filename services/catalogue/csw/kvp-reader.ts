@@ -8,6 +8,7 @@ import { Kvp, list, parseNamespaces } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { serializeXml, parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
+import { checkFilterNamespaces } from './filter-namespaces.js';
 import { parseCql2Text } from '../../../src/filter/cql2-text-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { xmlEscape as x } from '../../../src/xml/escape.js';
@@ -54,6 +55,13 @@ export function parsePositiveInt(value: string | undefined, locator: string, dfl
   return n;
 }
 
+/** DescribeRecord schemaLanguage (CSW 2.0.2 §10.6.4.4): XML Schema only, under any of its usual names. */
+export function checkSchemaLanguage(lang: string | undefined): void {
+  if (lang && !/^(XMLSCHEMA|http:\/\/www\.w3\.org\/XML\/Schema|http:\/\/www\.w3\.org\/2001\/XMLSchema)$/i.test(lang.trim())) {
+    throw invalid('schemaLanguage', `schemaLanguage '${lang.slice(0, 80)}' is not supported (http://www.w3.org/XML/Schema)`);
+  }
+}
+
 /** Re-locate reader errors (FILTER / filter) on the CSW parameter. */
 export function asConstraintError(e: unknown): never {
   if (e instanceof OgcError) throw new OgcError(e.code, e.message, CONSTRAINT_LOCATOR, e.status);
@@ -68,6 +76,7 @@ export function readFilterXml(text: string): { filter: Filter; element: XmlEleme
     if (e instanceof XmlInputError) throw new OgcError('InvalidParameterValue', `Invalid constraint: ${e.message}`, CONSTRAINT_LOCATOR);
     throw e;
   }
+  checkFilterNamespaces(root, CONSTRAINT_LOCATOR);
   try {
     return { filter: readFesFilter(root, CSW_FILTER_OPTIONS), element: root };
   } catch (e) {
@@ -123,8 +132,7 @@ export function readCswKvp(kvp: Kvp, limits: ReaderLimits): CswRequest {
     case 'DescribeRecord': {
       const tn = kvp.value('TYPENAME') ?? kvp.value('TYPENAMES');
       checkOutputFormat(kvp.value('OUTPUTFORMAT'));
-      const lang = kvp.value('SCHEMALANGUAGE');
-      if (lang && !/^(XMLSCHEMA|http:\/\/www\.w3\.org\/XML\/Schema|http:\/\/www\.w3\.org\/2001\/XMLSchema)$/i.test(lang)) throw invalid('schemaLanguage', `schemaLanguage '${lang.slice(0, 80)}' is not supported`);
+      checkSchemaLanguage(kvp.value('SCHEMALANGUAGE'));
       return { op, typeNames: tn ? typeNamesOf(tn, 'typeName') : ['csw:Record', 'gmd:MD_Metadata'] };
     }
     case 'GetRecordById': {

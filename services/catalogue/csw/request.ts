@@ -13,11 +13,13 @@ export const CSW_VERSION = '2.0.2';
 export const DCAT_NS = 'http://www.w3.org/ns/dcat#';
 export const GEODCAT_NS = 'http://data.europa.eu/930/';
 
-export type OutputSchema = 'csw' | 'gmd' | 'dcat' | 'geodcat';
+export const ATOM_NS = 'http://www.w3.org/2005/Atom';
+
+export type OutputSchema = 'csw' | 'gmd' | 'dcat' | 'geodcat' | 'atom';
 export type ElementSet = 'brief' | 'summary' | 'full';
 export type TypeName = 'csw:Record' | 'gmd:MD_Metadata';
 
-export const OUTPUT_SCHEMA_URI: Record<OutputSchema, string> = { csw: CSW_NS, gmd: GMD_NS, dcat: DCAT_NS, geodcat: GEODCAT_NS };
+export const OUTPUT_SCHEMA_URI: Record<OutputSchema, string> = { csw: CSW_NS, gmd: GMD_NS, dcat: DCAT_NS, geodcat: GEODCAT_NS, atom: ATOM_NS };
 
 export const isRdfSchema = (s: OutputSchema): s is 'dcat' | 'geodcat' => s === 'dcat' || s === 'geodcat';
 
@@ -97,7 +99,8 @@ export function parseOutputSchema(value: string | undefined): OutputSchema {
   if (v === GMD_NS || v === 'csw:IsoRecord' || v === 'gmd:MD_Metadata' || v === 'http://www.isotc211.org/2005/gmd/gmd.xsd') return 'gmd';
   if (v === DCAT_NS || v === 'http://www.w3.org/ns/dcat') return 'dcat';
   if (v === 'http://data.europa.eu/930') return 'geodcat';
-  throw invalid('outputSchema', `outputSchema '${value.slice(0, 200)}' is not supported (supported: ${CSW_NS}, ${GMD_NS}, ${DCAT_NS}, ${GEODCAT_NS})`);
+  if (v === ATOM_NS) return 'atom';
+  throw invalid('outputSchema', `outputSchema '${value.slice(0, 200)}' is not supported (supported: ${CSW_NS}, ${GMD_NS}, ${DCAT_NS}, ${GEODCAT_NS}, ${ATOM_NS})`);
 }
 
 export function parseElementSet(value: string | undefined, dflt: ElementSet, locator = 'ElementSetName'): ElementSet {

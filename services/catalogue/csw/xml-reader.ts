@@ -11,8 +11,9 @@ import { NS } from '../../../src/xml/namespaces.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { readFesFilter, normalisePropertyName } from '../../../src/filter/fes-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
-import { CSW_FILTER_OPTIONS, asConstraintError, checkOutputFormat, parsePositiveInt, readCql, type ReaderLimits } from './kvp-reader.js';
+import { CSW_FILTER_OPTIONS, asConstraintError, checkOutputFormat, checkSchemaLanguage, parsePositiveInt, readCql, type ReaderLimits } from './kvp-reader.js';
 import { readTransactionXml } from './transaction.js';
+import { checkFilterNamespaces } from './filter-namespaces.js';
 import {
   checkService,
   checkVersion,
@@ -66,6 +67,7 @@ function readConstraint(c: XmlElement | undefined): Filter | undefined {
   const filterEl = c.children.find((k) => k.name === 'Filter');
   const cql = cswChild(c, 'CqlText');
   if (filterEl) {
+    checkFilterNamespaces(filterEl, 'Constraint');
     try {
       return readFesFilter(filterEl, CSW_FILTER_OPTIONS);
     } catch (e) {
@@ -106,6 +108,7 @@ export function readCswXml(body: string | XmlElement, limits: ReaderLimits): Csw
     case 'DescribeRecord': {
       const names = cswChildren(root, 'TypeName');
       checkOutputFormat(root.attrs['outputFormat']);
+      checkSchemaLanguage(root.attrs['schemaLanguage']);
       const typeNames = names.length ? names.flatMap((n) => typeNamesAttr(n, n.text.trim(), 'TypeName')) : (['csw:Record', 'gmd:MD_Metadata'] as TypeName[]);
       return { op, typeNames };
     }
