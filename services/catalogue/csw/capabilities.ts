@@ -6,6 +6,7 @@
  * SupportedISOQueryables and AdditionalQueryables (apiso: names, and the bare names the INSPIRE validator compares),
  * supported/response languages, the filter functions with their arity.
  */
+import { inspireExtendedCapabilitiesXml } from '../../../src/ogc/inspire.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { invalid } from '../../../src/ogc/errors.js';
 import { DUBLIN_CORE_QUERYABLES, ISO_QUERYABLE_NAMES } from './queryables.js';
@@ -135,49 +136,19 @@ export const DOMAIN_PARAMETERS = [
 ];
 
 function inspireExtendedCapabilities(ctx: CswContext, lang: string, date: string): string {
-  const c = (name: string, body: string) => `<inspire_common:${name}>${body}</inspire_common:${name}>`;
   const svc = ctx.platform.config.service;
-  const regulation =
-    lang === 'fre'
-      ? {
-          type: 'citationInspireInteroperabilityRegulation_fre',
-          title: 'Règlement (UE) n o 1089/2010 de la Commission du 23 novembre 2010 portant modalités d\'application de la directive 2007/2/CE du Parlement européen et du Conseil en ce qui concerne l\'interopérabilité des séries et des services de données géographiques',
-          uri: 'OJ:L:2010:323:0011:0102:FR:PDF',
-        }
-      : {
-          type: 'citationInspireInteroperabilityRegulation_eng',
-          title: 'COMMISSION REGULATION (EU) No 1089/2010 of 23 November 2010 implementing Directive 2007/2/EC of the European Parliament and of the Council as regards interoperability of spatial data sets and services',
-          uri: 'OJ:L:2010:323:0011:0102:EN:PDF',
-        };
-  return (
-    '<inspire_ds:ExtendedCapabilities>' +
-    c('ResourceLocator', c('URL', x(`${ctx.serviceUrl}?SERVICE=CSW&VERSION=2.0.2&REQUEST=GetCapabilities`)) + c('MediaType', 'application/xml')) +
-    c('ResourceType', 'service') +
-    c('TemporalReference', c('DateOfLastRevision', date)) +
-    c(
-      'Conformity',
-      `<inspire_common:Specification xsi:type="inspire_common:${regulation.type}">` +
-        c('Title', x(regulation.title)) +
-        c('DateOfPublication', '2010-12-08') +
-        c('URI', regulation.uri) +
-        c('ResourceLocator', c('URL', x(`http://eur-lex.europa.eu/LexUriServ/LexUriServ.do?uri=${regulation.uri}`)) + c('MediaType', 'application/pdf')) +
-        '</inspire_common:Specification>' +
-        c('Degree', 'notEvaluated'),
-    ) +
-    c('MetadataPointOfContact', c('OrganisationName', x(svc.providerName)) + c('EmailAddress', x(svc.contactEmail))) +
-    c('MetadataDate', date) +
-    c('SpatialDataServiceType', 'discovery') +
-    `<inspire_common:MandatoryKeyword xsi:type="inspire_common:classificationOfSpatialDataService">${c('KeywordValue', 'infoCatalogueService')}</inspire_common:MandatoryKeyword>` +
-    c(
-      'SupportedLanguages',
-      c('DefaultLanguage', c('Language', DEFAULT_LANGUAGE)) +
-        SUPPORTED_LANGUAGES.filter((l) => l !== DEFAULT_LANGUAGE)
-          .map((l) => c('SupportedLanguage', c('Language', l)))
-          .join(''),
-    ) +
-    c('ResponseLanguage', c('Language', lang)) +
-    '</inspire_ds:ExtendedCapabilities>'
-  );
+  return inspireExtendedCapabilitiesXml({
+    prefix: 'inspire_ds',
+    capabilitiesUrl: `${ctx.serviceUrl}?SERVICE=CSW&VERSION=2.0.2&REQUEST=GetCapabilities`,
+    date,
+    serviceType: 'discovery',
+    keyword: 'infoCatalogueService',
+    providerName: svc.providerName,
+    contactEmail: svc.contactEmail,
+    defaultLanguage: DEFAULT_LANGUAGE,
+    languages: SUPPORTED_LANGUAGES,
+    responseLanguage: lang,
+  });
 }
 
 const SPATIAL_OPERATORS = ['BBOX', 'Equals', 'Disjoint', 'Intersects', 'Touches', 'Crosses', 'Within', 'Contains', 'Overlaps', 'Beyond', 'DWithin'];

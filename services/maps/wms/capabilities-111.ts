@@ -18,7 +18,7 @@ import { legendSize } from '../../../src/render/legend.js';
 import type { WmsContext } from './context.js';
 import { LEGEND_SIZE, MAP_FORMAT_LIST } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
-import { boxIn, capabilitiesFacts, layerBoxIn, legendHref, metadataRecordUrl, RAMP_TITLE, rasterFacts, rasterLegendUrl, round, union } from './capabilities.js';
+import { boxIn, capabilitiesFacts, keywords, layerBoxIn, legendHref, metadataRecordUrl, RAMP_TITLE, rasterFacts, rasterLegendUrl, round, union } from './capabilities.js';
 
 export const CAPABILITIES_111_TYPE = 'application/vnd.ogc.wms_xml; charset=utf-8';
 
@@ -26,10 +26,6 @@ const href = (url: string) => `<OnlineResource xmlns:xlink="http://www.w3.org/19
 
 function operation(name: string, formats: string[], url: string): string {
   return `<${name}>${formats.map((f) => `<Format>${x(f)}</Format>`).join('')}<DCPType><HTTP><Get>${href(url)}</Get></HTTP></DCPType></${name}>`;
-}
-
-function keywords(list: string[]): string {
-  return list.length ? `<KeywordList>${list.map((k) => `<Keyword>${x(k)}</Keyword>`).join('')}</KeywordList>` : '';
 }
 
 function latLonBox(b: Bbox): string {

@@ -37,7 +37,8 @@ function operation(name: string, formats: string[], url: string): string {
   return `<${name}>${formats.map((f) => `<Format>${x(f)}</Format>`).join('')}<DCPType><HTTP><Get>${href(url)}</Get></HTTP></DCPType></${name}>`;
 }
 
-function keywords(list: string[]): string {
+/** A KeywordList, the same in WMS 1.1.1 and 1.3.0. */
+export function keywords(list: string[]): string {
   return list.length ? `<KeywordList>${list.map((k) => `<Keyword>${x(k)}</Keyword>`).join('')}</KeywordList>` : '';
 }
 
