@@ -7,7 +7,7 @@
  * REPEATABLE READ snapshot, a CSW-T or harvest transaction, the sync's locked client).
  */
 import type { QueryConfig } from 'pg';
-import type { Pool, PoolClient } from '../db/pool.js';
+import { withReadTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { PositionalBinder } from '../db/sql.js';
 import type { MetadataRecord } from './record.js';
 import { cachedCount, queryKey, rememberCount, rememberResume, resumeAfter } from './page-cache.js';
@@ -27,6 +27,15 @@ import {
 } from './sql.js';
 
 export type Db = Pool | PoolClient;
+
+/**
+ * A read-only REPEATABLE READ transaction for a catalogue answer (a count and its page see one snapshot), with
+ * the statement timeout and UTC as the session time zone (date literals without offset are read as UTC, like the
+ * stored dates). CSW, DCAT and OGC API – Records answer inside one.
+ */
+export function withCatalogueSnapshot<T>(pool: Pool, statementTimeoutMs: number, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  return withReadTransaction(pool, statementTimeoutMs, fn, { timeZone: 'UTC' });
+}
 
 // ------------------------------------------------------------------------------------------------- search
 
