@@ -6,13 +6,16 @@
  * OWSLib's Records client. Requirement ids of OGC 20-004 (and OGC API – Features Part 3, CQL2) in the names.
  * Expected sets come from the database (the fixtures plus the demo layers' records).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { ROOT, baseUrl, db, get } from '../helpers.js';
 import { loadFixtures } from './setup.js';
+import { parseRecord } from '../../src/metadata/store.js';
+import { deleteRecord, upsertRecord } from '../../src/records/repository.js';
+import { withCrsFacts } from '../../src/crs/facts.js';
 
 type Json = Record<string, any>;
 
@@ -61,10 +64,35 @@ async function problem(url: string, status = 400, init?: RequestInit): Promise<J
 const CADASTRE = '955c3e47-411e-4969-b61b-3556d1b9f879';
 let total = 0;
 
+/** Records with a temporal extent (the fixtures have none): a period, an open period, an instant, an ongoing one. */
+const TEMPORAL_PREFIX = 'ogcapi-records-test-time-';
+const TEMPORAL: Array<[number, string]> = [
+  [1, '<gml:TimePeriod gml:id="t1"><gml:beginPosition>2010-01-01</gml:beginPosition><gml:endPosition>2012-12-31</gml:endPosition></gml:TimePeriod>'],
+  [2, '<gml:TimePeriod gml:id="t2"><gml:beginPosition>2015-06-01T10:00:00Z</gml:beginPosition><gml:endPosition indeterminatePosition="now"/></gml:TimePeriod>'],
+  [3, '<gml:TimeInstant gml:id="t3"><gml:timePosition>2015-06-01</gml:timePosition></gml:TimeInstant>'],
+  [4, '<gml:TimePeriod gml:id="t4"><gml:beginPosition>2020-01-01</gml:beginPosition><gml:endPosition indeterminatePosition="unknown"/></gml:TimePeriod>'],
+];
+const temporalRecord = (n: number, time: string) =>
+  `<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco" xmlns:gml="http://www.opengis.net/gml">` +
+  `<gmd:fileIdentifier><gco:CharacterString>${TEMPORAL_PREFIX}${n}</gco:CharacterString></gmd:fileIdentifier>` +
+  `<gmd:language><gmd:LanguageCode codeList="http://www.loc.gov/standards/iso639-2/" codeListValue="fre">fre</gmd:LanguageCode></gmd:language>` +
+  `<gmd:hierarchyLevel><gmd:MD_ScopeCode codeList="http://standards.iso.org/iso/19139/resources/gmxCodelists.xml#MD_ScopeCode" codeListValue="dataset">dataset</gmd:MD_ScopeCode></gmd:hierarchyLevel>` +
+  `<gmd:dateStamp><gco:DateTime>2024-03-0${n}T00:00:00Z</gco:DateTime></gmd:dateStamp>` +
+  `<gmd:identificationInfo><gmd:MD_DataIdentification><gmd:citation><gmd:CI_Citation><gmd:title><gco:CharacterString>Série temporelle ${n}</gco:CharacterString></gmd:title></gmd:CI_Citation></gmd:citation>` +
+  `<gmd:abstract><gco:CharacterString>Fiche de test à étendue temporelle</gco:CharacterString></gmd:abstract>` +
+  `<gmd:extent><gmd:EX_Extent><gmd:temporalElement><gmd:EX_TemporalExtent><gmd:extent>${time}</gmd:extent></gmd:EX_TemporalExtent></gmd:temporalElement></gmd:EX_Extent></gmd:extent>` +
+  `</gmd:MD_DataIdentification></gmd:identificationInfo></gmd:MD_Metadata>`;
+
 beforeAll(async () => {
   expect((await loadFixtures()).failed).toEqual([]);
+  // Through the catalogue's own loader path (parseRecord + the repository's upsert), as own-catalogue.ts does.
+  for (const [n, time] of TEMPORAL) await upsertRecord(db(), await withCrsFacts(() => parseRecord(temporalRecord(n, time))));
   total = Number((await db().query('SELECT count(*) AS n FROM sdi.metadata_records')).rows[0].n);
   expect(total).toBeGreaterThan(10);
+});
+
+afterAll(async () => {
+  for (const [n] of TEMPORAL) await deleteRecord(db(), `${TEMPORAL_PREFIX}${n}`);
 });
 
 describe('OGC 20-004 core: landing page, conformance, API definition, catalogues', () => {
@@ -196,13 +224,26 @@ describe('OGC 20-004 core query parameters', () => {
     expect(await search('bbox=1.8,47.7,0,2.1,48.0,100')).toEqual(got);
   });
 
-  it('/req/core/query-param-datetime: the temporal extent meets the instant or interval', async () => {
-    const within = (s: string, e: string) => idsWhere(`(temp_extent_begin IS NOT NULL OR temp_extent_end IS NOT NULL) AND coalesce(temp_extent_begin, temp_extent_end) < $2::timestamptz AND coalesce(temp_extent_end, temp_extent_begin) >= $1::timestamptz`, [s, e]);
-    const any = await idsWhere('temp_extent_begin IS NOT NULL OR temp_extent_end IS NOT NULL');
-    expect(any.length).toBeGreaterThan(0);
-    expect(await search('datetime=1900-01-01/2100-01-01')).toEqual(any);
-    expect(await search('datetime=2010-01-01/..')).toEqual(await within('2010-01-01T00:00:00Z', '9999-01-01T00:00:00Z'));
-    expect(await search('datetime=2015-06-01')).toEqual(await within('2015-06-01T00:00:00Z', '2015-06-02T00:00:00Z'));
+  it('/req/core/query-param-datetime: the temporal extent (open ends open) meets the instant or interval', async () => {
+    const meets = (start: string, end: string) =>
+      idsWhere(`(temp_extent_begin IS NOT NULL OR temp_extent_end IS NOT NULL) AND (temp_extent_begin IS NULL OR temp_extent_begin < $2::timestamptz) AND (temp_extent_end IS NULL OR temp_extent_end >= $1::timestamptz)`, [start, end]);
+    const t = (n: number) => `${TEMPORAL_PREFIX}${n}`;
+    const interval = await search('datetime=2011-01-01/2011-02-01');
+    expect(interval).toEqual(await meets('2011-01-01T00:00:00Z', '2011-02-02T00:00:00Z'));
+    expect(interval).toContain(t(1));
+    const day = await search('datetime=2015-06-01');
+    expect(day).toEqual(await meets('2015-06-01T00:00:00Z', '2015-06-02T00:00:00Z'));
+    expect(day).toEqual(expect.arrayContaining([t(2), t(3)]));
+    expect(day).not.toContain(t(1));
+    const instant = await search('datetime=2021-05-05T00:00:00Z');
+    expect(instant).toEqual(expect.arrayContaining([t(2), t(4)]));
+    expect(instant).not.toContain(t(3));
+    expect(await search('datetime=../2009-12-31')).not.toEqual(expect.arrayContaining([t(1)]));
+    expect(await search('datetime=2020-01-01/..')).toEqual(await meets('2020-01-01T00:00:00Z', '9999-01-01T00:00:00Z'));
+    // The record says it: an open end is `..`.
+    const f = await json(`${ITEMS()}/${t(4)}`);
+    expect(f.time).toEqual({ interval: ['2020-01-01T00:00:00Z', '..'] });
+    expect((await json(`${ITEMS()}/${t(3)}`)).time).toEqual({ timestamp: '2015-06-01T00:00:00Z' });
   });
 
   it('/req/core/query-param-type, ids, externalIds: any listed value', async () => {

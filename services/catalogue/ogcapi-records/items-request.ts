@@ -7,8 +7,9 @@
  *   one term must all occur, through the catalogue's full-text index (AnyText, as CSW and OpenSearch search).
  * - bbox: 4 or 6 numbers in CRS84, longitude first (the 6-number form's heights are ignored).
  * - datetime: an instant or interval of OGC API – Features Part 1 §7.15.4, compared with the record's temporal
- *   extent (the resource's, gmd:EX_TemporalExtent): [begin, end], an absent end taken as the begin (an
- *   instant), an absent begin as the end. Records without a temporal extent do not match.
+ *   extent (the resource's, gmd:EX_TemporalExtent): [begin, end], an absent end open (an ongoing resource,
+ *   `indeterminatePosition="now"`), an absent begin open too, as the record's `time` shows them (`..`). Records
+ *   without a temporal extent do not match.
  * - type, ids, externalIds: comma-separated lists, any value matching.
  * - sortby: comma-separated sortables, `-` descending, `+` or nothing ascending.
  * - filter with filter-lang cql2-text (default) or cql2-json, filter-crs CRS84 only.
@@ -83,8 +84,8 @@ const cmp = (name: string, op: '<' | '<=' | '>=', value: string): Filter => ({ k
 const isNull = (name: string): Filter => ({ kind: 'isNull', expr: prop(name) });
 
 /**
- * datetime against the record's temporal extent [B, E] (E absent: B; B absent: E): B ≤ the interval's end and
- * E ≥ its start (both ends included, as Features Part 1 §7.15.4 intersects).
+ * datetime against the record's temporal extent [B, E] (either end absent: open): B ≤ the interval's end and
+ * E ≥ its start, both ends included (Features Part 1 §7.15.4 "intersects").
  */
 function datetime(v: string): Filter {
   let t: Extract<Filter, { kind: 'temporal' }>;
@@ -98,13 +99,9 @@ function datetime(v: string): Filter {
   const parts: Filter[] = [{ kind: 'not', operand: { kind: 'and', operands: [isNull(B), isNull(E)] } }];
   if (t.end) {
     const end = instants(t.end);
-    const before = (name: string) => (end.afterLast ? cmp(name, '<', end.afterLast) : cmp(name, '<=', end.last!));
-    parts.push({ kind: 'or', operands: [before(B), { kind: 'and', operands: [isNull(B), before(E)] }] });
+    parts.push({ kind: 'or', operands: [isNull(B), end.afterLast ? cmp(B, '<', end.afterLast) : cmp(B, '<=', end.last!)] });
   }
-  if (t.start) {
-    const start = instants(t.start).first;
-    parts.push({ kind: 'or', operands: [cmp(E, '>=', start), { kind: 'and', operands: [isNull(E), cmp(B, '>=', start)] }] });
-  }
+  if (t.start) parts.push({ kind: 'or', operands: [isNull(E), cmp(E, '>=', instants(t.start).first)] });
   return { kind: 'and', operands: parts };
 }
 
