@@ -132,6 +132,11 @@ describe('OGC 20-004 core: landing page, conformance, API definition, catalogues
     const c = await json(`${R()}/collections/metadata`);
     expectValid(c, 'catalog');
     expect(c).toMatchObject({ id: 'metadata', itemType: 'record', type: 'Catalog' });
+    // The extent of the records (OGC API Common Part 2 collection extent): the envelope of the footprints, the temporal extents.
+    const { rows } = await db().query(`SELECT ST_XMin(ST_Extent(bbox)) AS w, ST_YMax(ST_Extent(bbox)) AS n, min(coalesce(temp_extent_begin, temp_extent_end)) AS first FROM sdi.metadata_records`);
+    expect(c.extent.spatial.bbox[0][0]).toBeCloseTo(rows[0].w, 6);
+    expect(c.extent.spatial.bbox[0][3]).toBeCloseTo(rows[0].n, 6);
+    expect(c.extent.temporal.interval[0][0]).toBe((rows[0].first as Date).toISOString().replace('.000Z', 'Z'));
     const rels = (c.links as Json[]).map((l) => l.rel);
     expect(rels).toEqual(expect.arrayContaining(['self', 'items', 'http://www.opengis.net/def/rel/ogc/1.0/queryables', 'http://www.opengis.net/def/rel/ogc/1.0/sortables']));
     const p = await problem(`${R()}/collections/nope`, 404);
@@ -161,7 +166,7 @@ describe('OGC 20-004 record core: records', () => {
     expect(f.properties.keywords).toEqual(rows[0].keywords);
     expect(f.bbox[0]).toBeCloseTo(rows[0].w, 6);
     expect(f.bbox[3]).toBeCloseTo(rows[0].n, 6);
-    const iso = (f.links as Json[]).find((l) => l.rel === 'alternate' && /19139/.test(l.type));
+    const iso = (f.links as Json[]).find((l) => l.rel === 'alternate' && /19139/.test(l.title) && l.href.includes(encodeURIComponent('http://www.isotc211.org/2005/gmd')));
     expect(iso).toBeDefined();
     const r = await get(iso!.href);
     expect(r.status).toBe(200);
@@ -194,8 +199,8 @@ describe('OGC 20-004 core query parameters', () => {
       expect(fc.numberMatched).toBe(total);
       expect(fc.numberReturned).toBe(fc.features.length);
       seen.push(...(fc.features as Json[]).map((f) => f.id));
-      if (pages > 0) expect((fc.links as Json[]).some((l) => l.rel === 'prev')).toBe(true);
-      url = (fc.links as Json[]).find((l) => l.rel === 'next')?.href;
+      if (pages > 0) expect((fc.links as Json[]).some((l) => l.rel === 'prev' && l.type === 'application/geo+json')).toBe(true);
+      url = (fc.links as Json[]).find((l) => l.rel === 'next' && l.type === 'application/geo+json')?.href;
       pages++;
     }
     expect(pages).toBe(Math.ceil(total / 3));
@@ -317,7 +322,7 @@ describe('OGC API – Features Part 3 / CQL2 filtering of records', () => {
     const fc = await json(`${ITEMS()}?limit=1&type=dataset&filter=${encodeURIComponent(`title LIKE '%a%'`)}`);
     const expected = await idsWhere(`type = 'dataset' AND title LIKE '%a%'`);
     expect(fc.numberMatched).toBe(expected.length);
-    const next = (fc.links as Json[]).find((l) => l.rel === 'next');
+    const next = (fc.links as Json[]).find((l) => l.rel === 'next' && l.type === 'application/geo+json');
     expect(next?.href).toContain('type=dataset');
     expect(next?.href).toContain('filter=');
     expect((await json(next!.href)).features[0].id).toBe(expected[1]);
@@ -376,6 +381,9 @@ describe('OGC 20-004 /conf/html and /conf/json: encodings', () => {
     expect(page.type).toMatch(/^text\/html/);
     const items = await get(`${ITEMS()}?f=html&q=cadastre`);
     expect(items.body).toContain(`/items/${CADASTRE}?f=html`);
+    // Paging from page to page stays in HTML.
+    const first = await get(`${ITEMS()}?f=html&limit=2`);
+    expect(first.body).toMatch(/href="[^"]*items\?limit=2&amp;offset=2&amp;f=html" rel="next"/);
   });
 
   it('/req/json/content: JSON by default and for Accept application/json, GeoJSON media type for records', async () => {

@@ -22,7 +22,8 @@ import { mayReadRecords } from '../../../src/access/policy.js';
 import { hiddenRecordIds } from '../../../src/access/records.js';
 import { refusalStatus } from '../../../src/query/planner.js';
 import { CRS84_URI } from '../../../src/crs/identifiers.js';
-import { recordsByIdentifiers, searchRecords } from '../../../src/records/repository.js';
+import { GREGORIAN_TRS } from '../../../src/catalog/extent.js';
+import { catalogueExtent, recordsByIdentifiers, searchRecords } from '../../../src/records/repository.js';
 import { catalogueLimits, withCatalogueRead, type CswContext } from '../csw/context.js';
 import { planGetRecords } from '../csw/get-records.js';
 import type { GetRecordsRequest } from '../csw/request.js';
@@ -155,14 +156,28 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
     if (id !== COLLECTION) throw new OgcError('NotFound', `Collection ${id.slice(0, 80)} does not exist (collections: ${COLLECTION})`, 'collectionId');
   };
 
-  const collectionDoc = (req: FastifyRequest) => {
+  /** The extent of the records the caller sees (none for a caller who may read no record). */
+  const extentOf = async (req: FastifyRequest) => {
+    if (!mayReadRecords(platform.policy, callerOf(req))) return undefined;
+    const ctx = await readerContext(req);
+    const e = await withCatalogueRead(ctx, (c) => catalogueExtent(c, [...(ctx.hiddenRecords ?? [])]));
+    const iso = (d: Date | undefined) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+    return {
+      ...(e.box ? { spatial: { bbox: [e.box], crs: CRS84_URI } } : {}),
+      ...(e.first || e.last ? { temporal: { interval: [[iso(e.first), iso(e.last)]], trs: GREGORIAN_TRS } } : {}),
+    };
+  };
+
+  const collectionDoc = async (req: FastifyRequest) => {
     const c = urlsOf(req).collection;
+    const extent = await extentOf(req);
     return {
       id: COLLECTION,
       type: 'Catalog',
       itemType: 'record',
       title: `${svc.title} – catalogue`,
       description: 'Every metadata record of the catalogue (datasets, series, services), also served by CSW 2.0.2.',
+      ...(extent && Object.keys(extent).length ? { extent } : {}),
       crs: [CRS84_URI],
       links: [
         { href: c, rel: 'self', type: 'application/json', title: 'This catalogue' },
@@ -205,11 +220,12 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
     }
   });
 
-  document('/collections', DOCUMENT_PARAMS, async (req) => ({ title: 'Catalogues', doc: { collections: [collectionDoc(req)], links: selfLinks(`${base(req)}/collections`) } }));
+  document('/collections', DOCUMENT_PARAMS, async (req) => ({ title: 'Catalogues', doc: { collections: [await collectionDoc(req)], links: selfLinks(`${base(req)}/collections`) } }));
 
   document('/collections/:collectionId', DOCUMENT_PARAMS, async (req) => {
     collectionOr404(req);
-    return { title: collectionDoc(req).title, doc: collectionDoc(req) };
+    const doc = await collectionDoc(req);
+    return { title: doc.title, doc };
   });
 
   for (const [path, sortables] of [['queryables', false], ['sortables', true]] as const) {
@@ -248,8 +264,19 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
     const links: Link[] = [
       { href: page(items.offset, 'json'), rel: 'self', type: GEOJSON, title: 'This page (GeoJSON)' },
       { href: page(items.offset, 'html'), rel: 'alternate', type: 'text/html', title: 'This page (HTML)' },
-      ...(items.offset + returned < found.matched && returned > 0 ? [{ href: page(items.offset + returned, 'json'), rel: 'next', type: GEOJSON, title: 'Next page' }] : []),
-      ...(items.offset > 0 ? [{ href: page(Math.max(0, items.offset - items.limit), 'json'), rel: 'prev', type: GEOJSON, title: 'Previous page' }] : []),
+      // Paging links in both encodings: a client follows the JSON ones, a reader of the HTML page the HTML ones.
+      ...(items.offset + returned < found.matched && returned > 0
+        ? [
+            { href: page(items.offset + returned, 'json'), rel: 'next', type: GEOJSON, title: 'Next page' },
+            { href: page(items.offset + returned, 'html'), rel: 'next', type: 'text/html', title: 'Next page (HTML)' },
+          ]
+        : []),
+      ...(items.offset > 0
+        ? [
+            { href: page(Math.max(0, items.offset - items.limit), 'json'), rel: 'prev', type: GEOJSON, title: 'Previous page' },
+            { href: page(Math.max(0, items.offset - items.limit), 'html'), rel: 'prev', type: 'text/html', title: 'Previous page (HTML)' },
+          ]
+        : []),
       { href: urls.collection, rel: 'collection', type: 'application/json', title: 'The catalogue' },
     ];
     const doc = {

@@ -106,7 +106,8 @@ function alternates(r: RecordRow, urls: RecordUrls, self: string): Link[] {
   return [
     { href: `${self}?f=json`, rel: 'self', type: GEOJSON, title: 'This record (GeoJSON)' },
     { href: `${self}?f=html`, rel: 'alternate', type: 'text/html', title: 'This record (HTML)' },
-    { href: byId(GMD_NS), rel: 'alternate', type: 'application/vnd.iso.19139+xml', title: 'ISO 19139 (CSW GetRecordById)' },
+    // The CSW response wraps the record in csw:GetRecordByIdResponse: its media type is the CSW's, application/xml.
+    { href: byId(GMD_NS), rel: 'alternate', type: 'application/xml', title: 'ISO 19139 (CSW GetRecordById)' },
     { href: byId(CSW_NS), rel: 'alternate', type: 'application/xml', title: 'Dublin Core (CSW GetRecordById)' },
     { href: `${urls.dcat}/records/${encodeURIComponent(r.identifier)}`, rel: 'alternate', type: 'application/rdf+xml', title: 'DCAT' },
     { href: urls.collection, rel: 'collection', type: 'application/json', title: 'The catalogue' },
