@@ -108,9 +108,9 @@ export async function catalogueSummary(db: Db, hidden: readonly (number | string
   return { total: rows[0]!.n, modified: rows[0]!.d ?? undefined };
 }
 
-/** The envelope (WGS 84) and the first and last instants of the temporal extents of the records the caller sees. */
-export async function catalogueExtent(db: Db, hidden: readonly (number | string)[] = []): Promise<{ box?: [number, number, number, number]; first?: Date; last?: Date }> {
-  const r = (await db.query<{ minx: number | null; miny: number | null; maxx: number | null; maxy: number | null; first: Date | null; last: Date | null }>(EXTENT_SQL, [hidden])).rows[0]!;
+/** The envelope (WGS 84) and the first and last instants of the temporal extents of the records the caller sees (of one harvest source). */
+export async function catalogueExtent(db: Db, hidden: readonly (number | string)[] = [], sourceId?: number): Promise<{ box?: [number, number, number, number]; first?: Date; last?: Date }> {
+  const r = (await db.query<{ minx: number | null; miny: number | null; maxx: number | null; maxy: number | null; first: Date | null; last: Date | null }>(EXTENT_SQL, [hidden, sourceId ?? null])).rows[0]!;
   return {
     ...(r.minx !== null && r.miny !== null && r.maxx !== null && r.maxy !== null ? { box: [r.minx, r.miny, r.maxx, r.maxy] as [number, number, number, number] } : {}),
     ...(r.first ? { first: r.first } : {}),

@@ -14,7 +14,8 @@ import { Ajv } from 'ajv';
 import { ROOT, baseUrl, db, get } from '../helpers.js';
 import { loadFixtures } from './setup.js';
 import { parseRecord } from '../../src/metadata/store.js';
-import { deleteRecord, upsertRecord } from '../../src/records/repository.js';
+import { deleteRecord, managedRecord, setHarvestOrigin, upsertRecord } from '../../src/records/repository.js';
+import { saveSource } from '../../src/harvest/sources.js';
 import { withCrsFacts } from '../../src/crs/facts.js';
 
 type Json = Record<string, any>;
@@ -63,6 +64,7 @@ async function problem(url: string, status = 400, init?: RequestInit): Promise<J
 
 const CADASTRE = '955c3e47-411e-4969-b61b-3556d1b9f879';
 let total = 0;
+let sourceId = 0;
 
 /** Records with a temporal extent (the fixtures have none): a period, an open period, an instant, an ongoing one. */
 const TEMPORAL_PREFIX = 'ogcapi-records-test-time-';
@@ -87,12 +89,16 @@ beforeAll(async () => {
   expect((await loadFixtures()).failed).toEqual([]);
   // Through the catalogue's own loader path (parseRecord + the repository's upsert), as own-catalogue.ts does.
   for (const [n, time] of TEMPORAL) await upsertRecord(db(), await withCrsFacts(() => parseRecord(temporalRecord(n, time))));
+  // Two of them harvested from a source of their own (the source's catalogue holds them alone).
+  sourceId = Number((await saveSource(db(), { kind: 'csw', url: 'https://catalogue.example.test/csw', name: 'Catalogue partenaire (test Records)' })).id);
+  for (const n of [1, 2]) await setHarvestOrigin(db(), (await managedRecord(db(), { identifier: `${TEMPORAL_PREFIX}${n}` }))!.id, { sourceId, remoteId: `remote-${n}` });
   total = Number((await db().query('SELECT count(*) AS n FROM sdi.metadata_records')).rows[0].n);
   expect(total).toBeGreaterThan(10);
 });
 
 afterAll(async () => {
   for (const [n] of TEMPORAL) await deleteRecord(db(), `${TEMPORAL_PREFIX}${n}`);
+  if (sourceId) await db().query('DELETE FROM sdi.harvest_sources WHERE id = $1', [sourceId]);
 });
 
 describe('OGC 20-004 core: landing page, conformance, API definition, catalogues', () => {
@@ -128,7 +134,8 @@ describe('OGC 20-004 core: landing page, conformance, API definition, catalogues
   it('/req/record-collection: one catalogue `metadata`, itemType record, with items, queryables and sortables links', async () => {
     const cs = await json(`${R()}/collections`);
     expectValid(cs, 'collections');
-    expect((cs.collections as Json[]).map((c) => c.id)).toEqual(['metadata']);
+    expect((cs.collections as Json[])[0].id).toBe('metadata');
+    expect((cs.collections as Json[]).slice(1).every((c) => /^source-\d+$/.test(c.id))).toBe(true);
     const c = await json(`${R()}/collections/metadata`);
     expectValid(c, 'catalog');
     expect(c).toMatchObject({ id: 'metadata', itemType: 'record', type: 'Catalog' });
@@ -182,6 +189,23 @@ describe('OGC 20-004 record core: records', () => {
       expectValid(f, 'record');
       expect(await json(`${ITEMS()}/${encodeURIComponent(f.id)}`)).toEqual(f);
     }
+  });
+
+  it('/req/record-collection: a harvest source has its own catalogue, holding its records only', async () => {
+    const id = `source-${sourceId}`;
+    const cs = await json(`${R()}/collections`);
+    const listed = (cs.collections as Json[]).find((c) => c.id === id);
+    expect(listed).toMatchObject({ id, itemType: 'record', title: 'Catalogue partenaire (test Records)' });
+    expectValid(await json(`${R()}/collections/${id}`), 'catalog');
+    const fc = await json(`${R()}/collections/${id}/items?sortby=id`);
+    expect(fc.numberMatched).toBe(2);
+    expect((fc.features as Json[]).map((f) => f.id)).toEqual([`${TEMPORAL_PREFIX}1`, `${TEMPORAL_PREFIX}2`]);
+    expect(fc.links.find((l: Json) => l.rel === 'self').href).toContain(`/collections/${id}/items`);
+    expect(await json(`${R()}/collections/${id}/items?q=cadastre`)).toMatchObject({ numberMatched: 0 });
+    expect((await json(`${R()}/collections/${id}/items/${TEMPORAL_PREFIX}2`)).id).toBe(`${TEMPORAL_PREFIX}2`);
+    // A record of the catalogue that does not come from this source is not in it.
+    await problem(`${R()}/collections/${id}/items/${CADASTRE}`, 404);
+    await problem(`${R()}/collections/source-999999/items`, 404);
   });
 
   it('/req/core/record-not-found: an unknown record is a 404 problem', async () => {
@@ -399,7 +423,8 @@ describe('clients', () => {
     const py = spawnSync('/usr/bin/python3', [join(ROOT, 'test/catalogue/owslib_records_check.py'), R(), CADASTRE], { encoding: 'utf8', timeout: 60_000 });
     expect(py.status, py.stderr + py.stdout).toBe(0);
     const out = JSON.parse(py.stdout);
-    expect(out.collections).toEqual(['metadata']);
+    expect(out.collections).toContain('metadata');
+    expect(out.collections).toContain(`source-${sourceId}`);
     expect(out.conformance).toContain('http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/core');
     expect(out.matched).toBe(total);
     expect(out.cadastre).toContain(CADASTRE);

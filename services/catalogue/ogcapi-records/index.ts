@@ -3,7 +3,8 @@
  * catalogue's face for web clients (OWSLib's `owslib.ogcapi.records.Records`, the next QGIS MetaSearch), beside
  * CSW 2.0.2 on the same records.
  *
- * One collection, `metadata`, holds every record (as pycsw's `metadata:main`). A search is a CSW GetRecords
+ * The collection `metadata` holds every record (as pycsw's `metadata:main`); each harvest source has one more,
+ * `source-{id}`, holding the records harvested from it (sdi.harvest_sources). A search is a CSW GetRecords
  * request planned by the CSW code (planGetRecords: the catalogue compiler, the caller's hidden records, the order
  * made total by the identifier) and run through the catalogue repository (src/records: exact count and page in one
  * REPEATABLE READ snapshot, the page caches). Records are written as GeoJSON from the stored queryables.
@@ -24,6 +25,8 @@ import { refusalStatus } from '../../../src/query/planner.js';
 import { CRS84_URI } from '../../../src/crs/identifiers.js';
 import { GREGORIAN_TRS } from '../../../src/catalog/extent.js';
 import { catalogueExtent, recordsByIdentifiers, searchRecords } from '../../../src/records/repository.js';
+import { listSources } from '../../../src/harvest/sources.js';
+import { harvestedFromSql } from '../../../src/records/sql.js';
 import { catalogueLimits, withCatalogueRead, type CswContext } from '../csw/context.js';
 import { planGetRecords } from '../csw/get-records.js';
 import type { GetRecordsRequest } from '../csw/request.js';
@@ -33,8 +36,17 @@ import { GEOJSON, RECORD_COLUMNS, writeRecord, type Link, type RecordRow, type R
 import { documentHtml, itemsHtml, recordHtml } from './html.js';
 import { recordsOpenApi } from './openapi.js';
 
-/** The one collection: every record of the catalogue. */
+/** The collection of every record of the catalogue; each harvest source also has its own, `source-{id}`. */
 export const COLLECTION = 'metadata';
+const SOURCE_PREFIX = 'source-';
+
+/** A catalogue of the API: every record, or the records harvested from one source. */
+interface Catalogue {
+  id: string;
+  title: string;
+  description: string;
+  sourceId?: number;
+}
 
 /** The conformance classes implemented, exactly (OGC 20-004 Annex A, OGC API – Features Part 3, CQL2 OGC 21-065). */
 export const RECORDS_CONFORMANCE = [
@@ -113,7 +125,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
   const limits = catalogueLimits(platform);
   const root = (req: FastifyRequest) => publicBaseUrl(req, platform.config);
   const base = (req: FastifyRequest) => `${root(req)}${opts.mountPath}`;
-  const urlsOf = (req: FastifyRequest): RecordUrls => ({ collection: `${base(req)}/collections/${COLLECTION}`, csw: `${root(req)}/csw`, dcat: `${root(req)}/dcat` });
+  const urlsOf = (req: FastifyRequest, c: Catalogue): RecordUrls => ({ collection: `${base(req)}/collections/${encodeURIComponent(c.id)}`, csw: `${root(req)}/csw`, dcat: `${root(req)}/dcat` });
   const svc = platform.config.service;
 
   /** The caller's catalogue context (its hidden records), refusing callers the policy keeps from every record. */
@@ -151,16 +163,25 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
     { href: `${href}?f=html`, rel: 'alternate', type: 'text/html', title: 'This document (HTML)' },
   ];
 
-  const collectionOr404 = (req: FastifyRequest) => {
+  /** Every catalogue: all records, then one per harvest source. */
+  const catalogues = async (): Promise<Catalogue[]> => [
+    { id: COLLECTION, title: `${svc.title} – catalogue`, description: 'Every metadata record of the catalogue (datasets, series, services), also served by CSW 2.0.2.' },
+    ...(await listSources(platform.pool)).map((h) => ({ id: `${SOURCE_PREFIX}${h.id}`, title: h.name, description: `Records harvested from ${h.url} (${h.kind})`, sourceId: Number(h.id) })),
+  ];
+
+  const collectionOr404 = async (req: FastifyRequest): Promise<Catalogue> => {
     const id = (req.params as { collectionId: string }).collectionId;
-    if (id !== COLLECTION) throw new OgcError('NotFound', `Collection ${id.slice(0, 80)} does not exist (collections: ${COLLECTION})`, 'collectionId');
+    const all = await catalogues();
+    const c = all.find((x) => x.id === id);
+    if (!c) throw new OgcError('NotFound', `Collection ${id.slice(0, 80)} does not exist (collections: ${all.map((x) => x.id).join(', ').slice(0, 300)})`, 'collectionId');
+    return c;
   };
 
-  /** The extent of the records the caller sees (none for a caller who may read no record). */
-  const extentOf = async (req: FastifyRequest) => {
+  /** The extent of the records the caller sees in a catalogue (none for a caller who may read no record). */
+  const extentOf = async (req: FastifyRequest, cat: Catalogue) => {
     if (!mayReadRecords(platform.policy, callerOf(req))) return undefined;
     const ctx = await readerContext(req);
-    const e = await withCatalogueRead(ctx, (c) => catalogueExtent(c, [...(ctx.hiddenRecords ?? [])]));
+    const e = await withCatalogueRead(ctx, (c) => catalogueExtent(c, [...(ctx.hiddenRecords ?? [])], cat.sourceId));
     const iso = (d: Date | undefined) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
     return {
       ...(e.box ? { spatial: { bbox: [e.box], crs: CRS84_URI } } : {}),
@@ -168,15 +189,15 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
     };
   };
 
-  const collectionDoc = async (req: FastifyRequest) => {
-    const c = urlsOf(req).collection;
-    const extent = await extentOf(req);
+  const collectionDoc = async (req: FastifyRequest, cat: Catalogue) => {
+    const c = urlsOf(req, cat).collection;
+    const extent = await extentOf(req, cat);
     return {
-      id: COLLECTION,
+      id: cat.id,
       type: 'Catalog',
       itemType: 'record',
-      title: `${svc.title} – catalogue`,
-      description: 'Every metadata record of the catalogue (datasets, series, services), also served by CSW 2.0.2.',
+      title: cat.title,
+      description: cat.description,
       ...(extent && Object.keys(extent).length ? { extent } : {}),
       crs: [CRS84_URI],
       links: [
@@ -220,25 +241,26 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
     }
   });
 
-  document('/collections', DOCUMENT_PARAMS, async (req) => ({ title: 'Catalogues', doc: { collections: [await collectionDoc(req)], links: selfLinks(`${base(req)}/collections`) } }));
+  document('/collections', DOCUMENT_PARAMS, async (req) => {
+    const collections = await Promise.all((await catalogues()).map((c) => collectionDoc(req, c)));
+    return { title: 'Catalogues', doc: { collections, links: selfLinks(`${base(req)}/collections`) } };
+  });
 
   document('/collections/:collectionId', DOCUMENT_PARAMS, async (req) => {
-    collectionOr404(req);
-    const doc = await collectionDoc(req);
+    const doc = await collectionDoc(req, await collectionOr404(req));
     return { title: doc.title, doc };
   });
 
   for (const [path, sortables] of [['queryables', false], ['sortables', true]] as const) {
     document(`/collections/:collectionId/${path}`, DOCUMENT_PARAMS, async (req) => {
-      collectionOr404(req);
-      const url = `${urlsOf(req).collection}/${path}`;
+      const url = `${urlsOf(req, await collectionOr404(req)).collection}/${path}`;
       const title = sortables ? 'Sortables of the catalogue' : 'Queryables of the catalogue';
       return { title, type: 'application/schema+json', doc: { ...queryablesDocument(url, title, sortables), links: selfLinks(url, 'application/schema+json') } };
     });
   }
 
   document('/collections/:collectionId/items', ITEMS_PARAMS, async (req, kvp) => {
-    collectionOr404(req);
+    const cat = await collectionOr404(req);
     const items = readItemsRequest(kvp, limits.maxRecords);
     const ctx = await readerContext(req);
     const request: GetRecordsRequest = {
@@ -255,10 +277,12 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
       ...(items.constraint ? { constraint: items.constraint } : {}),
     };
     const query = planGetRecords(ctx, request);
+    // A source's catalogue: its records only (a predicate of the repository's, its value bound like the others).
+    if (cat.sourceId !== undefined) query.where = `(${query.where}) AND ${harvestedFromSql(query.params.add(cat.sourceId, 'bigint'))}`;
     const found = await withCatalogueRead(ctx, (c) => searchRecords<RecordRow>(c, query, { startPosition: request.startPosition, maxRecords: items.limit, columns: RECORD_COLUMNS }, { cache: platform.config.catalogue.pageCache })).catch((e: unknown) => {
       throw fromDatabaseError(e, 'filter');
     });
-    const urls = urlsOf(req);
+    const urls = urlsOf(req, cat);
     const page = (offset: number, f: Format) => pageUrl(`${urls.collection}/items`, req.url, offset, f);
     const returned = found.rows.length;
     const links: Link[] = [
@@ -291,13 +315,14 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
   });
 
   document('/collections/:collectionId/items/:recordId', DOCUMENT_PARAMS, async (req) => {
-    collectionOr404(req);
+    const cat = await collectionOr404(req);
     const id = (req.params as { recordId: string }).recordId;
     const ctx = await readerContext(req);
     const rows = await withCatalogueRead(ctx, (c) => recordsByIdentifiers<RecordRow>(c, RECORD_COLUMNS, [id], [...(ctx.hiddenRecords ?? [])]));
-    // A record of a resource the caller may not view is absent, as from CSW GetRecordById (issue 11).
-    if (rows.length === 0) throw new OgcError('NotFound', `Record ${id.slice(0, 120)} does not exist`, 'recordId');
-    const doc = writeRecord(rows[0]!, urlsOf(req));
+    // A record of a resource the caller may not view is absent, as from CSW GetRecordById (issue 11); so is a record
+    // of another source in a source's catalogue.
+    if (rows.length === 0 || (cat.sourceId !== undefined && rows[0]!.source_id !== String(cat.sourceId))) throw new OgcError('NotFound', `Record ${id.slice(0, 120)} does not exist in ${cat.id}`, 'recordId');
+    const doc = writeRecord(rows[0]!, urlsOf(req, cat));
     return { title: String((doc.properties as { title?: string }).title ?? id), type: GEOJSON, doc, html: recordHtml };
   });
 }

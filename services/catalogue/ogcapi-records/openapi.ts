@@ -6,7 +6,7 @@ import { ITEMS_PARAMETERS, DEFAULT_LIMIT } from './items-request.js';
 import { RECORD_QUERYABLES } from './queryables.js';
 
 const f = { name: 'f', in: 'query', required: false, description: 'Encoding of the response (else the Accept header decides)', schema: { type: 'string', enum: ['json', 'html'] } };
-const collectionId = { name: 'collectionId', in: 'path', required: true, schema: { type: 'string', enum: ['metadata'] } };
+const collectionId = { name: 'collectionId', in: 'path', required: true, description: 'metadata (every record), or source-{id} (the records harvested from one source)', schema: { type: 'string', pattern: '^(metadata|source-[0-9]+)$' } };
 const problem = { description: 'Problem (RFC 7807)', content: { 'application/problem+json': { schema: { type: 'object' } } } };
 const json = (description: string, type = 'application/json') => ({ description, content: { [type]: { schema: { type: 'object' } }, 'text/html': { schema: { type: 'string' } } } });
 

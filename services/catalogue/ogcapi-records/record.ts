@@ -24,10 +24,12 @@ export type RecordRow = StoredRecord & {
   resource_languages: string[];
   access_constraints: string[];
   topic_categories: string[];
+  /** The harvest source the record came from (sdi.harvest_sources), or null. */
+  source_id: string | null;
 };
 
 /** Select list over alias `r` of sdi.metadata_records (src/records) for RecordRow. */
-export const RECORD_COLUMNS = `${storedRecordColumns(null)}, r.modified, r.temp_extent_begin, r.temp_extent_end, r.resource_languages, r.access_constraints`;
+export const RECORD_COLUMNS = `${storedRecordColumns(null)}, r.modified, r.temp_extent_begin, r.temp_extent_end, r.resource_languages, r.access_constraints, r.source_id::text AS source_id`;
 
 export const RECORD_CONFORMANCE = 'http://www.opengis.net/spec/ogcapi-records-1/1.0/req/record-core';
 const TOPIC_SCHEME = 'https://standards.iso.org/iso/19139/resources/gmxCodelists.xml#MD_TopicCategoryCode';
