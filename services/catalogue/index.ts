@@ -1,7 +1,7 @@
 /**
  * The CSW 2.0.2 endpoint (GET KVP, POST XML in its declared encoding, POST form-encoded KVP, on one URL):
  * reads the request, runs the operation, renders errors as OWS 1.0.0 exception reports with their HTTP
- * status. The catalogue service (catalogueService below: /csw and /dcat, and the scheduled harvests of other
+ * status. The catalogue service (catalogueService below: /csw, /dcat and /records, and the scheduled harvests of other
  * catalogues) is mounted by the composition root (app/build-app.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -32,6 +32,7 @@ import type { Service } from '../../src/server/service.js';
 import { startHarvestScheduler } from '../../src/harvest/scheduler.js';
 import { OutboundPolicy } from '../../src/net/outbound.js';
 import { dcatRoutes } from './dcat/index.js';
+import { recordsRoutes } from './ogcapi-records/index.js';
 
 /** The DCAT catalogue (Hydra-paged dcat:Catalog), the catalogue service's second endpoint: mounted at /dcat. */
 export { dcatRoutes };
@@ -41,6 +42,8 @@ export const catalogueService: Service = {
   async routes(app, platform) {
     await app.register(cswRoutes, { prefix: '/csw', platform, mountPath: '/csw' });
     await app.register(dcatRoutes, { prefix: '/dcat', platform, mountPath: '/dcat' });
+    // OGC API – Records over the same records (issue 12).
+    await app.register(recordsRoutes, { prefix: '/records', platform, mountPath: '/records' });
   },
   // Scheduled harvests of other catalogues (safe in every process: one advisory lock per source); SDI_HARVEST=0: none.
   start(platform, log) {

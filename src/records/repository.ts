@@ -17,6 +17,7 @@ import {
   deleteWhereSql,
   DOCUMENTS_PAGE_SQL,
   documentSql,
+  EXTENT_SQL,
   domainValuesSql,
   pageSql,
   RECORDS_TABLE,
@@ -114,6 +115,16 @@ export async function catalogueRevision(db: Db): Promise<string | undefined> {
 export async function catalogueSummary(db: Db, hidden: readonly (number | string)[] = []): Promise<{ total: number; modified: string | undefined }> {
   const { rows } = await db.query<{ n: number; d: string | null }>(SUMMARY_SQL, [hidden]);
   return { total: rows[0]!.n, modified: rows[0]!.d ?? undefined };
+}
+
+/** The envelope (WGS 84) and the first and last instants of the temporal extents of the records the caller sees (of one harvest source). */
+export async function catalogueExtent(db: Db, hidden: readonly (number | string)[] = [], sourceId?: number): Promise<{ box?: [number, number, number, number]; first?: Date; last?: Date }> {
+  const r = (await db.query<{ minx: number | null; miny: number | null; maxx: number | null; maxy: number | null; first: Date | null; last: Date | null }>(EXTENT_SQL, [hidden, sourceId ?? null])).rows[0]!;
+  return {
+    ...(r.minx !== null && r.miny !== null && r.maxx !== null && r.maxy !== null ? { box: [r.minx, r.miny, r.maxx, r.maxy] as [number, number, number, number] } : {}),
+    ...(r.first ? { first: r.first } : {}),
+    ...(r.last ? { last: r.last } : {}),
+  };
 }
 
 /** Stored documents of the whole catalogue, by identifier, one page. */
