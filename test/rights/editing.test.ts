@@ -282,6 +282,36 @@ describe('issue 11 editing: OGC API Features Part 4 (OGC 20-002)', () => {
     expect(paths['/collections/communes/items'].post).toBeUndefined();
   });
 
+  it('RFC 9110 §9.3.7 / OGC 20-002 §6: OPTIONS says Allow GET, HEAD, OPTIONS to every caller, and POST on items, PUT, PATCH, DELETE on an item to an editor only; a CORS preflight gets the same Allow', async () => {
+    const allow = async (url: string, auth?: string, headers: Record<string, string> = {}) => {
+      const r = await app.inject({ method: 'OPTIONS', url, headers: { ...(auth ? { authorization: auth } : {}), ...headers } });
+      expect(r.statusCode, url).toBe(204);
+      return String(r.headers['allow'] ?? '').split(/,\s*/).sort();
+    };
+    const READ = ['GET', 'HEAD', 'OPTIONS'];
+    for (const url of ['/ogcapi/', '/ogcapi/conformance', '/ogcapi/api', '/ogcapi/collections', `/ogcapi/collections/${L}`]) {
+      expect(await allow(url, EDITOR), url).toEqual(READ);
+      expect(await allow(url), url).toEqual(READ);
+    }
+    expect(await allow(items, EDITOR)).toEqual([...READ, 'POST'].sort());
+    expect(await allow(`${items}/${inside[0]}`, EDITOR)).toEqual([...READ, 'PUT', 'PATCH', 'DELETE'].sort());
+    for (const auth of [undefined, NOGRANT]) {
+      expect(await allow(items, auth)).toEqual(READ);
+      expect(await allow(`${items}/${inside[0]}`, auth)).toEqual(READ);
+    }
+    // A collection that does not exist answers as one the caller may not edit: OPTIONS names no restricted collection.
+    expect(await allow('/ogcapi/collections/no_such_layer/items', EDITOR)).toEqual(READ);
+    // A browser's preflight for a PUT is answered by @fastify/cors (PUT among the allowed methods), with the same Allow.
+    const pre = await app.inject({ method: 'OPTIONS', url: `${items}/${inside[0]}`, headers: { authorization: EDITOR, origin: 'https://carto.example.org', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type,content-crs' } });
+    expect(pre.statusCode).toBe(204);
+    expect(String(pre.headers['access-control-allow-methods'])).toMatch(/PUT.*PATCH/);
+    expect(String(pre.headers['access-control-allow-headers'])).toMatch(/Content-Crs/i);
+    expect(String(pre.headers['allow']).split(/,\s*/).sort()).toEqual([...READ, 'PUT', 'PATCH', 'DELETE'].sort());
+    const anonPre = await app.inject({ method: 'OPTIONS', url: items, headers: { origin: 'https://carto.example.org', 'access-control-request-method': 'POST' } });
+    expect(anonPre.statusCode).toBe(204);
+    expect(String(anonPre.headers['allow']).split(/,\s*/).sort()).toEqual(READ);
+  });
+
   it('POST creates (201 + Location, §7.2.2), PATCH merges (RFC 7396), PUT replaces, DELETE removes (204); a second DELETE is 404', async () => {
     const before = await updatedAt();
     const post = await send('POST', items, EDITOR, json({ type: 'Feature', properties: { code: '45998', nom: 'Par OGC API', population: 7 }, geometry: orleans }), 'application/geo+json');
