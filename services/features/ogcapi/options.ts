@@ -5,8 +5,11 @@
  * edit right on the collection. A collection the caller may not see, or that does not exist, gets the read-only
  * list, as any other caller would: OPTIONS tells nothing about which restricted collections exist.
  *
- * A CORS preflight (Origin + Access-Control-Request-Method) is still answered by @fastify/cors, in its onRequest
- * hook, before these handlers run; the routes' onSend hook gives that answer the same caller-dependent Allow.
+ * CORS: @fastify/cors still writes the preflight answer's headers (Access-Control-Allow-Methods, …) in its
+ * onRequest hook, but with preflightContinue on these routes it lets the request go on instead of answering it
+ * there: the caller's credential is then read (the principal hook runs after the CORS one) and the 204 below
+ * carries the Allow of this caller. Without it, an OPTIONS with a Basic credential and no Origin (as QGIS sends
+ * it) was answered before authentication, as if anonymous, and never offered editing.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
@@ -40,13 +43,15 @@ export function registerOptionsRoutes(app: FastifyInstance, platform: Platform):
     app.route({
       method: 'OPTIONS',
       url: r.path,
-      handler: async (_req, reply) => reply.status(204).send(),
-      // Set here rather than in the handler: when @fastify/cors answered a preflight in onRequest, the handler did
-      // not run, and its 204 carries this resource's Allow for this caller all the same.
-      onSend: async (req, reply, payload) => {
-        if (reply.statusCode < 300) reply.header('allow', await allowOf(req, r.kind));
-        return payload;
-      },
+      config: { cors: { preflightContinue: true } },
+      handler: async (req, reply) => reply.status(204).header('allow', await allowOf(req, r.kind)).send(),
     });
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Per-route @fastify/cors options (merged over the global ones by the plugin). */
+    cors?: boolean | { preflightContinue?: boolean };
   }
 }
