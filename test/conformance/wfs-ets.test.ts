@@ -7,6 +7,10 @@
  * the 1.1.0 and 1.0.0 capabilities did not validate.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { get, wfsUrl, db, xmllint, localApplicationSchema, hasCommand, run } from '../helpers.js';
 import { compileFilter } from '../../src/filter/compile-sql.js';
 import { parseFesFilterText } from '../../src/filter/fes-reader.js';
@@ -127,6 +131,36 @@ describe('NULL values as xsi:nil (GML 3.2 §8.2.3.2, FES 2.0 §7.7.3.6)', () => 
     const out = run('ogrinfo', ['-ro', '-al', '-q', '-where', `fid = ${fid}`, `WFS:${wfsUrl('SERVICE=WFS')}`, 'sdi:communes_points'], { OGR_WFS_PAGING_ALLOWED: 'OFF' });
     expect(out).toMatch(/pmun_2023 \([^)]*\) = \(null\)/);
   });
+
+  it.runIf(existsSync('/usr/lib/python3/dist-packages/qgis'))('QGIS (headless) reads an xsi:nil property as NULL through its WFS provider, 2.0.0 and 1.1.0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sdi-qgis-nil-'));
+    try {
+      const script = join(dir, 'nil.py');
+      writeFileSync(
+        script,
+        [
+          'import os, sys',
+          "os.environ['QT_QPA_PLATFORM'] = 'offscreen'",
+          `for v in ('XDG_RUNTIME_DIR', 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME'):`,
+          `    os.makedirs(os.path.join(${JSON.stringify(dir)}, v), mode=0o700); os.environ[v] = os.path.join(${JSON.stringify(dir)}, v)`,
+          'from qgis.core import QgsApplication, QgsVectorLayer, QgsFeatureRequest',
+          'app = QgsApplication([], False); app.initQgis()',
+          "for ver in ('2.0.0', '1.1.0'):",
+          `    l = QgsVectorLayer("url='${wfsUrl('').replace(/\?$/, '')}' typename='sdi:communes_points' version='" + ver + "' restrictToRequestBBOX='0'", 'p', 'WFS')`,
+          `    for f in l.getFeatures(QgsFeatureRequest().setFilterExpression("code = '45234'")):`,
+          "        v = f['pmun_2023']",
+          "        print('RESULT', ver, l.isValid(), v is None or (hasattr(v, 'isNull') and v.isNull()))",
+          // QGIS may crash while tearing down offscreen: leave without running its destructors.
+          'sys.stdout.flush(); os._exit(0)',
+        ].join('\n'),
+      );
+      const r = spawnSync('/usr/bin/python3', [script], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, QT_QPA_PLATFORM: 'offscreen' } });
+      expect(r.stdout, r.stderr.slice(-2000)).toContain('RESULT 2.0.0 True True');
+      expect(r.stdout, r.stderr.slice(-2000)).toContain('RESULT 1.1.0 True True');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
 
 describe('WFS 1.1.0 and 1.0.0 capabilities validate (issue 11)', () => {
