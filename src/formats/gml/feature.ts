@@ -37,7 +37,11 @@ function propertyElements(t: EncodeTarget, nil: boolean): string {
     const value = c.kind === 'json' || c.kind === 'other' ? `${columnRef(c.name)}::text` : columnRef(c.name);
     return `${value} AS "${t.prefix}:${c.name.replace(/"/g, '')}"`;
   };
-  if (!nil || t.columns.every((c) => c.notNull)) return `COALESCE(xmlforest(${t.columns.map(item).join(', ')})::text, '')`;
+  const all = `COALESCE(xmlforest(${t.columns.map(item).join(', ')})::text, '')`;
+  const nullable = t.columns.filter((c) => !c.notNull);
+  if (!nil || nullable.length === 0) return all;
+  // A row without NULL (most rows) takes the one-xmlforest path: the per-column one costs ~25 % more (psql, the
+  // attributes of communes_points × 20, 35,520 rows, best of 6: 257 ms vs 328 ms; with the num_nulls test, 255 ms).
   // NOT NULL columns are never nil: consecutive ones share one xmlforest; concat() skips their NULL.
   const parts: string[] = [];
   let run: string[] = [];
@@ -54,7 +58,15 @@ function propertyElements(t: EncodeTarget, nil: boolean): string {
     parts.push(`COALESCE(xmlforest(${item(c)})::text, ${nilElement(t.prefix, c.name)})`);
   }
   flush();
-  return `concat(${parts.join(', ')})`;
+  const nulls = variadic(nullable.map((c) => columnRef(c.name)), (a) => `num_nulls(${a.join(', ')})`, ' + ');
+  return `CASE WHEN ${nulls} = 0 THEN ${all} ELSE ${variadic(parts, (a) => `concat(${a.join(', ')})`, ' || ')} END`;
+}
+
+/** PostgreSQL functions take at most 100 arguments (FUNC_MAX_ARGS): wide tables are written in groups of 90. */
+function variadic(args: string[], call: (a: string[]) => string, join: string): string {
+  const groups: string[] = [];
+  for (let i = 0; i < args.length; i += 90) groups.push(call(args.slice(i, i + 90)));
+  return groups.length === 1 ? groups[0]! : `(${groups.join(join)})`;
 }
 
 function geometryElement(t: EncodeTarget, params: SqlParams, version: GmlVersion, idText: string, nil: boolean): string {
