@@ -134,6 +134,13 @@ describe('OGC API Features conformance (issue 12)', () => {
       const allow = (r.headers.get('allow') ?? '').split(/,\s*/);
       expect(allow, path).toContain('GET');
       expect(allow, path).toContain('OPTIONS');
+      // What Allow says is served: HEAD answers as GET does, without a body (RFC 9110 §9.3.2).
+      expect(allow, path).toContain('HEAD');
+      const head = await fetch(`${baseUrl()}${path}`, { method: 'HEAD' });
+      expect(head.status, path).toBe(200);
+      expect((await head.text()).length, path).toBe(0);
+      // Anonymous: no write method on items (OGC 20-002 Part 4 methods are offered to editors only).
+      expect(allow, path).not.toContain('POST');
     }
     // Not a resource: no Allow is invented for it (a CORS preflight may still be answered).
     expect((await fetch(`${baseUrl()}/no-such-resource`, { method: 'OPTIONS' })).headers.get('allow')).toBeNull();
