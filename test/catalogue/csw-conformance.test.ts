@@ -183,6 +183,11 @@ describe('Refused filters (CSW 2.0.2 §10.3.7 exception codes)', () => {
     }
   });
 
+  it('a Literal holding XML is InvalidParameterValue: OWS 1.0 (OGC 05-008 Table 20) has no OperationProcessingFailed', async () => {
+    const xmlLiteral = `<ogc:PropertyIsEqualTo>${prop('dc:title')}<ogc:Literal><gml:Envelope xmlns:gml="http://www.opengis.net/gml"><gml:lowerCorner>0 0</gml:lowerCorner><gml:upperCorner>1 1</gml:upperCorner></gml:Envelope></ogc:Literal></ogc:PropertyIsEqualTo>`;
+    expect(await refused(xmlLiteral)).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'Constraint' });
+  });
+
   it('a filter element in a namespace other than Filter Encoding or GML is NoApplicableCode', async () => {
     const foreign = `<x:PropertyIsEqualTo xmlns:x="urn:example:not-a-filter">${prop('dc:title')}${lit('Routes')}</x:PropertyIsEqualTo>`;
     expect(await refused(foreign)).toEqual({ status: 400, code: 'NoApplicableCode', locator: 'Constraint' });
