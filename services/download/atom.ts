@@ -36,6 +36,7 @@ import { createReadStream } from 'node:fs';
 import { currentPredefined, predefinedFile } from '../../src/download/predefined.js';
 import { contentDisposition, sendProblem } from './http.js';
 import { getRecordByIdUrl, serviceRecordIdentifier, LICENCE } from '../../src/metadata/layer-records.js';
+import { deliveredType } from '../../src/metadata/distribution.js';
 
 const NS_ATOM = 'http://www.w3.org/2005/Atom';
 const NS_GEORSS = 'http://www.georss.org/georss';
@@ -61,7 +62,7 @@ interface AtomDataset {
 }
 
 /** Media type of the file the extract route delivers for a format (multi-file formats come zipped). */
-export const deliveredType = (f: OutputFormat) => (f.multiFile ? 'application/zip' : f.mediaType);
+export { deliveredType };
 
 const stamp = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -125,7 +126,8 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
 
   const formatsOf = (d: AtomDataset) => ATOM_FORMATS[d.kind].map((id) => FORMATS.find((f) => f.id === id)!);
   const recordUrl = (req: FastifyRequest, id: string) => getRecordByIdUrl(`${root(req)}/csw`, id);
-  // Pre-defined files: built once per layer version, then served from disk (src/download/predefined.ts).
+  // Pre-defined files: built once per layer version, then served from disk (src/download/predefined.ts); the
+  // layers' records link the same URLs (src/metadata/distribution.ts).
   const extractUrl = (req: FastifyRequest, d: AtomDataset, f: OutputFormat, srid: number) =>
     `${atomBase(req)}/files/${encodeURIComponent(d.name)}/${f.id}/${srid}`;
 

@@ -7,6 +7,7 @@ import { OgcError } from '../../../src/ogc/errors.js';
 import { findQueryable } from './queryables.js';
 import { DOMAIN_PARAMETERS } from './capabilities.js';
 import { HARVEST_RESOURCE_TYPES } from './harvest.js';
+import { profileOffer, type ProfileOffer } from './profile.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { domainValues } from '../../../src/records/repository.js';
 import { ATOM_NS, CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type DescribeRecordRequest, type GetDomainRequest } from './request.js';
@@ -53,10 +54,21 @@ const MAX_DOMAIN_VALUES = 1000;
 
 const listOfValues = (vs: string[]) => (vs.length ? `<csw:ListOfValues>${vs.map((v) => `<csw:Value>${x(v)}</csw:Value>`).join('')}</csw:ListOfValues>` : '');
 
+/** The values of a parameter as the profile offers them (csw/profile.ts): the capabilities list the same. */
+function profileValues(name: string, offer: ProfileOffer): string[] | undefined {
+  const vs = PARAMETER_VALUES[name];
+  if (!vs) return undefined;
+  if (/\.outputschema$/.test(name)) return offer.outputSchemas;
+  if (name === 'getrecords.typenames' || name === 'describerecord.typename') return offer.typeNames;
+  if (name === 'transaction.transactionschemas') return offer.transactionSchemas;
+  return vs;
+}
+
 export async function getDomain(ctx: CswContext, req: GetDomainRequest): Promise<string> {
   const parts: string[] = [];
+  const offer = profileOffer(ctx.platform.config.catalogue.profile);
   for (const p of req.parameterNames) {
-    const vs = PARAMETER_VALUES[p.toLowerCase()];
+    const vs = profileValues(p.toLowerCase(), offer);
     if (!vs) throw new OgcError('InvalidParameterValue', `Unknown parameter '${p.slice(0, 100)}' (known: ${DOMAIN_PARAMETERS.join(', ')})`, 'ParameterName');
     parts.push(`<csw:DomainValues type="csw:Record"><csw:ParameterName>${x(p)}</csw:ParameterName>${listOfValues(vs)}</csw:DomainValues>`);
   }
