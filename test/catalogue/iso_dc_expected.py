@@ -38,7 +38,8 @@ for path in sys.argv[1:]:
         if v is not None and kind not in dates:
             dates[kind] = norm(v.text)[:10]
     res_lang = [code(e) for e in t.findall('gmd:identificationInfo/*/gmd:language/gmd:LanguageCode', NS)]
-    md_lang = [code(e) for e in t.findall('gmd:language/gmd:LanguageCode', NS)] + [char(e) for e in t.findall('gmd:language', NS) if char(e)]
+    # A language written as text ('eng; CAN', 'fre') is its ISO 639-2 code.
+    md_lang = [code(e) for e in t.findall('gmd:language/gmd:LanguageCode', NS)] + [char(e)[:3].lower() for e in t.findall('gmd:language', NS) if char(e)]
     constraints = t.findall('gmd:identificationInfo/*/gmd:resourceConstraints/*', NS)
     out[ident] = {
         'formats': [v for v in (char(e) for e in t.findall('gmd:distributionInfo/gmd:MD_Distribution/gmd:distributionFormat/gmd:MD_Format/gmd:name', NS)) if v],
