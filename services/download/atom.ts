@@ -36,7 +36,6 @@ import { createReadStream } from 'node:fs';
 import { currentPredefined, predefinedFile } from '../../src/download/predefined.js';
 import { contentDisposition, sendProblem } from './http.js';
 import { getRecordByIdUrl, serviceRecordIdentifier, LICENCE } from '../../src/metadata/layer-records.js';
-import { deliveredType } from '../../src/metadata/distribution.js';
 
 const NS_ATOM = 'http://www.w3.org/2005/Atom';
 const NS_GEORSS = 'http://www.georss.org/georss';
@@ -62,7 +61,7 @@ interface AtomDataset {
 }
 
 /** Media type of the file the extract route delivers for a format (multi-file formats come zipped). */
-export { deliveredType };
+export const deliveredType = (f: OutputFormat) => (f.multiFile ? 'application/zip' : f.mediaType);
 
 const stamp = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 

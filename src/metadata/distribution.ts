@@ -2,30 +2,29 @@
  * The distributions a layer's record links (issue 12): the download service's whole-layer files (the
  * pre-defined files of its INSPIRE Atom feeds, built once per version of the layer and streamed whole, whatever
  * its size), each with the media type the URL answers with, and the EU file-type vocabulary term DCAT's
- * dct:format wants. One place for the file URL, so that the records, the Atom feeds and the link checks agree.
+ * dct:format wants.
  */
-import { FORMATS, type FormatId, type OutputFormat } from '../download/formats.js';
-
-/** Media type a format's file is delivered with (multi-file formats come zipped). */
-export const deliveredType = (f: OutputFormat) => (f.multiFile ? 'application/zip' : f.mediaType);
-
-/** URL of a pre-defined file: the whole layer in one format and CRS (services/download/atom.ts serves it). */
-export const wholeLayerFileUrl = (base: string, layerName: string, format: FormatId, srid: number) =>
-  `${base}/download/atom/files/${encodeURIComponent(layerName)}/${format}/${srid}`;
 
 /**
  * The whole-layer files a vector layer's record links: GeoPackage and Shapefile in the layer's own CRS,
- * GeoJSON in WGS 84 (what GeoJSON readers expect). All are among the files its Atom dataset feed offers.
+ * GeoJSON in WGS 84 (what GeoJSON readers expect). All are among the files its Atom dataset feed offers
+ * (services/download/atom.ts, formats of src/download/formats.ts; this module does not import them: the download
+ * module already depends on this one's folder). The media type is the one the file route answers with (a
+ * multi-file format comes zipped); test/catalogue/csw-links.test.ts fetches each and compares.
  */
-export const WHOLE_LAYER_FILES: ReadonlyArray<{ format: FormatId; srid: 'own' | number }> = [
-  { format: 'gpkg', srid: 'own' },
-  { format: 'shp', srid: 'own' },
-  { format: 'geojson', srid: 4326 },
+export const WHOLE_LAYER_FILES: ReadonlyArray<{ format: 'gpkg' | 'shp' | 'geojson'; title: string; mediaType: string; extension: string; srid: 'own' | number }> = [
+  { format: 'gpkg', title: 'GeoPackage', mediaType: 'application/geopackage+sqlite3', extension: 'gpkg', srid: 'own' },
+  { format: 'shp', title: 'ESRI Shapefile (zip)', mediaType: 'application/zip', extension: 'zip', srid: 'own' },
+  { format: 'geojson', title: 'GeoJSON', mediaType: 'application/geo+json', extension: 'geojson', srid: 4326 },
 ];
+
+/** URL of a pre-defined file: the whole layer in one format and CRS (services/download/atom.ts serves it). */
+export const wholeLayerFileUrl = (base: string, layerName: string, format: string, srid: number) =>
+  `${base}/download/atom/files/${encodeURIComponent(layerName)}/${format}/${srid}`;
 
 export interface WholeLayerFile {
   url: string;
-  format: OutputFormat;
+  title: string;
   srid: number;
   /** What the URL answers with. */
   mediaType: string;
@@ -34,10 +33,9 @@ export interface WholeLayerFile {
 }
 
 export function wholeLayerFiles(base: string, layerName: string, ownSrid: number): WholeLayerFile[] {
-  return WHOLE_LAYER_FILES.map(({ format, srid }) => {
-    const f = FORMATS.find((x) => x.id === format)!;
-    const s = srid === 'own' ? ownSrid : srid;
-    return { url: wholeLayerFileUrl(base, layerName, format, s), format: f, srid: s, mediaType: deliveredType(f), fileName: `${layerName}.${f.multiFile ? 'zip' : f.extension}` };
+  return WHOLE_LAYER_FILES.map((f) => {
+    const srid = f.srid === 'own' ? ownSrid : f.srid;
+    return { url: wholeLayerFileUrl(base, layerName, f.format, srid), title: f.title, srid, mediaType: f.mediaType, fileName: `${layerName}.${f.extension}` };
   });
 }
 

@@ -276,7 +276,7 @@ export function datasetRecordXml(config: Config, d: DatasetRecordInput): string 
       protocol: { text: 'WWW:DOWNLOAD-1.0-http--download' },
       name: f.fileName,
       mediaType: f.mediaType,
-      description: { text: `Couche entière, ${f.format.title}, EPSG:${f.srid} (fichier du service de téléchargement)` },
+      description: { text: `Couche entière, ${f.title}, EPSG:${f.srid} (fichier du service de téléchargement)` },
       fn: 'download',
     })),
     {
