@@ -260,14 +260,14 @@ export function datasetRecordXml(config: Config, d: DatasetRecordInput): string 
       name: typeName,
       description: ACCESS_POINT,
     },
-    // As QGIS's OAPIF provider takes it: the API's landing page, the collection named apart (gmd:name).
+    // As QGIS's OAPIF provider takes it: the API's landing page, the collection named apart (gmd:name, as a
+    // gco:CharacterString: OWSLib, hence MetaSearch, reads no other name encoding).
     {
       url: `${base}/ogcapi`,
       protocol: OAPIF_PROTOCOL,
       profile: DOWNLOAD_PROFILE,
       name: d.layerName,
       description: { text: `API OGC – Features (page d'accueil) ; collection ${d.layerName} : ${d.title}` },
-      mediaType: 'application/json',
       fn: 'download',
     },
     // The whole layer as files of the download service (not a page of an API: every feature, whatever the count).

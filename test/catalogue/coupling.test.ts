@@ -97,7 +97,7 @@ describe('dataset records of the published layers', () => {
       expect(unescape(/<gmd:URL>([^<]*)</.exec(wfs!)![1]!)).toBe(`${base}/wfs?service=WFS&version=2.0.0&request=GetCapabilities`);
       expect(wfs).toContain(`<gmd:name><gco:CharacterString>${config.namespace.prefix}:${d.name}</gco:CharacterString></gmd:name>`);
       // Download links (issue 12): the OGC API as QGIS's OAPIF provider takes it (landing page, collection named
-      // apart), the whole layer as files of the download service (GeoPackage, Shapefile, GeoJSON, each with the
+      // apart in a plain gco:CharacterString, the encoding OWSLib reads), the whole layer as files of the download service (GeoPackage, Shapefile, GeoJSON, each with the
       // media type it answers with as gmx:MimeFileType), and the layer's INSPIRE Atom dataset feed.
       const download = onlines.filter((o) => /CI_OnLineFunctionCode [^>]*codeListValue="download"/.test(o));
       expect(download.map((o) => unescape(/<gmd:URL>([^<]*)</.exec(o)![1]!))).toEqual([
@@ -108,7 +108,7 @@ describe('dataset records of the published layers', () => {
         `${base}/download/atom/${d.name}.xml`,
       ]);
       expect(download[0]).toContain('>OGC:API-Features</gmx:Anchor>');
-      expect(download[0]).toContain(`<gmd:name><gmx:MimeFileType type="application/json">${d.name}</gmx:MimeFileType></gmd:name>`);
+      expect(download[0]).toContain(`<gmd:name><gco:CharacterString>${d.name}</gco:CharacterString></gmd:name>`);
       expect(download[1]).toContain(`<gmd:name><gmx:MimeFileType type="application/geopackage+sqlite3">${d.name}.gpkg</gmx:MimeFileType></gmd:name>`);
       expect(download[2]).toContain(`<gmd:name><gmx:MimeFileType type="application/zip">${d.name}.zip</gmx:MimeFileType></gmd:name>`);
       expect(download[3]).toContain(`<gmd:name><gmx:MimeFileType type="application/geo+json">${d.name}.geojson</gmx:MimeFileType></gmd:name>`);
@@ -137,7 +137,7 @@ describe('dataset records of the published layers', () => {
       expect(wfs.url).toMatch(/request=GetCapabilities$/);
       expect(r.links.filter((l: { function?: string }) => l.function === 'download')).toHaveLength(5);
       expect(r.links.filter((l: { mediaType?: string }) => l.mediaType).map((l: { mediaType: string }) => l.mediaType)).toEqual([
-        'application/json', 'application/geopackage+sqlite3', 'application/zip', 'application/geo+json', 'application/atom+xml',
+        'application/geopackage+sqlite3', 'application/zip', 'application/geo+json', 'application/atom+xml',
       ]);
     }
   });

@@ -142,7 +142,7 @@ describe('distributions of a layer record', () => {
     const oapif = [...o.iso.matchAll(/<gmd:CI_OnlineResource>([\s\S]*?)<\/gmd:CI_OnlineResource>/g)].map((m) => m[1]!).find((x) => x.includes('OGC:API-Features'));
     expect(oapif).toBeDefined();
     expect(unescape(/<gmd:URL>([^<]*)</.exec(oapif!)![1]!)).toBe(`${baseUrl()}/ogcapi`);
-    expect(oapif).toContain('<gmx:MimeFileType type="application/json">communes</gmx:MimeFileType>');
+    expect(oapif).toContain('<gmd:name><gco:CharacterString>communes</gco:CharacterString></gmd:name>');
     // The collection the name gives exists under that landing page.
     expect((await get(`${baseUrl()}/ogcapi/collections/communes`, { headers: { accept: 'application/json' } })).status).toBe(200);
     // Dublin Core: QGIS MetaSearch reads the scheme.
@@ -175,7 +175,7 @@ describe('distributions of a layer record', () => {
   it('Atom: the files are enclosures with their media type, the services related links', async () => {
     const o = await outputs(layerRecordIdentifier(config, 'communes'));
     expect(unescape(o.atom)).toContain(`<atom:link rel="enclosure" href="${baseUrl()}/download/atom/files/communes/gpkg/2154" type="application/geopackage+sqlite3" title="communes.gpkg"/>`);
-    expect(unescape(o.atom)).toContain(`<atom:link rel="related" href="${baseUrl()}/ogcapi" type="application/json" title="communes"/>`);
+    expect(unescape(o.atom)).toContain(`<atom:link rel="related" href="${baseUrl()}/ogcapi" title="communes"/>`);
   });
 });
 
