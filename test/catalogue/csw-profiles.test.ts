@@ -89,6 +89,13 @@ describe('SDI_CSW_PROFILE=dc: a Dublin Core catalogue', () => {
     expect(values).not.toContain(GMD);
     expect(values).not.toContain('gmd:MD_Metadata');
     expect(values).toContain('csw:Record');
+    // PropertyName: the Dublin Core queryables only.
+    const dc = await kvp('dc', 'request=GetDomain&propertyName=dc:type');
+    expect(dc.status).toBe(200);
+    expect(dc.body).toContain('<csw:Value>dataset</csw:Value>');
+    const iso = await kvp('dc', 'request=GetDomain&propertyName=apiso:TopicCategory');
+    expect({ status: iso.status, code: exception(iso.body).code, locator: exception(iso.body).locator }).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'PropertyName' });
+    expect((await kvp('iso', 'request=GetDomain&propertyName=apiso:TopicCategory')).status).toBe(200);
   });
 });
 

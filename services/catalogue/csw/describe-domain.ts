@@ -4,7 +4,7 @@
  */
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { OgcError } from '../../../src/ogc/errors.js';
-import { findQueryable } from './queryables.js';
+import { DUBLIN_CORE_QUERYABLES, findQueryable } from './queryables.js';
 import { DOMAIN_PARAMETERS } from './capabilities.js';
 import { HARVEST_RESOURCE_TYPES } from './harvest.js';
 import { profileOffer, type ProfileOffer } from './profile.js';
@@ -75,6 +75,10 @@ export async function getDomain(ctx: CswContext, req: GetDomainRequest): Promise
   for (const name of req.propertyNames) {
     const q = findQueryable(name);
     if (!q) throw new OgcError('InvalidParameterValue', `Unknown queryable '${name.slice(0, 100)}'`, 'PropertyName');
+    // A Dublin Core catalogue offers the Dublin Core queryables only (csw/profile.ts).
+    if (!offer.isoQueryables && !DUBLIN_CORE_QUERYABLES.some((d) => findQueryable(d) === q)) {
+      throw new OgcError('InvalidParameterValue', `'${name.slice(0, 100)}' is not a Dublin Core queryable of this catalogue`, 'PropertyName');
+    }
     let multiValued: boolean;
     switch (q.kind) {
       case 'anytext':
