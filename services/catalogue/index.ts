@@ -19,6 +19,7 @@ import { parseXmlOffThread } from '../../src/xml/parse-pool.js';
 import { capabilities } from './csw/capabilities.js';
 import { getRecordById, getRecords } from './csw/get-records.js';
 import { describeRecord, getDomain } from './csw/describe-domain.js';
+import { applyProfile, profileOffer } from './csw/profile.js';
 import { catalogueLimits, XML_TYPE, type CswContext } from './csw/context.js';
 import type { CswRequest } from './csw/request.js';
 import { harvest, readHarvestKvp, readHarvestXml, type HarvestRequest } from './csw/harvest.js';
@@ -93,10 +94,12 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
     return reply.status(status).type(XML_TYPE).send(owsExceptionReport10(shown));
   });
 
+  const offer = profileOffer(platform.config.catalogue.profile);
   const handle = async (req: FastifyRequest, reply: FastifyReply, read: () => CswRequest | HarvestRequest | Promise<CswRequest | HarvestRequest>) => {
     try {
       const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits, hiddenRecords: await hiddenRecordIds(platform, callerOf(req)) };
-      const request = await read();
+      // What the deployment's profile offers (SDI_CSW_PROFILE): csw/profile.ts.
+      const request = applyProfile(await read(), offer);
       // Record-bearing operations ask the policy with the caller (capabilities and DescribeRecord hold no record).
       if ((request.op === 'GetRecords' || request.op === 'GetRecordById' || request.op === 'GetDomain') && !mayReadRecords(platform.policy, callerOf(req))) {
         throw new OgcError('NoApplicableCode', 'You may not read the records of this catalogue', 'request', 403);

@@ -116,7 +116,16 @@ export interface CatalogueSettings {
   /** Scheduled harvests run in this process (SDI_HARVEST=0: none), every tickMs (SDI_HARVEST_TICK_MS, at least 1 s). */
   harvest: boolean;
   harvestTickMs: number;
+  /**
+   * What the CSW offers (SDI_CSW_PROFILE, issue 12): 'dc' a Dublin Core catalogue (csw:Record only: no ISO type
+   * name, output schema or queryable advertised or accepted), 'iso' CSW ISO AP 1.0, 'inspire' ISO AP plus the
+   * INSPIRE discovery service (extended capabilities, additional queryables). Default inspire.
+   */
+  profile: CswProfile;
 }
+
+export type CswProfile = 'dc' | 'iso' | 'inspire';
+export const CSW_PROFILES: readonly CswProfile[] = ['dc', 'iso', 'inspire'];
 
 export interface Config {
   port: number;
@@ -210,7 +219,7 @@ function defaults(): Config {
       oapiLimitMax: 10_000,
       offeredCrs: FRENCH_CRS,
     },
-    catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000 },
+    catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000, profile: 'inspire' },
     maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50, tileCacheDir: '' },
     download: {
       directMaxFeatures: 100_000,
@@ -320,6 +329,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.SDI_TILE_CACHE_DIR !== undefined) cfg.maps.tileCacheDir = env.SDI_TILE_CACHE_DIR.trim() || null;
   if (env.SDI_CSW_PAGE_CACHE !== undefined) c.pageCache = env.SDI_CSW_PAGE_CACHE !== '0';
   if (env.SDI_HARVEST !== undefined) c.harvest = env.SDI_HARVEST !== '0';
+  if (env.SDI_CSW_PROFILE !== undefined && env.SDI_CSW_PROFILE.trim() !== '') {
+    const p = env.SDI_CSW_PROFILE.trim().toLowerCase();
+    if (!(CSW_PROFILES as readonly string[]).includes(p)) throw new Error(`SDI_CSW_PROFILE must be one of ${CSW_PROFILES.join(', ')}, got '${env.SDI_CSW_PROFILE}'`);
+    c.profile = p as CswProfile;
+  }
   if (env.SDI_SMTP_HOST) {
     d.smtp = {
       host: env.SDI_SMTP_HOST,
