@@ -485,7 +485,8 @@ describe('DCAT catalogue at /dcat', () => {
     // The default page holds everything here (page_size 100).
     const all = await whileStable(async () => ({ want: [...(await loadStored()).keys()], h: await harvest(dcat(), 'xml') }));
     expect(new Set(all.h.ids.flat())).toEqual(new Set(all.want));
-  });
+    // Every page of five walks is parsed by rdflib in a Python child: ~90 s alone, more beside other files.
+  }, 360_000);
 
   it('the catalogue describes the platform (title, publisher, contact) and the last page has no next', async () => {
     const { n, r } = await whileStable(async () => {
