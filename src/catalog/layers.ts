@@ -14,6 +14,8 @@ export interface LayerColumn {
   /** PostgreSQL type as format_type() prints it (used for casts, comes from the catalogue). */
   pgType: string;
   kind: ColumnKind;
+  /** The label an administrator gave the attribute (sdi.layers.attribute_aliases): shown in schemas and GetFeatureInfo. */
+  alias?: string;
 }
 
 export interface LayerGeometry {
@@ -91,6 +93,7 @@ interface LayerRow {
   metadata_identifier: string | null;
   temporal_property: string | null;
   temporal_end_property: string | null;
+  attribute_aliases: Record<string, string> | null;
   updated_at: Date;
   public: boolean;
   dataset_name: string | null;
@@ -99,7 +102,7 @@ interface LayerRow {
 const LAYERS_SQL = `
   SELECT l.id, l.name, l.title, l.abstract, l.keywords, l.table_schema, l.table_name, l.id_column, l.geometry_column,
          l.default_crs, l.other_crs, l.metadata_record_id, ${recordIdentifierOf('l.metadata_record_id')} AS metadata_identifier,
-         l.temporal_property, l.temporal_end_property, l.updated_at, l.public, d.name AS dataset_name
+         l.temporal_property, l.temporal_end_property, l.attribute_aliases, l.updated_at, l.public, d.name AS dataset_name
     FROM sdi.layers l
     LEFT JOIN sdi.datasets d ON d.id = l.dataset_id
    WHERE l.published AND l.kind = 'feature' ORDER BY l.name`;
@@ -193,7 +196,7 @@ export class LayerCatalog {
       if (!idCol) continue; // table gone or renamed: the layer is not served until fixed
       const attributes = cols
         .filter((c) => c.name !== r.id_column && c.name !== geomCol && !/^(geometry|geography)/.test(c.pg_type))
-        .map((c) => ({ name: c.name, pgType: c.pg_type, kind: kindOf(c.pg_type) }));
+        .map((c) => ({ name: c.name, pgType: c.pg_type, kind: kindOf(c.pg_type), ...(r.attribute_aliases?.[c.name] ? { alias: r.attribute_aliases[c.name] } : {}) }));
       next.set(r.name, {
         id: r.id,
         name: r.name,

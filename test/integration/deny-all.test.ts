@@ -86,6 +86,8 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     'GET /ogcapi/api': [{ url: '/ogcapi/api' }],
     'GET /ogcapi/collections': [{ url: '/ogcapi/collections' }],
     'GET /ogcapi/collections/:collectionId': [{ url: '/ogcapi/collections/communes' }],
+    'GET /ogcapi/collections/:collectionId/schema': [{ url: '/ogcapi/collections/communes/schema' }],
+    'GET /ogcapi/collections/:collectionId/queryables': [{ url: '/ogcapi/collections/communes/queryables' }],
     'GET /ogcapi/collections/:collectionId/items': [{ url: '/ogcapi/collections/communes/items?limit=5' }],
     'GET /ogcapi/collections/:collectionId/items/:featureId': [{ url: '/ogcapi/collections/communes/items/1' }],
     'POST /ogcapi/collections/:collectionId/items': [post('/ogcapi/collections/communes/items', JSON.stringify({ type: 'Feature', properties: { nom: 'x' }, geometry: null }), 'application/geo+json')],

@@ -154,6 +154,8 @@ function samples(auth: string): Record<string, Sample[]> {
     'GET /ogcapi/api': [get('/ogcapi/api', 'list')],
     'GET /ogcapi/collections': [get('/ogcapi/collections', 'list')],
     'GET /ogcapi/collections/:collectionId': [get(`/ogcapi/collections/${L}`, 'data')],
+    'GET /ogcapi/collections/:collectionId/schema': [get(`/ogcapi/collections/${L}/schema`, 'data')],
+    'GET /ogcapi/collections/:collectionId/queryables': [get(`/ogcapi/collections/${L}/queryables`, 'data')],
     'GET /ogcapi/collections/:collectionId/items': [get(`/ogcapi/collections/${L}/items?limit=5`, 'data')],
     'GET /ogcapi/collections/:collectionId/items/:featureId': [get(`/ogcapi/collections/${L}/items/1`, 'other')],
     'POST /ogcapi/collections/:collectionId/items': [post(`/ogcapi/collections/${L}/items`, 'edit', JSON.stringify({ type: 'Feature', properties: { nom: 'x' }, geometry: null }), 'application/geo+json')],
