@@ -1,9 +1,7 @@
 /**
  * Loading one source layer into a staging table (schema sdi_import) and checking it there, before anything
  * published is touched: GDAL's PostgreSQL driver in-process (ogr2ogr's vectorTranslate; new tables are written
- * with COPY), reprojected to the target CRS; then, in SQL, invalid geometries made valid (ST_IsValid in the check's
- * one scan, ST_MakeValid on those only: GEOS MakeValid on every feature in GDAL, -makevalid, cost 40-50 % more
- * load time on the parcels bench), the geometry type normalised (one type per layer: the multi type when single and multi rows mix, collections from repairs
+ * with COPY), reprojected to the target CRS; then, in SQL, the geometry type normalised (one type per layer: the multi type when single and multi rows mix, collections from repairs
  * reduced to their main kind), the extent compared with the platform's territory, the GiST index built.
  * A staging table that fails a check is dropped by the caller; nothing else exists yet.
  */
@@ -77,30 +75,17 @@ export async function checkStaging(pool: Pool, table: string, srid: number): Pro
     `SELECT type, coord_dimension FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2 AND f_geometry_column = 'geom'`,
     [STAGING_SCHEMA, table],
   );
-  let c = current.rows[0];
+  const c = current.rows[0];
   // A column of one type (loaded with the declared type): PostGIS held every row to it, so the type and the
   // dimensions are the column's; the scan only counts and measures.
   const typedBit = c ? GEOMETRY_TYPES.indexOf(c.type.toUpperCase()) : -1;
   const typeSql = typedBit >= 0 ? `CASE WHEN bool_or(geom IS NOT NULL) THEN ${1 << typedBit} ELSE 0 END` : TYPE_BITS_SQL;
   const zmSql = typedBit >= 0 ? String(c!.coord_dimension === 4 ? 3 : c!.coord_dimension === 3 ? 2 : 0) : 'max(ST_Zmflag(geom))::int';
-  type FactsRow = { n: number; nulls: number; invalid: number; type_bits: number | null; zm: number | null; minx: number | null; miny: number; maxx: number; maxy: number };
-  const scan = (sql: { type: string; zm: string }) =>
-    pool.query<FactsRow>(
-      `SELECT n, nulls, invalid, type_bits, zm, ST_XMin(b) AS minx, ST_YMin(b) AS miny, ST_XMax(b) AS maxx, ST_YMax(b) AS maxy FROM (
-         SELECT count(*)::int AS n, count(*) FILTER (WHERE geom IS NULL${typedBit >= 0 ? '' : ' OR ST_IsEmpty(geom)'})::int AS nulls,
-                count(*) FILTER (WHERE NOT ST_IsValid(geom))::int AS invalid,
-                ${sql.type} AS type_bits, ${sql.zm} AS zm, ST_Extent(geom) AS b FROM ${t}) s`,
-    );
-  let { rows } = await scan({ type: typeSql, zm: zmSql });
-  const invalid = rows[0]!.invalid;
-  if (invalid > 0) {
-    // Repairs may change a row's type (a polygon into a collection): a generic column first, then the facts again.
-    if (typedBit >= 0) await pool.query(`ALTER TABLE ${t} ALTER COLUMN geom TYPE geometry(Geometry, ${Number(srid)})`);
-    await pool.query(`UPDATE ${t} SET geom = ST_MakeValid(geom) WHERE NOT ST_IsValid(geom)`);
-    warnings.push(`${invalid} invalid geometries were made valid (ST_MakeValid)`);
-    if (c) c = { ...c, type: 'GEOMETRY' };
-    ({ rows } = await scan({ type: TYPE_BITS_SQL, zm: 'max(ST_Zmflag(geom))::int' }));
-  }
+  const { rows } = await pool.query<{ n: number; nulls: number; type_bits: number | null; zm: number | null; minx: number | null; miny: number; maxx: number; maxy: number }>(
+    `SELECT n, nulls, type_bits, zm, ST_XMin(b) AS minx, ST_YMin(b) AS miny, ST_XMax(b) AS maxx, ST_YMax(b) AS maxy FROM (
+       SELECT count(*)::int AS n, count(*) FILTER (WHERE geom IS NULL${typedBit >= 0 ? '' : ' OR ST_IsEmpty(geom)'})::int AS nulls,
+              ${typeSql} AS type_bits, ${zmSql} AS zm, ST_Extent(geom) AS b FROM ${t}) s`,
+  );
   const { n, nulls } = rows[0]!;
   if (n === 0) throw new CheckError('The layer has no features');
   if (nulls === n) throw new CheckError('No feature of the layer has a geometry');
@@ -136,6 +121,25 @@ export async function checkStaging(pool: Pool, table: string, srid: number): Pro
   const x = rows[0]!;
   const extent: StagingFacts['extent'] = x.minx === null ? null : [x.minx, x.miny, x.maxx, x.maxy];
   return { count: n, nullGeometries: nulls, geometryType, extent, warnings };
+}
+
+/**
+ * How many geometries are not valid (OGC 06-103r4 §6.1.11.1): GEOS per row, the longest scan of an import, run
+ * while the spatial index is built on another connection (both only read the table).
+ */
+export async function countInvalid(pool: Pool, table: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)} WHERE NOT ST_IsValid(geom)`);
+  return rows[0]!.n;
+}
+
+/**
+ * Make the invalid geometries valid (ST_MakeValid, GEOS's MakeValid as GDAL's -makevalid). A repair may change a
+ * row's type (a polygon into a collection): the column is made generic first; checkStaging then normalises again.
+ */
+export async function repairInvalid(pool: Pool, table: string, srid: number): Promise<void> {
+  const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
+  await pool.query(`ALTER TABLE ${t} ALTER COLUMN geom TYPE geometry(Geometry, ${Number(srid)})`);
+  await pool.query(`UPDATE ${t} SET geom = ST_MakeValid(geom) WHERE NOT ST_IsValid(geom)`);
 }
 
 /** Spatial index, statistics: what a published table has. Named after the staging table, unique in any schema. */
