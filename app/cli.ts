@@ -8,8 +8,9 @@
  *                               (--temporal-end: the column ending each feature's interval, NULL = still open);
  *                               checked as the admin API does: geometry present, id column unique and not NULL
  *                               (without --id: the table's single-column primary key)
- *   unpublish --name NAME       withdraw a layer from every service (its record is withdrawn)
- *   delete --name NAME [--drop-table]
+ *   unpublish --name NAME [--record keep-withdrawn]   withdraw a layer from every service (its record is withdrawn,
+ *                               or kept in the catalogue marked obsolete without links)
+ *   delete --name NAME [--drop-table] [--record keep-withdrawn]
  *                               delete a layer (its record withdrawn), dropping its table on request
  *   import FILE… [--name NAME] [--title T] [--mode replace|append] [--srid 2154] [--source-crs EPSG:2154|IGNF:LAMB93]
  *          [--encoding latin1] [--x COL --y COL | --wkt COL] [--layer L]… [--extent-check warn|error|off]
@@ -39,14 +40,20 @@ import { migrate } from '../src/db/migrate.js';
 import { loadDemo } from '../src/demo/load-demo.js';
 import { loadCatalogueDemo } from '../src/metadata/demo.js';
 import { syncLayerRecords } from '../src/publishing/index.js';
-import { deleteLayer, publishTable, setLayerPublished } from '../src/publishing/layer-admin.js';
+import { deleteLayer, publishTable, setLayerPublished, RECORD_FATES, type RecordFate } from '../src/publishing/layer-admin.js';
+
+/** --record withdraw|keep-withdrawn (unpublish, delete). */
+function recordFate(v: string | undefined): RecordFate | undefined {
+  if (v !== undefined && !(RECORD_FATES as readonly string[]).includes(v)) throw new Error(`--record is ${RECORD_FATES.join(' or ')}`);
+  return v as RecordFate | undefined;
+}
 
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' }, layer: { type: 'string', multiple: true }, 'matrix-set': { type: 'string' }, zoom: { type: 'string' }, bbox: { type: 'string' }, style: { type: 'string' }, format: { type: 'string' }, 'drop-table': { type: 'boolean' }, mode: { type: 'string' }, 'source-crs': { type: 'string' }, encoding: { type: 'string' }, x: { type: 'string' }, y: { type: 'string' }, wkt: { type: 'string' }, kinds: { type: 'string' }, 'extent-check': { type: 'string' }, version: { type: 'string' } },
+    options: { force: { type: 'boolean' }, batch: { type: 'string' }, workers: { type: 'string' }, connections: { type: 'string' }, concurrency: { type: 'string' }, 'poll-ms': { type: 'string' }, table: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, geom: { type: 'string' }, title: { type: 'string' }, srid: { type: 'string' }, temporal: { type: 'string' }, 'temporal-end': { type: 'string' }, layer: { type: 'string', multiple: true }, 'matrix-set': { type: 'string' }, zoom: { type: 'string' }, bbox: { type: 'string' }, style: { type: 'string' }, format: { type: 'string' }, 'drop-table': { type: 'boolean' }, record: { type: 'string' }, mode: { type: 'string' }, 'source-crs': { type: 'string' }, encoding: { type: 'string' }, x: { type: 'string' }, y: { type: 'string' }, wkt: { type: 'string' }, kinds: { type: 'string' }, 'extent-check': { type: 'string' }, version: { type: 'string' } },
   });
   const config = loadConfig();
   const pool = createPool(config.databaseUrl, command === 'records-load' ? 4 : 2);
@@ -89,13 +96,13 @@ async function main(): Promise<number> {
       }
       case 'unpublish': {
         if (!values.name) throw new Error('unpublish needs --name');
-        await setLayerPublished(pool, config, values.name, false);
+        await setLayerPublished(pool, config, values.name, false, { record: recordFate(values.record) });
         console.log(`unpublished ${values.name}`);
         return 0;
       }
       case 'delete': {
         if (!values.name) throw new Error('delete needs --name');
-        const r = await deleteLayer(pool, config, values.name, { dropTable: values['drop-table'] });
+        const r = await deleteLayer(pool, config, values.name, { dropTable: values['drop-table'], record: recordFate(values.record) });
         console.log(`deleted layer ${r.name}${r.tableDropped ? ` and table ${r.table}` : ` (table ${r.table} kept)`}`);
         return 0;
       }

@@ -6,7 +6,7 @@
  * src/publishing/import.ts, the same function as `cli.js import`. Versions kept by imports are listed and rolled
  * back under /admin/layer-versions/{layer}.
  */
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -21,10 +21,11 @@ import { callerOf } from '../../src/server/principal.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { OutboundError, OutboundPolicy, outboundRequest } from '../../src/net/outbound.js';
 import { AdminError } from './problem.js';
+import { asUploadAdminError, uploadStore } from './uploads.js';
 import type { AdminModule } from './module.js';
 
 /** Form fields (and JSON members) of POST /imports, with the ImportRequest member each sets. */
-const FIELDS = ['async', 'url', 'name', 'title', 'mode', 'encoding', 'source_crs', 'srid', 'x_column', 'y_column', 'wkt_column', 'layers', 'extent_check', 'temporal', 'temporal_end'] as const;
+const FIELDS = ['async', 'url', 'upload', 'name', 'title', 'mode', 'encoding', 'source_crs', 'srid', 'x_column', 'y_column', 'wkt_column', 'layers', 'extent_check', 'temporal', 'temporal_end'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** A file name safe on disk that keeps what GDAL needs: the base name (a Shapefile's parts share it) and the extension. */
@@ -96,6 +97,32 @@ async function download(platform: Platform, url: string, dir: string): Promise<s
   }
 }
 
+/**
+ * The files of finished resumable uploads (services/admin/uploads.ts), put in `dir` under their client names
+ * (the extension tells GDAL the format; a Shapefile's parts may be several uploads). Linked, not copied, when
+ * the folders share a file system. 404 unknown, 409 incomplete.
+ */
+async function uploadedFiles(platform: Platform, ids: string[], dir: string): Promise<string[]> {
+  const store = uploadStore(platform);
+  const files: string[] = [];
+  for (const id of ids) {
+    try {
+      const { path, info } = await store.finished(id.trim());
+      const target = join(dir, diskName(info.filename));
+      if (files.includes(target)) throw new AdminError(400, 'invalid-parameter', `Two uploads are named ${basename(target)}`, 'upload');
+      try {
+        linkSync(path, target);
+      } catch {
+        copyFileSync(path, target);
+      }
+      files.push(target);
+    } catch (e) {
+      throw asUploadAdminError(e);
+    }
+  }
+  return files;
+}
+
 /** An import job as its status shows it: state, progress, the report once done, the reason once failed. */
 function jobStatus(job: JobRow, href: string): Record<string, unknown> {
   return {
@@ -104,6 +131,10 @@ function jobStatus(job: JobRow, href: string): Record<string, unknown> {
     ...(job.error ? { error: job.error } : {}),
     created: job.created_at.toISOString(), updated: job.updated_at.toISOString(),
   };
+}
+
+async function removeUploads(platform: Platform, ids: string[]): Promise<void> {
+  for (const id of ids) await uploadStore(platform).remove(id).catch(() => undefined);
 }
 
 function asAdminError(e: unknown): unknown {
@@ -130,8 +161,10 @@ async function importRoutes(app: FastifyInstance, platform: Platform): Promise<v
         for (const [k, v] of Object.entries(req.body as Record<string, unknown>)) fields[checkField(k)] = (Array.isArray(v) ? v : [v]).map(String);
       } else throw new AdminError(415, 'unsupported-media-type', 'Send the files as multipart/form-data, or a JSON object with a url');
       const url = fields.url?.[0];
-      if (url && files.length) throw new AdminError(400, 'invalid-parameter', 'Give files or a url, not both', 'url');
+      const uploads = (fields.upload ?? []).flatMap((u) => u.split(',')).map((u) => u.trim()).filter(Boolean);
+      if ([url ? 1 : 0, files.length ? 1 : 0, uploads.length ? 1 : 0].reduce((a, b) => a + b) > 1) throw new AdminError(400, 'invalid-parameter', 'Give files, a url or uploads, only one of them', url ? 'url' : 'upload');
       if (url) files = [await download(platform, url, dir)];
+      if (uploads.length) files = await uploadedFiles(platform, uploads, dir);
       if (files.length === 0) throw new AdminError(400, 'invalid-parameter', 'No file: send one or more file parts, or a url', 'file');
       const request = toRequest(fields, files);
       const async = fields.async?.[0];
@@ -139,11 +172,14 @@ async function importRoutes(app: FastifyInstance, platform: Platform): Promise<v
       if (async === 'true') {
         const { files: _files, ...options } = request;
         const job = await queueImport(platform, dir, options, callerOf(req).login);
+        await removeUploads(platform, uploads);
         const href = `${publicBaseUrl(req, platform.config)}/admin/imports/${job.id}`;
         return reply.status(202).header('location', href).send(jobStatus(job, href));
       }
       const report = await importFiles(platform.pool, platform.config, { ...request, onProgress: (m) => req.log.info({ import: m }) }, settings);
       platform.layers.invalidate();
+      // An upload is consumed by a successful import; after a failure it stays, to be imported again with other options.
+      await removeUploads(platform, uploads);
       return reply.status(201).send(report);
     } catch (e) {
       throw asAdminError(e);
@@ -245,6 +281,7 @@ export const importsModule: AdminModule = {
           file: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'One or more files (parts of any field name)' },
           async: { type: 'boolean', default: false, description: 'Run as a job on the download queue (workers of the download service or cli.js download-worker); 202 with the job' },
           url: { type: 'string', format: 'uri', description: 'Instead of files: fetched by the platform (public addresses only, unless SDI_OUTBOUND_ALLOW)' },
+          upload: { type: 'string', description: 'Instead of files: ids of finished resumable uploads (/uploads, tus 1.0.0), comma-separated; removed once imported' },
           name: { type: 'string', description: 'Layer name as you write it: made a lower-case ASCII identifier, kept as the title' },
           title: { type: 'string' },
           mode: { type: 'string', enum: ['replace', 'append'], default: 'replace' },

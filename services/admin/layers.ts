@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
 import {
-  deleteLayer, getAdminLayer, getLayerRecord, LayerAdminError, listAdminLayers, publishTable, putLayerRecord, resetLayerRecord, setLayerPublished, updateLayerMetadata,
+  deleteLayer, RECORD_FATES, type RecordFate, getAdminLayer, getLayerRecord, LayerAdminError, listAdminLayers, publishTable, putLayerRecord, resetLayerRecord, setLayerPublished, updateLayerMetadata,
   type LayerMetadataInput, type PublishInput,
 } from '../../src/publishing/layer-admin.js';
 import { INSPIRE_THEMES, TOPIC_CATEGORIES } from '../../src/metadata/layer-metadata.js';
@@ -31,6 +31,13 @@ function onlyQuery(req: FastifyRequest, allowed: string[]): Record<string, strin
   const extra = Object.keys(q).filter((k) => !allowed.includes(k));
   if (extra.length) throw new AdminError(400, 'invalid-parameter', `Unknown parameter ${extra[0]!.slice(0, 40)}`, extra[0]!.slice(0, 40));
   return q;
+}
+
+/** ?record=withdraw|keep-withdrawn of DELETE and unpublish. */
+function recordFate(q: Record<string, string>): RecordFate | undefined {
+  if (q.record === undefined) return undefined;
+  if (!(RECORD_FATES as readonly string[]).includes(q.record)) throw new AdminError(400, 'invalid-parameter', `record must be ${RECORD_FATES.join(' or ')}`, 'record');
+  return q.record as RecordFate;
 }
 
 const XML_TYPES = ['application/xml', 'text/xml'];
@@ -83,8 +90,8 @@ async function layerRoutes(app: FastifyInstance, platform: Platform): Promise<vo
   });
 
   app.post<{ Params: NameParams }>('/layers/:name/unpublish', async (req) => {
-    onlyQuery(req, []);
-    return run(() => setLayerPublished(pool, config, req.params.name, false));
+    const record = recordFate(onlyQuery(req, ['record']));
+    return run(() => setLayerPublished(pool, config, req.params.name, false, { record }));
   });
 
   // The layer's ISO 19139 record: read it, replace it by a person's (it keeps following the layer's facts
@@ -108,9 +115,9 @@ async function layerRoutes(app: FastifyInstance, platform: Platform): Promise<vo
   });
 
   app.delete<{ Params: NameParams }>('/layers/:name', async (req) => {
-    const q = onlyQuery(req, ['dropTable']);
+    const q = onlyQuery(req, ['dropTable', 'record']);
     if (q.dropTable !== undefined && q.dropTable !== 'true' && q.dropTable !== 'false') throw new AdminError(400, 'invalid-parameter', 'dropTable must be true or false', 'dropTable');
-    return run(() => deleteLayer(pool, config, req.params.name, { dropTable: q.dropTable === 'true' }));
+    return run(() => deleteLayer(pool, config, req.params.name, { dropTable: q.dropTable === 'true', record: recordFate(q) }));
   });
 }
 
@@ -138,6 +145,7 @@ const METADATA_PROPS = {
 const problem = { default: { $ref: '#/components/responses/Problem' } };
 const layerJson = (d: string) => ({ '200': { description: d, content: { 'application/json': { schema: { $ref: '#/components/schemas/AdminLayer' } } } }, ...problem });
 const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+const RECORD_PARAM = { name: 'record', in: 'query', schema: { type: 'string', enum: ['withdraw', 'keep-withdrawn'], default: 'withdraw' }, description: "What becomes of the layer's catalogue record" };
 
 export const layersModule: AdminModule = {
   name: 'layers',
@@ -161,8 +169,8 @@ export const layersModule: AdminModule = {
           responses: layerJson('The layer after the change'),
         },
         delete: {
-          tags: ['layers'], summary: 'Delete a layer; its record is withdrawn',
-          parameters: [{ name: 'dropTable', in: 'query', schema: { type: 'boolean', default: false } }],
+          tags: ['layers'], summary: 'Delete a layer; its record is withdrawn (record=withdraw) or kept in the catalogue marked obsolete, without links (record=keep-withdrawn)',
+          parameters: [{ name: 'dropTable', in: 'query', schema: { type: 'boolean', default: false } }, RECORD_PARAM],
           responses: { '200': { description: '{name, table, tableDropped}' }, ...problem },
         },
       },
@@ -177,7 +185,7 @@ export const layersModule: AdminModule = {
         delete: { tags: ['layers'], summary: 'Give the layer back its generated record', responses: { '200': { description: 'The generated record', content: { 'application/xml': {} } }, ...problem } },
       },
       '/layers/{name}/publish': { parameters: [nameParam], post: { tags: ['layers'], summary: 'Publish again (checked)', responses: layerJson('The layer') } },
-      '/layers/{name}/unpublish': { parameters: [nameParam], post: { tags: ['layers'], summary: 'Withdraw from every service; its record is withdrawn', responses: layerJson('The layer') } },
+      '/layers/{name}/unpublish': { parameters: [nameParam], post: { tags: ['layers'], summary: 'Withdraw from every service; its record is withdrawn, or kept marked obsolete without links (record=keep-withdrawn) until published again', parameters: [RECORD_PARAM], responses: layerJson('The layer') } },
     },
     schemas: {
       LayerMetadata: { type: 'object', additionalProperties: false, properties: METADATA_PROPS },

@@ -16,6 +16,8 @@ export interface LayerColumn {
   kind: ColumnKind;
   /** NOT NULL in the table: declared without nillable in the GML application schema, never written xsi:nil. */
   notNull?: boolean;
+  /** The label an administrator gave the attribute (sdi.layers.attribute_aliases): shown in schemas and GetFeatureInfo. */
+  alias?: string;
 }
 
 export interface LayerGeometry {
@@ -95,6 +97,7 @@ interface LayerRow {
   metadata_identifier: string | null;
   temporal_property: string | null;
   temporal_end_property: string | null;
+  attribute_aliases: Record<string, string> | null;
   updated_at: Date;
   public: boolean;
   dataset_name: string | null;
@@ -103,7 +106,7 @@ interface LayerRow {
 const LAYERS_SQL = `
   SELECT l.id, l.name, l.title, l.abstract, l.keywords, l.table_schema, l.table_name, l.id_column, l.geometry_column,
          l.default_crs, l.other_crs, l.metadata_record_id, ${recordIdentifierOf('l.metadata_record_id')} AS metadata_identifier,
-         l.temporal_property, l.temporal_end_property, l.updated_at, l.public, d.name AS dataset_name
+         l.temporal_property, l.temporal_end_property, l.attribute_aliases, l.updated_at, l.public, d.name AS dataset_name
     FROM sdi.layers l
     LEFT JOIN sdi.datasets d ON d.id = l.dataset_id
    WHERE l.published AND l.kind = 'feature' ORDER BY l.name`;
@@ -197,7 +200,7 @@ export class LayerCatalog {
       if (!idCol) continue; // table gone or renamed: the layer is not served until fixed
       const attributes = cols
         .filter((c) => c.name !== r.id_column && c.name !== geomCol && !/^(geometry|geography)/.test(c.pg_type))
-        .map((c) => ({ name: c.name, pgType: c.pg_type, kind: kindOf(c.pg_type), notNull: c.not_null }));
+        .map((c) => ({ name: c.name, pgType: c.pg_type, kind: kindOf(c.pg_type), notNull: c.not_null, ...(r.attribute_aliases?.[c.name] ? { alias: r.attribute_aliases[c.name] } : {}) }));
       next.set(r.name, {
         id: r.id,
         name: r.name,

@@ -1,8 +1,7 @@
 /**
  * Loading one source layer into a staging table (schema sdi_import) and checking it there, before anything
  * published is touched: GDAL's PostgreSQL driver in-process (ogr2ogr's vectorTranslate; new tables are written
- * with COPY), reprojected to the target CRS, geometries made valid (-makevalid); then, in SQL, the geometry type
- * normalised (one type per layer: the multi type when single and multi rows mix, collections from repairs
+ * with COPY), reprojected to the target CRS; then, in SQL, the geometry type normalised (one type per layer: the multi type when single and multi rows mix, collections from repairs
  * reduced to their main kind), the extent compared with the platform's territory, the GiST index built.
  * A staging table that fails a check is dropped by the caller; nothing else exists yet.
  */
@@ -44,7 +43,6 @@ export async function loadIntoStaging(databaseUrl: string, ds: gdalTypes.Dataset
     '-gt', '65536',
     '-t_srs', `EPSG:${o.targetSrid}`,
     ...(o.sourceEpsg ? ['-s_srs', `EPSG:${o.sourceEpsg}`] : []),
-    '-makevalid',
     o.layerName,
   ];
   const out = await gdal.vectorTranslateAsync(gdalPgConnection(databaseUrl), ds, args);
@@ -123,6 +121,25 @@ export async function checkStaging(pool: Pool, table: string, srid: number): Pro
   const x = rows[0]!;
   const extent: StagingFacts['extent'] = x.minx === null ? null : [x.minx, x.miny, x.maxx, x.maxy];
   return { count: n, nullGeometries: nulls, geometryType, extent, warnings };
+}
+
+/**
+ * How many geometries are not valid (OGC 06-103r4 §6.1.11.1): GEOS per row, the longest scan of an import, run
+ * while the spatial index is built on another connection (both only read the table).
+ */
+export async function countInvalid(pool: Pool, table: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)} WHERE NOT ST_IsValid(geom)`);
+  return rows[0]!.n;
+}
+
+/**
+ * Make the invalid geometries valid (ST_MakeValid, GEOS's MakeValid as GDAL's -makevalid). A repair may change a
+ * row's type (a polygon into a collection): the column is made generic first; checkStaging then normalises again.
+ */
+export async function repairInvalid(pool: Pool, table: string, srid: number): Promise<void> {
+  const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
+  await pool.query(`ALTER TABLE ${t} ALTER COLUMN geom TYPE geometry(Geometry, ${Number(srid)})`);
+  await pool.query(`UPDATE ${t} SET geom = ST_MakeValid(geom) WHERE NOT ST_IsValid(geom)`);
 }
 
 /** Spatial index, statistics: what a published table has. Named after the staging table, unique in any schema. */

@@ -11,6 +11,7 @@ import { quoteIdent } from '../db/identifiers.js';
 import { registerLayer } from '../catalog/published.js';
 import { checkFeatureTable } from '../catalog/layer-checks.js';
 import { STAGING_SCHEMA, CheckError } from './staging.js';
+import { dependentViews, dropViews, recreateViews, DependentViewError } from './dependent-views.js';
 
 export const VERSIONS_SCHEMA = 'sdi_versions';
 /** Schema of the tables imports create. */
@@ -71,6 +72,9 @@ async function inTransaction<T>(pool: Pool, lockKeys: string[], lockTimeoutMs: n
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
     if ((e as { code?: string }).code === '55P03') throw new ConflictError('The layer is being read by long requests; the import was not applied, try again');
+    if (e instanceof DependentViewError) throw new ConflictError(e.message);
+    // A view or another object built on the table that cannot be dropped and re-created (a function, a rule).
+    if ((e as { code?: string }).code === '2BP01') throw new ConflictError(`Objects depend on the layer's table: ${String((e as Error).message).split('\n')[0]!.slice(0, 200)}; the import was not applied`);
     throw e;
   } finally {
     c.release();
@@ -193,9 +197,13 @@ async function swapOne(c: PoolClient, o: SwapRequest): Promise<SwapResult> {
       }
       await c.query(`ANALYZE ${q(schema, table)}`);
     } else {
+      // Views on the table would follow it into sdi_versions: they are re-created on the new one (src/import/dependent-views.ts).
+      const views = layer && kind !== undefined ? await dependentViews(c, schema, table) : [];
+      await dropViews(c, views);
       if (layer && kind !== undefined) keptVersion = await keepVersion(c, o.layerName, layer, 'replace', true);
       await c.query(`ALTER TABLE ${q(STAGING_SCHEMA, o.staging)} SET SCHEMA ${quoteIdent(schema)}`);
       await c.query(`ALTER TABLE ${q(schema, o.staging)} RENAME TO ${quoteIdent(table)}`);
+      await recreateViews(c, views);
     }
     const columns = await columnsOf(c, schema, table);
     const keepTemporal = (col: string | null | undefined) => (col && columns.includes(col) ? col : null);
@@ -255,10 +263,13 @@ export async function rollbackLayer(pool: Pool, layerName: string, version: numb
     const target = v.rows[0];
     if (!target) throw new NotFoundError(version === undefined ? `The layer ${layerName} has no earlier version` : `The layer ${layerName} has no version ${version}`);
     if ((await relkind(c, VERSIONS_SCHEMA, target.table_name)) !== 'r') throw new NotFoundError(`The table of version ${target.version} of ${layerName} is gone`);
+    const views = await dependentViews(c, layer.table_schema, layer.table_name);
+    await dropViews(c, views);
     const kept = await keepVersion(c, layerName, layer, 'rollback', (await relkind(c, layer.table_schema, layer.table_name)) === 'r');
     await c.query(`DROP TABLE IF EXISTS ${q(layer.table_schema, layer.table_name)}`); // only when it was not a base table (moved otherwise)
     await c.query(`ALTER TABLE ${q(VERSIONS_SCHEMA, target.table_name)} SET SCHEMA ${quoteIdent(layer.table_schema)}`);
     await c.query(`ALTER TABLE ${q(layer.table_schema, target.table_name)} RENAME TO ${quoteIdent(layer.table_name)}`);
+    await recreateViews(c, views);
     await c.query(
       `UPDATE sdi.layers l SET title = v.title, abstract = v.abstract, keywords = v.keywords, id_column = v.id_column,
               geometry_column = v.geometry_column, default_crs = v.default_crs, other_crs = v.other_crs,

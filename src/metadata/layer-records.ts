@@ -47,6 +47,9 @@ const ATOM_PROTOCOL = { href: 'https://tools.ietf.org/html/rfc4287', text: 'INSP
 /** OGC API – Features (Part 1), by the protocol code GeoNetwork 4 and the national catalogues use. */
 const OAPIF_PROTOCOL = { href: 'http://www.opengis.net/spec/ogcapi-features-1/1.0', text: 'OGC:API-Features' };
 
+/** managed_by of a layer's record kept marked as withdrawn after the layer was deleted or unpublished (not removed by the sync). */
+export const withdrawnManagedBy = (layerName: string) => `withdrawn:${layerName}`;
+
 /** URLs of the Atom feeds: the top (service) feed and a layer's dataset feed. */
 export const atomServiceFeedUrl = (base: string) => `${base}/download/atom/service.xml`;
 export const atomDatasetFeedUrl = (base: string, layerName: string) => `${base}/download/atom/${encodeURIComponent(layerName)}.xml`;
@@ -511,6 +514,10 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn
   const datasets: CoupledDataset[] = [];
   const boxes: WgsBox[] = [];
   for (const l of layers) {
+    // Its record kept marked as withdrawn while it was not published (src/metadata/withdrawn-record.ts): the
+    // layer's own again, rewritten below with its links.
+    const withdrawn = await stored({ managedBy: withdrawnManagedBy(l.name) });
+    if (withdrawn) await setManagedBy(client, { id: withdrawn.id }, `layer:${l.name}`);
     // A record written by a person and linked to the layer stays as it is.
     const linked = l.metadataRecordId === null ? undefined : await stored({ id: l.metadataRecordId });
     if (linked && linked.managed_by !== `layer:${l.name}`) {

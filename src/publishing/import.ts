@@ -16,7 +16,8 @@ import { safeName, NameError } from '../import/names.js';
 import { EncodingError, encodingFromParameter, type DetectedEncoding } from '../import/encoding.js';
 import { crsFromParameter, identifyEpsg, CrsError, type SourceCrs } from '../import/crs.js';
 import { findDatasets, openSource, SourceError, type OpenedSource } from '../import/source.js';
-import { checkStaging, checkTerritory, dropStaging, dropStaleStaging, finishStaging, loadIntoStaging, stagingName, CheckError } from '../import/staging.js';
+import { quoteIdent } from '../db/identifiers.js';
+import { STAGING_SCHEMA, checkStaging, checkTerritory, countInvalid, dropStaging, dropStaleStaging, finishStaging, loadIntoStaging, repairInvalid, stagingName, CheckError } from '../import/staging.js';
 import { swapIntoPlace, rollbackLayer, ConflictError, NotFoundError } from '../import/versions.js';
 import { importSettings, type ImportSettings } from '../import/settings.js';
 import { syncLayerRecords } from './index.js';
@@ -219,8 +220,16 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
           warnings.push(text);
         }
       }
-      progress(`indexing ${staging}`);
-      await finishStaging(pool, staging);
+      progress(`indexing ${staging} and checking its geometries' validity`);
+      // Both only read the table: the index build and the GEOS validity scan run side by side.
+      const [invalid] = await Promise.all([countInvalid(pool, staging), finishStaging(pool, staging)]);
+      if (invalid > 0) {
+        progress(`making ${invalid} geometries of ${staging} valid`);
+        await repairInvalid(pool, staging, srid);
+        facts = await checkStaging(pool, staging, srid);
+        warnings.push(`${invalid} invalid geometries were made valid (ST_MakeValid)`, ...facts.warnings.filter((w) => !warnings.includes(w)));
+        await pool.query(`ANALYZE ${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(staging)}`);
+      }
       results.push({
         layer: p.target, title: p.title, table: '', file: basename(p.file), sourceLayer: p.layer.name, format: p.opened.format,
         count: facts.count, geometryType: facts.geometryType, sourceCrs, srid, encoding: p.opened.encoding, extent: facts.extent,

@@ -13,7 +13,9 @@ import { checkFeatureTable, checkIdColumn, LayerAdminError, tableFacts, type Tab
 import { syncLayerRecords } from './index.js';
 import { INSPIRE_THEMES, TOPIC_CATEGORIES, type Party } from '../metadata/layer-metadata.js';
 import { parseRecord } from '../metadata/store.js';
-import { deleteHandRecord, recordColumnOf, setManagedBy, upsertRecord } from '../records/repository.js';
+import { deleteHandRecord, managedRecord, recordColumnOf, setManagedBy, upsertRecord } from '../records/repository.js';
+import { stampOf, withdrawnManagedBy } from '../metadata/layer-records.js';
+import { withdrawnRecordXml } from '../metadata/withdrawn-record.js';
 import { MetadataError } from '../records/record.js';
 
 export { LayerAdminError };
@@ -346,8 +348,9 @@ export async function publishTable(pool: Pool, config: Config, input: PublishInp
  * Withdraw a layer from every service (published = false; its generated record is removed from the catalogue),
  * or publish it again after checking that its table still fits (geometry, id column).
  */
-export async function setLayerPublished(pool: Pool, config: Config, name: string, published: boolean): Promise<AdminLayer | AdminRasterLayer> {
+export async function setLayerPublished(pool: Pool, config: Config, name: string, published: boolean, opts: { record?: RecordFate } = {}): Promise<AdminLayer | AdminRasterLayer> {
   if (await isRaster(pool, name)) {
+    if (opts.record === 'keep-withdrawn') throw new LayerAdminError(400, 'invalid-parameter', `${name} is a raster layer: record=keep-withdrawn is for vector layers`, 'record');
     await pool.query(`UPDATE sdi.raster_layers SET published = $2, updated_at = now() WHERE name = $1 AND published IS DISTINCT FROM $2`, [name, published]);
     await syncLayerRecords(pool, config);
     return getAdminLayer(pool, name);
@@ -363,15 +366,43 @@ export async function setLayerPublished(pool: Pool, config: Config, name: string
       }
       await checkIdColumn(c, row.table_schema, row.table_name, facts, row.id_column);
     }
+    if (!published && opts.record === 'keep-withdrawn') await keepRecordWithdrawn(c, name);
     await c.query(`UPDATE sdi.layers SET published = $2, updated_at = now() WHERE name = $1 AND published IS DISTINCT FROM $2`, [name, published]);
   });
   await syncLayerRecords(pool, config);
   return getAdminLayer(pool, name);
 }
 
-/** Delete a layer (its styles go with it, its generated record is withdrawn); its table is dropped on request. */
-export async function deleteLayer(pool: Pool, config: Config, name: string, opts: { dropTable?: boolean } = {}): Promise<{ name: string; table?: string; file?: string; tableDropped: boolean }> {
+/**
+ * What becomes of a layer's record when it is deleted or unpublished: `withdraw` (default) removes the generated
+ * record from the catalogue; `keep-withdrawn` keeps it there, marked obsolete and without links
+ * (src/metadata/withdrawn-record.ts), until the layer is published again.
+ */
+export type RecordFate = 'withdraw' | 'keep-withdrawn';
+export const RECORD_FATES: readonly RecordFate[] = ['withdraw', 'keep-withdrawn'];
+
+/** Mark the layer's record withdrawn in the caller's transaction (the sync then leaves it alone); its identifier. */
+async function keepRecordWithdrawn(c: PoolClient, name: string): Promise<string> {
+  const row = (await c.query<{ metadata_record_id: number | null }>(`SELECT metadata_record_id FROM sdi.layers WHERE name = $1 AND kind = 'feature' FOR UPDATE`, [name])).rows[0];
+  if (!row) throw new LayerAdminError(404, 'not-found', `No layer ${name.slice(0, 80)}`, 'name');
+  const rec = row.metadata_record_id === null ? undefined : await managedRecord(c, { id: row.metadata_record_id });
+  if (!rec) throw new LayerAdminError(409, 'no-record', `Layer ${name.slice(0, 80)} has no record to keep (it is not published)`, 'record');
+  let record;
+  try {
+    record = parseRecord(withdrawnRecordXml(rec.document, stampOf(new Date())));
+  } catch (e) {
+    if (e instanceof MetadataError) throw new LayerAdminError(422, 'invalid-record', `The layer's record cannot be marked withdrawn: ${e.message.slice(0, 200)}`, 'record');
+    throw e;
+  }
+  await upsertRecord(c, record, { force: true });
+  await setManagedBy(c, { id: rec.id }, withdrawnManagedBy(name));
+  return rec.identifier;
+}
+
+/** Delete a layer (its styles go with it, its generated record is withdrawn or kept marked withdrawn); its table is dropped on request. */
+export async function deleteLayer(pool: Pool, config: Config, name: string, opts: { dropTable?: boolean; record?: RecordFate } = {}): Promise<{ name: string; table?: string; file?: string; tableDropped: boolean; record?: string }> {
   if (await isRaster(pool, name)) {
+    if (opts.record === 'keep-withdrawn') throw new LayerAdminError(400, 'invalid-parameter', `${name} is a raster layer: record=keep-withdrawn is for vector layers`, 'record');
     // The file stays where it is: the platform did not make it.
     if (opts.dropTable) throw new LayerAdminError(400, 'invalid-parameter', `${name} is a raster layer: it has no table to drop (its file is kept)`, 'dropTable');
     const { rows } = await pool.query<{ file_path: string }>(`DELETE FROM sdi.raster_layers WHERE name = $1 RETURNING file_path`, [name]);
@@ -379,6 +410,7 @@ export async function deleteLayer(pool: Pool, config: Config, name: string, opts
     return { name, file: rows[0]!.file_path, tableDropped: false };
   }
   const out = await inTransaction(pool, async (c) => {
+    const kept = opts.record === 'keep-withdrawn' ? await keepRecordWithdrawn(c, name) : undefined;
     const row = (await c.query<{ table_schema: string; table_name: string }>(`DELETE FROM sdi.layers WHERE name = $1 AND kind = 'feature' RETURNING table_schema, table_name`, [name])).rows[0];
     if (!row) throw new LayerAdminError(404, 'not-found', `No layer ${name.slice(0, 80)}`, 'name');
     let dropped = false;
@@ -392,7 +424,7 @@ export async function deleteLayer(pool: Pool, config: Config, name: string, opts
         dropped = true;
       }
     }
-    return { name, table: `${row.table_schema}.${row.table_name}`, tableDropped: dropped };
+    return { name, table: `${row.table_schema}.${row.table_name}`, tableDropped: dropped, ...(kept ? { record: kept } : {}) };
   }).catch((e: unknown) => {
     if ((e as { code?: string }).code === '2BP01') throw new LayerAdminError(409, 'conflict', 'Other objects depend on the table (views…): drop them first or keep the table', 'dropTable');
     throw e;

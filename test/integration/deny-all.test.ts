@@ -86,6 +86,8 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     'GET /ogcapi/api': [{ url: '/ogcapi/api' }],
     'GET /ogcapi/collections': [{ url: '/ogcapi/collections' }],
     'GET /ogcapi/collections/:collectionId': [{ url: '/ogcapi/collections/communes' }],
+    'GET /ogcapi/collections/:collectionId/schema': [{ url: '/ogcapi/collections/communes/schema' }],
+    'GET /ogcapi/collections/:collectionId/queryables': [{ url: '/ogcapi/collections/communes/queryables' }],
     'GET /ogcapi/collections/:collectionId/items': [{ url: '/ogcapi/collections/communes/items?limit=5' }],
     'GET /ogcapi/collections/:collectionId/items/:featureId': [{ url: '/ogcapi/collections/communes/items/1' }],
     'POST /ogcapi/collections/:collectionId/items': [post('/ogcapi/collections/communes/items', JSON.stringify({ type: 'Feature', properties: { nom: 'x' }, geometry: null }), 'application/geo+json')],
@@ -190,6 +192,10 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     'DELETE /admin/imports/:id': [{ url: '/admin/imports/00000000-0000-4000-8000-000000000000', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     'GET /admin/layer-versions/:layer': [{ url: '/admin/layer-versions/communes', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     'POST /admin/layer-versions/:layer/rollback': [{ ...post('/admin/layer-versions/communes/rollback', '{}', 'application/json'), headers: { 'content-type': 'application/json', authorization: 'Bearer deny-all-test-admin-token' } }],
+    // Resumable uploads (tus 1.0.0, issue 10): refused before a byte is stored.
+    'POST /admin/uploads': [{ url: '/admin/uploads', headers: { authorization: 'Bearer deny-all-test-admin-token', 'tus-resumable': '1.0.0', 'upload-length': '10' } }],
+    'PATCH /admin/uploads/:id': [{ url: '/admin/uploads/0123456789abcdef0123456789abcdef', payload: 'x', headers: { authorization: 'Bearer deny-all-test-admin-token', 'tus-resumable': '1.0.0', 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' } }],
+    'DELETE /admin/uploads/:id': [{ url: '/admin/uploads/0123456789abcdef0123456789abcdef', headers: { authorization: 'Bearer deny-all-test-admin-token', 'tus-resumable': '1.0.0' } }],
     // Service documents without data.
     'GET /healthz': [{ url: '/healthz' }],
     'GET /readyz': [{ url: '/readyz' }],

@@ -28,6 +28,7 @@ import { encodeTarget } from '../../../src/formats/target.js';
 import { openApiDocument } from './openapi.js';
 import { registerEditRoutes, EDIT_CONFORMANCE } from './edit.js';
 import { registerOptionsRoutes } from './options.js';
+import { collectionSchema, REL_QUERYABLES, REL_SCHEMA, SCHEMA_MEDIA_TYPE } from './schema.js';
 
 const CONFORMANCE = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
@@ -152,6 +153,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       links: [
         { href: `${b}/collections/${l.name}`, rel: 'self', type: 'application/json', title: 'This collection' },
         { href: `${b}/collections/${l.name}/items`, rel: 'items', type: GEOJSON, title: 'Features' },
+        { href: `${b}/collections/${l.name}/schema`, rel: REL_SCHEMA, type: SCHEMA_MEDIA_TYPE, title: 'Schema of the features (JSON Schema; attribute aliases as titles)' },
+        { href: `${b}/collections/${l.name}/queryables`, rel: REL_QUERYABLES, type: SCHEMA_MEDIA_TYPE, title: 'Queryable properties' },
         { href: `${publicBaseUrl(req, platform.config)}/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=${platform.config.namespace.prefix}:${l.name}`, rel: 'describedby', type: 'application/gml+xml; version=3.2', title: 'GML application schema (WFS 2.0 DescribeFeatureType)' },
         ...(tiles && listed && l.geometry ? [{ href: `${b}/collections/${l.name}/tiles`, rel: REL_TILESETS_VECTOR, type: 'application/json', title: 'Vector tilesets (OGC API – Tiles)' }] : []),
       ],
@@ -220,6 +223,20 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       return fail(req, reply, e);
     }
   });
+
+  for (const kind of ['schema', 'queryables'] as const) {
+    app.get<{ Params: { collectionId: string } }>(`/collections/:collectionId/${kind}`, async (req, reply) => {
+      try {
+        checkKnownParams(Kvp.fromUrl(req.url), DOCUMENT_PARAMS);
+        const f = Kvp.fromUrl(req.url).value('f');
+        if (f && !['json', 'application/schema+json', 'application/json'].includes(f.toLowerCase())) throw new OgcError('InvalidParameterValue', `Format f=${f} is not available (json only)`, 'f', 400);
+        const l = await layerOr404(req, req.params.collectionId);
+        return reply.type(SCHEMA_MEDIA_TYPE).send(collectionSchema(l, `${base(req)}/collections/${l.name}`, kind));
+      } catch (e) {
+        return fail(req, reply, e);
+      }
+    });
+  }
 
   /** The one planner, its errors as problem+json naming OGC API's parameters (a refusal is a 403). */
   const plan = (req: FastifyRequest, layer: Layer, spec: FeatureQuerySpec): FeatureQuery => {

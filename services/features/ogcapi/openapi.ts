@@ -26,6 +26,11 @@ export function openApiDocument(baseUrl: string, layers: Layer[], config: Config
     paths[`/collections/${l.name}`] = {
       get: { summary: `Description of ${l.title}`, operationId: `describe_${l.name}`, tags: [tag], responses: { '200': { description: 'Collection', ...json({ type: 'object' }) }, ...errors } },
     };
+    for (const kind of ['schema', 'queryables'] as const) {
+      paths[`/collections/${l.name}/${kind}`] = {
+        get: { summary: `${kind === 'schema' ? 'Schema' : 'Queryable properties'} of ${l.title} (JSON Schema, attribute aliases as titles)`, operationId: `${kind}_${l.name}`, tags: [tag], parameters: [ref('f')], responses: { '200': { description: 'JSON Schema', ...json({ type: 'object' }, 'application/schema+json') }, ...errors } },
+      };
+    }
     paths[`/collections/${l.name}/items`] = {
       get: {
         summary: `Features of ${l.title}`,

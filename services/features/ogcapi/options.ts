@@ -27,6 +27,8 @@ const RESOURCES: Resource[] = [
   { path: '/collections/:collectionId', kind: 'document' },
   { path: '/collections/:collectionId/items', kind: 'items' },
   { path: '/collections/:collectionId/items/:featureId', kind: 'item' },
+  { path: '/collections/:collectionId/schema', kind: 'document' },
+  { path: '/collections/:collectionId/queryables', kind: 'document' },
 ];
 
 export function registerOptionsRoutes(app: FastifyInstance, platform: Platform): void {

@@ -41,7 +41,7 @@ function tolerancePixels(layer: Layer, buffer: number | undefined): number {
 }
 
 interface LayerResult {
-  layer: Pick<Layer, 'name' | 'title'> & { columns: ReadonlyArray<{ name: string }> };
+  layer: Pick<Layer, 'name' | 'title'> & { columns: ReadonlyArray<{ name: string; alias?: string }> };
   rows: string[];
 }
 
@@ -161,7 +161,8 @@ function html(results: LayerResult[]): string {
     s += `<h2>${x(r.layer.title)}</h2>`;
     if (!features.length) continue;
     const cols = r.layer.columns.map((c) => c.name);
-    s += `<table><tr><th>id</th>${cols.map((c) => `<th>${x(c)}</th>`).join('')}</tr>`;
+    // The administrator's alias heads its column (the attribute's name as the cell's title).
+    s += `<table><tr><th>id</th>${r.layer.columns.map((c) => (c.alias ? `<th title="${x(c.name)}">${x(c.alias)}</th>` : `<th>${x(c.name)}</th>`)).join('')}</tr>`;
     for (const f of features) s += `<tr><td>${x(f.id)}</td>${cols.map((c) => `<td>${x(show(f.properties[c]))}</td>`).join('')}</tr>`;
     s += '</table>';
   }

@@ -6,7 +6,8 @@
  *    the one that finished); a directory of no job it knows is never deleted (it may be another deployment's) and work directories of attempts that are no longer running;
  *  - deletes leftover direct-extract work directories (older than a day) and download_work.params rows of crashed extracts
  *    nobody has used since its previous pass (tables of crashed extracts);
- *  - sends the notifications of finished jobs whose worker died before sending them.
+ *  - sends the notifications of finished jobs whose worker died before sending them;
+ *  - deletes expired resumable uploads of imports (src/import/uploads.ts: unfinished, or never imported).
  */
 import { join } from 'node:path';
 import { readdir, rm, stat } from 'node:fs/promises';
@@ -16,6 +17,8 @@ import { jobsWorkRoot, resultsRoot, type WorkerLog } from './worker.js';
 import { notifyJob } from './notify.js';
 import { isDeadOwner, ownerOf } from '../work-owner.js';
 import { ensureOwnWorkDir } from '../work-dir.js';
+import { UploadStore, uploadsRoot } from '../../import/uploads.js';
+import { importSettings } from '../../import/settings.js';
 
 export interface JanitorReport {
   expired: string[];
@@ -102,6 +105,8 @@ export async function runJanitor(platform: Platform, log: WorkerLog): Promise<Ja
     }
   }
   report.droppedParams += await deleteStaleParams(platform);
+  const imports = importSettings();
+  report.removedDirs += await new UploadStore(uploadsRoot(platform.config.download.workDir), imports.maxBytes, imports.uploadExpiryHours * 3600_000).removeExpired();
   // Notifications a dead worker did not send (finished over a minute ago, never notified).
   const { rows: unsent } = await pool.query<JobRow>(
     `SELECT * FROM sdi.jobs WHERE state IN ('done', 'failed') AND notified_at IS NULL AND request ? 'notify'

@@ -36,6 +36,15 @@ export function geometryPropertyType(type: string, version: GmlVersion): string 
   return 'gml:' + (m[t] ?? 'GeometryPropertyType');
 }
 
+/**
+ * The attribute's alias as the element's xs:annotation/xs:documentation (XML Schema 1.0 Part 1 §3.13), as GeoServer
+ * writes a property's description: clients showing a schema (QGIS's attribute form) read it, validators ignore it.
+ * Turns the element just written (`<xs:element …/>`) into one with that child.
+ */
+function annotated(s: string, alias: string): string {
+  return s.replace(/\/>\n$/, `><xs:annotation><xs:documentation>${xmlEscape(alias)}</xs:documentation></xs:annotation></xs:element>\n`);
+}
+
 export function applicationSchema(layers: Layer[], ns: { prefix: string; uri: string }, version: GmlVersion, gmlSchemaLocation = GML_SCHEMA_LOCATION[version]): string {
   const p = ns.prefix;
   let s = XML_DECLARATION;
@@ -51,6 +60,7 @@ export function applicationSchema(layers: Layer[], ns: { prefix: string; uri: st
     const nillable = (notNull?: boolean) => (notNull ? '' : ' nillable="true"');
     for (const c of l.columns) {
       s += `    <xs:element name="${xmlEscape(c.name)}" type="${XSD_TYPE[c.kind]}" minOccurs="0"${nillable(c.notNull)}/>\n`;
+      if (c.alias) s = annotated(s, c.alias);
     }
     if (l.geometry) s += `    <xs:element name="${xmlEscape(l.geometry.column)}" type="${geometryPropertyType(l.geometry.type, version)}" minOccurs="0"${nillable(l.geometry.notNull)}/>\n`;
     s += `  </xs:sequence></xs:extension></xs:complexContent></xs:complexType>\n`;
