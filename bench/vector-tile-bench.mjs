@@ -5,7 +5,8 @@
 // URLs, one at a time (the service time) and then CONC at a time (throughput), and writes what the kit writes
 // (meta.json, checks.jsonl, results.jsonl) so that bench/summarize.py reads it like any workload.
 //
-//   node bench/vector-tile-bench.mjs BASE_URL OUT_DIR   (env: T2_LAYER=parcels T2_Z/X/Y, CONC=8, DURATION=20, REPEATS=3, WARMUP=5)
+//   node bench/vector-tile-bench.mjs BASE_URL OUT_DIR   (env: T2_LAYER=parcels T2_Z/X/Y, T2_SINGLE=20 requests one at a time,
+//   T2_LOAD=1 (0: no run under load), CONC=8, DURATION=20, REPEATS=3, WARMUP=5)
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,6 +15,7 @@ const env = process.env;
 const layer = env.T2_LAYER ?? 'parcels';
 // The level-9 tile holding the centre of the kit's BBOX_50KM (618500, 6756400 in EPSG:2154 ≈ 1.93° E, 47.90° N).
 const z = Number(env.T2_Z ?? 9), x = Number(env.T2_X ?? 258), y = Number(env.T2_Y ?? 178);
+const single = Number(env.T2_SINGLE ?? 20), underLoad = env.T2_LOAD !== '0';
 const conc = Number(env.CONC ?? 8), duration = Number(env.DURATION ?? 20), repeats = Number(env.REPEATS ?? 3), warmup = Number(env.WARMUP ?? 5);
 const url = `${base}/tiles/${layer}/${z}/${x}/${y}.pbf`;
 mkdirSync(out, { recursive: true });
@@ -78,13 +80,14 @@ console.log(`   T2  preflight: http ${first.status}, ${first.body.length} bytes,
 writeFileSync(join(out, 'results.jsonl'), '');
 if (result.startsWith('ok')) {
   // Service time: one request at a time.
-  const single = [];
-  for (let i = 0; i < 20; i++) single.push((await one()).ms);
-  single.sort((a, b) => a - b);
-  writeFileSync(join(out, 'single.json'), JSON.stringify({ n: single.length, p50_ms: single[10], min_ms: single[0], max_ms: single.at(-1) }));
-  console.log(`   T2  one at a time: p50 ${single[10].toFixed(1)} ms (min ${single[0].toFixed(1)}, max ${single.at(-1).toFixed(1)})`);
-  await load(warmup);
-  for (let r = 1; r <= repeats; r++) {
+  const times = [];
+  for (let i = 0; i < single; i++) times.push((await one()).ms);
+  times.sort((a, b) => a - b);
+  const p50 = times[Math.floor(times.length / 2)];
+  writeFileSync(join(out, 'single.json'), JSON.stringify({ n: times.length, p50_ms: p50, min_ms: times[0], max_ms: times.at(-1) }));
+  console.log(`   T2  one at a time (${times.length}): p50 ${p50.toFixed(1)} ms (min ${times[0].toFixed(1)}, max ${times.at(-1).toFixed(1)})`);
+  if (underLoad) await load(warmup);
+  for (let r = 1; underLoad && r <= repeats; r++) {
     const rec = { workload: 'T2', run: r, ...(await load(duration)) };
     appendFileSync(join(out, 'results.jsonl'), JSON.stringify(rec) + '\n');
     console.log(`   T2  run ${r}: ${rec.rps.toFixed(1)} req/s  p50 ${rec.p50_ms.toFixed(1)} ms  p99 ${rec.p99_ms.toFixed(1)} ms  errors ${rec.errors}`);

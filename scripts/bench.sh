@@ -32,6 +32,7 @@
 #   BENCH_CSW=0          skip the CSW section (bench/csw.sh: 100,000 gen-records.py records in their own
 #                        database sdi_csw_bench, loaded once; run-csw.py C1–C5 vs pycsw 2.6.2's figures; CSW_* knobs there)
 #   BENCH_ONLY=csw       only the CSW section (no packages, no anchor data load, no WFS/download workloads)
+#   BENCH_ONLY=maps      only the map workloads (BENCH_WMS=1: W4 W5 on both servers, T1 T2 on ours; floors F0 F4 F5)
 #   BENCH_SKIP_INSTALL=1 do not check/install Debian packages
 #   BENCH_NO_BUILD=1     do not (re)build dist/
 #   BENCH_STOP_PG=1      stop the anchor cluster at the end (default: leave it running)
@@ -153,6 +154,8 @@ if [ "${BENCH_ONLY:-}" = csw ]; then
   [ "$CSW_STATUS" = ok ]; exit $?
 fi
 
+if [ "${BENCH_ONLY:-}" = maps ]; then BENCH_WMS=1 BENCH_DOWNLOAD=0 BENCH_IMPORT=0 BENCH_CSW=0; fi
+
 # ------------------------------------------------------------------ 2. anchor cluster + data
 log "anchor cluster (state in /tmp/anchor-pg)"
 "$KIT/setup-pg.sh" up > "$OUTDIR/setup-pg.log" 2>&1 || { cat "$OUTDIR/setup-pg.log" >&2; exit 2; }
@@ -242,7 +245,8 @@ fi
 # ------------------------------------------------------------------ 4. workloads
 MS_STATUS="not selected"
 if has_target mapserver; then
-  wl="W1 W2 W3 W6"
+  wl="W1 W2 W3 W6"; rc=0
+  if [ "${BENCH_ONLY:-}" != maps ]; then
   log "MapServer: $wl  (c=$CONC t=$THREADS, ${WARMUP}s warm-up + ${REPEATS} x ${DURATION}s, W6 x $W6_REPEATS)"
   set +e
   env -u RSS_PIDS -u RSS_PIDS_CMD -u TARGET_ENV -u BASE_URL -u WFS_URL -u WMS_URL \
@@ -250,6 +254,7 @@ if has_target mapserver; then
     tee "$OUTDIR/mapserver.log" | { grep --line-buffered -E '^   [WO][0-9]' || true; }
   rc=${PIPESTATUS[0]}
   set -e
+  fi
   if [ "$rc" = 0 ]; then MS_STATUS=ok
   else MS_STATUS="run-workloads failed (see mapserver.log)"; tail -20 "$OUTDIR/mapserver.log" >&2; fi
   if [ "${BENCH_WMS:-0}" = 1 ]; then
@@ -291,6 +296,7 @@ T1_KIND=png
 EOF
   wl="W1 W2 W3 W6"; [ "${BENCH_OGCAPI:-1}" = 1 ] && wl="W1 W2 W3 O1 W6"
   [ "${BENCH_WMS:-0}" = 1 ] && wl="${wl/W6/W4 W5 T1 W6}"
+  [ "${BENCH_ONLY:-}" = maps ] && wl="W4 W5 T1"
   pre_w6=""
   # like the anchor (mapserv restarted before each W6 run): a fresh process, so peak RSS is W6's own
   if [ "${OURS_RESTART_W6:-1}" = 1 ]; then pre_w6="$REPO/bench/ours-server.sh restart"; fi
@@ -336,6 +342,7 @@ fi
 FLOOR_STATUS="skipped"
 if [ "${BENCH_FLOOR:-1}" = 1 ]; then
   fl="F0 F1 F2 F3 F6a"; [ "${BENCH_WMS:-0}" = 1 ] && fl="F0 F1 F2 F3 F4 F5 F6a"
+  [ "${BENCH_ONLY:-}" = maps ] && fl="F0 F4 F5"
   log "PostGIS floors: $fl  (hyperfine $FLOOR_RUNS runs, F6a $FLOOR_RUNS_BIG)"
   if FLOORS="$fl" RUNS="$FLOOR_RUNS" RUNS_BIG="$FLOOR_RUNS_BIG" OUT="$OUTDIR/floor" \
        "$KIT/run-floor.sh" > "$OUTDIR/floor.log" 2>&1; then
