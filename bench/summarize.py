@@ -25,8 +25,13 @@ TITLE = {
     "O1": "O1 OGC API items, W1's bbox, limit=5000 (ours only)",
     "W4": "W4 WMS PNG 2 km",
     "W5": "W5 WMS PNG 50 km",
+    "T1": "T1 WMTS tile, cached (ours only)",
+    "T2": "T2 vector tile, level 9 (~50 km), drawn (ours only)",
 }
-ORDER = ["W1", "W2", "W3", "O1", "W4", "W5"]
+ORDER = ["W1", "W2", "W3", "O1", "W4", "W5", "T1", "T2"]
+# Issue 9's aims: ours ÷ MapServer throughput for W4/W5; p50 ms for the tiles
+AIM_RATIO = {"W4": 1.5, "W5": 3.0}
+AIM_MS = {"T1": 2.0, "T2": 100.0}
 
 
 def med(vals):
@@ -70,7 +75,9 @@ def load_run(d):
         feats = check.split(" ", 1)[1] if check.startswith("ok ") else None
         e = {"check": check, "body_bytes": c.get("bytes"), "content_type": c.get("content_type"),
              "features": feats, "runs": len(rs), "errors": sum(r.get("errors", 0) for r in rs)}
-        if not rs:
+        if not rs and os.path.exists(os.path.join(d, w, "single.json")):
+            pass  # T2 measured one request at a time only (T2_LOAD=0)
+        elif not rs:
             e["skipped"] = check or "no result"
         elif w == "W6":
             e.update(ttfb_s=med([r["ttfb_s"] for r in rs]), ttlb_s=med([r["ttlb_s"] for r in rs]),
@@ -83,6 +90,16 @@ def load_run(d):
             e.update(rps=med([r["rps"] for r in rs]), p50_ms=med([r["p50_ms"] for r in rs]),
                      p99_ms=med([r["p99_ms"] for r in rs]), rps_runs=[r["rps"] for r in rs],
                      wire_bytes=med([r.get("bytes_per_resp_wire") for r in rs]))
+        # peak memory of the workload (bench.sh peak_memory: VmHWM after a fresh start), and T2's one-at-a-time time
+        for sub in (os.path.join(d, w), d):
+            mp = os.path.join(sub, "memory.json")
+            if os.path.exists(mp) and "peak_mb" not in e:
+                mem = json.load(open(mp))
+                e["peak_mb"] = mem.get("max_vmhwm_kb", 0) / 1024 or None
+                e["peak_sum_mb"] = mem.get("sum_vmhwm_kb", 0) / 1024 or None
+            sp = os.path.join(sub, "single.json")
+            if os.path.exists(sp) and sub != d:
+                e["single_p50_ms"] = json.load(open(sp)).get("p50_ms")
         res[w] = e
     return res
 
@@ -176,7 +193,7 @@ def main():
         m, u = ms.get(w), ours.get(w)
         if m is None and u is None:
             continue
-        fe = fl.get(FLOOR_OF[w], {})
+        fe = fl.get(FLOOR_OF.get(w, ""), {})
         floor = f"{f((fe.get('insession_s') or 0) * 1000 or None, 0)} / {f((fe.get('hyperfine_s') or 0) * 1000 or None, 0)}" if fe else "–"
         rr = ratio(u.get("rps"), m.get("rps")) if (m and u and "skipped" not in m and "skipped" not in u) else "–"
         rp = ratio(u.get("p50_ms"), m.get("p50_ms")) if (m and u and "skipped" not in m and "skipped" not in u) else "–"
@@ -189,6 +206,30 @@ def main():
                 notes.append(f"- {w} {who}: skipped — pre-flight check: {e['skipped'][:300]}")
             elif e and e.get("errors"):
                 notes.append(f"- {w} {who}: {e['errors']} errors (non-2xx, socket errors, timeouts) over {e['runs']} runs")
+
+    # maps (issue 9): ratios against the aims, peak memory
+    if any(w in ours or w in ms for w in ("W4", "W5", "T1", "T2")):
+        o.append("")
+        o.append("## Maps (issue 9): aims and peak memory\n")
+        o.append("Peak memory: the largest VmHWM of the server processes after the workload, each server restarted before it "
+                 "(MapServer: 2 mapserv FastCGI processes, sum in brackets; ours: the one node process).\n")
+        o.append("| workload | MapServer req/s | ours req/s | ours ÷ MapServer | aim | met | ours p50 / p99 ms | peak MB MapServer | peak MB ours |")
+        o.append("|---|---:|---:|---:|---:|---|---|---:|---:|")
+        for w in ("W4", "W5", "T1", "T2"):
+            m, u = ms.get(w) or {}, ours.get(w) or {}
+            if not m and not u:
+                continue
+            ok_m, ok_u = "rps" in m, "rps" in u
+            r = u["rps"] / m["rps"] if ok_m and ok_u and m["rps"] else None
+            if w in AIM_RATIO:
+                aim, met = f"{AIM_RATIO[w]:.1f}×", ("yes" if r is not None and r >= AIM_RATIO[w] else "no" if r is not None else "–")
+            else:
+                t = u.get("single_p50_ms") if w == "T2" else u.get("p50_ms")
+                aim = f"p50 < {AIM_MS[w]:.0f} ms" + (" (one at a time)" if w == "T2" else "")
+                met = ("yes" if t is not None and t < AIM_MS[w] else "no" if t is not None else "–") + (f" ({t:.1f} ms)" if t is not None else "")
+            msmem = f"{f(m.get('peak_mb'), 0)} ({f(m.get('peak_sum_mb'), 0)})" if m.get("peak_mb") else "–"
+            o.append(f"| {TITLE.get(w, w)} | {f(m.get('rps'))} | {f(u.get('rps'))} | {f(r, 2, '×') if r else '–'} | {aim} | {met} | "
+                     f"{f(u.get('p50_ms'), 1)} / {f(u.get('p99_ms'), 1)} | {msmem} | {f(u.get('peak_mb'), 0)} |")
 
     # W6
     m6, u6, f6 = ms.get("W6"), ours.get("W6"), fl.get("F6a")

@@ -20,14 +20,19 @@
 #   DURATION REPEATS WARMUP W6_REPEATS CONC THREADS   override the load parameters (default 20/3/5/3/8/2)
 #   BENCH_TARGETS="mapserver ours"   which servers to measure (default both)
 #   BENCH_FLOOR=0        skip the PostGIS floors
-#   BENCH_WMS=1          also run W4/W5 (WMS GetMap) against MapServer and floors F4/F5
-#                        (ours has no WMS yet: never sent to ours)
+#   BENCH_WMS=1          also run W4/W5 (WMS GetMap 1024² PNG, 2 km and 50 km) against both servers, each
+#                        workload after a restart of the server so that its peak memory (VmHWM) is its own,
+#                        and floors F4/F5; ours draws with bench/anchor-styles.json (anchor.map's CLASSes) as
+#                        the layers' default styles. Ours also: T1 a warm WMTS tile (PNG, WebMercatorQuad 14,
+#                        from the disk cache), T2 the parcels' vector tile at the 50 km extent (level 9,
+#                        drawn every time: cache off; bench/vector-tile-bench.mjs)
 #   BENCH_DOWNLOAD=0     skip the download service vs ogr2ogr (bench/download.sh: D1–D4; DOWNLOAD_RUNS, default 3)
 #   BENCH_IMPORT=0       skip the import of the 1M-parcel GeoPackage vs ogr2ogr -f PostgreSQL (bench/import.sh; IMPORT_RUNS, default 3)
 #   BENCH_OGCAPI=0       skip O1 (ours only: OGC API Features /items, W1's bbox, limit=5000)
 #   BENCH_CSW=0          skip the CSW section (bench/csw.sh: 100,000 gen-records.py records in their own
 #                        database sdi_csw_bench, loaded once; run-csw.py C1–C5 vs pycsw 2.6.2's figures; CSW_* knobs there)
 #   BENCH_ONLY=csw       only the CSW section (no packages, no anchor data load, no WFS/download workloads)
+#   BENCH_ONLY=maps      only the map workloads (BENCH_WMS=1: W4 W5 on both servers, T1 T2 on ours; floors F0 F4 F5)
 #   BENCH_SKIP_INSTALL=1 do not check/install Debian packages
 #   BENCH_NO_BUILD=1     do not (re)build dist/
 #   BENCH_STOP_PG=1      stop the anchor cluster at the end (default: leave it running)
@@ -57,6 +62,10 @@ OURS_DB_URL="${OURS_DB_URL:-postgres://postgres@127.0.0.1:5433/anchor}"
 OURS_LOG_LEVEL="${OURS_LOG_LEVEL:-warn}"
 OURS_URL="http://127.0.0.1:$OURS_PORT"
 export OURS_PORT OURS_DB_URL OURS_LOG_LEVEL OURS_LOG="$OUTDIR/ours-server.log"   # for bench/ours-server.sh
+# our server's admin credential for this run only (bench/anchor-styles.json goes in through the admin API) and
+# a tile cache of this run (T1)
+SDI_ADMIN_TOKEN="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+export SDI_ADMIN_TOKEN SDI_TILE_CACHE_DIR="$OUTDIR/tile-cache"
 BENCH_TARGETS="${BENCH_TARGETS:-mapserver ours}"
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -87,6 +96,18 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 stop_ours() { "$REPO/bench/ours-server.sh" stop | sed 's/^/[bench] /' || true; OURS_PID=""; }
+
+# peak_memory DIR PID…: the largest VmHWM (peak resident set) of the server processes, and their sum, in
+# DIR/memory.json (bench/summarize.py shows it beside the workload)
+peak_memory() {
+  local d=$1 p v max=0 sum=0; shift
+  for p in "$@"; do
+    v=$(awk '/^VmHWM:/{print $2}' "/proc/$p/status" 2>/dev/null || true)
+    v=${v:-0}; sum=$((sum + v)); [ "$v" -gt "$max" ] && max=$v
+  done
+  mkdir -p "$d"
+  printf '{"max_vmhwm_kb":%s,"sum_vmhwm_kb":%s,"pids":"%s"}\n' "$max" "$sum" "$*" > "$d/memory.json"
+}
 
 # ------------------------------------------------------------------ 1. packages
 install_packages() {
@@ -132,6 +153,8 @@ if [ "${BENCH_ONLY:-}" = csw ]; then
   log "done in $((SECONDS - T0)) s; results in $OUTDIR"
   [ "$CSW_STATUS" = ok ]; exit $?
 fi
+
+if [ "${BENCH_ONLY:-}" = maps ]; then BENCH_WMS=1 BENCH_DOWNLOAD=0 BENCH_IMPORT=0 BENCH_CSW=0; fi
 
 # ------------------------------------------------------------------ 2. anchor cluster + data
 log "anchor cluster (state in /tmp/anchor-pg)"
@@ -191,6 +214,20 @@ start_ours() {
   if ! "$REPO/bench/ours-server.sh" start; then OURS_STATUS="server did not start (see ours-server.log)"; return 1; fi
   OURS_PID="$("$REPO/bench/ours-server.sh" pid)"
   OURS_STATUS="ok"
+  if [ "${BENCH_WMS:-0}" = 1 ]; then anchor_styles || { OURS_STATUS="styles not stored (see ours-publish.log)"; return 1; }; fi
+}
+
+# The anchor's CLASS styles as the layers' default styles (admin API, with this run's token).
+anchor_styles() {
+  local t code
+  for t in parcels roads addresses; do
+    code=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[sys.argv[2]]))' "$REPO/bench/anchor-styles.json" "$t" |
+      curl -s -o "$OUTDIR/style-$t.json" -w '%{http_code}' -X PUT -H "Authorization: Bearer $SDI_ADMIN_TOKEN" \
+        -H 'Content-Type: application/json' --data-binary @- "$OURS_URL/admin/styles/$t/anchor?default=true")
+    echo "style anchor of $t: http $code" >> "$OUTDIR/ours-publish.log"
+    case "$code" in 200|201) ;; *) cat "$OUTDIR/style-$t.json" >&2; return 1 ;; esac
+  done
+  log "  anchor.map styles stored as the layers' defaults"
 }
 if has_target ours; then start_ours || log "ours unavailable: $OURS_STATUS"; fi
 cd "$REPO"
@@ -208,7 +245,8 @@ fi
 # ------------------------------------------------------------------ 4. workloads
 MS_STATUS="not selected"
 if has_target mapserver; then
-  wl="W1 W2 W3 W6"; [ "${BENCH_WMS:-0}" = 1 ] && wl="W1 W2 W3 W4 W5 W6"
+  wl="W1 W2 W3 W6"; rc=0
+  if [ "${BENCH_ONLY:-}" != maps ]; then
   log "MapServer: $wl  (c=$CONC t=$THREADS, ${WARMUP}s warm-up + ${REPEATS} x ${DURATION}s, W6 x $W6_REPEATS)"
   set +e
   env -u RSS_PIDS -u RSS_PIDS_CMD -u TARGET_ENV -u BASE_URL -u WFS_URL -u WMS_URL \
@@ -216,8 +254,24 @@ if has_target mapserver; then
     tee "$OUTDIR/mapserver.log" | { grep --line-buffered -E '^   [WO][0-9]' || true; }
   rc=${PIPESTATUS[0]}
   set -e
+  fi
   if [ "$rc" = 0 ]; then MS_STATUS=ok
   else MS_STATUS="run-workloads failed (see mapserver.log)"; tail -20 "$OUTDIR/mapserver.log" >&2; fi
+  if [ "${BENCH_WMS:-0}" = 1 ]; then
+    # each GetMap workload on fresh mapserv processes: their VmHWM afterwards is that workload's peak memory
+    for w in W4 W5; do
+      "$KIT/mapserver.sh" restart > /dev/null 2>&1 || true
+      set +e
+      env -u RSS_PIDS -u RSS_PIDS_CMD -u TARGET_ENV -u BASE_URL -u WFS_URL -u WMS_URL \
+        LABEL=mapserver WORKLOADS="$w" OUT="$OUTDIR/mapserver/$w" "$KIT/run-workloads.sh" 2>&1 |
+        tee -a "$OUTDIR/mapserver.log" | { grep --line-buffered -E '^   [WO][0-9]' || true; }
+      rc=${PIPESTATUS[0]}
+      set -e
+      # shellcheck disable=SC2046
+      peak_memory "$OUTDIR/mapserver/$w" $("$KIT/mapserver.sh" pids 2>/dev/null)
+      if [ "$rc" != 0 ]; then MS_STATUS="run-workloads failed on $w (see mapserver.log)"; fi
+    done
+  fi
   if [ "$MS_STARTED" = 1 ]; then "$KIT/mapserver.sh" stop >/dev/null 2>&1; MS_STARTED=0; log "MapServer stopped"; fi
 fi
 
@@ -235,8 +289,14 @@ FMT_GEOJSON=application%2Fjson
 # O1: OGC API Features, same bbox and row cap as W1
 O1_URL='$OURS_URL/ogcapi/collections/parcels/items?bbox={BBOX_2KM}&bbox-crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F2154&crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F2154&limit=5000&f=json'
 O1_KIND=geojson
+# T1: a warm WMTS tile, the parcels' WebMercatorQuad level-14 tile at the centre of W4/W5 (1.91° E, 47.90° N),
+# drawn once by the pre-flight request, then read from the disk cache
+T1_URL='$OURS_URL/wmts/1.0.0/parcels/default/WebMercatorQuad/14/5701/8278.png'
+T1_KIND=png
 EOF
   wl="W1 W2 W3 W6"; [ "${BENCH_OGCAPI:-1}" = 1 ] && wl="W1 W2 W3 O1 W6"
+  [ "${BENCH_WMS:-0}" = 1 ] && wl="${wl/W6/W4 W5 T1 W6}"
+  [ "${BENCH_ONLY:-}" = maps ] && wl="W4 W5 T1"
   pre_w6=""
   # like the anchor (mapserv restarted before each W6 run): a fresh process, so peak RSS is W6's own
   if [ "${OURS_RESTART_W6:-1}" = 1 ]; then pre_w6="$REPO/bench/ours-server.sh restart"; fi
@@ -250,17 +310,31 @@ EOF
       OURS_NOTES="${OURS_NOTES}our server was down or not answering before $w and was restarted (see ours-server.log); "
       "$REPO/bench/ours-server.sh" restart || { OURS_STATUS="server could not be restarted before $w"; break; }
     fi
+    # the map workloads on a fresh process, as MapServer's: VmHWM afterwards is the workload's own peak
+    case "$w" in W4|W5|T1) "$REPO/bench/ours-server.sh" restart > /dev/null || { OURS_STATUS="server could not be restarted before $w"; break; } ;; esac
     set +e
     env -u RSS_PIDS -u BASE_URL -u WFS_URL -u WMS_URL \
       TARGET_ENV="$OUTDIR/ours-target.env" RSS_PIDS_CMD="$REPO/bench/ours-server.sh pid" PRE_W6_CMD="$pre_w6" \
       WORKLOADS="$w" OUT="$OUTDIR/ours/$w" "$KIT/run-workloads.sh" 2>&1 |
-      tee -a "$OUTDIR/ours.log" | { grep --line-buffered -E '^   [WO][0-9]' || true; }
+      tee -a "$OUTDIR/ours.log" | { grep --line-buffered -E '^   [WOT][0-9]' || true; }
     rc=${PIPESTATUS[0]}
     set -e
+    case "$w" in W4|W5|T1) peak_memory "$OUTDIR/ours/$w" "$("$REPO/bench/ours-server.sh" pid)" ;; esac
     if [ "$rc" != 0 ]; then OURS_STATUS="run-workloads failed on $w (see ours.log)"; tail -20 "$OUTDIR/ours.log" >&2; fi
   done
   if ! "$REPO/bench/ours-server.sh" check; then
     OURS_NOTES="${OURS_NOTES}our server was down or not answering at the end of the run (see ours-server.log); "
+  fi
+  if [ "${BENCH_WMS:-0}" = 1 ] && [ "$OURS_STATUS" = ok ]; then
+    # T2: the vector tile drawn on every request (no tile cache), on a fresh process
+    log "ours: T2 (vector tile, level 9, tile cache off)"
+    if SDI_TILE_CACHE_DIR='' "$REPO/bench/ours-server.sh" restart > /dev/null; then
+      node "$REPO/bench/vector-tile-bench.mjs" "$OURS_URL" "$OUTDIR/ours/T2" 2>&1 | tee -a "$OUTDIR/ours.log" ||
+        OURS_NOTES="${OURS_NOTES}T2 failed (see ours.log); "
+      peak_memory "$OUTDIR/ours/T2" "$("$REPO/bench/ours-server.sh" pid)"
+    else
+      OURS_NOTES="${OURS_NOTES}our server did not restart for T2; "
+    fi
   fi
   stop_ours
 fi
@@ -268,6 +342,7 @@ fi
 FLOOR_STATUS="skipped"
 if [ "${BENCH_FLOOR:-1}" = 1 ]; then
   fl="F0 F1 F2 F3 F6a"; [ "${BENCH_WMS:-0}" = 1 ] && fl="F0 F1 F2 F3 F4 F5 F6a"
+  [ "${BENCH_ONLY:-}" = maps ] && fl="F0 F4 F5"
   log "PostGIS floors: $fl  (hyperfine $FLOOR_RUNS runs, F6a $FLOOR_RUNS_BIG)"
   if FLOORS="$fl" RUNS="$FLOOR_RUNS" RUNS_BIG="$FLOOR_RUNS_BIG" OUT="$OUTDIR/floor" \
        "$KIT/run-floor.sh" > "$OUTDIR/floor.log" 2>&1; then

@@ -155,6 +155,10 @@ export interface Config {
     layerLimit: number;
     /** Directory of the tile cache shared by the deployment's processes (SDI_TILE_CACHE_DIR; '' = no cache). */
     tileCacheDir: string | null;
+    /** Size limit of the tile cache in MB (SDI_TILE_CACHE_MAX_MB; 0 = none): src/tiles/cache-trim.ts keeps it under. */
+    tileCacheMaxMb: number;
+    /** How often the maps service trims the tile cache (SDI_TILE_CACHE_TRIM_MS, default 10 minutes). */
+    tileCacheTrimMs: number;
   };
   /** Outbound HTTP (webhooks, harvests): networks (CIDR) or host names allowed although private/loopback (SDI_OUTBOUND_ALLOW). */
   outboundAllow: string[];
@@ -220,7 +224,7 @@ function defaults(): Config {
       offeredCrs: FRENCH_CRS,
     },
     catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000, profile: 'inspire' },
-    maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50, tileCacheDir: '' },
+    maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50, tileCacheDir: '', tileCacheMaxMb: 0, tileCacheTrimMs: 600_000 },
     download: {
       directMaxFeatures: 100_000,
       directMaxBytes: 200 * 1024 * 1024,
@@ -327,6 +331,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   cfg.maps.maxHeight = positive('SDI_WMS_MAX_HEIGHT', 1) ?? cfg.maps.maxHeight;
   cfg.maps.layerLimit = positive('SDI_WMS_LAYER_LIMIT', 1) ?? cfg.maps.layerLimit;
   if (env.SDI_TILE_CACHE_DIR !== undefined) cfg.maps.tileCacheDir = env.SDI_TILE_CACHE_DIR.trim() || null;
+  cfg.maps.tileCacheMaxMb = positive('SDI_TILE_CACHE_MAX_MB', 0) ?? cfg.maps.tileCacheMaxMb;
+  cfg.maps.tileCacheTrimMs = positive('SDI_TILE_CACHE_TRIM_MS', 1000) ?? cfg.maps.tileCacheTrimMs;
   if (env.SDI_CSW_PAGE_CACHE !== undefined) c.pageCache = env.SDI_CSW_PAGE_CACHE !== '0';
   if (env.SDI_HARVEST !== undefined) c.harvest = env.SDI_HARVEST !== '0';
   if (env.SDI_CSW_PROFILE !== undefined && env.SDI_CSW_PROFILE.trim() !== '') {

@@ -69,7 +69,12 @@ export type Filter =
   | { kind: 'between'; expr: Expression; lower: Expression; upper: Expression }
   | { kind: 'in'; expr: Expression; values: Expression[] }
   /** BBOX: property may be omitted (then the layer's default geometry). */
-  | { kind: 'bbox'; property?: string; envelope: Envelope }
+  /**
+   * BBOX: property may be omitted (then the layer's default geometry). `boxOnly`: the index test alone (the
+   * features' boxes meet the envelope) — for maps and tiles, which clip what they draw to their box anyway, so
+   * the exact ST_Intersects would only cost (149,000 parcels of a 50 km map: 0.87 s of 2.3 s of query time).
+   */
+  | { kind: 'bbox'; property?: string; envelope: Envelope; boxOnly?: boolean }
   | { kind: 'spatial'; op: SpatialOp; property?: string; geometry: GeometryLiteral }
   | {
       kind: 'distance';

@@ -70,7 +70,7 @@ export function compileFilter(f: Filter, ctx: FilterContext): string {
     case 'bbox': {
       const g = geometryColumn(f.property, ctx);
       const env = envelopeSql(f.envelope, ctx);
-      return `(${g} && ${env} AND ST_Intersects(${g}, ${env}))`;
+      return f.boxOnly ? `(${g} && ${env})` : `(${g} && ${env} AND ST_Intersects(${g}, ${env}))`;
     }
     case 'spatial': {
       const g = geometryColumn(f.property, ctx);

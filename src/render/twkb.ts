@@ -61,13 +61,21 @@ class Reader {
  * Decode one TWKB geometry (as one row of ST_AsTWKB) into the sink. Returns the number of bytes read
  * (a buffer holds exactly one geometry; the count lets tests check it).
  */
-export function decodeTwkb(buf: Uint8Array, sink: PathSink): number {
+export function decodeTwkb(buf: Uint8Array, sink: PathSink, opts: DecodeOptions = {}): number {
   const r = new Reader(buf);
-  readGeometry(r, sink);
+  readGeometry(r, sink, opts.openRings === true);
   return r.pos;
 }
 
-function readGeometry(r: Reader, sink: PathSink): void {
+export interface DecodeOptions {
+  /**
+   * Leave out a ring's closing vertex (the repeat of its first): the sink closes rings in closeRing. A canvas
+   * path then takes one call less a ring (at 50 km, simplified parcels are 4.3 vertices, closing one included).
+   */
+  openRings?: boolean;
+}
+
+function readGeometry(r: Reader, sink: PathSink, openRings: boolean): void {
   const head = r.byte();
   const type = head & 0x0f;
   const zz = (head & 0xf0) >> 4;
@@ -97,12 +105,17 @@ function readGeometry(r: Reader, sink: PathSink): void {
     if (hasIds) for (let i = 0; i < n; i++) r.svarint();
   };
   const points = (n: number, kind: 'line' | 'polygon') => {
+    let x0 = 0;
+    let y0 = 0;
     for (let i = 0; i < n; i++) {
       vertex();
       const x = at[0]! * scale;
       const y = at[1]! * scale;
-      if (i === 0) sink.moveTo(kind, x, y);
-      else sink.lineTo(kind, x, y);
+      if (i === 0) {
+        sink.moveTo(kind, x, y);
+        x0 = x;
+        y0 = y;
+      } else if (!(openRings && i === n - 1 && kind === 'polygon' && x === x0 && y === y0)) sink.lineTo(kind, x, y);
     }
   };
   const polygon = () => {
@@ -147,7 +160,7 @@ function readGeometry(r: Reader, sink: PathSink): void {
     case 7: {
       const n = r.uvarint();
       ids(n);
-      for (let i = 0; i < n; i++) readGeometry(r, sink);
+      for (let i = 0; i < n; i++) readGeometry(r, sink, openRings);
       return;
     }
   }

@@ -76,8 +76,8 @@ describe('WMTS 1.0.0 GetCapabilities', () => {
     const layer = /<Layer>(?:(?!<\/Layer>).)*<ows:Identifier>communes<\/ows:Identifier>(?:(?!<\/Layer>).)*<\/Layer>/s.exec(caps)![0];
     expect(layer).toContain('<Style isDefault="true"><ows:Title>');
     expect(layer).toContain('<Format>image/png</Format><Format>image/jpeg</Format>');
-    expect(layer).toMatch(/<TileMatrixSetLink><TileMatrixSet>WebMercatorQuad<\/TileMatrixSet><\/TileMatrixSetLink>/);
-    expect(layer).toMatch(/<TileMatrixSetLink><TileMatrixSet>LAMB93_10cm<\/TileMatrixSet><\/TileMatrixSetLink>/);
+    expect(layer).toMatch(/<TileMatrixSetLink><TileMatrixSet>WebMercatorQuad<\/TileMatrixSet>(<TileMatrixSetLimits>.*?<\/TileMatrixSetLimits>)?<\/TileMatrixSetLink>/s);
+    expect(layer).toMatch(/<TileMatrixSetLink><TileMatrixSet>LAMB93_10cm<\/TileMatrixSet>(<TileMatrixSetLimits>.*?<\/TileMatrixSetLimits>)?<\/TileMatrixSetLink>/s);
     expect(layer).toContain(`template="${baseUrl()}/wmts/1.0.0/communes/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.png"`);
   });
 
@@ -87,6 +87,33 @@ describe('WMTS 1.0.0 GetCapabilities', () => {
     expect(set).toContain('<TileMatrix><ows:Identifier>0</ows:Identifier><ScaleDenominator>748982857.1428571</ScaleDenominator><TopLeftCorner>0 12000000</TopLeftCorner><TileWidth>256</TileWidth><TileHeight>256</TileHeight><MatrixWidth>1</MatrixWidth><MatrixHeight>1</MatrixHeight></TileMatrix>');
     expect(set).toContain('<TileMatrix><ows:Identifier>21</ows:Identifier><ScaleDenominator>357.14285714</ScaleDenominator><TopLeftCorner>0 12000000</TopLeftCorner><TileWidth>256</TileWidth><TileHeight>256</TileHeight><MatrixWidth>50400</MatrixWidth><MatrixHeight>420409</MatrixHeight></TileMatrix>');
   });
+
+  for (const set of Object.keys(SETS) as SetId[]) {
+    it(`${set}: TileMatrixSetLimits of communes enclose the tile of Orléans at each listed level, within the matrix (§7.1.1.2.2, Table 10)`, () => {
+      const layer = /<Layer>(?:(?!<\/Layer>).)*<ows:Identifier>communes<\/ows:Identifier>(?:(?!<\/Layer>).)*<\/Layer>/s.exec(caps)![0];
+      const link = new RegExp(`<TileMatrixSetLink><TileMatrixSet>${set}</TileMatrixSet>(.*?)</TileMatrixSetLink>`, 's').exec(layer)![1]!;
+      const limits = [...link.matchAll(/<TileMatrixLimits><TileMatrix>(\d+)<\/TileMatrix><MinTileRow>(\d+)<\/MinTileRow><MaxTileRow>(\d+)<\/MaxTileRow><MinTileCol>(\d+)<\/MinTileCol><MaxTileCol>(\d+)<\/MaxTileCol><\/TileMatrixLimits>/g)].map((m) => m.slice(1).map(Number));
+      // The region spans several tiles from level 8 on in both sets, down to level 20.
+      expect(limits.map((l) => l[0])).toEqual(expect.arrayContaining([8, 12, 16, 20]));
+      const matrices = [...caps.matchAll(new RegExp(`<ows:Identifier>${set}</ows:Identifier>.*?</TileMatrixSet>`, 'gs'))][0]![0];
+      for (const [z, minRow, maxRow, minCol, maxCol] of limits) {
+        const t = tileOf(set, z!, ...orleans[set]);
+        expect(t.row).toBeGreaterThanOrEqual(minRow!);
+        expect(t.row).toBeLessThanOrEqual(maxRow!);
+        expect(t.col).toBeGreaterThanOrEqual(minCol!);
+        expect(t.col).toBeLessThanOrEqual(maxCol!);
+        // MaxTileRow/MaxTileCol are xs:positiveInteger; and the limits stay inside the matrix.
+        expect(maxRow).toBeGreaterThan(0);
+        expect(maxCol).toBeGreaterThan(0);
+        const m = new RegExp(`<ows:Identifier>${z}</ows:Identifier>.*?<MatrixWidth>(\\d+)</MatrixWidth><MatrixHeight>(\\d+)</MatrixHeight>`, 's').exec(matrices)!;
+        expect(maxCol).toBeLessThan(Number(m[1]));
+        expect(maxRow).toBeLessThan(Number(m[2]));
+      }
+      // The region is a small part of the matrix at level 12 (not the whole matrix).
+      const l12 = limits.find((l) => l[0] === 12)!;
+      expect(l12[2]! - l12[1]!).toBeLessThan(100);
+    });
+  }
 
   it('is served at the RESTful address too (§10.2.1)', async () => {
     const r = await fetchWmts('/1.0.0/WMTSCapabilities.xml');

@@ -34,7 +34,8 @@ export async function vectorTile(platform: Platform, caller: Principal, layer: L
   try {
     q = planFeatureQuery(platform, caller, layer, {
       action: 'view',
-      filter: { kind: 'bbox', envelope: { minx: b.minx - grow, miny: b.miny - grow, maxx: b.maxx + grow, maxy: b.maxy + grow, srid: 3857 } },
+      // The box test alone: ST_AsMVTGeom clips to the tile and its buffer, and drops what is left empty.
+      filter: { kind: 'bbox', envelope: { minx: b.minx - grow, miny: b.miny - grow, maxx: b.maxx + grow, maxy: b.maxy + grow, srid: 3857 }, boxOnly: true },
       outputCrs: parseCrs('EPSG:3857')!,
       ordered: false,
     });

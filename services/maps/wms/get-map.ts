@@ -77,7 +77,8 @@ export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: M
     const rules = layerRules(style, denominator);
     if (!rules.rules.length) return;
     const margin = symbolReach(rules.rules, scale);
-    const bbox: Filter = { kind: 'bbox', envelope: { ...grownBbox(grid, margin), srid: grid.srid } };
+    // The box test alone: what lies outside the map is clipped by the select list (src/render/sql.ts).
+    const bbox: Filter = { kind: 'bbox', envelope: { ...grownBbox(grid, margin), srid: grid.srid }, boxOnly: true };
     const some = anyRuleFilter(rules);
     let q;
     try {

@@ -6,16 +6,19 @@
  * isDefault), PNG and JPEG, the GetFeatureInfo formats (InfoFormat), a link to each tile matrix set, and the RESTful ResourceURL template of each format
  * (§10.2); then the tile matrix sets (src/tiles/matrix-sets.ts).
  *
- * No TileMatrixSetLimits: the official XSD types MaxTileRow/MaxTileCol as xs:positiveInteger, so the limits of
- * the first levels (a single tile, index 0) cannot be written validly; without them every index of the matrix
- * is valid (Table 9), and a tile outside the data is simply empty.
+ * TileMatrixSetLimits per layer and set (§7.1.1.2.2, Table 10): the rows and columns of the tiles the layer's extent
+ * touches at each level, so that clients ask only for tiles holding data. The official XSD types
+ * MaxTileRow/MaxTileCol as xs:positiveInteger, so a level where the extent lies in row 0 or column 0 only (the
+ * first levels, one or two tiles) cannot be written validly: those levels are left out of the limits, and
+ * clients (GDAL, QGIS) read a level without limits as unlimited; a tile outside the data there is simply empty.
  */
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import type { Platform } from '../../../src/platform.js';
 import { StyleStore } from '../../../src/styles/store.js';
-import { TILE_MATRIX_SETS, TILE_SIZE, matrixSetBbox, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
+import { TILE_MATRIX_SETS, TILE_SIZE, matrixSetBbox, tileRange, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
+import type { Bbox } from '../../../src/crs/registry.js';
 import { TILE_FORMATS, WMTS_VERSION } from './request.js';
 import { FEATURE_INFO_FORMATS } from '../wms/feature-info-formats.js';
 
@@ -51,6 +54,27 @@ function matrixSet(set: TileMatrixSet): string {
   return s + '</TileMatrixSet>';
 }
 
+/**
+ * A layer's TileMatrixSetLimits in a set, from its WGS 84 extent (lon/lat): '' when the extent cannot be
+ * expressed in the set's CRS or touches no level validly writable (see the header).
+ */
+export function matrixSetLimits(platform: Platform, set: TileMatrixSet, wgs84: Bbox): string {
+  let box: Bbox;
+  try {
+    box = platform.crs.transformBbox(wgs84, 4326, set.srid);
+  } catch {
+    return '';
+  }
+  if (![box.minx, box.miny, box.maxx, box.maxy].every(Number.isFinite)) return '';
+  let s = '';
+  for (const m of set.matrices) {
+    const r = tileRange(set, m, box);
+    if (!r || r.maxRow < 1 || r.maxCol < 1) continue;
+    s += `<TileMatrixLimits><TileMatrix>${m.id}</TileMatrix><MinTileRow>${r.minRow}</MinTileRow><MaxTileRow>${r.maxRow}</MaxTileRow><MinTileCol>${r.minCol}</MinTileCol><MaxTileCol>${r.maxCol}</MaxTileCol></TileMatrixLimits>`;
+  }
+  return s ? `<TileMatrixSetLimits>${s}</TileMatrixSetLimits>` : '';
+}
+
 /** The RESTful tile URL template of a layer and format (§10.2.1), under the KVP endpoint's path. */
 export function restTemplate(serviceUrl: string, layer: string, ext: string): string {
   return `${serviceUrl}/${WMTS_VERSION}/${encodeURIComponent(layer)}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.${ext}`;
@@ -81,7 +105,7 @@ export async function wmtsCapabilities(ctx: WmtsCapabilitiesContext): Promise<st
     });
     s += Object.keys(TILE_FORMATS).map((f) => `<Format>${f}</Format>`).join('');
     s += FEATURE_INFO_FORMATS.map((f) => `<InfoFormat>${f}</InfoFormat>`).join('');
-    for (const set of TILE_MATRIX_SETS) s += `<TileMatrixSetLink><TileMatrixSet>${set.id}</TileMatrixSet></TileMatrixSetLink>`;
+    for (const set of TILE_MATRIX_SETS) s += `<TileMatrixSetLink><TileMatrixSet>${set.id}</TileMatrixSet>${wgs84 ? matrixSetLimits(platform, set, wgs84) : ''}</TileMatrixSetLink>`;
     for (const [mime, f] of Object.entries(TILE_FORMATS)) s += `<ResourceURL format="${mime}" resourceType="tile" template="${x(restTemplate(ctx.serviceUrl, l.name, f.ext))}"/>`;
     s += '</Layer>';
   }
