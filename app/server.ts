@@ -3,7 +3,15 @@
  * (comma list; default: all) mounted under one base URL on PORT (default 8080), and their background work
  * (harvests, download job workers and janitor) once listening. A service run alone uses its own entry point
  * (app/<name>-server.ts), which sets SDI_SERVICES and a port of its own. `node dist/app/server.js`
+ *
+ * With SDI_PROCESSES=N (or auto: one per core) the first process prepares the store (migrations, demo, records)
+ * and forks N serving processes sharing the port (node:cluster): a map is drawn and a document encoded on one
+ * thread, so one process uses one core. The background work (harvests, job workers, janitor, tile-cache trim)
+ * runs in the first serving process only. A serving process that dies is replaced; the requests it held fail,
+ * the others go on. Every cache that must agree between processes already does (layers_revision, the tile
+ * cache on disk, the job queue in the database).
  */
+import cluster from 'node:cluster';
 import pino from 'pino';
 import { loadConfig } from '../src/config/index.js';
 import { createPlatform, closePlatform } from '../src/platform.js';
@@ -13,16 +21,62 @@ import { loadDemo } from '../src/demo/load-demo.js';
 import { loadCatalogueDemo } from '../src/metadata/demo.js';
 import { syncLayerRecords } from '../src/publishing/index.js';
 
+const SERVING_INDEX = 'SDI_SERVING_PROCESS';
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel });
+  if (config.processes > 1 && cluster.isPrimary) return supervise(config.processes, config, log);
+  const servingIndex = Number(process.env[SERVING_INDEX] ?? 0);
   const platform = await createPlatform(config, log);
+  // In a cluster the supervisor prepared the store before forking.
+  if (cluster.isPrimary) await prepareStore(platform, config, log);
+  await serve(platform, config, log, servingIndex === 0);
+}
+
+async function prepareStore(platform: Awaited<ReturnType<typeof createPlatform>>, config: ReturnType<typeof loadConfig>, log: pino.Logger): Promise<void> {
   if (config.demo) {
     await loadDemo(platform.pool, config.databaseUrl, (m) => log.info(m));
     await loadCatalogueDemo(platform.pool, (m) => log.info(m));
   }
   // Every published layer has its dataset record, and the WFS its service record (idempotent).
   await syncLayerRecords(platform.pool, config);
+}
+
+/** The supervisor of a cluster: prepares the store once, forks the serving processes, replaces one that dies. */
+async function supervise(n: number, config: ReturnType<typeof loadConfig>, log: pino.Logger): Promise<void> {
+  const platform = await createPlatform(config, log);
+  await prepareStore(platform, config, log);
+  await closePlatform(platform);
+  let stopping = false;
+  const fork = (index: number) => {
+    const worker = cluster.fork({ [SERVING_INDEX]: String(index) });
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      log.error({ index, code, signal }, 'a serving process ended; starting another');
+      setTimeout(() => fork(index), 500).unref();
+    });
+  };
+  for (let i = 0; i < n; i++) fork(i);
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {});
+    for (const w of workers) w?.process.kill('SIGTERM');
+    const force = setTimeout(() => process.exit(1), 12_000);
+    force.unref();
+    let left = workers.length;
+    if (!left) process.exit(0);
+    cluster.on('exit', () => {
+      if (--left <= 0) process.exit(0);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  log.info({ processes: n, port: config.port }, 'serving processes started');
+}
+
+async function serve(platform: Awaited<ReturnType<typeof createPlatform>>, config: ReturnType<typeof loadConfig>, log: pino.Logger, withBackgroundWork: boolean): Promise<void> {
   const wanted = config.services ?? [...SERVICE_NAMES];
   const unknown = wanted.filter((s) => !(SERVICE_NAMES as readonly string[]).includes(s));
   if (unknown.length) throw new Error(`Unknown service(s) in SDI_SERVICES: ${unknown.join(', ')} (known: ${SERVICE_NAMES.join(', ')})`);
@@ -46,7 +100,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', close);
   await app.listen({ port: config.port, host: config.host });
   // Each service's background work: the catalogue's scheduled harvests, the download's job workers and janitor.
-  for (const s of servicesNamed(wanted as ServiceName[])) if (s.start) work.push(s.start(platform, log));
+  if (withBackgroundWork) for (const s of servicesNamed(wanted as ServiceName[])) if (s.start) work.push(s.start(platform, log));
 }
 
 main().catch((e) => {

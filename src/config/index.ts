@@ -3,7 +3,7 @@
  * schemas/config.schema.json), then environment variables. Read once at start.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { projectPath } from '../paths.js';
@@ -130,6 +130,12 @@ export const CSW_PROFILES: readonly CswProfile[] = ['dc', 'iso', 'inspire'];
 export interface Config {
   port: number;
   host: string;
+  /**
+   * Serving processes sharing the port (node:cluster; SDI_PROCESSES, default 1): rendering and encoding run on
+   * one thread per process, so a map service on 2 cores needs 2 to use them (MapServer runs as 2 FastCGI
+   * processes in the bench). Background work runs in the first process only.
+   */
+  processes: number;
   baseUrl?: string;
   databaseUrl: string;
   /** application_name of the pool's sessions (pg_stat_activity), so an operator can tell processes apart. */
@@ -182,6 +188,7 @@ function defaults(): Config {
   return {
     port: 8080,
     host: '127.0.0.1',
+    processes: 1,
     databaseUrl: 'postgres://postgres@127.0.0.1:5432/sdi',
     databaseApplicationName: 'sdi',
     accessPolicy: 'auto',
@@ -269,6 +276,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (env.PORT) cfg.port = Number(env.PORT);
   if (env.HOST) cfg.host = env.HOST;
+  if (env.SDI_PROCESSES) {
+    const n = env.SDI_PROCESSES === 'auto' ? availableParallelism() : Number(env.SDI_PROCESSES);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`SDI_PROCESSES must be 'auto' or an integer from 1 to 64, not '${env.SDI_PROCESSES}'`);
+    cfg.processes = n;
+  }
   if (env.BASE_URL) cfg.baseUrl = env.BASE_URL;
   if (env.DATABASE_URL) cfg.databaseUrl = env.DATABASE_URL;
   // It also names GDAL's sessions (<name>-extract-<uuid>, inside a libpq connection string, at most the 63

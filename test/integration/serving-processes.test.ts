@@ -1,0 +1,62 @@
+/**
+ * SDI_PROCESSES: several serving processes on one port (node:cluster). Both answer, a serving process killed by
+ * SIGKILL fails its own requests at most and is replaced while the other keeps serving, and SIGTERM to the
+ * supervisor ends them all.
+ */
+import { execFileSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type ServerProcess } from '../server-process.js';
+
+const children = (pid: number): number[] => {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('serving processes (SDI_PROCESSES)', () => {
+  let server: ServerProcess | undefined;
+  afterAll(() => server?.stop());
+
+  it('serves from two processes, replaces a killed one, and stops them all on SIGTERM', async () => {
+    server = await startServerProcess({ SDI_PROCESSES: '2', SDI_DEMO: '0', LOG_LEVEL: 'info' });
+    const supervisor = server.proc.pid!;
+    let workers: number[] = [];
+    for (let i = 0; i < 100 && workers.length < 2; i++) {
+      workers = children(supervisor);
+      await sleep(100);
+    }
+    expect(workers).toHaveLength(2);
+    const items = `${server.base}/ogcapi/collections/communes/items?limit=1`;
+    for (let i = 0; i < 6; i++) expect((await fetch(items)).status).toBe(200);
+
+    process.kill(workers[0]!, 'SIGKILL');
+    // The other process keeps answering while the killed one is replaced.
+    for (let i = 0; i < 6; i++) expect((await fetch(items)).status).toBe(200);
+    let replaced: number[] = [];
+    for (let i = 0; i < 150; i++) {
+      replaced = children(supervisor);
+      if (replaced.length === 2 && !replaced.includes(workers[0]!)) break;
+      await sleep(100);
+    }
+    expect(replaced).toHaveLength(2);
+    expect(replaced).not.toContain(workers[0]);
+    expect(server.log()).toMatch(/a serving process ended; starting another/);
+    for (let i = 0; i < 10; i++) {
+      if ((await fetch(`${server.base}/readyz`).catch(() => undefined))?.ok) break;
+      await sleep(300);
+    }
+    for (let i = 0; i < 6; i++) expect((await fetch(items)).status).toBe(200);
+
+    server.stop();
+    for (let i = 0; i < 150 && server.alive(); i++) await sleep(100);
+    expect(server.alive()).toBe(false);
+    for (const w of replaced) expect(() => process.kill(w, 0)).toThrow();
+  });
+
+  it('refuses a process count that is not a number from 1 to 64', async () => {
+    await expect(startServerProcess({ SDI_PROCESSES: 'many', SDI_DEMO: '0' })).rejects.toThrow(/SDI_PROCESSES must be 'auto' or an integer/);
+  });
+});
