@@ -63,12 +63,13 @@ export async function oidcRoutes(app: FastifyInstance, opts: { platform: Platfor
 
   app.post('/logout', async (req, reply) => {
     const party = enabled();
-    // The session to end: the bearer token presented, else the session cookie.
+    // The session to end: the bearer token presented (verified by the principal hook), else the session cookie
+    // (read here, not by the hook: a stale cookie is cleared, not refused).
     const c = credentialOf(req.headers.authorization, undefined);
     const secret = c && c !== 'malformed' && c.kind === 'bearer' ? c.secret : cookieValue(req.headers.cookie, SESSION_COOKIE);
-    if (!secret || !req.principal?.login) throw new AdminError(401, 'unauthorized', 'No session to end');
+    if (!secret) throw new AdminError(401, 'unauthorized', 'No session to end');
     const out = await party.signOut(secret);
-    req.log.info({ audit: 'oidc', event: 'sign-out', login: req.principal.login, revoked: out.revoked }, 'oidc sign-out');
+    req.log.info({ audit: 'oidc', event: 'sign-out', login: out.login ?? null, revoked: out.login !== undefined }, 'oidc sign-out');
     return reply.header('set-cookie', clearedSessionCookie()).header('cache-control', 'no-store').send({ signedOut: true, ...(out.endSessionUrl ? { endSessionUrl: out.endSessionUrl } : {}) });
   });
 }

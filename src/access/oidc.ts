@@ -207,8 +207,13 @@ export class OidcRelyingParty {
   }
 
   /** Ends a session: revokes its token (only a sign-in session's); the provider's end-session URL when it has one. */
-  async signOut(secret: string): Promise<{ revoked: boolean; endSessionUrl?: string }> {
-    const r = await this.pool.query('UPDATE sdi.api_tokens SET revoked_at = now() WHERE secret_sha256 = $1 AND name = $2 AND revoked_at IS NULL', [tokenDigest(secret), SESSION_TOKEN_NAME]);
+  async signOut(secret: string): Promise<{ login?: string; endSessionUrl?: string }> {
+    // Whoever holds a session's secret may end it (that is all it allows); an unknown or spent one changes nothing.
+    const r = await this.pool.query<{ login: string }>(
+      `UPDATE sdi.api_tokens t SET revoked_at = now() FROM sdi.users u
+        WHERE u.id = t.user_id AND t.secret_sha256 = $1 AND t.name = $2 AND t.revoked_at IS NULL RETURNING u.login`,
+      [tokenDigest(secret), SESSION_TOKEN_NAME],
+    );
     forgetVerifiedCredentials();
     let endSessionUrl: string | undefined;
     try {
@@ -217,7 +222,7 @@ export class OidcRelyingParty {
     } catch {
       // The session is ended here whatever the provider's state.
     }
-    return { revoked: (r.rowCount ?? 0) > 0, endSessionUrl };
+    return { login: r.rows[0]?.login, endSessionUrl };
   }
 }
 

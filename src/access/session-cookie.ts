@@ -19,9 +19,14 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
-/** The session token of a request to the admin API that carries no other credential. */
+/**
+ * The session token of a request to the admin API that carries no other credential. Not on the sign-in routes
+ * themselves: a stale cookie (revoked, or its user disabled) must not stop its holder from signing in again or
+ * out (the logout route reads the cookie itself).
+ */
 export function adminSessionOf(url: string, cookieHeader: string | undefined): string | undefined {
   const path = url.split('?')[0] ?? '';
+  if (path.startsWith(`${STATE_PATH}/`)) return undefined;
   return path === '/admin' || path.startsWith('/admin/') ? cookieValue(cookieHeader, SESSION_COOKIE) : undefined;
 }
 

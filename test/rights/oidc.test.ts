@@ -265,6 +265,8 @@ describe('issue 11: OpenID Connect sign-in to the admin API (OIDC Core 1.0 §3.1
     expect(byCookie.status).toBe(200);
     expect(((await byCookie.json()) as { users: Array<{ login: string }> }).users.map((u) => u.login)).toContain(`alice@${DOMAIN}`);
     expect((await adminGet('/users', { authorization: `Bearer ${body.token}` })).status).toBe(200);
+    const api = (await (await adminGet('/openapi.json', { cookie: flow.jar.header() })).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(api.paths)).toEqual(expect.arrayContaining(['/auth/oidc/login', '/auth/oidc/callback', '/auth/oidc/logout']));
     // The cookie is for the admin API only: elsewhere it is not read (anonymous, not a token out of its scope).
     expect((await fetch(`${server.base}/ogcapi/collections`, { headers: { cookie: flow.jar.header() } })).status).toBe(200);
     expect(logSince(mark)).toMatch(/"audit":"oidc","event":"sign-in","login":"alice@oidc-test\.region-centre\.fr"/);
@@ -391,5 +393,10 @@ describe('issue 11: OpenID Connect sign-in to the admin API (OIDC Core 1.0 §3.1
     expect(logSince(mark)).toMatch(/"audit":"oidc","event":"sign-out"/);
     // Without a session: nothing to end.
     expect((await fetch(`${server.base}/admin/auth/oidc/logout`, { method: 'POST' })).status).toBe(401);
+    // A stale cookie does not stop its holder from signing in again, nor out (it is cleared).
+    expect((await fetch(`${server.base}/admin/auth/oidc/login`, { redirect: 'manual', headers: { cookie } })).status).toBe(302);
+    const again = await fetch(`${server.base}/admin/auth/oidc/logout`, { method: 'POST', headers: { cookie } });
+    expect(again.status).toBe(200);
+    expect(again.headers.getSetCookie().some((c) => /^__Host-sdi-admin=;/.test(c))).toBe(true);
   });
 });
