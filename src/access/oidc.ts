@@ -255,11 +255,14 @@ function displayName(claims: Record<string, unknown>): string | undefined {
 
 /** A short reason for the audit line, from openid-client / oauth4webapi errors (codes and OAuth error names). */
 function reasonOf(e: unknown): string {
-  const err = e as { code?: string; error?: string; cause?: { claim?: string } };
+  type Failure = { code?: string; error?: string; claim?: string; cause?: Failure };
+  const err = e as Failure;
   if (err.error) return `provider-${err.error}`; // invalid_grant (a replayed or foreign code), access_denied…
+  // openid-client wraps oauth4webapi's error, whose cause names the claim.
+  const claim = err.cause?.claim ?? err.cause?.cause?.claim;
   switch (err.code) {
     case 'OAUTH_JWT_CLAIM_COMPARISON_FAILED':
-      return `claim-mismatch${err.cause?.claim ? `-${err.cause.claim}` : ''}`; // aud, iss, nonce, azp
+      return `claim-mismatch${claim ? `-${claim}` : ''}`; // aud, iss, nonce, azp
     case 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED':
       return 'token-expired';
     default:
