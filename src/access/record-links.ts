@@ -99,6 +99,9 @@ export function documentWithoutDataLinksIf(document: string, identifiers: Readon
   let mentioned = false;
   for (const id of identifiers) if (document.includes(id)) mentioned = true;
   if (!mentioned) return document;
+  // Service records name the datasets they operate on: their own fileIdentifier, read without parsing, clears them.
+  const own = /<(?:[\w.-]+:)?fileIdentifier>\s*<(?:[\w.-]+:)?CharacterString>([^<]*)</.exec(document)?.[1]?.trim();
+  if (own !== undefined && !identifiers.has(own)) return document;
   let root: XmlElement;
   try {
     root = parseXml(document);

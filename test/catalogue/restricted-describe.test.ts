@@ -140,6 +140,11 @@ describe('issue 11: SDI_CATALOGUE_RESTRICTED=describe — restricted records lis
       const byIdDc = await get(app, byId(identifier, 'csw'), auth);
       expect(byIdDc.body).toContain(identifier);
       expect(dcReferences(byIdDc.body)).toEqual([]);
+      // Atom entries (outputSchema RFC 4287, as the OpenSearch feed writes them): the record's own link stays, no data link.
+      const atom = await get(app, `${search(identifier, 'csw')}&outputSchema=${encodeURIComponent('http://www.w3.org/2005/Atom')}`, auth);
+      expect(atom.body).toMatch(/<atom:entry/);
+      expect(atom.body).toMatch(/<atom:link rel="alternate"/);
+      expect(atom.body).not.toMatch(/<atom:link rel="(enclosure|related)"/);
     });
 
     it(`DCAT (record and catalogue page), ${who}: the dataset, without dcat:distribution`, async () => {
@@ -165,6 +170,8 @@ describe('issue 11: SDI_CATALOGUE_RESTRICTED=describe — restricted records lis
     expect(isoLinks(raw.body).length).toBe(isoLinks(admin.body).length);
     const dc = await get(app, byId(identifier, 'csw'), VIEWER);
     expect(dcReferences(dc.body).filter((l) => isDataLink(l.url, l.scheme)).length).toBeGreaterThanOrEqual(3);
+    const atom = await get(app, `${search(identifier, 'csw')}&outputSchema=${encodeURIComponent('http://www.w3.org/2005/Atom')}`, VIEWER);
+    expect(atom.body).toMatch(/<atom:link rel="(enclosure|related)"/);
     const one = await get(app, `/dcat/records/${encodeURIComponent(identifier)}?format=ttl`, VIEWER);
     expect(one.body).toMatch(/dcat:distribution/);
     expect((await get(app, '/dcat?format=jsonld&page_size=1000', VIEWER)).body).toMatch(/download\/atom\/region\.xml/);
