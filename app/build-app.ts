@@ -35,6 +35,7 @@ export async function buildApp(platform: Platform, services: readonly ServiceNam
         ogcapi: `${base}/ogcapi/`,
         csw: `${base}/csw?SERVICE=CSW&REQUEST=GetCapabilities`,
         dcat: `${base}/dcat`,
+        records: `${base}/records/`,
         download: `${base}/download/`,
         wms: `${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`,
         viewer: `${base}/viewer`,

@@ -1,7 +1,7 @@
 /**
  * The CSW 2.0.2 endpoint (GET KVP, POST XML in its declared encoding, POST form-encoded KVP, on one URL):
  * reads the request, runs the operation, renders errors as OWS 1.0.0 exception reports with their HTTP
- * status. The catalogue service (catalogueService below: /csw and /dcat, and the scheduled harvests of other
+ * status. The catalogue service (catalogueService below: /csw, /dcat and /records, and the scheduled harvests of other
  * catalogues) is mounted by the composition root (app/build-app.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -19,6 +19,7 @@ import { parseXmlOffThread } from '../../src/xml/parse-pool.js';
 import { capabilities } from './csw/capabilities.js';
 import { getRecordById, getRecords } from './csw/get-records.js';
 import { describeRecord, getDomain } from './csw/describe-domain.js';
+import { applyProfile, profileOffer } from './csw/profile.js';
 import { catalogueLimits, XML_TYPE, type CswContext } from './csw/context.js';
 import type { CswRequest } from './csw/request.js';
 import { harvest, readHarvestKvp, readHarvestXml, type HarvestRequest } from './csw/harvest.js';
@@ -32,6 +33,7 @@ import type { Service } from '../../src/server/service.js';
 import { startHarvestScheduler } from '../../src/harvest/scheduler.js';
 import { OutboundPolicy } from '../../src/net/outbound.js';
 import { dcatRoutes } from './dcat/index.js';
+import { recordsRoutes } from './ogcapi-records/index.js';
 
 /** The DCAT catalogue (Hydra-paged dcat:Catalog), the catalogue service's second endpoint: mounted at /dcat. */
 export { dcatRoutes };
@@ -41,6 +43,8 @@ export const catalogueService: Service = {
   async routes(app, platform) {
     await app.register(cswRoutes, { prefix: '/csw', platform, mountPath: '/csw' });
     await app.register(dcatRoutes, { prefix: '/dcat', platform, mountPath: '/dcat' });
+    // OGC API – Records over the same records (issue 12).
+    await app.register(recordsRoutes, { prefix: '/records', platform, mountPath: '/records' });
   },
   // Scheduled harvests of other catalogues (safe in every process: one advisory lock per source); SDI_HARVEST=0: none.
   start(platform, log) {
@@ -96,10 +100,12 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
     return reply.status(status).type(XML_TYPE).send(owsExceptionReport10(shown));
   });
 
+  const offer = profileOffer(platform.config.catalogue.profile);
   const handle = async (req: FastifyRequest, reply: FastifyReply, read: () => CswRequest | HarvestRequest | Promise<CswRequest | HarvestRequest>) => {
     try {
       const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits, ...(await visibilityOf(platform, callerOf(req))) };
-      const request = await read();
+      // What the deployment's profile offers (SDI_CSW_PROFILE): csw/profile.ts.
+      const request = applyProfile(await read(), offer);
       // Record-bearing operations ask the policy with the caller (capabilities and DescribeRecord hold no record).
       if ((request.op === 'GetRecords' || request.op === 'GetRecordById' || request.op === 'GetDomain') && !mayReadRecords(platform.policy, callerOf(req))) {
         throw new OgcError('NoApplicableCode', 'You may not read the records of this catalogue', 'request', 403);

@@ -125,7 +125,8 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
 
   const formatsOf = (d: AtomDataset) => ATOM_FORMATS[d.kind].map((id) => FORMATS.find((f) => f.id === id)!);
   const recordUrl = (req: FastifyRequest, id: string) => getRecordByIdUrl(`${root(req)}/csw`, id);
-  // Pre-defined files: built once per layer version, then served from disk (src/download/predefined.ts).
+  // Pre-defined files: built once per layer version, then served from disk (src/download/predefined.ts); the
+  // layers' records link the same URLs (src/metadata/distribution.ts).
   const extractUrl = (req: FastifyRequest, d: AtomDataset, f: OutputFormat, srid: number) =>
     `${atomBase(req)}/files/${encodeURIComponent(d.name)}/${f.id}/${srid}`;
 

@@ -112,3 +112,17 @@ export function documentWithoutDataLinksIf(document: string, identifiers: Readon
   if (id === undefined || !identifiers.has(id)) return document;
   return prune(root) === 0 ? document : serializeXml(root);
 }
+
+/**
+ * A JSON record (OGC API – Records, a GeoJSON feature with `links`) without its data links: the links to itself,
+ * its alternates, its collection and its licence stay; the others go when they are data links (by `ogc:protocol`
+ * or URL).
+ */
+export function jsonRecordWithoutDataLinks<T extends { links?: unknown }>(record: T): T {
+  if (!Array.isArray(record.links)) return record;
+  const kept = record.links.filter((l: { href?: string; rel?: string; 'ogc:protocol'?: string; type?: string }) => {
+    if (['self', 'alternate', 'collection', 'license'].includes(l.rel ?? '')) return true;
+    return !isDataLink(l.href, l['ogc:protocol'] ?? l.type);
+  });
+  return { ...record, links: kept };
+}

@@ -14,11 +14,15 @@ export interface LayerColumn {
   /** PostgreSQL type as format_type() prints it (used for casts, comes from the catalogue). */
   pgType: string;
   kind: ColumnKind;
+  /** NOT NULL in the table: declared without nillable in the GML application schema, never written xsi:nil. */
+  notNull?: boolean;
 }
 
 export interface LayerGeometry {
   column: string;
   srid: number;
+  /** NOT NULL in the table (see LayerColumn.notNull). */
+  notNull?: boolean;
   /** OGC simple-feature type from geometry_columns (POINT, MULTIPOLYGON, … or GEOMETRY). */
   type: string;
 }
@@ -106,7 +110,7 @@ const LAYERS_SQL = `
 
 const COLUMNS_SQL = `
   SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
-         format_type(a.atttypid, a.atttypmod) AS pg_type, a.attnum
+         format_type(a.atttypid, a.atttypmod) AS pg_type, a.attnotnull AS not_null, a.attnum
     FROM pg_attribute a
     JOIN pg_class c ON c.oid = a.attrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -181,7 +185,7 @@ export class LayerCatalog {
     const revision = await this.readRevision();
     const [layers, columns, geoms] = await Promise.all([
       this.pool.query<LayerRow>(LAYERS_SQL),
-      this.pool.query<{ schema: string; table: string; name: string; pg_type: string }>(COLUMNS_SQL),
+      this.pool.query<{ schema: string; table: string; name: string; pg_type: string; not_null: boolean }>(COLUMNS_SQL),
       this.pool.query<{ schema: string; table: string; column: string; srid: number; type: string }>(GEOMETRY_SQL),
     ]);
     const next = new Map<string, Layer>();
@@ -193,7 +197,7 @@ export class LayerCatalog {
       if (!idCol) continue; // table gone or renamed: the layer is not served until fixed
       const attributes = cols
         .filter((c) => c.name !== r.id_column && c.name !== geomCol && !/^(geometry|geography)/.test(c.pg_type))
-        .map((c) => ({ name: c.name, pgType: c.pg_type, kind: kindOf(c.pg_type) }));
+        .map((c) => ({ name: c.name, pgType: c.pg_type, kind: kindOf(c.pg_type), notNull: c.not_null }));
       next.set(r.name, {
         id: r.id,
         name: r.name,
@@ -204,7 +208,7 @@ export class LayerCatalog {
         table: r.table_name,
         idColumn: r.id_column,
         idKind: kindOf(idCol.pg_type),
-        geometry: geomCol ? { column: geomCol, srid: g?.srid || r.default_crs, type: (g?.type ?? 'GEOMETRY').toUpperCase() } : undefined,
+        geometry: geomCol ? { column: geomCol, srid: g?.srid || r.default_crs, type: (g?.type ?? 'GEOMETRY').toUpperCase(), notNull: cols.find((c) => c.name === geomCol)?.not_null } : undefined,
         columns: attributes,
         defaultCrs: r.default_crs,
         otherCrs: r.other_crs,

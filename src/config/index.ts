@@ -120,7 +120,16 @@ export interface CatalogueSettings {
   /** Records of restricted resources (SDI_CATALOGUE_RESTRICTED, issue 11): hidden from callers who may not view the
    *  resource (hide, the default), or listed to everyone without their data links (describe; src/access/record-links.ts). */
   restricted: 'hide' | 'describe';
+  /**
+   * What the CSW offers (SDI_CSW_PROFILE, issue 12): 'dc' a Dublin Core catalogue (csw:Record only: no ISO type
+   * name, output schema or queryable advertised or accepted), 'iso' CSW ISO AP 1.0, 'inspire' ISO AP plus the
+   * INSPIRE discovery service (extended capabilities, additional queryables). Default inspire.
+   */
+  profile: CswProfile;
 }
+
+export type CswProfile = 'dc' | 'iso' | 'inspire';
+export const CSW_PROFILES: readonly CswProfile[] = ['dc', 'iso', 'inspire'];
 
 export interface Config {
   port: number;
@@ -216,7 +225,7 @@ function defaults(): Config {
       oapiLimitMax: 10_000,
       offeredCrs: FRENCH_CRS,
     },
-    catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000, restricted: 'hide' },
+    catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000, profile: 'inspire', restricted: 'hide' },
     maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50, tileCacheDir: '' },
     download: {
       directMaxFeatures: 100_000,
@@ -331,6 +340,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     c.restricted = env.SDI_CATALOGUE_RESTRICTED;
   }
   if (env.SDI_HARVEST !== undefined) c.harvest = env.SDI_HARVEST !== '0';
+  if (env.SDI_CSW_PROFILE !== undefined && env.SDI_CSW_PROFILE.trim() !== '') {
+    const p = env.SDI_CSW_PROFILE.trim().toLowerCase();
+    if (!(CSW_PROFILES as readonly string[]).includes(p)) throw new Error(`SDI_CSW_PROFILE must be one of ${CSW_PROFILES.join(', ')}, got '${env.SDI_CSW_PROFILE}'`);
+    c.profile = p as CswProfile;
+  }
   if (env.SDI_SMTP_HOST) {
     d.smtp = {
       host: env.SDI_SMTP_HOST,

@@ -151,7 +151,8 @@ function resolve(name: string, ctx: FilterContext): string {
 function gmlPropertySql(name: string, ctx: FilterContext): string | undefined {
   if (name === 'gml:id') return `(${ctx.params.add(`${ctx.layer.name}.`, 'text')} || ${columnRef(ctx.layer.idColumn)}::text)`;
   if (name === 'gml:name' || name === 'gml:description' || name === 'gml:identifier') return 'NULL::text';
-  if (name === 'gml:boundedBy') throw new OgcError('InvalidParameterValue', 'gml:boundedBy can only be used in a spatial operator', ctx.locator);
+  // A complex property (an envelope) has no value to compare: ISO 19142 §11.4, the OGC suite's invalidOperand_boundedBy.
+  if (name === 'gml:boundedBy') throw new OgcError('OperationProcessingFailed', 'gml:boundedBy cannot be evaluated as a value; use it in a spatial operator', ctx.locator, 400);
   return undefined;
 }
 

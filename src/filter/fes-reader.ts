@@ -361,7 +361,9 @@ class Reader {
         if (el.children.length) fail(`${qname(el)} must hold text only`);
         return { kind: 'property', name: normalisePropertyName(el.text) };
       case 'Literal':
-        if (el.children.length) fail(`${qname(el)} with XML content is not supported here`);
+        // A literal holding XML (a gml:Envelope compared with gml:boundedBy, as the OGC suite sends) is well formed
+        // but cannot be evaluated as a value: ISO 19142 §11.4 / Table 3 OperationProcessingFailed, not a bad parameter.
+        if (el.children.length) throw new OgcError('OperationProcessingFailed', `${qname(el)} with XML content cannot be evaluated as a value here`, LOCATOR, 400);
         return { kind: 'literal', value: el.text };
       case 'Function': {
         const fname = (el.attrs['name'] ?? '').trim();

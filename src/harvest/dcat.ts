@@ -11,7 +11,7 @@ import { xmlEscape as x } from '../xml/escape.js';
 import { fetchDocument, HarvestError } from './http.js';
 import { RdfGraph, type RdfNode } from './rdf-graph.js';
 import { readRdfXml, rootLocalName } from './rdf-xml.js';
-import { readJsonLd } from './json-ld.js';
+import { readJsonLd, type JsonLdOptions } from './json-ld.js';
 import type { Harvester, HarvestItem } from './types.js';
 
 const DCAT = 'http://www.w3.org/ns/dcat#';
@@ -149,14 +149,14 @@ export async function readDcatPage(text: string, url: string): Promise<{ items: 
 }
 
 /** The datasets of one JSON-LD page and the URL of the next page (Hydra), if any. */
-export function readDcatJsonLdPage(text: string, url: string): { items: HarvestItem[]; next?: string } {
-  let doc;
+export async function readDcatJsonLdPage(text: string, url: string, options: Omit<JsonLdOptions, 'base'> = {}): Promise<{ items: HarvestItem[]; next?: string }> {
+  let graph;
   try {
-    doc = JSON.parse(text);
+    graph = await readJsonLd(JSON.parse(text), { ...options, base: url });
   } catch (e) {
-    throw new HarvestError(`${url}: not readable JSON-LD (${(e as Error).message})`);
+    throw new HarvestError(`${url}: not readable JSON-LD (${(e as Error).message.slice(0, 300)})`);
   }
-  return pageOfGraph(readJsonLd(doc, url), url);
+  return pageOfGraph(graph, url);
 }
 
 function pageOfGraph(g: RdfGraph, url: string): { items: HarvestItem[]; next?: string } {
@@ -186,7 +186,7 @@ export const harvestDcat: Harvester = async function* (source, ctx) {
     visited.add(url);
     const res = await fetchDocument(url, { timeoutMs: ctx.timeoutMs, policy: ctx.policy, headers: { accept: 'application/rdf+xml, application/xml;q=0.9, application/ld+json;q=0.8' } });
     const json = /json/i.test(res.contentType) || /^\s*[[{]/.test(res.text);
-    const page = json ? readDcatJsonLdPage(res.text, res.url) : await readDcatPage(res.text, res.url);
+    const page = json ? await readDcatJsonLdPage(res.text, res.url, { policy: ctx.policy, timeoutMs: ctx.timeoutMs, warn: ctx.log }) : await readDcatPage(res.text, res.url);
     ctx.log(`dcat ${url}: ${page.items.length} dataset(s)`);
     yield page.items;
     url = page.next;

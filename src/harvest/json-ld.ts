@@ -1,11 +1,23 @@
 /**
- * A small JSON-LD reader into the same graph as the RDF/XML reader: compacted documents with an inline
- * @context (prefixes, term definitions with @id and `"@type": "@id"`, @vocab), @graph, @id, @type, value
- * objects (@value, @language), nested nodes, arrays, @list / @set. Remote contexts are not fetched: terms
- * they would define are read as `prefix:local` with the usual DCAT prefixes (dcat, dct, foaf, vcard, hydra,
- * locn, skos, rdfs, schema) — enough for data.gouv.fr and CKAN DCAT feeds, not a full JSON-LD processor.
+ * JSON-LD → the harvest's graph, through `jsonld` (digitalbazaar's JSON-LD 1.1 processor, the W3C reference
+ * implementation, kept up by its authors). It replaced a hand-written reader that knew compacted documents with
+ * an inline context only (no scoped or nested contexts, no @reverse, no @base, no datatypes, remote contexts
+ * never read: the terms they define were guessed as `prefix:local`). Now the whole JSON-LD 1.1 expansion applies.
+ *
+ * Remote contexts are loaded through the harvest's guarded HTTP client (the same destination policy, timeout
+ * and a 1 MB cap), kept for an hour per process. One that cannot be loaded is replaced by the usual DCAT
+ * prefixes (dcat, dct, foaf, vcard, hydra, locn, skos, rdfs, schema…): compact IRIs still expand as before, and
+ * the page is read rather than lost; the failure is reported through `warn`.
+ *
+ * Measured (2026-12-06, machine loaded by 8 other sessions, median of 20 reads after 5 warm-ups) on a 100-dataset
+ * DCAT page with 3 distributions each and an inline context: 75 ms with jsonld against 33 ms with the hand-written
+ * reader, which also repeated a triple once per mention of the same publisher (2,600 vs 2,501 triples). The
+ * difference is small beside the page's HTTP fetch and the upsert of its 100 records.
  */
-import { RdfGraph, RDF, type RdfNode } from './rdf-graph.js';
+import jsonld from 'jsonld';
+import { RdfGraph, RDF, type RdfValue } from './rdf-graph.js';
+import { fetchDocument } from './http.js';
+import type { OutboundPolicy } from '../net/outbound.js';
 
 const DEFAULT_PREFIXES: Record<string, string> = {
   rdf: RDF,
@@ -23,112 +35,84 @@ const DEFAULT_PREFIXES: Record<string, string> = {
   xsd: 'http://www.w3.org/2001/XMLSchema#',
 };
 
-interface TermDef {
-  iri: string;
-  isRef: boolean;
+const CONTEXT_MAX_BYTES = 1024 * 1024;
+const CONTEXT_TTL_MS = 3600_000;
+const contextCache = new Map<string, { at: number; document: unknown }>();
+
+export interface JsonLdOptions {
+  /** The page's URL: relative IRIs resolve against it. */
+  base?: string;
+  /** Destinations the remote contexts may be loaded from (the harvest's policy). */
+  policy?: OutboundPolicy;
+  timeoutMs?: number;
+  /** Told when a remote context could not be loaded and the usual prefixes were used instead. */
+  warn?: (message: string) => void;
 }
 
-interface Context {
-  prefixes: Record<string, string>;
-  terms: Map<string, TermDef>;
-  vocab?: string;
+/** The RDF/JS terms and quads jsonld emits, as far as they are read here. */
+interface Term {
+  termType: string;
+  value: string;
+  language?: string;
+}
+interface Quad {
+  subject: Term;
+  predicate: Term;
+  object: Term;
+  graph: Term;
 }
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-function expandIri(value: string, ctx: Context, vocab: boolean): string | undefined {
-  if (/^(https?|urn|mailto|file):/i.test(value) || value.startsWith('_:')) return value;
-  const t = ctx.terms.get(value);
-  if (vocab && t) return t.iri;
-  const colon = value.indexOf(':');
-  if (colon > 0) {
-    const p = value.slice(0, colon);
-    const ns = ctx.prefixes[p] ?? DEFAULT_PREFIXES[p];
-    if (ns) return ns + value.slice(colon + 1);
-  }
-  if (vocab && ctx.vocab) return ctx.vocab + value;
-  return undefined;
-}
-
-function withContext(parent: Context, local: Json | undefined): Context {
-  if (local === undefined || local === null) return parent;
-  const list = Array.isArray(local) ? local : [local];
-  const ctx: Context = { prefixes: { ...parent.prefixes }, terms: new Map(parent.terms), vocab: parent.vocab };
-  for (const c of list) {
-    if (!c || typeof c !== 'object' || Array.isArray(c)) continue; // remote contexts are not fetched
-    if (typeof c['@vocab'] === 'string') ctx.vocab = c['@vocab'];
-    // Prefixes first (plain IRIs ending in / or #), then the terms that use them.
-    for (const [k, v] of Object.entries(c)) if (!k.startsWith('@') && typeof v === 'string' && /[/#:]$/.test(v)) ctx.prefixes[k] = v;
-    for (const [k, v] of Object.entries(c)) {
-      if (k.startsWith('@')) continue;
-      const id = typeof v === 'string' ? v : v && typeof v === 'object' && !Array.isArray(v) && typeof v['@id'] === 'string' ? v['@id'] : undefined;
-      const isRef = !!(v && typeof v === 'object' && !Array.isArray(v) && (v['@type'] === '@id' || v['@type'] === '@vocab'));
-      const iri = id ? expandIri(id, ctx, false) ?? id : undefined;
-      if (iri) ctx.terms.set(k, { iri, isRef });
-    }
-  }
-  return ctx;
-}
-
-function resolve(ref: string, base: string | undefined): string {
-  if (!base || ref.startsWith('_:')) return ref;
+/** IRIs in the WHATWG URL form, as the RDF/XML reader writes them (the same feed in either syntax agrees). */
+function urlForm(iri: string): string {
   try {
-    return new URL(ref, base).href;
+    return new URL(iri).href;
   } catch {
-    return ref;
+    return iri;
   }
 }
 
-/** Read a JSON-LD document (object or array) into a graph. */
-export function readJsonLd(doc: Json, base?: string, graph = new RdfGraph()): RdfGraph {
-  const root: Context = withContext({ prefixes: {}, terms: new Map() }, doc && typeof doc === 'object' && !Array.isArray(doc) ? doc['@context'] : undefined);
-  const tops = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && Array.isArray(doc['@graph']) ? [doc, ...doc['@graph']] : [doc];
-  for (const t of tops) {
-    if (t && typeof t === 'object' && !Array.isArray(t)) {
-      // The top object holding @graph is itself a node only when it says something beyond @context/@graph.
-      const keys = Object.keys(t).filter((k) => k !== '@context' && k !== '@graph');
-      if (keys.length) readNode(t, root, graph, base);
+const subjectId = (t: Term) => (t.termType === 'BlankNode' ? (t.value.startsWith('_:') ? t.value : `_:${t.value}`) : urlForm(t.value));
+
+function valueOf(t: Term): RdfValue {
+  if (t.termType === 'Literal') return t.language ? { literal: t.value, lang: t.language } : { literal: t.value };
+  return { ref: subjectId(t) };
+}
+
+function documentLoader(options: JsonLdOptions) {
+  return async (url: string) => {
+    const cached = contextCache.get(url);
+    if (cached && Date.now() - cached.at < CONTEXT_TTL_MS) return { contextUrl: undefined, documentUrl: url, document: cached.document };
+    let document: unknown;
+    try {
+      const res = await fetchDocument(url, {
+        timeoutMs: options.timeoutMs,
+        maxBytes: CONTEXT_MAX_BYTES,
+        policy: options.policy,
+        headers: { accept: 'application/ld+json, application/json;q=0.9' },
+      });
+      document = JSON.parse(res.text);
+    } catch (e) {
+      options.warn?.(`JSON-LD context ${url} could not be loaded (${(e as Error).message.slice(0, 200)}); the usual DCAT prefixes were used instead`);
+      document = { '@context': DEFAULT_PREFIXES };
     }
+    contextCache.set(url, { at: Date.now(), document });
+    return { contextUrl: undefined, documentUrl: url, document };
+  };
+}
+
+/**
+ * Read a JSON-LD document (object or array) into a graph. The usual DCAT prefixes are in scope beneath the
+ * document's own context (as most DCAT feeds assume them), so `dcat:Dataset` expands even without a context.
+ */
+export async function readJsonLd(doc: unknown, options: JsonLdOptions = {}, graph = new RdfGraph()): Promise<RdfGraph> {
+  const quads = (await jsonld.toRDF(doc as jsonld.JsonLdDocument, {
+    base: options.base,
+    expandContext: { '@context': DEFAULT_PREFIXES },
+    documentLoader: documentLoader(options),
+  } as jsonld.Options.ToRdf)) as unknown as Quad[];
+  for (const q of quads) {
+    // Named graphs are read as one graph: a DCAT page says nothing that depends on which graph holds it.
+    graph.add(graph.node(subjectId(q.subject)), q.predicate.value, valueOf(q.object));
   }
   return graph;
-}
-
-function readNode(obj: { [k: string]: Json }, parent: Context, g: RdfGraph, base: string | undefined): RdfNode {
-  const ctx = withContext(parent, obj['@context']);
-  const rawId = typeof obj['@id'] === 'string' ? obj['@id'] : undefined;
-  const id = rawId ? resolve(expandIri(rawId, ctx, false) ?? rawId, base) : g.newBlank();
-  const n = g.node(id);
-  const types = obj['@type'] === undefined ? [] : Array.isArray(obj['@type']) ? obj['@type'] : [obj['@type']];
-  for (const t of types) if (typeof t === 'string') g.add(n, `${RDF}type`, { ref: expandIri(t, ctx, true) ?? t });
-  for (const [k, v] of Object.entries(obj)) {
-    if (k.startsWith('@')) continue;
-    const term = ctx.terms.get(k);
-    const pred = term?.iri ?? expandIri(k, ctx, true);
-    if (!pred) continue;
-    for (const value of flatten(v)) {
-      if (value === null) continue;
-      if (typeof value === 'string') g.add(n, pred, term?.isRef ? { ref: resolve(expandIri(value, ctx, false) ?? value, base) } : { literal: value });
-      else if (typeof value === 'number' || typeof value === 'boolean') g.add(n, pred, { literal: String(value) });
-      else if (!Array.isArray(value)) {
-        if ('@value' in value) {
-          const lit = value['@value'];
-          const lang = typeof value['@language'] === 'string' ? value['@language'] : undefined;
-          if (lit !== null && typeof lit !== 'object') g.add(n, pred, lang ? { literal: String(lit), lang } : { literal: String(lit) });
-        } else {
-          const child = readNode(value, ctx, g, base);
-          g.add(n, pred, { ref: child.id });
-        }
-      }
-    }
-  }
-  return n;
-}
-
-function flatten(v: Json): Json[] {
-  if (Array.isArray(v)) return v.flatMap(flatten);
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    if (Array.isArray(v['@list'])) return v['@list'].flatMap(flatten);
-    if (Array.isArray(v['@set'])) return v['@set'].flatMap(flatten);
-  }
-  return [v];
 }

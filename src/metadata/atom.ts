@@ -39,7 +39,9 @@ export function writeAtomEntry(r: StoredRecord, recordUrl: (identifier: string) 
   for (const l of r.links) {
     if (!/^https?:\/\//i.test(l.url)) continue;
     const title = l.name ?? l.scheme ?? l.protocol;
-    s += `<atom:link rel="${l.function === 'download' ? 'enclosure' : 'related'}" href="${x(l.url)}"${title ? ` title="${x(title)}"` : ''}/>`;
+    // An enclosure is a file to download (RFC 4287 §4.2.7.2); a service endpoint or a feed is related.
+    const file = l.function === 'download' && !l.scheme?.startsWith('OGC:') && l.scheme !== 'ATOM' && !/atom\+xml/.test(l.mediaType ?? '');
+    s += `<atom:link rel="${file ? 'enclosure' : 'related'}" href="${x(l.url)}"${l.mediaType ? ` type="${x(l.mediaType)}"` : ''}${title ? ` title="${x(title)}"` : ''}/>`;
   }
   if (r.minx !== null && r.miny !== null && r.maxx !== null && r.maxy !== null) s += `<georss:box>${r.miny} ${r.minx} ${r.maxy} ${r.maxx}</georss:box>`;
   return s + '</atom:entry>';

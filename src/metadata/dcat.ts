@@ -31,6 +31,7 @@ import { extractIso, isIsoRoot } from './iso19139.js';
 import { extractDublinCore } from './dublin-core.js';
 import { stripXmlDeclaration } from './xml.js';
 import type { Box, MetadataRecord, OnlineResource, Party } from '../records/record.js';
+import { euFileType } from './distribution.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Namespaces
@@ -399,12 +400,16 @@ export function recordGraph(rec: MetadataRecord, root: XmlElement | undefined, o
     const d = g.bnode();
     g.type(d, `${dcat}Distribution`);
     g.link(d, `${dcat}accessURL`, url);
-    if (isDownload(l) && !l.scheme?.startsWith('OGC:')) g.link(d, `${dcat}downloadURL`, url);
+    // A service endpoint (OGC:*) or a feed is accessed; a file is downloaded.
+    const media = l.mediaType?.split(';')[0]?.trim() || (l.scheme?.startsWith('OGC:') ? undefined : mediaTypeOf(url));
+    const fileType = l.scheme?.startsWith('OGC:') ? undefined : euFileType(l.mediaType ?? media, `${l.name ?? ''} ${l.description ?? ''}`);
+    if (isDownload(l) && !l.scheme?.startsWith('OGC:') && l.scheme !== 'ATOM' && media !== 'application/atom+xml') g.link(d, `${dcat}downloadURL`, url);
     g.text(d, `${dct}title`, l.name ?? l.description ?? l.scheme ?? l.protocol, lang);
     if (l.description && l.name) g.text(d, `${dct}description`, l.description, lang);
-    g.text(d, `${dct}format`, l.scheme ?? l.protocol);
+    // dct:format is the file's format (EU file-type vocabulary), never a protocol name; the protocol of a
+    // service is its dct:conformsTo.
+    if (fileType) g.link(d, `${dct}format`, fileType);
     if (conformsTo) g.link(d, `${dct}conformsTo`, conformsTo);
-    const media = l.scheme?.startsWith('OGC:') ? undefined : mediaTypeOf(url);
     if (media) g.link(d, `${dcat}mediaType`, `${IANA}${media}`);
     for (const lic of rec.licences) g.link(d, `${dct}license`, lic);
     g.add(res, `${dcat}distribution`, d);

@@ -242,6 +242,8 @@ export function extractIso(root: XmlElement, document: string): MetadataRecord {
     if (description) link.description = description;
     if (fn) link.function = fn;
     if (profile) link.applicationProfile = profile;
+    const mime = first(o, 'gmd:name')?.children.find((c) => c.name === 'MimeFileType' && c.ns === MD_NS.gmx)?.attrs['type']?.trim();
+    if (mime) link.mediaType = mime;
     const key = `${url}\u0000${link.scheme ?? ''}\u0000${name}`;
     if (seenLinks.has(key)) continue;
     seenLinks.add(key);

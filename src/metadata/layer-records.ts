@@ -29,6 +29,7 @@ import { deleteLayerRecordsExcept, managedRecord, managedRecordFacts, recordUpda
 type StoredRow = ManagedRecord;
 import { INSPIRE_THEMES, inspireThemeUri, type Party } from './layer-metadata.js';
 import { followFacts, recordTitleAbstract } from './record-follow.js';
+import { wholeLayerFiles } from './distribution.js';
 
 const GMX = 'http://standards.iso.org/iso/19139/resources/gmxCodelists.xml';
 const NS_DECL =
@@ -43,6 +44,8 @@ const DOWNLOAD_PROFILE = { href: 'http://inspire.ec.europa.eu/metadata-codelist/
 const ACCESS_POINT = { href: 'http://inspire.ec.europa.eu/metadata-codelist/OnLineDescriptionCode/accessPoint', text: 'accessPoint' };
 /** INSPIRE pre-defined download service (Atom feeds of the download service, services/download/atom.ts). */
 const ATOM_PROTOCOL = { href: 'https://tools.ietf.org/html/rfc4287', text: 'INSPIRE Atom' };
+/** OGC API – Features (Part 1), by the protocol code GeoNetwork 4 and the national catalogues use. */
+const OAPIF_PROTOCOL = { href: 'http://www.opengis.net/spec/ogcapi-features-1/1.0', text: 'OGC:API-Features' };
 
 /** URLs of the Atom feeds: the top (service) feed and a layer's dataset feed. */
 export const atomServiceFeedUrl = (base: string) => `${base}/download/atom/service.xml`;
@@ -141,6 +144,8 @@ export interface Link {
   protocol: { href?: string; text: string };
   profile?: { href: string; text: string };
   name?: string;
+  /** Media type the URL answers with: the name is then written as gmx:MimeFileType (ISO 19139 gmx.xsd). */
+  mediaType?: string;
   description?: { href?: string; text: string };
   fn?: 'download' | 'information';
 }
@@ -151,7 +156,7 @@ function onLine(l: Link): string {
     `<gmd:onLine><gmd:CI_OnlineResource><gmd:linkage><gmd:URL>${x(l.url)}</gmd:URL></gmd:linkage>` +
     `<gmd:protocol>${val(l.protocol)}</gmd:protocol>` +
     (l.profile ? `<gmd:applicationProfile>${anchor(l.profile)}</gmd:applicationProfile>` : '') +
-    (l.name ? `<gmd:name>${cs(l.name)}</gmd:name>` : '') +
+    (l.name ? `<gmd:name>${l.mediaType ? `<gmx:MimeFileType type="${x(l.mediaType)}">${x(l.name)}</gmx:MimeFileType>` : cs(l.name)}</gmd:name>` : '') +
     (l.description ? `<gmd:description>${val(l.description)}</gmd:description>` : '') +
     (l.fn ? `<gmd:function>${codeEl('CI_OnLineFunctionCode', 'CI_OnLineFunctionCode', l.fn)}</gmd:function>` : '') +
     `</gmd:CI_OnlineResource></gmd:onLine>`
@@ -246,6 +251,7 @@ export function datasetRecordXml(config: Config, d: DatasetRecordInput): string 
   const themes = d.inspireThemes?.length ? d.inspireThemes.map((c) => ({ href: inspireThemeUri(c), text: INSPIRE_THEMES[c] ?? c })) : guessed.theme ? [guessed.theme] : [];
   const facts = factsText(d);
   const nsUri = config.namespace.uri.replace(/\/+$/, '');
+  const crs = d.srid > 0 ? d.srid : 2154;
   const links: Link[] = d.links ?? [
     {
       url: `${base}/wfs?service=WFS&version=2.0.0&request=GetCapabilities`,
@@ -254,30 +260,35 @@ export function datasetRecordXml(config: Config, d: DatasetRecordInput): string 
       name: typeName,
       description: ACCESS_POINT,
     },
+    // As QGIS's OAPIF provider takes it: the API's landing page, the collection named apart (gmd:name, as a
+    // gco:CharacterString: OWSLib, hence MetaSearch, reads no other name encoding).
     {
-      url: `${base}/ogcapi/collections/${encodeURIComponent(d.layerName)}`,
-      protocol: { text: 'OGC API - Features' },
+      url: `${base}/ogcapi`,
+      protocol: OAPIF_PROTOCOL,
+      profile: DOWNLOAD_PROFILE,
       name: d.layerName,
-      description: { text: `Collection OGC API – Features ${d.title}` },
-      fn: 'information',
-    },
-    {
-      url: `${base}/ogcapi/collections/${encodeURIComponent(d.layerName)}/items?f=json&limit=${config.features.oapiLimitMax}`,
-      protocol: { text: 'WWW:DOWNLOAD-1.0-http--download' },
-      name: `${d.layerName}.geojson`,
-      description: { text: `Téléchargement GeoJSON (WGS 84), ${config.features.oapiLimitMax} objets par page` },
+      description: { text: `API OGC – Features (page d'accueil) ; collection ${d.layerName} : ${d.title}` },
       fn: 'download',
     },
+    // The whole layer as files of the download service (not a page of an API: every feature, whatever the count).
+    ...wholeLayerFiles(base, d.layerName, crs).map((f): Link => ({
+      url: f.url,
+      protocol: { text: 'WWW:DOWNLOAD-1.0-http--download' },
+      name: f.fileName,
+      mediaType: f.mediaType,
+      description: { text: `Couche entière, ${f.title}, EPSG:${f.srid} (fichier du service de téléchargement)` },
+      fn: 'download',
+    })),
     {
       url: atomDatasetFeedUrl(base, d.layerName),
       protocol: ATOM_PROTOCOL,
       profile: DOWNLOAD_PROFILE,
       name: d.layerName,
+      mediaType: 'application/atom+xml',
       description: { text: `Flux Atom du jeu de données ${d.title} (service de téléchargement simple INSPIRE : fichiers par format et système de coordonnées)` },
       fn: 'download',
     },
   ];
-  const crs = d.srid > 0 ? d.srid : 2154;
   return (
     `<gmd:MD_Metadata ${NS_DECL}>` +
     `<gmd:fileIdentifier>${cs(d.identifier)}</gmd:fileIdentifier>` +
@@ -311,7 +322,7 @@ export function datasetRecordXml(config: Config, d: DatasetRecordInput): string 
     (facts ? `<gmd:supplementalInformation>${cs(facts)}</gmd:supplementalInformation>` : '') +
     `</gmd:MD_DataIdentification></gmd:identificationInfo>` +
     `<gmd:distributionInfo><gmd:MD_Distribution>` +
-    (d.formats ?? [{ name: 'GML', version: '3.2' }, { name: 'GeoJSON', version: 'RFC 7946' }])
+    (d.formats ?? [{ name: 'GeoPackage', version: '1.3' }, { name: 'ESRI Shapefile', version: '1.0' }, { name: 'GeoJSON', version: 'RFC 7946' }, { name: 'GML', version: '3.2' }])
       .map((f) => `<gmd:distributionFormat><gmd:MD_Format><gmd:name>${cs(f.name)}</gmd:name><gmd:version>${cs(f.version)}</gmd:version></gmd:MD_Format></gmd:distributionFormat>`)
       .join('') +
     `<gmd:transferOptions><gmd:MD_DigitalTransferOptions>${links.map(onLine).join('')}</gmd:MD_DigitalTransferOptions></gmd:transferOptions>` +
@@ -371,9 +382,11 @@ export function wfsServiceRecordXml(config: Config, s: ServiceRecordInput): stri
       )
       .join('') +
     `<srv:couplingType><srv:SV_CouplingType codeList="${GMX}#SV_CouplingType" codeListValue="tight">tight</srv:SV_CouplingType></srv:couplingType>` +
+    // Connect points a client (or a link checker) can open: each answers 200, the bare /wfs would answer 400.
+    // GetFeature needs a type name: its entry point is the capabilities that list them.
     op('GetCapabilities', `${wfs}?service=WFS&version=2.0.0&request=GetCapabilities`) +
-    op('DescribeFeatureType', wfs) +
-    op('GetFeature', wfs) +
+    op('DescribeFeatureType', `${wfs}?service=WFS&version=2.0.0&request=DescribeFeatureType`) +
+    op('GetFeature', `${wfs}?service=WFS&version=2.0.0&request=GetCapabilities`) +
     s.datasets.map((d) => `<srv:operatesOn uuidref="${x(d.identifier)}" xlink:href="${x(getRecordByIdUrl(csw, d.identifier))}" xlink:title="${x(d.title)}"/>`).join('') +
     `</srv:SV_ServiceIdentification></gmd:identificationInfo>` +
     `<gmd:distributionInfo><gmd:MD_Distribution><gmd:transferOptions><gmd:MD_DigitalTransferOptions>` +
@@ -570,7 +583,7 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn
       lineage: `Raster ${r.name} publié par ${config.service.providerName} depuis un fichier GeoTIFF de la plateforme.`,
       formats: [{ name: 'GeoTIFF', version: '1.1' }, { name: 'COG', version: '1.0' }],
       links: [{
-        url: atomDatasetFeedUrl(base, r.name), protocol: ATOM_PROTOCOL, profile: DOWNLOAD_PROFILE, name: r.name,
+        url: atomDatasetFeedUrl(base, r.name), protocol: ATOM_PROTOCOL, profile: DOWNLOAD_PROFILE, name: r.name, mediaType: 'application/atom+xml',
         description: { text: `Flux Atom du jeu de données ${r.title} (GeoTIFF, COG ; service de téléchargement simple INSPIRE)` }, fn: 'download',
       }],
       extraFacts: `Raster de ${r.width} × ${r.height} pixels, ${r.bands} bande${r.bands > 1 ? 's' : ''} ${r.dataType}, pixel de ${r.pixelSizeX} × ${r.pixelSizeY} (unités de EPSG:${r.srid})${r.nodata === null ? '' : `, valeur nulle ${r.nodata}`}.`,

@@ -39,6 +39,12 @@ export interface StoredRecord {
   links: OnlineResource[];
   parties: Party[];
   resource_identifiers: Array<{ code: string; codeSpace?: string }>;
+  resource_languages?: string[];
+  access_constraints?: string[];
+  classification?: string[];
+  operates_on?: string[];
+  temp_extent_begin?: string | null;
+  temp_extent_end?: string | null;
   minx: number | null;
   miny: number | null;
   maxx: number | null;
@@ -54,7 +60,9 @@ export function storedRecordColumns(isoColumn: 'document' | 'iso_brief' | 'iso_s
   return `r.identifier, r.schema, r.title, r.alternate_titles, r.abstract, r.type, r.keywords, r.topic_categories, r.formats,
     r.language, r.parent_identifier, r.date_stamp, r.creation_date::text AS creation_date, r.publication_date::text AS publication_date,
     r.revision_date::text AS revision_date, r.creators, r.publishers, r.contributors, r.use_limitations, r.other_constraints, r.licences,
-    r.lineage, r.crs, r.links, r.parties, r.resource_identifiers,
+    r.lineage, r.crs, r.links, r.parties, r.resource_identifiers, r.resource_languages, r.access_constraints, r.classification, r.operates_on,
+    to_char(r.temp_extent_begin AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS temp_extent_begin,
+    to_char(r.temp_extent_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS temp_extent_end,
     ST_XMin(r.bbox) AS minx, ST_YMin(r.bbox) AS miny, ST_XMax(r.bbox) AS maxx, ST_YMax(r.bbox) AS maxy,
     ${isoColumn ? `CASE WHEN r.schema = 'iso19139' THEN r.${isoColumn} END` : 'NULL::text'} AS iso,
     CASE WHEN r.schema = 'dublincore' THEN r.document END AS dc_document`;
@@ -83,26 +91,51 @@ function subjects(r: StoredRecord): string {
   return dcAll('dc:subject', r.keywords) + r.topic_categories.map((t) => dcEl('dc:subject', t, ` scheme="${TOPIC_SCHEME}"`)).join('');
 }
 
-/** Every Dublin Core element of a record, in csw:Record order, keyed by qualified name (for ElementName). */
+/** A temporal extent as an ISO 8601 interval (an open end is `..`, ISO 8601-2), dates alone when at midnight. */
+function temporal(r: StoredRecord): string | undefined {
+  if (!r.temp_extent_begin && !r.temp_extent_end) return undefined;
+  const d = (v: string | null | undefined) => (v ? v.replace(/T00:00:00Z$/, '') : '..');
+  return `${d(r.temp_extent_begin)}/${d(r.temp_extent_end)}`;
+}
+
+const uniqOf = (vs: Array<string | undefined | null>) => [...new Set(vs.filter((v): v is string => !!v))];
+
+/**
+ * Every Dublin Core element of a record, in csw:Record order, keyed by qualified name (for ElementName). The
+ * ISO → Dublin Core mapping of CSW ISO AP 1.0 (the core queryables and returnables: title, alternative, type,
+ * subject = keywords and topic categories, format, relation, modified = dateStamp, abstract, creator,
+ * publisher, contributor, language, source, rights, spatial, BoundingBox) completed as pycsw does it and with the
+ * DCMI terms the record schema allows (rec-dcterms.xsd): dc:format also gives the media types of the linked
+ * files, dc:relation the parent and, for a service, the datasets it operates on, dct:created / dct:issued /
+ * dc:date the citation's creation, publication and revision dates, dct:temporal the temporal extent,
+ * dc:language the resource's languages (the metadata's when none), dc:rights the use limitations and other
+ * constraints, dct:accessRights the access constraint codes and security classification, dct:license the licences.
+ */
 function dcElements(r: StoredRecord): Array<[string, string]> {
+  const mediaTypes = r.links.map((l) => l.mediaType);
+  const languages = r.resource_languages?.length ? r.resource_languages : [r.language];
+  const accessRights = [...(r.access_constraints ?? []).filter((c) => c !== 'otherRestrictions'), ...(r.classification ?? [])];
   return [
     ['dc:identifier', dcEl('dc:identifier', r.identifier)],
     ['dc:title', dcEl('dc:title', r.title)],
     ['dct:alternative', dcAll('dct:alternative', r.alternate_titles)],
     ['dc:type', dcEl('dc:type', r.type)],
     ['dc:subject', subjects(r)],
-    ['dc:format', dcAll('dc:format', r.formats)],
-    ['dc:relation', dcEl('dc:relation', r.parent_identifier)],
+    ['dc:format', dcAll('dc:format', uniqOf([...r.formats, ...mediaTypes]))],
+    ['dc:relation', dcAll('dc:relation', uniqOf([r.parent_identifier, ...(r.operates_on ?? [])]))],
     ['dct:modified', dcEl('dct:modified', r.date_stamp)],
     ['dct:created', dcEl('dct:created', r.creation_date)],
     ['dct:issued', dcEl('dct:issued', r.publication_date)],
+    ['dc:date', dcEl('dc:date', r.revision_date)],
+    ['dct:temporal', dcEl('dct:temporal', temporal(r))],
     ['dct:abstract', dcEl('dct:abstract', r.abstract)],
     ['dc:creator', dcAll('dc:creator', r.creators)],
     ['dc:publisher', dcAll('dc:publisher', r.publishers)],
     ['dc:contributor', dcAll('dc:contributor', r.contributors)],
-    ['dc:language', dcEl('dc:language', r.language)],
+    ['dc:language', dcAll('dc:language', uniqOf(languages))],
     ['dc:source', dcEl('dc:source', r.lineage)],
-    ['dc:rights', dcAll('dc:rights', [...r.use_limitations, ...r.other_constraints])],
+    ['dc:rights', dcAll('dc:rights', uniqOf([...r.use_limitations, ...r.other_constraints]))],
+    ['dct:accessRights', dcAll('dct:accessRights', uniqOf(accessRights))],
     ['dct:license', dcAll('dct:license', r.licences)],
     ['dct:references', references(r)],
     ['dct:spatial', dcAll('dct:spatial', r.crs)],
@@ -110,12 +143,11 @@ function dcElements(r: StoredRecord): Array<[string, string]> {
 }
 
 const DC_ELEMENT_NAMES = new Map(
-  ['dc:identifier', 'dc:title', 'dct:alternative', 'dc:type', 'dc:subject', 'dc:format', 'dc:relation', 'dct:modified', 'dct:created', 'dct:issued', 'dct:abstract', 'dc:creator', 'dc:publisher', 'dc:contributor', 'dc:language', 'dc:source', 'dc:rights', 'dct:license', 'dct:references', 'dct:spatial', 'ows:BoundingBox'].map(
+  ['dc:identifier', 'dc:title', 'dct:alternative', 'dc:type', 'dc:subject', 'dc:format', 'dc:relation', 'dct:modified', 'dct:created', 'dct:issued', 'dc:date', 'dct:temporal', 'dct:abstract', 'dc:creator', 'dc:publisher', 'dc:contributor', 'dc:language', 'dc:source', 'dc:rights', 'dct:accessRights', 'dct:license', 'dct:references', 'dct:spatial', 'ows:BoundingBox'].map(
     (q) => [q.slice(q.indexOf(':') + 1).toLowerCase(), q],
   ),
 );
 DC_ELEMENT_NAMES.set('description', 'dct:abstract');
-DC_ELEMENT_NAMES.set('date', 'dct:modified');
 DC_ELEMENT_NAMES.set('boundingbox', 'ows:BoundingBox');
 
 /** `dc:title`, `title`, `/csw:Record/dc:title` → the element's qualified name, or undefined. */

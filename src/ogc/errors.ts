@@ -64,6 +64,12 @@ export function toOgcError(err: unknown): OgcError {
 }
 
 export const invalid = (locator: string, message: string) => new OgcError('InvalidParameterValue', message, locator);
+/**
+ * OperationNotSupported / OptionNotSupported with the HTTP status OWS Common gives them (OGC 06-121r9 §8.6,
+ * Table 28: 501 Not Implemented; the change request OGC 08-143r1 made for OWS 1.1). Used by the WFS (ISO 19142
+ * §7.5 refers to OWS Common for these codes); the other services keep the 400 their own suites and clients expect.
+ */
+export const notImplemented = (code: 'OperationNotSupported' | 'OptionNotSupported', message: string, locator: string) => new OgcError(code, message, locator, 501);
 export const missing = (locator: string) =>
   new OgcError('MissingParameterValue', `Parameter ${locator} is required`, locator);
 

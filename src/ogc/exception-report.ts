@@ -43,6 +43,16 @@ export function problemJson(err: OgcError, instance?: string): Record<string, un
 }
 
 /** OWS 1.0.0 (`http://www.opengis.net/ows`) ExceptionReport, as CSW 2.0.2 uses it (report version 1.2.0). */
+/**
+ * OWS 1.0 (CSW 2.0.2, WFS 1.1.0) knows six exception codes (OGC 05-008 Table 20); OperationProcessingFailed, an
+ * OWS 1.1 / ISO 19142 code, is said with the nearest of them: a request value that cannot be evaluated is
+ * InvalidParameterValue, a failure of the server (timeout, no connection) NoApplicableCode.
+ */
+function ows10Code(err: OgcError): string {
+  if (err.code !== 'OperationProcessingFailed') return err.code;
+  return err.status < 500 ? 'InvalidParameterValue' : 'NoApplicableCode';
+}
+
 export function owsExceptionReport10(err: OgcError, version = '1.2.0'): string {
   const locator = err.locator ? ` locator="${xmlEscape(err.locator)}"` : '';
   return (
@@ -50,7 +60,7 @@ export function owsExceptionReport10(err: OgcError, version = '1.2.0'): string {
     `<ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ` +
     `xsi:schemaLocation="http://www.opengis.net/ows http://schemas.opengis.net/ows/1.0.0/owsExceptionReport.xsd" ` +
     `version="${xmlEscape(version)}" language="en">` +
-    `<ows:Exception exceptionCode="${err.code}"${locator}><ows:ExceptionText>${xmlEscape(err.message)}</ows:ExceptionText></ows:Exception>` +
+    `<ows:Exception exceptionCode="${ows10Code(err)}"${locator}><ows:ExceptionText>${xmlEscape(err.message)}</ows:ExceptionText></ows:Exception>` +
     `</ows:ExceptionReport>\n`
   );
 }

@@ -26,6 +26,8 @@ export interface OnlineResource {
   description?: string;
   /** CI_OnLineFunctionCode (download, information, …). */
   function?: string;
+  /** Media type declared by a gmx:MimeFileType name (what the URL answers with). */
+  mediaType?: string;
   applicationProfile?: string;
 }
 

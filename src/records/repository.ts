@@ -7,7 +7,7 @@
  * REPEATABLE READ snapshot, a CSW-T or harvest transaction, the sync's locked client).
  */
 import type { QueryConfig } from 'pg';
-import type { Pool, PoolClient } from '../db/pool.js';
+import { withReadTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { PositionalBinder } from '../db/sql.js';
 import type { MetadataRecord } from './record.js';
 import { cachedCount, queryKey, rememberCount, rememberResume, resumeAfter } from './page-cache.js';
@@ -17,6 +17,7 @@ import {
   deleteWhereSql,
   DOCUMENTS_PAGE_SQL,
   documentSql,
+  EXTENT_SQL,
   domainValuesSql,
   pageSql,
   RECORDS_TABLE,
@@ -27,6 +28,15 @@ import {
 } from './sql.js';
 
 export type Db = Pool | PoolClient;
+
+/**
+ * A read-only REPEATABLE READ transaction for a catalogue answer (a count and its page see one snapshot), with
+ * the statement timeout and UTC as the session time zone (date literals without offset are read as UTC, like the
+ * stored dates). CSW, DCAT and OGC API – Records answer inside one.
+ */
+export function withCatalogueSnapshot<T>(pool: Pool, statementTimeoutMs: number, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  return withReadTransaction(pool, statementTimeoutMs, fn, { timeZone: 'UTC' });
+}
 
 // ------------------------------------------------------------------------------------------------- search
 
@@ -110,6 +120,16 @@ export async function catalogueRevision(db: Db): Promise<string | undefined> {
 export async function catalogueSummary(db: Db, hidden: readonly (number | string)[] = []): Promise<{ total: number; modified: string | undefined }> {
   const { rows } = await db.query<{ n: number; d: string | null }>(SUMMARY_SQL, [hidden]);
   return { total: rows[0]!.n, modified: rows[0]!.d ?? undefined };
+}
+
+/** The envelope (WGS 84) and the first and last instants of the temporal extents of the records the caller sees (of one harvest source). */
+export async function catalogueExtent(db: Db, hidden: readonly (number | string)[] = [], sourceId?: number): Promise<{ box?: [number, number, number, number]; first?: Date; last?: Date }> {
+  const r = (await db.query<{ minx: number | null; miny: number | null; maxx: number | null; maxy: number | null; first: Date | null; last: Date | null }>(EXTENT_SQL, [hidden, sourceId ?? null])).rows[0]!;
+  return {
+    ...(r.minx !== null && r.miny !== null && r.maxx !== null && r.maxy !== null ? { box: [r.minx, r.miny, r.maxx, r.maxy] as [number, number, number, number] } : {}),
+    ...(r.first ? { first: r.first } : {}),
+    ...(r.last ? { last: r.last } : {}),
+  };
 }
 
 /** Stored documents of the whole catalogue, by identifier, one page. */

@@ -145,6 +145,18 @@ const notHidden = (n: number) => `NOT (r.id = ANY($${n}::bigint[]))`;
 
 export const SUMMARY_SQL = `SELECT count(*)::int AS n, to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d FROM ${RECORDS_TABLE} r WHERE ${notHidden(1)}`;
 
+/**
+ * Spatial (WGS 84 envelope) and temporal extent of the records the caller sees ($1: hidden ids, bigint[]), all of
+ * them or ($2) those harvested from one source: the OGC API – Records catalogue's `extent`. A record's open end
+ * counts as its other end.
+ */
+export const EXTENT_SQL = `SELECT ST_XMin(x.e) AS minx, ST_YMin(x.e) AS miny, ST_XMax(x.e) AS maxx, ST_YMax(x.e) AS maxy, x.first, x.last
+  FROM (SELECT ST_Extent(r.bbox) AS e, min(coalesce(r.temp_extent_begin, r.temp_extent_end)) AS first, max(coalesce(r.temp_extent_end, r.temp_extent_begin)) AS last
+        FROM ${RECORDS_TABLE} r WHERE ${notHidden(1)} AND ($2::bigint IS NULL OR r.source_id = $2::bigint)) x`;
+
+/** A search predicate over alias `r`: the record was harvested from the source whose id is bound as `param`. */
+export const harvestedFromSql = (param: string) => `r.source_id = ${param}`;
+
 export const countSql = (where: string) => `SELECT count(*)::int AS n FROM ${RECORDS_TABLE} r WHERE ${where}`;
 
 /** Where a page starts: after `offset` records, or (seek paging) after the record whose identifier is `after`. */

@@ -105,8 +105,9 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
     await app.register(cors, {
       origin: any ? '*' : http.corsOrigins,
       credentials: !any && http.corsCredentials,
-      methods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
-      allowedHeaders: ['Accept', 'Accept-Language', 'Authorization', 'Content-Type', 'X-Request-Id'],
+      // PUT and PATCH: OGC API Features Part 4 from a browser; Content-Crs: its Part 2 request header.
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      allowedHeaders: ['Accept', 'Accept-Language', 'Authorization', 'Content-Type', 'Content-Crs', 'X-Request-Id'],
       exposedHeaders: EXPOSED_HEADERS,
       maxAge: 600,
       // OPTIONS without Origin (curl, monitoring) gets the same 204 rather than a text/plain 400.

@@ -34,7 +34,7 @@ export const WWW_AUTHENTICATE = 'Basic realm="sdi", charset="UTF-8", Bearer real
 export function scopeOf(url: string): TokenScope | undefined {
   const path = url.split('?')[0] ?? '';
   if (path === '/admin' || path.startsWith('/admin/')) return 'admin';
-  if (path === '/dcat' || path.startsWith('/dcat/')) return 'catalogue';
+  if (path === '/dcat' || path.startsWith('/dcat/') || path === '/records' || path.startsWith('/records/')) return 'catalogue';
   switch (serviceOf(url)) {
     case 'wfs':
     case 'ogcapi':

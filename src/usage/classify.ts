@@ -5,7 +5,7 @@
  * health checks) are undefined; downloads write their own rows (src/download/usage.ts).
  */
 export interface RequestKind {
-  service: 'wfs' | 'ogcapi' | 'wms' | 'wmts' | 'tiles' | 'csw';
+  service: 'wfs' | 'ogcapi' | 'wms' | 'wmts' | 'tiles' | 'csw' | 'records';
   operation: string;
   layers: string[];
 }
@@ -49,6 +49,11 @@ export function classifyRequest(method: string, url: string): RequestKind | unde
       return { service: 'wms', operation: op(param(q, 'REQUEST'), 'unknown'), layers: layerList(param(q, 'QUERY_LAYERS') ?? param(q, 'LAYERS', 'LAYER')) };
     case 'csw':
       return { service: 'csw', operation: op(param(q, 'REQUEST') ?? post, 'unknown'), layers: [] };
+    case 'records':
+      // OGC API – Records (one catalogue): landing, conformance, api, collections, collection, queryables, sortables, items, record.
+      if (seg[1] !== 'collections' || !seg[2]) return { service: 'records', operation: op(seg[1], 'landing'), layers: [] };
+      if (seg[3] === 'items') return { service: 'records', operation: seg[4] ? 'record' : 'items', layers: [] };
+      return { service: 'records', operation: op(seg[3], 'collection'), layers: [] };
     case 'wmts':
       if (seg[1] === '1.0.0' && seg.length >= 8) return { service: 'wmts', operation: 'GetTile', layers: layerList(seg[2]) };
       if (seg[1] === '1.0.0') return { service: 'wmts', operation: 'GetCapabilities', layers: [] };

@@ -1,7 +1,7 @@
 /** Reading sdi.usage_log as daily statistics (the admin API's GET /admin/usage). */
 import type { Pool } from '../db/pool.js';
 
-export const USAGE_SERVICES: readonly string[] = ['wfs', 'ogcapi', 'wms', 'wmts', 'tiles', 'csw', 'download'];
+export const USAGE_SERVICES: readonly string[] = ['wfs', 'ogcapi', 'wms', 'wmts', 'tiles', 'csw', 'records', 'download'];
 
 export interface UsageQuery {
   /** First and last day (UTC, inclusive), YYYY-MM-DD. */

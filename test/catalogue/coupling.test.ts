@@ -96,14 +96,25 @@ describe('dataset records of the published layers', () => {
       expect(wfs).toBeDefined();
       expect(unescape(/<gmd:URL>([^<]*)</.exec(wfs!)![1]!)).toBe(`${base}/wfs?service=WFS&version=2.0.0&request=GetCapabilities`);
       expect(wfs).toContain(`<gmd:name><gco:CharacterString>${config.namespace.prefix}:${d.name}</gco:CharacterString></gmd:name>`);
-      // Two download links: the OGC API GeoJSON items and the layer's INSPIRE Atom dataset feed.
+      // Download links (issue 12): the OGC API as QGIS's OAPIF provider takes it (landing page, collection named
+      // apart in a plain gco:CharacterString, the encoding OWSLib reads), the whole layer as files of the download service (GeoPackage, Shapefile, GeoJSON, each with the
+      // media type it answers with as gmx:MimeFileType), and the layer's INSPIRE Atom dataset feed.
       const download = onlines.filter((o) => /CI_OnLineFunctionCode [^>]*codeListValue="download"/.test(o));
       expect(download.map((o) => unescape(/<gmd:URL>([^<]*)</.exec(o)![1]!))).toEqual([
-        `${base}/ogcapi/collections/${d.name}/items?f=json&limit=${config.features.oapiLimitMax}`,
+        `${base}/ogcapi`,
+        `${base}/download/atom/files/${d.name}/gpkg/2154`,
+        `${base}/download/atom/files/${d.name}/shp/2154`,
+        `${base}/download/atom/files/${d.name}/geojson/4326`,
         `${base}/download/atom/${d.name}.xml`,
       ]);
-      expect(download[1]).toContain('<gmx:Anchor xlink:href="https://tools.ietf.org/html/rfc4287">INSPIRE Atom</gmx:Anchor>');
-      expect(onlines.some((o) => o.includes(`<gmd:URL>${base}/ogcapi/collections/${d.name}</gmd:URL>`))).toBe(true);
+      expect(download[0]).toContain('>OGC:API-Features</gmx:Anchor>');
+      expect(download[0]).toContain(`<gmd:name><gco:CharacterString>${d.name}</gco:CharacterString></gmd:name>`);
+      expect(download[1]).toContain(`<gmd:name><gmx:MimeFileType type="application/geopackage+sqlite3">${d.name}.gpkg</gmx:MimeFileType></gmd:name>`);
+      expect(download[2]).toContain(`<gmd:name><gmx:MimeFileType type="application/zip">${d.name}.zip</gmx:MimeFileType></gmd:name>`);
+      expect(download[3]).toContain(`<gmd:name><gmx:MimeFileType type="application/geo+json">${d.name}.geojson</gmx:MimeFileType></gmd:name>`);
+      expect(download[4]).toContain('<gmx:Anchor xlink:href="https://tools.ietf.org/html/rfc4287">INSPIRE Atom</gmx:Anchor>');
+      // No page of an API posing as the whole layer.
+      expect(xml).not.toContain('/items?');
     }
   });
 
@@ -124,7 +135,10 @@ describe('dataset records of the published layers', () => {
       expect(r.covers, d.name).toBe(true);
       const wfs = r.links.find((l: { scheme?: string }) => l.scheme === 'OGC:WFS');
       expect(wfs.url).toMatch(/request=GetCapabilities$/);
-      expect(r.links.filter((l: { function?: string }) => l.function === 'download')).toHaveLength(2);
+      expect(r.links.filter((l: { function?: string }) => l.function === 'download')).toHaveLength(5);
+      expect(r.links.filter((l: { mediaType?: string }) => l.mediaType).map((l: { mediaType: string }) => l.mediaType)).toEqual([
+        'application/geopackage+sqlite3', 'application/zip', 'application/geo+json', 'application/atom+xml',
+      ]);
     }
   });
 

@@ -183,6 +183,11 @@ describe('Refused filters (CSW 2.0.2 §10.3.7 exception codes)', () => {
     }
   });
 
+  it('a Literal holding XML is InvalidParameterValue: OWS 1.0 (OGC 05-008 Table 20) has no OperationProcessingFailed', async () => {
+    const xmlLiteral = `<ogc:PropertyIsEqualTo>${prop('dc:title')}<ogc:Literal><gml:Envelope xmlns:gml="http://www.opengis.net/gml"><gml:lowerCorner>0 0</gml:lowerCorner><gml:upperCorner>1 1</gml:upperCorner></gml:Envelope></ogc:Literal></ogc:PropertyIsEqualTo>`;
+    expect(await refused(xmlLiteral)).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'Constraint' });
+  });
+
   it('a filter element in a namespace other than Filter Encoding or GML is NoApplicableCode', async () => {
     const foreign = `<x:PropertyIsEqualTo xmlns:x="urn:example:not-a-filter">${prop('dc:title')}${lit('Routes')}</x:PropertyIsEqualTo>`;
     expect(await refused(foreign)).toEqual({ status: 400, code: 'NoApplicableCode', locator: 'Constraint' });
@@ -290,9 +295,28 @@ describe('DescribeRecord (CSW 2.0.2 §10.6)', () => {
     }
   });
 
-  it('refuses an unknown type name and a schema language other than XML Schema', async () => {
-    const unknown = await describeRecord('&typeName=csw:Nothing');
-    expect({ status: unknown.status, code: exception(unknown.body).code, locator: exception(unknown.body).locator }).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'typeName' });
+  it('an unknown qualified type name gets no schema component (§10.6.4.3; CSW 2.0.2 test suite DescribeRecord-tc3.1), KVP and POST', async () => {
+    for (const r of [
+      await describeRecord('&typeName=csw:Nothing'),
+      await describeRecord('&typeName=x:Record&namespace=xmlns(x=http://example.org/x)'),
+      await post(`<csw:DescribeRecord xmlns:csw="${CSW}" service="CSW" version="2.0.2"><csw:TypeName>csw:Nothing</csw:TypeName></csw:DescribeRecord>`),
+    ]) {
+      expect(r.status, r.body.slice(0, 300)).toBe(200);
+      const v = validateCsw(r.body);
+      expect(v.ok, v.output).toBe(true);
+      expect(r.body).toContain('<csw:DescribeRecordResponse');
+      expect(r.body).not.toContain('<csw:SchemaComponent');
+    }
+    // Known and unknown together: the known one only.
+    const mixed = await describeRecord('&typeName=csw:Nothing,csw:Record');
+    expect([...mixed.body.matchAll(/<csw:SchemaComponent [^>]*targetNamespace="([^"]+)"/g)].map((m) => m[1])).toEqual([CSW]);
+  });
+
+  it('refuses an unqualified type name (DescribeRecord-tc7.1) and a schema language other than XML Schema', async () => {
+    const bare = await describeRecord('&typeName=Record');
+    expect({ status: bare.status, code: exception(bare.body).code, locator: exception(bare.body).locator }).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'typeName' });
+    const barePost = await post(`<csw:DescribeRecord xmlns:csw="${CSW}" service="CSW" version="2.0.2"><csw:TypeName>Record</csw:TypeName></csw:DescribeRecord>`);
+    expect({ status: barePost.status, code: exception(barePost.body).code, locator: exception(barePost.body).locator }).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'TypeName' });
     const lang = await describeRecord('&schemaLanguage=http://www.w3.org/TR/xmlschema-1/RELAXNG');
     expect({ status: lang.status, code: exception(lang.body).code, locator: exception(lang.body).locator }).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'schemaLanguage' });
     const post_ = await post(`<csw:DescribeRecord xmlns:csw="${CSW}" service="CSW" version="2.0.2" schemaLanguage="RELAXNG"><csw:TypeName>csw:Record</csw:TypeName></csw:DescribeRecord>`);

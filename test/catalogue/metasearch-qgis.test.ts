@@ -30,8 +30,12 @@ interface Target {
   wfsReferences?: Array<{ scheme: string; url: string }>;
   iso?: { fileIdentifier: string; online: Array<{ url: string; protocol: string | null; name: string | null; description: string | null; function: string | null }> };
   typename?: string | null;
-  qgis?: { uri: string; valid: boolean; crs?: string; featureCount?: number; featureCountAfter?: number; iterated?: number; nullGeometries?: number; wkbType?: string; fields?: string[]; extent4326?: number[]; messages: string[] };
+  qgis?: QgisLayer;
+  oapifReferences?: Array<{ scheme: string; url: string }>;
+  collection?: string | null;
+  qgisOapif?: QgisLayer;
 }
+interface QgisLayer { uri: string; valid: boolean; crs?: string; featureCount?: number; featureCountAfter?: number; iterated?: number; nullGeometries?: number; wkbType?: string; fields?: string[]; extent4326?: number[]; messages: string[] }
 let report: { error?: string; owslibVersion: string; qgisVersion: string; targets: Target[] };
 const expected = new Map<string, Expected>();
 
@@ -115,5 +119,18 @@ describe.each(SEARCHES)('MetaSearch "$term" → Add WFS → QGIS layer $layer', 
     expect(qx1).toBeLessThanOrEqual(maxx! + 1e-6);
     expect(qy1).toBeLessThanOrEqual(maxy! + 1e-6);
     e.extent.forEach((v, i) => expect(Math.abs(q.extent4326![i]! - v)).toBeLessThan(1e-4));
+  });
+
+  it('its OGC:API-Features link (issue 12): QGIS OAPIF opens the landing page with the collection of gmd:name, every feature', () => {
+    const t = target();
+    const e = expected.get(layer)!;
+    expect(t.oapifReferences).toHaveLength(1);
+    expect(t.oapifReferences![0]!.url).toBe(`${baseUrl()}/ogcapi`);
+    expect(t.collection).toBe(layer);
+    const q = t.qgisOapif!;
+    expect(q.valid, q.messages.join('\n')).toBe(true);
+    expect(q.iterated).toBe(e.count);
+    expect(q.nullGeometries).toBe(0);
+    expect(q.wkbType).toMatch(/Polygon/);
   });
 });

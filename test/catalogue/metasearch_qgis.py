@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """From a MetaSearch search to a layer in QGIS, as a technician does it: OWSLib's CatalogueServiceWeb (what
 QGIS MetaSearch uses) searches csw:AnyText for the words as typed, finds the record among the hits, reads its
-`dct:references scheme="OGC:WFS"` link (what makes MetaSearch offer "Add WFS"), then the same record in ISO
+`dct:references scheme="OGC:WFS"` link (what makes MetaSearch offer "Add WFS") and its `OGC:API-Features` link, then the same record in ISO
 19139 (getrecordbyid, outputschema gmd) for the online resource with that URL, whose gmd:name is the feature
 type. QGIS headless then opens the link's URL, as written, with its WFS provider and that type name, and
-iterates every feature. Raw facts only: test/catalogue/metasearch-qgis.test.ts judges them against PostGIS.
+iterates every feature; likewise the OGC API landing page with QGIS's OAPIF provider and the collection the ISO
+gmd:name gives. Raw facts only: test/catalogue/metasearch-qgis.test.ts judges them against PostGIS.
 
 usage: metasearch_qgis.py CSW_URL REPORT.json TERM=IDENTIFIER [TERM=IDENTIFIER ...]
 """
@@ -103,12 +104,13 @@ def iso_online_resources(identifier):
     return {"fileIdentifier": md.identifier, "online": out_}
 
 
-def open_wfs(link_url, typename):
-    uri = f"url='{link_url}' typename='{typename}' version='auto'"
+def open_wfs(link_url, typename, provider="WFS"):
+    # WFS: the GetCapabilities link; OAPIF: the API landing page, the collection as typename (QGIS's data source URI).
+    uri = f"url='{link_url}' typename='{typename}'" + (" version='auto'" if provider == "WFS" else "")
     del messages[:]
     t0 = time.time()
     rec = {"uri": uri}
-    layer = QgsVectorLayer(uri, typename, "WFS")
+    layer = QgsVectorLayer(uri, typename, provider)
     rec["valid"] = layer.isValid()
     if layer.isValid():
         rec["crs"] = layer.crs().authid()
@@ -155,6 +157,15 @@ try:
                 t["typename"] = same[0]["name"] if same else None
                 if t["typename"]:
                     t["qgis"] = open_wfs(wfs[0]["url"], t["typename"])
+            # The OGC API - Features link (issue 12): landing page in the reference, collection in the ISO gmd:name.
+            oapif = [r for r in t["search"].get("references") or [] if (r.get("scheme") or "").upper() == "OGC:API-FEATURES"]
+            t["oapifReferences"] = oapif
+            if oapif:
+                t.setdefault("iso", iso_online_resources(identifier))
+                same = [o for o in t["iso"]["online"] if o["url"] == oapif[0]["url"] and o["name"]]
+                t["collection"] = same[0]["name"] if same else None
+                if t["collection"]:
+                    t["qgisOapif"] = open_wfs(oapif[0]["url"], t["collection"], "OAPIF")
         except Exception:
             t["exception"] = traceback.format_exc()
         write()

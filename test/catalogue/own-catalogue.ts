@@ -25,7 +25,8 @@ const withDatabase = (url: string, name: string) => {
   return u.href;
 };
 
-export async function startOwnCatalogue(tag: string, documents: string[]): Promise<OwnCatalogue> {
+/** `env`: settings of the server process (e.g. SDI_CSW_PROFILE). */
+export async function startOwnCatalogue(tag: string, documents: string[], env: Record<string, string> = {}): Promise<OwnCatalogue> {
   const databaseUrl = inject('databaseUrl');
   // One database per test process: two suites running at once must not drop each other's.
   const name = `${new URL(databaseUrl).pathname.slice(1)}_${tag}_${process.pid}`;
@@ -50,7 +51,7 @@ export async function startOwnCatalogue(tag: string, documents: string[]): Promi
     await a.end();
   };
   try {
-    server = await startServerProcess({ DATABASE_URL: url, SDI_DEMO: '0', SDI_HARVEST: '0', SDI_DOWNLOAD_WORKERS: '0' });
+    server = await startServerProcess({ DATABASE_URL: url, SDI_DEMO: '0', SDI_HARVEST: '0', SDI_DOWNLOAD_WORKERS: '0', ...env });
     pool = createPool(url, 2);
     for (const d of documents) await upsertRecord(pool, await withCrsFacts(() => parseRecord(d)));
   } catch (e) {

@@ -147,6 +147,18 @@ describe('issue 11: SDI_CATALOGUE_RESTRICTED=describe — restricted records lis
       expect(atom.body).not.toMatch(/<atom:link rel="(enclosure|related)"/);
     });
 
+    it(`OGC API – Records (OGC 20-004 §7, record and items), ${who}: the record, its self and alternate links, no data link`, async () => {
+      const one = await get(app, `/records/collections/metadata/items/${encodeURIComponent(identifier)}?f=json`, auth);
+      expect(one.statusCode).toBe(200);
+      const links = (JSON.parse(one.body) as { links: Array<{ href: string; rel: string }> }).links;
+      expect(links.some((l) => l.rel === 'self')).toBe(true);
+      expect(links.filter((l) => /\/(wfs|ogcapi|download)[/?]/.test(l.href))).toEqual([]);
+      const items = await get(app, `/records/collections/metadata/items?f=json&limit=1000`, auth);
+      const feature = (JSON.parse(items.body) as { features: Array<{ id: string; links: Array<{ href: string }> }> }).features.find((f) => f.id === identifier)!;
+      expect(feature).toBeDefined();
+      expect(feature.links.filter((l) => /\/(wfs|ogcapi|download)[/?]/.test(l.href))).toEqual([]);
+    });
+
     it(`DCAT (record and catalogue page), ${who}: the dataset, without dcat:distribution`, async () => {
       const one = await get(app, `/dcat/records/${encodeURIComponent(identifier)}?format=ttl`, auth);
       expect(one.statusCode).toBe(200);
@@ -174,6 +186,8 @@ describe('issue 11: SDI_CATALOGUE_RESTRICTED=describe — restricted records lis
     expect(atom.body).toMatch(/<atom:link rel="(enclosure|related)"/);
     const one = await get(app, `/dcat/records/${encodeURIComponent(identifier)}?format=ttl`, VIEWER);
     expect(one.body).toMatch(/dcat:distribution/);
+    const rec = await get(app, `/records/collections/metadata/items/${encodeURIComponent(identifier)}?f=json`, VIEWER);
+    expect((JSON.parse(rec.body) as { links: Array<{ href: string }> }).links.filter((l) => /\/(wfs|ogcapi|download)[/?]/.test(l.href)).length).toBeGreaterThanOrEqual(3);
     expect((await get(app, '/dcat?format=jsonld&page_size=1000', VIEWER)).body).toMatch(/download\/atom\/region\.xml/);
   });
 

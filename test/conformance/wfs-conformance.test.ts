@@ -42,12 +42,13 @@ describe('WFS 2.0 KVP conformance (issue 12)', () => {
     const gpv = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetPropertyValue&TYPENAMES=sdi:communes&VALUEREFERENCE=nom&COUNT=2&RESOLVE=local'));
     expect(gpv.status).toBe(200);
     const remote = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&COUNT=2&RESOLVE=remote'));
-    expect(remote.status).toBe(400);
+    // OWS Common (OGC 06-121r9 §8.6 Table 28): an option not implemented is 501.
+    expect(remote.status).toBe(501);
     expect(code(remote.body)).toBe('OptionNotSupported');
     expect(locator(remote.body)).toBe('resolve');
     const xml = `<wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0" resolve="all" count="1"><wfs:Query typeNames="sdi:communes" xmlns:sdi="${await namespaceUri()}"/></wfs:GetFeature>`;
     const post = await get(wfsUrl(''), { method: 'POST', headers: { 'content-type': 'text/xml' }, body: xml });
-    expect(post.status).toBe(400);
+    expect(post.status).toBe(501);
     expect(code(post.body)).toBe('OptionNotSupported');
   });
 
@@ -133,6 +134,13 @@ describe('OGC API Features conformance (issue 12)', () => {
       const allow = (r.headers.get('allow') ?? '').split(/,\s*/);
       expect(allow, path).toContain('GET');
       expect(allow, path).toContain('OPTIONS');
+      // What Allow says is served: HEAD answers as GET does, without a body (RFC 9110 §9.3.2).
+      expect(allow, path).toContain('HEAD');
+      const head = await fetch(`${baseUrl()}${path}`, { method: 'HEAD' });
+      expect(head.status, path).toBe(200);
+      expect((await head.text()).length, path).toBe(0);
+      // Anonymous: no write method on items (OGC 20-002 Part 4 methods are offered to editors only).
+      expect(allow, path).not.toContain('POST');
     }
     // Not a resource: no Allow is invented for it (a CORS preflight may still be answered).
     expect((await fetch(`${baseUrl()}/no-such-resource`, { method: 'OPTIONS' })).headers.get('allow')).toBeNull();

@@ -231,7 +231,7 @@ describe('issue 13: unknown KVP parameters are refused, not ignored (OGC 06-121r
 
   it('WFS: FILTER_LANGUAGE other than FES → OptionNotSupported; the FES one is accepted', async () => {
     const bad = await get(wfsUrl('SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&COUNT=1&FILTER_LANGUAGE=urn:x:cql'));
-    expect(bad.status).toBe(400);
+    expect(bad.status).toBe(501); // OGC 06-121r9 §8.6 Table 28
     expect(bad.body).toContain('exceptionCode="OptionNotSupported"');
     const ok = await get(wfsUrl(`SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&COUNT=1&FILTER_LANGUAGE=${enc('urn:ogc:def:queryLanguage:OGC-FES:Filter')}`));
     expect(ok.status).toBe(200);

@@ -20,7 +20,7 @@ afterAll(async () => {
 const cases: Array<{ name: string; query?: string; post?: string; code: string; locator: RegExp; status?: number }> = [
   { name: 'unknown type name', query: `${GF}&TYPENAMES=sdi:nope`, code: 'InvalidParameterValue', locator: /typeNames/i },
   { name: 'missing REQUEST', query: 'SERVICE=WFS&VERSION=2.0.0', code: 'MissingParameterValue', locator: /request/i },
-  { name: 'unknown operation', query: 'SERVICE=WFS&VERSION=2.0.0&REQUEST=Transmogrify', code: 'OperationNotSupported', locator: /request/i },
+  { name: 'unknown operation', query: 'SERVICE=WFS&VERSION=2.0.0&REQUEST=Transmogrify', code: 'OperationNotSupported', locator: /request/i, status: 501 },
   { name: 'wrong version', query: 'SERVICE=WFS&VERSION=3.1.4&REQUEST=GetFeature&TYPENAMES=sdi:communes', code: 'InvalidParameterValue', locator: /version/i },
   { name: 'no acceptable version', query: 'SERVICE=WFS&REQUEST=GetCapabilities&ACCEPTVERSIONS=9.9.9', code: 'VersionNegotiationFailed', locator: /AcceptVersions/i },
   { name: 'malformed filter', query: `${GF}&TYPENAMES=sdi:communes&FILTER=${enc('<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0"><fes:PropertyIsEqualTo>')}`, code: 'InvalidParameterValue', locator: /filter/i },
@@ -47,7 +47,7 @@ const cases: Array<{ name: string; query?: string; post?: string; code: string; 
   { name: 'entity expansion attempt', post: '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]><wfs:GetCapabilities xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS">&b;</wfs:GetCapabilities>', code: 'OperationParsingFailed', locator: /request/i },
 ];
 
-describe('bad input → OWS exception report, status 400, nothing changed', () => {
+describe('bad input → OWS exception report, status 400 (501 for what is not implemented), nothing changed', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const r = c.post

@@ -120,7 +120,9 @@ describe('a record edited through CSW-T', () => {
     expect(doc).toContain('Résumé rédigé par le producteur');
     expect(bbox(doc)[0]).toBe(bbox(generated)[0]);
     expect(doc).not.toContain('old-host.invalid');
-    expect(doc).toContain(`<gmd:URL>${baseUrl()}/ogcapi/collections/lr_sites</gmd:URL>`);
+    // The OGC API landing page (the collection is named in gmd:name) and the whole-layer files (issue 12).
+    expect(doc).toContain(`<gmd:URL>${baseUrl()}/ogcapi</gmd:URL>`);
+    expect(doc).toContain(`<gmd:URL>${baseUrl()}/download/atom/files/lr_sites/geojson/4326</gmd:URL>`);
     const { rows } = await db().query(`SELECT m.managed_by FROM sdi.layers l JOIN sdi.metadata_records m ON m.id = l.metadata_record_id WHERE l.name = 'lr_sites'`);
     expect(rows).toEqual([{ managed_by: null }]);
     expect(JSON.parse((await get(`${baseUrl()}/ogcapi/collections/lr_sites?f=json`)).body).description).toBe('Résumé rédigé par le producteur');

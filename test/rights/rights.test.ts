@@ -165,6 +165,15 @@ function samples(auth: string): Record<string, Sample[]> {
     'GET /csw/opensearch': [get('/csw/opensearch', 'other')],
     // Not searched by the layer's name: the feed echoes its query (its id and self link).
     'GET /csw/opensearch/search': [get('/csw/opensearch/search?q=restreint', 'other'), get('/csw/opensearch/search?bbox=1,47,3,49', 'other')],
+    'GET /records': [get('/records/', 'other')],
+    'GET /records/conformance': [get('/records/conformance', 'other')],
+    'GET /records/api': [get('/records/api', 'other')],
+    'GET /records/collections': [get('/records/collections', 'other')],
+    'GET /records/collections/:collectionId': [get('/records/collections/metadata', 'other')],
+    'GET /records/collections/:collectionId/queryables': [get('/records/collections/metadata/queryables', 'other')],
+    'GET /records/collections/:collectionId/sortables': [get('/records/collections/metadata/sortables', 'other')],
+    'GET /records/collections/:collectionId/items': [get('/records/collections/metadata/items?q=restreint', 'other'), get('/records/collections/metadata/items?bbox=1,47,3,49', 'other')],
+    'GET /records/collections/:collectionId/items/:recordId': [get('/records/collections/metadata/items/none', 'other')],
     'GET /dcat': [get('/dcat/', 'other')],
     'GET /dcat/catalog.:ext': [get('/dcat/catalog.jsonld', 'other')],
     'GET /dcat/records/:id': [get('/dcat/records/none', 'other')],
@@ -446,6 +455,28 @@ describe('issue 11: catalogue records of restricted layers', () => {
     // The page cache never hands one caller's count to another: asked again, in the other order.
     expect(await hits()).toBe(total - 1);
     expect(await hits(CALLERS.reader)).toBe(total);
+  });
+
+  it('OGC API – Records (issue 12) leaves it out too: numberMatched, ids=, the record itself (404)', async () => {
+    const total = Number((await db().query('SELECT count(*) AS n FROM sdi.metadata_records')).rows[0].n);
+    const matched = async (query: string, auth?: string) => {
+      const r = await send('GET', `/records/collections/metadata/items?${query}`, auth);
+      expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
+      return JSON.parse(r.body).numberMatched as number;
+    };
+    expect(await matched('limit=1')).toBe(total - 1);
+    expect(await matched('limit=1', CALLERS.nogrant)).toBe(total - 1);
+    expect(await matched('limit=1', CALLERS.reader)).toBe(total);
+    expect(await matched(`ids=${encodeURIComponent(record.identifier)}`)).toBe(0);
+    expect(await matched(`ids=${encodeURIComponent(record.identifier)}`, CALLERS.terri)).toBe(1);
+    const item = `/records/collections/metadata/items/${encodeURIComponent(record.identifier)}`;
+    expect((await send('GET', item)).statusCode).toBe(404);
+    expect((await send('GET', item, CALLERS.nogrant)).statusCode).toBe(404);
+    const r = await send('GET', item, CALLERS.reader);
+    expect(r.statusCode).toBe(200);
+    expect(JSON.parse(r.body).id).toBe(record.identifier);
+    // The page cache never hands one caller's count to another.
+    expect(await matched('limit=1')).toBe(total - 1);
   });
 });
 

@@ -473,8 +473,13 @@ describe('malformed and refused input', () => {
   });
   test('DWithin in degrees', () =>
     expectFilterError(fes(`<fes:DWithin><gml:Point><gml:pos>1 2</gml:pos></gml:Point><fes:Distance uom="deg">1</fes:Distance></fes:DWithin>`), /angular units/));
-  test('Literal with XML content in a comparison', () =>
-    expectFilterError(fes(`<fes:PropertyIsEqualTo><fes:ValueReference>a</fes:ValueReference><fes:Literal><x>1</x></fes:Literal></fes:PropertyIsEqualTo>`), /XML content/));
+  test('Literal with XML content in a comparison: well formed but not a value, OperationProcessingFailed 400 (ISO 19142 §11.4, the OGC suite)', () => {
+    const err = errorOf(() => parseFesFilterText(fes(`<fes:PropertyIsEqualTo><fes:ValueReference>a</fes:ValueReference><fes:Literal><x>1</x></fes:Literal></fes:PropertyIsEqualTo>`)));
+    expect(err.code).toBe('OperationProcessingFailed');
+    expect(err.locator).toBe('FILTER');
+    expect(err.status).toBe(400);
+    expect(err.message).toMatch(/XML content/);
+  });
   test('bad coordinates', () =>
     expectFilterError(fes(`<fes:Intersects><gml:Point><gml:pos>1 two</gml:pos></gml:Point></fes:Intersects>`), /Invalid coordinate "two"/));
 });

@@ -9,11 +9,12 @@
 import { inspireExtendedCapabilitiesXml } from '../../../src/ogc/inspire.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { invalid } from '../../../src/ogc/errors.js';
-import { DUBLIN_CORE_QUERYABLES, ISO_QUERYABLE_NAMES } from './queryables.js';
+import { DUBLIN_CORE_QUERYABLES } from './queryables.js';
+import { profileOffer } from './profile.js';
 import { FILTER_FUNCTIONS } from './functions.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { catalogueSummary } from '../../../src/records/repository.js';
-import { ATOM_NS, CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';
+import { CSW_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';
 import { HARVEST_RESOURCE_TYPES } from './harvest.js';
 
 export const SUPPORTED_LANGUAGES = ['fre', 'eng'];
@@ -70,8 +71,11 @@ export async function capabilities(ctx: CswContext, req: GetCapabilitiesRequest)
       `<ows:ServiceContact><ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>${x(svc.contactEmail)}</ows:ElectronicMailAddress></ows:Address></ows:ContactInfo><ows:Role>pointOfContact</ows:Role></ows:ServiceContact></ows:ServiceProvider>`;
   }
   if (has('OperationsMetadata')) {
-    const schemas = [CSW_NS, GMD_NS, DCAT_NS, GEODCAT_NS, ATOM_NS];
-    const typeNames = ['csw:Record', 'gmd:MD_Metadata'];
+    // What the deployment's profile offers (SDI_CSW_PROFILE, csw/profile.ts): a Dublin Core catalogue advertises
+    // no ISO type name, output schema or queryable; ISO AP adds them; INSPIRE adds the discovery extension.
+    const offer = profileOffer(ctx.platform.config.catalogue.profile);
+    const schemas = offer.outputSchemas;
+    const typeNames = offer.typeNames;
     s += '<ows:OperationsMetadata>';
     s += operation(ctx, 'GetCapabilities', parameter('sections', SECTIONS));
     s += operation(ctx, 'DescribeRecord', parameter('typeName', typeNames) + parameter('outputFormat', ['application/xml']) + parameter('schemaLanguage', ['http://www.w3.org/XML/Schema']));
@@ -84,20 +88,19 @@ export async function capabilities(ctx: CswContext, req: GetCapabilitiesRequest)
         parameter('typeNames', typeNames) +
         parameter('CONSTRAINTLANGUAGE', ['FILTER', 'CQL_TEXT']) +
         parameter('ElementSetName', ['brief', 'summary', 'full']) +
-        constraint('SupportedISOQueryables', ISO_QUERYABLE_NAMES.supported) +
-        constraint('AdditionalQueryables', ISO_QUERYABLE_NAMES.additional) +
+        (offer.isoQueryables ? constraint('SupportedISOQueryables', offer.isoQueryables.supported) + constraint('AdditionalQueryables', offer.isoQueryables.additional) : '') +
         constraint('SupportedDublinCoreQueryables', DUBLIN_CORE_QUERYABLES) +
         constraint('MaxRecordDefault', [String(ctx.limits.maxRecords)]),
     );
     s += operation(ctx, 'GetRecordById', parameter('outputSchema', schemas) + parameter('outputFormat', ['application/xml']) + parameter('ElementSetName', ['brief', 'summary', 'full']));
-    s += operation(ctx, 'GetDomain', parameter('ParameterName', DOMAIN_PARAMETERS) + parameter('PropertyName', ['Type', 'TopicCategory', 'Subject', 'Language', 'OrganisationName', 'Format', 'ServiceType', 'KeywordType', 'CRS']));
+    s += operation(ctx, 'GetDomain', parameter('ParameterName', DOMAIN_PARAMETERS) + parameter('PropertyName', offer.domainProperties));
     // CSW-T: XML POST only, for the administrator (services/catalogue/csw/transaction.ts).
-    s += `<ows:Operation name="Transaction"><ows:DCP><ows:HTTP><ows:Post xlink:href="${x(ctx.serviceUrl)}"/></ows:HTTP></ows:DCP>${parameter('TransactionSchemas', [CSW_NS, GMD_NS])}${constraint('PostEncoding', ['XML'])}</ows:Operation>`;
+    s += `<ows:Operation name="Transaction"><ows:DCP><ows:HTTP><ows:Post xlink:href="${x(ctx.serviceUrl)}"/></ows:HTTP></ows:DCP>${parameter('TransactionSchemas', offer.transactionSchemas)}${constraint('PostEncoding', ['XML'])}</ows:Operation>`;
     // Harvest (synchronous, administrator only): services/catalogue/csw/harvest.ts.
     s += operation(ctx, 'Harvest', parameter('ResourceType', HARVEST_RESOURCE_TYPES) + parameter('ResourceFormat', ['application/xml']));
     s += parameter('service', ['CSW']) + parameter('version', ['2.0.2']);
-    s += constraint('IsoProfiles', [GMD_NS]);
-    s += inspireExtendedCapabilities(ctx, lang, lastChange);
+    if (offer.isoQueryables) s += constraint('IsoProfiles', [GMD_NS]);
+    if (offer.inspire) s += inspireExtendedCapabilities(ctx, lang, lastChange);
     s += '</ows:OperationsMetadata>';
   }
   // Required by csw:CapabilitiesType whatever the sections asked.

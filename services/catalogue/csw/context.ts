@@ -1,6 +1,7 @@
 /** Per-request context for CSW operations, and the read transaction every operation runs in. */
 import type { Platform } from '../../../src/platform.js';
-import { withReadTransaction, type PoolClient } from '../../../src/db/pool.js';
+import type { PoolClient } from '../../../src/db/pool.js';
+import { withCatalogueSnapshot } from '../../../src/records/repository.js';
 
 export interface CswLimits {
   /** Largest maxRecords accepted (GDAL's CSW driver asks for 500 by default). */
@@ -29,10 +30,7 @@ export interface CswContext {
 
 export const XML_TYPE = 'application/xml; charset=utf-8';
 
-/**
- * A read-only REPEATABLE READ transaction (count and page see one snapshot), with the statement timeout and
- * UTC as the session time zone (date literals without offset are read as UTC, like the stored dates).
- */
+/** The request's catalogue snapshot (src/records withCatalogueSnapshot) with the CSW limits' statement timeout. */
 export function withCatalogueRead<T>(ctx: CswContext, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  return withReadTransaction(ctx.platform.pool, ctx.limits.statementTimeoutMs, fn, { timeZone: 'UTC' });
+  return withCatalogueSnapshot(ctx.platform.pool, ctx.limits.statementTimeoutMs, fn);
 }

@@ -4,9 +4,10 @@
  */
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { OgcError } from '../../../src/ogc/errors.js';
-import { findQueryable } from './queryables.js';
+import { DUBLIN_CORE_QUERYABLES, findQueryable } from './queryables.js';
 import { DOMAIN_PARAMETERS } from './capabilities.js';
 import { HARVEST_RESOURCE_TYPES } from './harvest.js';
+import { profileOffer, type ProfileOffer } from './profile.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { domainValues } from '../../../src/records/repository.js';
 import { ATOM_NS, CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type DescribeRecordRequest, type GetDomainRequest } from './request.js';
@@ -53,16 +54,31 @@ const MAX_DOMAIN_VALUES = 1000;
 
 const listOfValues = (vs: string[]) => (vs.length ? `<csw:ListOfValues>${vs.map((v) => `<csw:Value>${x(v)}</csw:Value>`).join('')}</csw:ListOfValues>` : '');
 
+/** The values of a parameter as the profile offers them (csw/profile.ts): the capabilities list the same. */
+function profileValues(name: string, offer: ProfileOffer): string[] | undefined {
+  const vs = PARAMETER_VALUES[name];
+  if (!vs) return undefined;
+  if (/\.outputschema$/.test(name)) return offer.outputSchemas;
+  if (name === 'getrecords.typenames' || name === 'describerecord.typename') return offer.typeNames;
+  if (name === 'transaction.transactionschemas') return offer.transactionSchemas;
+  return vs;
+}
+
 export async function getDomain(ctx: CswContext, req: GetDomainRequest): Promise<string> {
   const parts: string[] = [];
+  const offer = profileOffer(ctx.platform.config.catalogue.profile);
   for (const p of req.parameterNames) {
-    const vs = PARAMETER_VALUES[p.toLowerCase()];
+    const vs = profileValues(p.toLowerCase(), offer);
     if (!vs) throw new OgcError('InvalidParameterValue', `Unknown parameter '${p.slice(0, 100)}' (known: ${DOMAIN_PARAMETERS.join(', ')})`, 'ParameterName');
     parts.push(`<csw:DomainValues type="csw:Record"><csw:ParameterName>${x(p)}</csw:ParameterName>${listOfValues(vs)}</csw:DomainValues>`);
   }
   for (const name of req.propertyNames) {
     const q = findQueryable(name);
     if (!q) throw new OgcError('InvalidParameterValue', `Unknown queryable '${name.slice(0, 100)}'`, 'PropertyName');
+    // A Dublin Core catalogue offers the Dublin Core queryables only (csw/profile.ts).
+    if (!offer.isoQueryables && !DUBLIN_CORE_QUERYABLES.some((d) => findQueryable(d) === q)) {
+      throw new OgcError('InvalidParameterValue', `'${name.slice(0, 100)}' is not a Dublin Core queryable of this catalogue`, 'PropertyName');
+    }
     let multiValued: boolean;
     switch (q.kind) {
       case 'anytext':

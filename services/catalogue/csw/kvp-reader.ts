@@ -23,6 +23,7 @@ import {
   parseOutputSchema,
   parseResultType,
   resolveTypeName,
+  describeTypeName,
   splitTypeNames,
   unsupportedOperation,
   type CswRequest,
@@ -133,7 +134,13 @@ export function readCswKvp(kvp: Kvp, limits: ReaderLimits): CswRequest {
       const tn = kvp.value('TYPENAME') ?? kvp.value('TYPENAMES');
       checkOutputFormat(kvp.value('OUTPUTFORMAT'));
       checkSchemaLanguage(kvp.value('SCHEMALANGUAGE'));
-      return { op, typeNames: tn ? typeNamesOf(tn, 'typeName') : ['csw:Record', 'gmd:MD_Metadata'] };
+      const described = (value: string): TypeName[] =>
+        splitTypeNames(value).flatMap((q) => {
+          const colon = q.indexOf(':');
+          const t = describeTypeName(q, colon >= 0 ? namespaces.get(q.slice(0, colon)) : undefined, 'typeName');
+          return t ? [t] : [];
+        });
+      return { op, typeNames: tn ? described(tn) : ['csw:Record', 'gmd:MD_Metadata'] };
     }
     case 'GetRecordById': {
       const ids = kvp.value('ID');

@@ -129,6 +129,20 @@ export function resolveTypeName(qname: string, ns: string | undefined, locator =
   throw invalid(locator, `Unknown type name '${qname.slice(0, 100)}' (supported: csw:Record, gmd:MD_Metadata)`);
 }
 
+/**
+ * A DescribeRecord TypeName (CSW 2.0.2 §10.6.4.3): a name without a namespace is an InvalidParameterValue (CSW
+ * 2.0.2 test suite DescribeRecord-tc7.1, as pycsw and GeoNetwork answer); a qualified name the catalogue does not
+ * know is no error but gets no schema component (DescribeRecord-tc3.1): undefined.
+ */
+export function describeTypeName(qname: string, ns: string | undefined, locator = 'typeName'): TypeName | undefined {
+  if (!qname.includes(':') && !ns) throw invalid(locator, `TypeName '${qname.slice(0, 100)}' is not qualified (csw:Record, gmd:MD_Metadata, with their namespaces)`);
+  try {
+    return resolveTypeName(qname, ns, locator);
+  } catch {
+    return undefined;
+  }
+}
+
 /** typeNames lists are separated by spaces or commas (GeoNetwork sends "csw:Record,gmd:MD_Metadata"). */
 export function splitTypeNames(value: string): string[] {
   return value.split(/[\s,]+/).filter(Boolean);

@@ -23,6 +23,7 @@ import {
   parseOutputSchema,
   parseResultType,
   resolveTypeName,
+  describeTypeName,
   splitTypeNames,
   unsupportedOperation,
   type CswRequest,
@@ -109,7 +110,13 @@ export function readCswXml(body: string | XmlElement, limits: ReaderLimits): Csw
       const names = cswChildren(root, 'TypeName');
       checkOutputFormat(root.attrs['outputFormat']);
       checkSchemaLanguage(root.attrs['schemaLanguage']);
-      const typeNames = names.length ? names.flatMap((n) => typeNamesAttr(n, n.text.trim(), 'TypeName')) : (['csw:Record', 'gmd:MD_Metadata'] as TypeName[]);
+      const described = (n: XmlElement): TypeName[] =>
+        splitTypeNames(n.text.trim()).flatMap((q) => {
+          const colon = q.indexOf(':');
+          const t = describeTypeName(q, colon >= 0 ? n.scope[q.slice(0, colon)] : n.scope[''], 'TypeName');
+          return t ? [t] : [];
+        });
+      const typeNames = names.length ? names.flatMap(described) : (['csw:Record', 'gmd:MD_Metadata'] as TypeName[]);
       return { op, typeNames };
     }
     case 'GetRecordById': {

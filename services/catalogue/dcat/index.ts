@@ -24,8 +24,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { catalogGraph, documentGraph, Graph, RDF_MEDIA_TYPES, serialise, type RdfFormat } from '../../../src/metadata/dcat.js';
-import { catalogueLimits, withCatalogueRead, type CswContext } from '../csw/context.js';
-import { catalogueSummary, documentsPage, recordDocument } from '../../../src/records/repository.js';
+import { catalogueSummary, documentsPage, recordDocument, withCatalogueSnapshot } from '../../../src/records/repository.js';
+import type { PoolClient } from '../../../src/db/pool.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 
@@ -79,7 +79,8 @@ function intParam(v: string | null, name: string, dflt: number, max: number): nu
 
 export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
   const { platform } = opts;
-  const limits = catalogueLimits(platform);
+  const maxRecords = platform.config.catalogue.maxRecords;
+  const read = <T>(fn: (c: PoolClient) => Promise<T>) => withCatalogueSnapshot(platform.pool, platform.config.features.statementTimeoutMs, fn);
 
   const send = (reply: FastifyReply, format: RdfFormat, g: Graph) =>
     reply.header('vary', 'Accept').type(`${RDF_MEDIA_TYPES[format]}; charset=utf-8`).send(serialise(g, format));
@@ -94,13 +95,13 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
     return reply.status(500).type('application/problem+json').send({ type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'Internal error' });
   };
 
-  const context = async (req: FastifyRequest): Promise<{ ctx: CswContext; base: string; hidden: string[]; linkless: ReadonlySet<string> }> => {
+  const context = async (req: FastifyRequest): Promise<{ base: string; hidden: string[]; linkless: ReadonlySet<string> }> => {
     // Every DCAT answer is made of records: the policy is asked with the caller first.
     if (!mayReadRecords(platform.policy, callerOf(req))) throw new HttpProblem(403, 'You may not read the records of this catalogue');
     const base = publicBaseUrl(req, platform.config);
     // Records of restricted resources this caller may not view are left out, or kept without their distributions (issue 11).
     const { hidden, withoutLinks: linkless } = await recordVisibility(platform, callerOf(req));
-    return { ctx: { platform, serviceUrl: `${base}${opts.mountPath}`, limits, hiddenRecords: hidden, linklessRecords: linkless }, base, hidden, linkless };
+    return { base, hidden, linkless };
   };
 
   const catalogue = async (req: FastifyRequest, reply: FastifyReply, path: string, forced?: RdfFormat) => {
@@ -109,13 +110,13 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
       const formatParam = q.get('format') ?? undefined;
       const format = forced ?? negotiate(formatParam, req.headers.accept);
       const page = intParam(q.get('page'), 'page', 1, 10_000_000);
-      const pageSize = intParam(q.get('page_size'), 'page_size', DEFAULT_PAGE_SIZE, limits.maxRecords);
-      const { ctx, base, hidden, linkless } = await context(req);
+      const pageSize = intParam(q.get('page_size'), 'page_size', DEFAULT_PAGE_SIZE, maxRecords);
+      const { base, hidden, linkless } = await context(req);
       const catalogUrl = `${base}${opts.mountPath}${path}`;
       const keep = !forced && formatParam ? `&format=${encodeURIComponent(formatParam)}` : '';
       const pageUrl = (n: number) => `${catalogUrl}?page=${n}&page_size=${pageSize}${keep}`;
 
-      const { total, documents, modified } = await withCatalogueRead(ctx, async (c) => ({ ...(await catalogueSummary(c, hidden)), documents: await documentsPage(c, pageSize, (page - 1) * pageSize, hidden) }));
+      const { total, documents, modified } = await read(async (c) => ({ ...(await catalogueSummary(c, hidden)), documents: await documentsPage(c, pageSize, (page - 1) * pageSize, hidden) }));
 
       const g = new Graph();
       const members = documents.map((document) => {
@@ -157,8 +158,8 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
       const q = new URL(req.url, 'http://x').searchParams;
       const format = negotiate(q.get('format') ?? undefined, req.headers.accept);
       const id = (req.params as { id: string }).id;
-      const { ctx, base, hidden, linkless } = await context(req);
-      const document = await withCatalogueRead(ctx, (c) => recordDocument(c, { identifier: id }, hidden));
+      const { base, hidden, linkless } = await context(req);
+      const document = await read((c) => recordDocument(c, { identifier: id }, hidden));
       if (document === undefined) throw new HttpProblem(404, `No record '${id.slice(0, 200)}'`);
       return send(reply, format, documentGraph(documentWithoutDataLinksIf(document, linkless), { baseUrl: base }).graph);
     } catch (e) {

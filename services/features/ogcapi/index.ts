@@ -27,6 +27,7 @@ import type { Filter } from '../../../src/filter/ast.js';
 import { encodeTarget } from '../../../src/formats/target.js';
 import { openApiDocument } from './openapi.js';
 import { registerEditRoutes, EDIT_CONFORMANCE } from './edit.js';
+import { registerOptionsRoutes } from './options.js';
 
 const CONFORMANCE = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
@@ -346,6 +347,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   });
 
   registerEditRoutes(app, { platform, base, layerOr404, crsListOf, fail });
+  registerOptionsRoutes(app, platform);
 }
 
 /** bbox (4 or 6 numbers) in bbox-crs → BBOX filters; a box crossing the antimeridian becomes two. */

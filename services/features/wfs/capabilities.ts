@@ -18,6 +18,8 @@ import { TEMPORAL_OPERATORS } from '../../../src/filter/ast.js';
 
 const SPATIAL_OPS = ['BBOX', 'Equals', 'Disjoint', 'Intersects', 'Touches', 'Crosses', 'Within', 'Contains', 'Overlaps', 'DWithin', 'Beyond'];
 const COMPARISON_OPS = ['PropertyIsEqualTo', 'PropertyIsNotEqualTo', 'PropertyIsLessThan', 'PropertyIsGreaterThan', 'PropertyIsLessThanOrEqualTo', 'PropertyIsGreaterThanOrEqualTo', 'PropertyIsLike', 'PropertyIsNull', 'PropertyIsNil', 'PropertyIsBetween'];
+/** Filter 1.1.0 (filterCapabilities.xsd GeometryOperandType) names no multi-geometries: the ones of its list we read. */
+const GEOMETRY_OPERANDS_11 = ['gml:Envelope', 'gml:Point', 'gml:LineString', 'gml:Polygon'];
 const GEOMETRY_OPERANDS = ['gml:Envelope', 'gml:Point', 'gml:MultiPoint', 'gml:LineString', 'gml:MultiCurve', 'gml:Curve', 'gml:Polygon', 'gml:MultiSurface', 'gml:Surface', 'gml:LinearRing'];
 
 export async function capabilities(ctx: WfsContext, version: WfsVersion): Promise<string> {
@@ -48,11 +50,22 @@ function serviceProvider(ctx: WfsContext): string {
   );
 }
 
-function operation(ctx: WfsContext, name: string, params: Record<string, string[]> = {}, post = true): string {
+/**
+ * One ows:Operation with GET and POST endpoints and its parameters' values: in OWS 1.1 (WFS 2.0) a DomainType
+ * wraps them in ows:AllowedValues; in OWS 1.0 (WFS 1.1.0) the ows:Value elements are the Parameter's own children.
+ */
+function operation(ctx: WfsContext, name: string, params: Record<string, string[]> = {}, ows11 = true): string {
   const href = x(ctx.serviceUrl);
-  let s = `<ows:Operation name="${name}"><ows:DCP><ows:HTTP><ows:Get xlink:href="${href}"/>${post ? `<ows:Post xlink:href="${href}"/>` : ''}</ows:HTTP></ows:DCP>`;
-  for (const [p, values] of Object.entries(params)) s += `<ows:Parameter name="${p}"><ows:AllowedValues>${values.map((v) => `<ows:Value>${x(v)}</ows:Value>`).join('')}</ows:AllowedValues></ows:Parameter>`;
-  return s + '</ows:Operation>';
+  return `<ows:Operation name="${name}"><ows:DCP><ows:HTTP><ows:Get xlink:href="${href}"/><ows:Post xlink:href="${href}"/></ows:HTTP></ows:DCP>${parameters(params, ows11)}</ows:Operation>`;
+}
+
+function parameters(params: Record<string, string[]>, ows11: boolean): string {
+  let s = '';
+  for (const [p, v] of Object.entries(params)) {
+    const values = v.map((e) => `<ows:Value>${x(e)}</ows:Value>`).join('');
+    s += `<ows:Parameter name="${p}">${ows11 ? `<ows:AllowedValues>${values}</ows:AllowedValues>` : values}</ows:Parameter>`;
+  }
+  return s;
 }
 
 const constraint = (name: string, value: string, ns = 'ows') => `<${ns}:Constraint name="${name}"><ows:NoValues/><ows:DefaultValue>${value}</ows:DefaultValue></${ns}:Constraint>`;
@@ -64,12 +77,7 @@ function mayEdit(ctx: WfsContext): boolean {
 
 /** Transaction is an XML-only operation: POST only. OWS 1.0 (WFS 1.1.0) lists a parameter's values without AllowedValues. */
 function transactionOperation(ctx: WfsContext, params: Record<string, string[]>, ows11 = true): string {
-  let s = `<ows:Operation name="Transaction"><ows:DCP><ows:HTTP><ows:Post xlink:href="${x(ctx.serviceUrl)}"/></ows:HTTP></ows:DCP>`;
-  for (const [k, v] of Object.entries(params)) {
-    const values = v.map((e) => `<ows:Value>${x(e)}</ows:Value>`).join('');
-    s += `<ows:Parameter name="${k}">${ows11 ? `<ows:AllowedValues>${values}</ows:AllowedValues>` : values}</ows:Parameter>`;
-  }
-  return s + '</ows:Operation>';
+  return `<ows:Operation name="Transaction"><ows:DCP><ows:HTTP><ows:Post xlink:href="${x(ctx.serviceUrl)}"/></ows:HTTP></ows:DCP>${parameters(params, ows11)}</ows:Operation>`;
 }
 
 function bbox(b: Bbox | null): string {
@@ -180,9 +188,9 @@ function capabilities11(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += `<wfs:WFS_Capabilities version="1.1.0" xmlns:wfs="http://www.opengis.net/wfs" xmlns:ows="http://www.opengis.net/ows" xmlns:ogc="http://www.opengis.net/ogc" xmlns:gml="http://www.opengis.net/gml" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:${ns.prefix}="${x(ns.uri)}" xsi:schemaLocation="http://www.opengis.net/wfs http://schemas.opengis.net/wfs/1.1.0/wfs.xsd">`;
   s += serviceIdentification(ctx, ['1.1.0']) + serviceProvider(ctx);
   s += '<ows:OperationsMetadata>';
-  s += operation(ctx, 'GetCapabilities', { AcceptVersions: SUPPORTED_VERSIONS });
-  s += operation(ctx, 'DescribeFeatureType', { outputFormat: ['text/xml; subtype=gml/3.1.1'] });
-  s += operation(ctx, 'GetFeature', { resultType: ['results', 'hits'], outputFormat: formats });
+  s += operation(ctx, 'GetCapabilities', { AcceptVersions: SUPPORTED_VERSIONS }, false);
+  s += operation(ctx, 'DescribeFeatureType', { outputFormat: ['text/xml; subtype=gml/3.1.1'] }, false);
+  s += operation(ctx, 'GetFeature', { resultType: ['results', 'hits'], outputFormat: formats }, false);
   if (mayEdit(ctx)) s += transactionOperation(ctx, { inputFormat: ['text/xml; subtype=gml/3.1.1'], idgen: ['GenerateNew'] }, false);
   s += `<ows:Constraint name="DefaultMaxFeatures"><ows:Value>${ctx.platform.config.features.maxFeatures}</ows:Value></ows:Constraint>`;
   s += '</ows:OperationsMetadata><wfs:FeatureTypeList><wfs:Operations><wfs:Operation>Query</wfs:Operation></wfs:Operations>';
@@ -197,7 +205,7 @@ function capabilities11(ctx: WfsContext, extents: (Bbox | null)[]): string {
   });
   s += '</wfs:FeatureTypeList>';
   s += '<ogc:Filter_Capabilities><ogc:Spatial_Capabilities><ogc:GeometryOperands>';
-  s += GEOMETRY_OPERANDS.map((g) => `<ogc:GeometryOperand>${g}</ogc:GeometryOperand>`).join('');
+  s += GEOMETRY_OPERANDS_11.map((g) => `<ogc:GeometryOperand>${g}</ogc:GeometryOperand>`).join('');
   s += `</ogc:GeometryOperands><ogc:SpatialOperators>${SPATIAL_OPS.map((o) => `<ogc:SpatialOperator name="${o}"/>`).join('')}</ogc:SpatialOperators></ogc:Spatial_Capabilities>`;
   s += '<ogc:Scalar_Capabilities><ogc:LogicalOperators/><ogc:ComparisonOperators>';
   s += ['LessThan', 'GreaterThan', 'LessThanEqualTo', 'GreaterThanEqualTo', 'EqualTo', 'NotEqualTo', 'Like', 'Between', 'NullCheck'].map((o) => `<ogc:ComparisonOperator>${o}</ogc:ComparisonOperator>`).join('');
@@ -217,7 +225,8 @@ function capabilities10(ctx: WfsContext, extents: (Bbox | null)[]): string {
   s += `<Capability><Request><GetCapabilities>${dcp}</GetCapabilities><DescribeFeatureType><SchemaDescriptionLanguage><XMLSCHEMA/></SchemaDescriptionLanguage>${dcp}</DescribeFeatureType>`;
   // Transaction (POST only) to a caller who may edit, with the editable types' own Operations (WFS 1.0.0 §13.2.3).
   if (mayEdit(ctx)) s += `<Transaction><DCPType><HTTP><Post onlineResource="${x(ctx.serviceUrl)}"/></HTTP></DCPType></Transaction>`;
-  s += `<GetFeature><ResultFormat><GML2/><GML3/></ResultFormat>${dcp}</GetFeature></Request></Capability>`;
+  // WFS-capabilities.xsd 1.0.0 knows GML2 only as a result format (GML3 output is still served when asked for).
+  s += `<GetFeature><ResultFormat><GML2/></ResultFormat>${dcp}</GetFeature></Request></Capability>`;
   s += '<FeatureTypeList><Operations><Query/></Operations>';
   ctx.layers.forEach((l, i) => {
     const b = extents[i];

@@ -174,7 +174,7 @@ export async function getFeature(ctx: WfsContext, req: GetFeatureRequest): Promi
     const statements = plans.map((p) => {
       const t = encodeTarget(p, { prefix, idPrefix: idPrefixFor(p), axisOrder });
       return compileSelect(p, opts, (params) =>
-        format.kind === 'gml' ? gmlFeatureSql(t, params, format.gml) : format.kind === 'geojson' ? geojsonFeatureSql(t, params, false) : csvRowSql(t, params),
+        format.kind === 'gml' ? gmlFeatureSql(t, params, format.gml, true) : format.kind === 'geojson' ? geojsonFeatureSql(t, params, false) : csvRowSql(t, params),
       );
     });
     // Read the first batch before answering: a bad filter value becomes a 400, not a broken stream.

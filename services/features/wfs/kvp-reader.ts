@@ -5,7 +5,7 @@
 import { limitQueries, limitSortKeys } from '../../../src/ogc/limits.js';
 import { Kvp, list, parseNamespaces, refuseRepeatedKeys, refuseUnknownKeys } from '../../../src/ogc/kvp.js';
 export { parseNamespaces } from '../../../src/ogc/kvp.js';
-import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
+import { OgcError, invalid, missing, notImplemented } from '../../../src/ogc/errors.js';
 import { parseCrs, isYX } from '../../../src/crs/identifiers.js';
 import { parseFesFilterText } from '../../../src/filter/fes-reader.js';
 import type { Envelope, Filter } from '../../../src/filter/ast.js';
@@ -114,11 +114,11 @@ export function readWfsKvp(kvp: Kvp, resolveType: TypeNameResolver): WfsRequest 
   refuseRepeatedKeys(kvp, WFS_ALIASES);
   refuseUnknownKeys(kvp, WFS_PARAMETERS, 'WFS');
   const language = kvp.value('FILTER_LANGUAGE');
-  if (language && !FES_LANGUAGES.includes(language)) throw new OgcError('OptionNotSupported', `FILTER_LANGUAGE ${language.slice(0, 80)} is not supported (FES 2.0 only)`, 'FILTER_LANGUAGE');
+  if (language && !FES_LANGUAGES.includes(language)) throw notImplemented('OptionNotSupported', `FILTER_LANGUAGE ${language.slice(0, 80)} is not supported (FES 2.0 only)`, 'FILTER_LANGUAGE');
   // ISO 19142 §7.6.4: features here hold no references, so resolving `local` ones is done by doing nothing;
   // remote resolution is not implemented (ImplementsRemoteResolve FALSE).
   const resolve = kvp.value('RESOLVE');
-  if (resolve && !RESOLVE_VALUES.includes(resolve.toLowerCase())) throw new OgcError('OptionNotSupported', `RESOLVE=${resolve.slice(0, 20)} is not supported (supported: ${RESOLVE_VALUES.join(', ')})`, 'resolve');
+  if (resolve && !RESOLVE_VALUES.includes(resolve.toLowerCase())) throw notImplemented('OptionNotSupported', `RESOLVE=${resolve.slice(0, 20)} is not supported (supported: ${RESOLVE_VALUES.join(', ')})`, 'resolve');
   // OGC 06-121r3 §11.4 / ISO 19142 §7.6.1: SERVICE is mandatory in KVP requests.
   const service = kvp.value('SERVICE');
   if (service === undefined) throw missing('service');
@@ -126,7 +126,7 @@ export function readWfsKvp(kvp: Kvp, resolveType: TypeNameResolver): WfsRequest 
   const requestName = kvp.value('REQUEST');
   if (!requestName) throw missing('request');
   const op = OPERATIONS.find((o) => o.toLowerCase() === requestName.toLowerCase());
-  if (!op) throw new OgcError('OperationNotSupported', `Operation ${requestName} is not supported`, 'request');
+  if (!op) throw notImplemented('OperationNotSupported', `Operation ${requestName} is not supported`, 'request');
 
   if (op === 'GetCapabilities') {
     const accept = kvp.value('ACCEPTVERSIONS');

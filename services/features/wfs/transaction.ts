@@ -21,7 +21,7 @@ import { readGmlGeometry, isGmlElement, GML_GEOMETRY_NAMES } from '../../../src/
 import { child, resolveQName, type XmlElement } from '../../../src/xml/tree.js';
 import { xmlEscape } from '../../../src/xml/escape.js';
 import { NS } from '../../../src/xml/namespaces.js';
-import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
+import { invalid, missing, notImplemented } from '../../../src/ogc/errors.js';
 import { checkVersion, type TypeNameResolver } from './kvp-reader.js';
 import type { TransactionRequest, WfsVersion } from './request.js';
 
@@ -73,7 +73,7 @@ export function readTransaction(root: XmlElement, resolveType: TypeNameResolver,
       }
       case 'Replace':
       case 'Native':
-        throw new OgcError('OperationNotSupported', `Transaction action ${action.name} is not supported (Insert, Update, Delete are)`, action.name);
+        throw notImplemented('OperationNotSupported', `Transaction action ${action.name} is not supported (Insert, Update, Delete are)`, action.name);
       case 'LockId':
         break; // no locking: a lock id names nothing here (ImplementsLockingWFS is FALSE)
       default:

@@ -5,7 +5,7 @@
 import { limitQueries, limitSortKeys } from '../../../src/ogc/limits.js';
 import { XmlBusyError } from '../../../src/xml/parse-pool.js';
 import { parseXml, child, children, resolveQName, serializeXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
-import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
+import { OgcError, invalid, missing, notImplemented } from '../../../src/ogc/errors.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
 import { negotiateVersion, checkVersion, parseNonNegativeInt, RESOLVE_VALUES, type TypeNameResolver } from './kvp-reader.js';
 import { GET_FEATURE_BY_ID, GET_FEATURE_BY_ID_URI, type WfsRequest, type WfsQuery } from './request.js';
@@ -21,7 +21,7 @@ export function readWfsXml(body: string | XmlElement, resolveType: TypeNameResol
   const service = root.attrs['service'];
   if (service && service.toUpperCase() !== 'WFS') throw invalid('service', `Service ${service} is not WFS`);
   const resolve = root.attrs['resolve'];
-  if (resolve && !RESOLVE_VALUES.includes(resolve.toLowerCase())) throw new OgcError('OptionNotSupported', `resolve=${resolve.slice(0, 20)} is not supported (supported: ${RESOLVE_VALUES.join(', ')})`, 'resolve');
+  if (resolve && !RESOLVE_VALUES.includes(resolve.toLowerCase())) throw notImplemented('OptionNotSupported', `resolve=${resolve.slice(0, 20)} is not supported (supported: ${RESOLVE_VALUES.join(', ')})`, 'resolve');
 
   const resolver = (el: XmlElement, qname: string, locator: string): string => {
     const q = resolveQName(el, qname);
@@ -82,7 +82,7 @@ export function readWfsXml(body: string | XmlElement, resolveType: TypeNameResol
       return { op: 'GetFeature', version, queries, count, startIndex, resultType, outputFormat: root.attrs['outputFormat'], byId, storedQueryId };
     }
     default:
-      throw new OgcError('OperationNotSupported', `Operation ${root.name} is not supported`, 'request');
+      throw notImplemented('OperationNotSupported', `Operation ${root.name} is not supported`, 'request');
   }
 }
 

@@ -22,24 +22,63 @@ export const GML_NS: Record<GmlVersion, string> = {
 const OPT_LONG_CRS = 1;
 const OPT_LINESTRING = 4;
 
-function propertyElements(t: EncodeTarget): string {
+/** `<sdi:x xsi:nil="true"/>`: a NULL of a nillable property (the document root declares xsi). */
+const nilElement = (prefix: string, name: string) => `'<${prefix}:${name.replace(/["'<>&]/g, '')} xsi:nil="true"/>'`;
+
+/**
+ * The attribute elements in schema order. Without `nil`, NULLs are left out (one xmlforest for the row). With
+ * `nil`, a NULL of a nullable column is written `<sdi:x xsi:nil="true"/>` in its place (GML 3.2 §8.2.3.2, the
+ * application schema declares it nillable): WFS clients then read a NULL rather than a missing value, and
+ * PropertyIsNil selects exactly the features that carry xsi:nil (the OGC suite checks it).
+ */
+function propertyElements(t: EncodeTarget, nil: boolean): string {
   if (t.columns.length === 0) return `''`;
-  const items = t.columns.map((c) => {
+  const item = (c: (typeof t.columns)[number]) => {
     const value = c.kind === 'json' || c.kind === 'other' ? `${columnRef(c.name)}::text` : columnRef(c.name);
     return `${value} AS "${t.prefix}:${c.name.replace(/"/g, '')}"`;
-  });
-  return `COALESCE(xmlforest(${items.join(', ')})::text, '')`;
+  };
+  const all = `COALESCE(xmlforest(${t.columns.map(item).join(', ')})::text, '')`;
+  const nullable = t.columns.filter((c) => !c.notNull);
+  if (!nil || nullable.length === 0) return all;
+  // A row without NULL (most rows) takes the one-xmlforest path: the per-column one costs ~25 % more (psql, the
+  // attributes of communes_points × 20, 35,520 rows, best of 6: 257 ms vs 328 ms; with the num_nulls test, 255 ms).
+  // NOT NULL columns are never nil: consecutive ones share one xmlforest; concat() skips their NULL.
+  const parts: string[] = [];
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length) parts.push(`xmlforest(${run.join(', ')})::text`);
+    run = [];
+  };
+  for (const c of t.columns) {
+    if (c.notNull) {
+      run.push(item(c));
+      continue;
+    }
+    flush();
+    parts.push(`COALESCE(xmlforest(${item(c)})::text, ${nilElement(t.prefix, c.name)})`);
+  }
+  flush();
+  const nulls = variadic(nullable.map((c) => columnRef(c.name)), (a) => `num_nulls(${a.join(', ')})`, ' + ');
+  return `CASE WHEN ${nulls} = 0 THEN ${all} ELSE ${variadic(parts, (a) => `concat(${a.join(', ')})`, ' || ')} END`;
 }
 
-function geometryElement(t: EncodeTarget, params: SqlParams, version: GmlVersion, idText: string): string {
+/** PostgreSQL functions take at most 100 arguments (FUNC_MAX_ARGS): wide tables are written in groups of 90. */
+function variadic(args: string[], call: (a: string[]) => string, join: string): string {
+  const groups: string[] = [];
+  for (let i = 0; i < args.length; i += 90) groups.push(call(args.slice(i, i + 90)));
+  return groups.length === 1 ? groups[0]! : `(${groups.join(join)})`;
+}
+
+function geometryElement(t: EncodeTarget, params: SqlParams, version: GmlVersion, idText: string, nil: boolean): string {
   const g = t.layer.geometry!;
+  const none = nil && !g.notNull ? nilElement(t.prefix, g.column) : `''`;
   const geom = geometryExpression(t, params);
   const digits = coordinateDecimals(t.outputCrs.srid);
   const srid = t.outputCrs.srid;
   let gml: string;
   if (version === '2') {
     gml = `ST_AsGML(2, ${geom}, ${digits}, 0)`;
-    return `COALESCE('<${t.prefix}:${g.column}>' || ${gml} || '</${t.prefix}:${g.column}>', '')`;
+    return `COALESCE('<${t.prefix}:${g.column}>' || ${gml} || '</${t.prefix}:${g.column}>', ${none})`;
   }
   const opts = OPT_LONG_CRS | OPT_LINESTRING;
   if (version === '3.2') {
@@ -53,26 +92,29 @@ function geometryElement(t: EncodeTarget, params: SqlParams, version: GmlVersion
   if (t.outputCrs.text !== longForm) {
     gml = `replace(${gml}, 'srsName="${longForm}"', ${params.add(`srsName="${t.outputCrs.text.replace(/[&<"]/g, '')}"`, 'text')})`;
   }
-  return `COALESCE('<${t.prefix}:${g.column}>' || ${gml} || '</${t.prefix}:${g.column}>', '')`;
+  return `COALESCE('<${t.prefix}:${g.column}>' || ${gml} || '</${t.prefix}:${g.column}>', ${none})`;
 }
 
-/** SQL expression producing one feature member's text. */
-export function gmlFeatureSql(t: EncodeTarget, params: SqlParams, version: GmlVersion): string {
+/**
+ * SQL expression producing one feature member's text. `nil`: NULLs as xsi:nil elements (the WFS, whose
+ * documents declare xsi and whose schemas declare the properties nillable); otherwise left out.
+ */
+export function gmlFeatureSql(t: EncodeTarget, params: SqlParams, version: GmlVersion, nil = false): string {
   const type = `${t.prefix}:${t.layer.name}`;
   const idText = sqlXmlAttr(featureIdText(t, params));
   const idAttr = version === '2' ? 'fid' : 'gml:id';
   const open = version === '3.2' ? '<wfs:member>' : '<gml:featureMember>';
   const close = version === '3.2' ? '</wfs:member>' : '</gml:featureMember>';
-  const geometry = t.includeGeometry && t.layer.geometry ? ` || ${geometryElement(t, params, version, idText)}` : '';
-  return `'${open}<${type} ${idAttr}="' || ${idText} || '">' || ${propertyElements(t)}${geometry} || '</${type}>${close}'`;
+  const geometry = t.includeGeometry && t.layer.geometry ? ` || ${geometryElement(t, params, version, idText, nil)}` : '';
+  return `'${open}<${type} ${idAttr}="' || ${idText} || '">' || ${propertyElements(t, nil)}${geometry} || '</${type}>${close}'`;
 }
 
-/** A bare feature (GetFeatureById): same element, namespaces declared on it. */
+/** A bare feature (GetFeatureById): same element, namespaces (xsi among them) declared on it; NULLs as xsi:nil. */
 export function gmlBareFeatureSql(t: EncodeTarget, params: SqlParams, nsDecls: string): string {
   const type = `${t.prefix}:${t.layer.name}`;
   const idText = sqlXmlAttr(featureIdText(t, params));
-  const geometry = t.includeGeometry && t.layer.geometry ? ` || ${geometryElement(t, params, '3.2', idText)}` : '';
-  return `'<${type} ' || ${params.add(nsDecls, 'text')} || ' gml:id="' || ${idText} || '">' || ${propertyElements(t)}${geometry} || '</${type}>'`;
+  const geometry = t.includeGeometry && t.layer.geometry ? ` || ${geometryElement(t, params, '3.2', idText, true)}` : '';
+  return `'<${type} ' || ${params.add(nsDecls, 'text')} || ' gml:id="' || ${idText} || '">' || ${propertyElements(t, true)}${geometry} || '</${type}>'`;
 }
 
 /** Does this layer's GML 3.2 output need numberGeometryIds (multi or generic geometry type)? */

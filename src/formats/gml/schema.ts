@@ -46,10 +46,13 @@ export function applicationSchema(layers: Layer[], ns: { prefix: string; uri: st
     const subst = version === '3.2' ? 'gml:AbstractFeature' : 'gml:_Feature';
     s += `  <xs:element name="${l.name}" type="${p}:${l.name}Type" substitutionGroup="${subst}"/>\n`;
     s += `  <xs:complexType name="${l.name}Type"><xs:complexContent><xs:extension base="${base}"><xs:sequence>\n`;
+    // minOccurs 0 everywhere (PROPERTYNAME may leave a property out); nillable where the column may be NULL: the
+    // WFS writes such a NULL as xsi:nil="true" (src/formats/gml/feature.ts), a NOT NULL column never.
+    const nillable = (notNull?: boolean) => (notNull ? '' : ' nillable="true"');
     for (const c of l.columns) {
-      s += `    <xs:element name="${xmlEscape(c.name)}" type="${XSD_TYPE[c.kind]}" minOccurs="0" nillable="true"/>\n`;
+      s += `    <xs:element name="${xmlEscape(c.name)}" type="${XSD_TYPE[c.kind]}" minOccurs="0"${nillable(c.notNull)}/>\n`;
     }
-    if (l.geometry) s += `    <xs:element name="${xmlEscape(l.geometry.column)}" type="${geometryPropertyType(l.geometry.type, version)}" minOccurs="0" nillable="true"/>\n`;
+    if (l.geometry) s += `    <xs:element name="${xmlEscape(l.geometry.column)}" type="${geometryPropertyType(l.geometry.type, version)}" minOccurs="0"${nillable(l.geometry.notNull)}/>\n`;
     s += `  </xs:sequence></xs:extension></xs:complexContent></xs:complexType>\n`;
   }
   s += '</xs:schema>\n';
