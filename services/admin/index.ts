@@ -14,6 +14,7 @@ import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { AdminError, sendAdminProblem } from './problem.js';
 import { ADMIN_MODULES } from './modules.js';
 import { adminOpenApi } from './openapi.js';
+import { oidcRoutes } from './oidc.js';
 
 /** Refuses callers who may not administer: 403 when no admin credential is configured or the caller is not allowed; 401 without or with a wrong credential. */
 export function requireAdministrator(req: import('fastify').FastifyRequest, platform: Platform): void {
@@ -45,5 +46,7 @@ export const adminService: Service = {
   name: 'admin',
   async routes(app, platform) {
     await app.register(adminRoutes, { prefix: '/admin', platform });
+    // OpenID Connect sign-in: beside the /admin plugin, outside its administrator check.
+    await app.register(oidcRoutes, { prefix: '/admin/auth/oidc', platform });
   },
 };

@@ -24,8 +24,8 @@ import { catalogueLimits, XML_TYPE, type CswContext } from './csw/context.js';
 import type { CswRequest } from './csw/request.js';
 import { harvest, readHarvestKvp, readHarvestXml, type HarvestRequest } from './csw/harvest.js';
 import { requireAdmin, WWW_AUTHENTICATE } from './csw/auth.js';
-import { mayReadRecords } from '../../src/access/policy.js';
-import { hiddenRecordIds } from '../../src/access/records.js';
+import { mayReadRecords, type Principal } from '../../src/access/policy.js';
+import { recordVisibility } from '../../src/access/records.js';
 import { callerOf } from '../../src/server/principal.js';
 import { transaction } from './csw/transaction.js';
 import { ATOM_TYPE, OPENSEARCH_DESCRIPTION_TYPE, openSearchDescription, openSearchFeed, readOpenSearch } from './csw/opensearch.js';
@@ -54,6 +54,12 @@ export const catalogueService: Service = {
 };
 
 const BODY_LIMIT = 10 * 1024 * 1024;
+
+/** The records this caller may not see (hidden), or see without their data links (issue 11). */
+async function visibilityOf(platform: Platform, caller: Principal): Promise<Pick<CswContext, 'hiddenRecords' | 'linklessRecords'>> {
+  const v = await recordVisibility(platform, caller);
+  return { hiddenRecords: v.hidden, linklessRecords: v.withoutLinks };
+}
 
 /**
  * The KVP parameters of CSW 2.0.2 (OGC 07-006r1 Tables 47, 50, 52, 57, 59, 63, 66, 79 and §10.12) and of the
@@ -97,7 +103,7 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
   const offer = profileOffer(platform.config.catalogue.profile);
   const handle = async (req: FastifyRequest, reply: FastifyReply, read: () => CswRequest | HarvestRequest | Promise<CswRequest | HarvestRequest>) => {
     try {
-      const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits, hiddenRecords: await hiddenRecordIds(platform, callerOf(req)) };
+      const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits, ...(await visibilityOf(platform, callerOf(req))) };
       // What the deployment's profile offers (SDI_CSW_PROFILE): csw/profile.ts.
       const request = applyProfile(await read(), offer);
       // Record-bearing operations ask the policy with the caller (capabilities and DescribeRecord hold no record).
@@ -143,7 +149,7 @@ export async function cswRoutes(app: FastifyInstance, opts: { platform: Platform
   // OpenSearch (issue 12): the description, and its search answering an Atom feed through the GetRecords code.
   const openSearch = async (req: FastifyRequest, reply: FastifyReply, search: boolean) => {
     try {
-      const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits, hiddenRecords: await hiddenRecordIds(platform, callerOf(req)) };
+      const ctx: CswContext = { platform, serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`, limits, ...(await visibilityOf(platform, callerOf(req))) };
       if (!search) return reply.type(`${OPENSEARCH_DESCRIPTION_TYPE}; charset=utf-8`).send(openSearchDescription(ctx));
       const request = readOpenSearch(Kvp.fromUrl(req.url), limits.maxRecords);
       if (!mayReadRecords(platform.policy, callerOf(req))) throw new OgcError('NoApplicableCode', 'You may not read the records of this catalogue', 'request', 403);

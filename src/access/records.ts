@@ -8,8 +8,31 @@
  */
 import type { Platform } from '../platform.js';
 import type { Principal } from './policy.js';
+import { identifiersOfRecords } from '../records/repository.js';
 
+/**
+ * What the catalogue does with the records of resources this caller may not view (SDI_CATALOGUE_RESTRICTED):
+ * hide them (`hidden`, row ids, the default), or list them without their data links (`withoutLinks`, their
+ * identifiers, filtered at output by src/access/record-links.ts).
+ */
+export interface RecordVisibility {
+  hidden: string[];
+  withoutLinks: ReadonlySet<string>;
+}
+
+export async function recordVisibility(platform: Platform, caller: Principal): Promise<RecordVisibility> {
+  const restricted = await restrictedRecordIds(platform, caller);
+  if (platform.config.catalogue.restricted !== 'describe') return { hidden: restricted, withoutLinks: new Set() };
+  return { hidden: [], withoutLinks: new Set(restricted.length ? await identifiersOfRecords(platform.pool, restricted) : []) };
+}
+
+/** The records hidden from this caller (none in describe mode: see recordVisibility). */
 export async function hiddenRecordIds(platform: Platform, caller: Principal): Promise<string[]> {
+  return (await recordVisibility(platform, caller)).hidden;
+}
+
+/** Row ids of the records of layers and raster layers this caller may not view. */
+async function restrictedRecordIds(platform: Platform, caller: Principal): Promise<string[]> {
   const ids = new Set<string>();
   for (const l of await platform.layers.list()) if (l.metadataRecordId !== null && !platform.policy.canList(caller, l)) ids.add(String(l.metadataRecordId));
   const { rows } = await platform.pool.query<{ name: string; id: string }>(

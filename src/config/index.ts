@@ -7,6 +7,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { projectPath } from '../paths.js';
+import { oidcSettings, type OidcSettings } from './oidc.js';
 
 export interface ServiceDescription {
   title: string;
@@ -116,6 +117,9 @@ export interface CatalogueSettings {
   /** Scheduled harvests run in this process (SDI_HARVEST=0: none), every tickMs (SDI_HARVEST_TICK_MS, at least 1 s). */
   harvest: boolean;
   harvestTickMs: number;
+  /** Records of restricted resources (SDI_CATALOGUE_RESTRICTED, issue 11): hidden from callers who may not view the
+   *  resource (hide, the default), or listed to everyone without their data links (describe; src/access/record-links.ts). */
+  restricted: 'hide' | 'describe';
   /**
    * What the CSW offers (SDI_CSW_PROFILE, issue 12): 'dc' a Dublin Core catalogue (csw:Record only: no ISO type
    * name, output schema or queryable advertised or accepted), 'iso' CSW ISO AP 1.0, 'inspire' ISO AP plus the
@@ -152,6 +156,8 @@ export interface Config {
   accessPolicy: 'public' | 'deny-all' | 'grants' | 'auto';
   /** The first administrator, created at start when absent (SDI_ADMIN_LOGIN / SDI_ADMIN_PASSWORD). */
   firstAdmin?: { login: string; password: string };
+  /** OpenID Connect sign-in for the admin API (SDI_OIDC_*, src/config/oidc.ts); undefined: off. */
+  oidc?: OidcSettings;
   download: DownloadSettings;
   catalogue: CatalogueSettings;
   /** WMS limits: pixels (SDI_WMS_MAX_WIDTH / SDI_WMS_MAX_HEIGHT, advertised as MaxWidth / MaxHeight) and layers per GetMap (SDI_WMS_LAYER_LIMIT). */
@@ -230,7 +236,7 @@ function defaults(): Config {
       oapiLimitMax: 10_000,
       offeredCrs: FRENCH_CRS,
     },
-    catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000, profile: 'inspire' },
+    catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000, profile: 'inspire', restricted: 'hide' },
     maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50, tileCacheDir: '', tileCacheMaxMb: 0, tileCacheTrimMs: 600_000 },
     download: {
       directMaxFeatures: 100_000,
@@ -312,6 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (env.SDI_ADMIN_PASSWORD.length < 12) throw new Error('SDI_ADMIN_PASSWORD: at least 12 characters');
     cfg.firstAdmin = { login: env.SDI_ADMIN_LOGIN, password: env.SDI_ADMIN_PASSWORD };
   }
+  cfg.oidc = oidcSettings(env);
   const d = cfg.download;
   if (env.SDI_DOWNLOAD_DIR) d.workDir = env.SDI_DOWNLOAD_DIR;
   if (env.SDI_DOWNLOAD_DIRECT_MAX_FEATURES) d.directMaxFeatures = Number(env.SDI_DOWNLOAD_DIRECT_MAX_FEATURES);
@@ -346,6 +353,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   cfg.maps.tileCacheMaxMb = positive('SDI_TILE_CACHE_MAX_MB', 0) ?? cfg.maps.tileCacheMaxMb;
   cfg.maps.tileCacheTrimMs = positive('SDI_TILE_CACHE_TRIM_MS', 1000) ?? cfg.maps.tileCacheTrimMs;
   if (env.SDI_CSW_PAGE_CACHE !== undefined) c.pageCache = env.SDI_CSW_PAGE_CACHE !== '0';
+  if (env.SDI_CATALOGUE_RESTRICTED) {
+    if (env.SDI_CATALOGUE_RESTRICTED !== 'hide' && env.SDI_CATALOGUE_RESTRICTED !== 'describe') throw new Error('SDI_CATALOGUE_RESTRICTED: hide or describe');
+    c.restricted = env.SDI_CATALOGUE_RESTRICTED;
+  }
   if (env.SDI_HARVEST !== undefined) c.harvest = env.SDI_HARVEST !== '0';
   if (env.SDI_CSW_PROFILE !== undefined && env.SDI_CSW_PROFILE.trim() !== '') {
     const p = env.SDI_CSW_PROFILE.trim().toLowerCase();

@@ -15,6 +15,7 @@ import type { Platform } from '../platform.js';
 import { ANONYMOUS, type Principal } from '../access/policy.js';
 import { Authenticator, credentialOf } from '../access/authenticate.js';
 import type { TokenScope } from '../access/accounts.js';
+import { adminSessionOf } from '../access/session-cookie.js';
 import { sendProblem, serviceOf } from './http-errors.js';
 
 declare module 'fastify' {
@@ -94,7 +95,8 @@ export function registerPrincipal(app: FastifyInstance, platform: Platform): voi
       // Two tokens, or a token with a header too: which one counts would be a guess.
       urlToken = tokens.length === 1 && req.headers.authorization === undefined ? tokens[0] : tokens.length ? '' : undefined;
     }
-    const credential = credentialOf(req.headers.authorization, urlToken);
+    // No header nor URL token: on /admin, the session cookie of an OpenID Connect sign-in (src/access/session-cookie.ts).
+    const credential = credentialOf(req.headers.authorization, urlToken ?? adminSessionOf(req.url, req.headers.cookie));
     if (credential === undefined) return;
     const auth = credential === 'malformed' ? undefined : await authenticator.authenticate(credential);
     if (!auth) {

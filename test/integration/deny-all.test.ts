@@ -165,6 +165,10 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     // Administration API (issue 10/11): every route refuses a caller the policy does not let administer.
     'GET /admin': [{ url: '/admin/' }, { url: '/admin/', headers: { authorization: 'Bearer wrong' } }],
     'GET /admin/openapi.json': [{ url: '/admin/openapi.json' }],
+    // OpenID Connect sign-in: not configured here, so absent in effect (404 problem+json), with or without a credential.
+    'GET /admin/auth/oidc/login': [{ url: '/admin/auth/oidc/login' }],
+    'GET /admin/auth/oidc/callback': [{ url: '/admin/auth/oidc/callback?code=x&state=y', headers: { cookie: 'sdi-oidc-state=y' } }],
+    'POST /admin/auth/oidc/logout': [{ url: '/admin/auth/oidc/logout', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     'GET /admin/styles': [{ url: '/admin/styles' }, { url: '/admin/styles', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     'GET /admin/styles/:layer': [{ url: '/admin/styles/communes', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],
     'GET /admin/styles/:layer/:name': [{ url: '/admin/styles/communes/x', headers: { authorization: 'Bearer deny-all-test-admin-token' } }],

@@ -203,6 +203,10 @@ function samples(auth: string): Record<string, Sample[]> {
     ],
     'GET /admin': [get('/admin/', 'admin')],
     'GET /admin/openapi.json': [get('/admin/openapi.json', 'admin')],
+    // OpenID Connect sign-in (not configured here: 404 for everyone; the flow itself is test/rights/oidc.test.ts).
+    'GET /admin/auth/oidc/login': [get('/admin/auth/oidc/login', 'other')],
+    'GET /admin/auth/oidc/callback': [get('/admin/auth/oidc/callback?code=x&state=y', 'other')],
+    'POST /admin/auth/oidc/logout': [post('/admin/auth/oidc/logout', 'other', '')],
     'GET /admin/styles': [get('/admin/styles', 'admin')],
     'GET /admin/styles/:layer': [get(`/admin/styles/${L}`, 'admin')],
     'GET /admin/styles/:layer/:name': [get(`/admin/styles/${L}/x`, 'admin')],

@@ -24,6 +24,8 @@ export interface CswContext {
   limits: CswLimits;
   /** Records of resources this caller may not view (src/access/records.ts): left out of every answer. */
   hiddenRecords?: readonly string[];
+  /** Identifiers of records sent without their data links to this caller (SDI_CATALOGUE_RESTRICTED=describe, src/access/record-links.ts). */
+  linklessRecords?: ReadonlySet<string>;
 }
 
 export const XML_TYPE = 'application/xml; charset=utf-8';

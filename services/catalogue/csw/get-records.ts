@@ -11,6 +11,7 @@
 import { PositionalBinder } from '../../../src/db/sql.js';
 import { recordsByIdentifiers, searchRecords, type Db, type RecordQuery } from '../../../src/records/repository.js';
 import { visibleRecordsSql } from '../../../src/access/records.js';
+import { withoutDataLinks } from '../../../src/access/record-links.js';
 import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { writeAtomEntry } from '../../../src/metadata/atom.js';
@@ -48,11 +49,24 @@ function selectColumns(schema: OutputSchema, set: ElementSet, elementNames?: str
 /** The platform's public base URL, from the CSW endpoint's (mounted at /csw): DCAT record URIs hang from it. */
 const platformBase = (ctx: CswContext) => ctx.serviceUrl.replace(/\/csw\/?$/, '');
 
+/** Is this record sent without its data links to this caller (issue 11, describe mode)? */
+const linkless = (ctx: CswContext, identifier: string) => ctx.linklessRecords?.has(identifier) === true;
+
 function writeRecord(ctx: CswContext, row: Row, schema: OutputSchema, set: ElementSet, elementNames?: string[]): string {
   // udata's csw-dcat harvester parses each child of csw:SearchResults alone: a whole rdf:RDF per record.
-  if (isRdfSchema(schema)) return toRdfXml(documentGraph(row.doc ?? '', { baseUrl: platformBase(ctx) }).graph);
-  if (schema === 'atom') return writeAtomEntry(row, (id) => `${ctx.serviceUrl}?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=${encodeURIComponent(GMD_NS)}&elementSetName=full&id=${encodeURIComponent(id)}`);
-  return schema === 'csw' ? writeDublinCore(row, set, elementNames) : writeIso(row, set, elementNames);
+  // DCAT distributions are made from the document's links: a linkless record's document loses them first.
+  if (isRdfSchema(schema)) {
+    const doc = linkless(ctx, row.identifier) ? String(withoutDataLinks(row.doc ?? '')) : (row.doc ?? '');
+    return toRdfXml(documentGraph(doc, { baseUrl: platformBase(ctx) }).graph);
+  }
+  const written =
+    schema === 'atom'
+      ? writeAtomEntry(row, (id) => `${ctx.serviceUrl}?service=CSW&version=2.0.2&request=GetRecordById&outputSchema=${encodeURIComponent(GMD_NS)}&elementSetName=full&id=${encodeURIComponent(id)}`)
+      : schema === 'csw'
+        ? writeDublinCore(row, set, elementNames)
+        : writeIso(row, set, elementNames);
+  // Filtered after the writers, whatever links they wrote.
+  return linkless(ctx, row.identifier) ? String(withoutDataLinks(written)) : written;
 }
 
 export interface SearchPage {
@@ -127,7 +141,10 @@ async function storedDocuments(ctx: CswContext, c: Db, rows: RawRow[]): Promise<
   if (missing.length > 0) {
     for (const r of await recordsByIdentifiers<Row>(c, selectColumns('gmd', 'full'), missing)) generated.set(r.identifier, writeRecord(ctx, r, 'gmd', 'full'));
   }
-  return rows.map((r, i) => r.document ?? generated.get(ids[i]!)!);
+  return rows.map((r, i) => {
+    if (r.document === null) return generated.get(ids[i]!)!;
+    return linkless(ctx, ids[i]!) ? withoutDataLinks(r.document) : r.document;
+  });
 }
 
 function searchResponse(req: GetRecordsRequest, page: SearchPage): string | Buffer {

@@ -16,7 +16,8 @@
  * record once. Formats: application/rdf+xml (default), text/turtle, application/ld+json.
  */
 import { mayReadRecords } from '../../../src/access/policy.js';
-import { hiddenRecordIds } from '../../../src/access/records.js';
+import { recordVisibility } from '../../../src/access/records.js';
+import { documentWithoutDataLinksIf } from '../../../src/access/record-links.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { isDatabaseUnavailable } from '../../../src/db/errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -94,13 +95,13 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
     return reply.status(500).type('application/problem+json').send({ type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'Internal error' });
   };
 
-  const context = async (req: FastifyRequest): Promise<{ base: string; hidden: string[] }> => {
+  const context = async (req: FastifyRequest): Promise<{ base: string; hidden: string[]; linkless: ReadonlySet<string> }> => {
     // Every DCAT answer is made of records: the policy is asked with the caller first.
     if (!mayReadRecords(platform.policy, callerOf(req))) throw new HttpProblem(403, 'You may not read the records of this catalogue');
     const base = publicBaseUrl(req, platform.config);
-    // Records of restricted resources this caller may not view are left out (issue 11).
-    const hidden = await hiddenRecordIds(platform, callerOf(req));
-    return { base, hidden };
+    // Records of restricted resources this caller may not view are left out, or kept without their distributions (issue 11).
+    const { hidden, withoutLinks: linkless } = await recordVisibility(platform, callerOf(req));
+    return { base, hidden, linkless };
   };
 
   const catalogue = async (req: FastifyRequest, reply: FastifyReply, path: string, forced?: RdfFormat) => {
@@ -110,7 +111,7 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
       const format = forced ?? negotiate(formatParam, req.headers.accept);
       const page = intParam(q.get('page'), 'page', 1, 10_000_000);
       const pageSize = intParam(q.get('page_size'), 'page_size', DEFAULT_PAGE_SIZE, maxRecords);
-      const { base, hidden } = await context(req);
+      const { base, hidden, linkless } = await context(req);
       const catalogUrl = `${base}${opts.mountPath}${path}`;
       const keep = !forced && formatParam ? `&format=${encodeURIComponent(formatParam)}` : '';
       const pageUrl = (n: number) => `${catalogUrl}?page=${n}&page_size=${pageSize}${keep}`;
@@ -119,7 +120,7 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
 
       const g = new Graph();
       const members = documents.map((document) => {
-        const { resource, record, rec } = documentGraph(document, { baseUrl: base }, g);
+        const { resource, record, rec } = documentGraph(documentWithoutDataLinksIf(document, linkless), { baseUrl: base }, g);
         return { resource, record, service: rec.type === 'service' };
       });
       const svc = platform.config.service;
@@ -157,10 +158,10 @@ export async function dcatRoutes(app: FastifyInstance, opts: { platform: Platfor
       const q = new URL(req.url, 'http://x').searchParams;
       const format = negotiate(q.get('format') ?? undefined, req.headers.accept);
       const id = (req.params as { id: string }).id;
-      const { base, hidden } = await context(req);
+      const { base, hidden, linkless } = await context(req);
       const document = await read((c) => recordDocument(c, { identifier: id }, hidden));
       if (document === undefined) throw new HttpProblem(404, `No record '${id.slice(0, 200)}'`);
-      return send(reply, format, documentGraph(document, { baseUrl: base }).graph);
+      return send(reply, format, documentGraph(documentWithoutDataLinksIf(document, linkless), { baseUrl: base }).graph);
     } catch (e) {
       return problem(req, reply, e);
     }

@@ -20,7 +20,8 @@ import { problemJson } from '../../../src/ogc/exception-report.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { callerOf, WWW_AUTHENTICATE } from '../../../src/server/principal.js';
 import { mayReadRecords } from '../../../src/access/policy.js';
-import { hiddenRecordIds } from '../../../src/access/records.js';
+import { recordVisibility } from '../../../src/access/records.js';
+import { jsonRecordWithoutDataLinks } from '../../../src/access/record-links.js';
 import { refusalStatus } from '../../../src/query/planner.js';
 import { CRS84_URI } from '../../../src/crs/identifiers.js';
 import { GREGORIAN_TRS } from '../../../src/catalog/extent.js';
@@ -132,8 +133,11 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
   const readerContext = async (req: FastifyRequest): Promise<CswContext> => {
     const caller = callerOf(req);
     if (!mayReadRecords(platform.policy, caller)) throw new OgcError('Forbidden', 'You may not read the records of this catalogue', undefined, refusalStatus(caller));
-    return { platform, serviceUrl: `${root(req)}/csw`, limits, hiddenRecords: await hiddenRecordIds(platform, caller) };
+    const v = await recordVisibility(platform, caller);
+    return { platform, serviceUrl: `${root(req)}/csw`, limits, hiddenRecords: v.hidden, linklessRecords: v.withoutLinks };
   };
+  /** A record as written for this caller: without its data links when it is the record of a layer it may not view (issue 11, describe mode). */
+  const written = (ctx: CswContext, r: RecordRow, urls: RecordUrls) => (ctx.linklessRecords?.has(r.identifier) ? jsonRecordWithoutDataLinks(writeRecord(r, urls)) : writeRecord(r, urls));
 
   const fail = (req: FastifyRequest, reply: FastifyReply, e: unknown) => {
     const err = e instanceof OgcError ? e : fromDatabaseError(e, 'filter');
@@ -308,7 +312,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
       timeStamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
       numberMatched: found.matched,
       numberReturned: returned,
-      features: found.rows.map((r) => writeRecord(r, urls)),
+      features: found.rows.map((r) => written(ctx, r, urls)),
       links,
     };
     return { title: 'Records', type: GEOJSON, doc, html: (d) => itemsHtml(`${svc.title} – fiches`, d) };
@@ -322,7 +326,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
     // A record of a resource the caller may not view is absent, as from CSW GetRecordById (issue 11); so is a record
     // of another source in a source's catalogue.
     if (rows.length === 0 || (cat.sourceId !== undefined && rows[0]!.source_id !== String(cat.sourceId))) throw new OgcError('NotFound', `Record ${id.slice(0, 120)} does not exist in ${cat.id}`, 'recordId');
-    const doc = writeRecord(rows[0]!, urlsOf(req, cat));
+    const doc = written(ctx, rows[0]!, urlsOf(req, cat));
     return { title: String((doc.properties as { title?: string }).title ?? id), type: GEOJSON, doc, html: recordHtml };
   });
 }
