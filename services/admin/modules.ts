@@ -8,5 +8,6 @@ import { rightsModule } from './rights.js';
 import { layersModule } from './layers.js';
 import { importsModule } from './imports.js';
 import { usageModule } from './usage.js';
+import { auditModule } from './audit.js';
 
-export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, rightsModule, layersModule, importsModule, usageModule];
+export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, rightsModule, layersModule, importsModule, usageModule, auditModule];

@@ -16,6 +16,8 @@ import { ANONYMOUS, type Principal } from '../access/policy.js';
 import { Authenticator, credentialOf } from '../access/authenticate.js';
 import type { TokenScope } from '../access/accounts.js';
 import { sendProblem, serviceOf } from './http-errors.js';
+import { tooMany, type SignInGuard } from './rate-limit.js';
+import { auditSignIn } from '../audit/hook.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -78,7 +80,7 @@ export function withoutAccessToken(url: string): { url: string; tokens: string[]
   return { url: kept.length ? `${url.slice(0, q)}?${kept.join('&')}` : url.slice(0, q), tokens };
 }
 
-export function registerPrincipal(app: FastifyInstance, platform: Platform): void {
+export function registerPrincipal(app: FastifyInstance, platform: Platform, signIns?: SignInGuard): void {
   const authenticator = new Authenticator(platform.pool, platform.config.adminToken);
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('credentialRejected', false);
@@ -96,8 +98,15 @@ export function registerPrincipal(app: FastifyInstance, platform: Platform): voi
     }
     const credential = credentialOf(req.headers.authorization, urlToken);
     if (credential === undefined) return;
+    // Too many failed sign-ins of this login or address: refused before the credential is even checked.
+    const locked = await signIns?.lockedFor(req, credential);
+    if (locked !== undefined) return tooMany(req, reply, locked, 'Too many failed sign-ins for this login or address');
     const auth = credential === 'malformed' ? undefined : await authenticator.authenticate(credential);
+    const login = credential !== 'malformed' && credential.kind === 'basic' ? credential.login : auth?.principal.login;
+    if (auth?.fresh) auditSignIn(platform, req, credential, login, true);
     if (!auth) {
+      await signIns?.failed(req, credential);
+      auditSignIn(platform, req, credential, login, false);
       req.credentialRejected = true;
       req.log.info({ auth: 'refused', scheme: credential === 'malformed' ? 'malformed' : credential.kind }, 'credential refused');
       return sendProblem(req, reply, { status: 401, code: 'NoApplicableCode', slug: 'invalid-credentials', detail: 'The credential presented is not valid (wrong login or password, or an unknown, expired or revoked token)', locator: 'Authorization' }, { 'www-authenticate': WWW_AUTHENTICATE });

@@ -9,6 +9,8 @@ import type { Pool } from '../db/pool.js';
 import { classifyRequest } from './classify.js';
 import { usageStorage, type RequestUsage } from './context.js';
 import { UsageRecorder } from './recorder.js';
+import { schedulePurge } from './retention.js';
+import type { RetentionSettings } from '../config/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,8 +18,10 @@ declare module 'fastify' {
   }
 }
 
-export function registerUsage(app: FastifyInstance, pool: Pool): UsageRecorder {
+export function registerUsage(app: FastifyInstance, pool: Pool, retention?: RetentionSettings): UsageRecorder {
   const recorder = new UsageRecorder(pool, { onError: (e, dropped) => app.log.warn({ err: e, dropped }, 'usage statistics not written') });
+  // Rows past their retention (statistics and audit log) are purged in the background.
+  const purge = retention ? schedulePurge(pool, retention, (e) => app.log.warn({ err: e }, 'usage and audit purge failed')) : undefined;
   app.addHook('onRequest', (req, _reply, done) => {
     const store = { features: 0, layers: new Set<string>(), bytesBefore: req.raw.socket?.bytesWritten ?? 0 };
     req.usage = store;
@@ -43,6 +47,9 @@ export function registerUsage(app: FastifyInstance, pool: Pool): UsageRecorder {
     }
     done();
   });
-  app.addHook('onClose', async () => recorder.close());
+  app.addHook('onClose', async () => {
+    purge?.stop();
+    await recorder.close();
+  });
   return recorder;
 }

@@ -19,6 +19,7 @@ import { applyEdits, editAudit, type EditLocators, type EditOperation, type Edit
 import { OgcError, invalid } from '../../../src/ogc/errors.js';
 import { Kvp } from '../../../src/ogc/kvp.js';
 import { callerOf } from '../../../src/server/principal.js';
+import { requestPart } from '../../../src/audit/hook.js';
 import { parseCrs, isYX, crsUri, CRS84_URI } from '../../../src/crs/identifiers.js';
 
 export interface EditRoutesEnv {
@@ -43,7 +44,9 @@ export function registerEditRoutes(app: FastifyInstance, env: EditRoutesEnv): vo
   const run = async (req: FastifyRequest, ops: EditOperation[]) => {
     const env = { pool: platform.pool, policy: platform.policy, crs: platform.crs, statementTimeoutMs: platform.config.features.statementTimeoutMs };
     const outcome = await applyEdits(env, callerOf(req), ops, LOCATORS);
-    req.log.info(editAudit(callerOf(req), 'ogcapi', outcome), 'features edited');
+    const edited = editAudit(callerOf(req), 'ogcapi', outcome);
+    req.log.info(edited, 'features edited');
+    platform.audit?.record({ event: 'edit', principal: callerOf(req).login ?? null, ...requestPart(req, platform), status: 200, detail: edited });
     return outcome;
   };
   const noParams = (req: FastifyRequest) => {

@@ -24,6 +24,7 @@ import type { WfsRequest } from './request.js';
 import { refusalStatus } from '../../../src/query/planner.js';
 import { readTransaction, transactionResponse } from './transaction.js';
 import { applyEdits, editAudit } from '../../../src/edit/apply.js';
+import { requestPart } from '../../../src/audit/hook.js';
 
 const XML = 'text/xml; charset=utf-8';
 
@@ -67,7 +68,9 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
         case 'Transaction': {
           const env = { pool: platform.pool, policy: platform.policy, crs: platform.crs, statementTimeoutMs: platform.config.features.statementTimeoutMs };
           const outcome = await applyEdits(env, ctx.principal, request.operations, { layer: 'typeName', property: 'Property', geometry: 'Geometry', filter: 'Filter' });
-          req.log.info(editAudit(ctx.principal, 'wfs', outcome), 'features edited');
+          const edited = editAudit(ctx.principal, 'wfs', outcome);
+          req.log.info(edited, 'features edited');
+          platform.audit?.record({ event: 'edit', principal: ctx.principal.login ?? null, ...requestPart(req, platform), status: 200, detail: edited });
           return reply.type(XML).send(transactionResponse(request.version, outcome));
         }
       }
