@@ -15,6 +15,8 @@ export interface UsageRow {
   features: number | null;
   bytes: number | null;
   status: number;
+  /** Features read per layer, when the request read several. */
+  layerFeatures?: Record<string, number>;
 }
 
 export type RecorderOptions = BatchOptions;
@@ -28,10 +30,21 @@ export class UsageRecorder {
       (rows) =>
         pool.query(
           `INSERT INTO sdi.usage_log (at, service, operation, layer, principal, features, bytes, detail)
-           SELECT at, service, operation, layer, principal, features, bytes, jsonb_build_object('status', status)
-             FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::int[])
-               AS r(at, service, operation, layer, principal, features, bytes, status)`,
-          [rows.map((r) => r.at), rows.map((r) => r.service), rows.map((r) => r.operation), rows.map((r) => r.layer), rows.map((r) => r.principal), rows.map((r) => r.features), rows.map((r) => r.bytes), rows.map((r) => r.status)],
+           SELECT at, service, operation, layer, principal, features, bytes,
+                  jsonb_strip_nulls(jsonb_build_object('status', status, 'layerFeatures', layer_features))
+             FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::int[], $9::jsonb[])
+               AS r(at, service, operation, layer, principal, features, bytes, status, layer_features)`,
+          [
+            rows.map((r) => r.at),
+            rows.map((r) => r.service),
+            rows.map((r) => r.operation),
+            rows.map((r) => r.layer),
+            rows.map((r) => r.principal),
+            rows.map((r) => r.features),
+            rows.map((r) => r.bytes),
+            rows.map((r) => r.status),
+            rows.map((r) => (r.layerFeatures ? JSON.stringify(r.layerFeatures) : null)),
+          ],
         ),
       opts,
     );

@@ -42,6 +42,7 @@ async function cleanUp(): Promise<void> {
   await db().query(`DELETE FROM sdi.layers WHERE name = $1`, [L]);
   await db().query(`DROP TABLE IF EXISTS data.hard_communes`);
   await db().query(`DELETE FROM sdi.audit_log WHERE principal LIKE 'hd\\_%' OR client LIKE '192.0.2.%' OR client LIKE '203.0.113.%'`);
+  await db().query(`DELETE FROM sdi.usage_log WHERE principal LIKE 'hd\\_%'`);
 }
 
 beforeAll(async () => {
@@ -78,7 +79,7 @@ beforeAll(async () => {
   app = (await buildApp(platform)) as App;
   await app.ready();
   expect((await admin('PUT', `/access/layers/${L}`, { public: false })).statusCode).toBe(200);
-  for (const login of ['hd_a', 'hd_b', 'hd_c', 'hd_locked', 'hd_editor']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
+  for (const login of ['hd_a', 'hd_b', 'hd_c', 'hd_locked', 'hd_editor', 'hd_usage']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
   expect((await admin('POST', '/grants', { user: 'hd_editor', resourceKind: 'layer', resourceName: L, action: 'edit' })).statusCode).toBe(201);
   expect((await admin('POST', '/grants', { user: 'hd_editor', resourceKind: 'layer', resourceName: L, action: 'download' })).statusCode).toBe(201);
 }, 120_000);
@@ -236,6 +237,38 @@ describe('issue 11 hardening: the audit log (sdi.audit_log) and GET /admin/audit
     const api = JSON.parse((await admin('GET', '/openapi.json')).body);
     expect(api.paths['/audit'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['from', 'to', 'event', 'principal', 'status', 'before', 'limit', 'format']);
     expect(api.components.schemas.AuditPage).toBeDefined();
+  });
+});
+
+describe('issue 11 hardening: usage statistics of requests of several layers', () => {
+  it('a GetFeature of two layers counts once per layer with the features of each (GET and POST); totals are not multiplied', async () => {
+    const auth = basic('hd_usage');
+    const from = '192.0.2.200';
+    const get = await send('/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:departements,sdi:region&OUTPUTFORMAT=application/json', { auth, from });
+    expect(get.statusCode, get.body.slice(0, 200)).toBe(200);
+    expect(JSON.parse(get.body).features).toHaveLength(7);
+    // A POST body names its layers where the URL does not: they are counted too (they were not).
+    const post = await send('/wfs', {
+      auth,
+      from,
+      method: 'POST',
+      type: 'application/xml',
+      payload: '<wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0" outputFormat="application/json"><wfs:Query typeNames="sdi:departements"/><wfs:Query typeNames="sdi:arrondissements"/></wfs:GetFeature>',
+    });
+    expect(post.statusCode, post.body.slice(0, 200)).toBe(200);
+    type Row = { service: string; layer: string | null; requests: number; features: number; bytes: number };
+    let rows: Row[] = [];
+    for (let i = 0; i < 50 && rows.reduce((n, r) => n + r.requests, 0) < 4; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      rows = JSON.parse((await admin('GET', '/usage?principal=hd_usage&service=wfs')).body).rows;
+    }
+    const row = (layer: string) => rows.find((r) => r.layer === layer);
+    expect(row('departements')).toMatchObject({ requests: 2, features: 12 });
+    expect(row('region')).toMatchObject({ requests: 1, features: 1 });
+    expect(row('arrondissements')).toMatchObject({ requests: 1, features: 20 });
+    // Bytes are shared between a request's layers: summed over the layers they are the bytes sent.
+    const stored = (await db().query(`SELECT sum(bytes)::int AS b FROM sdi.usage_log WHERE principal = 'hd_usage' AND service = 'wfs'`)).rows[0].b;
+    expect(Math.abs(rows.reduce((n, r) => n + r.bytes, 0) - stored)).toBeLessThanOrEqual(2);
   });
 });
 

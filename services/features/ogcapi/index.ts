@@ -282,7 +282,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       };
       let more = false;
       // Split the extra row off whichever batch carries it (read, not delivered: not a feature of the statistics).
-      const countFeatures = featureCounter();
+      const countFeatures = featureCounter(layer.name);
       const all = limitRows([rows.first, rows.rest], limit, () => {
         more = true;
         countFeatures(-1);
