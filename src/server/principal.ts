@@ -112,11 +112,12 @@ export function registerPrincipal(app: FastifyInstance, platform: Platform, sign
       return sendProblem(req, reply, { status: 401, code: 'NoApplicableCode', slug: 'invalid-credentials', detail: 'The credential presented is not valid (wrong login or password, or an unknown, expired or revoked token)', locator: 'Authorization' }, { 'www-authenticate': WWW_AUTHENTICATE });
     }
     const scope = scopeOf(req.url);
-    if (auth.scopes && scope && !auth.scopes.includes(scope)) {
+    // An edit token works on the features services (it edits there; reading is part of editing).
+    if (auth.scopes && scope && !auth.scopes.includes(scope) && !(scope === 'features' && auth.scopes.includes('edit'))) {
       req.log.info({ auth: 'out-of-scope', login: auth.principal.login, scope }, 'token used outside its scopes');
       return sendProblem(req, reply, { status: 403, code: 'NoApplicableCode', slug: 'insufficient-scope', detail: `This token is not valid for this service (scope '${scope}' needed)`, locator: 'Authorization' }, { 'www-authenticate': `Bearer realm="sdi", error="insufficient_scope", scope="${scope}"` });
     }
-    req.principal = auth.principal;
+    req.principal = auth.scopes ? { ...auth.principal, scopes: auth.scopes } : auth.principal;
     // A URL token is the credential only when no Authorization header came (see credentialOf).
     if (urlToken && req.headers.authorization === undefined) req.urlAccessToken = urlToken;
   });

@@ -79,7 +79,7 @@ beforeAll(async () => {
   app = (await buildApp(platform)) as App;
   await app.ready();
   expect((await admin('PUT', `/access/layers/${L}`, { public: false })).statusCode).toBe(200);
-  for (const login of ['hd_a', 'hd_b', 'hd_c', 'hd_locked', 'hd_editor', 'hd_usage']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
+  for (const login of ['hd_a', 'hd_b', 'hd_c', 'hd_locked', 'hd_editor', 'hd_usage', 'hd_links']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
   expect((await admin('POST', '/grants', { user: 'hd_editor', resourceKind: 'layer', resourceName: L, action: 'edit' })).statusCode).toBe(201);
   expect((await admin('POST', '/grants', { user: 'hd_editor', resourceKind: 'layer', resourceName: L, action: 'download' })).statusCode).toBe(201);
 }, 120_000);
@@ -185,13 +185,16 @@ describe('issue 11 hardening: the audit log (sdi.audit_log) and GET /admin/audit
     const from = '192.0.2.70';
     await send(`${WFS_CAPS}&access_token=sdi_secret-never-stored`, { from });
     expect((await send(WFS_CAPS, { auth: basic('hd_c', 'a-wrong-password'), from })).statusCode).toBe(401);
-    expect((await send(`/ogcapi/collections/${L}/items`, { auth: basic('hd_c'), from })).statusCode).toBe(403);
-    expect((await send(`/ogcapi/collections/${L}/items`, { from })).statusCode).toBe(401);
+    // A restricted collection is unknown to those who may not see it (no enumeration); the admin API refuses.
+    expect((await send(`/ogcapi/collections/${L}/items`, { auth: basic('hd_c'), from })).statusCode).toBe(404);
+    expect((await send('/admin/users', { from })).statusCode).toBe(401);
+    expect((await send('/admin/users', { auth: basic('hd_c'), from })).statusCode).toBe(403);
     const failed = (await audit('event=sign-in-failed&principal=hd_c')).entries;
     expect(failed[0]).toMatchObject({ event: 'sign-in-failed', principal: 'hd_c', client: from, method: 'GET', path: '/wfs', status: 401, detail: { scheme: 'basic' } });
     expect((await audit('event=sign-in&principal=hd_c')).entries.length).toBeGreaterThan(0);
     const refusals = (await audit('event=refusal')).entries.filter((e) => e.client === from);
-    expect(refusals.map((e) => e.status)).toContain(401);
+    expect(refusals.map((e) => e.status).sort()).toEqual([401, 403]);
+    expect(refusals.find((e) => e.status === 403)).toMatchObject({ principal: 'hd_c', path: '/admin/users' });
     const stored = (await db().query(`SELECT count(*)::int AS n FROM sdi.audit_log WHERE path LIKE '%?%' OR detail::text LIKE '%secret%' OR detail::text ILIKE '%password%'`)).rows[0].n;
     expect(stored).toBe(0);
   });
@@ -237,6 +240,64 @@ describe('issue 11 hardening: the audit log (sdi.audit_log) and GET /admin/audit
     const api = JSON.parse((await admin('GET', '/openapi.json')).body);
     expect(api.paths['/audit'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['from', 'to', 'event', 'principal', 'status', 'before', 'limit', 'format']);
     expect(api.components.schemas.AuditPage).toBeDefined();
+  });
+});
+
+describe('issue 11 hardening: editing needs a token of scope edit', () => {
+  it("a 'features' token reads but may not edit (403, nothing changes); an 'edit' token edits (and reads)", async () => {
+    const token = async (scopes: string[]) => {
+      const r = await admin('POST', '/users/hd_editor/tokens', { name: scopes.join('+'), scopes });
+      expect(r.statusCode, r.body).toBe(201);
+      return `Bearer ${JSON.parse(r.body).token as string}`;
+    };
+    const reader = await token(['features']);
+    const editor = await token(['edit']);
+    const from = '192.0.2.210';
+    const feature = (nom: string) => ({ type: 'Feature', properties: { code: '45998', nom }, geometry: { type: 'Polygon', coordinates: [[[1.8, 47.8], [1.81, 47.8], [1.81, 47.81], [1.8, 47.8]]] } });
+    const count = async () => Number((await db().query(`SELECT count(*) AS n FROM data.hard_communes WHERE code = '45998'`)).rows[0].n);
+    const before = await count();
+    expect((await send(`/ogcapi/collections/${L}/items?limit=1`, { auth: reader, from })).statusCode).toBe(200);
+    const refused = await send(`/ogcapi/collections/${L}/items`, { auth: reader, from, method: 'POST', type: 'application/geo+json', payload: feature('Lecture') });
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
+    const wfsT = `<wfs:Transaction xmlns:wfs="http://www.opengis.net/wfs/2.0" xmlns:fes="http://www.opengis.net/fes/2.0" service="WFS" version="2.0.0"><wfs:Delete typeName="sdi:${L}"><fes:Filter><fes:ResourceId rid="${L}.1"/></fes:Filter></wfs:Delete></wfs:Transaction>`;
+    const wfsRefused = await send('/wfs', { auth: reader, from, method: 'POST', type: 'application/xml', payload: wfsT });
+    expect(wfsRefused.statusCode, wfsRefused.body).toBe(403);
+    expect(wfsRefused.body).toMatch(/ExceptionReport/);
+    expect(await count()).toBe(before);
+    // The features token's capabilities do not offer Transaction; the edit token's do.
+    const caps = (auth: string) => send('/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetCapabilities', { auth, from });
+    expect((await caps(reader)).body).not.toContain('name="Transaction"');
+    expect((await caps(editor)).body).toContain('name="Transaction"');
+    expect((await send(`/ogcapi/collections/${L}/items?limit=1`, { auth: editor, from })).statusCode).toBe(200);
+    const created = await send(`/ogcapi/collections/${L}/items`, { auth: editor, from, method: 'POST', type: 'application/geo+json', payload: feature('Édition') });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(await count()).toBe(before + 1);
+  });
+});
+
+describe('issue 11 hardening: a token that came in the URL is carried on in WFS and OGC API links (as WMS does)', () => {
+  it('WFS capabilities operation URLs (2.0.0 and 1.0.0), WFS GetFeature next links and OGC API items next/self links carry access_token; with a header, no link does', async () => {
+    const r = await admin('POST', '/users/hd_links/tokens', { name: 'links', scopes: ['features'] });
+    const t = encodeURIComponent(JSON.parse(r.body).token as string);
+    const from = '192.0.2.220';
+    const caps = await send(`/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetCapabilities&access_token=${t}`, { from });
+    expect(caps.statusCode).toBe(200);
+    expect(caps.body).toContain(`<ows:Get xlink:href="${baseUrl()}/wfs?access_token=${t}"/>`);
+    expect(caps.body).toContain(`<ows:Post xlink:href="${baseUrl()}/wfs?access_token=${t}"/>`);
+    const caps10 = await send(`/wfs?SERVICE=WFS&VERSION=1.0.0&REQUEST=GetCapabilities&access_token=${t}`, { from });
+    expect(caps10.body).toContain(`<Get onlineResource="${baseUrl()}/wfs?access_token=${t}&amp;"/>`);
+    const page = await send(`/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:departements&COUNT=2&access_token=${t}`, { from });
+    expect(page.statusCode).toBe(200);
+    const next = /next="([^"]+)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
+    expect(next).toContain(`access_token=${t}`);
+    // The link works as given (the token is its credential).
+    expect((await send(next!.slice(baseUrl().length), { from })).statusCode).toBe(200);
+    const items = JSON.parse((await send(`/ogcapi/collections/departements/items?limit=2&access_token=${t}`, { from })).body);
+    for (const rel of ['self', 'next']) expect(items.links.find((l: { rel: string }) => l.rel === rel).href).toContain(`access_token=${t}`);
+    const withHeader = await send('/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetCapabilities', { from, auth: `Bearer ${decodeURIComponent(t)}` });
+    expect(withHeader.body).not.toContain('access_token');
+    expect(JSON.stringify(JSON.parse((await send('/ogcapi/collections/departements/items?limit=2', { from, auth: `Bearer ${decodeURIComponent(t)}` })).body).links)).not.toContain('access_token');
   });
 });
 
