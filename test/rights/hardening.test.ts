@@ -38,8 +38,10 @@ const admin = (method: string, url: string, payload?: unknown) => send(`/admin${
 
 async function cleanUp(): Promise<void> {
   await db().query(`DELETE FROM sdi.users WHERE login LIKE 'hd\\_%'`);
-  await db().query(`DELETE FROM sdi.grants WHERE resource_name = $1`, [L]);
+  await db().query(`DELETE FROM sdi.grants WHERE resource_name IN ($1, 'hard_published')`, [L]);
+  await db().query(`DELETE FROM sdi.layers WHERE name = 'hard_published'`);
   await db().query(`DELETE FROM sdi.layers WHERE name = $1`, [L]);
+  await db().query(`DROP TABLE IF EXISTS data.hard_published`);
   await db().query(`DROP TABLE IF EXISTS data.hard_communes`);
   await db().query(`DELETE FROM sdi.audit_log WHERE principal LIKE 'hd\\_%' OR client LIKE '192.0.2.%' OR client LIKE '203.0.113.%'`);
   await db().query(`DELETE FROM sdi.usage_log WHERE principal LIKE 'hd\\_%'`);
@@ -53,6 +55,10 @@ beforeAll(async () => {
   await db().query(`SELECT setval('data.hard_communes_fid_seq', (SELECT max(fid) FROM data.hard_communes))`);
   await db().query(`ALTER TABLE data.hard_communes ALTER COLUMN fid SET DEFAULT nextval('data.hard_communes_fid_seq')`);
   await db().query(`INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title) VALUES ($1, 'data', 'hard_communes', 'fid', 'geom', 'Communes (durcissement)')`, [L]);
+  // A table of its own for the layer published through the admin API (its record is the real publishing path's).
+  await db().query(`CREATE TABLE data.hard_published (LIKE data.hard_communes INCLUDING DEFAULTS)`);
+  await db().query(`INSERT INTO data.hard_published SELECT * FROM data.hard_communes`);
+  await db().query(`ALTER TABLE data.hard_published ADD PRIMARY KEY (fid)`);
   const { loadConfig } = await import(join(ROOT, 'dist/src/config/index.js'));
   const { createPlatform } = await import(join(ROOT, 'dist/src/platform.js'));
   const { buildApp } = await import(join(ROOT, 'dist/app/build-app.js'));
@@ -273,6 +279,34 @@ describe('issue 11 hardening: editing needs a token of scope edit', () => {
     const created = await send(`/ogcapi/collections/${L}/items`, { auth: editor, from, method: 'POST', type: 'application/geo+json', payload: feature('Édition') });
     expect(created.statusCode, created.body).toBe(201);
     expect(await count()).toBe(before + 1);
+  });
+});
+
+describe('issue 11 hardening: an edit refreshes the layer\'s catalogue record', () => {
+  // The extent is rewritten too, from the planner statistics refreshed by ANALYZE (ST_EstimatedExtent, whose
+  // histogram leaves out a lone far outlier: a test feature far away does not move it, so it is not asserted here).
+  it('after an edit, the record is rewritten with the dateStamp of the layer\'s new updated_at (harvesters see the change)', async () => {
+    const P = 'hard_published';
+    const pub = await admin('POST', '/layers', { name: P, table: 'data.hard_published' });
+    expect(pub.statusCode, pub.body).toBe(201);
+    expect((await admin('POST', '/grants', { user: 'hd_editor', resourceKind: 'layer', resourceName: P, action: 'edit' })).statusCode).toBe(201);
+    const stamp = async () => /<gmd:dateStamp><gco:DateTime>([^<]+)</.exec((await db().query<{ document: string }>(`SELECT document FROM sdi.metadata_records WHERE managed_by = $1`, [`layer:${P}`])).rows[0]?.document ?? '')?.[1];
+    const updatedAt = async () => (await db().query<{ t: string }>(`SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS t FROM sdi.layers WHERE name = $1`, [P])).rows[0]!.t;
+    const before = await stamp();
+    expect(before).toBe(await updatedAt());
+    await new Promise((r) => setTimeout(r, 1100));
+    const square = [[[1.9, 47.9], [1.91, 47.9], [1.91, 47.91], [1.9, 47.9]]];
+    const created = await send(`/ogcapi/collections/${P}/items`, { auth: basic('hd_editor'), from: '192.0.2.230', method: 'POST', type: 'application/geo+json', payload: { type: 'Feature', properties: { code: '45997', nom: 'Édité' }, geometry: { type: 'Polygon', coordinates: square } } });
+    expect(created.statusCode, created.body).toBe(201);
+    const after = await updatedAt();
+    expect(after > before!).toBe(true);
+    let now: string | undefined;
+    for (let i = 0; i < 100 && now !== after; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      now = await stamp();
+    }
+    expect(now).toBe(after);
+    expect((await admin('DELETE', `/layers/${P}`)).statusCode).toBeLessThan(300);
   });
 });
 

@@ -22,7 +22,8 @@ import { getPropertyValue } from './get-property-value.js';
 import { listStoredQueries, describeStoredQueries } from './stored-queries.js';
 import type { WfsRequest } from './request.js';
 import { readTransaction, transactionResponse } from './transaction.js';
-import { applyEdits, editAudit } from '../../../src/edit/apply.js';
+import { applyEdits, editAudit, editedLayers } from '../../../src/edit/apply.js';
+import { refreshRecordsAfterEdit } from '../../../src/publishing/after-edit.js';
 import { requestPart } from '../../../src/audit/hook.js';
 
 const XML = 'text/xml; charset=utf-8';
@@ -70,6 +71,7 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
           const edited = editAudit(ctx.principal, 'wfs', outcome);
           req.log.info(edited, 'features edited');
           platform.audit?.record({ event: 'edit', principal: ctx.principal.login ?? null, ...requestPart(req, platform), status: 200, detail: edited });
+          void refreshRecordsAfterEdit(platform.pool, platform.config, editedLayers(request.operations, outcome), (err) => req.log.warn({ err }, 'records not refreshed after an edit'));
           return reply.type(XML).send(transactionResponse(request.version, outcome));
         }
       }
