@@ -11,6 +11,7 @@ import { CrsRegistry } from './crs/registry.js';
 import { policyByName, type AccessPolicy } from './access/policy.js';
 import { GrantPolicy } from './access/grant-policy.js';
 import { ensureFirstAdministrator } from './access/accounts.js';
+import { AuditRecorder } from './audit/recorder.js';
 
 export interface Platform {
   config: Config;
@@ -18,6 +19,8 @@ export interface Platform {
   layers: LayerCatalog;
   crs: CrsRegistry;
   policy: AccessPolicy;
+  /** The audit log's batching recorder (src/audit); absent in platforms assembled by hand (some tests). */
+  audit?: AuditRecorder;
 }
 
 export async function createPlatform(config: Config = loadConfig(), log?: Logger): Promise<Platform> {
@@ -25,7 +28,8 @@ export async function createPlatform(config: Config = loadConfig(), log?: Logger
   await migrate(pool, (m) => log?.info(m));
   const crs = await CrsRegistry.load(pool, config.features.offeredCrs);
   if (config.firstAdmin && (await ensureFirstAdministrator(pool, config.firstAdmin.login, config.firstAdmin.password))) log?.info({ login: config.firstAdmin.login }, 'first administrator created');
-  return { config, pool, layers: new LayerCatalog(pool), crs, policy: choosePolicy(config) };
+  const audit = new AuditRecorder(pool, (e, dropped) => log?.warn({ err: e, dropped }, 'audit entries not written'));
+  return { config, pool, layers: new LayerCatalog(pool), crs, policy: choosePolicy(config), audit };
 }
 
 /**
@@ -38,5 +42,6 @@ function choosePolicy(config: Config): AccessPolicy {
 }
 
 export async function closePlatform(p: Platform): Promise<void> {
+  await p.audit?.close();
   await p.pool.end();
 }

@@ -32,8 +32,9 @@ export function db(): pg.Pool {
 /** Row counts of every table of the data and sdi schemas: proves a bad request changed nothing. */
 export async function storeFingerprint(): Promise<Record<string, number>> {
   const { rows } = await db().query<{ t: string }>(
-    // sdi.usage_log records every request (issue 11 statistics): it grows with the probing itself, it is not data.
-    `SELECT quote_ident(schemaname) || '.' || quote_ident(relname) AS t FROM pg_stat_user_tables WHERE schemaname IN ('data', 'sdi') AND NOT (schemaname = 'sdi' AND relname = 'usage_log') ORDER BY 1`,
+    // sdi.usage_log records every request (issue 11 statistics) and sdi.audit_log every refusal and failed
+    // sign-in: they grow with the probing itself, they are not data.
+    `SELECT quote_ident(schemaname) || '.' || quote_ident(relname) AS t FROM pg_stat_user_tables WHERE schemaname IN ('data', 'sdi') AND NOT (schemaname = 'sdi' AND relname IN ('usage_log', 'audit_log')) ORDER BY 1`,
   );
   const out: Record<string, number> = {};
   for (const r of rows) out[r.t] = Number((await db().query(`SELECT count(*) AS n FROM ${r.t}`)).rows[0].n);

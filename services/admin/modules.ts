@@ -9,5 +9,6 @@ import { layersModule } from './layers.js';
 import { importsModule } from './imports.js';
 import { usageModule } from './usage.js';
 import { uploadsModule } from './uploads.js';
+import { auditModule } from './audit.js';
 
-export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, rightsModule, layersModule, importsModule, uploadsModule, usageModule];
+export const ADMIN_MODULES: readonly AdminModule[] = [stylesModule, rightsModule, layersModule, importsModule, uploadsModule, usageModule, auditModule];

@@ -13,6 +13,7 @@ import { hashPassword, passwordProblem } from '../../src/access/passwords.js';
 import { forgetVerifiedCredentials } from '../../src/access/authenticate.js';
 import { newTokenSecret, tokenDigest, TOKEN_SCOPES } from '../../src/access/accounts.js';
 import { quoteIdent } from '../../src/db/identifiers.js';
+import { requestPart } from '../../src/audit/hook.js';
 
 const LOGIN = /^[A-Za-z0-9_.@-]{1,128}$/;
 const GROUP = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -66,11 +67,12 @@ function tableRef(qualified: string): string {
 async function rightsRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   const db = platform.pool;
   const changed = () => forgetVerifiedCredentials();
-  // Audit trail (issue 11, until an audit table exists): every write to the rights, who made it, and its outcome,
-  // as one structured log line (`audit: "rights"`); refused credentials are logged by the principal hook.
+  // Audit trail (issue 11): every write to the rights, who made it, and its outcome, in the audit log
+  // (sdi.audit_log, event 'rights') and as a log line; refused credentials are recorded by the principal hook.
   app.addHook('onResponse', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
     if (!/^\/admin\/(users|groups|tokens|grants|access)(\/|$)/.test(req.url)) return;
+    platform.audit?.record({ event: 'rights', principal: req.principal?.login ?? null, ...requestPart(req, platform), status: reply.statusCode });
     req.log.info({ audit: 'rights', by: req.principal?.login ?? null, method: req.method, path: req.url.split('?')[0], status: reply.statusCode }, 'rights changed');
   });
   const userId = async (login: string): Promise<string> => {

@@ -13,7 +13,7 @@ import type { AdminModule } from './module.js';
 const PARAMS = ['from', 'to', 'service', 'layer', 'principal', 'format'];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-function day(v: string | undefined, name: string, fallback: string): string {
+export function day(v: string | undefined, name: string, fallback: string): string {
   if (v === undefined) return fallback;
   if (!DAY.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v) {
     throw new AdminError(400, 'invalid-parameter', `${name} is a date YYYY-MM-DD`, name);
@@ -44,7 +44,7 @@ function queryOf(req: FastifyRequest): UsageQuery & { format: 'json' | 'csv' } {
 }
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break; a leading = + - @ neutralised for spreadsheets. */
-function csvField(v: unknown): string {
+export function csvField(v: unknown): string {
   let t = v === null || v === undefined ? '' : String(v);
   if (typeof v === 'string' && /^[=+\-@]/.test(t)) t = `'${t}`;
   return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;

@@ -105,8 +105,16 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
     return r && platform.policy.decideRaster(caller, r, 'download').allowed ? fromRaster(r) : undefined;
   }
 
-  /** A restricted dataset named by a caller who may not download it: 401 (anonymous) or 403 (issue 11), not 404. */
-  const exists = async (name: string) => !!(await platform.layers.get(name)) || !!(await getRasterLayer(platform.pool, name));
+  /**
+   * A dataset the caller may see (view) but not download: 401 (anonymous) or 403 (issue 11). One it may not even
+   * see is answered as one that does not exist (no enumeration of restricted names).
+   */
+  const exists = async (name: string, caller: Principal) => {
+    const l = await platform.layers.get(name);
+    if (l) return platform.policy.canList(caller, l);
+    const r = await getRasterLayer(platform.pool, name);
+    return !!r && platform.policy.decideRaster(caller, r, 'view').allowed;
+  };
   const refused = (name: string, caller: Principal) => {
     const status = refusalStatus(caller);
     return new DownloadError(status, status === 401 ? 'unauthorized' : 'forbidden', `You may not download ${name.slice(0, 80)}`, 'layer');
@@ -331,7 +339,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
   app.get<{ Params: { file: string } }>('/atom/:file', async (req, reply) => {
     const m = /^(.+)\.xml$/.exec(req.params.file);
     const d = m ? await dataset(m[1]!, callerOf(req)) : undefined;
-    if (!d && m && (await exists(m[1]!))) return problem(req, reply, refused(m[1]!, callerOf(req)));
+    if (!d && m && (await exists(m[1]!, callerOf(req)))) return problem(req, reply, refused(m[1]!, callerOf(req)));
     if (!d) return problem(req, reply, new DownloadError(404, 'unknown-dataset', `No dataset feed '${req.params.file.slice(0, 80)}' (feeds are /atom/<layer>.xml)`, 'layer'));
     return sendAtom(reply, datasetFeed(req, d, await builtLengths(d)));
   });
@@ -340,7 +348,7 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
   app.get<{ Params: { layer: string; format: string; crs: string } }>('/atom/files/:layer/:format/:crs', async (req, reply) => {
     try {
       const d = await dataset(req.params.layer, callerOf(req));
-      if (!d && (await exists(req.params.layer))) throw refused(req.params.layer, callerOf(req));
+      if (!d && (await exists(req.params.layer, callerOf(req)))) throw refused(req.params.layer, callerOf(req));
       if (!d) throw new DownloadError(404, 'unknown-dataset', `No dataset '${req.params.layer.slice(0, 80)}'`, 'layer');
       if (!(await wholeLayerAllowed(d.name, callerOf(req)))) throw new DownloadError(403, 'forbidden', `You may download only part of ${d.name}: use the extract service`, 'layer');
       const f = formatsOf(d).find((y) => y.id === req.params.format);

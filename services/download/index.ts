@@ -126,7 +126,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
         let finished = false;
         releaseWhenResponseCloses(reply, async () => {
           await session.close(finished);
-          if (finished) await logDownload(platform, { operation: 'direct', req: extractReq, areaLabel: p.area?.label, features: count(), bytes }).catch((err) => req.log.warn({ err }, 'usage log failed'));
+          if (finished) await logDownload(platform, { operation: 'direct', principal: callerOf(req), req: extractReq, areaLabel: p.area?.label, features: count(), bytes }).catch((err) => req.log.warn({ err }, 'usage log failed'));
         });
         async function* counted() {
           for await (const piece of pieces) {
@@ -158,7 +158,7 @@ export async function downloadRoutes(app: FastifyInstance, opts: DownloadRouteOp
       });
       reply.raw.once('finish', () => {
         const features = Object.values(result.features).reduce((s, n) => s + n, 0);
-        void logDownload(platform, { operation: 'direct', req: extractReq, areaLabel: p.area?.label, features, bytes: result.bytes }).catch((err) => req.log.warn({ err }, 'usage log failed'));
+        void logDownload(platform, { operation: 'direct', principal: callerOf(req), req: extractReq, areaLabel: p.area?.label, features, bytes: result.bytes }).catch((err) => req.log.warn({ err }, 'usage log failed'));
       });
       return reply
         .type(result.mediaType)

@@ -8,8 +8,11 @@ import type { Pool } from '../db/pool.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { ADMIN_PRINCIPAL_LOGIN, ANONYMOUS, type Action, type Grant, type Principal, type ResourceKind } from './policy.js';
 
-/** What an API token may be used on: the services, by the name of their family. */
-export const TOKEN_SCOPES = ['features', 'maps', 'download', 'catalogue', 'admin'] as const;
+/**
+ * What an API token may be used on: the services, by the name of their family; `edit` is the right to change
+ * features (WFS-T, OGC API Part 4), which a `features` token alone has not (it includes reading features).
+ */
+export const TOKEN_SCOPES = ['features', 'edit', 'maps', 'download', 'catalogue', 'admin'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 export interface Authenticated {

@@ -57,8 +57,8 @@ export class Authenticator {
     CACHES.add(this.cache);
   }
 
-  /** The principal of a credential, or undefined when it is not valid. */
-  async authenticate(c: Credential): Promise<Authenticated | undefined> {
+  /** The principal of a credential, or undefined when it is not valid; `fresh` when verified now (a sign-in, for the audit log), not served from the cache. */
+  async authenticate(c: Credential): Promise<(Authenticated & { fresh?: true }) | undefined> {
     // The environment's token: compared in constant time, before anything touches the database.
     const presented = c.kind === 'bearer' ? c.secret : c.password;
     if (this.adminToken && sameSecret(presented, this.adminToken)) return { principal: { login: ADMIN_LOGIN, admin: true } };
@@ -70,6 +70,6 @@ export class Authenticator {
     if (!auth) return undefined;
     if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(k, { auth, until: Date.now() + this.ttlMs });
-    return auth;
+    return { ...auth, fresh: true };
   }
 }

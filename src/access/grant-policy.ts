@@ -13,7 +13,7 @@
 import type { Layer } from '../catalog/layers.js';
 import { quoteIdent } from '../db/identifiers.js';
 import type { SqlParams } from '../db/sql.js';
-import type { AccessDecision, AccessPolicy, Action, AdminOperation, Grant, Principal, RasterResource, ResourceKind } from './policy.js';
+import { mayUseEdit, type AccessDecision, type AccessPolicy, type Action, type AdminOperation, type Grant, type Principal, type RasterResource, type ResourceKind } from './policy.js';
 
 /** Which granted actions cover an asked one: download and edit imply read, read implies view, admin implies all. */
 const IMPLIED_BY: Record<Action, readonly Action[]> = {
@@ -45,6 +45,7 @@ export function territoryPredicate(grantIds: number[], geometryColumn: string, s
 
 export class GrantPolicy implements AccessPolicy {
   decide(principal: Principal, layer: Layer, action: Action): AccessDecision {
+    if (action === 'edit' && !mayUseEdit(principal)) return DENIED;
     if (principal.admin) return ALLOWED;
     if (layer.public !== false && PUBLIC_ACTIONS.includes(action)) return ALLOWED;
     const grants = grantsFor(principal, [{ kind: 'layer', name: layer.name }, { kind: 'dataset', name: layer.dataset }], action);

@@ -21,7 +21,12 @@ export interface Principal {
   admin?: boolean;
   /** The user's grants and those of its groups, as loaded when the credential was verified. */
   grants?: readonly Grant[];
+  /** The scopes of the API token the caller came with (undefined: a password, every scope). Editing needs 'edit'. */
+  scopes?: readonly string[];
 }
+
+/** A token without the edit scope edits nothing, whatever its owner's grants (an administrator's token included). */
+export const mayUseEdit = (principal: Principal): boolean => principal.scopes === undefined || principal.scopes.includes('edit');
 
 export type Action = 'view' | 'read' | 'download' | 'edit' | 'admin';
 

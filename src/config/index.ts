@@ -109,6 +109,37 @@ export interface HttpSettings {
   corsCredentials: boolean;
 }
 
+/**
+ * Rate limits (issue 11, src/server/rate-limit.ts): requests per window per client address and per signed-in
+ * principal, and failed sign-ins per login and per address (over them, every credential of that login or address
+ * is refused with 429 until its window ends). 0 turns a limit off.
+ */
+export interface RateLimitSettings {
+  /** SDI_RATE_LIMIT_IP: requests per window from one client address. */
+  perIp: number;
+  /** SDI_RATE_LIMIT_PRINCIPAL: requests per window of one signed-in login or token owner. */
+  perPrincipal: number;
+  /** SDI_RATE_LIMIT_WINDOW_MS. */
+  windowMs: number;
+  /** SDI_RATE_LIMIT_SIGNIN_LOGIN / SDI_RATE_LIMIT_SIGNIN_IP: failed sign-ins per window, per login / per address. */
+  signInPerLogin: number;
+  signInPerIp: number;
+  /** SDI_RATE_LIMIT_SIGNIN_WINDOW_MS: the window of failed sign-ins, which is also the longest lockout. */
+  signInWindowMs: number;
+  /** SDI_RATE_LIMIT_EXEMPT: networks (CIDR) exempt from the request limits and the per-address sign-in limit. */
+  exempt: string[];
+}
+
+/** How long statistics and the audit log are kept (days; 0 = for ever), and how often the purge runs. */
+export interface RetentionSettings {
+  /** SDI_USAGE_RETENTION_DAYS. */
+  usageDays: number;
+  /** SDI_AUDIT_RETENTION_DAYS. */
+  auditDays: number;
+  /** SDI_PURGE_INTERVAL_MS. */
+  purgeIntervalMs: number;
+}
+
 export interface CatalogueSettings {
   /** Largest page of CSW GetRecords and DCAT (SDI_CSW_MAX_RECORDS); a larger maxRecords gets a page this size. */
   maxRecords: number;
@@ -177,6 +208,8 @@ export interface Config {
   /** Reverse proxies (CIDR) whose Forwarded / X-Forwarded-* headers are believed (SDI_TRUSTED_PROXIES); default none. */
   trustedProxies: string[];
   http: HttpSettings;
+  rateLimit: RateLimitSettings;
+  retention: RetentionSettings;
   /** The services this process serves (SDI_SERVICES, comma-separated names); unset: all of them. */
   services?: string[];
 }
@@ -214,6 +247,11 @@ function defaults(): Config {
       corsOrigins: ['*'],
       corsCredentials: false,
     },
+    // Per minute: a QGIS map of WMTS tiles is some tens of requests, a whole office behind one NAT address many users.
+    rateLimit: { perIp: 3000, perPrincipal: 3000, windowMs: 60_000, signInPerLogin: 10, signInPerIp: 50, signInWindowMs: 15 * 60_000, exempt: ['127.0.0.0/8', '::1/128'] },
+    // Usage statistics for 13 months (a year compared with the previous one); the audit log a year (CNIL's
+    // recommendation for access logs is 6 months to a year).
+    retention: { usageDays: 400, auditDays: 365, purgeIntervalMs: 3_600_000 },
     namespace: { prefix: 'sdi', uri: 'https://sdi.example.org/features' },
     service: {
       title: 'Plateforme régionale de données géographiques',
@@ -393,6 +431,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.SDI_CORS_ORIGINS !== undefined) h.corsOrigins = env.SDI_CORS_ORIGINS.trim().toLowerCase() === 'none' ? [] : list(env.SDI_CORS_ORIGINS);
   if (env.SDI_CORS_CREDENTIALS !== undefined) h.corsCredentials = env.SDI_CORS_CREDENTIALS === '1' || env.SDI_CORS_CREDENTIALS === 'true';
   checkHttp(h);
+  const rl = cfg.rateLimit;
+  rl.perIp = int('SDI_RATE_LIMIT_IP', 0) ?? rl.perIp;
+  rl.perPrincipal = int('SDI_RATE_LIMIT_PRINCIPAL', 0) ?? rl.perPrincipal;
+  rl.windowMs = int('SDI_RATE_LIMIT_WINDOW_MS', 100) ?? rl.windowMs;
+  rl.signInPerLogin = int('SDI_RATE_LIMIT_SIGNIN_LOGIN', 0) ?? rl.signInPerLogin;
+  rl.signInPerIp = int('SDI_RATE_LIMIT_SIGNIN_IP', 0) ?? rl.signInPerIp;
+  rl.signInWindowMs = int('SDI_RATE_LIMIT_SIGNIN_WINDOW_MS', 100) ?? rl.signInWindowMs;
+  if (env.SDI_RATE_LIMIT_EXEMPT !== undefined) rl.exempt = list(env.SDI_RATE_LIMIT_EXEMPT);
+  const rt = cfg.retention;
+  rt.usageDays = int('SDI_USAGE_RETENTION_DAYS', 0) ?? rt.usageDays;
+  rt.auditDays = int('SDI_AUDIT_RETENTION_DAYS', 0) ?? rt.auditDays;
+  rt.purgeIntervalMs = int('SDI_PURGE_INTERVAL_MS', 1000) ?? rt.purgeIntervalMs;
   if (!d.workDir) d.workDir = defaultDownloadDir(cfg.databaseUrl, env);
   // The tile cache likewise: one per database (a tile is keyed by its layer's revision in that database only).
   if (cfg.maps.tileCacheDir === '') cfg.maps.tileCacheDir = join(stateDir(env), 'sdi', 'tiles', databaseKey(cfg.databaseUrl));

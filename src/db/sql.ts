@@ -8,4 +8,6 @@ export { PositionalBinder } from './binder.js';
 export interface CompiledSql {
   text: string;
   values: unknown[];
+  /** The layer whose features the statement reads, when it reads one (usage statistics count its rows per layer). */
+  layer?: string;
 }

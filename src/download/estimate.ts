@@ -73,20 +73,23 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
   if (format.fixedSrid && req.crs !== format.fixedSrid) throw new DownloadError(400, 'invalid-parameter', `${format.title} is always in EPSG:${format.fixedSrid}`, 'crs');
   const layers: Layer[] = [];
   const rasters: string[] = [];
-  // A layer the caller may not download: 401 (anonymous) or 403 (issue 11); one that does not exist: 404.
+  // A layer the caller may see (view) but not download: 401 (anonymous) or 403 (issue 11). One it may not even
+  // see answers as one that does not exist, 404 (no enumeration of restricted names).
   const refused = (name: string) => {
     const status = refusalStatus(principal);
     return new DownloadError(status, status === 401 ? 'unauthorized' : 'forbidden', `You may not download layer ${name.slice(0, 80)}`, 'layer');
   };
+  const unknown = (name: string) => new DownloadError(404, 'unknown-layer', `Layer '${name.slice(0, 80)}' does not exist`, 'layer');
   for (const name of req.layers) {
     const l = await platform.layers.get(name);
     if (l) {
+      if (!platform.policy.canList(principal, l)) throw unknown(name);
       if (!platform.policy.decide(principal, l, 'download').allowed) throw refused(name);
       layers.push(l);
       continue;
     }
     const r = await getRasterLayer(platform.pool, name);
-    if (!r) throw new DownloadError(404, 'unknown-layer', `Layer '${name.slice(0, 80)}' does not exist`, 'layer');
+    if (!r || !platform.policy.decideRaster(principal, r, 'view').allowed) throw unknown(name);
     if (!platform.policy.decideRaster(principal, r, 'download').allowed) throw refused(name);
     rasters.push(name);
   }

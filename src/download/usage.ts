@@ -17,6 +17,12 @@ export interface DownloadLogEntry {
 }
 
 export async function logDownload(platform: Platform, e: DownloadLogEntry): Promise<void> {
+  // The audit log's entry (issue 11): who downloaded which layers, where, in what (a job's worker has no request).
+  platform.audit?.record({
+    event: 'download',
+    principal: e.principal?.login ?? null,
+    detail: { operation: e.operation, layers: e.req.layers, format: e.req.format, crs: `EPSG:${e.req.crs}`, area: e.areaLabel ?? null, features: e.features, bytes: e.bytes, job: e.jobId ?? null },
+  });
   await platform.pool.query(
     `INSERT INTO sdi.usage_log (service, operation, layer, principal, features, bytes, detail)
      VALUES ('download', $1, $2, $3, $4, $5, $6::jsonb)`,

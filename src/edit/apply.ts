@@ -246,6 +246,12 @@ function editError(e: unknown, loc: EditLocators): unknown {
  * The audit line of an edit (issue 11, until an audit table exists, as services/admin/rights.ts does): who
  * changed which features of which layers, as one structured log line `audit: "edit"`.
  */
+/** The layers an outcome changed (their records, extent and dateStamp, follow: src/publishing/after-edit.ts). */
+export function editedLayers(ops: EditOperation[], outcome: EditOutcome): Layer[] {
+  const names = new Set([...outcome.inserted, ...outcome.updated, ...outcome.deleted].map((f) => f.layer));
+  return [...new Map(ops.filter((o) => names.has(o.layer.name)).map((o) => [o.layer.name, o.layer])).values()];
+}
+
 export function editAudit(caller: Principal, protocol: string, outcome: EditOutcome): Record<string, unknown> {
   const ids = (list: EditedFeature[]) => list.slice(0, 100).map((f) => `${f.layer}.${f.id}`);
   return { audit: 'edit', by: caller.login ?? null, protocol, inserted: ids(outcome.inserted), updated: ids(outcome.updated), deleted: ids(outcome.deleted) };

@@ -124,12 +124,12 @@ export function compileSelect(q: FeatureQuery, opts: CompileOptions, selectList:
     const inner = `SELECT t.*, ${clipExpression(q.layer, area)} AS ${quoteIdent(CLIPPED)} ${fromClause(q)} ${whereClause(q, params, opts, area)}`;
     const select = selectList(params);
     const text = `SELECT ${select} FROM (${inner}) AS t WHERE NOT ST_IsEmpty(t.${quoteIdent(CLIPPED)}) ${orderByClause(q, params)}${pagingClause(q, params, extraRows)}`;
-    return { text, values: params.values };
+    return { text, values: params.values, layer: q.layer.name };
   }
   const where = whereClause(q, params, opts, area);
   const select = selectList(params);
   const text = `SELECT ${select} ${fromClause(q)} ${where} ${orderByClause(q, params)}${pagingClause(q, params, extraRows)}`;
-  return { text, values: params.values };
+  return { text, values: params.values, layer: q.layer.name };
 }
 
 /** Features the query matches (a clip may drop a few that only touch the area: those are not counted). */

@@ -169,7 +169,7 @@ export class FeatureSession {
       // the first read of a fresh cursor never answered): the loss of the connection fails it.
       return this.untilLost(p);
     };
-    const countFeatures = featureCounter();
+    const countFeatures = featureCounter(q.layer);
     const first = (await read(batchSize)).map(pick);
     countFeatures(first.length);
     const done = first.length < batchSize;

@@ -46,5 +46,5 @@ export function mvtSelectList(layer: Layer, z: number, x: number, y: number, par
 /** The tile: one bytea (empty when no feature reaches the tile). */
 export function mvtStatement(layer: Layer, rows: CompiledSql, params: SqlParams): CompiledSql {
   const name = params.add(layer.name, 'text');
-  return { text: `SELECT ST_AsMVT(m, ${name}, ${MVT_EXTENT}, '${GEOM}') AS mvt FROM (${rows.text}) AS m WHERE m.${quoteIdent(GEOM)} IS NOT NULL`, values: params.values };
+  return { text: `SELECT ST_AsMVT(m, ${name}, ${MVT_EXTENT}, '${GEOM}') AS mvt FROM (${rows.text}) AS m WHERE m.${quoteIdent(GEOM)} IS NOT NULL`, values: params.values, layer: layer.name };
 }

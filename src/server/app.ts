@@ -18,6 +18,8 @@ import type { Platform } from '../platform.js';
 import { PUBLIC_URL_VARY } from '../ogc/public-url.js';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/errors.js';
 import { registerPrincipal, withoutAccessToken, WWW_AUTHENTICATE } from './principal.js';
+import { registerRateLimits } from './rate-limit.js';
+import { registerAudit } from '../audit/hook.js';
 
 const BODY_LIMIT = 10 * 1024 * 1024;
 
@@ -121,10 +123,17 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
   app.addHook('onResponse', async (req) => {
     if (req.raw.socket) socketUrls.delete(req.raw.socket);
   });
+  // Rate limits (src/server/rate-limit.ts): per address before any credential is checked, failed sign-ins
+  // around the check, per principal once it is known.
+  const limits = await registerRateLimits(app, platform);
+  app.addHook('onRequest', limits.perAddress);
   // The caller, resolved once per request before any service sees it.
-  registerPrincipal(app, platform);
-  // Usage statistics of the protocol requests, written in batches (src/usage/hook.ts).
-  registerUsage(app, platform.pool);
+  registerPrincipal(app, platform, limits.signIns);
+  app.addHook('onRequest', limits.perPrincipal);
+  // Usage statistics of the protocol requests, written in batches (src/usage/hook.ts), purged after their retention.
+  registerUsage(app, platform.pool, platform.config.retention);
+  // Refusals, sign-ins (src/audit/hook.ts).
+  registerAudit(app, platform);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
     // A CORS preflight answered by @fastify/cors says the resource's methods too.

@@ -17,6 +17,8 @@ import { Authenticator, credentialOf } from '../access/authenticate.js';
 import type { TokenScope } from '../access/accounts.js';
 import { adminSessionOf } from '../access/session-cookie.js';
 import { sendProblem, serviceOf } from './http-errors.js';
+import { tooMany, type SignInGuard } from './rate-limit.js';
+import { auditSignIn } from '../audit/hook.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -79,7 +81,7 @@ export function withoutAccessToken(url: string): { url: string; tokens: string[]
   return { url: kept.length ? `${url.slice(0, q)}?${kept.join('&')}` : url.slice(0, q), tokens };
 }
 
-export function registerPrincipal(app: FastifyInstance, platform: Platform): void {
+export function registerPrincipal(app: FastifyInstance, platform: Platform, signIns?: SignInGuard): void {
   const authenticator = new Authenticator(platform.pool, platform.config.adminToken);
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('credentialRejected', false);
@@ -98,18 +100,26 @@ export function registerPrincipal(app: FastifyInstance, platform: Platform): voi
     // No header nor URL token: on /admin, the session cookie of an OpenID Connect sign-in (src/access/session-cookie.ts).
     const credential = credentialOf(req.headers.authorization, urlToken ?? adminSessionOf(req.url, req.headers.cookie));
     if (credential === undefined) return;
+    // Too many failed sign-ins of this login or address: refused before the credential is even checked.
+    const locked = await signIns?.lockedFor(req, credential);
+    if (locked !== undefined) return tooMany(req, reply, locked, 'Too many failed sign-ins for this login or address');
     const auth = credential === 'malformed' ? undefined : await authenticator.authenticate(credential);
+    const login = credential !== 'malformed' && credential.kind === 'basic' ? credential.login : auth?.principal.login;
+    if (auth?.fresh) auditSignIn(platform, req, credential, login, true);
     if (!auth) {
+      await signIns?.failed(req, credential);
+      auditSignIn(platform, req, credential, login, false);
       req.credentialRejected = true;
       req.log.info({ auth: 'refused', scheme: credential === 'malformed' ? 'malformed' : credential.kind }, 'credential refused');
       return sendProblem(req, reply, { status: 401, code: 'NoApplicableCode', slug: 'invalid-credentials', detail: 'The credential presented is not valid (wrong login or password, or an unknown, expired or revoked token)', locator: 'Authorization' }, { 'www-authenticate': WWW_AUTHENTICATE });
     }
     const scope = scopeOf(req.url);
-    if (auth.scopes && scope && !auth.scopes.includes(scope)) {
+    // An edit token works on the features services (it edits there; reading is part of editing).
+    if (auth.scopes && scope && !auth.scopes.includes(scope) && !(scope === 'features' && auth.scopes.includes('edit'))) {
       req.log.info({ auth: 'out-of-scope', login: auth.principal.login, scope }, 'token used outside its scopes');
       return sendProblem(req, reply, { status: 403, code: 'NoApplicableCode', slug: 'insufficient-scope', detail: `This token is not valid for this service (scope '${scope}' needed)`, locator: 'Authorization' }, { 'www-authenticate': `Bearer realm="sdi", error="insufficient_scope", scope="${scope}"` });
     }
-    req.principal = auth.principal;
+    req.principal = auth.scopes ? { ...auth.principal, scopes: auth.scopes } : auth.principal;
     // A URL token is the credential only when no Authorization header came (see credentialOf).
     if (urlToken && req.headers.authorization === undefined) req.urlAccessToken = urlToken;
   });

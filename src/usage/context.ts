@@ -7,8 +7,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 export interface RequestUsage {
   features: number;
-  /** Layers the service named as read, when the URL does not say (e.g. a CSW or a default layer set). */
+  /** Layers whose features the request read (a WFS POST body names its layers where the URL does not). */
   layers: Set<string>;
+  /** Features read per layer, when the statement said which layer it read (src/db/sql.ts CompiledSql.layer). */
+  byLayer: Map<string, number>;
 }
 
 export const usageStorage = new AsyncLocalStorage<RequestUsage>();
@@ -23,7 +25,13 @@ export function countFeatures(n: number): void {
  * A counter bound to the current request's store, for code that goes on after the handler returned (a stream's
  * later batches are read on the socket's 'drain', outside the request's async context).
  */
-export function featureCounter(): (n: number) => void {
+export function featureCounter(layer?: string): (n: number) => void {
   const u = usageStorage.getStore();
-  return u ? (n) => (u.features += n) : () => undefined;
+  if (!u) return () => undefined;
+  if (layer === undefined) return (n) => (u.features += n);
+  u.layers.add(layer);
+  return (n) => {
+    u.features += n;
+    u.byLayer.set(layer, (u.byLayer.get(layer) ?? 0) + n);
+  };
 }

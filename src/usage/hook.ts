@@ -9,6 +9,8 @@ import type { Pool } from '../db/pool.js';
 import { classifyRequest } from './classify.js';
 import { usageStorage, type RequestUsage } from './context.js';
 import { UsageRecorder } from './recorder.js';
+import { schedulePurge } from './retention.js';
+import type { RetentionSettings } from '../config/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,10 +18,12 @@ declare module 'fastify' {
   }
 }
 
-export function registerUsage(app: FastifyInstance, pool: Pool): UsageRecorder {
+export function registerUsage(app: FastifyInstance, pool: Pool, retention?: RetentionSettings): UsageRecorder {
   const recorder = new UsageRecorder(pool, { onError: (e, dropped) => app.log.warn({ err: e, dropped }, 'usage statistics not written') });
+  // Rows past their retention (statistics and audit log) are purged in the background.
+  const purge = retention ? schedulePurge(pool, retention, (e) => app.log.warn({ err: e }, 'usage and audit purge failed')) : undefined;
   app.addHook('onRequest', (req, _reply, done) => {
-    const store = { features: 0, layers: new Set<string>(), bytesBefore: req.raw.socket?.bytesWritten ?? 0 };
+    const store = { features: 0, layers: new Set<string>(), byLayer: new Map<string, number>(), bytesBefore: req.raw.socket?.bytesWritten ?? 0 };
     req.usage = store;
     // The handler and its cursors run inside this store (the pattern of @fastify/request-context).
     usageStorage.run(store, done);
@@ -28,7 +32,8 @@ export function registerUsage(app: FastifyInstance, pool: Pool): UsageRecorder {
     const kind = classifyRequest(req.method, req.raw.url ?? req.url);
     const u = req.usage;
     if (kind && u && req.method !== 'OPTIONS') {
-      const layers = kind.layers.length ? kind.layers : [...u.layers];
+      // The layers the URL names (asked, even if refused) and those read (a POST body's, a default set).
+      const layers = [...new Set([...kind.layers, ...u.layers])].slice(0, 20);
       const bytes = (req.raw.socket?.bytesWritten ?? u.bytesBefore) - u.bytesBefore;
       recorder.record({
         at: new Date(),
@@ -39,10 +44,15 @@ export function registerUsage(app: FastifyInstance, pool: Pool): UsageRecorder {
         features: u.features,
         bytes: bytes > 0 ? bytes : null,
         status: reply.statusCode,
+        // Features per layer, for a request of several layers (the report shares the rest evenly).
+        layerFeatures: layers.length > 1 && u.byLayer.size ? Object.fromEntries(u.byLayer) : undefined,
       });
     }
     done();
   });
-  app.addHook('onClose', async () => recorder.close());
+  app.addHook('onClose', async () => {
+    purge?.stop();
+    await recorder.close();
+  });
   return recorder;
 }

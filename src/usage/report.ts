@@ -25,12 +25,18 @@ export interface UsageRow {
 
 export async function readUsage(pool: Pool, q: UsageQuery): Promise<UsageRow[]> {
   const { rows } = await pool.query<{ day: string; service: string; layer: string | null; principal: string | null; requests: string; errors: string; features: string; bytes: string }>(
+    // A request of several layers counts once for each of them; its features go to each layer as read
+    // (detail.layerFeatures) or, when not known per layer (downloads), shared evenly, as its bytes are: summed
+    // over layers, features and bytes are the real totals, not multiplied by the number of layers.
     `SELECT to_char(u.at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, u.service, l.layer, u.principal,
             count(*) AS requests,
             count(*) FILTER (WHERE (u.detail->>'status')::int >= 400) AS errors,
-            COALESCE(sum(u.features), 0) AS features, COALESCE(sum(u.bytes), 0) AS bytes
+            COALESCE(sum(CASE WHEN l.layer IS NULL OR l.n = 1 THEN u.features
+                              WHEN u.detail ? 'layerFeatures' THEN COALESCE((u.detail->'layerFeatures'->>l.layer)::bigint, 0)
+                              ELSE round(u.features::numeric / l.n) END), 0) AS features,
+            COALESCE(sum(round(u.bytes::numeric / COALESCE(l.n, 1))), 0) AS bytes
        FROM sdi.usage_log u
-       LEFT JOIN LATERAL unnest(string_to_array(u.layer, ',')) AS l(layer) ON true
+       LEFT JOIN LATERAL (SELECT x.layer, count(*) OVER () AS n FROM unnest(string_to_array(u.layer, ',')) AS x(layer)) AS l ON true
       WHERE u.at >= ($1::date)::timestamp AT TIME ZONE 'UTC' AND u.at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'
         AND ($3::text IS NULL OR u.service = $3) AND ($4::text IS NULL OR l.layer = $4) AND ($5::text IS NULL OR u.principal = $5)
       GROUP BY 1, 2, 3, 4

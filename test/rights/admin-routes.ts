@@ -26,5 +26,6 @@ export function adminRights(authorization: string): Record<string, Array<{ url: 
     'GET /admin/access/rasters/:name': [{ url: '/admin/access/rasters/communes_densite', headers: h }],
     'PUT /admin/access/rasters/:name': [j('/admin/access/rasters/communes_densite', { public: true })],
     'GET /admin/usage': [{ url: '/admin/usage?format=csv', headers: h }],
+    'GET /admin/audit': [{ url: '/admin/audit?format=csv', headers: h }, { url: '/admin/audit?event=sign-in', headers: h }],
   };
 }

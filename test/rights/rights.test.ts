@@ -118,11 +118,13 @@ afterAll(async () => {
 /**
  * What a route must do for each caller:
  *  list  — a listing: 200 for all; the restricted layer in it only for the two holders of a grant;
- *  data  — the layer itself: 401 anonymous, 403 without grant, 2xx with the grant, whole or territorial;
- *  whole — the whole layer at once (Atom pre-defined file): as data, but 403 for the territorial user too;
+ *  data  — the layer itself: 2xx with the grant, whole or territorial; to anonymous and nogrant, exactly what the
+ *          same request naming a layer that does not exist gets (no enumeration of restricted names);
+ *  whole — the whole layer at once (Atom pre-defined file): as data, but 403 for the territorial user;
  *  admin — the administration API: 401 anonymous, 403 for every one of these (none is an administrator);
  *  other — no data of the layer: never a server error, never the layer's name in a 2xx to anonymous or nogrant.
- *  edit  — changes the layer (OGC API Features Part 4): 401 anonymous, 403 for every one of these (none holds edit).
+ *  edit  — changes the layer (OGC API Features Part 4): 403 to the holders of other rights (they see the layer),
+ *          and to anonymous and nogrant what an unknown layer gets.
  */
 type Kind = 'list' | 'data' | 'whole' | 'admin' | 'other' | 'edit';
 interface Sample {
@@ -263,6 +265,25 @@ function samples(auth: string): Record<string, Sample[]> {
 /** What a refusal must look like in each service. */
 const formatOf = (path: string) => (path.startsWith('/wfs') || path.startsWith('/csw') || path.startsWith('/wms') || path.startsWith('/wmts') ? /xml/ : /json/);
 
+/** A name that no layer has: a restricted layer must answer exactly as it to whoever may not see the restricted one. */
+const NOWHERE = 'rights_nowhere';
+
+/**
+ * No enumeration of restricted names (issue 11; README "Rights"): to a caller who may not see the restricted layer
+ * (anonymous or signed in without a grant), the same request naming a layer that does not exist answers the same
+ * status, the same media type and the same body once the names are swapped — a refusal, never 2xx.
+ */
+async function sameAsUnknown(method: string, s: Sample, auth: string | undefined, r: Reply, where: string): Promise<string[]> {
+  const twin = await app.inject({ method, url: s.url.split(L).join(NOWHERE), headers: { ...(auth ? { authorization: auth } : {}), ...(s.type ? { 'content-type': s.type } : {}) }, payload: s.payload?.split(L).join(NOWHERE) });
+  const out: string[] = [];
+  if (r.statusCode < 400) out.push(`${where}: served to a caller who may not see it`);
+  if (r.statusCode !== twin.statusCode) out.push(`${where}: status differs from an unknown layer's (${twin.statusCode})`);
+  if (r.headers['content-type'] !== twin.headers['content-type']) out.push(`${where}: media type differs from an unknown layer's (${String(twin.headers['content-type'])})`);
+  if (r.headers['www-authenticate'] !== twin.headers['www-authenticate']) out.push(`${where}: challenge differs from an unknown layer's`);
+  if (r.body !== twin.body.split(NOWHERE).join(L)) out.push(`${where}: body differs from an unknown layer's: ${r.body.slice(0, 200)} ≠ ${twin.body.slice(0, 200)}`);
+  return out;
+}
+
 async function walk(caller: Caller): Promise<string[]> {
   const auth = CALLERS[caller];
   const problems: string[] = [];
@@ -288,10 +309,16 @@ async function walk(caller: Caller): Promise<string[]> {
         case 'whole':
           if (granted && !(s.kind === 'whole' && caller === 'terri')) {
             if (!ok) problems.push(`${where}: refused to a holder of the grant (${r.body.slice(0, 160)})`);
-          } else if (r.statusCode !== (granted ? 403 : expect401or403)) problems.push(`${where}: expected ${granted ? 403 : expect401or403}`);
+          } else if (granted) {
+            if (r.statusCode !== 403) problems.push(`${where}: expected 403`);
+          } else problems.push(...(await sameAsUnknown(method, s, auth, r, where)));
+          break;
+        case 'edit':
+          if (granted) {
+            if (r.statusCode !== 403) problems.push(`${where}: expected 403`);
+          } else problems.push(...(await sameAsUnknown(method, s, auth, r, where)));
           break;
         case 'admin':
-        case 'edit':
           if (r.statusCode !== expect401or403) problems.push(`${where}: expected ${expect401or403}`);
           break;
         case 'other':
@@ -453,6 +480,18 @@ describe('issue 11: catalogue records of restricted layers', () => {
     expect(await hits(CALLERS.nogrant)).toBe(total - 1);
     const byId = `/csw?service=CSW&version=2.0.2&request=GetRecordById&id=${encodeURIComponent(record.identifier)}&elementSetName=brief`;
     expect((await send('GET', byId)).body).not.toContain(record.identifier);
+    // No enumeration: the hidden record's answer is the answer for an identifier no record has.
+    const unknownId = `${record.identifier}-nowhere`;
+    for (const auth of [undefined, CALLERS.nogrant]) {
+      const hidden = await send('GET', byId, auth);
+      const unknown = await send('GET', byId.replace(encodeURIComponent(record.identifier), encodeURIComponent(unknownId)), auth);
+      expect([hidden.statusCode, hidden.headers['content-type']]).toEqual([unknown.statusCode, unknown.headers['content-type']]);
+      expect(hidden.body).toBe(unknown.body);
+      const dcatHidden = await send('GET', `/dcat/records/${encodeURIComponent(record.identifier)}`, auth);
+      const dcatUnknown = await send('GET', `/dcat/records/${encodeURIComponent(unknownId)}`, auth);
+      expect(dcatHidden.statusCode).toBe(dcatUnknown.statusCode);
+      expect(dcatHidden.body.split(record.identifier).join('ID')).toBe(dcatUnknown.body.split(unknownId).join('ID'));
+    }
     expect((await send('GET', byId, CALLERS.reader)).body).toContain(record.identifier);
     const dcat = `/dcat/records/${encodeURIComponent(record.identifier)}`;
     expect((await send('GET', dcat)).statusCode).toBe(404);

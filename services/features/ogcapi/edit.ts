@@ -15,10 +15,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import type { GeometryLiteral } from '../../../src/filter/ast.js';
-import { applyEdits, editAudit, type EditLocators, type EditOperation, type EditValue, type FeatureValues } from '../../../src/edit/apply.js';
+import { refreshRecordsAfterEdit } from '../../../src/publishing/after-edit.js';
+import { applyEdits, editAudit, editedLayers, type EditLocators, type EditOperation, type EditValue, type FeatureValues } from '../../../src/edit/apply.js';
 import { OgcError, invalid } from '../../../src/ogc/errors.js';
 import { Kvp } from '../../../src/ogc/kvp.js';
 import { callerOf } from '../../../src/server/principal.js';
+import { requestPart } from '../../../src/audit/hook.js';
 import { parseCrs, isYX, crsUri, CRS84_URI } from '../../../src/crs/identifiers.js';
 
 export interface EditRoutesEnv {
@@ -43,7 +45,10 @@ export function registerEditRoutes(app: FastifyInstance, env: EditRoutesEnv): vo
   const run = async (req: FastifyRequest, ops: EditOperation[]) => {
     const env = { pool: platform.pool, policy: platform.policy, crs: platform.crs, statementTimeoutMs: platform.config.features.statementTimeoutMs };
     const outcome = await applyEdits(env, callerOf(req), ops, LOCATORS);
-    req.log.info(editAudit(callerOf(req), 'ogcapi', outcome), 'features edited');
+    const edited = editAudit(callerOf(req), 'ogcapi', outcome);
+    req.log.info(edited, 'features edited');
+    platform.audit?.record({ event: 'edit', principal: callerOf(req).login ?? null, ...requestPart(req, platform), status: 200, detail: edited });
+    void refreshRecordsAfterEdit(platform.pool, platform.config, editedLayers(ops, outcome), (err) => req.log.warn({ err }, 'records not refreshed after an edit'));
     return outcome;
   };
   const noParams = (req: FastifyRequest) => {

@@ -20,7 +20,7 @@ import { featureCounter } from '../../../src/usage/context.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
 import type { FeatureQuery } from '../../../src/query/plan.js';
-import { planFeatureQuery, PlanError, refusalStatus, type FeatureQuerySpec, type PlanParam } from '../../../src/query/planner.js';
+import { planFeatureQuery, PlanError, type FeatureQuerySpec, type PlanParam } from '../../../src/query/planner.js';
 
 const OGCAPI_PARAMS: Record<PlanParam, string> = { layer: 'collectionId', properties: 'properties', sortBy: 'sortby', crs: 'crs' };
 import type { Filter } from '../../../src/filter/ast.js';
@@ -67,8 +67,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
   const visible = async (req: FastifyRequest) => (await platform.layers.list()).filter((l) => platform.policy.canList(callerOf(req), l));
   const layerOr404 = async (req: FastifyRequest, id: string): Promise<Layer> => {
     const l = (await visible(req)).find((x) => x.name === id);
-    // A restricted collection the caller may not see: 401 (anonymous) or 403 (issue 11).
-    if (!l && (await platform.layers.get(id))) throw new OgcError('NoApplicableCode', `You may not read collection ${id}`, 'collectionId', refusalStatus(callerOf(req)));
+    // A restricted collection the caller may not see does not exist for it (no enumeration, issue 11).
     if (!l) throw new OgcError('NotFound', `Collection ${id} does not exist`, 'collectionId');
     return l;
   };
@@ -292,6 +291,8 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       const self = `${base(req)}/collections/${layer.name}/items`;
       const keep = new URLSearchParams();
       for (const k of ['bbox', 'bbox-crs', 'crs', 'datetime']) if (kvp.value(k)) keep.set(k, kvp.value(k)!);
+      // A token that came in the URL is carried on in the paging links (issue 11), for clients that follow them as given.
+      if (req.urlAccessToken) keep.set('access_token', req.urlAccessToken);
       const link = (o: number) => {
         const p = new URLSearchParams(keep);
         p.set('limit', String(limit));
@@ -300,7 +301,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
       };
       let more = false;
       // Split the extra row off whichever batch carries it (read, not delivered: not a feature of the statistics).
-      const countFeatures = featureCounter();
+      const countFeatures = featureCounter(layer.name);
       const all = limitRows([rows.first, rows.rest], limit, () => {
         more = true;
         countFeatures(-1);

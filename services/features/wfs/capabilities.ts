@@ -10,7 +10,7 @@ import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import type { Bbox } from '../../../src/crs/registry.js';
 import { ADVERTISED } from './output-formats.js';
-import type { WfsContext } from './context.js';
+import { operationUrl, type WfsContext } from './context.js';
 import type { WfsVersion } from './request.js';
 import { SUPPORTED_VERSIONS } from './request.js';
 import { RESOLVE_VALUES } from './kvp-reader.js';
@@ -55,7 +55,7 @@ function serviceProvider(ctx: WfsContext): string {
  * wraps them in ows:AllowedValues; in OWS 1.0 (WFS 1.1.0) the ows:Value elements are the Parameter's own children.
  */
 function operation(ctx: WfsContext, name: string, params: Record<string, string[]> = {}, ows11 = true): string {
-  const href = x(ctx.serviceUrl);
+  const href = x(operationUrl(ctx));
   return `<ows:Operation name="${name}"><ows:DCP><ows:HTTP><ows:Get xlink:href="${href}"/><ows:Post xlink:href="${href}"/></ows:HTTP></ows:DCP>${parameters(params, ows11)}</ows:Operation>`;
 }
 
@@ -77,7 +77,7 @@ function mayEdit(ctx: WfsContext): boolean {
 
 /** Transaction is an XML-only operation: POST only. OWS 1.0 (WFS 1.1.0) lists a parameter's values without AllowedValues. */
 function transactionOperation(ctx: WfsContext, params: Record<string, string[]>, ows11 = true): string {
-  return `<ows:Operation name="Transaction"><ows:DCP><ows:HTTP><ows:Post xlink:href="${x(ctx.serviceUrl)}"/></ows:HTTP></ows:DCP>${parameters(params, ows11)}</ows:Operation>`;
+  return `<ows:Operation name="Transaction"><ows:DCP><ows:HTTP><ows:Post xlink:href="${x(operationUrl(ctx))}"/></ows:HTTP></ows:DCP>${parameters(params, ows11)}</ows:Operation>`;
 }
 
 function bbox(b: Bbox | null): string {
@@ -217,14 +217,14 @@ function capabilities11(ctx: WfsContext, extents: (Bbox | null)[]): string {
 function capabilities10(ctx: WfsContext, extents: (Bbox | null)[]): string {
   const ns = ctx.platform.config.namespace;
   const svc = ctx.platform.config.service;
-  const href = x(ctx.serviceUrl + '?');
-  const dcp = `<DCPType><HTTP><Get onlineResource="${href}"/></HTTP></DCPType><DCPType><HTTP><Post onlineResource="${x(ctx.serviceUrl)}"/></HTTP></DCPType>`;
+  const href = x(ctx.urlToken ? `${operationUrl(ctx)}&` : `${ctx.serviceUrl}?`);
+  const dcp = `<DCPType><HTTP><Get onlineResource="${href}"/></HTTP></DCPType><DCPType><HTTP><Post onlineResource="${x(operationUrl(ctx))}"/></HTTP></DCPType>`;
   let s = XML_DECLARATION;
   s += `<WFS_Capabilities version="1.0.0" xmlns="http://www.opengis.net/wfs" xmlns:ogc="http://www.opengis.net/ogc" xmlns:${ns.prefix}="${x(ns.uri)}">`;
   s += `<Service><Name>WFS</Name><Title>${x(svc.title)}</Title><Abstract>${x(svc.abstract)}</Abstract><Keywords>${x(svc.keywords.join(', '))}</Keywords><OnlineResource>${x(ctx.serviceUrl)}</OnlineResource><Fees>${x(svc.fees)}</Fees><AccessConstraints>${x(svc.accessConstraints)}</AccessConstraints></Service>`;
   s += `<Capability><Request><GetCapabilities>${dcp}</GetCapabilities><DescribeFeatureType><SchemaDescriptionLanguage><XMLSCHEMA/></SchemaDescriptionLanguage>${dcp}</DescribeFeatureType>`;
   // Transaction (POST only) to a caller who may edit, with the editable types' own Operations (WFS 1.0.0 §13.2.3).
-  if (mayEdit(ctx)) s += `<Transaction><DCPType><HTTP><Post onlineResource="${x(ctx.serviceUrl)}"/></HTTP></DCPType></Transaction>`;
+  if (mayEdit(ctx)) s += `<Transaction><DCPType><HTTP><Post onlineResource="${x(operationUrl(ctx))}"/></HTTP></DCPType></Transaction>`;
   // WFS-capabilities.xsd 1.0.0 knows GML2 only as a result format (GML3 output is still served when asked for).
   s += `<GetFeature><ResultFormat><GML2/></ResultFormat>${dcp}</GetFeature></Request></Capability>`;
   s += '<FeatureTypeList><Operations><Query/></Operations>';

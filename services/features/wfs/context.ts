@@ -9,16 +9,22 @@ export interface WfsContext {
   principal: Principal;
   /** Public URL of the WFS endpoint, without query string (capabilities hrefs, links). */
   serviceUrl: string;
+  /** The access_token the caller came with in its URL (src/server/principal.ts): carried on in the URLs of the
+   *  answers (operation URLs, paging links) for clients that follow them without adding it, as WMS does (issue 11). */
+  urlToken?: string;
   /** Layers this caller may see. */
   layers: Layer[];
-  /** Published layers this caller may not see (restricted, issue 11): naming one is refused with 401 / 403, not 'unknown'. */
-  hidden?: Set<string>;
 }
 
 /**
  * Type names: `sdi:communes`, `communes`, or any prefix bound (NAMESPACES / xmlns) to our namespace URI.
  * A prefix bound to another namespace does not match.
  */
+/** The service URL clients are to call: with `?access_token=…` when the caller's token came in its URL. */
+export function operationUrl(ctx: Pick<WfsContext, 'serviceUrl' | 'urlToken'>): string {
+  return ctx.urlToken ? `${ctx.serviceUrl}?access_token=${encodeURIComponent(ctx.urlToken)}` : ctx.serviceUrl;
+}
+
 export function typeNameResolver(layers: Layer[], nsUri: string, ourPrefix: string, refuse?: (name: string) => Error | undefined): TypeNameResolver {
   const names = new Set(layers.map((l) => l.name));
   return (qname, namespaces) => {

@@ -127,6 +127,7 @@ function pageUrl(ctx: WfsContext, req: GetFeatureRequest, startIndex: number, co
   if (resultType === 'hits') p.set('RESULTTYPE', 'hits');
   p.set('STARTINDEX', String(startIndex));
   p.set('COUNT', String(count));
+  if (ctx.urlToken) p.set('access_token', ctx.urlToken);
   return `${ctx.serviceUrl}?${p.toString()}`;
 }
 

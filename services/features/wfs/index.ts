@@ -21,9 +21,10 @@ import { getFeature } from './get-feature.js';
 import { getPropertyValue } from './get-property-value.js';
 import { listStoredQueries, describeStoredQueries } from './stored-queries.js';
 import type { WfsRequest } from './request.js';
-import { refusalStatus } from '../../../src/query/planner.js';
 import { readTransaction, transactionResponse } from './transaction.js';
-import { applyEdits, editAudit } from '../../../src/edit/apply.js';
+import { applyEdits, editAudit, editedLayers } from '../../../src/edit/apply.js';
+import { refreshRecordsAfterEdit } from '../../../src/publishing/after-edit.js';
+import { requestPart } from '../../../src/audit/hook.js';
 
 const XML = 'text/xml; charset=utf-8';
 
@@ -41,9 +42,9 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
         platform,
         principal: callerOf(req),
         serviceUrl: `${publicBaseUrl(req, platform.config)}${opts.mountPath}`,
+        urlToken: req.urlAccessToken,
         layers: all.filter((l) => platform.policy.canList(callerOf(req), l)),
       };
-      ctx.hidden = new Set(all.filter((l) => !ctx.layers.includes(l)).map((l) => l.name));
       const request = await read(ctx);
       version = request.version;
       req.log.info({ wfs: request.op, version }, 'wfs request');
@@ -67,7 +68,10 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
         case 'Transaction': {
           const env = { pool: platform.pool, policy: platform.policy, crs: platform.crs, statementTimeoutMs: platform.config.features.statementTimeoutMs };
           const outcome = await applyEdits(env, ctx.principal, request.operations, { layer: 'typeName', property: 'Property', geometry: 'Geometry', filter: 'Filter' });
-          req.log.info(editAudit(ctx.principal, 'wfs', outcome), 'features edited');
+          const edited = editAudit(ctx.principal, 'wfs', outcome);
+          req.log.info(edited, 'features edited');
+          platform.audit?.record({ event: 'edit', principal: ctx.principal.login ?? null, ...requestPart(req, platform), status: 200, detail: edited });
+          void refreshRecordsAfterEdit(platform.pool, platform.config, editedLayers(request.operations, outcome), (err) => req.log.warn({ err }, 'records not refreshed after an edit'));
           return reply.type(XML).send(transactionResponse(request.version, outcome));
         }
       }
@@ -81,9 +85,9 @@ export async function wfsRoutes(app: FastifyInstance, opts: { platform: Platform
     }
   };
 
-  // A restricted layer named by a caller who may not see it: 401 (anonymous) or 403, in the WFS format.
-  const refuse = (ctx: WfsContext) => (name: string) => (ctx.hidden?.has(name) ? new OgcError('NoApplicableCode', `You may not read layer ${name}`, 'typeNames', refusalStatus(ctx.principal)) : undefined);
-  const resolver = (ctx: WfsContext) => typeNameResolver(ctx.layers, platform.config.namespace.uri, platform.config.namespace.prefix, refuse(ctx));
+  // A restricted layer named by a caller who may not see it is an unknown type name, as one that does not exist
+  // (no enumeration of restricted names, issue 11; README "Rights"): only the layers it may list resolve.
+  const resolver = (ctx: WfsContext) => typeNameResolver(ctx.layers, platform.config.namespace.uri, platform.config.namespace.prefix);
 
   // Readers run under withCrsFacts: a CRS first seen in this request (srsName, BBOX, a filter's geometry) is
   // probed without blocking, then the request is read again (src/crs/facts.ts).

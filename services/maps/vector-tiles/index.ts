@@ -12,7 +12,6 @@
  * no feature reaches is 204 No Content (OGC 20-057 §7.1, Permission 3). Errors are problem+json; unknown query
  * parameters are refused.
  */
-import { refusalStatus } from '../../../src/query/planner.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
 import type { Layer } from '../../../src/catalog/layers.js';
@@ -50,9 +49,8 @@ function index(v: string, name: string): number {
 async function visibleLayer(platform: Platform, req: FastifyRequest, name: string): Promise<Layer> {
   const caller = callerOf(req);
   const layer = (await platform.layers.list()).find((l) => l.name === name && l.geometry);
-  if (!layer) throw new OgcError('NotFound', `No collection ${name.slice(0, 80)}`, 'collectionId');
-  // A layer the caller may not view is refused as such (401/403), as the other services do (issue 11).
-  if (!platform.policy.canList(caller, layer) || !platform.policy.decide(caller, layer, 'view').allowed) throw new OgcError('NoApplicableCode', `You may not view layer ${layer.name}`, 'collectionId', refusalStatus(caller));
+  // A layer the caller may not view does not exist for it (no enumeration of restricted names, issue 11).
+  if (!layer || !platform.policy.canList(caller, layer) || !platform.policy.decide(caller, layer, 'view').allowed) throw new OgcError('NotFound', `No collection ${name.slice(0, 80)}`, 'collectionId');
   return layer;
 }
 

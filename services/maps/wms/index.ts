@@ -10,7 +10,7 @@ import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { withCrsFacts } from '../../../src/crs/facts.js';
 import { listRasterLayers } from '../../../src/catalog/rasters.js';
-import { serviceExceptionReport111, serviceExceptionReport130, toWmsError, WmsError, XML_EXCEPTION_TYPE, XML_EXCEPTION_TYPE_111 } from './errors.js';
+import { serviceExceptionReport111, serviceExceptionReport130, toWmsError, XML_EXCEPTION_TYPE, XML_EXCEPTION_TYPE_111 } from './errors.js';
 import { imageRequestOf, readWmsKvp, requestVersion } from './kvp-reader.js';
 import { capabilities } from './capabilities.js';
 import { capabilities111, CAPABILITIES_111_TYPE } from './capabilities-111.js';
@@ -18,9 +18,6 @@ import { exceptionImage, getMap, legendGraphic, rasterLegendGraphic } from './ge
 import { getFeatureInfo } from './get-feature-info.js';
 import { wmsSettings } from './settings.js';
 import type { WmsContext } from './context.js';
-import type { Layer } from '../../../src/catalog/layers.js';
-import type { Principal } from '../../../src/access/policy.js';
-import { refusalStatus } from '../../../src/query/planner.js';
 
 /** A Warning header value (code 299) naming the SLD parts not applied; header-safe (ASCII, quotes escaped), bounded. */
 export function sldWarning(unsupported: readonly string[]): string {
@@ -42,7 +39,6 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
       const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
       const rasters = (await listRasterLayers(platform.pool)).filter((r) => platform.policy.decideRaster(caller, r, 'view').allowed);
       const ctx: WmsContext = { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters, urlToken: req.urlAccessToken };
-      refuseHiddenLayers(kvp, (await platform.layers.list()).filter((l) => !layers.includes(l)), caller, platform.config.namespace.prefix);
       const request = await withCrsFacts(() => readWmsKvp(kvp, layers, settings, platform.config.namespace.prefix, rasters));
       req.log.info({ wms: request.op }, 'wms request');
       switch (request.op) {
@@ -83,16 +79,3 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
   });
 }
 
-/**
- * A restricted layer named (LAYERS, QUERY_LAYERS, LAYER) by a caller who may not view it: 401 (anonymous) or 403
- * (issue 11), rather than LayerNotDefined, so that a client knows to send credentials.
- */
-function refuseHiddenLayers(kvp: Kvp, hidden: Layer[], caller: Principal, prefix: string): void {
-  if (hidden.length === 0) return;
-  for (const param of ['LAYERS', 'QUERY_LAYERS', 'LAYER']) {
-    for (const n of (kvp.value(param) ?? '').split(',')) {
-      const local = n.startsWith(`${prefix}:`) ? n.slice(prefix.length + 1) : n;
-      if (hidden.some((l) => l.name === local)) throw new WmsError('NoApplicableCode', `You may not view layer ${local}`, param, refusalStatus(caller));
-    }
-  }
-}

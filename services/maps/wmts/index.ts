@@ -16,7 +16,6 @@ import { wmsSettings } from '../wms/settings.js';
 import { WmsError } from '../wms/errors.js';
 import type { WmsContext } from '../wms/context.js';
 import { toWmtsError, WmtsError, wmtsExceptionReport, WMTS_EXCEPTION_TYPE } from './errors.js';
-import { refusalStatus } from '../../../src/query/planner.js';
 import { readTile, readWmtsKvp, WMTS_VERSION, type GetTileRequest } from './request.js';
 import { wmtsCapabilities } from './capabilities.js';
 import { cachedTile, tileCacheOf } from './cached-tile.js';
@@ -45,20 +44,6 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
     return { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters: [] };
   }
 
-  /**
-   * A layer that exists but that the caller may not view is refused as such (401 anonymous, 403 signed in), as
-   * WMS, WFS and OGC API do (issue 11), not answered as an unknown layer.
-   */
-  async function refuseHidden(req: FastifyRequest, name: string | undefined): Promise<void> {
-    if (!name) return;
-    const caller = callerOf(req);
-    const prefix = platform.config.namespace.prefix;
-    const local = name.startsWith(`${prefix}:`) ? name.slice(prefix.length + 1) : name;
-    const layer = (await platform.layers.list()).find((l) => l.name === local && l.geometry);
-    if (layer && !(platform.policy.canList(caller, layer) && platform.policy.decide(caller, layer, 'view').allowed)) {
-      throw new WmtsError('NoApplicableCode', `You may not view layer ${local}`, 'LAYER', refusalStatus(caller));
-    }
-  }
 
   function fail(req: FastifyRequest, reply: FastifyReply, e: unknown) {
     const err = toWmtsError(fromWms(e));
@@ -87,7 +72,6 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
     try {
       const ctx = await context(req);
       const kvp = Kvp.fromUrl(req.url);
-      await refuseHidden(req, kvp.value('LAYER'));
       const request = await withCrsFacts(() => readWmtsKvp(kvp, ctx.layers, platform.config.namespace.prefix));
       if (request.op === 'GetCapabilities') return reply.type('application/xml; charset=utf-8').send(await wmtsCapabilities(ctx));
       if (request.op === 'GetFeatureInfo') {
@@ -116,7 +100,6 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
         const m = /^(\d+)\.([a-z]+)$/.exec(req.params.file);
         if (!m) throw new WmtsError('InvalidParameterValue', `Tile ${req.params.file.slice(0, 40)} is not {TileCol}.{png|jpeg}`, 'TILECOL');
         const ctx = await context(req);
-        await refuseHidden(req, req.params.layer);
         const p = req.params;
         const request = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: m[2], set: p.set, matrix: p.matrix, row: p.row, col: m[1]! });
         return await tile(ctx, req, reply, request);
