@@ -6,7 +6,8 @@
  *                                   cookie and in the JSON answer (for scripts), valid SDI_OIDC_SESSION_MINUTES
  *   POST /admin/auth/oidc/logout    the session's token revoked, the cookie cleared; the provider's end-session URL if any
  * Outside the /admin plugin's administrator check (a sign-in is how one becomes a caller); 404 when SDI_OIDC_ISSUER is
- * not set. Every sign-in, refusal and sign-out is one audit log line (`audit: "oidc"`).
+ * not set. Every sign-in, refusal and sign-out is one audit log line (`audit: "oidc"`); sign-ins and refusals are
+ * rows of sdi.audit_log as well (events sign-in / sign-in-failed, detail.scheme "oidc").
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
@@ -15,6 +16,7 @@ import { clearedSessionCookie, clearedStateCookie, cookieValue, SESSION_COOKIE, 
 import { credentialOf } from '../../src/access/authenticate.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { AdminError, sendAdminProblem } from './problem.js';
+import { requestPart } from '../../src/audit/hook.js';
 
 /** The parameters a provider may send to the redirect URI (OIDC Core §3.1.2.5–6, RFC 9207 iss). */
 const CALLBACK_PARAMETERS = new Set(['code', 'state', 'iss', 'session_state', 'error', 'error_description', 'error_uri']);
@@ -26,6 +28,9 @@ export async function oidcRoutes(app: FastifyInstance, opts: { platform: Platfor
   app.setErrorHandler((e, req, reply) => {
     if (e instanceof OidcRefusal) {
       req.log.warn({ audit: 'oidc', event: 'refused', reason: e.reason, detail: e.providerDetail }, 'oidc sign-in refused');
+      // A row of the audit table too (a failed sign-in, not a second 'refusal' row for the same answer).
+      req.credentialRejected = true;
+      platform.audit?.record({ event: 'sign-in-failed', principal: null, ...requestPart(req, platform), status: e.status, detail: { scheme: 'oidc', reason: e.reason } });
       return sendAdminProblem(req, reply, new AdminError(e.status, e.reason, e.message));
     }
     return sendAdminProblem(req, reply, e);
@@ -54,6 +59,7 @@ export async function oidcRoutes(app: FastifyInstance, opts: { platform: Platfor
     reply.header('set-cookie', clearedStateCookie());
     const s = await party.finish(q, redirectUri(req), cookieValue(req.headers.cookie, STATE_COOKIE));
     req.log.info({ audit: 'oidc', event: 'sign-in', login: s.login, issuer: s.issuer, subject: s.subject, created: s.created, admin: s.admin }, 'oidc sign-in');
+    platform.audit?.record({ event: 'sign-in', principal: s.login, ...requestPart(req, platform), status: 200, detail: { scheme: 'oidc', issuer: s.issuer, created: s.created } });
     const maxAge = Math.max(0, Math.floor((s.expiresAt.getTime() - Date.now()) / 1000));
     return reply
       .header('set-cookie', [clearedStateCookie(), sessionCookie(s.token, maxAge)])

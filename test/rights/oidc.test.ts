@@ -364,6 +364,18 @@ describe('issue 11: OpenID Connect sign-in to the admin API (OIDC Core 1.0 §3.1
     await expectLogged(mark, /"reason":"claim-mismatch-aud"/);
     await expectLogged(mark, /"reason":"token-expired"/);
     expect(logSince(mark).match(/"audit":"oidc","event":"refused"/g)?.length).toBe(2);
+    // Rows of the audit table too (written in batches: wait for them): the two failures and the sign-in.
+    const rows = async () =>
+      (await db().query(`SELECT event, principal, status, detail->>'reason' AS reason FROM sdi.audit_log WHERE detail->>'scheme' = 'oidc' AND at > now() - interval '5 minutes' ORDER BY id`)).rows as Array<{ event: string; principal: string | null; status: number; reason: string | null }>;
+    for (let i = 0; i < 50 && !(await rows()).some((r) => r.reason === 'token-expired'); i++) await new Promise((r) => setTimeout(r, 200));
+    const audit = await rows();
+    expect(audit).toEqual(expect.arrayContaining([
+      { event: 'sign-in-failed', principal: null, status: 401, reason: 'claim-mismatch-aud' },
+      { event: 'sign-in-failed', principal: null, status: 401, reason: 'token-expired' },
+      { event: 'sign-in', principal: `alice@${DOMAIN}`, status: 200, reason: null },
+    ]));
+    // One row per refused answer: no second 'refusal' row for the same request.
+    expect((await db().query(`SELECT count(*)::int AS n FROM sdi.audit_log WHERE event = 'refusal' AND path = '/admin/auth/oidc/callback' AND at > now() - interval '5 minutes'`)).rows[0].n).toBe(0);
   });
 
   it('platform rules: an e-mail domain not allowed, and a login held by an unlinked user, are refused (403); nothing is created', async () => {
