@@ -64,6 +64,8 @@ describe('record=withdraw|keep-withdrawn on unpublish and delete', () => {
     expect(before).toContain('<gmd:MD_Metadata');
     expect(before).toContain('<gmd:onLine>');
     expect(before).not.toContain('obsolete');
+    // gco:DateTime has whole seconds: let one pass, so that the new dateStamp can be seen to be later.
+    await new Promise((r) => setTimeout(r, 1100));
     const r = await api('/layers/wd_keep/unpublish?record=keep-withdrawn', 'POST');
     expect(r.status, r.body).toBe(200);
     // Gone from the services…
