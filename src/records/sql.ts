@@ -164,6 +164,26 @@ export function pageSql(columns: string, where: string, order: string, params: S
   return `SELECT ${columns} FROM ${RECORDS_TABLE} r WHERE ${where} ORDER BY ${order} LIMIT ${l} OFFSET ${o}`;
 }
 
+/**
+ * Searches matching at most this many records read their page from the matches themselves (fewMatchesPageSql).
+ * Past it, walking the order's index and testing each record in turn finds a page sooner: with C1's 29,000
+ * matches in 100,000 records, the first 10 by identifier are among the first ~35 of the index.
+ */
+export const FEW_MATCHES = 5000;
+
+/**
+ * One page of a search known (from its count) to match few records: the matches are collected first, by the
+ * predicate alone, so that PostgreSQL combines the full-text and spatial indexes in one bitmap, and only they
+ * are sorted. Left to itself, the planner (which under-estimates a box AND words) walks the identifier or
+ * footprint index and tests every record it meets, detoasting its tsvector: 5,986 records tested for C2
+ * (AnyText + BBOX, 1,720 matches in 100,000), against 1,720 index-found rows here. Same order, same rows.
+ */
+export function fewMatchesPageSql(columns: string, where: string, order: string, params: SqlParams, limit: number, offset: number): string {
+  const l = params.add(limit, 'integer');
+  const o = params.add(offset, 'integer');
+  return `SELECT ${columns} FROM ${RECORDS_TABLE} r WHERE r.id = ANY(ARRAY(SELECT r.id FROM ${RECORDS_TABLE} r WHERE ${where})) ORDER BY ${order} LIMIT ${l} OFFSET ${o}`;
+}
+
 /** Records by identifier ($1, a text[]), in the order asked; unknown identifiers are absent. */
 export const byIdentifiersSql = (columns: string) =>
   `SELECT ${columns} FROM ${RECORDS_TABLE} r WHERE r.identifier = ANY($1::text[]) AND ${notHidden(2)} ORDER BY array_position($1::text[], r.identifier)`;
