@@ -36,7 +36,7 @@ describe('search statements', () => {
     const { where, params } = predicate();
     const sql = fewMatchesPageSql('r.identifier', where, 'r.identifier ASC', params, 10, 20);
     expect(sql).toBe(
-      'SELECT r.identifier FROM sdi.metadata_records r WHERE r.id = ANY(ARRAY(SELECT r.id FROM sdi.metadata_records r WHERE r.title ILIKE $1::text)) ORDER BY r.identifier ASC LIMIT $2::integer OFFSET $3::integer',
+      'WITH m AS MATERIALIZED (SELECT r.* FROM sdi.metadata_records r WHERE r.title ILIKE $1::text) SELECT r.identifier FROM m r ORDER BY r.identifier ASC LIMIT $2::integer OFFSET $3::integer',
     );
     expect(params.values).toEqual(['%eau%', 10, 20]);
   });
