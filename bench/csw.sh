@@ -18,6 +18,10 @@
 #   CSW_DURATION CSW_REPEATS CSW_WARMUP CSW_CONC CSW_C4 CSW_ONLY   run-csw.py's --duration --repeats --warmup
 #                     --conc --c4 --only (defaults 20 3 5 1,8 udata,plain C1,C2,C3,C5,C4; BENCH_QUICK=1: 5 1 2)
 #   CSW_RELOAD=1      drop the records and load them again (measures the loader)
+#   CSW_PYCSW=1       pycsw 2.6.2 live, same records, same workloads, right after ours (bench/pycsw.sh: a checkout
+#                     in PYCSW_HOME=/work/pycsw or Debian's python3-pycsw, gunicorn 2 workers, database `pycsw` on
+#                     the same cluster, loaded once, ~630 s); 0, or pycsw not installed: its recorded figures
+#   PYCSW_PORT 8092   PYCSW_DB_URL postgres://postgres@127.0.0.1:5433/pycsw
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED_DIR="${SHARED_DIR:-$(dirname "$REPO")/shared}"
@@ -49,6 +53,19 @@ cli() { (cd "$REPO" && DATABASE_URL="$DB_URL" LOG_LEVEL=warn node dist/app/cli.j
 cli migrate > "$OUT/migrate.log" 2>&1 || { cat "$OUT/migrate.log" >&2; exit 2; }
 
 # ---------------------------------------------------------------- data (once)
+ensure_records() {  # the generated files, for a load (ours or pycsw's)
+  if [ "$(find "$RECORDS" -name '*.xml' 2>/dev/null | head -n "$COUNT" | wc -l)" != "$COUNT" ]; then
+    rm -rf "$RECORDS"
+    local t=$SECONDS
+    python3 "$SHARED_DIR/bench/csw/gen-records.py" --count "$COUNT" --seed "$SEED" --out "$RECORDS" > "$OUT/gen-records.log" 2>&1
+    log "generated in $((SECONDS - t)) s: $(tail -1 "$OUT/gen-records.log")"
+  fi
+}
+PYCSW_ON=0
+if [ "${CSW_PYCSW:-1}" = 1 ]; then
+  if pycsw_version="$("$REPO/bench/pycsw.sh" check 2>"$OUT/pycsw-check.log")"; then PYCSW_ON=1; log "live pycsw: $pycsw_version"
+  else log "pycsw not available ($(tail -1 "$OUT/pycsw-check.log")): its recorded figures are used"; fi
+fi
 # the generated records (the server adds its own service records, managed_by service:…, at start)
 COUNT_SQL="SELECT count(*) FROM sdi.metadata_records WHERE managed_by IS NULL"
 WANT="sdi csw bench: gen-records.py --count $COUNT --seed $SEED"
@@ -57,12 +74,7 @@ N="$(psql_ "$DB_URL" -c "$COUNT_SQL")"
 if [ "${CSW_RELOAD:-0}" = 1 ] || [ "$HAVE" != "$WANT" ] || [ "$N" != "$COUNT" ]; then
   log "loading $COUNT records (seed $SEED) into $db_name (have: ${N} records, '${HAVE}')"
   psql_ "$DB_URL" -c "COMMENT ON DATABASE \"$db_name\" IS NULL" -c "DELETE FROM sdi.metadata_records"
-  if [ "$(find "$RECORDS" -name '*.xml' 2>/dev/null | head -n "$COUNT" | wc -l)" != "$COUNT" ]; then
-    rm -rf "$RECORDS"
-    t=$SECONDS
-    python3 "$SHARED_DIR/bench/csw/gen-records.py" --count "$COUNT" --seed "$SEED" --out "$RECORDS" > "$OUT/gen-records.log" 2>&1
-    log "generated in $((SECONDS - t)) s: $(tail -1 "$OUT/gen-records.log")"
-  fi
+  ensure_records
   t=$SECONDS
   cli records-load "$RECORDS" > "$OUT/load.json" 2> "$OUT/load.log" || { tail "$OUT/load.log" "$OUT/load.json" >&2; exit 2; }
   log "records-load: $(cat "$OUT/load.json") (wall $((SECONDS - t)) s)"
@@ -70,7 +82,7 @@ if [ "${CSW_RELOAD:-0}" = 1 ] || [ "$HAVE" != "$WANT" ] || [ "$N" != "$COUNT" ];
   N="$(psql_ "$DB_URL" -c "$COUNT_SQL")"
   [ "$N" = "$COUNT" ] || { echo "csw bench: $N records after the load, expected $COUNT" >&2; exit 2; }
   psql_ "$DB_URL" -c "COMMENT ON DATABASE \"$db_name\" IS '$WANT'"
-  [ "${CSW_KEEP_RECORDS:-0}" = 1 ] || rm -rf "$RECORDS"
+  [ "${CSW_KEEP_RECORDS:-0}" = 1 ] || [ "$PYCSW_ON" = 1 ] || rm -rf "$RECORDS"
 else
   log "$N records already loaded in $db_name (seed $SEED): not reloading"
 fi
@@ -110,4 +122,26 @@ if [ "${CSW_NOCACHE:-1}" = 1 ] && [[ "$ONLY" == *C1* || "$ONLY" == *C2* ]]; then
   grep -E '^C[1-5] ' "$OUT/run-csw-nocache.log" | cut -c1-160 | sed 's/^/[csw] (no cache) /' || true
   stop_server
 fi
+# pycsw 2.6.2, live, on the same machine and cluster, right after ours (never both at once): the same
+# workloads, parameters and identifiers. Its searches are all first-seen (it counts every request).
+if [ "$PYCSW_ON" = 1 ]; then
+  export PYCSW_RUN=/tmp/sdi-bench-pycsw CSW_COUNT="$COUNT" CSW_SEED="$SEED"
+  pycsw_port="${PYCSW_PORT:-8092}"
+  stop_pycsw() { "$REPO/bench/pycsw.sh" stop >/dev/null 2>&1 || true; }
+  trap 'stop_server; stop_pycsw' EXIT
+  "$REPO/bench/pycsw.sh" loaded || ensure_records
+  "$REPO/bench/pycsw.sh" load "$RECORDS" > "$OUT/pycsw-load.log" 2>&1 || { PYCSW_ON=0; tail -5 "$OUT/pycsw-load.log" >&2; }
+  sed 's/^/[csw] /' "$OUT/pycsw-load.log"
+fi
+if [ "$PYCSW_ON" = 1 ] && "$REPO/bench/pycsw.sh" start | sed 's/^/[csw] /'; then
+  log "run-csw.py $ONLY against pycsw (c=$CONC, ${WARMUP}s warm-up + $REPEATS x ${DURATION}s, C4 $C4)"
+  python3 "$KIT/run-csw.py" --url "http://127.0.0.1:$pycsw_port/csw" --only "$ONLY" --duration "$DURATION" --warmup "$WARMUP" \
+    --repeats "$REPEATS" --conc "$CONC" --c4 "$C4" --ids "$OUT/ids.txt" --records "$RECORDS" --label pycsw \
+    --out "$OUT/run-pycsw" --server-pidfile "$PYCSW_RUN/gunicorn.pid" > "$OUT/run-csw-pycsw.log" 2>&1 ||
+    { tail -30 "$OUT/run-csw-pycsw.log" >&2; }
+  grep -E '^(check|C[1-5])' "$OUT/run-csw-pycsw.log" | cut -c1-220 | sed 's/^/[csw] (pycsw) /' || true
+  "$REPO/bench/pycsw.sh" stop | sed 's/^/[csw] /'
+  [ -f "$PYCSW_RUN/load-s.txt" ] && cp "$PYCSW_RUN/load-s.txt" "$OUT/pycsw-load-s.txt"
+fi
+[ "${CSW_KEEP_RECORDS:-0}" = 1 ] || rm -rf "$RECORDS"
 python3 "$REPO/bench/csw-summary.py" "$OUT" | tee "$OUT/csw.md"

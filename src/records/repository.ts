@@ -19,6 +19,8 @@ import {
   documentSql,
   EXTENT_SQL,
   domainValuesSql,
+  FEW_MATCHES,
+  fewMatchesPageSql,
   pageSql,
   RECORDS_TABLE,
   recordRowValues,
@@ -81,7 +83,13 @@ export async function searchRecords<R extends { identifier: string | Buffer }>(d
   }
   if (!page || page.maxRecords <= 0 || page.startPosition > matched) return { matched, rows: [] };
   const after = key !== undefined && q.identifierOrder && page.startPosition > 1 ? resumeAfter(key, page.startPosition) : undefined;
-  const sql = pageSql(page.columns, q.where, q.order, q.params, page.maxRecords, after !== undefined ? { after } : { offset: page.startPosition - 1 });
+  // The exact count is known here: few matches are read from themselves, many along the order's index.
+  const sql =
+    after !== undefined
+      ? pageSql(page.columns, q.where, q.order, q.params, page.maxRecords, { after })
+      : matched <= FEW_MATCHES
+        ? fewMatchesPageSql(page.columns, q.where, q.order, q.params, page.maxRecords, page.startPosition - 1)
+        : pageSql(page.columns, q.where, q.order, q.params, page.maxRecords, { offset: page.startPosition - 1 });
   // `binary` (result format) is a pg Query option its type declarations do not list
   const config = (page.raw ? { text: sql, values: q.params.values, binary: true, types: RAW_TYPES } : { text: sql, values: q.params.values }) as unknown as QueryConfig;
   const { rows } = await db.query<R>(config);

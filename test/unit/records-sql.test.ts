@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { PositionalBinder } from '../../src/db/binder.js';
 import { emptyRecord } from '../../src/records/record.js';
-import { byIdentifiersSql, countSql, deleteWhereSql, domainValuesSql, pageSql, PARAMS_PER_RECORD, recordIdentifierOf, recordRowValues, upsertStatement } from '../../src/records/sql.js';
+import { byIdentifiersSql, countSql, deleteWhereSql, domainValuesSql, fewMatchesPageSql, pageSql, PARAMS_PER_RECORD, recordIdentifierOf, recordRowValues, upsertStatement } from '../../src/records/sql.js';
 
 /** A predicate as the CSW compiler hands it over: its values already bound. */
 function predicate(): { where: string; params: PositionalBinder } {
@@ -30,6 +30,15 @@ describe('search statements', () => {
     expect(sql).toBe('SELECT r.identifier FROM sdi.metadata_records r WHERE (r.title ILIKE $1::text) AND r.identifier > $2::text ORDER BY r.identifier ASC LIMIT $3::integer');
     expect(sql).not.toContain('OFFSET');
     expect(params.values).toEqual(['%eau%', 'fr-45-0042', 10]);
+  });
+
+  it('a page of few matches is sorted from the matches the predicate alone selects (issue 12, first-seen searches)', () => {
+    const { where, params } = predicate();
+    const sql = fewMatchesPageSql('r.identifier', where, 'r.identifier ASC', params, 10, 20);
+    expect(sql).toBe(
+      'WITH m AS MATERIALIZED (SELECT r.* FROM sdi.metadata_records r WHERE r.title ILIKE $1::text) SELECT r.identifier FROM m r ORDER BY r.identifier ASC LIMIT $2::integer OFFSET $3::integer',
+    );
+    expect(params.values).toEqual(['%eau%', 10, 20]);
   });
 
   it('records by identifier keep the order asked (CSW 2.0.2 GetRecordById)', () => {
