@@ -26,6 +26,10 @@ const SERVING_INDEX = 'SDI_SERVING_PROCESS';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel });
+  // A promise rejected with nobody listening is a defect of one request's code (test it where it happens, as
+  // test/integration/cursor-abandoned.test.ts does); it must not end every other request of the process. Logged
+  // at error level so that it is seen and fixed.
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection (a defect: the process goes on)'));
   if (config.processes > 1 && cluster.isPrimary) return supervise(config.processes, config, log);
   const servingIndex = Number(process.env[SERVING_INDEX] ?? 0);
   const platform = await createPlatform(config, log);
