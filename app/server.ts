@@ -55,6 +55,7 @@ async function supervise(n: number, config: ReturnType<typeof loadConfig>, log: 
   let stopping = false;
   const fork = (index: number) => {
     const worker = cluster.fork({ [SERVING_INDEX]: String(index) });
+    worker.on('listening', () => log.info({ index, pid: worker.process.pid }, 'serving process listening'));
     worker.on('exit', (code, signal) => {
       if (stopping) return;
       log.error({ index, code, signal }, 'a serving process ended; starting another');

@@ -35,6 +35,9 @@ describe('serving processes (SDI_PROCESSES)', () => {
       await sleep(100);
     }
     expect(workers).toHaveLength(2);
+    // Both listening before one is killed (else the only listener may be the one killed).
+    for (let i = 0; i < 300 && (server.log().match(/serving process listening/g)?.length ?? 0) < 2; i++) await sleep(100);
+    expect(server.log().match(/serving process listening/g)?.length).toBe(2);
     // The list of collections, not a layer's items: other files of the suite make demo layers restricted for a while.
     const items = `${server.base}/ogcapi/collections`;
     for (let i = 0; i < 6; i++) expect(await statusOf(items)).toBe(200);
