@@ -15,7 +15,7 @@
  * difference is small beside the page's HTTP fetch and the upsert of its 100 records.
  */
 import jsonld from 'jsonld';
-import { RdfGraph, RDF, type RdfValue } from './rdf-graph.js';
+import { addQuad, RdfGraph, RDF, type RdfQuad } from './rdf-graph.js';
 import { fetchDocument } from './http.js';
 import type { OutboundPolicy } from '../net/outbound.js';
 
@@ -49,35 +49,6 @@ export interface JsonLdOptions {
   warn?: (message: string) => void;
 }
 
-/** The RDF/JS terms and quads jsonld emits, as far as they are read here. */
-interface Term {
-  termType: string;
-  value: string;
-  language?: string;
-}
-interface Quad {
-  subject: Term;
-  predicate: Term;
-  object: Term;
-  graph: Term;
-}
-
-/** IRIs in the WHATWG URL form, as the RDF/XML reader writes them (the same feed in either syntax agrees). */
-function urlForm(iri: string): string {
-  try {
-    return new URL(iri).href;
-  } catch {
-    return iri;
-  }
-}
-
-const subjectId = (t: Term) => (t.termType === 'BlankNode' ? (t.value.startsWith('_:') ? t.value : `_:${t.value}`) : urlForm(t.value));
-
-function valueOf(t: Term): RdfValue {
-  if (t.termType === 'Literal') return t.language ? { literal: t.value, lang: t.language } : { literal: t.value };
-  return { ref: subjectId(t) };
-}
-
 function documentLoader(options: JsonLdOptions) {
   return async (url: string) => {
     const cached = contextCache.get(url);
@@ -109,10 +80,7 @@ export async function readJsonLd(doc: unknown, options: JsonLdOptions = {}, grap
     base: options.base,
     expandContext: { '@context': DEFAULT_PREFIXES },
     documentLoader: documentLoader(options),
-  } as jsonld.Options.ToRdf)) as unknown as Quad[];
-  for (const q of quads) {
-    // Named graphs are read as one graph: a DCAT page says nothing that depends on which graph holds it.
-    graph.add(graph.node(subjectId(q.subject)), q.predicate.value, valueOf(q.object));
-  }
+  } as jsonld.Options.ToRdf)) as unknown as RdfQuad[];
+  for (const q of quads) addQuad(graph, q);
   return graph;
 }

@@ -71,3 +71,38 @@ export class RdfGraph {
     return this.refs(n, predicate).map((r) => this.node(r));
   }
 }
+
+/** The RDF/JS terms and quads the parsers (rdfxml-streaming-parser, jsonld) emit, as far as they are read here. */
+export interface RdfTerm {
+  termType: string;
+  value: string;
+  language?: string;
+}
+export interface RdfQuad {
+  subject: RdfTerm;
+  predicate: RdfTerm;
+  object: RdfTerm;
+}
+
+/**
+ * IRIs in the WHATWG URL form (`new URL(iri).href`: host lower-cased, a root path's '/', non-ASCII
+ * percent-encoded): the same feed read in RDF/XML or JSON-LD, or again after an upgrade, gives the same documents
+ * (no record seen as updated).
+ */
+function urlForm(iri: string): string {
+  try {
+    return new URL(iri).href;
+  } catch {
+    return iri;
+  }
+}
+
+/** A blank node as '_:…' (jsonld already writes the prefix, the RDF/XML parser does not), an IRI in URL form. */
+const termId = (t: RdfTerm) => (t.termType === 'BlankNode' ? (t.value.startsWith('_:') ? t.value : `_:${t.value}`) : urlForm(t.value));
+
+/** Add a parser's quad to the graph (named graphs read as one: a DCAT page says nothing that depends on them). */
+export function addQuad(graph: RdfGraph, q: RdfQuad): void {
+  const o = q.object;
+  const value: RdfValue = o.termType === 'Literal' ? (o.language ? { literal: o.value, lang: o.language } : { literal: o.value }) : { ref: termId(o) };
+  graph.add(graph.node(termId(q.subject)), q.predicate.value, value);
+}

@@ -10,41 +10,9 @@
  * requests the same process serves meanwhile.
  */
 import { RdfXmlParser } from 'rdfxml-streaming-parser';
-import { RdfGraph, type RdfValue } from './rdf-graph.js';
+import { addQuad, RdfGraph, type RdfQuad } from './rdf-graph.js';
 
 const SLICE = 64 * 1024;
-
-/** The RDF/JS terms and quads the parser emits, as far as they are read here. */
-interface Term {
-  termType: string;
-  value: string;
-  language?: string;
-}
-interface Quad {
-  subject: Term;
-  predicate: Term;
-  object: Term;
-}
-
-/**
- * IRIs in the WHATWG URL form (`new URL(iri).href`: host lower-cased, a root path's '/', non-ASCII
- * percent-encoded), as the JSON-LD reader and the reader before this one wrote them: the same feed read in
- * either syntax, or again after an upgrade, gives the same documents (no record seen as updated).
- */
-function urlForm(iri: string): string {
-  try {
-    return new URL(iri).href;
-  } catch {
-    return iri;
-  }
-}
-
-const subjectId = (t: Term) => (t.termType === 'BlankNode' ? `_:${t.value}` : urlForm(t.value));
-
-function valueOf(t: Term): RdfValue {
-  if (t.termType === 'Literal') return t.language ? { literal: t.value, lang: t.language } : { literal: t.value };
-  return { ref: subjectId(t) };
-}
 
 /** The local name of the document element (after the prolog, comments and doctype), if any. */
 export function rootLocalName(text: string): string | undefined {
@@ -64,7 +32,7 @@ export async function readRdfXml(text: string, base?: string, graph = new RdfGra
     });
   });
   done.catch(() => undefined); // awaited below; not an unhandled rejection while the slices are written
-  parser.on('data', (q: Quad) => graph.add(graph.node(subjectId(q.subject)), q.predicate.value, valueOf(q.object)));
+  parser.on('data', (q: RdfQuad) => addQuad(graph, q));
   for (let i = 0; i < text.length && !failed; ) {
     let end = Math.min(text.length, i + SLICE);
     // Never between the two halves of a surrogate pair: each slice is encoded to UTF-8 on its own.
