@@ -235,6 +235,7 @@ function samples(auth: string): Record<string, Sample[]> {
     'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId': [get(`/ogcapi/collections/${L}/tiles/WebMercatorQuad`, 'data')],
     'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId/:tileMatrix/:tileRow/:tileCol': [get(`/ogcapi/collections/${L}/tiles/WebMercatorQuad/8/89/129`, 'data')],
     'GET /tiles/:layer/tilejson.json': [get(`/tiles/${L}/tilejson.json`, 'data')],
+    'GET /tiles/:layer/style.json': [get(`/tiles/${L}/style.json`, 'data')],
     'GET /tiles/:layer/:z/:x/:file': [get(`/tiles/${L}/8/129/89.pbf`, 'data')],
     // Layer administration and imports (issue 10): administrators only.
     'GET /admin/layers': [get('/admin/layers', 'admin')],
