@@ -4,7 +4,7 @@
  */
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { OgcError } from '../../../src/ogc/errors.js';
-import { DUBLIN_CORE_QUERYABLES, findQueryable } from './queryables.js';
+import { DUBLIN_CORE_QUERYABLES, findQueryable } from '../../../src/record-search/queryables.js';
 import { DOMAIN_PARAMETERS } from './capabilities.js';
 import { HARVEST_RESOURCE_TYPES } from './harvest.js';
 import { profileOffer, type ProfileOffer } from './profile.js';

@@ -12,7 +12,7 @@ import { checkFilterNamespaces } from './filter-namespaces.js';
 import { parseCql2Text } from '../../../src/filter/cql2-text-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { xmlEscape as x } from '../../../src/xml/escape.js';
-import { CONSTRAINT_LOCATOR } from './compile.js';
+import { CONSTRAINT_LOCATOR } from '../../../src/record-search/compile.js';
 import {
   checkService,
   checkVersion,

@@ -14,7 +14,7 @@ import type { CswProfile } from '../../../src/config/index.js';
 import { invalid } from '../../../src/ogc/errors.js';
 import { ATOM_NS, CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type CswRequest, type TypeName } from './request.js';
 import type { HarvestRequest } from './harvest.js';
-import { ADDITIONAL_QUERYABLES, ISO_QUERYABLE_NAMES, SUPPORTED_ISO_QUERYABLES } from './queryables.js';
+import { ADDITIONAL_QUERYABLES, ISO_QUERYABLE_NAMES, SUPPORTED_ISO_QUERYABLES } from '../../../src/record-search/queryables.js';
 
 export interface ProfileOffer {
   profile: CswProfile;

@@ -22,14 +22,14 @@ import { CRS84_URI } from '../../../src/crs/identifiers.js';
 import type { Kvp } from '../../../src/ogc/kvp.js';
 import { invalid } from '../../../src/ogc/errors.js';
 import { toCatalogueFilter, sortableName } from './queryables.js';
-import type { SortKey } from '../csw/request.js';
+import type { SortKey } from '../../../src/record-search/plan.js';
 
 export const ITEMS_PARAMETERS = ['f', 'limit', 'offset', 'bbox', 'datetime', 'q', 'type', 'ids', 'externalIds', 'sortby', 'filter', 'filter-lang', 'filter-crs'] as const;
 
 export const DEFAULT_LIMIT = 10;
 
 export interface ItemsRequest {
-  /** Over the catalogue queryables (services/catalogue/csw/queryables.ts). */
+  /** Over the catalogue queryables (src/record-search/queryables.ts). */
   constraint?: Filter;
   sortBy: SortKey[];
   limit: number;
