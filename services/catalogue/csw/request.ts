@@ -64,6 +64,8 @@ export interface GetRecordsRequest {
   /** ElementName list (instead of an element set). */
   elementNames?: string[];
   constraint?: Filter;
+  /** The property names of an XML constraint as written (the filter AST holds them without prefix). */
+  constraintNames?: string[];
   sortBy?: SortKey[];
   requestId?: string;
   /** The request as XML, for resultType=validate (csw:EchoedRequest). */
