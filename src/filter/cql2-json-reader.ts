@@ -22,8 +22,7 @@ import { toSqlLikePattern } from './ast.js';
 import { OgcError } from '../ogc/errors.js';
 import { envelopeToPolygon } from './gml-geometry-reader.js';
 import { MAX_NODES } from './cql2-text-reader.js';
-import { arrayPredicate, isTemporalPredicate, temporalPredicate, type ArrayOperand, type TemporalOperand } from './cql2-predicates.js';
-import { DatetimeError, parseTimePosition } from './temporal.js';
+import { arrayPredicate, instantLiteral, isTemporalPredicate, temporalPredicate, type ArrayOperand, type TemporalOperand } from './cql2-predicates.js';
 import type { TemporalBound } from './ast.js';
 
 const LOCATOR = 'filter';
@@ -162,13 +161,7 @@ class Reader {
     const text = typeof node === 'string' ? node : isObject(node) ? (typeof node.date === 'string' ? node.date : typeof node.timestamp === 'string' ? node.timestamp : undefined) : undefined;
     if (text === undefined) return fail('a temporal literal is {"date": "YYYY-MM-DD"}, {"timestamp": "…Z"} or an interval of them');
     if (isObject(node) && typeof node.date === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(text)) return fail(`'${text.slice(0, 40)}' is not a date (YYYY-MM-DD)`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(text) && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(text)) return fail(`'${text.slice(0, 40)}' is neither a date nor an RFC 3339 timestamp`);
-    try {
-      return parseTimePosition(text);
-    } catch (e) {
-      if (e instanceof DatetimeError) return fail(e.message);
-      throw e;
-    }
+    return instantLiteral(text, fail);
   }
 
   /** A property or a JSON array of values (CQL2 JSON arrays). */

@@ -19,7 +19,7 @@
  * list of literals, compared as sets.
  */
 import type { ArrayOperator, Expression, Filter, TemporalBound, TemporalOperator } from './ast.js';
-import { DatetimeError, checkPeriod } from './temporal.js';
+import { DatetimeError, checkPeriod, parseTimePosition } from './temporal.js';
 
 /** An operand of a temporal predicate as a reader found it. */
 export type TemporalOperand =
@@ -31,7 +31,7 @@ export const TEMPORAL_PREDICATES = [
   't_after', 't_before', 't_contains', 't_disjoint', 't_during', 't_equals', 't_finishedby', 't_finishes',
   't_intersects', 't_meets', 't_metby', 't_overlappedby', 't_overlaps', 't_startedby', 't_starts',
 ] as const;
-type TemporalPredicate = (typeof TEMPORAL_PREDICATES)[number];
+export type TemporalPredicate = (typeof TEMPORAL_PREDICATES)[number];
 
 /** a OP b ⇔ b CONVERSE(OP) a. */
 const CONVERSE: Record<TemporalPredicate, TemporalPredicate> = {
@@ -46,6 +46,19 @@ const DAWN: TemporalBound = { date: '0001-01-01' };
 const DUSK: TemporalBound = { date: '9999-12-31' };
 
 const sameBound = (a: TemporalBound, b: TemporalBound) => ('date' in a ? a.date : a.instant) === ('date' in b ? b.date : b.instant);
+
+/** A CQL2 date (YYYY-MM-DD) or RFC 3339 timestamp with its offset, as written in DATE('…') / TIMESTAMP('…') / {"date"} / {"timestamp"}. */
+export function instantLiteral(text: string, fail: (message: string) => never): TemporalBound {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(text)) {
+    return fail(`'${text.slice(0, 40)}' is neither a date nor an RFC 3339 timestamp`);
+  }
+  try {
+    return parseTimePosition(text);
+  } catch (e) {
+    if (e instanceof DatetimeError) return fail(e.message);
+    throw e;
+  }
+}
 
 export function isTemporalPredicate(op: string): op is TemporalPredicate {
   return (TEMPORAL_PREDICATES as readonly string[]).includes(op);

@@ -26,8 +26,7 @@ import { isYX, type CrsRef } from '../crs/identifiers.js';
 import { OgcError } from '../ogc/errors.js';
 import { envelopeToPolygon } from './gml-geometry-reader.js';
 import { metresPerUnit } from './fes-reader.js';
-import { arrayPredicate, isTemporalPredicate, temporalPredicate, type ArrayOperand, type TemporalOperand } from './cql2-predicates.js';
-import { DatetimeError, parseTimePosition } from './temporal.js';
+import { arrayPredicate, instantLiteral, isTemporalPredicate, temporalPredicate, type ArrayOperand, type TemporalOperand, type TemporalPredicate } from './cql2-predicates.js';
 import type { TemporalBound } from './ast.js';
 
 const LOCATOR = 'filter';
@@ -335,8 +334,8 @@ class Parser {
         return this.parseDistancePredicate(word.endsWith('DWITHIN') ? 'dwithin' : 'beyond');
       }
       if (word === 'BBOX') return this.parseBboxPredicate();
-      if (isTemporalPredicate(word.toLowerCase())) return this.parseTemporalPredicate();
-      if (/^A_(EQUALS|CONTAINS|CONTAINEDBY|OVERLAPS)$/.test(word)) return this.parseArrayPredicate();
+      if (isTemporalPredicate(word.toLowerCase())) return this.parseBinaryPredicate(() => this.parseTemporalOperand(), (op, a, b, fail) => temporalPredicate(op as TemporalPredicate, a, b, fail));
+      if (/^A_(EQUALS|CONTAINS|CONTAINEDBY|OVERLAPS)$/.test(word)) return this.parseBinaryPredicate(() => this.parseArrayOperand(), arrayPredicate);
       if (/^T_[A-Z]+$/.test(word)) this.unsupported(`Unknown temporal predicate ${t.value}`, t.pos);
       if (/^A_[A-Z]+$/.test(word)) this.unsupported(`Unknown array predicate ${t.value}`, t.pos);
     }
@@ -605,14 +604,15 @@ class Parser {
 
   // ---- temporal and array predicates (cql2-predicates.ts) ------------------------------------------
 
-  private parseTemporalPredicate(): Filter {
+  /** NAME(operand, operand): a temporal or array predicate, its meaning given by `build`. */
+  private parseBinaryPredicate<T>(operand: () => T, build: (op: string, a: T, b: T, fail: (m: string) => never) => Filter): Filter {
     const fname = this.next();
     this.expectOp('(');
-    const a = this.parseTemporalOperand();
+    const a = operand();
     this.expectOp(',');
-    const b = this.parseTemporalOperand();
+    const b = operand();
     this.expectOp(')');
-    return temporalPredicate(fname.value.toLowerCase() as Parameters<typeof temporalPredicate>[0], a, b, (m) => {
+    return build(fname.value.toLowerCase(), a, b, (m) => {
       throw new Cql2SyntaxError(m, fname.pos);
     });
   }
@@ -653,27 +653,8 @@ class Parser {
   }
 
   private instant(e: Expression, pos: number): TemporalBound {
-    const text = e.kind === 'literal' && typeof e.value === 'string' ? e.value : '';
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(text) && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(text)) {
-      throw new Cql2SyntaxError(`'${text.slice(0, 40)}' is neither a date nor an RFC 3339 timestamp`, pos);
-    }
-    try {
-      return parseTimePosition(text);
-    } catch (err) {
-      if (err instanceof DatetimeError) throw new Cql2SyntaxError(err.message, pos);
-      throw err;
-    }
-  }
-
-  private parseArrayPredicate(): Filter {
-    const fname = this.next();
-    this.expectOp('(');
-    const a = this.parseArrayOperand();
-    this.expectOp(',');
-    const b = this.parseArrayOperand();
-    this.expectOp(')');
-    return arrayPredicate(fname.value.toLowerCase(), a, b, (m) => {
-      throw new Cql2SyntaxError(m, fname.pos);
+    return instantLiteral(e.kind === 'literal' && typeof e.value === 'string' ? e.value : '', (m) => {
+      throw new Cql2SyntaxError(m, pos);
     });
   }
 
