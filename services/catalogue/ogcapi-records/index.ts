@@ -123,7 +123,7 @@ function formatOf(req: FastifyRequest, kvp: Kvp): Format {
   return html > json ? 'html' : 'json';
 }
 
-/** Errors of the CSW compiler name its own parameters: here they are `filter` and `sortby`. */
+/** Errors of the catalogue compiler (src/record-search) name the CSW parameters: here they are `filter` and `sortby`. */
 function relocated(e: unknown): unknown {
   if (!(e instanceof OgcError)) return e;
   const locator = e.locator === 'Constraint' ? 'filter' : e.locator === 'SortBy' ? 'sortby' : e.locator;
