@@ -29,6 +29,13 @@ module.exports = {
       to: { path: '^(services|app)/' },
     },
     {
+      name: 'records-api-not-to-csw',
+      severity: 'error',
+      comment: 'OGC API – Records and CSW are two faces of the catalogue (src/records): neither builds on the other.',
+      from: { path: '^services/catalogue/ogcapi-records/' },
+      to: { path: '^services/catalogue/csw/' },
+    },
+    {
       name: 'services-not-to-app',
       severity: 'error',
       comment: 'A service exports its routes and background work; only the composition root (app/) assembles them.',

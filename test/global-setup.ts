@@ -13,6 +13,9 @@ import type { TestProject } from 'vitest/node';
 const ROOT = join(import.meta.dirname, '..');
 let server: ChildProcess | undefined;
 
+/** The download limits of the suite's server: tests that write what depends on them (records' links) use the same. */
+export const SERVER_LIMITS_ENV = { SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000', SDI_DOWNLOAD_RASTER_DIRECT_MAX_PIXELS: '4000000', SDI_DOWNLOAD_RASTER_MAX_PIXELS: '50000000' };
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const databaseUrl = process.env.TEST_DATABASE_URL;
   if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the suite with `npm test`');
@@ -32,7 +35,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // The tile cache of this run (WMTS), in a directory of its own too.
   const tileCacheDir = mkdtempSync(join(tmpdir(), 'sdi-test-tiles-'));
   server = spawn(process.execPath, [join(ROOT, 'dist/app/server.js')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1', SDI_DOWNLOAD_DIR: downloadDir, SDI_DOWNLOAD_DIRECT_MAX_FEATURES: '400', SDI_DOWNLOAD_MAX_FEATURES: '3000', SDI_DOWNLOAD_RASTER_DIRECT_MAX_PIXELS: '4000000', SDI_DOWNLOAD_RASTER_MAX_PIXELS: '50000000', SDI_DOWNLOAD_WORKERS: '0', SDI_TRUSTED_PROXIES: '127.0.0.1/32', SDI_OUTBOUND_ALLOW: '127.0.0.3/32', SDI_TILE_CACHE_DIR: tileCacheDir },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SDI_DEMO: '1', SDI_DOWNLOAD_DIR: downloadDir, ...SERVER_LIMITS_ENV, SDI_DOWNLOAD_WORKERS: '0', SDI_TRUSTED_PROXIES: '127.0.0.1/32', SDI_OUTBOUND_ALLOW: '127.0.0.3/32', SDI_TILE_CACHE_DIR: tileCacheDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout!.on('data', (d) => (log += d));

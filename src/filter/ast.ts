@@ -95,8 +95,17 @@ export type Filter =
    * or gml:TimePeriod literal; semantics in src/filter/temporal.ts.
    */
   | { kind: 'timeOp'; op: TemporalOperator; property: string; begin: TemporalBound; end: TemporalBound }
+  /**
+   * CQL2 array predicate (OGC 21-065 requirements class /req/array-functions: A_EQUALS, A_CONTAINS, A_CONTAINEDBY, A_OVERLAPS)
+   * between an array-valued property and a list of literals, the property first (the readers turn
+   * A_CONTAINS(list, property) into A_CONTAINEDBY(property, list)). The arrays are compared as sets.
+   */
+  | { kind: 'array'; op: ArrayOperator; property: string; values: Expression[] }
   | { kind: 'include' }
   | { kind: 'exclude' };
+
+export const ARRAY_OPERATORS = ['equals', 'contains', 'containedBy', 'overlaps'] as const;
+export type ArrayOperator = (typeof ARRAY_OPERATORS)[number];
 
 /** Convert a FES/CQL LIKE pattern with custom wildcard characters to a SQL LIKE pattern (escape `\`). */
 export function toSqlLikePattern(pattern: string, wildCard: string, singleChar: string, escapeChar: string): string {
@@ -112,4 +121,54 @@ export function toSqlLikePattern(pattern: string, wildCard: string, singleChar: 
     else out += c;
   }
   return out;
+}
+
+/**
+ * The filter with every property name it uses passed through `rename` (comparisons, functions' arguments,
+ * arithmetic, spatial, temporal and array operators; a spatial operator's absent property stays absent): the one
+ * walk of the AST for the protocol adapters that map their names onto another set of queryables (OGC API –
+ * Records onto the catalogue's) or check the names a request uses (a CSW profile).
+ */
+export function mapFilterProperties(f: Filter, rename: (name: string) => string): Filter {
+  const expr = (e: Expression): Expression => {
+    switch (e.kind) {
+      case 'property':
+        return { kind: 'property', name: rename(e.name) };
+      case 'function':
+        return { ...e, args: e.args.map(expr) };
+      case 'arithmetic':
+        return { ...e, left: expr(e.left), right: expr(e.right) };
+      default:
+        return e;
+    }
+  };
+  const walk = (g: Filter): Filter => {
+    switch (g.kind) {
+      case 'and':
+      case 'or':
+        return { kind: g.kind, operands: g.operands.map(walk) };
+      case 'not':
+        return { kind: 'not', operand: walk(g.operand) };
+      case 'compare':
+        return { ...g, left: expr(g.left), right: expr(g.right) };
+      case 'like':
+      case 'isNull':
+        return { ...g, expr: expr(g.expr) };
+      case 'between':
+        return { ...g, expr: expr(g.expr), lower: expr(g.lower), upper: expr(g.upper) };
+      case 'in':
+        return { ...g, expr: expr(g.expr), values: g.values.map(expr) };
+      case 'bbox':
+      case 'spatial':
+      case 'distance':
+        return g.property === undefined ? g : { ...g, property: rename(g.property) };
+      case 'timeOp':
+        return { ...g, property: rename(g.property) };
+      case 'array':
+        return { ...g, property: rename(g.property), values: g.values.map(expr) };
+      default:
+        return g;
+    }
+  };
+  return walk(f);
 }

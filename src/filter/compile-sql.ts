@@ -106,6 +106,9 @@ export function compileFilter(f: Filter, ctx: FilterContext): string {
         throw e;
       }
     }
+    case 'array':
+      // Feature layers have scalar columns only (src/catalog/layers.ts): no property is array-valued.
+      throw new OgcError('InvalidParameterValue', `Property '${f.property.slice(0, 60)}' of ${ctx.layer.name} is not an array: array predicates do not apply`, ctx.locator);
     case 'resourceId': {
       const ids = f.ids.map((id) => localId(ctx.layer, id)).filter((id): id is string => id !== undefined);
       const valid = ids.filter((id) => literalFits(id, ctx.layer.idKind));

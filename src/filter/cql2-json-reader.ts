@@ -10,14 +10,20 @@
  * `s_within`, `s_contains`, `s_disjoint`, `s_equals`, `s_touches`, `s_crosses`, `s_overlaps` between a property
  * and a GeoJSON geometry or a `{"bbox": […]}` (CRS84, longitude first; the only filter CRS offered).
  *
- * Refused (InvalidParameterValue, locator `filter`): temporal (`t_*`) and array (`a_*`) predicates, `accenti`,
- * intervals, predicates between two properties or two literals, nesting deeper than 100, more than 10,000 nodes.
+ * The temporal predicates `t_after` … `t_starts` between a property and a `{"date"}`, `{"timestamp"}` or
+ * `{"interval": [start, end]}` ('..' an open end), and the array predicates `a_equals`, `a_contains`,
+ * `a_containedBy`, `a_overlaps` between a property and a JSON array of values: cql2-predicates.ts.
+ *
+ * Refused (InvalidParameterValue, locator `filter`): `accenti`, predicates between two properties or two
+ * literals, intervals elsewhere than in a temporal predicate, nesting deeper than 100, more than 10,000 nodes.
  */
 import type { ComparisonOp, Envelope, Expression, Filter, GeometryLiteral, SpatialOp } from './ast.js';
 import { toSqlLikePattern } from './ast.js';
 import { OgcError } from '../ogc/errors.js';
 import { envelopeToPolygon } from './gml-geometry-reader.js';
 import { MAX_NODES } from './cql2-text-reader.js';
+import { arrayPredicate, instantLiteral, isTemporalPredicate, temporalPredicate, type ArrayOperand, type TemporalOperand } from './cql2-predicates.js';
+import type { TemporalBound } from './ast.js';
 
 const LOCATOR = 'filter';
 const MAX_DEPTH = 100;
@@ -97,8 +103,15 @@ class Reader {
         return { kind: 'isNull', expr: this.expression(this.arity(op, args, 1)[0]!, depth + 1) };
     }
     if (SPATIAL[op]) return this.spatial(SPATIAL[op]!, this.arity(op, args, 2), depth);
-    if (op.startsWith('t_')) return fail(`temporal predicates (${op}) are not supported; use the datetime parameter`);
-    if (op.startsWith('a_')) return fail(`array predicates (${op}) are not supported`);
+    if (isTemporalPredicate(op)) {
+      const [a, b] = this.arity(op, args, 2);
+      return temporalPredicate(op, this.temporalOperand(a!, depth + 1), this.temporalOperand(b!, depth + 1), fail);
+    }
+    if (op.startsWith('a_')) {
+      const [a, b] = this.arity(op, args, 2);
+      return arrayPredicate(op, this.arrayOperand(a!, depth + 1), this.arrayOperand(b!, depth + 1), fail);
+    }
+    if (op.startsWith('t_')) return fail(`unknown temporal predicate "${node.op.slice(0, 40)}"`);
     return fail(`unknown operator "${node.op.slice(0, 40)}"`);
   }
 
@@ -112,7 +125,7 @@ class Reader {
     if (typeof node.timestamp === 'string') {
       return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(node.timestamp) ? { kind: 'literal', value: node.timestamp } : fail(`'${node.timestamp.slice(0, 40)}' is not an RFC 3339 timestamp`);
     }
-    if ('interval' in node) return fail('intervals are only used by temporal predicates, which are not supported');
+    if ('interval' in node) return fail('an interval is only an operand of a temporal predicate');
     if ('bbox' in node || (typeof node.type === 'string' && GEOMETRY_TYPES.has(node.type))) return fail('a geometry is only an operand of a spatial predicate');
     if (typeof node.op === 'string') {
       const op = node.op.toLowerCase();
@@ -126,6 +139,37 @@ class Reader {
       return { kind: 'function', name: node.op, args: args.map((a) => this.expression(a, depth + 1)) };
     }
     return fail('a value must be a property, a literal or a function');
+  }
+
+  /** A property, a date, a timestamp or an interval (CQL2 JSON temporal literals). */
+  private temporalOperand(node: Json, depth: number): TemporalOperand {
+    this.count(depth);
+    if (!isObject(node)) return fail('a temporal predicate takes a property and a {"date"}, {"timestamp"} or {"interval"}');
+    if (typeof node.property === 'string') return { kind: 'property', name: node.property };
+    if ('interval' in node) {
+      const iv = node.interval;
+      if (!Array.isArray(iv) || iv.length !== 2) return fail('an interval is [start, end]');
+      const [begin, end] = iv.map((x) => (x === '..' ? undefined : this.instant(x)));
+      return { kind: 'period', ...(begin ? { begin } : {}), ...(end ? { end } : {}) };
+    }
+    const t = this.instant(node);
+    return { kind: 'period', begin: t, end: t };
+  }
+
+  /** A date or timestamp: {"date": …}, {"timestamp": …}, or (inside an interval) the bare string. */
+  private instant(node: Json | undefined): TemporalBound {
+    const text = typeof node === 'string' ? node : isObject(node) ? (typeof node.date === 'string' ? node.date : typeof node.timestamp === 'string' ? node.timestamp : undefined) : undefined;
+    if (text === undefined) return fail('a temporal literal is {"date": "YYYY-MM-DD"}, {"timestamp": "…Z"} or an interval of them');
+    if (isObject(node) && typeof node.date === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(text)) return fail(`'${text.slice(0, 40)}' is not a date (YYYY-MM-DD)`);
+    return instantLiteral(text, fail);
+  }
+
+  /** A property or a JSON array of values (CQL2 JSON arrays). */
+  private arrayOperand(node: Json, depth: number): ArrayOperand {
+    this.count(depth);
+    if (Array.isArray(node)) return { kind: 'list', values: node.map((v) => this.expression(v, depth + 1)) };
+    if (isObject(node) && typeof node.property === 'string') return { kind: 'property', name: node.property };
+    return fail('an array predicate takes a property and an array of values');
   }
 
   private spatial(op: SpatialOp, [a, b]: Json[], depth: number): Filter {

@@ -12,9 +12,13 @@
  * Geometry literals are in the filter CRS: CRS84 (lon/lat, SRID 4326) unless `filterCrs` says otherwise;
  * when isYX(filterCrs) the coordinates are swapped to x/y.
  *
- * Not supported (→ InvalidParameterValue, locator `filter`): temporal predicates (T_*), INTERVAL, array
- * predicates (A_*), spatial predicates on functions or between two properties/two literals, EMPTY
- * geometries, the `%`, `div` and `^` operators.
+ * Temporal predicates T_AFTER … T_STARTS between a property and DATE('…'), TIMESTAMP('…') or
+ * INTERVAL(start, end) ('..' an open end), and array predicates A_EQUALS, A_CONTAINS, A_CONTAINEDBY,
+ * A_OVERLAPS between a property and a list ('a', 'b'): their meaning is in cql2-predicates.ts.
+ *
+ * Not supported (→ InvalidParameterValue, locator `filter`): INTERVAL outside a temporal predicate, temporal
+ * and array predicates between two properties, spatial predicates on functions or between two properties/two
+ * literals, EMPTY geometries, the `%`, `div` and `^` operators.
  */
 import type { ComparisonOp, Envelope, Expression, Filter, GeometryLiteral, SpatialOp } from './ast.js';
 import { toSqlLikePattern } from './ast.js';
@@ -22,6 +26,8 @@ import { isYX, type CrsRef } from '../crs/identifiers.js';
 import { OgcError } from '../ogc/errors.js';
 import { envelopeToPolygon } from './gml-geometry-reader.js';
 import { metresPerUnit } from './fes-reader.js';
+import { arrayPredicate, instantLiteral, isTemporalPredicate, temporalPredicate, type ArrayOperand, type TemporalOperand, type TemporalPredicate } from './cql2-predicates.js';
+import type { TemporalBound } from './ast.js';
 
 const LOCATOR = 'filter';
 
@@ -328,8 +334,10 @@ class Parser {
         return this.parseDistancePredicate(word.endsWith('DWITHIN') ? 'dwithin' : 'beyond');
       }
       if (word === 'BBOX') return this.parseBboxPredicate();
-      if (/^T_[A-Z]+$/.test(word)) this.unsupported(`Temporal predicate ${t.value} is not supported`, t.pos);
-      if (/^A_[A-Z]+$/.test(word)) this.unsupported(`Array predicate ${t.value} is not supported`, t.pos);
+      if (isTemporalPredicate(word.toLowerCase())) return this.parseBinaryPredicate(() => this.parseTemporalOperand(), (op, a, b, fail) => temporalPredicate(op as TemporalPredicate, a, b, fail));
+      if (/^A_(EQUALS|CONTAINS|CONTAINEDBY|OVERLAPS)$/.test(word)) return this.parseBinaryPredicate(() => this.parseArrayOperand(), arrayPredicate);
+      if (/^T_[A-Z]+$/.test(word)) this.unsupported(`Unknown temporal predicate ${t.value}`, t.pos);
+      if (/^A_[A-Z]+$/.test(word)) this.unsupported(`Unknown array predicate ${t.value}`, t.pos);
     }
     if (t.type === 'ident' && !this.isOp('(', 1)) {
       const word = t.value.toUpperCase();
@@ -592,6 +600,81 @@ class Parser {
     if (b.kind === 'property' && a.kind !== 'property') return { property: b.name, other: a, swapped: true };
     if (a.kind === 'property') this.unsupported(`${fname.value} between two properties is not supported`, fname.pos);
     return this.unsupported(`${fname.value} between two literals is not supported`, fname.pos);
+  }
+
+  // ---- temporal and array predicates (cql2-predicates.ts) ------------------------------------------
+
+  /** NAME(operand, operand): a temporal or array predicate, its meaning given by `build`. */
+  private parseBinaryPredicate<T>(operand: () => T, build: (op: string, a: T, b: T, fail: (m: string) => never) => Filter): Filter {
+    const fname = this.next();
+    this.expectOp('(');
+    const a = operand();
+    this.expectOp(',');
+    const b = operand();
+    this.expectOp(')');
+    return build(fname.value.toLowerCase(), a, b, (m) => {
+      throw new Cql2SyntaxError(m, fname.pos);
+    });
+  }
+
+  /** A property, DATE('…'), TIMESTAMP('…') or INTERVAL(start, end). */
+  private parseTemporalOperand(): TemporalOperand {
+    const t = this.peek();
+    const word = t.type === 'ident' ? t.value.toUpperCase() : '';
+    if (word === 'INTERVAL' && this.isOp('(', 1)) {
+      this.next();
+      this.next();
+      const begin = this.parseIntervalEnd();
+      this.expectOp(',');
+      const end = this.parseIntervalEnd();
+      this.expectOp(')');
+      return { kind: 'period', ...(begin ? { begin } : {}), ...(end ? { end } : {}) };
+    }
+    if ((word === 'DATE' || word === 'TIMESTAMP') && this.isOp('(', 1)) {
+      const b = this.instant(this.parseOperand(), t.pos);
+      return { kind: 'period', begin: b, end: b };
+    }
+    if ((t.type === 'ident' && !this.isOp('(', 1) && !RESERVED.has(word)) || t.type === 'qident') {
+      this.next();
+      return { kind: 'property', name: t.value };
+    }
+    return this.error("expected a property, DATE('…'), TIMESTAMP('…') or INTERVAL(…)");
+  }
+
+  /** An end of an INTERVAL: DATE('…'), TIMESTAMP('…'), a date or timestamp string, or '..' (open). */
+  private parseIntervalEnd(): TemporalBound | undefined {
+    const t = this.peek();
+    if (t.type === 'string' && t.value === '..') {
+      this.next();
+      return undefined;
+    }
+    if (t.type === 'string' || (t.type === 'ident' && ['DATE', 'TIMESTAMP'].includes(t.value.toUpperCase()))) return this.instant(this.parseOperand(), t.pos);
+    return this.error("an INTERVAL end is DATE('…'), TIMESTAMP('…'), a date or timestamp string, or '..'");
+  }
+
+  private instant(e: Expression, pos: number): TemporalBound {
+    return instantLiteral(e.kind === 'literal' && typeof e.value === 'string' ? e.value : '', (m) => {
+      throw new Cql2SyntaxError(m, pos);
+    });
+  }
+
+  /** A property or a list of values in parentheses, ('a', 'b') or (). */
+  private parseArrayOperand(): ArrayOperand {
+    if (this.acceptOp('(')) {
+      const values: Expression[] = [];
+      if (!this.isOp(')')) {
+        values.push(this.parseScalar());
+        while (this.acceptOp(',')) values.push(this.parseScalar());
+      }
+      this.expectOp(')');
+      return { kind: 'list', values };
+    }
+    const t = this.peek();
+    if ((t.type === 'ident' && !this.isOp('(', 1) && !RESERVED.has(t.value.toUpperCase())) || t.type === 'qident') {
+      this.next();
+      return { kind: 'property', name: t.value };
+    }
+    return this.error("expected a property or a list of values ('a', 'b')");
   }
 
   private parseSpatialPredicate(op: SpatialOp): Filter {

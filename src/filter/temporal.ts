@@ -99,15 +99,30 @@ function nextDay(date: string): string {
 
 type Side = 'atOrAfter' | 'atOrBefore';
 
+/**
+ * An instant-valued SQL expression a temporal filter applies to: a layer's date or timestamp column, or a
+ * catalogue queryable (src/record-search). `timestamp` (without time zone) values are read as UTC wall time.
+ */
+export interface TemporalTarget {
+  /** Trusted SQL text (a column reference), never built from a request. */
+  sql: string;
+  kind: 'date' | 'timestamptz' | 'timestamp';
+}
+
+const targetOf = (col: LayerColumn): TemporalTarget => ({
+  sql: `t.${quoteIdent(col.name)}`,
+  kind: col.kind === 'date' ? 'date' : /with time zone/i.test(col.pgType) ? 'timestamptz' : 'timestamp',
+});
+
 /** `col` compared with a bound: at or after its first instant, or at or before its last one. */
-function boundSql(col: LayerColumn, b: TemporalBound, side: Side, params: SqlParams): string {
-  const c = `t.${quoteIdent(col.name)}`;
+function boundSql(col: TemporalTarget, b: TemporalBound, side: Side, params: SqlParams): string {
+  const c = col.sql;
   const instant = 'instant' in b ? `${params.add(b.instant, 'timestamptz')}` : undefined;
   if (col.kind === 'date') {
     const v = instant ? `(${instant} AT TIME ZONE 'UTC')::date` : params.add((b as { date: string }).date, 'date');
     return `${c} ${side === 'atOrAfter' ? '>=' : '<='} ${v}`;
   }
-  const withTz = /with time zone/i.test(col.pgType);
+  const withTz = col.kind === 'timestamptz';
   if (instant) return `${c} ${side === 'atOrAfter' ? '>=' : '<='} ${withTz ? instant : `(${instant} AT TIME ZONE 'UTC')`}`;
   // A date bound on a timestamp column: from its first instant, or before the next day's.
   const day = (b as { date: string }).date;
@@ -122,10 +137,10 @@ export function temporalSql(f: Extract<Filter, { kind: 'temporal' }>, temporal: 
   const end = f.end && checked(f.end);
   const parts: string[] = [`t.${quoteIdent(temporal.start.name)} IS NOT NULL`];
   // The feature starts at or before the end of the requested interval…
-  if (end) parts.push(boundSql(temporal.start, end, 'atOrBefore', params));
+  if (end) parts.push(boundSql(targetOf(temporal.start), end, 'atOrBefore', params));
   // … and ends at or after its start (an open feature end never ends).
   if (start) {
-    const cond = boundSql(temporal.end ?? temporal.start, start, 'atOrAfter', params);
+    const cond = boundSql(targetOf(temporal.end ?? temporal.start), start, 'atOrAfter', params);
     parts.push(temporal.end ? `(t.${quoteIdent(temporal.end.name)} IS NULL OR ${cond})` : cond);
   }
   return `(${parts.join(' AND ')})`;
@@ -155,9 +170,14 @@ export function checkPeriod(begin: TemporalBound, end: TemporalBound): void {
  * AnyInteracts b ≤ v ≤ e. "v > e" is "not (v ≤ the last instant of e)"; NULL values never match.
  */
 export function timeOpSql(f: Extract<Filter, { kind: 'timeOp' }>, col: LayerColumn, params: SqlParams): string {
+  return timeOpOnSql(f, targetOf(col), params);
+}
+
+/** timeOpSql on any instant-valued expression (the catalogue's dates: src/record-search/compile.ts). */
+export function timeOpOnSql(f: Extract<Filter, { kind: 'timeOp' }>, col: TemporalTarget, params: SqlParams): string {
   const begin = checked(f.begin);
   const end = checked(f.end);
-  const notNull = `t.${quoteIdent(col.name)} IS NOT NULL`;
+  const notNull = `${col.sql} IS NOT NULL`;
   const atOrAfter = (b: TemporalBound) => boundSql(col, b, 'atOrAfter', params);
   const atOrBefore = (b: TemporalBound) => boundSql(col, b, 'atOrBefore', params);
   const within = (b: TemporalBound) => `${atOrAfter(b)} AND ${atOrBefore(b)}`;

@@ -39,6 +39,20 @@ export function wholeLayerFiles(base: string, layerName: string, ownSrid: number
   });
 }
 
+/**
+ * The whole-raster files a raster layer's record links: GeoTIFF and Cloud Optimized GeoTIFF in the raster's own
+ * CRS, the files its Atom dataset feed offers (services/download/atom.ts, ATOM_FORMATS.raster), with the media
+ * types src/download/formats.ts gives them.
+ */
+export const WHOLE_RASTER_FILES: ReadonlyArray<{ format: 'gtiff' | 'cog'; title: string; mediaType: string; extension: string }> = [
+  { format: 'gtiff', title: 'GeoTIFF', mediaType: 'image/tiff; application=geotiff', extension: 'tif' },
+  { format: 'cog', title: 'Cloud Optimized GeoTIFF', mediaType: 'image/tiff; application=geotiff; profile=cloud-optimized', extension: 'tif' },
+];
+
+export function wholeRasterFiles(base: string, layerName: string, srid: number): WholeLayerFile[] {
+  return WHOLE_RASTER_FILES.map((f) => ({ url: wholeLayerFileUrl(base, layerName, f.format, srid), title: f.title, srid, mediaType: f.mediaType, fileName: `${layerName}${f.format === 'cog' ? '.cog' : ''}.${f.extension}` }));
+}
+
 /** EU Publications Office file-type authority table (http://publications.europa.eu/resource/authority/file-type). */
 export const EU_FILE_TYPE = 'http://publications.europa.eu/resource/authority/file-type/';
 

@@ -29,7 +29,7 @@ import { deleteLayerRecordsExcept, managedRecord, managedRecordFacts, recordUpda
 type StoredRow = ManagedRecord;
 import { INSPIRE_THEMES, inspireThemeUri, type Party } from './layer-metadata.js';
 import { followFacts, recordTitleAbstract } from './record-follow.js';
-import { wholeLayerFiles } from './distribution.js';
+import { wholeLayerFiles, wholeRasterFiles } from './distribution.js';
 
 const GMX = 'http://standards.iso.org/iso/19139/resources/gmxCodelists.xml';
 const NS_DECL =
@@ -44,6 +44,9 @@ const DOWNLOAD_PROFILE = { href: 'http://inspire.ec.europa.eu/metadata-codelist/
 const ACCESS_POINT = { href: 'http://inspire.ec.europa.eu/metadata-codelist/OnLineDescriptionCode/accessPoint', text: 'accessPoint' };
 /** INSPIRE pre-defined download service (Atom feeds of the download service, services/download/atom.ts). */
 const ATOM_PROTOCOL = { href: 'https://tools.ietf.org/html/rfc4287', text: 'INSPIRE Atom' };
+/** WMS, the view service of the platform (services/maps/wms), and the INSPIRE view service type. */
+const WMS_PROTOCOL = { href: 'http://www.opengis.net/def/serviceType/ogc/wms', text: 'OGC:WMS' };
+const VIEW_PROFILE = { href: 'http://inspire.ec.europa.eu/metadata-codelist/SpatialDataServiceType/view', text: 'view' };
 /** OGC API – Features (Part 1), by the protocol code GeoNetwork 4 and the national catalogues use. */
 const OAPIF_PROTOCOL = { href: 'http://www.opengis.net/spec/ogcapi-features-1/1.0', text: 'OGC:API-Features' };
 
@@ -243,6 +246,40 @@ function factsText(d: DatasetRecordInput): string {
   if (d.extraFacts) parts.push(d.extraFacts);
   if (d.attributes?.length) parts.push(`Attributs : ${d.attributes.map((a) => `${a.name} (${a.type}${a.alias ? `, « ${a.alias} »` : ''})`).join(', ')}.`);
   return parts.join(' ');
+}
+
+/**
+ * The links of a raster layer's record (issue 12): the view service that draws it (WMS GetCapabilities, the layer
+ * named apart in gmd:name, as for the OGC API link of a feature layer; the WMTS serves the feature layers' tiles
+ * only), the whole raster as files of the download service (GeoTIFF, COG, in its own CRS: the pre-defined files of
+ * its Atom feed) when the platform builds them — a whole raster over the hard limit of an extract
+ * (download.rasterMaxPixels, SDI_DOWNLOAD_RASTER_MAX_PIXELS) is refused (413), and a record links no file that is
+ * refused —, and the Atom feed. test/catalogue/csw-links.test.ts fetches each.
+ */
+export function rasterLinks(base: string, r: Pick<RasterLayer, 'name' | 'title' | 'srid' | 'width' | 'height' | 'bands'>, maxPixels: number): Link[] {
+  const { name, title, srid } = r;
+  const whole = r.width * r.height * r.bands <= maxPixels;
+  return [
+    {
+      url: `${base}/wms?service=WMS&version=1.3.0&request=GetCapabilities`,
+      protocol: WMS_PROTOCOL,
+      profile: VIEW_PROFILE,
+      name,
+      description: { text: `Service de visualisation WMS ; couche ${name} : ${title}` },
+    },
+    ...(whole ? wholeRasterFiles(base, name, srid) : []).map((f): Link => ({
+      url: f.url,
+      protocol: { text: 'WWW:DOWNLOAD-1.0-http--download' },
+      name: f.fileName,
+      mediaType: f.mediaType,
+      description: { text: `Raster entier, ${f.title}, EPSG:${f.srid} (fichier du service de téléchargement)` },
+      fn: 'download',
+    })),
+    {
+      url: atomDatasetFeedUrl(base, name), protocol: ATOM_PROTOCOL, profile: DOWNLOAD_PROFILE, name, mediaType: 'application/atom+xml',
+      description: { text: `Flux Atom du jeu de données ${title} (GeoTIFF, COG ; service de téléchargement simple INSPIRE)` }, fn: 'download',
+    },
+  ];
 }
 
 /** The CNIG-conformant ISO 19139 dataset record of a layer. */
@@ -589,10 +626,7 @@ export async function writeLayerRecords(client: PoolClient, pool: Pool, configIn
       revised: stampOf(r.updatedAt).slice(0, 10), representation: 'grid',
       lineage: `Raster ${r.name} publié par ${config.service.providerName} depuis un fichier GeoTIFF de la plateforme.`,
       formats: [{ name: 'GeoTIFF', version: '1.1' }, { name: 'COG', version: '1.0' }],
-      links: [{
-        url: atomDatasetFeedUrl(base, r.name), protocol: ATOM_PROTOCOL, profile: DOWNLOAD_PROFILE, name: r.name, mediaType: 'application/atom+xml',
-        description: { text: `Flux Atom du jeu de données ${r.title} (GeoTIFF, COG ; service de téléchargement simple INSPIRE)` }, fn: 'download',
-      }],
+      links: rasterLinks(base, r, config.download.rasterMaxPixels),
       extraFacts: `Raster de ${r.width} × ${r.height} pixels, ${r.bands} bande${r.bands > 1 ? 's' : ''} ${r.dataType}, pixel de ${r.pixelSizeX} × ${r.pixelSizeY} (unités de EPSG:${r.srid})${r.nodata === null ? '' : `, valeur nulle ${r.nodata}`}.`,
     };
     const id = await write(identifier, `layer:${r.name}`, r.updatedAt, (dateStamp) => datasetRecordXml(config, { ...input, dateStamp }));

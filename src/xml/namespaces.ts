@@ -11,6 +11,8 @@ export const NS = {
   xlink: 'http://www.w3.org/1999/xlink',
   xsi: 'http://www.w3.org/2001/XMLSchema-instance',
   xs: 'http://www.w3.org/2001/XMLSchema',
+  csw202: 'http://www.opengis.net/cat/csw/2.0.2',
+  gmd: 'http://www.isotc211.org/2005/gmd',
 } as const;
 
 export const SCHEMA_LOCATIONS = {

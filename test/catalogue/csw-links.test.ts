@@ -13,7 +13,8 @@ import { baseUrl, db, get } from '../helpers.js';
 import { isoRecords, validateApiso, validateCsw } from './setup.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { DEMO_LAYERS } from '../../src/demo/load-demo.js';
-import { layerRecordIdentifier, serviceRecordIdentifier } from '../../src/metadata/layer-records.js';
+import { layerRecordIdentifier, rasterLinks, serviceRecordIdentifier } from '../../src/metadata/layer-records.js';
+import { SERVER_LIMITS_ENV } from '../global-setup.js';
 import { syncLayerRecords } from '../../src/publishing/index.js';
 
 const DCAT = 'http://www.w3.org/ns/dcat#';
@@ -89,7 +90,8 @@ function urlsOf(o: Outputs): Map<string, Set<string>> {
 
 beforeAll(async () => {
   const port = new URL(baseUrl()).port;
-  config = loadConfig({ ...process.env, PORT: port, HOST: '127.0.0.1' });
+  // The server's limits: the records' links depend on them (a raster over the hard limit links no whole file).
+  config = loadConfig({ ...process.env, ...SERVER_LIMITS_ENV, PORT: port, HOST: '127.0.0.1' });
   await syncLayerRecords(db(), config);
   managed = (await db().query<{ identifier: string }>('SELECT identifier FROM sdi.metadata_records WHERE managed_by IS NOT NULL ORDER BY identifier')).rows.map((r) => r.identifier);
   for (const d of DEMO_LAYERS) expect(managed).toContain(layerRecordIdentifier(config, d.name));
@@ -177,6 +179,58 @@ describe('distributions of a layer record', () => {
     const o = await outputs(layerRecordIdentifier(config, 'communes'));
     expect(unescape(o.atom)).toContain(`<atom:link rel="enclosure" href="${baseUrl()}/download/atom/files/communes/gpkg/2154" type="application/geopackage+sqlite3" title="communes.gpkg"/>`);
     expect(unescape(o.atom)).toContain(`<atom:link rel="related" href="${baseUrl()}/ogcapi" title="communes"/>`);
+  });
+});
+
+describe('distributions of a raster layer record (issue 12: map and download links, not Atom alone)', () => {
+  const RASTER = 'communes_densite';
+  const onlines = (iso: string) => [...iso.matchAll(/<gmd:CI_OnlineResource>([\s\S]*?)<\/gmd:CI_OnlineResource>/g)].map((m) => m[1]!);
+  const urlOf = (online: string) => unescape(/<gmd:URL>([^<]*)</.exec(online)![1]!);
+
+  it('ISO 19139 gmd:CI_OnlineResource: the WMS capabilities (view service) with the layer named, as the capabilities name it', async () => {
+    const o = await outputs(layerRecordIdentifier(config, RASTER));
+    const wms = onlines(o.iso).find((x) => x.includes('OGC:WMS'));
+    expect(wms).toBeDefined();
+    expect(urlOf(wms!)).toBe(`${baseUrl()}/wms?service=WMS&version=1.3.0&request=GetCapabilities`);
+    expect(wms).toContain(`<gmd:name><gco:CharacterString>${RASTER}</gco:CharacterString></gmd:name>`);
+    expect(wms).toContain('SpatialDataServiceType/view');
+    const caps = await get(urlOf(wms!));
+    expect(caps.status).toBe(200);
+    expect(caps.body).toContain(`<Name>${RASTER}</Name>`);
+    // Dublin Core (CSW 2.0.2 §10.2.5): the scheme MetaSearch reads to offer "add to map".
+    expect(unescape(o.dc)).toContain(`<dct:references scheme="OGC:WMS">${baseUrl()}/wms?service=WMS&version=1.3.0&request=GetCapabilities</dct:references>`);
+  });
+
+  it('ISO 19139, DCAT 2 §6.8, Atom: the whole raster as GeoTIFF and COG files of the download service when the platform builds them, with media type and EU file type', async () => {
+    const o = await outputs(layerRecordIdentifier(config, RASTER));
+    const { rows } = await db().query<{ srid: number; pixels: string }>('SELECT srid, width::bigint * height * bands AS pixels FROM sdi.raster_layers WHERE name = $1', [RASTER]);
+    const { srid, pixels } = rows[0]!;
+    const files = [
+      ['gtiff', 'image/tiff; application=geotiff'],
+      ['cog', 'image/tiff; application=geotiff; profile=cloud-optimized'],
+    ] as const;
+    const url = (fmt: string) => `${baseUrl()}/download/atom/files/${RASTER}/${fmt}/${srid}`;
+    // Over the hard limit of an extract (this suite's server: SERVER_LIMITS_ENV) a first build of the file is
+    // refused (413), so the record does not link it; the link check above fetches whatever it links.
+    const within = Number(pixels) <= config.download.rasterMaxPixels;
+    for (const [fmt, media] of files) {
+      const online = onlines(o.iso).find((x) => urlOf(x) === url(fmt));
+      if (!within) {
+        expect(online, url(fmt)).toBeUndefined();
+        continue;
+      }
+      expect(online, url(fmt)).toContain(`<gmx:MimeFileType type="${media}">`);
+      const d = o.quads.find((q) => q.predicate.value === `${DCAT}accessURL` && q.object.value === url(fmt))?.subject;
+      const value = (p: string) => o.quads.filter((q) => q.subject.equals(d!) && q.predicate.value === p).map((q) => q.object.value);
+      expect(value(`${DCAT}downloadURL`)).toEqual([url(fmt)]);
+      expect(value(`${DCT}format`)).toEqual([`${FILE_TYPE}GEOTIFF`]);
+    }
+    // Within the limit (a deployment's default, 10⁹ pixels): both files, with the media types the route answers with.
+    const links = rasterLinks(baseUrl(), { name: RASTER, title: 'T', srid, width: 100, height: 100, bands: 1 }, 1_000_000_000);
+    expect(links.filter((l) => l.mediaType?.startsWith('image/tiff')).map((l) => [l.url, l.mediaType])).toEqual(files.map(([fmt, media]) => [url(fmt), media]));
+    expect(rasterLinks(baseUrl(), { name: RASTER, title: 'T', srid, width: 100, height: 100, bands: 2 }, 10_000).some((l) => l.mediaType?.startsWith('image/tiff'))).toBe(false);
+    // The Atom feed stays, beside them.
+    expect(onlines(o.iso).some((x) => urlOf(x) === `${baseUrl()}/download/atom/${RASTER}.xml`)).toBe(true);
   });
 });
 

@@ -99,6 +99,47 @@ describe('SDI_CSW_PROFILE=dc: a Dublin Core catalogue', () => {
   });
 });
 
+describe('SDI_CSW_PROFILE=dc: ISO queryables in a filter or a sort key', () => {
+  const constraint = (filter: string) => `request=GetRecords&typeNames=csw:Record&resultType=results&constraintLanguage=FILTER&constraint_language_version=1.1.0&constraint=${encodeURIComponent(filter)}`;
+  const ogc = (body: string) => `<ogc:Filter xmlns:ogc="http://www.opengis.net/ogc">${body}</ogc:Filter>`;
+  const equal = (name: string, value: string) => ogc(`<ogc:PropertyIsEqualTo><ogc:PropertyName>${name}</ogc:PropertyName><ogc:Literal>${value}</ogc:Literal></ogc:PropertyIsEqualTo>`);
+
+  // CSW 2.0.2 (OGC 07-006r1) §10.8.4.11 and Table 6: a Dublin Core catalogue searches the core queryables; a name
+  // outside what its capabilities advertise is an InvalidParameterValue (OWS 1.0 §8, Table 25), the name the locator.
+  it('§10.8.4.11: apiso: names and ISO queryables (KVP Filter, CQL, XML POST, SortBy) are InvalidParameterValue, the queryable the locator', async () => {
+    for (const [q, locator] of [
+      [constraint(equal('apiso:TopicCategory', 'planningCadastre')), 'apiso:TopicCategory'],
+      [constraint(equal('apiso:Title', 'Sentiers')), 'apiso:Title'],
+      [constraint(equal('OrganisationName', 'x')), 'OrganisationName'],
+      [constraint(ogc(`<ogc:And>${equal('dc:title', 'Sentiers').replace(/<\/?ogc:Filter[^>]*>/g, '')}${equal('apiso:ResourceLanguage', 'fre').replace(/<\/?ogc:Filter[^>]*>/g, '')}</ogc:And>`)), 'apiso:ResourceLanguage'],
+      [`request=GetRecords&typeNames=csw:Record&resultType=results&constraintLanguage=CQL_TEXT&constraint=${encodeURIComponent("apiso:Denominator > 1000")}`, 'apiso:Denominator'],
+      ['request=GetRecords&typeNames=csw:Record&resultType=results&sortBy=apiso:RevisionDate:D', 'apiso:RevisionDate'],
+    ] as const) {
+      const r = await kvp('dc', q);
+      expect({ status: r.status, ...exception(r.body), text: null }, q).toEqual({ status: 400, code: 'InvalidParameterValue', locator, text: null });
+    }
+    const xml =
+      `<csw:GetRecords xmlns:csw="${CSW}" xmlns:ogc="http://www.opengis.net/ogc" service="CSW" version="2.0.2" resultType="results">` +
+      `<csw:Query typeNames="csw:Record"><csw:ElementSetName>brief</csw:ElementSetName><csw:Constraint version="1.1.0">${equal('apiso:Type', 'dataset')}</csw:Constraint></csw:Query></csw:GetRecords>`;
+    const post = await fetch(`${cats.dc!.base}/csw`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
+    const body = await post.text();
+    expect({ status: post.status, ...exception(body), text: null }).toEqual({ status: 400, code: 'InvalidParameterValue', locator: 'apiso:Type', text: null });
+  });
+
+  it('§10.8.4.11 Table 6: the Dublin Core queryables (any prefix but apiso:) still search; the ISO catalogue takes the apiso: names', async () => {
+    for (const f of [equal('dc:title', 'Sentiers'), equal('Title', 'Sentiers'), equal('csw:AnyText', 'Sentiers')]) {
+      const r = await kvp('dc', constraint(f));
+      expect(r.status, r.body.slice(0, 300)).toBe(200);
+      expect(r.body).toContain('numberOfRecordsMatched="1"');
+    }
+    const iso = await kvp('iso', constraint(equal('apiso:TopicCategory', 'planningCadastre')));
+    expect(iso.status, iso.body.slice(0, 300)).toBe(200);
+    // GetDomain in the Dublin Core catalogue: an apiso: name of a Dublin Core element is refused too.
+    const d = await kvp('dc', 'request=GetDomain&propertyName=apiso:Type');
+    expect({ status: d.status, locator: exception(d.body).locator }).toEqual({ status: 400, locator: 'PropertyName' });
+  });
+});
+
 describe('SDI_CSW_PROFILE=iso: CSW ISO AP 1.0 without INSPIRE', () => {
   it('capabilities: gmd:MD_Metadata, the ISO output schema and the apiso: queryables, no INSPIRE extension nor bare INSPIRE names', async () => {
     const xml = await caps('iso');

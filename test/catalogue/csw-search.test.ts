@@ -352,3 +352,47 @@ describe('harvesters', () => {
     expect(recordIds(r.body)).toEqual(['GPF.Itineraire.xml']);
   });
 });
+
+// The catalogue compiler (src/record-search) evaluates the temporal and array predicates for every reader: CQL2
+// text in a CQL_TEXT constraint (OGC 21-065 /req/temporal-functions, /req/array-functions) and FES 2.0 temporal
+// operators (§7.9) in an XML one, on the date queryables (dct:modified, apiso:CreationDate) and the multi-valued
+// ones (dc:subject), with the counts PostgreSQL gives.
+describe('temporal and array predicates in CSW constraints (issue 12)', () => {
+  const hits = async (q: string) => {
+    const r = await get(cswUrl(`service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=hits&${q}`));
+    expect(r.status, r.body.slice(0, 500)).toBe(200);
+    return Number(/numberOfRecordsMatched="(\d+)"/.exec(r.body)![1]);
+  };
+  const cqlHits = (c: string) => hits(`constraintLanguage=CQL_TEXT&constraint_language_version=1.1.0&constraint=${encodeURIComponent(c)}`);
+  const count = async (where: string, params: unknown[] = []) => Number((await db().query(`SELECT count(*) FROM sdi.metadata_records WHERE ${where}`, params)).rows[0].count);
+
+  it('CQL2 T_AFTER / T_BEFORE / T_DURING on dct:modified and apiso:CreationDate, A_CONTAINS / A_OVERLAPS on dc:subject', async () => {
+    const { rows } = await db().query<{ k: string }>(`SELECT k FROM sdi.metadata_records, unnest(keywords || topic_categories) k GROUP BY k ORDER BY count(*) DESC, k LIMIT 1`);
+    const k = rows[0]!.k.replace(/'/g, "''");
+    const cases: Array<[string, string, unknown[]]> = [
+      ["T_AFTER(dct:modified, TIMESTAMP('2020-01-01T00:00:00Z'))", "modified > '2020-01-01T00:00:00Z'", []],
+      ["T_BEFORE(dct:modified, DATE('2020-01-01'))", "modified < '2020-01-01T00:00:00Z'", []],
+      ["T_DURING(apiso:CreationDate, INTERVAL('2000-01-01', '..'))", "creation_date > '2000-01-01'", []],
+      [`A_CONTAINS(dc:subject, ('${k}'))`, '$1 = ANY(keywords || topic_categories)', [rows[0]!.k]],
+      [`A_OVERLAPS(dc:subject, ('${k}', 'no-such-keyword'))`, '$1 = ANY(keywords || topic_categories)', [rows[0]!.k]],
+    ];
+    for (const [c, where, params] of cases) expect(await cqlHits(c), c).toBe(await count(where, params));
+    expect(await count("modified > '2020-01-01T00:00:00Z'")).toBeGreaterThan(0);
+  });
+
+  it('FES 2.0 §7.9 After on dct:modified in an XML constraint (no longer refused by the catalogue)', async () => {
+    const f =
+      '<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0" xmlns:gml="http://www.opengis.net/gml/3.2"><fes:After><fes:ValueReference>dct:modified</fes:ValueReference>' +
+      '<gml:TimeInstant gml:id="t"><gml:timePosition>2020-01-01T00:00:00Z</gml:timePosition></gml:TimeInstant></fes:After></fes:Filter>';
+    expect(await hits(`constraintLanguage=FILTER&constraint_language_version=1.1.0&constraint=${encodeURIComponent(f)}`)).toBe(await count("modified > '2020-01-01T00:00:00Z'"));
+  });
+
+  it('a temporal predicate on a text queryable, an array predicate on a single-valued one: InvalidParameterValue, locator Constraint', async () => {
+    for (const c of ["T_AFTER(dc:title, DATE('2020-01-01'))", "A_CONTAINS(dc:title, ('x'))"]) {
+      const r = await get(cswUrl(`service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=hits&constraintLanguage=CQL_TEXT&constraint_language_version=1.1.0&constraint=${encodeURIComponent(c)}`));
+      expect(r.status, c).toBe(400);
+      expect(r.body).toContain('exceptionCode="InvalidParameterValue"');
+      expect(r.body).toContain('locator="Constraint"');
+    }
+  });
+});

@@ -117,7 +117,8 @@ describe('OGC 20-004 core: landing page, conformance, API definition, catalogues
     expect(c.conformsTo).toContain('http://www.opengis.net/spec/cql2/1.0/conf/cql2-json');
     expect(c.conformsTo).toContain('http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter');
     // Not implemented, not declared.
-    expect(c.conformsTo.join(' ')).not.toMatch(/opensearch|temporal-functions|array-functions|property-property|queryables-query-parameters/);
+    for (const cls of ['temporal-functions', 'array-functions']) expect(c.conformsTo).toContain(`http://www.opengis.net/spec/cql2/1.0/conf/${cls}`);
+    expect(c.conformsTo.join(' ')).not.toMatch(/opensearch|property-property|queryables-query-parameters/);
   });
 
   it('/req/oas30: the OpenAPI 3.0 document describes every path and the items parameters', async () => {
@@ -342,6 +343,74 @@ describe('OGC API – Features Part 3 / CQL2 filtering of records', () => {
     expect(await f({ op: 'isNull', args: [p('formats')] })).toEqual(await idsWhere('cardinality(formats) = 0'));
   });
 
+  // OGC 21-065 /req/temporal-functions: each predicate on an instant-valued queryable is its definition on
+  // intervals with the property [v, v] (src/filter/cql2-predicates.ts); the test records' dates are 2024-03-0n.
+  it('CQL2 /req/temporal-functions on updated and created (text): same records as the database', async () => {
+    const f = (text: string) => search(`filter=${encodeURIComponent(text)}`);
+    const mine = (ids: string[]) => ids.filter((i) => i.startsWith(TEMPORAL_PREFIX));
+    const after = await f(`T_AFTER(updated, TIMESTAMP('2024-03-02T00:00:00Z'))`);
+    expect(after).toEqual(await idsWhere(`modified > '2024-03-02T00:00:00Z'`));
+    expect(mine(after)).toEqual([3, 4].map((n) => `${TEMPORAL_PREFIX}${n}`));
+    // A date literal is its whole UTC day: before it is before its first instant, after it after its last.
+    expect(await f(`T_BEFORE(updated, DATE('2024-03-02'))`)).toEqual(await idsWhere(`modified < '2024-03-02T00:00:00Z'`));
+    expect(await f(`T_AFTER(updated, DATE('2024-03-02'))`)).toEqual(await idsWhere(`modified >= '2024-03-03T00:00:00Z'`));
+    expect(await f(`T_DURING(updated, INTERVAL('2024-03-01T12:00:00Z', '2024-03-03T12:00:00Z'))`)).toEqual(await idsWhere(`modified > '2024-03-01T12:00:00Z' AND modified < '2024-03-03T12:00:00Z'`));
+    expect(await f(`T_INTERSECTS(updated, INTERVAL('2024-03-02', '..'))`)).toEqual(await idsWhere(`modified >= '2024-03-02T00:00:00Z'`));
+    expect(await f(`T_INTERSECTS(updated, INTERVAL('..', TIMESTAMP('2024-03-02T00:00:00Z')))`)).toEqual(await idsWhere(`modified <= '2024-03-02T00:00:00Z'`));
+    expect(await f(`T_DISJOINT(updated, INTERVAL('2024-03-02', '2024-03-03'))`)).toEqual(await idsWhere(`modified < '2024-03-02T00:00:00Z' OR modified >= '2024-03-04T00:00:00Z'`));
+    expect(mine(await f(`T_EQUALS(updated, TIMESTAMP('2024-03-03T00:00:00Z'))`))).toEqual([`${TEMPORAL_PREFIX}3`]);
+    expect(await f(`T_MEETS(updated, INTERVAL('2024-03-03T00:00:00Z', '..'))`)).toEqual(await idsWhere(`modified = '2024-03-03T00:00:00Z'`));
+    expect(await f(`T_STARTS(updated, INTERVAL('2024-03-03T00:00:00Z', '2024-03-05T00:00:00Z'))`)).toEqual(await idsWhere(`modified = '2024-03-03T00:00:00Z'`));
+    // The literal first: the converse predicate (T_AFTER(x, p) is T_BEFORE(p, x)).
+    expect(await f(`T_AFTER(TIMESTAMP('2024-03-02T00:00:00Z'), updated)`)).toEqual(await idsWhere(`modified < '2024-03-02T00:00:00Z'`));
+    // Never true of an instant: an instant cannot contain or overlap an interval.
+    expect(await f(`T_CONTAINS(updated, INTERVAL('2024-03-01', '2024-03-04'))`)).toEqual([]);
+    expect(await f(`T_OVERLAPS(updated, INTERVAL('2024-03-01', '2024-03-04'))`)).toEqual([]);
+    // A date queryable (creation date of the resource).
+    expect(await f(`T_BEFORE(created, DATE('2015-01-01'))`)).toEqual(await idsWhere(`creation_date < '2015-01-01'`));
+    expect(await f(`T_DURING(created, INTERVAL('2000-01-01', '2030-01-01')) AND type = 'dataset'`)).toEqual(await idsWhere(`creation_date > '2000-01-01' AND creation_date < '2030-01-01' AND type = 'dataset'`));
+  });
+
+  it('CQL2 JSON /req/temporal-functions: the same predicates in the JSON encoding', async () => {
+    const f = (j: unknown) => search(`filter-lang=cql2-json&filter=${encodeURIComponent(JSON.stringify(j))}`);
+    const updated = { property: 'updated' };
+    expect(await f({ op: 't_after', args: [updated, { timestamp: '2024-03-02T00:00:00Z' }] })).toEqual(await idsWhere(`modified > '2024-03-02T00:00:00Z'`));
+    expect(await f({ op: 't_before', args: [updated, { date: '2024-03-02' }] })).toEqual(await idsWhere(`modified < '2024-03-02T00:00:00Z'`));
+    expect(await f({ op: 't_during', args: [updated, { interval: ['2024-03-01T12:00:00Z', '2024-03-03T12:00:00Z'] }] })).toEqual(
+      await idsWhere(`modified > '2024-03-01T12:00:00Z' AND modified < '2024-03-03T12:00:00Z'`),
+    );
+    expect(await f({ op: 't_intersects', args: [updated, { interval: [{ date: '2024-03-02' }, '..'] }] })).toEqual(await idsWhere(`modified >= '2024-03-02T00:00:00Z'`));
+    expect(await f({ op: 't_before', args: [{ timestamp: '2024-03-02T00:00:00Z' }, updated] })).toEqual(await idsWhere(`modified > '2024-03-02T00:00:00Z'`));
+  });
+
+  // OGC 21-065 /req/array-functions: the multi-valued queryables (keywords, formats…) against a list, as sets.
+  it('CQL2 /req/array-functions on keywords and formats (text and JSON): same records as the database', async () => {
+    const { rows } = await db().query<{ k: string }>(`SELECT k FROM sdi.metadata_records, unnest(keywords || topic_categories) k GROUP BY k ORDER BY count(*) DESC, k LIMIT 2`);
+    const [k1, k2] = rows.map((r) => r.k) as [string, string];
+    const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+    const f = (text: string) => search(`filter=${encodeURIComponent(text)}`);
+    const j = (o: unknown) => search(`filter-lang=cql2-json&filter=${encodeURIComponent(JSON.stringify(o))}`);
+    const kw = '(keywords || topic_categories)';
+    const contains = await f(`A_CONTAINS(keywords, (${q(k1)}, ${q(k2)}))`);
+    expect(contains).toEqual(await idsWhere(`${kw} @> $1::text[]`, [[k1, k2]]));
+    expect(await f(`A_CONTAINS(keywords, (${q(k1)}))`)).toEqual(await idsWhere(`$1 = ANY(${kw})`, [k1]));
+    expect((await f(`A_CONTAINS(keywords, (${q(k1)}))`)).length).toBeGreaterThan(0);
+    expect(await f(`A_OVERLAPS(keywords, (${q(k1)}, ${q(k2)}))`)).toEqual(await idsWhere(`${kw} && $1::text[]`, [[k1, k2]]));
+    const formats = ['GeoPackage', 'ESRI Shapefile', 'GeoJSON', 'GML'];
+    expect(await f(`A_CONTAINEDBY(formats, (${formats.map(q).join(', ')}))`)).toEqual(await idsWhere(`formats <@ $1::text[]`, [formats]));
+    expect(await f(`A_EQUALS(formats, (${formats.map(q).join(', ')}))`)).toEqual(await idsWhere(`formats <@ $1::text[] AND formats @> $1::text[]`, [formats]));
+    // The list first: A_CONTAINEDBY(list, property) is A_CONTAINS(property, list).
+    expect(await f(`A_CONTAINEDBY((${q(k1)}, ${q(k2)}), keywords)`)).toEqual(contains);
+    expect(await j({ op: 'a_contains', args: [{ property: 'keywords' }, [k1, k2]] })).toEqual(contains);
+    expect(await j({ op: 'a_containedBy', args: [{ property: 'formats' }, formats] })).toEqual(await idsWhere(`formats <@ $1::text[]`, [formats]));
+  });
+
+  it('POST search is not part of OGC API – Records Part 1 nor Features Part 3 (filter is a query parameter): 404 / 405, never a search', async () => {
+    const r = await fetch(ITEMS(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ op: '=', args: [{ property: 'type' }, 'dataset'] }) });
+    await r.body?.cancel();
+    expect([404, 405]).toContain(r.status);
+  });
+
   it('filters combine with the other parameters, and the paging links keep them', async () => {
     const fc = await json(`${ITEMS()}?limit=1&type=dataset&filter=${encodeURIComponent(`title LIKE '%a%'`)}`);
     const expected = await idsWhere(`type = 'dataset' AND title LIKE '%a%'`);
@@ -370,9 +439,16 @@ describe('OGC 20-004 bad input: problem+json, 400, the parameter named', () => {
     ['CQL2 text syntax error', `filter=${encodeURIComponent("title = 'x' AND")}`, 'filter'],
     ['CQL2 unknown queryable', `filter=${encodeURIComponent("nope = 'x'")}`, 'filter'],
     ['CQL2 spatial predicate on a text queryable', `filter=${encodeURIComponent('S_INTERSECTS(title, POINT(1 2))')}`, 'filter'],
-    ['CQL2 temporal predicate (not offered)', `filter=${encodeURIComponent("T_AFTER(updated, TIMESTAMP('2020-01-01T00:00:00Z'))")}`, 'filter'],
+    ['CQL2 /req/temporal-functions on a text queryable', `filter=${encodeURIComponent("T_AFTER(title, TIMESTAMP('2020-01-01T00:00:00Z'))")}`, 'filter'],
+    ['CQL2 /req/temporal-functions between two properties', `filter=${encodeURIComponent('T_AFTER(updated, created)')}`, 'filter'],
+    ['CQL2 /req/temporal-functions interval backwards', `filter=${encodeURIComponent("T_DURING(updated, INTERVAL('2020-01-02', '2020-01-01'))")}`, 'filter'],
+    ['CQL2 /req/temporal-functions interval open at both ends', `filter=${encodeURIComponent("T_DURING(updated, INTERVAL('..', '..'))")}`, 'filter'],
+    ['CQL2 /req/array-functions on a single-valued queryable', `filter=${encodeURIComponent("A_CONTAINS(title, ('x'))")}`, 'filter'],
+    ['CQL2 /req/array-functions without a list', `filter=${encodeURIComponent("A_CONTAINS(keywords, 'x')")}`, 'filter'],
     ['CQL2 JSON not JSON', 'filter-lang=cql2-json&filter=%7Bnope', 'filter'],
-    ['CQL2 JSON unknown operator', `filter-lang=cql2-json&filter=${encodeURIComponent('{"op":"t_after","args":[{"property":"updated"},{"timestamp":"2020-01-01T00:00:00Z"}]}')}`, 'filter'],
+    ['CQL2 JSON unknown operator', `filter-lang=cql2-json&filter=${encodeURIComponent('{"op":"t_later","args":[{"property":"updated"},{"timestamp":"2020-01-01T00:00:00Z"}]}')}`, 'filter'],
+    ['CQL2 JSON interval not a pair', `filter-lang=cql2-json&filter=${encodeURIComponent('{"op":"t_during","args":[{"property":"updated"},{"interval":["2020-01-01"]}]}')}`, 'filter'],
+    ['CQL2 JSON array predicate on a date', `filter-lang=cql2-json&filter=${encodeURIComponent('{"op":"a_overlaps","args":[{"property":"updated"},["2020-01-01"]]}')}`, 'filter'],
     ['CQL2 JSON wrong arity', `filter-lang=cql2-json&filter=${encodeURIComponent('{"op":"=","args":[{"property":"type"}]}')}`, 'filter'],
     ['CQL2 date literal not a date', `filter=${encodeURIComponent("updated > TIMESTAMP('soon')")}`, 'filter'],
     ['/req/sorting/sortby unknown', 'sortby=nope', 'sortby'],

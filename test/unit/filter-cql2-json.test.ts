@@ -28,6 +28,14 @@ describe('CQL2 JSON = CQL2 text', () => {
     [`S_WITHIN(POINT(1.5 47.5), geometry)`, { op: 's_within', args: [{ type: 'Point', coordinates: [1.5, 47.5] }, p('geometry')] }],
     [`S_DISJOINT(geometry, BBOX(1, 47, 2, 48))`, { op: 's_disjoint', args: [p('geometry'), { bbox: [1, 47, 2, 48] }] }],
     [`upper(title) = 'X'`, { op: '=', args: [{ op: 'upper', args: [p('title')] }, 'X'] }],
+    // OGC 21-065 /req/temporal-functions and /req/array-functions in both encodings.
+    [`T_AFTER(updated, TIMESTAMP('2020-01-01T00:00:00Z'))`, { op: 't_after', args: [p('updated'), { timestamp: '2020-01-01T00:00:00Z' }] }],
+    [`T_DURING(updated, INTERVAL('2020-01-01', '..'))`, { op: 't_during', args: [p('updated'), { interval: ['2020-01-01', '..'] }] }],
+    [`T_INTERSECTS(created, INTERVAL(DATE('2020-01-01'), TIMESTAMP('2021-01-01T00:00:00Z')))`, { op: 't_intersects', args: [p('created'), { interval: [{ date: '2020-01-01' }, { timestamp: '2021-01-01T00:00:00Z' }] }] }],
+    [`T_BEFORE(DATE('2020-01-01'), updated)`, { op: 't_before', args: [{ date: '2020-01-01' }, p('updated')] }],
+    [`A_CONTAINS(keywords, ('a', 'b'))`, { op: 'a_contains', args: [p('keywords'), ['a', 'b']] }],
+    [`A_CONTAINEDBY(keywords, ('a'))`, { op: 'a_containedBy', args: [p('keywords'), ['a']] }],
+    [`A_OVERLAPS(('a'), keywords)`, { op: 'a_overlaps', args: [['a'], p('keywords')] }],
   ];
   for (const [text, json] of pairs) {
     test(`OGC 21-065 §8 (cql2-json) ${text}`, () => {
@@ -49,8 +57,13 @@ describe('CQL2 JSON refused with locator filter', () => {
     ['unknown operator', '{"op":"nope","args":[]}'],
     ['wrong arity', '{"op":"=","args":[{"property":"a"}]}'],
     ['and with one argument', '{"op":"and","args":[true]}'],
-    ['temporal predicate', '{"op":"t_after","args":[{"property":"updated"},{"timestamp":"2020-01-01T00:00:00Z"}]}'],
-    ['array predicate', '{"op":"a_contains","args":[{"property":"keywords"},["a"]]}'],
+    ['unknown temporal predicate', '{"op":"t_later","args":[{"property":"updated"},{"timestamp":"2020-01-01T00:00:00Z"}]}'],
+    ['temporal predicate between two properties', '{"op":"t_after","args":[{"property":"updated"},{"property":"created"}]}'],
+    ['an interval backwards', '{"op":"t_during","args":[{"property":"updated"},{"interval":["2021-01-01","2020-01-01"]}]}'],
+    ['an interval of three', '{"op":"t_during","args":[{"property":"updated"},{"interval":["2020-01-01","2021-01-01","2022-01-01"]}]}'],
+    ['a temporal literal that is no date', '{"op":"t_after","args":[{"property":"updated"},{"timestamp":"soon"}]}'],
+    ['array predicate without an array', '{"op":"a_contains","args":[{"property":"keywords"},"a"]}'],
+    ['unknown array predicate', '{"op":"a_shuffles","args":[{"property":"keywords"},["a"]]}'],
     ['accenti', '{"op":"=","args":[{"op":"accenti","args":[{"property":"title"}]},"e"]}'],
     ['a bad date', '{"op":"=","args":[{"property":"created"},{"date":"2020-13"}]}'],
     ['a bad timestamp', '{"op":"=","args":[{"property":"updated"},{"timestamp":"2020-01-01"}]}'],

@@ -402,9 +402,14 @@ describe('CQL2 errors', () => {
   });
 
   test.each<[string, RegExp]>([
-    ["T_AFTER(d, TIMESTAMP('2024-01-01T00:00:00Z'))", /Temporal predicate T_AFTER is not supported/],
+    ["T_LATER(d, TIMESTAMP('2024-01-01T00:00:00Z'))", /Unknown temporal predicate T_LATER/],
     ["d = INTERVAL('2024-01-01', '..')", /INTERVAL is not supported/],
-    ["A_CONTAINS(tags, ('a'))", /Array predicate A_CONTAINS is not supported/],
+    ['T_AFTER(d, e)', /between two properties is not supported/],
+    ["T_DURING(d, INTERVAL('2024-01-02', '2024-01-01'))", /begins after it ends/],
+    ["T_DURING(d, INTERVAL('..', '..'))", /at least one end/],
+    ["T_AFTER(d, TIMESTAMP('2024-01-01T25:00:00Z'))", /not a valid date-time/],
+    ["A_SHUFFLES(tags, ('a'))", /Unknown array predicate A_SHUFFLES/],
+    ["A_CONTAINS(tags, other)", /needs a property and a list/],
     ['S_INTERSECTS(geom, other_geom)', /between two properties is not supported/],
     ['S_INTERSECTS(POINT(1 2), POINT(1 2))', /between two literals is not supported/],
     ['S_INTERSECTS(buffer(geom, 1), POINT(1 2))', /Function buffer is not supported as a spatial operand/],
@@ -419,6 +424,49 @@ describe('CQL2 errors', () => {
     expect(err.code).toBe('InvalidParameterValue');
     expect(err.locator).toBe('filter');
     expect(err.message).toMatch(message);
+  });
+});
+
+// OGC 21-065 /req/temporal-functions: on an instant-valued property v and a literal [B, E], each predicate is its
+// interval definition with [v, v] (src/filter/cql2-predicates.ts), as a FES timeOp node.
+describe('CQL2 temporal functions (OGC 21-065 /req/temporal-functions)', () => {
+  const day = (date: string) => ({ date });
+  const at = (instant: string) => ({ instant });
+  const op = (o: string, begin: unknown, end: unknown) => ({ kind: 'timeOp', op: o, property: 'd', begin, end });
+  test.each<[string, unknown]>([
+    ["T_AFTER(d, TIMESTAMP('2024-01-01T00:00:00Z'))", op('After', at('2024-01-01T00:00:00Z'), at('2024-01-01T00:00:00Z'))],
+    ["T_BEFORE(d, DATE('2024-01-01'))", op('Before', day('2024-01-01'), day('2024-01-01'))],
+    ["T_DURING(d, INTERVAL('2024-01-01', '2024-02-01'))", op('During', day('2024-01-01'), day('2024-02-01'))],
+    ["T_INTERSECTS(d, INTERVAL(DATE('2024-01-01'), '..'))", op('AnyInteracts', day('2024-01-01'), day('9999-12-31'))],
+    ["T_INTERSECTS(d, INTERVAL('..', TIMESTAMP('2024-01-01T10:00:00Z')))", op('AnyInteracts', day('0001-01-01'), at('2024-01-01T10:00:00Z'))],
+    ["T_EQUALS(d, TIMESTAMP('2024-01-01T00:00:00Z'))", op('TEquals', at('2024-01-01T00:00:00Z'), at('2024-01-01T00:00:00Z'))],
+    ["T_STARTS(d, INTERVAL('2024-01-01', '2024-02-01'))", op('Begins', day('2024-01-01'), day('2024-02-01'))],
+    ["T_FINISHES(d, INTERVAL('2024-01-01', '2024-02-01'))", op('Ends', day('2024-01-01'), day('2024-02-01'))],
+    ["T_MEETS(d, INTERVAL('2024-01-01', '2024-02-01'))", op('Begins', day('2024-01-01'), day('2024-02-01'))],
+    ["T_METBY(d, INTERVAL('2024-01-01', '2024-02-01'))", op('Ends', day('2024-01-01'), day('2024-02-01'))],
+    ["T_DISJOINT(d, DATE('2024-01-01'))", { kind: 'or', operands: [op('Before', day('2024-01-01'), day('2024-01-01')), op('After', day('2024-01-01'), day('2024-01-01'))] }],
+    // The literal first: the converse predicate.
+    ["T_AFTER(DATE('2024-01-01'), d)", op('Before', day('2024-01-01'), day('2024-01-01'))],
+    ["T_CONTAINS(INTERVAL('2024-01-01', '2024-02-01'), d)", op('During', day('2024-01-01'), day('2024-02-01'))],
+    // Never true of an instant: still a predicate on d (its property checked where compiled), false.
+    ["T_CONTAINS(d, INTERVAL('2024-01-01', '2024-02-01'))", { kind: 'and', operands: [op('AnyInteracts', day('2024-01-01'), day('2024-02-01')), { kind: 'exclude' }] }],
+    ["T_STARTS(d, DATE('2024-01-01'))", { kind: 'and', operands: [op('AnyInteracts', day('2024-01-01'), day('2024-01-01')), { kind: 'exclude' }] }],
+  ])('%s', (text, ast) => {
+    expect(parseCql2Text(text)).toEqual(ast);
+  });
+});
+
+// OGC 21-065 /req/array-functions: a property and a list, the property first.
+describe('CQL2 array functions (OGC 21-065 /req/array-functions)', () => {
+  const lit = (value: string) => ({ kind: 'literal', value });
+  test.each<[string, unknown]>([
+    ["A_CONTAINS(tags, ('a', 'b'))", { kind: 'array', op: 'contains', property: 'tags', values: [lit('a'), lit('b')] }],
+    ["A_CONTAINEDBY(tags, ('a'))", { kind: 'array', op: 'containedBy', property: 'tags', values: [lit('a')] }],
+    ["A_OVERLAPS(tags, ())", { kind: 'array', op: 'overlaps', property: 'tags', values: [] }],
+    ["A_EQUALS(\"tags\", ('a'))", { kind: 'array', op: 'equals', property: 'tags', values: [lit('a')] }],
+    ["A_CONTAINS(('a'), tags)", { kind: 'array', op: 'containedBy', property: 'tags', values: [lit('a')] }],
+  ])('%s', (text, ast) => {
+    expect(parseCql2Text(text)).toEqual(ast);
   });
 });
 

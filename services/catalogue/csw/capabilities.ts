@@ -9,9 +9,9 @@
 import { inspireExtendedCapabilitiesXml } from '../../../src/ogc/inspire.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { invalid } from '../../../src/ogc/errors.js';
-import { DUBLIN_CORE_QUERYABLES } from './queryables.js';
+import { DUBLIN_CORE_QUERYABLES } from '../../../src/record-search/queryables.js';
 import { profileOffer } from './profile.js';
-import { FILTER_FUNCTIONS } from './functions.js';
+import { FILTER_FUNCTIONS } from '../../../src/record-search/functions.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { catalogueSummary } from '../../../src/records/repository.js';
 import { CSW_NS, GMD_NS, type GetCapabilitiesRequest } from './request.js';

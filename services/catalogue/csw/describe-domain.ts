@@ -4,10 +4,10 @@
  */
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { OgcError } from '../../../src/ogc/errors.js';
-import { DUBLIN_CORE_QUERYABLES, findQueryable } from './queryables.js';
+import { findQueryable } from '../../../src/record-search/queryables.js';
 import { DOMAIN_PARAMETERS } from './capabilities.js';
 import { HARVEST_RESOURCE_TYPES } from './harvest.js';
-import { profileOffer, type ProfileOffer } from './profile.js';
+import { isDublinCoreQueryable, profileOffer, type ProfileOffer } from './profile.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { domainValues } from '../../../src/records/repository.js';
 import { ATOM_NS, CSW_NS, DCAT_NS, GEODCAT_NS, GMD_NS, type DescribeRecordRequest, type GetDomainRequest } from './request.js';
@@ -76,7 +76,7 @@ export async function getDomain(ctx: CswContext, req: GetDomainRequest): Promise
     const q = findQueryable(name);
     if (!q) throw new OgcError('InvalidParameterValue', `Unknown queryable '${name.slice(0, 100)}'`, 'PropertyName');
     // A Dublin Core catalogue offers the Dublin Core queryables only (csw/profile.ts).
-    if (!offer.isoQueryables && !DUBLIN_CORE_QUERYABLES.some((d) => findQueryable(d) === q)) {
+    if (!offer.isoQueryables && !isDublinCoreQueryable(name)) {
       throw new OgcError('InvalidParameterValue', `'${name.slice(0, 100)}' is not a Dublin Core queryable of this catalogue`, 'PropertyName');
     }
     let multiValued: boolean;

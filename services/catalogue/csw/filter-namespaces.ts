@@ -21,3 +21,18 @@ export function checkFilterNamespaces(root: XmlElement, locator: string): void {
     stack.push(...el.children);
   }
 }
+
+/**
+ * The property names of a filter as written (ogc:PropertyName, fes:ValueReference texts): the FES reader drops
+ * their prefixes, and a Dublin Core catalogue refuses an `apiso:` name (csw/profile.ts).
+ */
+export function filterPropertyNames(root: XmlElement): string[] {
+  const out: string[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const el = stack.pop()!;
+    if (el.name === 'PropertyName' || el.name === 'ValueReference') out.push(el.text.trim());
+    stack.push(...el.children);
+  }
+  return out;
+}

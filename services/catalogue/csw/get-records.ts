@@ -8,15 +8,13 @@
  * Records are written from stored columns (Dublin Core) or stored ISO text (full document, or the brief and
  * summary element sets cut when the record was stored): no document is parsed per request.
  */
-import { PositionalBinder } from '../../../src/db/sql.js';
 import { recordsByIdentifiers, searchRecords, type Db, type RecordQuery } from '../../../src/records/repository.js';
-import { visibleRecordsSql } from '../../../src/access/records.js';
 import { withoutDataLinks } from '../../../src/access/record-links.js';
 import { OgcError, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { xmlEscape as x, XML_DECLARATION } from '../../../src/xml/escape.js';
 import { writeAtomEntry } from '../../../src/metadata/atom.js';
 import { DC_NAMESPACES, dcElementName, ISO_TOP_ELEMENTS, isoTopElementName, storedRecordColumns, writeDublinCore, writeIso, type StoredRecord } from '../../../src/metadata/writers.js';
-import { compileFilter, sortItem } from './compile.js';
+import { planSearch } from '../../../src/record-search/plan.js';
 import { withCatalogueRead, type CswContext } from './context.js';
 import { documentGraph, toRdfXml } from '../../../src/metadata/dcat.js';
 import { CSW_NS, GMD_NS, isRdfSchema, OUTPUT_SCHEMA_URI, type ElementSet, type GetRecordByIdRequest, type GetRecordsRequest, type OutputSchema } from './request.js';
@@ -82,17 +80,7 @@ const RAW_COLUMNS = `r.identifier, CASE WHEN r.schema = 'iso19139' THEN r.docume
 
 /** Build the SQL of a GetRecords request (exported for tests and the harvest-side paging logic). */
 export function planGetRecords(ctx: CswContext, req: GetRecordsRequest): RecordQuery {
-  const params = new PositionalBinder();
-  const constraint = req.constraint ? compileFilter(req.constraint, { params, crs: ctx.platform.crs }) : 'TRUE';
-  // Records of restricted resources the caller may not view (issue 11): part of the statement and of the cache key.
-  const visible = visibleRecordsSql(ctx.hiddenRecords ?? [], (v, c) => params.add(v, c));
-  const where = visible ? `(${constraint}) AND ${visible}` : constraint;
-  const keys = (req.sortBy ?? []).map((k) => sortItem(k.name, k.descending));
-  // The identifier is unique: appended last, it makes every order total, hence paging stable.
-  const order = [...keys, 'r.identifier ASC'].join(', ');
-  // Ordered by identifier alone (no SortBy, or SortBy identifier ascending): pages can resume after an identifier.
-  const identifierOrder = keys.every((k) => k === 'r.identifier ASC');
-  return { where, order, params, identifierOrder };
+  return planSearch({ ...(req.constraint ? { constraint: req.constraint } : {}), sortBy: req.sortBy ?? [], hiddenRecords: ctx.hiddenRecords ?? [], crs: ctx.platform.crs });
 }
 
 export async function getRecords(ctx: CswContext, req: GetRecordsRequest): Promise<string | Buffer> {

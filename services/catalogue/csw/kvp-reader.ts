@@ -8,11 +8,11 @@ import { Kvp, list, parseNamespaces } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, missing } from '../../../src/ogc/errors.js';
 import { serializeXml, parseXml, XmlInputError, type XmlElement } from '../../../src/xml/tree.js';
 import { readFesFilter } from '../../../src/filter/fes-reader.js';
-import { checkFilterNamespaces } from './filter-namespaces.js';
+import { checkFilterNamespaces, filterPropertyNames } from './filter-namespaces.js';
 import { parseCql2Text } from '../../../src/filter/cql2-text-reader.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { xmlEscape as x } from '../../../src/xml/escape.js';
-import { CONSTRAINT_LOCATOR } from './compile.js';
+import { CONSTRAINT_LOCATOR } from '../../../src/record-search/compile.js';
 import {
   checkService,
   checkVersion,
@@ -178,12 +178,14 @@ export function readCswKvp(kvp: Kvp, limits: ReaderLimits): CswRequest {
       const constraintText = kvp.value('CONSTRAINT');
       const language = (kvp.value('CONSTRAINTLANGUAGE') ?? '').toUpperCase();
       let constraint: Filter | undefined;
+      let constraintNames: string[] | undefined;
       let constraintEcho = '';
       if (constraintText) {
         if (!language) throw missing('constraintLanguage');
         if (language === 'FILTER') {
           const { filter, element } = readFilterXml(constraintText);
           constraint = filter;
+          constraintNames = filterPropertyNames(element);
           constraintEcho = `<csw:Constraint version="1.1.0">${serializeXml(element)}</csw:Constraint>`;
         } else if (language === 'CQL_TEXT' || language === 'CQL') {
           constraint = readCql(constraintText);
@@ -200,7 +202,7 @@ export function readCswKvp(kvp: Kvp, limits: ReaderLimits): CswRequest {
         (elementNames ? elementNames.map((n) => `<csw:ElementName>${x(n)}</csw:ElementName>`).join('') : `<csw:ElementSetName>${elementSet}</csw:ElementSetName>`) +
         constraintEcho +
         '</csw:Query></csw:GetRecords>';
-      return { op, resultType, outputSchema, outputFormat, startPosition, maxRecords, typeNames, elementSet, elementNames, constraint, sortBy, requestId, echo };
+      return { op, resultType, outputSchema, outputFormat, startPosition, maxRecords, typeNames, elementSet, elementNames, constraint, ...(constraintNames ? { constraintNames } : {}), sortBy, requestId, echo };
     }
   }
 }

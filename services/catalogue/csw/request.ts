@@ -5,9 +5,11 @@
 import type { Filter } from '../../../src/filter/ast.js';
 import { OgcError, invalid } from '../../../src/ogc/errors.js';
 import type { XmlElement } from '../../../src/xml/tree.js';
+import { NS } from '../../../src/xml/namespaces.js';
+import type { SortKey } from '../../../src/record-search/plan.js';
 
-export const CSW_NS = 'http://www.opengis.net/cat/csw/2.0.2';
-export const GMD_NS = 'http://www.isotc211.org/2005/gmd';
+export const CSW_NS = NS.csw202;
+export const GMD_NS = NS.gmd;
 export const CSW_VERSION = '2.0.2';
 /** DCAT (udata `csw-dcat`) and GeoDCAT-AP (its `geodcatap` feature): each record a self-contained rdf:RDF. */
 export const DCAT_NS = 'http://www.w3.org/ns/dcat#';
@@ -36,10 +38,8 @@ export interface TransactionRequest {
   actions: TransactionAction[];
 }
 
-export interface SortKey {
-  name: string;
-  descending: boolean;
-}
+/** A sort key over the catalogue queryables: the one type of every search of the catalogue (src/record-search). */
+export type { SortKey } from '../../../src/record-search/plan.js';
 
 export interface GetCapabilitiesRequest {
   op: 'GetCapabilities';
@@ -64,6 +64,8 @@ export interface GetRecordsRequest {
   /** ElementName list (instead of an element set). */
   elementNames?: string[];
   constraint?: Filter;
+  /** The property names of an XML constraint as written (the filter AST holds them without prefix). */
+  constraintNames?: string[];
   sortBy?: SortKey[];
   requestId?: string;
   /** The request as XML, for resultType=validate (csw:EchoedRequest). */

@@ -27,7 +27,7 @@ import { deleteMatching, recordExists, recordsByIdentifiers, setManagedBy, upser
 import { MetadataError, type MetadataRecord } from '../../../src/records/record.js';
 import { syncLayerRecords } from '../../../src/publishing/index.js';
 import { storedRecordColumns, writeDublinCore, type StoredRecord } from '../../../src/metadata/writers.js';
-import { compileFilter } from './compile.js';
+import { compileFilter } from '../../../src/record-search/compile.js';
 import { CSW_FILTER_OPTIONS, asConstraintError, readCql } from './kvp-reader.js';
 import type { CswContext } from './context.js';
 import { CSW_NS, type TransactionAction, type TransactionRequest } from './request.js';

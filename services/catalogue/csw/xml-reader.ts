@@ -13,7 +13,7 @@ import { readFesFilter, normalisePropertyName } from '../../../src/filter/fes-re
 import type { Filter } from '../../../src/filter/ast.js';
 import { CSW_FILTER_OPTIONS, asConstraintError, checkOutputFormat, checkSchemaLanguage, parsePositiveInt, readCql, type ReaderLimits } from './kvp-reader.js';
 import { readTransactionXml } from './transaction.js';
-import { checkFilterNamespaces } from './filter-namespaces.js';
+import { checkFilterNamespaces, filterPropertyNames } from './filter-namespaces.js';
 import {
   checkService,
   checkVersion,
@@ -155,7 +155,9 @@ export function readCswXml(body: string | XmlElement, limits: ReaderLimits): Csw
       const names = cswChildren(query, 'ElementName').map((e) => e.text.trim()).filter(Boolean);
       // CSW 2.0.2 §10.8.4.9: ElementName and ElementSetName are mutually exclusive.
       if (esn && names.length > 0) throw new OgcError('InvalidParameterValue', 'ElementName and ElementSetName are mutually exclusive (CSW 2.0.2 §10.8.4.9)', 'ElementName');
-      const constraint = readConstraint(cswChild(query, 'Constraint'));
+      const constraintEl = cswChild(query, 'Constraint');
+      const constraint = readConstraint(constraintEl);
+      const filterEl = constraintEl?.children.find((k) => k.name === 'Filter');
       const sortBy = readSortBy(query.children.find((c) => c.name === 'SortBy' && isOgc(c)));
       return {
         op,
@@ -168,6 +170,7 @@ export function readCswXml(body: string | XmlElement, limits: ReaderLimits): Csw
         elementSet: parseElementSet(esn?.text, 'summary'),
         elementNames: names.length ? names : undefined,
         constraint,
+        ...(filterEl ? { constraintNames: filterPropertyNames(filterEl) } : {}),
         sortBy,
         requestId: root.attrs['requestId'],
         echo: serializeXml(root),

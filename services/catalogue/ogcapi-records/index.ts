@@ -5,15 +5,16 @@
  *
  * The collection `metadata` holds every record (as pycsw's `metadata:main`); each harvest source has one more,
  * `source-{id}`, holding the records harvested from it (sdi.harvest_sources). A search is a CSW GetRecords
- * request planned by the CSW code (planGetRecords: the catalogue compiler, the caller's hidden records, the order
+ * search planned as CSW's (src/record-search: the catalogue compiler, the caller's hidden records, the order
  * made total by the identifier) and run through the catalogue repository (src/records: exact count and page in one
- * REPEATABLE READ snapshot, the page caches). Records are written as GeoJSON from the stored queryables.
+ * REPEATABLE READ snapshot, the page caches). Nothing here imports the CSW adapter. Records are written as GeoJSON from the stored queryables.
  *
  * JSON by default; HTML with f=html or an Accept header preferring text/html. Unknown or repeated query
  * parameters are refused (400); errors are application/problem+json.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../../src/platform.js';
+import type { PoolClient } from '../../../src/db/pool.js';
 import { Kvp } from '../../../src/ogc/kvp.js';
 import { OgcError, invalid, fromDatabaseError } from '../../../src/ogc/errors.js';
 import { problemJson } from '../../../src/ogc/exception-report.js';
@@ -25,17 +26,23 @@ import { jsonRecordWithoutDataLinks } from '../../../src/access/record-links.js'
 import { refusalStatus } from '../../../src/query/planner.js';
 import { CRS84_URI } from '../../../src/crs/identifiers.js';
 import { GREGORIAN_TRS } from '../../../src/catalog/extent.js';
-import { catalogueExtent, recordsByIdentifiers, searchRecords } from '../../../src/records/repository.js';
+import { catalogueExtent, recordsByIdentifiers, searchRecords, withCatalogueSnapshot } from '../../../src/records/repository.js';
+import { planSearch } from '../../../src/record-search/plan.js';
 import { listSources } from '../../../src/harvest/sources.js';
 import { harvestedFromSql } from '../../../src/records/sql.js';
-import { catalogueLimits, withCatalogueRead, type CswContext } from '../csw/context.js';
-import { planGetRecords } from '../csw/get-records.js';
-import type { GetRecordsRequest } from '../csw/request.js';
 import { ITEMS_PARAMETERS, readItemsRequest } from './items-request.js';
 import { queryablesDocument } from './queryables.js';
 import { GEOJSON, RECORD_COLUMNS, writeRecord, type Link, type RecordRow, type RecordUrls } from './record.js';
 import { documentHtml, itemsHtml, recordHtml } from './html.js';
 import { recordsOpenApi } from './openapi.js';
+
+/** What a caller may see of the catalogue (src/access/records.ts). */
+interface ReaderContext {
+  /** Row ids of the records of resources the caller may not view: left out of every answer. */
+  hiddenRecords: readonly string[];
+  /** Identifiers of records sent without their data links (SDI_CATALOGUE_RESTRICTED=describe). */
+  linklessRecords: ReadonlySet<string>;
+}
 
 /** The collection of every record of the catalogue; each harvest source also has its own, `source-{id}`. */
 export const COLLECTION = 'metadata';
@@ -69,6 +76,8 @@ export const RECORDS_CONFORMANCE = [
   'http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison',
   'http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions',
   'http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions',
+  'http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions',
+  'http://www.opengis.net/spec/cql2/1.0/conf/array-functions',
 ];
 
 const REL_QUERYABLES = 'http://www.opengis.net/def/rel/ogc/1.0/queryables';
@@ -114,7 +123,7 @@ function formatOf(req: FastifyRequest, kvp: Kvp): Format {
   return html > json ? 'html' : 'json';
 }
 
-/** Errors of the CSW compiler name its own parameters: here they are `filter` and `sortby`. */
+/** Errors of the catalogue compiler (src/record-search) name the CSW parameters: here they are `filter` and `sortby`. */
 function relocated(e: unknown): unknown {
   if (!(e instanceof OgcError)) return e;
   const locator = e.locator === 'Constraint' ? 'filter' : e.locator === 'SortBy' ? 'sortby' : e.locator;
@@ -123,21 +132,23 @@ function relocated(e: unknown): unknown {
 
 export async function recordsRoutes(app: FastifyInstance, opts: { platform: Platform; mountPath: string }): Promise<void> {
   const { platform } = opts;
-  const limits = catalogueLimits(platform);
+  // The catalogue's limits, as CSW's: its page cap (SDI_CSW_MAX_RECORDS) and the statement timeout.
+  const maxRecords = platform.config.catalogue.maxRecords;
+  const read = <T>(fn: (c: PoolClient) => Promise<T>) => withCatalogueSnapshot(platform.pool, platform.config.features.statementTimeoutMs, fn);
   const root = (req: FastifyRequest) => publicBaseUrl(req, platform.config);
   const base = (req: FastifyRequest) => `${root(req)}${opts.mountPath}`;
   const urlsOf = (req: FastifyRequest, c: Catalogue): RecordUrls => ({ collection: `${base(req)}/collections/${encodeURIComponent(c.id)}`, csw: `${root(req)}/csw`, dcat: `${root(req)}/dcat` });
   const svc = platform.config.service;
 
   /** The caller's catalogue context (its hidden records), refusing callers the policy keeps from every record. */
-  const readerContext = async (req: FastifyRequest): Promise<CswContext> => {
+  const readerContext = async (req: FastifyRequest): Promise<ReaderContext> => {
     const caller = callerOf(req);
     if (!mayReadRecords(platform.policy, caller)) throw new OgcError('Forbidden', 'You may not read the records of this catalogue', undefined, refusalStatus(caller));
     const v = await recordVisibility(platform, caller);
-    return { platform, serviceUrl: `${root(req)}/csw`, limits, hiddenRecords: v.hidden, linklessRecords: v.withoutLinks };
+    return { hiddenRecords: v.hidden, linklessRecords: v.withoutLinks };
   };
   /** A record as written for this caller: without its data links when it is the record of a layer it may not view (issue 11, describe mode). */
-  const written = (ctx: CswContext, r: RecordRow, urls: RecordUrls) => (ctx.linklessRecords?.has(r.identifier) ? jsonRecordWithoutDataLinks(writeRecord(r, urls)) : writeRecord(r, urls));
+  const written = (ctx: ReaderContext, r: RecordRow, urls: RecordUrls) => (ctx.linklessRecords.has(r.identifier) ? jsonRecordWithoutDataLinks(writeRecord(r, urls)) : writeRecord(r, urls));
 
   const fail = (req: FastifyRequest, reply: FastifyReply, e: unknown) => {
     const err = e instanceof OgcError ? e : fromDatabaseError(e, 'filter');
@@ -185,7 +196,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
   const extentOf = async (req: FastifyRequest, cat: Catalogue) => {
     if (!mayReadRecords(platform.policy, callerOf(req))) return undefined;
     const ctx = await readerContext(req);
-    const e = await withCatalogueRead(ctx, (c) => catalogueExtent(c, [...(ctx.hiddenRecords ?? [])], cat.sourceId));
+    const e = await read((c) => catalogueExtent(c, [...ctx.hiddenRecords], cat.sourceId));
     const iso = (d: Date | undefined) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
     return {
       ...(e.box ? { spatial: { bbox: [e.box], crs: CRS84_URI } } : {}),
@@ -265,25 +276,12 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
 
   document('/collections/:collectionId/items', ITEMS_PARAMS, async (req, kvp) => {
     const cat = await collectionOr404(req);
-    const items = readItemsRequest(kvp, limits.maxRecords);
+    const items = readItemsRequest(kvp, maxRecords);
     const ctx = await readerContext(req);
-    const request: GetRecordsRequest = {
-      op: 'GetRecords',
-      resultType: 'results',
-      outputSchema: 'csw',
-      outputFormat: 'application/json',
-      startPosition: items.offset + 1,
-      maxRecords: items.limit,
-      typeNames: ['csw:Record'],
-      elementSet: 'full',
-      echo: '',
-      sortBy: items.sortBy,
-      ...(items.constraint ? { constraint: items.constraint } : {}),
-    };
-    const query = planGetRecords(ctx, request);
+    const query = planSearch({ ...(items.constraint ? { constraint: items.constraint } : {}), sortBy: items.sortBy, hiddenRecords: ctx.hiddenRecords, crs: platform.crs });
     // A source's catalogue: its records only (a predicate of the repository's, its value bound like the others).
     if (cat.sourceId !== undefined) query.where = `(${query.where}) AND ${harvestedFromSql(query.params.add(cat.sourceId, 'bigint'))}`;
-    const found = await withCatalogueRead(ctx, (c) => searchRecords<RecordRow>(c, query, { startPosition: request.startPosition, maxRecords: items.limit, columns: RECORD_COLUMNS }, { cache: platform.config.catalogue.pageCache })).catch((e: unknown) => {
+    const found = await read((c) => searchRecords<RecordRow>(c, query, { startPosition: items.offset + 1, maxRecords: items.limit, columns: RECORD_COLUMNS }, { cache: platform.config.catalogue.pageCache })).catch((e: unknown) => {
       throw fromDatabaseError(e, 'filter');
     });
     const urls = urlsOf(req, cat);
@@ -322,7 +320,7 @@ export async function recordsRoutes(app: FastifyInstance, opts: { platform: Plat
     const cat = await collectionOr404(req);
     const id = (req.params as { recordId: string }).recordId;
     const ctx = await readerContext(req);
-    const rows = await withCatalogueRead(ctx, (c) => recordsByIdentifiers<RecordRow>(c, RECORD_COLUMNS, [id], [...(ctx.hiddenRecords ?? [])]));
+    const rows = await read((c) => recordsByIdentifiers<RecordRow>(c, RECORD_COLUMNS, [id], [...ctx.hiddenRecords]));
     // A record of a resource the caller may not view is absent, as from CSW GetRecordById (issue 11); so is a record
     // of another source in a source's catalogue.
     if (rows.length === 0 || (cat.sourceId !== undefined && rows[0]!.source_id !== String(cat.sourceId))) throw new OgcError('NotFound', `Record ${id.slice(0, 120)} does not exist in ${cat.id}`, 'recordId');

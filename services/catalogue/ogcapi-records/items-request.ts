@@ -1,7 +1,7 @@
 /**
  * The query parameters of /collections/{id}/items (OGC 20-004 §8.1 core query parameters, §9 sorting, and the
  * filter parameters of OGC API – Features Part 3 §7–8) → one catalogue search: a filter AST over the catalogue
- * queryables (compiled by the CSW compiler), sort keys, and the page. Nothing here touches the database.
+ * queryables (compiled by the catalogue compiler, src/record-search), sort keys, and the page. Nothing here touches the database.
  *
  * - q: comma-separated terms, a record matching any of them (/req/core/query-param-q-response); the words of
  *   one term must all occur, through the catalogue's full-text index (AnyText, as CSW and OpenSearch search).
@@ -22,14 +22,14 @@ import { CRS84_URI } from '../../../src/crs/identifiers.js';
 import type { Kvp } from '../../../src/ogc/kvp.js';
 import { invalid } from '../../../src/ogc/errors.js';
 import { toCatalogueFilter, sortableName } from './queryables.js';
-import type { SortKey } from '../csw/request.js';
+import type { SortKey } from '../../../src/record-search/plan.js';
 
 export const ITEMS_PARAMETERS = ['f', 'limit', 'offset', 'bbox', 'datetime', 'q', 'type', 'ids', 'externalIds', 'sortby', 'filter', 'filter-lang', 'filter-crs'] as const;
 
 export const DEFAULT_LIMIT = 10;
 
 export interface ItemsRequest {
-  /** Over the catalogue queryables (services/catalogue/csw/queryables.ts). */
+  /** Over the catalogue queryables (src/record-search/queryables.ts). */
   constraint?: Filter;
   sortBy: SortKey[];
   limit: number;

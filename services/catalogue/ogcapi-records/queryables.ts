@@ -1,12 +1,13 @@
 /**
  * The queryables and sortables of the OGC API – Records collection (OGC 20-004 §8.3 /req/queryables, §9
- * sorting), each the name of a record property bound to a catalogue queryable of the CSW compiler
- * (services/catalogue/csw/queryables.ts). A Records filter is rewritten onto those names and compiled by the
+ * sorting), each the name of a record property bound to a catalogue queryable (the catalogue compiler of
+ * src/record-search, CSW's too). A Records filter is rewritten onto those names and compiled by the
  * one catalogue compiler: the same column, the same multi-valued and case rules as a CSW constraint.
  *
  * Names are exact (case-sensitive, as JSON property names are); anything else is refused, not guessed.
  */
-import type { Filter, Expression } from '../../../src/filter/ast.js';
+import { mapFilterProperties, type Filter } from '../../../src/filter/ast.js';
+import { findQueryable, type QueryableKind } from '../../../src/record-search/queryables.js';
 import { invalid } from '../../../src/ogc/errors.js';
 
 export interface RecordQueryable {
@@ -15,31 +16,33 @@ export interface RecordQueryable {
   /** The catalogue queryable it is compiled as. */
   csw: string;
   title: string;
-  /** JSON Schema of its values (OGC API – Features Part 3 §6.2). */
+  /** JSON Schema of its values (OGC API – Features Part 3 §6.2), from the kind of the catalogue queryable. */
   schema: Record<string, unknown>;
   sortable: boolean;
 }
 
-const text = { type: 'string' };
-const texts = { type: 'array', items: { type: 'string' } };
+/** The JSON Schema of a record property from the catalogue queryable's kind: the compiler's types, said once. */
+const SCHEMA_OF: Partial<Record<QueryableKind, Record<string, unknown>>> = {
+  text: { type: 'string' },
+  texts: { type: 'array', items: { type: 'string' } },
+  date: { type: 'string', format: 'date' },
+  timestamp: { type: 'string', format: 'date-time' },
+  geometry: { format: 'geometry-any' },
+};
 
-export const RECORD_QUERYABLES: readonly RecordQueryable[] = [
-  { name: 'id', csw: 'Identifier', title: 'Identifier of the record', schema: text, sortable: true },
-  { name: 'title', csw: 'Title', title: 'Title', schema: text, sortable: true },
-  { name: 'description', csw: 'Abstract', title: 'Description (abstract)', schema: text, sortable: false },
-  { name: 'keywords', csw: 'Subject', title: 'Keywords (and ISO topic categories)', schema: texts, sortable: false },
-  { name: 'themes', csw: 'TopicCategory', title: 'ISO 19115 topic categories', schema: texts, sortable: false },
-  { name: 'type', csw: 'Type', title: 'Resource type (dataset, series, service…)', schema: text, sortable: true },
-  { name: 'language', csw: 'Language', title: 'Language of the record (ISO 639-2)', schema: text, sortable: true },
-  { name: 'resourceLanguages', csw: 'ResourceLanguage', title: 'Languages of the resource (ISO 639-2)', schema: texts, sortable: false },
-  { name: 'formats', csw: 'Format', title: 'Distribution formats', schema: texts, sortable: false },
-  { name: 'externalIds', csw: 'ResourceIdentifier', title: 'Identifiers of the resource (codes)', schema: texts, sortable: false },
-  { name: 'rights', csw: 'Rights', title: 'Use limitations and other constraints', schema: texts, sortable: false },
-  { name: 'publisher', csw: 'Publisher', title: 'Publishers', schema: texts, sortable: false },
-  { name: 'created', csw: 'CreationDate', title: 'Creation date of the resource', schema: { type: 'string', format: 'date' }, sortable: true },
-  { name: 'updated', csw: 'Modified', title: 'Date the record was last changed', schema: { type: 'string', format: 'date-time' }, sortable: true },
-  { name: 'geometry', csw: 'BoundingBox', title: 'Footprint (CRS84)', schema: { format: 'geometry-any' }, sortable: false },
+/** Record property → catalogue queryable, title; the sortable ones (OGC 20-004 §9) are listed apart. */
+const TABLE: ReadonlyArray<readonly [name: string, csw: string, title: string]> = [
+  ['id', 'Identifier', 'Identifier of the record'], ['title', 'Title', 'Title'], ['description', 'Abstract', 'Description (abstract)'],
+  ['keywords', 'Subject', 'Keywords (and ISO topic categories)'], ['themes', 'TopicCategory', 'ISO 19115 topic categories'],
+  ['type', 'Type', 'Resource type (dataset, series, service…)'], ['language', 'Language', 'Language of the record (ISO 639-2)'],
+  ['resourceLanguages', 'ResourceLanguage', 'Languages of the resource (ISO 639-2)'], ['formats', 'Format', 'Distribution formats'],
+  ['externalIds', 'ResourceIdentifier', 'Identifiers of the resource (codes)'], ['rights', 'Rights', 'Use limitations and other constraints'],
+  ['publisher', 'Publisher', 'Publishers'], ['created', 'CreationDate', 'Creation date of the resource'],
+  ['updated', 'Modified', 'Date the record was last changed'], ['geometry', 'BoundingBox', 'Footprint (CRS84)'],
 ];
+const SORTABLE = new Set(['id', 'title', 'type', 'language', 'created', 'updated']);
+
+export const RECORD_QUERYABLES: readonly RecordQueryable[] = TABLE.map(([name, csw, title]) => ({ name, csw, title, schema: SCHEMA_OF[findQueryable(csw)!.kind]!, sortable: SORTABLE.has(name) }));
 
 const BY_NAME = new Map(RECORD_QUERYABLES.map((q) => [q.name, q]));
 
@@ -55,47 +58,9 @@ function catalogueName(name: string, locator: string, sortable = false): string 
 
 export const sortableName = (name: string) => catalogueName(name, 'sortby', true);
 
-function expression(e: Expression): Expression {
-  switch (e.kind) {
-    case 'property':
-      return { kind: 'property', name: catalogueName(e.name, 'filter') };
-    case 'function':
-      return { ...e, args: e.args.map(expression) };
-    case 'arithmetic':
-      return { ...e, left: expression(e.left), right: expression(e.right) };
-    default:
-      return e;
-  }
-}
-
-const spatialProperty = (p: string | undefined) => (p === undefined ? undefined : catalogueName(p, 'filter'));
-
 /** A filter over record properties → the same filter over the catalogue queryables (unknown names refused). */
 export function toCatalogueFilter(f: Filter): Filter {
-  switch (f.kind) {
-    case 'and':
-    case 'or':
-      return { kind: f.kind, operands: f.operands.map(toCatalogueFilter) };
-    case 'not':
-      return { kind: 'not', operand: toCatalogueFilter(f.operand) };
-    case 'compare':
-      return { ...f, left: expression(f.left), right: expression(f.right) };
-    case 'like':
-    case 'isNull':
-      return { ...f, expr: expression(f.expr) };
-    case 'between':
-      return { ...f, expr: expression(f.expr), lower: expression(f.lower), upper: expression(f.upper) };
-    case 'in':
-      return { ...f, expr: expression(f.expr), values: f.values.map(expression) };
-    case 'bbox':
-    case 'spatial':
-    case 'distance':
-      return { ...f, property: spatialProperty(f.property) };
-    case 'timeOp':
-      return { ...f, property: catalogueName(f.property, 'filter') };
-    default:
-      return f;
-  }
+  return mapFilterProperties(f, (name) => catalogueName(name, 'filter'));
 }
 
 /** The queryables (or sortables) document: a JSON Schema of the record properties (OGC 20-004 §8.3, §9.4). */

@@ -14,7 +14,7 @@
  *   given as URLs as `license`, others `related`).
  */
 import { storedRecordColumns, type StoredRecord } from '../../../src/metadata/writers.js';
-import { GMD_NS, CSW_NS } from '../csw/request.js';
+import { NS } from '../../../src/xml/namespaces.js';
 
 /** What a record row holds: the writers' columns and the few more a Records record shows. */
 export type RecordRow = StoredRecord & {
@@ -109,8 +109,8 @@ function alternates(r: RecordRow, urls: RecordUrls, self: string): Link[] {
     { href: `${self}?f=json`, rel: 'self', type: GEOJSON, title: 'This record (GeoJSON)' },
     { href: `${self}?f=html`, rel: 'alternate', type: 'text/html', title: 'This record (HTML)' },
     // The CSW response wraps the record in csw:GetRecordByIdResponse: its media type is the CSW's, application/xml.
-    { href: byId(GMD_NS), rel: 'alternate', type: 'application/xml', title: 'ISO 19139 (CSW GetRecordById)' },
-    { href: byId(CSW_NS), rel: 'alternate', type: 'application/xml', title: 'Dublin Core (CSW GetRecordById)' },
+    { href: byId(NS.gmd), rel: 'alternate', type: 'application/xml', title: 'ISO 19139 (CSW GetRecordById)' },
+    { href: byId(NS.csw202), rel: 'alternate', type: 'application/xml', title: 'Dublin Core (CSW GetRecordById)' },
     { href: `${urls.dcat}/records/${encodeURIComponent(r.identifier)}`, rel: 'alternate', type: 'application/rdf+xml', title: 'DCAT' },
     { href: urls.collection, rel: 'collection', type: 'application/json', title: 'The catalogue' },
   ];

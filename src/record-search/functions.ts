@@ -3,7 +3,7 @@
  * advertised in the capabilities' ogc:ArithmeticOperators/ogc:Functions with their arity. Each takes one
  * string argument (a queryable, or another of these functions) and is compiled to the SQL function named here.
  */
-import { OgcError } from '../../../src/ogc/errors.js';
+import { OgcError } from '../ogc/errors.js';
 
 export interface FilterFunction {
   /** Name as advertised and as clients send it (matched case-insensitively). */

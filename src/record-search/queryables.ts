@@ -5,7 +5,7 @@
  * Names are matched case-insensitively and without their prefix (udata sends `apiso:type`, the INSPIRE
  * validator an undeclared `apiso:Language`, GeoNetwork's CQL `the_geom`); an XPath keeps its last step.
  */
-import { normaliseType } from '../../../src/metadata/dublin-core.js';
+import { normaliseType } from '../metadata/dublin-core.js';
 
 export type QueryableKind = 'text' | 'texts' | 'date' | 'dates' | 'timestamp' | 'integers' | 'numbers' | 'boolean' | 'geometry' | 'anytext';
 

@@ -10,11 +10,12 @@
  * - BBOX and spatial operators apply to the record footprint (WGS 84); the literal's CRS and axis order were
  *   resolved by the reader (no srsName: lon/lat); other CRSs are reprojected.
  */
-import { SPATIAL_FN, checkLiteralSize } from '../../../src/filter/compile-sql.js';
-import type { ComparisonOp, Envelope, Expression, Filter, GeometryLiteral } from '../../../src/filter/ast.js';
-import type { SqlParams } from '../../../src/db/sql.js';
-import type { CrsRegistry } from '../../../src/crs/registry.js';
-import { OgcError } from '../../../src/ogc/errors.js';
+import { SPATIAL_FN, checkLiteralSize } from '../filter/compile-sql.js';
+import type { ComparisonOp, Envelope, Expression, Filter, GeometryLiteral } from '../filter/ast.js';
+import type { SqlParams } from '../db/sql.js';
+import type { CrsRegistry } from '../crs/registry.js';
+import { OgcError } from '../ogc/errors.js';
+import { DatetimeError, timeOpOnSql } from '../filter/temporal.js';
 import { findQueryable, type Queryable } from './queryables.js';
 import { filterFunction, type FilterFunction } from './functions.js';
 
@@ -159,8 +160,28 @@ export function compileFilter(f: Filter, ctx: CompileContext): string {
       return f.op === 'dwithin' ? `coalesce(${test}, false)` : `(NOT coalesce(${test}, true))`;
     }
     case 'temporal':
-    case 'timeOp':
       return fail('temporal filters are not supported by the catalogue');
+    case 'timeOp': {
+      // FES 2.0 §7.9 / CQL2 temporal predicates (src/filter/cql2-predicates.ts) on a date or date-time queryable.
+      const q = queryable(f.property);
+      if (q.kind !== 'date' && q.kind !== 'timestamp') return fail(`'${f.property.slice(0, 60)}' is not a date or date-time queryable`);
+      try {
+        return timeOpOnSql(f, { sql: q.sql, kind: q.kind === 'date' ? 'date' : 'timestamptz' }, ctx.params);
+      } catch (e) {
+        if (e instanceof DatetimeError) return fail(e.message);
+        throw e;
+      }
+    }
+    case 'array': {
+      // CQL2 array predicates on a multi-valued text queryable (keywords, formats…), compared as sets; the
+      // array operators of PostgreSQL (@>, <@, &&) with the list bound as one text[] parameter.
+      const q = queryable(f.property);
+      if (q.kind !== 'texts') return fail(`'${f.property.slice(0, 60)}' is not a multi-valued text queryable: array predicates do not apply`);
+      const values = f.values.map((v) => (v.kind === 'literal' && v.value !== null ? String(v.value) : fail('An array predicate compares with a list of literal values')));
+      const list = ctx.params.add(values, 'text[]');
+      const sql = { equals: `(${q.sql} @> ${list} AND ${q.sql} <@ ${list})`, contains: `${q.sql} @> ${list}`, containedBy: `${q.sql} <@ ${list}`, overlaps: `${q.sql} && ${list}` }[f.op];
+      return `coalesce(${sql}, false)`;
+    }
     case 'resourceId':
       return `(r.identifier = ANY(${ctx.params.add(f.ids, 'text[]')}))`;
   }
