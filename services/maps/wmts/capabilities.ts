@@ -4,7 +4,7 @@
  * endpoint (ending in `?`, GetEncoding KVP: GetCapabilities, GetTile, GetFeatureInfo); one Layer per published vector layer the caller may view, with
  * its WGS84BoundingBox (GDAL and QGIS take the layer's extent from it), its stored styles (the default first,
  * isDefault), PNG and JPEG, the GetFeatureInfo formats (InfoFormat), a link to each tile matrix set, and the RESTful ResourceURL template of each format
- * (§10.2); then the tile matrix sets (src/tiles/matrix-sets.ts).
+ * (§10.2), tiles and FeatureInfo (resourceType="FeatureInfo", one per InfoFormat, …/{TileCol}/{J}/{I}.{ext}); then the tile matrix sets (src/tiles/matrix-sets.ts).
  *
  * TileMatrixSetLimits per layer and set (§7.1.1.2.2, Table 10): the rows and columns of the tiles the layer's extent
  * touches at each level, so that clients ask only for tiles holding data. The official XSD types
@@ -19,7 +19,7 @@ import type { Platform } from '../../../src/platform.js';
 import { StyleStore } from '../../../src/styles/store.js';
 import { TILE_MATRIX_SETS, TILE_SIZE, matrixSetBbox, tileRange, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
 import type { Bbox } from '../../../src/crs/registry.js';
-import { TILE_FORMATS, WMTS_VERSION } from './request.js';
+import { INFO_EXTENSIONS, TILE_FORMATS, WMTS_VERSION } from './request.js';
 import { FEATURE_INFO_FORMATS } from '../wms/feature-info-formats.js';
 
 export interface WmtsCapabilitiesContext {
@@ -80,6 +80,11 @@ export function restTemplate(serviceUrl: string, layer: string, ext: string): st
   return `${serviceUrl}/${WMTS_VERSION}/${encodeURIComponent(layer)}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.${ext}`;
 }
 
+/** The RESTful FeatureInfo URL template of a layer and info format (§10.2.1: the tile's path, then {J}/{I}). */
+export function restInfoTemplate(serviceUrl: string, layer: string, ext: string): string {
+  return `${serviceUrl}/${WMTS_VERSION}/${encodeURIComponent(layer)}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}/{J}/{I}.${ext}`;
+}
+
 export async function wmtsCapabilities(ctx: WmtsCapabilitiesContext): Promise<string> {
   const { platform } = ctx;
   const service = platform.config.service;
@@ -107,6 +112,7 @@ export async function wmtsCapabilities(ctx: WmtsCapabilitiesContext): Promise<st
     s += FEATURE_INFO_FORMATS.map((f) => `<InfoFormat>${f}</InfoFormat>`).join('');
     for (const set of TILE_MATRIX_SETS) s += `<TileMatrixSetLink><TileMatrixSet>${set.id}</TileMatrixSet>${wgs84 ? matrixSetLimits(platform, set, wgs84) : ''}</TileMatrixSetLink>`;
     for (const [mime, f] of Object.entries(TILE_FORMATS)) s += `<ResourceURL format="${mime}" resourceType="tile" template="${x(restTemplate(ctx.serviceUrl, l.name, f.ext))}"/>`;
+    for (const [mime, ext] of Object.entries(INFO_EXTENSIONS)) s += `<ResourceURL format="${mime}" resourceType="FeatureInfo" template="${x(restInfoTemplate(ctx.serviceUrl, l.name, ext))}"/>`;
     s += '</Layer>';
   }
   s += TILE_MATRIX_SETS.map(matrixSet).join('');

@@ -98,22 +98,37 @@ export function readWmtsKvp(kvp: Kvp, layers: readonly Layer[], nsPrefix: string
     case 'GetFeatureInfo': {
       checkVersion(kvp);
       const tile = readTile(layers, nsPrefix, tileParams(kvp));
-      const infoMime = required(kvp, 'INFOFORMAT');
-      const infoFormat = infoFormatOf(infoMime);
-      if (!infoFormat) throw new WmtsError('InvalidParameterValue', `INFOFORMAT ${infoMime.slice(0, 60)} is not offered (${FEATURE_INFO_FORMATS.join(', ')})`, 'INFOFORMAT');
-      // Table 30: I and J inside the tile, else PointIJOutOfRange.
-      const point = (name: 'I' | 'J') => {
-        const v = required(kvp, name);
-        if (!/^\d{1,9}$/.test(v)) throw new WmtsError('InvalidParameterValue', `${name} must be a non-negative integer`, name);
-        if (Number(v) >= TILE_SIZE) throw new WmtsError('PointIJOutOfRange', `${name} must be from 0 to ${TILE_SIZE - 1}`, name);
-        return Number(v);
-      };
-      return { op: 'GetFeatureInfo', tile, i: point('I'), j: point('J'), infoFormat, infoMime: infoMime.trim().toLowerCase() };
+      return featureInfoOf(tile, required(kvp, 'INFOFORMAT'), required(kvp, 'I'), required(kvp, 'J'));
     }
     default:
       throw new WmtsError('OperationNotSupported', `Request ${request.slice(0, 40)} is not supported (GetCapabilities, GetTile, GetFeatureInfo)`, 'REQUEST');
   }
 }
+
+/** A GetFeatureInfo's format and pixel (KVP or REST) checked: Table 30, I and J inside the tile, else PointIJOutOfRange. */
+export function featureInfoOf(tile: GetTileRequest, infoMime: string, i: string, j: string): TileFeatureInfoRequest {
+  const infoFormat = infoFormatOf(infoMime);
+  if (!infoFormat) throw new WmtsError('InvalidParameterValue', `INFOFORMAT ${infoMime.slice(0, 60)} is not offered (${FEATURE_INFO_FORMATS.join(', ')})`, 'INFOFORMAT');
+  const point = (name: 'I' | 'J', v: string) => {
+    if (!/^\d{1,9}$/.test(v)) throw new WmtsError('InvalidParameterValue', `${name} must be a non-negative integer`, name);
+    if (Number(v) >= TILE_SIZE) throw new WmtsError('PointIJOutOfRange', `${name} must be from 0 to ${TILE_SIZE - 1}`, name);
+    return Number(v);
+  };
+  return { op: 'GetFeatureInfo', tile, i: point('I', i), j: point('J', j), infoFormat, infoMime: infoMime.trim().toLowerCase() };
+}
+
+/**
+ * The extension of each GetFeatureInfo format in the RESTful FeatureInfo template (§10.2.1, Table 33:
+ * {TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}/{J}/{I}, then the format's extension).
+ */
+export const INFO_EXTENSIONS: Record<string, string> = {
+  'application/json': 'json',
+  'application/geo+json': 'geojson',
+  'text/xml': 'xml',
+  'application/vnd.ogc.gml': 'gml',
+  'text/html': 'html',
+  'text/plain': 'txt',
+};
 
 export interface TileParams {
   layer: string;
