@@ -206,7 +206,7 @@ describe('WMTS GetFeatureInfo (§7.3)', () => {
       expect(JSON.parse(rest.text)).toEqual(JSON.parse(kvp.text));
       expect(JSON.parse(rest.text).features[0].properties).toMatchObject({ code: '45234' });
       const gml = await fetchWmts(fill(templates['application/vnd.ogc.gml']!));
-      expect(gml.type).toMatch(/^text\/xml/);
+      expect(gml.type).toMatch(/^application\/vnd\.ogc\.gml/);
       expect(gml.text).toContain('Orléans');
       expect((await fetchWmts(fill(templates['text/plain']!))).text).toContain('Orléans');
     }

@@ -183,7 +183,9 @@ describe('issue 11: a territorial grant on a raster layer cuts its pixels to the
     const far = `${outside.x - 500},${outside.y - 500},${outside.x + 500},${outside.y + 500}`;
     const r = await send('GET', `/download/extract?layer=${R}&format=gtiff&crs=EPSG:2154&bbox=${far}&bbox-crs=EPSG:2154`, basic('rr_terri'));
     expect(r.statusCode).toBe(422);
-    expect(JSON.parse(r.body)).toMatchObject({ code: 'area-outside-data' });
+    const problem = JSON.parse(r.body);
+    expect(problem.type).toMatch(/\/area-outside-data$/);
+    expect(problem.detail).toContain('within your territory');
   });
 
   it('the Atom pre-defined file (the whole layer) is refused to the territorial user', async () => {
