@@ -168,6 +168,34 @@ interface QgisWmts {
   exception?: string;
 }
 
+describe('WMTS raster layers (issue 9)', () => {
+  it('the demo raster is offered with its styles; a tile (KVP and REST) equals the WMS GetMap of its box in that style; its feature info is the pixel value; never cached', async () => {
+    const caps = (await fetchWmts('?SERVICE=WMTS&REQUEST=GetCapabilities')).text;
+    const layer = /<Layer>(?:(?!<\/Layer>).)*<ows:Identifier>communes_densite<\/ows:Identifier>(?:(?!<\/Layer>).)*<\/Layer>/s.exec(caps)![0];
+    expect(layer).toContain('<Style isDefault="true"><ows:Title>');
+    expect(layer).toMatch(/<ows:Identifier>densite_classes<\/ows:Identifier>/);
+    expect(layer).toContain('resourceType="FeatureInfo"');
+    const set: SetId = 'LAMB93_10cm';
+    const t = tileOf(set, 12, ...orleans[set]);
+    const kvp = await fetchWmts(`?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=communes_densite&STYLE=densite_classes&FORMAT=image/png&TILEMATRIXSET=${set}&TILEMATRIX=12&TILEROW=${t.row}&TILECOL=${t.col}`);
+    expect(kvp.status, kvp.text.slice(0, 300)).toBe(200);
+    const rest = await fetch(`${baseUrl()}/wmts/1.0.0/communes_densite/densite_classes/${set}/12/${t.row}/${t.col}.png`);
+    expect(rest.headers.get('x-tile-cache')).toBe('bypass');
+    const img = await decode(Buffer.from(await rest.arrayBuffer()));
+    expect(Buffer.from((await decode(kvp.bytes)).data).equals(Buffer.from(img.data))).toBe(true);
+    expect(pixel(img, t.i, t.j).slice(0, 3)).toEqual([0, 104, 55]); // Orléans: the densest class
+    const b = t.box;
+    const m = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes_densite&STYLES=densite_classes&CRS=EPSG:2154&BBOX=${b.minx},${b.miny},${b.maxx},${b.maxy}&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE`);
+    expect(Buffer.from((await decode(m.bytes)).data).equals(Buffer.from(img.data))).toBe(true);
+    const info = await fetchWmts(`/1.0.0/communes_densite/default/${set}/12/${t.row}/${t.col}/${t.j}/${t.i}.json`);
+    expect(info.status, info.text).toBe(200);
+    expect(JSON.parse(info.text).features[0].properties.value).toBeGreaterThan(1000);
+    const bad = await fetchWmts(`/1.0.0/communes_densite/nope/${set}/12/${t.row}/${t.col}.png`);
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('locator="STYLE"');
+  });
+});
+
 describe('WMTS GetFeatureInfo (§7.3)', () => {
   const gfi = (set: SetId, z: number, t: ReturnType<typeof tileOf>, format: string, extra = '') =>
     kvpTile(set, z, t.row, t.col).replace('REQUEST=GetTile', 'REQUEST=GetFeatureInfo') + `&I=${t.i}&J=${t.j}&INFOFORMAT=${encodeURIComponent(format)}${extra}`;

@@ -12,6 +12,7 @@ import { Kvp } from '../../../src/ogc/kvp.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { withCrsFacts } from '../../../src/crs/facts.js';
+import { listRasterLayers } from '../../../src/catalog/rasters.js';
 import { PlanError } from '../../../src/query/planner.js';
 import { wmsSettings } from '../wms/settings.js';
 import { WmsError } from '../wms/errors.js';
@@ -42,7 +43,9 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
     const caller = callerOf(req);
     const baseUrl = publicBaseUrl(req, platform.config);
     const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
-    return { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters: [] };
+    // Raster layers the caller may view (drawn by the same GetMap; a territorial grant's tiles are cut).
+    const rasters = (await listRasterLayers(platform.pool)).filter((r) => platform.policy.decideRaster(caller, r, 'view').allowed);
+    return { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters };
   }
 
 
@@ -73,7 +76,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
     try {
       const ctx = await context(req);
       const kvp = Kvp.fromUrl(req.url);
-      const request = await withCrsFacts(() => readWmtsKvp(kvp, ctx.layers, platform.config.namespace.prefix));
+      const request = await withCrsFacts(() => readWmtsKvp(kvp, ctx.layers, platform.config.namespace.prefix, ctx.rasters));
       if (request.op === 'GetCapabilities') return reply.type('application/xml; charset=utf-8').send(await wmtsCapabilities(ctx));
       if (request.op === 'GetFeatureInfo') {
         const r = await tileFeatureInfo(ctx, request);
@@ -107,7 +110,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
         const ctx = await context(req);
         const p = req.params;
         // The tile's format does not matter to feature info: the tile is read as PNG.
-        const tile = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: 'png', set: p.set, matrix: p.matrix, row: p.row, col: p.col });
+        const tile = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: 'png', set: p.set, matrix: p.matrix, row: p.row, col: p.col }, ctx.rasters);
         const r = await tileFeatureInfo(ctx, featureInfoOf(tile, infoMime, m[1]!, p.j));
         return reply.type(r.contentType).send(r.body);
       } catch (e) {
@@ -125,7 +128,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
         if (!m) throw new WmtsError('InvalidParameterValue', `Tile ${req.params.file.slice(0, 40)} is not {TileCol}.{png|jpeg}`, 'TILECOL');
         const ctx = await context(req);
         const p = req.params;
-        const request = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: m[2], set: p.set, matrix: p.matrix, row: p.row, col: m[1]! });
+        const request = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: m[2], set: p.set, matrix: p.matrix, row: p.row, col: m[1]! }, ctx.rasters);
         return await tile(ctx, req, reply, request);
       } catch (e) {
         return fail(req, reply, e);
