@@ -252,7 +252,7 @@ const body = {
   required: true,
   content: {
     'application/json': { schema: styleRef },
-    'application/vnd.ogc.sld+xml': { schema: { type: 'string', description: 'SLD 1.0.0 or 1.1.0 (SE 1.1), as QGIS exports it' } },
+    'application/vnd.ogc.sld+xml': { schema: { type: 'string', description: 'SLD 1.0.0 or 1.1.0 (SE 1.1), as QGIS exports it (for a raster layer: SLD 1.0.0 with a RasterSymbolizer)' } },
   },
 };
 
@@ -262,12 +262,12 @@ export const stylesModule: AdminModule = {
   openapi: {
     paths: {
       '/styles': { get: { tags: ['styles'], summary: 'Every stored style (layers’ named styles and the defaults per geometry kind)', responses: { '200': { description: 'The styles' }, default: problem } } },
-      '/styles/{layer}': { get: { tags: ['styles'], summary: 'The styles a layer offers in WMS (its default first) and its stored styles', parameters: [layerParam], responses: { '200': { description: 'The layer’s styles' }, default: problem } } },
+      '/styles/{layer}': { get: { tags: ['styles'], summary: 'The styles a layer (vector or raster) offers in WMS (its default first) and its stored styles', parameters: [layerParam], responses: { '200': { description: 'The layer’s styles' }, default: problem } } },
       '/styles/{layer}/{name}': {
         get: { tags: ['styles'], summary: 'A layer’s style: JSON, or the SLD it was imported from (Accept: application/vnd.ogc.sld+xml)', parameters: [layerParam, nameParam], responses: { '200': { description: 'The style' }, default: problem } },
         put: {
           tags: ['styles'],
-          summary: 'Create or replace a layer’s style from SLD or JSON; SLD parts not applied are listed in `unsupported`',
+          summary: 'Create or replace a layer’s style from SLD or JSON (a raster layer: an SLD with a RasterSymbolizer, as QGIS exports it, or {opacity, colorMap}); SLD parts not applied are listed in `unsupported`',
           parameters: [layerParam, nameParam, { name: 'default', in: 'query', schema: { type: 'boolean' } }, { name: 'strict', in: 'query', schema: { type: 'boolean' }, description: 'Refuse an SLD with unsupported parts (422)' }],
           requestBody: body,
           responses: { '200': { description: 'Replaced' }, '201': { description: 'Created' }, default: problem },
