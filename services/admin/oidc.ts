@@ -4,10 +4,11 @@
  *   GET  /admin/auth/oidc/callback  the provider's redirect: the code exchanged, the ID token validated, the user found or
  *                                   created, a session issued: an admin-scope API token, as an HttpOnly Secure SameSite=Strict
  *                                   cookie and in the JSON answer (for scripts), valid SDI_OIDC_SESSION_MINUTES
- *   POST /admin/auth/oidc/logout    the session's token revoked, the cookie cleared; the provider's end-session URL if any
+ *   POST /admin/auth/oidc/logout    the session's token revoked, the cookie cleared; the provider's end-session URL if any,
+ *                                   with id_token_hint and post_logout_redirect_uri (RP-Initiated Logout 1.0 §2)
  * Outside the /admin plugin's administrator check (a sign-in is how one becomes a caller); 404 when SDI_OIDC_ISSUER is
- * not set. Every sign-in, refusal and sign-out is one audit log line (`audit: "oidc"`); sign-ins and refusals are
- * rows of sdi.audit_log as well (events sign-in / sign-in-failed, detail.scheme "oidc").
+ * not set. Every sign-in, refusal and sign-out is one audit log line (`audit: "oidc"`) and a row of sdi.audit_log
+ * (events sign-in / sign-in-failed / sign-out, detail.scheme "oidc").
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
@@ -74,8 +75,10 @@ export async function oidcRoutes(app: FastifyInstance, opts: { platform: Platfor
     const c = credentialOf(req.headers.authorization, undefined);
     const secret = c && c !== 'malformed' && c.kind === 'bearer' ? c.secret : cookieValue(req.headers.cookie, SESSION_COOKIE);
     if (!secret) throw new AdminError(401, 'unauthorized', 'No session to end');
-    const out = await party.signOut(secret);
+    const out = await party.signOut(secret, settings?.postLogoutRedirectUri ?? `${publicBaseUrl(req, platform.config)}/admin/`);
     req.log.info({ audit: 'oidc', event: 'sign-out', login: out.login ?? null, revoked: out.login !== undefined }, 'oidc sign-out');
+    // A row of the audit table too, for a session that was still open (a stale cookie ends nothing).
+    if (out.login !== undefined) platform.audit?.record({ event: 'sign-out', principal: out.login, ...requestPart(req, platform), status: 200, detail: { scheme: 'oidc' } });
     return reply.header('set-cookie', clearedSessionCookie()).header('cache-control', 'no-store').send({ signedOut: true, ...(out.endSessionUrl ? { endSessionUrl: out.endSessionUrl } : {}) });
   });
 }

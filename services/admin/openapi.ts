@@ -22,7 +22,7 @@ export function adminOpenApi(serverUrl: string): Record<string, unknown> {
         responses: { '200': { description: '{login, admin, created, token, tokenType, expiresAt}' }, default: { $ref: '#/components/responses/Problem' } },
       },
     },
-    '/auth/oidc/logout': { post: { tags: ['auth'], summary: 'End the session (its token revoked); the provider’s end-session URL', responses: { '200': { description: '{signedOut, endSessionUrl?}' }, default: { $ref: '#/components/responses/Problem' } } } },
+    '/auth/oidc/logout': { post: { tags: ['auth'], summary: 'End the session (its token revoked, cookie cleared); the provider’s end-session URL with id_token_hint and post_logout_redirect_uri (RP-Initiated Logout 1.0)', responses: { '200': { description: '{signedOut, endSessionUrl?}' }, default: { $ref: '#/components/responses/Problem' } } } },
   };
   const schemas: Record<string, unknown> = { Problem: PROBLEM };
   for (const m of ADMIN_MODULES) {

@@ -6,7 +6,8 @@
  * HEAD gives that offset), then imports it: POST /admin/imports with `upload=<id>`. The protocol is spoken here
  * rather than by @tus/server because that one writes its answers to the raw response (Fastify's reply hijacked):
  * errors would not be problem+json and the admin error handler, hooks and route table would not see them.
- * OPTIONS is answered by the platform's CORS handling (src/server/app.ts), not here: the discovery headers
+ * OPTIONS is answered by the platform's CORS handling (src/server/app.ts, which allows the tus request headers and
+ * exposes the tus answer headers to the configured origins, SDI_CORS_ORIGINS), not here: the discovery headers
  * (Tus-Version, Tus-Extension, Tus-Max-Size) come with the creation's answer; clients such as tus-js-client do
  * not ask OPTIONS. The store is src/import/uploads.ts; SDI_IMPORT_MAX_BYTES bounds an upload, SDI_IMPORT_UPLOAD_EXPIRY_HOURS
  * (24) how long an unfinished or unimported one is kept.

@@ -8,46 +8,20 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../../src/platform.js';
 import { readUsage, USAGE_SERVICES, type UsageQuery } from '../../src/usage/report.js';
 import { AdminError } from './problem.js';
+import { REPORT_PARAMETERS, reportQuery, reportResponses, sendReport, type ReportQuery } from './report.js';
 import type { AdminModule } from './module.js';
 
 const PARAMS = ['from', 'to', 'service', 'layer', 'principal', 'format'];
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-export function day(v: string | undefined, name: string, fallback: string): string {
-  if (v === undefined) return fallback;
-  if (!DAY.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v) {
-    throw new AdminError(400, 'invalid-parameter', `${name} is a date YYYY-MM-DD`, name);
-  }
-  return v;
-}
-
-function queryOf(req: FastifyRequest): UsageQuery & { format: 'json' | 'csv' } {
-  const q = req.query as Record<string, unknown>;
-  const extra = Object.keys(q).find((k) => !PARAMS.includes(k));
-  if (extra) throw new AdminError(400, 'invalid-parameter', `Unknown parameter ${extra.slice(0, 60)} (known: ${PARAMS.join(', ')})`, extra.slice(0, 60));
-  for (const k of PARAMS) if (Array.isArray(q[k])) throw new AdminError(400, 'invalid-parameter', `${k} is given once`, k);
-  const s = (k: string) => (q[k] === undefined ? undefined : String(q[k]));
-  const today = new Date().toISOString().slice(0, 10);
-  const monthAgo = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
-  const to = day(s('to'), 'to', today);
-  const from = day(s('from'), 'from', to < monthAgo ? to : monthAgo);
-  if (from > to) throw new AdminError(400, 'invalid-parameter', 'from is after to', 'from');
-  const service = s('service');
+function queryOf(req: FastifyRequest): UsageQuery & ReportQuery {
+  const q = reportQuery(req, PARAMS);
+  const service = q.value('service');
   if (service !== undefined && !USAGE_SERVICES.includes(service)) throw new AdminError(400, 'invalid-parameter', `service is one of ${USAGE_SERVICES.join(', ')}`, 'service');
-  const format = s('format') ?? 'json';
-  if (format !== 'json' && format !== 'csv') throw new AdminError(400, 'invalid-parameter', 'format is json or csv', 'format');
-  const layer = s('layer');
-  const principal = s('principal');
+  const layer = q.value('layer');
+  const principal = q.value('principal');
   if ((layer?.length ?? 0) > 63) throw new AdminError(400, 'invalid-parameter', 'layer is a layer name', 'layer');
   if ((principal?.length ?? 0) > 128) throw new AdminError(400, 'invalid-parameter', 'principal is a login', 'principal');
-  return { from, to, service, layer, principal, format };
-}
-
-/** RFC 4180 field: quoted when it holds a comma, quote or line break; a leading = + - @ neutralised for spreadsheets. */
-export function csvField(v: unknown): string {
-  let t = v === null || v === undefined ? '' : String(v);
-  if (typeof v === 'string' && /^[=+\-@]/.test(t)) t = `'${t}`;
-  return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+  return { ...q, service, layer, principal };
 }
 
 const COLUMNS = ['day', 'service', 'layer', 'principal', 'requests', 'errors', 'features', 'bytes'] as const;
@@ -58,14 +32,7 @@ export const usageModule: AdminModule = {
     app.get('/usage', async (req, reply) => {
       const q = queryOf(req);
       const rows = await readUsage(platform.pool, q);
-      if (q.format === 'csv') {
-        const lines = [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvField(r[c])).join(','))];
-        return reply
-          .type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="usage-${q.from}-${q.to}.csv"`)
-          .send(`${lines.join('\r\n')}\r\n`);
-      }
-      return reply.type('application/json').send({ from: q.from, to: q.to, rows });
+      return sendReport(reply, q, { name: 'usage', columns: COLUMNS, rows, field: (r, c) => r[c as (typeof COLUMNS)[number]], json: { rows } });
     });
   },
   openapi: {
@@ -75,23 +42,14 @@ export const usageModule: AdminModule = {
           tags: ['usage'],
           summary: 'Usage statistics: requests, errors, features and bytes per day (UTC), service, layer and principal',
           parameters: [
-            { name: 'from', in: 'query', description: 'First day (UTC), YYYY-MM-DD; default 30 days before `to`', schema: { type: 'string', format: 'date' } },
-            { name: 'to', in: 'query', description: 'Last day (UTC, included), YYYY-MM-DD; default today', schema: { type: 'string', format: 'date' } },
+            REPORT_PARAMETERS.from,
+            REPORT_PARAMETERS.to,
             { name: 'service', in: 'query', schema: { type: 'string', enum: [...USAGE_SERVICES] } },
             { name: 'layer', in: 'query', schema: { type: 'string' } },
             { name: 'principal', in: 'query', description: 'A login', schema: { type: 'string' } },
-            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+            REPORT_PARAMETERS.format,
           ],
-          responses: {
-            '200': {
-              description: 'The statistics',
-              content: {
-                'application/json': { schema: { $ref: '#/components/schemas/UsageReport' } },
-                'text/csv': { schema: { type: 'string', description: `CSV with the header ${COLUMNS.join(',')}` } },
-              },
-            },
-            default: { $ref: '#/components/responses/Problem' },
-          },
+          responses: reportResponses('The statistics', 'UsageReport', COLUMNS),
         },
       },
     },

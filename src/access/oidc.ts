@@ -139,11 +139,11 @@ export class OidcRelyingParty {
         throw new OidcRefusal(401, 'userinfo-failed', 'The identity provider’s user information could not be read', describe(e));
       }
     }
-    return this.signIn(String(idClaims.iss), String(idClaims.sub), claims);
+    return this.signIn(String(idClaims.iss), String(idClaims.sub), claims, tokens.id_token);
   }
 
   /** From verified claims to a user of sdi.users and a session token. */
-  private async signIn(issuer: string, subject: string, claims: Record<string, unknown>): Promise<SignIn> {
+  private async signIn(issuer: string, subject: string, claims: Record<string, unknown>, idToken: string | undefined): Promise<SignIn> {
     const s = this.settings;
     const email = typeof claims.email === 'string' ? claims.email.toLowerCase() : undefined;
     if (s.allowedDomains) {
@@ -194,11 +194,14 @@ export class OidcRelyingParty {
         await c.query(`INSERT INTO sdi.group_members (group_id, user_id) SELECT g.id, $1 FROM sdi.groups g WHERE g.name = ANY($2::text[]) ON CONFLICT DO NOTHING`, [user.id, [...member]]);
       }
       if (s.adminGroups) await c.query('UPDATE sdi.users SET is_admin = $2, updated_at = now() WHERE id = $1', [user.id, providerGroups.some((g) => s.adminGroups!.includes(g))]);
-      const t = await c.query<{ expires_at: Date; is_admin: boolean }>(
+      const t = await c.query<{ id: string; expires_at: Date; is_admin: boolean }>(
         `INSERT INTO sdi.api_tokens (user_id, name, secret_sha256, scopes, expires_at) VALUES ($1, $2, $3, ARRAY['admin'], now() + make_interval(mins => $4))
-         RETURNING expires_at, (SELECT is_admin FROM sdi.users WHERE id = $1) AS is_admin`,
+         RETURNING id, expires_at, (SELECT is_admin FROM sdi.users WHERE id = $1) AS is_admin`,
         [user.id, SESSION_TOKEN_NAME, tokenDigest(secret), s.sessionMinutes],
       );
+      // The ID token, for the logout's id_token_hint (migration 0032); those of ended sessions are dropped.
+      await c.query(`DELETE FROM sdi.oidc_sessions o USING sdi.api_tokens k WHERE k.id = o.token_id AND (k.revoked_at IS NOT NULL OR k.expires_at < now())`);
+      if (idToken) await c.query('INSERT INTO sdi.oidc_sessions (token_id, id_token) VALUES ($1, $2)', [t.rows[0]!.id, idToken]);
       return { login: user.login, admin: t.rows[0]!.is_admin, expiresAt: t.rows[0]!.expires_at, created };
     });
     // Groups or the admin flag may have changed: credentials verified before must be verified again.
@@ -206,23 +209,37 @@ export class OidcRelyingParty {
     return { ...result, token: secret, issuer, subject };
   }
 
-  /** Ends a session: revokes its token (only a sign-in session's); the provider's end-session URL when it has one. */
-  async signOut(secret: string): Promise<{ login?: string; endSessionUrl?: string }> {
+  /**
+   * Ends a session: revokes its token (only a sign-in session's) and forgets its ID token; the provider's
+   * end-session URL when it has one (OpenID Connect RP-Initiated Logout 1.0 §2), with the session's ID token as
+   * id_token_hint and where the provider sends the browser back (post_logout_redirect_uri, registered with it).
+   */
+  async signOut(secret: string, postLogoutRedirectUri: string): Promise<{ login?: string; endSessionUrl?: string }> {
     // Whoever holds a session's secret may end it (that is all it allows); an unknown or spent one changes nothing.
-    const r = await this.pool.query<{ login: string }>(
-      `UPDATE sdi.api_tokens t SET revoked_at = now() FROM sdi.users u
-        WHERE u.id = t.user_id AND t.secret_sha256 = $1 AND t.name = $2 AND t.revoked_at IS NULL RETURNING u.login`,
+    const r = await this.pool.query<{ login: string; id_token: string | null }>(
+      `WITH ended AS (
+         UPDATE sdi.api_tokens t SET revoked_at = now() FROM sdi.users u
+          WHERE u.id = t.user_id AND t.secret_sha256 = $1 AND t.name = $2 AND t.revoked_at IS NULL RETURNING t.id, u.login),
+       forgotten AS (DELETE FROM sdi.oidc_sessions o USING ended e WHERE o.token_id = e.id RETURNING o.token_id, o.id_token)
+       SELECT e.login, f.id_token FROM ended e LEFT JOIN forgotten f ON f.token_id = e.id`,
       [tokenDigest(secret), SESSION_TOKEN_NAME],
     );
     forgetVerifiedCredentials();
+    const ended = r.rows[0];
     let endSessionUrl: string | undefined;
     try {
       const config = await this.provider();
-      if (config.serverMetadata().end_session_endpoint) endSessionUrl = client.buildEndSessionUrl(config, { client_id: this.settings.clientId }).href;
+      if (config.serverMetadata().end_session_endpoint) {
+        endSessionUrl = client.buildEndSessionUrl(config, {
+          client_id: this.settings.clientId,
+          post_logout_redirect_uri: postLogoutRedirectUri,
+          ...(ended?.id_token ? { id_token_hint: ended.id_token } : {}),
+        }).href;
+      }
     } catch {
       // The session is ended here whatever the provider's state.
     }
-    return { login: r.rows[0]?.login, endSessionUrl };
+    return { login: ended?.login, endSessionUrl };
   }
 }
 

@@ -8,7 +8,7 @@
 import type { Pool } from '../db/pool.js';
 import { BatchWriter } from '../db/batch-writer.js';
 
-export const AUDIT_EVENTS = ['sign-in', 'sign-in-failed', 'refusal', 'rights', 'edit', 'download'] as const;
+export const AUDIT_EVENTS = ['sign-in', 'sign-in-failed', 'sign-out', 'refusal', 'rights', 'edit', 'download'] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 export interface AuditEntry {

@@ -7,6 +7,8 @@
  *   SDI_OIDC_ISSUER            issuer URL (discovery at …/.well-known/openid-configuration)
  *   SDI_OIDC_CLIENT_ID / SDI_OIDC_CLIENT_SECRET
  *   SDI_OIDC_REDIRECT_URI      the callback registered at the provider; default <public base URL>/admin/auth/oidc/callback
+ *   SDI_OIDC_POST_LOGOUT_REDIRECT_URI  where the provider sends the browser after the logout (registered with it as a
+ *                              post_logout_redirect_uri); default <public base URL>/admin/
  *   SDI_OIDC_SCOPES            space-separated; default "openid email profile" (openid is always asked)
  *   SDI_OIDC_LOGIN_CLAIM       claim giving the login of a user created at first sign-in; default "email"
  *   SDI_OIDC_GROUPS_CLAIM      claim listing the user's groups or roles at the provider (e.g. "groups", "roles")
@@ -25,6 +27,7 @@ export interface OidcSettings {
   clientId: string;
   clientSecret: string;
   redirectUri?: string;
+  postLogoutRedirectUri?: string;
   scopes: string[];
   loginClaim: string;
   groupsClaim?: string;
@@ -51,6 +54,7 @@ export function oidcSettings(env: NodeJS.ProcessEnv): OidcSettings | undefined {
   if (issuer.protocol !== 'https:' && !isLoopback(issuer.hostname)) throw new Error('SDI_OIDC_ISSUER: https required (http only on a loopback address, for tests)');
   if (!env.SDI_OIDC_CLIENT_ID || !env.SDI_OIDC_CLIENT_SECRET) throw new Error('SDI_OIDC_ISSUER needs SDI_OIDC_CLIENT_ID and SDI_OIDC_CLIENT_SECRET');
   if (env.SDI_OIDC_REDIRECT_URI && !/^https?:\/\//.test(env.SDI_OIDC_REDIRECT_URI)) throw new Error('SDI_OIDC_REDIRECT_URI: an absolute http(s) URL');
+  if (env.SDI_OIDC_POST_LOGOUT_REDIRECT_URI && !/^https?:\/\//.test(env.SDI_OIDC_POST_LOGOUT_REDIRECT_URI)) throw new Error('SDI_OIDC_POST_LOGOUT_REDIRECT_URI: an absolute http(s) URL');
   const groupMap: Record<string, string> = {};
   for (const pair of list(env.SDI_OIDC_GROUP_MAP)) {
     const eq = pair.indexOf('=');
@@ -65,6 +69,7 @@ export function oidcSettings(env: NodeJS.ProcessEnv): OidcSettings | undefined {
     clientId: env.SDI_OIDC_CLIENT_ID,
     clientSecret: env.SDI_OIDC_CLIENT_SECRET,
     redirectUri: env.SDI_OIDC_REDIRECT_URI || undefined,
+    postLogoutRedirectUri: env.SDI_OIDC_POST_LOGOUT_REDIRECT_URI || undefined,
     scopes,
     loginClaim: env.SDI_OIDC_LOGIN_CLAIM || 'email',
     groupsClaim: env.SDI_OIDC_GROUPS_CLAIM || undefined,

@@ -23,8 +23,16 @@ import { registerAudit } from '../audit/hook.js';
 
 const BODY_LIMIT = 10 * 1024 * 1024;
 
+/**
+ * The tus 1.0.0 headers of the resumable uploads (services/admin/uploads.ts, issue 10): a browser client
+ * (tus-js-client, Uppy) sends the request ones and must read the answer's offset, length, expiry and version, so
+ * they are allowed and exposed as the tus protocol's "Browser support" section asks of a server.
+ */
+const TUS_REQUEST_HEADERS = ['Tus-Resumable', 'Upload-Offset', 'Upload-Length', 'Upload-Metadata'];
+const TUS_RESPONSE_HEADERS = ['Tus-Resumable', 'Tus-Version', 'Tus-Extension', 'Tus-Max-Size', 'Upload-Offset', 'Upload-Length', 'Upload-Expires'];
+
 /** Headers a browser client may read from a cross-origin answer (beyond the CORS-safelisted ones). */
-const EXPOSED_HEADERS = ['Content-Disposition', 'Content-Crs', 'Content-Length', 'Location', 'Retry-After', 'Link', 'X-Request-Id', 'X-Feature-Count', 'X-Feature-Count-Estimate', 'WWW-Authenticate'];
+const EXPOSED_HEADERS = ['Content-Disposition', 'Content-Crs', 'Content-Length', 'Location', 'Retry-After', 'Link', 'X-Request-Id', 'X-Feature-Count', 'X-Feature-Count-Estimate', 'WWW-Authenticate', ...TUS_RESPONSE_HEADERS];
 
 /**
  * Cache-Control of an answer that did not set its own: errors, writes, admin requests, health and job
@@ -108,8 +116,9 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
       origin: any ? '*' : http.corsOrigins,
       credentials: !any && http.corsCredentials,
       // PUT and PATCH: OGC API Features Part 4 from a browser; Content-Crs: its Part 2 request header.
+      // PATCH and HEAD: the tus uploads' chunks and offset; their tus headers.
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-      allowedHeaders: ['Accept', 'Accept-Language', 'Authorization', 'Content-Type', 'Content-Crs', 'X-Request-Id'],
+      allowedHeaders: ['Accept', 'Accept-Language', 'Authorization', 'Content-Type', 'Content-Crs', 'X-Request-Id', ...TUS_REQUEST_HEADERS],
       exposedHeaders: EXPOSED_HEADERS,
       maxAge: 600,
       // OPTIONS without Origin (curl, monitoring) gets the same 204 rather than a text/plain 400.

@@ -162,6 +162,7 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId': [{ url: '/ogcapi/collections/communes/tiles/WebMercatorQuad' }],
     'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId/:tileMatrix/:tileRow/:tileCol': [{ url: '/ogcapi/collections/communes/tiles/WebMercatorQuad/8/89/129' }],
     'GET /tiles/:layer/tilejson.json': [{ url: '/tiles/communes/tilejson.json' }],
+    'GET /tiles/:layer/style.json': [{ url: '/tiles/communes/style.json' }],
     'GET /tiles/:layer/:z/:x/:file': [{ url: '/tiles/communes/8/129/89.pbf' }],
     // Administration API (issue 10/11): every route refuses a caller the policy does not let administer.
     'GET /admin': [{ url: '/admin/' }, { url: '/admin/', headers: { authorization: 'Bearer wrong' } }],

@@ -310,7 +310,54 @@ describe.runIf(WMTS_MOUNTED)('the viewer drawing by WMTS, when the platform moun
   });
 });
 
+/** A layer of the test's own (other files restrict demo layers for a while) with a stored default style of its own colour. */
+const STYLED = 'viewer_styled';
+const STYLED_FILL = '#b4166e';
+
 describe.runIf(TILES_MOUNTED)('the viewer drawing vector tiles, when the platform serves them', () => {
+  beforeAll(async () => {
+    await db().query(`DELETE FROM sdi.layers WHERE name = $1`, [STYLED]);
+    await db().query(`DROP TABLE IF EXISTS data.${STYLED}`);
+    await db().query(`CREATE TABLE data.${STYLED} AS SELECT fid, code, nom, geom FROM data.communes`);
+    await db().query(`ALTER TABLE data.${STYLED} ADD PRIMARY KEY (fid)`);
+    await db().query(`INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title) VALUES ($1, 'data', $1, 'fid', 'geom', 'Communes stylées')`, [STYLED]);
+    const style = { name: 'default', title: 'Magenta', rules: [{ title: 'Toutes', symbolizers: [{ kind: 'polygon', fill: { color: STYLED_FILL, opacity: 1 }, stroke: { color: '#3c0a24', opacity: 1, width: 1 } }] }] };
+    await db().query(`INSERT INTO sdi.styles (layer_name, name, title, document, is_default) VALUES ($1, 'default', 'Magenta', $2, true)`, [STYLED, JSON.stringify(style)]);
+  });
+  afterAll(async () => {
+    // Its styles go with it (ON DELETE CASCADE).
+    await db().query(`DELETE FROM sdi.layers WHERE name = $1`, [STYLED]);
+    await db().query(`DROP TABLE IF EXISTS data.${STYLED}`);
+  });
+
+  it("style.json gives the colours of the layer's stored default style, or of its kind's default; unknown layers are 404 problem+json", async () => {
+    const own = await get(`${baseUrl()}/tiles/${STYLED}/style.json`);
+    expect(own.status, own.body).toBe(200);
+    expect(JSON.parse(own.body)).toEqual({ id: STYLED, style: 'default', title: 'Magenta', polygon: { fill: { color: STYLED_FILL, opacity: 1 }, stroke: { color: '#3c0a24', opacity: 1, width: 1 } } });
+    const kind = await get(`${baseUrl()}/tiles/communes/style.json`);
+    expect(kind.status, kind.body).toBe(200);
+    expect(JSON.parse(kind.body).polygon.fill.color).toMatch(/^#[0-9a-f]{6}$/);
+    const none = await get(`${baseUrl()}/tiles/no_such_layer/style.json`);
+    expect(none.status).toBe(404);
+    expect(none.type).toContain('application/problem+json');
+    expect((await get(`${baseUrl()}/tiles/${STYLED}/style.json?x=1`)).status).toBe(400);
+  });
+
+  it("draws a layer with its own stored style's fill colour (pixels counted in a screenshot), not the built-in blue", async () => {
+    const v = await visit(`/viewer?couches=${STYLED}&affichage=mvt`);
+    try {
+      const shot = await decode(await v.page.locator('#carte').screenshot());
+      const rgb = [1, 3, 5].map((i) => parseInt(STYLED_FILL.slice(i, i + 2), 16)) as [number, number, number];
+      expect(countColour(shot, rgb) / (shot.width * shot.height)).toBeGreaterThan(0.1);
+      expect(countColour(shot, await communesFill()) / (shot.width * shot.height)).toBeLessThan(0.01);
+      expect(v.requests.map((u) => new URL(u).pathname)).toContain(`/tiles/${STYLED}/style.json`);
+      expect(v.foreign).toEqual([]);
+      expect(v.errors).toEqual([]);
+    } finally {
+      await v.page.close();
+    }
+  });
+
   it('offers them, draws the communes from their TileJSON template (fill as the default style), and feature info still answers', async () => {
     const fill = await communesFill();
     const v = await visit('/viewer?couches=communes&affichage=mvt');

@@ -20,6 +20,8 @@ const TOKEN = 'sdi-upload-test-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const TUS = { 'tus-resumable': '1.0.0' };
 const MAX = 1_000_000;
+/** The one origin allowed by CORS (a browser client such as tus-js-client on the admin site). */
+const ORIGIN = 'https://admin.example.fr';
 let admin: ServerProcess;
 let dir: string;
 let downloadDir: string;
@@ -65,7 +67,7 @@ beforeAll(async () => {
   }
   ds.close();
   gpkg = readFileSync(path);
-  admin = await startServerProcess({ DATABASE_URL: inject('databaseUrl'), SDI_DEMO: '0', SDI_ADMIN_TOKEN: TOKEN, SDI_HARVEST: '0', SDI_DOWNLOAD_WORKERS: '0', SDI_DOWNLOAD_DIR: downloadDir, SDI_IMPORT_MAX_BYTES: String(MAX) });
+  admin = await startServerProcess({ DATABASE_URL: inject('databaseUrl'), SDI_DEMO: '0', SDI_ADMIN_TOKEN: TOKEN, SDI_HARVEST: '0', SDI_DOWNLOAD_WORKERS: '0', SDI_DOWNLOAD_DIR: downloadDir, SDI_IMPORT_MAX_BYTES: String(MAX), SDI_CORS_ORIGINS: ORIGIN });
 }, 120_000);
 
 afterAll(async () => {
@@ -156,6 +158,41 @@ describe('tus 1.0.0 resumable upload, then import', () => {
     // Consumed: gone from the store.
     expect((await head(location)).status).toBe(404);
   });
+
+  it('from a browser (issue 10): the preflight allows PATCH and HEAD with the tus headers; answers expose Location, Upload-Offset, Tus-Resumable (Fetch standard §3.2 CORS protocol; tus 1.0.0 §Browser support)', async () => {
+    const c = await get(`${admin.base}/admin/uploads`, { method: 'POST', headers: { ...auth, ...TUS, origin: ORIGIN, 'upload-length': '10' } });
+    expect(c.status, c.body).toBe(201);
+    expect(c.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    const exposed = (c.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(['location', 'upload-offset', 'upload-length', 'upload-expires', 'tus-resumable', 'tus-version', 'tus-extension', 'tus-max-size']));
+    const location = c.headers.get('location')!;
+    try {
+      await corsChecks(location);
+    } finally {
+      await get(location, { method: 'DELETE', headers: { ...auth, ...TUS } });
+    }
+  });
+
+  /** The preflights of a browser's tus client, then a PATCH from that origin. */
+  async function corsChecks(location: string): Promise<void> {
+    // The preflight carries no credential (Fetch §4.8): answered before the administrator's check.
+    for (const [method, wanted] of [['PATCH', 'tus-resumable,upload-offset,content-type,authorization'], ['HEAD', 'tus-resumable,authorization'], ['POST', 'tus-resumable,upload-length,upload-metadata,authorization']] as const) {
+      const pre = await get(method === 'POST' ? `${admin.base}/admin/uploads` : location, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': method, 'access-control-request-headers': wanted } });
+      expect(pre.status, `${method} ${pre.body}`).toBe(204);
+      expect(pre.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+      expect((pre.headers.get('access-control-allow-methods') ?? '').split(/\s*,\s*/)).toContain(method);
+      const allowed = (pre.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+      expect(allowed).toEqual(expect.arrayContaining(wanted.split(',')));
+    }
+    // The PATCH that follows the preflight: its answer's offset is readable by the page.
+    const r = await get(location, { method: 'PATCH', headers: { ...auth, ...TUS, origin: ORIGIN, 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' }, body: Buffer.from('0123456789') });
+    expect(r.status, r.body).toBe(204);
+    expect(r.headers.get('upload-offset')).toBe('10');
+    expect((r.headers.get('access-control-expose-headers') ?? '').toLowerCase()).toContain('upload-offset');
+    // An origin not configured gets no CORS headers: the browser keeps the answer from the page.
+    const other = await get(`${admin.base}/admin/uploads`, { method: 'OPTIONS', headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'tus-resumable' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  }
 
   it('DELETE terminates an upload (tus termination); unknown ids are 404', async () => {
     const c = await create(10);

@@ -5,19 +5,13 @@
  * type. A layer edit_communes (a serial id, a copy of a few communes inside and outside the département 45) is
  * served by a platform built in this process with the grants policy; the changes are read back from PostGIS.
  */
-import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, baseUrl, db, xmllint } from '../helpers.js';
-
-type Reply = { statusCode: number; headers: Record<string, unknown>; body: string };
-interface App {
-  inject(o: { method: string; url: string; headers?: Record<string, string>; payload?: string }): Promise<Reply>;
-  ready(): Promise<unknown>;
-  close(): Promise<unknown>;
-}
+import { closePlatform, inProcessPlatform, type App, type TestPlatform } from './in-process-platform.js';
 
 const L = 'edit_communes';
 const NS = 'https://sdi.example.org/sdi';
@@ -29,7 +23,7 @@ const TERRI = basic('ed_terri');
 const NOGRANT = basic('ed_nogrant');
 
 let app: App;
-let platform: { pool: { end(): Promise<void> }; config: { namespace: { uri: string; prefix: string } } };
+let platform: TestPlatform;
 let nsUri = NS;
 let inside: number[] = [];
 let outside: number[] = [];
@@ -74,24 +68,8 @@ beforeAll(async () => {
   outside = ids.filter((r) => !r.inside).map((r) => r.fid);
   await db().query(`INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title) VALUES ($1, 'data', $1, 'fid', 'geom', 'Communes (édition)')`, [L]);
 
-  const { loadConfig } = await import(join(ROOT, 'dist/src/config/index.js'));
-  const { createPlatform } = await import(join(ROOT, 'dist/src/platform.js'));
-  const { buildApp } = await import(join(ROOT, 'dist/app/build-app.js'));
-  const config = loadConfig({
-    ...process.env,
-    DATABASE_URL: inject('databaseUrl'),
-    BASE_URL: baseUrl(),
-    SDI_ACCESS_POLICY: 'grants',
-    SDI_DEMO: '0',
-    LOG_LEVEL: 'silent',
-    SDI_DOWNLOAD_DIR: inject('downloadDir'),
-    SDI_DOWNLOAD_WORKERS: '0',
-    SDI_ADMIN_TOKEN: ADMIN_TOKEN,
-  });
-  platform = await createPlatform(config);
+  ({ app, platform } = await inProcessPlatform(ADMIN_TOKEN));
   nsUri = platform.config.namespace.uri;
-  app = (await buildApp(platform)) as App;
-  await app.ready();
   for (const login of ['ed_editor', 'ed_terri', 'ed_nogrant']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
   expect((await admin('POST', '/grants', { user: 'ed_editor', resourceKind: 'layer', resourceName: L, action: 'edit' })).statusCode).toBe(201);
   const g = await admin('POST', '/grants', { user: 'ed_terri', resourceKind: 'layer', resourceName: L, action: 'edit', territory: { kind: 'departement', code: '45' } });
@@ -101,8 +79,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await app?.close();
-  await platform?.pool.end();
+  await closePlatform({ app, platform });
   await cleanUp();
 });
 

@@ -4,16 +4,10 @@
  * downloads) and GET /admin/audit, and the retention purge of statistics and audit entries. A platform is built in
  * this process on the suite's database with small limits; light-my-request's remoteAddress plays the clients.
  */
-import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { join } from 'node:path';
 import { ROOT, baseUrl, db } from '../helpers.js';
-
-type Reply = { statusCode: number; headers: Record<string, unknown>; body: string };
-interface App {
-  inject(o: { method: string; url: string; headers?: Record<string, string>; payload?: string; remoteAddress?: string }): Promise<Reply>;
-  ready(): Promise<unknown>;
-  close(): Promise<unknown>;
-}
+import { closePlatform, inProcessPlatform, type App, type TestPlatform } from './in-process-platform.js';
 
 const L = 'hard_communes';
 const ADMIN_TOKEN = 'hardening-test-admin-token';
@@ -23,7 +17,7 @@ const basic = (login: string, pw = PW) => `Basic ${Buffer.from(`${login}:${pw}`)
 const SIGNIN_WINDOW_MS = 10_000;
 
 let app: App;
-let platform: { pool: { end(): Promise<void> }; audit?: { flush(): Promise<void> } };
+let platform: TestPlatform;
 
 const send = (url: string, o: { auth?: string; from?: string; method?: string; payload?: unknown; type?: string } = {}) =>
   app.inject({
@@ -59,19 +53,7 @@ beforeAll(async () => {
   await db().query(`CREATE TABLE data.hard_published (LIKE data.hard_communes INCLUDING DEFAULTS)`);
   await db().query(`INSERT INTO data.hard_published SELECT * FROM data.hard_communes`);
   await db().query(`ALTER TABLE data.hard_published ADD PRIMARY KEY (fid)`);
-  const { loadConfig } = await import(join(ROOT, 'dist/src/config/index.js'));
-  const { createPlatform } = await import(join(ROOT, 'dist/src/platform.js'));
-  const { buildApp } = await import(join(ROOT, 'dist/app/build-app.js'));
-  const config = loadConfig({
-    ...process.env,
-    DATABASE_URL: inject('databaseUrl'),
-    BASE_URL: baseUrl(),
-    SDI_ACCESS_POLICY: 'grants',
-    SDI_DEMO: '0',
-    LOG_LEVEL: 'silent',
-    SDI_DOWNLOAD_DIR: inject('downloadDir'),
-    SDI_DOWNLOAD_WORKERS: '0',
-    SDI_ADMIN_TOKEN: ADMIN_TOKEN,
+  ({ app, platform } = await inProcessPlatform(ADMIN_TOKEN, {
     SDI_RATE_LIMIT_IP: '30',
     SDI_RATE_LIMIT_PRINCIPAL: '20',
     SDI_RATE_LIMIT_WINDOW_MS: '60000',
@@ -80,10 +62,7 @@ beforeAll(async () => {
     SDI_RATE_LIMIT_SIGNIN_WINDOW_MS: String(SIGNIN_WINDOW_MS),
     // Nothing exempt but this one address (the exemption is tested too).
     SDI_RATE_LIMIT_EXEMPT: '203.0.113.0/24',
-  });
-  platform = await createPlatform(config);
-  app = (await buildApp(platform)) as App;
-  await app.ready();
+  }));
   expect((await admin('PUT', `/access/layers/${L}`, { public: false })).statusCode).toBe(200);
   for (const login of ['hd_a', 'hd_b', 'hd_c', 'hd_locked', 'hd_editor', 'hd_usage', 'hd_links']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
   expect((await admin('POST', '/grants', { user: 'hd_editor', resourceKind: 'layer', resourceName: L, action: 'edit' })).statusCode).toBe(201);
@@ -91,8 +70,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await app?.close();
-  await platform?.pool.end();
+  await closePlatform({ app, platform });
   await cleanUp();
 });
 

@@ -100,6 +100,8 @@ interface Flow {
   jar: Jar;
   /** The callback URL the provider redirected to (code, state, iss). */
   callback: string;
+  /** The browser's cookies at the provider (its session). */
+  providerJar: Jar;
 }
 
 /** Sign-in up to the provider's redirect back to us (not followed): the browser's jar and the callback URL. */
@@ -121,7 +123,7 @@ async function toCallback(account: string, jar = new Jar()): Promise<Flow> {
   // The provider's own cookies are kept apart from ours (a browser keeps them per site).
   const providerJar = new Jar();
   for (let i = 0; i < 10; i++) {
-    if (url.startsWith(`${server.base}/`)) return { jar, callback: url };
+    if (url.startsWith(`${server.base}/`)) return { jar, callback: url, providerJar };
     const r = await fetch(url, { redirect: 'manual', headers: { cookie: providerJar.header() } });
     providerJar.take(r.headers);
     if (r.status < 300 || r.status >= 400) throw new Error(`provider answered ${r.status}: ${(await r.text()).slice(0, 300)}`);
@@ -398,13 +400,44 @@ describe('issue 11: OpenID Connect sign-in to the admin API (OIDC Core 1.0 §3.1
     const flow = await toCallback('sub-alice');
     expect((await callback(flow)).status).toBe(200);
     expect((await adminGet('/users', { cookie: flow.jar.header() })).status).toBe(200);
+    // The session's ID token is kept for the logout (migration 0032).
+    const sessionToken = flow.jar.cookies.get('__Host-sdi-admin')!;
+    const kept = `SELECT 1 FROM sdi.oidc_sessions o JOIN sdi.api_tokens t ON t.id = o.token_id WHERE t.secret_sha256 = sha256(convert_to($1, 'UTF8'))`;
+    expect((await db().query(kept, [sessionToken])).rowCount).toBe(1);
     const mark = server.log().length;
     const out = await fetch(`${server.base}/admin/auth/oidc/logout`, { method: 'POST', headers: { cookie: flow.jar.header() } });
     expect(out.status).toBe(200);
     const body = (await out.json()) as { signedOut: boolean; endSessionUrl?: string };
     expect(body.signedOut).toBe(true);
-    // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2): the provider's end_session_endpoint.
+    // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2): the provider's end_session_endpoint, with
+    // the session's ID token as id_token_hint (issued to us, for Alice) and where to come back.
     expect(body.endSessionUrl?.startsWith(`${issuer}/session/end`)).toBe(true);
+    const end = new URL(body.endSessionUrl!);
+    expect(end.searchParams.get('client_id')).toBe(CLIENT_ID);
+    expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${server.base}/admin/`);
+    const hint = unb64(end.searchParams.get('id_token_hint')!.split('.')[1]!);
+    expect(hint).toMatchObject({ iss: issuer, sub: 'sub-alice', aud: CLIENT_ID });
+    // The ID token is forgotten with the session.
+    expect((await db().query(kept, [sessionToken])).rowCount).toBe(0);
+    // The browser follows it: the provider accepts the hint and the redirect URI (its confirmation form, §2), and
+    // once the user confirms, ends its own session and sends the browser back to the platform (§3).
+    const ask = await fetch(end, { redirect: 'manual', headers: { cookie: flow.providerJar.header() } });
+    const form = await ask.text();
+    expect(ask.status, form.slice(0, 300)).toBe(200);
+    flow.providerJar.take(ask.headers);
+    const action = /<form[^>]*action="([^"]+)"/.exec(form)?.[1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)?.[1];
+    expect(action && xsrf, form.slice(0, 300)).toBeTruthy();
+    const confirm = await fetch(new URL(action!, issuer), { method: 'POST', redirect: 'manual', headers: { cookie: flow.providerJar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }) });
+    expect([302, 303]).toContain(confirm.status);
+    expect(confirm.headers.get('location')).toBe(`${server.base}/admin/`);
+    // The sign-out is a row of the audit log (written in batches: waited for).
+    let rows = 0;
+    for (let i = 0; i < 50 && rows === 0; i++) {
+      rows = (await db().query(`SELECT 1 FROM sdi.audit_log WHERE event = 'sign-out' AND principal = $1 AND detail->>'scheme' = 'oidc' AND at > now() - interval '5 minutes'`, [`alice@${DOMAIN}`])).rowCount ?? 0;
+      if (rows === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(rows).toBe(1);
     expect(out.headers.getSetCookie().some((c) => /^__Host-sdi-admin=;.*Max-Age=0/.test(c))).toBe(true);
     const cookie = flow.jar.header();
     flow.jar.take(out.headers);

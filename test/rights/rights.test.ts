@@ -8,24 +8,16 @@
  * the credentials (wrong password, disabled user, expired / revoked / out-of-scope token, access_token in the
  * URL) are checked one by one.
  */
-import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, baseUrl, db } from '../helpers.js';
+import { baseUrl, db } from '../helpers.js';
 import { decode, pixel, toPixel } from '../maps/image.js';
 import { adminRights } from './admin-routes.js';
-
-type Reply = { statusCode: number; headers: Record<string, unknown>; body: string; rawPayload: Buffer };
-type Inject = (o: { method: string; url: string; headers?: Record<string, string>; payload?: string }) => Promise<Reply>;
-interface App {
-  inject: Inject;
-  ready(): Promise<unknown>;
-  close(): Promise<unknown>;
-  routeList: Array<{ method: string; url: string }>;
-}
+import { closePlatform, inProcessPlatform, type App, type TestPlatform } from './in-process-platform.js';
 
 const L = 'rights_communes';
 const ADMIN_TOKEN = 'rights-test-admin-token';
@@ -40,7 +32,7 @@ const CALLERS = {
 type Caller = keyof typeof CALLERS;
 
 let app: App;
-let platform: { pool: { end(): Promise<void> } };
+let platform: TestPlatform;
 /** Codes of the communes intersecting the territory (what the territorial user may get), and of all. */
 let territoryCodes: string[] = [];
 let allCount = 0;
@@ -78,25 +70,7 @@ beforeAll(async () => {
   record = (await db().query<{ id: string; identifier: string }>('SELECT id, identifier FROM sdi.metadata_records ORDER BY identifier LIMIT 1')).rows[0]!;
   await db().query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE name = $1', [L, record.id]);
 
-  const { loadConfig } = await import(join(ROOT, 'dist/src/config/index.js'));
-  const { createPlatform } = await import(join(ROOT, 'dist/src/platform.js'));
-  const { buildApp } = await import(join(ROOT, 'dist/app/build-app.js'));
-  const config = loadConfig({
-    ...process.env,
-    DATABASE_URL: inject('databaseUrl'),
-    BASE_URL: baseUrl(),
-    SDI_ACCESS_POLICY: 'grants',
-    SDI_DEMO: '0',
-    LOG_LEVEL: 'silent',
-    SDI_DOWNLOAD_DIR: inject('downloadDir'),
-    SDI_DOWNLOAD_WORKERS: '0',
-    SDI_ADMIN_TOKEN: ADMIN_TOKEN,
-    SDI_ADMIN_LOGIN: 'rt_root',
-    SDI_ADMIN_PASSWORD: 'rt-root-password',
-  });
-  platform = await createPlatform(config);
-  app = (await buildApp(platform)) as App;
-  await app.ready();
+  ({ app, platform } = await inProcessPlatform(ADMIN_TOKEN, { SDI_ADMIN_LOGIN: 'rt_root', SDI_ADMIN_PASSWORD: 'rt-root-password' }));
 
   // Through the admin API: the layer restricted; a group holding the download grant; a territorial grant.
   expect((await admin('PUT', `/access/layers/${L}`, { public: false })).statusCode).toBe(200);
@@ -110,8 +84,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await app?.close();
-  await platform?.pool.end();
+  await closePlatform({ app, platform });
   await cleanUp();
 });
 
@@ -236,6 +209,7 @@ function samples(auth: string): Record<string, Sample[]> {
     'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId': [get(`/ogcapi/collections/${L}/tiles/WebMercatorQuad`, 'data')],
     'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId/:tileMatrix/:tileRow/:tileCol': [get(`/ogcapi/collections/${L}/tiles/WebMercatorQuad/8/89/129`, 'data')],
     'GET /tiles/:layer/tilejson.json': [get(`/tiles/${L}/tilejson.json`, 'data')],
+    'GET /tiles/:layer/style.json': [get(`/tiles/${L}/style.json`, 'data')],
     'GET /tiles/:layer/:z/:x/:file': [get(`/tiles/${L}/8/129/89.pbf`, 'data')],
     // Layer administration and imports (issue 10): administrators only.
     'GET /admin/layers': [get('/admin/layers', 'admin')],

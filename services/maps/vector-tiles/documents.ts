@@ -2,11 +2,13 @@
  * The JSON documents of the vector tiles: OGC API – Tiles 1.0 (OGC 20-057) tileset lists and tileset
  * metadata (§7.4, §7.5, the TileSetMetadata model of OGC 17-083r4 2D-TMS 2.0 §8), the tile matrix set
  * definitions (2D-TMS 2.0 JSON encoding), and TileJSON 3.0.0 (github.com/mapbox/tilejson-spec) for the plain
- * {z}/{x}/{y}.pbf URL. Documents only: no data access beyond the layer's extent.
+ * {z}/{x}/{y}.pbf URL, and the colours of a layer's default style for browsers. Documents only: no data access
+ * beyond the layer's extent.
  */
 import type { Layer, LayerColumn } from '../../../src/catalog/layers.js';
 import type { Bbox } from '../../../src/crs/registry.js';
 import { matrixSetBbox, TILE_SIZE, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
+import type { MapStyle, Symbolizer } from '../../../src/render/style.js';
 import { MVT_TYPE, WEB_MERCATOR_QUAD } from './mvt.js';
 
 export const REL_TILING_SCHEME = 'http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme';
@@ -144,4 +146,27 @@ export function tileJson(layer: Layer, tilesUrl: string, wgs84: Bbox | null): Re
     doc.center = [(wgs84.minx + wgs84.maxx) / 2, (wgs84.miny + wgs84.maxy) / 2, 8];
   }
   return doc;
+}
+
+/**
+ * The colours of a layer's default style for a browser drawing its vector tiles (the viewer, issue 9): for each
+ * kind of geometry, the first symbolizer of that kind in the style, preferring a rule for every feature at every
+ * scale (no filter, no scale range) — a rule-based style is more than a client without the filter compiler can
+ * draw, and its unfiltered or first class is the layer's look. Colours `#rrggbb` with their opacity, widths and
+ * sizes in pixels, as stored (src/render/style.ts). A kind the style does not draw is left out.
+ */
+export function simpleStyle(layer: Layer, style: MapStyle): Record<string, unknown> {
+  const rules = [...style.rules.filter((r) => !r.filter && !r.else && r.minScale === undefined && r.maxScale === undefined), ...style.rules];
+  const first = <K extends Symbolizer['kind']>(kind: K) => rules.flatMap((r) => r.symbolizers).find((s): s is Extract<Symbolizer, { kind: K }> => s.kind === kind);
+  const polygon = first('polygon');
+  const line = first('line');
+  const point = first('point');
+  return {
+    id: layer.name,
+    style: style.name,
+    title: style.title,
+    ...(polygon ? { polygon: { ...(polygon.fill ? { fill: polygon.fill } : {}), ...(polygon.stroke ? { stroke: polygon.stroke } : {}) } } : {}),
+    ...(line ? { line: { stroke: line.stroke } } : {}),
+    ...(point ? { point: { size: point.size, ...(point.fill ? { fill: point.fill } : {}), ...(point.stroke ? { stroke: point.stroke } : {}) } } : {}),
+  };
 }

@@ -4,7 +4,8 @@
  * - OGC API – Tiles 1.0 (OGC 20-057), under /ogcapi: /tileMatrixSets, /tileMatrixSets/{id},
  *   /collections/{collectionId}/tiles (tileset list), …/tiles/WebMercatorQuad (tileset metadata) and
  *   …/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol} (the tile);
- * - a plain /tiles/{layer}/{z}/{x}/{y}.pbf URL, described by /tiles/{layer}/tilejson.json (TileJSON 3.0.0).
+ * - a plain /tiles/{layer}/{z}/{x}/{y}.pbf URL, described by /tiles/{layer}/tilejson.json (TileJSON 3.0.0), with
+ *   the colours of the layer's default style at /tiles/{layer}/style.json (what the viewer draws them with).
  *
  * Collections are the layers the caller may list and view (the same as WMS and WMTS); every tile is planned
  * with the caller (the policy's restriction in its SQL). Tiles the same for everyone go through the disk tile
@@ -24,7 +25,8 @@ import { TILE_MATRIX_SETS, matrixSetById } from '../../../src/tiles/matrix-sets.
 import { checkTile, MVT_TYPE, vectorTile } from './mvt.js';
 import { TileCache } from '../../../src/tiles/cache.js';
 import { throughCache } from '../../../src/tiles/through-cache.js';
-import { tileJson, tileMatrixSetDocument, tilesetList, tilesetMetadata } from './documents.js';
+import { simpleStyle, tileJson, tileMatrixSetDocument, tilesetList, tilesetMetadata } from './documents.js';
+import { StyleStore } from '../../../src/styles/store.js';
 
 function fail(req: FastifyRequest, reply: FastifyReply, e: unknown) {
   const err = toOgcError(e);
@@ -159,6 +161,20 @@ export async function plainTilesRoutes(app: FastifyInstance, opts: { platform: P
       const layer = await visibleLayer(platform, req, req.params.layer);
       const url = `${publicBaseUrl(req, platform.config)}${opts.mountPath}/${encodeURIComponent(layer.name)}`;
       return reply.type('application/json').send(tileJson(layer, url, await layerExtentWgs84(platform.pool, layer)));
+    } catch (e) {
+      return fail(req, reply, e);
+    }
+  });
+
+  // The colours of the layer's default style (documents.ts), for the viewer's vector tiles: read at each request
+  // like every map (an administrator's change shows at the next one), revalidated by browsers.
+  app.get<{ Params: { layer: string } }>('/:layer/style.json', async (req, reply) => {
+    try {
+      refuseUnknown(req, []);
+      const layer = await visibleLayer(platform, req, req.params.layer);
+      const style = (await new StyleStore(platform.pool).forLayers([layer])).get(layer.name)?.[0];
+      if (!style) throw new OgcError('NotFound', `No style for ${layer.name.slice(0, 80)}`, 'layer');
+      return reply.type('application/json').send(simpleStyle(layer, style));
     } catch (e) {
       return fail(req, reply, e);
     }
