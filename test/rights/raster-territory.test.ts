@@ -11,20 +11,14 @@
  * value inside, nothing outside. WMTS tiles: the same cut, never cached. Extract (GeoTIFF): the file covers the area ∩ territory only, nodata outside the
  * territory, the density inside; the Atom pre-defined file (the whole layer) is refused to rr_terri (403).
  */
-import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gdal from 'gdal-async';
-import { ROOT, baseUrl, db } from '../helpers.js';
+import { ROOT, db } from '../helpers.js';
 import { decode, pixel, toPixel } from '../maps/image.js';
-
-type Reply = { statusCode: number; headers: Record<string, unknown>; body: string; rawPayload: Buffer };
-interface App {
-  inject(o: { method: string; url: string; headers?: Record<string, string>; payload?: string }): Promise<Reply>;
-  ready(): Promise<unknown>;
-  close(): Promise<unknown>;
-}
+import { closePlatform, inProcessPlatform, type App, type TestPlatform } from './in-process-platform.js';
 
 const R = 'rr_densite';
 const ADMIN_TOKEN = 'raster-territory-test-admin-token';
@@ -33,7 +27,7 @@ const basic = (login: string) => `Basic ${Buffer.from(`${login}:${PW}`).toString
 const dir = mkdtempSync(join(tmpdir(), 'sdi-raster-territory-'));
 
 let app: App;
-let platform: { pool: { end(): Promise<void> } };
+let platform: TestPlatform;
 /** A point (EPSG:2154) well inside the Loiret, one in the Loir-et-Cher away from the Loiret, and their densities. */
 let inside: { x: number; y: number; d: number };
 let outside: { x: number; y: number; d: number };
@@ -62,26 +56,10 @@ beforeAll(async () => {
   inside = await pt(`c.code = '45234'`);
   outside = await pt(`c.code LIKE '41%' AND p.pmun_2023 > 0 AND ST_Area(c.geom) > 20e6 AND ST_Distance(c.geom, (SELECT ST_Union(geom) FROM data.departements WHERE code = '45')) > 5000`);
 
-  const { loadConfig } = await import(join(ROOT, 'dist/src/config/index.js'));
-  const { createPlatform } = await import(join(ROOT, 'dist/src/platform.js'));
-  const { buildApp } = await import(join(ROOT, 'dist/app/build-app.js'));
   const { registerRasterLayer } = await import(join(ROOT, 'dist/src/catalog/rasters.js'));
   const { DEMO_RASTER } = await import(join(ROOT, 'dist/src/demo/raster-demo.js'));
-  const config = loadConfig({
-    ...process.env,
-    DATABASE_URL: inject('databaseUrl'),
-    BASE_URL: baseUrl(),
-    SDI_ACCESS_POLICY: 'grants',
-    SDI_DEMO: '0',
-    LOG_LEVEL: 'silent',
-    SDI_DOWNLOAD_DIR: inject('downloadDir'),
-    SDI_DOWNLOAD_WORKERS: '0',
-    SDI_ADMIN_TOKEN: ADMIN_TOKEN,
-  });
-  platform = await createPlatform(config);
-  await registerRasterLayer(platform.pool, { name: R, title: 'Densité (accès restreint)', file: DEMO_RASTER.file, srid: 2154 });
-  app = (await buildApp(platform)) as App;
-  await app.ready();
+  await registerRasterLayer(db(), { name: R, title: 'Densité (accès restreint)', file: DEMO_RASTER.file, srid: 2154 });
+  ({ app, platform } = await inProcessPlatform(ADMIN_TOKEN));
   expect((await admin('PUT', `/access/rasters/${R}`, { public: false })).statusCode).toBe(200);
   for (const login of ['rr_terri', 'rr_whole', 'rr_none']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
   const g = await admin('POST', '/grants', { user: 'rr_terri', resourceKind: 'raster', resourceName: R, action: 'download', territory: { kind: 'departement', code: '45' } });
@@ -90,8 +68,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await app?.close();
-  await platform?.pool.end();
+  await closePlatform({ app, platform });
   await cleanUp();
   rmSync(dir, { recursive: true, force: true });
 });
