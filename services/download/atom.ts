@@ -126,7 +126,12 @@ export async function atomRoutes(app: FastifyInstance, opts: { platform: Platfor
    */
   async function wholeLayerAllowed(name: string, caller: Principal): Promise<boolean> {
     const l = await platform.layers.get(name);
-    if (!l) return true; // rasters: decided by dataset()
+    if (!l) {
+      // A raster layer: a territorial grant cuts its pixels (AccessDecision.territory), so not the whole file either.
+      const r = await getRasterLayer(platform.pool, name);
+      const d = r ? platform.policy.decideRaster(caller, r, 'download') : { allowed: true };
+      return d.allowed && !('territory' in d && d.territory);
+    }
     const d = platform.policy.decide(caller, l, 'download');
     return d.allowed && d.restriction === undefined;
   }

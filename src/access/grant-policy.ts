@@ -5,7 +5,8 @@
  * predicate the compiler ANDs into every statement on the layer (WFS, OGC API, GetMap, GetFeatureInfo,
  * downloads): the feature's geometry intersects the union of the caller's territories for that action, read
  * from sdi.grants by grant id (bound parameters; a scalar sub-select, so evaluated once per statement and usable
- * by the spatial index). A grant without territory wins over territorial ones.
+ * by the spatial index). A grant without territory wins over territorial ones. On a raster layer, a territorial
+ * grant yields the territory itself (AccessDecision.territory): maps, feature info and extracts cut the pixels to it.
  *
  * Decisions are synchronous: the caller's grants come with its principal (src/access/accounts.ts), loaded when
  * its credential is verified; the layer's public flag comes with the layer catalogue.
@@ -43,6 +44,11 @@ export function territoryPredicate(grantIds: number[], geometryColumn: string, s
   };
 }
 
+/** The union of these grants' territories (EPSG:2154, as stored): a scalar sub-select, evaluated once. */
+export function territoryGeometry(grantIds: number[]): (params: SqlParams) => string {
+  return (params) => `(SELECT ST_Union(g.territory) FROM sdi.grants g WHERE g.id = ANY(${params.add(grantIds.map(String), 'bigint[]')}::bigint[]))`;
+}
+
 export class GrantPolicy implements AccessPolicy {
   decide(principal: Principal, layer: Layer, action: Action): AccessDecision {
     if (action === 'edit' && !mayUseEdit(principal)) return DENIED;
@@ -63,8 +69,11 @@ export class GrantPolicy implements AccessPolicy {
   decideRaster(principal: Principal, raster: RasterResource, action: Action): AccessDecision {
     if (principal.admin) return ALLOWED;
     if (raster.public === true && PUBLIC_ACTIONS.includes(action)) return ALLOWED;
-    // Pixels are not cut to a territory (yet): only a grant without territory opens a restricted raster.
-    return grantsFor(principal, [{ kind: 'raster', name: raster.name }], action).some((g) => !g.territorial) ? ALLOWED : DENIED;
+    const grants = grantsFor(principal, [{ kind: 'raster', name: raster.name }], action);
+    if (grants.length === 0) return DENIED;
+    if (grants.some((g) => !g.territorial)) return ALLOWED;
+    // Territorial grants only: the pixels are cut to the union of their territories (maps, feature info, downloads).
+    return { allowed: true, territory: territoryGeometry(grants.map((g) => g.id)) };
   }
 
   decideRecords(_principal: Principal): AccessDecision {

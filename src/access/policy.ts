@@ -46,7 +46,15 @@ export interface AccessDecision {
   allowed: boolean;
   /** SQL predicate over the resource's row alias restricting what may be returned; undefined = no restriction. */
   restriction?: (params: SqlParams, alias: string) => string;
+  /**
+   * Raster layers (decideRaster): the granted territory as an SQL geometry expression (EPSG:2154, as stored in
+   * sdi.grants), to which the pixels are cut (src/render/raster-cut.ts, src/download/raster.ts); undefined = the whole raster.
+   */
+  territory?: TerritorySql;
 }
+
+/** An SQL geometry expression (its values bound through `params`). */
+export type TerritorySql = (params: SqlParams) => string;
 
 /** A raster layer as the policy sees it. */
 export interface RasterResource {

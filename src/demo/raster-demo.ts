@@ -16,6 +16,7 @@ import type { Pool } from '../db/pool.js';
 import { projectPath } from '../paths.js';
 import { gdalPgConnection } from '../import/gdal-import.js';
 import { getRasterLayer, registerRasterLayer } from '../catalog/rasters.js';
+import { rasterStyleToJson, type RasterStyle } from '../render/raster-style.js';
 
 export const DEMO_RASTER = {
   name: 'communes_densite',
@@ -33,10 +34,40 @@ export const DEMO_RASTER = {
 const DENSITY_SQL = `SELECT c.geom, round(p.pmun_2023 / (ST_Area(c.geom) / 1e6))::int AS densite
   FROM data.communes c JOIN data.communes_points p ON p.code = c.code`;
 
+/**
+ * A named style of the demo raster (issue 9): the density in five classes (SLD ColorMap type="intervals", as
+ * QGIS's discrete pseudocolour exports it, the last class open: `inf`), greens from light to dark. Not the
+ * layer's default (the log ramp stays it).
+ */
+export const DEMO_RASTER_STYLE: RasterStyle = {
+  name: 'densite_classes',
+  title: 'Densité par classes (hab./km²)',
+  opacity: 0.9,
+  colorMap: {
+    type: 'intervals',
+    entries: [
+      { quantity: 20, color: '#ffffcc', opacity: 1, label: '≤ 20' },
+      { quantity: 50, color: '#c2e699', opacity: 1, label: '20 – 50' },
+      { quantity: 100, color: '#78c679', opacity: 1, label: '50 – 100' },
+      { quantity: 500, color: '#31a354', opacity: 1, label: '100 – 500' },
+      { quantity: Infinity, color: '#006837', opacity: 1, label: '> 500' },
+    ],
+  },
+};
+
+async function seedDemoRasterStyle(pool: Pool): Promise<void> {
+  const s = DEMO_RASTER_STYLE;
+  await pool.query(
+    `INSERT INTO sdi.raster_styles (raster_name, name, title, document) SELECT $1, $2, $3, $4::jsonb
+      WHERE EXISTS (SELECT 1 FROM sdi.raster_layers WHERE name = $1) ON CONFLICT (raster_name, name) DO NOTHING`,
+    [DEMO_RASTER.name, s.name, s.title, JSON.stringify(rasterStyleToJson(s))],
+  );
+}
+
 export async function loadDemoRaster(pool: Pool, databaseUrl: string, log: (msg: string) => void = () => undefined): Promise<void> {
   const d = DEMO_RASTER;
   const row = await getRasterLayer(pool, d.name);
-  if (row && existsSync(d.file) && row.filePath === d.file) return;
+  if (row && existsSync(d.file) && row.filePath === d.file) return seedDemoRasterStyle(pool);
   const ready = await pool.query(`SELECT to_regclass('data.communes') IS NOT NULL AND to_regclass('data.communes_points') IS NOT NULL AS ok`);
   if (!ready.rows[0].ok) return;
   if (!existsSync(d.file)) {
@@ -46,6 +77,7 @@ export async function loadDemoRaster(pool: Pool, databaseUrl: string, log: (msg:
   }
   await registerRasterLayer(pool, { name: d.name, title: d.title, abstract: d.abstract, keywords: d.keywords, file: d.file, srid: 2154 });
   log(`demo raster layer ${d.name} registered`);
+  await seedDemoRasterStyle(pool);
 }
 
 async function rasterise(pool: Pool, databaseUrl: string, file: string, res: number): Promise<void> {

@@ -7,7 +7,7 @@
 import { refusalStatus } from '../query/planner.js';
 import type { Platform } from '../platform.js';
 import type { Layer } from '../catalog/layers.js';
-import { ANONYMOUS, type Principal } from '../access/policy.js';
+import { ANONYMOUS, type Principal, type TerritorySql as RasterTerritory } from '../access/policy.js';
 import { withReadTransaction } from '../db/pool.js';
 import { fromDatabaseError, OgcError } from '../ogc/errors.js';
 import { FORMATS, type OutputFormat } from './formats.js';
@@ -56,6 +56,8 @@ export interface PreparedExtract {
   vectors: LayerExtractPlan[];
   /** Raster layers of the basket (names), handled by raster.ts. */
   rasters: string[];
+  /** The caller's territory (the access policy's, issue 11) per raster layer cut to one; absent: the whole layer. */
+  rasterTerritories?: ReadonlyMap<string, RasterTerritory>;
   estimate: Estimate;
 }
 
@@ -73,6 +75,7 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
   if (format.fixedSrid && req.crs !== format.fixedSrid) throw new DownloadError(400, 'invalid-parameter', `${format.title} is always in EPSG:${format.fixedSrid}`, 'crs');
   const layers: Layer[] = [];
   const rasters: string[] = [];
+  const rasterTerritories = new Map<string, RasterTerritory>();
   // A layer the caller may see (view) but not download: 401 (anonymous) or 403 (issue 11). One it may not even
   // see answers as one that does not exist, 404 (no enumeration of restricted names).
   const refused = (name: string) => {
@@ -90,8 +93,10 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
     }
     const r = await getRasterLayer(platform.pool, name);
     if (!r || !platform.policy.decideRaster(principal, r, 'view').allowed) throw unknown(name);
-    if (!platform.policy.decideRaster(principal, r, 'download').allowed) throw refused(name);
+    const d = platform.policy.decideRaster(principal, r, 'download');
+    if (!d.allowed) throw refused(name);
     rasters.push(name);
+    if (d.territory) rasterTerritories.set(name, d.territory);
   }
   if (layers.length && format.kind !== 'vector') throw new DownloadError(400, 'format-not-applicable', `${format.title} is a raster format; layer ${layers[0]!.name} is a vector layer`, 'format');
   if (rasters.length && format.kind !== 'raster') throw new DownloadError(400, 'format-not-applicable', `${format.title} is a vector format; layer ${rasters[0]} is a raster layer (use gtiff or cog)`, 'format');
@@ -121,7 +126,7 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
   }
   for (const name of rasters) {
     const { estimateRasterLayer } = await import('./raster-hook.js');
-    estimates.push(await estimateRasterLayer(platform, name, req, area));
+    estimates.push(await estimateRasterLayer(platform, name, req, area, rasterTerritories.get(name)));
   }
 
   if (area && !req.filter && vectors.length && estimates.every((e) => e.kind !== 'vector' || e.features === 0) && !rasters.length) {
@@ -129,7 +134,7 @@ export async function prepareExtract(platform: Platform, req: ExtractRequest, pr
   }
 
   const estimate = summarise(platform, estimates, format, req, area);
-  return { req, format, area, vectors, rasters, estimate };
+  return { req, format, area, vectors, rasters, ...(rasterTerritories.size ? { rasterTerritories } : {}), estimate };
 }
 
 /** Totals, hard limits (an error over them) and the direct/deferred decision with the limit that made it. */

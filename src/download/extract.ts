@@ -98,7 +98,7 @@ export async function buildPreparedExtract(platform: Platform, p: PreparedExtrac
     checkAborted(opts.signal);
     const out = join(layersDir, `${name}.${format.extension}`);
     const { buildRasterLayer } = await import('./raster-hook.js');
-    await buildRasterLayer(platform, name, p.req, p.area, out, { signal: opts.signal, onProgress: progress });
+    await buildRasterLayer(platform, name, p.req, p.area, out, { signal: opts.signal, onProgress: progress, territory: p.rasterTerritories?.get(name) });
     features[name] = 0;
     files.push({ path: out, name: `${name}.${format.extension}` });
     done++;

@@ -8,7 +8,7 @@ import type { ExtractRequest } from './request.js';
 import type { ResolvedArea } from './area.js';
 import { DownloadError } from './errors.js';
 import { getRasterLayer, type RasterLayer } from '../catalog/rasters.js';
-import { buildRasterExtract, estimateRaster } from './raster.js';
+import { buildRasterExtract, estimateRaster, type RasterTerritory } from './raster.js';
 
 async function rasterLayer(platform: Platform, name: string): Promise<RasterLayer> {
   const layer = await getRasterLayer(platform.pool, name);
@@ -27,11 +27,12 @@ export interface RasterLayerEstimate {
   pixels: number;
 }
 
-export async function estimateRasterLayer(platform: Platform, name: string, req: ExtractRequest, area: ResolvedArea | undefined): Promise<RasterLayerEstimate> {
-  const e = await estimateRaster(platform, await rasterLayer(platform, name), req, area);
+export async function estimateRasterLayer(platform: Platform, name: string, req: ExtractRequest, area: ResolvedArea | undefined, territory?: RasterTerritory): Promise<RasterLayerEstimate> {
+  const e = await estimateRaster(platform, await rasterLayer(platform, name), req, area, territory);
   return { layer: name, kind: 'raster', features: 0, bytes: e.bytes, width: e.width, height: e.height, pixels: e.pixels };
 }
 
-export async function buildRasterLayer(platform: Platform, name: string, req: ExtractRequest, area: ResolvedArea | undefined, outPath: string, o: { signal?: AbortSignal; onProgress?: (f: number) => void }): Promise<{ bytes: number }> {
-  return buildRasterExtract(platform, await rasterLayer(platform, name), req, area, outPath, o);
+export async function buildRasterLayer(platform: Platform, name: string, req: ExtractRequest, area: ResolvedArea | undefined, outPath: string, o: { signal?: AbortSignal; onProgress?: (f: number) => void; territory?: RasterTerritory | undefined }): Promise<{ bytes: number }> {
+  const { territory, ...rest } = o;
+  return buildRasterExtract(platform, await rasterLayer(platform, name), req, area, outPath, { ...rest, ...(territory ? { territory } : {}) });
 }

@@ -16,6 +16,8 @@ import { stat, writeFile, rm } from 'node:fs/promises';
 import type gdalTypes from 'gdal-async';
 import type { Platform } from '../platform.js';
 import type { RasterLayer } from '../catalog/rasters.js';
+import type { TerritorySql } from '../access/policy.js';
+import { PositionalBinder } from '../db/sql.js';
 import type { ExtractRequest } from './request.js';
 import type { ResolvedArea } from './area.js';
 import { DownloadError } from './errors.js';
@@ -30,7 +32,12 @@ export interface RasterEstimate {
   height: number;
 }
 
+/** The caller's territory on a raster layer (the access policy's AccessDecision.territory): the extract is cut to it. */
+export type RasterTerritory = TerritorySql;
+
 export interface RasterExtractOptions {
+  /** A territorial grant: the extract is the area ∩ the territory, pixels outside it nodata (issue 11). */
+  territory?: RasterTerritory;
   /** Checked before and after the warp (GDAL's warp itself cannot be interrupted through gdal-async). */
   signal?: AbortSignal;
   /** Fraction in [0, 1]. */
@@ -70,17 +77,26 @@ interface GridRow {
  * Where the extract lies: the region (area ∩ footprint, or area bbox ∩ footprint) in the raster's CRS and
  * its bounds in the output CRS. All geometry goes in as bound parameters (EWKB of the resolved area).
  */
-export async function rasterGrid(platform: Platform, layer: RasterLayer, req: ExtractRequest, area: ResolvedArea | undefined): Promise<RasterGrid> {
+export async function rasterGrid(platform: Platform, layer: RasterLayer, req: ExtractRequest, area: ResolvedArea | undefined, territory?: RasterTerritory): Promise<RasterGrid> {
   const [eminx, eminy, emaxx, emaxy] = layer.extent;
-  const clip = Boolean(area && req.clip);
+  // A territory always clips: what lies outside it is not the caller's to download, even within the area's bbox.
+  const clip = Boolean((area && req.clip) || territory);
+  const params = new PositionalBinder();
+  for (const v of [eminx, eminy, emaxx, emaxy, layer.srid, area ? area.ewkbHex : null, clip, req.crs, Boolean(territory)]) params.add(v);
+  // $9: whether there is a territory; then the territory (EPSG:2154), intersected with the area when there is one.
+  const terr = territory ? territory(params) : 'NULL::geometry';
   // seg(g): g densified (64 segments across its bbox) so that its reprojection follows curved edges.
   const seg = (g: string) => `ST_Segmentize(${g}, greatest(ST_XMax(${g}) - ST_XMin(${g}), ST_YMax(${g}) - ST_YMin(${g})) / 64 + 1e-9)`;
   const { rows } = await platform.pool.query<GridRow>(
     `WITH e AS (SELECT ST_MakeEnvelope($1::float8, $2::float8, $3::float8, $4::float8, $5::int) AS g),
-          a0 AS (SELECT CASE WHEN $6::text IS NULL THEN NULL ELSE ST_GeomFromEWKB(decode($6::text, 'hex')) END AS g),
-          a AS (SELECT CASE WHEN a0.g IS NULL THEN NULL ELSE ST_Transform(${seg('a0.g')}, $5::int) END AS g FROM a0),
+          ar AS (SELECT CASE WHEN $6::text IS NULL THEN NULL ELSE ST_GeomFromEWKB(decode($6::text, 'hex')) END AS g),
+          tr AS (SELECT ${terr} AS g),
+          a0 AS (SELECT CASE WHEN tr.g IS NULL THEN ar.g WHEN ar.g IS NULL THEN tr.g
+                             ELSE ST_CollectionExtract(ST_Intersection(ST_MakeValid(ar.g), ST_Transform(tr.g, ST_SRID(ar.g))), 3) END AS g FROM ar, tr),
+          a AS (SELECT CASE WHEN a0.g IS NULL OR ST_IsEmpty(a0.g) THEN NULL ELSE ST_Transform(${seg('a0.g')}, $5::int) END AS g FROM a0),
           -- the region in the output CRS: footprint, area ∩ footprint (clip), or area bbox ∩ footprint (no clip)
-          rt AS (SELECT CASE WHEN a.g IS NULL THEN ST_Transform(${seg('e.g')}, $8::int)
+          rt AS (SELECT CASE WHEN a.g IS NULL AND ($9::boolean) THEN ST_GeomFromText('POLYGON EMPTY', $8::int)
+                             WHEN a.g IS NULL THEN ST_Transform(${seg('e.g')}, $8::int)
                              WHEN $7::boolean THEN ST_Transform(ST_Intersection(ST_MakeValid(a.g), e.g), $8::int)
                              ELSE ST_Intersection(ST_Envelope(ST_Transform(${seg('a0.g')}, $8::int)), ST_Transform(${seg('e.g')}, $8::int)) END AS g
                    FROM e, a, a0),
@@ -91,11 +107,12 @@ export async function rasterGrid(platform: Platform, layer: RasterLayer, req: Ex
             ST_XMin(t.g) AS tminx, ST_YMin(t.g) AS tminy, ST_XMax(t.g) AS tmaxx, ST_YMax(t.g) AS tmaxy,
             CASE WHEN $7::boolean AND t.g IS NOT NULL THEN ST_AsGeoJSON(a.g, 9) END AS cutline
        FROM t, s, a`,
-    [eminx, eminy, emaxx, emaxy, layer.srid, area ? area.ewkbHex : null, clip, req.crs],
+    params.values,
   );
   const r = rows[0]!;
   if (r.empty) {
-    throw new DownloadError(422, 'area-outside-data', `The area (${area!.label}) does not intersect the raster ${layer.name}`, areaLocator(area!));
+    const what = area ? `The area (${area.label})${territory ? ' within your territory' : ''}` : 'Your territory';
+    throw new DownloadError(422, 'area-outside-data', `${what} does not intersect the raster ${layer.name}`, area ? areaLocator(area) : 'layer');
   }
   const px = layer.pixelSizeX;
   const py = layer.pixelSizeY;
@@ -137,9 +154,9 @@ async function bytesPerPixelOnDisk(layer: RasterLayer): Promise<number> {
  * Over config download.rasterMaxPixels → 413 over-limit with { count, limit }. Whether it is served directly
  * (rasterDirectMaxPixels) is the estimate's decision (src/download/estimate.ts).
  */
-export async function estimateRaster(platform: Platform, layer: RasterLayer, req: ExtractRequest, area: ResolvedArea | undefined): Promise<RasterEstimate> {
+export async function estimateRaster(platform: Platform, layer: RasterLayer, req: ExtractRequest, area: ResolvedArea | undefined, territory?: RasterTerritory): Promise<RasterEstimate> {
   checkFormat(layer, req);
-  const grid = await rasterGrid(platform, layer, req, area);
+  const grid = await rasterGrid(platform, layer, req, area, territory);
   const pixels = grid.width * grid.height * layer.bands;
   const limit = platform.config.download.rasterMaxPixels;
   if (pixels > limit) {
@@ -176,9 +193,9 @@ export async function buildRasterExtract(
 ): Promise<{ bytes: number; width: number; height: number }> {
   checkFormat(layer, req);
   const format = FORMATS.find((f) => f.id === req.format)!;
-  const grid = await rasterGrid(platform, layer, req, area);
+  const grid = await rasterGrid(platform, layer, req, area, opts.territory);
   const pixels = grid.width * grid.height * layer.bands;
-  if (pixels > platform.config.download.rasterMaxPixels) await estimateRaster(platform, layer, req, area); // throws over-limit
+  if (pixels > platform.config.download.rasterMaxPixels) await estimateRaster(platform, layer, req, area, opts.territory); // throws over-limit
   checkAborted(opts.signal);
   const gdal = (await import('gdal-async')).default as typeof gdalTypes;
   const args = [
@@ -190,6 +207,8 @@ export async function buildRasterExtract(
     '-overwrite',
   ];
   if (layer.nodata !== null) args.push('-srcnodata', String(layer.nodata), '-dstnodata', String(layer.nodata));
+  // Without a nodata value, what the cutline leaves out must still be told apart from a pixel of value 0: an alpha band.
+  else if (grid.cutline && opts.territory) args.push('-dstalpha');
   for (const o of format.datasetOptions) args.push('-co', o);
   if (format.id === 'gtiff' && !/^(Float|CFloat)/.test(layer.dataType)) args.push('-co', 'PREDICTOR=2');
   if (format.id === 'cog') args.push('-co', 'OVERVIEWS=AUTO');

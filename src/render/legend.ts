@@ -7,6 +7,7 @@ import { MapCanvas } from './canvas.js';
 import type { DrawKind } from './twkb.js';
 import type { StyleRule } from './style.js';
 import { rampColour } from './raster.js';
+import { entryLabel, type ColorMap } from './raster-style.js';
 
 const FONT_SIZE = 12;
 const GAP = 4;
@@ -73,5 +74,32 @@ export function renderRampLegend(range: { min: number; max: number }, w: number,
   canvas.drawLegendText(top!, w + GAP, FONT_SIZE / 2 + 1, FONT_SIZE);
   canvas.drawLegendText(mid!, w + GAP, size.height / 2, FONT_SIZE);
   canvas.drawLegendText(bottom!, w + GAP, size.height - FONT_SIZE / 2 - 1, FONT_SIZE);
+  return canvas.encode('png');
+}
+
+/** The size of a colour map's legend: one swatch (w × h) and its label per entry. */
+export function colorMapLegendSize(map: ColorMap, w: number, h: number): { width: number; height: number } {
+  const probe = new MapCanvas(1, 1, { color: '#ffffff', transparent: true });
+  const text = Math.max(0, ...map.entries.map((e) => probe.measureLegendText(entryLabel(map, e), FONT_SIZE)));
+  const n = Math.max(1, map.entries.length);
+  return { width: Math.ceil(w + GAP + text + GAP), height: n * h + (n - 1) * ROW_GAP };
+}
+
+/**
+ * The legend (PNG) of a raster style with a colour map (SLD ColorMap): one swatch per entry, in the entry's
+ * colour and opacity × the style's, its label (else its quantity) beside it, entries top to bottom as written
+ * (QGIS's own legend of a pseudocolour raster lists them so).
+ */
+export function renderColorMapLegend(map: ColorMap, opacity: number, w: number, h: number): Promise<Buffer> {
+  const size = colorMapLegendSize(map, w, h);
+  const canvas = new MapCanvas(size.width, size.height, { color: '#ffffff', transparent: true });
+  const ctx = canvas.ctx;
+  map.entries.forEach((e, i) => {
+    const y = i * (h + ROW_GAP);
+    const [r, g, b] = [1, 3, 5].map((k) => parseInt(e.color.slice(k, k + 2), 16));
+    ctx.fillStyle = `rgba(${r},${g},${b},${e.opacity * opacity})`;
+    ctx.fillRect(0, y, w, h);
+    canvas.drawLegendText(entryLabel(map, e), w + GAP, y + h / 2, FONT_SIZE);
+  });
   return canvas.encode('png');
 }

@@ -22,6 +22,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { projectPath } from '../paths.js';
 import type { MapGrid } from './grid.js';
+import type { RasterCut } from './raster-cut.js';
 
 /** What the renderer needs of a raster layer (src/catalog/rasters.ts RasterLayer has it). */
 export interface RasterSource {
@@ -127,9 +128,10 @@ export async function overviewBuilds(): Promise<void> {
  * Warp the band 1 of a raster into the grid. `mapPixelInSourceUnits` (the map pixel's size measured in the
  * file's CRS) chooses the resampling.
  */
-export async function warpToGrid(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number): Promise<WarpedBand> {
+export async function warpToGrid(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number, cut?: RasterCut): Promise<WarpedBand> {
   const nodata = r.nodata ?? -9999;
-  return warped(r, grid, mapPixelInSourceUnits, ['-ot', 'Float32', ...(r.nodata === null ? [] : ['-srcnodata', String(r.nodata)]), '-dstnodata', String(nodata)], async (out) => {
+  if (cut === 'empty') return { width: grid.width, height: grid.height, values: new Float32Array(grid.width * grid.height).fill(NaN) };
+  return warped(r, grid, mapPixelInSourceUnits, cut, ['-ot', 'Float32', ...(r.nodata === null ? [] : ['-srcnodata', String(r.nodata)]), '-dstnodata', String(nodata)], async (out) => {
     const values = new Float32Array(grid.width * grid.height);
     await out.bands.get(1).pixels.readAsync(0, 0, grid.width, grid.height, values);
     for (let k = 0; k < values.length; k++) if (values[k] === nodata) values[k] = NaN;
@@ -141,13 +143,14 @@ export async function warpToGrid(r: RasterSource, grid: MapGrid, mapPixelInSourc
  * Imagery warped into the grid as RGBA: its first three bands, and as alpha its own alpha band or, without
  * one, the alpha gdalwarp writes (-dstalpha: 0 outside the image and on its no-data).
  */
-export async function warpImagery(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number): Promise<Uint8ClampedArray> {
+export async function warpImagery(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number, cut?: RasterCut): Promise<Uint8ClampedArray> {
+  if (cut === 'empty') return new Uint8ClampedArray(grid.width * grid.height * 4);
   const g = await gdal();
   const probe = await g.openAsync(r.filePath);
   const hasAlpha = probe.bands.count() >= 4 && probe.bands.get(probe.bands.count()).colorInterpretation === 'Alpha';
   probe.close();
   const args = ['-ot', 'Byte', ...(hasAlpha ? [] : ['-dstalpha']), ...(r.nodata === null ? [] : ['-srcnodata', String(r.nodata)])];
-  return warped(r, grid, mapPixelInSourceUnits, args, async (out) => {
+  return warped(r, grid, mapPixelInSourceUnits, cut, args, async (out) => {
     const n = grid.width * grid.height;
     const rgba = new Uint8ClampedArray(n * 4);
     const plane = new Uint8Array(n);
@@ -160,11 +163,29 @@ export async function warpImagery(r: RasterSource, grid: MapGrid, mapPixelInSour
   });
 }
 
-/** gdalwarp of the raster (or its overview VRT) into the grid, in memory, and a read of the result. */
-async function warped<T>(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number, args: string[], read: (out: gdalTypes.Dataset) => Promise<T>): Promise<T> {
+let cutlines = 0;
+
+/**
+ * gdalwarp of the raster (or its overview VRT) into the grid, in memory, and a read of the result. A cut
+ * (src/render/raster-cut.ts) is a cutline in a /vsimem/ GeoJSON, its CRS named in the file (GeoJSON without
+ * one is read as WGS 84): pixels outside it are no-data (-dstnodata) or alpha 0 (-dstalpha).
+ */
+async function warped<T>(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: number, cut: Exclude<RasterCut, 'empty'>, args: string[], read: (out: gdalTypes.Dataset) => Promise<T>): Promise<T> {
   const g = await gdal();
   const zoom = mapPixelInSourceUnits / Math.min(r.pixelSizeX, r.pixelSizeY);
-  const src = await sourceFor(r, zoom, (path) => g.openAsync(path));
+  let cutline: string | undefined;
+  let cutBytes: Buffer | undefined = undefined;
+  if (cut) {
+    cutline = `/vsimem/sdi-cutline-${process.pid}-${++cutlines}.geojson`;
+    const fc = { type: 'FeatureCollection', crs: { type: 'name', properties: { name: `urn:ogc:def:crs:EPSG::${cut.srid}` } }, features: [{ type: 'Feature', properties: {}, geometry: JSON.parse(cut.geojson) }] };
+    // vsimem.set does not copy: the buffer is kept referenced here until released.
+    cutBytes = Buffer.from(JSON.stringify(fc));
+    g.vsimem.set(cutBytes, cutline);
+  }
+  const src = await sourceFor(r, zoom, (path) => g.openAsync(path)).catch((e: unknown) => {
+    if (cutline) g.vsimem.release(cutline);
+    throw e;
+  });
   try {
     const b = grid.bbox;
     // MEM ignores the name, but warp needs one.
@@ -174,6 +195,7 @@ async function warped<T>(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: 
       '-te', String(b.minx), String(b.miny), String(b.maxx), String(b.maxy),
       '-ts', String(grid.width), String(grid.height),
       '-r', resamplingFor(Math.min(r.pixelSizeX, r.pixelSizeY), mapPixelInSourceUnits),
+      ...(cutline ? ['-cutline', cutline] : []),
       ...args,
     ]);
     try {
@@ -183,6 +205,8 @@ async function warped<T>(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: 
     }
   } finally {
     src.close();
+    if (cutline) g.vsimem.release(cutline);
+    void cutBytes; // referenced until the file is released
   }
 }
 

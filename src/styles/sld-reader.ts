@@ -10,7 +10,8 @@
  * PointSymbolizer (Graphic: Mark with a well-known name, Fill, Stroke; Size, Rotation, Opacity), TextSymbolizer
  * (Label, Font, PointPlacement's AnchorPoint and Displacement, Halo, Fill); fill, fill-opacity, stroke,
  * stroke-width, stroke-opacity, stroke-linejoin, stroke-linecap, stroke-dasharray; font-family, font-size,
- * font-style, font-weight. Every element or parameter not read is reported by name and place (never silently
+ * font-style, font-weight; RasterSymbolizer (Opacity, ColorMap of ColorMapEntry, the grey channel of band 1: see
+ * rasterSymbolizer), in a NamedLayer or in a UserLayer as QGIS exports a raster layer's style. Every element or parameter not read is reported by name and place (never silently
  * dropped): the caller shows the list (the admin API's answer, GetMap's Warning header). Sizes are pixels:
  * a `uom` other than pixel is reported. Malformed XML, a wrong root or version, a bad number or colour, a filter
  * the FES reader refuses: an SldError saying what and where.
@@ -20,6 +21,7 @@ import { NS } from '../xml/namespaces.js';
 import { readFesFilter } from '../filter/fes-reader.js';
 import type { Filter } from '../filter/ast.js';
 import { MARKS, type Fill, type LabelPart, type MapStyle, type MarkName, type PointSymbolizer, type StyleRule, type Stroke, type Symbolizer, type TextSymbolizer } from '../render/style.js';
+import { COLOR_MAP_TYPES, type ColorMap, type ColorMapEntry, type RasterStyle } from '../render/raster-style.js';
 
 export const SLD_NS = 'http://www.opengis.net/sld';
 export const SE_NS = 'http://www.opengis.net/se';
@@ -31,10 +33,12 @@ export const MAX_SLD_ELEMENTS = 20_000;
 export class SldError extends Error {}
 
 export interface SldNamedLayer {
-  /** The layer's name as the SLD writes it (maybe prefixed). */
+  /** The layer's name as the SLD writes it (maybe prefixed); '' for a UserLayer without Name (QGIS's raster export). */
   layer: string;
   /** Its user styles, the one marked IsDefault first. */
   styles: MapStyle[];
+  /** The raster styles of its user styles that hold a RasterSymbolizer, in the same order. */
+  rasterStyles: RasterStyle[];
   /** Names of NamedStyle references (styles stored on the server). */
   namedStyles: string[];
 }
@@ -44,10 +48,18 @@ export interface SldDocument {
   layers: SldNamedLayer[];
   /** What was not read, by name and place, e.g. `NamedLayer[communes]/UserStyle[x]/Rule[a]/se:VendorOption[maxDisplacement]`. */
   unsupported: string[];
+  /**
+   * The RasterSymbolizers read (their place, as `unsupported` names parts): they style raster layers only, so a
+   * caller applying the SLD to a vector layer (GetMap's SLD_BODY, a vector layer's style) reports them as unsupported.
+   */
+  rasterParts: string[];
 }
 
 const PIXEL_UOM = 'http://www.opengeospatial.org/se/units/pixel';
 const SYMBOLIZERS = new Set(['PolygonSymbolizer', 'LineSymbolizer', 'PointSymbolizer', 'TextSymbolizer']);
+
+/** A RasterSymbolizer as read, with the scale range of its rule. */
+type RasterRead = Omit<RasterStyle, 'name' | 'title' | 'abstract'>;
 
 /** Parse an SLD document (1.0.0 or 1.1.0) with the project's safe XML reader. */
 export function readSld(xml: string): SldDocument {
@@ -74,16 +86,25 @@ abstract class SldReader {
   protected abstract readonly param: string;
 
   private readonly used = new Set<XmlElement>();
+  /** The RasterSymbolizer of each rule that has one (the first: a raster is drawn once). */
+  private readonly rasters = new Map<StyleRule, RasterRead>();
 
   constructor(private readonly root: XmlElement) {}
 
   read(version: SldDocument['version']): SldDocument {
     this.used.add(this.root);
-    const layers = this.all(this.root, SLD_NS, 'NamedLayer').map((nl) => this.namedLayer(nl));
-    if (!layers.length) throw new SldError('The SLD has no NamedLayer');
+    // NamedLayer, and UserLayer (what QGIS writes for a raster layer), in document order.
+    const layers = this.root.children
+      .filter((c) => c.ns === SLD_NS && (c.name === 'NamedLayer' || c.name === 'UserLayer'))
+      .map((c) => {
+        this.used.add(c);
+        return c.name === 'NamedLayer' ? this.namedLayer(c) : this.userLayer(c);
+      });
+    if (!layers.length) throw new SldError('The SLD has no NamedLayer or UserLayer');
     const unsupported: string[] = [];
-    this.report(this.root, '', unsupported);
-    return { version, layers, unsupported };
+    const rasterParts: string[] = [];
+    this.report(this.root, '', unsupported, rasterParts);
+    return { version, layers, unsupported, rasterParts };
   }
 
   // --- tree walking that remembers what was read ---------------------------------------------------
@@ -106,11 +127,14 @@ abstract class SldReader {
     el.children.forEach((c) => this.useAll(c));
   }
 
-  private report(el: XmlElement, path: string, out: string[]): void {
+  private report(el: XmlElement, path: string, out: string[], rasterParts: string[]): void {
     for (const c of el.children) {
       const here = `${path}${path ? '/' : ''}${label(c)}`;
       if (!this.used.has(c)) out.push(here);
-      else this.report(c, here, out);
+      else {
+        if (c.name === 'RasterSymbolizer') rasterParts.push(here);
+        this.report(c, here, out, rasterParts);
+      }
     }
     if (el.attrs.uom && el.attrs.uom !== PIXEL_UOM) out.push(`${path}@uom=${el.attrs.uom}`);
   }
@@ -129,7 +153,22 @@ abstract class SldReader {
     styles.sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
     const namedStyles = this.all(nl, SLD_NS, 'NamedStyle').map((ns) => this.text(ns, this.names, 'Name') ?? '');
     if (!styles.length && !namedStyles.length) throw new SldError(`NamedLayer ${layer} has no UserStyle or NamedStyle`);
-    return { layer, styles: styles.map((s) => s.style), namedStyles };
+    return { layer, styles: styles.map((s) => s.style), rasterStyles: styles.flatMap((s) => (s.raster ? [s.raster] : [])), namedStyles };
+  }
+
+  /**
+   * A UserLayer: QGIS exports a raster layer's style so (SLD 1.0, no Name, an empty FeatureTypeConstraint). Its
+   * user styles are read as a NamedLayer's; an empty FeatureTypeConstraint (no restriction) is read; any other
+   * constraint, InlineFeature or RemoteOWS stays reported.
+   */
+  private userLayer(ul: XmlElement): SldNamedLayer {
+    const layer = this.text(ul, this.names, 'Name') ?? '';
+    const lfc = ul.children.find((c) => c.ns === SLD_NS && c.name === 'LayerFeatureConstraints');
+    if (lfc && lfc.children.every((c) => c.ns === SLD_NS && c.name === 'FeatureTypeConstraint' && c.children.length === 0)) this.useAll(lfc);
+    const styles = this.all(ul, SLD_NS, 'UserStyle').map((us, i) => this.userStyle(us, layer || 'layer', i));
+    styles.sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
+    if (!styles.length) throw new SldError(`UserLayer${layer ? ` ${layer}` : ''} has no UserStyle`);
+    return { layer, styles: styles.map((s) => s.style), rasterStyles: styles.flatMap((s) => (s.raster ? [s.raster] : [])), namedStyles: [] };
   }
 
   private title(el: XmlElement): { title?: string; abstract?: string } {
@@ -139,7 +178,7 @@ abstract class SldReader {
     return { title: this.text(from, ns, 'Title'), abstract: this.text(from, ns, 'Abstract') };
   }
 
-  private userStyle(us: XmlElement, layer: string, index: number): { style: MapStyle; isDefault: boolean } {
+  private userStyle(us: XmlElement, layer: string, index: number): { style: MapStyle; isDefault: boolean; raster?: RasterStyle } {
     const name = this.text(us, this.names, 'Name') || `${layer}-${index + 1}`;
     const { title, abstract } = this.title(us);
     const isDefault = ['1', 'true'].includes(this.text(us, SLD_NS, 'IsDefault') ?? '');
@@ -151,7 +190,10 @@ abstract class SldReader {
       for (const r of this.all(fts, this.se, 'Rule')) rules.push(this.rule(r, `${name}/Rule ${rules.length + 1}`));
     }
     if (!rules.length) throw new SldError(`UserStyle ${name} has no Rule`);
-    return { style: { name, title: title || name, ...(abstract ? { abstract } : {}), rules }, isDefault };
+    const style: MapStyle = { name, title: title || name, ...(abstract ? { abstract } : {}), rules };
+    const rasterRule = rules.find((r) => this.rasters.has(r));
+    const raster = rasterRule ? { name: style.name, title: style.title, ...(abstract ? { abstract } : {}), ...this.rasters.get(rasterRule)! } : undefined;
+    return { style, isDefault, ...(raster ? { raster } : {}) };
   }
 
   private rule(r: XmlElement, where: string): StyleRule {
@@ -173,6 +215,12 @@ abstract class SldReader {
     if (min !== undefined) out.minScale = number(min, `${at}: MinScaleDenominator`);
     if (max !== undefined) out.maxScale = number(max, `${at}: MaxScaleDenominator`);
     for (const c of r.children) {
+      if (c.ns === this.se && c.name === 'RasterSymbolizer' && !this.rasters.has(out)) {
+        this.used.add(c);
+        const raster = this.rasterSymbolizer(c, at);
+        this.rasters.set(out, { ...raster, ...(out.minScale !== undefined ? { minScale: out.minScale } : {}), ...(out.maxScale !== undefined ? { maxScale: out.maxScale } : {}) });
+        continue;
+      }
       if (c.ns !== this.se || !SYMBOLIZERS.has(c.name)) continue;
       this.used.add(c);
       const s = this.symbolizer(c, at);
@@ -190,6 +238,41 @@ abstract class SldReader {
   }
 
   // --- symbolizers ------------------------------------------------------------------------------------
+
+  /**
+   * RasterSymbolizer (SLD 1.0 §11.6): Opacity; ChannelSelection when it is the first band as grey (what QGIS
+   * writes; another band stays reported); ColorMap with its `type` (ramp, intervals, values: GeoServer's and
+   * QGIS's extension; ramp when absent) and its ColorMapEntry (color, quantity — `inf` / `-inf` as QGIS writes
+   * the open end of a discrete ramp —, opacity, label), in increasing order of quantity. ContrastEnhancement,
+   * ShadedRelief, ImageOutline, OverlapBehavior, Geometry and QGIS's VendorOptions stay reported.
+   */
+  private rasterSymbolizer(el: XmlElement, at: string): Pick<RasterStyle, 'opacity' | 'colorMap'> {
+    const o = this.text(el, this.se, 'Opacity');
+    const opacity = o === undefined ? 1 : fraction(o, `${at}: Opacity`);
+    const cs = el.children.find((c) => c.ns === this.se && c.name === 'ChannelSelection');
+    const gray = cs?.children.length === 1 ? cs.children.find((c) => c.ns === this.se && c.name === 'GrayChannel') : undefined;
+    const band = gray?.children.find((c) => c.ns === this.se && c.name === 'SourceChannelName');
+    if (gray && band && gray.children.length === 1 && band.text.trim() === '1') this.useAll(cs!);
+    const cm = this.one(el, this.se, 'ColorMap');
+    let colorMap: ColorMap | null = null;
+    if (cm) {
+      const type = cm.attrs.type ?? 'ramp';
+      if (!(COLOR_MAP_TYPES as readonly string[]).includes(type)) throw new SldError(`${at}: ColorMap type ${type.slice(0, 40)} is not one of ${COLOR_MAP_TYPES.join(', ')}`);
+      const entries: ColorMapEntry[] = this.all(cm, this.se, 'ColorMapEntry').map((e, k) => {
+        const where = `${at}: ColorMapEntry ${k + 1}`;
+        if (e.attrs.quantity === undefined) throw new SldError(`${where} has no quantity`);
+        if (e.attrs.color === undefined) throw new SldError(`${where} has no color`);
+        const q = e.attrs.quantity.trim().toLowerCase();
+        const quantity = q === 'inf' || q === '+inf' || q === 'infinity' ? Infinity : q === '-inf' || q === '-infinity' ? -Infinity : number(q, `${where} quantity`);
+        return { quantity, color: color(e.attrs.color, `${where} color`), opacity: e.attrs.opacity === undefined ? 1 : fraction(e.attrs.opacity, `${where} opacity`), ...(e.attrs.label ? { label: e.attrs.label } : {}) };
+      });
+      for (let k = 1; k < entries.length; k++) {
+        if (entries[k]!.quantity < entries[k - 1]!.quantity) throw new SldError(`${at}: ColorMapEntry quantities must increase (${entries[k - 1]!.quantity} then ${entries[k]!.quantity})`);
+      }
+      if (entries.length) colorMap = { type: type as ColorMap['type'], entries };
+    }
+    return { opacity, colorMap };
+  }
 
   private symbolizer(el: XmlElement, at: string): Symbolizer | undefined {
     switch (el.name) {

@@ -155,6 +155,7 @@ function samples(): Record<string, Array<{ url: string; payload?: string; header
     ],
     'GET /wmts/1.0.0/WMTSCapabilities.xml': [{ url: '/wmts/1.0.0/WMTSCapabilities.xml' }],
     'GET /wmts/1.0.0/:layer/:style/:set/:matrix/:row/:file': [{ url: '/wmts/1.0.0/communes/default/LAMB93_10cm/8/36/6.png' }],
+    'GET /wmts/1.0.0/:layer/:style/:set/:matrix/:row/:col/:j/:file': [{ url: '/wmts/1.0.0/communes/default/LAMB93_10cm/8/36/6/10/10.json' }],
     'GET /ogcapi/tileMatrixSets': [{ url: '/ogcapi/tileMatrixSets' }],
     'GET /ogcapi/tileMatrixSets/:tileMatrixSetId': [{ url: '/ogcapi/tileMatrixSets/WebMercatorQuad' }],
     'GET /ogcapi/collections/:collectionId/tiles': [{ url: '/ogcapi/collections/communes/tiles' }],

@@ -3,7 +3,7 @@
  * validate against the official schema (§7.1.1.2); real clients use them: OWSLib's WebMapTileService (KVP
  * GetTile) and GDAL's WMTS driver (gdal_translate through the RESTful ResourceURL template, §10.2) in both
  * tile matrix sets; their images show Orléans where PostGIS puts it and nothing outside the region. A tile
- * equals the WMS GetMap of its box (one renderer); KVP and REST give the same tile; bad input gets the OWS
+ * equals the WMS GetMap of its box (one renderer); KVP and REST give the same tile and the same feature info; bad input gets the OWS
  * exception code, locator and status of WMTS Table 28.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -168,6 +168,34 @@ interface QgisWmts {
   exception?: string;
 }
 
+describe('WMTS raster layers (issue 9)', () => {
+  it('the demo raster is offered with its styles; a tile (KVP and REST) equals the WMS GetMap of its box in that style; its feature info is the pixel value; never cached', async () => {
+    const caps = (await fetchWmts('?SERVICE=WMTS&REQUEST=GetCapabilities')).text;
+    const layer = /<Layer>(?:(?!<\/Layer>).)*<ows:Identifier>communes_densite<\/ows:Identifier>(?:(?!<\/Layer>).)*<\/Layer>/s.exec(caps)![0];
+    expect(layer).toContain('<Style isDefault="true"><ows:Title>');
+    expect(layer).toMatch(/<ows:Identifier>densite_classes<\/ows:Identifier>/);
+    expect(layer).toContain('resourceType="FeatureInfo"');
+    const set: SetId = 'LAMB93_10cm';
+    const t = tileOf(set, 12, ...orleans[set]);
+    const kvp = await fetchWmts(`?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=communes_densite&STYLE=densite_classes&FORMAT=image/png&TILEMATRIXSET=${set}&TILEMATRIX=12&TILEROW=${t.row}&TILECOL=${t.col}`);
+    expect(kvp.status, kvp.text.slice(0, 300)).toBe(200);
+    const rest = await fetch(`${baseUrl()}/wmts/1.0.0/communes_densite/densite_classes/${set}/12/${t.row}/${t.col}.png`);
+    expect(rest.headers.get('x-tile-cache')).toBe('bypass');
+    const img = await decode(Buffer.from(await rest.arrayBuffer()));
+    expect(Buffer.from((await decode(kvp.bytes)).data).equals(Buffer.from(img.data))).toBe(true);
+    expect(pixel(img, t.i, t.j).slice(0, 3)).toEqual([0, 104, 55]); // Orléans: the densest class
+    const b = t.box;
+    const m = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes_densite&STYLES=densite_classes&CRS=EPSG:2154&BBOX=${b.minx},${b.miny},${b.maxx},${b.maxy}&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE`);
+    expect(Buffer.from((await decode(m.bytes)).data).equals(Buffer.from(img.data))).toBe(true);
+    const info = await fetchWmts(`/1.0.0/communes_densite/default/${set}/12/${t.row}/${t.col}/${t.j}/${t.i}.json`);
+    expect(info.status, info.text).toBe(200);
+    expect(JSON.parse(info.text).features[0].properties.value).toBeGreaterThan(1000);
+    const bad = await fetchWmts(`/1.0.0/communes_densite/nope/${set}/12/${t.row}/${t.col}.png`);
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('locator="STYLE"');
+  });
+});
+
 describe('WMTS GetFeatureInfo (§7.3)', () => {
   const gfi = (set: SetId, z: number, t: ReturnType<typeof tileOf>, format: string, extra = '') =>
     kvpTile(set, z, t.row, t.col).replace('REQUEST=GetTile', 'REQUEST=GetFeatureInfo') + `&I=${t.i}&J=${t.j}&INFOFORMAT=${encodeURIComponent(format)}${extra}`;
@@ -186,6 +214,43 @@ describe('WMTS GetFeatureInfo (§7.3)', () => {
       const html = await fetchWmts(gfi(set, 12, t, 'text/html'));
       expect(html.type).toMatch(/^text\/html/);
       expect(html.text).toContain('Orléans');
+    }
+  });
+
+  it('RESTful (§10.2.1): the capabilities template resourceType="FeatureInfo" …/{TileCol}/{J}/{I}.{ext}, filled in, answers as KVP', async () => {
+    const caps = (await fetchWmts('?SERVICE=WMTS&REQUEST=GetCapabilities')).text;
+    const layer = /<Layer>(?:(?!<\/Layer>).)*<ows:Identifier>communes<\/ows:Identifier>(?:(?!<\/Layer>).)*<\/Layer>/s.exec(caps)![0];
+    const templates = Object.fromEntries([...layer.matchAll(/<ResourceURL format="([^"]+)" resourceType="FeatureInfo" template="([^"]+)"\/>/g)].map((m) => [m[1], m[2]]));
+    expect(Object.keys(templates).sort()).toEqual(['application/geo+json', 'application/json', 'application/vnd.ogc.gml', 'text/html', 'text/plain', 'text/xml']);
+    expect(templates['application/json']).toMatch(/\/wmts\/1\.0\.0\/communes\/\{Style\}\/\{TileMatrixSet\}\/\{TileMatrix\}\/\{TileRow\}\/\{TileCol\}\/\{J\}\/\{I\}\.json$/);
+    for (const set of Object.keys(SETS) as SetId[]) {
+      const t = tileOf(set, 12, ...orleans[set]);
+      const fill = (tpl: string) =>
+        tpl.replace(`${baseUrl()}/wmts`, '').replace('{Style}', 'default').replace('{TileMatrixSet}', set).replace('{TileMatrix}', '12').replace('{TileRow}', String(t.row)).replace('{TileCol}', String(t.col)).replace('{J}', String(t.j)).replace('{I}', String(t.i));
+      const rest = await fetchWmts(fill(templates['application/json']!));
+      expect(rest.status, rest.text).toBe(200);
+      expect(rest.type).toMatch(/^application\/json/);
+      const kvp = await fetchWmts(gfi(set, 12, t, 'application/json'));
+      expect(JSON.parse(rest.text)).toEqual(JSON.parse(kvp.text));
+      expect(JSON.parse(rest.text).features[0].properties).toMatchObject({ code: '45234' });
+      const gml = await fetchWmts(fill(templates['application/vnd.ogc.gml']!));
+      expect(gml.type).toMatch(/^application\/vnd\.ogc\.gml/);
+      expect(gml.text).toContain('Orléans');
+      expect((await fetchWmts(fill(templates['text/plain']!))).text).toContain('Orléans');
+    }
+    // Table 30 / Table 28 on the REST form too: a pixel outside the tile, an unknown extension, a query string.
+    const t = tileOf('LAMB93_10cm', 12, ...orleans.LAMB93_10cm);
+    const base = `/1.0.0/communes/default/LAMB93_10cm/12/${t.row}/${t.col}`;
+    for (const [path, code, locator] of [
+      [`${base}/${t.j}/256.json`, 'PointIJOutOfRange', 'I'],
+      [`${base}/300/${t.i}.json`, 'PointIJOutOfRange', 'J'],
+      [`${base}/${t.j}/${t.i}.png`, 'InvalidParameterValue', 'INFOFORMAT'],
+      [`${base}/${t.j}/${t.i}.json?I=3`, 'InvalidParameterValue', 'I'],
+      [`/1.0.0/communes/default/LAMB93_10cm/99/0/0/${t.j}/${t.i}.json`, 'TileOutOfRange', 'TILEMATRIX'],
+    ] as const) {
+      const r = await fetchWmts(path);
+      expect(r.status, `${path}: ${r.text}`).toBe(400);
+      expect(r.text).toContain(`exceptionCode="${code}" locator="${locator}"`);
     }
   });
 

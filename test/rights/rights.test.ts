@@ -202,6 +202,7 @@ function samples(auth: string): Record<string, Sample[]> {
     ],
     'GET /wmts/1.0.0/WMTSCapabilities.xml': [get('/wmts/1.0.0/WMTSCapabilities.xml', 'list')],
     'GET /wmts/1.0.0/:layer/:style/:set/:matrix/:row/:file': [get(`/wmts/1.0.0/${L}/default/LAMB93_10cm/8/36/6.png`, 'data')],
+    'GET /wmts/1.0.0/:layer/:style/:set/:matrix/:row/:col/:j/:file': [get(`/wmts/1.0.0/${L}/default/LAMB93_10cm/8/36/6/10/10.json`, 'data')],
     'GET /ogcapi/tileMatrixSets': [get('/ogcapi/tileMatrixSets', 'other')],
     'GET /ogcapi/tileMatrixSets/:tileMatrixSetId': [get('/ogcapi/tileMatrixSets/WebMercatorQuad', 'other')],
     'GET /ogcapi/collections/:collectionId/tiles': [get(`/ogcapi/collections/${L}/tiles`, 'data')],

@@ -76,9 +76,10 @@ describe('SLD 1.0.0', () => {
       `${at}/sld:PointSymbolizer@uom=http://www.opengeospatial.org/se/units/metre`,
       `${at}/sld:LineSymbolizer/sld:Stroke/sld:CssParameter[stroke]`,
       `${at}/sld:LineSymbolizer/sld:Stroke/sld:CssParameter[stroke-dashoffset]`,
-      `${at}/sld:RasterSymbolizer`,
       `${at}/sld:TextSymbolizer/sld:VendorOption[group]`,
     ]);
+    // A RasterSymbolizer is read (raster layers' styles); its place is given so that a vector layer's caller reports it.
+    expect(doc.rasterParts).toEqual([`${at}/sld:RasterSymbolizer`]);
   });
 
   it('refuses malformed or unreadable documents with a message saying what', () => {

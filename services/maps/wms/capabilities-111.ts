@@ -18,7 +18,7 @@ import { legendSize } from '../../../src/render/legend.js';
 import type { WmsContext } from './context.js';
 import { LEGEND_SIZE, MAP_FORMAT_LIST } from './kvp-reader.js';
 import { FEATURE_INFO_FORMATS } from './feature-info-formats.js';
-import { boxIn, capabilitiesFacts, keywords, layerBoxIn, legendHref, metadataRecordUrl, RAMP_TITLE, rasterFacts, rasterLegendUrl, round, union } from './capabilities.js';
+import { boxIn, capabilitiesFacts, keywords, layerBoxIn, legendHref, metadataRecordUrl, rasterFacts, rasterStylesXml, round, union } from './capabilities.js';
 
 export const CAPABILITIES_111_TYPE = 'application/vnd.ogc.wms_xml; charset=utf-8';
 
@@ -96,7 +96,7 @@ export async function capabilities111(ctx: WmsContext): Promise<string> {
     }
     const record = metadataRecordUrl(ctx, r);
     if (record) s += `<MetadataURL type="TC211"><Format>application/xml</Format>${href(record)}</MetadataURL>`;
-    s += `<Style><Name>default</Name><Title>${RAMP_TITLE}</Title>${rasterLegendUrl(url, '1.1.1', f, href)}</Style></Layer>`;
+    s += `${rasterStylesXml(url, '1.1.1', f, href)}</Layer>`;
   }
   s += '</Layer></Capability></WMT_MS_Capabilities>\n';
   return s;

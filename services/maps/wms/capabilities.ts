@@ -17,7 +17,9 @@ import type { Layer } from '../../../src/catalog/layers.js';
 import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import type { Bbox } from '../../../src/crs/registry.js';
 import { StyleStore } from '../../../src/styles/store.js';
-import { legendSize, rampLegendSize } from '../../../src/render/legend.js';
+import { colorMapLegendSize, legendSize, rampLegendSize } from '../../../src/render/legend.js';
+import type { RasterStyle } from '../../../src/render/raster-style.js';
+import { RasterStyleStore } from '../../../src/styles/raster-store.js';
 import { bandRange, isImagery } from '../../../src/render/raster.js';
 import type { WmsContext } from './context.js';
 import { LEGEND_SIZE, MAP_FORMAT_LIST } from './kvp-reader.js';
@@ -61,33 +63,43 @@ export interface RasterFacts {
   crs: number[];
   wgs84: Bbox;
   native: Bbox;
-  legend: { width: number; height: number } | undefined;
+  /** Its styles (src/styles/raster-store.ts), its default first, each with the size of its legend (undefined: none). */
+  styles: Array<{ style: RasterStyle; legend: { width: number; height: number } | undefined }>;
 }
 
 export async function rasterFacts(ctx: WmsContext): Promise<RasterFacts[]> {
+  const offered = await new RasterStyleStore(ctx.platform.pool).forRasters(ctx.rasters.map((r) => r.name));
   return Promise.all(
     ctx.rasters.map(async (r) => {
       const [minx, miny, maxx, maxy] = r.extent;
       const [w, s, e, n] = r.extent4326;
-      // The legend's size depends on the band's range (its values are written beside the ramp).
-      let legend: { width: number; height: number } | undefined;
-      try {
-        // Imagery is drawn in its own colours: no ramp, no legend.
-        legend = isImagery(r) ? undefined : rampLegendSize(await bandRange(r), LEGEND_SIZE, LEGEND_SIZE);
-      } catch {
-        legend = undefined; // an unreadable file: listed without a legend; its maps answer the error
-      }
-      return { raster: r, crs: ctx.platform.crs.layerCrs(r.srid, null), wgs84: { minx: w, miny: s, maxx: e, maxy: n }, native: { minx, miny, maxx, maxy }, legend };
+      const styles = await Promise.all(
+        (offered.get(r.name) ?? []).map(async (style) => {
+          // Imagery is drawn in its own colours: no legend. A colour map's legend lists its entries; the ramp's
+          // size depends on the band's range (its values are written beside it).
+          if (isImagery(r)) return { style, legend: undefined };
+          if (style.colorMap) return { style, legend: colorMapLegendSize(style.colorMap, LEGEND_SIZE, LEGEND_SIZE) };
+          try {
+            return { style, legend: rampLegendSize(await bandRange(r), LEGEND_SIZE, LEGEND_SIZE) };
+          } catch {
+            return { style, legend: undefined }; // an unreadable file: listed without a legend; its maps answer the error
+          }
+        }),
+      );
+      return { raster: r, crs: ctx.platform.crs.layerCrs(r.srid, null), wgs84: { minx: w, miny: s, maxx: e, maxy: n }, native: { minx, miny, maxx, maxy }, styles };
     }),
   );
 }
 
-export const RAMP_TITLE = 'Rampe de couleurs (échelle logarithmique)';
 
-/** The LegendURL of a raster layer's style (its ramp legend), '' when its size is unknown. */
-export function rasterLegendUrl(operationUrl: string, version: string, f: RasterFacts, href: (url: string) => string): string {
-  if (!f.legend) return '';
-  return `<LegendURL width="${f.legend.width}" height="${f.legend.height}"><Format>image/png</Format>${href(legendHref(operationUrl, version, f.raster.name, 'default'))}</LegendURL>`;
+/** The Style elements of a raster layer (WMS 1.3.0 §7.2.4.6.5, 1.1.1 the same), each with its LegendURL when it has a legend. */
+export function rasterStylesXml(operationUrl: string, version: string, f: RasterFacts, href: (url: string) => string): string {
+  return f.styles
+    .map(({ style, legend }) => {
+      const url = legend ? `<LegendURL width="${legend.width}" height="${legend.height}"><Format>image/png</Format>${href(legendHref(operationUrl, version, f.raster.name, style.name))}</LegendURL>` : '';
+      return `<Style><Name>${x(style.name)}</Name><Title>${x(style.title)}</Title>${style.abstract ? `<Abstract>${x(style.abstract)}</Abstract>` : ''}${url}</Style>`;
+    })
+    .join('');
 }
 
 /** The layer's box in a CRS (x/y), or undefined when the CRS's area of use does not cover the layer. */
@@ -203,7 +215,7 @@ export async function capabilities(ctx: WmsContext, language = WMS_DEFAULT_LANGU
     }
     s += '</Layer>';
   }
-  // Raster layers: drawn with their ramp (one style and its legend), queryable (their value at the pixel).
+  // Raster layers: their styles (the ramp, or colour maps) and legends, queryable (their value at the pixel).
   for (const f of rasters) {
     const r = f.raster;
     s += `<Layer queryable="${FEATURE_INFO_FORMATS.length ? 1 : 0}" opaque="0"><Name>${x(r.name)}</Name><Title>${x(r.title)}</Title>`;
@@ -212,7 +224,7 @@ export async function capabilities(ctx: WmsContext, language = WMS_DEFAULT_LANGU
     s += f.crs.filter((c) => !common.includes(c)).map((c) => `<CRS>EPSG:${c}</CRS>`).join('');
     s += exGeographic(f.wgs84) + crs84Box(f.wgs84) + f.crs.map((c) => boundingBox(ctx, f, c)).join('');
     s += metadataUrl(ctx, r);
-    s += `<Style><Name>default</Name><Title>${RAMP_TITLE}</Title>${rasterLegendUrl(url, '1.3.0', f, href)}</Style></Layer>`;
+    s += `${rasterStylesXml(url, '1.3.0', f, href)}</Layer>`;
   }
   s += '</Layer></Capability></WMS_Capabilities>\n';
   return s;

@@ -24,7 +24,7 @@ import { WmsError } from './errors.js';
 import type { WmsContext } from './context.js';
 import type { GetFeatureInfoRequest } from './kvp-reader.js';
 import { INFO_CONTENT_TYPE } from './feature-info-formats.js';
-import { mapPixelIn } from './get-map.js';
+import { mapPixelIn, rasterCutFor } from './get-map.js';
 import { warpToGrid } from '../../../src/render/raster.js';
 import type { MapGrid } from '../../../src/render/grid.js';
 import type { RasterLayer } from '../../../src/catalog/rasters.js';
@@ -51,14 +51,16 @@ interface LayerResult {
  * its point); no feature where the raster has no data.
  */
 async function rasterResult(ctx: WmsContext, req: GetFeatureInfoRequest, r: RasterLayer, cx: number, cy: number, gml: boolean): Promise<LayerResult> {
-  if (!ctx.platform.policy.decideRaster(ctx.principal, r, 'read').allowed) throw new WmsError('LayerNotQueryable', `Layer ${r.name} may not be queried`, 'QUERY_LAYERS', 403);
   const b = req.bbox;
   const resx = (b.maxx - b.minx) / req.width;
   const resy = (b.maxy - b.miny) / req.height;
   const pixelGrid: MapGrid = { srid: req.crs.srid, bbox: { minx: cx - resx / 2, miny: cy - resy / 2, maxx: cx + resx / 2, maxy: cy + resy / 2 }, width: 1, height: 1 };
+  const mapPixel = mapPixelIn(ctx, pixelGrid, r.srid);
+  // The policy's refusal (403) or territory: a pixel outside a territorial grant's territory has no value.
+  const cut = await rasterCutFor(ctx, r, pixelGrid, mapPixel, 'read');
   let value: number;
   try {
-    value = (await warpToGrid(r, pixelGrid, mapPixelIn(ctx, pixelGrid, r.srid))).values[0]!;
+    value = (await warpToGrid(r, pixelGrid, mapPixel, cut)).values[0]!;
   } catch (e) {
     throw Object.assign(new WmsError('NoApplicableCode', `Raster layer ${r.name} could not be read`, 'QUERY_LAYERS', 500), { cause: e });
   }

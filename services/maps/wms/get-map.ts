@@ -23,9 +23,12 @@ import { grownBbox, type MapGrid } from '../../../src/render/grid.js';
 import { pixelSelectList } from '../../../src/render/sql.js';
 import { geometryKindOf, ruleInScale, scaleDenominator, styleProperties, symbolReach, type MapStyle } from '../../../src/render/style.js';
 import { anyRuleFilter, layerRules, type LayerRules } from '../../../src/render/layer-rules.js';
-import { renderLegend, renderRampLegend } from '../../../src/render/legend.js';
-import { bandRange, colourise, isImagery, warpImagery, warpToGrid } from '../../../src/render/raster.js';
+import { renderColorMapLegend, renderLegend, renderRampLegend } from '../../../src/render/legend.js';
+import { bandRange, colourise, isImagery, warpImagery, warpToGrid, type WarpedBand } from '../../../src/render/raster.js';
+import { colouriseWithMap, type RasterStyle } from '../../../src/render/raster-style.js';
+import { pickRasterStyle, RasterStyleStore } from '../../../src/styles/raster-store.js';
 import type { RasterLayer } from '../../../src/catalog/rasters.js';
+import { mapCut, type RasterCut } from '../../../src/render/raster-cut.js';
 import { pickStyle, StyleStore } from '../../../src/styles/store.js';
 import { WmsError } from './errors.js';
 import type { WmsContext } from './context.js';
@@ -125,11 +128,44 @@ export function mapPixelIn(ctx: WmsContext, grid: MapGrid, srid: number): number
   }
 }
 
-async function drawRaster(ctx: WmsContext, r: RasterLayer, grid: MapGrid, canvas: MapCanvas): Promise<void> {
+/**
+ * The access policy's cut of a raster layer for this caller and map (issue 11): undefined (the whole raster),
+ * 'empty', or the territory's cutline (src/render/raster-cut.ts). A refusal is a 403, as for vector layers.
+ */
+export async function rasterCutFor(ctx: WmsContext, r: RasterLayer, grid: MapGrid, mapPixel: number, action: 'view' | 'read'): Promise<RasterCut> {
+  const d = ctx.platform.policy.decideRaster(ctx.principal, r, action);
+  if (!d.allowed) throw new WmsError(action === 'read' ? 'LayerNotQueryable' : 'NoApplicableCode', `Layer ${r.name} may not be ${action === 'read' ? 'queried' : 'viewed'}`, action === 'read' ? 'QUERY_LAYERS' : 'LAYERS', 403);
+  return mapCut(ctx.platform.pool, d, r, grid, mapPixel);
+}
+
+/**
+ * The raster style STYLES names for each raster layer of the map ('' or `default`: its default), from its stored
+ * styles (src/styles/raster-store.ts); StyleNotDefined for a name it does not have.
+ */
+export async function rasterStyles(ctx: WmsContext, items: ReadonlyArray<{ raster: RasterLayer; style: string }>, locator = 'STYLES'): Promise<RasterStyle[]> {
+  if (!items.length) return [];
+  const offered = await new RasterStyleStore(ctx.platform.pool).forRasters([...new Set(items.map((i) => i.raster.name))]);
+  return items.map((i) => {
+    const style = pickRasterStyle(offered.get(i.raster.name) ?? [], i.style);
+    if (!style) throw new WmsError('StyleNotDefined', `Style ${i.style.slice(0, 80)} is not defined for layer ${i.raster.name}`, locator);
+    return style;
+  });
+}
+
+/** RGBA pixels of a warped band in a raster style: its colour map, or the log ramp over the band's range. */
+async function styledPixels(r: RasterLayer, band: WarpedBand, style: RasterStyle): Promise<Uint8ClampedArray> {
+  return style.colorMap ? colouriseWithMap(band, style.colorMap, style.opacity) : colourise(band, await bandRange(r), style.opacity);
+}
+
+async function drawRaster(ctx: WmsContext, r: RasterLayer, style: RasterStyle, grid: MapGrid, canvas: MapCanvas, denominator: number): Promise<void> {
+  // A style imported from an SLD rule with a scale range draws only inside it.
+  if ((style.minScale !== undefined && denominator < style.minScale) || (style.maxScale !== undefined && denominator >= style.maxScale)) return;
+  const mapPixel = mapPixelIn(ctx, grid, r.srid);
+  const cut = await rasterCutFor(ctx, r, grid, mapPixel, 'view');
+  if (cut === 'empty') return;
   try {
-    const mapPixel = mapPixelIn(ctx, grid, r.srid);
-    if (isImagery(r)) canvas.drawPixels(await warpImagery(r, grid, mapPixel));
-    else canvas.drawPixels(colourise(await warpToGrid(r, grid, mapPixel), await bandRange(r)));
+    if (isImagery(r)) canvas.drawPixels(await warpImagery(r, grid, mapPixel, cut));
+    else canvas.drawPixels(await styledPixels(r, await warpToGrid(r, grid, mapPixel, cut), style));
   } catch (e) {
     // The client gets no GDAL text (paths, driver messages); the log gets it as the cause.
     throw Object.assign(new WmsError('NoApplicableCode', `Raster layer ${r.name} could not be read`, 'LAYERS', 500), { cause: e });
@@ -140,7 +176,10 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
   const { platform } = ctx;
   const scale = req.dpi / 96;
   const grid: MapGrid = { srid: req.crs.srid, bbox: req.bbox, width: req.width, height: req.height };
-  for (const item of req.order) if ('raster' in item) checkRasterCrs(ctx, item.raster, req);
+  const rasterItems = req.order.filter((item): item is Extract<typeof item, { raster: RasterLayer }> => 'raster' in item);
+  for (const item of rasterItems) checkRasterCrs(ctx, item.raster, req);
+  const styleOf = new Map(zip(rasterItems, await rasterStyles(ctx, rasterItems)));
+  const denominator = gridScale(grid, req.dpi);
   const statements = new Map((await planMapLayers(ctx, req, grid, scale)).map((s) => [s.index, s]));
   const canvas = new MapCanvas(req.width, req.height, { color: req.bgcolor, transparent: req.transparent }, scale);
   // Layers in LAYERS order, the first at the bottom: vector layers streamed from one session, rasters warped.
@@ -150,7 +189,7 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
     try {
       for (const item of req.order) {
         if ('raster' in item) {
-          await drawRaster(ctx, item.raster, grid, canvas);
+          await drawRaster(ctx, item.raster, styleOf.get(item)!, grid, canvas, denominator);
           continue;
         }
         const s = statements.get(item.vector);
@@ -178,10 +217,16 @@ export function exceptionImage(img: ImageRequest, message: string | undefined): 
   return canvas.encode(img.format);
 }
 
-/** GetLegendGraphic of a raster layer: its ramp over the band's range. */
-export async function rasterLegendGraphic(req: GetRasterLegendRequest): Promise<Buffer> {
+/** GetLegendGraphic of a raster layer: its style's colour map entries, or its ramp over the band's range. */
+export async function rasterLegendGraphic(ctx: WmsContext, req: GetRasterLegendRequest): Promise<Buffer> {
+  const [style] = await rasterStyles(ctx, [{ raster: req.raster, style: req.style }], 'STYLE');
   if (isImagery(req.raster)) throw new WmsError('InvalidParameterValue', `Layer ${req.raster.name} is imagery, drawn in its own colours: it has no legend`, 'LAYER');
+  if (style!.colorMap) return renderColorMapLegend(style!.colorMap, style!.opacity, req.width, req.height);
   return renderRampLegend(await bandRange(req.raster), req.width, req.height);
+}
+
+function zip<A, B>(a: readonly A[], b: readonly B[]): Array<[A, B]> {
+  return a.map((x, i) => [x, b[i]!]);
 }
 
 /** GetLegendGraphic: a swatch and title per rule of the style (SLD_BODY's, else STYLE's; SCALE: those in scale; RULE: that one alone). */

@@ -53,7 +53,7 @@ export async function wmsRoutes(app: FastifyInstance, opts: { platform: Platform
           return reply.type(request.mime).send(image);
         }
         case 'GetLegendGraphic': {
-          if (request.raster) return reply.type('image/png').send(await rasterLegendGraphic(request));
+          if (request.raster) return reply.type('image/png').send(await rasterLegendGraphic(ctx, request));
           const image = await legendGraphic(ctx, request);
           if (request.sld?.unsupported.length) reply.header('warning', sldWarning(request.sld.unsupported));
           return reply.type('image/png').send(image);

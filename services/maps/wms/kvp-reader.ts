@@ -90,7 +90,7 @@ export interface ImageRequest {
 }
 
 /** One entry of LAYERS in drawing order: a vector layer (its index in `layers`) or a raster layer. */
-export type MapItem = { vector: number } | { raster: RasterLayer };
+export type MapItem = { vector: number } | { raster: RasterLayer; style: string };
 
 export interface GetMapRequest extends ImageRequest {
   op: 'GetMap';
@@ -150,10 +150,12 @@ export interface GetLegendGraphicRequest {
   sld?: SldDocument;
 }
 
-/** GetLegendGraphic of a raster layer: its ramp, WIDTH wide (20 by default) and 5 × HEIGHT tall. */
+/** GetLegendGraphic of a raster layer: its ramp, WIDTH wide (20 by default) and 5 × HEIGHT tall, or its colour map's entries. */
 export interface GetRasterLegendRequest {
   op: 'GetLegendGraphic';
   raster: RasterLayer;
+  /** Style name as given ('' = the default); checked against the stored raster styles when drawn. */
+  style: string;
   width: number;
   height: number;
 }
@@ -329,9 +331,7 @@ function readGetLegendGraphic(kvp: Kvp, all: Layer[], nsPrefix: string, rasters:
   if (raster) {
     const format = required(kvp, 'FORMAT');
     if (format.toLowerCase() !== 'image/png') throw new WmsError('InvalidFormat', `Legends are served as image/png, not ${format.slice(0, 60)}`, 'FORMAT');
-    const style = kvp.value('STYLE') ?? '';
-    if (style !== '' && style !== 'default') throw new WmsError('StyleNotDefined', `Style ${style.slice(0, 80)} is not defined for layer ${raster.name}`, 'STYLE');
-    return { op: 'GetLegendGraphic', raster, width: dim('WIDTH'), height: dim('HEIGHT') };
+    return { op: 'GetLegendGraphic', raster, style: kvp.value('STYLE') ?? '', width: dim('WIDTH'), height: dim('HEIGHT') };
   }
   const [layer] = readLayers(kvp, all, { maxWidth: 1, maxHeight: 1, layerLimit: 1 }, nsPrefix, 'LAYER');
   const format = required(kvp, 'FORMAT');
@@ -350,7 +350,9 @@ function readSldBody(kvp: Kvp): SldDocument | undefined {
   const text = kvp.value('SLD_BODY');
   if (!text) return undefined;
   try {
-    return readSld(text);
+    const doc = readSld(text);
+    // SLD_BODY styles vector layers only (sldLayers): a RasterSymbolizer there draws nothing, and is said so.
+    return { ...doc, unsupported: [...doc.unsupported, ...doc.rasterParts] };
   } catch (e) {
     if (e instanceof SldError) throw new WmsError('InvalidParameterValue', `SLD_BODY: ${e.message}`, 'SLD_BODY');
     throw e;
@@ -380,8 +382,8 @@ export function rasterByName(rasters: readonly RasterLayer[], name: string, nsPr
 }
 
 /**
- * LAYERS and STYLES of GetMap and GetFeatureInfo: vector and raster layers in drawing order. A raster layer
- * has one style, its ramp: STYLES '' or `default` for it.
+ * LAYERS and STYLES of GetMap and GetFeatureInfo: vector and raster layers in drawing order. A raster layer's
+ * style is '' or `default` (its default) or one of its stored raster styles (src/styles/raster-store.ts).
  */
 function readMapLayers(kvp: Kvp, all: Layer[], rasters: readonly RasterLayer[], settings: WmsSettings, nsPrefix: string): { layers: Layer[]; styles: string[]; order: MapItem[] } {
   const names = list(required(kvp, 'LAYERS'));
@@ -401,9 +403,8 @@ function readMapLayers(kvp: Kvp, all: Layer[], rasters: readonly RasterLayer[], 
     }
     const r = rasterByName(rasters, n, nsPrefix);
     if (!r) throw new WmsError('LayerNotDefined', `Layer ${n.slice(0, 80)} is not defined`, 'LAYERS');
-    const st = allStyles[i]!;
-    if (st !== '' && st !== 'default') throw new WmsError('StyleNotDefined', `Style ${st.slice(0, 80)} is not defined for layer ${r.name}`, 'STYLES');
-    order.push({ raster: r });
+    // Its style is checked against its stored styles when the map is drawn (get-map.ts rasterStyles).
+    order.push({ raster: r, style: allStyles[i]! });
   });
   return { layers, styles, order };
 }

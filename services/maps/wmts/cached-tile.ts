@@ -26,6 +26,13 @@ function decide(ctx: WmsContext, layer: Layer): { cacheable: boolean } {
 }
 
 export async function cachedTile(ctx: WmsContext, cache: TileCache | undefined, req: GetTileRequest, ifNoneMatch?: string): Promise<CachedTile> {
+  if (req.raster) {
+    // Raster layers' tiles are drawn on every request, never cached: their changes (file, styles) are not tracked
+    // by the layer revisions the cache keys on, and a territorial grant's tile is cut for its holder
+    // (src/render/raster-cut.ts). The policy is asked first, as for vector tiles.
+    if (!ctx.platform.policy.decideRaster(ctx.principal, req.raster, 'view').allowed) throw new WmtsError('NoApplicableCode', `You may not view layer ${req.raster.name}`, 'LAYER', 403);
+    return { bytes: await renderTile(ctx, req), cache: 'bypass' };
+  }
   const { cacheable } = decide(ctx, req.layer);
   const address = { set: req.set.id, matrix: req.matrix.id, row: req.row, col: req.col, ext: TILE_FORMATS[req.mime]!.ext };
   return throughCache(ctx.platform.pool, cache, { layer: req.layer, style: req.style, cacheable, address, ifNoneMatch }, () => renderTile(ctx, req));

@@ -1,10 +1,10 @@
 /**
  * WMTS 1.0.0 GetCapabilities (OGC 07-057r7 §7.1.1.2), valid against wmtsGetCapabilities_response.xsd:
  * ServiceIdentification and ServiceProvider from the platform's description; OperationsMetadata with the KVP
- * endpoint (ending in `?`, GetEncoding KVP: GetCapabilities, GetTile, GetFeatureInfo); one Layer per published vector layer the caller may view, with
+ * endpoint (ending in `?`, GetEncoding KVP: GetCapabilities, GetTile, GetFeatureInfo); one Layer per published vector layer, then per raster layer, the caller may view, with
  * its WGS84BoundingBox (GDAL and QGIS take the layer's extent from it), its stored styles (the default first,
  * isDefault), PNG and JPEG, the GetFeatureInfo formats (InfoFormat), a link to each tile matrix set, and the RESTful ResourceURL template of each format
- * (§10.2); then the tile matrix sets (src/tiles/matrix-sets.ts).
+ * (§10.2), tiles and FeatureInfo (resourceType="FeatureInfo", one per InfoFormat, …/{TileCol}/{J}/{I}.{ext}); then the tile matrix sets (src/tiles/matrix-sets.ts).
  *
  * TileMatrixSetLimits per layer and set (§7.1.1.2.2, Table 10): the rows and columns of the tiles the layer's extent
  * touches at each level, so that clients ask only for tiles holding data. The official XSD types
@@ -17,9 +17,11 @@ import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import type { Platform } from '../../../src/platform.js';
 import { StyleStore } from '../../../src/styles/store.js';
+import { RasterStyleStore } from '../../../src/styles/raster-store.js';
+import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import { TILE_MATRIX_SETS, TILE_SIZE, matrixSetBbox, tileRange, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
 import type { Bbox } from '../../../src/crs/registry.js';
-import { TILE_FORMATS, WMTS_VERSION } from './request.js';
+import { INFO_EXTENSIONS, TILE_FORMATS, WMTS_VERSION } from './request.js';
 import { FEATURE_INFO_FORMATS } from '../wms/feature-info-formats.js';
 
 export interface WmtsCapabilitiesContext {
@@ -27,6 +29,8 @@ export interface WmtsCapabilitiesContext {
   /** Public URL of the WMTS KVP endpoint, without query string. */
   serviceUrl: string;
   layers: Layer[];
+  /** Raster layers the caller may view (listed after the vector layers). */
+  rasters?: RasterLayer[];
 }
 
 const num = (v: number) => String(Math.round(v * 1e8) / 1e8);
@@ -80,6 +84,11 @@ export function restTemplate(serviceUrl: string, layer: string, ext: string): st
   return `${serviceUrl}/${WMTS_VERSION}/${encodeURIComponent(layer)}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}.${ext}`;
 }
 
+/** The RESTful FeatureInfo URL template of a layer and info format (§10.2.1: the tile's path, then {J}/{I}). */
+export function restInfoTemplate(serviceUrl: string, layer: string, ext: string): string {
+  return `${serviceUrl}/${WMTS_VERSION}/${encodeURIComponent(layer)}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}/{J}/{I}.${ext}`;
+}
+
 export async function wmtsCapabilities(ctx: WmtsCapabilitiesContext): Promise<string> {
   const { platform } = ctx;
   const service = platform.config.service;
@@ -93,20 +102,28 @@ export async function wmtsCapabilities(ctx: WmtsCapabilitiesContext): Promise<st
   s += `<ows:ServiceProvider><ows:ProviderName>${x(service.providerName)}</ows:ProviderName><ows:ProviderSite xlink:href="${x(service.providerSite)}"/><ows:ServiceContact><ows:ContactInfo><ows:Address><ows:ElectronicMailAddress>${x(service.contactEmail)}</ows:ElectronicMailAddress></ows:Address></ows:ContactInfo></ows:ServiceContact></ows:ServiceProvider>`;
   s += `<ows:OperationsMetadata>${operation('GetCapabilities', url)}${operation('GetTile', url)}${operation('GetFeatureInfo', url)}</ows:OperationsMetadata>`;
   s += '<Contents>';
-  for (const l of ctx.layers) {
-    const wgs84 = await layerExtentWgs84(platform.pool, l);
+  const rasters = ctx.rasters ?? [];
+  const rasterStyles = await new RasterStyleStore(platform.pool).forRasters(rasters.map((r) => r.name));
+  const entries: Array<{ l: Pick<Layer, 'name' | 'title' | 'abstract' | 'keywords'>; wgs84: Bbox | null; styles: Array<{ name: string; title: string }> }> = [];
+  for (const l of ctx.layers) entries.push({ l, wgs84: await layerExtentWgs84(platform.pool, l), styles: styles.get(l.name) ?? [] });
+  for (const r of rasters) {
+    const [w, so, e, n] = r.extent4326;
+    entries.push({ l: r, wgs84: { minx: w, miny: so, maxx: e, maxy: n }, styles: rasterStyles.get(r.name) ?? [] });
+  }
+  for (const { l, wgs84, styles: offered } of entries) {
     s += `<Layer><ows:Title>${x(l.title)}</ows:Title>`;
     if (l.abstract) s += `<ows:Abstract>${x(l.abstract)}</ows:Abstract>`;
     if (l.keywords.length) s += `<ows:Keywords>${l.keywords.map((k) => `<ows:Keyword>${x(k)}</ows:Keyword>`).join('')}</ows:Keywords>`;
     if (wgs84) s += `<ows:WGS84BoundingBox crs="urn:ogc:def:crs:OGC:2:84"><ows:LowerCorner>${num(wgs84.minx)} ${num(wgs84.miny)}</ows:LowerCorner><ows:UpperCorner>${num(wgs84.maxx)} ${num(wgs84.maxy)}</ows:UpperCorner></ows:WGS84BoundingBox>`;
     s += `<ows:Identifier>${x(l.name)}</ows:Identifier>`;
-    (styles.get(l.name) ?? []).forEach((st, i) => {
+    offered.forEach((st, i) => {
       s += `<Style isDefault="${i === 0}"><ows:Title>${x(st.title)}</ows:Title><ows:Identifier>${x(st.name)}</ows:Identifier></Style>`;
     });
     s += Object.keys(TILE_FORMATS).map((f) => `<Format>${f}</Format>`).join('');
     s += FEATURE_INFO_FORMATS.map((f) => `<InfoFormat>${f}</InfoFormat>`).join('');
     for (const set of TILE_MATRIX_SETS) s += `<TileMatrixSetLink><TileMatrixSet>${set.id}</TileMatrixSet>${wgs84 ? matrixSetLimits(platform, set, wgs84) : ''}</TileMatrixSetLink>`;
     for (const [mime, f] of Object.entries(TILE_FORMATS)) s += `<ResourceURL format="${mime}" resourceType="tile" template="${x(restTemplate(ctx.serviceUrl, l.name, f.ext))}"/>`;
+    for (const [mime, ext] of Object.entries(INFO_EXTENSIONS)) s += `<ResourceURL format="${mime}" resourceType="FeatureInfo" template="${x(restInfoTemplate(ctx.serviceUrl, l.name, ext))}"/>`;
     s += '</Layer>';
   }
   s += TILE_MATRIX_SETS.map(matrixSet).join('');

@@ -3,7 +3,8 @@
  * style, drawn by the one GetMap renderer (services/maps/wms/get-map.ts: the same planner, so the same access
  * policy with the same caller, the same SQL, the same canvas). A tile is therefore pixel for pixel the GetMap
  * of the same box and size. PNG tiles are transparent outside the features; JPEG ones white. GetFeatureInfo
- * is likewise the WMS GetFeatureInfo of the tile's map.
+ * is likewise the WMS GetFeatureInfo of the tile's map. A raster layer's tile is the GetMap of that raster layer
+ * (its style, its territorial cut: src/render/raster-cut.ts), and its feature info the pixel's value.
  */
 import { parseCrs } from '../../../src/crs/identifiers.js';
 import { TILE_SIZE, tileBbox } from '../../../src/tiles/matrix-sets.js';
@@ -18,9 +19,9 @@ export function tileAsGetMap(req: GetTileRequest): GetMapRequest {
   return {
     op: 'GetMap',
     version: '1.3.0',
-    layers: [req.layer],
-    styles: [req.style],
-    order: [{ vector: 0 }],
+    layers: req.layer ? [req.layer] : [],
+    styles: req.layer ? [req.style] : [],
+    order: req.layer ? [{ vector: 0 }] : [{ raster: req.raster, style: req.style }],
     crs: parseCrs(`EPSG:${req.set.srid}`)!,
     bbox: tileBbox(req.set, req.matrix, req.row, req.col),
     width: TILE_SIZE,
@@ -54,7 +55,7 @@ export function tileFeatureInfo(ctx: WmsContext, req: TileFeatureInfoRequest): P
     width: map.width,
     height: map.height,
     queryLayers: map.layers,
-    queryRasters: [],
+    queryRasters: req.tile.raster ? [req.tile.raster] : [],
     infoFormat: req.infoFormat,
     infoMime: req.infoMime,
     featureCount: TILE_FEATURE_COUNT,

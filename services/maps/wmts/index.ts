@@ -1,6 +1,7 @@
 /**
  * The WMTS 1.0.0 endpoint, mounted at /wmts: KVP (GET /wmts?SERVICE=WMTS&REQUEST=…) and RESTful (GET
- * /wmts/1.0.0/WMTSCapabilities.xml, GET /wmts/1.0.0/{layer}/{style}/{set}/{matrix}/{row}/{col}.{png|jpeg},
+ * /wmts/1.0.0/WMTSCapabilities.xml, GET /wmts/1.0.0/{layer}/{style}/{set}/{matrix}/{row}/{col}.{png|jpeg}, and
+ * GetFeatureInfo at GET /wmts/1.0.0/{layer}/{style}/{set}/{matrix}/{row}/{col}/{j}/{i}.{json|geojson|xml|gml|html|txt},
  * OGC 07-057r7 §10). Errors are OWS 1.1 ExceptionReports (errors.ts). Tiles come from the WMS renderer
  * (get-tile.ts), with the layer list, styles and the caller of a WMS request, through the disk cache
  * (cached-tile.ts).
@@ -11,12 +12,13 @@ import { Kvp } from '../../../src/ogc/kvp.js';
 import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { withCrsFacts } from '../../../src/crs/facts.js';
+import { listRasterLayers } from '../../../src/catalog/rasters.js';
 import { PlanError } from '../../../src/query/planner.js';
 import { wmsSettings } from '../wms/settings.js';
 import { WmsError } from '../wms/errors.js';
 import type { WmsContext } from '../wms/context.js';
 import { toWmtsError, WmtsError, wmtsExceptionReport, WMTS_EXCEPTION_TYPE } from './errors.js';
-import { readTile, readWmtsKvp, WMTS_VERSION, type GetTileRequest } from './request.js';
+import { featureInfoOf, INFO_EXTENSIONS, readTile, readWmtsKvp, WMTS_VERSION, type GetTileRequest } from './request.js';
 import { wmtsCapabilities } from './capabilities.js';
 import { cachedTile, tileCacheOf } from './cached-tile.js';
 import { tileFeatureInfo } from './get-tile.js';
@@ -41,7 +43,9 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
     const caller = callerOf(req);
     const baseUrl = publicBaseUrl(req, platform.config);
     const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
-    return { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters: [] };
+    // Raster layers the caller may view (drawn by the same GetMap; a territorial grant's tiles are cut).
+    const rasters = (await listRasterLayers(platform.pool)).filter((r) => platform.policy.decideRaster(caller, r, 'view').allowed);
+    return { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters };
   }
 
 
@@ -72,7 +76,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
     try {
       const ctx = await context(req);
       const kvp = Kvp.fromUrl(req.url);
-      const request = await withCrsFacts(() => readWmtsKvp(kvp, ctx.layers, platform.config.namespace.prefix));
+      const request = await withCrsFacts(() => readWmtsKvp(kvp, ctx.layers, platform.config.namespace.prefix, ctx.rasters));
       if (request.op === 'GetCapabilities') return reply.type('application/xml; charset=utf-8').send(await wmtsCapabilities(ctx));
       if (request.op === 'GetFeatureInfo') {
         const r = await tileFeatureInfo(ctx, request);
@@ -92,6 +96,29 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
     }
   });
 
+  // GetFeatureInfo, RESTful (§10.2.1, the ResourceURL resourceType="FeatureInfo" of the capabilities): the KVP
+  // operation's answer, read from the path; the info format from the extension.
+  app.get<{ Params: { layer: string; style: string; set: string; matrix: string; row: string; col: string; j: string; file: string } }>(
+    `/${WMTS_VERSION}/:layer/:style/:set/:matrix/:row/:col/:j/:file`,
+    async (req, reply) => {
+      try {
+        if (Object.keys(req.query as object).length) throw new WmtsError('InvalidParameterValue', 'A RESTful FeatureInfo URL takes no query parameters', Object.keys(req.query as object)[0]);
+        const m = /^(\d+)\.([a-z]+)$/.exec(req.params.file);
+        if (!m) throw new WmtsError('InvalidParameterValue', `${req.params.file.slice(0, 40)} is not {I}.{${Object.values(INFO_EXTENSIONS).join('|')}}`, 'I');
+        const infoMime = Object.keys(INFO_EXTENSIONS).find((k) => INFO_EXTENSIONS[k] === m[2]);
+        if (!infoMime) throw new WmtsError('InvalidParameterValue', `FeatureInfo extension ${m[2]!.slice(0, 20)} is not offered (${Object.values(INFO_EXTENSIONS).join(', ')})`, 'INFOFORMAT');
+        const ctx = await context(req);
+        const p = req.params;
+        // The tile's format does not matter to feature info: the tile is read as PNG.
+        const tile = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: 'png', set: p.set, matrix: p.matrix, row: p.row, col: p.col }, ctx.rasters);
+        const r = await tileFeatureInfo(ctx, featureInfoOf(tile, infoMime, m[1]!, p.j));
+        return reply.type(r.contentType).send(r.body);
+      } catch (e) {
+        return fail(req, reply, e);
+      }
+    },
+  );
+
   app.get<{ Params: { layer: string; style: string; set: string; matrix: string; row: string; file: string } }>(
     `/${WMTS_VERSION}/:layer/:style/:set/:matrix/:row/:file`,
     async (req, reply) => {
@@ -101,7 +128,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
         if (!m) throw new WmtsError('InvalidParameterValue', `Tile ${req.params.file.slice(0, 40)} is not {TileCol}.{png|jpeg}`, 'TILECOL');
         const ctx = await context(req);
         const p = req.params;
-        const request = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: m[2], set: p.set, matrix: p.matrix, row: p.row, col: m[1]! });
+        const request = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: m[2], set: p.set, matrix: p.matrix, row: p.row, col: m[1]! }, ctx.rasters);
         return await tile(ctx, req, reply, request);
       } catch (e) {
         return fail(req, reply, e);

@@ -6,10 +6,11 @@
  */
 import { Kvp, refuseRepeatedKeys } from '../../../src/ogc/kvp.js';
 import type { Layer } from '../../../src/catalog/layers.js';
+import type { RasterLayer } from '../../../src/catalog/rasters.js';
 import type { ImageFormat } from '../../../src/render/canvas.js';
 import { matrixSetById, TILE_MATRIX_SETS, TILE_SIZE, type TileMatrix, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
 import { FEATURE_INFO_FORMATS, infoFormatOf, type InfoFormat } from '../wms/feature-info-formats.js';
-import { layerByName } from '../wms/kvp-reader.js';
+import { layerByName, rasterByName } from '../wms/kvp-reader.js';
 import { WmtsError, toWmtsError } from './errors.js';
 
 export const WMTS_VERSION = '1.0.0';
@@ -20,9 +21,11 @@ export const TILE_FORMATS: Record<string, { format: ImageFormat; ext: string }> 
   'image/jpeg': { format: 'jpeg', ext: 'jpeg' },
 };
 
-export interface GetTileRequest {
+/** A tile of a vector layer, or of a raster layer (drawn by the same GetMap; never cached: see cached-tile.ts). */
+export type GetTileRequest = TileOf & ({ layer: Layer; raster?: undefined } | { raster: RasterLayer; layer?: undefined });
+
+interface TileOf {
   op: 'GetTile';
-  layer: Layer;
   /** Style identifier as given ('' or 'default' = the layer's default). */
   style: string;
   mime: string;
@@ -72,7 +75,7 @@ function required(kvp: Kvp, name: string): string {
   return v;
 }
 
-export function readWmtsKvp(kvp: Kvp, layers: readonly Layer[], nsPrefix: string): WmtsRequest {
+export function readWmtsKvp(kvp: Kvp, layers: readonly Layer[], nsPrefix: string, rasters: readonly RasterLayer[] = []): WmtsRequest {
   try {
     refuseRepeatedKeys(kvp);
   } catch (e) {
@@ -94,26 +97,41 @@ export function readWmtsKvp(kvp: Kvp, layers: readonly Layer[], nsPrefix: string
     case 'GetTile':
       checkVersion(kvp);
       for (const k of ['I', 'J', 'INFOFORMAT']) if (kvp.has(k)) throw new WmtsError('InvalidParameterValue', `${k} belongs to GetFeatureInfo, not GetTile`, k);
-      return readTile(layers, nsPrefix, tileParams(kvp));
+      return readTile(layers, nsPrefix, tileParams(kvp), rasters);
     case 'GetFeatureInfo': {
       checkVersion(kvp);
-      const tile = readTile(layers, nsPrefix, tileParams(kvp));
-      const infoMime = required(kvp, 'INFOFORMAT');
-      const infoFormat = infoFormatOf(infoMime);
-      if (!infoFormat) throw new WmtsError('InvalidParameterValue', `INFOFORMAT ${infoMime.slice(0, 60)} is not offered (${FEATURE_INFO_FORMATS.join(', ')})`, 'INFOFORMAT');
-      // Table 30: I and J inside the tile, else PointIJOutOfRange.
-      const point = (name: 'I' | 'J') => {
-        const v = required(kvp, name);
-        if (!/^\d{1,9}$/.test(v)) throw new WmtsError('InvalidParameterValue', `${name} must be a non-negative integer`, name);
-        if (Number(v) >= TILE_SIZE) throw new WmtsError('PointIJOutOfRange', `${name} must be from 0 to ${TILE_SIZE - 1}`, name);
-        return Number(v);
-      };
-      return { op: 'GetFeatureInfo', tile, i: point('I'), j: point('J'), infoFormat, infoMime: infoMime.trim().toLowerCase() };
+      const tile = readTile(layers, nsPrefix, tileParams(kvp), rasters);
+      return featureInfoOf(tile, required(kvp, 'INFOFORMAT'), required(kvp, 'I'), required(kvp, 'J'));
     }
     default:
       throw new WmtsError('OperationNotSupported', `Request ${request.slice(0, 40)} is not supported (GetCapabilities, GetTile, GetFeatureInfo)`, 'REQUEST');
   }
 }
+
+/** A GetFeatureInfo's format and pixel (KVP or REST) checked: Table 30, I and J inside the tile, else PointIJOutOfRange. */
+export function featureInfoOf(tile: GetTileRequest, infoMime: string, i: string, j: string): TileFeatureInfoRequest {
+  const infoFormat = infoFormatOf(infoMime);
+  if (!infoFormat) throw new WmtsError('InvalidParameterValue', `INFOFORMAT ${infoMime.slice(0, 60)} is not offered (${FEATURE_INFO_FORMATS.join(', ')})`, 'INFOFORMAT');
+  const point = (name: 'I' | 'J', v: string) => {
+    if (!/^\d{1,9}$/.test(v)) throw new WmtsError('InvalidParameterValue', `${name} must be a non-negative integer`, name);
+    if (Number(v) >= TILE_SIZE) throw new WmtsError('PointIJOutOfRange', `${name} must be from 0 to ${TILE_SIZE - 1}`, name);
+    return Number(v);
+  };
+  return { op: 'GetFeatureInfo', tile, i: point('I', i), j: point('J', j), infoFormat, infoMime: infoMime.trim().toLowerCase() };
+}
+
+/**
+ * The extension of each GetFeatureInfo format in the RESTful FeatureInfo template (§10.2.1, Table 33:
+ * {TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}/{J}/{I}, then the format's extension).
+ */
+export const INFO_EXTENSIONS: Record<string, string> = {
+  'application/json': 'json',
+  'application/geo+json': 'geojson',
+  'text/xml': 'xml',
+  'application/vnd.ogc.gml': 'gml',
+  'text/html': 'html',
+  'text/plain': 'txt',
+};
 
 export interface TileParams {
   layer: string;
@@ -133,9 +151,10 @@ function index(v: string, name: string): number {
 }
 
 /** A GetTile's parameters (KVP or REST) checked against the layers and matrix sets. */
-export function readTile(layers: readonly Layer[], nsPrefix: string, p: TileParams): GetTileRequest {
+export function readTile(layers: readonly Layer[], nsPrefix: string, p: TileParams, rasters: readonly RasterLayer[] = []): GetTileRequest {
   const layer = layerByName(layers, p.layer, nsPrefix);
-  if (!layer) throw new WmtsError('InvalidParameterValue', `Layer ${p.layer.slice(0, 80)} is not defined`, 'LAYER');
+  const raster = layer ? undefined : rasterByName(rasters, p.layer, nsPrefix);
+  if (!layer && !raster) throw new WmtsError('InvalidParameterValue', `Layer ${p.layer.slice(0, 80)} is not defined`, 'LAYER');
   let mime: string | undefined;
   if (p.format !== undefined) mime = p.format in TILE_FORMATS ? p.format : undefined;
   else mime = Object.keys(TILE_FORMATS).find((m) => TILE_FORMATS[m]!.ext === p.ext || (p.ext === 'jpg' && m === 'image/jpeg'));
@@ -148,5 +167,6 @@ export function readTile(layers: readonly Layer[], nsPrefix: string, p: TilePara
   const col = index(p.col, 'TILECOL');
   if (row >= matrix.matrixHeight) throw new WmtsError('TileOutOfRange', `TILEROW ${row} is outside matrix ${matrix.id} of ${set.id} (0 to ${matrix.matrixHeight - 1})`, 'TILEROW');
   if (col >= matrix.matrixWidth) throw new WmtsError('TileOutOfRange', `TILECOL ${col} is outside matrix ${matrix.id} of ${set.id} (0 to ${matrix.matrixWidth - 1})`, 'TILECOL');
-  return { op: 'GetTile', layer, style: p.style, mime, format: TILE_FORMATS[mime]!.format, set, matrix, row, col };
+  const tile = { op: 'GetTile' as const, style: p.style, mime, format: TILE_FORMATS[mime]!.format, set, matrix, row, col };
+  return layer ? { ...tile, layer } : { ...tile, raster: raster! };
 }

@@ -1,0 +1,117 @@
+/**
+ * Issue 9, raster styles: the SLD reader reads a RasterSymbolizer (SLD 1.0 §11.6) as QGIS 3.22 exports a raster
+ * layer's style (fixtures/styles/communes-densite-qgis.sld: SLD 1.0.0, a UserLayer without Name, an empty
+ * FeatureTypeConstraint, Opacity, the grey channel of band 1, ColorMap type="ramp"), and reports by name what it
+ * does not apply (QGIS's brightness VendorOption); colour maps of the three types colour values as documented in
+ * src/render/raster-style.ts; the JSON form round-trips the open end of a discrete ramp (`inf`).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readSld, SldError } from '../../src/styles/sld-reader.js';
+import { colorMapRgba, colouriseWithMap, rasterStyleFromJson, rasterStyleToJson, type ColorMap } from '../../src/render/raster-style.js';
+import { readRasterStyleJson } from '../../src/styles/raster-json.js';
+import { ROOT } from '../helpers.js';
+
+const QGIS_RASTER = readFileSync(join(ROOT, 'fixtures', 'styles', 'communes-densite-qgis.sld'), 'utf8');
+
+const raster = (body: string, colorMapAttrs = '') =>
+  `<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" version="1.0.0"><NamedLayer><Name>communes_densite</Name><UserStyle><Name>s</Name>
+   <FeatureTypeStyle><Rule><RasterSymbolizer>${body.replace('<ColorMap>', `<ColorMap${colorMapAttrs}>`)}</RasterSymbolizer></Rule></FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>`;
+
+describe('SLD RasterSymbolizer (QGIS 3.22 raster export)', () => {
+  it('reads opacity and the ColorMap ramp of the UserLayer; the brightness VendorOption is reported by name and place', () => {
+    const doc = readSld(QGIS_RASTER);
+    expect(doc.version).toBe('1.0.0');
+    expect(doc.layers).toHaveLength(1);
+    expect(doc.layers[0]!.layer).toBe('');
+    expect(doc.layers[0]!.rasterStyles).toEqual([
+      {
+        name: 'communes_densite',
+        title: 'communes_densite',
+        opacity: 0.85,
+        colorMap: {
+          type: 'ramp',
+          entries: [
+            { quantity: 0, color: '#f7fbff', opacity: 1, label: '0' },
+            { quantity: 100, color: '#6baed6', opacity: 1, label: '100' },
+            { quantity: 1000, color: '#2171b5', opacity: 1, label: '1000' },
+            { quantity: 4000, color: '#08306b', opacity: 1, label: '4000' },
+          ],
+        },
+      },
+    ]);
+    expect(doc.unsupported).toEqual(['UserLayer/sld:UserStyle/sld:FeatureTypeStyle/sld:Rule/sld:RasterSymbolizer/sld:VendorOption[brightness]']);
+    expect(doc.rasterParts).toEqual(['UserLayer/sld:UserStyle/sld:FeatureTypeStyle/sld:Rule/sld:RasterSymbolizer']);
+  });
+
+  it('intervals with QGIS\'s open end (inf), entry opacity, the rule\'s scale range; another band, contrast enhancement and a non-empty constraint are reported', () => {
+    const doc = readSld(
+      raster(
+        `<Opacity>0.5</Opacity><ChannelSelection><GrayChannel><SourceChannelName>2</SourceChannelName></GrayChannel></ChannelSelection>
+         <ColorMap><ColorMapEntry color="#FF0000" quantity="10" label="≤ 10"/><ColorMapEntry color="#00ff00" quantity="inf" opacity="0.4"/></ColorMap>
+         <ContrastEnhancement><GammaValue>1.2</GammaValue></ContrastEnhancement>`,
+        ' type="intervals" extended="true"',
+      ).replace('<Rule>', '<Rule><MaxScaleDenominator>500000</MaxScaleDenominator>'),
+    );
+    const s = doc.layers[0]!.rasterStyles[0]!;
+    expect(s).toMatchObject({ opacity: 0.5, maxScale: 500000, colorMap: { type: 'intervals' } });
+    expect(s.colorMap!.entries).toEqual([
+      { quantity: 10, color: '#ff0000', opacity: 1, label: '≤ 10' },
+      { quantity: Infinity, color: '#00ff00', opacity: 0.4 },
+    ]);
+    const at = 'NamedLayer/UserStyle/FeatureTypeStyle/Rule/RasterSymbolizer';
+    expect(doc.unsupported).toEqual([`${at}/ChannelSelection`, `${at}/ContrastEnhancement`]);
+  });
+
+  it('refuses a ColorMap of an unknown type, entries out of order, a bad colour or quantity, with a message saying what', () => {
+    const cases: Array<[string, RegExp]> = [
+      [raster('<ColorMap><ColorMapEntry color="#000000" quantity="1"/></ColorMap>', ' type="gradient"'), /ColorMap type gradient is not one of ramp, intervals, values/],
+      [raster('<ColorMap><ColorMapEntry color="#000000" quantity="5"/><ColorMapEntry color="#ffffff" quantity="1"/></ColorMap>'), /quantities must increase \(5 then 1\)/],
+      [raster('<ColorMap><ColorMapEntry color="red" quantity="5"/></ColorMap>'), /ColorMapEntry 1 color: red is not a #rrggbb colour/],
+      [raster('<ColorMap><ColorMapEntry color="#000000" quantity="x"/></ColorMap>'), /ColorMapEntry 1 quantity: x is not a number/],
+      [raster('<Opacity>2</Opacity>'), /Opacity: 2 is not between 0 and 1/],
+    ];
+    for (const [xml, re] of cases) expect(() => readSld(xml), String(re)).toThrow(SldError), expect(() => readSld(xml)).toThrow(re);
+  });
+});
+
+describe('colour maps (src/render/raster-style.ts)', () => {
+  const entries = [
+    { quantity: 0, color: '#000000', opacity: 1 },
+    { quantity: 100, color: '#ffffff', opacity: 0.5 },
+  ];
+  it('ramp: interpolated between entries (colour and opacity), clamped to the first and last colours outside', () => {
+    const m: ColorMap = { type: 'ramp', entries };
+    expect(colorMapRgba(m, 50)).toEqual([128, 128, 128, 192]);
+    expect(colorMapRgba(m, -5)).toEqual([0, 0, 0, 255]);
+    expect(colorMapRgba(m, 500)).toEqual([255, 255, 255, 128]);
+  });
+  it('intervals: the first entry whose quantity is ≥ the value; nothing above the last', () => {
+    const m: ColorMap = { type: 'intervals', entries };
+    expect(colorMapRgba(m, 0)).toEqual([0, 0, 0, 255]);
+    expect(colorMapRgba(m, 0.5)).toEqual([255, 255, 255, 128]);
+    expect(colorMapRgba(m, 100)).toEqual([255, 255, 255, 128]);
+    expect(colorMapRgba(m, 101)).toBeUndefined();
+  });
+  it('values: exact quantities only', () => {
+    const m: ColorMap = { type: 'values', entries };
+    expect(colorMapRgba(m, 100)).toEqual([255, 255, 255, 128]);
+    expect(colorMapRgba(m, 99)).toBeUndefined();
+  });
+  it('a band: no-data (NaN) transparent, the style opacity applied to every pixel', () => {
+    const rgba = colouriseWithMap({ width: 3, height: 1, values: Float32Array.from([NaN, 0, 0]) }, { type: 'ramp', entries }, 0.5);
+    expect([...rgba]).toEqual([0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 128]);
+  });
+  it('JSON: "inf" for an open end, both ways; bad documents refused with a pointer', () => {
+    const style = readRasterStyleJson({ opacity: 0.7, colorMap: { type: 'intervals', entries: [{ quantity: 1, color: '#ABCDEF' }, { quantity: 'inf', color: '#000000', label: '> 1' }] } }, 'classes');
+    expect(style.colorMap!.entries[1]!.quantity).toBe(Infinity);
+    expect(style.colorMap!.entries[0]!.color).toBe('#abcdef');
+    const json = JSON.parse(JSON.stringify(rasterStyleToJson(style)));
+    expect(json.colorMap.entries[1].quantity).toBe('inf');
+    expect(rasterStyleFromJson(json)).toEqual(style);
+    expect(() => readRasterStyleJson({ colorMap: { entries: [{ quantity: 2, color: '#000000' }, { quantity: 1, color: '#000000' }] } }, 'x')).toThrow(/increasing order/);
+    expect(() => readRasterStyleJson({ opacity: 3 }, 'x')).toThrow(/\/opacity/);
+    expect(() => readRasterStyleJson({ name: 'y' }, 'x')).toThrow(/differs from the name in the URL/);
+  });
+});
