@@ -9,7 +9,7 @@
  * thread, so one process uses one core. The background work (harvests, job workers, janitor, tile-cache trim)
  * runs in the first serving process only. A serving process that dies is replaced; the requests it held fail,
  * the others go on. Every cache that must agree between processes already does (layers_revision, the tile
- * cache on disk, the job queue in the database).
+ * cache on disk, the job queue in the database, the rate-limit counts relayed by the supervisor).
  */
 import cluster from 'node:cluster';
 import pino from 'pino';
@@ -20,6 +20,7 @@ import type { BackgroundWork } from '../src/server/service.js';
 import { loadDemo } from '../src/demo/load-demo.js';
 import { loadCatalogueDemo } from '../src/metadata/demo.js';
 import { syncLayerRecords } from '../src/publishing/index.js';
+import { relayRateLimitCounts } from '../src/server/rate-limit-store.js';
 
 const SERVING_INDEX = 'SDI_SERVING_PROCESS';
 
@@ -53,6 +54,8 @@ async function supervise(n: number, config: ReturnType<typeof loadConfig>, log: 
   await prepareStore(platform, config, log);
   await closePlatform(platform);
   let stopping = false;
+  // Rate limits hold across the serving processes: each one's counts go to the others (src/server/rate-limit-store.ts).
+  relayRateLimitCounts();
   const fork = (index: number) => {
     const worker = cluster.fork({ [SERVING_INDEX]: String(index) });
     worker.on('listening', () => log.info({ index, pid: worker.process.pid }, 'serving process listening'));

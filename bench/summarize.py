@@ -27,6 +27,8 @@ TITLE = {
     "W5": "W5 WMS PNG 50 km",
     "T1": "T1 WMTS tile, cached (ours only)",
     "T2": "T2 vector tile, level 9 (~50 km), drawn (ours only)",
+    "W1T": "W1T = W1 as a territorial user (ours only)",
+    "O1T": "O1T = O1 as a territorial user (ours only)",
 }
 ORDER = ["W1", "W2", "W3", "O1", "W4", "W5", "T1", "T2"]
 # Issue 9's aims: ours ÷ MapServer throughput for W4/W5; p50 ms for the tiles
@@ -206,6 +208,29 @@ def main():
                 notes.append(f"- {w} {who}: skipped — pre-flight check: {e['skipped'][:300]}")
             elif e and e.get("errors"):
                 notes.append(f"- {w} {who}: {e['errors']} errors (non-2xx, socket errors, timeouts) over {e['runs']} runs")
+
+    # rights (issue 11): W1/O1 as a territorial user, as a ratio to the public (anonymous) figure of this run
+    if any(w in ours for w in ("W1T", "O1T")):
+        o.append("")
+        o.append("## Rights (issue 11): W1 and O1 as an anonymous and as a territorial caller\n")
+        o.append("Anonymous = W1/O1 above (the public layer `parcels`, no credential, the grants policy deciding). Territorial = "
+                 "the same requests right after, the layer made restricted, by a user whose read grant is a département "
+                 "(bench/rights-setup.mjs; API token in the URL): credential lookup (cached), policy, and the injected "
+                 "ST_Intersects with the territory in the SQL. Ratio = territorial ÷ anonymous.\n")
+        o.append("| workload | anonymous req/s | p50 ms | territorial req/s | p50 ms | ratio req/s | ratio p50 | features anon. / terr. |")
+        o.append("|---|---:|---:|---:|---:|---:|---:|---|")
+        for pub, terr in (("W1", "W1T"), ("O1", "O1T")):
+            u, t = ours.get(pub), ours.get(terr)
+            if t is None:
+                continue
+            ok = u and t and "skipped" not in u and "skipped" not in t
+            o.append(f"| {pub} / {terr} | {cell(u, 'rps')} | {cell(u, 'p50_ms', 0)} | {cell(t, 'rps')} | {cell(t, 'p50_ms', 0)} | "
+                     f"{ratio(t.get('rps'), u.get('rps')) if ok else '–'} | {ratio(t.get('p50_ms'), u.get('p50_ms')) if ok else '–'} | "
+                     f"{(u or {}).get('features') or '–'} / {t.get('features') or '–'} |")
+            if "skipped" in t:
+                notes.append(f"- {terr} ours: skipped — pre-flight check: {t['skipped'][:300]}")
+            elif t.get("errors"):
+                notes.append(f"- {terr} ours: {t['errors']} errors (non-2xx, socket errors, timeouts) over {t['runs']} runs")
 
     # maps (issue 9): ratios against the aims, peak memory
     if any(w in ours or w in ms for w in ("W4", "W5", "T1", "T2")):

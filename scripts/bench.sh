@@ -29,6 +29,7 @@
 #   BENCH_DOWNLOAD=0     skip the download service vs ogr2ogr (bench/download.sh: D1–D4; DOWNLOAD_RUNS, default 3)
 #   BENCH_IMPORT=0       skip the import of the 1M-parcel GeoPackage vs ogr2ogr -f PostgreSQL (bench/import.sh; IMPORT_RUNS, default 3)
 #   BENCH_OGCAPI=0       skip O1 (ours only: OGC API Features /items, W1's bbox, limit=5000)
+#   BENCH_RIGHTS=0       skip W1T/O1T (issue 11: W1 and O1 as a territorial user, département BENCH_RIGHTS_DEPT=45)
 #   BENCH_CSW=0          skip the CSW section (bench/csw.sh: 100,000 gen-records.py records in their own
 #                        database sdi_csw_bench, loaded once; run-csw.py C1–C5 vs pycsw 2.6.2's figures; CSW_* knobs there)
 #   BENCH_ONLY=csw       only the CSW section (no packages, no anchor data load, no WFS/download workloads)
@@ -229,7 +230,27 @@ anchor_styles() {
   done
   log "  anchor.map styles stored as the layers' defaults"
 }
+# W1T/O1T (issue 11): W1 and O1 as a user whose read grant is the territory of département $RIGHTS_DEPT. A table is
+# published once only, so the parcels layer itself is made restricted for them (after the anonymous W1/O1) and public
+# again afterwards (and at every start, should a run have stopped in between); bench/rights-setup.mjs makes a user of
+# this run, its grant and an API token, which the URLs carry (wrk sends no header per workload).
+RIGHTS_DEPT="${BENCH_RIGHTS_DEPT:-45}"
+rights_layer() { SDI_ADMIN_TOKEN="$SDI_ADMIN_TOKEN" node "$REPO/bench/rights-setup.mjs" "$OURS_URL" parcels "$@" 2>> "$OUTDIR/ours-publish.log"; }
+rights_setup() {
+  local token
+  token=$(rights_layer "$RIGHTS_DEPT") || return 1
+  cat >> "$OUTDIR/ours-target.env" <<EOF
+# W1T / O1T: W1 and O1 as a territorial user (read grant within département $RIGHTS_DEPT, bench/rights-setup.mjs)
+W1T_URL='$OURS_URL/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:parcels&BBOX={BBOX_2KM},{CRS_2154}&COUNT=5000&OUTPUTFORMAT={FMT_GEOJSON}&access_token=$token'
+W1T_KIND=geojson
+O1T_URL='$OURS_URL/ogcapi/collections/parcels/items?bbox={BBOX_2KM}&bbox-crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F2154&crs=http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F2154&limit=5000&f=json&access_token=$token'
+O1T_KIND=geojson
+EOF
+  log "W1T/O1T: parcels restricted, read by a user whose grant is département $RIGHTS_DEPT"
+}
 if has_target ours; then start_ours || log "ours unavailable: $OURS_STATUS"; fi
+# the parcels public (a run stopped during W1T/O1T left them restricted)
+if [ "$OURS_STATUS" = ok ]; then rights_layer public || true; fi
 cd "$REPO"
 
 # ------------------------------------------------------------------ 3b. MapServer
@@ -295,6 +316,10 @@ T1_URL='$OURS_URL/wmts/1.0.0/parcels/default/WebMercatorQuad/14/5701/8278.png'
 T1_KIND=png
 EOF
   wl="W1 W2 W3 W6"; [ "${BENCH_OGCAPI:-1}" = 1 ] && wl="W1 W2 W3 O1 W6"
+  # W1T/O1T (issue 11): W1 and O1 again, the parcels restricted, as a user whose grant is a département
+  if [ "${BENCH_RIGHTS:-1}" = 1 ]; then
+    if [ "${BENCH_OGCAPI:-1}" = 1 ]; then wl="${wl/O1/O1 W1T O1T}"; else wl="${wl/W3/W3 W1T}"; fi
+  fi
   [ "${BENCH_WMS:-0}" = 1 ] && wl="${wl/W6/W4 W5 T1 W6}"
   [ "${BENCH_ONLY:-}" = maps ] && wl="W4 W5 T1"
   pre_w6=""
@@ -310,6 +335,11 @@ EOF
       OURS_NOTES="${OURS_NOTES}our server was down or not answering before $w and was restarted (see ours-server.log); "
       "$REPO/bench/ours-server.sh" restart || { OURS_STATUS="server could not be restarted before $w"; break; }
     fi
+    if [ "$w" = W1T ] && ! rights_setup; then
+      OURS_NOTES="${OURS_NOTES}W1T/O1T skipped: the territorial user could not be set up (see ours-publish.log); "
+      rights_layer public || true; wl_skip="W1T O1T"
+    fi
+    case " ${wl_skip:-} " in *" $w "*) continue ;; esac
     # the map workloads on a fresh process, as MapServer's: VmHWM afterwards is the workload's own peak
     case "$w" in W4|W5|T1) "$REPO/bench/ours-server.sh" restart > /dev/null || { OURS_STATUS="server could not be restarted before $w"; break; } ;; esac
     set +e
@@ -319,6 +349,8 @@ EOF
       tee -a "$OUTDIR/ours.log" | { grep --line-buffered -E '^   [WOT][0-9]' || true; }
     rc=${PIPESTATUS[0]}
     set -e
+    # the parcels public again once the territorial workloads are done
+    if [ "$w" = "$(echo "$wl" | grep -o '[WO]1T' | tail -1)" ]; then rights_layer public || OURS_NOTES="${OURS_NOTES}parcels could not be made public again after $w; "; fi
     case "$w" in W4|W5|T1) peak_memory "$OUTDIR/ours/$w" "$("$REPO/bench/ours-server.sh" pid)" ;; esac
     if [ "$rc" != 0 ]; then OURS_STATUS="run-workloads failed on $w (see ours.log)"; tail -20 "$OUTDIR/ours.log" >&2; fi
   done

@@ -1,6 +1,7 @@
 /**
- * Rate limits (issue 11, hardening), with @fastify/rate-limit's limiters (its local store: counters per process,
- * an LRU of keys) called from our own hooks, so that the order against the principal hook is ours and a refusal is
+ * Rate limits (issue 11, hardening), with @fastify/rate-limit's limiters called from our own hooks, on a store whose
+ * counts hold across the serving processes of the deployment (src/server/rate-limit-store.ts: LocalStore's counting
+ * per process plus the other processes' counts, relayed by the supervisor without a round trip per request), so that the order against the principal hook is ours and a refusal is
  * written in the URL's protocol format (src/server/http-errors.ts) with Retry-After:
  *  - per client address (before any credential is verified: a flood costs no hash), SDI_RATE_LIMIT_IP;
  *  - per principal (the signed-in login, whichever address it comes from), SDI_RATE_LIMIT_PRINCIPAL;
@@ -20,6 +21,7 @@ import type { Credential } from '../access/authenticate.js';
 import { clientAddress } from '../net/client-address.js';
 import { NetworkList } from '../net/address.js';
 import { sendProblem } from './http-errors.js';
+import { ClusterRateLimitStore } from './rate-limit-store.js';
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 type Outcome = Awaited<ReturnType<Limiter>>;
@@ -68,7 +70,7 @@ export async function registerRateLimits(app: FastifyInstance, platform: Platfor
   const exempt = new NetworkList(cfg.exempt);
   const address = (req: FastifyRequest) => clientAddress(req, platform.config.trustedProxies);
   // global: false: the plugin adds no hook of its own; the limiters below are called by ours.
-  await app.register(rateLimit, { global: false, skipOnError: true });
+  await app.register(rateLimit, { global: false, skipOnError: true, store: ClusterRateLimitStore } as Parameters<typeof rateLimit>[1]);
   // Each limiter has a store of its own (an LRU of 50,000 keys).
   const limiter = (max: number, timeWindow: number, key: (req: FastifyRequest) => string) =>
     app.createRateLimit({ max, timeWindow, keyGenerator: key, cache: 50_000 } as Parameters<FastifyInstance['createRateLimit']>[0]);
