@@ -2,7 +2,8 @@
  * Bulk loading of metadata records (`cli.js records-load DIR…`): tens of thousands of ISO 19139 / Dublin Core
  * files into the catalogue, with the same parser, the same queryable extraction and the same upsert
  * statement as the one-record path (store.ts: parseRecord; src/records: recordRowJson, upsertStatement), only batched:
- * files are parsed by worker threads, and each batch of records is one multi-row INSERT … ON CONFLICT.
+ * files are parsed by worker threads, and each batch of records is one INSERT … SELECT FROM json_to_recordset … ON CONFLICT
+ * (its records one JSON parameter, each record's JSON text made in the parser thread).
  * The result is the same table, row for row, as loading the files one by one with upsertRecord.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { recordRowJson } from '../records/sql.js';
 import { analyzeRecords, upsertRows } from '../records/repository.js';
 
 export interface BulkLoadOptions {
-  /** Records per INSERT statement (default 200; at most 1000, PostgreSQL's 65,535 parameters). */
+  /** Records per INSERT statement (default 200; at most 1000: a batch is one JSON text of ~40 kB a generated record). */
   batchSize?: number;
   /** Parser threads (default: one per CPU, the writing thread mostly waits; 0 parses in this thread). */
   workers?: number;
