@@ -1,8 +1,9 @@
 /**
  * Bulk loading of metadata records (`cli.js records-load DIR…`): tens of thousands of ISO 19139 / Dublin Core
  * files into the catalogue, with the same parser, the same queryable extraction and the same upsert
- * statement as the one-record path (store.ts: parseRecord; src/records: recordRowValues, upsertStatement), only batched:
- * files are parsed by worker threads, and each batch of records is one multi-row INSERT … ON CONFLICT.
+ * statement as the one-record path (store.ts: parseRecord; src/records: recordRowJson, upsertStatement), only batched:
+ * files are parsed by worker threads, and each batch of records is one INSERT … SELECT FROM json_to_recordset … ON CONFLICT
+ * (its records one JSON parameter, each record's JSON text made in the parser thread).
  * The result is the same table, row for row, as loading the files one by one with upsertRecord.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -12,11 +13,11 @@ import { cpus } from 'node:os';
 import type { Pool } from '../db/pool.js';
 import { MetadataError } from '../records/record.js';
 import { parseRecord } from './store.js';
-import { recordRowValues } from '../records/sql.js';
+import { recordRowJson } from '../records/sql.js';
 import { analyzeRecords, upsertRows } from '../records/repository.js';
 
 export interface BulkLoadOptions {
-  /** Records per INSERT statement (default 200; at most 1000, PostgreSQL's 65,535 parameters). */
+  /** Records per INSERT statement (default 200; at most 1000: a batch is one JSON text of ~40 kB a generated record). */
   batchSize?: number;
   /** Parser threads (default: one per CPU, the writing thread mostly waits; 0 parses in this thread). */
   workers?: number;
@@ -50,7 +51,7 @@ export function listRecordFiles(paths: string[]): string[] {
 
 /** What a parser (thread) returns for one batch of files. */
 export interface ParsedBatch {
-  rows: Array<{ identifier: string; values: unknown[] }>;
+  rows: Array<{ identifier: string; json: string }>;
   failed: Array<{ file: string; reason: string }>;
 }
 
@@ -59,7 +60,7 @@ export function parseFiles(files: string[]): ParsedBatch {
   for (const f of files) {
     try {
       const r = parseRecord(readFileSync(f));
-      out.rows.push({ identifier: r.identifier, values: recordRowValues(r) });
+      out.rows.push({ identifier: r.identifier, json: recordRowJson(r) });
     } catch (e) {
       if (!(e instanceof MetadataError)) throw e;
       out.failed.push({ file: f, reason: e.message });
@@ -158,10 +159,9 @@ export async function bulkLoadRecords(pool: Pool, paths: string[], options: Bulk
         ahead.delete(i);
         report.failed.push(...parsed.failed);
         // One statement cannot upsert an identifier twice: the last file wins, as it would one by one.
-        const byId = new Map(parsed.rows.map((r) => [r.identifier, r.values]));
+        const byId = new Map(parsed.rows.map((r) => [r.identifier, r.json]));
         if (byId.size > 0) {
-          const values = [...byId.values()].flat();
-          const rows = await upsertRows(client, byId.size, values, options.force);
+          const rows = await upsertRows(client, [...byId.values()], options.force);
           for (const r of rows) r.inserted ? report.created++ : report.updated++;
           report.unchanged += byId.size - rows.length;
         }

@@ -23,7 +23,8 @@ import {
   fewMatchesPageSql,
   pageSql,
   RECORDS_TABLE,
-  recordRowValues,
+  recordRowJson,
+  recordsBatchJson,
   REVISION_SQL,
   SUMMARY_SQL,
   upsertStatement,
@@ -169,7 +170,7 @@ export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
  * is unchanged (after the extraction rules changed).
  */
 export async function upsertRecord(db: Db, r: MetadataRecord, options: { force?: boolean } = {}): Promise<{ id: number; outcome: UpsertOutcome }> {
-  const res = await db.query<{ id: number; inserted: boolean }>(upsertStatement(1, options.force), recordRowValues(r));
+  const res = await db.query<{ id: number; inserted: boolean }>(upsertStatement(options.force), [recordsBatchJson([recordRowJson(r)])]);
   if (res.rows.length === 0) {
     const { rows } = await db.query<{ id: number }>(`SELECT id FROM ${RECORDS_TABLE} WHERE identifier = $1`, [r.identifier]);
     return { id: rows[0]!.id, outcome: 'unchanged' };
@@ -177,9 +178,9 @@ export async function upsertRecord(db: Db, r: MetadataRecord, options: { force?:
   return { id: res.rows[0]!.id, outcome: res.rows[0]!.inserted ? 'created' : 'updated' };
 }
 
-/** Many records' recordRowValues in one upsertStatement (the bulk loader). */
-export async function upsertRows(db: Db, count: number, values: unknown[], force = false): Promise<Array<{ id: number; identifier: string; inserted: boolean }>> {
-  return (await db.query<{ id: number; identifier: string; inserted: boolean }>(upsertStatement(count, force), values)).rows;
+/** Many records (their recordRowJson texts) in one upsertStatement (the bulk loader). */
+export async function upsertRows(db: Db, rows: readonly string[], force = false): Promise<Array<{ id: number; identifier: string; inserted: boolean }>> {
+  return (await db.query<{ id: number; identifier: string; inserted: boolean }>(upsertStatement(force), [recordsBatchJson(rows)])).rows;
 }
 
 export async function deleteRecord(db: Db, identifier: string): Promise<boolean> {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { PositionalBinder } from '../../src/db/binder.js';
 import { emptyRecord } from '../../src/records/record.js';
-import { byIdentifiersSql, countSql, deleteWhereSql, domainValuesSql, fewMatchesPageSql, pageSql, PARAMS_PER_RECORD, recordIdentifierOf, recordRowValues, upsertStatement } from '../../src/records/sql.js';
+import { byIdentifiersSql, countSql, deleteWhereSql, domainValuesSql, fewMatchesPageSql, pageSql, recordIdentifierOf, recordRowJson, recordsBatchJson, upsertStatement } from '../../src/records/sql.js';
 
 /** A predicate as the CSW compiler hands it over: its values already bound. */
 function predicate(): { where: string; params: PositionalBinder } {
@@ -62,24 +62,24 @@ describe('search statements', () => {
 });
 
 describe('upsert statement', () => {
-  it('one record: one tuple of PARAMS_PER_RECORD placeholders, unchanged documents left alone', () => {
-    const sql = upsertStatement(1);
-    expect(sql).toContain(`$${PARAMS_PER_RECORD}::float8[]`);
-    expect(sql).not.toContain(`$${PARAMS_PER_RECORD + 1}`);
+  it('one statement text for any number of records (one JSON parameter), unchanged documents left alone', () => {
+    const sql = upsertStatement();
+    expect(sql).toContain('json_to_recordset($1::json)');
+    expect(sql).not.toContain('$2');
     expect(sql).toContain('WHERE m.document IS DISTINCT FROM EXCLUDED.document');
-    expect(upsertStatement(1, true)).not.toContain('IS DISTINCT FROM EXCLUDED.document');
+    expect(upsertStatement(true)).not.toContain('IS DISTINCT FROM EXCLUDED.document');
   });
 
-  it('a batch of n records: n tuples, the values of each record in recordRowValues order', () => {
-    const sql = upsertStatement(3);
-    expect(sql).toContain(`$${3 * PARAMS_PER_RECORD}::float8[]`);
-    expect(sql).not.toContain(`$${3 * PARAMS_PER_RECORD + 1}`);
+  it('a record is a JSON object of its columns and box corners; a batch is their array', () => {
     const r = emptyRecord('fr-45-1', 'iso19139', '<x/>');
     r.boxes = [{ west: 170, south: -10, east: -170, north: 10 }];
-    const values = recordRowValues(r);
-    expect(values).toHaveLength(PARAMS_PER_RECORD);
-    expect(values[0]).toBe('fr-45-1');
+    r.parties = [{ organisation: 'DDT 45', scope: 'resource' }];
+    const row = JSON.parse(recordRowJson(r)) as Record<string, unknown>;
+    expect(row.identifier).toBe('fr-45-1');
+    // jsonb columns are JSON values, not strings holding JSON
+    expect(row.parties).toEqual([{ organisation: 'DDT 45', scope: 'resource' }]);
     // An antimeridian-crossing box is stored as two envelopes (west, south, east, north corner arrays).
-    expect(values.slice(-4)).toEqual([[170, -180], [-10, -10], [180, -170], [10, 10]]);
+    expect([row.w, row.s, row.e, row.n]).toEqual([[170, -180], [-10, -10], [180, -170], [10, 10]]);
+    expect(JSON.parse(recordsBatchJson([recordRowJson(r), recordRowJson(r)]))).toHaveLength(2);
   });
 });
