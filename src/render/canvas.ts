@@ -16,6 +16,7 @@ import { cssColor, type Fill, type MarkName, type PointSymbolizer, type StyleRul
 import { labelText, rulesOfRow, type LayerRules } from './layer-rules.js';
 import { Labeler } from './labels.js';
 import { cssFont, registerFonts } from './fonts.js';
+import { SvgPathWriter } from './svg-path.js';
 import { DotMask, MAX_DOT_RADIUS, MIN_DOT_RADIUS, rgbOf } from './dots.js';
 
 // libvips (sharp, PNG8 below) keeps no operation cache (no two maps are alike) and uses one thread an image
@@ -52,13 +53,12 @@ class RulePaths {
   nPolygons = 0;
   nLines = 0;
   /** Pending SVG path data, in units of `unit` pixels (one TWKB precision at a time). */
-  private polygonData = '';
-  private lineData = '';
+  private readonly polygonData = new SvgPathWriter();
+  private readonly lineData = new SvgPathWriter();
   private unit = 1;
-  /** The previous vertex (line-tos are relative) and whether the current subpath has had its 'l' yet. */
+  /** The previous vertex (line-tos are relative). */
   private lastX = 0;
   private lastY = 0;
-  private open = false;
   readonly sink: PathSink = {
     precision: (p) => {
       const unit = Math.pow(10, -p);
@@ -69,35 +69,28 @@ class RulePaths {
     point: (x, y) => void this.points.push(x * this.unit, y * this.unit),
     moveTo: (kind, x, y) => {
       if (kind === 'polygon') {
-        this.polygonData += `M${x} ${y}`;
+        this.polygonData.move(x, y);
         this.nPolygons++;
       } else {
-        this.lineData += `M${x} ${y}`;
+        this.lineData.move(x, y);
         this.nLines++;
       }
       this.lastX = x;
       this.lastY = y;
-      this.open = false;
     },
     lineTo: (kind, x, y) => {
-      // 'l' once a subpath, then pairs (an 'l' with no pair before a 'z' would be a parse error).
-      const s = `${this.open ? ' ' : 'l'}${x - this.lastX} ${y - this.lastY}`;
-      this.open = true;
-      if (kind === 'polygon') this.polygonData += s;
-      else this.lineData += s;
+      (kind === 'polygon' ? this.polygonData : this.lineData).line(x - this.lastX, y - this.lastY);
       this.lastX = x;
       this.lastY = y;
     },
-    closeRing: () => void (this.polygonData += 'z'),
+    closeRing: () => this.polygonData.close(),
   };
 
   /** Move the pending path data into the Path2D objects (before painting, or when the precision changes). */
   flush(): void {
     const scale = { a: this.unit, d: this.unit };
-    if (this.polygonData) this.polygons.addPath(new Path2D(this.polygonData), scale);
-    if (this.lineData) this.lines.addPath(new Path2D(this.lineData), scale);
-    this.polygonData = '';
-    this.lineData = '';
+    if (!this.polygonData.empty) this.polygons.addPath(new Path2D(this.polygonData.take()), scale);
+    if (!this.lineData.empty) this.lines.addPath(new Path2D(this.lineData.take()), scale);
   }
 }
 
