@@ -10,13 +10,19 @@
  * (collision avoidance) and drawn after the last layer.
  */
 import { createCanvas, Path2D, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
-import { pngQuantize } from '@napi-rs/image';
+import sharp from 'sharp';
 import { decodeTwkb, type DrawKind, type PathSink } from './twkb.js';
 import { cssColor, type Fill, type MarkName, type PointSymbolizer, type StyleRule, type Stroke, type Symbolizer } from './style.js';
 import { labelText, rulesOfRow, type LayerRules } from './layer-rules.js';
 import { Labeler } from './labels.js';
 import { cssFont, registerFonts } from './fonts.js';
+import { SvgPathWriter } from './svg-path.js';
 import { DotMask, MAX_DOT_RADIUS, MIN_DOT_RADIUS, rgbOf } from './dots.js';
+
+// libvips (sharp, PNG8 below) keeps no operation cache (no two maps are alike) and uses one thread an image
+// (the serving processes and libuv's pool already share the cores).
+sharp.cache(false);
+sharp.concurrency(1);
 
 /** png: 32-bit RGBA; png8: an 8-bit palette PNG (with alpha in its tRNS chunk); jpeg. */
 export type ImageFormat = 'png' | 'png8' | 'jpeg';
@@ -33,31 +39,66 @@ export interface Background {
  */
 export type MapRow = [geometry: Buffer | null, matches: string, ...rest: Array<string | Buffer | null>];
 
-/** The paths of one rule in one batch. */
+/**
+ * The paths of one rule in one batch. Decoded geometries are written as SVG path data (integers in TWKB units,
+ * relative line-tos) and handed to Skia in one Path2D(string) per batch and kind, scaled to pixels by addPath:
+ * one native call where moveTo/lineTo/closePath made one a vertex. At 50 km (W5, 149,000 parcels of ~4
+ * vertices) those calls were most of the parcels' drawing time; same minute, rows dumped, MapCanvas alone:
+ * 1,835 → 600–854 ms, 20 pixels of 1,048,576 differing by at most 3/255 (services/maps/README.md).
+ */
 class RulePaths {
   readonly polygons = new Path2D();
   readonly lines = new Path2D();
   readonly points: number[] = [];
   nPolygons = 0;
   nLines = 0;
+  /** Pending SVG path data, in units of `unit` pixels (one TWKB precision at a time). */
+  private readonly polygonData = new SvgPathWriter();
+  private readonly lineData = new SvgPathWriter();
+  private unit = 1;
+  /** The previous vertex (line-tos are relative). */
+  private lastX = 0;
+  private lastY = 0;
   readonly sink: PathSink = {
-    point: (x, y) => void this.points.push(x, y),
+    precision: (p) => {
+      const unit = Math.pow(10, -p);
+      if (unit === this.unit) return;
+      this.flush();
+      this.unit = unit;
+    },
+    point: (x, y) => void this.points.push(x * this.unit, y * this.unit),
     moveTo: (kind, x, y) => {
       if (kind === 'polygon') {
-        this.polygons.moveTo(x, y);
+        this.polygonData.move(x, y);
         this.nPolygons++;
       } else {
-        this.lines.moveTo(x, y);
+        this.lineData.move(x, y);
         this.nLines++;
       }
+      this.lastX = x;
+      this.lastY = y;
     },
-    lineTo: (kind, x, y) => (kind === 'polygon' ? this.polygons : this.lines).lineTo(x, y),
-    closeRing: () => this.polygons.closePath(),
+    lineTo: (kind, x, y) => {
+      (kind === 'polygon' ? this.polygonData : this.lineData).line(x - this.lastX, y - this.lastY);
+      this.lastX = x;
+      this.lastY = y;
+    },
+    closeRing: () => this.polygonData.close(),
   };
+
+  /** Move the pending path data into the Path2D objects (before painting, or when the precision changes). */
+  flush(): void {
+    const scale = { a: this.unit, d: this.unit };
+    if (!this.polygonData.empty) this.polygons.addPath(new Path2D(this.polygonData.take()), scale);
+    if (!this.lineData.empty) this.lines.addPath(new Path2D(this.lineData.take()), scale);
+  }
 }
 
-/** Rings are closed by closePath (RulePaths.closeRing): their repeated first vertex is not sent to Skia. */
-const OPEN_RINGS = { openRings: true } as const;
+/**
+ * Rings are closed by 'z' (RulePaths.closeRing): their repeated first vertex is not sent to Skia; coordinates
+ * in TWKB units (RulePaths writes them as integers).
+ */
+const DRAW_TWKB = { openRings: true, units: true } as const;
 
 /** A sink that keeps only the first point of a geometry (the label point of a point feature). */
 function firstPoint(buf: Uint8Array): [number, number] | undefined {
@@ -124,7 +165,7 @@ export class MapCanvas {
         if (!draws[i]) continue;
         const p = paths[i]!;
         const before = p.points.length;
-        decodeTwkb(geom, p.sink, OPEN_RINGS);
+        decodeTwkb(geom, p.sink, DRAW_TWKB);
         const rule = lr.rules[i]!;
         for (const s of rule.symbolizers) {
           if (s.kind === 'point' && lp && p.points.length === before) {
@@ -164,6 +205,7 @@ export class MapCanvas {
   }
 
   private paintRule(rule: StyleRule, p: RulePaths): void {
+    p.flush();
     for (const s of rule.symbolizers) this.paintSymbolizer(s, p);
   }
 
@@ -347,12 +389,24 @@ export class MapCanvas {
   async encode(format: ImageFormat): Promise<Buffer> {
     this.paintDots();
     if (format === 'jpeg') return this.canvas.encode('jpeg', 85);
-    const png = await this.canvas.encode('png', this.hasPixels ? RASTER_PNG : MAP_PNG);
-    // PNG8: libimagequant (through @napi-rs/image, off the main thread) picks a palette of at most 256
-    // colours, alpha included; no minimum quality, so that it never refuses an image; speed 10 of 10
-    // (the maps' few flat colours need no slow search). Its cost grows faster than the pixel count (this
-    // machine: 256² 21 ms, 512² 0.46 s, 1024² 1.7 s, mostly its oxipng re-encode): for tiles and small maps.
-    return format === 'png8' ? pngQuantize(png, { minQuality: 0, maxQuality: 100, speed: 10 }) : png;
+    if (format === 'png8') return this.encodePng8();
+    return this.canvas.encode('png', this.hasPixels ? RASTER_PNG : MAP_PNG);
+  }
+
+  /**
+   * PNG8: the pixels quantised by libimagequant through sharp (libvips), off the main thread: a palette of at
+   * most 256 colours, alpha included (tRNS), fastest effort, no dithering on vector maps (flat colours and
+   * anti-aliased edges: dithering only adds noise there), libimagequant's default dithering with a raster layer.
+   * Before, @napi-rs/image's pngQuantize took the encoded PNG, decoded it, quantised and re-encoded it through
+   * oxipng's optimiser: 1024² W5 map, same minute, loaded box: 4.5–6.4 s vs 0.13–0.23 s here (file 115 vs
+   * 154 KB; pixels against the RGBA map: max channel difference 33 vs 28, mean 0.20 vs 0.25).
+   */
+  private async encodePng8(): Promise<Buffer> {
+    const { data } = this.ctx.getImageData(0, 0, this.width, this.height);
+    const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    return sharp(raw, { raw: { width: this.width, height: this.height, channels: 4 } })
+      .png({ palette: true, effort: 1, compressionLevel: 1, ...(this.hasPixels ? {} : { dither: 0 }) })
+      .toBuffer();
   }
 }
 

@@ -4,8 +4,8 @@
  *
  *   simplify at half a pixel and clip to the map (in the layer's CRS when the map box is known there, so
  *   that only the visible part is reprojected) → ST_Transform to the map CRS → ST_Affine to pixel
- *   coordinates → (else clip in pixel space) → rings oriented one way (nonzero fill works for holes and
- *   for overlapping features) → ST_AsTWKB with one decimal: a tenth of a pixel, vertices that round to
+ *   coordinates → (else clip in pixel space) → rings oriented one way when the style fills (nonzero fill
+ *   works for holes and for overlapping features) → ST_AsTWKB with one decimal: a tenth of a pixel, vertices that round to
  *   the same position dropped by PostGIS.
  *
  * It goes into compileSelect as the custom select list of a FeatureQuery planned with `ordered: false`, so
@@ -36,6 +36,11 @@ export interface PixelGeometryOptions {
   crs: CrsRegistry;
   /** Pixels kept around the image (symbols of features just outside reach into it). */
   margin: number;
+  /**
+   * Whether some symbolizer fills polygons (default true): only a fill needs the rings oriented one way
+   * (nonzero rule). Outlines alone skip ST_ForcePolygonCW: W5's 149,000 parcels, backend CPU 235 → 222 ms.
+   */
+  fills?: boolean;
 }
 
 /** What a styled map row brings besides its geometry. */
@@ -94,6 +99,6 @@ export function pixelGeometrySql(layer: Layer, grid: MapGrid, params: SqlParams,
     const m = opts.margin;
     g = `ST_ClipByBox2D(ST_Simplify(${g}, ${f(SIMPLIFY_PIXELS)}, true), ST_MakeEnvelope(${f(-m)}, ${f(-m)}, ${f(grid.width + m)}, ${f(grid.height + m)})::box2d)`;
   }
-  if (POLYGON_TYPES.has(type) || type === 'GEOMETRY' || type === 'GEOMETRYCOLLECTION') g = `ST_ForcePolygonCW(${g})`;
+  if (opts.fills !== false && (POLYGON_TYPES.has(type) || type === 'GEOMETRY' || type === 'GEOMETRYCOLLECTION')) g = `ST_ForcePolygonCW(${g})`;
   return `ST_AsTWKB(${g}, ${PIXEL_DECIMALS})`;
 }

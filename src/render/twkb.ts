@@ -21,6 +21,11 @@ export interface PathSink {
   lineTo(kind: 'line' | 'polygon', x: number, y: number): void;
   /** End of a polygon ring. */
   closeRing(): void;
+  /**
+   * With `units` (DecodeOptions): called at each geometry's header with its TWKB precision, before its
+   * coordinates, which then come as integers in units of 10^-precision.
+   */
+  precision?(precision: number): void;
 }
 
 export class TwkbError extends Error {}
@@ -63,7 +68,7 @@ class Reader {
  */
 export function decodeTwkb(buf: Uint8Array, sink: PathSink, opts: DecodeOptions = {}): number {
   const r = new Reader(buf);
-  readGeometry(r, sink, opts.openRings === true);
+  readGeometry(r, sink, opts.openRings === true, opts.units === true);
   return r.pos;
 }
 
@@ -73,9 +78,14 @@ export interface DecodeOptions {
    * path then takes one call less a ring (at 50 km, simplified parcels are 4.3 vertices, closing one included).
    */
   openRings?: boolean;
+  /**
+   * Coordinates as TWKB stores them, integers in units of 10^-precision (the sink's `precision` says which),
+   * unscaled: the canvas writes them as SVG path data, whose integers are shorter and cheaper to format.
+   */
+  units?: boolean;
 }
 
-function readGeometry(r: Reader, sink: PathSink, openRings: boolean): void {
+function readGeometry(r: Reader, sink: PathSink, openRings: boolean, units: boolean): void {
   const head = r.byte();
   const type = head & 0x0f;
   const zz = (head & 0xf0) >> 4;
@@ -95,7 +105,8 @@ function readGeometry(r: Reader, sink: PathSink, openRings: boolean): void {
   if (hasBbox) for (let i = 0; i < dims * 2; i++) r.svarint();
   if (!TYPES[type]) throw new TwkbError(`Unknown TWKB geometry type ${type}`);
   if (empty) return;
-  const scale = Math.pow(10, -precision);
+  const scale = units ? 1 : Math.pow(10, -precision);
+  if (units) sink.precision?.(precision);
   // The running position (deltas are relative to the previous vertex of the same geometry).
   const at = new Array<number>(dims).fill(0);
   const vertex = (): void => {
@@ -160,7 +171,7 @@ function readGeometry(r: Reader, sink: PathSink, openRings: boolean): void {
     case 7: {
       const n = r.uvarint();
       ids(n);
-      for (let i = 0; i < n; i++) readGeometry(r, sink, openRings);
+      for (let i = 0; i < n; i++) readGeometry(r, sink, openRings, units);
       return;
     }
   }

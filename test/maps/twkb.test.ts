@@ -57,3 +57,80 @@ describe('TWKB decoder', () => {
     expect(decodeTwkbToArrays(rows[0].ids as Buffer).points).toEqual([[1, 2], [3, 4]]);
   });
 });
+
+/**
+ * The map canvas writes decoded TWKB as SVG path data in TWKB units (one Path2D a batch, scaled by addPath);
+ * before, it called moveTo/lineTo/closePath per vertex. The picture must stay the same: the same rows drawn
+ * both ways, with a parcel-like outline (0.6 px, Skia's modulated hairline), a fill with holes, and lines.
+ */
+describe('MapCanvas draws TWKB as SVG path data', () => {
+  it('gives the pixels of vertex-by-vertex Path2D calls (anti-aliasing rounding aside)', async () => {
+    const { MapCanvas } = (await import(join(ROOT, 'dist/src/render/canvas.js'))) as typeof import('../../src/render/canvas.js');
+    const { layerRules } = (await import(join(ROOT, 'dist/src/render/layer-rules.js'))) as typeof import('../../src/render/layer-rules.js');
+    const { decodeTwkb } = (await import(join(ROOT, 'dist/src/render/twkb.js'))) as typeof import('../../src/render/twkb.js');
+    const { createCanvas, Path2D } = await import('@napi-rs/canvas');
+    // In pixels already (as src/render/sql.ts sends them): 1,600 small polygons (sub-pixel to 7 px, some
+    // with a hole), a multipolygon, lines, a collection; one decimal as the map SQL sends.
+    const { rows } = await db().query(`
+      SELECT ST_AsTWKB(g, 1) AS g FROM (
+        SELECT CASE WHEN i % 5 = 0 THEN ST_Difference(b, ST_Buffer(ST_Centroid(b), 0.4 * r, 2)) ELSE b END AS g
+        FROM generate_series(0, 1599) i,
+             LATERAL (SELECT 0.3 + (i % 7) * 0.55 AS r) rr,
+             LATERAL (SELECT ST_Buffer(ST_MakePoint(6 + (i % 40) * 6.1, 6 + (i / 40) * 6.07), r, 2) AS b) bb
+        UNION ALL SELECT 'MULTIPOLYGON(((3 250, 60 250, 60 253.3, 3 253.3, 3 250)), ((70.25 250, 90 251, 80 254.9, 70.25 250)))'::geometry
+        UNION ALL SELECT ST_MakeLine(ST_MakePoint(0.5, i * 17.3), ST_MakePoint(255.5, 256 - i * 17.3)) FROM generate_series(0, 14) i
+        UNION ALL SELECT 'GEOMETRYCOLLECTION(LINESTRING(10 10, 200.55 30.25), POLYGON((100 100, 140 100, 140 140, 100 100)))'::geometry
+      ) s`);
+    const geoms = rows.map((r) => r.g as Buffer);
+    const fill = { color: '#2a6fdb', opacity: 0.5 };
+    const outline = { color: '#b43c1e', opacity: 1, width: 0.6 };
+    const road = { color: '#5a5a5a', opacity: 1, width: 1 };
+    const style = { name: 's', rules: [{ symbolizers: [{ kind: 'polygon', fill, stroke: outline }, { kind: 'line', stroke: road }] }] };
+    const map = new MapCanvas(256, 256, { color: '#ffffff', transparent: false });
+    map.drawRows(geoms.map((g) => [g, ''] as [Buffer, string]), layerRules(style as never, undefined));
+    const mine = map.ctx.getImageData(0, 0, 256, 256).data;
+
+    // The reference: the same paths built call by call, painted as MapCanvas paints a rule.
+    const ref = createCanvas(256, 256);
+    const ctx = ref.getContext('2d');
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, 256, 256);
+    const polygons = new Path2D();
+    const lines = new Path2D();
+    for (const g of geoms) {
+      decodeTwkb(g, {
+        point: () => undefined,
+        moveTo: (k, x, y) => (k === 'polygon' ? polygons : lines).moveTo(x, y),
+        lineTo: (k, x, y) => (k === 'polygon' ? polygons : lines).lineTo(x, y),
+        closeRing: () => polygons.closePath(),
+      });
+    }
+    ctx.lineJoin = 'round';
+    ctx.lineCap = 'round';
+    const stroke = (p: InstanceType<typeof Path2D>, s: typeof road) => {
+      ctx.strokeStyle = s.color;
+      ctx.lineWidth = s.width;
+      ctx.stroke(p);
+    };
+    ctx.fillStyle = 'rgba(42, 111, 219, 0.5)';
+    ctx.fill(polygons, 'nonzero');
+    stroke(polygons, outline);
+    stroke(lines, road);
+    stroke(polygons, road);
+    const theirs = ctx.getImageData(0, 0, 256, 256).data;
+
+    let differing = 0;
+    let max = 0;
+    let painted = 0;
+    for (let i = 0; i < mine.length; i += 4) {
+      let d = 0;
+      for (let k = 0; k < 4; k++) d = Math.max(d, Math.abs(mine[i + k]! - theirs[i + k]!));
+      if (d) differing++;
+      max = Math.max(max, d);
+      if (theirs[i] !== 255 || theirs[i + 1] !== 255 || theirs[i + 2] !== 255) painted++;
+    }
+    expect(painted).toBeGreaterThan(20_000); // the scene is drawn, not blank
+    expect(differing).toBeLessThan(mine.length / 4 / 200); // under 0.5 % of the pixels…
+    expect(max).toBeLessThanOrEqual(8); // …by a rounding of float32 coordinates at most
+  });
+});

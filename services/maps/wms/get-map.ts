@@ -68,6 +68,11 @@ export function gridScale(grid: MapGrid, dpi: number): number {
 
 const POINT_TYPES = new Set(['POINT', 'MULTIPOINT']);
 
+/** Whether a rule in scale fills polygons (the canvas fills only a fill of some opacity). */
+function fillsPolygons(lr: LayerRules): boolean {
+  return lr.rules.some((r) => r.symbolizers.some((s) => s.kind === 'polygon' && !!s.fill && s.fill.opacity > 0));
+}
+
 /** The statements of a GetMap's layers that have a rule in scale (others draw nothing and are not queried). */
 export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: MapGrid, scale: number): Promise<LayerStatement[]> {
   const { platform } = ctx;
@@ -102,7 +107,7 @@ export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: M
     const labelColumns = rules.labelProperties.map((p) => resolveProperty(layer, p)!);
     const labelPoint = (rules.hasLabels || rules.hasMarks) && !POINT_TYPES.has(layer.geometry!.type.toUpperCase());
     const sql = compileSelect(q, { crs: platform.crs, locator }, (params) =>
-      pixelSelectList(layer, grid, params, { crs: platform.crs, margin }, { filters: rules.filters, labelColumns, labelPoint, locator }),
+      pixelSelectList(layer, grid, params, { crs: platform.crs, margin, fills: fillsPolygons(rules) }, { filters: rules.filters, labelColumns, labelPoint, locator }),
     );
     out.push({ index: i, layer, sql, rules });
   });
@@ -172,6 +177,13 @@ async function drawRaster(ctx: WmsContext, r: RasterLayer, style: RasterStyle, g
   }
 }
 
+/**
+ * Rows a map layer's cursor fetches at a time. Map rows are small (a TWKB of a few pixels, ~16 bytes for a
+ * parcel at 50 km), so a large fetch costs little memory (10,000 rows ≈ 1 MB in flight) and saves round trips:
+ * W5's 277,000 rows took 139 fetches at the default 2,000, now 28.
+ */
+const MAP_FETCH_ROWS = 10_000;
+
 export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffer> {
   const { platform } = ctx;
   const scale = req.dpi / 96;
@@ -194,7 +206,7 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
         }
         const s = statements.get(item.vector);
         if (!s || !session) continue;
-        const rows = await session.tuples<MapRow>(s.sql);
+        const rows = await session.tuples<MapRow>(s.sql, MAP_FETCH_ROWS);
         canvas.drawRows(rows.first, s.rules);
         for await (const batch of rows.rest) canvas.drawRows(batch, s.rules);
       }
