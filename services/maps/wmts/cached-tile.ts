@@ -28,5 +28,5 @@ function decide(ctx: WmsContext, layer: Layer): { cacheable: boolean } {
 export async function cachedTile(ctx: WmsContext, cache: TileCache | undefined, req: GetTileRequest, ifNoneMatch?: string): Promise<CachedTile> {
   const { cacheable } = decide(ctx, req.layer);
   const address = { set: req.set.id, matrix: req.matrix.id, row: req.row, col: req.col, ext: TILE_FORMATS[req.mime]!.ext };
-  return throughCache(ctx.platform.pool, cache, { layer: req.layer, style: req.style, cacheable, address, ifNoneMatch }, () => renderTile(ctx, req));
+  return throughCache(ctx.platform, cache, { layer: req.layer, style: req.style, cacheable, address, ifNoneMatch }, () => renderTile(ctx, req));
 }

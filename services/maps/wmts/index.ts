@@ -40,7 +40,8 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
   async function context(req: FastifyRequest): Promise<WmsContext & { serviceUrl: string }> {
     const caller = callerOf(req);
     const baseUrl = publicBaseUrl(req, platform.config);
-    const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
+    // The change feed vouches for the catalogue (no query on a cached tile, src/catalog/layers.ts).
+    const layers = (await platform.layers.list({ notified: true })).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
     return { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters: [] };
   }
 
