@@ -28,7 +28,15 @@ function countFeatures(buf) {
     do { b = buf[pos++]; v += (b & 0x7f) * m; m *= 128; } while (b & 0x80);
     return v;
   };
-  const skip = (wire) => (wire === 0 ? varint() : wire === 1 ? (pos += 8) : wire === 2 ? (pos += varint()) : (pos += 4));
+  // A length first, then the move: `pos += varint()` would read pos before varint() moves it past the length.
+  const skip = (wire) => {
+    if (wire === 0) varint();
+    else if (wire === 1) pos += 8;
+    else if (wire === 2) {
+      const len = varint();
+      pos += len;
+    } else pos += 4;
+  };
   let n = 0;
   while (pos < buf.length) {
     const key = varint();

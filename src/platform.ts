@@ -12,6 +12,7 @@ import { policyByName, type AccessPolicy } from './access/policy.js';
 import { GrantPolicy } from './access/grant-policy.js';
 import { ensureFirstAdministrator } from './access/accounts.js';
 import { AuditRecorder } from './audit/recorder.js';
+import { ChangeFeed } from './db/change-feed.js';
 
 export interface Platform {
   config: Config;
@@ -21,6 +22,11 @@ export interface Platform {
   policy: AccessPolicy;
   /** The audit log's batching recorder (src/audit); absent in platforms assembled by hand (some tests). */
   audit?: AuditRecorder;
+  /**
+   * Notifications of changes to layer tables, the registry and styles (src/db/change-feed.ts): the catalogue and
+   * the tile revisions are kept in memory while it is quiet. Absent: they are read on every request.
+   */
+  changes?: ChangeFeed;
 }
 
 export async function createPlatform(config: Config = loadConfig(), log?: Logger): Promise<Platform> {
@@ -29,7 +35,9 @@ export async function createPlatform(config: Config = loadConfig(), log?: Logger
   const crs = await CrsRegistry.load(pool, config.features.offeredCrs);
   if (config.firstAdmin && (await ensureFirstAdministrator(pool, config.firstAdmin.login, config.firstAdmin.password))) log?.info({ login: config.firstAdmin.login }, 'first administrator created');
   const audit = new AuditRecorder(pool, (e, dropped) => log?.warn({ err: e, dropped }, 'audit entries not written'));
-  return { config, pool, layers: new LayerCatalog(pool), crs, policy: choosePolicy(config), audit };
+  const changes = new ChangeFeed(config.databaseUrl, { applicationName: `${config.databaseApplicationName}-changes`, onError: (e) => log?.warn({ err: String(e) }, 'change feed connection lost; reading revisions on every request until it is back') });
+  await changes.start();
+  return { config, pool, layers: new LayerCatalog(pool, undefined, changes), crs, policy: choosePolicy(config), audit, changes };
 }
 
 /**
@@ -42,6 +50,7 @@ function choosePolicy(config: Config): AccessPolicy {
 }
 
 export async function closePlatform(p: Platform): Promise<void> {
+  await p.changes?.close();
   await p.audit?.close();
   await p.pool.end();
 }

@@ -5,6 +5,7 @@
  */
 import type { Pool, PoolClient } from '../db/pool.js';
 import { preloadCrsFacts } from '../crs/facts.js';
+import type { ChangeFeed } from '../db/change-feed.js';
 import { recordIdentifierOf } from '../records/sql.js';
 
 export type ColumnKind = 'string' | 'integer' | 'bigint' | 'number' | 'boolean' | 'date' | 'datetime' | 'time' | 'json' | 'other';
@@ -127,27 +128,38 @@ const GEOMETRY_SQL = `
    WHERE (f_table_schema, f_table_name) IN (SELECT table_schema, table_name FROM sdi.layers)`;
 
 /**
- * The serving catalogue, cached per process. Every request compares the cache with the registry's revision
+ * The serving catalogue, cached per process. A request compares the cache with the registry's revision
  * (sdi.layers_revision, bumped by a trigger on every change of sdi.layers, migration 0017): a change committed
  * by any process (admin API, CLI, import) is served by every process from its next request on. Concurrent
- * requests share one revision check. The TTL only bounds how long changes made outside the registry (a column
- * added to a layer's table) take to show.
+ * requests share one revision check. With a live change feed (src/db/change-feed.ts: the same trigger
+ * notifies, migration 0027) the tile routes (list({ notified: true })) skip the check while no notification
+ * came since the last one: a cached tile is then served with no query at all (issue 9). The TTL only bounds how long changes made outside the
+ * registry (a column added to a layer's table) take to show.
  */
 export class LayerCatalog {
   private layers = new Map<string, Layer>();
   private loadedAt = 0;
   private revision: string | null = null;
   private loading: Promise<void> | null = null;
-  private checking: Promise<string | null> | null = null;
+  private checking: Promise<{ revision: string | null; generation: number }> | null = null;
+  /** The feed's generation when the loaded catalogue was last found current (-1: never). */
+  private checkedAt = -1;
 
   constructor(
     private readonly pool: Pool,
     /** How long a loaded catalogue is trusted, whatever the revision, before the next request reloads it. */
     private readonly ttlMs = 60_000,
+    private readonly feed?: ChangeFeed,
   ) {}
 
-  async list(): Promise<Layer[]> {
-    await this.fresh();
+  /**
+   * The layers. `notified`: trust the change feed instead of reading the registry's revision (see the class
+   * comment): the tile routes, whose cached answers must cost no query. A change made by another process is
+   * then seen once its notification is handled (normally before its writer hears the COMMIT answered); one
+   * made by this process's admin API calls invalidate() and is seen at once.
+   */
+  async list(opts: { notified?: boolean } = {}): Promise<Layer[]> {
+    await this.fresh(opts.notified === true);
     return [...this.layers.values()];
   }
 
@@ -158,21 +170,34 @@ export class LayerCatalog {
 
   invalidate(): void {
     this.loadedAt = 0;
+    this.checkedAt = -1;
   }
 
-  private async fresh(): Promise<void> {
+  private async fresh(notified = false): Promise<void> {
     if (this.loading) return this.loading;
     if (this.loadedAt && Date.now() - this.loadedAt < this.ttlMs) {
-      let current: string | null;
+      const feed = this.feed;
+      if (notified && feed?.live && this.checkedAt === feed.generation) {
+        await feed.settled();
+        if (feed.live && this.checkedAt === feed.generation && this.loadedAt) return;
+      }
+      let current: { revision: string | null; generation: number };
       try {
-        this.checking ??= this.readRevision().finally(() => (this.checking = null));
+        // The generation is read before the query, so a notification during it leaves the answer unconfirmed.
+        const generation = this.feed?.generation ?? -1;
+        this.checking ??= this.readRevision()
+          .then((revision) => ({ revision, generation }))
+          .finally(() => (this.checking = null));
         current = await this.checking;
       } catch (e) {
         // Database unreachable: nothing can have been written; serve what is loaded (reads fail on their own).
         if (this.layers.size) return;
         throw e;
       }
-      if (current === this.revision) return;
+      if (current.revision === this.revision) {
+        this.checkedAt = Math.max(this.checkedAt, current.generation);
+        return;
+      }
     }
     this.loading ??= this.load().finally(() => (this.loading = null));
     await this.loading;
@@ -184,7 +209,8 @@ export class LayerCatalog {
   }
 
   private async load(): Promise<void> {
-    // The revision first: a change committed during the load makes the next request load again.
+    // The feed's generation and the revision first: a change committed during the load makes the next request load again.
+    const generation = this.feed?.generation ?? -1;
     const revision = await this.readRevision();
     const [layers, columns, geoms] = await Promise.all([
       this.pool.query<LayerRow>(LAYERS_SQL),
@@ -231,6 +257,7 @@ export class LayerCatalog {
     this.layers = next;
     this.revision = revision;
     this.loadedAt = Date.now();
+    this.checkedAt = generation;
   }
 }
 

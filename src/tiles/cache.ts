@@ -5,11 +5,25 @@
  * two processes drawing the same tile both succeed. The revision (src/tiles/revision.ts) changes with the
  * layer's data, publication and styles: a change makes the older tiles unreachable, and `retire` removes them
  * (the first new tile drawn after a change does it, in the background; seeding does it first).
+ *
+ * The most recently used tiles are also kept in memory (TILE_MEMORY_BYTES for the process, whatever the number
+ * of TileCache objects): a file's bytes never change under its path (the revision is in it), so the memory copy
+ * of a path is the file. Why: reading a file through node:fs/promises is four trips to libuv's thread pool
+ * (open, fstat, read, close), each waiting for a turn of the event loop; on a loaded process that was most of a
+ * hit's time (issue 9, T1). lru-cache (isaacs, the one npm itself uses) bounds the entries by their bytes.
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { DEFAULT_STYLE_NAME } from '../render/style.js';
+
+/** Bytes of tiles kept in memory per process (about 3,000 typical 10 kB PNG tiles), and the largest tile kept. */
+export const TILE_MEMORY_BYTES = 32 * 1024 * 1024;
+const TILE_MEMORY_MAX_TILE = 1024 * 1024;
+
+/** Tiles by file path, shared by every TileCache of the process (WMTS and vector tiles read the same directory). */
+const memory = new LRUCache<string, Buffer>({ maxSize: TILE_MEMORY_BYTES, maxEntrySize: TILE_MEMORY_MAX_TILE, sizeCalculation: (b) => Math.max(1, b.length) });
 
 export interface TileAddress {
   layer: string;
@@ -36,8 +50,13 @@ export class TileCache {
   }
 
   async get(a: TileAddress): Promise<Buffer | undefined> {
+    const file = this.path(a);
+    const kept = memory.get(file);
+    if (kept) return kept;
     try {
-      return await readFile(this.path(a));
+      const bytes = await readFile(file);
+      memory.set(file, bytes);
+      return bytes;
     } catch {
       return undefined;
     }
@@ -54,6 +73,7 @@ export class TileCache {
       await rm(tmp, { force: true });
       throw e;
     }
+    memory.set(file, bytes);
   }
 
   /**
@@ -64,6 +84,9 @@ export class TileCache {
    */
   async retire(layer: string, keep: string, wait = true): Promise<number> {
     const dir = join(this.dir, seg(layer));
+    // The memory copies of the older revisions go at once (they would only wait to be pushed out).
+    const current = join(dir, seg(keep)) + '/';
+    for (const k of memory.keys()) if (k.startsWith(dir + '/') && !k.startsWith(current)) memory.delete(k);
     let entries: string[];
     try {
       entries = await readdir(dir);

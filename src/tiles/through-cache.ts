@@ -5,12 +5,13 @@
  * before drawing, so a change committed meanwhile is drawn under the older key, never the reverse.
  *
  * ETag: the revision (the URL names the rest of the tile: style, matrix, row, column, format), so a client revalidating with If-None-Match gets
- * a 304 after one small query, without the file being read.
+ * a 304 without the file being read (and, with the revision in memory, without a query).
  */
 import type { Pool } from '../db/pool.js';
 import type { Layer } from '../catalog/layers.js';
+import type { ChangeFeed } from '../db/change-feed.js';
 import type { TileAddress, TileCache } from './cache.js';
-import { layerRevision } from './revision.js';
+import { TileRevisions } from './revision.js';
 
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
 
@@ -43,9 +44,18 @@ async function retireOlder(cache: TileCache, layer: string, revision: string): P
   await cache.retire(layer, revision, false);
 }
 
-export async function throughCache(pool: Pool, cache: TileCache | undefined, r: CacheRequest, draw: () => Promise<Buffer>): Promise<CachedTile> {
+/** The revisions of a platform's layers: one memory per pool (so per platform), with its change feed. */
+const revisionsByPool = new WeakMap<Pool, TileRevisions>();
+
+export function tileRevisions(platform: { pool: Pool; changes?: ChangeFeed }): TileRevisions {
+  let r = revisionsByPool.get(platform.pool);
+  if (!r) revisionsByPool.set(platform.pool, (r = new TileRevisions(platform.pool, platform.changes)));
+  return r;
+}
+
+export async function throughCache(platform: { pool: Pool; changes?: ChangeFeed }, cache: TileCache | undefined, r: CacheRequest, draw: () => Promise<Buffer>): Promise<CachedTile> {
   if (!cache || !r.cacheable) return { bytes: await draw(), cache: 'bypass' };
-  const revision = await layerRevision(pool, r.layer);
+  const revision = await tileRevisions(platform).get(r.layer);
   if (!revision) return { bytes: await draw(), cache: 'bypass' };
   const etag = `"${revision}"`;
   if (r.ifNoneMatch && r.ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return { bytes: Buffer.alloc(0), cache: 'hit', etag, notModified: true };

@@ -84,7 +84,9 @@ describe('vector tiles read by GDAL (ogrinfo, MVT driver)', () => {
     const summary = ogrinfo(r.bytes, Z, X, Y, '-so');
     expect(summary).toMatch(/Layer name: communes/);
     const count = Number(/Feature Count: (\d+)/.exec(summary)![1]);
-    // Between the communes meeting the tile and those meeting it grown by the 64/4096 buffer.
+    // Between the communes meeting the tile and those meeting it grown by the 64/4096 buffer: the generalisation
+    // rule (polygons under one pixel squared vanish, ~0.17 km² of ground here at level 8) drops none of them,
+    // the smallest commune of the demo data being larger.
     const { rows } = await db().query(
       `WITH e AS (SELECT ST_TileEnvelope($1, $2, $3) AS t)
        SELECT count(*) FILTER (WHERE ST_Intersects(ST_Transform(c.geom, 3857), e.t)) AS inside,
@@ -187,5 +189,46 @@ describe('OGC API – Tiles discovered from the OGC API landing page, conformanc
     const out = execFileSync('gdal_translate', ['-of', 'COG', '-co', `TILING_SCHEME=${join(dir, 'tms.json')}`, join(dir, 'in.tif'), join(dir, 'out.tif')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).not.toMatch(/ERROR/);
     expect(execFileSync('gdalinfo', [join(dir, 'out.tif')], { encoding: 'utf8' })).toMatch(/Pseudo-Mercator|3857/);
+  });
+});
+
+describe('vector tiles: generalisation (src/render/mvt-sql.ts)', () => {
+  // A layer of this file's own: two squares in Lambert-93 near Orléans, 40 m (0.16 ha) and 400 m (16 ha) a side,
+  // and a 40 m line. At level 9 a pixel (a cell of the 256-cell tile matrix) is ~306 m of EPSG:3857, ~205 m of
+  // ground here (~4.2 ha): the small square vanishes, the large one and the line stay; at level 15 (~3.2 m) all three.
+  const L = 'mvt_rule_squares';
+  beforeAll(async () => {
+    await db().query(`DROP TABLE IF EXISTS data.${L}`);
+    await db().query(`DELETE FROM sdi.layers WHERE name = $1`, [L]);
+    await db().query(`CREATE TABLE data.${L} (fid serial PRIMARY KEY, nom text, geom geometry(Geometry, 2154))`);
+    await db().query(
+      `INSERT INTO data.${L} (nom, geom) VALUES
+         ('petit', ST_MakeEnvelope(618000, 6756000, 618040, 6756040, 2154)),
+         ('grand', ST_MakeEnvelope(618100, 6756000, 618500, 6756400, 2154)),
+         ('ligne', ST_MakeLine(ST_MakePoint(618000, 6755900), ST_MakePoint(618040, 6755900))::geometry(LineString, 2154))`,
+    );
+    await db().query(`INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title) VALUES ($1, 'data', $1, 'fid', 'geom', 'Carrés (généralisation)')`, [L]);
+  });
+
+  /** The names in the tile of level z holding the squares (ogrinfo reads it). */
+  async function names(z: number): Promise<string[]> {
+    const { rows } = await db().query(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM ST_Transform(ST_SetSRID(ST_MakePoint(618200, 6756000), 2154), 4326) p`);
+    const n = 2 ** z;
+    const lat = (+rows[0].y * Math.PI) / 180;
+    const x = Math.floor(((+rows[0].x + 180) / 360) * n);
+    const y = Math.floor(((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2) * n);
+    const r = await get(`/tiles/${L}/${z}/${x}/${y}.pbf`);
+    expect(r.status).toBe(200);
+    return [...ogrinfo(r.bytes, z, x, y).matchAll(/nom \(String\) = (\S+)/g)].map((m) => m[1]!).sort();
+  }
+
+  it('a polygon under one pixel squared at the level vanishes; larger ones, lines and points stay', async () => {
+    try {
+      expect(await names(9)).toEqual(['grand', 'ligne']);
+      expect(await names(15)).toEqual(['grand', 'ligne', 'petit']);
+    } finally {
+      await db().query(`DELETE FROM sdi.layers WHERE name = $1`, [L]);
+      await db().query(`DROP TABLE IF EXISTS data.${L}`);
+    }
   });
 });

@@ -50,7 +50,8 @@ function index(v: string, name: string): number {
 
 async function visibleLayer(platform: Platform, req: FastifyRequest, name: string): Promise<Layer> {
   const caller = callerOf(req);
-  const layer = (await platform.layers.list()).find((l) => l.name === name && l.geometry);
+  // The change feed vouches for the catalogue (no query on a cached tile, src/catalog/layers.ts).
+  const layer = (await platform.layers.list({ notified: true })).find((l) => l.name === name && l.geometry);
   // A layer the caller may not view does not exist for it (no enumeration of restricted names, issue 11).
   if (!layer || !platform.policy.canList(caller, layer) || !platform.policy.decide(caller, layer, 'view').allowed) throw new OgcError('NotFound', `No collection ${name.slice(0, 80)}`, 'collectionId');
   return layer;
@@ -62,7 +63,7 @@ async function sendTile(platform: Platform, cache: TileCache | undefined, req: F
   // A tile drawn under a restriction depends on the caller: neither our cache nor shared ones may keep it.
   const cacheable = platform.policy.decide(caller, layer, 'view').restriction === undefined;
   const address = { set: 'mvt', matrix: String(z), row: y, col: x, ext: 'pbf' };
-  const t = await throughCache(platform.pool, cache, { layer, style: '', cacheable, address, ifNoneMatch: req.headers['if-none-match'] }, () => vectorTile(platform, caller, layer, z, x, y));
+  const t = await throughCache(platform, cache, { layer, style: '', cacheable, address, ifNoneMatch: req.headers['if-none-match'] }, () => vectorTile(platform, caller, layer, z, x, y));
   reply.header('x-tile-cache', t.cache);
   reply.header('cache-control', t.cache === 'bypass' ? 'private, max-age=0' : 'public, max-age=60');
   if (t.etag) reply.header('etag', t.etag);

@@ -35,5 +35,5 @@ export async function cachedTile(ctx: WmsContext, cache: TileCache | undefined, 
   }
   const { cacheable } = decide(ctx, req.layer);
   const address = { set: req.set.id, matrix: req.matrix.id, row: req.row, col: req.col, ext: TILE_FORMATS[req.mime]!.ext };
-  return throughCache(ctx.platform.pool, cache, { layer: req.layer, style: req.style, cacheable, address, ifNoneMatch }, () => renderTile(ctx, req));
+  return throughCache(ctx.platform, cache, { layer: req.layer, style: req.style, cacheable, address, ifNoneMatch }, () => renderTile(ctx, req));
 }

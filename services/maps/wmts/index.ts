@@ -17,6 +17,7 @@ import { PlanError } from '../../../src/query/planner.js';
 import { wmsSettings } from '../wms/settings.js';
 import { WmsError } from '../wms/errors.js';
 import type { WmsContext } from '../wms/context.js';
+import { layerByName } from '../wms/kvp-reader.js';
 import { toWmtsError, WmtsError, wmtsExceptionReport, WMTS_EXCEPTION_TYPE } from './errors.js';
 import { featureInfoOf, INFO_EXTENSIONS, readTile, readWmtsKvp, WMTS_VERSION, type GetTileRequest } from './request.js';
 import { wmtsCapabilities } from './capabilities.js';
@@ -39,12 +40,15 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
   const { platform } = opts;
   const settings = wmsSettings(platform.config);
 
-  async function context(req: FastifyRequest): Promise<WmsContext & { serviceUrl: string }> {
+  async function context(req: FastifyRequest, layerName?: string): Promise<WmsContext & { serviceUrl: string }> {
     const caller = callerOf(req);
     const baseUrl = publicBaseUrl(req, platform.config);
-    const layers = (await platform.layers.list()).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
-    // Raster layers the caller may view (drawn by the same GetMap; a territorial grant's tiles are cut).
-    const rasters = (await listRasterLayers(platform.pool)).filter((r) => platform.policy.decideRaster(caller, r, 'view').allowed);
+    // The change feed vouches for the catalogue (no query on a cached tile, src/catalog/layers.ts).
+    const layers = (await platform.layers.list({ notified: true })).filter((l) => l.geometry && platform.policy.canList(caller, l) && platform.policy.decide(caller, l, 'view').allowed);
+    // Raster layers the caller may view (drawn by the same GetMap; a territorial grant's tiles are cut). A request
+    // naming a feature layer needs none: that keeps the cached-tile path free of queries.
+    const needRasters = layerName === undefined || !layerByName(layers, layerName, platform.config.namespace.prefix);
+    const rasters = needRasters ? (await listRasterLayers(platform.pool)).filter((r) => platform.policy.decideRaster(caller, r, 'view').allowed) : [];
     return { platform, principal: caller, settings, baseUrl, serviceUrl: `${baseUrl}${opts.mountPath}`, layers, rasters };
   }
 
@@ -74,8 +78,8 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
 
   app.get('/', async (req, reply) => {
     try {
-      const ctx = await context(req);
       const kvp = Kvp.fromUrl(req.url);
+      const ctx = await context(req, kvp.get('LAYER'));
       const request = await withCrsFacts(() => readWmtsKvp(kvp, ctx.layers, platform.config.namespace.prefix, ctx.rasters));
       if (request.op === 'GetCapabilities') return reply.type('application/xml; charset=utf-8').send(await wmtsCapabilities(ctx));
       if (request.op === 'GetFeatureInfo') {
@@ -107,7 +111,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
         if (!m) throw new WmtsError('InvalidParameterValue', `${req.params.file.slice(0, 40)} is not {I}.{${Object.values(INFO_EXTENSIONS).join('|')}}`, 'I');
         const infoMime = Object.keys(INFO_EXTENSIONS).find((k) => INFO_EXTENSIONS[k] === m[2]);
         if (!infoMime) throw new WmtsError('InvalidParameterValue', `FeatureInfo extension ${m[2]!.slice(0, 20)} is not offered (${Object.values(INFO_EXTENSIONS).join(', ')})`, 'INFOFORMAT');
-        const ctx = await context(req);
+        const ctx = await context(req, req.params.layer);
         const p = req.params;
         // The tile's format does not matter to feature info: the tile is read as PNG.
         const tile = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: 'png', set: p.set, matrix: p.matrix, row: p.row, col: p.col }, ctx.rasters);
@@ -126,7 +130,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
         if (Object.keys(req.query as object).length) throw new WmtsError('InvalidParameterValue', 'A RESTful tile URL takes no query parameters', Object.keys(req.query as object)[0]);
         const m = /^(\d+)\.([a-z]+)$/.exec(req.params.file);
         if (!m) throw new WmtsError('InvalidParameterValue', `Tile ${req.params.file.slice(0, 40)} is not {TileCol}.{png|jpeg}`, 'TILECOL');
-        const ctx = await context(req);
+        const ctx = await context(req, req.params.layer);
         const p = req.params;
         const request = readTile(ctx.layers, platform.config.namespace.prefix, { layer: p.layer, style: p.style, ext: m[2], set: p.set, matrix: p.matrix, row: p.row, col: m[1]! }, ctx.rasters);
         return await tile(ctx, req, reply, request);
