@@ -17,7 +17,7 @@
  *   count: the exact extent skips those outside (&& with the area's box), the estimate is clipped to it. A
  *   layer whose geometries all lie outside its CRS's area keeps its plain extent. Cached per layer.
  */
-import type { Pool } from '../db/pool.js';
+import type { Pool, PoolClient } from '../db/pool.js';
 import { quoteIdent } from '../db/identifiers.js';
 import type { Bbox } from '../crs/registry.js';
 import { ensureCrsFacts } from '../crs/facts.js';
@@ -73,37 +73,74 @@ export async function layerExtent(pool: Pool, layer: ExtentSource): Promise<Bbox
   // Refused (not the owner): the statistics there are.
   if (rel && rel.kind !== 'v' && rel.kind !== 'm' && (rel.reltuples < 0 || (rel.reltuples > SMALL_TABLE_ROWS && rel.changed > 50 + rel.reltuples / 10))) {
     try {
-      await pool.query(`ANALYZE ${relation}`);
+      await withLockTimeout(pool, (c) => c.query(`ANALYZE ${relation}`));
       rel = (await relationFacts(pool, relation)) ?? rel;
     } catch {
-      // keep the statistics there are
+      // keep the statistics there are (not the owner, or the table is locked)
     }
   }
   let bbox: Bbox | null = null;
   if (rel && rel.kind !== 'v' && rel.kind !== 'm' && rel.reltuples > SMALL_TABLE_ROWS) {
-    try {
-      const { rows } = await pool.query<BoxRow>(`SELECT ${BOX_COLUMNS} FROM (SELECT ST_EstimatedExtent($1, $2, $3) AS e) s`, [layer.schema, layer.table, layer.geometry.column]);
-      bbox = toBbox(rows[0]);
-    } catch {
-      bbox = null; // no statistics for this column
-    }
+    bbox = await estimatedExtent(pool, layer.schema, layer.table, layer.geometry.column);
     if (bbox && area) bbox = clip(bbox, area) ?? bbox;
   }
+  let provisional = false;
   if (!bbox) {
     const g = quoteIdent(layer.geometry.column);
     const exact = async (inside: Bbox | null) =>
       toBbox(
         (
-          await pool.query<BoxRow>(
-            `SELECT ${BOX_COLUMNS} FROM (SELECT ST_Extent(${g})::box2d AS e FROM ${relation}${inside ? ` WHERE ${g} && ST_MakeEnvelope($1, $2, $3, $4, $5::int)` : ''}) s`,
-            inside ? [inside.minx, inside.miny, inside.maxx, inside.maxy, layer.geometry!.srid] : [],
+          await withLockTimeout(pool, (c) =>
+            c.query<BoxRow>(
+              `SELECT ${BOX_COLUMNS} FROM (SELECT ST_Extent(${g})::box2d AS e FROM ${relation}${inside ? ` WHERE ${g} && ST_MakeEnvelope($1, $2, $3, $4, $5::int)` : ''}) s`,
+              inside ? [inside.minx, inside.miny, inside.maxx, inside.maxy, layer.geometry!.srid] : [],
+            ),
           )
         ).rows[0],
       );
-    bbox = (area ? await exact(area) : null) ?? (await exact(null));
+    try {
+      bbox = (area ? await exact(area) : null) ?? (await exact(null));
+    } catch (e) {
+      if ((e as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw e;
+      // The table is locked (an import swapping it, a maintenance job): the statistics' extent for now, not
+      // cached, rather than a server start or a capabilities document waiting behind the lock.
+      bbox = await estimatedExtent(pool, layer.schema, layer.table, layer.geometry.column);
+      provisional = true;
+    }
   }
-  cache.set(key, { at: Date.now(), bbox });
+  if (!provisional) cache.set(key, { at: Date.now(), bbox });
   return bbox;
+}
+
+/** SQLSTATE lock_not_available, raised when lock_timeout expires. */
+const LOCK_NOT_AVAILABLE = '55P03';
+/** How long an extent waits for a lock on the layer's table before it falls back to the statistics. */
+const EXTENT_LOCK_TIMEOUT = '250ms';
+
+/** `fn` on one connection in a transaction whose statements wait at most EXTENT_LOCK_TIMEOUT for a lock. */
+async function withLockTimeout<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query(`SET LOCAL lock_timeout = '${EXTENT_LOCK_TIMEOUT}'`);
+    const out = await fn(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
+async function estimatedExtent(pool: Pool, schema: string, table: string, column: string): Promise<Bbox | null> {
+  try {
+    const { rows } = await pool.query<BoxRow>(`SELECT ${BOX_COLUMNS} FROM (SELECT ST_EstimatedExtent($1, $2, $3) AS e) s`, [schema, table, column]);
+    return toBbox(rows[0]);
+  } catch {
+    return null; // no statistics for this column
+  }
 }
 
 /** Rows (pg_class.reltuples: -1 never analysed), kind, and rows changed since the last ANALYZE of a relation. */

@@ -10,8 +10,10 @@
  *    stale statistics (ANALYZE of the column) and the extent follows the data.
  * Tables of the test's own (other files restrict demo layers for a while).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import pg from 'pg';
 import { baseUrl, db } from '../helpers.js';
+import { layerExtent } from '../../src/catalog/extent.js';
 
 const TABLES = ['ext_moved', 'ext_stray', 'ext_big'] as const;
 /** 20 × 10 (or 200 × 125) points 500 m apart near Orléans, in Lambert-93. */
@@ -90,5 +92,28 @@ describe('layer extents robust to stale statistics and stray geometries (issues 
     expectClose(bbox, await exactWgs84('ext_big'), 0.02);
     const after = await db().query(`SELECT n_mod_since_analyze AS n FROM pg_stat_user_tables WHERE schemaname = 'data' AND relname = 'ext_big'`);
     expect(Number(after.rows[0].n)).toBe(0);
+  });
+
+  it('a table locked by another session (an import swapping it): the extent does not wait behind the lock, it is the statistics\' one, not cached', async () => {
+    const locker = new pg.Client({ connectionString: inject('databaseUrl') });
+    await locker.connect();
+    const layer = { schema: 'data', table: 'ext_moved', updatedAt: new Date(1_000), geometry: { column: 'geom', srid: 2154 } };
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE data.ext_moved IN ACCESS EXCLUSIVE MODE');
+      // Before the change this waited until the lock went (a server start behind an import: test/download/jobs.test.ts).
+      const during = await layerExtent(db(), layer);
+      const estimate = await db().query(`SELECT ST_XMin(e) AS minx, ST_XMax(e) AS maxx FROM (SELECT ST_EstimatedExtent('data', 'ext_moved', 'geom') AS e) s`);
+      expect(during).not.toBeNull();
+      expect(during!.minx).toBeCloseTo(Number(estimate.rows[0].minx), 0);
+      expect(during!.maxx).toBeCloseTo(Number(estimate.rows[0].maxx), 0);
+    } finally {
+      await locker.query('COMMIT');
+      await locker.end();
+    }
+    // The lock gone, the exact extent (the table was moved 250 km east after its statistics were taken).
+    const after = await layerExtent(db(), layer);
+    const exact = await db().query(`SELECT ST_XMin(e) AS minx FROM (SELECT ST_Extent(geom) AS e FROM data.ext_moved) s`);
+    expect(after!.minx).toBeCloseTo(Number(exact.rows[0].minx), 0);
   });
 });
