@@ -149,6 +149,8 @@ export async function repairInvalid(pool: Pool, table: string, srid: number): Pr
  * one index scan, and the polygons under a pixel are never read (tile 9/258/178 of a million parcels: 207 ms
  * → 2–4 ms for the rows' selection). It serves the box alone as well (its first column), so it replaces the
  * plain index rather than adding to it; built by the database, it stays right through any later change.
+ * Box alone on the million parcels (a level-11 tile, 38,678 rows, warm): plain index 9.1–9.9 ms, two-column
+ * 9.7–10.3 ms (437 index buffers instead of ~250); 77 MB instead of 40 MB, built in 12.5 s.
  */
 export async function finishStaging(pool: Pool, table: string, polygons = false): Promise<void> {
   const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
