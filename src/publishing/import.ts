@@ -222,7 +222,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
       }
       progress(`indexing ${staging} and checking its geometries' validity`);
       // Both only read the table: the index build and the GEOS validity scan run side by side.
-      const [invalid] = await Promise.all([countInvalid(pool, staging), finishStaging(pool, staging)]);
+      const [invalid] = await Promise.all([countInvalid(pool, staging), finishStaging(pool, staging, /POLYGON/i.test(facts.geometryType))]);
       if (invalid > 0) {
         progress(`making ${invalid} geometries of ${staging} valid`);
         await repairInvalid(pool, staging, srid);

@@ -20,6 +20,11 @@ export interface CompileOptions {
   crs: CrsRegistry;
   /** Error locator for filter problems (FILTER for WFS, filter for OGC API and downloads). */
   locator?: string;
+  /**
+   * One more predicate over row alias t, ANDed with the others (the vector tiles' generalisation rule,
+   * src/render/mvt-sql.ts: in the WHERE clause so that an index on the area can serve it).
+   */
+  extraPredicate?: (params: SqlParams) => string;
 }
 
 /** Name of the clipped geometry in the clipping sub-select (encoders read it instead of the layer's column). */
@@ -44,6 +49,7 @@ function predicates(q: FeatureQuery, params: SqlParams, opts: CompileOptions, ar
   const parts: string[] = [];
   if (q.access.restriction) parts.push(q.access.restriction(params, 't'));
   if (q.filter) parts.push(compileFilter(q.filter, { layer: q.layer, crs: opts.crs, params, locator: opts.locator ?? 'FILTER' }));
+  if (opts.extraPredicate) parts.push(opts.extraPredicate(params));
   if (area) {
     const g = `t.${quoteIdent(q.layer.geometry!.column)}`;
     parts.push(`ST_Intersects(${g}, ${area})`);

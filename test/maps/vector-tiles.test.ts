@@ -232,3 +232,45 @@ describe('vector tiles: generalisation (src/render/mvt-sql.ts)', () => {
     }
   });
 });
+
+describe('vector tiles: generalisation of a polygon layer, in the WHERE clause over a GiST (geom, ST_Area(geom)) index', () => {
+  // A MultiPolygon layer of this file's own with the index an import gives a polygon layer (src/import/staging.ts;
+  // btree_gist, migrations/0033): the rule is a WHERE predicate the index serves (the box and the area in one
+  // scan). Same squares as above: 40 m (0.16 ha) and 400 m (16 ha) a side; a pixel is ~4.2 ha of ground at level 9.
+  const L = 'mvt_rule_polygons';
+  beforeAll(async () => {
+    await db().query(`DROP TABLE IF EXISTS data.${L}`);
+    await db().query(`DELETE FROM sdi.layers WHERE name = $1`, [L]);
+    await db().query(`CREATE TABLE data.${L} (fid serial PRIMARY KEY, nom text, geom geometry(MultiPolygon, 2154))`);
+    await db().query(`CREATE INDEX ON data.${L} USING gist (geom, ST_Area(geom))`);
+    await db().query(
+      `INSERT INTO data.${L} (nom, geom) VALUES
+         ('petit', ST_Multi(ST_MakeEnvelope(618000, 6756000, 618040, 6756040, 2154))),
+         ('grand', ST_Multi(ST_MakeEnvelope(618100, 6756000, 618500, 6756400, 2154)))`,
+    );
+    await db().query(`INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title) VALUES ($1, 'data', $1, 'fid', 'geom', 'Carrés (index de l''aire)')`, [L]);
+  });
+
+  async function names(z: number): Promise<string[]> {
+    const { rows } = await db().query(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM ST_Transform(ST_SetSRID(ST_MakePoint(618200, 6756000), 2154), 4326) p`);
+    const n = 2 ** z;
+    const lat = (+rows[0].y * Math.PI) / 180;
+    const x = Math.floor(((+rows[0].x + 180) / 360) * n);
+    const y = Math.floor(((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2) * n);
+    const r = await get(`/tiles/${L}/${z}/${x}/${y}.pbf`);
+    expect(r.status).toBe(200);
+    return [...ogrinfo(r.bytes, z, x, y).matchAll(/nom \(String\) = (\S+)/g)].map((m) => m[1]!).sort();
+  }
+
+  it('the small square is left out at level 9, kept at 15; grown, it is in the next tile drawn (the index follows the data)', async () => {
+    try {
+      expect(await names(9)).toEqual(['grand']);
+      expect(await names(15)).toEqual(['grand', 'petit']);
+      await db().query(`UPDATE data.${L} SET geom = ST_Multi(ST_MakeEnvelope(617690, 6756000, 618090, 6756400, 2154)) WHERE nom = 'petit'`);
+      expect(await names(10)).toEqual(['grand', 'petit']);
+    } finally {
+      await db().query(`DELETE FROM sdi.layers WHERE name = $1`, [L]);
+      await db().query(`DROP TABLE IF EXISTS data.${L}`);
+    }
+  });
+});

@@ -152,6 +152,10 @@ describe('POST /admin/imports', () => {
     // Its catalogue record carries the layer's title.
     const rec = await db().query(`SELECT m.title FROM sdi.metadata_records m JOIN sdi.layers l ON l.metadata_record_id = m.id WHERE l.name = 'zones_activite'`);
     expect(rec.rows[0]?.title).toBe('Zones-Activité');
+    // A polygon layer's spatial index carries the area (btree_gist): the vector tiles' generalisation rule is
+    // one index scan (src/import/staging.ts, src/render/mvt-sql.ts).
+    const idx = await db().query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'data' AND tablename = 'zones_activite' AND indexdef ILIKE '%USING gist%'`);
+    expect(idx.rows.map((r) => r.indexdef).join('\n')).toMatch(/USING gist \(geom, st_area\(geom\)\)/);
   });
 
   it('a GeoPackage of two layers in EPSG:4326: both published, reprojected to Lambert-93', async () => {
@@ -179,6 +183,9 @@ describe('POST /admin/imports', () => {
     expect(byName.pcrs_bordures).toMatchObject({ count: 1, geometryType: 'LINESTRING' });
     const g = await db().query(`SELECT srid, type FROM geometry_columns WHERE f_table_schema = 'data' AND f_table_name = 'pcrs_regards'`);
     expect(g.rows[0]).toEqual({ srid: 2154, type: 'POINT' });
+    // Points keep the plain spatial index (no area).
+    const idx = await db().query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'data' AND tablename = 'pcrs_regards' AND indexdef ILIKE '%USING gist%'`);
+    expect(idx.rows.map((r) => r.indexdef).join('\n')).toMatch(/USING gist \(geom\)/);
     const x = await db().query(`SELECT ST_X(geom) AS x FROM data.pcrs_regards ORDER BY fid LIMIT 1`);
     expect(Math.abs(x.rows[0].x - 618_700)).toBeLessThan(2_000); // Orléans in Lambert-93
   });

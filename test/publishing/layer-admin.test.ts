@@ -176,6 +176,28 @@ describe('a layer published, edited, withdrawn and deleted through the API, seen
   });
 });
 
+describe('a polygon table published as it is gets the GiST (geom, ST_Area(geom)) index of the vector tiles (src/render/mvt-sql.ts)', () => {
+  it('created once on publication; a point table keeps its indexes as they are', async () => {
+    await db().query(`DROP TABLE IF EXISTS data.la_zones CASCADE`);
+    await db().query(`CREATE TABLE data.la_zones (fid integer PRIMARY KEY, nom text, geom geometry(MultiPolygon, 2154))`);
+    await db().query(`INSERT INTO data.la_zones VALUES (1, 'Zone', ST_Multi(ST_MakeEnvelope(618000, 6756000, 618400, 6756400, 2154)))`);
+    const areaIndexes = async (t: string) =>
+      (await db().query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'data' AND tablename = $1 AND indexdef ILIKE '%st_area(geom)%'`, [t])).rows.map((r) => r.indexdef);
+    try {
+      const r = await api('/layers', 'POST', { name: 'la_zones', table: 'data.la_zones' });
+      expect(r.status, r.body).toBe(201);
+      expect(await areaIndexes('la_zones')).toEqual([expect.stringMatching(/USING gist \(geom, st_area\(geom\)\)/)]);
+      // Published again: no second index.
+      expect((await api('/layers', 'POST', { name: 'la_zones', table: 'data.la_zones' })).status).toBe(201);
+      expect(await areaIndexes('la_zones')).toHaveLength(1);
+      expect(await areaIndexes('la_cli')).toEqual([]);
+    } finally {
+      await api('/layers/la_zones?dropTable=true', 'DELETE');
+      await db().query(`DROP TABLE IF EXISTS data.la_zones CASCADE`);
+    }
+  });
+});
+
 describe('the CLI calls the same functions', () => {
   it('publish without --id takes the key (fid); a wrong --id fails with the reason, exit 1; unpublish and delete', async () => {
     const bad = cli('publish', '--table', 'data.la_cli', '--name', 'la_cli', '--id', 'id');
