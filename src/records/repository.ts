@@ -13,10 +13,12 @@ import type { MetadataRecord } from './record.js';
 import { cachedCount, queryKey, rememberCount, rememberResume, resumeAfter } from './page-cache.js';
 import {
   byIdentifiersSql,
+  countAndFewMatchesPageSql,
   countSql,
   deleteWhereSql,
   DOCUMENTS_PAGE_SQL,
   documentSql,
+  estimateSql,
   EXTENT_SQL,
   domainValuesSql,
   FEW_MATCHES,
@@ -77,6 +79,23 @@ export async function searchRecords<R extends { identifier: string | Buffer }>(d
     if (revision !== undefined) key = queryKey(revision, q.where, q.params.values);
   }
   let matched = key === undefined ? undefined : cachedCount(key);
+  if (matched === undefined && page && page.maxRecords > 0 && (await estimatedMatches(db, q)) <= FEW_MATCHES) {
+    // A first search expected to match few records: its count and page in one statement (see the SQL's header).
+    const sql = countAndFewMatchesPageSql(page.columns, q.where, q.order, q.params, page.maxRecords, page.startPosition - 1);
+    const config = (page.raw ? { text: sql, values: q.params.values, binary: true, types: RAW_TYPES } : { text: sql, values: q.params.values }) as unknown as QueryConfig;
+    const { rows: all } = await db.query<R & { __n: number | Buffer; __in: unknown }>(config);
+    const n = all[0]!.__n;
+    const count = typeof n === 'number' ? n : n.readInt32BE(0);
+    if (key !== undefined) rememberCount(key, count);
+    const rows: R[] = [];
+    for (const row of all) {
+      if (row.__in === null) continue;
+      const { __n: _n, __in: _in, ...rest } = row;
+      rows.push(rest as unknown as R);
+    }
+    rememberLast(key, q, page, rows);
+    return { matched: count, rows };
+  }
   if (matched === undefined) {
     const { rows } = await db.query<{ n: number }>(countSql(q.where), [...q.params.values]);
     matched = rows[0]!.n;
@@ -94,12 +113,23 @@ export async function searchRecords<R extends { identifier: string | Buffer }>(d
   // `binary` (result format) is a pg Query option its type declarations do not list
   const config = (page.raw ? { text: sql, values: q.params.values, binary: true, types: RAW_TYPES } : { text: sql, values: q.params.values }) as unknown as QueryConfig;
   const { rows } = await db.query<R>(config);
+  rememberLast(key, q, page, rows);
+  return { matched, rows };
+}
+
+/** Remember where the next page starts (seek paging by identifier). */
+function rememberLast<R extends { identifier: string | Buffer }>(key: string | undefined, q: RecordQuery, page: PageRequest, rows: R[]): void {
   const last = rows[rows.length - 1];
   if (key !== undefined && q.identifierOrder && last) {
     const id = typeof last.identifier === 'string' ? last.identifier : last.identifier.toString('utf8');
     rememberResume(key, page.startPosition + rows.length, id);
   }
-  return { matched, rows };
+}
+
+/** The planner's row estimate for a search (EXPLAIN without running it; ~1 planning, no execution). */
+async function estimatedMatches(db: Db, q: RecordQuery): Promise<number> {
+  const { rows } = await db.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(estimateSql(q.where), [...q.params.values]);
+  return rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? Number.POSITIVE_INFINITY;
 }
 
 /** Records by identifier, in the order of `identifiers`; unknown identifiers are absent. */
