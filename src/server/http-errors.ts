@@ -152,8 +152,13 @@ export function clientErrorHandler(opts: { maxHeaderBytes: number; pathOfSocket:
     let p: HttpProblem;
     if (err.code === 'HPE_HEADER_OVERFLOW') {
       const eol = raw.indexOf('\r\n');
-      // The request line alone used most of the allowance: the URL is what is too long.
-      const longUrl = line !== null && (eol < 0 || eol > opts.maxHeaderBytes / 2);
+      // The request line alone used most of the allowance: the URL is what is too long. The packet that overflows
+      // need not be the first one (a long request line arrives in several TCP reads under load): one that starts
+      // in the middle and whose first line ends the request line (" HTTP/1.1") overflowed on the URL as well.
+      const packet = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : Buffer.alloc(0);
+      const packetEol = packet.indexOf('\r\n');
+      const endsRequestLine = line === null && packetEol >= 9 && / HTTP\/\d\.\d$/.test(packet.subarray(packetEol - 9, packetEol).toString('latin1'));
+      const longUrl = (line !== null && (eol < 0 || eol > opts.maxHeaderBytes / 2)) || endsRequestLine;
       p = longUrl
         ? { status: 414, code: 'NoApplicableCode', slug: 'uri-too-long', detail: `The URL is too long (request line and headers are limited to ${opts.maxHeaderBytes} bytes); send the parameters in a POST body` }
         : { status: 431, code: 'NoApplicableCode', slug: 'headers-too-large', detail: `The request headers are too large (request line and headers are limited to ${opts.maxHeaderBytes} bytes)` };
