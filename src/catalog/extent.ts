@@ -17,7 +17,7 @@
  *   count: the exact extent skips those outside (&& with the area's box), the estimate is clipped to it. A
  *   layer whose geometries all lie outside its CRS's area keeps its plain extent. Cached per layer.
  */
-import type { Pool, PoolClient } from '../db/pool.js';
+import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import { quoteIdent } from '../db/identifiers.js';
 import type { Bbox } from '../crs/registry.js';
 import { ensureCrsFacts } from '../crs/facts.js';
@@ -118,20 +118,11 @@ const LOCK_NOT_AVAILABLE = '55P03';
 const EXTENT_LOCK_TIMEOUT = '250ms';
 
 /** `fn` on one connection in a transaction whose statements wait at most EXTENT_LOCK_TIMEOUT for a lock. */
-async function withLockTimeout<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
+function withLockTimeout<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  return withTransaction(pool, async (c) => {
     await c.query(`SET LOCAL lock_timeout = '${EXTENT_LOCK_TIMEOUT}'`);
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
+    return fn(c);
+  });
 }
 
 async function estimatedExtent(pool: Pool, schema: string, table: string, column: string): Promise<Bbox | null> {

@@ -59,3 +59,18 @@ export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, f
   }
 }
 
+/** `fn` on one connection inside BEGIN … COMMIT (ROLLBACK when it throws); the connection goes back to the pool. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    const out = await fn(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    c.release();
+  }
+}

@@ -5,7 +5,7 @@
  * bumps the registry revision, so every serving process reloads its catalogue on its next request), then the
  * catalogue records are synced: a withdrawn layer's generated record is removed, an edited one rewritten.
  */
-import type { Pool, PoolClient } from '../db/pool.js';
+import { withTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { Config } from '../config/index.js';
 import { quoteIdent } from '../db/identifiers.js';
 import { checkTemporalProperty, LayerPublishError } from '../catalog/layers.js';
@@ -250,21 +250,6 @@ function refuseUnknown(body: Record<string, unknown>, allowed: string[]): void {
   if (extra.length) throw new LayerAdminError(400, 'invalid-parameter', `Unknown member ${extra[0]!.slice(0, 60)} (allowed: ${allowed.join(', ')})`, extra[0]!.slice(0, 60));
 }
 
-async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
-}
-
 const update = async (c: PoolClient, name: string, set: Record<string, unknown>): Promise<void> => {
   const cols = Object.keys(set);
   if (!cols.length) return;
@@ -279,7 +264,7 @@ const update = async (c: PoolClient, name: string, set: Record<string, unknown>)
 export async function updateLayerMetadata(pool: Pool, config: Config, name: string, patch: LayerMetadataInput): Promise<AdminLayer | AdminRasterLayer> {
   if (await isRaster(pool, name)) {
     refuseUnknown(patch as Record<string, unknown>, RASTER_FIELDS);
-    await inTransaction(pool, async (c) => {
+    await withTransaction(pool, async (c) => {
       const noTable: TableFacts = { kind: 'table', columns: new Map(), geometries: [] };
       const set = await metadataColumns(c, '', '', noTable, '', null, patch);
       const cols = Object.keys(set);
@@ -294,7 +279,7 @@ export async function updateLayerMetadata(pool: Pool, config: Config, name: stri
     return getAdminLayer(pool, name);
   }
   refuseUnknown(patch as Record<string, unknown>, METADATA_FIELDS);
-  await inTransaction(pool, async (c) => {
+  await withTransaction(pool, async (c) => {
     const row = (await c.query<{ table_schema: string; table_name: string; id_column: string; geometry_column: string | null }>(
       `SELECT table_schema, table_name, id_column, geometry_column FROM sdi.layers WHERE name = $1 AND kind = 'feature' FOR UPDATE`, [name])).rows[0];
     if (!row) throw new LayerAdminError(404, 'not-found', `No layer ${name.slice(0, 80)}`, 'name');
@@ -315,7 +300,7 @@ export async function publishTable(pool: Pool, config: Config, input: PublishInp
   refuseUnknown(metadata as Record<string, unknown>, METADATA_FIELDS);
   if (typeof name !== 'string' || !NAME.test(name)) throw new LayerAdminError(400, 'invalid-parameter', 'A layer name is 1 to 63 of A-Z a-z 0-9 _ . - starting with a letter or _', 'name');
   let published: { geom: string } | undefined;
-  await inTransaction(pool, async (c) => {
+  await withTransaction(pool, async (c) => {
     const { geometryColumn: geom, idColumn, facts } = await checkFeatureTable(c, schema, table, geometryColumn, metadata.idColumn);
     const other = (await c.query<{ name: string }>(`SELECT name FROM sdi.layers WHERE table_schema = $1 AND table_name = $2 AND name <> $3`, [schema, table, name])).rows[0];
     if (other) throw new LayerAdminError(409, 'conflict', `${schema}.${table} is already published as layer ${other.name}`, 'table');
@@ -385,7 +370,7 @@ export async function setLayerPublished(pool: Pool, config: Config, name: string
     await syncLayerRecords(pool, config);
     return getAdminLayer(pool, name);
   }
-  await inTransaction(pool, async (c) => {
+  await withTransaction(pool, async (c) => {
     const row = (await c.query<{ table_schema: string; table_name: string; id_column: string; geometry_column: string | null }>(
       `SELECT table_schema, table_name, id_column, geometry_column FROM sdi.layers WHERE name = $1 AND kind = 'feature' FOR UPDATE`, [name])).rows[0];
     if (!row) throw new LayerAdminError(404, 'not-found', `No layer ${name.slice(0, 80)}`, 'name');
@@ -439,7 +424,7 @@ export async function deleteLayer(pool: Pool, config: Config, name: string, opts
     await syncLayerRecords(pool, config);
     return { name, file: rows[0]!.file_path, tableDropped: false };
   }
-  const out = await inTransaction(pool, async (c) => {
+  const out = await withTransaction(pool, async (c) => {
     const kept = opts.record === 'keep-withdrawn' ? await keepRecordWithdrawn(c, name) : undefined;
     const row = (await c.query<{ table_schema: string; table_name: string }>(`DELETE FROM sdi.layers WHERE name = $1 AND kind = 'feature' RETURNING table_schema, table_name`, [name])).rows[0];
     if (!row) throw new LayerAdminError(404, 'not-found', `No layer ${name.slice(0, 80)}`, 'name');
@@ -492,7 +477,7 @@ export async function putLayerRecord(pool: Pool, config: Config, name: string, x
   }
   if (record.schema !== 'iso19139') throw new LayerAdminError(422, 'invalid-record', 'A layer record is an ISO 19139 document (gmd:MD_Metadata)', 'body');
   if (record.identifier !== current.identifier) throw new LayerAdminError(422, 'wrong-identifier', `The record's fileIdentifier must be the layer's: ${current.identifier}`, 'body');
-  await inTransaction(pool, async (c) => {
+  await withTransaction(pool, async (c) => {
     await upsertRecord(c, record, { force: true });
     // Hand edits win over the generated record (as a CSW-T Update does).
     await setManagedBy(c, { identifier: record.identifier }, null);
