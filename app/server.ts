@@ -54,6 +54,15 @@ async function supervise(n: number, config: ReturnType<typeof loadConfig>, log: 
   await prepareStore(platform, config, log);
   await closePlatform(platform);
   let stopping = false;
+  // The serving processes accept from the shared listening socket themselves (SCHED_NONE), not through the
+  // supervisor's round robin: a connection that round robin hands to a process at the moment it dies is never
+  // answered nor closed (the hand-off's acknowledgement never comes and the supervisor keeps the socket), so its
+  // client waits forever. Measured (Node 20, 2 processes, 4 clients opening a connection per request, 40
+  // SIGKILLs): round robin 36 requests hung, none with SCHED_NONE (70 failed at once, those the killed
+  // process held); the CI run of 2026-12-06 11:19 timed out on exactly that. The balance stays even on Linux:
+  // 8 kept-alive clients, 5 ms of CPU per request: 957/963, 970/945, 888/958 requests per process (round
+  // robin 969/968), the same throughput. Set before the first fork (it is read then).
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   // Rate limits hold across the serving processes: each one's counts go to the others (src/server/rate-limit-store.ts).
   relayRateLimitCounts();
   const fork = (index: number) => {
