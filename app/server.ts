@@ -103,16 +103,33 @@ async function serve(platform: Awaited<ReturnType<typeof createPlatform>>, confi
   const close = () => {
     // A second signal while closing must not end the pool twice.
     closing ??= (async () => {
-      const force = setTimeout(() => process.exit(1), 10_000);
+      // Which step a stop that takes too long is waiting on, said in the log before the forced exit.
+      let pending = 'background work';
+      const force = setTimeout(() => {
+        const { totalCount, idleCount, waitingCount } = platform.pool;
+        app.server.getConnections((_e, connections) => {
+          log.error({ pending, connections, requests: [...inFlight].slice(0, 20), pool: { totalCount, idleCount, waitingCount } }, 'stop still waiting after 10 s: forced exit');
+          process.exit(1);
+        });
+      }, 10_000);
       force.unref();
       // Harvests end their run; running download jobs go back to the queue for another worker.
       for (const w of work) await w.stop().catch(() => undefined);
+      pending = 'open requests';
       await app.close().catch(() => undefined);
+      pending = 'database connections';
       await closePlatform(platform).catch(() => undefined);
       process.exit(0);
     })();
     return closing;
   };
+  // The requests not yet answered, named by the log of a stop that has to be forced.
+  const inFlight = new Set<string>();
+  app.server.on('request', (req: { method?: string; url?: string }, res: NodeJS.EventEmitter) => {
+    const what = `${req.method} ${String(req.url).slice(0, 200)}`;
+    inFlight.add(what);
+    res.once('close', () => inFlight.delete(what));
+  });
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
   await app.listen({ port: config.port, host: config.host });

@@ -125,12 +125,25 @@ export class FeatureSession {
     return p;
   }
 
+  /**
+   * Nothing may reach the connection once the session is closed: it is back in the pool, someone else's. A
+   * response whose client left while its handler was still preparing closes the session at once (src/server/
+   * release.ts); a cursor the handler then opened went into the connection's queue behind the ROLLBACK and was
+   * started on the pooled connection, where nobody read or closed it: the connection stayed busy with it and
+   * every later user of it waited for ever (seen in the bench, 2026-12-06: a token lookup, then the stop).
+   */
+  private usable(): void {
+    if (this.closed) throw new SessionClosed();
+  }
+
   async count(q: CompiledSql): Promise<number> {
+    this.usable();
     const { rows } = await this.watch(this.client.query<{ n: number }>(q.text, q.values));
     return Number(rows[0]?.n ?? 0);
   }
 
   async scalarRows<T = Record<string, unknown>>(q: CompiledSql): Promise<T[]> {
+    this.usable();
     return (await this.watch(this.client.query(q.text, q.values))).rows as T[];
   }
 
@@ -153,6 +166,7 @@ export class FeatureSession {
   }
 
   private async stream<T>(q: CompiledSql, batchSize: number, pick: (row: unknown[]) => T): Promise<{ first: T[]; rest: AsyncGenerator<T[]> }> {
+    this.usable();
     const cursor = this.client.query(new Cursor(q.text, q.values, { rowMode: 'array' }));
     this.open.add(cursor);
     const open = this.open;
@@ -161,6 +175,8 @@ export class FeatureSession {
       if (!this.broken && !cursorSettled(cursor)) await this.settle(cursor.close());
     };
     const read = (n: number) => {
+      // The session closed under the body (the response closed): no more reads, the body ends.
+      if (this.closed) return Promise.resolve([] as unknown[][]);
       const p = cursor.read(n) as Promise<unknown[][]>;
       // A read left pending by an early close must not become an unhandled rejection; a failed read whose
       // connection is gone marks the session lost before anyone tries to close the cursor.
@@ -219,6 +235,10 @@ export class FeatureSession {
     if (this.closed) return;
     this.closed = true;
     try {
+      // A cursor still waiting in the connection's queue (not yet sent) cannot be closed: pg-cursor's close does
+      // nothing before it is sent, and it would start later on the pooled connection. The connection is then
+      // ended rather than returned.
+      if ([...this.open].some((c) => !cursorSent(c))) this.broken = true;
       for (const c of [...this.open]) if (!this.broken && !cursorSettled(c)) await this.settle(c.close());
       this.open.clear();
       if (this.broken) throw new Error('connection lost');
@@ -241,6 +261,18 @@ export class ConnectionLost extends Error {
   constructor() {
     super('Connection terminated: the database connection was lost during the statement');
   }
+}
+
+/** The session was closed (its connection back in the pool) before this statement. */
+export class SessionClosed extends Error {
+  constructor() {
+    super('The feature session is closed (the response was closed)');
+  }
+}
+
+/** Whether pg-cursor has been handed the connection (its statement sent), as it records in `connection`. */
+function cursorSent(c: Cursor): boolean {
+  return Boolean((c as unknown as { connection?: unknown }).connection);
 }
 
 /** A cursor that failed or was read to its end has nothing to close (pg-cursor would wait for an answer). */
