@@ -4,7 +4,7 @@
  * (src/render/raster-style.ts). Read by every map, legend and capabilities request, with one small query and no
  * cache, like the vector styles (src/styles/store.ts): an administrator's change shows in the next request.
  */
-import type { Pool, PoolClient } from '../db/pool.js';
+import { withTransaction, type Pool } from '../db/pool.js';
 import { DEFAULT_RASTER_STYLE, rasterStyleFromJson, rasterStyleToJson, type RasterStyle } from '../render/raster-style.js';
 
 export interface StoredRasterStyle {
@@ -69,7 +69,7 @@ export class RasterStyleStore {
 
   /** Create or replace a raster layer's named style; `makeDefault` also makes it the layer's default. */
   async put(raster: string, style: RasterStyle, sld: string | null, makeDefault: boolean): Promise<'created' | 'updated'> {
-    return this.inTransaction(async (client) => {
+    return withTransaction(this.pool, async (client) => {
       if (makeDefault) await client.query('UPDATE sdi.raster_styles SET is_default = false, updated_at = now() WHERE raster_name = $1 AND is_default AND name <> $2', [raster, style.name]);
       const { rows } = await client.query<{ created: boolean }>(
         `INSERT INTO sdi.raster_styles (raster_name, name, title, document, sld, is_default) VALUES ($1, $2, $3, $4::jsonb, $5, $6)
@@ -89,7 +89,7 @@ export class RasterStyleStore {
   }
 
   async setDefault(raster: string, name: string): Promise<boolean> {
-    return this.inTransaction(async (client) => {
+    return withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ is_default: boolean }>('SELECT is_default FROM sdi.raster_styles WHERE raster_name = $1 AND name = $2 FOR UPDATE', [raster, name]);
       if (!rows[0]) return false;
       if (rows[0].is_default) return true;
@@ -97,21 +97,6 @@ export class RasterStyleStore {
       await client.query('UPDATE sdi.raster_styles SET is_default = true, updated_at = now() WHERE raster_name = $1 AND name = $2', [raster, name]);
       return true;
     });
-  }
-
-  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const out = await work(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
   }
 }
 

@@ -3,7 +3,7 @@
  * default) and a default per kind of geometry. Read by every request that draws or lists styles, with one small
  * query and no cache, so that an administrator's change shows in the very next map, legend and capabilities.
  */
-import type { Pool, PoolClient } from '../db/pool.js';
+import { withTransaction, type Pool } from '../db/pool.js';
 import type { Layer } from '../catalog/layers.js';
 import { BUILTIN_DEFAULT_STYLES, DEFAULT_STYLE_NAME, geometryKindOf, type GeometryKind, type MapStyle } from '../render/style.js';
 
@@ -95,7 +95,7 @@ export class StyleStore {
 
   /** Create or replace a layer's named style; `makeDefault` also makes it the layer's default. */
   async put(layer: string, style: MapStyle, sld: string | null, makeDefault: boolean): Promise<'created' | 'updated'> {
-    return this.inTransaction(async (client) => {
+    return withTransaction(this.pool, async (client) => {
       if (makeDefault) await client.query('UPDATE sdi.styles SET is_default = false, updated_at = now() WHERE layer_name = $1 AND is_default AND name <> $2', [layer, style.name]);
       const { rows } = await client.query<{ created: boolean }>(
         `INSERT INTO sdi.styles (layer_name, name, title, document, sld, is_default) VALUES ($1, $2, $3, $4::jsonb, $5, $6)
@@ -127,7 +127,7 @@ export class StyleStore {
 
   /** Make a layer's named style its default; false when the layer has no style of that name. */
   async setDefault(layer: string, name: string): Promise<boolean> {
-    return this.inTransaction(async (client) => {
+    return withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ is_default: boolean }>('SELECT is_default FROM sdi.styles WHERE layer_name = $1 AND name = $2 FOR UPDATE', [layer, name]);
       if (!rows[0]) return false;
       if (rows[0].is_default) return true;
@@ -136,21 +136,6 @@ export class StyleStore {
       await client.query('UPDATE sdi.styles SET is_default = true, updated_at = now() WHERE layer_name = $1 AND name = $2', [layer, name]);
       return true;
     });
-  }
-
-  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const out = await work(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
   }
 }
 
