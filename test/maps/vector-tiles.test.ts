@@ -192,6 +192,18 @@ describe('OGC API – Tiles discovered from the OGC API landing page, conformanc
   });
 });
 
+/** The names in layer L's tile of level z holding the squares of the generalisation tests (ogrinfo reads it). */
+async function squareTileNames(L: string, z: number): Promise<string[]> {
+  const { rows } = await db().query(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM ST_Transform(ST_SetSRID(ST_MakePoint(618200, 6756000), 2154), 4326) p`);
+  const n = 2 ** z;
+  const lat = (+rows[0].y * Math.PI) / 180;
+  const x = Math.floor(((+rows[0].x + 180) / 360) * n);
+  const y = Math.floor(((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2) * n);
+  const r = await get(`/tiles/${L}/${z}/${x}/${y}.pbf`);
+  expect(r.status).toBe(200);
+  return [...ogrinfo(r.bytes, z, x, y).matchAll(/nom \(String\) = (\S+)/g)].map((m) => m[1]!).sort();
+}
+
 describe('vector tiles: generalisation (src/render/mvt-sql.ts)', () => {
   // A layer of this file's own: two squares in Lambert-93 near Orléans, 40 m (0.16 ha) and 400 m (16 ha) a side,
   // and a 40 m line. At level 9 a pixel (a cell of the 256-cell tile matrix) is ~306 m of EPSG:3857, ~205 m of
@@ -210,17 +222,7 @@ describe('vector tiles: generalisation (src/render/mvt-sql.ts)', () => {
     await db().query(`INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title) VALUES ($1, 'data', $1, 'fid', 'geom', 'Carrés (généralisation)')`, [L]);
   });
 
-  /** The names in the tile of level z holding the squares (ogrinfo reads it). */
-  async function names(z: number): Promise<string[]> {
-    const { rows } = await db().query(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM ST_Transform(ST_SetSRID(ST_MakePoint(618200, 6756000), 2154), 4326) p`);
-    const n = 2 ** z;
-    const lat = (+rows[0].y * Math.PI) / 180;
-    const x = Math.floor(((+rows[0].x + 180) / 360) * n);
-    const y = Math.floor(((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2) * n);
-    const r = await get(`/tiles/${L}/${z}/${x}/${y}.pbf`);
-    expect(r.status).toBe(200);
-    return [...ogrinfo(r.bytes, z, x, y).matchAll(/nom \(String\) = (\S+)/g)].map((m) => m[1]!).sort();
-  }
+  const names = (z: number) => squareTileNames(L, z);
 
   it('a polygon under one pixel squared at the level vanishes; larger ones, lines and points stay', async () => {
     try {
@@ -251,16 +253,7 @@ describe('vector tiles: generalisation of a polygon layer, in the WHERE clause o
     await db().query(`INSERT INTO sdi.layers (name, table_schema, table_name, id_column, geometry_column, title) VALUES ($1, 'data', $1, 'fid', 'geom', 'Carrés (index de l''aire)')`, [L]);
   });
 
-  async function names(z: number): Promise<string[]> {
-    const { rows } = await db().query(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM ST_Transform(ST_SetSRID(ST_MakePoint(618200, 6756000), 2154), 4326) p`);
-    const n = 2 ** z;
-    const lat = (+rows[0].y * Math.PI) / 180;
-    const x = Math.floor(((+rows[0].x + 180) / 360) * n);
-    const y = Math.floor(((1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2) * n);
-    const r = await get(`/tiles/${L}/${z}/${x}/${y}.pbf`);
-    expect(r.status).toBe(200);
-    return [...ogrinfo(r.bytes, z, x, y).matchAll(/nom \(String\) = (\S+)/g)].map((m) => m[1]!).sort();
-  }
+  const names = (z: number) => squareTileNames(L, z);
 
   it('the small square is left out at level 9, kept at 15; grown, it is in the next tile drawn (the index follows the data)', async () => {
     try {
