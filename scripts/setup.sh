@@ -91,9 +91,13 @@ ensure_db "$DATABASE_URL"
 # --- npm dependencies (gdal-async linked against the system GDAL) ------------------------------
 export npm_config_build_from_source=true npm_config_shared_gdal=true
 cd "$ROOT"
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# Installed when the lock file's content differs from the one last installed (a stamp of its hash), not by dates:
+# a new checkout or worktree sharing node_modules (cp -al) has a newer lock file with the same content.
+lock_sum="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -f node_modules/.package-lock.json ] || [ "$(cat node_modules/.sdi-lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
   say "installing npm dependencies (gdal-async builds against the system GDAL: about 2 minutes the first time)"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$lock_sum" > node_modules/.sdi-lock-sha256
 fi
 # (grep without -q reads all of ldd's output: with pipefail, grep -q exiting early SIGPIPEs ldd and fails the test at random)
 if ! node -e "require('gdal-async')" >/dev/null 2>&1 || ! ldd node_modules/gdal-async/lib/binding/*/gdal.node 2>/dev/null | grep '/libgdal.so' >/dev/null; then
