@@ -6,7 +6,12 @@
  *     the first entry takes the first colour, above the last the last colour;
  *   - intervals (QGIS "discrete"): a value takes the colour of the first entry whose quantity is ≥ the value;
  *     above the last entry (QGIS writes `inf` as its last quantity) nothing is drawn;
- *   - values (QGIS "exact"): only values equal to an entry's quantity are drawn.
+ *   - values (QGIS "exact"): only values equal to an entry's quantity are drawn;
+ *   - categorize (SE 1.1 Categorize, OGC 05-077r4 §11.6.4 and §B, thresholds belonging to the succeeding
+ *     interval, the default): a value takes the colour of the last entry whose quantity is ≤ the value; the first
+ *     entry is the value below the first threshold (quantity -Infinity). Categorize with
+ *     threshholdsBelongTo="preceding" is the `intervals` type (the SLD reader maps it so); SE 1.1 Interpolate
+ *     (linear, colour) is the `ramp` type.
  * A style without a ColorMap is drawn on the built-in log ramp of src/render/raster.ts (the `default` style).
  * No-data is never drawn. Every pixel's alpha is the entry's opacity × the symbolizer's Opacity.
  */
@@ -22,7 +27,7 @@ export interface ColorMapEntry {
   label?: string;
 }
 
-export const COLOR_MAP_TYPES = ['ramp', 'intervals', 'values'] as const;
+export const COLOR_MAP_TYPES = ['ramp', 'intervals', 'values', 'categorize'] as const;
 export type ColorMapType = (typeof COLOR_MAP_TYPES)[number];
 
 export interface ColorMap {
@@ -67,6 +72,10 @@ export function colorMapRgba(map: ColorMap, v: number): [number, number, number,
     else hi = mid;
   }
   if (map.type === 'intervals') return lo < e.length ? out(e[lo]!) : undefined;
+  if (map.type === 'categorize') {
+    const k = lo < e.length && e[lo]!.quantity === v ? lo : lo - 1;
+    return k >= 0 ? out(e[k]!) : undefined;
+  }
   if (lo === 0) return out(e[0]!);
   if (lo === e.length) return out(e[e.length - 1]!);
   const a = e[lo - 1]!;
@@ -103,11 +112,15 @@ export function colouriseWithMap(band: WarpedBand, map: ColorMap, opacity: numbe
   return rgba;
 }
 
-/** The text beside an entry in a legend: its label, else its quantity (intervals: "≤ q"). */
+/** The text beside an entry in a legend: its label, else its quantity (intervals: "≤ q"; categorize: "≥ q", the first "< next"). */
 export function entryLabel(map: ColorMap, e: ColorMapEntry): string {
   if (e.label) return e.label;
-  const q = Number.isFinite(e.quantity) ? String(e.quantity) : e.quantity > 0 ? '∞' : '-∞';
-  return map.type === 'intervals' ? `≤ ${q}` : q;
+  const text = (v: number) => (Number.isFinite(v) ? String(v) : v > 0 ? '∞' : '-∞');
+  if (map.type === 'categorize') {
+    const next = map.entries[map.entries.indexOf(e) + 1];
+    return e.quantity === -Infinity && next ? `< ${text(next.quantity)}` : `≥ ${text(e.quantity)}`;
+  }
+  return map.type === 'intervals' ? `≤ ${text(e.quantity)}` : text(e.quantity);
 }
 
 /** JSON has no infinity: an open end of a colour map is written "inf" / "-inf" (as QGIS writes it in SLD). */

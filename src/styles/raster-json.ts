@@ -1,6 +1,6 @@
 /**
  * The JSON form of a raster style in the admin API (src/render/raster-style.ts): `opacity` (0–1, 1 when absent)
- * and `colorMap` ({ type: ramp | intervals | values, entries: [{ quantity, color, opacity?, label? }] }, quantities
+ * and `colorMap` ({ type: ramp | intervals | values | categorize, entries: [{ quantity, color, opacity?, label? }] }, quantities
  * increasing, "inf" / "-inf" for an open end) or no colour map (the log ramp). Validated by Ajv (the project's
  * JSON Schema validator, already used for vector styles) against the schema below.
  */

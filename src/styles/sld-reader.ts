@@ -10,7 +10,7 @@
  * PointSymbolizer (Graphic: Mark with a well-known name, Fill, Stroke; Size, Rotation, Opacity), TextSymbolizer
  * (Label, Font, PointPlacement's AnchorPoint and Displacement, Halo, Fill); fill, fill-opacity, stroke,
  * stroke-width, stroke-opacity, stroke-linejoin, stroke-linecap, stroke-dasharray; font-family, font-size,
- * font-style, font-weight; RasterSymbolizer (Opacity, ColorMap of ColorMapEntry, the grey channel of band 1: see
+ * font-style, font-weight; RasterSymbolizer (Opacity, ColorMap of ColorMapEntry or SE 1.1 Categorize/Interpolate, the grey channel of band 1: see
  * rasterSymbolizer), in a NamedLayer or in a UserLayer as QGIS exports a raster layer's style. Every element or parameter not read is reported by name and place (never silently
  * dropped): the caller shows the list (the admin API's answer, GetMap's Warning header). Sizes are pixels:
  * a `uom` other than pixel is reported. Malformed XML, a wrong root or version, a bad number or colour, a filter
@@ -137,6 +137,7 @@ abstract class SldReader {
       }
     }
     if (el.attrs.uom && el.attrs.uom !== PIXEL_UOM) out.push(`${path}@uom=${el.attrs.uom}`);
+    if (el.name === 'Interpolate' && el.attrs.mode && el.attrs.mode !== 'linear') out.push(`${path}@mode=${el.attrs.mode}`);
   }
 
   private text(el: XmlElement, ns: string, name: string): string | undefined {
@@ -255,9 +256,15 @@ abstract class SldReader {
     if (gray && band && gray.children.length === 1 && band.text.trim() === '1') this.useAll(cs!);
     const cm = this.one(el, this.se, 'ColorMap');
     let colorMap: ColorMap | null = null;
-    if (cm) {
+    const fn = cm?.children.find((c) => c.ns === this.se && (c.name === 'Categorize' || c.name === 'Interpolate'));
+    if (cm && fn) {
+      this.used.add(fn);
+      colorMap = fn.name === 'Categorize' ? this.categorize(fn, at) : this.interpolate(fn, at);
+    } else if (cm) {
       const type = cm.attrs.type ?? 'ramp';
-      if (!(COLOR_MAP_TYPES as readonly string[]).includes(type)) throw new SldError(`${at}: ColorMap type ${type.slice(0, 40)} is not one of ${COLOR_MAP_TYPES.join(', ')}`);
+      // The `type` attribute of GeoServer and QGIS names three types; the fourth model type comes from SE 1.1's Categorize only.
+      const entryTypes = COLOR_MAP_TYPES.filter((t) => t !== 'categorize');
+      if (!(entryTypes as readonly string[]).includes(type)) throw new SldError(`${at}: ColorMap type ${type.slice(0, 40)} is not one of ${entryTypes.join(', ')}`);
       const entries: ColorMapEntry[] = this.all(cm, this.se, 'ColorMapEntry').map((e, k) => {
         const where = `${at}: ColorMapEntry ${k + 1}`;
         if (e.attrs.quantity === undefined) throw new SldError(`${where} has no quantity`);
@@ -272,6 +279,57 @@ abstract class SldReader {
       if (entries.length) colorMap = { type: type as ColorMap['type'], entries };
     }
     return { opacity, colorMap };
+  }
+
+  /**
+   * SE 1.1 Categorize in a ColorMap (OGC 05-077r4 §11.6.4, Symbolizer.xsd CategorizeType): LookupValue (the band:
+   * "Rasterdata", band 1 here), Value, then Threshold/Value pairs in increasing order. Thresholds belong to the
+   * succeeding interval unless threshholdsBelongTo (the schema's spelling; "thresholdsBelongTo" read too) says
+   * preceding. The fallbackValue is the colour where the lookup fails: no-data, which is never drawn here.
+   */
+  private categorize(el: XmlElement, at: string): ColorMap {
+    this.one(el, this.se, 'LookupValue');
+    const values = this.all(el, this.se, 'Value').map((v, k) => color(this.literal(v, `${at}: Categorize Value ${k + 1}`), `${at}: Categorize Value ${k + 1}`));
+    const thresholds = this.all(el, this.se, 'Threshold').map((t, k) => number(this.literal(t, `${at}: Categorize Threshold ${k + 1}`), `${at}: Categorize Threshold ${k + 1}`));
+    if (!values.length || values.length !== thresholds.length + 1) throw new SldError(`${at}: Categorize has ${values.length} Value and ${thresholds.length} Threshold (one Value more than thresholds)`);
+    for (let k = 1; k < thresholds.length; k++) {
+      if (thresholds[k]! <= thresholds[k - 1]!) throw new SldError(`${at}: Categorize thresholds must increase (${thresholds[k - 1]} then ${thresholds[k]})`);
+    }
+    const belongs = el.attrs.threshholdsBelongTo ?? el.attrs.thresholdsBelongTo ?? 'succeeding';
+    oneOf(belongs, ['succeeding', 'preceding'] as const, `${at}: Categorize threshholdsBelongTo`);
+    if (belongs === 'preceding') {
+      // v ≤ T1 → V0, T1 < v ≤ T2 → V1, …, v > Tn → Vn: the first entry whose quantity is ≥ v.
+      return { type: 'intervals', entries: values.map((c, k) => ({ quantity: k < thresholds.length ? thresholds[k]! : Infinity, color: c, opacity: 1 })) };
+    }
+    return { type: 'categorize', entries: values.map((c, k) => ({ quantity: k === 0 ? -Infinity : thresholds[k - 1]!, color: c, opacity: 1 })) };
+  }
+
+  /**
+   * SE 1.1 Interpolate in a ColorMap (Symbolizer.xsd InterpolateType): LookupValue, InterpolationPoint (Data, Value)
+   * in increasing order of Data, method color: the `ramp` type. A mode other than linear (cosine, cubic) is drawn
+   * linear and reported (the report names `Interpolate@mode`).
+   */
+  private interpolate(el: XmlElement, at: string): ColorMap {
+    this.one(el, this.se, 'LookupValue');
+    if (el.attrs.method !== undefined && el.attrs.method !== 'color') throw new SldError(`${at}: Interpolate method ${el.attrs.method.slice(0, 40)} in a ColorMap must be color`);
+    const entries = this.all(el, this.se, 'InterpolationPoint').map((p, k) => {
+      const where = `${at}: InterpolationPoint ${k + 1}`;
+      const data = this.text(p, this.se, 'Data');
+      const value = this.one(p, this.se, 'Value');
+      if (data === undefined || !value) throw new SldError(`${where} needs a Data and a Value`);
+      return { quantity: number(data, `${where} Data`), color: color(this.literal(value, `${where} Value`), `${where} Value`), opacity: 1 };
+    });
+    if (!entries.length) throw new SldError(`${at}: Interpolate has no InterpolationPoint`);
+    for (let k = 1; k < entries.length; k++) {
+      if (entries[k]!.quantity < entries[k - 1]!.quantity) throw new SldError(`${at}: InterpolationPoint Data must increase (${entries[k - 1]!.quantity} then ${entries[k]!.quantity})`);
+    }
+    return { type: 'ramp', entries };
+  }
+
+  /** The text of a ParameterValueType element given as a literal (an expression inside is refused: not evaluated here). */
+  private literal(el: XmlElement, what: string): string {
+    if (el.children.length) throw new SldError(`${what}: only a literal value is read, not ${label(el.children[0]!)}`);
+    return el.text;
   }
 
   private symbolizer(el: XmlElement, at: string): Symbolizer | undefined {

@@ -14,6 +14,7 @@ import { db, ROOT } from '../helpers.js';
 import { startServerProcess, type ServerProcess } from '../server-process.js';
 import { decode, fetchMap, pixel, validateWmsCapabilities } from './image.js';
 import { colorMapRgba, type ColorMap } from '../../src/render/raster-style.js';
+import { readSld } from '../../src/styles/sld-reader.js';
 
 const TOKEN = 'sdi-raster-styles-test-admin-token-0123';
 const LAYER = 'communes_densite';
@@ -160,3 +161,56 @@ describe('importing the raster SLD QGIS 3.22 exports through the admin API', () 
     expect(gone.status).toBe(400);
   });
 });
+
+describe('SLD_BODY on a raster layer (WMS SLD profile; SE 1.1 Categorize, OGC 05-077r4 §11.6.4)', () => {
+  /** An SLD 1.1.0 styling `layer` with a RasterSymbolizer whose ColorMap is `colorMap`. */
+  const se11 = (layer: string, colorMap: string) =>
+    `<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xmlns:se="http://www.opengis.net/se" version="1.1.0"><NamedLayer><se:Name>${layer}</se:Name>
+     <UserStyle><se:Name>seuil</se:Name><se:FeatureTypeStyle><se:Rule><se:RasterSymbolizer><se:Opacity>1</se:Opacity>
+     <se:ColorMap>${colorMap}</se:ColorMap></se:RasterSymbolizer></se:Rule></se:FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>`;
+  /** Blue below Orléans' own density, red from it on: the raster holds whole densities, so the threshold is met exactly. */
+  const split = (attrs = '') =>
+    se11(LAYER, `<se:Categorize${attrs}><se:LookupValue>Rasterdata</se:LookupValue><se:Value>#0000ff</se:Value><se:Threshold>${dense.d}</se:Threshold><se:Value>#ff0000</se:Value></se:Categorize>`);
+  const box = (p: { x: number; y: number }) => `CRS=EPSG:2154&BBOX=${p.x - 1000},${p.y - 1000},${p.x + 1000},${p.y + 1000}&WIDTH=400&HEIGHT=400&FORMAT=image/png&TRANSPARENT=TRUE`;
+  async function centreWithSld(p: { x: number; y: number }, sld: string, layers: string | undefined = LAYER): Promise<{ px: number[]; warning: string | null }> {
+    const r = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap${layers === undefined ? '' : `&LAYERS=${layers}&STYLES=`}&${box(p)}&SLD_BODY=${encodeURIComponent(sld)}`);
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    return { px: pixel(await decode(r.bytes), 200, 200), warning: r.headers.get('warning') };
+  }
+
+  it('Categorize: a value equal to a threshold takes the succeeding class; threshholdsBelongTo="preceding" the one before', async () => {
+    const succeeding = await centreWithSld(dense, split());
+    expect(succeeding.px).toEqual([255, 0, 0, 255]);
+    expect(succeeding.warning).toBeNull();
+    expect((await centreWithSld(sparse, split())).px).toEqual([0, 0, 255, 255]);
+    expect((await centreWithSld(dense, split(' threshholdsBelongTo="preceding"'))).px).toEqual([0, 0, 255, 255]);
+  });
+
+  it('the SLD profile without LAYERS draws the raster layer the SLD names', async () => {
+    expect((await centreWithSld(dense, split(), undefined)).px).toEqual([255, 0, 0, 255]);
+  });
+
+  it('the style QGIS 3.22 exports for a raster (a UserLayer without Name) applies to the one layer of the map; its unread VendorOption is in the Warning', async () => {
+    const { px, warning } = await centreWithSld(dense, QGIS_RASTER_SLD);
+    const ramp = readSldRamp();
+    expect(close(px, expected(ramp, dense.d, 0.85)), `Orléans ${px}`).toBe(true);
+    expect(warning).toMatch(/^299 - "SLD parts not supported, not applied: .*VendorOption\[brightness\]/);
+  });
+
+  it('a RasterSymbolizer on a vector layer draws nothing and is named in the Warning; GetLegendGraphic draws the SLD\'s classes', async () => {
+    const onVector = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes&STYLES=&${box(dense)}&SLD_BODY=${encodeURIComponent(split().replace(`<se:Name>${LAYER}</se:Name>`, '<se:Name>communes</se:Name>'))}`);
+    expect(onVector.status).toBe(200);
+    expect(onVector.headers.get('warning')).toMatch(/RasterSymbolizer/);
+    const legend = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=${LAYER}&FORMAT=image/png&SLD_BODY=${encodeURIComponent(split())}`);
+    expect(legend.status, legend.text.slice(0, 300)).toBe(200);
+    const img = await decode(legend.bytes);
+    expect(img.height).toBe(2 * 20 + 2);
+    expect(close(pixel(img, 10, 10), [0, 0, 255, 255])).toBe(true);
+    expect(close(pixel(img, 10, 22 + 10), [255, 0, 0, 255])).toBe(true);
+  });
+});
+
+/** The ramp of the QGIS raster export (fixtures/styles/communes-densite-qgis.sld), as the SLD reader reads it. */
+function readSldRamp(): ColorMap {
+  return readSld(QGIS_RASTER_SLD).layers[0]!.rasterStyles[0]!.colorMap!;
+}

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSld, SldError } from '../../src/styles/sld-reader.js';
-import { colorMapRgba, colouriseWithMap, rasterStyleFromJson, rasterStyleToJson, type ColorMap } from '../../src/render/raster-style.js';
+import { colorMapRgba, colouriseWithMap, entryLabel, rasterStyleFromJson, rasterStyleToJson, type ColorMap } from '../../src/render/raster-style.js';
 import { readRasterStyleJson } from '../../src/styles/raster-json.js';
 import { ROOT } from '../helpers.js';
 
@@ -66,13 +66,90 @@ describe('SLD RasterSymbolizer (QGIS 3.22 raster export)', () => {
 
   it('refuses a ColorMap of an unknown type, entries out of order, a bad colour or quantity, with a message saying what', () => {
     const cases: Array<[string, RegExp]> = [
-      [raster('<ColorMap><ColorMapEntry color="#000000" quantity="1"/></ColorMap>', ' type="gradient"'), /ColorMap type gradient is not one of ramp, intervals, values/],
+      [raster('<ColorMap><ColorMapEntry color="#000000" quantity="1"/></ColorMap>', ' type="gradient"'), /ColorMap type gradient is not one of ramp, intervals, values$/],
       [raster('<ColorMap><ColorMapEntry color="#000000" quantity="5"/><ColorMapEntry color="#ffffff" quantity="1"/></ColorMap>'), /quantities must increase \(5 then 1\)/],
       [raster('<ColorMap><ColorMapEntry color="red" quantity="5"/></ColorMap>'), /ColorMapEntry 1 color: red is not a #rrggbb colour/],
       [raster('<ColorMap><ColorMapEntry color="#000000" quantity="x"/></ColorMap>'), /ColorMapEntry 1 quantity: x is not a number/],
       [raster('<Opacity>2</Opacity>'), /Opacity: 2 is not between 0 and 1/],
     ];
     for (const [xml, re] of cases) expect(() => readSld(xml), String(re)).toThrow(SldError), expect(() => readSld(xml)).toThrow(re);
+  });
+});
+
+/** An SLD 1.1.0 / SE 1.1 raster style whose ColorMap holds `colorMap` (an SE function). */
+const se11 = (colorMap: string) =>
+  `<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xmlns:se="http://www.opengis.net/se" version="1.1.0"><NamedLayer><se:Name>communes_densite</se:Name>
+   <UserStyle><se:Name>classes</se:Name><se:FeatureTypeStyle><se:Rule><se:RasterSymbolizer><se:Opacity>0.9</se:Opacity>
+   <se:ColorMap>${colorMap}</se:ColorMap></se:RasterSymbolizer></se:Rule></se:FeatureTypeStyle></UserStyle></NamedLayer></StyledLayerDescriptor>`;
+
+describe('SE 1.1 ColorMap functions: Categorize and Interpolate (OGC 05-077r4 §11.6.4, Symbolizer.xsd)', () => {
+  // Part of the schema's own example (example-rastersymbolizer1.xml): Value, then Threshold/Value pairs.
+  const categorize = (attrs = '') =>
+    se11(`<se:Categorize fallbackValue="#78c818"${attrs}><se:LookupValue>Rasterdata</se:LookupValue>
+      <se:Value>#00ff00</se:Value><se:Threshold>-1</se:Threshold><se:Value>#64f014</se:Value>
+      <se:Threshold>0</se:Threshold><se:Value>#7deb32</se:Value><se:Threshold>30</se:Threshold><se:Value>#78c818</se:Value></se:Categorize>`);
+
+  it('Categorize: thresholds belong to the succeeding interval by default (a value equal to a threshold takes the next colour)', () => {
+    const doc = readSld(categorize());
+    expect(doc.unsupported).toEqual([]);
+    const s = doc.layers[0]!.rasterStyles[0]!;
+    expect(s.opacity).toBe(0.9);
+    const m = s.colorMap!;
+    expect(m.type).toBe('categorize');
+    expect(m.entries.map((e) => e.quantity)).toEqual([-Infinity, -1, 0, 30]);
+    const rgb = (v: number) => colorMapRgba(m, v)?.slice(0, 3);
+    expect(rgb(-5)).toEqual([0x00, 0xff, 0x00]);
+    expect(rgb(-1)).toEqual([0x64, 0xf0, 0x14]);
+    expect(rgb(-0.5)).toEqual([0x64, 0xf0, 0x14]);
+    expect(rgb(0)).toEqual([0x7d, 0xeb, 0x32]);
+    expect(rgb(29.9)).toEqual([0x7d, 0xeb, 0x32]);
+    expect(rgb(30)).toEqual([0x78, 0xc8, 0x18]);
+    expect(rgb(1e6)).toEqual([0x78, 0xc8, 0x18]);
+    expect(m.entries.map((e) => entryLabel(m, e))).toEqual(['< -1', '≥ -1', '≥ 0', '≥ 30']);
+  });
+
+  it('Categorize with threshholdsBelongTo="preceding": a value equal to a threshold keeps the colour below it', () => {
+    const m = readSld(categorize(' threshholdsBelongTo="preceding"')).layers[0]!.rasterStyles[0]!.colorMap!;
+    const rgb = (v: number) => colorMapRgba(m, v)?.slice(0, 3);
+    expect(rgb(-1)).toEqual([0x00, 0xff, 0x00]);
+    expect(rgb(-0.5)).toEqual([0x64, 0xf0, 0x14]);
+    expect(rgb(0)).toEqual([0x64, 0xf0, 0x14]);
+    expect(rgb(30)).toEqual([0x7d, 0xeb, 0x32]);
+    expect(rgb(31)).toEqual([0x78, 0xc8, 0x18]);
+  });
+
+  it('Interpolate (linear, color) is a ramp; a cosine mode is drawn linear and reported by name', () => {
+    const xml = (mode: string) =>
+      se11(`<se:Interpolate fallbackValue="#000000" method="color"${mode}><se:LookupValue>Rasterdata</se:LookupValue>
+        <se:InterpolationPoint><se:Data>0</se:Data><se:Value>#000000</se:Value></se:InterpolationPoint>
+        <se:InterpolationPoint><se:Data>100</se:Data><se:Value>#ffffff</se:Value></se:InterpolationPoint></se:Interpolate>`);
+    const doc = readSld(xml(' mode="linear"'));
+    expect(doc.unsupported).toEqual([]);
+    const m = doc.layers[0]!.rasterStyles[0]!.colorMap!;
+    expect(m.type).toBe('ramp');
+    expect(colorMapRgba(m, 50)).toEqual([128, 128, 128, 255]);
+    expect(colorMapRgba(m, -10)).toEqual([0, 0, 0, 255]);
+    expect(readSld(xml(' mode="cosine"')).unsupported).toEqual(['NamedLayer/UserStyle/se:FeatureTypeStyle/se:Rule/se:RasterSymbolizer/se:ColorMap/se:Interpolate@mode=cosine']);
+  });
+
+  it('refuses what it cannot draw as written, saying where', () => {
+    const cases: Array<[string, RegExp]> = [
+      [se11('<se:Categorize><se:LookupValue>Rasterdata</se:LookupValue><se:Value>#000000</se:Value><se:Threshold>5</se:Threshold></se:Categorize>'), /Categorize has 1 Value and 1 Threshold/],
+      [se11('<se:Categorize><se:LookupValue>Rasterdata</se:LookupValue><se:Value>#000000</se:Value><se:Threshold>5</se:Threshold><se:Value>#ffffff</se:Value><se:Threshold>5</se:Threshold><se:Value>#ffffff</se:Value></se:Categorize>'), /thresholds must increase \(5 then 5\)/],
+      [se11('<se:Categorize threshholdsBelongTo="both"><se:LookupValue>Rasterdata</se:LookupValue><se:Value>#000000</se:Value></se:Categorize>'), /threshholdsBelongTo: both is not one of succeeding, preceding/],
+      [se11('<se:Categorize><se:LookupValue>Rasterdata</se:LookupValue><se:Value><ogc:PropertyName xmlns:ogc="http://www.opengis.net/ogc">c</ogc:PropertyName></se:Value></se:Categorize>'), /only a literal value is read, not ogc:PropertyName/],
+      [se11('<se:Interpolate method="numeric"><se:LookupValue>Rasterdata</se:LookupValue><se:InterpolationPoint><se:Data>0</se:Data><se:Value>1</se:Value></se:InterpolationPoint></se:Interpolate>'), /method numeric in a ColorMap must be color/],
+      [se11('<se:Interpolate><se:LookupValue>Rasterdata</se:LookupValue><se:InterpolationPoint><se:Data>9</se:Data><se:Value>#000000</se:Value></se:InterpolationPoint><se:InterpolationPoint><se:Data>1</se:Data><se:Value>#000000</se:Value></se:InterpolationPoint></se:Interpolate>'), /Data must increase \(9 then 1\)/],
+      [se11('<se:Interpolate><se:LookupValue>Rasterdata</se:LookupValue><se:InterpolationPoint><se:Data>0</se:Data><se:Value>blue</se:Value></se:InterpolationPoint></se:Interpolate>'), /InterpolationPoint 1 Value: blue is not a #rrggbb colour/],
+    ];
+    for (const [xml, re] of cases) expect(() => readSld(xml), String(re)).toThrow(re);
+  });
+
+  it('the JSON form carries a categorize map both ways ("-inf" below the first threshold)', () => {
+    const style = readRasterStyleJson({ colorMap: { type: 'categorize', entries: [{ quantity: '-inf', color: '#000000' }, { quantity: 10, color: '#ffffff' }] } }, 'seuils');
+    expect(colorMapRgba(style.colorMap!, 9)!.slice(0, 3)).toEqual([0, 0, 0]);
+    expect(colorMapRgba(style.colorMap!, 10)!.slice(0, 3)).toEqual([255, 255, 255]);
+    expect(rasterStyleFromJson(JSON.parse(JSON.stringify(rasterStyleToJson(style))))).toEqual(style);
   });
 });
 

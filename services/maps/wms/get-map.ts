@@ -144,13 +144,16 @@ export async function rasterCutFor(ctx: WmsContext, r: RasterLayer, grid: MapGri
 }
 
 /**
- * The raster style STYLES names for each raster layer of the map ('' or `default`: its default), from its stored
+ * The style of each raster layer of the map: SLD_BODY's RasterSymbolizer when it gives one, else the one STYLES
+ * names ('' or `default`: its default) from its stored
  * styles (src/styles/raster-store.ts); StyleNotDefined for a name it does not have.
  */
-export async function rasterStyles(ctx: WmsContext, items: ReadonlyArray<{ raster: RasterLayer; style: string }>, locator = 'STYLES'): Promise<RasterStyle[]> {
+export async function rasterStyles(ctx: WmsContext, items: ReadonlyArray<{ raster: RasterLayer; style: string; sldStyle?: RasterStyle }>, locator = 'STYLES'): Promise<RasterStyle[]> {
   if (!items.length) return [];
-  const offered = await new RasterStyleStore(ctx.platform.pool).forRasters([...new Set(items.map((i) => i.raster.name))]);
+  const stored = items.filter((i) => !i.sldStyle);
+  const offered = stored.length ? await new RasterStyleStore(ctx.platform.pool).forRasters([...new Set(stored.map((i) => i.raster.name))]) : new Map();
   return items.map((i) => {
+    if (i.sldStyle) return i.sldStyle;
     const style = pickRasterStyle(offered.get(i.raster.name) ?? [], i.style);
     if (!style) throw new WmsError('StyleNotDefined', `Style ${i.style.slice(0, 80)} is not defined for layer ${i.raster.name}`, locator);
     return style;
@@ -231,7 +234,7 @@ export function exceptionImage(img: ImageRequest, message: string | undefined): 
 
 /** GetLegendGraphic of a raster layer: its style's colour map entries, or its ramp over the band's range. */
 export async function rasterLegendGraphic(ctx: WmsContext, req: GetRasterLegendRequest): Promise<Buffer> {
-  const [style] = await rasterStyles(ctx, [{ raster: req.raster, style: req.style }], 'STYLE');
+  const [style] = await rasterStyles(ctx, [req], 'STYLE');
   if (isImagery(req.raster)) throw new WmsError('InvalidParameterValue', `Layer ${req.raster.name} is imagery, drawn in its own colours: it has no legend`, 'LAYER');
   if (style!.colorMap) return renderColorMapLegend(style!.colorMap, style!.opacity, req.width, req.height);
   return renderRampLegend(await bandRange(req.raster), req.width, req.height);

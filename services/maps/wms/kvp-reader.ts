@@ -18,7 +18,8 @@ import type { ImageFormat } from '../../../src/render/canvas.js';
 import { WmsError, toWmsError } from './errors.js';
 import type { WmsSettings } from './settings.js';
 import { infoFormatOf, FEATURE_INFO_FORMATS, type InfoFormat } from './feature-info-formats.js';
-import { readSld, SldError, type SldDocument } from '../../../src/styles/sld-reader.js';
+import { readSld, SldError, type SldDocument, type SldNamedLayer } from '../../../src/styles/sld-reader.js';
+import type { RasterStyle } from '../../../src/render/raster-style.js';
 import { wmsResponseLanguage } from './inspire.js';
 
 export const WMS_VERSION = '1.3.0';
@@ -90,7 +91,8 @@ export interface ImageRequest {
 }
 
 /** One entry of LAYERS in drawing order: a vector layer (its index in `layers`) or a raster layer. */
-export type MapItem = { vector: number } | { raster: RasterLayer; style: string };
+/** A layer of the map in LAYERS order: a vector layer (its index in `layers`) or a raster layer with its style (STYLES' name, or SLD_BODY's RasterSymbolizer). */
+export type MapItem = { vector: number } | { raster: RasterLayer; style: string; sldStyle?: RasterStyle };
 
 export interface GetMapRequest extends ImageRequest {
   op: 'GetMap';
@@ -156,6 +158,10 @@ export interface GetRasterLegendRequest {
   raster: RasterLayer;
   /** Style name as given ('' = the default); checked against the stored raster styles when drawn. */
   style: string;
+  /** SLD_BODY's RasterSymbolizer for this layer, when it has one. */
+  sldStyle?: RasterStyle;
+  /** SLD_BODY, read (its unsupported parts go to the Warning header). */
+  sld?: SldDocument;
   width: number;
   height: number;
 }
@@ -274,15 +280,14 @@ function readGetMap(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: str
   const sld = readSldBody(kvp);
   // SLD profile of WMS: with SLD_BODY, LAYERS may be left out; the SLD's named layers are drawn then.
   let named: { layers: Layer[]; styles: string[]; order: MapItem[] };
-  if (sld && kvp.value('LAYERS') === undefined) {
-    const layers = sldLayers(sld, all, settings, nsPrefix);
-    named = { layers, styles: readStyles(kvp, layers.length), order: layers.map((_, i) => ({ vector: i })) };
-  } else named = readMapLayers(kvp, all, rasters, settings, nsPrefix);
+  if (sld && kvp.value('LAYERS') === undefined) named = sldLayers(sld, all, rasters, readStyles(kvp, sld.layers.length), settings, nsPrefix);
+  else named = readMapLayers(kvp, all, rasters, settings, nsPrefix);
   const { layers, styles, order } = named;
+  const applied = sld && applySldToRasters(sld, order, nsPrefix);
   const crs = readCrs(kvp, version);
   const bbox = readBbox(kvp, crs, version);
   const image = readImage(kvp, settings);
-  return { op: 'GetMap', version, layers, styles, order, ...(sld ? { sld } : {}), crs, bbox, exceptions, dpi: readDpi(kvp), ...image };
+  return { op: 'GetMap', version, layers, styles, order, ...(applied ? { sld: applied } : {}), crs, bbox, exceptions, dpi: readDpi(kvp), ...image };
 }
 
 function readGetFeatureInfo(kvp: Kvp, all: Layer[], settings: WmsSettings, nsPrefix: string, rasters: readonly RasterLayer[]): GetFeatureInfoRequest {
@@ -331,7 +336,11 @@ function readGetLegendGraphic(kvp: Kvp, all: Layer[], nsPrefix: string, rasters:
   if (raster) {
     const format = required(kvp, 'FORMAT');
     if (format.toLowerCase() !== 'image/png') throw new WmsError('InvalidFormat', `Legends are served as image/png, not ${format.slice(0, 60)}`, 'FORMAT');
-    return { op: 'GetLegendGraphic', raster, style: kvp.value('STYLE') ?? '', width: dim('WIDTH'), height: dim('HEIGHT') };
+    if (kvp.value('SLD')) throw new WmsError('InvalidParameterValue', 'SLD by reference is not supported: send the document itself in SLD_BODY', 'SLD');
+    const item: MapItem = { raster, style: kvp.value('STYLE') ?? '' };
+    const sldText = readSldBody(kvp);
+    const sld = sldText && applySldToRasters(sldText, [item], nsPrefix);
+    return { op: 'GetLegendGraphic', raster, style: item.style, ...(item.sldStyle ? { sldStyle: item.sldStyle } : {}), ...(sld ? { sld } : {}), width: dim('WIDTH'), height: dim('HEIGHT') };
   }
   const [layer] = readLayers(kvp, all, { maxWidth: 1, maxHeight: 1, layerLimit: 1 }, nsPrefix, 'LAYER');
   const format = required(kvp, 'FORMAT');
@@ -341,7 +350,9 @@ function readGetLegendGraphic(kvp: Kvp, all: Layer[], nsPrefix: string, rasters:
   if (scale !== undefined && (!Number.isFinite(scale) || scale <= 0)) throw new WmsError('InvalidParameterValue', 'SCALE must be a positive number (a scale denominator)', 'SCALE');
   const rule = kvp.value('RULE');
   if (kvp.value('SLD')) throw new WmsError('InvalidParameterValue', 'SLD by reference is not supported: send the document itself in SLD_BODY', 'SLD');
-  const sld = readSldBody(kvp);
+  const read = readSldBody(kvp);
+  // A vector layer's legend: a RasterSymbolizer of the SLD draws nothing, and is said so.
+  const sld = read && { ...read, unsupported: [...read.unsupported, ...read.rasterParts] };
   return { op: 'GetLegendGraphic', layer: layer!, style: kvp.value('STYLE') ?? '', width: dim('WIDTH'), height: dim('HEIGHT'), ...(rule ? { rule } : {}), ...(scale !== undefined ? { scale } : {}), ...(sld ? { sld } : {}) };
 }
 
@@ -350,23 +361,55 @@ function readSldBody(kvp: Kvp): SldDocument | undefined {
   const text = kvp.value('SLD_BODY');
   if (!text) return undefined;
   try {
-    const doc = readSld(text);
-    // SLD_BODY styles vector layers only (sldLayers): a RasterSymbolizer there draws nothing, and is said so.
-    return { ...doc, unsupported: [...doc.unsupported, ...doc.rasterParts] };
+    // Its RasterSymbolizers are applied to the raster layers it names (applySldToRasters), else reported.
+    return readSld(text);
   } catch (e) {
     if (e instanceof SldError) throw new WmsError('InvalidParameterValue', `SLD_BODY: ${e.message}`, 'SLD_BODY');
     throw e;
   }
 }
 
-/** The layers an SLD names, in its order. */
-function sldLayers(sld: SldDocument, all: Layer[], settings: WmsSettings, nsPrefix: string): Layer[] {
+/** The layers an SLD names, in its order (vector and raster layers), with STYLES' names. */
+function sldLayers(sld: SldDocument, all: Layer[], rasters: readonly RasterLayer[], allStyles: string[], settings: WmsSettings, nsPrefix: string): { layers: Layer[]; styles: string[]; order: MapItem[] } {
   if (sld.layers.length > settings.layerLimit) throw new WmsError('InvalidParameterValue', `At most ${settings.layerLimit} layers per request`, 'SLD_BODY');
-  return sld.layers.map((n) => {
+  const out: { layers: Layer[]; styles: string[]; order: MapItem[] } = { layers: [], styles: [], order: [] };
+  sld.layers.forEach((n, i) => {
     const l = layerByName(all, n.layer, nsPrefix);
-    if (!l) throw new WmsError('LayerNotDefined', `Layer ${n.layer.slice(0, 80)} of SLD_BODY is not defined`, 'SLD_BODY');
-    return l;
+    if (l) {
+      out.order.push({ vector: out.layers.length });
+      out.layers.push(l);
+      out.styles.push(allStyles[i]!);
+      return;
+    }
+    const r = rasterByName(rasters, n.layer, nsPrefix);
+    if (!r) throw new WmsError('LayerNotDefined', `Layer ${n.layer.slice(0, 80)} of SLD_BODY is not defined`, 'SLD_BODY');
+    out.order.push({ raster: r, style: allStyles[i]! });
   });
+  return out;
+}
+
+/**
+ * SLD_BODY on the raster layers of a map or legend: the NamedLayer (or UserLayer) naming a raster layer gives its
+ * style — its first RasterSymbolizer, else its first NamedStyle (a stored style, checked when drawn) —; a
+ * UserLayer without Name, as QGIS exports a raster layer's style, applies when the request has that one layer.
+ * What cannot apply is reported in the SLD's `unsupported` list (the Warning header): RasterSymbolizers when some
+ * layer holding one is not a raster layer of the request (the reader places them by path, not by layer), and a
+ * raster layer's vector symbolizers.
+ */
+function applySldToRasters(sld: SldDocument, order: MapItem[], nsPrefix: string): SldDocument {
+  const used = new Set<SldNamedLayer>();
+  const unsupported = [...sld.unsupported];
+  for (const item of order) {
+    if (!('raster' in item)) continue;
+    const n = sld.layers.find((x) => (x.layer === '' ? order.length === 1 : !!rasterByName([item.raster], x.layer, nsPrefix)));
+    if (!n) continue;
+    used.add(n);
+    if (n.rasterStyles[0]) item.sldStyle = n.rasterStyles[0];
+    else if (n.namedStyles[0]) item.style = n.namedStyles[0];
+    if (n.styles.some((st) => st.rules.some((r) => r.symbolizers.length))) unsupported.push(`${n.layer || 'UserLayer'}: vector symbolizers on a raster layer (drawn by its RasterSymbolizer only)`);
+  }
+  if (sld.layers.some((n) => n.rasterStyles.length && !used.has(n))) unsupported.push(...sld.rasterParts);
+  return { ...sld, unsupported };
 }
 
 /** A layer by its WMS name (with or without the namespace prefix). */
