@@ -8,7 +8,6 @@
  * a 304 without the file being read (and, with the revision in memory, without a query).
  */
 import type { Pool } from '../db/pool.js';
-import type { Layer } from '../catalog/layers.js';
 import type { ChangeFeed } from '../db/change-feed.js';
 import type { TileAddress, TileCache } from './cache.js';
 import { TileRevisions } from './revision.js';
@@ -24,7 +23,10 @@ export interface CachedTile {
 }
 
 export interface CacheRequest {
-  layer: Layer;
+  /** The layer's name (vector and raster layers share one name space): the first part of the key. */
+  layer: string;
+  /** The layer's revision (revision.ts, raster-revision.ts), read before drawing; undefined: not cacheable. */
+  revision: () => Promise<string | undefined>;
   /** Style name ('' = default): part of the key. */
   style: string;
   cacheable: boolean;
@@ -53,17 +55,17 @@ export function tileRevisions(platform: { pool: Pool; changes?: ChangeFeed }): T
   return r;
 }
 
-export async function throughCache(platform: { pool: Pool; changes?: ChangeFeed }, cache: TileCache | undefined, r: CacheRequest, draw: () => Promise<Buffer>): Promise<CachedTile> {
+export async function throughCache(cache: TileCache | undefined, r: CacheRequest, draw: () => Promise<Buffer>): Promise<CachedTile> {
   if (!cache || !r.cacheable) return { bytes: await draw(), cache: 'bypass' };
-  const revision = await tileRevisions(platform).get(r.layer);
+  const revision = await r.revision();
   if (!revision) return { bytes: await draw(), cache: 'bypass' };
   const etag = `"${revision}"`;
   if (r.ifNoneMatch && r.ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return { bytes: Buffer.alloc(0), cache: 'hit', etag, notModified: true };
-  const address: TileAddress = { ...r.address, layer: r.layer.name, revision, style: r.style };
+  const address: TileAddress = { ...r.address, layer: r.layer, revision, style: r.style };
   const hit = await cache.get(address);
   if (hit) return { bytes: hit, cache: 'hit', etag };
   const bytes = await draw();
   await cache.put(address, bytes);
-  await retireOlder(cache, r.layer.name, revision);
+  await retireOlder(cache, r.layer, revision);
   return { bytes, cache: 'miss', etag };
 }

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseUrl, db, ROOT } from '../helpers.js';
 import { decode, pixel } from './image.js';
@@ -154,6 +154,53 @@ describe('HTTP revalidation and vector tiles through the cache', () => {
     expect(c.headers.get('x-tile-cache')).toBe('miss');
     expect(c.headers.get('etag')).not.toBe(etag);
     expect(Buffer.from(await c.arrayBuffer()).equals(bytesA)).toBe(true);
+  });
+});
+
+describe('raster layers through the cache (src/tiles/raster-revision.ts)', () => {
+  // The demo raster at level 13 of LAMB93_10cm, the tile holding Orléans (as the vector tiles above), with a
+  // style of its own this test adds and removes, so that the style's rows and the tile are the test's alone.
+  const STYLE = 'tc_rouge';
+  const rasterTile = () => getTile(tile.row, tile.col, Z, 'LAMB93_10cm', 'communes_densite');
+  const styled = async () => {
+    const r = await fetch(`${baseUrl()}/wmts/1.0.0/communes_densite/${STYLE}/LAMB93_10cm/${Z}/${tile.row}/${tile.col}.png`);
+    const bytes = Buffer.from(await r.arrayBuffer());
+    return { status: r.status, cache: r.headers.get('x-tile-cache'), bytes, etag: r.headers.get('etag') };
+  };
+  const colour = (hex: string) => JSON.stringify({ name: STYLE, title: 'Rouge', opacity: 1, colorMap: { type: 'ramp', entries: [{ quantity: 0, color: hex, opacity: 1 }] } });
+  afterAll(async () => {
+    await db().query(`DELETE FROM sdi.raster_styles WHERE raster_name = 'communes_densite' AND name = $1`, [STYLE]);
+  });
+
+  it('a raster tile is drawn once (miss), then served from the cache (hit) with an ETag', async () => {
+    const a = await rasterTile();
+    expect(a.status).toBe(200);
+    expect(a.cache).toBe('miss');
+    const b = await rasterTile();
+    expect(b.cache).toBe('hit');
+    expect(b.bytes.equals(a.bytes)).toBe(true);
+  });
+
+  it('a change of its style, or of the file on disk, draws it again', async () => {
+    await db().query(`DELETE FROM sdi.raster_styles WHERE raster_name = 'communes_densite' AND name = $1`, [STYLE]);
+    await db().query(`INSERT INTO sdi.raster_styles (raster_name, name, title, document) VALUES ('communes_densite', $1, 'Rouge', $2)`, [STYLE, colour('#ff0000')]);
+    const red = await styled();
+    expect(red.status).toBe(200);
+    expect(red.cache).toBe('miss');
+    expect(pixel(await decode(red.bytes), tile.i, tile.j)).toEqual([255, 0, 0, 255]);
+    expect((await styled()).cache).toBe('hit');
+    // Changed in SQL (no admin route, no updated_at): the revision holds the style's document itself.
+    await db().query(`UPDATE sdi.raster_styles SET document = $2 WHERE raster_name = 'communes_densite' AND name = $1`, [STYLE, colour('#0000ff')]);
+    const blue = await styled();
+    expect(blue.cache).toBe('miss');
+    expect(blue.etag).not.toBe(red.etag);
+    expect(pixel(await decode(blue.bytes), tile.i, tile.j)).toEqual([0, 0, 255, 255]);
+    // The file rewritten in place (here: its modification time moved, as a copy over it does).
+    const { rows } = await db().query(`SELECT file_path FROM sdi.raster_layers WHERE name = 'communes_densite'`);
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(rows[0].file_path, later, later);
+    expect((await styled()).cache).toBe('miss');
+    expect((await styled()).cache).toBe('hit');
   });
 });
 

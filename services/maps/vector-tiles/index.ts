@@ -24,7 +24,7 @@ import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
 import { TILE_MATRIX_SETS, matrixSetById } from '../../../src/tiles/matrix-sets.js';
 import { checkTile, MVT_TYPE, vectorTile } from './mvt.js';
 import { TileCache } from '../../../src/tiles/cache.js';
-import { throughCache } from '../../../src/tiles/through-cache.js';
+import { throughCache, tileRevisions } from '../../../src/tiles/through-cache.js';
 import { simpleStyle, tileJson, tileMatrixSetDocument, tilesetList, tilesetMetadata } from './documents.js';
 import { StyleStore } from '../../../src/styles/store.js';
 
@@ -63,7 +63,8 @@ async function sendTile(platform: Platform, cache: TileCache | undefined, req: F
   // A tile drawn under a restriction depends on the caller: neither our cache nor shared ones may keep it.
   const cacheable = platform.policy.decide(caller, layer, 'view').restriction === undefined;
   const address = { set: 'mvt', matrix: String(z), row: y, col: x, ext: 'pbf' };
-  const t = await throughCache(platform, cache, { layer, style: '', cacheable, address, ifNoneMatch: req.headers['if-none-match'] }, () => vectorTile(platform, caller, layer, z, x, y));
+  const revision = () => tileRevisions(platform).get(layer);
+  const t = await throughCache(cache, { layer: layer.name, revision, style: '', cacheable, address, ifNoneMatch: req.headers['if-none-match'] }, () => vectorTile(platform, caller, layer, z, x, y));
   reply.header('x-tile-cache', t.cache);
   reply.header('cache-control', t.cache === 'bypass' ? 'private, max-age=0' : 'public, max-age=60');
   if (t.etag) reply.header('etag', t.etag);
