@@ -351,7 +351,8 @@ EOF
     set -e
     # the parcels public again once the territorial workloads are done
     if [ "$w" = "$(echo "$wl" | grep -o '[WO]1T' | tail -1)" ]; then rights_layer public || OURS_NOTES="${OURS_NOTES}parcels could not be made public again after $w; "; fi
-    case "$w" in W4|W5|T1) peak_memory "$OUTDIR/ours/$w" "$("$REPO/bench/ours-server.sh" pid)" ;; esac
+    # the PIDs unquoted: one word each (quoted, "supervisor child child" was one /proc path and memory.json said 0)
+    case "$w" in W4|W5|T1) peak_memory "$OUTDIR/ours/$w" $("$REPO/bench/ours-server.sh" pid) ;; esac
     if [ "$rc" != 0 ]; then OURS_STATUS="run-workloads failed on $w (see ours.log)"; tail -20 "$OUTDIR/ours.log" >&2; fi
   done
   if ! "$REPO/bench/ours-server.sh" check; then
@@ -363,7 +364,7 @@ EOF
     if SDI_TILE_CACHE_DIR='' "$REPO/bench/ours-server.sh" restart > /dev/null; then
       node "$REPO/bench/vector-tile-bench.mjs" "$OURS_URL" "$OUTDIR/ours/T2" 2>&1 | tee -a "$OUTDIR/ours.log" ||
         OURS_NOTES="${OURS_NOTES}T2 failed (see ours.log); "
-      peak_memory "$OUTDIR/ours/T2" "$("$REPO/bench/ours-server.sh" pid)"
+      peak_memory "$OUTDIR/ours/T2" $("$REPO/bench/ours-server.sh" pid)
     else
       OURS_NOTES="${OURS_NOTES}our server did not restart for T2; "
     fi

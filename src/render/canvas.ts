@@ -17,7 +17,7 @@ import { labelText, rulesOfRow, type LayerRules } from './layer-rules.js';
 import { Labeler } from './labels.js';
 import { cssFont, registerFonts } from './fonts.js';
 import { SvgPathWriter } from './svg-path.js';
-import { DotMask, MAX_DOT_RADIUS, MIN_DOT_RADIUS, rgbOf } from './dots.js';
+import { DotMask, MAX_DOT_RADIUS, MIN_DOT_RADIUS, rgbOf, type DotSymbol } from './dots.js';
 
 // libvips (sharp, PNG8 below) keeps no operation cache (no two maps are alike) and uses one thread an image
 // (the serving processes and libuv's pool already share the cores).
@@ -220,29 +220,42 @@ export class MapCanvas {
         break;
       case 'point':
         if (!p.points.length) break;
-        if (this.stampable(s)) this.stampDots(s, p.points);
-        else this.fillAndStroke(this.marks(s, p.points), s.fill, s.stroke);
+        {
+          const dot = this.dotSymbol(s);
+          if (dot) this.stampDots(dot, p.points);
+          else this.fillAndStroke(this.marks(s, p.points), s.fill, s.stroke);
+        }
         break;
       case 'text':
         break;
     }
   }
 
-  /** Whether a point symbol is a plain dot that src/render/dots.ts stamps: a filled circle, no outline, small. */
-  private stampable(s: PointSymbolizer): boolean {
-    const r = (s.size / 2) * this.scale;
-    return s.mark === 'circle' && !!s.fill && s.fill.opacity > 0 && (!s.stroke || s.stroke.width <= 0 || s.stroke.opacity <= 0) && r >= MIN_DOT_RADIUS && r <= MAX_DOT_RADIUS;
+  /**
+   * The circle of a point symbol as src/render/dots.ts stamps it, or undefined when it goes through the path:
+   * another mark, a radius out of the stamped range, a dashed outline or one wider than the circle's diameter.
+   */
+  private dotSymbol(s: PointSymbolizer): DotSymbol | undefined {
+    if (s.mark !== 'circle') return undefined;
+    const radius = (s.size / 2) * this.scale;
+    if (radius < MIN_DOT_RADIUS || radius > MAX_DOT_RADIUS) return undefined;
+    const fill = s.fill && s.fill.opacity > 0 ? { rgb: rgbOf(s.fill.color), opacity: s.fill.opacity } : null;
+    const st = s.stroke;
+    let ring: DotSymbol['ring'] = null;
+    if (st && st.width > 0 && st.opacity > 0) {
+      const width = st.width * this.scale;
+      if (st.dasharray?.length || width > 2 * radius) return undefined;
+      ring = { rgb: rgbOf(st.color), opacity: st.opacity, width };
+    }
+    if (!fill && !ring) return undefined;
+    return { radius, fill, ring };
   }
 
   /** Stamp dots into the pending mask (a new one when the symbol differs from the pending mask's). */
-  private stampDots(s: PointSymbolizer, xy: readonly number[]): void {
-    const fill = s.fill!;
-    const r = (s.size / 2) * this.scale;
-    const d = this.dots;
-    const rgb = rgbOf(fill.color);
-    if (!d || d.radius !== r || d.opacity !== fill.opacity || d.rgb.some((v, i) => v !== rgb[i])) {
+  private stampDots(symbol: DotSymbol, xy: readonly number[]): void {
+    if (!this.dots?.stamps(symbol)) {
       this.paintDots();
-      this.dots = new DotMask(this.width, this.height, rgb, fill.opacity, r);
+      this.dots = new DotMask(this.width, this.height, symbol);
     }
     this.dots!.stamp(xy);
   }

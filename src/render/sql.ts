@@ -15,6 +15,14 @@
  * it matches (compiled by the one filter compiler, in PostGIS: one character '1'/'0' per filtered rule), the
  * label attributes as text (columns the planner resolved from the style's properties), and the label point
  * (ST_PointOnSurface, in pixels, TWKB).
+ *
+ * The TWKB bytea reaches Node as hex text (node-postgres reads results in text format; pg-types' parseBytea
+ * makes the Buffer), twice its size on the wire. Binary results are not an option with pg 8.23 / pg-protocol
+ * 1.16: `binary: true` gave a wrong Buffer for each of 20,000 parcels (the parser decodes every field as UTF-8
+ * before pg parses it; pg-cursor does not pass `binary` anyway). Measured on W5's 148,634 parcels (2.36 MB of
+ * TWKB, 5.0 MB of hex; 2026-12-06, load average 7 on 2 shared cores): Node's share is the UTF-8 field string,
+ * 15–28 ms, and hex → Buffer, 32–62 ms, of a 4.9 s map; `encode(…, 'base64')` (3.25 MB) decodes in the same
+ * 31–48 ms (a Buffer a row dominates) and costs PostgreSQL the encoding: kept as bytea.
  */
 import type { Layer } from '../catalog/layers.js';
 import type { SqlParams } from '../db/sql.js';
