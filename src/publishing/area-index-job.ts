@@ -17,8 +17,8 @@
  * ST_Area(geom) expression, which the planner only gathers for an index expression.
  *
  * Measured (this machine, 2 cores shared, load average 6–9; a generated GeoPackage of 1M quadrilateral parcels,
- * `cli.js import` of main and of this change alternated, two runs each): the import's index-and-validity step
- * 17.4 / 13.7 s → 8.9 / 7.0 s (the GEOS validity scan beside it is now the longer of the two); the job afterwards:
+ * `cli.js import` of main and of this change alternated, three runs each): the import's index-and-validity step
+ * 17.4 / 13.7 / 18.7 s → 8.9 / 7.0 / 7.5 s (the GEOS validity scan beside it is now the longer of the two); the job afterwards:
  * build 16.9 s, 18.4 s with ANALYZE; index 91 MB where the plain one it replaces is 40 MB.
  *
  * One queued job per table (a transaction-scoped advisory lock on the table's name around the look-up and the
