@@ -25,7 +25,7 @@
  *   records-load PATH… [--force] [--batch N] [--workers N] [--connections N]
  *                               bulk-load ISO 19139 / Dublin Core files (directories are walked) into the catalogue:
  *                               same extraction and upsert as one by one, parsed in threads, multi-row INSERTs
- *   download-worker [--concurrency N] [--poll-ms MS] [--kinds download,import]
+ *   download-worker [--concurrency N] [--poll-ms MS] [--kinds download,import,layer-index]
  *                               run deferred download jobs and import jobs until SIGTERM/SIGINT (any number of these
  *                               processes, on any machine sharing the database and the download directory)
  *   download-janitor            expire deferred results and remove leftovers once (the server does it every 10 min)
@@ -188,7 +188,8 @@ async function downloadWorker(config: ReturnType<typeof loadConfig>, concurrency
   const log = pino({ level: config.logLevel });
   const platform = await createPlatform(config, log);
   const { IMPORT_JOB_KIND, runImportJob } = await import('../src/publishing/import-job.js');
-  const workers = startDownloadWorkers(platform, concurrency, log, { pollMs, handlers: { [IMPORT_JOB_KIND]: runImportJob }, kinds });
+  const { AREA_INDEX_JOB_KIND, areaIndexJobHandler } = await import('../src/publishing/area-index-job.js');
+  const workers = startDownloadWorkers(platform, concurrency, log, { pollMs, handlers: { [IMPORT_JOB_KIND]: runImportJob, [AREA_INDEX_JOB_KIND]: areaIndexJobHandler(log) }, kinds });
   log.info({ concurrency, pid: process.pid }, 'download worker started');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

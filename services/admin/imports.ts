@@ -315,6 +315,7 @@ export const importsModule: AdminModule = {
                 encoding: { type: 'object', properties: { name: { type: 'string' }, gdal: { type: 'string' }, source: { type: 'string' } } },
                 extent: { type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4, nullable: true },
                 created: { type: 'boolean' }, keptVersion: { type: 'integer' },
+                areaIndexJob: { type: 'string', format: 'uuid', description: 'A polygon layer: the background job building its GiST (geom, ST_Area(geom)) index for the vector tiles (kind layer-index)' },
                 warnings: { type: 'array', items: { type: 'string' } },
               },
             },

@@ -30,6 +30,7 @@ import { startDownloadWorkers, type DownloadWorkers } from '../../src/download/j
 import { startJanitor } from '../../src/download/jobs/janitor.js';
 import { ensureOwnWorkDir } from '../../src/download/work-dir.js';
 import { IMPORT_JOB_KIND, runImportJob } from '../../src/publishing/import-job.js';
+import { AREA_INDEX_JOB_KIND, areaIndexJobHandler, sweepAreaIndexes } from '../../src/publishing/area-index-job.js';
 
 export const downloadService: Service = {
   name: 'download',
@@ -40,8 +41,15 @@ export const downloadService: Service = {
   },
   // Deferred download jobs: workers in this process (SDI_DOWNLOAD_WORKERS; others may run `app/cli.js
   // download-worker`), and the janitor. Stopping puts running jobs back in the queue for another worker.
+  // Polygon layers lacking the vector tiles' area index (a stop between a publication and its job) are queued
+  // again (src/publishing/area-index-job.ts; one queued job per table, whichever processes sweep).
   start(platform, log) {
-    const workers: DownloadWorkers | undefined = platform.config.download.workers > 0 ? startDownloadWorkers(platform, platform.config.download.workers, log, { handlers: { [IMPORT_JOB_KIND]: runImportJob } }) : undefined;
+    const handlers = { [IMPORT_JOB_KIND]: runImportJob, [AREA_INDEX_JOB_KIND]: areaIndexJobHandler(log) };
+    const workers: DownloadWorkers | undefined = platform.config.download.workers > 0 ? startDownloadWorkers(platform, platform.config.download.workers, log, { handlers }) : undefined;
+    void sweepAreaIndexes(platform.pool).then(
+      (queued) => queued.length && log.info({ jobs: queued.map((q) => q.id) }, 'area indexes of polygon layers queued'),
+      (err) => log.warn({ err: String(err) }, 'the sweep of missing area indexes failed'),
+    );
     const janitor = startJanitor(platform, log);
     return {
       async stop() {

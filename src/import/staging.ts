@@ -144,17 +144,16 @@ export async function repairInvalid(pool: Pool, table: string, srid: number): Pr
 
 /**
  * Spatial index, statistics: what a published table has. Named after the staging table, unique in any schema.
- * A polygon layer's index has the area as second column (btree_gist, migrations/0033): the vector tiles'
- * generalisation rule (`geom && box AND ST_Area(geom) >= one pixel squared`, src/render/mvt-sql.ts) is then
- * one index scan, and the polygons under a pixel are never read (tile 9/258/178 of a million parcels: 207 ms
- * → 2–4 ms for the rows' selection). It serves the box alone as well (its first column), so it replaces the
- * plain index rather than adding to it; built by the database, it stays right through any later change.
- * Box alone on the million parcels (a level-11 tile, 38,678 rows, warm): plain index 9.1–9.9 ms, two-column
- * 9.7–10.3 ms (437 index buffers instead of ~250); 77 MB instead of 40 MB, built in 12.5 s.
+ * The plain GiST (geom) for every kind: a polygon layer's GiST (geom, ST_Area(geom)), which the vector tiles'
+ * generalisation rule uses (src/render/mvt-sql.ts), is built after publication by a background job
+ * (src/publishing/area-index-job.ts), which then drops this one. On the million parcels the two-column index
+ * took 12.5 s of the import (77 MB) where this one is what ogr2ogr builds (40 MB); every reader but the tiles'
+ * rule needs the box alone, which this index serves as well (a level-11 tile's box, 38,678 rows, warm: plain
+ * 9.1–9.9 ms, two-column 9.7–10.3 ms).
  */
-export async function finishStaging(pool: Pool, table: string, polygons = false): Promise<void> {
+export async function finishStaging(pool: Pool, table: string): Promise<void> {
   const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
-  await pool.query(`CREATE INDEX ${quoteIdent(`${table}_geom_idx`)} ON ${t} USING gist (geom${polygons ? ', ST_Area(geom)' : ''})`);
+  await pool.query(`CREATE INDEX ${quoteIdent(`${table}_geom_idx`)} ON ${t} USING gist (geom)`);
   await pool.query(`ANALYZE ${t}`);
 }
 

@@ -21,6 +21,7 @@ import { STAGING_SCHEMA, checkStaging, checkTerritory, countInvalid, dropStaging
 import { swapIntoPlace, rollbackLayer, ConflictError, NotFoundError } from '../import/versions.js';
 import { importSettings, type ImportSettings } from '../import/settings.js';
 import { syncLayerRecords } from './index.js';
+import { queueAreaIndex } from './area-index-job.js';
 import { LayerAdminError } from '../catalog/layer-checks.js';
 
 export class ImportError extends Error {
@@ -76,6 +77,11 @@ export interface ImportedLayer {
   created: boolean;
   /** The version the superseded table was kept as (rollback). */
   keptVersion?: number;
+  /**
+   * A polygon layer's job building its GiST (geom, ST_Area(geom)) index for the vector tiles, after the
+   * publication (src/publishing/area-index-job.ts); absent when none is needed.
+   */
+  areaIndexJob?: string;
   warnings: string[];
 }
 
@@ -222,7 +228,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
       }
       progress(`indexing ${staging} and checking its geometries' validity`);
       // Both only read the table: the index build and the GEOS validity scan run side by side.
-      const [invalid] = await Promise.all([countInvalid(pool, staging), finishStaging(pool, staging, /POLYGON/i.test(facts.geometryType))]);
+      const [invalid] = await Promise.all([countInvalid(pool, staging), finishStaging(pool, staging)]);
       if (invalid > 0) {
         progress(`making ${invalid} geometries of ${staging} valid`);
         await repairInvalid(pool, staging, srid);
@@ -250,6 +256,15 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
       res.keptVersion = s.keptVersion;
       res.count = s.count;
     });
+    progress('queueing the area indexes of polygon layers');
+    for (const res of results) {
+      try {
+        res.areaIndexJob = await queueLayerAreaIndex(pool, res.layer);
+      } catch (e) {
+        // Published all the same: the tiles are right without the index, and the next start's sweep queues it.
+        res.warnings.push(`The area index of the layer could not be queued (${(e as Error).message.slice(0, 200)}); the download service queues it at its next start`);
+      }
+    }
     progress('writing the catalogue records');
     try {
       await syncLayerRecords(pool, config);
@@ -269,10 +284,20 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
   }
 }
 
+/** Queue the area index of a layer's table and geometry column as registered (an append keeps the layer's own column). */
+async function queueLayerAreaIndex(pool: Pool, layer: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ s: string; t: string; g: string | null }>(`SELECT table_schema AS s, table_name AS t, geometry_column AS g FROM sdi.layers WHERE name = $1`, [layer]);
+  const r = rows[0];
+  if (!r?.g) return undefined;
+  return (await queueAreaIndex(pool, r.s, r.t, r.g))?.id;
+}
+
 /** Put back a kept version of a layer (default: the latest) with its registration, and rewrite the records. */
 export async function rollbackImport(pool: Pool, config: Config, layer: string, version?: number, settings: ImportSettings = importSettings()): Promise<{ restored: number; keptVersion: number }> {
   try {
     const r = await rollbackLayer(pool, layer, version, settings.keepVersions);
+    // A version kept before its job ran has the plain index only; a failure is left to the start sweep.
+    await queueLayerAreaIndex(pool, layer).catch(() => undefined);
     await syncLayerRecords(pool, config);
     return r;
   } catch (e) {

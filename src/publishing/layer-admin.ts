@@ -11,6 +11,7 @@ import { quoteIdent } from '../db/identifiers.js';
 import { checkTemporalProperty, LayerPublishError } from '../catalog/layers.js';
 import { checkFeatureTable, checkIdColumn, LayerAdminError, tableFacts, type TableFacts } from '../catalog/layer-checks.js';
 import { syncLayerRecords } from './index.js';
+import { queueAreaIndex } from './area-index-job.js';
 import { INSPIRE_THEMES, TOPIC_CATEGORIES, type Party } from '../metadata/layer-metadata.js';
 import { parseRecord } from '../metadata/store.js';
 import { deleteHandRecord, managedRecord, recordColumnOf, setManagedBy, upsertRecord } from '../records/repository.js';
@@ -327,36 +328,12 @@ export async function publishTable(pool: Pool, config: Config, input: PublishInp
     await update(c, name, await metadataColumns(c, schema, table, facts, idColumn, geom, { ...metadata, idColumn: undefined, title }));
     published = { geom };
   });
-  await ensureAreaIndex(pool, schema, table, published!.geom);
+  // A polygon table gets the vector tiles' GiST (geom, ST_Area(geom)) in the background, as imported layers do
+  // (src/publishing/area-index-job.ts; not for views, nor tables the platform's role does not own). The layer is
+  // published (committed) whatever happens here: a failed queueing is redone by the download service's start sweep.
+  await queueAreaIndex(pool, schema, table, published!.geom).catch(() => undefined);
   await syncLayerRecords(pool, config);
   return (await getAdminLayer(pool, name)) as AdminLayer;
-}
-
-/**
- * A polygon table published as it is gets the index an import gives a polygon layer (src/import/staging.ts),
- * GiST (geom, ST_Area(geom)), when none of its indexes has its area yet: the vector tiles' pixel rule is then one
- * index scan (tile 9/258/178 of a million parcels: 207 ms → 2–4 ms for the rows' selection, 12.5 s to build).
- * Not CONCURRENTLY: that waits for every older transaction of the database (a long download would hold the
- * publication); a plain build holds the table's writes, not its reads, for its time. Not for views, nor when
- * the platform's role does not own the table (42501): the tiles are the same without it, only slower.
- */
-async function ensureAreaIndex(pool: Pool, schema: string, table: string, column: string): Promise<void> {
-  const { rows } = await pool.query<{ relkind: string; type: string; indexed: boolean }>(
-    `SELECT c.relkind, upper(g.type) AS type,
-       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND pg_get_indexdef(i.indexrelid) ILIKE '%st_area(' || quote_ident($3) || ')%') AS indexed
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     JOIN geometry_columns g ON g.f_table_schema = n.nspname AND g.f_table_name = c.relname AND g.f_geometry_column = $3
-     WHERE n.nspname = $1 AND c.relname = $2`,
-    [schema, table, column],
-  );
-  const r = rows[0];
-  if (!r || r.relkind !== 'r' || !r.type.includes('POLYGON') || r.indexed) return;
-  const col = quoteIdent(column);
-  try {
-    await pool.query(`CREATE INDEX ${quoteIdent(`${table}_${column}_area_gist`.slice(0, 63))} ON ${quoteIdent(schema)}.${quoteIdent(table)} USING gist (${col}, ST_Area(${col}))`);
-  } catch (e) {
-    if ((e as { code?: string }).code !== '42501') throw e;
-  }
 }
 
 /**

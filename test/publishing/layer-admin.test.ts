@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { baseUrl, db, get, ROOT } from '../helpers.js';
 import { startServerProcess, type ServerProcess } from '../server-process.js';
+import { AREA_INDEX_JOB_KIND, buildAreaIndex } from '../../src/publishing/area-index-job.js';
 
 const TOKEN = 'sdi-layer-admin-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -176,24 +177,39 @@ describe('a layer published, edited, withdrawn and deleted through the API, seen
   });
 });
 
-describe('a polygon table published as it is gets the GiST (geom, ST_Area(geom)) index of the vector tiles (src/render/mvt-sql.ts)', () => {
-  it('created once on publication; a point table keeps its indexes as they are', async () => {
+describe('a polygon table published as it is gets the GiST (geom, ST_Area(geom)) index of the vector tiles (src/render/mvt-sql.ts), by a background job', () => {
+  it('queued once on publication, built by the job; a point table gets none', async () => {
     await db().query(`DROP TABLE IF EXISTS data.la_zones CASCADE`);
+    await db().query(`DELETE FROM sdi.jobs WHERE kind = $1 AND request->>'table' IN ('la_zones', 'la_cli')`, [AREA_INDEX_JOB_KIND]);
     await db().query(`CREATE TABLE data.la_zones (fid integer PRIMARY KEY, nom text, geom geometry(MultiPolygon, 2154))`);
     await db().query(`INSERT INTO data.la_zones VALUES (1, 'Zone', ST_Multi(ST_MakeEnvelope(618000, 6756000, 618400, 6756400, 2154)))`);
     const areaIndexes = async (t: string) =>
       (await db().query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'data' AND tablename = $1 AND indexdef ILIKE '%st_area(geom)%'`, [t])).rows.map((r) => r.indexdef);
+    const jobs = async (t: string) => (await db().query(`SELECT id, state, request FROM sdi.jobs WHERE kind = $1 AND request->>'table' = $2`, [AREA_INDEX_JOB_KIND, t])).rows;
     try {
       const r = await api('/layers', 'POST', { name: 'la_zones', table: 'data.la_zones' });
       expect(r.status, r.body).toBe(201);
-      expect(await areaIndexes('la_zones')).toEqual([expect.stringMatching(/USING gist \(geom, st_area\(geom\)\)/)]);
-      // Published again: no second index.
+      // Published at once, the index queued (this admin server runs no worker).
+      expect(await areaIndexes('la_zones')).toEqual([]);
+      const queued = await jobs('la_zones');
+      expect(queued).toEqual([expect.objectContaining({ state: 'queued', request: { schema: 'data', table: 'la_zones', column: 'geom' } })]);
+      // Published again while it waits: the same job.
       expect((await api('/layers', 'POST', { name: 'la_zones', table: 'data.la_zones' })).status).toBe(201);
+      expect(await jobs('la_zones')).toHaveLength(1);
+      // The job's work (the worker's handler calls this with the job's request; test/publishing/import-area-index runs a worker process).
+      expect(await buildAreaIndex(db(), queued[0].request)).toMatchObject({ outcome: 'built' });
+      expect(await areaIndexes('la_zones')).toEqual([expect.stringMatching(/USING gist \(geom, st_area\(geom\)\)/)]);
+      await db().query(`DELETE FROM sdi.jobs WHERE id = $1`, [queued[0].id]);
+      // Published again: nothing to queue, no second index.
+      expect((await api('/layers', 'POST', { name: 'la_zones', table: 'data.la_zones' })).status).toBe(201);
+      expect(await jobs('la_zones')).toEqual([]);
       expect(await areaIndexes('la_zones')).toHaveLength(1);
       expect(await areaIndexes('la_cli')).toEqual([]);
+      expect(await jobs('la_cli')).toEqual([]);
     } finally {
       await api('/layers/la_zones?dropTable=true', 'DELETE');
       await db().query(`DROP TABLE IF EXISTS data.la_zones CASCADE`);
+      await db().query(`DELETE FROM sdi.jobs WHERE kind = $1 AND request->>'table' = 'la_zones'`, [AREA_INDEX_JOB_KIND]);
     }
   });
 });

@@ -77,7 +77,8 @@ const insertParams = (j: NewJob) => [
   j.result ? JSON.stringify(j.result) : null, j.clientIp ?? null, j.cancelTokenHash ?? null,
 ];
 
-export async function enqueue(pool: Pool, j: NewJob): Promise<JobRow> {
+/** Queue a job, on the pool or inside the caller's transaction (a client). */
+export async function enqueue(pool: Pool | pg.ClientBase, j: NewJob): Promise<JobRow> {
   const { rows } = await pool.query<JobRow>(INSERT, insertParams(j));
   return rows[0]!;
 }
