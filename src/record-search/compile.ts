@@ -18,6 +18,7 @@ import { OgcError } from '../ogc/errors.js';
 import { DatetimeError, timeOpOnSql } from '../filter/temporal.js';
 import { findQueryable, type Queryable } from './queryables.js';
 import { filterFunction, type FilterFunction } from './functions.js';
+import { RECORDS_TABLE } from '../records/sql.js';
 
 export const CONSTRAINT_LOCATOR = 'Constraint';
 
@@ -309,8 +310,11 @@ function anyTextContains(text: string, prefix: boolean, ctx: CompileContext): st
   const q = `sdi.anytext_query(${p}, ${prefix ? 'true' : 'false'})`;
   const escaped = `replace(replace(replace(${p}, '\\', '\\\\'), '%', '\\%'), '_', '\\_')`;
   // sdi.anytext_query is IMMUTABLE: with the value known when the statement is planned, the CASE folds away
-  // and the GIN index on anytext_tsv is used.
-  return `(CASE WHEN ${q} IS NULL THEN ${fold('r.anytext')} LIKE '%' || ${fold(escaped)} || '%' ELSE r.anytext_tsv @@ ${q} END)`;
+  // and the GIN index on anytext_tsv is used. The fallback reads the text by record id (an uncorrelated, hashed
+  // sub-select) rather than as `r.anytext`, so that the predicate reads only columns of the narrow search table
+  // (src/records/sql.ts, readsSearchColumnsOnly) and an AnyText search is counted there.
+  const fallback = `r.id IN (SELECT w.id FROM ${RECORDS_TABLE} w WHERE ${fold('w.anytext')} LIKE '%' || ${fold(escaped)} || '%')`;
+  return `(CASE WHEN ${q} IS NULL THEN ${fallback} ELSE r.anytext_tsv @@ ${q} END)`;
 }
 
 /**

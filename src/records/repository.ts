@@ -24,7 +24,10 @@ import {
   FEW_MATCHES,
   fewMatchesPageSql,
   pageSql,
+  readsSearchColumnsOnly,
   RECORDS_TABLE,
+  SEARCH_TABLE,
+  searchTablePageSql,
   recordRowJson,
   recordsBatchJson,
   REVISION_SQL,
@@ -79,9 +82,15 @@ export async function searchRecords<R extends { identifier: string | Buffer }>(d
     if (revision !== undefined) key = queryKey(revision, q.where, q.params.values);
   }
   let matched = key === undefined ? undefined : cachedCount(key);
-  if (matched === undefined && page && page.maxRecords > 0 && (await estimatedMatches(db, q)) <= FEW_MATCHES) {
+  // A predicate over the searchable columns alone is counted (and its few matches collected) in the narrow table.
+  const narrow = readsSearchColumnsOnly(q.where);
+  const narrowOrder = narrow && readsSearchColumnsOnly(q.order);
+  const table = narrow ? SEARCH_TABLE : RECORDS_TABLE;
+  if (matched === undefined && page && page.maxRecords > 0 && (await estimatedMatches(db, q, table)) <= FEW_MATCHES) {
     // A first search expected to match few records: its count and page in one statement (see the SQL's header).
-    const sql = countAndFewMatchesPageSql(page.columns, q.where, q.order, q.params, page.maxRecords, page.startPosition - 1);
+    const sql = narrow
+      ? searchTablePageSql(page.columns, q.where, q.order, q.params, page.maxRecords, page.startPosition - 1, { withCount: true, narrowOrder })
+      : countAndFewMatchesPageSql(page.columns, q.where, q.order, q.params, page.maxRecords, page.startPosition - 1);
     const config = (page.raw ? { text: sql, values: q.params.values, binary: true, types: RAW_TYPES } : { text: sql, values: q.params.values }) as unknown as QueryConfig;
     const { rows: all } = await db.query<R & { __n: number | Buffer; __in: unknown }>(config);
     const n = all[0]!.__n;
@@ -97,7 +106,7 @@ export async function searchRecords<R extends { identifier: string | Buffer }>(d
     return { matched: count, rows };
   }
   if (matched === undefined) {
-    const { rows } = await db.query<{ n: number }>(countSql(q.where), [...q.params.values]);
+    const { rows } = await db.query<{ n: number }>(countSql(q.where, table), [...q.params.values]);
     matched = rows[0]!.n;
     if (key !== undefined) rememberCount(key, matched);
   }
@@ -108,7 +117,9 @@ export async function searchRecords<R extends { identifier: string | Buffer }>(d
     after !== undefined
       ? pageSql(page.columns, q.where, q.order, q.params, page.maxRecords, { after })
       : matched <= FEW_MATCHES
-        ? fewMatchesPageSql(page.columns, q.where, q.order, q.params, page.maxRecords, page.startPosition - 1)
+        ? narrow
+          ? searchTablePageSql(page.columns, q.where, q.order, q.params, page.maxRecords, page.startPosition - 1, { withCount: false, narrowOrder })
+          : fewMatchesPageSql(page.columns, q.where, q.order, q.params, page.maxRecords, page.startPosition - 1)
         : pageSql(page.columns, q.where, q.order, q.params, page.maxRecords, { offset: page.startPosition - 1 });
   // `binary` (result format) is a pg Query option its type declarations do not list
   const config = (page.raw ? { text: sql, values: q.params.values, binary: true, types: RAW_TYPES } : { text: sql, values: q.params.values }) as unknown as QueryConfig;
@@ -127,8 +138,8 @@ function rememberLast<R extends { identifier: string | Buffer }>(key: string | u
 }
 
 /** The planner's row estimate for a search (EXPLAIN without running it; ~1 planning, no execution). */
-async function estimatedMatches(db: Db, q: RecordQuery): Promise<number> {
-  const { rows } = await db.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(estimateSql(q.where), [...q.params.values]);
+async function estimatedMatches(db: Db, q: RecordQuery, table: string): Promise<number> {
+  const { rows } = await db.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(estimateSql(q.where, table), [...q.params.values]);
   return rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? Number.POSITIVE_INFINITY;
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseUrl, db, SCHEMAS, SHARED, xmllint, get } from '../helpers.js';
 import { loadRecordsFromDirectory, type LoadReport } from '../../src/metadata/store.js';
+import type pg from 'pg';
 
 export const FIXTURES = join(SHARED, 'fixtures', 'metadata', 'iso19139');
 /** Same fileIdentifier as the Combles record: used only by the replace-by-identifier test. */
@@ -117,4 +118,17 @@ export const validateApiso = (xml: string) => xmllint(xml, 'csw/2.0.2/profiles/a
 /** Split the children of csw:SearchResults / GetRecordByIdResponse holding ISO records, each standalone. */
 export function isoRecords(xml: string): string[] {
   return [...xml.matchAll(/<gmd:MD_Metadata\b[\s\S]*?<\/gmd:MD_Metadata>/g)].map((m) => m[0]);
+}
+
+/**
+ * The narrow search table (migrations/0034_record_search.sql) holds exactly the searchable columns of every
+ * record: the rows of the wide table that it lacks, has in excess or holds differently (empty when in step).
+ */
+export async function searchTableDrift(q: pg.Pool | pg.PoolClient = db()): Promise<string[]> {
+  const cols = 'id, identifier, type, modified, temp_extent_begin, temp_extent_end, source_id, ST_AsEWKB(bbox) AS bbox, anytext_tsv::text AS tsv';
+  const { rows } = await q.query<{ drift: string; identifier: string }>(
+    `(SELECT 'missing' AS drift, ${cols} FROM sdi.metadata_records EXCEPT SELECT 'missing', ${cols} FROM sdi.record_search)
+     UNION ALL (SELECT 'extra', ${cols} FROM sdi.record_search EXCEPT SELECT 'extra', ${cols} FROM sdi.metadata_records)`,
+  );
+  return rows.map((r) => `${r.drift} ${r.identifier}`);
 }
