@@ -18,6 +18,7 @@ import type { Platform } from '../platform.js';
 import { PUBLIC_URL_VARY } from '../ogc/public-url.js';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../db/errors.js';
 import { registerPrincipal, withoutAccessToken, WWW_AUTHENTICATE } from './principal.js';
+import { privateCacheControl } from './cache-control.js';
 import { registerRateLimits } from './rate-limit.js';
 import { registerAudit } from '../audit/hook.js';
 
@@ -162,7 +163,9 @@ export async function createHttpApp(platform: Platform): Promise<FastifyInstance
     if (reply.statusCode >= 400) reply.header('cache-control', 'no-store');
     else if (!reply.hasHeader('cache-control')) reply.header('cache-control', cachePolicy(req, reply.statusCode));
     // A service's own caching (ETag, max-age) never makes an authenticated answer storable by a shared cache (issue 11).
-    else if (req.principal?.login !== undefined && !/private|no-store/.test(String(reply.getHeader('cache-control')))) reply.header('cache-control', `private, ${String(reply.getHeader('cache-control'))}`);
+    // 'public' is replaced, not prefixed: 'private, public' contradicts itself (RFC 9111 §5.2.2.7, §5.2.2.9) and a
+    // cache that honours the wrong one keeps a restricted tile for everyone.
+    else if (req.principal?.login !== undefined) reply.header('cache-control', privateCacheControl(String(reply.getHeader('cache-control'))));
     // Every 503 (database restarting, no free connection, statement timeout) says when to come back.
     if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     // Public URLs in answers follow the Host and proxy headers unless BASE_URL is set: tell caches so.

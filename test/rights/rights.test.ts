@@ -8,7 +8,7 @@
  * the credentials (wrong password, disabled user, expired / revoked / out-of-scope token, access_token in the
  * URL) are checked one by one.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -70,7 +70,8 @@ beforeAll(async () => {
   record = (await db().query<{ id: string; identifier: string }>('SELECT id, identifier FROM sdi.metadata_records ORDER BY identifier LIMIT 1')).rows[0]!;
   await db().query('UPDATE sdi.layers SET metadata_record_id = $2 WHERE name = $1', [L, record.id]);
 
-  ({ app, platform } = await inProcessPlatform(ADMIN_TOKEN, { SDI_ADMIN_LOGIN: 'rt_root', SDI_ADMIN_PASSWORD: 'rt-root-password' }));
+  // With the suite's tile cache: a cached tile must never come out to a caller who may not see it.
+  ({ app, platform } = await inProcessPlatform(ADMIN_TOKEN, { SDI_ADMIN_LOGIN: 'rt_root', SDI_ADMIN_PASSWORD: 'rt-root-password', SDI_TILE_CACHE_DIR: inject('tileCacheDir') }));
 
   // Through the admin API: the layer restricted; a group holding the download grant; a territorial grant.
   expect((await admin('PUT', `/access/layers/${L}`, { public: false })).statusCode).toBe(200);
@@ -562,6 +563,22 @@ describe('issue 11: credentials', () => {
     expect((await admin('DELETE', `/tokens/${t.id}`)).statusCode).toBe(204);
     expect((await send('GET', caps, `Bearer ${t.token}`)).statusCode).toBe(401);
     expect((await send('GET', `${caps}&access_token=${encodeURIComponent(t.token)}`)).statusCode).toBe(401);
+  });
+
+  it('a whole grant: the restricted layer\'s tiles come from the cache, never with a Cache-Control a shared cache may keep (RFC 9111 §5.2.2.7)', async () => {
+    for (const url of [`/wmts/1.0.0/${L}/default/LAMB93_10cm/8/36/6.png`, `/tiles/${L}/8/129/89.pbf`]) {
+      const seen: string[] = [];
+      for (let k = 0; k < 2; k++) {
+        const r = await send('GET', url, CALLERS.reader);
+        expect(r.statusCode, url).toBeLessThan(300);
+        seen.push(String(r.headers['x-tile-cache']));
+        const cc = String(r.headers['cache-control']);
+        expect(cc, url).toMatch(/^private\b/);
+        expect(cc, url).not.toMatch(/public|s-maxage/);
+      }
+      // A whole grant's tile is the same for every holder: kept by our cache (miss or hit, then hit).
+      expect(seen[1], url).toBe('hit');
+    }
   });
 
   it('an expired token: 401', async () => {

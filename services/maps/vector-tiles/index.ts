@@ -25,6 +25,7 @@ import { TILE_MATRIX_SETS, matrixSetById } from '../../../src/tiles/matrix-sets.
 import { checkTile, MVT_TYPE, vectorTile } from './mvt.js';
 import { TileCache } from '../../../src/tiles/cache.js';
 import { throughCache, tileRevisions } from '../../../src/tiles/through-cache.js';
+import { tileCacheControl, visibleToEveryone } from '../../../src/tiles/cache-control.js';
 import { simpleStyle, tileJson, tileMatrixSetDocument, tilesetList, tilesetMetadata } from './documents.js';
 import { StyleStore } from '../../../src/styles/store.js';
 
@@ -66,7 +67,7 @@ async function sendTile(platform: Platform, cache: TileCache | undefined, req: F
   const revision = () => tileRevisions(platform).get(layer);
   const t = await throughCache(cache, { layer: layer.name, revision, style: '', cacheable, address, ifNoneMatch: req.headers['if-none-match'] }, () => vectorTile(platform, caller, layer, z, x, y));
   reply.header('x-tile-cache', t.cache);
-  reply.header('cache-control', t.cache === 'bypass' ? 'private, max-age=0' : 'public, max-age=60');
+  reply.header('cache-control', tileCacheControl(t.cache, visibleToEveryone(platform.policy, { layer })));
   if (t.etag) reply.header('etag', t.etag);
   if (t.notModified) return reply.status(304).send();
   if (!t.bytes.length) return reply.status(204).send();

@@ -10,6 +10,7 @@ import type { Layer } from '../../../src/catalog/layers.js';
 import { TileCache } from '../../../src/tiles/cache.js';
 import { throughCache, tileRevisions, type CachedTile } from '../../../src/tiles/through-cache.js';
 import { rasterRevision } from '../../../src/tiles/raster-revision.js';
+import { visibleToEveryone } from '../../../src/tiles/cache-control.js';
 import type { WmsContext } from '../wms/context.js';
 import { WmtsError } from './errors.js';
 import { renderTile } from './get-tile.js';
@@ -27,7 +28,8 @@ function decide(ctx: WmsContext, layer: Layer): { cacheable: boolean } {
   return { cacheable: d.restriction === undefined };
 }
 
-export async function cachedTile(ctx: WmsContext, cache: TileCache | undefined, req: GetTileRequest, ifNoneMatch?: string): Promise<CachedTile> {
+/** The tile, and whether shared caches may keep it (a layer anyone may see: src/tiles/cache-control.ts). */
+export async function cachedTile(ctx: WmsContext, cache: TileCache | undefined, req: GetTileRequest, ifNoneMatch?: string): Promise<CachedTile & { everyone: boolean }> {
   const address = { set: req.set.id, matrix: req.matrix.id, row: req.row, col: req.col, ext: TILE_FORMATS[req.mime]!.ext };
   const draw = () => renderTile(ctx, req);
   if (req.raster) {
@@ -36,9 +38,11 @@ export async function cachedTile(ctx: WmsContext, cache: TileCache | undefined, 
     const d = ctx.platform.policy.decideRaster(ctx.principal, raster, 'view');
     if (!d.allowed) throw new WmtsError('NoApplicableCode', `You may not view layer ${raster.name}`, 'LAYER', 403);
     const cacheable = d.territory === undefined && d.restriction === undefined;
-    return throughCache(cache, { layer: raster.name, revision: () => rasterRevision(ctx.platform.pool, raster), style: req.style, cacheable, address, ifNoneMatch }, draw);
+    const t = await throughCache(cache, { layer: raster.name, revision: () => rasterRevision(ctx.platform.pool, raster), style: req.style, cacheable, address, ifNoneMatch }, draw);
+    return { ...t, everyone: visibleToEveryone(ctx.platform.policy, { raster }) };
   }
   const layer = req.layer;
   const { cacheable } = decide(ctx, layer);
-  return throughCache(cache, { layer: layer.name, revision: () => tileRevisions(ctx.platform).get(layer), style: req.style, cacheable, address, ifNoneMatch }, draw);
+  const t = await throughCache(cache, { layer: layer.name, revision: () => tileRevisions(ctx.platform).get(layer), style: req.style, cacheable, address, ifNoneMatch }, draw);
+  return { ...t, everyone: visibleToEveryone(ctx.platform.policy, { layer }) };
 }

@@ -22,6 +22,7 @@ import { toWmtsError, WmtsError, wmtsExceptionReport, WMTS_EXCEPTION_TYPE } from
 import { featureInfoOf, INFO_EXTENSIONS, readTile, readWmtsKvp, WMTS_VERSION, type GetTileRequest } from './request.js';
 import { wmtsCapabilities } from './capabilities.js';
 import { cachedTile, tileCacheOf } from './cached-tile.js';
+import { tileCacheControl } from '../../../src/tiles/cache-control.js';
 import { tileFeatureInfo } from './get-tile.js';
 
 /** The WMS renderer's errors in WMTS terms: an unknown style is InvalidParameterValue on STYLE (Table 28). */
@@ -66,7 +67,7 @@ export async function wmtsRoutes(app: FastifyInstance, opts: { platform: Platfor
       const t = await cachedTile(ctx, cache, request, req.headers['if-none-match']);
       // Which way the tile came (tests and operators read it); a tile drawn for a restricted caller stays private.
       reply.header('x-tile-cache', t.cache);
-      reply.header('cache-control', t.cache === 'bypass' ? 'private, max-age=0' : 'public, max-age=60');
+      reply.header('cache-control', tileCacheControl(t.cache, t.everyone));
       if (t.etag) reply.header('etag', t.etag);
       if (t.notModified) return reply.status(304).send();
       return reply.type(request.mime).send(t.bytes);
