@@ -459,6 +459,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return cfg;
 }
 
+/** Each service's entry point of its own (app/<name>-server.ts): the variable naming its port, and its default port. */
+const ALONE_PORTS = { features: ['FEATURES_PORT', 8081], catalogue: ['CATALOGUE_PORT', 8082], download: ['DOWNLOAD_PORT', 8083], maps: ['MAPS_PORT', 8084] } as const;
+
+/**
+ * Serve one service alone: SDI_SERVICES is that service and PORT its own port (<NAME>_PORT, else PORT, else its
+ * default), written into the environment before loadConfig reads it, so that the serving processes a cluster
+ * forks (which inherit the environment) serve the same. Here rather than in app/: settings are read in src/config only.
+ */
+export function serveAlone(service: keyof typeof ALONE_PORTS, env: NodeJS.ProcessEnv = process.env): void {
+  const [variable, port] = ALONE_PORTS[service];
+  env.SDI_SERVICES = service;
+  env.PORT = env[variable] ?? env.PORT ?? String(port);
+}
+
 /**
  * The default download directory: under the user's state directory ($XDG_STATE_HOME, else ~/.local/state), one
  * per database (host, port, name), so that two deployments on one machine never share it and a clean checkout
