@@ -14,7 +14,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Platform } from '../../src/platform.js';
 import { importFiles, rollbackImport, listVersions, ImportError, type ImportRequest } from '../../src/publishing/import.js';
-import { importSettings } from '../../src/import/settings.js';
 import { IMPORT_JOB_KIND, discardQueuedImport, queueImport } from '../../src/publishing/import-job.js';
 import { getJob, isUuid, requestCancel, type JobRow } from '../../src/download/jobs/queue.js';
 import { callerOf } from '../../src/server/principal.js';
@@ -62,7 +61,7 @@ function checkField(k: string): Field {
 }
 
 /** Read a multipart body: file parts to `dir`, fields collected. */
-async function readMultipart(req: FastifyRequest, dir: string): Promise<{ fields: Partial<Record<Field, string[]>>; files: string[] }> {
+async function readMultipart(req: FastifyRequest, dir: string, maxBytes: number): Promise<{ fields: Partial<Record<Field, string[]>>; files: string[] }> {
   const fields: Partial<Record<Field, string[]>> = {};
   const files: string[] = [];
   for await (const part of req.parts()) {
@@ -70,7 +69,7 @@ async function readMultipart(req: FastifyRequest, dir: string): Promise<{ fields
       const target = join(dir, diskName(part.filename || part.fieldname));
       if (files.includes(target)) throw new AdminError(400, 'invalid-parameter', `Two files are named ${basename(target)}`, part.fieldname);
       await pipeline(part.file, createWriteStream(target));
-      if (part.file.truncated) throw new AdminError(413, 'too-large', `The file ${basename(target)} exceeds the import limit of ${importSettings().maxBytes} bytes`, part.fieldname);
+      if (part.file.truncated) throw new AdminError(413, 'too-large', `The file ${basename(target)} exceeds the import limit of ${maxBytes} bytes`, part.fieldname);
       files.push(target);
     } else {
       const k = checkField(part.fieldname);
@@ -82,7 +81,7 @@ async function readMultipart(req: FastifyRequest, dir: string): Promise<{ fields
 
 /** Fetch a URL through the guarded client into `dir`. */
 async function download(platform: Platform, url: string, dir: string): Promise<string> {
-  const max = importSettings().maxBytes;
+  const max = platform.config.import.maxBytes;
   try {
     const r = await outboundRequest(url, { timeoutMs: 300_000, maxBytes: max, maxRedirects: 5 }, new OutboundPolicy(platform.config.outboundAllow));
     if (r.status !== 200) throw new AdminError(422, 'import-refused', `The URL answered HTTP ${r.status}`, 'url');
@@ -145,7 +144,7 @@ function asAdminError(e: unknown): unknown {
 }
 
 async function importRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
-  const settings = importSettings();
+  const settings = platform.config.import;
   if (!app.hasContentTypeParser('multipart/form-data')) {
     await app.register(multipart, { limits: { fileSize: settings.maxBytes, files: 100, fields: 50, fieldSize: 64 * 1024 } });
   }
@@ -155,7 +154,7 @@ async function importRoutes(app: FastifyInstance, platform: Platform): Promise<v
     try {
       let fields: Partial<Record<Field, string[]>>;
       let files: string[] = [];
-      if (req.isMultipart()) ({ fields, files } = await readMultipart(req, dir));
+      if (req.isMultipart()) ({ fields, files } = await readMultipart(req, dir, settings.maxBytes));
       else if (req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) {
         fields = {};
         for (const [k, v] of Object.entries(req.body as Record<string, unknown>)) fields[checkField(k)] = (Array.isArray(v) ? v : [v]).map(String);

@@ -15,7 +15,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Platform } from '../../src/platform.js';
-import { importSettings } from '../../src/import/settings.js';
 import { UploadError, UploadStore, encodeUploadMetadata, parseUploadMetadata, uploadsRoot, type UploadInfo } from '../../src/import/uploads.js';
 import { publicBaseUrl } from '../../src/ogc/public-url.js';
 import { AdminError } from './problem.js';
@@ -30,7 +29,7 @@ const stores = new WeakMap<Platform, UploadStore>();
 export function uploadStore(platform: Platform): UploadStore {
   let s = stores.get(platform);
   if (!s) {
-    const settings = importSettings();
+    const settings = platform.config.import;
     s = new UploadStore(uploadsRoot(platform.config.download.workDir), settings.maxBytes, settings.uploadExpiryHours * 3600_000);
     stores.set(platform, s);
   }

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { projectPath } from '../paths.js';
 import { oidcSettings, type OidcSettings } from './oidc.js';
+import { importSettings, type ImportSettings } from './import.js';
+
+export type { ImportSettings } from './import.js';
 
 export interface ServiceDescription {
   title: string;
@@ -210,6 +213,8 @@ export interface Config {
   http: HttpSettings;
   rateLimit: RateLimitSettings;
   retention: RetentionSettings;
+  /** Imports (SDI_IMPORT_*, src/config/import.ts): versions kept, size limit, swap lock timeout, upload expiry. */
+  import: ImportSettings;
   /** The services this process serves (SDI_SERVICES, comma-separated names); unset: all of them. */
   services?: string[];
 }
@@ -252,6 +257,7 @@ function defaults(): Config {
     // Usage statistics for 13 months (a year compared with the previous one); the audit log a year (CNIL's
     // recommendation for access logs is 6 months to a year).
     retention: { usageDays: 400, auditDays: 365, purgeIntervalMs: 3_600_000 },
+    import: importSettings({}),
     namespace: { prefix: 'sdi', uri: 'https://sdi.example.org/features' },
     service: {
       title: 'Plateforme régionale de données géographiques',
@@ -357,6 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cfg.firstAdmin = { login: env.SDI_ADMIN_LOGIN, password: env.SDI_ADMIN_PASSWORD };
   }
   cfg.oidc = oidcSettings(env);
+  cfg.import = importSettings(env);
   const d = cfg.download;
   if (env.SDI_DOWNLOAD_DIR) d.workDir = env.SDI_DOWNLOAD_DIR;
   if (env.SDI_DOWNLOAD_DIRECT_MAX_FEATURES) d.directMaxFeatures = Number(env.SDI_DOWNLOAD_DIRECT_MAX_FEATURES);
@@ -450,6 +457,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Only an absolute http(s) URL is a public base URL (vitest, like Vite, puts BASE_URL=/ in the environment).
   if (cfg.baseUrl !== undefined && !/^https?:\/\/[^/]/i.test(cfg.baseUrl)) delete cfg.baseUrl;
   return cfg;
+}
+
+/** Each service's entry point of its own (app/<name>-server.ts): the variable naming its port, and its default port. */
+const ALONE_PORTS = { features: ['FEATURES_PORT', 8081], catalogue: ['CATALOGUE_PORT', 8082], download: ['DOWNLOAD_PORT', 8083], maps: ['MAPS_PORT', 8084] } as const;
+
+/**
+ * Serve one service alone: SDI_SERVICES is that service and PORT its own port (<NAME>_PORT, else PORT, else its
+ * default), written into the environment before loadConfig reads it, so that the serving processes a cluster
+ * forks (which inherit the environment) serve the same. Here rather than in app/: settings are read in src/config only.
+ */
+export function serveAlone(service: keyof typeof ALONE_PORTS, env: NodeJS.ProcessEnv = process.env): void {
+  const [variable, port] = ALONE_PORTS[service];
+  env.SDI_SERVICES = service;
+  env.PORT = env[variable] ?? env.PORT ?? String(port);
 }
 
 /**

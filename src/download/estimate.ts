@@ -7,7 +7,7 @@
 import { refusalStatus } from '../query/planner.js';
 import type { Platform } from '../platform.js';
 import type { Layer } from '../catalog/layers.js';
-import { ANONYMOUS, type Principal, type TerritorySql as RasterTerritory } from '../access/policy.js';
+import type { Principal, TerritorySql as RasterTerritory } from '../access/policy.js';
 import { withReadTransaction } from '../db/pool.js';
 import { fromDatabaseError, OgcError } from '../ogc/errors.js';
 import { FORMATS, type OutputFormat } from './formats.js';
@@ -69,7 +69,7 @@ async function avgRowBytes(platform: Platform, layer: Layer): Promise<number> {
   return rows[0]?.w ?? 200;
 }
 
-export async function prepareExtract(platform: Platform, req: ExtractRequest, principal: Principal = ANONYMOUS): Promise<PreparedExtract> {
+export async function prepareExtract(platform: Platform, req: ExtractRequest, principal: Principal): Promise<PreparedExtract> {
   const format = FORMATS.find((f) => f.id === req.format)!;
   if (!platform.crs.offered.includes(req.crs)) throw new DownloadError(400, 'unknown-crs', `EPSG:${req.crs} is not offered (offered: ${platform.crs.offered.map((s) => `EPSG:${s}`).join(', ')})`, 'crs');
   if (format.fixedSrid && req.crs !== format.fixedSrid) throw new DownloadError(400, 'invalid-parameter', `${format.title} is always in EPSG:${format.fixedSrid}`, 'crs');

@@ -20,9 +20,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type gdalTypes from 'gdal-async';
 import type { Platform } from '../platform.js';
-import type { Principal } from '../access/policy.js';
 import type { ExtractRequest } from './request.js';
-import { prepareExtract, type PreparedExtract } from './estimate.js';
+import type { PreparedExtract } from './estimate.js';
 import type { OutputFormat } from './formats.js';
 import { compileExtract, type LayerExtractPlan } from './sql.js';
 import { encodeTarget, geometryExpression, type EncodeTarget } from '../formats/target.js';
@@ -41,7 +40,6 @@ import { recordDocument } from '../records/repository.js';
 export interface ExtractOptions {
   /** A directory of its own for this extract; the result is written in it. Removed by the caller. */
   workDir: string;
-  principal?: Principal;
   /** Cancellation (job cancelled, client gone). Checked between layers and between batches. */
   signal?: AbortSignal;
   /** Called with a fraction in [0,1] as the work advances. */
@@ -59,10 +57,6 @@ export interface ExtractResult {
   bytes: number;
   /** Features written per layer. */
   features: Record<string, number>;
-}
-
-export async function buildExtract(platform: Platform, req: ExtractRequest, opts: ExtractOptions): Promise<ExtractResult> {
-  return buildPreparedExtract(platform, await prepareExtract(platform, req, opts.principal), opts);
 }
 
 /** Is the deliverable a zip (basket, multi-file format, or asked)? */

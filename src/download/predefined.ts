@@ -14,7 +14,7 @@ import type { Platform } from '../platform.js';
 import type { ExtractRequest } from './request.js';
 import type { FormatId } from './formats.js';
 import { prepareExtract } from './estimate.js';
-import { ANONYMOUS, type Principal } from '../access/policy.js';
+import type { Principal } from '../access/policy.js';
 import { buildPreparedExtract } from './extract.js';
 import { getRasterLayer } from '../catalog/rasters.js';
 import { DownloadError } from './errors.js';
@@ -57,7 +57,7 @@ export async function currentPredefined(platform: Platform, layer: string, forma
  * caller must be one the policy lets download the whole layer (checked by the Atom route before), so that what
  * is built is the whole layer whoever asks first (issue 11).
  */
-export async function predefinedFile(platform: Platform, layer: string, format: FormatId, crs: number, principal: Principal = ANONYMOUS): Promise<PredefinedFile> {
+export async function predefinedFile(platform: Platform, layer: string, format: FormatId, crs: number, principal: Principal): Promise<PredefinedFile> {
   const ready = await currentPredefined(platform, layer, format, crs);
   if (ready) return ready;
   const key = `${layer}/${format}/${crs}`;

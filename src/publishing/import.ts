@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type gdalTypes from 'gdal-async';
 import type { Pool } from '../db/pool.js';
-import type { Config } from '../config/index.js';
+import type { Config, ImportSettings } from '../config/index.js';
 import { safeName, NameError } from '../import/names.js';
 import { EncodingError, encodingFromParameter, type DetectedEncoding } from '../import/encoding.js';
 import { crsFromParameter, identifyEpsg, CrsError, type SourceCrs } from '../import/crs.js';
@@ -19,7 +19,6 @@ import { findDatasets, openSource, SourceError, type OpenedSource } from '../imp
 import { quoteIdent } from '../db/identifiers.js';
 import { STAGING_SCHEMA, checkStaging, checkTerritory, countInvalid, dropStaging, dropStaleStaging, finishStaging, loadIntoStaging, repairInvalid, stagingName, CheckError } from '../import/staging.js';
 import { swapIntoPlace, rollbackLayer, ConflictError, NotFoundError } from '../import/versions.js';
-import { importSettings, type ImportSettings } from '../import/settings.js';
 import { syncLayerRecords } from './index.js';
 import { queueAreaIndex } from './area-index-job.js';
 import { LayerAdminError } from '../catalog/layer-checks.js';
@@ -143,7 +142,7 @@ async function sourceCrsOf(layer: gdalTypes.Layer, file: string, given: string |
   throw new CrsError(`${basename(file)} (layer ${layer.name}) has ${what} and its coordinates are not longitudes/latitudes: give the source CRS (source_crs=EPSG:2154, IGNF:LAMB93…)`);
 }
 
-export async function importFiles(pool: Pool, config: Config, r: ImportRequest, settings: ImportSettings = importSettings()): Promise<ImportReport> {
+export async function importFiles(pool: Pool, config: Config, r: ImportRequest, settings: ImportSettings = config.import): Promise<ImportReport> {
   const gdal = (await import('gdal-async')).default;
   const mode = r.mode ?? 'replace';
   const srid = r.srid ?? 2154;
@@ -293,7 +292,7 @@ async function queueLayerAreaIndex(pool: Pool, layer: string): Promise<string | 
 }
 
 /** Put back a kept version of a layer (default: the latest) with its registration, and rewrite the records. */
-export async function rollbackImport(pool: Pool, config: Config, layer: string, version?: number, settings: ImportSettings = importSettings()): Promise<{ restored: number; keptVersion: number }> {
+export async function rollbackImport(pool: Pool, config: Config, layer: string, version?: number, settings: ImportSettings = config.import): Promise<{ restored: number; keptVersion: number }> {
   try {
     const r = await rollbackLayer(pool, layer, version, settings.keepVersions);
     // A version kept before its job ran has the plain index only; a failure is left to the start sweep.

@@ -51,10 +51,26 @@ const FORMATS: Array<{ format: string; file: (p: string) => string; extra?: stri
 
 const SPATIAL = 'S_INTERSECTS(geom,BBOX(1.5,47.6,2.2,48.0))';
 const ATTRIBUTE = "nom LIKE 'Saint-%'";
-const CASES: Array<{ name: string; query: string }> = [
+/** The area of the cases WFS can say too: a box in WGS 84 (download bbox=, lon/lat). */
+const AREA_BOX = '1.3,47.5,2.0,47.95';
+
+/** A FES 2.0 filter (OGC 09-026r2) for WFS GetFeature: the AND of its operands. */
+const fes = (...operands: string[]) =>
+  `<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0" xmlns:gml="http://www.opengis.net/gml/3.2">${operands.length > 1 ? `<fes:And>${operands.join('')}</fes:And>` : operands[0]}</fes:Filter>`;
+/** FES BBOX with an EPSG:4326 envelope, latitude first as the URN's axis order says (09-025r2 §7.9.2.4.4.2). */
+const fesBox = (minLon: number, minLat: number, maxLon: number, maxLat: number) =>
+  `<fes:BBOX><fes:ValueReference>geom</fes:ValueReference><gml:Envelope srsName="urn:ogc:def:crs:EPSG::4326"><gml:lowerCorner>${minLat} ${minLon}</gml:lowerCorner><gml:upperCorner>${maxLat} ${maxLon}</gml:upperCorner></gml:Envelope></fes:BBOX>`;
+const FES_AREA = fesBox(1.3, 47.5, 2.0, 47.95);
+const FES_SPATIAL = fesBox(1.5, 47.6, 2.2, 48.0);
+const FES_ATTRIBUTE = `<fes:PropertyIsLike wildCard="%" singleChar="_" escapeChar="\\"><fes:ValueReference>nom</fes:ValueReference><fes:Literal>Saint-%</fes:Literal></fes:PropertyIsLike>`;
+
+/** Each case as a download query; `wfs`: the same request as a WFS filter, for the cases WFS can say (no administrative unit). */
+const CASES: Array<{ name: string; query: string; wfs?: string }> = [
   { name: 'a spatial CQL2 filter (S_INTERSECTS with BBOX) and a clip', query: `departement=45&filter=${encodeURIComponent(SPATIAL)}` },
   { name: 'an attribute CQL2 filter and a clip', query: `departement=45&filter=${encodeURIComponent(ATTRIBUTE)}` },
   { name: 'a clip only (departement=45)', query: 'departement=45' },
+  { name: 'a spatial CQL2 filter and a clip to a bbox', query: `bbox=${AREA_BOX}&filter=${encodeURIComponent(SPATIAL)}`, wfs: fes(FES_AREA, FES_SPATIAL) },
+  { name: 'an attribute CQL2 filter and a clip to a bbox', query: `bbox=${AREA_BOX}&filter=${encodeURIComponent(ATTRIBUTE)}`, wfs: fes(FES_AREA, FES_ATTRIBUTE) },
 ];
 
 type Feature = { id: string | number; properties: { code: string } };
@@ -78,6 +94,10 @@ describe('issue 8: every GDAL-written format holds the same features as the GeoJ
     expect(reference.get(CASES[0]!.name)!.size).toBe(rows[0].n);
     expect(reference.get(CASES[1]!.name)!.size).toBeGreaterThan(5);
     expect(reference.get(CASES[2]!.name)!.size).toBeGreaterThan(300);
+    // The bbox cases: both filters select some but not all of the box's communes.
+    const inBox = (await db().query(`SELECT count(*)::int AS n FROM data.communes WHERE ST_Intersects(geom, ST_Transform(ST_MakeEnvelope(${AREA_BOX}, 4326), 2154))`)).rows[0].n;
+    for (const c of CASES.slice(3)) expect(reference.get(c.name)!.size, c.name).toBeGreaterThan(3);
+    for (const c of CASES.slice(3)) expect(reference.get(c.name)!.size, c.name).toBeLessThan(inBox);
   });
   for (const f of FORMATS) {
     for (const c of CASES) {
@@ -107,6 +127,18 @@ describe('issue 8: the download and WFS GetFeature agree for the same layer, are
     expect(gpkg.status, gpkg.body).toBe(200);
     expect(codesOf(gpkg.path)).toEqual(fc.features.map((f) => String(f.properties.code)).sort());
   });
+});
+
+describe('issue 8: the GeoJSON extract and WFS GetFeature agree for the same layer, area, filter and CRS (so every format above agrees with WFS too)', () => {
+  for (const c of CASES.filter((x) => x.wfs)) {
+    it(`${c.name}: the extract's feature ids = WFS 2.0 GetFeature's with the FES filter (09-026r2 §7.10 And, §7.8 BBOX, §7.7.3.4 PropertyIsLike)`, async () => {
+      const r = await fetch(`${baseUrl()}/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:communes&SRSNAME=urn:ogc:def:crs:EPSG::2154&OUTPUTFORMAT=application/json&FILTER=${encodeURIComponent(c.wfs!)}`);
+      expect(r.status, await r.clone().text()).toBe(200);
+      const wfsIds = ((await r.json()) as { features: Feature[] }).features.map((f) => String(f.id).replace(/^communes\./, '')).sort();
+      expect(wfsIds.length).toBeGreaterThan(3);
+      expect([...reference.get(c.name)!.values()].sort()).toEqual(wfsIds);
+    });
+  }
 });
 
 describe('binders (src/db/binder.ts)', () => {

@@ -4,50 +4,13 @@
  * select, count and the clipped select (parameters bound, never spliced).
  */
 import { describe, expect, it } from 'vitest';
-import { planFeatureQuery, PlanError, type FeatureQuerySpec } from '../../src/query/planner.js';
+import { planFeatureQuery } from '../../src/query/planner.js';
 import { compileCount, compileSelect, encodedLayer, CLIPPED } from '../../src/query/compile.js';
-import { DenyAllPolicy, PublicPolicy, type AccessPolicy, type Principal } from '../../src/access/policy.js';
-import { CrsRegistry } from '../../src/crs/registry.js';
+import { DenyAllPolicy, PublicPolicy, type Principal } from '../../src/access/policy.js';
 import { crsRef } from '../../src/crs/identifiers.js';
 import { ParamsRowBinder } from '../../src/db/binder.js';
 import type { Layer } from '../../src/catalog/layers.js';
-
-const communes: Layer = {
-  id: 1,
-  name: 'communes',
-  title: 'Communes',
-  abstract: '',
-  keywords: [],
-  schema: 'data',
-  table: 'communes',
-  idColumn: 'gid',
-  idKind: 'integer',
-  geometry: { column: 'geom', type: 'MULTIPOLYGON', srid: 2154 },
-  columns: [
-    { name: 'code', kind: 'text', pgType: 'text', nullable: false },
-    { name: 'nom', kind: 'text', pgType: 'text', nullable: false },
-  ],
-  defaultCrs: 2154,
-  otherCrs: null,
-  metadataRecordId: null,
-  metadataIdentifier: null,
-  updatedAt: new Date(0),
-} as unknown as Layer;
-
-const crs = CrsRegistry.fromCodes([2154, 4326, 3857, 3035], [2154, 4326, 3857]);
-const env = (policy: AccessPolicy = new PublicPolicy()) => ({ policy, crs });
-const someone: Principal = { login: 'agent45' };
-const read = (extra: Partial<FeatureQuerySpec> = {}): FeatureQuerySpec => ({ action: 'read', outputCrs: crsRef(2154, 'urn'), ...extra });
-
-function planError(fn: () => unknown): PlanError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PlanError);
-    return e as PlanError;
-  }
-  throw new Error('expected a PlanError');
-}
+import { communes, crs, env, planError, read, someone } from './planner-fixtures.js';
 
 describe('planFeatureQuery', () => {
   it('asks the policy with the caller and the action', () => {
@@ -81,6 +44,13 @@ describe('planFeatureQuery', () => {
     expect(planError(() => planFeatureQuery(env(), someone, communes, read({ sortBy: [{ name: 'geom', descending: false }] })))).toMatchObject({ kind: 'invalid', param: 'sortBy' });
     // 3035 exists but is not offered (the offered list is 2154, 4326, 3857).
     expect(planError(() => planFeatureQuery(env(), someone, communes, read({ outputCrs: crsRef(3035, 'urn') })))).toMatchObject({ kind: 'invalid', param: 'crs' });
+  });
+
+  it('OGC API-like (items?properties=nom&sortby=-code&limit=10&offset=20&crs=CRS84): a page in a stable order, no geometry unless named', () => {
+    const q = planFeatureQuery(env(), someone, communes, { action: 'read', outputCrs: crsRef(4326, 'crs84'), properties: ['nom'], sortBy: [{ name: 'code', descending: true }], limit: 10, offset: 20 });
+    expect(q).toMatchObject({ properties: ['nom'], includeGeometry: false, sortBy: [{ column: 'code', descending: true }], limit: 10, offset: 20, ordered: true, outputCrs: { srid: 4326 } });
+    // The sort key first, then the feature id: pages never overlap (OGC API's next link is offset-based).
+    expect(compileSelect(q, { crs }, () => 't.gid', 1).text).toMatch(/ORDER BY t\."code" DESC.*t\."gid"/);
   });
 
   it('download-like: unordered, whole layer, area with clip', () => {

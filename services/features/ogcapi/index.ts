@@ -20,9 +20,8 @@ import { featureCounter } from '../../../src/usage/context.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { geojsonFeatureSql, geojsonCollection } from '../../../src/formats/geojson.js';
 import type { FeatureQuery } from '../../../src/query/plan.js';
-import { planFeatureQuery, PlanError, type FeatureQuerySpec, type PlanParam } from '../../../src/query/planner.js';
-
-const OGCAPI_PARAMS: Record<PlanParam, string> = { layer: 'collectionId', properties: 'properties', sortBy: 'sortby', crs: 'crs' };
+import { planFeatureQuery, PlanError, type FeatureQuerySpec } from '../../../src/query/planner.js';
+import { ogcapiPlanError } from './plan-error.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { encodeTarget } from '../../../src/formats/target.js';
 import { openApiDocument } from './openapi.js';
@@ -242,9 +241,7 @@ export async function ogcApiRoutes(app: FastifyInstance, opts: { platform: Platf
     try {
       return planFeatureQuery(platform, callerOf(req), layer, spec);
     } catch (e) {
-      if (!(e instanceof PlanError)) throw e;
-      if (e.kind === 'forbidden') throw new OgcError('NoApplicableCode', e.message, 'collectionId', e.status);
-      throw invalid(OGCAPI_PARAMS[e.param], e.message);
+      throw e instanceof PlanError ? ogcapiPlanError(e) : e;
     }
   };
 

@@ -10,6 +10,7 @@
  * the vector layers, if the access policy lets the caller read them.
  */
 import { planFeatureQuery, PlanError } from '../../../src/query/planner.js';
+import { featureInfoPlanError } from './plan-error.js';
 import { compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { fromDatabaseError } from '../../../src/ogc/errors.js';
@@ -99,10 +100,7 @@ export async function getFeatureInfo(ctx: WmsContext, req: GetFeatureInfoRequest
         nearest: { x: cx, y: cy, srid: req.crs.srid },
       });
     } catch (e) {
-      if (!(e instanceof PlanError)) throw e;
-      if (e.kind === 'forbidden') throw new WmsError('LayerNotQueryable', e.message, 'QUERY_LAYERS', e.status);
-      if (e.param === 'crs') throw new WmsError('InvalidCRS', `CRS ${req.crs.text.slice(0, 80)} is not offered for layer ${layer.name}`, 'CRS');
-      throw new WmsError('InvalidParameterValue', e.message, 'QUERY_LAYERS');
+      throw e instanceof PlanError ? featureInfoPlanError(e, { layer: layer.name, crs: req.crs.text }) : e;
     }
     const t = encodeTarget(q, { prefix: platform.config.namespace.prefix, idPrefix: `${layer.name}.`, axisOrder: gml ? 'crs' : 'xy' });
     return { layer, sql: compileSelect(q, { crs: platform.crs, locator: 'BBOX' }, (params) => (gml ? gmlFeatureSql(t, params, '3.1.1') : geojsonFeatureSql(t, params, false))) };

@@ -10,6 +10,7 @@
  * A layer with no rule in scale is not queried. A box outside the data reads no rows: an empty image.
  */
 import { planFeatureQuery, PlanError } from '../../../src/query/planner.js';
+import { getMapPlanError } from './plan-error.js';
 import { compileSelect } from '../../../src/query/compile.js';
 import { FeatureSession } from '../../../src/query/cursor.js';
 import { fromDatabaseError } from '../../../src/ogc/errors.js';
@@ -98,11 +99,7 @@ export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: M
         ordered: false,
       });
     } catch (e) {
-      if (!(e instanceof PlanError)) throw e;
-      if (e.kind === 'forbidden') throw new WmsError('NoApplicableCode', e.message, 'LAYERS', e.status);
-      if (e.param === 'crs') throw new WmsError('InvalidCRS', `CRS ${req.crs.text.slice(0, 80)} is not offered for layer ${layer.name}`, 'CRS');
-      if (e.param === 'properties') throw new WmsError('InvalidParameterValue', `Style ${style.name} does not fit layer ${layer.name}: ${e.message}`, locator);
-      throw new WmsError('InvalidParameterValue', e.message, 'LAYERS');
+      throw e instanceof PlanError ? getMapPlanError(e, { layer: layer.name, style: style.name, crs: req.crs.text, styleLocator: locator }) : e;
     }
     const labelColumns = rules.labelProperties.map((p) => resolveProperty(layer, p)!);
     const labelPoint = (rules.hasLabels || rules.hasMarks) && !POINT_TYPES.has(layer.geometry!.type.toUpperCase());

@@ -70,6 +70,8 @@ export async function seedTiles(platform: Platform, o: SeedOptions, progress: (d
   if (!lonLat) throw new Error(`Layer ${layer.name} has no extent: give --bbox`);
   const box = platform.crs.transformBbox(lonLat, 4326, set.srid);
 
+  // Not a request: the command line seeds as an anonymous caller, so it draws only what anyone may view; every
+  // request still asks the policy with its own caller before a cached tile is served (cached-tile.ts).
   const ctx: WmsContext = { platform, principal: ANONYMOUS, settings: wmsSettings(platform.config), baseUrl: '', serviceUrl: '', layers: [layer], rasters: [] };
   const style = o.style ?? '';
   await mapStyles(ctx, { layers: [layer], styles: [style] }); // an unknown style is refused here, before any work

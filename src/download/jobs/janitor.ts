@@ -18,7 +18,6 @@ import { notifyJob } from './notify.js';
 import { isDeadOwner, ownerOf } from '../work-owner.js';
 import { ensureOwnWorkDir } from '../work-dir.js';
 import { UploadStore, uploadsRoot } from '../../import/uploads.js';
-import { importSettings } from '../../import/settings.js';
 
 export interface JanitorReport {
   expired: string[];
@@ -105,7 +104,7 @@ export async function runJanitor(platform: Platform, log: WorkerLog): Promise<Ja
     }
   }
   report.droppedParams += await deleteStaleParams(platform);
-  const imports = importSettings();
+  const imports = platform.config.import;
   report.removedDirs += await new UploadStore(uploadsRoot(platform.config.download.workDir), imports.maxBytes, imports.uploadExpiryHours * 3600_000).removeExpired();
   // Notifications a dead worker did not send (finished over a minute ago, never notified).
   const { rows: unsent } = await pool.query<JobRow>(

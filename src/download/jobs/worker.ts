@@ -235,7 +235,6 @@ export function startDownloadWorkers(platform: Platform, n: number, log: WorkerL
       const base = serviceBase(platform, job);
       const built = await buildPreparedExtract(platform, p, {
         workDir,
-        principal: owner,
         signal: ac.signal,
         onProgress: (f) => setProgress(0.02 + 0.96 * Math.max(0, Math.min(1, f))),
         requestUrl: `${base}/jobs/${job.id}`,

@@ -1,5 +1,5 @@
 /**
- * Import settings, from the environment: how many superseded versions of a layer are kept for rollback
+ * Import settings, read from the environment by loadConfig (config.import) like every other setting: how many superseded versions of a layer are kept for rollback
  * (SDI_IMPORT_KEEP_VERSIONS, default 3; 0 keeps none), the largest upload or download accepted
  * (SDI_IMPORT_MAX_BYTES, default 2 GiB; also the bound of what a zip unpacks to), and how long a swap waits for
  * readers of the published table (SDI_IMPORT_LOCK_TIMEOUT_MS, default 30 s; past it the import fails and the
@@ -20,7 +20,7 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return Number(v);
 }
 
-export function importSettings(env: NodeJS.ProcessEnv = process.env): ImportSettings {
+export function importSettings(env: NodeJS.ProcessEnv): ImportSettings {
   return {
     keepVersions: int(env, 'SDI_IMPORT_KEEP_VERSIONS', 3, 0),
     maxBytes: int(env, 'SDI_IMPORT_MAX_BYTES', 2 * 1024 ** 3, 1024),
