@@ -10,11 +10,11 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseUrl, db } from '../helpers.js';
+import { ROOT, baseUrl, db } from '../helpers.js';
 import { decode, pixel, toPixel } from '../maps/image.js';
 import { closePlatform, inProcessPlatform, type App, type Reply, type TestPlatform } from './in-process-platform.js';
 import { samples, type Sample } from './route-samples.js';
@@ -209,6 +209,40 @@ describe('issue 11: a territorial grant (département 45) restricts every query 
     expect(codes).toEqual(territoryCodes);
   });
 
+  it('download jobs: the result of a territorial grant holds only the territory; its link stops once the grant is withdrawn', async () => {
+    expect((await admin('POST', '/users', { login: 'rt_jobs', password: PW })).statusCode).toBe(201);
+    const g = await admin('POST', '/grants', { user: 'rt_jobs', resourceKind: 'layer', resourceName: L, action: 'download', territory: { kind: 'departement', code: '45' } });
+    expect(g.statusCode, g.body).toBe(201);
+    const auth = basic('rt_jobs');
+    const posted = await send('POST', '/download/jobs', auth, { layers: [L], format: 'geojson', crs: 'EPSG:4326' });
+    expect(posted.statusCode, posted.body).toBe(202);
+    const id = JSON.parse(posted.body).id as string;
+    const { startDownloadWorkers } = await import(join(ROOT, 'dist/src/download/jobs/worker.js'));
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const workers = startDownloadWorkers(platform, 1, quiet, { pollMs: 200, kinds: ['download'] });
+    let status: { state: string; result?: { href: string; features: number } } = { state: 'queued' };
+    try {
+      for (let i = 0; i < 600 && !['done', 'failed', 'cancelled'].includes(status.state); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        status = JSON.parse((await send('GET', `/download/jobs/${id}`, auth)).body);
+      }
+    } finally {
+      await workers.stop();
+    }
+    expect(status.state, JSON.stringify(status)).toBe('done');
+    expect(status.result!.features).toBe(territoryCodes.length);
+    const link = status.result!.href.slice(baseUrl().length);
+    const file = await send('GET', link);
+    expect(file.statusCode).toBe(200);
+    const codes = (JSON.parse(file.body).features as Array<{ properties: { code: string } }>).map((f) => f.properties.code).sort();
+    expect(codes).toEqual(territoryCodes);
+    // The signed link says who may fetch; the policy, asked again, whether the data may still go out.
+    expect((await admin('DELETE', `/grants/${JSON.parse(g.body).id}`)).statusCode).toBe(204);
+    const after = await send('GET', link);
+    expect(after.statusCode).toBe(403);
+    expect(after.headers['content-type']).toMatch(/problem\+json/);
+  }, 180_000);
+
   it('WMS GetMap: pixels outside the territory stay empty; GetFeatureInfo finds nothing there', async () => {
     const pt = async (where: string) =>
       (await db().query<{ x: number; y: number }>(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(c.geom) AS p FROM data.rights_communes c WHERE ${where} ORDER BY c.code LIMIT 1) s`)).rows[0]!;
@@ -235,6 +269,52 @@ describe('issue 11: a territorial grant (département 45) restricts every query 
     expect(await info(CALLERS.reader, outside)).toBeGreaterThan(0);
     expect(await info(terri!, outside)).toBe(0);
     expect(await info(terri!, inside)).toBeGreaterThan(0);
+  });
+
+  it('tiles: a WMTS tile leaves the communes outside the territory empty; vector tiles (OGC API – Tiles and /tiles) hold only those inside', async () => {
+    // Blois (Loir-et-Cher) does not touch the Loiret; Orléans is in it. The LAMB93_10cm level-9 tile (105 km) holding Orléans holds both.
+    const { rows } = await db().query<{ code: string; x: number; y: number; touches: boolean }>(
+      `SELECT code, ST_X(c) AS x, ST_Y(c) AS y, ST_Intersects(geom, (SELECT ST_Union(geom) FROM data.departements WHERE code = '45')) AS touches
+         FROM (SELECT code, geom, (ST_MaximumInscribedCircle(geom)).center AS c FROM data.rights_communes WHERE code IN ('45234', '41018')) s`,
+    );
+    const at = (code: string) => rows.find((r) => r.code === code)!;
+    expect([at('45234').touches, at('41018').touches]).toEqual([true, false]);
+    const span = 0.1 * 2 ** (21 - 9) * 256;
+    const col = Math.floor(+at('45234').x / span);
+    const row = Math.floor((12_000_000 - +at('45234').y) / span);
+    const px = (r: { x: number; y: number }): [number, number] => [Math.floor(((+r.x - col * span) / span) * 256), Math.floor(((12_000_000 - row * span - +r.y) / span) * 256)];
+    const tile = `/wmts/1.0.0/${L}/default/LAMB93_10cm/9/${row}/${col}.png`;
+    const alpha = async (auth: string, code: string) => {
+      const r = await send('GET', tile, auth);
+      expect(r.statusCode, r.body.slice(0, 200)).toBe(200);
+      return pixel(await decode(r.rawPayload), ...px(at(code)))[3];
+    };
+    expect(await alpha(CALLERS.reader!, '41018')).toBeGreaterThan(50);
+    // Asked by the whole grant first: a cached tile must not come out for the territorial user.
+    expect(await alpha(terri!, '41018')).toBe(0);
+    expect(await alpha(terri!, '45234')).toBeGreaterThan(50);
+    // Vector tiles, read by GDAL's MVT driver: the level-8 WebMercatorQuad tile of Orléans (x 129, y 89).
+    const codesOf = async (url: string, auth: string) => {
+      const r = await send('GET', url, auth);
+      expect(r.statusCode, r.body.slice(0, 200)).toBe(200);
+      const dir = mkdtempSync(join(tmpdir(), 'sdi-rights-mvt-'));
+      try {
+        mkdirSync(join(dir, '8', '129'), { recursive: true });
+        writeFileSync(join(dir, '8', '129', '89.pbf'), r.rawPayload);
+        const out = execFileSync('ogrinfo', ['-ro', '-al', join(dir, '8', '129', '89.pbf')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        return [...new Set([...out.matchAll(/code \(String\) = (\S+)/g)].map((m) => m[1]!))].sort();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    for (const url of [`/tiles/${L}/8/129/89.pbf`, `/ogcapi/collections/${L}/tiles/WebMercatorQuad/8/89/129`]) {
+      const whole = await codesOf(url, CALLERS.reader!);
+      const mine = await codesOf(url, terri!);
+      expect(whole.filter((c) => !territoryCodes.includes(c)).length, url).toBeGreaterThan(0);
+      expect(mine.length, url).toBeGreaterThan(0);
+      expect(mine.filter((c) => !territoryCodes.includes(c)), url).toEqual([]);
+      expect(mine, url).toEqual(whole.filter((c) => territoryCodes.includes(c)));
+    }
   });
 
   it('a polygon territory (GeoJSON, WGS 84) made through the admin API restricts the same way', async () => {
