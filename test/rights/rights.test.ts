@@ -50,10 +50,11 @@ const admin = (method: string, url: string, payload?: unknown) => send(method, `
 async function cleanUp(): Promise<void> {
   await db().query(`DELETE FROM sdi.users WHERE login LIKE 'rt\\_%'`);
   await db().query(`DELETE FROM sdi.groups WHERE name LIKE 'rt\\_%'`);
-  await db().query(`DELETE FROM sdi.grants WHERE resource_name = $1`, [L]);
+  await db().query(`DELETE FROM sdi.grants WHERE resource_name IN ($1, 'rt_dataset', 'rt_other_dataset')`, [L]);
   await db().query(`DELETE FROM sdi.jobs WHERE request->'layers' ? $1`, [L]);
   await db().query(`DELETE FROM sdi.layers WHERE name = $1`, [L]);
   await db().query(`DROP TABLE IF EXISTS data.rights_communes`);
+  await db().query(`DELETE FROM sdi.datasets WHERE name = 'rt_dataset'`);
 }
 
 beforeAll(async () => {
@@ -169,6 +170,22 @@ describe('issue 11: every route × {anonymous, no grant, grant through a group, 
       expect(await walk(caller)).toEqual([]);
     }, 180_000);
   }
+});
+
+describe('issue 11: the admin REST API is described by its OpenAPI document', () => {
+  it('every /admin route of the route list, with its method, is a path of /admin/openapi.json (OpenAPI 3.0)', async () => {
+    const r = await admin('GET', '/openapi.json');
+    expect(r.statusCode).toBe(200);
+    const doc = JSON.parse(r.body) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\.0\./);
+    const shape = (p: string) => p.replace(/\{[^}]+\}|:[^/]+/g, '{}');
+    const declared = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${shape(p)}`)));
+    const routes = app.routeList
+      .filter((x) => x.url.startsWith('/admin') && x.method !== 'HEAD' && x.method !== 'OPTIONS')
+      .map((x) => `${x.method} ${shape(x.url.slice('/admin'.length).replace(/(.)\/$/, '$1') || '/')}`);
+    expect(routes.length).toBeGreaterThan(40);
+    expect(routes.filter((x) => !declared.has(x))).toEqual([]);
+  });
 });
 
 describe('issue 11: a territorial grant (département 45) restricts every query to its territory', () => {
@@ -407,6 +424,20 @@ describe('issue 11: catalogue records of restricted layers', () => {
     expect(await hits(CALLERS.reader)).toBe(total);
   });
 
+  it('the DCAT catalogue page leaves it out too (the listing, not only the record by id; Atom feeds: the route walk)', async () => {
+    const total = Number((await db().query('SELECT count(*) AS n FROM sdi.metadata_records')).rows[0].n);
+    const page = async (auth?: string) => {
+      const r = await send('GET', '/dcat?format=ttl&page_size=1000', auth);
+      expect(r.statusCode).toBe(200);
+      return { total: Number(/hydra:totalItems "?(\d+)/.exec(r.body)?.[1]), has: r.body.includes(record.identifier) };
+    };
+    expect(await page()).toEqual({ total: total - 1, has: false });
+    expect(await page(CALLERS.nogrant)).toEqual({ total: total - 1, has: false });
+    const granted = await page(CALLERS.terri);
+    expect(granted.total).toBe(total);
+    if (total <= 1000) expect(granted.has).toBe(true);
+  });
+
   it('OGC API – Records (issue 12) leaves it out too: numberMatched, ids=, the record itself (404)', async () => {
     const total = Number((await db().query('SELECT count(*) AS n FROM sdi.metadata_records')).rows[0].n);
     const matched = async (query: string, auth?: string) => {
@@ -541,5 +572,32 @@ describe('issue 11: credentials', () => {
     expect((await admin('POST', '/grants', { user: 'rt_reader', group: 'rt_partners', resourceKind: 'layer', resourceName: L, action: 'read' })).statusCode).toBe(400);
     expect((await admin('POST', '/grants', { user: 'rt_reader', resourceKind: 'layer', resourceName: L, action: 'read', territory: { kind: 'departement', code: '99' } })).statusCode).toBe(400);
     expect(Number((await db().query('SELECT count(*) AS n FROM sdi.users')).rows[0].n)).toBe(before);
+  });
+});
+
+describe('issue 11: grants on a dataset cover its layers', () => {
+  it('a read grant on the dataset opens the restricted layer (whole, or cut to its territory); another dataset\'s grant does not', async () => {
+    await db().query(`INSERT INTO sdi.datasets (name, title) VALUES ('rt_dataset', 'Données restreintes')`);
+    await db().query(`UPDATE sdi.layers SET dataset_id = (SELECT id FROM sdi.datasets WHERE name = 'rt_dataset') WHERE name = $1`, [L]);
+    try {
+      for (const login of ['rt_ds_whole', 'rt_ds_terri', 'rt_ds_other']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
+      const grant = (user: string, resourceName: string, territory?: unknown) => admin('POST', '/grants', { user, resourceKind: 'dataset', resourceName, action: 'read', ...(territory ? { territory } : {}) });
+      expect((await grant('rt_ds_whole', 'rt_dataset')).statusCode).toBe(201);
+      expect((await grant('rt_ds_terri', 'rt_dataset', { kind: 'departement', code: '45' })).statusCode).toBe(201);
+      expect((await grant('rt_ds_other', 'rt_other_dataset')).statusCode).toBe(201);
+      const hits = async (login: string) => {
+        const r = await send('GET', `/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:${L}&RESULTTYPE=hits`, basic(login));
+        return { status: r.statusCode, matched: Number(/numberMatched="(\d+)"/.exec(r.body)?.[1] ?? -1) };
+      };
+      expect(await hits('rt_ds_whole')).toEqual({ status: 200, matched: allCount });
+      expect(await hits('rt_ds_terri')).toEqual({ status: 200, matched: territoryCodes.length });
+      expect((await hits('rt_ds_other')).status).toBe(400);
+      expect((await send('GET', '/ogcapi/collections', basic('rt_ds_whole'))).body).toContain(L);
+      expect((await send('GET', '/ogcapi/collections', basic('rt_ds_other'))).body).not.toContain(L);
+      // read does not imply download, on a dataset as on a layer.
+      expect((await send('GET', `/download/estimate?layer=${L}&format=gpkg`, basic('rt_ds_whole'))).statusCode).toBe(403);
+    } finally {
+      await db().query(`UPDATE sdi.layers SET dataset_id = NULL WHERE name = $1`, [L]);
+    }
   });
 });
