@@ -547,6 +547,32 @@ describe('issue 11: credentials', () => {
     expect((await send('GET', '/admin/users', `Bearer ${t.token}`)).statusCode).toBe(403);
   });
 
+  it('refused credentials are logged: a wrong password, an expired, a revoked and an out-of-scope token are rows of the audit log', async () => {
+    const from = '198.51.100.71';
+    const at = (url: string, authorization: string) => app.inject({ method: 'GET', url, remoteAddress: from, headers: { authorization } });
+    await db().query(`DELETE FROM sdi.audit_log WHERE client = $1`, [from]);
+    const expired = await newToken('rt_reader', ['features']);
+    await db().query(`UPDATE sdi.api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
+    const revoked = await newToken('rt_reader', ['features']);
+    expect((await admin('DELETE', `/tokens/${revoked.id}`)).statusCode).toBe(204);
+    const narrow = await newToken('rt_reader', ['features']);
+    expect((await at(caps, basic('rt_reader', 'not-the-password'))).statusCode).toBe(401);
+    expect((await at(caps, `Bearer ${expired.token}`)).statusCode).toBe(401);
+    expect((await at(caps, `Bearer ${revoked.token}`)).statusCode).toBe(401);
+    expect((await at(`/download/estimate?layer=${L}&format=gpkg`, `Bearer ${narrow.token}`)).statusCode).toBe(403);
+    await platform.audit?.flush();
+    const rows = (await db().query(`SELECT event, principal, path, status, detail->>'scheme' AS scheme FROM sdi.audit_log WHERE client = $1 ORDER BY id`, [from])).rows;
+    expect(rows).toEqual([
+      { event: 'sign-in-failed', principal: 'rt_reader', path: '/wfs', status: 401, scheme: 'basic' },
+      { event: 'sign-in-failed', principal: null, path: '/wfs', status: 401, scheme: 'bearer' },
+      { event: 'sign-in-failed', principal: null, path: '/wfs', status: 401, scheme: 'bearer' },
+      { event: 'sign-in', principal: 'rt_reader', path: '/download/estimate', status: null, scheme: 'bearer' },
+      { event: 'refusal', principal: 'rt_reader', path: '/download/estimate', status: 403, scheme: null },
+    ]);
+    // Never the secret.
+    expect(JSON.stringify(rows)).not.toContain('not-the-password');
+  });
+
   it('administrators: the first one from the environment (Basic), a user made admin, the environment token (Bearer or Basic password)', async () => {
     expect((await send('GET', '/admin/users', basic('rt_root', 'rt-root-password'))).statusCode).toBe(200);
     expect((await send('GET', '/admin/users', basic('rt_nogrant'))).statusCode).toBe(403);
