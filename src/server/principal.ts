@@ -113,13 +113,15 @@ export function registerPrincipal(app: FastifyInstance, platform: Platform, sign
       req.log.info({ auth: 'refused', scheme: credential === 'malformed' ? 'malformed' : credential.kind }, 'credential refused');
       return sendProblem(req, reply, { status: 401, code: 'NoApplicableCode', slug: 'invalid-credentials', detail: 'The credential presented is not valid (wrong login or password, or an unknown, expired or revoked token)', locator: 'Authorization' }, { 'www-authenticate': WWW_AUTHENTICATE });
     }
+    // Set before the scope check: a token refused for its scope is still its owner's, and the audit log's refusal
+    // row (src/audit/hook.ts, read from req.principal) must say whose it was (it said nobody's).
+    req.principal = auth.scopes ? { ...auth.principal, scopes: auth.scopes } : auth.principal;
     const scope = scopeOf(req.url);
     // An edit token works on the features services (it edits there; reading is part of editing).
     if (auth.scopes && scope && !auth.scopes.includes(scope) && !(scope === 'features' && auth.scopes.includes('edit'))) {
       req.log.info({ auth: 'out-of-scope', login: auth.principal.login, scope }, 'token used outside its scopes');
       return sendProblem(req, reply, { status: 403, code: 'NoApplicableCode', slug: 'insufficient-scope', detail: `This token is not valid for this service (scope '${scope}' needed)`, locator: 'Authorization' }, { 'www-authenticate': `Bearer realm="sdi", error="insufficient_scope", scope="${scope}"` });
     }
-    req.principal = auth.scopes ? { ...auth.principal, scopes: auth.scopes } : auth.principal;
     // A URL token is the credential only when no Authorization header came (see credentialOf).
     if (urlToken && req.headers.authorization === undefined) req.urlAccessToken = urlToken;
   });

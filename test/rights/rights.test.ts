@@ -10,14 +10,14 @@
  */
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseUrl, db } from '../helpers.js';
+import { ROOT, baseUrl, db } from '../helpers.js';
 import { decode, pixel, toPixel } from '../maps/image.js';
-import { adminRights } from './admin-routes.js';
-import { closePlatform, inProcessPlatform, type App, type TestPlatform } from './in-process-platform.js';
+import { closePlatform, inProcessPlatform, type App, type Reply, type TestPlatform } from './in-process-platform.js';
+import { samples, type Sample } from './route-samples.js';
 
 const L = 'rights_communes';
 const ADMIN_TOKEN = 'rights-test-admin-token';
@@ -50,10 +50,11 @@ const admin = (method: string, url: string, payload?: unknown) => send(method, `
 async function cleanUp(): Promise<void> {
   await db().query(`DELETE FROM sdi.users WHERE login LIKE 'rt\\_%'`);
   await db().query(`DELETE FROM sdi.groups WHERE name LIKE 'rt\\_%'`);
-  await db().query(`DELETE FROM sdi.grants WHERE resource_name = $1`, [L]);
+  await db().query(`DELETE FROM sdi.grants WHERE resource_name IN ($1, 'rt_dataset', 'rt_other_dataset')`, [L]);
   await db().query(`DELETE FROM sdi.jobs WHERE request->'layers' ? $1`, [L]);
   await db().query(`DELETE FROM sdi.layers WHERE name = $1`, [L]);
   await db().query(`DROP TABLE IF EXISTS data.rights_communes`);
+  await db().query(`DELETE FROM sdi.datasets WHERE name = 'rt_dataset'`);
 }
 
 beforeAll(async () => {
@@ -89,155 +90,6 @@ afterAll(async () => {
   await cleanUp();
 });
 
-/**
- * What a route must do for each caller:
- *  list  — a listing: 200 for all; the restricted layer in it only for the two holders of a grant;
- *  data  — the layer itself: 2xx with the grant, whole or territorial; to anonymous and nogrant, exactly what the
- *          same request naming a layer that does not exist gets (no enumeration of restricted names);
- *  whole — the whole layer at once (Atom pre-defined file): as data, but 403 for the territorial user;
- *  admin — the administration API: 401 anonymous, 403 for every one of these (none is an administrator);
- *  other — no data of the layer: never a server error, never the layer's name in a 2xx to anonymous or nogrant.
- *  edit  — changes the layer (OGC API Features Part 4): 403 to the holders of other rights (they see the layer),
- *          and to anonymous and nogrant what an unknown layer gets.
- */
-type Kind = 'list' | 'data' | 'whole' | 'admin' | 'other' | 'edit';
-interface Sample {
-  url: string;
-  kind: Kind;
-  payload?: string;
-  type?: string;
-}
-
-function samples(auth: string): Record<string, Sample[]> {
-  const get = (url: string, kind: Kind): Sample => ({ url, kind });
-  const post = (url: string, kind: Kind, payload: string, type = 'application/json'): Sample => ({ url, kind, payload, type });
-  const bbox = 'BBOX=500000,6600000,700000,6800000&WIDTH=64&HEIGHT=64';
-  const adminSamples: Record<string, Sample[]> = {};
-  for (const [route, list] of Object.entries(adminRights(auth))) adminSamples[route] = list.map((s) => ({ url: s.url, kind: 'admin', payload: s.payload, type: s.headers?.['content-type'] }));
-  const style = JSON.stringify({ rules: [{ symbolizers: [] }] });
-  return {
-    'GET /wfs': [
-      get('/wfs?SERVICE=WFS&REQUEST=GetCapabilities', 'list'),
-      get(`/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=DescribeFeatureType&TYPENAMES=sdi:${L}`, 'data'),
-      get(`/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:${L}&COUNT=5`, 'data'),
-      get(`/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&RESOURCEID=${L}.1`, 'other'),
-      get(`/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetPropertyValue&TYPENAMES=sdi:${L}&VALUEREFERENCE=nom&COUNT=5`, 'data'),
-      get(`/wfs?SERVICE=WFS&VERSION=1.0.0&REQUEST=GetFeature&TYPENAME=${L}&MAXFEATURES=5`, 'data'),
-    ],
-    'POST /wfs': [post('/wfs', 'data', `<wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0" count="5"><wfs:Query typeNames="sdi:${L}"/></wfs:GetFeature>`, 'application/xml')],
-    'GET /ogcapi': [get('/ogcapi/', 'other')],
-    'GET /ogcapi/conformance': [get('/ogcapi/conformance', 'other')],
-    'GET /ogcapi/api': [get('/ogcapi/api', 'list')],
-    'GET /ogcapi/collections': [get('/ogcapi/collections', 'list')],
-    'GET /ogcapi/collections/:collectionId': [get(`/ogcapi/collections/${L}`, 'data')],
-    'GET /ogcapi/collections/:collectionId/schema': [get(`/ogcapi/collections/${L}/schema`, 'data')],
-    'GET /ogcapi/collections/:collectionId/queryables': [get(`/ogcapi/collections/${L}/queryables`, 'data')],
-    'GET /ogcapi/collections/:collectionId/items': [get(`/ogcapi/collections/${L}/items?limit=5`, 'data')],
-    'GET /ogcapi/collections/:collectionId/items/:featureId': [get(`/ogcapi/collections/${L}/items/1`, 'other')],
-    'POST /ogcapi/collections/:collectionId/items': [post(`/ogcapi/collections/${L}/items`, 'edit', JSON.stringify({ type: 'Feature', properties: { nom: 'x' }, geometry: null }), 'application/geo+json')],
-    'PUT /ogcapi/collections/:collectionId/items/:featureId': [post(`/ogcapi/collections/${L}/items/1`, 'edit', JSON.stringify({ type: 'Feature', properties: { nom: 'x' }, geometry: null }), 'application/geo+json')],
-    'PATCH /ogcapi/collections/:collectionId/items/:featureId': [post(`/ogcapi/collections/${L}/items/1`, 'edit', JSON.stringify({ properties: { nom: 'x' } }), 'application/merge-patch+json')],
-    'DELETE /ogcapi/collections/:collectionId/items/:featureId': [get(`/ogcapi/collections/${L}/items/1`, 'edit')],
-    'GET /csw': [get('/csw?service=CSW&version=2.0.2&request=GetCapabilities', 'other'), get('/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=results&elementSetName=brief', 'other')],
-    'POST /csw': [post('/csw', 'other', `<csw:GetRecords xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" service="CSW" version="2.0.2" resultType="hits"><csw:Query typeNames="csw:Record"><csw:ElementSetName>brief</csw:ElementSetName></csw:Query></csw:GetRecords>`, 'application/xml')],
-    'GET /csw/opensearch': [get('/csw/opensearch', 'other')],
-    // Not searched by the layer's name: the feed echoes its query (its id and self link).
-    'GET /csw/opensearch/search': [get('/csw/opensearch/search?q=restreint', 'other'), get('/csw/opensearch/search?bbox=1,47,3,49', 'other')],
-    'GET /records': [get('/records/', 'other')],
-    'GET /records/conformance': [get('/records/conformance', 'other')],
-    'GET /records/api': [get('/records/api', 'other')],
-    'GET /records/collections': [get('/records/collections', 'other')],
-    'GET /records/collections/:collectionId': [get('/records/collections/metadata', 'other')],
-    'GET /records/collections/:collectionId/queryables': [get('/records/collections/metadata/queryables', 'other')],
-    'GET /records/collections/:collectionId/sortables': [get('/records/collections/metadata/sortables', 'other')],
-    'GET /records/collections/:collectionId/items': [get('/records/collections/metadata/items?q=restreint', 'other'), get('/records/collections/metadata/items?bbox=1,47,3,49', 'other')],
-    'GET /records/collections/:collectionId/items/:recordId': [get('/records/collections/metadata/items/none', 'other')],
-    'GET /dcat': [get('/dcat/', 'other')],
-    'GET /dcat/catalog.:ext': [get('/dcat/catalog.jsonld', 'other')],
-    'GET /dcat/records/:id': [get('/dcat/records/none', 'other')],
-    'GET /download': [get('/download/', 'list')],
-    'GET /download/api': [get('/download/api', 'other')],
-    'GET /download/estimate': [get(`/download/estimate?layer=${L}&format=gpkg`, 'data')],
-    'POST /download/estimate': [post('/download/estimate', 'data', JSON.stringify({ layers: [L], format: 'gpkg' }))],
-    'GET /download/extract': [get(`/download/extract?layer=${L}&format=geojson&commune=45234`, 'data')],
-    'POST /download/extract': [post('/download/extract', 'data', JSON.stringify({ layers: [L], format: 'geojson', area: { commune: '45234' } }))],
-    'POST /download/jobs': [post('/download/jobs', 'data', JSON.stringify({ layers: [L], format: 'gpkg' }))],
-    'GET /download/jobs/:id': [get('/download/jobs/00000000-0000-4000-8000-000000000000', 'other')],
-    'DELETE /download/jobs/:id': [get('/download/jobs/00000000-0000-4000-8000-000000000000', 'other')],
-    'GET /download/files/:id': [get('/download/files/00000000-0000-4000-8000-000000000000?expires=1&signature=x', 'other')],
-    'GET /download/atom': [get('/download/atom', 'list')],
-    'GET /download/atom/service.xml': [get('/download/atom/service.xml', 'list')],
-    'GET /download/atom/opensearch.xml': [get('/download/atom/opensearch.xml', 'list')],
-    'GET /download/atom/search': [get(`/download/atom/search?q=restreint`, 'other')],
-    'GET /download/atom/:file': [get(`/download/atom/${L}.xml`, 'data')],
-    'GET /download/atom/files/:layer/:format/:crs': [get(`/download/atom/files/${L}/geojson/4326`, 'whole')],
-    'GET /wms': [
-      get('/wms?SERVICE=WMS&REQUEST=GetCapabilities', 'list'),
-      get(`/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=${L}&STYLES=&CRS=EPSG:2154&${bbox}&FORMAT=image/png`, 'data'),
-      get(`/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=${L}&QUERY_LAYERS=${L}&STYLES=&CRS=EPSG:2154&${bbox}&FORMAT=image/png&INFO_FORMAT=application/json&I=32&J=32`, 'data'),
-      get(`/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=${L}&FORMAT=image/png`, 'data'),
-    ],
-    'GET /admin': [get('/admin/', 'admin')],
-    'GET /admin/openapi.json': [get('/admin/openapi.json', 'admin')],
-    // OpenID Connect sign-in (not configured here: 404 for everyone; the flow itself is test/rights/oidc.test.ts).
-    'GET /admin/auth/oidc/login': [get('/admin/auth/oidc/login', 'other')],
-    'GET /admin/auth/oidc/callback': [get('/admin/auth/oidc/callback?code=x&state=y', 'other')],
-    'POST /admin/auth/oidc/logout': [post('/admin/auth/oidc/logout', 'other', '')],
-    'GET /admin/styles': [get('/admin/styles', 'admin')],
-    'GET /admin/styles/:layer': [get(`/admin/styles/${L}`, 'admin')],
-    'GET /admin/styles/:layer/:name': [get(`/admin/styles/${L}/x`, 'admin')],
-    'PUT /admin/styles/:layer/:name': [post(`/admin/styles/${L}/x`, 'admin', style)],
-    'DELETE /admin/styles/:layer/:name': [get(`/admin/styles/${L}/x`, 'admin')],
-    'PUT /admin/styles/:layer/:name/default': [get(`/admin/styles/${L}/x/default`, 'admin')],
-    'GET /admin/default-styles/:kind': [get('/admin/default-styles/polygon', 'admin')],
-    'PUT /admin/default-styles/:kind': [post('/admin/default-styles/polygon', 'admin', style)],
-    // Map viewer (static page and bundle: the layers come from the capabilities at run time).
-    'GET /viewer': [get('/viewer', 'other')],
-    'GET /viewer/favicon.svg': [get('/viewer/favicon.svg', 'other')],
-    'GET /viewer/viewer.js': [get('/viewer/viewer.js', 'other')],
-    'GET /viewer/viewer.css': [get('/viewer/viewer.css', 'other')],
-    // Tiles: WMTS and vector tiles ask the same policy (a territorial tile is drawn for its holder, never cached).
-    'GET /wmts': [
-      get('/wmts?SERVICE=WMTS&REQUEST=GetCapabilities', 'list'),
-      get(`/wmts?SERVICE=WMTS&VERSION=1.0.0&REQUEST=GetTile&LAYER=${L}&STYLE=default&TILEMATRIXSET=LAMB93_10cm&TILEMATRIX=8&TILEROW=36&TILECOL=6&FORMAT=image/png`, 'data'),
-    ],
-    'GET /wmts/1.0.0/WMTSCapabilities.xml': [get('/wmts/1.0.0/WMTSCapabilities.xml', 'list')],
-    'GET /wmts/1.0.0/:layer/:style/:set/:matrix/:row/:file': [get(`/wmts/1.0.0/${L}/default/LAMB93_10cm/8/36/6.png`, 'data')],
-    'GET /wmts/1.0.0/:layer/:style/:set/:matrix/:row/:col/:j/:file': [get(`/wmts/1.0.0/${L}/default/LAMB93_10cm/8/36/6/10/10.json`, 'data')],
-    'GET /ogcapi/tileMatrixSets': [get('/ogcapi/tileMatrixSets', 'other')],
-    'GET /ogcapi/tileMatrixSets/:tileMatrixSetId': [get('/ogcapi/tileMatrixSets/WebMercatorQuad', 'other')],
-    'GET /ogcapi/collections/:collectionId/tiles': [get(`/ogcapi/collections/${L}/tiles`, 'data')],
-    'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId': [get(`/ogcapi/collections/${L}/tiles/WebMercatorQuad`, 'data')],
-    'GET /ogcapi/collections/:collectionId/tiles/:tileMatrixSetId/:tileMatrix/:tileRow/:tileCol': [get(`/ogcapi/collections/${L}/tiles/WebMercatorQuad/8/89/129`, 'data')],
-    'GET /tiles/:layer/tilejson.json': [get(`/tiles/${L}/tilejson.json`, 'data')],
-    'GET /tiles/:layer/style.json': [get(`/tiles/${L}/style.json`, 'data')],
-    'GET /tiles/:layer/:z/:x/:file': [get(`/tiles/${L}/8/129/89.pbf`, 'data')],
-    // Layer administration and imports (issue 10): administrators only.
-    'GET /admin/layers': [get('/admin/layers', 'admin')],
-    'POST /admin/layers': [post('/admin/layers', 'admin', JSON.stringify({ name: 'x', table: 'data.communes' }))],
-    'GET /admin/layers/:name': [get(`/admin/layers/${L}`, 'admin')],
-    'PATCH /admin/layers/:name': [post(`/admin/layers/${L}`, 'admin', JSON.stringify({ title: 'x' }))],
-    'POST /admin/layers/:name/publish': [post(`/admin/layers/${L}/publish`, 'admin', '{}')],
-    'POST /admin/layers/:name/unpublish': [post(`/admin/layers/${L}/unpublish`, 'admin', '{}')],
-    'GET /admin/layers/:name/record': [get(`/admin/layers/${L}/record`, 'admin')],
-    'PUT /admin/layers/:name/record': [post(`/admin/layers/${L}/record`, 'admin', '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd"/>', 'application/xml')],
-    'DELETE /admin/layers/:name/record': [get(`/admin/layers/${L}/record`, 'admin')],
-    'DELETE /admin/layers/:name': [get(`/admin/layers/${L}`, 'admin')],
-    'POST /admin/imports': [post('/admin/imports', 'admin', JSON.stringify({ url: 'https://example.org/x.gpkg' }))],
-    'GET /admin/imports/:id': [get('/admin/imports/00000000-0000-4000-8000-000000000000', 'admin')],
-    'DELETE /admin/imports/:id': [get('/admin/imports/00000000-0000-4000-8000-000000000000', 'admin')],
-    'GET /admin/layer-versions/:layer': [get(`/admin/layer-versions/${L}`, 'admin')],
-    'POST /admin/layer-versions/:layer/rollback': [post(`/admin/layer-versions/${L}/rollback`, 'admin', '{}')],
-    'POST /admin/uploads': [get('/admin/uploads', 'admin')],
-    'PATCH /admin/uploads/:id': [post('/admin/uploads/0123456789abcdef0123456789abcdef', 'admin', 'x', 'application/offset+octet-stream')],
-    'DELETE /admin/uploads/:id': [get('/admin/uploads/0123456789abcdef0123456789abcdef', 'admin')],
-    ...adminSamples,
-    'GET /healthz': [get('/healthz', 'other')],
-    'GET /readyz': [get('/readyz', 'other')],
-    'GET /': [get('/', 'other')],
-  };
-}
-
 /** What a refusal must look like in each service. */
 const formatOf = (path: string) => (path.startsWith('/wfs') || path.startsWith('/csw') || path.startsWith('/wms') || path.startsWith('/wmts') ? /xml/ : /json/);
 
@@ -263,7 +115,7 @@ async function sameAsUnknown(method: string, s: Sample, auth: string | undefined
 async function walk(caller: Caller): Promise<string[]> {
   const auth = CALLERS[caller];
   const problems: string[] = [];
-  for (const [route, list] of Object.entries(samples(auth ?? ''))) {
+  for (const [route, list] of Object.entries(samples(L, auth ?? ''))) {
     const method = route.split(' ')[0]!;
     for (const s of list) {
       const r = await app.inject({ method, url: s.url, headers: { ...(auth ? { authorization: auth } : {}), ...(s.type ? { 'content-type': s.type } : {}) }, payload: s.payload });
@@ -308,7 +160,7 @@ async function walk(caller: Caller): Promise<string[]> {
 
 describe('issue 11: every route × {anonymous, no grant, grant through a group, territorial grant}', () => {
   it('every route of every service has a sample here (a new route must be added)', () => {
-    const known = samples('');
+    const known = samples(L, '');
     const routes = app.routeList.filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS').map((r) => `${r.method} ${r.url.replace(/(.)\/$/, '$1')}`);
     expect(routes.length).toBeGreaterThan(50);
     expect(routes.filter((r) => !known[r])).toEqual([]);
@@ -319,6 +171,22 @@ describe('issue 11: every route × {anonymous, no grant, grant through a group, 
       expect(await walk(caller)).toEqual([]);
     }, 180_000);
   }
+});
+
+describe('issue 11: the admin REST API is described by its OpenAPI document', () => {
+  it('every /admin route of the route list, with its method, is a path of /admin/openapi.json (OpenAPI 3.0)', async () => {
+    const r = await admin('GET', '/openapi.json');
+    expect(r.statusCode).toBe(200);
+    const doc = JSON.parse(r.body) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\.0\./);
+    const shape = (p: string) => p.replace(/\{[^}]+\}|:[^/]+/g, '{}');
+    const declared = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${shape(p)}`)));
+    const routes = app.routeList
+      .filter((x) => x.url.startsWith('/admin') && x.method !== 'HEAD' && x.method !== 'OPTIONS')
+      .map((x) => `${x.method} ${shape(x.url.slice('/admin'.length).replace(/(.)\/$/, '$1') || '/')}`);
+    expect(routes.length).toBeGreaterThan(40);
+    expect(routes.filter((x) => !declared.has(x))).toEqual([]);
+  });
 });
 
 describe('issue 11: a territorial grant (département 45) restricts every query to its territory', () => {
@@ -359,6 +227,40 @@ describe('issue 11: a territorial grant (département 45) restricts every query 
     expect(codes).toEqual(territoryCodes);
   });
 
+  it('download jobs: the result of a territorial grant holds only the territory; its link stops once the grant is withdrawn', async () => {
+    expect((await admin('POST', '/users', { login: 'rt_jobs', password: PW })).statusCode).toBe(201);
+    const g = await admin('POST', '/grants', { user: 'rt_jobs', resourceKind: 'layer', resourceName: L, action: 'download', territory: { kind: 'departement', code: '45' } });
+    expect(g.statusCode, g.body).toBe(201);
+    const auth = basic('rt_jobs');
+    const posted = await send('POST', '/download/jobs', auth, { layers: [L], format: 'geojson', crs: 'EPSG:4326' });
+    expect(posted.statusCode, posted.body).toBe(202);
+    const id = JSON.parse(posted.body).id as string;
+    const { startDownloadWorkers } = await import(join(ROOT, 'dist/src/download/jobs/worker.js'));
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const workers = startDownloadWorkers(platform, 1, quiet, { pollMs: 200, kinds: ['download'] });
+    let status: { state: string; result?: { href: string; features: number } } = { state: 'queued' };
+    try {
+      for (let i = 0; i < 600 && !['done', 'failed', 'cancelled'].includes(status.state); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        status = JSON.parse((await send('GET', `/download/jobs/${id}`, auth)).body);
+      }
+    } finally {
+      await workers.stop();
+    }
+    expect(status.state, JSON.stringify(status)).toBe('done');
+    expect(status.result!.features).toBe(territoryCodes.length);
+    const link = status.result!.href.slice(baseUrl().length);
+    const file = await send('GET', link);
+    expect(file.statusCode).toBe(200);
+    const codes = (JSON.parse(file.body).features as Array<{ properties: { code: string } }>).map((f) => f.properties.code).sort();
+    expect(codes).toEqual(territoryCodes);
+    // The signed link says who may fetch; the policy, asked again, whether the data may still go out.
+    expect((await admin('DELETE', `/grants/${JSON.parse(g.body).id}`)).statusCode).toBe(204);
+    const after = await send('GET', link);
+    expect(after.statusCode).toBe(403);
+    expect(after.headers['content-type']).toMatch(/problem\+json/);
+  }, 180_000);
+
   it('WMS GetMap: pixels outside the territory stay empty; GetFeatureInfo finds nothing there', async () => {
     const pt = async (where: string) =>
       (await db().query<{ x: number; y: number }>(`SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(c.geom) AS p FROM data.rights_communes c WHERE ${where} ORDER BY c.code LIMIT 1) s`)).rows[0]!;
@@ -385,6 +287,52 @@ describe('issue 11: a territorial grant (département 45) restricts every query 
     expect(await info(CALLERS.reader, outside)).toBeGreaterThan(0);
     expect(await info(terri!, outside)).toBe(0);
     expect(await info(terri!, inside)).toBeGreaterThan(0);
+  });
+
+  it('tiles: a WMTS tile leaves the communes outside the territory empty; vector tiles (OGC API – Tiles and /tiles) hold only those inside', async () => {
+    // Blois (Loir-et-Cher) does not touch the Loiret; Orléans is in it. The LAMB93_10cm level-9 tile (105 km) holding Orléans holds both.
+    const { rows } = await db().query<{ code: string; x: number; y: number; touches: boolean }>(
+      `SELECT code, ST_X(c) AS x, ST_Y(c) AS y, ST_Intersects(geom, (SELECT ST_Union(geom) FROM data.departements WHERE code = '45')) AS touches
+         FROM (SELECT code, geom, (ST_MaximumInscribedCircle(geom)).center AS c FROM data.rights_communes WHERE code IN ('45234', '41018')) s`,
+    );
+    const at = (code: string) => rows.find((r) => r.code === code)!;
+    expect([at('45234').touches, at('41018').touches]).toEqual([true, false]);
+    const span = 0.1 * 2 ** (21 - 9) * 256;
+    const col = Math.floor(+at('45234').x / span);
+    const row = Math.floor((12_000_000 - +at('45234').y) / span);
+    const px = (r: { x: number; y: number }): [number, number] => [Math.floor(((+r.x - col * span) / span) * 256), Math.floor(((12_000_000 - row * span - +r.y) / span) * 256)];
+    const tile = `/wmts/1.0.0/${L}/default/LAMB93_10cm/9/${row}/${col}.png`;
+    const alpha = async (auth: string, code: string) => {
+      const r = await send('GET', tile, auth);
+      expect(r.statusCode, r.body.slice(0, 200)).toBe(200);
+      return pixel(await decode(r.rawPayload), ...px(at(code)))[3];
+    };
+    expect(await alpha(CALLERS.reader!, '41018')).toBeGreaterThan(50);
+    // Asked by the whole grant first: a cached tile must not come out for the territorial user.
+    expect(await alpha(terri!, '41018')).toBe(0);
+    expect(await alpha(terri!, '45234')).toBeGreaterThan(50);
+    // Vector tiles, read by GDAL's MVT driver: the level-8 WebMercatorQuad tile of Orléans (x 129, y 89).
+    const codesOf = async (url: string, auth: string) => {
+      const r = await send('GET', url, auth);
+      expect(r.statusCode, r.body.slice(0, 200)).toBe(200);
+      const dir = mkdtempSync(join(tmpdir(), 'sdi-rights-mvt-'));
+      try {
+        mkdirSync(join(dir, '8', '129'), { recursive: true });
+        writeFileSync(join(dir, '8', '129', '89.pbf'), r.rawPayload);
+        const out = execFileSync('ogrinfo', ['-ro', '-al', join(dir, '8', '129', '89.pbf')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        return [...new Set([...out.matchAll(/code \(String\) = (\S+)/g)].map((m) => m[1]!))].sort();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    for (const url of [`/tiles/${L}/8/129/89.pbf`, `/ogcapi/collections/${L}/tiles/WebMercatorQuad/8/89/129`]) {
+      const whole = await codesOf(url, CALLERS.reader!);
+      const mine = await codesOf(url, terri!);
+      expect(whole.filter((c) => !territoryCodes.includes(c)).length, url).toBeGreaterThan(0);
+      expect(mine.length, url).toBeGreaterThan(0);
+      expect(mine.filter((c) => !territoryCodes.includes(c)), url).toEqual([]);
+      expect(mine, url).toEqual(whole.filter((c) => territoryCodes.includes(c)));
+    }
   });
 
   it('a polygon territory (GeoJSON, WGS 84) made through the admin API restricts the same way', async () => {
@@ -475,6 +423,20 @@ describe('issue 11: catalogue records of restricted layers', () => {
     // The page cache never hands one caller's count to another: asked again, in the other order.
     expect(await hits()).toBe(total - 1);
     expect(await hits(CALLERS.reader)).toBe(total);
+  });
+
+  it('the DCAT catalogue page leaves it out too (the listing, not only the record by id; Atom feeds: the route walk)', async () => {
+    const total = Number((await db().query('SELECT count(*) AS n FROM sdi.metadata_records')).rows[0].n);
+    const page = async (auth?: string) => {
+      const r = await send('GET', '/dcat?format=ttl&page_size=1000', auth);
+      expect(r.statusCode).toBe(200);
+      return { total: Number(/hydra:totalItems "?(\d+)/.exec(r.body)?.[1]), has: r.body.includes(record.identifier) };
+    };
+    expect(await page()).toEqual({ total: total - 1, has: false });
+    expect(await page(CALLERS.nogrant)).toEqual({ total: total - 1, has: false });
+    const granted = await page(CALLERS.terri);
+    expect(granted.total).toBe(total);
+    if (total <= 1000) expect(granted.has).toBe(true);
   });
 
   it('OGC API – Records (issue 12) leaves it out too: numberMatched, ids=, the record itself (404)', async () => {
@@ -602,6 +564,32 @@ describe('issue 11: credentials', () => {
     expect((await send('GET', '/admin/users', `Bearer ${t.token}`)).statusCode).toBe(403);
   });
 
+  it('refused credentials are logged: a wrong password, an expired, a revoked and an out-of-scope token are rows of the audit log', async () => {
+    const from = '198.51.100.71';
+    const at = (url: string, authorization: string) => app.inject({ method: 'GET', url, remoteAddress: from, headers: { authorization } });
+    await db().query(`DELETE FROM sdi.audit_log WHERE client = $1`, [from]);
+    const expired = await newToken('rt_reader', ['features']);
+    await db().query(`UPDATE sdi.api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [expired.id]);
+    const revoked = await newToken('rt_reader', ['features']);
+    expect((await admin('DELETE', `/tokens/${revoked.id}`)).statusCode).toBe(204);
+    const narrow = await newToken('rt_reader', ['features']);
+    expect((await at(caps, basic('rt_reader', 'not-the-password'))).statusCode).toBe(401);
+    expect((await at(caps, `Bearer ${expired.token}`)).statusCode).toBe(401);
+    expect((await at(caps, `Bearer ${revoked.token}`)).statusCode).toBe(401);
+    expect((await at(`/download/estimate?layer=${L}&format=gpkg`, `Bearer ${narrow.token}`)).statusCode).toBe(403);
+    await platform.audit?.flush();
+    const rows = (await db().query(`SELECT event, principal, path, status, detail->>'scheme' AS scheme FROM sdi.audit_log WHERE client = $1 ORDER BY id`, [from])).rows;
+    expect(rows).toEqual([
+      { event: 'sign-in-failed', principal: 'rt_reader', path: '/wfs', status: 401, scheme: 'basic' },
+      { event: 'sign-in-failed', principal: null, path: '/wfs', status: 401, scheme: 'bearer' },
+      { event: 'sign-in-failed', principal: null, path: '/wfs', status: 401, scheme: 'bearer' },
+      { event: 'sign-in', principal: 'rt_reader', path: '/download/estimate', status: null, scheme: 'bearer' },
+      { event: 'refusal', principal: 'rt_reader', path: '/download/estimate', status: 403, scheme: null },
+    ]);
+    // Never the secret.
+    expect(JSON.stringify(rows)).not.toContain('not-the-password');
+  });
+
   it('administrators: the first one from the environment (Basic), a user made admin, the environment token (Bearer or Basic password)', async () => {
     expect((await send('GET', '/admin/users', basic('rt_root', 'rt-root-password'))).statusCode).toBe(200);
     expect((await send('GET', '/admin/users', basic('rt_nogrant'))).statusCode).toBe(403);
@@ -627,5 +615,32 @@ describe('issue 11: credentials', () => {
     expect((await admin('POST', '/grants', { user: 'rt_reader', group: 'rt_partners', resourceKind: 'layer', resourceName: L, action: 'read' })).statusCode).toBe(400);
     expect((await admin('POST', '/grants', { user: 'rt_reader', resourceKind: 'layer', resourceName: L, action: 'read', territory: { kind: 'departement', code: '99' } })).statusCode).toBe(400);
     expect(Number((await db().query('SELECT count(*) AS n FROM sdi.users')).rows[0].n)).toBe(before);
+  });
+});
+
+describe('issue 11: grants on a dataset cover its layers', () => {
+  it('a read grant on the dataset opens the restricted layer (whole, or cut to its territory); another dataset\'s grant does not', async () => {
+    await db().query(`INSERT INTO sdi.datasets (name, title) VALUES ('rt_dataset', 'Données restreintes')`);
+    await db().query(`UPDATE sdi.layers SET dataset_id = (SELECT id FROM sdi.datasets WHERE name = 'rt_dataset') WHERE name = $1`, [L]);
+    try {
+      for (const login of ['rt_ds_whole', 'rt_ds_terri', 'rt_ds_other']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
+      const grant = (user: string, resourceName: string, territory?: unknown) => admin('POST', '/grants', { user, resourceKind: 'dataset', resourceName, action: 'read', ...(territory ? { territory } : {}) });
+      expect((await grant('rt_ds_whole', 'rt_dataset')).statusCode).toBe(201);
+      expect((await grant('rt_ds_terri', 'rt_dataset', { kind: 'departement', code: '45' })).statusCode).toBe(201);
+      expect((await grant('rt_ds_other', 'rt_other_dataset')).statusCode).toBe(201);
+      const hits = async (login: string) => {
+        const r = await send('GET', `/wfs?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=sdi:${L}&RESULTTYPE=hits`, basic(login));
+        return { status: r.statusCode, matched: Number(/numberMatched="(\d+)"/.exec(r.body)?.[1] ?? -1) };
+      };
+      expect(await hits('rt_ds_whole')).toEqual({ status: 200, matched: allCount });
+      expect(await hits('rt_ds_terri')).toEqual({ status: 200, matched: territoryCodes.length });
+      expect((await hits('rt_ds_other')).status).toBe(400);
+      expect((await send('GET', '/ogcapi/collections', basic('rt_ds_whole'))).body).toContain(L);
+      expect((await send('GET', '/ogcapi/collections', basic('rt_ds_other'))).body).not.toContain(L);
+      // read does not imply download, on a dataset as on a layer.
+      expect((await send('GET', `/download/estimate?layer=${L}&format=gpkg`, basic('rt_ds_whole'))).statusCode).toBe(403);
+    } finally {
+      await db().query(`UPDATE sdi.layers SET dataset_id = NULL WHERE name = $1`, [L]);
+    }
   });
 });
