@@ -184,12 +184,11 @@ async function downloadWorker(config: ReturnType<typeof loadConfig>, concurrency
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive integer');
   const { default: pino } = await import('pino');
   const { createPlatform, closePlatform } = await import('../src/platform.js');
-  const { startDownloadWorkers } = await import('../src/download/jobs/worker.js');
+  const { startJobWorkers } = await import('../src/publishing/job-workers.js');
   const log = pino({ level: config.logLevel });
   const platform = await createPlatform(config, log);
-  const { IMPORT_JOB_KIND, runImportJob } = await import('../src/publishing/import-job.js');
-  const { AREA_INDEX_JOB_KIND, areaIndexJobHandler } = await import('../src/publishing/area-index-job.js');
-  const workers = startDownloadWorkers(platform, concurrency, log, { pollMs, handlers: { [IMPORT_JOB_KIND]: runImportJob, [AREA_INDEX_JOB_KIND]: areaIndexJobHandler(log) }, kinds });
+  // With layer-index among its kinds, it also queues the polygon layers still lacking their area index.
+  const workers = startJobWorkers(platform, concurrency, log, { pollMs, kinds });
   log.info({ concurrency, pid: process.pid }, 'download worker started');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

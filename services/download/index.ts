@@ -26,11 +26,9 @@ import { jobRoutes } from './jobs.js';
 import { atomRoutes } from './atom.js';
 import { downloadOpenApi } from './openapi.js';
 import type { Service } from '../../src/server/service.js';
-import { startDownloadWorkers, type DownloadWorkers } from '../../src/download/jobs/worker.js';
 import { startJanitor } from '../../src/download/jobs/janitor.js';
 import { ensureOwnWorkDir } from '../../src/download/work-dir.js';
-import { IMPORT_JOB_KIND, runImportJob } from '../../src/publishing/import-job.js';
-import { AREA_INDEX_JOB_KIND, areaIndexJobHandler, sweepAreaIndexes } from '../../src/publishing/area-index-job.js';
+import { startJobWorkers, type JobWorkers } from '../../src/publishing/job-workers.js';
 
 export const downloadService: Service = {
   name: 'download',
@@ -41,15 +39,10 @@ export const downloadService: Service = {
   },
   // Deferred download jobs: workers in this process (SDI_DOWNLOAD_WORKERS; others may run `app/cli.js
   // download-worker`), and the janitor. Stopping puts running jobs back in the queue for another worker.
-  // Polygon layers lacking the vector tiles' area index (a stop between a publication and its job) are queued
-  // again (src/publishing/area-index-job.ts; one queued job per table, whichever processes sweep).
+  // Where workers run, polygon layers lacking the vector tiles' area index are queued again at their start
+  // (src/publishing/job-workers.ts); a process without workers queues nothing.
   start(platform, log) {
-    const handlers = { [IMPORT_JOB_KIND]: runImportJob, [AREA_INDEX_JOB_KIND]: areaIndexJobHandler(log) };
-    const workers: DownloadWorkers | undefined = platform.config.download.workers > 0 ? startDownloadWorkers(platform, platform.config.download.workers, log, { handlers }) : undefined;
-    void sweepAreaIndexes(platform.pool).then(
-      (queued) => queued.length && log.info({ jobs: queued.map((q) => q.id) }, 'area indexes of polygon layers queued'),
-      (err) => log.warn({ err: String(err) }, 'the sweep of missing area indexes failed'),
-    );
+    const workers: JobWorkers | undefined = platform.config.download.workers > 0 ? startJobWorkers(platform, platform.config.download.workers, log) : undefined;
     const janitor = startJanitor(platform, log);
     return {
       async stop() {

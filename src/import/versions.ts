@@ -12,6 +12,7 @@ import { registerLayer } from '../catalog/published.js';
 import { checkFeatureTable } from '../catalog/layer-checks.js';
 import { STAGING_SCHEMA, CheckError } from './staging.js';
 import { dependentViews, dropViews, recreateViews, DependentViewError } from './dependent-views.js';
+import { abandonIndexBuilds, IndexBuildBusyError } from './index-builds.js';
 
 export const VERSIONS_SCHEMA = 'sdi_versions';
 /** Schema of the tables imports create. */
@@ -72,7 +73,9 @@ async function inTransaction<T>(pool: Pool, lockKeys: string[], lockTimeoutMs: n
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
     if ((e as { code?: string }).code === '55P03') throw new ConflictError('The layer is being read by long requests; the import was not applied, try again');
-    if (e instanceof DependentViewError) throw new ConflictError(e.message);
+    if (e instanceof DependentViewError || e instanceof IndexBuildBusyError) throw new ConflictError(e.message);
+    // A table or schema of another role: only an owner may rename, move or drop a table (ALTER/DROP TABLE).
+    if ((e as { code?: string }).code === '42501') throw new ConflictError(`The platform's database role lacks a privilege this needs (${String((e as Error).message).split('\n')[0]!.slice(0, 200)}): the role must own the layer's table (ALTER TABLE … OWNER TO …) and be able to create tables in its schema, sdi_import and sdi_versions; nothing was changed`);
     // A view or another object built on the table that cannot be dropped and re-created (a function, a rule).
     if ((e as { code?: string }).code === '2BP01') throw new ConflictError(`Objects depend on the layer's table: ${String((e as Error).message).split('\n')[0]!.slice(0, 200)}; the import was not applied`);
     throw e;
@@ -151,12 +154,12 @@ export async function swapIntoPlace(pool: Pool, requests: SwapRequest[], lockTim
   const keys = [...new Set(requests.map((r) => r.layerName))].sort();
   return inTransaction(pool, keys, lockTimeoutMs, async (c) => {
     const out: SwapResult[] = [];
-    for (const r of requests) out.push(await swapOne(c, r));
+    for (const r of requests) out.push(await swapOne(c, r, lockTimeoutMs));
     return out;
   });
 }
 
-async function swapOne(c: PoolClient, o: SwapRequest): Promise<SwapResult> {
+async function swapOne(c: PoolClient, o: SwapRequest, lockTimeoutMs: number): Promise<SwapResult> {
   {
     const { rows } = await c.query<LayerRow>('SELECT * FROM sdi.layers WHERE name = $1 FOR UPDATE', [o.layerName]);
     const layer = rows[0];
@@ -170,6 +173,8 @@ async function swapOne(c: PoolClient, o: SwapRequest): Promise<SwapResult> {
       const other = await c.query('SELECT name FROM sdi.layers WHERE table_schema = $1 AND table_name = $2', [schema, table]);
       if (other.rowCount) throw new ConflictError(`The table ${schema}.${table} is already published as layer ${other.rows[0].name}`);
     }
+    // A running build of the table's area index is cancelled, not waited for (src/import/index-builds.ts).
+    if (layer && kind === 'r') await abandonIndexBuilds(c, schema, table, lockTimeoutMs);
     let keptVersion: number | undefined;
     if (o.mode === 'append') {
       if (!layer || kind === undefined) throw new CheckError(`Append needs a published layer ${o.layerName} with its table; there is none`);
@@ -263,6 +268,7 @@ export async function rollbackLayer(pool: Pool, layerName: string, version: numb
     const target = v.rows[0];
     if (!target) throw new NotFoundError(version === undefined ? `The layer ${layerName} has no earlier version` : `The layer ${layerName} has no version ${version}`);
     if ((await relkind(c, VERSIONS_SCHEMA, target.table_name)) !== 'r') throw new NotFoundError(`The table of version ${target.version} of ${layerName} is gone`);
+    await abandonIndexBuilds(c, layer.table_schema, layer.table_name, 30_000);
     const views = await dependentViews(c, layer.table_schema, layer.table_name);
     await dropViews(c, views);
     const kept = await keepVersion(c, layerName, layer, 'rollback', (await relkind(c, layer.table_schema, layer.table_name)) === 'r');

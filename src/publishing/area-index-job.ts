@@ -24,6 +24,10 @@
  * One queued job per table (a transaction-scoped advisory lock on the table's name around the look-up and the
  * insert): two imports, or several processes sweeping at start, do not queue it twice. A job already running
  * does not count: it may have looked at the table before a new import replaced it.
+ *
+ * A swap of the table (re-import, append, rollback, delete) does not wait for a running build: it cancels it
+ * (src/import/index-builds.ts; the build holds a mark on the table's oid for that), and the job ends 'superseded'
+ * — the import that cancelled it queues the build of the table it published.
  */
 import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +38,7 @@ import { quoteIdent } from '../db/identifiers.js';
 import { enqueue } from '../download/jobs/queue.js';
 import { JobFailure, type JobContext, type JobHandler } from '../download/jobs/worker.js';
 import type { JobRow } from '../download/jobs/queue.js';
+import { supersedeHeld, takeBuildMark } from '../import/index-builds.js';
 
 export const AREA_INDEX_JOB_KIND = 'layer-index';
 /** First key of the advisory lock serialising the queueing of one table's job (jobs use 727156, quotas 727157). */
@@ -105,7 +110,8 @@ export async function queueAreaIndex(pool: Pool, schema: string, table: string, 
 
 /**
  * Queue the area index of every registered polygon layer's table that lacks it (a process that stopped between
- * a publication and the job's run, a store from before the job existed). Run at the download service's start.
+ * a publication and the job's run, a store from before the job existed). Run where job workers start
+ * (src/publishing/job-workers.ts).
  */
 export async function sweepAreaIndexes(pool: Pool): Promise<QueuedAreaIndex[]> {
   const { rows } = await pool.query<{ schema: string; table: string; column: string }>(
@@ -127,7 +133,8 @@ export async function sweepAreaIndexes(pool: Pool): Promise<QueuedAreaIndex[]> {
 }
 
 export interface AreaIndexOutcome {
-  outcome: 'built' | 'exists' | 'not-polygon' | 'gone' | 'not-owner';
+  /** superseded: a swap of the table (an import, a rollback) cancelled the build, or replaced the table while it waited. */
+  outcome: 'built' | 'exists' | 'not-polygon' | 'gone' | 'not-owner' | 'superseded';
   /** The area index built. */
   index?: string;
   /** Plain GiST indexes of the column dropped with it. */
@@ -136,6 +143,8 @@ export interface AreaIndexOutcome {
   kept?: string[];
   /** Build time of the index. */
   ms?: number;
+  /** False: the ANALYZE after the build was cancelled by a swap (the index stays; autovacuum gathers them later). */
+  analyzed?: boolean;
 }
 
 export interface BuildOptions {
@@ -155,17 +164,24 @@ export async function buildAreaIndex(pool: Pool, target: AreaIndexTarget, opts: 
   opts.signal?.addEventListener('abort', cancel, { once: true });
   const t = `${quoteIdent(target.schema)}.${quoteIdent(target.table)}`;
   const col = quoteIdent(target.column);
+  let oid: number | undefined;
   try {
     await c.query('BEGIN');
     const unfit = (s: TableState | undefined): AreaIndexOutcome['outcome'] | undefined =>
       !s ? 'gone' : !s.polygons ? 'not-polygon' : !s.owned ? 'not-owner' : s.indexed ? 'exists' : undefined;
-    const before = unfit(await tableState(c, target));
+    const first = await tableState(c, target);
+    const before = unfit(first);
     if (before) return await rollback(c, { outcome: before });
-    // Writes wait, readers do not; a second build of this table waits here, then finds the index made.
+    oid = first!.oid;
+    // The mark a swap of this table cancels us by (src/import/index-builds.ts); taken holding nothing of the table.
+    await takeBuildMark(c, oid);
+    // Writes wait, readers do not; a second build of this table waits at the mark, then finds the index made.
     await c.query(`LOCK TABLE ${t} IN SHARE ROW EXCLUSIVE MODE`);
     const s = (await tableState(c, target))!;
     const after = unfit(s);
     if (after) return await rollback(c, { outcome: after });
+    // A swap committed while we waited for the mark: the name is another table's now, whose build is queued apart.
+    if (s.oid !== oid) return await rollback(c, { outcome: 'superseded' });
     // Named with the table's oid, which it keeps through the renames and schema moves of imports and rollbacks:
     // a kept version in sdi_versions never holds an index of the same name.
     const index = `${`${target.table}_${target.column}`.slice(0, 44)}_area_${s.oid}`;
@@ -191,8 +207,8 @@ export async function buildAreaIndex(pool: Pool, target: AreaIndexTarget, opts: 
         await c.query('RELEASE SAVEPOINT drop_plain');
         dropped.push(name);
       } catch (e) {
-        // 55P03: readers held the table past the timeout; 40P01: a swap of this table (an import) waited on
-        // our lock while we asked for its own. Either way the new index serves, the old one costs writes only.
+        // 55P03: readers held the table past the timeout; 40P01: a deadlock (a session that took the table's
+        // lock without the mark). Either way the new index serves, the old one costs writes only.
         if (codeOf(e) !== '55P03' && codeOf(e) !== '40P01') throw e;
         await c.query('ROLLBACK TO SAVEPOINT drop_plain');
         kept.push(name);
@@ -201,10 +217,13 @@ export async function buildAreaIndex(pool: Pool, target: AreaIndexTarget, opts: 
     await c.query(`SELECT set_config('lock_timeout', '0', true)`);
     await c.query('COMMIT');
     if (kept.length) opts.log?.warn({ table: `${target.schema}.${target.table}`, index, kept }, 'area index built; the plain index was kept (readers held the table past the lock timeout)');
-    await c.query(`ANALYZE ${t}`);
-    return { outcome: 'built', index, dropped, kept, ms };
+    const analyzed = await analyzeUnderMark(c, t, target, oid, opts);
+    return { outcome: 'built', index, dropped, kept, ms, ...(analyzed ? {} : { analyzed }) };
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
+    // Cancelled, not by our job's cancel: by a swap of the table (it holds the supersede lock until its commit),
+    // or the swap committed already and the name means another table.
+    if (codeOf(e) === '57014' && !opts.signal?.aborted && oid !== undefined && (await superseded(c, target, oid))) return { outcome: 'superseded' };
     // The index exists (a concurrent build of another name won) or the table is not the platform's role's.
     if (codeOf(e) === '42P07') return { outcome: 'exists' };
     if (codeOf(e) === '42501') return { outcome: 'not-owner' };
@@ -213,6 +232,35 @@ export async function buildAreaIndex(pool: Pool, target: AreaIndexTarget, opts: 
   } finally {
     opts.signal?.removeEventListener('abort', cancel);
     c.release();
+  }
+}
+
+/** A swap holds the table's supersede lock, or the name no longer means the table `oid`. */
+async function superseded(c: pg.PoolClient, target: AreaIndexTarget, oid: number): Promise<boolean> {
+  if (await supersedeHeld(c, oid)) return true;
+  return (await tableState(c, target))?.oid !== oid;
+}
+
+/**
+ * ANALYZE after the build, for the statistics of the ST_Area(geom) expression (gathered for an index expression
+ * only), in a transaction of its own under the mark again: a swap cancels it as it cancels a build. False when
+ * it was (the index is committed; autovacuum's ANALYZE gathers them later) or the table was replaced meanwhile.
+ */
+async function analyzeUnderMark(c: pg.PoolClient, t: string, target: AreaIndexTarget, oid: number, opts: BuildOptions): Promise<boolean> {
+  try {
+    await c.query('BEGIN');
+    await takeBuildMark(c, oid);
+    if ((await tableState(c, target))?.oid !== oid) {
+      await c.query('ROLLBACK');
+      return false;
+    }
+    await c.query(`ANALYZE ${t}`);
+    await c.query('COMMIT');
+    return true;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    if (codeOf(e) === '57014' && !opts.signal?.aborted) return false;
+    throw e;
   }
 }
 

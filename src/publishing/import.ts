@@ -261,7 +261,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
         res.areaIndexJob = await queueLayerAreaIndex(pool, res.layer);
       } catch (e) {
         // Published all the same: the tiles are right without the index, and the next start's sweep queues it.
-        res.warnings.push(`The area index of the layer could not be queued (${(e as Error).message.slice(0, 200)}); the download service queues it at its next start`);
+        res.warnings.push(`The area index of the layer could not be queued (${(e as Error).message.slice(0, 200)}); job workers queue it at their next start`);
       }
     }
     progress('writing the catalogue records');

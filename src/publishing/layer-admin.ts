@@ -12,6 +12,7 @@ import { checkTemporalProperty, LayerPublishError } from '../catalog/layers.js';
 import { checkFeatureTable, checkIdColumn, LayerAdminError, tableFacts, type TableFacts } from '../catalog/layer-checks.js';
 import { syncLayerRecords } from './index.js';
 import { queueAreaIndex } from './area-index-job.js';
+import { abandonIndexBuilds } from '../import/index-builds.js';
 import { INSPIRE_THEMES, TOPIC_CATEGORIES, type Party } from '../metadata/layer-metadata.js';
 import { parseRecord } from '../metadata/store.js';
 import { deleteHandRecord, managedRecord, recordColumnOf, setManagedBy, upsertRecord } from '../records/repository.js';
@@ -330,7 +331,7 @@ export async function publishTable(pool: Pool, config: Config, input: PublishInp
   });
   // A polygon table gets the vector tiles' GiST (geom, ST_Area(geom)) in the background, as imported layers do
   // (src/publishing/area-index-job.ts; not for views, nor tables the platform's role does not own). The layer is
-  // published (committed) whatever happens here: a failed queueing is redone by the download service's start sweep.
+  // published (committed) whatever happens here: a failed queueing is redone by the job workers' start sweep.
   await queueAreaIndex(pool, schema, table, published!.geom).catch(() => undefined);
   await syncLayerRecords(pool, config);
   return (await getAdminLayer(pool, name)) as AdminLayer;
@@ -410,6 +411,8 @@ export async function deleteLayer(pool: Pool, config: Config, name: string, opts
       const rel = (await c.query<{ relkind: string }>(
         `SELECT c.relkind::text AS relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, [row.table_schema, row.table_name])).rows[0];
       if (rel) {
+        // A running build of its area index is cancelled, not waited for (src/import/index-builds.ts).
+        if (rel.relkind === 'r') await abandonIndexBuilds(c, row.table_schema, row.table_name, 30_000);
         const what = rel.relkind === 'v' ? 'VIEW' : rel.relkind === 'm' ? 'MATERIALIZED VIEW' : rel.relkind === 'f' ? 'FOREIGN TABLE' : 'TABLE';
         // No CASCADE: a view or another object built on the table makes the delete fail whole (nothing dropped).
         await c.query(`DROP ${what} ${quoteIdent(row.table_schema)}.${quoteIdent(row.table_name)}`);
