@@ -23,6 +23,8 @@ export interface Principal {
   grants?: readonly Grant[];
   /** The scopes of the API token the caller came with (undefined: a password, every scope). Editing needs 'edit'. */
   scopes?: readonly string[];
+  /** The id of that API token (sdi.api_tokens.id): its own rate limit (src/server/rate-limit.ts). */
+  tokenId?: string;
 }
 
 /** A token without the edit scope edits nothing, whatever its owner's grants (an administrator's token included). */
