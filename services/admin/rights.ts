@@ -1,5 +1,5 @@
 /**
- * Users, groups, memberships, API tokens, grants and the public flag of layers (issue 11), under /admin. Bodies
+ * Users, groups, memberships, API tokens, grants and the public flag of layers and catalogue records (issue 11), under /admin. Bodies
  * are JSON objects checked here (unknown members refused, not dropped); passwords are hashed with scrypt
  * (src/access/passwords.ts); a token's secret is returned once, at creation, and only its SHA-256 is kept.
  * Every change empties the cache of verified credentials (src/access/authenticate.ts), so that a disabled user,
@@ -231,6 +231,8 @@ async function rightsRoutes(app: FastifyInstance, platform: Platform): Promise<v
     const name = str(b, 'resourceName', /^\S{1,300}$/, 300);
     if (!name) throw new AdminError(400, 'invalid-body', 'resourceName is required', 'resourceName');
     const action = oneOf(b, 'action', ACTIONS)!;
+    // A territory cuts features and pixels; a catalogue record has neither (the policy would open nothing with it).
+    if (kind === 'record' && b.territory !== undefined) throw new AdminError(400, 'invalid-body', 'A grant on a record has no territory', 'territory');
     const who = login !== undefined ? { user: await userId(login), group: null } : { user: null, group: await groupId(groupName!) };
     // The territory: an admin unit of the reference tables (copied now), or a GeoJSON polygon (WGS 84 lon/lat, RFC 7946).
     let territorySql = 'NULL::geometry';
@@ -300,7 +302,32 @@ async function rightsRoutes(app: FastifyInstance, platform: Platform): Promise<v
       return { name: req.params.name, public: pub };
     });
   }
+
+  // Public or restricted: a catalogue record on its own (migration 0036), by identifier. A restriction is kept by
+  // identifier (it outlives a harvest that replaces the row); only a record of the catalogue can be restricted.
+  app.get<{ Params: { identifier: string } }>('/access/records/:identifier', async (req) => {
+    const r = await db.query<{ public: boolean }>(RECORD_ACCESS_SQL, [req.params.identifier]);
+    if (!r.rows[0]) throw new AdminError(404, 'not-found', `No record ${req.params.identifier.slice(0, 80)}`, 'record');
+    return { identifier: req.params.identifier, public: r.rows[0].public };
+  });
+  app.put<{ Params: { identifier: string } }>('/access/records/:identifier', async (req) => {
+    const b = bodyOf(req.body, ['public']);
+    const pub = bool(b, 'public');
+    if (pub === undefined) throw new AdminError(400, 'invalid-body', 'public (true or false) is required', 'public');
+    const id = req.params.identifier;
+    // Made public: the restriction goes (also one that outlived its record); restricted: the record must exist.
+    const r = pub
+      ? await db.query(`WITH gone AS (DELETE FROM sdi.restricted_records WHERE identifier = $1 RETURNING 1) SELECT 1 FROM gone UNION ALL ${RECORD_EXISTS_SQL}`, [id])
+      : await db.query(`INSERT INTO sdi.restricted_records (identifier) ${RECORD_EXISTS_SQL.replace('SELECT 1', 'SELECT identifier')} ON CONFLICT (identifier) DO NOTHING`, [id]);
+    if (!r.rowCount && !(await db.query(RECORD_EXISTS_SQL, [id])).rowCount) throw new AdminError(404, 'not-found', `No record ${id.slice(0, 80)}`, 'record');
+    return { identifier: id, public: pub };
+  });
 }
+
+const RECORD_EXISTS_SQL = 'SELECT 1 FROM sdi.metadata_records WHERE identifier = $1';
+/** A record of the catalogue, or a restriction that outlived its record (so that it can be seen and lifted). */
+const RECORD_ACCESS_SQL = `SELECT NOT EXISTS (SELECT 1 FROM sdi.restricted_records WHERE identifier = $1) AS public
+  WHERE EXISTS (SELECT 1 FROM sdi.metadata_records WHERE identifier = $1) OR EXISTS (SELECT 1 FROM sdi.restricted_records WHERE identifier = $1)`;
 
 const problem = { $ref: '#/components/responses/Problem' };
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
@@ -360,6 +387,11 @@ export const rightsModule: AdminModule = {
         get: op('Whether a raster layer is public', { '200': { description: 'Access', ...json(ref('Access')) } }),
         put: op('Make a raster layer public or restricted', { '200': { description: 'Access', ...json(ref('Access')) } }, { requestBody: { required: true, ...json(ref('Access')) } }),
       },
+      '/access/records/{identifier}': {
+        parameters: [{ name: 'identifier', in: 'path', required: true, description: "The record's identifier (fileIdentifier), URL-encoded", schema: { type: 'string' } }],
+        get: op('Whether a catalogue record is public (a restricted one is seen only by holders of a record grant on its identifier)', { '200': { description: 'Access', ...json(ref('RecordAccess')) } }),
+        put: op('Make a catalogue record public or restricted', { '200': { description: 'Access', ...json(ref('RecordAccess')) } }, { requestBody: { required: true, ...json(ref('Access')) } }),
+      },
     },
     schemas: {
       User: { type: 'object', properties: { login: { type: 'string' }, displayName: { type: 'string', nullable: true }, email: { type: 'string', nullable: true }, admin: { type: 'boolean' }, disabled: { type: 'boolean' }, groups: { type: 'array', items: { type: 'string' } }, createdAt: { type: 'string', format: 'date-time' } } },
@@ -383,6 +415,7 @@ export const rightsModule: AdminModule = {
         },
       },
       Access: { type: 'object', required: ['public'], properties: { name: { type: 'string' }, public: { type: 'boolean' } } },
+      RecordAccess: { type: 'object', required: ['identifier', 'public'], properties: { identifier: { type: 'string' }, public: { type: 'boolean' } } },
     },
   },
 };

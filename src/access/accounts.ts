@@ -19,6 +19,8 @@ export interface Authenticated {
   principal: Principal;
   /** Scopes of the token used, or undefined for a password (every scope). */
   scopes?: readonly TokenScope[];
+  /** Id of the token used (sdi.api_tokens.id), undefined for a password. */
+  tokenId?: string;
 }
 
 interface UserRow {
@@ -88,7 +90,7 @@ export async function authenticateToken(pool: Pool, secret: string): Promise<Aut
   const principal = await principalOf(pool, u);
   // An administrator's token administers only with the admin scope.
   if (!u.scopes.includes('admin')) principal.admin = false;
-  return { principal, scopes: u.scopes };
+  return { principal, scopes: u.scopes, tokenId: String(u.token_id) };
 }
 
 /** What is stored of a token: the SHA-256 of its secret (a 256-bit random secret needs no slow hash). */

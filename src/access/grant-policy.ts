@@ -1,6 +1,6 @@
 /**
  * GrantPolicy (issue 11): public resources need no grant; a restricted one (sdi.layers.public = false,
- * sdi.raster_layers.public = false) needs a grant of the action, or of an action that implies it, to the caller
+ * sdi.raster_layers.public = false, a catalogue record in sdi.restricted_records) needs a grant of the action, or of an action that implies it, to the caller
  * or one of its groups, on the resource itself or on its dataset. A grant limited to a territory yields the SQL
  * predicate the compiler ANDs into every statement on the layer (WFS, OGC API, GetMap, GetFeatureInfo,
  * downloads): the feature's geometry intersects the union of the caller's territories for that action, read
@@ -14,7 +14,7 @@
 import type { Layer } from '../catalog/layers.js';
 import { quoteIdent } from '../db/identifiers.js';
 import type { SqlParams } from '../db/sql.js';
-import { mayUseEdit, type AccessDecision, type AccessPolicy, type Action, type AdminOperation, type Grant, type Principal, type RasterResource, type ResourceKind } from './policy.js';
+import { mayUseEdit, type AccessDecision, type AccessPolicy, type Action, type AdminOperation, type Grant, type Principal, type RasterResource, type RecordResource, type ResourceKind } from './policy.js';
 
 /** Which granted actions cover an asked one: download and edit imply read, read implies view, admin implies all. */
 const IMPLIED_BY: Record<Action, readonly Action[]> = {
@@ -49,6 +49,27 @@ export function territoryGeometry(grantIds: number[]): (params: SqlParams) => st
   return (params) => `(SELECT ST_Union(g.territory) FROM sdi.grants g WHERE g.id = ANY(${params.add(grantIds.map(String), 'bigint[]')}::bigint[]))`;
 }
 
+/**
+ * The identifiers of the records these grants open for `action`, kept with the grants (a verified credential's
+ * principal keeps its grants array): the catalogue asks for each restricted record of every request, and
+ * filtering the grants each time cost 31 ms for 4,000 records and 100 grants at load 13 (/tmp/recgrants/bench.mjs).
+ */
+const recordSets = new WeakMap<readonly Grant[], Map<Action, ReadonlySet<string>>>();
+const NO_GRANTS: readonly Grant[] = [];
+
+function grantedRecords(principal: Principal, action: Action): ReadonlySet<string> {
+  const grants = principal.grants ?? NO_GRANTS;
+  let byAction = recordSets.get(grants);
+  if (!byAction) recordSets.set(grants, (byAction = new Map()));
+  let set = byAction.get(action);
+  if (!set) {
+    const covering = IMPLIED_BY[action];
+    set = new Set(grants.filter((g) => g.kind === 'record' && !g.territorial && covering.includes(g.action)).map((g) => g.name));
+    byAction.set(action, set);
+  }
+  return set;
+}
+
 export class GrantPolicy implements AccessPolicy {
   decide(principal: Principal, layer: Layer, action: Action): AccessDecision {
     if (action === 'edit' && !mayUseEdit(principal)) return DENIED;
@@ -78,6 +99,16 @@ export class GrantPolicy implements AccessPolicy {
 
   decideRecords(_principal: Principal): AccessDecision {
     return ALLOWED;
+  }
+
+  /**
+   * A record restricted on its own: a `record` grant on its identifier. A territory cannot cut a record (no
+   * features): the admin API refuses one on a record grant, and a territorial one found here opens nothing.
+   */
+  decideRecord(principal: Principal, record: RecordResource, action: Action): AccessDecision {
+    if (principal.admin) return ALLOWED;
+    if (record.public === true && PUBLIC_ACTIONS.includes(action)) return ALLOWED;
+    return grantedRecords(principal, action).has(record.identifier) ? ALLOWED : DENIED;
   }
 
   mayAdminister(principal: Principal, _operation: AdminOperation): boolean {

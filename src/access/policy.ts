@@ -23,6 +23,8 @@ export interface Principal {
   grants?: readonly Grant[];
   /** The scopes of the API token the caller came with (undefined: a password, every scope). Editing needs 'edit'. */
   scopes?: readonly string[];
+  /** The id of that API token (sdi.api_tokens.id): its own rate limit (src/server/rate-limit.ts). */
+  tokenId?: string;
 }
 
 /** A token without the edit scope edits nothing, whatever its owner's grants (an administrator's token included). */
@@ -63,6 +65,13 @@ export interface RasterResource {
   public?: boolean;
 }
 
+/** A catalogue record as the policy sees it (records restricted on their own: sdi.restricted_records, migration 0036). */
+export interface RecordResource {
+  identifier: string;
+  /** false: restricted (needs a `record` grant); undefined: unknown, taken as restricted by GrantPolicy. */
+  public?: boolean;
+}
+
 /** Administrative operations. */
 export type AdminOperation = 'csw-transaction' | 'harvest' | 'jobs' | 'admin-api';
 
@@ -81,6 +90,8 @@ export interface AccessPolicy {
   decideRaster(principal: Principal, raster: RasterResource, action: Action): AccessDecision;
   /** Catalogue records (CSW, DCAT): allowed, with a restriction over the stored records (src/records) when some are hidden. */
   decideRecords(principal: Principal): AccessDecision;
+  /** One catalogue record restricted on its own (src/access/records.ts asks for each; the records of layers follow their layer). */
+  decideRecord(principal: Principal, record: RecordResource, action: Action): AccessDecision;
   mayAdminister(principal: Principal, operation: AdminOperation): boolean;
 }
 
@@ -101,6 +112,10 @@ export class PublicPolicy implements AccessPolicy {
     return ALLOWED;
   }
 
+  decideRecord(_principal: Principal, _record: RecordResource, action: Action): AccessDecision {
+    return action === 'view' || action === 'read' || action === 'download' ? ALLOWED : DENIED;
+  }
+
   mayAdminister(principal: Principal, _operation: AdminOperation): boolean {
     return principal.admin === true;
   }
@@ -117,6 +132,9 @@ export class DenyAllPolicy implements AccessPolicy {
     return DENIED;
   }
   decideRecords(): AccessDecision {
+    return DENIED;
+  }
+  decideRecord(): AccessDecision {
     return DENIED;
   }
   mayAdminister(): boolean {

@@ -122,6 +122,11 @@ export interface RateLimitSettings {
   perIp: number;
   /** SDI_RATE_LIMIT_PRINCIPAL: requests per window of one signed-in login or token owner. */
   perPrincipal: number;
+  /**
+   * SDI_RATE_LIMIT_TOKEN: requests per window of one API token (its id), within its owner's SDI_RATE_LIMIT_PRINCIPAL:
+   * a script's token cannot take all of its login's budget. 0 (the default): tokens share their login's only.
+   */
+  perToken: number;
   /** SDI_RATE_LIMIT_WINDOW_MS. */
   windowMs: number;
   /** SDI_RATE_LIMIT_SIGNIN_LOGIN / SDI_RATE_LIMIT_SIGNIN_IP: failed sign-ins per window, per login / per address. */
@@ -253,7 +258,7 @@ function defaults(): Config {
       corsCredentials: false,
     },
     // Per minute: a QGIS map of WMTS tiles is some tens of requests, a whole office behind one NAT address many users.
-    rateLimit: { perIp: 3000, perPrincipal: 3000, windowMs: 60_000, signInPerLogin: 10, signInPerIp: 50, signInWindowMs: 15 * 60_000, exempt: ['127.0.0.0/8', '::1/128'] },
+    rateLimit: { perIp: 3000, perPrincipal: 3000, perToken: 0, windowMs: 60_000, signInPerLogin: 10, signInPerIp: 50, signInWindowMs: 15 * 60_000, exempt: ['127.0.0.0/8', '::1/128'] },
     // Usage statistics for 13 months (a year compared with the previous one); the audit log a year (CNIL's
     // recommendation for access logs is 6 months to a year).
     retention: { usageDays: 400, auditDays: 365, purgeIntervalMs: 3_600_000 },
@@ -441,6 +446,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rl = cfg.rateLimit;
   rl.perIp = int('SDI_RATE_LIMIT_IP', 0) ?? rl.perIp;
   rl.perPrincipal = int('SDI_RATE_LIMIT_PRINCIPAL', 0) ?? rl.perPrincipal;
+  rl.perToken = int('SDI_RATE_LIMIT_TOKEN', 0) ?? rl.perToken;
   rl.windowMs = int('SDI_RATE_LIMIT_WINDOW_MS', 100) ?? rl.windowMs;
   rl.signInPerLogin = int('SDI_RATE_LIMIT_SIGNIN_LOGIN', 0) ?? rl.signInPerLogin;
   rl.signInPerIp = int('SDI_RATE_LIMIT_SIGNIN_IP', 0) ?? rl.signInPerIp;

@@ -13,6 +13,7 @@
  * Both are small LRU maps in the process (several processes each keep their own); SDI_CSW_PAGE_CACHE=0
  * disables them (every request then counts and OFFSETs, as before).
  */
+import { createHash } from 'node:crypto';
 
 class Lru<V> {
   private map = new Map<string, V>();
@@ -40,8 +41,14 @@ const counts = new Lru<number>(2000);
 const resumes = new Lru<Map<number, string>>(200);
 const RESUMES_PER_QUERY = 64;
 
+/**
+ * The key of a query in a catalogue state. Its values hold the caller's hidden record ids (src/access/records.ts),
+ * thousands for an anonymous caller once harvested records are restricted (migration 0036): the key is then the
+ * SHA-256 of its text, so that 2,000 cached counts cannot hold 2,000 copies of those lists.
+ */
 export function queryKey(revision: string, where: string, values: unknown[]): string {
-  return `${revision}\u0000${where}\u0000${JSON.stringify(values)}`;
+  const key = `${revision}\u0000${where}\u0000${JSON.stringify(values)}`;
+  return key.length > 512 ? `sha256:${createHash('sha256').update(key).digest('base64')}` : key;
 }
 
 export function cachedCount(key: string): number | undefined {

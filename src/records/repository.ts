@@ -149,11 +149,6 @@ export async function recordsByIdentifiers<R>(db: Db, columns: string, identifie
   return (await db.query<R & Record<string, unknown>>(byIdentifiersSql(columns), [identifiers, hidden])).rows;
 }
 
-/** The identifiers of records given by row id (the access policy knows records by the id the layers point to). */
-export async function identifiersOfRecords(db: Db, ids: readonly (number | string)[]): Promise<string[]> {
-  return (await db.query<{ identifier: string }>(`SELECT identifier FROM ${RECORDS_TABLE} WHERE id = ANY($1::bigint[]) ORDER BY identifier`, [ids])).rows.map((r) => r.identifier);
-}
-
 /** Distinct stored values of a queryable expression (trusted SQL over `r`), at most `limit`. */
 export async function domainValues(db: Db, expr: string, multiValued: boolean, limit: number, hidden: readonly (number | string)[] = []): Promise<string[]> {
   return (await db.query<{ v: string }>(domainValuesSql(expr, multiValued, limit), [hidden])).rows.map((r) => r.v);

@@ -115,7 +115,7 @@ export function registerPrincipal(app: FastifyInstance, platform: Platform, sign
     }
     // Set before the scope check: a token refused for its scope is still its owner's, and the audit log's refusal
     // row (src/audit/hook.ts, read from req.principal) must say whose it was (it said nobody's).
-    req.principal = auth.scopes ? { ...auth.principal, scopes: auth.scopes } : auth.principal;
+    req.principal = auth.scopes ? { ...auth.principal, scopes: auth.scopes, ...(auth.tokenId !== undefined ? { tokenId: auth.tokenId } : {}) } : auth.principal;
     const scope = scopeOf(req.url);
     // An edit token works on the features services (it edits there; reading is part of editing).
     if (auth.scopes && scope && !auth.scopes.includes(scope) && !(scope === 'features' && auth.scopes.includes('edit'))) {

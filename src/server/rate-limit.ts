@@ -5,6 +5,7 @@
  * written in the URL's protocol format (src/server/http-errors.ts) with Retry-After:
  *  - per client address (before any credential is verified: a flood costs no hash), SDI_RATE_LIMIT_IP;
  *  - per principal (the signed-in login, whichever address it comes from), SDI_RATE_LIMIT_PRINCIPAL;
+ *  - per API token (its id, within its login's budget), SDI_RATE_LIMIT_TOKEN, off by default;
  *  - failed sign-ins (wrong password, unknown or revoked token, malformed credential), stricter: per login
  *    (SDI_RATE_LIMIT_SIGNIN_LOGIN) and per address (SDI_RATE_LIMIT_SIGNIN_IP) within SDI_RATE_LIMIT_SIGNIN_WINDOW_MS;
  *    over either, every credential of that login or address is refused with 429 until the window ends (the
@@ -76,6 +77,7 @@ export async function registerRateLimits(app: FastifyInstance, platform: Platfor
     app.createRateLimit({ max, timeWindow, keyGenerator: key, cache: 50_000 } as Parameters<FastifyInstance['createRateLimit']>[0]);
   const byAddress = cfg.perIp > 0 ? limiter(cfg.perIp, cfg.windowMs, (req) => `ip|${addressKey(address(req))}`) : undefined;
   const byPrincipal = cfg.perPrincipal > 0 ? limiter(cfg.perPrincipal, cfg.windowMs, (req) => `principal|${req.principal?.login ?? ''}`) : undefined;
+  const byToken = cfg.perToken > 0 ? limiter(cfg.perToken, cfg.windowMs, (req) => `token|${req.principal?.tokenId ?? ''}`) : undefined;
   // Failed sign-ins: the key is computed from the credential, so the request is not what is keyed (the key
   // generator reads it from a per-call slot).
   let current = '';
@@ -103,7 +105,13 @@ export async function registerRateLimits(app: FastifyInstance, platform: Platfor
       return undefined;
     },
     async perPrincipal(req, reply) {
-      if (!byPrincipal || req.principal?.login === undefined || limited(req.url.split('?')[0]!) || exempt.has(address(req))) return undefined;
+      if (req.principal?.login === undefined || limited(req.url.split('?')[0]!) || exempt.has(address(req))) return undefined;
+      // The token's own budget first: a token over it is refused without spending its login's.
+      if (byToken && req.principal.tokenId !== undefined) {
+        const t = await byToken(req);
+        if (exceeded(t)) return tooMany(req, reply, retryAfter(t), 'Too many requests for this token');
+      }
+      if (!byPrincipal) return undefined;
       const o = await byPrincipal(req);
       if (exceeded(o)) return tooMany(req, reply, retryAfter(o), 'Too many requests for this account');
       return undefined;

@@ -25,6 +25,8 @@ export function adminRights(authorization: string): Record<string, Array<{ url: 
     'PUT /admin/access/layers/:name': [j('/admin/access/layers/communes', { public: true })],
     'GET /admin/access/rasters/:name': [{ url: '/admin/access/rasters/communes_densite', headers: h }],
     'PUT /admin/access/rasters/:name': [j('/admin/access/rasters/communes_densite', { public: true })],
+    'GET /admin/access/records/:identifier': [{ url: '/admin/access/records/some-record', headers: h }],
+    'PUT /admin/access/records/:identifier': [j('/admin/access/records/some-record', { public: true })],
     'GET /admin/usage': [{ url: '/admin/usage?format=csv', headers: h }],
     'GET /admin/audit': [{ url: '/admin/audit?format=csv', headers: h }, { url: '/admin/audit?event=sign-in', headers: h }],
   };

@@ -1,5 +1,5 @@
 /**
- * Issue 11, hardening: rate limits per client address and per principal, the stricter limit on failed sign-ins
+ * Issue 11, hardening: rate limits per client address, per principal and per API token, the stricter limit on failed sign-ins
  * (per login and per address, with a lockout), the audit log (sign-ins, refusals, changes of rights, edits,
  * downloads) and GET /admin/audit, and the retention purge of statistics and audit entries. A platform is built in
  * this process on the suite's database with small limits; light-my-request's remoteAddress plays the clients.
@@ -56,6 +56,7 @@ beforeAll(async () => {
   ({ app, platform } = await inProcessPlatform(ADMIN_TOKEN, {
     SDI_RATE_LIMIT_IP: '30',
     SDI_RATE_LIMIT_PRINCIPAL: '20',
+    SDI_RATE_LIMIT_TOKEN: '10',
     SDI_RATE_LIMIT_WINDOW_MS: '60000',
     SDI_RATE_LIMIT_SIGNIN_LOGIN: '3',
     SDI_RATE_LIMIT_SIGNIN_IP: '6',
@@ -64,7 +65,7 @@ beforeAll(async () => {
     SDI_RATE_LIMIT_EXEMPT: '203.0.113.0/24',
   }));
   expect((await admin('PUT', `/access/layers/${L}`, { public: false })).statusCode).toBe(200);
-  for (const login of ['hd_a', 'hd_b', 'hd_c', 'hd_locked', 'hd_editor', 'hd_usage', 'hd_links']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
+  for (const login of ['hd_a', 'hd_b', 'hd_c', 'hd_locked', 'hd_editor', 'hd_usage', 'hd_links', 'hd_tokens']) expect((await admin('POST', '/users', { login, password: PW })).statusCode).toBe(201);
   expect((await admin('POST', '/grants', { user: 'hd_editor', resourceKind: 'layer', resourceName: L, action: 'edit' })).statusCode).toBe(201);
   expect((await admin('POST', '/grants', { user: 'hd_editor', resourceKind: 'layer', resourceName: L, action: 'download' })).statusCode).toBe(201);
 }, 120_000);
@@ -123,6 +124,32 @@ describe('issue 11 hardening: rate limits answer 429 with Retry-After in each pr
     expect(JSON.parse(r.body).detail).toMatch(/account/);
     expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
     expect((await send(WFS_CAPS, { auth: basic('hd_b'), from: '192.0.2.151' })).statusCode).toBe(200);
+  });
+});
+
+describe('issue 11 hardening: rate limits per token ("per client and per token")', () => {
+  it('per token: the 11th request of one token in the window is refused (429, problem+json, Retry-After); another token of the same login is served, within the login\'s 20', async () => {
+    const token = async (name: string) => {
+      const r = await admin('POST', '/users/hd_tokens/tokens', { name, scopes: ['features'] });
+      expect(r.statusCode, r.body).toBe(201);
+      return `Bearer ${JSON.parse(r.body).token as string}`;
+    };
+    const [a, b] = [await token('script-a'), await token('script-b')];
+    for (let i = 0; i < 10; i++) expect((await send(WFS_CAPS, { auth: a, from: `192.0.2.${160 + i}` })).statusCode, `request ${i + 1}`).toBe(200);
+    const r = await send('/ogcapi/collections', { auth: a, from: '192.0.2.171' });
+    expect(r.statusCode).toBe(429);
+    expect(r.headers['content-type']).toMatch(/problem\+json/);
+    expect(JSON.parse(r.body).detail).toMatch(/token/);
+    expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+    // The same token in the URL is the same token.
+    expect((await send(`${WFS_CAPS}&access_token=${encodeURIComponent(a.slice(7))}`, { from: '192.0.2.172' })).statusCode).toBe(429);
+    // Its sibling has its own budget; the login's (20) is what both share: 10 of a (the refusals not counted) + 10 of b.
+    for (let i = 0; i < 10; i++) expect((await send(WFS_CAPS, { auth: b, from: '192.0.2.173' })).statusCode, `b request ${i + 1}`).toBe(200);
+    expect((await send(WFS_CAPS, { auth: b, from: '192.0.2.173' })).statusCode).toBe(429);
+    // The login's password is over the login's budget too (20 served).
+    const pw = await send(WFS_CAPS, { auth: basic('hd_tokens'), from: '192.0.2.174' });
+    expect(pw.statusCode).toBe(429);
+    expect(JSON.parse((await send('/ogcapi/collections', { auth: basic('hd_tokens'), from: '192.0.2.174' })).body).detail).toMatch(/account/);
   });
 });
 
