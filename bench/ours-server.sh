@@ -8,7 +8,8 @@
 #   bench/ours-server.sh status
 #   bench/ours-server.sh check     exit 0 if the process is alive and answers GetCapabilities
 #
-# The process runs dist/app/server.js through bench/ours-entry.mjs (own command line, see there).
+# The process runs dist/app/server.js through bench/ours-entry.mjs (own command line, see there), with the node flag
+# scripts/serve.sh and the Dockerfile give it (--max-semi-space-size=32: services/maps/README.md *Young generation*).
 #
 # Environment: OURS_PROCESSES (serving processes, SDI_PROCESSES; default 2, as MapServer's 2 FastCGI processes),
 # OURS_PORT (8081), OURS_DB_URL (postgres://postgres@127.0.0.1:5433/anchor),
@@ -55,7 +56,7 @@ start() {
   if ss -ltnH "sport = :$OURS_PORT" | grep -q .; then echo "port $OURS_PORT busy — refusing" >&2; return 1; fi
   cd "$REPO"
   DATABASE_URL="$OURS_DB_URL" SDI_DEMO=0 SDI_PROCESSES="$OURS_PROCESSES" PORT="$OURS_PORT" HOST=127.0.0.1 LOG_LEVEL="$OURS_LOG_LEVEL" \
-    NODE_ENV=production nohup node bench/ours-entry.mjs >> "$OURS_LOG" 2>&1 < /dev/null &
+    NODE_ENV=production nohup node --max-semi-space-size=32 bench/ours-entry.mjs >> "$OURS_LOG" 2>&1 < /dev/null &
   p=$!
   echo "$p" > "$PIDFILE"
   for _ in $(seq 300); do

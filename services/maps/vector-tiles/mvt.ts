@@ -56,7 +56,13 @@ export async function vectorTile(platform: Platform, caller: Principal, layer: L
     // time. Measured (EXPLAIN ANALYZE, tile 9/258/178 of a million parcels, shared noisy machine): JIT 270 ms
     // (inlining 118, optimisation 96, emission 56) of an execution of 368 ms, where the rows and their
     // geometries take ~55 ms.
-    await session.scalarRows({ text: "SELECT set_config('jit', 'off', true)", values: [] });
+    // No parallel workers either: a worker is a new backend that loads PostGIS and sets up PROJ for its
+    // ST_Transform on every tile, for the ~1,300 rows the area index leaves. Measured (the same tile, the
+    // helper's own database at PostgreSQL's default max_parallel_workers_per_gather = 2, one psql session,
+    // 5 runs each, load average ~11 on 2 shared cores): execution 294–359 ms with 2 workers, 72–85 ms without;
+    // through the server, 20 tiles one at a time: see the commit message. The bench's anchor cluster runs with 0
+    // (bench-results pg-settings.txt), which is why its T2 never showed this.
+    await session.scalarRows({ text: "SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)", values: [] });
     const [row] = await session.scalarRows<{ mvt: Buffer | null }>(sql);
     ok = true;
     return row?.mvt ?? Buffer.alloc(0);
