@@ -120,7 +120,7 @@ function firstPoint(buf: Uint8Array): [number, number] | undefined {
  * colour at an opacity of `strokeInk` × the stroke's width (Skia draws strokes under a pixel as hairlines of
  * that much coverage), or of the fill's at `fillInk` for a fill alone. Calibrated on W5 (below).
  */
-export const SUBPIXEL_SMUDGE = { radius: 0.5, strokeInk: 1.5, fillInk: 0.5 };
+export const SUBPIXEL_SMUDGE = { radius: 0.5, strokeInk: 1.7, fillInk: 0.5 };
 
 /**
  * PNG encoding of drawn maps: zlib level 1 and no row filter. A vector map is flat colours and thin
@@ -227,12 +227,12 @@ export class MapCanvas {
   private paintSymbolizer(s: Symbolizer, p: RulePaths): void {
     switch (s.kind) {
       case 'polygon':
-        if (p.nPolygons) this.fillAndStroke(p.polygons, s.fill, s.stroke);
+        if (p.nPolygons) this.fillAndStroke(p.polygons, s.fill, s.stroke, p.smudges ? this.smudgeSymbol(s.fill, s.stroke) : undefined);
         if (p.smudges && p.points.length) this.stampSmudges(s.fill, s.stroke, p.points);
         break;
       case 'line':
         if (p.nLines) this.fillAndStroke(p.lines, null, s.stroke);
-        if (p.nPolygons) this.fillAndStroke(p.polygons, null, s.stroke);
+        if (p.nPolygons) this.fillAndStroke(p.polygons, null, s.stroke, p.smudges ? this.smudgeSymbol(null, s.stroke) : undefined);
         if (p.smudges && p.points.length) this.stampSmudges(null, s.stroke, p.points);
         break;
       case 'point':
@@ -273,12 +273,17 @@ export class MapCanvas {
    * (SUBPIXEL_SMUDGE). A dashed outline is drawn as a plain one: under a pixel, its dashes are not seen.
    */
   private stampSmudges(fill: Fill | null, stroke: Stroke | null, xy: readonly number[]): void {
+    const symbol = this.smudgeSymbol(fill, stroke);
+    if (symbol) this.stampDots(symbol, xy);
+  }
+
+  private smudgeSymbol(fill: Fill | null, stroke: Stroke | null): DotSymbol | undefined {
     const st = stroke && stroke.width > 0 && stroke.opacity > 0 ? stroke : null;
     const paint = st ?? (fill && fill.opacity > 0 ? fill : null);
-    if (!paint) return;
+    if (!paint) return undefined;
     const ink = st ? Math.min(1, SUBPIXEL_SMUDGE.strokeInk * st.width * this.scale) : SUBPIXEL_SMUDGE.fillInk;
     const opacity = Math.min(1, paint.opacity * ink);
-    this.stampDots({ radius: SUBPIXEL_SMUDGE.radius, fill: { rgb: rgbOf(paint.color), opacity }, ring: null }, xy);
+    return { radius: SUBPIXEL_SMUDGE.radius, fill: { rgb: rgbOf(paint.color), opacity }, ring: null };
   }
 
   /** Stamp dots into the pending mask (a new one when the symbol differs from the pending mask's). */
@@ -328,8 +333,11 @@ export class MapCanvas {
   }
 
   /** Fill (when the symbol has a fill) then outline (when it has a stroke of some width) one path. */
-  private fillAndStroke(path: Path2D, fill: Fill | null, stroke: Stroke | null): void {
-    this.paintDots();
+  private fillAndStroke(path: Path2D, fill: Fill | null, stroke: Stroke | null, smudges?: DotSymbol): void {
+    // The smudges of earlier batches of the same symbolizer stay pending (painted once, over the whole
+    // layer's paths: one 1024² mask painted per map, not one per batch, 15 at W5); any other pending dots
+    // (another layer's, another symbol's) are painted first, as everywhere.
+    if (!smudges || !this.dots?.stamps(smudges)) this.paintDots();
     const ctx = this.ctx;
     if (fill && fill.opacity > 0) {
       ctx.fillStyle = cssColor(fill.color, fill.opacity);
