@@ -52,8 +52,6 @@ class RulePaths {
   readonly points: number[] = [];
   nPolygons = 0;
   nLines = 0;
-  /** Whether `points` are sub-pixel polygons (drawn by polygon and line symbolizers as smudges). */
-  smudges = false;
   /** Pending SVG path data, in units of `unit` pixels (one TWKB precision at a time). */
   private readonly polygonData = new SvgPathWriter();
   private readonly lineData = new SvgPathWriter();
@@ -115,14 +113,6 @@ function firstPoint(buf: Uint8Array): [number, number] | undefined {
 }
 
 /**
- * The smudge a polygon under a pixel leaves (src/render/sql.ts subPixelSql sends its box's centre): a dot of
- * `radius` pixels (the stamper's ramp spreads it over the 1–4 pixels the outline would touch), of the stroke's
- * colour at an opacity of `strokeInk` × the stroke's width (Skia draws strokes under a pixel as hairlines of
- * that much coverage), or of the fill's at `fillInk` for a fill alone. Calibrated on W5 (below).
- */
-export const SUBPIXEL_SMUDGE = { radius: 0.5, strokeInk: 1.7, fillInk: 0.5 };
-
-/**
  * PNG encoding of drawn maps: zlib level 1 and no row filter. A vector map is flat colours and thin
  * anti-aliased edges; there, libpng's defaults (level 6, the best of five filters per row) cost 2.5 to 3.5
  * times as much for a larger file (1024² of 20,000 outlined parcels, this machine: 1.96 MB by default,
@@ -159,14 +149,9 @@ export class MapCanvas {
     this.ctx.lineCap = 'round';
   }
 
-  /**
-   * Draw a batch of rows of one layer (pixel coordinates) with the rules of its style in scale. With
-   * `subPixel`, the layer's polygons under a pixel came as points (src/render/sql.ts subPixelSql): their
-   * polygon and line symbolizers stamp them as smudges (SUBPIXEL_SMUDGE).
-   */
-  drawRows(rows: ReadonlyArray<MapRow>, lr: LayerRules, subPixel = false): void {
+  /** Draw a batch of rows of one layer (pixel coordinates) with the rules of its style in scale. */
+  drawRows(rows: ReadonlyArray<MapRow>, lr: LayerRules): void {
     const paths = lr.rules.map(() => new RulePaths());
-    for (const p of paths) p.smudges = subPixel;
     const nLabels = lr.labelProperties.length;
     for (const row of rows) {
       const geom = row[0];
@@ -227,13 +212,11 @@ export class MapCanvas {
   private paintSymbolizer(s: Symbolizer, p: RulePaths): void {
     switch (s.kind) {
       case 'polygon':
-        if (p.nPolygons) this.fillAndStroke(p.polygons, s.fill, s.stroke, p.smudges ? this.smudgeSymbol(s.fill, s.stroke) : undefined);
-        if (p.smudges && p.points.length) this.stampSmudges(s.fill, s.stroke, p.points);
+        if (p.nPolygons) this.fillAndStroke(p.polygons, s.fill, s.stroke);
         break;
       case 'line':
         if (p.nLines) this.fillAndStroke(p.lines, null, s.stroke);
-        if (p.nPolygons) this.fillAndStroke(p.polygons, null, s.stroke, p.smudges ? this.smudgeSymbol(null, s.stroke) : undefined);
-        if (p.smudges && p.points.length) this.stampSmudges(null, s.stroke, p.points);
+        if (p.nPolygons) this.fillAndStroke(p.polygons, null, s.stroke);
         break;
       case 'point':
         if (!p.points.length) break;
@@ -266,24 +249,6 @@ export class MapCanvas {
     }
     if (!fill && !ring) return undefined;
     return { radius, fill, ring };
-  }
-
-  /**
-   * Sub-pixel polygons: one dot each, of the colour their outline (else their fill) would leave
-   * (SUBPIXEL_SMUDGE). A dashed outline is drawn as a plain one: under a pixel, its dashes are not seen.
-   */
-  private stampSmudges(fill: Fill | null, stroke: Stroke | null, xy: readonly number[]): void {
-    const symbol = this.smudgeSymbol(fill, stroke);
-    if (symbol) this.stampDots(symbol, xy);
-  }
-
-  private smudgeSymbol(fill: Fill | null, stroke: Stroke | null): DotSymbol | undefined {
-    const st = stroke && stroke.width > 0 && stroke.opacity > 0 ? stroke : null;
-    const paint = st ?? (fill && fill.opacity > 0 ? fill : null);
-    if (!paint) return undefined;
-    const ink = st ? Math.min(1, SUBPIXEL_SMUDGE.strokeInk * st.width * this.scale) : SUBPIXEL_SMUDGE.fillInk;
-    const opacity = Math.min(1, paint.opacity * ink);
-    return { radius: SUBPIXEL_SMUDGE.radius, fill: { rgb: rgbOf(paint.color), opacity }, ring: null };
   }
 
   /** Stamp dots into the pending mask (a new one when the symbol differs from the pending mask's). */
@@ -333,11 +298,8 @@ export class MapCanvas {
   }
 
   /** Fill (when the symbol has a fill) then outline (when it has a stroke of some width) one path. */
-  private fillAndStroke(path: Path2D, fill: Fill | null, stroke: Stroke | null, smudges?: DotSymbol): void {
-    // The smudges of earlier batches of the same symbolizer stay pending (painted once, over the whole
-    // layer's paths: one 1024² mask painted per map, not one per batch, 15 at W5); any other pending dots
-    // (another layer's, another symbol's) are painted first, as everywhere.
-    if (!smudges || !this.dots?.stamps(smudges)) this.paintDots();
+  private fillAndStroke(path: Path2D, fill: Fill | null, stroke: Stroke | null): void {
+    this.paintDots();
     const ctx = this.ctx;
     if (fill && fill.opacity > 0) {
       ctx.fillStyle = cssColor(fill.color, fill.opacity);

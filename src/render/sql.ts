@@ -49,12 +49,6 @@ export interface PixelGeometryOptions {
    * (nonzero rule). Outlines alone skip ST_ForcePolygonCW: W5's 149,000 parcels, backend CPU 235 → 222 ms.
    */
   fills?: boolean;
-  /**
-   * Polygons whose box is under this many pixels both ways come as a TWKB point at the box's centre
-   * (src/render/canvas.ts stamps the smudge their outline makes) instead of their simplified, clipped,
-   * transformed rings: see subPixelSql. Only for polygon layers drawn by polygon/line symbolizers alone.
-   */
-  subPixel?: number;
 }
 
 /** What a styled map row brings besides its geometry. */
@@ -114,31 +108,5 @@ export function pixelGeometrySql(layer: Layer, grid: MapGrid, params: SqlParams,
     g = `ST_ClipByBox2D(ST_Simplify(${g}, ${f(SIMPLIFY_PIXELS)}, true), ST_MakeEnvelope(${f(-m)}, ${f(-m)}, ${f(grid.width + m)}, ${f(grid.height + m)})::box2d)`;
   }
   if (opts.fills !== false && (POLYGON_TYPES.has(type) || type === 'GEOMETRY' || type === 'GEOMETRYCOLLECTION')) g = `ST_ForcePolygonCW(${g})`;
-  const full = `ST_AsTWKB(${g}, ${PIXEL_DECIMALS})`;
-  if (!opts.subPixel || !layerBox || !POLYGON_TYPES.has(type)) return full;
-  return subPixelSql(geom.column, geom.srid, grid, layerBox, opts.subPixel, params, full);
-}
-
-/**
- * Sub-pixel polygons as points: `CASE WHEN its box is under `limit` pixels THEN a TWKB point ELSE full END`.
- * The box is the one stored in the geometry's header (box2d(geom) reads it, no ring is decoded), its centre
- * goes to pixels by arithmetic (same CRS) or one point's ST_Transform; a point's TWKB is 3–5 bytes.
- */
-function subPixelSql(column: string, srid: number, grid: MapGrid, layerBox: { minx: number; miny: number; maxx: number; maxy: number }, limit: number, params: SqlParams, full: string): string {
-  const f = (v: number) => params.add(v, 'float8');
-  const col = `t.${quoteIdent(column)}`;
-  const b = `box2d(${col})`;
-  // Pixel size in the layer's CRS, both ways (the map box may be anisotropic there).
-  const px = (layerBox.maxx - layerBox.minx) / grid.width;
-  const py = (layerBox.maxy - layerBox.miny) / grid.height;
-  const small = `ST_XMax(${b}) - ST_XMin(${b}) < ${f(px * limit)} AND ST_YMax(${b}) - ST_YMin(${b}) < ${f(py * limit)}`;
-  const t = pixelAffine(grid);
-  let point: string;
-  if (grid.srid === srid) {
-    point = `ST_MakePoint(${f(t.a / 2)} * (ST_XMin(${b}) + ST_XMax(${b})) + ${f(t.xoff)}, ${f(t.e / 2)} * (ST_YMin(${b}) + ST_YMax(${b})) + ${f(t.yoff)})`;
-  } else {
-    const c = `ST_SetSRID(ST_MakePoint((ST_XMin(${b}) + ST_XMax(${b})) / 2, (ST_YMin(${b}) + ST_YMax(${b})) / 2), ${params.add(srid, 'integer')})`;
-    point = `ST_Affine(ST_Transform(${c}, ${params.add(grid.srid, 'integer')}), ${f(t.a)}, 0, 0, ${f(t.e)}, ${f(t.xoff)}, ${f(t.yoff)})`;
-  }
-  return `CASE WHEN ${small} THEN ST_AsTWKB(${point}, ${PIXEL_DECIMALS}) ELSE ${full} END`;
+  return `ST_AsTWKB(${g}, ${PIXEL_DECIMALS})`;
 }

@@ -41,16 +41,7 @@ export interface LayerStatement {
   layer: Layer;
   sql: CompiledSql;
   rules: LayerRules;
-  /** Whether the layer's polygons under a pixel come as points (src/render/sql.ts subPixelSql). */
-  subPixel: boolean;
 }
-
-/**
- * Polygons whose box is under this many pixels both ways are sent as their box's centre and stamped as the
- * smudge their outline would leave (src/render/canvas.ts SUBPIXEL_SMUDGE), when the layer is drawn by polygon
- * and line symbolizers alone (a mark or a label needs the polygon's own point on the surface).
- */
-const SUBPIXEL_LIMIT = 1;
 
 /** The style of each layer of a GetMap: SLD_BODY's for the layers it names, else the stored style STYLES names. */
 export async function mapStyles(ctx: WmsContext, req: Pick<GetMapRequest, 'layers' | 'styles' | 'sld'>, stylesParam = 'STYLES'): Promise<MapStyle[]> {
@@ -77,7 +68,6 @@ export function gridScale(grid: MapGrid, dpi: number): number {
 }
 
 const POINT_TYPES = new Set(['POINT', 'MULTIPOINT']);
-const POLYGON_TYPES = new Set(['POLYGON', 'MULTIPOLYGON']);
 
 /** Whether a rule in scale fills polygons (the canvas fills only a fill of some opacity). */
 function fillsPolygons(lr: LayerRules): boolean {
@@ -113,17 +103,10 @@ export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: M
     }
     const labelColumns = rules.labelProperties.map((p) => resolveProperty(layer, p)!);
     const labelPoint = (rules.hasLabels || rules.hasMarks) && !POINT_TYPES.has(layer.geometry!.type.toUpperCase());
-    const subPixel = POLYGON_TYPES.has(layer.geometry!.type.toUpperCase()) && !rules.hasLabels && !rules.hasMarks;
     const sql = compileSelect(q, { crs: platform.crs, locator }, (params) =>
-      pixelSelectList(
-        layer,
-        grid,
-        params,
-        { crs: platform.crs, margin, fills: fillsPolygons(rules), ...(subPixel ? { subPixel: SUBPIXEL_LIMIT } : {}) },
-        { filters: rules.filters, labelColumns, labelPoint, locator },
-      ),
+      pixelSelectList(layer, grid, params, { crs: platform.crs, margin, fills: fillsPolygons(rules) }, { filters: rules.filters, labelColumns, labelPoint, locator }),
     );
-    out.push({ index: i, layer, sql, rules, subPixel });
+    out.push({ index: i, layer, sql, rules });
   });
   return out;
 }
@@ -224,8 +207,8 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
         const s = statements.get(item.vector);
         if (!s || !session) continue;
         const rows = await session.tuples<MapRow>(s.sql, MAP_FETCH_ROWS);
-        canvas.drawRows(rows.first, s.rules, s.subPixel);
-        for await (const batch of rows.rest) canvas.drawRows(batch, s.rules, s.subPixel);
+        canvas.drawRows(rows.first, s.rules);
+        for await (const batch of rows.rest) canvas.drawRows(batch, s.rules);
       }
       ok = true;
     } catch (e) {
