@@ -31,43 +31,15 @@ export async function hiddenRecordIds(platform: Platform, caller: Principal): Pr
   return (await recordVisibility(platform, caller)).hidden;
 }
 
-/**
- * Row ids of the records of layers and raster layers this caller may not view.
- *
- * Both lists are read from memory while the change feed (src/db/change-feed.ts) is live and quiet, as the tile
- * routes read the layer catalogue: every statement on sdi.layers or sdi.raster_layers bumps the layers revision
- * and notifies (migrations 0017, 0027). Why: these were two queries before every CSW, DCAT and Records answer,
- * a third of the round trips of a first-seen GetRecords (issue 12; 4–11 ms of a 40–90 ms C1 at load 11–14,
- * bench/csw-steps.mjs). The policy still decides per caller on every request; only the registry is held.
- */
+/** Row ids of the records of layers and raster layers this caller may not view. */
 async function restrictedRecordIds(platform: Platform, caller: Principal): Promise<string[]> {
   const ids = new Set<string>();
-  for (const l of await platform.layers.list({ notified: true })) if (l.metadataRecordId !== null && !platform.policy.canList(caller, l)) ids.add(String(l.metadataRecordId));
-  for (const r of await restrictedRasters(platform)) if (!platform.policy.decideRaster(caller, { name: r.name, public: false }, 'view').allowed) ids.add(r.id);
-  return [...ids].sort();
-}
-
-/** How long a held list of rasters is trusted whatever the feed says (changes no trigger sees), as the layer catalogue. */
-const RASTERS_TTL_MS = 60_000;
-const heldRasters = new WeakMap<Platform, { generation: number; at: number; rows: Array<{ name: string; id: string }> }>();
-
-/** The published, non-public raster layers that have a record: held per platform while the change feed is quiet. */
-async function restrictedRasters(platform: Platform): Promise<Array<{ name: string; id: string }>> {
-  const feed = platform.changes;
-  const held = heldRasters.get(platform);
-  if (feed?.live && held && held.generation === feed.generation && Date.now() - held.at < RASTERS_TTL_MS) {
-    // A notification already received by the process but not yet handled moves the generation first.
-    await feed.settled();
-    if (feed.live && held.generation === feed.generation) return held.rows;
-  }
-  // The generation is read before the query: a change notified while it runs leaves what it read stale.
-  const generation = feed?.generation ?? -1;
-  const live = feed?.live === true;
+  for (const l of await platform.layers.list()) if (l.metadataRecordId !== null && !platform.policy.canList(caller, l)) ids.add(String(l.metadataRecordId));
   const { rows } = await platform.pool.query<{ name: string; id: string }>(
     'SELECT name, metadata_record_id::text AS id FROM sdi.raster_layers WHERE published AND NOT public AND metadata_record_id IS NOT NULL',
   );
-  if (feed && live) heldRasters.set(platform, { generation, at: Date.now(), rows });
-  return rows;
+  for (const r of rows) if (!platform.policy.decideRaster(caller, { name: r.name, public: false }, 'view').allowed) ids.add(r.id);
+  return [...ids].sort();
 }
 
 /** The SQL predicate over alias `r` of sdi.metadata_records, or undefined when nothing is hidden. */
