@@ -34,7 +34,10 @@ export function createPool(databaseUrl: string, max = 10, applicationName = 'sdi
 export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, fn: (c: pg.PoolClient) => Promise<T>, opts: { timeZone?: string } = {}, retry = true): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // BEGIN and the transaction's settings in one round trip (a simple-protocol query of three statements), not
+    // two: a first-seen CSW search is a handful of short statements, and each round trip is a wake-up of both
+    // processes, which on a loaded 2-core machine costs far more than the statement (issue 12).
+    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${transactionSettingsSql(timeoutMs, opts.timeZone)}`);
   } catch (e) {
     client.release(e instanceof Error ? e : true);
     // A pooled idle connection terminated before the pool heard of it (a database restart): nothing was done
@@ -44,7 +47,6 @@ export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, f
   }
   let lost: unknown;
   try {
-    await client.query("SELECT set_config('statement_timeout', $1, true), set_config('TimeZone', COALESCE($2, current_setting('TimeZone')), true)", [String(timeoutMs), opts.timeZone ?? null]);
     const out = await fn(client);
     await client.query('COMMIT');
     return out;
@@ -57,6 +59,17 @@ export async function withReadTransaction<T>(pool: pg.Pool, timeoutMs: number, f
   } finally {
     client.release(lost instanceof Error ? lost : lost ? true : undefined);
   }
+}
+
+/**
+ * SET LOCAL statements for a transaction's statement timeout (milliseconds) and time zone, as literal text: they
+ * go in one simple-protocol query with the BEGIN, which takes no parameters. The timeout is checked to be a
+ * number (rounded to whole milliseconds) and the zone is quoted as a literal (callers pass constants such as 'UTC').
+ */
+export function transactionSettingsSql(timeoutMs: number, timeZone?: string): string {
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new Error(`statement timeout must be a number of milliseconds, not ${timeoutMs}`);
+  const zone = timeZone === undefined ? '' : ` SET LOCAL TimeZone = '${timeZone.replace(/'/g, "''")}';`;
+  return `SET LOCAL statement_timeout = ${Math.round(timeoutMs)};${zone}`;
 }
 
 /** `fn` on one connection inside BEGIN … COMMIT (ROLLBACK when it throws); the connection goes back to the pool. */

@@ -10,7 +10,7 @@ import type { QueryConfig } from 'pg';
 import { withReadTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import type { PositionalBinder } from '../db/sql.js';
 import type { MetadataRecord } from './record.js';
-import { cachedCount, queryKey, rememberCount, rememberResume, resumeAfter } from './page-cache.js';
+import { cachedCount, cachedPage, pageKey, queryKey, rememberCount, rememberPage, rememberResume, resumeAfter } from './page-cache.js';
 import {
   byIdentifiersSql,
   countAndFewMatchesPageSql,
@@ -23,6 +23,7 @@ import {
   domainValuesSql,
   FEW_MATCHES,
   fewMatchesPageSql,
+  pageByIdentifiersSql,
   pageSql,
   readsSearchColumnsOnly,
   RECORDS_TABLE,
@@ -82,6 +83,19 @@ export async function searchRecords<R extends { identifier: string | Buffer }>(d
     if (revision !== undefined) key = queryKey(revision, q.where, q.params.values);
   }
   let matched = key === undefined ? undefined : cachedCount(key);
+  // The same page of the same search in the same catalogue state: its rows by identifier (page-cache.ts).
+  const pk = key !== undefined && page && page.maxRecords > 0 ? pageKey(key, q.order, page.startPosition, page.maxRecords) : undefined;
+  const ids = pk === undefined || matched === undefined ? undefined : cachedPage(pk);
+  if (ids !== undefined) {
+    const sql = pageByIdentifiersSql(page!.columns, q.order);
+    const config = (page!.raw ? { text: sql, values: [ids], binary: true, types: RAW_TYPES } : { text: sql, values: [ids] }) as unknown as QueryConfig;
+    const { rows } = await db.query<R>(config);
+    // Same revision, same rows; fewer would mean a change the revision did not see: then the search runs again.
+    if (rows.length === ids.length) return { matched: matched!, rows };
+  }
+  const remember = (rows: R[]) => {
+    if (pk !== undefined) rememberPage(pk, rows.map((r) => (typeof r.identifier === 'string' ? r.identifier : r.identifier.toString('utf8'))));
+  };
   // A predicate over the searchable columns alone is counted (and its few matches collected) in the narrow table.
   const narrow = readsSearchColumnsOnly(q.where);
   const narrowOrder = narrow && readsSearchColumnsOnly(q.order);
@@ -103,6 +117,7 @@ export async function searchRecords<R extends { identifier: string | Buffer }>(d
       rows.push(rest as unknown as R);
     }
     rememberLast(key, q, page, rows);
+    remember(rows);
     return { matched: count, rows };
   }
   if (matched === undefined) {
@@ -125,6 +140,7 @@ export async function searchRecords<R extends { identifier: string | Buffer }>(d
   const config = (page.raw ? { text: sql, values: q.params.values, binary: true, types: RAW_TYPES } : { text: sql, values: q.params.values }) as unknown as QueryConfig;
   const { rows } = await db.query<R>(config);
   rememberLast(key, q, page, rows);
+  remember(rows);
   return { matched, rows };
 }
 

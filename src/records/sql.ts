@@ -268,6 +268,9 @@ export function searchTablePageSql(columns: string, where: string, order: string
   return m + `SELECT (SELECT count(*)::int FROM m) AS __n, p.* FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT 1 AS __in, q.* FROM (${page}) q) p ON true`;
 }
 
+/** The rows of a page known by its identifiers ($1, a text[]: the page cache), in the search's order over `r`. */
+export const pageByIdentifiersSql = (columns: string, order: string) => `SELECT ${columns} FROM ${RECORDS_TABLE} r WHERE r.identifier = ANY($1::text[]) ORDER BY ${order}`;
+
 /** Records by identifier ($1, a text[]), in the order asked; unknown identifiers are absent. */
 export const byIdentifiersSql = (columns: string) =>
   `SELECT ${columns} FROM ${RECORDS_TABLE} r WHERE r.identifier = ANY($1::text[]) AND ${notHidden(2)} ORDER BY array_position($1::text[], r.identifier)`;

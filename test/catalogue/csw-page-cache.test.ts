@@ -95,6 +95,44 @@ describe('numberOfRecordsMatched stays exact with the count cache', () => {
   });
 });
 
+describe('a repeated page read by its identifiers (page cache)', () => {
+  /** AnyText search, DC summary, sorted by identifier in `dir` (OGC 07-006r1 §10.8.4.4: startPosition, maxRecords, SortBy). */
+  const search = async (word: string, start: number, n: number, dir: 'ASC' | 'DESC') => {
+    const r = await postCsw(
+      `<csw:GetRecords xmlns:csw="${CSW}" xmlns:ogc="http://www.opengis.net/ogc" service="CSW" version="2.0.2" resultType="results" startPosition="${start}" maxRecords="${n}"><csw:Query typeNames="csw:Record"><csw:ElementSetName>summary</csw:ElementSetName><csw:Constraint version="1.1.0"><ogc:Filter><ogc:PropertyIsLike wildCard="%" singleChar="_" escapeChar="\\"><ogc:PropertyName>csw:AnyText</ogc:PropertyName><ogc:Literal>%${word}%</ogc:Literal></ogc:PropertyIsLike></ogc:Filter></csw:Constraint>` +
+        `<ogc:SortBy><ogc:SortProperty><ogc:PropertyName>dc:identifier</ogc:PropertyName><ogc:SortOrder>${dir}</ogc:SortOrder></ogc:SortProperty></ogc:SortBy></csw:Query></csw:GetRecords>`,
+    );
+    expect(r.status, r.body.slice(0, 300)).toBe(200);
+    // the response without its timestamp: the same page must be the same bytes
+    return { ...searchResults(r.body), ids: recordIds(r.body), body: r.body.replace(/timestamp="[^"]*"/, '') };
+  };
+
+  it('§10.8.4.4: the same records in the same order as the first time, for each order and start; a write gives the new page', async () => {
+    const [a, b] = TEMP_IDS as [string, string];
+    await upsertRecord(db(), variantOf(FIXTURE, a, 'pagecacheokapi'));
+    await upsertRecord(db(), variantOf(FIXTURE, b, 'pagecacheokapi'));
+    try {
+      for (const [dir, ids] of [['ASC', [a, b]], ['DESC', [b, a]]] as const) {
+        const first = await search('pagecacheokapi', 1, 10, dir);
+        expect(first.ids).toEqual(ids);
+        expect(first.matched).toBe(2);
+        const again = await search('pagecacheokapi', 1, 10, dir);
+        expect(again.body).toBe(first.body);
+        // the second record alone, twice
+        for (let i = 0; i < 2; i++) expect((await search('pagecacheokapi', 2, 1, dir)).ids).toEqual([ids[1]]);
+      }
+      // a record loses the word: the revision moves, the cached page is not served
+      await upsertRecord(db(), variantOf(FIXTURE, b, 'autre'));
+      const after = await search('pagecacheokapi', 1, 10, 'ASC');
+      expect(after.ids).toEqual([a]);
+      expect(after.matched).toBe(1);
+      expect((await search('pagecacheokapi', 2, 1, 'ASC')).ids).toEqual([]);
+    } finally {
+      for (const id of TEMP_IDS) await deleteRecord(db(), id);
+    }
+  });
+});
+
 describe('sequential harvest resumed after the last identifier', () => {
   const page = async (start: number, n: number) => {
     const r = await postCsw(udata(start, n));

@@ -439,6 +439,30 @@ describe('issue 11: catalogue records of restricted layers', () => {
     if (total <= 1000) expect(granted.has).toBe(true);
   });
 
+  it('the record of a raster layer made non-public by another process (SQL) is hidden from the next request, shown again after (issue 11)', async () => {
+    const R = 'rt_raster_record';
+    const hits = async () => Number(/numberOfRecordsMatched="(\d+)"/.exec((await send('GET', '/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record&resultType=hits')).body)![1]);
+    // another record than the restricted layer's
+    const other = (await db().query<{ id: string }>('SELECT id FROM sdi.metadata_records WHERE id <> $1 ORDER BY identifier LIMIT 1', [record.id])).rows[0]!.id;
+    const total = Number((await db().query('SELECT count(*) AS n FROM sdi.metadata_records')).rows[0].n);
+    // unpublished while it is prepared: no service lists it (its file does not exist)
+    await db().query(
+      `INSERT INTO sdi.raster_layers (name, title, file_path, srid, pixel_size_x, pixel_size_y, width, height, bands, data_type, extent, metadata_record_id, published, public)
+       VALUES ($1, 'Raster (test)', '/nonexistent/rt.tif', 2154, 1, 1, 1, 1, 1, 'Byte', ST_MakeEnvelope(0, 0, 1, 1, 2154), $2, false, true)`,
+      [R, other],
+    );
+    try {
+      expect(await hits()).toBe(total - 1);
+      expect(await hits()).toBe(total - 1); // held now
+      await db().query('UPDATE sdi.raster_layers SET published = true, public = false WHERE name = $1', [R]);
+      expect(await hits()).toBe(total - 2);
+      await db().query('UPDATE sdi.raster_layers SET published = false, public = true WHERE name = $1', [R]);
+      expect(await hits()).toBe(total - 1);
+    } finally {
+      await db().query('DELETE FROM sdi.raster_layers WHERE name = $1', [R]);
+    }
+  });
+
   it('OGC API – Records (issue 12) leaves it out too: numberMatched, ids=, the record itself (404)', async () => {
     const total = Number((await db().query('SELECT count(*) AS n FROM sdi.metadata_records')).rows[0].n);
     const matched = async (query: string, auth?: string) => {
