@@ -22,6 +22,7 @@ export interface JobWorkers extends DownloadWorkers {
 export function startJobWorkers(platform: Platform, n: number, log: WorkerLog, opts: Pick<WorkerOptions, 'pollMs' | 'kinds'> = {}): JobWorkers {
   const handlers = { [IMPORT_JOB_KIND]: runImportJob, [AREA_INDEX_JOB_KIND]: areaIndexJobHandler(log) };
   const kinds = opts.kinds ?? [DOWNLOAD_JOB_KIND, ...Object.keys(handlers)];
+  const workers = startDownloadWorkers(platform, n, log, { ...opts, handlers, kinds });
   const swept = kinds.includes(AREA_INDEX_JOB_KIND)
     ? sweepAreaIndexes(platform.pool).then(
         (queued) => {
@@ -34,21 +35,12 @@ export function startJobWorkers(platform: Platform, n: number, log: WorkerLog, o
         },
       )
     : Promise.resolve([]);
-  // The slots start once the sweep has looked: a queued job a slot claimed meanwhile would be running, which the
-  // sweep does not count (a running build may predate a swap), and the table was queued twice (seen in
-  // import-plain-role.test.ts: a second job ending 'exists').
-  let workers: DownloadWorkers | undefined;
-  let stopping = false;
-  const started = swept.then(() => {
-    if (!stopping) workers = startDownloadWorkers(platform, n, log, { ...opts, handlers, kinds });
-  });
   return {
     swept,
-    running: () => workers?.running() ?? [],
+    running: () => workers.running(),
     async stop() {
-      stopping = true;
-      await started; // not under a pool the caller closes next
-      await workers?.stop();
+      await swept; // not under a pool the caller closes next
+      await workers.stop();
     },
   };
 }
