@@ -89,17 +89,17 @@ export interface QueuedAreaIndex {
 
 /**
  * Queue the area index of a table's polygon column, unless it has one, is not a polygon table, or a job for it
- * is already queued (then that job's id). Undefined when nothing is to be built.
+ * is already queued (or running, with `orRunning`: the sweep) — then that job's id. Undefined when nothing is to be built.
  */
-export async function queueAreaIndex(pool: Pool, schema: string, table: string, column: string): Promise<QueuedAreaIndex | undefined> {
+export async function queueAreaIndex(pool: Pool, schema: string, table: string, column: string, opts: { orRunning?: boolean } = {}): Promise<QueuedAreaIndex | undefined> {
   const target = { schema, table, column };
   return withTransaction(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [AREA_INDEX_LOCK_CLASS, `${schema}.${table}`]);
     const s = await tableState(c, target);
     if (!s || !s.polygons || !s.owned || s.indexed) return undefined;
     const waiting = await c.query<{ id: string }>(
-      `SELECT id FROM sdi.jobs WHERE kind = $1 AND state = 'queued' AND request->>'schema' = $2 AND request->>'table' = $3 AND request->>'column' = $4 LIMIT 1`,
-      [AREA_INDEX_JOB_KIND, schema, table, column],
+      `SELECT id FROM sdi.jobs WHERE kind = $1 AND state = ANY($5::text[]) AND request->>'schema' = $2 AND request->>'table' = $3 AND request->>'column' = $4 LIMIT 1`,
+      [AREA_INDEX_JOB_KIND, schema, table, column, opts.orRunning ? ['queued', 'running'] : ['queued']],
     );
     if (waiting.rows[0]) return { id: waiting.rows[0].id, created: false };
     // Below downloads (priority 0): a requester waits for those, nobody waits for this.
@@ -126,7 +126,10 @@ export async function sweepAreaIndexes(pool: Pool): Promise<QueuedAreaIndex[]> {
   );
   const out: QueuedAreaIndex[] = [];
   for (const r of rows) {
-    const q = await queueAreaIndex(pool, r.schema, r.table, r.column);
+    // A build running counts here: a sweep comes after no swap (a swap cancels a running build and queues its own),
+    // and a worker slot that claimed the queued job just before this look-up made the table queued twice (seen in
+    // import-plain-role.test.ts: a second job ending 'exists').
+    const q = await queueAreaIndex(pool, r.schema, r.table, r.column, { orRunning: true });
     if (q?.created) out.push(q);
   }
   return out;
