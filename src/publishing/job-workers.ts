@@ -39,8 +39,11 @@ export function startJobWorkers(platform: Platform, n: number, log: WorkerLog, o
     swept,
     running: () => workers.running(),
     async stop() {
-      await swept; // not under a pool the caller closes next
+      // The slots first: the sweep's look-up may wait on a lock the job in hand is also behind (a table locked by
+      // a long transaction), and a job is put back in the queue only by its slot's stop (jobs.test.ts, SIGTERM
+      // mid-job, timed out while stop() awaited the sweep). Then the sweep: not under a pool the caller closes next.
       await workers.stop();
+      await swept;
     },
   };
 }
