@@ -10,14 +10,13 @@
  *    timeout of 500 ms: the replace is applied, the build 'superseded';
  *  - a cancel that is not a swap's (the job's own) is not reported as 'superseded'.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import gdal from 'gdal-async';
 import pg from 'pg';
+import { cliRunner } from './cli-runner.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { db, ROOT } from '../helpers.js';
+import { db } from '../helpers.js';
 import { AREA_INDEX_JOB_KIND, buildAreaIndex } from '../../src/publishing/area-index-job.js';
 import { BUILD_MARK_CLASS } from '../../src/import/index-builds.js';
 import { swapIntoPlace } from '../../src/import/versions.js';
@@ -29,41 +28,7 @@ let buildPool: pg.Pool;
 const TABLES = ['aix_swap', 'aix_swap_big', 'aix_swap_del', 'aix_swap_own'];
 
 const env = () => ({ ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: '' });
-const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist/app/cli.js'), ...args], { env: env(), encoding: 'utf8' });
-
-/** The CLI run in the background: its exit status and output once it ends. */
-function cliAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const p = spawn(process.execPath, [join(ROOT, 'dist/app/cli.js'), ...args], { env: env() });
-  let stdout = '';
-  let stderr = '';
-  p.stdout.on('data', (d) => (stdout += d));
-  p.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => p.on('close', (status) => resolve({ status, stdout, stderr })));
-}
-
-/** A GeoPackage in Lambert-93 of `n` squares near Orléans. */
-function gpkg(name: string, n: number): string {
-  const file = join(dir, `${name}-${n}.gpkg`);
-  const ds = gdal.drivers.get('GPKG').create(file);
-  const l = ds.layers.create(name, gdal.SpatialReference.fromEPSG(2154), gdal.wkbMultiPolygon);
-  l.fields.add(new gdal.FieldDefn('num', gdal.OFTInteger));
-  for (let i = 0; i < n; i++) {
-    const x = 610000 + (i % 20) * 500;
-    const y = 6750000 + Math.floor(i / 20) * 500;
-    const f = new gdal.Feature(l);
-    f.fields.set('num', i);
-    f.setGeometry(gdal.Geometry.fromWKT(`MULTIPOLYGON(((${x} ${y},${x + 100} ${y},${x + 100} ${y + 100},${x} ${y + 100},${x} ${y})))`));
-    l.features.add(f);
-  }
-  ds.close();
-  return file;
-}
-
-function importFile(file: string, name: string): any {
-  const r = cli('import', file, '--name', name);
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).layers[0];
-}
+const { cli, cliAsync, gpkg, importFile } = cliRunner(env, () => dir);
 
 const oidOf = async (table: string): Promise<number> => (await db().query(`SELECT $1::regclass::oid::int8 AS oid`, [`data.${table}`])).rows[0].oid;
 const areaIndexes = async (oid: number) =>

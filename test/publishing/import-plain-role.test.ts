@@ -11,12 +11,12 @@
  *  - a replace during a build of the table, both under the role: the build is cancelled (pg_cancel_backend of a
  *    session of its own role), the replace applied.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import gdal from 'gdal-async';
 import pg from 'pg';
+import { cliRunner } from './cli-runner.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROOT } from '../helpers.js';
 import { AREA_INDEX_JOB_KIND, buildAreaIndex, queueAreaIndex } from '../../src/publishing/area-index-job.js';
@@ -39,38 +39,7 @@ const urlOf = (user: string | undefined, database: string) => {
   return u.href;
 };
 const env = () => ({ ...process.env, DATABASE_URL: roleUrl, BASE_URL: '', SDI_DOWNLOAD_DIR: join(dir, 'downloads'), LOG_LEVEL: 'warn' });
-const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist/app/cli.js'), ...args], { env: env(), encoding: 'utf8' });
-function cliAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const p = spawn(process.execPath, [join(ROOT, 'dist/app/cli.js'), ...args], { env: env() });
-  let stdout = '';
-  let stderr = '';
-  p.stdout.on('data', (d) => (stdout += d));
-  p.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => p.on('close', (status) => resolve({ status, stdout, stderr })));
-}
-
-function gpkg(name: string, n: number): string {
-  const file = join(dir, `${name}-${n}.gpkg`);
-  const ds = gdal.drivers.get('GPKG').create(file);
-  const l = ds.layers.create(name, gdal.SpatialReference.fromEPSG(2154), gdal.wkbMultiPolygon);
-  l.fields.add(new gdal.FieldDefn('num', gdal.OFTInteger));
-  for (let i = 0; i < n; i++) {
-    const x = 610000 + (i % 20) * 500;
-    const y = 6750000 + Math.floor(i / 20) * 500;
-    const f = new gdal.Feature(l);
-    f.fields.set('num', i);
-    f.setGeometry(gdal.Geometry.fromWKT(`MULTIPOLYGON(((${x} ${y},${x + 100} ${y},${x + 100} ${y + 100},${x} ${y + 100},${x} ${y})))`));
-    l.features.add(f);
-  }
-  ds.close();
-  return file;
-}
-
-function importFile(file: string, name: string): any {
-  const r = cli('import', file, '--name', name);
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).layers[0];
-}
+const { cli, cliAsync, gpkg, importFile } = cliRunner(env, () => dir);
 
 const ownerOf = async (table: string) => (await role.query(`SELECT pg_get_userbyid(relowner) AS o FROM pg_class WHERE oid = $1::regclass`, [table])).rows[0].o;
 const count = async (table: string) => (await role.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
