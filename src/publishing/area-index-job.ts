@@ -65,8 +65,16 @@ interface TableState {
 }
 
 /** SQL: some index of the table `oid` has the area of the column named `col` (exact text, no LIKE wildcards). */
+/**
+ * Whether the table has the area index: an index led by the column whose expressions call ST_Area, read from the
+ * catalogue's stored expression tree (pg_index.indexprs). Not pg_get_indexdef: it takes the table's lock, so a
+ * look-up (the workers' start sweep) waited behind any long lock of a table (jobs.test.ts: a worker's sweep waited on
+ * a locked data.communes, and its slot's extraction with it).
+ */
 const HAS_AREA_INDEX = (oid: string, col: string) =>
-  `EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = ${oid} AND strpos(lower(pg_get_indexdef(i.indexrelid)), lower('st_area(' || quote_ident(${col}) || ')')) > 0)`;
+  `EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = ${oid} AND i.indexprs IS NOT NULL
+     AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = ${oid} AND a.attname = ${col})
+     AND EXISTS (SELECT 1 FROM pg_proc p WHERE p.proname = 'st_area' AND strpos(i.indexprs::text, ':funcid ' || p.oid::text || ' ') > 0))`;
 
 /** What the job finds about a table: undefined when it or its geometry column is gone. */
 async function tableState(q: Queryable, t: AreaIndexTarget): Promise<TableState | undefined> {
