@@ -17,7 +17,7 @@ import { EncodingError, encodingFromParameter, type DetectedEncoding } from '../
 import { crsFromParameter, identifyEpsg, CrsError, type SourceCrs } from '../import/crs.js';
 import { findDatasets, openSource, SourceError, type OpenedSource } from '../import/source.js';
 import { quoteIdent } from '../db/identifiers.js';
-import { STAGING_SCHEMA, checkStaging, checkTerritory, countInvalid, dropStaging, dropStaleStaging, finishStaging, loadIntoStaging, repairInvalid, stagingName, CheckError } from '../import/staging.js';
+import { STAGING_SCHEMA, checkStaging, checkTerritory, countInvalid, dropStaging, dropStaleStaging, finishStaging, loadIntoStaging, repairInvalid, stagingColumnIsFinal, stagingName, CheckError } from '../import/staging.js';
 import { swapIntoPlace, rollbackLayer, ConflictError, NotFoundError } from '../import/versions.js';
 import { syncLayerRecords } from './index.js';
 import { queueAreaIndex } from './area-index-job.js';
@@ -206,10 +206,21 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
         const hint = /byte sequence|encoding|UTF-?8/i.test(msg) ? ' (the attribute encoding looks wrong: give encoding=)' : /transform|reproject|projection/i.test(msg) ? ' (check the source CRS: source_crs=)' : '';
         throw new ImportError(`GDAL could not load the layer ${p.layer.name} of ${basename(p.file)}: ${msg.split('\n')[0]!.slice(0, 300)}${hint}`, 'invalid');
       }
-      progress(`checking ${staging}`);
+      // A column already as published (a typed load) is never rewritten by the check: its scan then runs beside
+      // the index build and counts the invalid geometries too (one pass, where the check and the validity scan
+      // were two in a row). Otherwise the check may retype the column (a rewrite) before the index is built.
+      const finalColumn = await stagingColumnIsFinal(pool, staging);
+      progress(finalColumn ? `checking ${staging}, indexing it and checking its geometries' validity` : `checking ${staging}`);
       let facts;
+      let invalid: number | undefined;
       try {
-        facts = await checkStaging(pool, staging, srid);
+        if (finalColumn) {
+          const [checked, indexed] = await Promise.allSettled([checkStaging(pool, staging, srid, { countInvalid: true }), finishStaging(pool, staging)]);
+          if (checked.status === 'rejected') throw checked.reason;
+          if (indexed.status === 'rejected') throw indexed.reason;
+          facts = checked.value;
+          invalid = checked.value.invalid ?? 0;
+        } else facts = await checkStaging(pool, staging, srid);
       } catch (e) {
         if (!(e instanceof CheckError)) throw e;
         throw new ImportError(`The layer ${p.layer.name} of ${basename(p.file)}: ${e.message} (a corrupt or truncated file?); nothing was published`, 'invalid');
@@ -225,9 +236,11 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
           warnings.push(text);
         }
       }
-      progress(`indexing ${staging} and checking its geometries' validity`);
-      // Both only read the table: the index build and the GEOS validity scan run side by side.
-      const [invalid] = await Promise.all([countInvalid(pool, staging), finishStaging(pool, staging)]);
+      if (invalid === undefined) {
+        progress(`indexing ${staging} and checking its geometries' validity`);
+        // Both only read the table: the index build and the GEOS validity scan run side by side.
+        [invalid] = await Promise.all([countInvalid(pool, staging), finishStaging(pool, staging)]);
+      }
       if (invalid > 0) {
         progress(`making ${invalid} geometries of ${staging} valid`);
         await repairInvalid(pool, staging, srid);
