@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { cliRunner } from './cli-runner.js';
+import { cliRunner, dropTestLayers } from './cli-runner.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { db } from '../helpers.js';
 import { AREA_INDEX_JOB_KIND, buildAreaIndex } from '../../src/publishing/area-index-job.js';
@@ -61,13 +61,7 @@ async function holdWriter(table: string): Promise<pg.PoolClient> {
   return w;
 }
 
-async function cleanUp(): Promise<void> {
-  await db().query(`DELETE FROM sdi.layers WHERE name = ANY($1)`, [TABLES]);
-  for (const t of TABLES) await db().query(`DROP TABLE IF EXISTS data.${t}`);
-  const v = await db().query<{ table_name: string }>(`DELETE FROM sdi.layer_versions WHERE layer_name = ANY($1) RETURNING table_name`, [TABLES]);
-  for (const r of v.rows) await db().query(`DROP TABLE IF EXISTS sdi_versions."${r.table_name}"`);
-  await db().query(`DELETE FROM sdi.jobs WHERE kind = $1 AND request->>'table' = ANY($2)`, [AREA_INDEX_JOB_KIND, TABLES]);
-}
+const cleanUp = () => dropTestLayers(TABLES);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sdi-area-swap-test-'));

@@ -10,45 +10,19 @@
  *  - readers holding the table past the DROP's lock_timeout: the area index committed, the plain one kept;
  *  - the start sweep queues a polygon layer whose job was lost, once.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import gdal from 'gdal-async';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { db, ROOT } from '../helpers.js';
+import { cliRunner, dropTestLayers } from './cli-runner.js';
 import { AREA_INDEX_JOB_KIND, buildAreaIndex, queueAreaIndex, sweepAreaIndexes } from '../../src/publishing/area-index-job.js';
 
 let dir: string;
 const TABLES = ['aix_parcels', 'aix_points', 'aix_sweep', 'aix_locked'];
 
-const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist/app/cli.js'), ...args], { env: { ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: '' }, encoding: 'utf8' });
-
-/** A GeoPackage in Lambert-93 of `n` squares (polygons) or their centres (points), near Orléans. */
-function gpkg(name: string, n: number, kind: 'polygon' | 'point'): string {
-  const file = join(dir, `${name}.gpkg`);
-  const ds = gdal.drivers.get('GPKG').create(file);
-  const l = ds.layers.create(name, gdal.SpatialReference.fromEPSG(2154), kind === 'polygon' ? gdal.wkbMultiPolygon : gdal.wkbPoint);
-  l.fields.add(new gdal.FieldDefn('num', gdal.OFTInteger));
-  for (let i = 0; i < n; i++) {
-    const x = 610000 + (i % 20) * 500;
-    const y = 6750000 + Math.floor(i / 20) * 500;
-    // Sizes vary, so that the area predicate below keeps some rows and not others.
-    const s = 50 + (i % 7) * 60;
-    const f = new gdal.Feature(l);
-    f.fields.set('num', i);
-    f.setGeometry(gdal.Geometry.fromWKT(kind === 'polygon' ? `MULTIPOLYGON(((${x} ${y},${x + s} ${y},${x + s} ${y + s},${x} ${y + s},${x} ${y})))` : `POINT(${x} ${y})`));
-    l.features.add(f);
-  }
-  ds.close();
-  return file;
-}
-
-function importFile(file: string, name: string): any {
-  const r = cli('import', file, '--name', name);
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).layers[0];
-}
+const { cli, gpkg, importFile } = cliRunner(() => ({ ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: '' }), () => dir);
 
 /** The table's indexes, by definition (the names aside). */
 const indexes = async (table: string) =>
@@ -57,13 +31,7 @@ const gistDefs = async (table: string) => (await indexes(table)).filter((i) => /
 const jobsOf = async (table: string) =>
   (await db().query(`SELECT id, state, request, priority, result FROM sdi.jobs WHERE kind = $1 AND request->>'table' = $2 ORDER BY created_at`, [AREA_INDEX_JOB_KIND, table])).rows;
 
-async function cleanUp(): Promise<void> {
-  await db().query(`DELETE FROM sdi.layers WHERE name = ANY($1)`, [TABLES]);
-  for (const t of TABLES) await db().query(`DROP TABLE IF EXISTS data.${t}`);
-  const v = await db().query<{ table_name: string }>(`DELETE FROM sdi.layer_versions WHERE layer_name = ANY($1) RETURNING table_name`, [TABLES]);
-  for (const r of v.rows) await db().query(`DROP TABLE IF EXISTS sdi_versions."${r.table_name}"`);
-  await db().query(`DELETE FROM sdi.jobs WHERE kind = $1 AND request->>'table' = ANY($2)`, [AREA_INDEX_JOB_KIND, TABLES]);
-}
+const cleanUp = () => dropTestLayers(TABLES);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sdi-area-index-test-'));
@@ -80,7 +48,7 @@ describe('an imported polygon layer: plain GiST at publication, the area index b
   let job: string;
 
   it('import: the plain GiST (geom) only, the job queued (low priority) and named in the report', async () => {
-    const layer = importFile(gpkg('aix_parcels', 400, 'polygon'), 'aix_parcels');
+    const layer = importFile(gpkg('aix_parcels', 400, { sizes: 'varied' }), 'aix_parcels');
     expect(layer).toMatchObject({ layer: 'aix_parcels', table: 'data.aix_parcels', count: 400, geometryType: 'MULTIPOLYGON' });
     expect(layer.areaIndexJob).toMatch(/^[0-9a-f-]{36}$/);
     job = layer.areaIndexJob;
@@ -90,7 +58,7 @@ describe('an imported polygon layer: plain GiST at publication, the area index b
 
   it('queued once per table: the function again, or a re-import (replace), names the same waiting job', async () => {
     expect(await queueAreaIndex(db(), 'data', 'aix_parcels', 'geom')).toEqual({ id: job, created: false });
-    const again = importFile(gpkg('aix_parcels', 400, 'polygon'), 'aix_parcels');
+    const again = importFile(gpkg('aix_parcels', 400, { sizes: 'varied' }), 'aix_parcels');
     expect(again.keptVersion).toBeGreaterThan(0);
     expect(again.areaIndexJob).toBe(job);
     expect((await jobsOf('aix_parcels')).map((j) => j.id)).toEqual([job]);
@@ -142,7 +110,7 @@ describe('an imported polygon layer: plain GiST at publication, the area index b
   });
 
   it('a point layer gets no job; a build on a point table or a table gone does nothing', async () => {
-    const layer = importFile(gpkg('aix_points', 50, 'point'), 'aix_points');
+    const layer = importFile(gpkg('aix_points', 50, { kind: 'point' }), 'aix_points');
     expect(layer.geometryType).toBe('POINT');
     expect(layer.areaIndexJob).toBeUndefined();
     expect(await jobsOf('aix_points')).toEqual([]);
@@ -180,7 +148,7 @@ describe('readers holding the table past the lock timeout of the DROP (55P03)', 
 
 describe('the download service start sweep', () => {
   it('queues a polygon layer whose job was lost, once', async () => {
-    const layer = importFile(gpkg('aix_sweep', 30, 'polygon'), 'aix_sweep');
+    const layer = importFile(gpkg('aix_sweep', 30, { sizes: 'varied' }), 'aix_sweep');
     expect(layer.areaIndexJob).toBeDefined();
     // The job lost (a stop between the publication and the queueing, or a store from before the job existed).
     await db().query(`DELETE FROM sdi.jobs WHERE id = $1`, [layer.areaIndexJob]);

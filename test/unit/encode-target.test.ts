@@ -11,27 +11,11 @@ import { encodeTarget } from '../../src/formats/target.js';
 import { PublicPolicy } from '../../src/access/policy.js';
 import { CrsRegistry } from '../../src/crs/registry.js';
 import { crsRef } from '../../src/crs/identifiers.js';
-import type { Layer } from '../../src/catalog/layers.js';
+import { communes } from './planner-fixtures.js';
 import { preloadTestCrs } from './preload-crs.js';
 
 preloadTestCrs();
 
-const communes = {
-  id: 1,
-  name: 'communes',
-  title: 'Communes',
-  schema: 'data',
-  table: 'communes',
-  idColumn: 'gid',
-  idKind: 'integer',
-  geometry: { column: 'geom', type: 'MULTIPOLYGON', srid: 2154 },
-  columns: [
-    { name: 'code', kind: 'string', pgType: 'text', nullable: false },
-    { name: 'nom', kind: 'string', pgType: 'text', nullable: false },
-  ],
-  defaultCrs: 2154,
-  otherCrs: null,
-} as unknown as Layer;
 
 const env = { policy: new PublicPolicy(), crs: CrsRegistry.fromCodes([2154, 4326, 3857], [2154, 4326, 3857]) };
 const anyone = {};

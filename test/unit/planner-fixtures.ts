@@ -18,8 +18,8 @@ export const communes: Layer = {
   idKind: 'integer',
   geometry: { column: 'geom', type: 'MULTIPOLYGON', srid: 2154 },
   columns: [
-    { name: 'code', kind: 'text', pgType: 'text', nullable: false },
-    { name: 'nom', kind: 'text', pgType: 'text', nullable: false },
+    { name: 'code', kind: 'string', pgType: 'text', nullable: false },
+    { name: 'nom', kind: 'string', pgType: 'text', nullable: false },
   ],
   defaultCrs: 2154,
   otherCrs: null,
