@@ -17,7 +17,7 @@ import { EncodingError, encodingFromParameter, type DetectedEncoding } from '../
 import { crsFromParameter, identifyEpsg, CrsError, type SourceCrs } from '../import/crs.js';
 import { findDatasets, openSource, SourceError, type OpenedSource } from '../import/source.js';
 import { quoteIdent } from '../db/identifiers.js';
-import { STAGING_SCHEMA, checkStaging, checkTerritory, countInvalid, dropStaging, dropStaleStaging, finishStaging, loadIntoStaging, repairInvalid, stagingColumnIsFinal, stagingName, CheckError } from '../import/staging.js';
+import { STAGING_SCHEMA, checkStaging, checkTerritory, countInvalid, dropStaging, dropStaleStaging, finishStaging, loadIntoStaging, repairInvalid, sampledMultiType, stagingColumnIsFinal, stagingName, CheckError } from '../import/staging.js';
 import { swapIntoPlace, rollbackLayer, ConflictError, NotFoundError } from '../import/versions.js';
 import { syncLayerRecords } from './index.js';
 import { queueAreaIndex } from './area-index-job.js';
@@ -188,19 +188,21 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
       const staging = stagingName();
       staged.push(staging);
       progress(`loading ${basename(p.file)}:${p.layer.name} into ${staging}`);
-      const load = (declaredType: boolean) => loadIntoStaging(config.databaseUrl, p.opened.dataset, { table: staging, layerName: p.layer.name, targetSrid: srid, sourceEpsg: sourceCrs.epsg, declaredType });
+      const load = (o: { declaredType?: boolean; forceType?: string }) => loadIntoStaging(config.databaseUrl, p.opened.dataset, { table: staging, layerName: p.layer.name, targetSrid: srid, sourceEpsg: sourceCrs.epsg, ...o });
       try {
-        // The declared type first where formats keep to it (no retyping rewrite afterwards); a row of another
-        // type (or a repair that made one) fails that load: then again into a generic column.
+        // The declared type first where formats keep to it, else the multi type the first features show (no
+        // retyping rewrite afterwards); a row of another type (or a repair that made one) fails that load: then
+        // again into a generic column.
         const declared = TRUSTED_TYPES.has(p.layer.geomType & ~gdal.wkb25DBit) && !['ESRI Shapefile', 'CSV'].includes(p.opened.format);
-        if (declared) {
+        const guessed = declared ? undefined : sampledMultiType(p.layer, gdal);
+        if (declared || guessed) {
           try {
-            await load(true);
+            await load(declared ? { declaredType: true } : { forceType: guessed });
           } catch {
             await dropStaging(pool, staging);
-            await load(false);
+            await load({});
           }
-        } else await load(false);
+        } else await load({});
       } catch (e) {
         const msg = (e as Error).message;
         const hint = /byte sequence|encoding|UTF-?8/i.test(msg) ? ' (the attribute encoding looks wrong: give encoding=)' : /transform|reproject|projection/i.test(msg) ? ' (check the source CRS: source_crs=)' : '';
