@@ -375,4 +375,21 @@ describe('cli.js seed-tiles', () => {
     expect(st.code).toBe(1);
     expect(st.stderr).toMatch(/Style nope is not defined for layer communes_densite/);
   });
+
+  it('a layer not open to everyone is not seeded: its tiles depend on the caller (issue 11), the anonymous one sees none', async () => {
+    for (const [table, name, args] of [
+      ['sdi.layers', 'departements', ['--matrix-set', 'WebMercatorQuad', '--zoom', '0-2']],
+      ['sdi.layers', 'departements', ['--format', 'mvt', '--zoom', '0-2']],
+      ['sdi.raster_layers', 'communes_densite', ['--matrix-set', 'WebMercatorQuad', '--zoom', '0-2']],
+    ] as const) {
+      await db().query(`UPDATE ${table} SET public = false WHERE name = $1`, [name]);
+      try {
+        const r = await cli(['seed-tiles', '--layer', name, ...args]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`Layer ${name} is not open to everyone`));
+      } finally {
+        await db().query(`UPDATE ${table} SET public = true WHERE name = $1`, [name]);
+      }
+    }
+  });
 });
