@@ -9,8 +9,9 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { baseUrl, db, ROOT } from '../helpers.js';
 import { decode, fetchMap, pixel } from './image.js';
 
@@ -255,7 +256,7 @@ describe('cli.js seed-tiles', () => {
     return out.sort();
   };
 
-  it('seeds a raster layer (issue 9): the box\'s tiles at each level are written; a GetTile is then a hit and the same map as a fresh GetMap', async () => {
+  it('seeds a raster layer (issue 9): the box\'s tiles at each level are written, a GetTile then hits the same map as a fresh GetMap; again: nothing drawn; the file rewritten: all drawn anew', async () => {
     // Around Orléans, edges inside tiles at levels 7 to 9 (a few tiles each).
     const BOX: [number, number, number, number] = [1.61, 47.63, 2.37, 48.07];
     const args = ['seed-tiles', '--layer', 'communes_densite', '--matrix-set', 'WebMercatorQuad', '--zoom', '7-9', '--bbox', BOX.join(',')];
@@ -294,22 +295,51 @@ describe('cli.js seed-tiles', () => {
     const again = await cli(args);
     expect(lastJson(again.stdout)).toMatchObject({ tiles: expected.length, drawn: 0, alreadyCached: expected.length, pruned: 0 });
 
-    // The file changed on disk (its modification time moved, as a copy over it does): a new revision, every tile
-    // drawn again, the older revision removed; requests then hit the new tiles, under another ETag.
+    // The file rewritten in place: no data (-1) over a window holding that tile and 2 km around it (more than the
+    // coarsest overview's pixel). A new revision: every tile drawn again, the older revision removed, and the tile
+    // is the new picture, not the old file's overviews (src/render/raster.ts keys its overview VRT on the file's
+    // size and date too), the same as a fresh GetMap; requests hit it under another ETag.
     const { rows } = await db().query(`SELECT file_path FROM sdi.raster_layers WHERE name = 'communes_densite'`);
-    const later = new Date(Date.now() + 120_000);
-    utimesSync(rows[0].file_path, later, later);
-    const changed = await cli(args);
-    expect(changed.code, changed.stderr).toBe(0);
-    expect(lastJson(changed.stdout)).toMatchObject({ tiles: expected.length, drawn: expected.length, alreadyCached: 0, pruned: 1 });
-    expect(revisions()).toHaveLength(1);
-    expect(revisions()[0]).not.toBe(revision);
-    expect(filesOf(join(layerDir, revisions()[0]!, 'default', 'WebMercatorQuad'), 'png', 7, 9)).toEqual(expected);
-    const after = await fetch(`${baseUrl()}/wmts/1.0.0/communes_densite/default/WebMercatorQuad/${z}/${row}/${col}.png`);
-    expect(after.headers.get('x-tile-cache')).toBe('hit');
-    expect(after.headers.get('etag')).toBe(`"${revisions()[0]}"`);
-    // The same pixels as before: the file's content did not change, only its date.
-    expect(Buffer.from((await decode(Buffer.from(await after.arrayBuffer()))).data).equals(Buffer.from(a.data))).toBe(true);
+    const file: string = rows[0].file_path;
+    const backup = mkdtempSync(join(tmpdir(), 'seed-raster-'));
+    for (const f of [file, `${file}.aux.xml`]) if (existsSync(f)) copyFileSync(f, join(backup, basename(f)));
+    try {
+      const env = await db().query(
+        `SELECT ST_XMin(e) AS minx, ST_YMin(e) AS miny, ST_XMax(e) AS maxx, ST_YMax(e) AS maxy FROM (SELECT ST_Expand(ST_Transform(ST_MakeEnvelope($1, $2, $3, $4, 3857), 2154), 2000) AS e) s`,
+        bbox,
+      );
+      const { default: gdal } = await import('gdal-async');
+      const ds = gdal.open(file, 'r+');
+      try {
+        const gt = ds.geoTransform!;
+        const { x: w, y: h } = ds.rasterSize;
+        const c0 = Math.max(0, Math.floor((+env.rows[0].minx - gt[0]) / gt[1]));
+        const c1 = Math.min(w, Math.ceil((+env.rows[0].maxx - gt[0]) / gt[1]));
+        const r0 = Math.max(0, Math.floor((+env.rows[0].maxy - gt[3]) / gt[5]));
+        const r1 = Math.min(h, Math.ceil((+env.rows[0].miny - gt[3]) / gt[5]));
+        ds.bands.get(1).pixels.write(c0, r0, c1 - c0, r1 - r0, new Int16Array((c1 - c0) * (r1 - r0)).fill(-1));
+        ds.flush();
+      } finally {
+        ds.close();
+      }
+      const changed = await cli(args);
+      expect(changed.code, changed.stderr).toBe(0);
+      expect(lastJson(changed.stdout)).toMatchObject({ tiles: expected.length, drawn: expected.length, alreadyCached: 0, pruned: 1 });
+      expect(revisions()).toHaveLength(1);
+      expect(revisions()[0]).not.toBe(revision);
+      expect(filesOf(join(layerDir, revisions()[0]!, 'default', 'WebMercatorQuad'), 'png', 7, 9)).toEqual(expected);
+      const after = await fetch(`${baseUrl()}/wmts/1.0.0/communes_densite/default/WebMercatorQuad/${z}/${row}/${col}.png`);
+      expect(after.headers.get('x-tile-cache')).toBe('hit');
+      expect(after.headers.get('etag')).toBe(`"${revisions()[0]}"`);
+      const emptied = await decode(Buffer.from(await after.arrayBuffer()));
+      expect(emptied.data.filter((_, k) => k % 4 === 3 && emptied.data[k]! > 0).length).toBe(0);
+      const freshAfter = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes_densite&STYLES=&CRS=EPSG:3857&BBOX=${bbox.join(',')}&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE`);
+      expect(Buffer.from((await decode(freshAfter.bytes)).data).equals(Buffer.from(emptied.data))).toBe(true);
+    } finally {
+      // The demo file back (a copy: a new date, so a new revision again for the tests after this one).
+      for (const f of readdirSync(backup)) copyFileSync(join(backup, f), join(dirname(file), f));
+      rmSync(backup, { recursive: true, force: true });
+    }
   });
 
   it('seeds vector tiles (--format mvt, WebMercatorQuad by default): both tile URLs then hit them; a fresh drawing is the same tile', async () => {

@@ -23,10 +23,11 @@ import type { Platform } from '../../../src/platform.js';
 import { layerRevision } from '../../../src/tiles/revision.js';
 import { rasterRevision } from '../../../src/tiles/raster-revision.js';
 import { visibleToEveryone } from '../../../src/tiles/cache-control.js';
-import { matrixSetById, tileRange, TILE_MATRIX_SETS, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
+import { matrixSetById, tileBbox, tileRange, TILE_MATRIX_SETS, TILE_SIZE, type TileMatrixSet } from '../../../src/tiles/matrix-sets.js';
+import { OVERVIEW_FACTORS, overviewBuilds, prepareOverviews } from '../../../src/render/raster.js';
 import type { CacheOutcome, CachedTile } from '../../../src/tiles/through-cache.js';
 import { wmsSettings } from '../wms/settings.js';
-import { mapStyles, rasterStyles } from '../wms/get-map.js';
+import { mapPixelIn, mapStyles, rasterStyles } from '../wms/get-map.js';
 import type { WmsContext } from '../wms/context.js';
 import { cachedVectorTile } from '../vector-tiles/cached-tile.js';
 import { MVT_TYPE } from '../vector-tiles/mvt.js';
@@ -161,6 +162,13 @@ export async function seedTiles(platform: Platform, o: SeedOptions, progress: (d
     if (!r) continue;
     for (let row = r.minRow; row <= r.maxRow; row++) for (let col = r.minCol; col <= r.maxCol; col++) jobs.push({ z, row, col });
   }
+  if (raster && jobs.length) {
+    // A zoomed-out tile of a file without overviews is warped from the overview VRT once built (src/render/raster.ts):
+    // built first and waited for, every seeded tile is drawn as requests draw it from then on.
+    const first = jobs[0]!;
+    const grid = { srid: set.srid, bbox: tileBbox(set, set.matrices[first.z]!, first.row, first.col), width: TILE_SIZE, height: TILE_SIZE };
+    if (mapPixelIn(ctx, grid, raster.srid) / Math.min(raster.pixelSizeX, raster.pixelSizeY) >= OVERVIEW_FACTORS[0]!) await prepareOverviews(raster);
+  }
   const matrixSet = set;
   const one = (j: { z: number; row: number; col: number }): Promise<CachedTile> => {
     if (mvt) return cachedVectorTile(platform, cache, ANONYMOUS, layer!, j.z, j.col, j.row);
@@ -178,6 +186,8 @@ export async function seedTiles(platform: Platform, o: SeedOptions, progress: (d
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  // A build a drawing started (prepareOverviews failed, or a level it did not foresee): not cut off by the exit.
+  await overviewBuilds();
   return {
     layer: o.layer,
     kind: mvt ? 'mvt' : layer ? 'vector' : 'raster',
