@@ -30,8 +30,10 @@
  *                               processes, on any machine sharing the database and the download directory)
  *   download-janitor            expire deferred results and remove leftovers once (the server does it every 10 min)
  *   seed-tiles --layer NAME --matrix-set WebMercatorQuad|LAMB93_10cm --zoom 0-12 [--bbox minLon,minLat,maxLon,maxLat]
- *              [--style S] [--format png|jpeg] [--concurrency N]
- *                               draw a layer's WMTS tiles into the tile cache (SDI_TILE_CACHE_DIR), as anyone sees them
+ *              [--style S] [--format png|jpeg|mvt] [--concurrency N]
+ *                               draw a layer's tiles into the tile cache (SDI_TILE_CACHE_DIR), as anyone sees them:
+ *                               WMTS images of a vector or raster layer, or (--format mvt, WebMercatorQuad, the
+ *                               default then) the vector tiles of OGC API – Tiles and /tiles/{layer}/{z}/{x}/{y}.pbf
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/index.js';
@@ -143,7 +145,8 @@ async function main(): Promise<number> {
         return 0;
       }
       case 'seed-tiles': {
-        if (!values.layer || !values['matrix-set'] || !values.zoom) throw new Error('seed-tiles needs --layer, --matrix-set and --zoom');
+        // --matrix-set may be left out for vector tiles only (WebMercatorQuad); seedTiles says so otherwise.
+        if (!values.layer || !values.zoom) throw new Error('seed-tiles needs --layer, --matrix-set and --zoom');
         const { createPlatform, closePlatform } = await import('../src/platform.js');
         const { seedTiles } = await import('../services/maps/wmts/seed.js');
         const platform = await createPlatform(config);
@@ -171,7 +174,7 @@ async function main(): Promise<number> {
         return 0;
       }
       default:
-        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | unpublish --name N | delete --name N [--drop-table] | import FILE… [--name N] [--mode replace|append] [--source-crs C] [--encoding E] [--x C --y C | --wkt C] | rollback --name N [--version V] | layers | download-worker [--concurrency N] | download-janitor | seed-tiles --layer N --matrix-set S --zoom A-B [--bbox ...]');
+        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | unpublish --name N | delete --name N [--drop-table] | import FILE… [--name N] [--mode replace|append] [--source-crs C] [--encoding E] [--x C --y C | --wkt C] | rollback --name N [--version V] | layers | download-worker [--concurrency N] | download-janitor | seed-tiles --layer N --matrix-set S --zoom A-B [--bbox W,S,E,N] [--style S] [--format png|jpeg|mvt] [--concurrency N]');
         return 2;
     }
   } finally {

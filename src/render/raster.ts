@@ -8,8 +8,9 @@
  * A file without overviews (the demo raster: a plain tiled GeoTIFF) would have every pixel of the map's area
  * read and averaged for a zoomed-out map (seconds for a region). The first such request starts, in the
  * background, a VRT over the file with external overviews (1/4, 1/16, 1/64, AVERAGE) in
- * `.sdi/cache/raster-overviews/` (one per file version, shared by the processes of the deployment); the
- * requests after it warp from the VRT, whose overviews GDAL picks. A COG or a file with overviews is read as is.
+ * `.sdi/cache/raster-overviews/` (one per file version: its registration, size and modification time; shared by
+ * the processes of the deployment); the requests after it warp from the VRT, whose overviews GDAL picks. A COG or
+ * a file with overviews is read as is.
  *
  * The ramp (no raster styles yet): yellow → orange → dark red over the band's range on a log scale (ln(1+v)),
  * because the data it was made for (densities) is very skewed; no-data and values below the minimum are
@@ -17,7 +18,7 @@
  */
 import type gdalTypes from 'gdal-async';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { projectPath } from '../paths.js';
@@ -65,9 +66,24 @@ export const OVERVIEW_FACTORS = [4, 16, 64];
 const building = new Map<string, Promise<void>>();
 const hasOwnOverviews = new Map<string, boolean>();
 
+/**
+ * The file's version: its registration, and its size and modification time, as the tile cache's revision reads
+ * them (src/tiles/raster-revision.ts). A file overwritten in place under the same path is a new version: keyed on
+ * the registration alone, its zoomed-out maps were warped from the old file's overviews, and a tile cache emptied
+ * by the change was filled again with the old picture (issue 9). One stat, a few microseconds.
+ */
+function fileVersion(r: RasterSource): string {
+  try {
+    const s = statSync(r.filePath);
+    return `${r.updatedAt.getTime()}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return String(r.updatedAt.getTime()); // /vsi… or unreadable: GDAL says why when it opens it
+  }
+}
+
 /** The overview VRT of a file version (it may not exist yet). */
 export function overviewVrtPath(r: RasterSource): string {
-  const key = createHash('sha1').update(`${r.filePath}@${r.updatedAt.getTime()}`).digest('hex').slice(0, 16);
+  const key = createHash('sha1').update(`${r.filePath}@${fileVersion(r)}`).digest('hex').slice(0, 16);
   return join(OVERVIEW_CACHE_DIR, `${key}.vrt`);
 }
 
@@ -110,18 +126,49 @@ async function sourceFor(r: RasterSource, zoomFactor: number, open: (path: strin
     src.close();
     return open(vrt);
   }
-  if (!building.has(vrt)) {
-    const job = buildOverviewVrt(r, vrt)
+  startOverviewBuild(r, vrt);
+  return src;
+}
+
+/** The build of a file version's overview VRT, started unless under way in this process. */
+function startOverviewBuild(r: RasterSource, vrt: string): Promise<void> {
+  let job = building.get(vrt);
+  if (!job) {
+    job = buildOverviewVrt(r, vrt)
       .catch(() => undefined) // no overviews: maps stay right, only slower; the next request tries again
       .finally(() => building.delete(vrt));
     building.set(vrt, job);
   }
-  return src;
+  return job;
 }
 
 /** Wait for the overview builds under way (tests, shutdown). */
 export async function overviewBuilds(): Promise<void> {
   await Promise.all(building.values());
+}
+
+/**
+ * Build the overview VRT of a file without overviews of its own now, if missing, and wait for it. Seeding
+ * (services/maps/wmts/seed.ts) calls it before drawing zoomed-out tiles: otherwise the first tiles came from the
+ * file and the later ones from the overviews once built (a few values apart), and a seeding process ending before
+ * the build left its temporary files (15 MB for the demo raster) behind. Returns whether zoomed-out maps read
+ * overviews (its own, or the VRT's); a failed build is no error (maps stay right, from the file).
+ */
+export async function prepareOverviews(r: RasterSource): Promise<boolean> {
+  let own = hasOwnOverviews.get(r.filePath);
+  if (own === undefined) {
+    const src = await (await gdal()).openAsync(r.filePath);
+    try {
+      own = src.bands.get(1).overviews.count() > 0;
+    } finally {
+      src.close();
+    }
+    hasOwnOverviews.set(r.filePath, own);
+  }
+  if (own) return true;
+  const vrt = overviewVrtPath(r);
+  if (!existsSync(vrt)) await startOverviewBuild(r, vrt);
+  return existsSync(vrt);
 }
 
 /**

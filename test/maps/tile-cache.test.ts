@@ -4,14 +4,16 @@
  * migration 0016) or of its style makes the cached tile unreachable, and the first request after the server heard
  * of it (its change feed, migration 0027) draws the change;
  * concurrent requests for the same new tile all get the whole tile (atomic rename); `cli.js seed-tiles` fills
- * the cache for a box and levels, and refuses bad options.
+ * the cache for a box and levels with every kind of cached tile (WMTS images of vector and raster layers, vector
+ * tiles), draws nothing for tiles already cached, follows a raster file's change, and refuses bad options.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { baseUrl, db, ROOT } from '../helpers.js';
-import { decode, pixel } from './image.js';
+import { decode, fetchMap, pixel } from './image.js';
 
 // Level 13: no other test asks for these tiles, so the first request is the first drawing.
 const Z = 13;
@@ -226,15 +228,198 @@ describe('cli.js seed-tiles', () => {
     expect((await getTile(row, col, 8, 'WebMercatorQuad', 'departements')).cache).toBe('hit');
   });
 
+  // WebMercatorQuad (OGC 17-083r2 Annex D.1) counted here from the spherical Mercator formulas, not the server's code.
+  const HALF = 20037508.342789244;
+  const quadCol = (lon: number, z: number) => Math.floor(((lon + 180) / 360) * 2 ** z);
+  const quadRow = (lat: number, z: number) => {
+    const r = (lat * Math.PI) / 180;
+    return Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * 2 ** z);
+  };
+  /** The tiles of a lon/lat box (edges inside tiles, not on their borders) at each level. */
+  const quadTiles = (box: [number, number, number, number], z0: number, z1: number) => {
+    const out: string[] = [];
+    for (let z = z0; z <= z1; z++) {
+      for (let row = quadRow(box[3], z); row <= quadRow(box[1], z); row++) for (let col = quadCol(box[0], z); col <= quadCol(box[2], z); col++) out.push(`${z}/${row}/${col}`);
+    }
+    return out;
+  };
+  const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop()!);
+  /** z/row/col of the files under <layer>/<revision>/<style>/<set>, at the levels given. */
+  const filesOf = (dir: string, ext: string, z0: number, z1: number) => {
+    const out: string[] = [];
+    for (let z = z0; z <= z1; z++) {
+      if (!existsSync(join(dir, String(z)))) continue;
+      for (const row of readdirSync(join(dir, String(z)))) {
+        for (const f of readdirSync(join(dir, String(z), row))) if (f.endsWith(`.${ext}`)) out.push(`${z}/${row}/${f.slice(0, -ext.length - 1)}`);
+      }
+    }
+    return out.sort();
+  };
+
+  it('seeds a raster layer (issue 9): the box\'s tiles at each level are written, a GetTile then hits the same map as a fresh GetMap; again: nothing drawn; the file rewritten: all drawn anew', async () => {
+    // Around Orléans, edges inside tiles at levels 7 to 9 (a few tiles each).
+    const BOX: [number, number, number, number] = [1.61, 47.63, 2.37, 48.07];
+    const args = ['seed-tiles', '--layer', 'communes_densite', '--matrix-set', 'WebMercatorQuad', '--zoom', '7-9', '--bbox', BOX.join(',')];
+    const expected = quadTiles(BOX, 7, 9).sort();
+    expect(expected.length).toBeGreaterThan(6);
+    const r = await cli(args);
+    expect(r.code, r.stderr).toBe(0);
+    const report = lastJson(r.stdout);
+    expect(report).toMatchObject({ layer: 'communes_densite', kind: 'raster', format: 'image/png', matrixSet: 'WebMercatorQuad', levels: [7, 9], tiles: expected.length });
+    expect(report.drawn + report.alreadyCached).toBe(expected.length);
+    const layerDir = join(inject('tileCacheDir'), 'communes_densite');
+    const revisions = () => readdirSync(layerDir).filter((e) => !e.startsWith('.retired-'));
+    expect(revisions()).toHaveLength(1);
+    const revision = revisions()[0]!;
+    // Every tile of the box, and (other tests may have drawn tiles elsewhere at these levels) those inside it only.
+    const inBox = (t: string) => expected.includes(t);
+    expect(filesOf(join(layerDir, revision, 'default', 'WebMercatorQuad'), 'png', 7, 9).filter(inBox)).toEqual(expected);
+
+    // The tile holding Orléans at level 9: served from the cache, and the same pixels as the WMS GetMap of its box.
+    const z = 9;
+    const row = quadRow(47.9, z);
+    const col = quadCol(1.9, z);
+    const hit = await getTile(row, col, z, 'WebMercatorQuad', 'communes_densite');
+    expect(hit.status).toBe(200);
+    expect(hit.cache).toBe('hit');
+    const span = (2 * HALF) / 2 ** z;
+    const bbox = [-HALF + col * span, HALF - (row + 1) * span, -HALF + (col + 1) * span, HALF - row * span];
+    const fresh = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes_densite&STYLES=&CRS=EPSG:3857&BBOX=${bbox.join(',')}&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE`);
+    expect(fresh.status, fresh.text.slice(0, 300)).toBe(200);
+    const [a, b] = [await decode(hit.bytes), await decode(fresh.bytes)];
+    expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+    // Something is drawn there (not two empty images).
+    expect(a.data.filter((_, k) => k % 4 === 3 && a.data[k]! > 0).length).toBeGreaterThan(1000);
+
+    // Seeded again: nothing to draw.
+    const again = await cli(args);
+    expect(lastJson(again.stdout)).toMatchObject({ tiles: expected.length, drawn: 0, alreadyCached: expected.length, pruned: 0 });
+
+    // The file rewritten in place: no data (-1) over a window holding that tile and 2 km around it (more than the
+    // coarsest overview's pixel). A new revision: every tile drawn again, the older revision removed, and the tile
+    // is the new picture, not the old file's overviews (src/render/raster.ts keys its overview VRT on the file's
+    // size and date too), the same as a fresh GetMap; requests hit it under another ETag.
+    const { rows } = await db().query(`SELECT file_path FROM sdi.raster_layers WHERE name = 'communes_densite'`);
+    const file: string = rows[0].file_path;
+    const backup = mkdtempSync(join(tmpdir(), 'seed-raster-'));
+    for (const f of [file, `${file}.aux.xml`]) if (existsSync(f)) copyFileSync(f, join(backup, basename(f)));
+    try {
+      const env = await db().query(
+        `SELECT ST_XMin(e) AS minx, ST_YMin(e) AS miny, ST_XMax(e) AS maxx, ST_YMax(e) AS maxy FROM (SELECT ST_Expand(ST_Transform(ST_MakeEnvelope($1, $2, $3, $4, 3857), 2154), 2000) AS e) s`,
+        bbox,
+      );
+      const { default: gdal } = await import('gdal-async');
+      const ds = gdal.open(file, 'r+');
+      try {
+        const gt = ds.geoTransform!;
+        const { x: w, y: h } = ds.rasterSize;
+        const c0 = Math.max(0, Math.floor((+env.rows[0].minx - gt[0]) / gt[1]));
+        const c1 = Math.min(w, Math.ceil((+env.rows[0].maxx - gt[0]) / gt[1]));
+        const r0 = Math.max(0, Math.floor((+env.rows[0].maxy - gt[3]) / gt[5]));
+        const r1 = Math.min(h, Math.ceil((+env.rows[0].miny - gt[3]) / gt[5]));
+        ds.bands.get(1).pixels.write(c0, r0, c1 - c0, r1 - r0, new Int16Array((c1 - c0) * (r1 - r0)).fill(-1));
+        ds.flush();
+      } finally {
+        ds.close();
+      }
+      const changed = await cli(args);
+      expect(changed.code, changed.stderr).toBe(0);
+      expect(lastJson(changed.stdout)).toMatchObject({ tiles: expected.length, drawn: expected.length, alreadyCached: 0, pruned: 1 });
+      expect(revisions()).toHaveLength(1);
+      expect(revisions()[0]).not.toBe(revision);
+      expect(filesOf(join(layerDir, revisions()[0]!, 'default', 'WebMercatorQuad'), 'png', 7, 9)).toEqual(expected);
+      const after = await fetch(`${baseUrl()}/wmts/1.0.0/communes_densite/default/WebMercatorQuad/${z}/${row}/${col}.png`);
+      expect(after.headers.get('x-tile-cache')).toBe('hit');
+      expect(after.headers.get('etag')).toBe(`"${revisions()[0]}"`);
+      const emptied = await decode(Buffer.from(await after.arrayBuffer()));
+      expect(emptied.data.filter((_, k) => k % 4 === 3 && emptied.data[k]! > 0).length).toBe(0);
+      const freshAfter = await fetchMap(`SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=communes_densite&STYLES=&CRS=EPSG:3857&BBOX=${bbox.join(',')}&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE`);
+      expect(Buffer.from((await decode(freshAfter.bytes)).data).equals(Buffer.from(emptied.data))).toBe(true);
+    } finally {
+      // The demo file back (a copy: a new date, so a new revision again for the tests after this one).
+      for (const f of readdirSync(backup)) copyFileSync(join(backup, f), join(dirname(file), f));
+      rmSync(backup, { recursive: true, force: true });
+    }
+  });
+
+  it('seeds vector tiles (--format mvt, WebMercatorQuad by default): both tile URLs then hit them; a fresh drawing is the same tile', async () => {
+    const BOX: [number, number, number, number] = [1.61, 47.63, 2.37, 48.07];
+    const args = ['seed-tiles', '--layer', 'departements', '--format', 'mvt', '--zoom', '6-8', '--bbox', BOX.join(',')];
+    const expected = quadTiles(BOX, 6, 8).sort();
+    const r = await cli(args);
+    expect(r.code, r.stderr).toBe(0);
+    const report = lastJson(r.stdout);
+    expect(report).toMatchObject({ layer: 'departements', kind: 'mvt', format: 'application/vnd.mapbox-vector-tile', matrixSet: 'WebMercatorQuad', levels: [6, 8], tiles: expected.length });
+    const layerDir = join(inject('tileCacheDir'), 'departements');
+    const revision = readdirSync(layerDir).filter((e) => !e.startsWith('.retired-'))[0]!;
+    // <layer>/<revision>/default/mvt/<z>/<y>/<x>.pbf (src/tiles/cache.ts; ../vector-tiles/cached-tile.ts).
+    expect(filesOf(join(layerDir, revision, 'default', 'mvt'), 'pbf', 6, 8).filter((t) => expected.includes(t))).toEqual(expected);
+    const z = 8;
+    const y = quadRow(47.9, z);
+    const x = quadCol(1.9, z);
+    const plain = await fetch(`${baseUrl()}/tiles/departements/${z}/${x}/${y}.pbf`);
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('x-tile-cache')).toBe('hit');
+    const seeded = Buffer.from(await plain.arrayBuffer());
+    const ogc = await fetch(`${baseUrl()}/ogcapi/collections/departements/tiles/WebMercatorQuad/${z}/${y}/${x}`);
+    expect(ogc.headers.get('x-tile-cache')).toBe('hit');
+    expect(Buffer.from(await ogc.arrayBuffer()).equals(seeded)).toBe(true);
+    expect(lastJson((await cli(args)).stdout)).toMatchObject({ tiles: expected.length, drawn: 0, alreadyCached: expected.length, pruned: 0 });
+    // A statement on the table that changes nothing (the statement-level trigger still moves the revision): the
+    // request draws the tile again, and it is the seeded one byte for byte.
+    const { rows } = await db().query(`SELECT table_schema, table_name FROM sdi.layers WHERE name = 'departements'`);
+    await db().query(`DELETE FROM "${rows[0].table_schema}"."${rows[0].table_name}" WHERE false`);
+    const fresh = await afterChange(async () => {
+      const f = await fetch(`${baseUrl()}/tiles/departements/${z}/${x}/${y}.pbf`);
+      return { cache: f.headers.get('x-tile-cache'), bytes: Buffer.from(await f.arrayBuffer()) };
+    });
+    expect(fresh.cache).toBe('miss');
+    expect(fresh.bytes.equals(seeded)).toBe(true);
+  });
+
   it('refuses an unknown matrix set, a bad level range and a bad box', async () => {
     for (const [args, message] of [
       [['--matrix-set', 'EPSG:4326', '--zoom', '0-2'], /--matrix-set: one of WebMercatorQuad, LAMB93_10cm/],
       [['--matrix-set', 'WebMercatorQuad', '--zoom', '3-1'], /--zoom/],
       [['--matrix-set', 'WebMercatorQuad', '--zoom', '0-2', '--bbox', '3,47,1,48'], /--bbox/],
+      [['--matrix-set', 'WebMercatorQuad', '--zoom', '0-2', '--concurrency', 'two'], /--concurrency/],
+      [['--format', 'mvt', '--matrix-set', 'LAMB93_10cm', '--zoom', '0-2'], /WebMercatorQuad only/],
+      [['--format', 'mvt', '--style', 'default', '--zoom', '0-2'], /--style/],
+      [['--format', 'gif', '--matrix-set', 'WebMercatorQuad', '--zoom', '0-2'], /--format: image\/png, image\/jpeg, mvt/],
+      [['--zoom', '0-2'], /--matrix-set: one of/],
     ] as const) {
       const r = await cli(['seed-tiles', '--layer', 'departements', ...args]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('an unknown layer is refused with the layers that can be seeded; a raster layer has no vector tiles', async () => {
+    const r = await cli(['seed-tiles', '--layer', 'nope', '--matrix-set', 'WebMercatorQuad', '--zoom', '0-2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/No layer nope to seed\. Layers that can be seeded: .*\bcommunes\b.*\bdepartements\b.*communes_densite \(raster\)/);
+    const m = await cli(['seed-tiles', '--layer', 'communes_densite', '--format', 'mvt', '--zoom', '0-2']);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toMatch(/communes_densite is a raster layer/);
+    const st = await cli(['seed-tiles', '--layer', 'communes_densite', '--matrix-set', 'WebMercatorQuad', '--zoom', '0-2', '--style', 'nope']);
+    expect(st.code).toBe(1);
+    expect(st.stderr).toMatch(/Style nope is not defined for layer communes_densite/);
+  });
+
+  it('a layer not open to everyone is not seeded: its tiles depend on the caller (issue 11), the anonymous one sees none', async () => {
+    for (const [table, name, args] of [
+      ['sdi.layers', 'departements', ['--matrix-set', 'WebMercatorQuad', '--zoom', '0-2']],
+      ['sdi.layers', 'departements', ['--format', 'mvt', '--zoom', '0-2']],
+      ['sdi.raster_layers', 'communes_densite', ['--matrix-set', 'WebMercatorQuad', '--zoom', '0-2']],
+    ] as const) {
+      await db().query(`UPDATE ${table} SET public = false WHERE name = $1`, [name]);
+      try {
+        const r = await cli(['seed-tiles', '--layer', name, ...args]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`Layer ${name} is not open to everyone`));
+      } finally {
+        await db().query(`UPDATE ${table} SET public = true WHERE name = $1`, [name]);
+      }
     }
   });
 });

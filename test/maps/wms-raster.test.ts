@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { db, ROOT } from '../helpers.js';
@@ -181,7 +181,9 @@ describe('raster layers in GetMap', () => {
 
   it('a zoomed-out map of a file without overviews builds an overview VRT in the background (.sdi/cache/raster-overviews); maps drawn from it are still right', async () => {
     const { rows } = await db().query(`SELECT file_path, updated_at FROM sdi.raster_layers WHERE name = 'communes_densite'`);
-    const key = createHash('sha1').update(`${rows[0].file_path}@${new Date(rows[0].updated_at).getTime()}`).digest('hex').slice(0, 16);
+    // One VRT per file version: its registration, and the file's size and modification time (a file rewritten in place is another).
+    const st = statSync(rows[0].file_path);
+    const key = createHash('sha1').update(`${rows[0].file_path}@${new Date(rows[0].updated_at).getTime()}:${st.size}:${st.mtimeMs}`).digest('hex').slice(0, 16);
     const vrt = join(ROOT, '.sdi', 'cache', 'raster-overviews', `${key}.vrt`);
     rmSync(vrt, { force: true });
     rmSync(`${vrt}.ovr`, { force: true });

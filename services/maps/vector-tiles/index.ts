@@ -9,7 +9,8 @@
  *
  * Collections are the layers the caller may list and view (the same as WMS and WMTS); every tile is planned
  * with the caller (the policy's restriction in its SQL). Tiles the same for everyone go through the disk tile
- * cache (src/tiles/through-cache.ts: keyed by the layer's revision, ETag, 304), as `<layer>/<revision>/mvt/…`. A tile
+ * cache (cached-tile.ts over src/tiles/through-cache.ts: keyed by the layer's revision, ETag, 304), as
+ * `<layer>/<revision>/default/mvt/…`, the key `cli.js seed-tiles --format mvt` fills. A tile
  * no feature reaches is 204 No Content (OGC 20-057 §7.1, Permission 3). Errors are problem+json; unknown query
  * parameters are refused.
  */
@@ -22,9 +23,9 @@ import { publicBaseUrl } from '../../../src/ogc/public-url.js';
 import { callerOf } from '../../../src/server/principal.js';
 import { layerExtentWgs84 } from '../../../src/catalog/extent.js';
 import { TILE_MATRIX_SETS, matrixSetById } from '../../../src/tiles/matrix-sets.js';
-import { checkTile, MVT_TYPE, vectorTile } from './mvt.js';
+import { MVT_TYPE } from './mvt.js';
+import { cachedVectorTile } from './cached-tile.js';
 import { TileCache } from '../../../src/tiles/cache.js';
-import { throughCache, tileRevisions } from '../../../src/tiles/through-cache.js';
 import { tileCacheControl, visibleToEveryone } from '../../../src/tiles/cache-control.js';
 import { simpleStyle, tileJson, tileMatrixSetDocument, tilesetList, tilesetMetadata } from './documents.js';
 import { StyleStore } from '../../../src/styles/store.js';
@@ -59,13 +60,7 @@ async function visibleLayer(platform: Platform, req: FastifyRequest, name: strin
 }
 
 async function sendTile(platform: Platform, cache: TileCache | undefined, req: FastifyRequest, reply: FastifyReply, layer: Layer, z: number, x: number, y: number) {
-  const caller = callerOf(req);
-  checkTile(z, x, y);
-  // A tile drawn under a restriction depends on the caller: neither our cache nor shared ones may keep it.
-  const cacheable = platform.policy.decide(caller, layer, 'view').restriction === undefined;
-  const address = { set: 'mvt', matrix: String(z), row: y, col: x, ext: 'pbf' };
-  const revision = () => tileRevisions(platform).get(layer);
-  const t = await throughCache(cache, { layer: layer.name, revision, style: '', cacheable, address, ifNoneMatch: req.headers['if-none-match'] }, () => vectorTile(platform, caller, layer, z, x, y));
+  const t = await cachedVectorTile(platform, cache, callerOf(req), layer, z, x, y, req.headers['if-none-match']);
   reply.header('x-tile-cache', t.cache);
   reply.header('cache-control', tileCacheControl(t.cache, visibleToEveryone(platform.policy, { layer })));
   if (t.etag) reply.header('etag', t.etag);
