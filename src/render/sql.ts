@@ -110,3 +110,12 @@ export function pixelGeometrySql(layer: Layer, grid: MapGrid, params: SqlParams,
   if (opts.fills !== false && (POLYGON_TYPES.has(type) || type === 'GEOMETRY' || type === 'GEOMETRYCOLLECTION')) g = `ST_ForcePolygonCW(${g})`;
   return `ST_AsTWKB(${g}, ${PIXEL_DECIMALS})`;
 }
+
+/**
+ * The select list of an overview row (src/publishing/overview-job.ts) matching pixelSelectList's for a style
+ * without rule filters and labels (the only styles the planner reads an overview for): its TWKB, in integer cell
+ * coordinates of the layer's CRS (the canvas maps them to pixels: src/render/canvas.ts CellFrame), and no match.
+ */
+export function overviewSelectList(): string {
+  return `o.twkb, ''`;
+}
