@@ -9,9 +9,9 @@ CREATE SCHEMA IF NOT EXISTS sdi_overviews;
 CREATE TABLE IF NOT EXISTS sdi.layer_overviews (
   layer_name     text NOT NULL REFERENCES sdi.layers (name) ON DELETE CASCADE ON UPDATE CASCADE,
   level          integer NOT NULL,
-  -- The cell, in units of the layer's CRS: coordinates are integers of it; features are simplified at 2 cells.
+  -- The cell, in units of the layer's CRS: coordinates are integers of it (an eighth of a pixel at min_resolution).
   cell           double precision NOT NULL,
-  -- The coarsest detail it keeps is a quarter of a pixel at this resolution (layer CRS units per pixel) and above.
+  -- Read for maps of this resolution (layer CRS units a pixel) and coarser; simplified at half a pixel of it.
   min_resolution double precision NOT NULL,
   srid           integer NOT NULL,
   -- A new name at each build (a map planned with the old name finds it unregistered: not fresh, base table read).

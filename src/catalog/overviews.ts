@@ -11,7 +11,7 @@ export interface OverviewLevel {
   level: number;
   /** Cell in layer CRS units: the level's coordinates are integers of it. */
   cell: number;
-  /** Layer CRS units per pixel from which the level is detailed enough (its cell is ≤ a quarter pixel). */
+  /** Layer CRS units per pixel from which the level is detailed enough (its cell is an eighth of a pixel there). */
   minResolution: number;
   srid: number;
   /** Table in schema sdi_overviews. */

@@ -5,14 +5,15 @@
  * a Buffer: ~1.4 s of CPU a map, where 3× MapServer's throughput allows ~0.35 (services/maps/README.md).
  *
  * A level of a layer is a table sdi_overviews.<name> of rows (box, parts, twkb): the layer's features (parts of
- * multi-geometries) simplified at 2 cells (half a pixel at the level's finest resolution), in integer cell
+ * multi-geometries) simplified at half a pixel of the level's finest resolution, in integer cell
  * coordinates (x / cell: the TWKB carries no scale, Node maps cells to pixels), collected per block of
  * BLOCK_CELLS × BLOCK_CELLS cells (the block of each part's box centre), rows in block order (a map reads few pages).
- * Points are deduplicated per cell (two addresses a quarter pixel apart make the same dot). Rings are oriented
+ * Points are deduplicated per cell (two addresses an eighth of a pixel apart make the same dot). Rings are oriented
  * clockwise (the nonzero fill of the canvas). Tiny polygons stay as their snapped ring (TWKB keeps a ring's
  * minimum of points): the stroke still leaves its smudge.
  *
- * Levels: a cell of a quarter pixel at resolutions of 8, 32 and 128 layer units a pixel and coarser (projected
+ * Levels: read from resolutions of 8, 32 and 128 layer units a pixel and coarser, with a cell of an eighth of a
+ * pixel at that resolution (1, 4 and 16 m in Lambert-93; projected
  * CRSs only: in degrees a cell has no fixed size). The map planner (src/query/planner.ts) reads the coarsest level
  * the map's resolution allows, only when the style draws every row alike (no rule filter, no label) and the
  * caller may view the whole layer.
@@ -47,10 +48,18 @@ import { installTrigger } from '../tiles/revision.js';
 export const OVERVIEW_JOB_KIND = 'layer-overview';
 /** First key of the advisory lock serialising the queueing of one layer's job (727156–727160 are taken). */
 export const OVERVIEW_LOCK_CLASS = 727_161;
-/** Resolutions (layer units a pixel) from which each level is read; its cell is a quarter of it. */
+/** Resolutions (layer units a pixel) from which each level is read. */
 export const OVERVIEW_RESOLUTIONS = [8, 32, 128] as const;
-/** Side of a row's block, in cells (a 50 km map at 48.8 m/px reads ~25 × 25 blocks of the 8 m level). */
-export const BLOCK_CELLS = 256;
+/**
+ * Cells a pixel at the level's finest resolution: an eighth of a pixel, finer than the table's pipeline (TWKB at a
+ * tenth of a pixel, but at the map's own resolution, coarser). W5's parcels alone, against the map from the table,
+ * pixels differing by more than 16/255: a quarter-pixel cell (8 m) 0.57 %, an eighth (4 m) 0.26 %.
+ */
+export const CELLS_PER_PIXEL = 8;
+/** Simplification tolerance, in pixels at the level's finest resolution (the table's pipeline: half a pixel). */
+export const SIMPLIFY_PIXELS = 0.5;
+/** Side of a row's block, in cells: 64 pixels at the level's finest resolution (W5, 48.8 m/px, reads ~26 × 26 blocks of level 1). */
+export const BLOCK_CELLS = 512;
 /** Tables of replaced levels are dropped this long after (far above a map statement's timeout). */
 export const RETIRED_DROP_AFTER_MS = 10 * 60_000;
 /** Default SDI_OVERVIEW_MIN_FEATURES: smaller layers read their table fast enough at any scale. */
@@ -99,7 +108,7 @@ function kindOf(type: string): Kind | undefined {
 }
 
 /** The INSERT … SELECT of one level (numbers are the module's constants, not input). */
-function levelSql(src: LayerSource, kind: Kind, target: string, cell: number): string {
+function levelSql(src: LayerSource, kind: Kind, target: string, cell: number, tolerance: number): string {
   const t = `${quoteIdent(src.schema)}.${quoteIdent(src.table)}`;
   const g = quoteIdent(src.column);
   const block = cell * BLOCK_CELLS;
@@ -112,7 +121,7 @@ function levelSql(src: LayerSource, kind: Kind, target: string, cell: number): s
        GROUP BY floor(y / ${BLOCK_CELLS}), floor(x / ${BLOCK_CELLS})
        ORDER BY floor(y / ${BLOCK_CELLS}), floor(x / ${BLOCK_CELLS})`;
   }
-  let simplified = `ST_Simplify(p.g, ${2 * cell}, true)`;
+  let simplified = `ST_Simplify(p.g, ${tolerance}, true)`;
   if (kind === 'polygons') simplified = `ST_ForcePolygonCW(${simplified})`;
   const bx = `floor((ST_XMin(p.g) + ST_XMax(p.g)) / ${2 * block})`;
   const by = `floor((ST_YMin(p.g) + ST_YMax(p.g)) / ${2 * block})`;
@@ -165,14 +174,14 @@ export async function buildOverviews(pool: Pool, layer: string, opts: OverviewBu
     const base = layer.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 36);
     const levels: NonNullable<OverviewOutcome['levels']> = [];
     for (const [level, resolution] of OVERVIEW_RESOLUTIONS.entries()) {
-      const cell = resolution / 4;
+      const cell = resolution / CELLS_PER_PIXEL;
       const name = `ov_${base}_${level}_${stamp}`;
       const target = `sdi_overviews.${quoteIdent(name)}`;
       const started = performance.now();
       await c.query(`CREATE TABLE ${target} (box geometry NOT NULL, parts integer NOT NULL, twkb bytea NOT NULL)`);
       // Stored uncompressed: TWKB's varints hardly compress, and a map would pay pglz's decompression on every row.
       await c.query(`ALTER TABLE ${target} ALTER COLUMN twkb SET STORAGE EXTERNAL`);
-      const ins = await c.query(levelSql(src, kind, target, cell));
+      const ins = await c.query(levelSql(src, kind, target, cell, resolution * SIMPLIFY_PIXELS));
       await c.query(`CREATE INDEX ${quoteIdent(`${name}_box`)} ON ${target} USING gist (box)`);
       const parts = Number((await c.query<{ n: string | null }>(`SELECT sum(parts)::int8 AS n FROM ${target}`)).rows[0]!.n ?? 0);
       const ms = Math.round(performance.now() - started);

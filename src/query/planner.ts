@@ -107,7 +107,7 @@ export function planFeatureQuery(env: PlannerEnv, caller: Principal, layer: Laye
  * The overview level a map reads instead of the layer's table, or none (the table, as always). Only for a map
  * (view, unordered, no limit, no area) whose only filter is its box, in the layer's own CRS, for a caller the
  * policy lets view the whole layer (an overview cannot apply a restriction or a territory: one row holds the
- * features of a block), and a level detailed enough: its cell at most a quarter of the map's pixel. Of those,
+ * features of a block), and a level detailed enough: made for this resolution or a finer one. Of those,
  * the coarsest (fewest rows). Whether the level is fresh is decided by the statement itself (compile.ts).
  */
 export function chooseOverview(layer: Layer, access: AccessDecision, spec: FeatureQuerySpec): OverviewSource | undefined {
@@ -119,8 +119,8 @@ export function chooseOverview(layer: Layer, access: AccessDecision, spec: Featu
   if (!f || f.kind !== 'bbox' || (f.envelope.srid ?? geom.srid) !== geom.srid || o.srid !== geom.srid) return undefined;
   let best: OverviewLevel | undefined;
   for (const l of o.levels) {
-    if (l.srid !== geom.srid || l.layer !== layer.name || l.cell * 4 > o.resolution * (1 + 1e-9)) continue;
-    if (!best || l.cell > best.cell) best = l;
+    if (l.srid !== geom.srid || l.layer !== layer.name || l.minResolution > o.resolution * (1 + 1e-9)) continue;
+    if (!best || l.minResolution > best.minResolution) best = l;
   }
   if (!best) return undefined;
   const e = f.envelope;
