@@ -220,6 +220,13 @@ async function rollback(c: pg.PoolClient, out: OverviewOutcome): Promise<Overvie
 
 /** Drop the tables of levels replaced long enough ago (short lock wait: a table still read is dropped next time). */
 export async function dropRetired(pool: Pool, olderThanMs = RETIRED_DROP_AFTER_MS): Promise<string[]> {
+  // Tables no level names (their layer deleted: its registry rows went with it) retire too. A build's tables are
+  // invisible here until its commit, which registers them.
+  await pool.query(
+    `INSERT INTO sdi.layer_overviews_retired (overview_table)
+     SELECT tablename FROM pg_tables WHERE schemaname = 'sdi_overviews' AND tablename NOT IN (SELECT overview_table FROM sdi.layer_overviews)
+     ON CONFLICT DO NOTHING`,
+  );
   const { rows } = await pool.query<{ overview_table: string }>(
     `SELECT overview_table FROM sdi.layer_overviews_retired WHERE retired_at < now() - make_interval(secs => $1)
         AND overview_table NOT IN (SELECT overview_table FROM sdi.layer_overviews)`,
