@@ -21,9 +21,10 @@
  *   rollback --name NAME [--version N]
  *                               put back a kept version of an imported layer (default: the latest)
  *   layers                      list published layers
- *   build-overviews --layer NAME…
- *                               build (or rebuild) the overview levels of layers now, as the 'layer-overview' job does
- *                               (src/publishing/overview-job.ts); prints each outcome as JSON
+ *   build-overviews --layer NAME… [--force]
+ *                               build the overview levels of layers now, as the 'layer-overview' job does
+ *                               (src/publishing/overview-job.ts), unless they are fresh (--force: rebuild anyway);
+ *                               prints each outcome as JSON
  *   records                     write the catalogue records of the published layers and the WFS
  *   records-load PATH… [--force] [--batch N] [--workers N] [--connections N]
  *                               bulk-load ISO 19139 / Dublin Core files (directories are walked) into the catalogue:
@@ -170,8 +171,11 @@ async function main(): Promise<number> {
       }
       case 'build-overviews': {
         if (!values.layer?.length) throw new Error('build-overviews needs --layer');
-        const { buildOverviews } = await import('../src/publishing/overview-job.js');
-        for (const layer of values.layer) console.log(JSON.stringify({ layer, ...(await buildOverviews(pool, layer)) }));
+        const { buildOverviews, overviewsFresh } = await import('../src/publishing/overview-job.js');
+        for (const layer of values.layer) {
+          if (!values.force && (await overviewsFresh(pool, layer))) console.log(JSON.stringify({ layer, outcome: 'fresh' }));
+          else console.log(JSON.stringify({ layer, ...(await buildOverviews(pool, layer)) }));
+        }
         return 0;
       }
       case 'layers': {

@@ -248,6 +248,15 @@ export async function dropRetired(pool: Pool, olderThanMs = RETIRED_DROP_AFTER_M
   return out;
 }
 
+/** Whether every level of a layer is registered and fresh now (nothing to rebuild). */
+export async function overviewsFresh(pool: Pool, layer: string): Promise<boolean> {
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM sdi.layer_overviews WHERE layer_name = $1 AND level < $2 AND sdi.overview_fresh(overview_table)`,
+    [layer, OVERVIEW_RESOLUTIONS.length],
+  );
+  return rows[0]!.n === OVERVIEW_RESOLUTIONS.length;
+}
+
 export interface QueuedOverview {
   id: string;
   created: boolean;
