@@ -17,6 +17,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { join } from 'node:path';
 import { baseUrl, db, ROOT } from '../helpers.js';
 import { decode, type Image } from './image.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { cliRunner } from '../publishing/cli-runner.js';
+
+let dir = '';
+const { cli, gpkg, importFile } = cliRunner(() => ({ ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: '' }), () => dir);
 
 type Inject = (o: { method: string; url: string }) => Promise<{ statusCode: number; headers: Record<string, unknown>; rawPayload: Buffer; body: string }>;
 interface App {
@@ -162,6 +168,12 @@ afterAll(async () => {
   await db().query(`DELETE FROM sdi.layer_overviews_retired`);
   await db().query(`DELETE FROM sdi.layers WHERE name LIKE 'ovt\\_%'`);
   await db().query(`DROP SCHEMA IF EXISTS ovt CASCADE`);
+  await db().query(`DROP TABLE IF EXISTS data.ovt_imported`);
+  const v = await db().query<{ table_name: string }>(`DELETE FROM sdi.layer_versions WHERE layer_name = 'ovt_imported' RETURNING table_name`);
+  for (const r of v.rows) await db().query(`DROP TABLE IF EXISTS sdi_versions."${r.table_name}"`);
+  await db().query(`DELETE FROM sdi.jobs WHERE kind = 'layer-index' AND request->>'table' = 'ovt_imported'`);
+  cli('records');
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('overviews of large layers for small scales', () => {
@@ -278,5 +290,26 @@ describe('overviews of large layers for small scales', () => {
     // Queued (or running) already: not queued twice.
     expect((await overviews.sweepOverviews(platform.pool, 10_000)).length).toBe(0);
     await settleOverviewJobs();
+  });
+
+  it('an import that replaces the layer, an append and a rollback each make it stale until rebuilt', async () => {
+    const fresh = async () => (await db().query(`SELECT bool_and(sdi.overview_fresh(overview_table)) AS f FROM sdi.layer_overviews WHERE layer_name = 'ovt_imported'`)).rows[0].f;
+    const rebuild = async () => {
+      await settleOverviewJobs();
+      expect((await overviews.buildOverviews(platform.pool, 'ovt_imported')).outcome).toBe('built');
+      expect(await fresh()).toBe(true);
+    };
+    importFile(gpkg('ovt_imported', 400), 'ovt_imported');
+    await rebuild();
+    importFile(gpkg('ovt_imported', 300), 'ovt_imported'); // replace: another table under the layer
+    expect(await fresh()).toBe(false);
+    await rebuild();
+    const appended = cli('import', gpkg('ovt_imported', 20), '--name', 'ovt_imported', '--mode', 'append');
+    expect(appended.status, appended.stderr).toBe(0);
+    expect(await fresh()).toBe(false);
+    await rebuild();
+    const back = cli('rollback', '--name', 'ovt_imported');
+    expect(back.status, back.stderr).toBe(0);
+    expect(await fresh()).toBe(false);
   });
 });
