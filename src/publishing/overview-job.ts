@@ -6,11 +6,13 @@
  *
  * A level of a layer is a table sdi_overviews.<name> of rows (box, parts, twkb): the layer's features (parts of
  * multi-geometries) simplified at half a pixel of the level's finest resolution, in integer cell
- * coordinates (x / cell: the TWKB carries no scale, Node maps cells to pixels), collected per block of
- * BLOCK_CELLS × BLOCK_CELLS cells (the block of each part's box centre), rows in block order (a map reads few pages).
- * Points are deduplicated per cell (two addresses an eighth of a pixel apart make the same dot). Rings are oriented
- * clockwise (the nonzero fill of the canvas). Tiny polygons stay as their snapped ring (TWKB keeps a ring's
- * minimum of points): the stroke still leaves its smudge.
+ * coordinates (x / cell: Node maps cells to pixels), collected per block of BLOCK_CELLS × BLOCK_CELLS cells (the
+ * block of each part's box centre), rows in block order (a map reads few pages). Lines and polygons are stored as
+ * SVG path data (ST_AsSVG, relative): Skia parses it as it is, Node neither decodes nor rewrites a vertex (first
+ * stored as TWKB: 148 ms of a W5 map's 290 went to decoding it and writing the path data). Points as TWKB (the dot
+ * stamper needs their coordinates), deduplicated per cell (two addresses an eighth of a pixel apart make the same
+ * dot). Rings are oriented clockwise (the nonzero fill of the canvas). A part collapsing on the cell grid (under an
+ * eighth of a pixel) is left out.
  *
  * Levels: read from resolutions of 8, 32 and 128 layer units a pixel and coarser, with a cell of an eighth of a
  * pixel at that resolution (1, 4 and 16 m in Lambert-93; projected
@@ -125,11 +127,16 @@ function levelSql(src: LayerSource, kind: Kind, target: string, cell: number, to
   if (kind === 'polygons') simplified = `ST_ForcePolygonCW(${simplified})`;
   const bx = `floor((ST_XMin(p.g) + ST_XMax(p.g)) / ${2 * block})`;
   const by = `floor((ST_YMin(p.g) + ST_YMax(p.g)) / ${2 * block})`;
-  return `INSERT INTO ${target} (box, parts, twkb)
-    SELECT ST_SetSRID(ST_Extent(p.g)::geometry, ${src.srid}), count(*), ST_AsTWKB(ST_Collect(ST_Affine(${simplified}, ${1 / cell}, 0, 0, ${1 / cell}, 0, 0)), 0)
-      FROM ${parts} AS p WHERE NOT ST_IsEmpty(p.g)
-     GROUP BY ${by}, ${bx}
-     ORDER BY ${by}, ${bx}`;
+  // SVG path data (PostGIS's relative form: absolute M per part, relative l, z, y negated) of integer cell
+  // coordinates (snapped first, so that the relative steps carry no rounding drift): the canvas hands it to Skia
+  // as it is, with no decoding in Node. A part that collapses on the cell grid (under a cell: 1/8 px) is left out.
+  return `INSERT INTO ${target} (box, parts, svg)
+    SELECT ST_SetSRID(ST_Extent(q.g)::geometry, ${src.srid}), count(*), ST_AsSVG(ST_Collect(q.s), 1, 0)
+      FROM (SELECT p.g, ST_SnapToGrid(ST_Affine(${simplified}, ${1 / cell}, 0, 0, ${1 / cell}, 0, 0), 1) AS s, ${bx} AS bx, ${by} AS by
+              FROM ${parts} AS p WHERE NOT ST_IsEmpty(p.g)) AS q
+     WHERE q.s IS NOT NULL AND NOT ST_IsEmpty(q.s)
+     GROUP BY q.by, q.bx
+     ORDER BY q.by, q.bx`;
 }
 
 export interface OverviewOutcome {
@@ -178,9 +185,10 @@ export async function buildOverviews(pool: Pool, layer: string, opts: OverviewBu
       const name = `ov_${base}_${level}_${stamp}`;
       const target = `sdi_overviews.${quoteIdent(name)}`;
       const started = performance.now();
-      await c.query(`CREATE TABLE ${target} (box geometry NOT NULL, parts integer NOT NULL, twkb bytea NOT NULL)`);
-      // Stored uncompressed: TWKB's varints hardly compress, and a map would pay pglz's decompression on every row.
-      await c.query(`ALTER TABLE ${target} ALTER COLUMN twkb SET STORAGE EXTERNAL`);
+      // twkb: points (the dot stamper needs their coordinates); svg: lines and polygons (levelSql).
+      await c.query(`CREATE TABLE ${target} (box geometry NOT NULL, parts integer NOT NULL, twkb bytea, svg text)`);
+      // Stored uncompressed: a map would pay pglz's decompression on every row (TWKB's varints hardly compress).
+      await c.query(`ALTER TABLE ${target} ALTER COLUMN twkb SET STORAGE EXTERNAL, ALTER COLUMN svg SET STORAGE EXTERNAL`);
       const ins = await c.query(levelSql(src, kind, target, cell, resolution * SIMPLIFY_PIXELS));
       await c.query(`CREATE INDEX ${quoteIdent(`${name}_box`)} ON ${target} USING gist (box)`);
       const parts = Number((await c.query<{ n: string | null }>(`SELECT sum(parts)::int8 AS n FROM ${target}`)).rows[0]!.n ?? 0);

@@ -26,8 +26,9 @@ export interface CompileOptions {
    */
   extraPredicate?: (params: SqlParams) => string;
   /**
-   * The select list over an overview row (alias o: box, parts, twkb) when the query reads an overview; it must
-   * have as many columns as the layer's select list (src/render/sql.ts overviewSelectList).
+   * The select list over an overview row (alias o: box, parts, twkb, svg) when the query reads an overview: the
+   * layer's select list's columns and one more, never NULL, which is NULL in rows of the table's branch
+   * (src/render/sql.ts overviewSelectList).
    */
   overviewSelect?: (params: SqlParams) => string;
 }
@@ -149,17 +150,17 @@ export function compileSelect(q: FeatureQuery, opts: CompileOptions, selectList:
  * when it is fresh, else the layer's rows as always, in ONE statement: `sdi.overview_fresh($n)` has only constant
  * arguments, so PostgreSQL evaluates it once as each branch's one-time filter and runs only the branch it lets
  * through, in the statement's snapshot (an edit committed before the snapshot makes the overview stale for it).
- * A last boolean column tells the reader which branch a row came from (true: overview, cell coordinates).
+ * The last column tells the reader which branch a row came from (NULL: the table's).
  */
 function compileOverviewSelect(q: FeatureQuery, opts: CompileOptions, selectList: (params: SqlParams) => string, params: SqlParams): CompiledSql {
   const o = q.overview!;
   const table = params.add(o.table, 'text');
   const f = (v: number) => params.add(v, 'float8');
   const box = `ST_MakeEnvelope(${f(o.box.minx)}, ${f(o.box.miny)}, ${f(o.box.maxx)}, ${f(o.box.maxy)}, ${params.add(o.srid, 'integer')})`;
-  const overview = `SELECT ${opts.overviewSelect!(params)}, true FROM sdi_overviews.${quoteIdent(o.table)} AS o WHERE o.box && ${box} AND sdi.overview_fresh(${table})`;
+  const overview = `SELECT ${opts.overviewSelect!(params)} FROM sdi_overviews.${quoteIdent(o.table)} AS o WHERE o.box && ${box} AND sdi.overview_fresh(${table})`;
   const parts = predicates(q, params, opts, undefined);
   parts.push(`NOT sdi.overview_fresh(${table})`);
-  const base = `SELECT ${selectList(params)}, false ${fromClause(q)} WHERE ${parts.join(' AND ')}`;
+  const base = `SELECT ${selectList(params)}, NULL ${fromClause(q)} WHERE ${parts.join(' AND ')}`;
   return { text: `${overview} UNION ALL ${base}`, values: params.values, layer: q.layer.name };
 }
 

@@ -60,6 +60,16 @@ export interface CellFrame {
 
 const PIXEL_FRAME: CellFrame = { a: 1, d: 1, e: 0, f: 0 };
 
+/** How the rows of an overview map to pixels (services/maps/wms/get-map.ts overviewFrames). */
+export interface OverviewFrames {
+  /** TWKB (points) in cells. */
+  cells: CellFrame;
+  /** SVG path data in cells, y negated (ST_AsSVG). */
+  svg: CellFrame;
+  /** What the SVG rows draw as (the layer's kind of geometry). */
+  kind: 'line' | 'polygon';
+}
+
 class RulePaths {
   readonly polygons = new Path2D();
   readonly lines = new Path2D();
@@ -100,6 +110,18 @@ class RulePaths {
     },
     closeRing: () => this.polygonData.close(),
   };
+
+  /** A row's SVG path data (an overview's lines or polygons, `parts` of them), mapped to pixels by `frame`. */
+  addSvg(kind: 'line' | 'polygon', svg: string, parts: number, frame: CellFrame): void {
+    const m = { a: frame.a, b: 0, c: 0, d: frame.d, e: frame.e, f: frame.f };
+    if (kind === 'polygon') {
+      this.polygons.addPath(new Path2D(svg), m);
+      this.nPolygons += parts;
+    } else {
+      this.lines.addPath(new Path2D(svg), m);
+      this.nLines += parts;
+    }
+  }
 
   /** The frame of the rows that follow (pending path data is moved into the paths first when it changes). */
   setFrame(frame: CellFrame): void {
@@ -174,17 +196,24 @@ export class MapCanvas {
 
   /**
    * Draw a batch of rows of one layer (pixel coordinates) with the rules of its style in scale. With `overview`
-   * (a statement that may read an overview: no labels, no label point), the row's third column says whether it
-   * is an overview row, in cell coordinates that `overview` maps to pixels.
+   * (a statement that may read an overview: no labels, no label point), the row's third column is NULL for a row
+   * of the table, else the overview row's SVG path data ('' when its geometry is a TWKB of points), in cells that
+   * `overview` maps to pixels.
    */
-  drawRows(rows: ReadonlyArray<MapRow>, lr: LayerRules, overview?: CellFrame): void {
+  drawRows(rows: ReadonlyArray<MapRow>, lr: LayerRules, overview?: OverviewFrames): void {
     const paths = lr.rules.map(() => new RulePaths());
     const nLabels = lr.labelProperties.length;
     for (const row of rows) {
+      const svg = overview ? (row[2] as string | null) : null;
+      if (svg) {
+        const draws = rulesOfRow(lr, row[1] ?? '');
+        for (let i = 0; i < draws.length; i++) if (draws[i]) paths[i]!.addSvg(overview!.kind, svg, 1, overview!.svg);
+        continue;
+      }
       const geom = row[0];
       if (!geom) continue;
       const draws = rulesOfRow(lr, row[1] ?? '');
-      if (overview) for (const p of paths) p.setFrame(row[2] === true ? overview : PIXEL_FRAME);
+      if (overview) for (const p of paths) p.setFrame(svg === '' ? overview.cells : PIXEL_FRAME);
       // The label point: PostGIS's point on the surface for lines and polygons, the point itself for points.
       const lp = overview ? undefined : (row[2 + nLabels] as Buffer | null | undefined);
       let labelAt: [number, number] | undefined | null = null;

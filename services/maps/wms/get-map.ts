@@ -24,7 +24,7 @@ import { grownBbox, type MapGrid } from '../../../src/render/grid.js';
 import { overviewSelectList, pixelSelectList } from '../../../src/render/sql.js';
 import { overviewLevels, type OverviewLevel } from '../../../src/catalog/overviews.js';
 import { queueOverviews } from '../../../src/publishing/overview-job.js';
-import type { CellFrame } from '../../../src/render/canvas.js';
+import type { OverviewFrames } from '../../../src/render/canvas.js';
 import { geometryKindOf, ruleInScale, scaleDenominator, styleProperties, symbolReach, type MapStyle } from '../../../src/render/style.js';
 import { anyRuleFilter, layerRules, type LayerRules } from '../../../src/render/layer-rules.js';
 import { renderColorMapLegend, renderLegend, renderRampLegend } from '../../../src/render/legend.js';
@@ -195,6 +195,12 @@ async function drawRaster(ctx: WmsContext, r: RasterLayer, style: RasterStyle, g
  * W5's 277,000 rows took 139 fetches at the default 2,000, now 28.
  */
 const MAP_FETCH_ROWS = 10_000;
+/**
+ * Rows of an overview a fetch brings: a row is a block of features (W5's parcels: ~20 kB of path data a row), so
+ * fewer rows keep a map's text and paths in flight small (W5, one process: VmHWM 361–374 → 310–318 MB). When the
+ * first batch shows the level stale (rows of the table), the next ones are MAP_FETCH_ROWS.
+ */
+const OVERVIEW_FETCH_ROWS = 64;
 
 export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffer> {
   const { platform } = ctx;
@@ -218,9 +224,12 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
         }
         const s = statements.get(item.vector);
         if (!s || !session) continue;
-        const rows = await session.tuples<MapRow>(s.sql, MAP_FETCH_ROWS);
-        const frame = s.overview ? cellFrame(grid, s.overview.cell) : undefined;
-        if (frame && rows.first[0]?.[2] === false) staleOverview(ctx, s.layer.name);
+        const rows = s.overview
+          ? await session.tuples<MapRow>(s.sql, OVERVIEW_FETCH_ROWS, (first) => (first[0]![2] === null ? MAP_FETCH_ROWS : OVERVIEW_FETCH_ROWS))
+          : await session.tuples<MapRow>(s.sql, MAP_FETCH_ROWS);
+        const frame = s.overview ? overviewFrames(grid, s.overview.cell, s.layer) : undefined;
+        // A row of the table's branch (NULL last column): the level is stale.
+        if (frame && rows.first.length && rows.first[0]![2] === null) staleOverview(ctx, s.layer.name);
         canvas.drawRows(rows.first, s.rules, frame);
         for await (const batch of rows.rest) canvas.drawRows(batch, s.rules, frame);
       }
@@ -236,11 +245,14 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
   return canvas.encode(req.format);
 }
 
-/** Cell coordinates of an overview (layer CRS = map CRS) → pixels of the grid. */
-export function cellFrame(grid: MapGrid, cell: number): CellFrame {
+/** Cell coordinates of an overview (layer CRS = map CRS) → pixels of the grid; SVG rows have y negated. */
+export function overviewFrames(grid: MapGrid, cell: number, layer: Layer): OverviewFrames {
   const sx = grid.width / (grid.bbox.maxx - grid.bbox.minx);
   const sy = grid.height / (grid.bbox.maxy - grid.bbox.miny);
-  return { a: cell * sx, d: -cell * sy, e: -grid.bbox.minx * sx, f: grid.bbox.maxy * sy };
+  const e = -grid.bbox.minx * sx;
+  const f = grid.bbox.maxy * sy;
+  const kind = /POLYGON/i.test(layer.geometry!.type) ? 'polygon' : 'line';
+  return { cells: { a: cell * sx, d: -cell * sy, e, f }, svg: { a: cell * sx, d: cell * sy, e, f }, kind };
 }
 
 /** When each layer's stale overview was last queued for a rebuild by this process (one job per layer at a time anyway). */
