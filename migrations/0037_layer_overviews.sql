@@ -1,7 +1,8 @@
 -- Generalised copies of large layers for small scales (issue 9, W5: GetMap at 50 km). Each row of
 -- sdi.layer_overviews is one level of one layer: a table in schema sdi_overviews holding the layer's features
--- simplified at the level's cell, encoded once as TWKB in cell units and collected per block of the layer's CRS
--- (src/render/overviews.ts builds it, as a background job). The map planner reads a level instead of the layer's
+-- simplified for the level's resolution, in integer cells, encoded once (SVG path data for lines and polygons,
+-- TWKB for points) and collected per block of the layer's CRS (src/publishing/overview-job.ts builds it, as a
+-- background job). The map planner reads a level instead of the layer's
 -- table only while the level is fresh, and decides that inside the map's own statement, in its snapshot:
 -- sdi.overview_fresh(table) compares the revision the level was built from with the layer's revision now.
 CREATE SCHEMA IF NOT EXISTS sdi_overviews;

@@ -140,7 +140,8 @@ function levelSql(src: LayerSource, kind: Kind, target: string, cell: number, to
 }
 
 export interface OverviewOutcome {
-  outcome: 'built' | 'gone' | 'not-table' | 'geographic' | 'mixed-geometry' | 'untracked' | 'superseded';
+  /** not-permitted: the platform's role may not create tables in sdi_overviews (nothing is read from a level then). */
+  outcome: 'built' | 'gone' | 'not-table' | 'geographic' | 'mixed-geometry' | 'untracked' | 'superseded' | 'not-permitted';
   levels?: Array<{ level: number; table: string; rows: number; parts: number; ms: number }>;
   revision?: string;
   dropped?: string[];
@@ -214,6 +215,7 @@ export async function buildOverviews(pool: Pool, layer: string, opts: OverviewBu
     // Cancelled by a swap of the table (it holds the supersede lock until its commit): the next map or sweep queues again.
     if (codeOf(e) === '57014' && !opts.signal?.aborted && (await supersedeHeld(c, first.oid).catch(() => false))) return { outcome: 'superseded' };
     if (codeOf(e) === '42P01') return { outcome: 'gone' };
+    if (codeOf(e) === '42501') return { outcome: 'not-permitted' };
     throw e;
   } finally {
     opts.signal?.removeEventListener('abort', cancel);

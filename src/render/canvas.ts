@@ -35,21 +35,15 @@ export interface Background {
 
 /**
  * One row of a styled map query (src/render/sql.ts pixelSelectList): the TWKB geometry in pixels, the rule
- * matches, the label texts, and the label point (TWKB) when the rules label.
+ * matches, the label texts, and the label point (TWKB) when the rules label; of a statement that may read an
+ * overview (overviewSelectList), the SVG path data ('' for points, NULL in the table's rows) after the matches.
  */
-export type MapRow = [geometry: Buffer | null, matches: string, ...rest: Array<string | Buffer | boolean | null>];
+export type MapRow = [geometry: Buffer | null, matches: string, ...rest: Array<string | Buffer | null>];
 
-/**
- * The paths of one rule in one batch. Decoded geometries are written as SVG path data (integers in TWKB units,
- * relative line-tos) and handed to Skia in one Path2D(string) per batch and kind, scaled to pixels by addPath:
- * one native call where moveTo/lineTo/closePath made one a vertex. At 50 km (W5, 149,000 parcels of ~4
- * vertices) those calls were most of the parcels' drawing time; same minute, rows dumped, MapCanvas alone:
- * 1,835 → 600–854 ms, 20 pixels of 1,048,576 differing by at most 3/255 (services/maps/README.md).
- */
 /**
  * Where a row's coordinates land: pixel = (a·x + e, d·y + f) for TWKB coordinates x, y (scaled by their
  * precision). Rows of the pixel pipeline are in pixels already (PIXEL_FRAME); rows of an overview are integer
- * cells of the layer's CRS (services/maps/wms/get-map.ts cellFrame).
+ * cells of the layer's CRS (services/maps/wms/get-map.ts overviewFrames).
  */
 export interface CellFrame {
   a: number;
@@ -70,6 +64,13 @@ export interface OverviewFrames {
   kind: 'line' | 'polygon';
 }
 
+/**
+ * The paths of one rule in one batch. Decoded geometries are written as SVG path data (integers in TWKB units,
+ * relative line-tos) and handed to Skia in one Path2D(string) per batch and kind, scaled to pixels by addPath:
+ * one native call where moveTo/lineTo/closePath made one a vertex. At 50 km (W5, 149,000 parcels of ~4
+ * vertices) those calls were most of the parcels' drawing time; same minute, rows dumped, MapCanvas alone:
+ * 1,835 → 600–854 ms, 20 pixels of 1,048,576 differing by at most 3/255 (services/maps/README.md).
+ */
 class RulePaths {
   readonly polygons = new Path2D();
   readonly lines = new Path2D();

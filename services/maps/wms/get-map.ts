@@ -44,7 +44,7 @@ export interface LayerStatement {
   layer: Layer;
   sql: CompiledSql;
   rules: LayerRules;
-  /** The overview level the planner chose (its rows come with a last column true while it is fresh). */
+  /** The overview level the planner chose (while it is fresh its rows' last column is not NULL). */
   overview?: { cell: number };
 }
 
