@@ -105,6 +105,7 @@ async function levelTable(layer: string, level = 1): Promise<string> {
 }
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sdi-overviews-test-'));
   // W5-like: 6 packed towns of 5,000 plots (50 × 100 cells of 30 × 40 m, shared corners jittered by up to 4 m), the
   // points in the towns (as W5's addresses). Hash-driven: the same data every run.
   await db().query(`
