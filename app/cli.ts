@@ -21,6 +21,10 @@
  *   rollback --name NAME [--version N]
  *                               put back a kept version of an imported layer (default: the latest)
  *   layers                      list published layers
+ *   build-overviews --layer NAME… [--force]
+ *                               build the overview levels of layers now, as the 'layer-overview' job does
+ *                               (src/publishing/overview-job.ts), unless they are fresh (--force: rebuild anyway);
+ *                               prints each outcome as JSON
  *   records                     write the catalogue records of the published layers and the WFS
  *   records-load PATH… [--force] [--batch N] [--workers N] [--connections N]
  *                               bulk-load ISO 19139 / Dublin Core files (directories are walked) into the catalogue:
@@ -168,13 +172,22 @@ async function main(): Promise<number> {
         }
         return 0;
       }
+      case 'build-overviews': {
+        if (!values.layer?.length) throw new Error('build-overviews needs --layer');
+        const { buildOverviews, overviewsFresh } = await import('../src/publishing/overview-job.js');
+        for (const layer of values.layer) {
+          if (!values.force && (await overviewsFresh(pool, layer))) console.log(JSON.stringify({ layer, outcome: 'fresh' }));
+          else console.log(JSON.stringify({ layer, ...(await buildOverviews(pool, layer)) }));
+        }
+        return 0;
+      }
       case 'layers': {
         const { rows } = await pool.query('SELECT name, table_schema, table_name, title FROM sdi.layers ORDER BY name');
         for (const r of rows) console.log(`${r.name}\t${r.table_schema}.${r.table_name}\t${r.title}`);
         return 0;
       }
       default:
-        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | unpublish --name N | delete --name N [--drop-table] | import FILE… [--name N] [--mode replace|append] [--source-crs C] [--encoding E] [--x C --y C | --wkt C] | rollback --name N [--version V] | layers | download-worker [--concurrency N] | download-janitor | seed-tiles --layer N --matrix-set S --zoom A-B [--bbox W,S,E,N] [--style S] [--format png|jpeg|mvt] [--concurrency N]');
+        console.error('usage: cli.js migrate | demo | publish --table s.t --name N [--id C] [--geom C] [--temporal C [--temporal-end C]] | unpublish --name N | delete --name N [--drop-table] | import FILE… [--name N] [--mode replace|append] [--source-crs C] [--encoding E] [--x C --y C | --wkt C] | rollback --name N [--version V] | layers | build-overviews --layer N [--force] | download-worker [--concurrency N] | download-janitor | seed-tiles --layer N --matrix-set S --zoom A-B [--bbox W,S,E,N] [--style S] [--format png|jpeg|mvt] [--concurrency N]');
         return 2;
     }
   } finally {

@@ -12,6 +12,7 @@ import type { Platform } from '../platform.js';
 import { DOWNLOAD_JOB_KIND, startDownloadWorkers, type DownloadWorkers, type WorkerLog, type WorkerOptions } from '../download/jobs/worker.js';
 import { IMPORT_JOB_KIND, runImportJob } from './import-job.js';
 import { AREA_INDEX_JOB_KIND, areaIndexJobHandler, sweepAreaIndexes, type QueuedAreaIndex } from './area-index-job.js';
+import { OVERVIEW_JOB_KIND, overviewJobHandler, sweepOverviews } from './overview-job.js';
 
 export interface JobWorkers extends DownloadWorkers {
   /** The start sweep's queued jobs ([] when these workers do not run layer-index jobs, or it failed: logged). */
@@ -20,7 +21,7 @@ export interface JobWorkers extends DownloadWorkers {
 
 /** Start `n` worker slots claiming `kinds` (default: every kind), and the area-index sweep if they build indexes. */
 export function startJobWorkers(platform: Platform, n: number, log: WorkerLog, opts: Pick<WorkerOptions, 'pollMs' | 'kinds'> = {}): JobWorkers {
-  const handlers = { [IMPORT_JOB_KIND]: runImportJob, [AREA_INDEX_JOB_KIND]: areaIndexJobHandler(log) };
+  const handlers = { [IMPORT_JOB_KIND]: runImportJob, [AREA_INDEX_JOB_KIND]: areaIndexJobHandler(log), [OVERVIEW_JOB_KIND]: overviewJobHandler(log) };
   const kinds = opts.kinds ?? [DOWNLOAD_JOB_KIND, ...Object.keys(handlers)];
   const workers = startDownloadWorkers(platform, n, log, { ...opts, handlers, kinds });
   const swept = kinds.includes(AREA_INDEX_JOB_KIND)
@@ -35,6 +36,15 @@ export function startJobWorkers(platform: Platform, n: number, log: WorkerLog, o
         },
       )
     : Promise.resolve([]);
+  // Large layers whose overviews are missing or stale (src/publishing/overview-job.ts); after the area indexes.
+  const sweptOverviews = kinds.includes(OVERVIEW_JOB_KIND)
+    ? swept.then(() => sweepOverviews(platform.pool)).then(
+        (queued) => {
+          if (queued.length) log.info({ jobs: queued.map((q) => q.id) }, 'overviews of large layers queued');
+        },
+        (err: unknown) => log.warn({ err: String(err) }, 'the sweep of missing overviews failed'),
+      )
+    : Promise.resolve();
   return {
     swept,
     running: () => workers.running(),
@@ -44,6 +54,7 @@ export function startJobWorkers(platform: Platform, n: number, log: WorkerLog, o
       // mid-job, timed out while stop() awaited the sweep). Then the sweep: not under a pool the caller closes next.
       await workers.stop();
       await swept;
+      await sweptOverviews;
     },
   };
 }

@@ -25,6 +25,12 @@ export interface CompileOptions {
    * src/render/mvt-sql.ts: in the WHERE clause so that an index on the area can serve it).
    */
   extraPredicate?: (params: SqlParams) => string;
+  /**
+   * The select list over an overview row (alias o: box, parts, twkb, svg) when the query reads an overview: the
+   * layer's select list's columns and one more, never NULL, which is NULL in rows of the table's branch
+   * (src/render/sql.ts overviewSelectList).
+   */
+  overviewSelect?: (params: SqlParams) => string;
 }
 
 /** Name of the clipped geometry in the clipping sub-select (encoders read it instead of the layer's column). */
@@ -132,10 +138,30 @@ export function compileSelect(q: FeatureQuery, opts: CompileOptions, selectList:
     const text = `SELECT ${select} FROM (${inner}) AS t WHERE NOT ST_IsEmpty(t.${quoteIdent(CLIPPED)}) ${orderByClause(q, params)}${pagingClause(q, params, extraRows)}`;
     return { text, values: params.values, layer: q.layer.name };
   }
+  if (q.overview && opts.overviewSelect) return compileOverviewSelect(q, opts, selectList, params);
   const where = whereClause(q, params, opts, area);
   const select = selectList(params);
   const text = `SELECT ${select} ${fromClause(q)} ${where} ${orderByClause(q, params)}${pagingClause(q, params, extraRows)}`;
   return { text, values: params.values, layer: q.layer.name };
+}
+
+/**
+ * A map query that may read an overview (src/publishing/overview-job.ts): the overview's rows touching the box
+ * when it is fresh, else the layer's rows as always, in ONE statement: `sdi.overview_fresh($n)` has only constant
+ * arguments, so PostgreSQL evaluates it once as each branch's one-time filter and runs only the branch it lets
+ * through, in the statement's snapshot (an edit committed before the snapshot makes the overview stale for it).
+ * The last column tells the reader which branch a row came from (NULL: the table's).
+ */
+function compileOverviewSelect(q: FeatureQuery, opts: CompileOptions, selectList: (params: SqlParams) => string, params: SqlParams): CompiledSql {
+  const o = q.overview!;
+  const table = params.add(o.table, 'text');
+  const f = (v: number) => params.add(v, 'float8');
+  const box = `ST_MakeEnvelope(${f(o.box.minx)}, ${f(o.box.miny)}, ${f(o.box.maxx)}, ${f(o.box.maxy)}, ${params.add(o.srid, 'integer')})`;
+  const overview = `SELECT ${opts.overviewSelect!(params)} FROM sdi_overviews.${quoteIdent(o.table)} AS o WHERE o.box && ${box} AND sdi.overview_fresh(${table})`;
+  const parts = predicates(q, params, opts, undefined);
+  parts.push(`NOT sdi.overview_fresh(${table})`);
+  const base = `SELECT ${selectList(params)}, NULL ${fromClause(q)} WHERE ${parts.join(' AND ')}`;
+  return { text: `${overview} UNION ALL ${base}`, values: params.values, layer: q.layer.name };
 }
 
 /** Features the query matches (a clip may drop a few that only touch the area: those are not counted). */

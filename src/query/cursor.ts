@@ -161,11 +161,12 @@ export class FeatureSession {
    * Yield batches of whole rows (arrays of column values), read like `rows`: the map renderer's geometry with
    * the rule and label columns of its style.
    */
-  async tuples<T extends unknown[]>(q: CompiledSql, batchSize = 2000): Promise<{ first: T[]; rest: AsyncGenerator<T[]> }> {
-    return this.stream(q, batchSize, (r) => r as T);
+  async tuples<T extends unknown[]>(q: CompiledSql, batchSize = 2000, nextSize?: (first: T[]) => number): Promise<{ first: T[]; rest: AsyncGenerator<T[]> }> {
+    return this.stream(q, batchSize, (r) => r as T, nextSize);
   }
 
-  private async stream<T>(q: CompiledSql, batchSize: number, pick: (row: unknown[]) => T): Promise<{ first: T[]; rest: AsyncGenerator<T[]> }> {
+  /** `nextSize`: the size of the batches after the first, from the first (a map's overview rows, or its table's). */
+  private async stream<T>(q: CompiledSql, firstSize: number, pick: (row: unknown[]) => T, nextSize?: (first: T[]) => number): Promise<{ first: T[]; rest: AsyncGenerator<T[]> }> {
     this.usable();
     const cursor = this.client.query(new Cursor(q.text, q.values, { rowMode: 'array' }));
     this.open.add(cursor);
@@ -192,9 +193,10 @@ export class FeatureSession {
       return r;
     };
     const countFeatures = featureCounter(q.layer);
-    const first = (await read(batchSize)).map(pick);
+    const first = (await read(firstSize)).map(pick);
     countFeatures(first.length);
-    const done = first.length < batchSize;
+    const done = first.length < firstSize;
+    const batchSize = done ? firstSize : (nextSize?.(first) ?? firstSize);
     // Ask for the next batch before handing this one over, so PostgreSQL produces rows while Node encodes
     // and writes the previous ones (a plain read-then-process loop leaves one of the two idle).
     let pending: Promise<unknown[][]> | null = done ? null : read(batchSize);

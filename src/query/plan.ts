@@ -33,6 +33,23 @@ export interface FeatureQuery {
   area?: QueryArea;
   /** Nearest features to this point (x/y in `srid`) first, before the sort keys (WMS GetFeatureInfo). */
   nearest?: NearestPoint;
+  /**
+   * A generalised copy of the layer read instead of its table while it is fresh (maps at small scales; chosen by
+   * the planner, compiled by compile.ts into one statement that reads the table when the copy is stale).
+   */
+  overview?: OverviewSource;
+}
+
+/** An overview level a map reads (src/publishing/overview-job.ts). */
+export interface OverviewSource {
+  /** Table in schema sdi_overviews. */
+  table: string;
+  level: number;
+  /** Layer CRS units of one integer of its TWKB coordinates. */
+  cell: number;
+  /** The rows touching this box (layer CRS = map CRS). */
+  box: { minx: number; miny: number; maxx: number; maxy: number };
+  srid: number;
 }
 
 export interface NearestPoint {

@@ -12,7 +12,9 @@ import type { Filter } from '../filter/ast.js';
 import type { CrsRef } from '../crs/identifiers.js';
 import type { CrsRegistry } from '../crs/registry.js';
 import type { AccessPolicy, Principal } from '../access/policy.js';
-import type { FeatureQuery, NearestPoint, QueryArea } from './plan.js';
+import type { FeatureQuery, NearestPoint, OverviewSource, QueryArea } from './plan.js';
+import type { AccessDecision } from '../access/policy.js';
+import type { OverviewLevel } from '../catalog/overviews.js';
 import { resolveProperty } from '../db/identifiers.js';
 
 /** The part of a request a PlanError is about; adapters name it their own way (PROPERTYNAME, properties…). */
@@ -51,6 +53,12 @@ export interface FeatureQuerySpec {
   area?: QueryArea;
   /** Rows nearest this point first (GetFeatureInfo: the feature under the click before its neighbours). */
   nearest?: NearestPoint;
+  /**
+   * A map that could draw from an overview (src/publishing/overview-job.ts): its resolution (map CRS units a
+   * pixel, the finer axis) and CRS, and the layer's registered levels. Offered by the caller only when the style
+   * draws every row alike (no rule filter, no label); the planner decides the rest (chooseOverview).
+   */
+  overview?: { resolution: number; srid: number; levels: readonly OverviewLevel[] };
 }
 
 export interface PlannerEnv {
@@ -91,7 +99,32 @@ export function planFeatureQuery(env: PlannerEnv, caller: Principal, layer: Laye
     ordered: spec.ordered ?? true,
     area: layer.geometry ? spec.area : undefined,
     nearest: layer.geometry ? spec.nearest : undefined,
+    overview: chooseOverview(layer, access, spec),
   };
+}
+
+/**
+ * The overview level a map reads instead of the layer's table, or none (the table, as always). Only for a map
+ * (view, unordered, no limit, no area) whose only filter is its box, in the layer's own CRS, for a caller the
+ * policy lets view the whole layer (an overview cannot apply a restriction or a territory: one row holds the
+ * features of a block), and a level detailed enough: made for this resolution or a finer one. Of those,
+ * the coarsest (fewest rows). Whether the level is fresh is decided by the statement itself (compile.ts).
+ */
+export function chooseOverview(layer: Layer, access: AccessDecision, spec: FeatureQuerySpec): OverviewSource | undefined {
+  const o = spec.overview;
+  const geom = layer.geometry;
+  if (!o || !geom || spec.action !== 'view' || spec.ordered !== false || (spec.limit ?? null) !== null || spec.area || spec.nearest || spec.sortBy?.length) return undefined;
+  if (!access.allowed || access.restriction !== undefined || access.territory !== undefined) return undefined;
+  const f = spec.filter;
+  if (!f || f.kind !== 'bbox' || (f.envelope.srid ?? geom.srid) !== geom.srid || o.srid !== geom.srid) return undefined;
+  let best: OverviewLevel | undefined;
+  for (const l of o.levels) {
+    if (l.srid !== geom.srid || l.layer !== layer.name || l.minResolution > o.resolution * (1 + 1e-9)) continue;
+    if (!best || l.minResolution > best.minResolution) best = l;
+  }
+  if (!best) return undefined;
+  const e = f.envelope;
+  return { table: best.table, level: best.level, cell: best.cell, srid: geom.srid, box: { minx: e.minx, miny: e.miny, maxx: e.maxx, maxy: e.maxy } };
 }
 
 /** Features come out in the layer's CRSs or WGS 84 only (every service offers WGS 84). */

@@ -35,9 +35,34 @@ export interface Background {
 
 /**
  * One row of a styled map query (src/render/sql.ts pixelSelectList): the TWKB geometry in pixels, the rule
- * matches, the label texts, and the label point (TWKB) when the rules label.
+ * matches, the label texts, and the label point (TWKB) when the rules label; of a statement that may read an
+ * overview (overviewSelectList), the SVG path data ('' for points, NULL in the table's rows) after the matches.
  */
 export type MapRow = [geometry: Buffer | null, matches: string, ...rest: Array<string | Buffer | null>];
+
+/**
+ * Where a row's coordinates land: pixel = (a·x + e, d·y + f) for TWKB coordinates x, y (scaled by their
+ * precision). Rows of the pixel pipeline are in pixels already (PIXEL_FRAME); rows of an overview are integer
+ * cells of the layer's CRS (services/maps/wms/get-map.ts overviewFrames).
+ */
+export interface CellFrame {
+  a: number;
+  d: number;
+  e: number;
+  f: number;
+}
+
+const PIXEL_FRAME: CellFrame = { a: 1, d: 1, e: 0, f: 0 };
+
+/** How the rows of an overview map to pixels (services/maps/wms/get-map.ts overviewFrames). */
+export interface OverviewFrames {
+  /** TWKB (points) in cells. */
+  cells: CellFrame;
+  /** SVG path data in cells, y negated (ST_AsSVG). */
+  svg: CellFrame;
+  /** What the SVG rows draw as (the layer's kind of geometry). */
+  kind: 'line' | 'polygon';
+}
 
 /**
  * The paths of one rule in one batch. Decoded geometries are written as SVG path data (integers in TWKB units,
@@ -56,6 +81,7 @@ class RulePaths {
   private readonly polygonData = new SvgPathWriter();
   private readonly lineData = new SvgPathWriter();
   private unit = 1;
+  private frame: CellFrame = PIXEL_FRAME;
   /** The previous vertex (line-tos are relative). */
   private lastX = 0;
   private lastY = 0;
@@ -66,7 +92,7 @@ class RulePaths {
       this.flush();
       this.unit = unit;
     },
-    point: (x, y) => void this.points.push(x * this.unit, y * this.unit),
+    point: (x, y) => void this.points.push(x * this.unit * this.frame.a + this.frame.e, y * this.unit * this.frame.d + this.frame.f),
     moveTo: (kind, x, y) => {
       if (kind === 'polygon') {
         this.polygonData.move(x, y);
@@ -86,9 +112,29 @@ class RulePaths {
     closeRing: () => this.polygonData.close(),
   };
 
-  /** Move the pending path data into the Path2D objects (before painting, or when the precision changes). */
+  /** A row's SVG path data (an overview's lines or polygons, `parts` of them), mapped to pixels by `frame`. */
+  addSvg(kind: 'line' | 'polygon', svg: string, parts: number, frame: CellFrame): void {
+    const m = { a: frame.a, b: 0, c: 0, d: frame.d, e: frame.e, f: frame.f };
+    if (kind === 'polygon') {
+      this.polygons.addPath(new Path2D(svg), m);
+      this.nPolygons += parts;
+    } else {
+      this.lines.addPath(new Path2D(svg), m);
+      this.nLines += parts;
+    }
+  }
+
+  /** The frame of the rows that follow (pending path data is moved into the paths first when it changes). */
+  setFrame(frame: CellFrame): void {
+    if (frame === this.frame) return;
+    this.flush();
+    this.frame = frame;
+  }
+
+  /** Move the pending path data into the Path2D objects (before painting, or when the precision or frame changes). */
   flush(): void {
-    const scale = { a: this.unit, d: this.unit };
+    const fr = this.frame;
+    const scale = { a: this.unit * fr.a, b: 0, c: 0, d: this.unit * fr.d, e: fr.e, f: fr.f };
     if (!this.polygonData.empty) this.polygons.addPath(new Path2D(this.polygonData.take()), scale);
     if (!this.lineData.empty) this.lines.addPath(new Path2D(this.lineData.take()), scale);
   }
@@ -149,16 +195,28 @@ export class MapCanvas {
     this.ctx.lineCap = 'round';
   }
 
-  /** Draw a batch of rows of one layer (pixel coordinates) with the rules of its style in scale. */
-  drawRows(rows: ReadonlyArray<MapRow>, lr: LayerRules): void {
+  /**
+   * Draw a batch of rows of one layer (pixel coordinates) with the rules of its style in scale. With `overview`
+   * (a statement that may read an overview: no labels, no label point), the row's third column is NULL for a row
+   * of the table, else the overview row's SVG path data ('' when its geometry is a TWKB of points), in cells that
+   * `overview` maps to pixels.
+   */
+  drawRows(rows: ReadonlyArray<MapRow>, lr: LayerRules, overview?: OverviewFrames): void {
     const paths = lr.rules.map(() => new RulePaths());
     const nLabels = lr.labelProperties.length;
     for (const row of rows) {
+      const svg = overview ? (row[2] as string | null) : null;
+      if (svg) {
+        const draws = rulesOfRow(lr, row[1] ?? '');
+        for (let i = 0; i < draws.length; i++) if (draws[i]) paths[i]!.addSvg(overview!.kind, svg, 1, overview!.svg);
+        continue;
+      }
       const geom = row[0];
       if (!geom) continue;
       const draws = rulesOfRow(lr, row[1] ?? '');
+      if (overview) for (const p of paths) p.setFrame(svg === '' ? overview.cells : PIXEL_FRAME);
       // The label point: PostGIS's point on the surface for lines and polygons, the point itself for points.
-      const lp = row[2 + nLabels] as Buffer | null | undefined;
+      const lp = overview ? undefined : (row[2 + nLabels] as Buffer | null | undefined);
       let labelAt: [number, number] | undefined | null = null;
       const where = () => (labelAt === null ? (labelAt = lp ? firstPoint(lp) : firstPoint(geom)) : labelAt);
       for (let i = 0; i < draws.length; i++) {

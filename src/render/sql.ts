@@ -110,3 +110,14 @@ export function pixelGeometrySql(layer: Layer, grid: MapGrid, params: SqlParams,
   if (opts.fills !== false && (POLYGON_TYPES.has(type) || type === 'GEOMETRY' || type === 'GEOMETRYCOLLECTION')) g = `ST_ForcePolygonCW(${g})`;
   return `ST_AsTWKB(${g}, ${PIXEL_DECIMALS})`;
 }
+
+/**
+ * The select list of an overview row (src/publishing/overview-job.ts) matching pixelSelectList's for a style
+ * without rule filters and labels (the only styles the planner reads an overview for): its points' TWKB, no match,
+ * and its lines' or polygons' SVG path data ('' for points), in integer cell coordinates of the layer's CRS (the
+ * canvas maps them to pixels: src/render/canvas.ts OverviewFrames). The last column is never NULL: the table's
+ * branch of the statement has NULL there (src/query/compile.ts).
+ */
+export function overviewSelectList(): string {
+  return `o.twkb, '', coalesce(o.svg, '')`;
+}

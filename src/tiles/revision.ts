@@ -51,7 +51,8 @@ const REVISION_SQL = `
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = $1 AND c.relname = $2`;
 
-async function installTrigger(pool: Pool, layer: Layer): Promise<boolean> {
+/** Put the data-revision trigger on a layer's table (false: not possible now: no privilege, its writers held it). */
+export async function installTrigger(pool: Pool, layer: Pick<Layer, 'schema' | 'table'>): Promise<boolean> {
   const client = await pool.connect();
   try {
     // The trigger needs a lock that waits for the table's writers: a request does not wait long for it.

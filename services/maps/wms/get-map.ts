@@ -21,7 +21,10 @@ import type { Layer } from '../../../src/catalog/layers.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { MapCanvas, type MapRow } from '../../../src/render/canvas.js';
 import { grownBbox, type MapGrid } from '../../../src/render/grid.js';
-import { pixelSelectList } from '../../../src/render/sql.js';
+import { overviewSelectList, pixelSelectList } from '../../../src/render/sql.js';
+import { overviewLevels, type OverviewLevel } from '../../../src/catalog/overviews.js';
+import { queueOverviews } from '../../../src/publishing/overview-job.js';
+import type { OverviewFrames } from '../../../src/render/canvas.js';
 import { geometryKindOf, ruleInScale, scaleDenominator, styleProperties, symbolReach, type MapStyle } from '../../../src/render/style.js';
 import { anyRuleFilter, layerRules, type LayerRules } from '../../../src/render/layer-rules.js';
 import { renderColorMapLegend, renderLegend, renderRampLegend } from '../../../src/render/legend.js';
@@ -41,6 +44,8 @@ export interface LayerStatement {
   layer: Layer;
   sql: CompiledSql;
   rules: LayerRules;
+  /** The overview level the planner chose (while it is fresh its rows' last column is not NULL). */
+  overview?: { cell: number };
 }
 
 /** The style of each layer of a GetMap: SLD_BODY's for the layers it names, else the stored style STYLES names. */
@@ -81,6 +86,12 @@ export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: M
   const denominator = gridScale(grid, req.dpi);
   const locator = req.sld ? 'SLD_BODY' : 'STYLES';
   const out: LayerStatement[] = [];
+  // Overview levels of the layers whose style draws every row alike (no rule filter, no label, marks only on
+  // points: a mark on a polygon goes at its label point); the planner decides whether one is read.
+  const alike = (lr: LayerRules, layer: Layer) => !lr.filters.length && !lr.hasLabels && !lr.rules.some((r) => r.else) && (!lr.hasMarks || POINT_TYPES.has(layer.geometry!.type.toUpperCase()));
+  const candidates = req.layers.filter((layer, i) => alike(layerRules(styles[i]!, denominator), layer)).map((l) => l.name);
+  const levels: Map<string, OverviewLevel[]> = candidates.length ? await overviewLevels(platform.pool, candidates) : new Map();
+  const resolution = Math.min((grid.bbox.maxx - grid.bbox.minx) / grid.width, (grid.bbox.maxy - grid.bbox.miny) / grid.height);
   req.layers.forEach((layer, i) => {
     const style = styles[i]!;
     const rules = layerRules(style, denominator);
@@ -97,16 +108,17 @@ export async function planMapLayers(ctx: WmsContext, req: GetMapRequest, grid: M
         outputCrs: req.crs,
         properties: [layer.geometry!.column, ...styleProperties(rules.rules)],
         ordered: false,
+        ...(levels.get(layer.name)?.length ? { overview: { resolution, srid: grid.srid, levels: levels.get(layer.name)! } } : {}),
       });
     } catch (e) {
       throw e instanceof PlanError ? getMapPlanError(e, { layer: layer.name, style: style.name, crs: req.crs.text, styleLocator: locator }) : e;
     }
     const labelColumns = rules.labelProperties.map((p) => resolveProperty(layer, p)!);
     const labelPoint = (rules.hasLabels || rules.hasMarks) && !POINT_TYPES.has(layer.geometry!.type.toUpperCase());
-    const sql = compileSelect(q, { crs: platform.crs, locator }, (params) =>
+    const sql = compileSelect(q, { crs: platform.crs, locator, overviewSelect: overviewSelectList }, (params) =>
       pixelSelectList(layer, grid, params, { crs: platform.crs, margin, fills: fillsPolygons(rules) }, { filters: rules.filters, labelColumns, labelPoint, locator }),
     );
-    out.push({ index: i, layer, sql, rules });
+    out.push({ index: i, layer, sql, rules, ...(q.overview ? { overview: { cell: q.overview.cell } } : {}) });
   });
   return out;
 }
@@ -183,6 +195,12 @@ async function drawRaster(ctx: WmsContext, r: RasterLayer, style: RasterStyle, g
  * W5's 277,000 rows took 139 fetches at the default 2,000, now 28.
  */
 const MAP_FETCH_ROWS = 10_000;
+/**
+ * Rows of an overview a fetch brings: a row is a block of features (W5's parcels: ~20 kB of path data a row), so
+ * fewer rows keep a map's text and paths in flight small (W5, one process: VmHWM 361–374 → 310–318 MB). When the
+ * first batch shows the level stale (rows of the table), the next ones are MAP_FETCH_ROWS.
+ */
+const OVERVIEW_FETCH_ROWS = 64;
 
 export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffer> {
   const { platform } = ctx;
@@ -206,9 +224,14 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
         }
         const s = statements.get(item.vector);
         if (!s || !session) continue;
-        const rows = await session.tuples<MapRow>(s.sql, MAP_FETCH_ROWS);
-        canvas.drawRows(rows.first, s.rules);
-        for await (const batch of rows.rest) canvas.drawRows(batch, s.rules);
+        const rows = s.overview
+          ? await session.tuples<MapRow>(s.sql, OVERVIEW_FETCH_ROWS, (first) => (first[0]![2] === null ? MAP_FETCH_ROWS : OVERVIEW_FETCH_ROWS))
+          : await session.tuples<MapRow>(s.sql, MAP_FETCH_ROWS);
+        const frame = s.overview ? overviewFrames(grid, s.overview.cell, s.layer) : undefined;
+        // A row of the table's branch (NULL last column): the level is stale.
+        if (frame && rows.first.length && rows.first[0]![2] === null) staleOverview(ctx, s.layer.name);
+        canvas.drawRows(rows.first, s.rules, frame);
+        for await (const batch of rows.rest) canvas.drawRows(batch, s.rules, frame);
       }
       ok = true;
     } catch (e) {
@@ -220,6 +243,29 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
   }
   canvas.drawLabels();
   return canvas.encode(req.format);
+}
+
+/** Cell coordinates of an overview (layer CRS = map CRS) → pixels of the grid; SVG rows have y negated. */
+export function overviewFrames(grid: MapGrid, cell: number, layer: Layer): OverviewFrames {
+  const sx = grid.width / (grid.bbox.maxx - grid.bbox.minx);
+  const sy = grid.height / (grid.bbox.maxy - grid.bbox.miny);
+  const e = -grid.bbox.minx * sx;
+  const f = grid.bbox.maxy * sy;
+  const kind = /POLYGON/i.test(layer.geometry!.type) ? 'polygon' : 'line';
+  return { cells: { a: cell * sx, d: -cell * sy, e, f }, svg: { a: cell * sx, d: cell * sy, e, f }, kind };
+}
+
+/** When each layer's stale overview was last queued for a rebuild by this process (one job per layer at a time anyway). */
+const requeued = new Map<string, number>();
+const REQUEUE_AFTER_MS = 30_000;
+
+/** A map read a layer's table because its overview is stale: queue the rebuild (after the answer, errors logged). */
+function staleOverview(ctx: WmsContext, layer: string): void {
+  const now = Date.now();
+  if (now - (requeued.get(layer) ?? -Infinity) < REQUEUE_AFTER_MS) return;
+  requeued.set(layer, now);
+  // A failure (database busy) is not the map's: it is tried again by a later map.
+  queueOverviews(ctx.platform.pool, layer).catch(() => requeued.delete(layer));
 }
 
 /** The image of an EXCEPTIONS=BLANK or INIMAGE answer: the background, and for INIMAGE the message. */
