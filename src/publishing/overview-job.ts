@@ -20,7 +20,7 @@
  * the map's resolution allows, only when the style draws every row alike (no rule filter, no label) and the
  * caller may view the whole layer.
  *
- * Freshness: the build records the layer's data revision (sdi.layer_data_revision: table OID, publication date,
+ * Freshness: the build records the layer's data revision (sdi.layer_data_revision, migration 0038: table OID, geometry column and its type,
  * the data trigger's last change, the trigger present) read BEFORE the rows, in READ COMMITTED: a change
  * committed during the build moves the revision, so the level is stale at once, never fresh with missing data.
  * A map statement reads a level only when its revision is the layer's in the map's own snapshot

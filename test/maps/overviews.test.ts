@@ -313,4 +313,19 @@ describe('overviews of large layers for small scales', () => {
     expect(back.status, back.stderr).toBe(0);
     expect(await fresh()).toBe(false);
   });
+
+  it('administrative changes of the layer (public flag, title, its date) keep it fresh; a new type of its geometry column does not (migration 0038)', async () => {
+    await settleOverviewJobs();
+    const dots = await levelTable('ovt_dots');
+    const fresh = async () => (await db().query(`SELECT sdi.overview_fresh($1) AS f`, [dots])).rows[0].f;
+    expect(await fresh()).toBe(true);
+    // What PUT /admin/access/layers/{name} and PATCH /admin/layers/{name} write: no geometry changes.
+    await db().query(`UPDATE sdi.layers SET public = false, title = 'Points renamed', keywords = '{x}', updated_at = now() + interval '1 s' WHERE name = 'ovt_dots'`);
+    expect(await fresh()).toBe(true);
+    await db().query(`UPDATE sdi.layers SET public = true, title = 'Overview test points', keywords = '{}', updated_at = now() WHERE name = 'ovt_dots'`);
+    expect(await fresh()).toBe(true);
+    // The same table (OID kept) with its geometry column retyped: what the overview holds may differ.
+    await db().query(`ALTER TABLE ovt.dots ALTER COLUMN geom TYPE geometry(Geometry, 2154)`);
+    expect(await fresh()).toBe(false);
+  });
 });
