@@ -143,13 +143,16 @@ export function resolveQName(el: XmlElement, qname: string): { ns: string; local
  */
 export function serializeXml(el: XmlElement, parentScope: Record<string, string> = {}): string {
   let decls = '';
-  for (const [p, uri] of Object.entries(el.scope)) {
-    if (parentScope[p] === uri) continue;
-    decls += p ? ` xmlns:${p}="${xmlEscape(uri)}"` : ` xmlns="${xmlEscape(uri)}"`;
+  // Most elements share their parent's scope object (toElement): nothing to declare, no need to compare.
+  if (el.scope !== parentScope) {
+    for (const [p, uri] of Object.entries(el.scope)) {
+      if (parentScope[p] === uri) continue;
+      decls += p ? ` xmlns:${p}="${xmlEscape(uri)}"` : ` xmlns="${xmlEscape(uri)}"`;
+    }
   }
   const tag = el.prefix ? `${el.prefix}:${el.name}` : el.name;
   let attrs = '';
-  for (const [k, v] of Object.entries(el.rawAttrs)) attrs += ` ${k}="${xmlEscape(v)}"`;
+  for (const k in el.rawAttrs) attrs += ` ${k}="${xmlEscape(el.rawAttrs[k])}"`;
   const text = el.children.length ? el.text.trim() : el.text;
   if (!text && el.children.length === 0) return `<${tag}${decls}${attrs}/>`;
   let body = text ? xmlEscapeText(text) : '';
