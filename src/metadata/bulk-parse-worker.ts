@@ -4,7 +4,9 @@ import { parseFiles } from './bulk-load.js';
 
 parentPort!.on('message', (files: string[]) => {
   try {
-    parentPort!.postMessage({ ok: true, batch: parseFiles(files) });
+    const batch = parseFiles(files);
+    // The parameters' memory moves to the writing thread (each Buffer has an ArrayBuffer of its own).
+    parentPort!.postMessage({ ok: true, batch }, batch.params.map((p) => p.buffer as ArrayBuffer));
   } catch (e) {
     parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) });
   }

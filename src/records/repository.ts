@@ -29,8 +29,8 @@ import {
   RECORDS_TABLE,
   SEARCH_TABLE,
   searchTablePageSql,
-  recordRowJson,
-  recordsBatchJson,
+  recordRow,
+  upsertParams,
   REVISION_SQL,
   SUMMARY_SQL,
   upsertStatement,
@@ -222,7 +222,7 @@ export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
  * is unchanged (after the extraction rules changed).
  */
 export async function upsertRecord(db: Db, r: MetadataRecord, options: { force?: boolean } = {}): Promise<{ id: number; outcome: UpsertOutcome }> {
-  const res = await db.query<{ id: number; inserted: boolean }>(upsertStatement(options.force), [recordsBatchJson([recordRowJson(r)])]);
+  const res = await db.query<{ id: number; inserted: boolean }>(upsertStatement(options.force), upsertParams([recordRow(r)]));
   if (res.rows.length === 0) {
     const { rows } = await db.query<{ id: number }>(`SELECT id FROM ${RECORDS_TABLE} WHERE identifier = $1`, [r.identifier]);
     return { id: rows[0]!.id, outcome: 'unchanged' };
@@ -230,9 +230,9 @@ export async function upsertRecord(db: Db, r: MetadataRecord, options: { force?:
   return { id: res.rows[0]!.id, outcome: res.rows[0]!.inserted ? 'created' : 'updated' };
 }
 
-/** Many records (their recordRowJson texts) in one upsertStatement (the bulk loader). */
-export async function upsertRows(db: Db, rows: readonly string[], force = false): Promise<Array<{ id: number; identifier: string; inserted: boolean }>> {
-  return (await db.query<{ id: number; identifier: string; inserted: boolean }>(upsertStatement(force), [recordsBatchJson(rows)])).rows;
+/** Many records in one upsertStatement (the bulk loader), its parameters as upsertParams or bulkUpsertParams makes them. */
+export async function upsertRows(db: Db, params: readonly unknown[], force = false): Promise<Array<{ id: number; identifier: string; inserted: boolean }>> {
+  return (await db.query<{ id: number; identifier: string; inserted: boolean }>(upsertStatement(force), [...params])).rows;
 }
 
 export async function deleteRecord(db: Db, identifier: string): Promise<boolean> {

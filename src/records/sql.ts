@@ -7,7 +7,7 @@
  * bound in a PositionalBinder; this module only appends its own placeholders after them.
  */
 import type { SqlParams } from '../db/sql.js';
-import { emptyRecord, type Box, type MetadataRecord } from './record.js';
+import { emptyRecord, MetadataError, type Box, type MetadataRecord } from './record.js';
 
 export const RECORDS_TABLE = 'sdi.metadata_records';
 
@@ -115,41 +115,115 @@ function columns(r: MetadataRecord): Array<[string, unknown, string]> {
   ];
 }
 
-/** Names and SQL types of the stored columns (the bbox is built from the box corner arrays w, s, e, n). */
-const COLUMN_SPECS: Array<[string, string]> = columns(emptyRecord('x', 'iso19139', '')).map((c) => [c[0], c[2]]);
-
 /**
- * One record as an element of upsertStatement's JSON array: its columns by name, and the corners of its boxes
- * (w, s, e, n). The JSON text, so that a parser thread can compute it and hand it over as one string.
+ * The long texts of a record (its document, the ISO brief and summary cut from it, its AnyText: ~37 of a generated
+ * record's ~41 kB), each given to upsertStatement as a text[] parameter of its own beside the JSON of the other
+ * columns (issue 12). In the JSON they were escaped by the loader and un-escaped by PostgreSQL twice over (json_in
+ * checks the parameter, json_to_recordset lexes it again, appending each character of a string one by one:
+ * json_lex and appendStringInfoChar were 11 % of the backend's CPU in a 10,000-record load, perf). A text[] in
+ * binary format (textArrayBinary, what the bulk loader sends) is copied, and checked as UTF-8, nothing more.
  */
-export function recordRowJson(r: MetadataRecord): string {
-  const row: Record<string, unknown> = {};
-  for (const [name, value] of columns(r)) row[name] = value;
-  Object.assign(row, boxArrays(r.boxes));
-  return JSON.stringify(row);
+export const LONG_COLUMNS = ['document', 'iso_brief', 'iso_summary', 'anytext'] as const;
+const LONG = new Set<string>(LONG_COLUMNS);
+
+/** Names and SQL types of the stored columns given in the JSON (the bbox is built from the box corner arrays w, s, e, n). */
+const COLUMN_SPECS: Array<[string, string]> = columns(emptyRecord('x', 'iso19139', '')).map((c) => [c[0], c[2]]);
+const JSON_SPECS = COLUMN_SPECS.filter(([n]) => !LONG.has(n));
+
+/** One record as upsertStatement takes it: the JSON object of its other columns and box corners, and its long texts. */
+export interface RecordRow {
+  identifier: string;
+  /** Its columns but the long ones by name, and the corners of its boxes (w, s, e, n), as JSON text. */
+  json: string;
+  /** The values of LONG_COLUMNS, in that order. */
+  long: Array<string | null>;
 }
 
-/** The single parameter of upsertStatement: records' recordRowJson texts as one JSON array. */
-export const recordsBatchJson = (rows: readonly string[]) => `[${rows.join(',')}]`;
+/**
+ * A record as a row of upsertStatement. Plain strings, so that a parser thread computes it and hands it over.
+ * A long text with an unpaired surrogate (a character reference to U+D800–U+DFFF) is refused: UTF-8 cannot
+ * carry it (it would be replaced by U+FFFD), and PostgreSQL refused it in the JSON too.
+ */
+export function recordRow(r: MetadataRecord): RecordRow {
+  const row: Record<string, unknown> = {};
+  const long: Array<string | null> = [null, null, null, null];
+  for (const [name, value] of columns(r)) {
+    const i = LONG_COLUMNS.indexOf(name as (typeof LONG_COLUMNS)[number]);
+    if (i < 0) row[name] = value;
+    else if (value !== null) {
+      if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) throw new MetadataError(`The record ${r.identifier} has an unpaired surrogate code point (a character reference to U+D800–U+DFFF) in its ${name}`);
+      long[i] = value as string;
+    }
+  }
+  Object.assign(row, boxArrays(r.boxes));
+  return { identifier: r.identifier, json: JSON.stringify(row), long };
+}
+
+/** upsertStatement's parameters for records (the one-record path: values pg sends as text). */
+export function upsertParams(rows: readonly RecordRow[]): unknown[] {
+  return [`[${rows.map((r) => r.json).join(',')}]`, ...LONG_COLUMNS.map((_, i) => rows.map((r) => r.long[i]))];
+}
 
 /**
- * INSERT … ON CONFLICT (identifier) DO UPDATE for the records of a JSON array ($1, recordsBatchJson), unchanged
- * documents left alone unless `force`. RETURNING the rows written (id, inserted). One statement whatever the
- * number of records, so the single-record upsert and the bulk loader store exactly the same thing.
+ * A text[] parameter in PostgreSQL's binary format (array_recv: dimensions, flags, element type oid 25 = text,
+ * size and lower bound, then each element's byte length, -1 for NULL, and its UTF-8 bytes). pg sends a Buffer
+ * parameter as binary. Its own ArrayBuffer (allocUnsafeSlow), so that a thread can transfer it without a copy.
+ */
+export function textArrayBinary(values: ReadonlyArray<string | null>): Buffer {
+  let size = 20;
+  for (const v of values) size += 4 + (v === null ? 0 : Buffer.byteLength(v, 'utf8'));
+  const b = Buffer.allocUnsafeSlow(size);
+  b.writeInt32BE(1, 0);
+  b.writeInt32BE(values.some((v) => v === null) ? 1 : 0, 4);
+  b.writeInt32BE(25, 8);
+  b.writeInt32BE(values.length, 12);
+  b.writeInt32BE(1, 16);
+  let o = 20;
+  for (const v of values) {
+    if (v === null) {
+      b.writeInt32BE(-1, o);
+      o += 4;
+    } else {
+      const n = b.write(v, o + 4, 'utf8');
+      b.writeInt32BE(n, o);
+      o += 4 + n;
+    }
+  }
+  return b;
+}
+
+/**
+ * upsertStatement's parameters for a batch as the bulk loader sends them, all in binary format: the JSON array as its
+ * UTF-8 bytes (the binary form of json is its text) and each long column a textArrayBinary. Built in a parser
+ * thread; the Buffers' memory is handed to the writing thread, not copied.
+ */
+export function bulkUpsertParams(rows: readonly RecordRow[]): Buffer[] {
+  const json = `[${rows.map((r) => r.json).join(',')}]`;
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(json, 'utf8'));
+  bytes.write(json, 0, 'utf8');
+  return [bytes, ...LONG_COLUMNS.map((_, i) => textArrayBinary(rows.map((r) => r.long[i] ?? null)))];
+}
+
+/**
+ * INSERT … ON CONFLICT (identifier) DO UPDATE for records given as ($1) the JSON array of their RecordRow.json and
+ * ($2…$5) one text[] per LONG_COLUMNS, unchanged documents left alone unless `force`. RETURNING the rows written
+ * (id, inserted). One statement whatever the number of records, so the single-record upsert and the bulk loader
+ * store exactly the same thing.
  *
- * Why one JSON parameter rather than a VALUES list of 62 placeholders a record (as before, issue 12): a batch of
- * 200 records was a 12,400-parameter statement that PostgreSQL planned for ~195 ms and bound value by value;
- * json_to_recordset is one statement text, planned in < 1 ms whatever the batch size, and PostgreSQL parses
- * the JSON in one pass (the arrays of text, dates and numbers as it reads them).
+ * Why JSON rather than a VALUES list of 62 placeholders a record (as before, issue 12): a batch of 200 records was
+ * a 12,400-parameter statement that PostgreSQL planned for ~195 ms and bound value by value; json_to_recordset is
+ * one statement text, planned in < 1 ms whatever the batch size, and PostgreSQL parses the JSON in one pass (the
+ * arrays of text, dates and numbers as it reads them). ROWS FROM zips the JSON's rows with the long texts' arrays.
  */
 export function upsertStatement(force = false): string {
-  const defs = [...COLUMN_SPECS, ['w', 'float8[]'], ['s', 'float8[]'], ['e', 'float8[]'], ['n', 'float8[]']].map(([n, t]) => `"${n}" ${t}`);
+  const defs = [...JSON_SPECS, ['w', 'float8[]'], ['s', 'float8[]'], ['e', 'float8[]'], ['n', 'float8[]']].map(([n, t]) => `"${n}" ${t}`);
+  const aliases = [...JSON_SPECS.map((c) => c[0]), 'w', 's', 'e', 'n', ...LONG_COLUMNS].map((n) => `"${n}"`);
   const bbox = `(SELECT ST_Multi(ST_CollectionExtract(ST_UnaryUnion(ST_Collect(ST_MakeEnvelope(b.w, b.s, b.e, b.n, 4326))), 3))
                   FROM unnest(x.w, x.s, x.e, x.n) AS b(w, s, e, n))`;
   const names = [...COLUMN_SPECS.map((c) => c[0]), 'bbox'];
   return `INSERT INTO ${RECORDS_TABLE} AS m (${names.join(', ')})
     SELECT ${[...COLUMN_SPECS.map((c) => `x."${c[0]}"`), bbox].join(', ')}
-      FROM json_to_recordset($1::json) AS x(${defs.join(', ')})
+      FROM ROWS FROM (json_to_recordset($1::json) AS (${defs.join(', ')}), ${LONG_COLUMNS.map((_, i) => `unnest($${i + 2}::text[])`).join(', ')}) AS x(${aliases.join(', ')})
     ON CONFLICT (identifier) DO UPDATE SET ${names.filter((n) => n !== 'identifier').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}, updated_at = now()
     ${force ? '' : 'WHERE m.document IS DISTINCT FROM EXCLUDED.document'}
     RETURNING m.id, m.identifier, (xmax = 0) AS inserted`;

@@ -1,16 +1,24 @@
 /** XML text/attribute escaping for the writers. */
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
+/** Is there anything for xmlEscape to do (most values have nothing: one scan instead of two replacements)? */
+const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+const NEEDS_TEXT_ESCAPE = /[&<>\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+
 export function xmlEscape(value: unknown): string {
   // Characters not allowed in XML 1.0 are dropped rather than producing an unparseable document.
-  return String(value)
+  const s = String(value);
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  return s
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
     .replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 }
 
 /** Text content: & < > escaped (quotes need none there), characters not allowed in XML 1.0 dropped. */
 export function xmlEscapeText(value: unknown): string {
-  return String(value)
+  const s = String(value);
+  if (!NEEDS_TEXT_ESCAPE.test(s)) return s;
+  return s
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
     .replace(/[&<>]/g, (c) => XML_ESCAPES[c]!);
 }

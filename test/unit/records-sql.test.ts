@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { PositionalBinder } from '../../src/db/binder.js';
 import { emptyRecord } from '../../src/records/record.js';
-import { byIdentifiersSql, countSql, deleteWhereSql, domainValuesSql, fewMatchesPageSql, pageSql, recordIdentifierOf, recordRowJson, recordsBatchJson, upsertStatement } from '../../src/records/sql.js';
+import { byIdentifiersSql, countSql, deleteWhereSql, domainValuesSql, fewMatchesPageSql, pageSql, recordIdentifierOf, recordRow, textArrayBinary, upsertParams, upsertStatement } from '../../src/records/sql.js';
 
 /** A predicate as the CSW compiler hands it over: its values already bound. */
 function predicate(): { where: string; params: PositionalBinder } {
@@ -62,24 +62,46 @@ describe('search statements', () => {
 });
 
 describe('upsert statement', () => {
-  it('one statement text for any number of records (one JSON parameter), unchanged documents left alone', () => {
+  it('one statement text for any number of records (one JSON parameter, one text[] per long column), unchanged documents left alone', () => {
     const sql = upsertStatement();
     expect(sql).toContain('json_to_recordset($1::json)');
-    expect(sql).not.toContain('$2');
+    expect(sql).toContain('unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[])');
+    expect(sql).not.toContain('$6');
     expect(sql).toContain('WHERE m.document IS DISTINCT FROM EXCLUDED.document');
     expect(upsertStatement(true)).not.toContain('IS DISTINCT FROM EXCLUDED.document');
   });
 
-  it('a record is a JSON object of its columns and box corners; a batch is their array', () => {
+  it('a record is a JSON object of its short columns and box corners, and its long texts; a batch is their arrays', () => {
     const r = emptyRecord('fr-45-1', 'iso19139', '<x/>');
     r.boxes = [{ west: 170, south: -10, east: -170, north: 10 }];
     r.parties = [{ organisation: 'DDT 45', scope: 'resource' }];
-    const row = JSON.parse(recordRowJson(r)) as Record<string, unknown>;
+    r.anytext = 'fr-45-1';
+    const rr = recordRow(r);
+    const row = JSON.parse(rr.json) as Record<string, unknown>;
     expect(row.identifier).toBe('fr-45-1');
+    expect(row.document).toBeUndefined();
+    expect(rr.long).toEqual(['<x/>', null, null, 'fr-45-1']);
     // jsonb columns are JSON values, not strings holding JSON
     expect(row.parties).toEqual([{ organisation: 'DDT 45', scope: 'resource' }]);
     // An antimeridian-crossing box is stored as two envelopes (west, south, east, north corner arrays).
     expect([row.w, row.s, row.e, row.n]).toEqual([[170, -180], [-10, -10], [180, -170], [10, 10]]);
-    expect(JSON.parse(recordsBatchJson([recordRowJson(r), recordRowJson(r)]))).toHaveLength(2);
+    const params = upsertParams([rr, rr]);
+    expect(JSON.parse(params[0] as string)).toHaveLength(2);
+    expect(params.slice(1)).toEqual([['<x/>', '<x/>'], [null, null], [null, null], ['fr-45-1', 'fr-45-1']]);
+  });
+
+  it('refuses a long text with an unpaired surrogate (UTF-8 cannot carry it)', () => {
+    const r = emptyRecord('fr-45-2', 'iso19139', '<x>\ud800</x>');
+    expect(() => recordRow(r)).toThrow(/unpaired surrogate/);
+  });
+
+  it('a text[] in binary format: header (1 dimension, NULL flag, oid 25, size, lower bound 1), then length-prefixed UTF-8', () => {
+    const b = textArrayBinary(['é', null, '']);
+    expect([0, 4, 8, 12, 16].map((o) => b.readInt32BE(o))).toEqual([1, 1, 25, 3, 1]);
+    expect(b.readInt32BE(20)).toBe(2);
+    expect(b.subarray(24, 26).toString('utf8')).toBe('é');
+    expect([b.readInt32BE(26), b.readInt32BE(30)]).toEqual([-1, 0]);
+    expect(b.length).toBe(34);
+    expect(b.buffer.byteLength).toBe(34); // its own memory: transferable between threads
   });
 });
