@@ -210,6 +210,12 @@ export interface Config {
     tileCacheMaxMb: number;
     /** How often the maps service trims the tile cache (SDI_TILE_CACHE_TRIM_MS, default 10 minutes). */
     tileCacheTrimMs: number;
+    /**
+     * Layers of at least this many features (estimated) get small-scale overviews from the job workers' start sweep
+     * (SDI_OVERVIEW_MIN_FEATURES, default 100,000: smaller layers read their table fast enough at any scale;
+     * src/publishing/overview-job.ts).
+     */
+    overviewMinFeatures: number;
   };
   /** Outbound HTTP (webhooks, harvests): networks (CIDR) or host names allowed although private/loopback (SDI_OUTBOUND_ALLOW). */
   outboundAllow: string[];
@@ -286,7 +292,7 @@ function defaults(): Config {
       offeredCrs: FRENCH_CRS,
     },
     catalogue: { maxRecords: 1000, pageCache: true, harvest: true, harvestTickMs: 60_000, profile: 'inspire', restricted: 'hide' },
-    maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50, tileCacheDir: '', tileCacheMaxMb: 0, tileCacheTrimMs: 600_000 },
+    maps: { maxWidth: 4096, maxHeight: 4096, layerLimit: 50, tileCacheDir: '', tileCacheMaxMb: 0, tileCacheTrimMs: 600_000, overviewMinFeatures: 100_000 },
     download: {
       directMaxFeatures: 100_000,
       directMaxBytes: 200 * 1024 * 1024,
@@ -402,6 +408,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.SDI_TILE_CACHE_DIR !== undefined) cfg.maps.tileCacheDir = env.SDI_TILE_CACHE_DIR.trim() || null;
   cfg.maps.tileCacheMaxMb = positive('SDI_TILE_CACHE_MAX_MB', 0) ?? cfg.maps.tileCacheMaxMb;
   cfg.maps.tileCacheTrimMs = positive('SDI_TILE_CACHE_TRIM_MS', 1000) ?? cfg.maps.tileCacheTrimMs;
+  cfg.maps.overviewMinFeatures = positive('SDI_OVERVIEW_MIN_FEATURES', 0) ?? cfg.maps.overviewMinFeatures;
   if (env.SDI_CSW_PAGE_CACHE !== undefined) c.pageCache = env.SDI_CSW_PAGE_CACHE !== '0';
   if (env.SDI_CATALOGUE_RESTRICTED) {
     if (env.SDI_CATALOGUE_RESTRICTED !== 'hide' && env.SDI_CATALOGUE_RESTRICTED !== 'describe') throw new Error('SDI_CATALOGUE_RESTRICTED: hide or describe');

@@ -38,7 +38,7 @@ export function startJobWorkers(platform: Platform, n: number, log: WorkerLog, o
     : Promise.resolve([]);
   // Large layers whose overviews are missing or stale (src/publishing/overview-job.ts); after the area indexes.
   const sweptOverviews = kinds.includes(OVERVIEW_JOB_KIND)
-    ? swept.then(() => sweepOverviews(platform.pool)).then(
+    ? swept.then(() => sweepOverviews(platform.pool, platform.config.maps.overviewMinFeatures)).then(
         (queued) => {
           if (queued.length) log.info({ jobs: queued.map((q) => q.id) }, 'overviews of large layers queued');
         },

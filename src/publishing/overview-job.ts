@@ -64,15 +64,6 @@ export const SIMPLIFY_PIXELS = 0.5;
 export const BLOCK_CELLS = 512;
 /** Tables of replaced levels are dropped this long after (far above a map statement's timeout). */
 export const RETIRED_DROP_AFTER_MS = 10 * 60_000;
-/** Default SDI_OVERVIEW_MIN_FEATURES: smaller layers read their table fast enough at any scale. */
-export const DEFAULT_MIN_FEATURES = 100_000;
-
-export const minFeatures = (): number => {
-  const raw = process.env.SDI_OVERVIEW_MIN_FEATURES;
-  const v = raw ? Number(raw) : NaN;
-  return Number.isFinite(v) && v >= 0 ? v : DEFAULT_MIN_FEATURES;
-};
-
 type Kind = 'points' | 'lines' | 'polygons';
 
 interface LayerSource {
@@ -292,7 +283,8 @@ export async function queueOverviews(pool: Pool, layer: string, opts: { orRunnin
  * Queue the overviews of every large layer (at least `min` features, estimated from the statistics) of a
  * projected point, line or polygon table whose levels are missing or stale. Run where job workers start.
  */
-export async function sweepOverviews(pool: Pool, min = minFeatures()): Promise<QueuedOverview[]> {
+/** Queue the overviews of the layers of at least `min` features (config.maps.overviewMinFeatures) lacking fresh ones. */
+export async function sweepOverviews(pool: Pool, min: number): Promise<QueuedOverview[]> {
   const { rows } = await pool.query<{ name: string }>(
     `SELECT l.name
        FROM sdi.layers l
