@@ -17,7 +17,7 @@ import { EncodingError, encodingFromParameter, type DetectedEncoding } from '../
 import { crsFromParameter, identifyEpsg, CrsError, type SourceCrs } from '../import/crs.js';
 import { findDatasets, openSource, SourceError, type OpenedSource } from '../import/source.js';
 import { quoteIdent } from '../db/identifiers.js';
-import { STAGING_SCHEMA, checkStaging, checkTerritory, countInvalid, dropStaging, dropStaleStaging, finishStaging, loadIntoStaging, repairInvalid, sampledMultiType, stagingColumnIsFinal, stagingName, CheckError } from '../import/staging.js';
+import { STAGING_SCHEMA, checkStaging, checkTerritory, countInvalid, dropStaging, dropStaleStaging, finishStaging, loadIntoStaging, repairInvalid, sampledMultiType, stagingColumnIsFinal, stagingName, territoryBox, CheckError, type TerritoryCheck } from '../import/staging.js';
 import { swapIntoPlace, rollbackLayer, ConflictError, NotFoundError } from '../import/versions.js';
 import { syncLayerRecords } from './index.js';
 import { queueAreaIndex } from './area-index-job.js';
@@ -215,13 +215,21 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
       progress(finalColumn ? `checking ${staging}, indexing it and checking its geometries' validity` : `checking ${staging}`);
       let facts;
       let invalid: number | undefined;
+      let terr: Awaited<ReturnType<typeof territoryBox>>;
+      let territory: TerritoryCheck | undefined;
       try {
         if (finalColumn) {
-          const [checked, indexed] = await Promise.allSettled([checkStaging(pool, staging, srid, { countInvalid: true }), finishStaging(pool, staging)]);
+          // The territory's box first, so that the one scan counts the features outside it too.
+          terr = r.extentCheck !== 'off' ? await territoryBox(pool, srid, config.download.adminUnits.region.table) : undefined;
+          const [checked, indexed] = await Promise.allSettled([
+            checkStaging(pool, staging, srid, { countInvalid: true, outsideOf: terr?.wide, parts: 2 }),
+            finishStaging(pool, staging),
+          ]);
           if (checked.status === 'rejected') throw checked.reason;
           if (indexed.status === 'rejected') throw indexed.reason;
           facts = checked.value;
           invalid = checked.value.invalid ?? 0;
+          if (terr) territory = { outside: checked.value.outside ?? 0, total: checked.value.count - checked.value.nullGeometries, territory: terr.territory };
         } else facts = await checkStaging(pool, staging, srid);
       } catch (e) {
         if (!(e instanceof CheckError)) throw e;
@@ -230,7 +238,7 @@ export async function importFiles(pool: Pool, config: Config, r: ImportRequest, 
       warnings.push(...facts.warnings);
       progress(`territory check of ${staging}`);
       if (r.extentCheck !== 'off') {
-        const t = await checkTerritory(pool, staging, srid, config.download.adminUnits.region.table, facts.extent);
+        const t = finalColumn ? territory : await checkTerritory(pool, staging, srid, config.download.adminUnits.region.table, facts.extent);
         if (t && t.outside > 0) {
           const box = (b: number[]) => `[${b.map((x) => Math.round(x)).join(', ')}]`;
           const text = `${t.outside} of ${t.total} features lie outside the platform's territory: data extent ${box(facts.extent!)}, territory ${box(t.territory)} (EPSG:${srid}); check the source CRS (source_crs=)`;

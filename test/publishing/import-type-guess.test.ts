@@ -15,7 +15,7 @@ import { db } from '../helpers.js';
 import { cliRunner, dropTestLayers } from './cli-runner.js';
 
 let dir: string;
-const TABLES = ['tg_multi', 'tg_mixed', 'tg_single'];
+const TABLES = ['tg_multi', 'tg_mixed', 'tg_single', 'tg_far'];
 const { cli } = cliRunner(() => ({ ...process.env, DATABASE_URL: inject('databaseUrl'), BASE_URL: '' }), () => dir);
 
 const square = (i: number, s = 100) => {
@@ -89,5 +89,24 @@ describe('a layer without a declared geometry type (issue 10: load typed, no ret
     expect(layer).toMatchObject({ count: 50, geometryType: 'POLYGON' });
     expect(progress).toMatch(/checking s_\w+\n/); // the generic path: the check (with its retyping) first
     expect(await column('tg_single')).toBe('POLYGON');
+  });
+
+  it('the one scan beside the index build, split in page ranges, counts what the two scans did: invalid geometries in both halves, features outside the territory', async () => {
+    // 2,000 multipolygons (enough pages for two ranges); a bow-tie near each end of the table; 150 plots 2,000 km east.
+    const bowtie = (i: number) => {
+      const x = 610000 + (i % 40) * 300;
+      const y = 6750000 + Math.floor(i / 40) * 300;
+      return `MULTIPOLYGON(((${x} ${y},${x + 100} ${y + 100},${x + 100} ${y},${x} ${y + 100},${x} ${y})))`;
+    };
+    const far = (i: number) => `MULTIPOLYGON(((${2_610_000 + i} 6750000,${2_610_100 + i} 6750000,${2_610_100 + i} 6750100,${2_610_000 + i} 6750000)))`;
+    const file = untypedGpkg('tg_far', 2000, (i) => (i === 5 || i === 1990 ? bowtie(i) : i >= 1000 && i < 1150 ? far(i) : `MULTIPOLYGON(${square(i)})`));
+    const { layer, progress } = imported(file, 'tg_far');
+    expect(progress).toMatch(/checking s_\w+, indexing it/);
+    expect(layer).toMatchObject({ count: 2000, geometryType: 'MULTIPOLYGON' });
+    const warnings = layer.warnings.join(' ');
+    expect(warnings).toMatch(/2 invalid geometries were made valid/);
+    expect(warnings).toMatch(/150 of 2000 features lie outside the platform's territory/);
+    const valid = await db().query(`SELECT bool_and(ST_IsValid(geom)) AS v FROM data.tg_far`);
+    expect(valid.rows[0].v).toBe(true);
   });
 });
