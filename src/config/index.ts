@@ -2,6 +2,7 @@
  * Platform configuration: defaults, then an optional JSON file (SDI_CONFIG, validated against
  * schemas/config.schema.json), then environment variables. Read once at start.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
@@ -497,14 +498,17 @@ export function defaultDownloadDir(databaseUrl: string, env: NodeJS.ProcessEnv =
 
 const stateDir = (env: NodeJS.ProcessEnv) => env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
 
-/** `<host>-<port>-<database>` of a connection URL, safe as a directory name. */
+/**
+ * `<host>-<port>-<database>` of a connection URL, safe as a directory name; a libpq keyword string (`host=… dbname=…`)
+ * gets `conn-` and a digest of it, so that two deployments configured that way do not share one directory either.
+ */
 function databaseKey(databaseUrl: string): string {
-  let key = 'default';
+  let key: string;
   try {
     const u = new URL(databaseUrl);
     key = `${u.hostname || 'local'}-${u.port || '5432'}-${decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres'}`;
   } catch {
-    /* not a URL (a libpq keyword string): one shared default */
+    key = `conn-${createHash('sha256').update(databaseUrl.trim()).digest('hex').slice(0, 16)}`;
   }
   return key.replace(/[^A-Za-z0-9._-]/g, '_');
 }
