@@ -9,7 +9,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll, inject } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gdal from 'gdal-async';
@@ -140,6 +140,9 @@ describe('direct extracts', () => {
     expect(ds.driver.description).toBe('GTiff');
     expect(epsgOf(ds)).toBe(4326);
     expect([ds.rasterSize.x, ds.rasterSize.y]).toEqual([est.width, est.height]);
+    // Issue 12: the byte estimate within ±30 % of the file delivered.
+    expect(statSync(x.path).size / est.bytes).toBeGreaterThan(0.7);
+    expect(statSync(x.path).size / est.bytes).toBeLessThan(1.3);
     expect(ds.bands.get(1).noDataValue).toBe(-1);
     expect(ds.getMetadata('IMAGE_STRUCTURE').COMPRESSION).toBe('DEFLATE');
     // The extent is the commune's bbox (to a pixel).
@@ -165,6 +168,10 @@ describe('direct extracts', () => {
     const a = await download(`layer=${LAYER}&format=gtiff&crs=EPSG:4326&commune=45234`);
     const b = await download(`layer=${LAYER}&format=cog&crs=EPSG:4326&commune=45234`);
     expect(b.status).toBe(200);
+    // Issue 12: the byte estimate within ±30 % of the file delivered.
+    const est = (await estimate(`layer=${LAYER}&format=cog&crs=EPSG:4326&commune=45234`)).body.layers[0];
+    expect(statSync(b.path).size / est.bytes).toBeGreaterThan(0.7);
+    expect(statSync(b.path).size / est.bytes).toBeLessThan(1.3);
     expect(b.type).toContain('cloud-optimized');
     const da = gdal.open(a.path);
     const dc = gdal.open(b.path);
