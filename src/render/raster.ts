@@ -19,8 +19,8 @@
 import type gdalTypes from 'gdal-async';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { projectPath } from '../paths.js';
 import type { MapGrid } from './grid.js';
 import type { RasterCut } from './raster-cut.js';
@@ -106,6 +106,31 @@ async function buildOverviewVrt(r: RasterSource, vrt: string): Promise<void> {
     await rm(tmp, { force: true });
     await rm(`${tmp}.ovr`, { force: true });
   }
+  await pruneOverviewVrts(r.filePath, vrt).catch(() => undefined); // a leftover is disk space, not a wrong map
+}
+
+/**
+ * Remove the overview VRTs (and their .ovr) of the file's older versions and of files that are gone, all but
+ * `keep`: each version of a file rewritten in place got its own (15 MB for the demo raster) and none was ever
+ * removed. A VRT names its file (SourceFilename, relative to the VRT or absolute), so the cache directory needs no
+ * index of its own, and VRTs named before this existed are found as well. A process still drawing from a removed
+ * VRT keeps reading it (an open file on Linux); one opening it just after reads the file (sourceFor).
+ */
+export async function pruneOverviewVrts(filePath: string, keep: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(OVERVIEW_CACHE_DIR)) {
+    const vrt = join(OVERVIEW_CACHE_DIR, name);
+    if (!name.endsWith('.vrt') || name.includes('.tmp.') || vrt === keep) continue;
+    const m = /<SourceFilename relativeToVRT="([01])">([^<]*)<\/SourceFilename>/.exec(await readFile(vrt, 'utf8').catch(() => ''));
+    if (!m) continue;
+    const named = m[2]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+    const source = m[1] === '1' ? resolve(dirname(vrt), named) : named;
+    if (source !== resolve(filePath) && existsSync(source)) continue;
+    await rm(`${vrt}.ovr`, { force: true });
+    await rm(vrt, { force: true });
+    removed.push(vrt);
+  }
+  return removed;
 }
 
 /**
@@ -115,16 +140,23 @@ async function buildOverviewVrt(r: RasterSource, vrt: string): Promise<void> {
 async function sourceFor(r: RasterSource, zoomFactor: number, open: (path: string) => Promise<gdalTypes.Dataset>): Promise<gdalTypes.Dataset> {
   const src = await open(r.filePath);
   if (zoomFactor < OVERVIEW_FACTORS[0]!) return src;
-  let own = hasOwnOverviews.get(r.filePath);
+  const version = `${r.filePath}@${fileVersion(r)}`; // a file rewritten in place may have gained or lost them
+  let own = hasOwnOverviews.get(version);
   if (own === undefined) {
     own = src.bands.get(1).overviews.count() > 0;
-    hasOwnOverviews.set(r.filePath, own);
+    if (hasOwnOverviews.size > 256) hasOwnOverviews.clear();
+    hasOwnOverviews.set(version, own);
   }
   if (own) return src;
   const vrt = overviewVrtPath(r);
   if (existsSync(vrt)) {
-    src.close();
-    return open(vrt);
+    // Removed between the test and the open (a newer version's build pruned it): the file itself.
+    const fromVrt = await open(vrt).catch(() => undefined);
+    if (fromVrt) {
+      src.close();
+      return fromVrt;
+    }
+    return src;
   }
   startOverviewBuild(r, vrt);
   return src;
@@ -155,7 +187,8 @@ export async function overviewBuilds(): Promise<void> {
  * overviews (its own, or the VRT's); a failed build is no error (maps stay right, from the file).
  */
 export async function prepareOverviews(r: RasterSource): Promise<boolean> {
-  let own = hasOwnOverviews.get(r.filePath);
+  const version = `${r.filePath}@${fileVersion(r)}`;
+  let own = hasOwnOverviews.get(version);
   if (own === undefined) {
     const src = await (await gdal()).openAsync(r.filePath);
     try {
@@ -163,7 +196,8 @@ export async function prepareOverviews(r: RasterSource): Promise<boolean> {
     } finally {
       src.close();
     }
-    hasOwnOverviews.set(r.filePath, own);
+    if (hasOwnOverviews.size > 256) hasOwnOverviews.clear();
+    hasOwnOverviews.set(version, own);
   }
   if (own) return true;
   const vrt = overviewVrtPath(r);
@@ -259,15 +293,20 @@ async function warped<T>(r: RasterSource, grid: MapGrid, mapPixelInSourceUnits: 
 
 const statsCache = new Map<string, { min: number; max: number }>();
 
-/** The band's range (GDAL's approximate statistics), cached per file and version. */
+/**
+ * The band's range (GDAL's approximate statistics), cached per file version (registration, size, date: a file
+ * rewritten in place is another). Computed from the pixels, never read back from the statistics GDAL keeps in
+ * a `.aux.xml` beside the file: those of the old file stayed there when it was rewritten in place, and the ramp
+ * kept the old range (getStatistics reads them first).
+ */
 export async function bandRange(r: RasterSource): Promise<{ min: number; max: number }> {
-  const key = `${r.filePath}@${r.updatedAt.getTime()}`;
+  const key = `${r.filePath}@${fileVersion(r)}`;
   const hit = statsCache.get(key);
   if (hit) return hit;
   const g = await gdal();
   const ds = await g.openAsync(r.filePath);
   try {
-    const s = ds.bands.get(1).getStatistics(true, true) as { min: number; max: number };
+    const s = ds.bands.get(1).computeStatistics(true) as { min: number; max: number };
     const range = { min: s.min, max: s.max > s.min ? s.max : s.min + 1 };
     if (statsCache.size > 64) statsCache.clear();
     statsCache.set(key, range);
