@@ -314,30 +314,17 @@ export async function territoryBox(pool: Pool, srid: number, territoryTable: str
  * Undefined when the territory is unknown (no such table).
  */
 export async function checkTerritory(pool: Pool, table: string, srid: number, territoryTable: string, extent?: [number, number, number, number] | null): Promise<TerritoryCheck | undefined> {
-  const [schema, name] = territoryTable.includes('.') ? territoryTable.split('.', 2) : ['public', territoryTable];
-  const exists = await pool.query(`SELECT 1 FROM geometry_columns WHERE f_table_schema = $1 AND f_table_name = $2 AND f_geometry_column = 'geom'`, [schema, name]);
-  if (exists.rowCount === 0) return undefined;
-  const t = `${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)}`;
-  if (extent) {
-    // The layer's extent inside the (enlarged) territory: no feature is outside, no scan needed.
-    const inside = await pool.query<{ inside: boolean; minx: number; miny: number; maxx: number; maxy: number }>(
-      `WITH terr AS (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, Find_SRID($2, $3, 'geom')), $1::int) AS b FROM ${quoteIdent(schema!)}.${quoteIdent(name!)})
-       SELECT ST_MakeEnvelope($4, $5, $6, $7, $1::int) @ ST_Expand(b, greatest(ST_XMax(b) - ST_XMin(b), ST_YMax(b) - ST_YMin(b)) * 0.1) AS inside,
-              ST_XMin(b) AS minx, ST_YMin(b) AS miny, ST_XMax(b) AS maxx, ST_YMax(b) AS maxy FROM terr`,
-      [srid, schema, name, ...extent],
-    );
-    const i = inside.rows[0];
-    if (i?.inside) return { outside: 0, total: -1, territory: [i.minx, i.miny, i.maxx, i.maxy] };
-  }
-  const { rows } = await pool.query<{ outside: number; total: number; minx: number; miny: number; maxx: number; maxy: number }>(
-    `WITH terr AS (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, Find_SRID($2, $3, 'geom')), $1::int) AS b FROM ${quoteIdent(schema!)}.${quoteIdent(name!)}),
-          wide AS (SELECT b, ST_Expand(b, greatest(ST_XMax(b) - ST_XMin(b), ST_YMax(b) - ST_YMin(b)) * 0.1) AS w FROM terr)
-     SELECT count(*) FILTER (WHERE NOT (s.geom @ wide.w))::int AS outside, count(*)::int AS total,
-            ST_XMin(wide.b) AS minx, ST_YMin(wide.b) AS miny, ST_XMax(wide.b) AS maxx, ST_YMax(wide.b) AS maxy
-       FROM ${t} s, wide WHERE s.geom IS NOT NULL GROUP BY wide.b`,
-    [srid, schema, name],
+  const terr = await territoryBox(pool, srid, territoryTable);
+  if (!terr) return undefined;
+  const [wx0, wy0, wx1, wy1] = terr.wide;
+  // The layer's extent inside the (enlarged) territory: no feature is outside, no scan needed.
+  if (extent && extent[0] >= wx0 && extent[1] >= wy0 && extent[2] <= wx1 && extent[3] <= wy1) return { outside: 0, total: -1, territory: terr.territory };
+  const { rows } = await pool.query<{ outside: number; total: number }>(
+    `SELECT count(*) FILTER (WHERE NOT (geom @ ST_MakeEnvelope($1, $2, $3, $4, $5::int)))::int AS outside, count(*)::int AS total
+       FROM ${quoteIdent(STAGING_SCHEMA)}.${quoteIdent(table)} WHERE geom IS NOT NULL`,
+    [...terr.wide, srid],
   );
   const r = rows[0];
-  if (!r) return undefined;
-  return { outside: r.outside, total: r.total, territory: [r.minx, r.miny, r.maxx, r.maxy] };
+  if (!r || r.total === 0) return undefined;
+  return { outside: r.outside, total: r.total, territory: terr.territory };
 }
