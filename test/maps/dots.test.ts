@@ -175,6 +175,25 @@ describe('stamped circles (src/render/dots.ts)', () => {
     expect(px(dots, 20, 20)).toEqual([255, 255, 255]);
   });
 
+  it("masks reuse pooled buffers (one map's dots never show on the next); a mask never painted leaves nothing behind", () => {
+    const a: Circle = { radius: 4, fill: { color: ORANGE, opacity: 1 }, stroke: { color: BROWN, opacity: 1, width: 1.5 } };
+    const b: Circle = { radius: 2.5, fill: { color: '#143cc8', opacity: 0.7 } };
+    const xyA = [12.3, 12.8, 40.1, 20.5, 52.6, 50.2];
+    const xyB = [20.5, 44.5, 30.2, 30.9];
+    const fresh = stamped(b, xyB);
+    // A big mask painted (its buffers go back to the pool), then one stamped and dropped unpainted (a map that failed):
+    // the next masks of that size get clean buffers and draw exactly what a first mask drew.
+    for (let k = 0; k < 3; k++) stamped(a, xyA);
+    const dropped = new DotMask(SIZE, SIZE, { radius: 3, fill: { rgb: rgbOf(ORANGE), opacity: 1 }, ring: null });
+    dropped.stamp([32, 32]);
+    for (let k = 0; k < 6; k++) expect(Buffer.from(stamped(b, xyB)).equals(Buffer.from(fresh))).toBe(true);
+    expectClose(b, xyB, fresh);
+    // A painted mask is spent: stamping it again is a programming error, said at once.
+    const spent = new DotMask(SIZE, SIZE, { radius: 2, fill: { rgb: rgbOf(ORANGE), opacity: 1 }, ring: null });
+    spent.paint(createCanvas(SIZE, SIZE).getContext('2d'));
+    expect(() => spent.stamp([1, 1])).toThrow(/painted/);
+  });
+
   it('an outline alone and a fill alone', () => {
     for (const c of [
       { radius: 6, stroke: { color: BROWN, opacity: 1, width: 2 } },
