@@ -21,6 +21,7 @@ import { loadDemo } from '../src/demo/load-demo.js';
 import { loadCatalogueDemo } from '../src/metadata/demo.js';
 import { syncLayerRecords } from '../src/publishing/index.js';
 import { relayRateLimitCounts } from '../src/server/rate-limit-store.js';
+import { balanceConnections, relayConnectionCounts } from '../src/server/connection-balance.js';
 
 const SERVING_INDEX = 'SDI_SERVING_PROCESS';
 
@@ -65,6 +66,8 @@ async function supervise(n: number, config: ReturnType<typeof loadConfig>, log: 
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   // Rate limits hold across the serving processes: each one's counts go to the others (src/server/rate-limit-store.ts).
   relayRateLimitCounts();
+  // Kept-alive connections spread over the processes (src/server/connection-balance.ts).
+  relayConnectionCounts();
   const fork = (index: number) => {
     const worker = cluster.fork({ [SERVING_INDEX]: String(index) });
     worker.on('listening', () => log.info({ index, pid: worker.process.pid }, 'serving process listening'));
@@ -133,6 +136,7 @@ async function serve(platform: Awaited<ReturnType<typeof createPlatform>>, confi
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
   await app.listen({ port: config.port, host: config.host });
+  balanceConnections(app.server);
   // Each service's background work: the catalogue's scheduled harvests, the download's job workers and janitor.
   if (withBackgroundWork) for (const s of servicesNamed(wanted as ServiceName[])) if (s.start) work.push(s.start(platform, log));
 }

@@ -4,6 +4,7 @@
  * supervisor ends them all.
  */
 import { execFileSync } from 'node:child_process';
+import { Agent, get as httpGet } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../server-process.js';
 
@@ -111,6 +112,43 @@ describe('serving processes (SDI_PROCESSES)', () => {
     for (let i = 0; i < 150 && server.alive(); i++) await sleep(100);
     expect(server.alive()).toBe(false);
     for (const w of replaced) expect(() => process.kill(w, 0)).toThrow();
+  });
+
+  it('spreads kept-alive connections over the processes: a burst of 8 ends 4/4 or 5/3, every request answered (src/server/connection-balance.ts)', { timeout: 120_000 }, async () => {
+    const balanced = await startServerProcess({ SDI_PROCESSES: '2', SDI_DEMO: '0', LOG_LEVEL: 'info' });
+    try {
+      const supervisor = balanced.proc.pid!;
+      for (let i = 0; i < 300 && (balanced.log().match(/serving process listening/g)?.length ?? 0) < 2; i++) await sleep(100);
+      const pids = await servingProcesses(supervisor, 2);
+      expect(pids).toHaveLength(2);
+      // 8 clients on kept-alive connections opened at once (libuv accepts a burst in one go: often all in one
+      // process, where they stayed), each sending requests one after the other for 4 s.
+      const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+      const get = () =>
+        new Promise<number>((resolve, reject) => {
+          httpGet(`${balanced.base}/ogcapi/collections`, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          }).on('error', reject);
+        });
+      const statuses: number[] = [];
+      const until = Date.now() + 4000;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (Date.now() < until) statuses.push(await get());
+      }));
+      // The server side of the 8 connections still open, by owning process.
+      const owners = execFileSync('ss', ['-tnpH', 'state', 'established', `( sport = :${balanced.port} )`], { encoding: 'utf8' }).match(/pid=\d+/g) ?? [];
+      const per = pids.map((p) => owners.filter((o) => o === `pid=${p}`).length);
+      agent.destroy();
+      expect(statuses.length).toBeGreaterThan(16);
+      expect(statuses.every((st) => st === 200), statuses.filter((st) => st !== 200).join()).toBe(true);
+      // The 8, and the kept-alive connection of the readiness probe (fetch's pool) if still open.
+      expect(per.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(8);
+      expect(per.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(9);
+      expect(Math.min(...per), `connections per process: ${per.join('/')}`).toBeGreaterThanOrEqual(3);
+    } finally {
+      balanced.stop();
+    }
   });
 
   it('refuses a process count that is not a number from 1 to 64', async () => {
