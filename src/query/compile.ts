@@ -150,7 +150,7 @@ export function compileSelect(q: FeatureQuery, opts: CompileOptions, selectList:
  * when it is fresh, else the layer's rows as always, in ONE statement: `sdi.overview_fresh($n)` has only constant
  * arguments, so PostgreSQL evaluates it once as each branch's one-time filter and runs only the branch it lets
  * through, in the statement's snapshot (an edit committed before the snapshot makes the overview stale for it).
- * The last column tells the reader which branch a row came from (NULL: the table's).
+ * The overview's marker column tells the reader which branch a row came from (NULL: the table's).
  */
 function compileOverviewSelect(q: FeatureQuery, opts: CompileOptions, selectList: (params: SqlParams) => string, params: SqlParams): CompiledSql {
   const o = q.overview!;
@@ -160,7 +160,8 @@ function compileOverviewSelect(q: FeatureQuery, opts: CompileOptions, selectList
   const overview = `SELECT ${opts.overviewSelect!(params)} FROM sdi_overviews.${quoteIdent(o.table)} AS o WHERE o.box && ${box} AND sdi.overview_fresh(${table})`;
   const parts = predicates(q, params, opts, undefined);
   parts.push(`NOT sdi.overview_fresh(${table})`);
-  const base = `SELECT ${selectList(params)}, NULL ${fromClause(q)} WHERE ${parts.join(' AND ')}`;
+  // The overview's last two columns (a marker and a count: src/render/sql.ts overviewSelectList) NULL in the table's rows.
+  const base = `SELECT ${selectList(params)}, NULL, NULL ${fromClause(q)} WHERE ${parts.join(' AND ')}`;
   return { text: `${overview} UNION ALL ${base}`, values: params.values, layer: q.layer.name };
 }
 

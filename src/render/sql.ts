@@ -115,9 +115,10 @@ export function pixelGeometrySql(layer: Layer, grid: MapGrid, params: SqlParams,
  * The select list of an overview row (src/publishing/overview-job.ts) matching pixelSelectList's for a style
  * without rule filters and labels (the only styles the planner reads an overview for): its points' TWKB, no match,
  * and its lines' or polygons' SVG path data ('' for points), in integer cell coordinates of the layer's CRS (the
- * canvas maps them to pixels: src/render/canvas.ts OverviewFrames). The last column is never NULL: the table's
- * branch of the statement has NULL there (src/query/compile.ts).
+ * canvas maps them to pixels: src/render/canvas.ts OverviewFrames); then the features' parts the row's block holds
+ * (points: one a cell), which usage statistics count (services/maps/wms/get-map.ts). The SVG column is never NULL:
+ * the table's branch of the statement has NULL there and in the count (src/query/compile.ts).
  */
 export function overviewSelectList(): string {
-  return `o.twkb, '', coalesce(o.svg, '')`;
+  return `o.twkb, '', coalesce(o.svg, ''), o.parts`;
 }

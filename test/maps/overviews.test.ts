@@ -218,6 +218,20 @@ describe('overviews of large layers for small scales', () => {
     expect(blurredDiffering(fromTable, fromOverview)).toBe(0);
   });
 
+  it("usage statistics count the features an overview's blocks hold, as a map read from the table would (not a block as one)", async () => {
+    const { rows: before } = await db().query(`SELECT coalesce(max(id), 0) AS id FROM sdi.usage_log`);
+    await map(apps.public, 'ovt_plots');
+    let features: number | undefined;
+    // Written in batches (every second) after the answer.
+    for (let i = 0; i < 100 && features === undefined; i++) {
+      const { rows } = await db().query(`SELECT features FROM sdi.usage_log WHERE id > $1 AND service = 'wms' AND layer = 'ovt_plots'`, [before[0].id]);
+      if (rows.length) features = Number(rows[0].features);
+      else await new Promise((res) => setTimeout(res, 100));
+    }
+    // Every plot lies in the box: 30,000 from ~2,000 rows of level 1 (the count was the rows' before).
+    expect(features).toBe(30_000);
+  });
+
   it('is what a public map reads, and never what a territorial grant reads', async () => {
     const plots = await levelTable('ovt_plots');
     const dots = await levelTable('ovt_dots');

@@ -56,8 +56,9 @@ describe('the planner chooses an overview level for a map', () => {
 
   it('compiles one statement: the overview while sdi.overview_fresh says so, else the table with the same predicates', () => {
     const q = plan(view(48.8));
-    const sql = compileSelect(q, { crs, overviewSelect: () => `o.twkb, ''` }, () => `ST_AsTWKB(t."geom"), ''`);
-    expect(sql.text).toMatch(/^SELECT o\.twkb, '' FROM sdi_overviews\."ov_communes_1_x" AS o WHERE o\.box && ST_MakeEnvelope\(.*\) AND sdi\.overview_fresh\(\$1::text\) UNION ALL SELECT ST_AsTWKB\(t\."geom"\), '', NULL FROM "data"\."communes" AS t WHERE .* AND NOT sdi\.overview_fresh\(\$1::text\)$/);
+    // The overview's list: the table's columns, then a marker and a count (NULL, NULL in the table's rows).
+    const sql = compileSelect(q, { crs, overviewSelect: () => `o.twkb, '', o.svg, o.parts` }, () => `ST_AsTWKB(t."geom"), ''`);
+    expect(sql.text).toMatch(/^SELECT o\.twkb, '', o\.svg, o\.parts FROM sdi_overviews\."ov_communes_1_x" AS o WHERE o\.box && ST_MakeEnvelope\(.*\) AND sdi\.overview_fresh\(\$1::text\) UNION ALL SELECT ST_AsTWKB\(t\."geom"\), '', NULL, NULL FROM "data"\."communes" AS t WHERE .* AND NOT sdi\.overview_fresh\(\$1::text\)$/);
     expect(sql.values[0]).toBe('ov_communes_1_x');
     // Without an overview select list (another reader than the map), the table as always.
     expect(compileSelect(q, { crs }, () => 't.gid').text).not.toMatch(/overview/);

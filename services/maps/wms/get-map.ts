@@ -20,6 +20,7 @@ import type { CompiledSql } from '../../../src/db/sql.js';
 import type { Layer } from '../../../src/catalog/layers.js';
 import type { Filter } from '../../../src/filter/ast.js';
 import { MapCanvas, type MapRow } from '../../../src/render/canvas.js';
+import { featureCounter } from '../../../src/usage/context.js';
 import { grownBbox, type MapGrid } from '../../../src/render/grid.js';
 import { overviewSelectList, pixelSelectList } from '../../../src/render/sql.js';
 import { overviewLevels, type OverviewLevel } from '../../../src/catalog/overviews.js';
@@ -228,10 +229,16 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
           ? await session.tuples<MapRow>(s.sql, OVERVIEW_FETCH_ROWS, (first) => (first[0]![2] === null ? MAP_FETCH_ROWS : OVERVIEW_FETCH_ROWS))
           : await session.tuples<MapRow>(s.sql, MAP_FETCH_ROWS);
         const frame = s.overview ? overviewFrames(grid, s.overview.cell, s.layer) : undefined;
+        // Usage statistics: the cursor counts a row as a feature; an overview row is a block of them.
+        const countBlocks = s.overview ? blockCounter(s.layer.name) : undefined;
         // A row of the table's branch (NULL last column): the level is stale.
         if (frame && rows.first.length && rows.first[0]![2] === null) staleOverview(ctx, s.layer.name);
         canvas.drawRows(rows.first, s.rules, frame);
-        for await (const batch of rows.rest) canvas.drawRows(batch, s.rules, frame);
+        countBlocks?.(rows.first);
+        for await (const batch of rows.rest) {
+          canvas.drawRows(batch, s.rules, frame);
+          countBlocks?.(batch);
+        }
       }
       ok = true;
     } catch (e) {
@@ -243,6 +250,20 @@ export async function getMap(ctx: WmsContext, req: GetMapRequest): Promise<Buffe
   }
   canvas.drawLabels();
   return canvas.encode(req.format);
+}
+
+/**
+ * For usage statistics (src/usage/context.ts), the features' parts an overview's rows hold beyond the one feature
+ * the cursor counts a row as: a W5 map counted ~11,000 parcels' blocks where it drew ~149,000 parcels. Rows of the
+ * table's branch (a stale level: NULL marker) are features already counted.
+ */
+function blockCounter(layer: string): (rows: ReadonlyArray<MapRow>) => void {
+  const count = featureCounter(layer);
+  return (rows) => {
+    let more = 0;
+    for (const r of rows) if (r[2] !== null && r[3] !== null) more += Number(r[3]) - 1;
+    if (more > 0) count(more);
+  };
 }
 
 /** Cell coordinates of an overview (layer CRS = map CRS) → pixels of the grid; SVG rows have y negated. */
