@@ -81,10 +81,31 @@ function fileVersion(r: RasterSource): string {
   }
 }
 
+/** A file version's key: its path and fileVersion (what the caches of this module are keyed on). */
+const versionKey = (r: RasterSource): string => `${r.filePath}@${fileVersion(r)}`;
+
 /** The overview VRT of a file version (it may not exist yet). */
-export function overviewVrtPath(r: RasterSource): string {
-  const key = createHash('sha1').update(`${r.filePath}@${fileVersion(r)}`).digest('hex').slice(0, 16);
+export function overviewVrtPath(r: RasterSource, version = versionKey(r)): string {
+  const key = createHash('sha1').update(version).digest('hex').slice(0, 16);
   return join(OVERVIEW_CACHE_DIR, `${key}.vrt`);
+}
+
+/**
+ * Whether a file version has overviews of its own (a COG…), from `open`ed band 1's overview count, remembered per
+ * version (a file rewritten in place may have gained or lost them).
+ */
+async function ownOverviews(version: string, src: () => Promise<gdalTypes.Dataset>, keepOpen: boolean): Promise<boolean> {
+  let own = hasOwnOverviews.get(version);
+  if (own !== undefined) return own;
+  const ds = await src();
+  try {
+    own = ds.bands.get(1).overviews.count() > 0;
+  } finally {
+    if (!keepOpen) ds.close();
+  }
+  if (hasOwnOverviews.size > 256) hasOwnOverviews.clear();
+  hasOwnOverviews.set(version, own);
+  return own;
 }
 
 async function buildOverviewVrt(r: RasterSource, vrt: string): Promise<void> {
@@ -140,15 +161,9 @@ export async function pruneOverviewVrts(filePath: string, keep: string): Promise
 async function sourceFor(r: RasterSource, zoomFactor: number, open: (path: string) => Promise<gdalTypes.Dataset>): Promise<gdalTypes.Dataset> {
   const src = await open(r.filePath);
   if (zoomFactor < OVERVIEW_FACTORS[0]!) return src;
-  const version = `${r.filePath}@${fileVersion(r)}`; // a file rewritten in place may have gained or lost them
-  let own = hasOwnOverviews.get(version);
-  if (own === undefined) {
-    own = src.bands.get(1).overviews.count() > 0;
-    if (hasOwnOverviews.size > 256) hasOwnOverviews.clear();
-    hasOwnOverviews.set(version, own);
-  }
-  if (own) return src;
-  const vrt = overviewVrtPath(r);
+  const version = versionKey(r);
+  if (await ownOverviews(version, async () => src, true)) return src;
+  const vrt = overviewVrtPath(r, version);
   if (existsSync(vrt)) {
     // Removed between the test and the open (a newer version's build pruned it): the file itself.
     const fromVrt = await open(vrt).catch(() => undefined);
@@ -187,20 +202,9 @@ export async function overviewBuilds(): Promise<void> {
  * overviews (its own, or the VRT's); a failed build is no error (maps stay right, from the file).
  */
 export async function prepareOverviews(r: RasterSource): Promise<boolean> {
-  const version = `${r.filePath}@${fileVersion(r)}`;
-  let own = hasOwnOverviews.get(version);
-  if (own === undefined) {
-    const src = await (await gdal()).openAsync(r.filePath);
-    try {
-      own = src.bands.get(1).overviews.count() > 0;
-    } finally {
-      src.close();
-    }
-    if (hasOwnOverviews.size > 256) hasOwnOverviews.clear();
-    hasOwnOverviews.set(version, own);
-  }
-  if (own) return true;
-  const vrt = overviewVrtPath(r);
+  const version = versionKey(r);
+  if (await ownOverviews(version, async () => (await gdal()).openAsync(r.filePath), false)) return true;
+  const vrt = overviewVrtPath(r, version);
   if (!existsSync(vrt)) await startOverviewBuild(r, vrt);
   return existsSync(vrt);
 }
@@ -300,7 +304,7 @@ const statsCache = new Map<string, { min: number; max: number }>();
  * kept the old range (getStatistics reads them first).
  */
 export async function bandRange(r: RasterSource): Promise<{ min: number; max: number }> {
-  const key = `${r.filePath}@${fileVersion(r)}`;
+  const key = versionKey(r);
   const hit = statsCache.get(key);
   if (hit) return hit;
   const g = await gdal();
